@@ -1,0 +1,39 @@
+import { z } from 'zod'
+import { Grants, TOKEN_TTL_DEFAULT_SECONDS, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS } from './grants.ts'
+
+/** Named limits of the token extensions (each documented in the README and tested one past). */
+export const SUB_MAX_CHARS = 256
+export const LIMIT_VOICES_MAX = 100
+export const LIMIT_ORIGINS_MAX = 20
+export const LIMIT_CONCURRENT_STREAMS_MAX = 100
+
+/**
+ * voxgate's per-token limits (not in Cartesia's API). All optional; a token without limits is
+ * bounded only by its key's rate limits.
+ */
+export const TokenLimits = z.strictObject({
+  /** Total transcript characters the token may synthesize over its life. */
+  characters: z.number().int().min(1).max(100_000_000).optional(),
+  /** TTS streams (HTTP requests or WebSocket contexts) the token may hold open at once. */
+  concurrent_streams: z.number().int().min(1).max(LIMIT_CONCURRENT_STREAMS_MAX).optional(),
+  /** Voice ids the token may use. */
+  voices: z.array(z.string().min(1).max(128)).min(1).max(LIMIT_VOICES_MAX).optional(),
+  /** `Origin` values (scheme://host[:port]) the token may be used from. */
+  origins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://app.example.com')).min(1).max(LIMIT_ORIGINS_MAX).optional(),
+})
+export type TokenLimits = z.infer<typeof TokenLimits>
+
+/** `POST /access-token` body (PROTOCOL.md §2), plus voxgate's optional `sub` and `limits`. */
+export const AccessTokenRequest = z.strictObject({
+  grants: Grants.nullish(),
+  expires_in: z.number().int().min(TOKEN_TTL_MIN_SECONDS).max(TOKEN_TTL_MAX_SECONDS).nullish(),
+  sub: z.string().min(1).max(SUB_MAX_CHARS).optional(),
+  limits: TokenLimits.optional(),
+})
+export type AccessTokenRequest = z.infer<typeof AccessTokenRequest>
+
+export interface AccessTokenResponse {
+  token: string
+}
+
+export { TOKEN_TTL_DEFAULT_SECONDS }

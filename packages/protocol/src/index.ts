@@ -1,0 +1,6 @@
+export * from './errors.ts'
+export * from './grants.ts'
+export * from './access-token.ts'
+export * from './tts-request.ts'
+export * from './voices.ts'
+export * from './events.ts'

@@ -1,0 +1,55 @@
+import type { OutputFormat, Voice, VoicePage, VoicesQuery, WordTimestamps } from '@voxgate/protocol'
+
+/**
+ * The contract between the transports (bytes, SSE, WebSocket) and speech. Transports never see an
+ * engine, a worker or a sample: they ask for encoded audio and pull it chunk by chunk, so that a slow
+ * reader stops synthesis instead of making the server buffer.
+ */
+export interface SynthesisRequest {
+  /** The text to speak; at most TRANSCRIPT_MAX_CHARS (checked by the transport). */
+  text: string
+  /** A catalogue voice id (already checked with `voices.get`). */
+  voiceId: string
+  /** Cartesia `language`; when given it overrides the voice's own language where the engine can. */
+  language?: string
+  /** Speaking rate multiplier, 0.6..1.5 (1 = normal). */
+  speed?: number
+  /** The encoding asked for. `wav` yields the header first; `mp3` is a continuous MP3 stream. */
+  outputFormat: OutputFormat
+  /** Yield word timestamps (seconds, relative to the start of this request's audio). */
+  timestamps?: boolean
+  /** Offset added to timestamps, for WebSocket contexts fed in several segments. */
+  timeOffsetSeconds?: number
+}
+
+export interface SynthesisChunk {
+  /** Encoded audio in the requested format (may be empty when only timestamps are carried). */
+  audio: Uint8Array
+  /** Word timestamps for the audio of this chunk's sentence, when asked for. */
+  words?: WordTimestamps
+  /** Seconds of audio this chunk carries. */
+  durationSeconds: number
+}
+
+export interface ModelInfo {
+  id: string
+  /** The engine that serves it. */
+  engine: string
+}
+
+export interface VoiceCatalogue {
+  list(query: VoicesQuery): VoicePage
+  get(id: string): Voice | undefined
+}
+
+export interface SpeechService {
+  readonly voices: VoiceCatalogue
+  /** Resolves a Cartesia or voxgate model id; undefined for an unknown model. */
+  resolveModel(modelId: string): ModelInfo | undefined
+  /**
+   * Streams encoded audio sentence by sentence. Ending the iteration early (break/return) or aborting
+   * `signal` cancels synthesis, including a sentence in progress in a worker.
+   */
+  synthesize(request: SynthesisRequest, signal?: AbortSignal): AsyncIterable<SynthesisChunk>
+  close(): Promise<void>
+}
