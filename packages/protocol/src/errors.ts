@@ -5,6 +5,7 @@
  */
 export const ERROR_CATALOGUE = {
   invalid_request: { status: 400, title: 'Invalid request' },
+  credential_in_query: { status: 400, title: 'Credential in query string' },
   model_not_found: { status: 400, title: 'Model not found' },
   transcript_too_long: { status: 400, title: 'Transcript too long' },
   unsupported_output_format: { status: 400, title: 'Unsupported output format' },
@@ -12,7 +13,7 @@ export const ERROR_CATALOGUE = {
   invalid_credentials: { status: 401, title: 'Unauthorized' },
   token_expired: { status: 401, title: 'Unauthorized' },
   token_revoked: { status: 401, title: 'Unauthorized' },
-  api_key_required: { status: 401, title: 'Unauthorized' },
+  api_key_required: { status: 403, title: 'Forbidden' },
   insufficient_scope: { status: 403, title: 'Forbidden' },
   origin_not_allowed: { status: 403, title: 'Forbidden' },
   voice_not_allowed: { status: 403, title: 'Forbidden' },

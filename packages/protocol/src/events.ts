@@ -55,4 +55,10 @@ export interface ErrorEvent {
   error: string
 }
 
-export type StreamEvent = ChunkEvent | TimestampsEvent | FlushDoneEvent | DoneEvent | ErrorEvent
+/** voxgate extension: the answer to an in-band `refresh_token` message. */
+export interface TokenRefreshedEvent {
+  type: 'token_refreshed'
+  expires_at: number | null
+}
+
+export type StreamEvent = ChunkEvent | TimestampsEvent | FlushDoneEvent | DoneEvent | ErrorEvent | TokenRefreshedEvent

@@ -1,0 +1,20 @@
+import type { Grants, TokenLimits } from '@voxgate/protocol'
+
+/** Who is calling, once a credential has been checked. */
+export type Principal = ApiKeyPrincipal | TokenPrincipal
+
+export interface ApiKeyPrincipal {
+  kind: 'api_key'
+  keyId: string
+}
+
+export interface TokenPrincipal {
+  kind: 'token'
+  keyId: string
+  jti: string
+  grants: Grants
+  issuedAtSeconds: number
+  expiresAtSeconds: number
+  sub?: string
+  limits?: TokenLimits
+}

@@ -1,0 +1,38 @@
+import { keysCommand } from './keys.ts'
+import { processIo, type Io } from './io.ts'
+import { serveCommand } from './serve.ts'
+import { UsageError } from './args.ts'
+
+export const MAIN_HELP = `Usage: voxgate <command> [options]
+
+Commands:
+  serve         run the voice server
+  keys          create, list and revoke API keys; rotate the signing key
+
+Run voxgate <command> --help for a command's options.`
+
+/** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'serve': return await serveCommand(rest, io)
+      case 'keys': return await keysCommand(rest, io)
+      case '--help': case '-h': case 'help':
+        io.out(MAIN_HELP)
+        return 0
+      case undefined:
+        io.err(MAIN_HELP)
+        return 2
+      default:
+        throw new UsageError(`unknown command: ${command}`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`voxgate: ${err.message} (see voxgate --help)`)
+      return 2
+    }
+    io.err(`voxgate: ${err instanceof Error ? err.message : String(err)}`)
+    return 1
+  }
+}

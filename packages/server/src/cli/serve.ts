@@ -1,0 +1,69 @@
+import { openSqliteStore } from '../store/sqlite.ts'
+import { startServer } from '../server.ts'
+import { DATA_OPTION, dataDir, intOption, parse } from './args.ts'
+import type { Io } from './io.ts'
+import { createKey } from './keys.ts'
+
+export const SERVE_HELP = `Usage: voxgate serve [options]
+
+Serves the voice API over HTTPS. Without --tls-cert/--tls-key a development CA and certificate are
+created in the data folder (trust dev-ca.pem once to use it from a browser).
+
+Options:
+  --host H                      address to listen on (default 127.0.0.1)
+  --port N                      port (default 8443; 0 picks a free one)
+  --data DIR                    data folder (default ./.voxgate, env VOXGATE_DATA_DIR)
+  --tls-cert FILE --tls-key FILE  PEM certificate chain and private key
+  --insecure-http-behind-proxy  plain HTTP, only behind a TLS-terminating proxy
+  --allowed-origin URL          origin allowed to use the token cookie and browser WebSockets (repeatable)
+  --token-cookie NAME           read an access token from this cookie (cookie mode)
+  --log-level LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
+  -h, --help                    this help`
+
+export async function serveCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    ...DATA_OPTION,
+    host: { type: 'string' }, port: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+    'insecure-http-behind-proxy': { type: 'boolean' }, 'allowed-origin': { type: 'string', multiple: true },
+    'token-cookie': { type: 'string' }, 'log-level': { type: 'string' },
+  })
+  if (values.help) {
+    io.out(SERVE_HELP)
+    return 0
+  }
+  const data = dataDir(values.data, io.env)
+  const firstKey = await firstRunKey(data)
+  const server = await startServer({
+    dataDir: data,
+    ...(values.host !== undefined && { host: values.host }),
+    ...(values.port !== undefined && { port: intOption(values.port, 'port') }),
+    ...(values['tls-cert'] !== undefined && { tlsCertFile: values['tls-cert'] }),
+    ...(values['tls-key'] !== undefined && { tlsKeyFile: values['tls-key'] }),
+    insecureHttpBehindProxy: values['insecure-http-behind-proxy'] === true,
+    allowedOrigins: values['allowed-origin'] ?? [],
+    ...(values['token-cookie'] !== undefined && { tokenCookieName: values['token-cookie'] }),
+    ...(values['log-level'] !== undefined && { logLevel: values['log-level'] as 'info' }),
+  })
+  if (server.devTls) {
+    io.err(`Using a development certificate. To trust it: NODE_EXTRA_CA_CERTS=${server.devTls.caFile} (Node), or import that file as a trusted CA in your browser.`)
+  }
+  if (firstKey) io.err(`First run: created API key ${firstKey.id}. It is shown only this once:\n\n  ${firstKey.key}\n`)
+  io.out(`voxgate listening on ${server.url}`)
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  await server.close()
+  return 0
+}
+
+/** On a fresh data folder, one API key so the quick start can mint a token straight away. */
+async function firstRunKey(data: string) {
+  const store = openSqliteStore(data)
+  try {
+    return (await store.listApiKeys()).length === 0 ? await createKey(store, 'first', Date.now()) : undefined
+  } finally {
+    await store.close()
+  }
+}

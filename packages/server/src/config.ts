@@ -1,0 +1,66 @@
+import { z } from 'zod'
+import path from 'node:path'
+
+/**
+ * Every server option, its default and its unit, in one place. Parsed once at boot (CLI flags and
+ * environment are turned into this object by the CLI), validated, then frozen: no module reads
+ * process.env on its own.
+ */
+export const ServerConfigSchema = z.strictObject({
+  /** Folder for the SQLite store and the development TLS certificate. */
+  dataDir: z.string().min(1),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65535).default(8443),
+  /** PEM files; without them a development CA and certificate are created in dataDir. */
+  tlsCertFile: z.string().optional(),
+  tlsKeyFile: z.string().optional(),
+  /** Serve plain HTTP, for use behind a TLS-terminating proxy only. */
+  insecureHttpBehindProxy: z.boolean().default(false),
+  /** Token `iss` and `aud`; every instance of one deployment must share them. */
+  issuer: z.string().min(1).default('voxgate'),
+  audience: z.string().min(1).default('voxgate'),
+  /** Clock skew allowed when checking `exp`, `iat` and `nbf`. */
+  clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
+  /** How often a running server re-reads keys, signing keys and revocations from the store. */
+  storePollMs: z.number().int().min(50).max(5000).default(1000),
+  /** Verified tokens kept in memory so a token seen before costs a map lookup. */
+  tokenCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+  /** Request body limit for JSON routes. */
+  bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** Largest WebSocket message accepted. */
+  wsMaxPayloadBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  /** Open contexts one WebSocket may hold. */
+  wsMaxContexts: z.number().int().min(1).max(1000).default(64),
+  /** Idle WebSockets are closed after this long (Cartesia: 5 minutes). */
+  wsIdleTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
+  /** How long a WebSocket may outlive its token's expiry before it must refresh in band. */
+  wsSessionGraceMs: z.number().int().min(0).max(86_400_000).default(15 * 60_000),
+  /** Origins allowed to use the token cookie and to open WebSockets from a browser. */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/)).default([]),
+  /** Cookie that carries an access token in cookie mode; unset disables cookie auth. */
+  tokenCookieName: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+  /** Speech worker threads; defaults to the number of cores. */
+  speechWorkers: z.number().int().min(1).max(64).optional(),
+  /** `deterministic` swaps the real engines for a test tone (unit tests only). */
+  speechEngine: z.enum(['real', 'deterministic']).default('real'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>
+export type ServerConfig = Readonly<z.output<typeof ServerConfigSchema>>
+
+export function parseConfig(input: ServerConfigInput): ServerConfig {
+  const parsed = ServerConfigSchema.safeParse(input)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new TypeError(`invalid server option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
+  }
+  if (Boolean(parsed.data.tlsCertFile) !== Boolean(parsed.data.tlsKeyFile)) {
+    throw new TypeError('invalid server option: --tls-cert and --tls-key go together')
+  }
+  const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
+  return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[] })
+}
+
+export const DEFAULT_DATA_DIR = '.voxgate'

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino'
+import type { Authenticator } from './auth/authenticator.ts'
+import type { KeyRing } from './auth/key-ring.ts'
+import type { RevocationList } from './auth/revocations.ts'
+import type { TokenService } from './auth/tokens.ts'
+import type { Clock } from './clock.ts'
+import type { ServerConfig } from './config.ts'
+import type { StateSync } from './state-sync.ts'
+import type { Store } from './store/types.ts'
+import type { StreamRegistry } from './streams/registry.ts'
+import type { SpeechService } from './tts/types.ts'
+
+/** What every route and transport is handed: the server's parts, built once in server.ts. */
+export interface ServerContext {
+  config: ServerConfig
+  clock: Clock
+  store: Store
+  keyRing: KeyRing
+  revocations: RevocationList
+  tokens: TokenService
+  authenticator: Authenticator
+  sync: StateSync
+  speech: SpeechService
+  streams: StreamRegistry
+  logger: Logger
+}

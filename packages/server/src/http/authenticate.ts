@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http'
+import { VoxgateError } from '@voxgate/protocol'
+import { authorize, type Requirement } from '../auth/authorize.ts'
+import { extractCredential } from '../auth/credentials.ts'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { checkOrigin } from './origin.ts'
+
+/**
+ * The whole credential check of a request, shared by HTTP routes and the WebSocket upgrade:
+ * extract → authenticate → authorize → origin. Throws a coded 400/401/403.
+ */
+export async function authenticateRequest(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  query: URLSearchParams,
+  requirement: Requirement,
+  websocket: boolean,
+): Promise<Principal> {
+  const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
+  if (!credential) throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
+  const principal = await ctx.authenticator.authenticate(credential.value)
+  authorize(principal, requirement)
+  checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)
+  return principal
+}
+
+export function originOf(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin
+  return typeof origin === 'string' && origin !== 'null' ? origin : undefined
+}
+
+export function queryOf(url: string | undefined): URLSearchParams {
+  const q = url?.indexOf('?') ?? -1
+  return new URLSearchParams(q >= 0 && url ? url.slice(q + 1) : '')
+}

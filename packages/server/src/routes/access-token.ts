@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { AccessTokenRequest, TOKEN_TTL_DEFAULT_SECONDS, TOKEN_TTL_MAX_SECONDS, VoxgateError } from '@voxgate/protocol'
+import type { ServerContext } from '../context.ts'
+import { principalOf, type Guard } from '../http/app.ts'
+import { parseOr400 } from '../http/validate.ts'
+import type { Revocation } from '../store/types.ts'
+
+/** What a revocation names: one token, one token id, or every token of an end-user issued before a time. */
+const RevokeRequest = z.union([
+  z.strictObject({ token: z.string().min(1).max(8192) }),
+  z.strictObject({ jti: z.string().min(1).max(128) }),
+  z.strictObject({ sub: z.string().min(1).max(256), issued_before: z.number().int().min(0) }),
+])
+
+export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+  app.post('/access-token', { onRequest: guard('api_key') }, async (request) => {
+    const body = parseOr400(AccessTokenRequest, request.body ?? {})
+    const { token } = await ctx.tokens.mint({
+      keyId: principalOf(request).keyId,
+      // Omitted grants mean the one grant the seed documents, so `create({expires_in})` is usable.
+      grants: body.grants ?? { tts: true },
+      ttlSeconds: body.expires_in ?? TOKEN_TTL_DEFAULT_SECONDS,
+      sub: body.sub,
+      limits: body.limits,
+    })
+    return { token }
+  })
+
+  app.post('/access-token/revoke', { onRequest: guard('api_key') }, async (request) => {
+    const body = parseOr400(RevokeRequest, request.body ?? {})
+    // No token outlives its maximum lifetime, so neither need its revocation.
+    const expiresAt = ctx.clock.now() + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
+    const revocation: Revocation = 'token' in body
+      ? { kind: 'jti', jti: (await ctx.tokens.inspect(body.token)).jti, expiresAt }
+      : 'jti' in body ? { kind: 'jti', jti: body.jti, expiresAt }
+        : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
+    await ctx.store.addRevocation(revocation)
+    ctx.revocations.add(revocation)
+    ctx.streams.sweep()
+    return { revoked: true }
+  })
+
+  app.get('/access-token/self', { onRequest: guard('any') }, async (request) => {
+    const p = principalOf(request)
+    if (p.kind !== 'token') throw new VoxgateError('invalid_request', 'This route describes an access token; call it with one.')
+    return {
+      grants: p.grants,
+      issued_at: p.issuedAtSeconds,
+      expires_at: p.expiresAtSeconds,
+      sub: p.sub ?? null,
+      limits: p.limits ?? null,
+      usage: { characters: ctx.streams.usedCharacters(p.jti), open_streams: ctx.streams.openStreams(p.jti) },
+    }
+  })
+}

@@ -1,0 +1,85 @@
+
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import { Authenticator } from './auth/authenticator.ts'
+import { ensureSigningKey, KeyRing } from './auth/key-ring.ts'
+import { RevocationList } from './auth/revocations.ts'
+import { TokenService } from './auth/tokens.ts'
+import { systemClock, type Clock } from './clock.ts'
+import { parseConfig, type ServerConfig, type ServerConfigInput } from './config.ts'
+import type { ServerContext } from './context.ts'
+import { buildApp, type HttpsOptions } from './http/app.ts'
+import { createLogger } from './logger.ts'
+import { StateSync } from './state-sync.ts'
+import { openSqliteStore } from './store/sqlite.ts'
+import type { Store } from './store/types.ts'
+import { StreamRegistry } from './streams/registry.ts'
+import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
+import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
+import { createSpeechService } from './tts/index.ts'
+import type { SpeechService } from './tts/types.ts'
+
+export interface VoxgateServerDeps {
+  clock?: Clock
+  logger?: Logger
+  store?: Store
+  /** A speech service to share between servers (tests); otherwise one is created and owned. */
+  speech?: SpeechService
+}
+
+export interface VoxgateServer {
+  /** `https://host:port` (or `http://` behind a proxy). */
+  url: string
+  port: number
+  ctx: ServerContext
+  /** Set when a development certificate is in use. */
+  devTls: DevTls | undefined
+  close(): Promise<void>
+}
+
+/** Builds every part, listens, and returns once the server accepts connections. */
+export async function startServer(input: ServerConfigInput, deps: VoxgateServerDeps = {}): Promise<VoxgateServer> {
+  const config = parseConfig(input)
+  const clock = deps.clock ?? systemClock
+  const logger = deps.logger ?? createLogger(config.logLevel)
+  const store = deps.store ?? openSqliteStore(config.dataDir)
+  await ensureSigningKey(store, clock.now())
+  const keyRing = new KeyRing()
+  const revocations = new RevocationList()
+  const sync = new StateSync(store, keyRing, revocations, logger)
+  await sync.refresh()
+  const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
+  const speech = deps.speech ?? await createSpeechService({ engine: config.speechEngine, ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
+  const streams = new StreamRegistry(revocations)
+  sync.onChange(() => streams.sweep())
+  const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger }
+
+  const { https, devTls } = await tlsFor(config)
+  const app = buildApp(ctx, https)
+  const ws = createWebSocketTransport(ctx)
+  app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
+  await app.listen({ host: config.host, port: config.port })
+  sync.start(config.storePollMs)
+  const port = (app.server.address() as AddressInfo).port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? 'localhost' : config.host
+  const url = `${https ? 'https' : 'http'}://${host}:${port}`
+  return {
+    url, port, ctx, devTls,
+    async close() {
+      sync.stop()
+      ws.close()
+      await app.close()
+      if (!deps.speech) await speech.close()
+      if (!deps.store) await store.close()
+    },
+  }
+}
+
+async function tlsFor(config: ServerConfig): Promise<{ https: HttpsOptions | undefined; devTls: DevTls | undefined }> {
+  if (config.insecureHttpBehindProxy) return { https: undefined, devTls: undefined }
+  if (config.tlsCertFile && config.tlsKeyFile) return { https: readTls(config.tlsCertFile, config.tlsKeyFile), devTls: undefined }
+  const devTls = await ensureDevTls(path.join(config.dataDir, 'tls'))
+  return { https: readTls(devTls.certFile, devTls.keyFile), devTls }
+}
+

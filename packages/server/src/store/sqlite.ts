@@ -1,0 +1,138 @@
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { ApiKeyRecord, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 1);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER);
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY, private_pem TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER);
+CREATE TABLE IF NOT EXISTS revocations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('jti', 'sub')),
+  value TEXT NOT NULL, issued_before INTEGER, expires_at INTEGER NOT NULL);
+`
+
+interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }
+interface SigningRow { kid: string; private_pem: string; created_at: number; retired_at: number | null }
+interface RevocationRow { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
+
+const toKey = (r: KeyRow): ApiKeyRecord => ({
+  id: r.id, name: r.name, hash: r.hash, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at,
+})
+const toSigning = (r: SigningRow): SigningKeyRecord => ({ kid: r.kid, privatePem: r.private_pem, createdAt: r.created_at, retiredAt: r.retired_at })
+const toRevocation = (r: RevocationRow): Revocation =>
+  r.kind === 'jti'
+    ? { kind: 'jti', jti: r.value, expiresAt: r.expires_at }
+    : { kind: 'sub', sub: r.value, issuedBefore: r.issued_before ?? 0, expiresAt: r.expires_at }
+
+/**
+ * SQLite in WAL mode: the CLI and a running server share the file safely, and every write bumps
+ * `meta.version` so the server's poller notices changes made by another process.
+ */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database
+  readonly #stmt
+
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    this.#db = new Database(file)
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('busy_timeout = 5000')
+    this.#db.pragma('synchronous = NORMAL')
+    this.#db.exec(SCHEMA)
+    const db = this.#db
+    this.#stmt = {
+      bump: db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'version'"),
+      version: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'version'"),
+      insertKey: db.prepare('INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)'),
+      keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?'),
+      keys: db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
+      revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+      revokedKeyIds: db.prepare<[], { id: string }>('SELECT id FROM api_keys WHERE revoked_at IS NOT NULL'),
+      insertSigning: db.prepare('INSERT INTO signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)'),
+      retireSigning: db.prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL'),
+      signing: db.prepare<[], SigningRow>('SELECT * FROM signing_keys ORDER BY created_at, kid'),
+      pruneSigning: db.prepare('DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?'),
+      pruneRevocations: db.prepare('DELETE FROM revocations WHERE expires_at < ?'),
+      insertRevocation: db.prepare('INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES (?, ?, ?, ?)'),
+      revocations: db.prepare<[], RevocationRow>('SELECT kind, value, issued_before, expires_at FROM revocations ORDER BY id'),
+    }
+  }
+
+  #write<T>(fn: () => T): T {
+    return this.#db.transaction(() => {
+      const result = fn()
+      this.#stmt.bump.run()
+      return result
+    })()
+  }
+
+  async createApiKey(r: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+    this.#write(() => this.#stmt.insertKey.run(r.id, r.name, r.hash, r.prefix, r.createdAt))
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#stmt.keyByHash.get(hash)
+    return row && toKey(row)
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.#stmt.keys.all().map(toKey)
+  }
+
+  async revokeApiKey(id: string, atMs: number): Promise<boolean> {
+    return this.#write(() => this.#stmt.revokeKey.run(atMs, id).changes === 1)
+  }
+
+  // Not a versioned change: last-used is informational and must not make every poller reload.
+  async touchApiKey(id: string, atMs: number): Promise<void> {
+    this.#stmt.touchKey.run(atMs, id)
+  }
+
+  async addSigningKey(r: SigningKeyRecord): Promise<void> {
+    this.#write(() => this.#stmt.insertSigning.run(r.kid, r.privatePem, r.createdAt))
+  }
+
+  async retireSigningKey(kid: string, atMs: number): Promise<void> {
+    this.#write(() => this.#stmt.retireSigning.run(atMs, kid))
+  }
+
+  async prune(beforeMs: number): Promise<void> {
+    this.#write(() => {
+      this.#stmt.pruneSigning.run(beforeMs)
+      this.#stmt.pruneRevocations.run(beforeMs)
+    })
+  }
+
+  async addRevocation(r: Revocation): Promise<void> {
+    this.#write(() =>
+      r.kind === 'jti'
+        ? this.#stmt.insertRevocation.run('jti', r.jti, null, r.expiresAt)
+        : this.#stmt.insertRevocation.run('sub', r.sub, r.issuedBefore, r.expiresAt),
+    )
+  }
+
+  async version(): Promise<number> {
+    return this.#stmt.version.get()?.value ?? 0
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    return this.#db.transaction(() => ({
+      version: this.#stmt.version.get()?.value ?? 0,
+      revokedKeyIds: this.#stmt.revokedKeyIds.all().map((r) => r.id),
+      signingKeys: this.#stmt.signing.all().map(toSigning),
+      revocations: this.#stmt.revocations.all().map(toRevocation),
+    }))()
+  }
+
+  async close(): Promise<void> {
+    this.#db.close()
+  }
+}
+
+export const openSqliteStore = (dataDir: string): SqliteStore => new SqliteStore(path.join(dataDir, 'voxgate.db'))

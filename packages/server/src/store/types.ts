@@ -1,0 +1,55 @@
+/**
+ * The one storage interface. The embedded default is SQLite; a PostgreSQL implementation can follow
+ * the same contract. Methods are async so a networked store fits without changing callers; the hot
+ * path (a token seen before) never reaches the store.
+ */
+export interface ApiKeyRecord {
+  id: string
+  name: string
+  /** sha256 of the whole key, hex. The key itself is never stored. */
+  hash: string
+  /** The first characters of the key, for people to recognise it in a list. */
+  prefix: string
+  createdAt: number
+  lastUsedAt: number | null
+  revokedAt: number | null
+}
+
+export interface SigningKeyRecord {
+  kid: string
+  /** PKCS#8 PEM of the Ed25519 private key. */
+  privatePem: string
+  createdAt: number
+  /** When it stopped signing (a newer key took over); null for the current key. */
+  retiredAt: number | null
+}
+
+/** A revocation rule. Tokens it matches stop working at once, streams included. */
+export type Revocation =
+  | { kind: 'jti'; jti: string; expiresAt: number }
+  | { kind: 'sub'; sub: string; issuedBefore: number; expiresAt: number }
+
+export interface StoreSnapshot {
+  /** Monotonic change counter; a poller reloads only when it moved. */
+  version: number
+  revokedKeyIds: string[]
+  signingKeys: SigningKeyRecord[]
+  revocations: Revocation[]
+}
+
+export interface Store {
+  createApiKey(record: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void>
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>
+  listApiKeys(): Promise<ApiKeyRecord[]>
+  /** False when no such key or already revoked. */
+  revokeApiKey(id: string, atMs: number): Promise<boolean>
+  touchApiKey(id: string, atMs: number): Promise<void>
+  addSigningKey(record: SigningKeyRecord): Promise<void>
+  retireSigningKey(kid: string, atMs: number): Promise<void>
+  /** Drops signing keys retired before `beforeMs` and revocations that expired before it. */
+  prune(beforeMs: number): Promise<void>
+  addRevocation(revocation: Revocation): Promise<void>
+  version(): Promise<number>
+  snapshot(): Promise<StoreSnapshot>
+  close(): Promise<void>
+}

@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { OutputFormat, TtsBytesRequest } from '@voxgate/protocol'
+import type { ServerContext } from '../context.ts'
+import { principalOf } from '../http/app.ts'
+import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
+import { openSpeechStream } from './speech-stream.ts'
+
+const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  raw: 'application/octet-stream',
+}
+
+/**
+ * `POST /tts/bytes`: audio streamed with chunked encoding as each sentence is synthesized. The first
+ * chunk is awaited before the status line goes out, so a failure to start is still a JSON error;
+ * after that a failure can only cut the stream short.
+ */
+export async function serveBytes(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, body: TtsBytesRequest): Promise<FastifyReply> {
+  const principal = principalOf(request)
+  checkTranscriptLength(body.transcript)
+  const speech = checkSpeechRequest(ctx, principal, body)
+  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript })
+  let first: IteratorResult<{ audio: Uint8Array }>
+  try {
+    first = await stream.chunks.next()
+  } catch (err) {
+    stream.end()
+    throw err
+  }
+  async function* audio(): AsyncGenerator<Buffer> {
+    try {
+      for (let r = first; !r.done; r = await stream.chunks.next()) {
+        if (r.value.audio.byteLength > 0) yield Buffer.from(r.value.audio.buffer, r.value.audio.byteOffset, r.value.audio.byteLength)
+      }
+      if (stream.signal.aborted) throw stream.signal.reason
+    } finally {
+      stream.end()
+    }
+  }
+  reply.raw.once('close', () => stream.end())
+  return reply
+    .type(CONTENT_TYPES[body.output_format.container])
+    .header('cache-control', 'no-store')
+    .send(Readable.from(audio(), { objectMode: false }))
+}

@@ -1,0 +1,46 @@
+import { TRANSCRIPT_MAX_CHARS, VoxgateError, type OutputFormat, type TtsSseRequest } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import type { SynthesisRequest } from '../tts/types.ts'
+
+/** The fields every transport's request shares, after schema validation. */
+export type SpeechFields = Pick<TtsSseRequest, 'model_id' | 'voice' | 'language' | 'generation_config' | 'speed'> & {
+  output_format: OutputFormat
+}
+
+const SPEED_WORDS = { slowest: 0.6, slow: 0.8, normal: 1, fast: 1.25, fastest: 1.5 } as const
+
+/** Cartesia has three ways to say speed; the engines take one multiplier. */
+export function speedOf(fields: Pick<SpeechFields, 'generation_config' | 'speed'>): number {
+  if (fields.generation_config?.speed !== undefined) return fields.generation_config.speed
+  const s = fields.speed
+  if (s === undefined) return 1
+  return typeof s === 'string' ? SPEED_WORDS[s] : Math.min(1.5, Math.max(0.6, 1 + s / 2))
+}
+
+/**
+ * Checks what a TTS request asks for against the server and the caller's token, in the order a
+ * client can act on: model, voice, the token's voice allowlist. Returns the engine-facing request.
+ */
+export function checkSpeechRequest(ctx: ServerContext, principal: Principal, fields: SpeechFields): Omit<SynthesisRequest, 'text'> {
+  if (!ctx.speech.resolveModel(fields.model_id)) {
+    throw new VoxgateError('model_not_found', 'Unknown model_id; GET / lists none, use sonic-3 or a voxgate-* model.')
+  }
+  if (!ctx.speech.voices.get(fields.voice)) throw new VoxgateError('voice_not_found', 'No voice has this id.')
+  const allowed = principal.kind === 'token' ? principal.limits?.voices : undefined
+  if (allowed && !allowed.includes(fields.voice)) {
+    throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
+  }
+  return {
+    voiceId: fields.voice,
+    outputFormat: fields.output_format,
+    speed: speedOf(fields),
+    ...(fields.language !== undefined && { language: fields.language }),
+  }
+}
+
+export function checkTranscriptLength(text: string): void {
+  if (text.length > TRANSCRIPT_MAX_CHARS) {
+    throw new VoxgateError('transcript_too_long', `The transcript is longer than ${TRANSCRIPT_MAX_CHARS} characters.`)
+  }
+}

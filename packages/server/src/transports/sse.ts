@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { StreamEvent, TtsSseRequest } from '@voxgate/protocol'
+import type { ServerContext } from '../context.ts'
+import { principalOf } from '../http/app.ts'
+import { chunkEvent, doneEvent, errorEvent, timestampsEvent } from './events.ts'
+import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
+import { abortReason, openSpeechStream } from './speech-stream.ts'
+import { sseFrame } from './sse-frame.ts'
+
+/** Writes one frame and waits for the socket to drain, so a slow reader pauses synthesis. */
+async function write(res: ServerResponse, event: StreamEvent): Promise<void> {
+  if (res.destroyed) return
+  if (!res.write(sseFrame(event))) {
+    await new Promise<void>((resolve) => {
+      const done = () => { res.off('drain', done); res.off('close', done); resolve() }
+      res.on('drain', done).on('close', done)
+    })
+  }
+}
+
+/**
+ * `POST /tts/sse`: `chunk` (and `timestamps`) events, then exactly one `done` or `error`, then the
+ * response ends (SDK4's iterator only stops when the body does). Checks that fail before the first
+ * event are plain JSON errors.
+ */
+export async function serveSse(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, body: TtsSseRequest): Promise<void> {
+  const principal = principalOf(request)
+  checkTranscriptLength(body.transcript)
+  const speech = checkSpeechRequest(ctx, principal, body)
+  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true })
+  const res = reply.raw
+  reply.hijack()
+  res.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+  })
+  res.once('close', () => stream.end())
+  const id = body.context_id
+  try {
+    let started = performance.now()
+    for (let r = await stream.chunks.next(); !r.done; r = await stream.chunks.next()) {
+      const step = performance.now() - started
+      if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id))
+      if (r.value.words && body.add_timestamps) await write(res, timestampsEvent(r.value.words, id))
+      started = performance.now()
+    }
+    if (stream.signal.aborted) throw stream.signal.reason
+    await write(res, doneEvent(id))
+  } catch (err) {
+    await write(res, errorEvent(abortReason(stream.signal, err), request.id, id))
+  } finally {
+    stream.end()
+    res.end()
+  }
+}

@@ -1,0 +1,157 @@
+import { VoxgateError, type WsGenerationRequest } from '@voxgate/protocol'
+import type { Principal } from '../../auth/principal.ts'
+import type { ServerContext } from '../../context.ts'
+import type { StreamLease } from '../../streams/registry.ts'
+import { takeCompleteSentences } from '../../tts/index.ts'
+import type { SynthesisRequest } from '../../tts/types.ts'
+import { chunkEvent, doneEvent, timestampsEvent } from '../events.ts'
+import { checkTranscriptLength } from '../prepare.ts'
+import type { EventSink } from './sink.ts'
+
+/** Cartesia's default wait for more text before speaking an incomplete sentence (SDK4 docs). */
+const DEFAULT_MAX_BUFFER_DELAY_MS = 3000
+/** All the text one streamed-input context may receive. */
+export const CONTEXT_MAX_CHARS = 100_000
+
+interface Segment {
+  text: string
+  flushId: number
+  /** Acknowledge the flush with `flush_done` once this segment's audio is out. */
+  acknowledgeFlush: boolean
+}
+
+/**
+ * One WebSocket context: text arrives in pieces (`continue: true`), is cut at sentence boundaries,
+ * on `flush`, at the end of input, or after `max_buffer_delay_ms`, and is spoken segment by segment
+ * in order. Ends with exactly one `done` or `error` (sent by `fail`).
+ */
+export class TtsContext {
+  #pending = ''
+  #queue: Segment[] = []
+  #flushId = 1
+  #inputEnded = false
+  #running = false
+  #finished = false
+  #totalChars = 0
+  #timeOffset = 0
+  #bufferTimer: NodeJS.Timeout | undefined
+  readonly #abort = new AbortController()
+
+  constructor(
+    readonly id: string,
+    private readonly ctx: ServerContext,
+    private principal: Principal,
+    private readonly speech: Omit<SynthesisRequest, 'text'>,
+    private readonly timestamps: boolean,
+    private readonly maxBufferDelayMs: number | undefined,
+    private readonly lease: StreamLease,
+    private readonly sink: EventSink,
+    private readonly onFinished: (id: string) => void,
+  ) {}
+
+  get finished(): boolean {
+    return this.#finished
+  }
+
+  /** Adds one generation request's input to the context. */
+  input(msg: WsGenerationRequest): void {
+    checkTranscriptLength(msg.transcript)
+    this.#totalChars += msg.transcript.length
+    if (this.#totalChars > CONTEXT_MAX_CHARS) {
+      throw new VoxgateError('transcript_too_long', `A context takes at most ${CONTEXT_MAX_CHARS} characters in all.`)
+    }
+    this.#pending += msg.transcript
+    if (msg.continue !== true) {
+      this.#inputEnded = true
+      this.#cut(false)
+    } else if (msg.flush === true) {
+      this.#cut(true)
+    } else {
+      const { ready, rest } = takeCompleteSentences(this.#pending)
+      if (ready.length > 0) this.#enqueue(ready, false)
+      this.#pending = rest
+      this.#armBufferTimer()
+    }
+    void this.#run()
+  }
+
+  #cut(acknowledgeFlush: boolean): void {
+    clearTimeout(this.#bufferTimer)
+    this.#bufferTimer = undefined
+    const text = this.#pending
+    this.#pending = ''
+    if (text.trim().length > 0 || acknowledgeFlush) this.#enqueue(text, acknowledgeFlush)
+    if (acknowledgeFlush) this.#flushId += 1
+  }
+
+  #enqueue(text: string, acknowledgeFlush: boolean): void {
+    this.#queue.push({ text, flushId: this.#flushId, acknowledgeFlush })
+  }
+
+  /** An incomplete sentence is spoken anyway once it has waited `max_buffer_delay_ms`. */
+  #armBufferTimer(): void {
+    if (this.#pending.trim().length === 0 || this.#bufferTimer) return
+    const delay = this.maxBufferDelayMs ?? DEFAULT_MAX_BUFFER_DELAY_MS
+    this.#bufferTimer = setTimeout(() => {
+      this.#bufferTimer = undefined
+      this.#cut(false)
+      void this.#run()
+    }, delay)
+  }
+
+  async #run(): Promise<void> {
+    if (this.#running || this.#finished) return
+    this.#running = true
+    try {
+      for (let seg = this.#queue.shift(); seg; seg = this.#queue.shift()) await this.#speak(seg)
+      if (this.#inputEnded && this.#queue.length === 0 && !this.#finished) this.#finish(doneEvent(this.id))
+    } catch (err) {
+      this.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'Speech synthesis failed.'))
+    } finally {
+      this.#running = false
+    }
+    if (this.#queue.length > 0 && !this.#finished) void this.#run()
+  }
+
+  async #speak(seg: Segment): Promise<void> {
+    if (seg.text.trim().length > 0) {
+      this.ctx.streams.charge(this.principal, seg.text.length)
+      const request = { ...this.speech, text: seg.text, timestamps: this.timestamps, timeOffsetSeconds: this.#timeOffset }
+      let started = performance.now()
+      for await (const chunk of this.ctx.speech.synthesize(request, this.#abort.signal)) {
+        if (this.#finished) return
+        if (chunk.audio.byteLength > 0) await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
+        if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
+        this.#timeOffset += chunk.durationSeconds
+        started = performance.now()
+      }
+    }
+    if (seg.acknowledgeFlush && !this.#finished) {
+      await this.sink.send({ type: 'flush_done', done: false, flush_done: true, flush_id: seg.flushId, status_code: 206, context_id: this.id })
+    }
+  }
+
+  /** A fresh token on the socket becomes the credential charged from now on. */
+  setPrincipal(principal: Principal): void {
+    this.principal = principal
+  }
+
+  /** Ends the context with an error event (or `done` when cancelled); idempotent. */
+  fail(err: VoxgateError): void {
+    if (this.#finished) return
+    this.#finish(this.sink.errorEvent(err, this.id))
+  }
+
+  cancel(): void {
+    if (!this.#finished) this.#finish(doneEvent(this.id))
+  }
+
+  #finish(event: Parameters<EventSink['send']>[0]): void {
+    this.#finished = true
+    clearTimeout(this.#bufferTimer)
+    this.#abort.abort()
+    this.lease.release()
+    void this.sink.send(event)
+    this.onFinished(this.id)
+  }
+}

@@ -1,0 +1,28 @@
+import type { WebSocket } from 'ws'
+import type { ErrorEvent, StreamEvent, VoxgateError } from '@voxgate/protocol'
+import { errorEvent } from '../events.ts'
+
+/** Above this many queued bytes a context waits for the socket to drain before synthesizing more. */
+const HIGH_WATER_BYTES = 256 * 1024
+
+export interface EventSink {
+  /** Resolves once the event is queued below the high-water mark (backpressure). */
+  send(event: StreamEvent): Promise<void>
+  errorEvent(err: VoxgateError, contextId?: string): ErrorEvent
+}
+
+/** JSON text frames only (PROTOCOL.md §6.1); waits for the kernel to take data when the queue is deep. */
+export function socketSink(ws: WebSocket, requestId: string): EventSink {
+  return {
+    send(event) {
+      if (ws.readyState !== ws.OPEN) return Promise.resolve()
+      const data = JSON.stringify(event)
+      if (ws.bufferedAmount < HIGH_WATER_BYTES) {
+        ws.send(data)
+        return Promise.resolve()
+      }
+      return new Promise((resolve) => ws.send(data, () => resolve()))
+    },
+    errorEvent: (err, contextId) => errorEvent(err, requestId, contextId),
+  }
+}

@@ -1,0 +1,150 @@
+import type { RawData, WebSocket } from 'ws'
+import { VoxgateError, WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/protocol'
+import { authorize } from '../../auth/authorize.ts'
+import type { Principal } from '../../auth/principal.ts'
+import type { ServerContext } from '../../context.ts'
+import { checkOrigin } from '../../http/origin.ts'
+import { parseOr400 } from '../../http/validate.ts'
+import type { StreamLease } from '../../streams/registry.ts'
+import { checkSpeechRequest } from '../prepare.ts'
+import { TtsContext } from './context.ts'
+import { socketSink, type EventSink } from './sink.ts'
+
+/** Close codes: 4401 for a credential that was revoked or ran out (HTTP 401's meaning, in the 4000 range). */
+export const CLOSE_CREDENTIAL = 4401
+export const CLOSE_IDLE = 1000
+export const CLOSE_SHUTDOWN = 1001
+
+/**
+ * One authenticated `/tts/websocket` connection: routes JSON messages to contexts by `context_id`,
+ * enforces the message-size and context-count limits with error events (the socket stays open), and
+ * before it closes sends a terminal event for every open context (SDK4 has no close listener).
+ */
+export class TtsSocket {
+  readonly #contexts = new Map<string, TtsContext>()
+  readonly #sink: EventSink
+  #watch: StreamLease
+  #idleTimer: NodeJS.Timeout | undefined
+  #sessionTimer: NodeJS.Timeout | undefined
+  #closing = false
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly ws: WebSocket,
+    private principal: Principal,
+    private readonly origin: string | undefined,
+    requestId: string,
+  ) {
+    this.#sink = socketSink(ws, requestId)
+    this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
+    ws.on('close', () => this.#teardown())
+    ws.on('error', () => this.#teardown())
+    this.#armIdle()
+    this.#armSession()
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    this.#armIdle()
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength
+    if (size > this.ctx.config.wsMaxPayloadBytes) {
+      return this.#reject(new VoxgateError('message_too_large', `Messages are limited to ${this.ctx.config.wsMaxPayloadBytes} bytes.`))
+    }
+    if (isBinary) return this.#reject(new VoxgateError('invalid_request', 'Send JSON in text frames.'))
+    let msg: unknown
+    try {
+      msg = JSON.parse(data.toString())
+    } catch {
+      return this.#reject(new VoxgateError('invalid_request', 'The message is not valid JSON.'))
+    }
+    this.#dispatch(msg).catch((err: unknown) => this.#reject(err, contextIdOf(msg)))
+  }
+
+  async #dispatch(msg: unknown): Promise<void> {
+    if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
+    if (isObject(msg) && msg.cancel === true) {
+      const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
+      this.#contexts.get(context_id)?.cancel()
+      return
+    }
+    const request = parseOr400(WsGenerationRequest, msg, 'message')
+    const existing = this.#contexts.get(request.context_id)
+    if (existing) return existing.input(request)
+    if (this.#contexts.size >= this.ctx.config.wsMaxContexts) {
+      throw new VoxgateError('too_many_contexts', `A socket may hold ${this.ctx.config.wsMaxContexts} open contexts.`)
+    }
+    const speech = checkSpeechRequest(this.ctx, this.principal, request)
+    const context = new TtsContext(
+      request.context_id, this.ctx, this.principal, speech, request.add_timestamps === true, request.max_buffer_delay_ms,
+      this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err)),
+      this.#sink, (id) => this.#contexts.delete(id),
+    )
+    this.#contexts.set(request.context_id, context)
+    try {
+      context.input(request)
+    } catch (err) {
+      context.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
+    }
+  }
+
+  /** voxgate extension: a fresh token extends the socket, checked exactly like a new connection. */
+  async #refresh(msg: WsRefreshToken): Promise<void> {
+    const principal = await this.ctx.authenticator.authenticate(msg.access_token)
+    authorize(principal, { grant: 'tts' })
+    checkOrigin(this.origin, { value: msg.access_token, carrier: 'query' }, principal, this.ctx.config.allowedOrigins, true)
+    this.principal = principal
+    this.#watch.release()
+    this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    for (const c of this.#contexts.values()) c.setPrincipal(principal)
+    this.#armSession()
+    await this.#sink.send({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null })
+  }
+
+  #reject(err: unknown, contextId?: string): void {
+    const coded = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
+    const context = contextId === undefined ? undefined : this.#contexts.get(contextId)
+    if (context) context.fail(coded)
+    else void this.#sink.send(this.#sink.errorEvent(coded, contextId))
+  }
+
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => {
+      if (this.#contexts.size > 0 && [...this.#contexts.values()].some((c) => !c.finished)) return this.#armIdle()
+      this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.'))
+    }, this.ctx.config.wsIdleTimeoutMs)
+    this.#idleTimer.unref()
+  }
+
+  /** A token-authenticated socket lives until the token's expiry plus the session grace. */
+  #armSession(): void {
+    clearTimeout(this.#sessionTimer)
+    if (this.principal.kind !== 'token') return
+    const deadline = this.principal.expiresAtSeconds * 1000 + this.ctx.config.wsSessionGraceMs
+    this.#sessionTimer = setTimeout(() => {
+      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; send a refresh_token message to extend the socket.'))
+    }, Math.max(0, deadline - this.ctx.clock.now()))
+    this.#sessionTimer.unref()
+  }
+
+  /** Ends every open context with `err`, then closes the socket. */
+  close(code: number, err: VoxgateError): void {
+    if (this.#closing) return
+    this.#closing = true
+    for (const c of this.#contexts.values()) c.fail(err)
+    this.ws.close(code, err.code)
+    this.#teardown()
+  }
+
+  #teardown(): void {
+    clearTimeout(this.#idleTimer)
+    clearTimeout(this.#sessionTimer)
+    this.#watch.release()
+    for (const c of this.#contexts.values()) c.fail(new VoxgateError('connection_closing', 'The socket closed.'))
+    this.#contexts.clear()
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const contextIdOf = (msg: unknown): string | undefined =>
+  isObject(msg) && typeof msg.context_id === 'string' && msg.context_id.length <= 256 ? msg.context_id : undefined
