@@ -36,6 +36,12 @@ export const ServerConfigSchema = z.strictObject({
   wsIdleTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
   /** How long a WebSocket may outlive its token's expiry before it must refresh in band. */
   wsSessionGraceMs: z.number().int().min(0).max(86_400_000).default(15 * 60_000),
+  /** Tokens one API key may mint per minute (0: no limit). */
+  mintPerMinute: z.number().int().min(0).max(10_000_000).default(6000),
+  /** TTS streams (HTTP requests and WebSocket contexts) one API key's credentials may open per minute. */
+  ttsStreamsPerMinute: z.number().int().min(0).max(10_000_000).default(6000),
+  /** Proxies whose `X-Forwarded-Proto: https` is believed in plain-HTTP mode. */
+  trustedProxies: z.array(z.string().min(1)).default(['127.0.0.1', '::1', '::ffff:127.0.0.1']),
   /** Origins allowed to use the token cookie and to open WebSockets from a browser. */
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/)).default([]),
   /** Cookie that carries an access token in cookie mode; unset disables cookie auth. */
@@ -60,7 +66,7 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
     throw new TypeError('invalid server option: --tls-cert and --tls-key go together')
   }
   const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
-  return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[] })
+  return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[], trustedProxies: Object.freeze([...config.trustedProxies]) as string[] })
 }
 
 export const DEFAULT_DATA_DIR = '.voxgate'

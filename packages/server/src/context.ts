@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts'
 import type { ServerConfig } from './config.ts'
 import type { StateSync } from './state-sync.ts'
 import type { Store } from './store/types.ts'
+import type { RateLimiter } from './streams/rate-limiter.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 
@@ -22,5 +23,6 @@ export interface ServerContext {
   sync: StateSync
   speech: SpeechService
   streams: StreamRegistry
+  rateLimiter: RateLimiter
   logger: Logger
 }

@@ -14,6 +14,7 @@ import { createLogger } from './logger.ts'
 import { StateSync } from './state-sync.ts'
 import { openSqliteStore } from './store/sqlite.ts'
 import type { Store } from './store/types.ts'
+import { MemoryRateLimiter } from './streams/rate-limiter.ts'
 import { StreamRegistry } from './streams/registry.ts'
 import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
@@ -53,7 +54,12 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const speech = deps.speech ?? await createSpeechService({ engine: config.speechEngine, ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
   const streams = new StreamRegistry(revocations)
   sync.onChange(() => streams.sweep())
-  const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger }
+  const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger,
+    rateLimiter: new MemoryRateLimiter({
+      mint: { limit: config.mintPerMinute, windowMs: 60_000 },
+      tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
+    }, clock),
+  }
 
   const { https, devTls } = await tlsFor(config)
   const app = buildApp(ctx, https)

@@ -1,6 +1,6 @@
 import { openSqliteStore } from '../store/sqlite.ts'
 import { startServer } from '../server.ts'
-import { DATA_OPTION, dataDir, intOption, parse } from './args.ts'
+import { DATA_OPTION, dataDir, intOption, parse, UsageError } from './args.ts'
 import type { Io } from './io.ts'
 import { createKey } from './keys.ts'
 
@@ -18,6 +18,9 @@ Options:
   --allowed-origin URL          origin allowed to use the token cookie and browser WebSockets (repeatable)
   --token-cookie NAME           read an access token from this cookie (cookie mode)
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
+  --mint-per-minute N           tokens one API key may mint per minute (default 6000; 0 = no limit)
+  --tts-streams-per-minute N    TTS streams one API key's credentials may open per minute (default 6000)
+  --ws-session-grace-seconds N  how long a WebSocket may outlive its token (default 900)
   -h, --help                    this help`
 
 export async function serveCommand(argv: string[], io: Io): Promise<number> {
@@ -26,6 +29,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     host: { type: 'string' }, port: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
     'insecure-http-behind-proxy': { type: 'boolean' }, 'allowed-origin': { type: 'string', multiple: true },
     'token-cookie': { type: 'string' }, 'log-level': { type: 'string' },
+    'mint-per-minute': { type: 'string' }, 'tts-streams-per-minute': { type: 'string' },
+    'ws-session-grace-seconds': { type: 'string' },
   })
   if (values.help) {
     io.out(SERVE_HELP)
@@ -43,6 +48,13 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     allowedOrigins: values['allowed-origin'] ?? [],
     ...(values['token-cookie'] !== undefined && { tokenCookieName: values['token-cookie'] }),
     ...(values['log-level'] !== undefined && { logLevel: values['log-level'] as 'info' }),
+    ...(values['mint-per-minute'] !== undefined && { mintPerMinute: intOption(values['mint-per-minute'], 'mint-per-minute') }),
+    ...(values['tts-streams-per-minute'] !== undefined && { ttsStreamsPerMinute: intOption(values['tts-streams-per-minute'], 'tts-streams-per-minute') }),
+    ...(values['ws-session-grace-seconds'] !== undefined && { wsSessionGraceMs: intOption(values['ws-session-grace-seconds'], 'ws-session-grace-seconds')! * 1000 }),
+  }).catch((err: unknown) => {
+    // Invalid option values surface from the config schema as TypeErrors: a usage mistake.
+    if (err instanceof TypeError) throw new UsageError(err.message)
+    throw err
   })
   if (server.devTls) {
     io.err(`Using a development certificate. To trust it: NODE_EXTRA_CA_CERTS=${server.devTls.caFile} (Node), or import that file as a trusted CA in your browser.`)

@@ -19,6 +19,7 @@ export async function authenticateRequest(
 ): Promise<Principal> {
   const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
   if (!credential) throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
+  if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
   const principal = await ctx.authenticator.authenticate(credential.value)
   authorize(principal, requirement)
   checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)
@@ -33,4 +34,17 @@ export function originOf(req: IncomingMessage): string | undefined {
 export function queryOf(url: string | undefined): URLSearchParams {
   const q = url?.indexOf('?') ?? -1
   return new URLSearchParams(q >= 0 && url ? url.slice(q + 1) : '')
+}
+
+/**
+ * In plain-HTTP mode a credential may only arrive through a trusted proxy that says the client spoke
+ * HTTPS to it; anything else means the credential crossed a network in clear text.
+ */
+function checkForwardedHttps(req: IncomingMessage, trustedProxies: readonly string[]): void {
+  const peer = req.socket.remoteAddress ?? ''
+  const proto = req.headers['x-forwarded-proto']
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase()
+  if (!trustedProxies.includes(peer) || first !== 'https') {
+    throw new VoxgateError('insecure_transport', 'Credentials are accepted only over HTTPS; this request did not come through a trusted TLS proxy.')
+  }
 }

@@ -16,6 +16,7 @@ const RevokeRequest = z.union([
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   app.post('/access-token', { onRequest: guard('api_key') }, async (request) => {
     const body = parseOr400(AccessTokenRequest, request.body ?? {})
+    await ctx.rateLimiter.take('mint', principalOf(request).keyId)
     const { token } = await ctx.tokens.mint({
       keyId: principalOf(request).keyId,
       // Omitted grants mean the one grant the seed documents, so `create({expires_in})` is usable.

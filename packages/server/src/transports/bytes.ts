@@ -21,6 +21,7 @@ export async function serveBytes(ctx: ServerContext, request: FastifyRequest, re
   const principal = principalOf(request)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
+  await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript })
   let first: IteratorResult<{ audio: Uint8Array }>
   try {

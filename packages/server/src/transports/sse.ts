@@ -28,6 +28,7 @@ export async function serveSse(ctx: ServerContext, request: FastifyRequest, repl
   const principal = principalOf(request)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
+  await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true })
   const res = reply.raw
   reply.hijack()

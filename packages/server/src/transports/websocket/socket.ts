@@ -74,6 +74,7 @@ export class TtsSocket {
       throw new VoxgateError('too_many_contexts', `A socket may hold ${this.ctx.config.wsMaxContexts} open contexts.`)
     }
     const speech = checkSpeechRequest(this.ctx, this.principal, request)
+    await this.ctx.rateLimiter.take('tts', this.principal.keyId)
     const context = new TtsContext(
       request.context_id, this.ctx, this.principal, speech, request.add_timestamps === true, request.max_buffer_delay_ms,
       this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err)),

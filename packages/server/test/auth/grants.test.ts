@@ -1,0 +1,62 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { bearer, call, mint } from '../helpers/http.ts'
+
+let t: TestServer
+before(async () => { t = await startTestServer() })
+after(() => t.close())
+
+/** Each route with a request whose body is deliberately invalid: auth passes → 400, fails → 401/403. */
+const ROUTES = [
+  { name: 'POST /tts/bytes', method: 'POST', path: '/tts/bytes', grant: 'tts' },
+  { name: 'POST /tts/sse', method: 'POST', path: '/tts/sse', grant: 'tts' },
+  { name: 'GET /voices', method: 'GET', path: '/voices?limit=0', grant: 'voices' },
+  { name: 'GET /voices/:id', method: 'GET', path: '/voices/no-such-voice', grant: 'voices' },
+  { name: 'POST /access-token', method: 'POST', path: '/access-token', grant: 'api_key' },
+  { name: 'POST /access-token/revoke', method: 'POST', path: '/access-token/revoke', grant: 'api_key' },
+] as const
+
+const GRANT_SETS = [{}, { tts: true }, { voices: true }, { tts: true, voices: true }, { tts: false, voices: false }] as const
+
+/** With valid credentials every request above fails validation: that is how we see auth passed. */
+const PASS_STATUS: Record<string, number> = { '/voices/no-such-voice': 404 }
+
+describe('grants × routes', () => {
+  for (const grants of GRANT_SETS) {
+    for (const route of ROUTES) {
+      test(`token ${JSON.stringify(grants)} on ${route.name}`, async () => {
+        const token = await mint(t.url, t.apiKey, { grants })
+        const res = await call(t.url, route.path, { method: route.method, headers: bearer(token), ...(route.method === 'POST' && { body: { bad: true } }) })
+        const allowed = route.grant !== 'api_key' && (grants as Record<string, boolean>)[route.grant] === true
+        if (allowed) {
+          assert.equal(res.status, PASS_STATUS[route.path] ?? 400, res.text)
+        } else {
+          assert.equal(res.status, 403, res.text)
+          assert.equal(res.json.error_code, route.grant === 'api_key' ? 'api_key_required' : 'insufficient_scope')
+          assert.equal(res.headers.get('www-authenticate'), 'Bearer error="insufficient_scope"')
+        }
+      })
+    }
+  }
+
+  for (const route of ROUTES) {
+    test(`API key reaches ${route.name}`, async () => {
+      const res = await call(t.url, route.path, { method: route.method, headers: bearer(t.apiKey), ...(route.method === 'POST' && { body: { bad: true } }) })
+      assert.equal(res.status, PASS_STATUS[route.path] ?? 400, res.text)
+    })
+  }
+
+  test('a plain GET of /tts/websocket with a tts token is a 400 asking for an upgrade', async () => {
+    const token = await mint(t.url, t.apiKey, { grants: { tts: true } })
+    const res = await call(t.url, '/tts/websocket', { headers: bearer(token) })
+    assert.equal(res.status, 400)
+    assert.equal(res.json.error_code, 'invalid_request')
+  })
+
+  test('an unknown route is a JSON 404', async () => {
+    const res = await call(t.url, '/nope')
+    assert.equal(res.status, 404)
+    assert.equal(res.json.error_code, 'not_found')
+  })
+})

@@ -1,0 +1,92 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { testTls } from './helpers/server.ts'
+import { bearer, call } from './helpers/http.ts'
+
+const BIN = path.resolve(import.meta.dirname, '../bin/voxgate.mjs')
+const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-cli-'))
+after(() => rmSync(dataDir, { recursive: true, force: true }))
+
+function voxgate(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, VOXGATE_DATA_DIR: dataDir } })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Polls until `check` passes or 5 s (the contract) have gone by. */
+async function within5s(check: () => Promise<boolean>): Promise<boolean> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(100)) if (await check()) return true
+  return false
+}
+
+describe('voxgate CLI', () => {
+  test('--help on every command, exit 0', () => {
+    for (const args of [['--help'], ['serve', '--help'], ['keys', '--help'], ['keys', 'create', '--help']]) {
+      const r = voxgate(...args)
+      assert.equal(r.code, 0, args.join(' '))
+      assert.match(r.stdout, /Usage: voxgate/)
+    }
+  })
+
+  test('bad arguments: one-line error, exit 2', () => {
+    for (const args of [['frobnicate'], ['keys', 'create', '--nmae', 'x'], ['serve', '--port', 'abc'], ['keys', 'revoke'], ['keys', 'list', '--port']]) {
+      const r = voxgate(...args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+      assert.match(r.stderr, /^voxgate: /)
+    }
+  })
+
+  test('keys create --json, list never shows a secret, revoke', () => {
+    const created = voxgate('keys', 'create', '--name', 'ci', '--json')
+    assert.equal(created.code, 0, created.stderr)
+    const key = JSON.parse(created.stdout)
+    assert.deepEqual(Object.keys(key).sort(), ['created_at', 'id', 'key', 'name'])
+    assert.match(key.key, /^sk_vx_[A-Za-z0-9_-]{43}$/)
+    assert.equal(key.name, 'ci')
+    const list = voxgate('keys', 'list', '--json')
+    assert.equal(list.code, 0)
+    assert.ok(!list.stdout.includes(key.key), 'list never prints a key')
+    const row = JSON.parse(list.stdout).find((k: { id: string }) => k.id === key.id)
+    assert.equal(row.prefix, key.key.slice(0, 12))
+    assert.equal(row.revoked_at, null)
+    assert.equal(voxgate('keys', 'revoke', key.id).code, 0)
+    assert.notEqual(JSON.parse(voxgate('keys', 'list', '--json').stdout).find((k: { id: string }) => k.id === key.id).revoked_at, null)
+    assert.equal(voxgate('keys', 'revoke', key.id).code, 2, 'revoking twice is a usage error')
+  })
+
+  test('serve: prints its URL and a first key; honours CLI key changes within 5 s; stops on SIGTERM', async () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), 'voxgate-serve-'))
+    const tls = testTls()
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', fresh, '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    try {
+      assert.ok(await within5s(async () => /listening on https:\/\//.test(stdout)) || await within5s(async () => /listening on/.test(stdout)), stderr)
+      const url = /listening on (https:\/\/\S+)/.exec(stdout)![1]!
+      const firstKey = /(sk_vx_[A-Za-z0-9_-]{43})/.exec(stderr)?.[1]
+      assert.ok(firstKey, 'first run prints a key')
+      assert.equal((await call(url, '/access-token', { headers: bearer(firstKey), body: {} })).status, 200)
+      const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a, '--data', fresh], { encoding: 'utf8' })
+      const created = JSON.parse(run('keys', 'create', '--json').stdout)
+      assert.ok(await within5s(async () => (await call(url, '/access-token', { headers: bearer(created.key), body: {} })).status === 200))
+      const token = (await call(url, '/access-token', { headers: bearer(created.key), body: { grants: { voices: true } } })).json.token
+      assert.equal((await call(url, '/voices', { headers: bearer(token) })).status, 200)
+      assert.equal(run('keys', 'revoke', created.id).status, 0)
+      assert.ok(await within5s(async () => (await call(url, '/voices', { headers: bearer(token) })).status === 401), 'token of a revoked key refused within 5 s')
+      assert.equal((await call(url, '/access-token', { headers: bearer(created.key), body: {} })).status, 401)
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      child.kill('SIGTERM')
+      assert.equal(await exited, 0)
+    } finally {
+      child.kill('SIGKILL')
+      rmSync(fresh, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { ServerConfigInput } from '../../src/config.ts'
+import { createKey } from '../../src/cli/keys.ts'
+import { startServer, type VoxgateServer, type VoxgateServerDeps } from '../../src/server.ts'
+import { createLogger } from '../../src/logger.ts'
+import { LogCapture } from './log-capture.ts'
+
+export interface TestServer {
+  server: VoxgateServer
+  url: string
+  /** An API key created for the test. */
+  apiKey: string
+  apiKeyId: string
+  dataDir: string
+  logs: LogCapture
+  /** Closes the server; `keepData` leaves the folder for a restart test. */
+  close(opts?: { keepData?: boolean }): Promise<void>
+}
+
+/** The TLS files `npm test` created (scripts/test.ts); NODE_EXTRA_CA_CERTS trusts their CA. */
+export function testTls(): { tlsCertFile: string; tlsKeyFile: string } {
+  const dir = process.env.VOXGATE_TEST_TLS_DIR
+  if (!dir) throw new Error('run tests through `npm test` (scripts/test.ts), which sets up the test CA')
+  return { tlsCertFile: path.join(dir, 'dev-cert.pem'), tlsKeyFile: path.join(dir, 'dev-key.pem') }
+}
+
+/**
+ * A real voxgate on 127.0.0.1, an ephemeral port, real TLS and a real SQLite store in a temp folder.
+ * Speech is the deterministic engine unless the test asks for the real one.
+ */
+export async function startTestServer(config: Partial<ServerConfigInput> = {}, deps: VoxgateServerDeps = {}): Promise<TestServer> {
+  const dataDir = config.dataDir ?? mkdtempSync(path.join(tmpdir(), 'voxgate-test-'))
+  const logs = new LogCapture()
+  const server = await startServer(
+    { port: 0, speechEngine: 'deterministic', speechWorkers: 1, storePollMs: 100, logLevel: 'info', ...testTls(), ...config, dataDir },
+    { logger: createLogger('info', logs), ...deps },
+  )
+  const key = await createKey(server.ctx.store, 'test', Date.now())
+  return {
+    server, url: server.url, apiKey: key.key, apiKeyId: key.id, dataDir, logs,
+    async close(opts = {}) {
+      await server.close()
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
