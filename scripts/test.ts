@@ -1,17 +1,12 @@
 /**
- * `npm test`: runs every `*.test.ts` with Node's test runner. Before that it creates one test CA and
- * a localhost certificate and points NODE_EXTRA_CA_CERTS at the CA, so every test talks real,
- * verified TLS (fetch, ws, the official Cartesia SDK, Chromium) without disabling verification.
- * Arguments filter the files by substring: `npm test -- websocket`.
+ * `npm test`: runs every `*.test.ts` with Node's test runner under a fresh test CA (scripts/test-ca.ts).
+ * Arguments filter the files by path substring: `npm test -- websocket`.
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { ensureDevTls } from '../packages/server/src/tls/dev-ca.ts'
+import { runWithTestCa } from './test-ca.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
-const roots = ['packages', 'examples'].map((d) => path.join(root, d))
 
 function findTests(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -24,16 +19,10 @@ function findTests(dir: string, out: string[] = []): string[] {
 }
 
 const filters = process.argv.slice(2)
-const files = roots.flatMap((d) => findTests(d)).sort()
+const files = ['packages', 'examples'].flatMap((d) => findTests(path.join(root, d))).sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
 if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
-const tlsDir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
-const tls = await ensureDevTls(tlsDir)
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caFile, VOXGATE_TEST_TLS_DIR: tlsDir },
-})
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+await runWithTestCa(['--test', '--test-concurrency=2', ...files])

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
 import type { Requirement } from '../auth/authorize.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
@@ -43,11 +43,14 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
     loggerInstance: ctx.logger,
     genReqId: () => requestId(),
     bodyLimit: ctx.config.bodyLimitBytes,
-    disableRequestLogging: true,
+    // Our own onResponse hook logs ids only; Fastify's request log would record URLs with queries.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }) as unknown as FastifyInstance
+  // JSON only: Fastify's default text/plain parser would let a non-JSON body reach validation.
+  app.removeContentTypeParser('text/plain')
   app.decorateRequest('principal', undefined)
   app.decorateRequest('apiVersion', '')
   app.setErrorHandler(errorHandler)

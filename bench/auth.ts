@@ -1,0 +1,42 @@
+/**
+ * Issue "core" figures: minting throughput against the same server's GET /, and the cost of our
+ * whole credential check against the raw signature check of the same algorithm in node:crypto.
+ */
+import { createPublicKey, verify } from 'node:crypto'
+import type { TestServer } from '../packages/server/test/helpers/server.ts'
+import { load } from './http-load.ts'
+import { mint } from '../packages/server/test/helpers/http.ts'
+
+const per = (n: number, ms: number) => (ms * 1000) / n
+
+export async function benchMintThroughput(t: TestServer, durationMs: number) {
+  const common = { url: t.url, connections: 16, durationMs }
+  const status = await load({ ...common, path: '/', method: 'GET' })
+  const minted = await load({
+    ...common, path: '/access-token', method: 'POST',
+    headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+  })
+  return { statusPerSecond: status.perSecond, mintPerSecond: minted.perSecond, ratio: minted.perSecond / status.perSecond, errors: status.errors + minted.errors }
+}
+
+export async function benchCredentialCheck(t: TestServer, n: number) {
+  const { authenticator, keyRing } = t.server.ctx
+  const tokens = await Promise.all(Array.from({ length: n }, () => mint(t.url, t.apiKey)))
+  const publicKey = createPublicKey(keyRing.signer().privateKey)
+  const parts = tokens.map((tok) => tok.split('.') as [string, string, string])
+  // Raw: one Ed25519 verify of the same bytes, nothing else.
+  let start = performance.now()
+  for (const [h, p, s] of parts) verify(null, Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'))
+  const rawUs = per(n, performance.now() - start)
+  // Ours, first sight: parse, jose verify, claim checks, expiry, revocation, cache insert.
+  start = performance.now()
+  for (const tok of tokens) await authenticator.authenticate(tok)
+  const firstUs = per(n, performance.now() - start)
+  // Ours, seen before: the cache path, still with expiry and revocation checks.
+  const reps = n * 20
+  start = performance.now()
+  for (let i = 0; i < reps; i++) await authenticator.authenticate(tokens[i % n]!)
+  const cachedUs = per(reps, performance.now() - start)
+  return { rawUs, firstUs, cachedUs, firstRatio: firstUs / rawUs }
+}

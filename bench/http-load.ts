@@ -1,0 +1,58 @@
+/**
+ * A small closed-loop HTTPS load generator that runs in a worker thread, so the server under test
+ * keeps its own event loop. Keep-alive connections, each sending its next request as soon as the
+ * last answer is read. Bounded by count and time; loopback only.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
+import https from 'node:https'
+
+export interface LoadSpec {
+  url: string
+  path: string
+  method: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+  connections: number
+  durationMs: number
+}
+
+export interface LoadResult {
+  requests: number
+  perSecond: number
+  errors: number
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const target = new URL(spec.url)
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error('load tests target loopback only')
+  const agent = new https.Agent({ keepAlive: true, maxSockets: spec.connections })
+  let requests = 0
+  let errors = 0
+  const start = performance.now()
+  const end = start + spec.durationMs
+  const one = () => new Promise<void>((resolve) => {
+    const req = https.request({ host: target.hostname, port: target.port, path: spec.path, method: spec.method, agent, headers: spec.headers }, (res) => {
+      res.resume()
+      res.on('end', () => { if (res.statusCode !== 200) errors++; requests++; resolve() })
+    })
+    req.on('error', () => { errors++; resolve() })
+    req.end(spec.body)
+  })
+  await Promise.all(Array.from({ length: spec.connections }, async () => { while (performance.now() < end) await one() }))
+  const seconds = (performance.now() - start) / 1000
+  agent.destroy()
+  return { requests, perSecond: requests / seconds, errors }
+}
+
+if (!isMainThread && workerData?.loadSpec) {
+  run(workerData.loadSpec as LoadSpec).then((r) => parentPort!.postMessage(r))
+}
+
+/** Runs one load phase in a worker thread (tsx bootstrap) and returns its figures. */
+export function load(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: import.meta.url, loadSpec: spec } })
+    w.once('message', (r: LoadResult) => { void w.terminate(); resolve(r) })
+    w.once('error', reject)
+  })
+}

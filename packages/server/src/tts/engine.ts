@@ -1,0 +1,39 @@
+/**
+ * The one interface every speech engine implements. Engines are synchronous and run inside a worker
+ * thread (or inline for the deterministic engine), so cancellation is cooperative: the chunk callback
+ * returns `true` to stop, which is how a SharedArrayBuffer flag reaches a sentence in progress.
+ */
+export type EngineId = 'espeak' | 'flite' | 'deterministic'
+
+/** One word of the input with its timing in the engine's native audio, in milliseconds. */
+export interface EngineWord {
+  text: string
+  startMs: number
+  endMs: number
+}
+
+export interface EngineSynthOptions {
+  /** The engine's own voice name (`en-us+f3`, `slt`, ...). */
+  voice: string
+  /** Speaking rate multiplier; 1 is the engine's normal rate. */
+  speed: number
+  /** 0..99, espeak's scale; engines without pitch control ignore it. */
+  pitch?: number
+}
+
+/**
+ * Receives native audio as it is produced, and words whose timing became final with it (a word's end
+ * is only known once the next word starts, so words may trail their audio by one call; a last call
+ * may carry words and no samples). Return `true` to abort the sentence.
+ */
+export type ChunkCallback = (samples: Int16Array, words?: EngineWord[]) => boolean
+
+export interface Engine {
+  readonly id: EngineId
+  /** Native output rate in Hz (flite reads it per voice, so this is the usual rate). */
+  readonly sampleRate: number
+  /** Whether the engine knows this voice name (used to check the catalogue). */
+  hasVoice(voice: string): boolean
+  /** Synthesizes one sentence; returns the native rate actually produced. */
+  synth(text: string, options: EngineSynthOptions, onChunk: ChunkCallback): { sampleRate: number }
+}

@@ -1,0 +1,69 @@
+import type { Engine, EngineId, EngineWord } from './engine.ts'
+import { createResampler, type SpeexModule } from './resample.ts'
+
+/** One sentence to synthesize, as sent to a worker (structured-clone friendly). */
+export interface SentenceJob {
+  engine: EngineId
+  voice: string
+  text: string
+  speed: number
+  pitch?: number
+  /** Output rate: the worker resamples, so only audio at the requested rate crosses threads. */
+  sampleRate: number
+}
+
+export interface JobDone {
+  type: 'done'
+  words: EngineWord[]
+  cancelled: boolean
+  nativeRate: number
+  nativeSamples: number
+  samples: number
+  /** Engine time from the start of synthesis to its first audio, and to its end (worker clock). */
+  firstChunkMs: number
+  totalMs: number
+}
+
+export type JobEvent = { type: 'chunk'; pcm: Int16Array } | JobDone
+
+export type EngineSet = Partial<Record<EngineId, Engine>>
+
+/**
+ * Runs one sentence: engine → resampler → `emit`, checking `isCancelled` at every engine chunk so a
+ * cancel reaches a sentence in progress. The resampler lives for one sentence only: each sentence
+ * starts and ends in silence, so restarting the filter there leaves no audible seam, and a request's
+ * sentences may then go to different workers.
+ */
+export function runJob(engines: EngineSet, speex: SpeexModule, job: SentenceJob, isCancelled: () => boolean, emit: (e: JobEvent) => void): void {
+  const engine = engines[job.engine]
+  if (!engine) throw new Error(`engine ${job.engine} is not loaded`)
+  const started = performance.now()
+  let firstChunkMs = -1
+  let nativeSamples = 0
+  let samples = 0
+  let cancelled = false
+  const words: EngineWord[] = []
+  const resampler = createResampler(speex, engine.sampleRate, job.sampleRate)
+  const send = (pcm: Int16Array) => {
+    if (pcm.length === 0) return
+    samples += pcm.length
+    emit({ type: 'chunk', pcm })
+  }
+  try {
+    const { sampleRate } = engine.synth(job.text, { voice: job.voice, speed: job.speed, ...(job.pitch !== undefined && { pitch: job.pitch }) }, (pcm, w) => {
+      if (firstChunkMs < 0 && pcm.length > 0) firstChunkMs = performance.now() - started
+      if (w) words.push(...w)
+      cancelled = isCancelled()
+      if (cancelled) return true
+      nativeSamples += pcm.length
+      send(resampler.push(pcm))
+      return false
+    })
+    // Every catalogued voice speaks at its engine's usual rate (flite's 8 kHz `kal` is not offered).
+    if (sampleRate !== engine.sampleRate) throw new Error(`engine ${job.engine} produced ${sampleRate} Hz, expected ${engine.sampleRate}`)
+    if (!cancelled) send(resampler.flush())
+    emit({ type: 'done', words, cancelled, nativeRate: sampleRate, nativeSamples, samples, firstChunkMs: Math.max(0, firstChunkMs), totalMs: performance.now() - started })
+  } finally {
+    resampler.destroy()
+  }
+}

@@ -1,0 +1,22 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { ensureDevTls } from '../packages/server/src/tls/dev-ca.ts'
+
+/**
+ * Runs `node --import tsx <args>` with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
+ * Node reads only at start-up) and VOXGATE_TEST_TLS_DIR pointing at its localhost certificate, so
+ * tests and benches use real, verified TLS everywhere. Exits with the child's code.
+ */
+export async function runWithTestCa(args: string[]): Promise<never> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
+  const tls = await ensureDevTls(dir)
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caFile, VOXGATE_TEST_TLS_DIR: dir },
+  })
+  return new Promise<never>(() => {
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+  })
+}
