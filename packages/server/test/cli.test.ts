@@ -17,11 +17,13 @@ function voxgate(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-/** Polls until `check` passes or 5 s (the contract) have gone by. */
-async function within5s(check: () => Promise<boolean>): Promise<boolean> {
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(100)) if (await check()) return true
+/** Polls until `check` passes or `ms` have gone by. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(100)) if (await check()) return true
   return false
 }
+/** The contract: a running server honours key changes made by the CLI within 5 s. */
+const within5s = (check: () => Promise<boolean>) => within(5000, check)
 
 describe('voxgate CLI', () => {
   test('--help on every command, exit 0', () => {
@@ -68,7 +70,8 @@ describe('voxgate CLI', () => {
     child.stdout.on('data', (d) => { stdout += d })
     child.stderr.on('data', (d) => { stderr += d })
     try {
-      assert.ok(await within5s(async () => /listening on https:\/\//.test(stdout)) || await within5s(async () => /listening on/.test(stdout)), stderr)
+      // Start-up (speech workers warming) is not part of the 5 s contract; allow it a minute.
+      assert.ok(await within(60_000, async () => /listening on https:\/\//.test(stdout)), stderr)
       const url = /listening on (https:\/\/\S+)/.exec(stdout)![1]!
       const firstKey = /(sk_vx_[A-Za-z0-9_-]{43})/.exec(stderr)?.[1]
       assert.ok(firstKey, 'first run prints a key')

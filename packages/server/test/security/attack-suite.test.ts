@@ -1,0 +1,263 @@
+/**
+ * One shared attack suite (STYLE.md habit 9, `runAuthSuite(route)`): every attack in ATTACKS is run
+ * against every target in TARGETS (each HTTP route and both WebSocket carriers), and each asserts the
+ * exact status and error code. At the end, the server's logs must hold none of the secrets used.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createPublicKey } from 'node:crypto'
+import { decodeJwt } from 'jose'
+import { createKey } from '../../src/cli/keys.ts'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { bearer, call, mint } from '../helpers/http.ts'
+import { handshake, wsUrl } from '../helpers/ws.ts'
+import { foreignKey, forgeries, signWith } from '../helpers/forge.ts'
+import { ttsBody, voiceIds } from '../helpers/security.ts'
+
+let t: TestServer
+let voice: string
+/** Every secret this file presents, so the log check at the end knows what to look for. */
+const secrets = new Set<string>()
+
+before(async () => {
+  t = await startTestServer()
+  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+})
+after(() => t.close())
+
+// ---------------------------------------------------------------- targets
+
+type Need = 'tts' | 'voices' | 'any' | 'api_key'
+
+/** What an attacker presents: a credential (placed by the target's carrier) and extra headers. */
+interface Presented { credential?: string; headers?: Record<string, string> }
+
+interface Outcome { status: number; code: string | undefined; wwwAuthenticate: string | undefined; text: string }
+
+interface Target {
+  name: string
+  needs: Need
+  /** The status of a request the credential is good for. */
+  okStatus: number
+  send(p: Presented): Promise<Outcome>
+}
+
+function httpTarget(name: string, needs: Need, okStatus: number, method: string, path: () => string, body?: () => unknown): Target {
+  return {
+    name, needs, okStatus,
+    async send(p) {
+      const headers = { ...p.headers, ...(p.credential !== undefined && bearer(p.credential)) }
+      const res = await call(t.url, path(), { method, headers, ...(body && { body: body() }) })
+      return { status: res.status, code: res.json?.error_code, wwwAuthenticate: res.headers.get('www-authenticate') ?? undefined, text: res.text }
+    },
+  }
+}
+
+function wsTarget(name: string, carrier: 'header' | 'query'): Target {
+  return {
+    name, needs: 'tts', okStatus: 101,
+    async send(p) {
+      const viaQuery = carrier === 'query' && p.credential !== undefined
+      const headers = { ...p.headers, ...(carrier === 'header' && p.credential !== undefined && bearer(p.credential)) }
+      const h = await handshake(wsUrl(t.url, viaQuery ? `?access_token=${encodeURIComponent(p.credential!)}` : ''), headers)
+      h.ws?.close()
+      let code: string | undefined
+      try { code = h.body ? JSON.parse(h.body).error_code : undefined } catch { code = undefined }
+      const www = h.headers['www-authenticate']
+      return { status: h.status, code, wwwAuthenticate: Array.isArray(www) ? www.join(', ') : www, text: h.body }
+    },
+  }
+}
+
+const TARGETS: Target[] = [
+  httpTarget('POST /tts/bytes', 'tts', 200, 'POST', () => '/tts/bytes', () => ttsBody(voice, 'Hi.')),
+  httpTarget('POST /tts/sse', 'tts', 200, 'POST', () => '/tts/sse', () => ttsBody(voice, 'Hi.')),
+  wsTarget('WS /tts/websocket (Authorization header)', 'header'),
+  wsTarget('WS /tts/websocket (?access_token=)', 'query'),
+  httpTarget('GET /voices', 'voices', 200, 'GET', () => '/voices'),
+  httpTarget('GET /voices/:id', 'voices', 200, 'GET', () => `/voices/${voice}`),
+  httpTarget('GET /access-token/self', 'any', 200, 'GET', () => '/access-token/self'),
+  httpTarget('POST /access-token', 'api_key', 200, 'POST', () => '/access-token', () => ({ grants: { tts: true }, expires_in: 60 })),
+  httpTarget('POST /access-token/revoke', 'api_key', 200, 'POST', () => '/access-token/revoke', () => ({ jti: 'tok_never_issued' })),
+]
+
+// ---------------------------------------------------------------- attacks
+
+type Expect = { status: number; code?: string } | 'skip'
+
+interface Attack {
+  name: string
+  present(target: Target): Promise<Presented>
+  expect(target: Target): Expect
+}
+
+const nowS = (): number => Math.floor(Date.now() / 1000)
+const FULL = { tts: true, voices: true }
+
+/** Claims of a well-formed token of this server, for crafting with its own signing key. */
+function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = nowS()
+  return { iss: 'voxgate', aud: 'voxgate', iat: now, exp: now + 600, jti: `tok_crafted_${Math.random().toString(36).slice(2)}`, key_id: t.apiKeyId, grants: FULL, ...extra }
+}
+const ownSigned = (c: Record<string, unknown>): Promise<string> => {
+  const { kid, privateKey } = t.server.ctx.keyRing.signer()
+  return signWith(privateKey, kid, c)
+}
+
+/** Memoised per attack: each credential is built once and reused on every target. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined
+  return () => (p ??= make())
+}
+
+const genuineFull = once(() => mint(t.url, t.apiKey, { grants: FULL, expires_in: 600 }))
+/** The forgeries start from a tts-only token, so "tampered payload" (which adds grants) really changes it. */
+const genuineTts = once(() => mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600 }))
+const forged = once(async () => {
+  const publicPem = createPublicKey(t.server.ctx.keyRing.signer().privateKey).export({ format: 'pem', type: 'spki' }).toString()
+  const genuine = await genuineTts()
+  const all = forgeries(genuine, publicPem)
+  for (const [name, token] of Object.entries(all)) assert.notEqual(token, genuine, `${name} differs from the genuine token`)
+  return all
+})
+const injected = (header: 'jwk' | 'jku' | 'x5u') => once(async () => {
+  const key = foreignKey()
+  const value = header === 'jwk' ? createPublicKey(key).export({ format: 'jwk' }) : `https://127.0.0.1:1/${header}`
+  return signWith(key, t.server.ctx.keyRing.signer().kid, decodeJwt(await genuineFull()), { [header]: value })
+})
+const foreignInstanceToken = once(async () => {
+  const other = await startTestServer()
+  try {
+    return await mint(other.url, other.apiKey, { grants: FULL, expires_in: 600 })
+  } finally {
+    await other.close()
+  }
+})
+const revokedKey = once(async () => {
+  const victim = await createKey(t.server.ctx.store, 'victim', Date.now())
+  const token = await mint(t.url, victim.key, { grants: FULL, expires_in: 600 })
+  assert.equal(await t.server.ctx.store.revokeApiKey(victim.id, Date.now()), true)
+  await t.server.ctx.sync.refresh()
+  return { key: victim.key, token }
+})
+const revokedToken = once(async () => {
+  const token = await mint(t.url, t.apiKey, { grants: FULL, expires_in: 600 })
+  const res = await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { token } })
+  assert.equal(res.status, 200, res.text)
+  return token
+})
+/** A token whose grants do not name the target's route. */
+const underScoped = new Map<string, () => Promise<string>>([
+  ['tts', once(() => mint(t.url, t.apiKey, { grants: { voices: true } }))],
+  ['voices', once(() => mint(t.url, t.apiKey, { grants: { tts: true } }))],
+  ['any', once(() => mint(t.url, t.apiKey, { grants: {} }))],
+  ['api_key', genuineFull],
+])
+
+const cred = (credential: string, headers?: Record<string, string>): Presented => ({ credential, ...(headers && { headers }) })
+const invalid: Expect = { status: 401, code: 'invalid_credentials' }
+const okFor = (target: Target): Expect => ({ status: target.okStatus })
+const forgery = (name: string): Attack => ({ name, present: async () => cred((await forged())[name]!), expect: () => invalid })
+
+const ATTACKS: Attack[] = [
+  {
+    name: 'control: the right genuine credential passes',
+    present: async (target) => cred(target.needs === 'api_key' ? t.apiKey : await genuineFull()),
+    expect: okFor,
+  },
+  {
+    name: 'control: a token crafted with the server key and valid claims passes',
+    present: async (target) => cred(target.needs === 'api_key' ? t.apiKey : await ownSigned(claims())),
+    expect: okFor,
+  },
+  { name: 'no credential', present: async () => ({}), expect: () => ({ status: 401, code: 'missing_credentials' }) },
+  { name: 'garbage credential', present: async () => cred('not-a-key-at-all-garbage'), expect: () => invalid },
+  { name: 'garbage API key shape', present: async () => cred('sk_vx_' + 'A'.repeat(43)), expect: () => invalid },
+  { name: '9000-char bearer', present: async () => cred('A'.repeat(9000)), expect: () => invalid },
+  {
+    name: 'headers over 16 KiB in all (Node answers 431)',
+    present: async (target) => cred(target.needs === 'api_key' ? t.apiKey : await genuineFull(), { 'x-padding': 'p'.repeat(17 * 1024) }),
+    expect: () => ({ status: 431 }),
+  },
+  forgery('alg none'),
+  forgery('HS256 signed with the public key'),
+  forgery('unknown kid'),
+  forgery('tampered payload'),
+  forgery('tampered signature'),
+  forgery('garbage'),
+  { name: 'jwk header injection signed by an attacker key with our kid', present: async () => cred(await injected('jwk')()), expect: () => invalid },
+  { name: 'jku header injection signed by an attacker key with our kid', present: async () => cred(await injected('jku')()), expect: () => invalid },
+  { name: 'x5u header injection signed by an attacker key with our kid', present: async () => cred(await injected('x5u')()), expect: () => invalid },
+  {
+    name: 'expired (server-signed, exp in the past)',
+    present: async () => cred(await ownSigned(claims({ iat: nowS() - 700, exp: nowS() - 100 }))),
+    expect: () => ({ status: 401, code: 'token_expired' }),
+  },
+  { name: 'nbf in the future', present: async () => cred(await ownSigned(claims({ nbf: nowS() + 600 }))), expect: () => invalid },
+  { name: 'wrong issuer', present: async () => cred(await ownSigned(claims({ iss: 'not-voxgate' }))), expect: () => invalid },
+  { name: 'wrong audience', present: async () => cred(await ownSigned(claims({ aud: 'not-voxgate' }))), expect: () => invalid },
+  { name: 'token from another voxgate instance', present: async () => cred(await foreignInstanceToken()), expect: () => invalid },
+  { name: "a revoked key's token", present: async () => cred((await revokedKey()).token), expect: () => ({ status: 401, code: 'token_revoked' }) },
+  { name: 'a revoked API key', present: async () => cred((await revokedKey()).key), expect: () => invalid },
+  { name: 'a revoked token', present: async () => cred(await revokedToken()), expect: () => ({ status: 401, code: 'token_revoked' }) },
+  {
+    name: 'a token on a route its grants do not name',
+    present: async (target) => cred(await underScoped.get(target.needs)!()),
+    // `GET /access-token/self` names no grant: any valid token may describe itself.
+    expect: (target) => target.needs === 'any' ? okFor(target)
+      : { status: 403, code: target.needs === 'api_key' ? 'api_key_required' : 'insufficient_scope' },
+  },
+  {
+    name: 'a token minting a token',
+    present: async () => cred(await genuineFull()),
+    expect: (target) => target.name === 'POST /access-token' ? { status: 403, code: 'api_key_required' } : 'skip',
+  },
+]
+
+// ---------------------------------------------------------------- the suite
+
+function remember(p: Presented): void {
+  if (p.credential !== undefined) {
+    secrets.add(p.credential)
+    const sig = p.credential.split('.')[2]
+    if (sig && sig.length >= 20) secrets.add(sig)
+  }
+}
+
+function assertOutcome(out: Outcome, want: { status: number; code?: string }, p: Presented): void {
+  assert.equal(out.status, want.status, `status (body: ${out.status < 300 ? '<success>' : out.text.slice(0, 300)})`)
+  if (want.code !== undefined) assert.equal(out.code, want.code, out.text.slice(0, 300))
+  if (want.status === 401) assert.equal(out.wwwAuthenticate, 'Bearer error="invalid_token"')
+  if (want.code === 'insufficient_scope' || want.code === 'api_key_required') assert.equal(out.wwwAuthenticate, 'Bearer error="insufficient_scope"')
+  if (want.status >= 400 && p.credential && p.credential.length >= 16) assert.ok(!out.text.includes(p.credential), 'the credential is never echoed')
+}
+
+function runAuthSuite(target: Target): void {
+  describe(target.name, () => {
+    for (const attack of ATTACKS) {
+      const want = attack.expect(target)
+      if (want === 'skip') continue
+      test(attack.name, async () => {
+        const p = await attack.present(target)
+        remember(p)
+        assertOutcome(await target.send(p), want, p)
+      })
+    }
+  })
+}
+
+for (const target of TARGETS) runAuthSuite(target)
+
+describe('after every attack', () => {
+  test('the server still answers', async () => {
+    assert.equal((await call(t.url, '/')).status, 200)
+  })
+
+  test('the logs contain none of the tokens or keys presented', () => {
+    secrets.add(t.apiKey)
+    const logs = t.logs.text()
+    assert.ok(logs.length > 0, 'the server logged something')
+    const leaked = [...secrets].filter((s) => s.length >= 16 && logs.includes(s))
+    assert.deepEqual(leaked.map((s) => s.slice(0, 24) + '…'), [])
+  })
+})

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { createSpeechService, VOICE_ENTRIES, type VoxgateSpeechService } from '../../src/tts/index.ts'
+import { createEspeakEngine } from '../../src/tts/engine-espeak.ts'
+import { createFliteEngine } from '../../src/tts/engine-flite.ts'
+import { rms } from './audio.ts'
+
+let service: VoxgateSpeechService
+before(async () => {
+  service = await createSpeechService({ workers: 1, warm: false })
+})
+after(() => service.close())
+
+const SENTENCE = 'The quick brown fox jumps over the lazy dog.'
+const WORDS = 9
+const RATES = [8000, 16000, 24000, 44100, 48000]
+const voiceId = (engineVoice: string) => VOICE_ENTRIES.find((e) => e.engineVoice === engineVoice)?.voice.id ?? ''
+
+for (const engineVoice of ['en-us+f3', 'de+m3', 'slt', 'rms', 'awb', 'kal16']) {
+  test(`${engineVoice}: speech at every rate, exactly native length × rate ratio`, async () => {
+    for (const sampleRate of RATES) {
+      const { pcm, done } = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate })
+      const expected = (done.nativeSamples * sampleRate) / done.nativeRate
+      assert.ok(Math.abs(pcm.length - expected) <= 2, `${sampleRate}: ${pcm.length} vs ${expected}`)
+      const secondsPerWord = pcm.length / sampleRate / WORDS
+      assert.ok(secondsPerWord > 0.15 && secondsPerWord < 1, `${sampleRate}: ${secondsPerWord} s/word`)
+      assert.ok(rms(pcm) > 1000, `${sampleRate}: rms ${rms(pcm)}`)
+    }
+  })
+}
+
+test('espeak words carry exact positions; flite words are estimated across the speech', async () => {
+  for (const engineVoice of ['en-us+f3', 'slt']) {
+    const { pcm, done } = await service.probeSentence({ text: 'Tom & Jerry met 3 cats.', voiceId: voiceId(engineVoice), sampleRate: 16000 })
+    assert.deepEqual(done.words.map((w) => w.text), ['Tom', '&', 'Jerry', 'met', '3', 'cats.'])
+    const audioMs = (pcm.length / 16000) * 1000
+    for (const [i, w] of done.words.entries()) {
+      assert.ok(w.startMs <= w.endMs && w.endMs <= audioMs + 1, `${engineVoice} ${w.text}`)
+      if (i > 0) assert.ok(w.startMs >= (done.words[i - 1]?.endMs ?? 0) - 1e-9)
+    }
+    assert.ok((done.words.at(-1)?.endMs ?? 0) > audioMs / 2)
+  }
+})
+
+test('speed changes the length of the speech', async () => {
+  for (const engineVoice of ['en-us+f3', 'slt']) {
+    const normal = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000 })
+    const fast = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 1.5 })
+    const slow = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 0.6 })
+    assert.ok(fast.pcm.length < normal.pcm.length * 0.85 && slow.pcm.length > normal.pcm.length * 1.3, engineVoice)
+  }
+})
+
+test('every catalogued voice exists in its engine', async () => {
+  const engines = { espeak: await createEspeakEngine(), flite: await createFliteEngine() }
+  for (const e of VOICE_ENTRIES) assert.ok(engines[e.engine].hasVoice(e.engineVoice), e.engineVoice)
+  assert.equal(engines.espeak.hasVoice('xx-nope'), false)
+})
