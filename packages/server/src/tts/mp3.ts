@@ -40,7 +40,8 @@ function compiled(): Promise<WebAssembly.Module> {
 /** One continuous MP3 stream across every sentence of a request; `release` returns the encoder for reuse. */
 export async function openMp3Stream(sampleRate: Mp3Rate, bitRate: number): Promise<Mp3Stream> {
   const encoder = spare.pop() ?? (await createEncoder('audio/mpeg', await compiled()))
-  encoder.configure({ sampleRate, channels: 1, bitrate: kbpsFor(bitRate) })
+  // Without outputSampleRate, LAME resamples low bit rates down (48 kHz at 32 kbps became 22.05 kHz).
+  encoder.configure({ sampleRate, channels: 1, bitrate: kbpsFor(bitRate), outputSampleRate: sampleRate })
   let released = false
   return {
     // The encoder reuses its output buffer, so every result is copied out.

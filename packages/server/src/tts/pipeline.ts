@@ -78,6 +78,8 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
       if (i + 1 < sentences.length) next = start(i + 1)
       const offsetSeconds = (request.timeOffsetSeconds ?? 0) + emitted / rate
       for await (const event of current) {
+        // Audio already synthesized and queued is dropped once the request is aborted.
+        signal?.throwIfAborted()
         if (event.type === 'chunk') {
           for (const piece of slices(event.pcm, maxChunk)) {
             emitted += piece.length

@@ -15,6 +15,8 @@ export interface SpeechServiceOptions {
   engine?: 'real' | 'deterministic'
   /** Warm each worker's engines with dummy sentences before taking work. @default true */
   warm?: boolean
+  /** Called as each sentence job ends in a worker, cancelled ones included (observability, tests). */
+  onJobEnd?: (done: JobDone) => void
 }
 
 /** One sentence synthesized straight through the runner, with the engine's own measurements. */
@@ -36,7 +38,7 @@ export async function createSpeechService(options: SpeechServiceOptions = {}): P
   let runner: SentenceRunner
   if (engine === 'deterministic') runner = await InlineRunner.create()
   else {
-    const pool = new WorkerPool({ ...(options.workers !== undefined && { workers: options.workers }), warm: options.warm ?? true })
+    const pool = new WorkerPool({ ...(options.workers !== undefined && { workers: options.workers }), warm: options.warm ?? true, ...(options.onJobEnd && { onJobEnd: options.onJobEnd }) })
     try {
       await pool.ready
     } catch (err) {

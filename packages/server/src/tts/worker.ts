@@ -3,7 +3,7 @@ import { createDeterministicEngine } from './engine-deterministic.ts'
 import { createEspeakEngine } from './engine-espeak.ts'
 import { createFliteEngine } from './engine-flite.ts'
 import { runJob, type EngineSet, type JobEvent, type SentenceJob } from './job.ts'
-import { loadSpeex, type SpeexModule } from './resample.ts'
+import { loadSpeex } from './resample.ts'
 import { VOICE_ENTRIES } from './voice-table.ts'
 
 export interface WorkerInit {
@@ -20,10 +20,6 @@ export type FromWorker =
   | ({ id: number } & Extract<JobEvent, { type: 'done' }>)
   | { type: 'error'; id: number; message: string }
 
-/**
- * JIT warm-up: the first few syntheses in a thread are 10x slower than steady state, and espeak loads
- * each language's data on first use, so every catalogued voice speaks once before the worker is ready.
- */
 const WARM_SENTENCES = [
   'The quick brown fox jumps over the lazy dog.',
   'Access tokens let a browser speak without ever seeing the API key.',
@@ -32,12 +28,28 @@ const WARM_SENTENCES = [
   'Warm engines answer quickly.',
 ]
 
-function warmUp(engines: EngineSet, speex: SpeexModule): void {
-  const run = (engine: 'espeak' | 'flite', voice: string, text: string, sampleRate = 24000) =>
-    runJob(engines, speex, { engine, voice, text, speed: 1, sampleRate }, () => false, () => {})
-  WARM_SENTENCES.forEach((text, i) => run('espeak', 'en-us', text, i % 2 === 0 ? 24000 : 8000))
-  run('flite', 'slt', WARM_SENTENCES[0] ?? '')
-  for (const { engine, engineVoice } of VOICE_ENTRIES) run(engine, engineVoice, 'One, two.')
+type Warm = (engine: 'espeak' | 'flite', voice: string, text: string, sampleRate?: number) => void
+
+/** JIT warm-up before the worker is ready: the first few syntheses in a thread are 10x slower. */
+function warmCore(warm: Warm): void {
+  WARM_SENTENCES.forEach((text, i) => warm('espeak', 'en-us', text, i % 2 === 0 ? 24000 : 8000))
+  warm('flite', 'slt', WARM_SENTENCES[0] ?? '')
+}
+
+/**
+ * espeak loads each language's data on first use (tens of ms). Doing that for every catalogued voice
+ * before "ready" made boot take seconds, so it runs after, one voice per event-loop turn: a job that
+ * arrives waits for at most one short warm-up sentence.
+ */
+function warmVoicesWhenIdle(warm: Warm): void {
+  const pending = [...VOICE_ENTRIES]
+  const step = () => {
+    const next = pending.shift()
+    if (!next) return
+    warm(next.engine, next.engineVoice, 'One, two.')
+    setImmediate(step)
+  }
+  setImmediate(step)
 }
 
 const port = parentPort
@@ -50,7 +62,9 @@ const engines: EngineSet = {
   flite: await createFliteEngine(),
   deterministic: createDeterministicEngine(),
 }
-if (init.warm) warmUp(engines, speex)
+const warm: Warm = (engine, voice, text, sampleRate = 24000) =>
+  runJob(engines, speex, { engine, voice, text, speed: 1, sampleRate }, () => false, () => {})
+if (init.warm) warmCore(warm)
 
 port.on('message', (msg: ToWorker) => {
   const { id, job } = msg
@@ -67,3 +81,4 @@ port.on('message', (msg: ToWorker) => {
   }
 })
 port.postMessage({ type: 'ready' } satisfies FromWorker)
+if (init.warm) warmVoicesWhenIdle(warm)

@@ -87,6 +87,18 @@ export class Inbox {
     this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg))
   }
 
+  /**
+   * Sends several messages in ONE TCP write (the socket is corked around them), so the server reads
+   * them in one chunk and handles them without a turn of the event loop in between: the pipelining
+   * any client may do, made deterministic.
+   */
+  sendPipelined(msgs: unknown[]): void {
+    const raw = (this.ws as unknown as { _socket: import('node:net').Socket })._socket
+    raw.cork()
+    for (const m of msgs) this.send(m)
+    process.nextTick(() => raw.uncork())
+  }
+
   /** The context's terminal event (`done` or `error`). */
   terminal(contextId: string, timeoutMs = 5000): Promise<any> {
     return this.message((m) => m.context_id === contextId && (m.type === 'done' || m.type === 'error'), timeoutMs, `the end of context ${contextId}`)
@@ -105,14 +117,23 @@ export async function openInbox(url: string, opts: { headers?: Record<string, st
 /** One parsed SSE event with its arrival time. */
 export interface SseEvent { event: string; data: any; at: number }
 
-/** Reads an SSE body; `pauseMs` between reads makes a slow client. */
-export async function readSse(body: ReadableStream<Uint8Array>, opts: { pauseMs?: number; onEvent?: (e: SseEvent) => void } = {}): Promise<{ events: SseEvent[]; endedAt: number }> {
+/**
+ * Reads an SSE body; `pauseMs` between reads makes a slow client. A connection the server cuts ends
+ * the read too (`cut` is then set) rather than throwing.
+ */
+export async function readSse(body: ReadableStream<Uint8Array>, opts: { pauseMs?: number; onEvent?: (e: SseEvent) => void } = {}): Promise<{ events: SseEvent[]; endedAt: number; cut?: unknown }> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   const events: SseEvent[] = []
   let buf = ''
   for (;;) {
-    const { done, value } = await reader.read()
+    let chunk: ReadableStreamReadResult<Uint8Array>
+    try {
+      chunk = await reader.read()
+    } catch (cut) {
+      return { events, endedAt: performance.now(), cut }
+    }
+    const { done, value } = chunk
     if (done) break
     buf += decoder.decode(value, { stream: true })
     let cut: number
@@ -130,7 +151,24 @@ export async function readSse(body: ReadableStream<Uint8Array>, opts: { pauseMs?
   return { events, endedAt: performance.now() }
 }
 
-/** Opens a WebSocket with a raw socket close, for cleanup. */
+/** Reads a body slowly to its end; a cut connection ends it too, with `cut` set. */
+export async function drainSlowly(body: ReadableStream<Uint8Array>, pauseMs: number, onFirst?: () => void): Promise<{ bytes: number; endedAt: number; cut?: unknown }> {
+  const reader = body.getReader()
+  let bytes = 0
+  for (;;) {
+    try {
+      const { done, value } = await reader.read()
+      if (done) return { bytes, endedAt: performance.now() }
+      if (bytes === 0) onFirst?.()
+      bytes += value.byteLength
+    } catch (cut) {
+      return { bytes, endedAt: performance.now(), cut }
+    }
+    await sleep(pauseMs)
+  }
+}
+
+/** Terminates a socket for cleanup, whatever state it is in. */
 export function closeQuietly(ws: WebSocket | undefined): void {
   if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate()
 }

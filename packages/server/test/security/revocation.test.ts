@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose'
 import { createKey } from '../../src/cli/keys.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
-import { Inbox, closeQuietly, openInbox, readSse, sleep, ttsBody, voiceIds, type SseEvent } from '../helpers/security.ts'
+import { Inbox, closeQuietly, drainSlowly, openInbox, readSse, sleep, ttsBody, voiceIds, type SseEvent } from '../helpers/security.ts'
 import { signWith } from '../helpers/forge.ts'
 
 const CONTRACT_MS = 1000
@@ -77,6 +77,8 @@ const MODES: { name: string; setup(): Promise<Victim> }[] = [
   },
 ]
 
+/** A client reading slowly (a player keeping pace with playback reads far slower still). */
+const SLOW_READ_PAUSE_MS = 200
 const LONG = 'Revocation must stop this stream at once. '.repeat(230).slice(0, 10_000)
 
 describe('revocation ends live streams within 1 s', () => {
@@ -113,17 +115,37 @@ describe('revocation ends live streams within 1 s', () => {
       assert.equal(res.status, 200)
       let firstEvent!: () => void
       const started = new Promise<void>((r) => { firstEvent = r })
-      const reading = readSse(res.body!, { pauseMs: 50, onEvent: () => firstEvent() })
+      const reading = readSse(res.body!, { pauseMs: SLOW_READ_PAUSE_MS, onEvent: () => firstEvent() })
       await started
       await openStreamsReach(token, 1)
       const t0 = performance.now()
       await revoke()
-      const { events, endedAt } = await reading
-      const last = events.at(-1) as SseEvent
-      assert.equal(last.event, 'error', `last event: ${JSON.stringify(last.data).slice(0, 200)}`)
-      assert.equal(last.data.error_code, 'token_revoked')
-      console.error("SSE", events.length, Math.round(endedAt - t0))
-      assert.ok(endedAt - t0 < CONTRACT_MS, `stream ended ${Math.round(endedAt - t0)} ms after the revoke call (${events.length} events read)`)
+      const { events, endedAt, cut } = await reading
+      const elapsed = Math.round(endedAt - t0)
+      // Ending means the client learns of it: the terminal error event, or at least a cut connection.
+      assert.ok(elapsed < CONTRACT_MS, `the stream went on for ${elapsed} ms after the revoke call (${events.length} events read, still audio after the revocation)`)
+      if (cut === undefined) {
+        const last = events.at(-1) as SseEvent
+        assert.equal(last.event, 'error', `last event: ${JSON.stringify(last.data).slice(0, 200)}`)
+        assert.equal(last.data.error_code, 'token_revoked')
+      }
+    })
+
+    test(`${mode.name}: a live /tts/bytes response read slowly is cut, never finished as if complete`, async () => {
+      const { token, revoke } = await mode.setup()
+      const res = await fetch(`${t.url}/tts/bytes`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(ttsBody(voice, LONG)) })
+      assert.equal(res.status, 200)
+      let firstBytes!: () => void
+      const started = new Promise<void>((r) => { firstBytes = r })
+      const reading = drainSlowly(res.body!, SLOW_READ_PAUSE_MS, () => firstBytes())
+      await started
+      await openStreamsReach(token, 1)
+      const t0 = performance.now()
+      await revoke()
+      const { bytes, endedAt, cut } = await reading
+      const elapsed = Math.round(endedAt - t0)
+      assert.ok(cut !== undefined, `the response ended cleanly after ${bytes} bytes: a revoked stream must not look like complete audio`)
+      assert.ok(elapsed < CONTRACT_MS, `the response went on for ${elapsed} ms after the revoke call (${bytes} bytes read)`)
     })
   }
 

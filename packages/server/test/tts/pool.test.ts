@@ -25,8 +25,8 @@ async function drain(stream: JobStream): Promise<{ pcm: Int16Array[]; done?: Job
 const job = (text: string, over: Partial<SentenceJob> = {}): SentenceJob => ({ engine: 'espeak', voice: 'en-us', text, speed: 1, sampleRate: 24000, ...over })
 
 test('a cancel reaches the sentence in progress, and the worker takes the next job', async () => {
-  // Minutes of audio in one job: the cancel arrives long before espeak could finish it.
-  const long = job('This sentence goes on and on, and then it goes on some more. '.repeat(60))
+  // About ten minutes of audio in one job: the cancel arrives long before espeak could finish it.
+  const long = job('This sentence goes on and on, and then it goes on some more. '.repeat(160))
   const stream = pool.start(long)
   const first = await stream.next()
   assert.equal(first.value?.type, 'chunk')

@@ -27,6 +27,8 @@ export class TtsSocket {
   #idleTimer: NodeJS.Timeout | undefined
   #sessionTimer: NodeJS.Timeout | undefined
   #closing = false
+  /** Messages are handled one after another, in arrival order, even across awaits. */
+  #inbox: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly ctx: ServerContext,
@@ -57,7 +59,7 @@ export class TtsSocket {
     } catch {
       return this.#reject(new VoxgateError('invalid_request', 'The message is not valid JSON.'))
     }
-    this.#dispatch(msg).catch((err: unknown) => this.#reject(err, contextIdOf(msg)))
+    this.#inbox = this.#inbox.then(() => this.#dispatch(msg)).catch((err: unknown) => this.#reject(err, contextIdOf(msg)))
   }
 
   async #dispatch(msg: unknown): Promise<void> {
