@@ -3,14 +3,19 @@
  * the same run (the machine is shared and noisy, so only ratios travel). Loopback only; bounded.
  */
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
+import { DEFAULT_VOICE_ID } from '../packages/server/src/tts/index.ts'
 import { benchCredentialCheck, benchMintThroughput } from './auth.ts'
+import { clientBundleSize } from './client-size.ts'
+import { benchRealtimeStreams, benchTtfb } from './tts.ts'
 
 const fmt = (n: number, d = 1) => n.toFixed(d)
+const only = process.argv.slice(2)
+const want = (section: string) => only.length === 0 || only.includes(section)
 
-async function main(): Promise<void> {
+async function auth(): Promise<void> {
   const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 })
   try {
-    console.log('# auth')
+    console.log('\n## auth')
     const tp = await benchMintThroughput(t, 4000)
     console.log(`GET /               ${fmt(tp.statusPerSecond, 0)} req/s (baseline)`)
     console.log(`POST /access-token  ${fmt(tp.mintPerSecond, 0)} req/s  ratio ${fmt(tp.ratio, 2)} (target ≥ 0.6)  errors ${tp.errors}`)
@@ -23,4 +28,36 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+async function speech(): Promise<void> {
+  const t = await startTestServer({ logLevel: 'silent', speechEngine: 'real', speechWorkers: undefined, mintPerMinute: 0, ttsStreamsPerMinute: 0 })
+  try {
+    for (const voiceId of [DEFAULT_VOICE_ID]) {
+      const voice = t.server.ctx.speech.voices.get(voiceId)
+      console.log(`\n## speech: time to first audio, voice "${voice?.name}", 24 kHz pcm_s16le, 30 runs`)
+      const { engine, rows } = await benchTtfb(t, voiceId, 30)
+      console.log(`engine, first sentence: first chunk p50 ${fmt(engine.p50)} ms, whole sentence p50 ${fmt(engine.totalP50)} ms (baseline)`)
+      const one = new Map(rows.filter((r) => r.sentences === 1).map((r) => [r.transport, r.p50]))
+      for (const r of rows) {
+        const vsEngine = r.p50 - engine.totalP50
+        const vsOne = r.sentences === 12 ? `  ×${fmt(r.p50 / one.get(r.transport)!, 2)} of 1 sentence (target ≤ 1.3)` : ''
+        console.log(`${r.transport.padEnd(9)} ${String(r.sentences).padStart(2)} sentence(s): p50 ${fmt(r.p50)} ms  p95 ${fmt(r.p95)} ms  engine+${fmt(vsEngine)} ms (target ≤ +5)${vsOne}`)
+      }
+    }
+    console.log('\n## speech: simultaneous real-time streams (12 sentences each, 1 s start-up allowance)')
+    for (const r of await benchRealtimeStreams(t, DEFAULT_VOICE_ID, [25, 50, 100, 150, 200])) {
+      console.log(`${String(r.streams).padStart(3)} streams: ${r.keptUp} kept up, worst lag ${fmt(r.worstLagMs, 0)} ms, ${fmt(r.audioSeconds, 0)} s of audio (target: 100 all kept up)`)
+    }
+  } finally {
+    await t.close()
+  }
+}
+
+async function client(): Promise<void> {
+  console.log('\n## client SDK')
+  const { minified, gzipped } = await clientBundleSize()
+  console.log(`browser bundle: ${minified} B minified, ${gzipped} B gzipped (target < 15 kB)`)
+}
+
+if (want('auth')) await auth()
+if (want('speech')) await speech()
+if (want('client')) await client()

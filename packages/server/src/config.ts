@@ -65,6 +65,10 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
   if (Boolean(parsed.data.tlsCertFile) !== Boolean(parsed.data.tlsKeyFile)) {
     throw new TypeError('invalid server option: --tls-cert and --tls-key go together')
   }
+  if (parsed.data.tokenCookieName && parsed.data.allowedOrigins.length === 0) {
+    // A cookie rides along with any cross-site request; without an allowlist it could never be honoured.
+    throw new TypeError('invalid server option: --token-cookie needs at least one --allowed-origin')
+  }
   const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
   return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[], trustedProxies: Object.freeze([...config.trustedProxies]) as string[] })
 }

@@ -51,15 +51,19 @@ function checked(value: string, carrier: Carrier): Credential {
   return { value, carrier }
 }
 
-/** Reads one cookie by name from a `Cookie` header without decoding anything else. */
+/**
+ * Reads one cookie by name from a `Cookie` header without decoding anything else. Two cookies of the
+ * same name mean a sibling subdomain planted one ("cookie tossing"): refused, not guessed at.
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined
+  let found: string | undefined
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
     if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim()
-      return value.length > 0 ? value : undefined
+      if (found !== undefined) throw invalid()
+      found = part.slice(eq + 1).trim()
     }
   }
-  return undefined
+  return found !== undefined && found.length > 0 ? found : undefined
 }

@@ -18,9 +18,11 @@ export function registerCors(app: FastifyInstance, allowedOrigins: readonly stri
     if (origin === undefined) return undefined
     if (allowedOrigins.length === 0) return { 'access-control-allow-origin': '*' }
     if (!allowedOrigins.includes(origin)) return undefined
-    return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
+    return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true' }
   }
   app.addHook('onRequest', async (request, reply) => {
+    // The answer depends on Origin whether or not it grants, so caches must key on it either way.
+    if (allowedOrigins.length > 0) reply.header('vary', 'Origin')
     const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined
     const headers = grant(origin)
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {

@@ -33,19 +33,23 @@ after(() => t.close())
 type Json = unknown
 type Mutation = { path: string[]; op: 'set' | 'delete'; value: Json }
 
-/** Applies a mutation to a deep copy of `body` at `path` (creating objects along the way). */
+/** Own, enumerable properties only: `__proto__` becomes a real key in the JSON, never this realm's prototype. */
+const own = (node: Record<string, Json>, key: string, value: Json): void =>
+  void Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true })
+
+/** Applies mutations to a deep copy of `body` at their paths (creating objects along the way). */
 function mutate(body: Record<string, Json>, mutations: Mutation[]): Json {
   const copy = structuredClone(body) as Record<string, Json>
   for (const m of mutations) {
     let node: Record<string, Json> = copy
     for (const key of m.path.slice(0, -1)) {
-      const next = node[key]
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {}
-      node = node[key] as Record<string, Json>
+      const next = Object.hasOwn(node, key) ? node[key] : undefined
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) own(node, key, {})
+      node = Object.getOwnPropertyDescriptor(node, key)!.value as Record<string, Json>
     }
     const last = m.path.at(-1)!
     if (m.op === 'delete') delete node[last]
-    else node[last] = m.value
+    else own(node, last, m.value)
   }
   return copy
 }

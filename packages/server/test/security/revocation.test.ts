@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeJwt } from 'jose'
 import { createKey } from '../../src/cli/keys.ts'
+import { rotateSigningKey } from '../../src/auth/key-ring.ts'
+import { ManualClock } from '../../src/clock.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { Inbox, closeQuietly, drainSlowly, openInbox, readSse, sleep, ttsBody, voiceIds, type SseEvent } from '../helpers/security.ts'
@@ -210,6 +212,32 @@ describe('revocations survive a restart', () => {
       assert.equal(keyRes.json.error_code, 'invalid_credentials')
     } finally {
       await second.close()
+    }
+  })
+})
+
+describe('revocations outlive every token they cover', () => {
+  test('a {sub, issued_before} cutoff in the future still holds after the store prunes old revocations (key rotation)', async () => {
+    const clock = new ManualClock(Date.now())
+    const c = await startTestServer({}, { clock })
+    try {
+      const sub = 'blocked-user'
+      const cutoff = Math.floor(clock.now() / 1000) + 10 * 3600
+      const res = await call(c.url, '/access-token/revoke', { headers: bearer(c.apiKey), body: { sub, issued_before: cutoff } })
+      if (res.status === 400) return assert.equal(res.json.error_code, 'invalid_request', 'refusing a future cutoff is a fix too')
+      assert.equal(res.status, 200, res.text)
+      clock.advance(3 * 3600_000)
+      const token = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 3600, sub })
+      assert.ok((decodeJwt(token).iat as number) < cutoff)
+      const voices = () => call(c.url, '/voices', { headers: bearer(token) })
+      assert.equal((await voices()).json?.error_code, 'token_revoked', 'issued before the cutoff: revoked')
+      await rotateSigningKey(c.server.ctx.store, clock.now(), 5)
+      await c.server.ctx.sync.refresh()
+      const after = await voices()
+      assert.equal(after.status, 401, `the revoked token came back to life after the prune: ${after.status}`)
+      assert.equal(after.json.error_code, 'token_revoked')
+    } finally {
+      await c.close()
     }
   })
 })

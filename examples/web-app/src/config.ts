@@ -1,0 +1,51 @@
+/**
+ * Everything the example app needs, in one frozen object. `dev.ts` (and the tests) build it; no
+ * other module reads the environment.
+ */
+export interface AppConfig {
+  /** Address to listen on. @default '127.0.0.1' */
+  host: string
+  /** Port; the app's origin is `https://localhost:<port>`, so it must be known before listening. */
+  port: number
+  /** The app's own origin, the one the token route and voxgate's `--allowed-origin` accept. */
+  origin: string
+  /** TLS certificate chain and key (PEM). */
+  tls: { cert: string | Buffer; key: string | Buffer }
+  /** Where the backend reaches the voice API (mint, voices). */
+  voiceApiUrl: string
+  /** Where the browser reaches the voice API; must share the app's site in cookie mode. */
+  voicePublicUrl: string
+  /** The app's API key for the voice API (server side only). */
+  apiKey: string
+  /** `cookie` (same site, HttpOnly cookie) or `memory` (JSON, held by the SDK). @default 'cookie' */
+  tokenMode: 'cookie' | 'memory'
+  /** Must match voxgate's `--token-cookie`. @default 'voxgate_token' */
+  tokenCookieName: string
+  /** Token lifetime in seconds. @default 60 */
+  tokenLifetimeSeconds: number
+  /** SQLite file for users and sessions, or ':memory:'. */
+  databaseFile: string
+  /** Signed-in sessions last this long. @default 7 days */
+  sessionLifetimeSeconds: number
+  /** One JSON log line at a time (stdout by default). */
+  log: (line: string) => void
+}
+
+export type AppConfigInput = Omit<AppConfig, 'origin' | 'host' | 'tokenMode' | 'tokenCookieName' | 'tokenLifetimeSeconds' | 'sessionLifetimeSeconds' | 'log'>
+  & Partial<Pick<AppConfig, 'origin' | 'host' | 'tokenMode' | 'tokenCookieName' | 'tokenLifetimeSeconds' | 'sessionLifetimeSeconds' | 'log'>>
+
+export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
+  if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new TypeError('web-app: port must be 1..65535 (the origin must be known before listening)')
+  const tokenMode = input.tokenMode ?? 'cookie'
+  if (tokenMode !== 'cookie' && tokenMode !== 'memory') throw new TypeError('web-app: tokenMode is cookie or memory')
+  return Object.freeze({
+    host: '127.0.0.1',
+    origin: `https://localhost:${input.port}`,
+    tokenCookieName: 'voxgate_token',
+    tokenLifetimeSeconds: 60,
+    sessionLifetimeSeconds: 7 * 86_400,
+    log: (line: string) => process.stdout.write(`${line}\n`),
+    ...input,
+    tokenMode,
+  })
+}
