@@ -11,6 +11,8 @@ import type { VoiceEntry } from './voice-table.ts'
 /** Longest audio in one chunk: flite hands over a whole sentence, which would make one huge frame. */
 const MAX_CHUNK_SECONDS = 0.25
 const EMPTY = new Uint8Array(0)
+const SPEED_MIN = 0.6
+const SPEED_MAX = 1.5
 
 export interface PipelineDeps {
   runner: SentenceRunner
@@ -27,7 +29,8 @@ export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRa
     throw new VoxgateError('unsupported_output_format', `sample_rate must be an integer from ${SAMPLE_RATE_MIN} to ${SAMPLE_RATE_MAX}.`)
   }
   const { engine, voice } = resolveVoice(entry, request.language)
-  const speed = request.speed ?? 1
+  // Cartesia's range; the transports already map their three speed fields into it.
+  const speed = Math.min(SPEED_MAX, Math.max(SPEED_MIN, request.speed ?? 1))
   return (text) => ({ engine: deps.engineOverride ?? engine, voice, text, speed, sampleRate })
 }
 
