@@ -30,8 +30,10 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
 
   app.post('/access-token/revoke', { onRequest: guard('api_key') }, async (request) => {
     const body = parseOr400(RevokeRequest, request.body ?? {})
-    // No token outlives its maximum lifetime, so neither need its revocation.
-    const expiresAt = ctx.clock.now() + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
+    // No token outlives its maximum lifetime, so neither need its revocation; a cutoff in the future
+    // covers tokens issued up to then, so it must last that much longer.
+    const from = Math.max(ctx.clock.now(), 'issued_before' in body ? body.issued_before * 1000 : 0)
+    const expiresAt = from + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
     const revocation: Revocation = 'token' in body
       ? { kind: 'jti', jti: (await ctx.tokens.inspect(body.token)).jti, expiresAt }
       : 'jti' in body ? { kind: 'jti', jti: body.jti, expiresAt }

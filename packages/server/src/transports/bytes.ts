@@ -4,7 +4,8 @@ import type { OutputFormat, TtsBytesRequest } from '@voxgate/protocol'
 import type { ServerContext } from '../context.ts'
 import { principalOf } from '../http/app.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
-import { openSpeechStream } from './speech-stream.ts'
+import { hardClose } from './hard-close.ts'
+import { openSpeechStream, revoked } from './speech-stream.ts'
 
 const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
   wav: 'audio/wav',
@@ -41,6 +42,11 @@ export async function serveBytes(ctx: ServerContext, request: FastifyRequest, re
     }
   }
   reply.raw.once('close', () => stream.end())
+  const socket = reply.raw.socket
+  // Bytes have no error event: a revoked stream is cut, queued audio included.
+  stream.signal.addEventListener('abort', () => {
+    if (revoked(stream.signal)) hardClose(socket)
+  }, { once: true })
   return reply
     .type(CONTENT_TYPES[body.output_format.container])
     .header('cache-control', 'no-store')

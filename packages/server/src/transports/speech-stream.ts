@@ -39,6 +39,12 @@ export function openSpeechStream(ctx: ServerContext, principal: Principal, reque
   }
 }
 
+/** True when the stream was aborted because its credential stopped being valid. */
+export function revoked(signal: AbortSignal): boolean {
+  const r = signal.reason
+  return signal.aborted && r instanceof VoxgateError && (r.code === 'token_revoked' || r.code === 'token_expired')
+}
+
 /** The coded reason a stream was aborted with, or an internal error for anything else. */
 export function abortReason(signal: AbortSignal, err: unknown): VoxgateError {
   if (signal.aborted && signal.reason instanceof VoxgateError) return signal.reason

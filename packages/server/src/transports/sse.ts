@@ -5,16 +5,21 @@ import type { ServerContext } from '../context.ts'
 import { principalOf } from '../http/app.ts'
 import { chunkEvent, doneEvent, errorEvent, timestampsEvent } from './events.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
-import { abortReason, openSpeechStream } from './speech-stream.ts'
+import { cutAfterGrace } from './hard-close.ts'
+import { abortReason, openSpeechStream, revoked } from './speech-stream.ts'
 import { sseFrame } from './sse-frame.ts'
 
-/** Writes one frame and waits for the socket to drain, so a slow reader pauses synthesis. */
-async function write(res: ServerResponse, event: StreamEvent): Promise<void> {
+/**
+ * Writes one frame and waits for the socket to drain, so a slow reader pauses synthesis. An abort
+ * (revocation) stops the wait, so the terminal event is queued at once.
+ */
+async function write(res: ServerResponse, event: StreamEvent, signal: AbortSignal): Promise<void> {
   if (res.destroyed) return
-  if (!res.write(sseFrame(event))) {
+  if (!res.write(sseFrame(event)) && !signal.aborted) {
     await new Promise<void>((resolve) => {
-      const done = () => { res.off('drain', done); res.off('close', done); resolve() }
+      const done = () => { res.off('drain', done); res.off('close', done); signal.removeEventListener('abort', done); resolve() }
       res.on('drain', done).on('close', done)
+      signal.addEventListener('abort', done, { once: true })
     })
   }
 }
@@ -39,19 +44,25 @@ export async function serveSse(ctx: ServerContext, request: FastifyRequest, repl
     'x-accel-buffering': 'no',
   })
   res.once('close', () => stream.end())
+  const socket = res.socket
+  // A revoked stream must end within a second even for a reader far behind: the error event gets a
+  // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut.
+  stream.signal.addEventListener('abort', () => {
+    if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
+  }, { once: true })
   const id = body.context_id
   try {
     let started = performance.now()
     for (let r = await stream.chunks.next(); !r.done; r = await stream.chunks.next()) {
       const step = performance.now() - started
-      if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id))
-      if (r.value.words && body.add_timestamps) await write(res, timestampsEvent(r.value.words, id))
+      if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id), stream.signal)
+      if (r.value.words && body.add_timestamps) await write(res, timestampsEvent(r.value.words, id), stream.signal)
       started = performance.now()
     }
     if (stream.signal.aborted) throw stream.signal.reason
-    await write(res, doneEvent(id))
+    await write(res, doneEvent(id), stream.signal)
   } catch (err) {
-    await write(res, errorEvent(abortReason(stream.signal, err), request.id, id))
+    await write(res, errorEvent(abortReason(stream.signal, err), request.id, id), stream.signal)
   } finally {
     stream.end()
     res.end()

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
 import { VoxgateError, WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/protocol'
 import { authorize } from '../../auth/authorize.ts'
@@ -7,6 +8,7 @@ import { checkOrigin } from '../../http/origin.ts'
 import { parseOr400 } from '../../http/validate.ts'
 import type { StreamLease } from '../../streams/registry.ts'
 import { checkSpeechRequest } from '../prepare.ts'
+import { cutAfterGrace } from '../hard-close.ts'
 import { TtsContext } from './context.ts'
 import { socketSink, type EventSink } from './sink.ts'
 
@@ -36,6 +38,7 @@ export class TtsSocket {
     private principal: Principal,
     private readonly origin: string | undefined,
     requestId: string,
+    private readonly socket: Socket,
   ) {
     this.#sink = socketSink(ws, requestId)
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
@@ -93,6 +96,7 @@ export class TtsSocket {
   /** voxgate extension: a fresh token extends the socket, checked exactly like a new connection. */
   async #refresh(msg: WsRefreshToken): Promise<void> {
     const principal = await this.ctx.authenticator.authenticate(msg.access_token)
+    if (principal.kind !== 'token') throw new VoxgateError('invalid_request', 'refresh_token takes an access token, not an API key.')
     authorize(principal, { grant: 'tts' })
     checkOrigin(this.origin, { value: msg.access_token, carrier: 'query' }, principal, this.ctx.config.allowedOrigins, true)
     this.principal = principal
@@ -136,6 +140,8 @@ export class TtsSocket {
     this.#closing = true
     for (const c of this.#contexts.values()) c.fail(err)
     this.ws.close(code, err.code)
+    // A revoked socket must be gone within a second even if its reader lags far behind.
+    if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.socket, () => this.socket.destroyed)
     this.#teardown()
   }
 

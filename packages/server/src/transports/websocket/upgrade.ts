@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { ServerContext } from '../../context.ts'
@@ -48,10 +49,10 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
       authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then(
         (principal) => {
           wss.handleUpgrade(req, socket, head, (ws) => {
-            const tts = new TtsSocket(ctx, ws, principal, originOf(req), id)
+            const tts = new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket)
             sockets.add(tts)
             ws.on('close', () => sockets.delete(tts))
-            ctx.logger.info({ path, key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
+            ctx.logger.info({ reqId: id, path, key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
           })
         },
         (err: unknown) => abortHandshake(socket, toVoxgateError(err), id),
