@@ -65,6 +65,9 @@ export async function serveSse(ctx: ServerContext, request: FastifyRequest, repl
     await write(res, errorEvent(abortReason(stream.signal, err), request.id, id), stream.signal)
   } finally {
     stream.end()
-    res.end()
+    // After a revocation the connection must not be reused: closing our side lets a reader who keeps
+    // up see the end and drop it from its pool, so only a reader far behind meets the cut.
+    if (revoked(stream.signal)) res.end(() => socket?.end())
+    else res.end()
   }
 }
