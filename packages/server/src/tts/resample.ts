@@ -1,4 +1,5 @@
 import SpeexInit, { type SpeexModule } from '@echogarden/speex-resampler-wasm/simd'
+import { concatPcm } from './pcm.ts'
 
 export type { SpeexModule }
 
@@ -55,7 +56,7 @@ export function createResampler(m: SpeexModule, inRate: number, outRate: number)
       if (used === 0) throw new Error('speex resampler made no progress')
       off += used
     }
-    return concat(parts)
+    return concatPcm(parts)
   }
 
   return {
@@ -68,15 +69,4 @@ export function createResampler(m: SpeexModule, inRate: number, outRate: number)
       for (const p of ptrs) m._free(p)
     },
   }
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  if (parts.length === 1 && parts[0]) return parts[0]
-  const out = new Int16Array(parts.reduce((a, p) => a + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }

@@ -7,6 +7,7 @@ import { planJobs, synthesize } from './pipeline.ts'
 import { WorkerPool } from './pool.ts'
 import type { SpeechService, SynthesisRequest } from './types.ts'
 import { createVoiceCatalogue } from './voices.ts'
+import { concatPcm } from './pcm.ts'
 
 export interface SpeechServiceOptions {
   /** Worker threads for the real engines. @default os.availableParallelism() */
@@ -59,21 +60,11 @@ export async function createSpeechService(options: SpeechServiceOptions = {}): P
       const job = planJobs(deps, { ...request, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: request.sampleRate } }, request.sampleRate)(request.text)
       const parts: Int16Array[] = []
       for await (const event of runner.start(job)) {
-        if (event.type === 'done') return { pcm: join(parts), sampleRate: request.sampleRate, done: event }
+        if (event.type === 'done') return { pcm: concatPcm(parts), sampleRate: request.sampleRate, done: event }
         parts.push(event.pcm)
       }
       throw new Error('the sentence ended without a result')
     },
     close: () => runner.close(),
   }
-}
-
-function join(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((a, p) => a + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }
