@@ -46,8 +46,9 @@ function timestamps(words: EngineWord[], offsetSeconds: number): WordTimestamps 
 
 /**
  * Text → sentences → engine jobs (in order) → encoded chunks. Synthesis stays at most one sentence
- * ahead of the consumer: sentence i+1 starts when sentence i starts, and i+2 only once the consumer
- * has pulled all of i. Ending the iteration or aborting `signal` cancels every started job (in a
+ * ahead of the consumer: sentence i+1 starts once sentence i has produced its first audio (so the
+ * first sentence has the cores to itself until its first byte is out), and i+2 only once the
+ * consumer has pulled all of i. Ending the iteration or aborting `signal` cancels every started job (in a
  * worker, mid-sentence) and releases the encoder.
  */
 export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest, signal?: AbortSignal): AsyncGenerator<SynthesisChunk> {
@@ -75,14 +76,18 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
     }
     const maxChunk = Math.max(1, Math.round(rate * MAX_CHUNK_SECONDS))
     let emitted = 0
-    let next = start(0)
+    let next: JobStream | undefined = start(0)
     for (let i = 0; i < sentences.length; i++) {
-      const current = next
-      if (i + 1 < sentences.length) next = start(i + 1)
+      const current: JobStream = next ?? start(i)
+      next = undefined
+      const startNext = () => {
+        if (next === undefined && i + 1 < sentences.length) next = start(i + 1)
+      }
       const offsetSeconds = (request.timeOffsetSeconds ?? 0) + emitted / rate
       for await (const event of current) {
         // Audio already synthesized and queued is dropped once the request is aborted.
         signal?.throwIfAborted()
+        startNext()
         if (event.type === 'chunk') {
           for (const piece of slices(event.pcm, maxChunk)) {
             emitted += piece.length
@@ -92,6 +97,7 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
           yield { audio: withHeader(EMPTY), words: timestamps(event.words, offsetSeconds), durationSeconds: 0 }
         }
       }
+      startNext()
     }
     const tail = encoder.finish()
     if (tail.length > 0 || header.length > 0) yield { audio: withHeader(tail), durationSeconds: 0 }
