@@ -33,6 +33,8 @@ async function auth(): Promise<void> {
 async function speech(): Promise<void> {
   const t = await startTestServer({ logLevel: 'silent', speechEngine: 'real', speechWorkers: undefined, mintPerMinute: 0, ttsStreamsPerMinute: 0 })
   try {
+    // Workers warm every catalogue voice in the background after start; let that finish first.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
     for (const voiceId of BENCH_VOICES) {
       const voice = t.server.ctx.speech.voices.get(voiceId)
       console.log(`\n## speech: time to first audio, voice "${voice?.name}", 24 kHz pcm_s16le, 30 runs`)

@@ -35,7 +35,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
     const from = Math.max(ctx.clock.now(), 'issued_before' in body ? body.issued_before * 1000 : 0)
     const expiresAt = from + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
     const revocation: Revocation = 'token' in body
-      ? { kind: 'jti', jti: (await ctx.tokens.inspect(body.token)).jti, expiresAt }
+      ? { kind: 'jti', jti: (await inspectOr400(ctx, body.token)).jti, expiresAt }
       : 'jti' in body ? { kind: 'jti', jti: body.jti, expiresAt }
         : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
     await ctx.store.addRevocation(revocation)
@@ -56,4 +56,13 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       usage: { characters: ctx.streams.usedCharacters(p.jti), open_streams: ctx.streams.openStreams(p.jti) },
     }
   })
+}
+
+/** The token to revoke is data, not the caller's credential: a bad one is a 400, not a 401. */
+async function inspectOr400(ctx: ServerContext, token: string) {
+  try {
+    return await ctx.tokens.inspect(token)
+  } catch {
+    throw new VoxgateError('invalid_request', 'Invalid request body: token is not an access token issued by this server.')
+  }
 }

@@ -1,6 +1,10 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { RevocationList } from '../auth/revocations.ts'
+import type { Clock } from '../clock.ts'
+
+/** Above this many tracked tokens, usage of expired ones is dropped on the next charge. */
+const USAGE_PRUNE_AT = 10_000
 
 /** One open TTS stream: an HTTP bytes/SSE response or one WebSocket context. */
 export interface StreamLease {
@@ -21,10 +25,13 @@ interface OpenStream {
 export class StreamRegistry {
   readonly #open = new Set<OpenStream>()
   readonly #perToken = new Map<string, number>()
-  /** Characters synthesized so far per token (jti). */
-  readonly #used = new Map<string, number>()
+  /** Characters synthesized so far per token (jti), kept until the token has expired. */
+  readonly #used = new Map<string, { characters: number; expiresAtSeconds: number }>()
 
-  constructor(private readonly revocations: RevocationList) {}
+  constructor(
+    private readonly revocations: RevocationList,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Watches a credential without taking a stream slot (an open WebSocket between contexts):
@@ -54,7 +61,10 @@ export class StreamRegistry {
         if (released) return
         released = true
         this.#open.delete(stream)
-        if (tokenId !== undefined) this.#perToken.set(tokenId, (this.#perToken.get(tokenId) ?? 1) - 1)
+        if (tokenId === undefined) return
+        const left = (this.#perToken.get(tokenId) ?? 1) - 1
+        if (left > 0) this.#perToken.set(tokenId, left)
+        else this.#perToken.delete(tokenId)
       },
     }
   }
@@ -63,11 +73,18 @@ export class StreamRegistry {
   charge(principal: Principal, characters: number): void {
     if (principal.kind !== 'token') return
     const budget = principal.limits?.characters
-    const used = this.#used.get(principal.jti) ?? 0
+    const used = this.#used.get(principal.jti)?.characters ?? 0
     if (budget !== undefined && used + characters > budget) {
       throw new VoxgateError('quota_exceeded', `This access token's budget of ${budget} characters would be exceeded (${used} used).`, { 'x-should-retry': 'false' })
     }
-    this.#used.set(principal.jti, used + characters)
+    if (this.#used.size >= USAGE_PRUNE_AT) this.#pruneUsage()
+    this.#used.set(principal.jti, { characters: used + characters, expiresAtSeconds: principal.expiresAtSeconds })
+  }
+
+  /** Usage of expired tokens can never be charged again: dropping it bounds the map by live tokens. */
+  #pruneUsage(): void {
+    const now = this.clock.now() / 1000
+    for (const [jti, u] of this.#used) if (u.expiresAtSeconds < now - 60) this.#used.delete(jti)
   }
 
   openStreams(jti: string): number {
@@ -75,7 +92,7 @@ export class StreamRegistry {
   }
 
   usedCharacters(jti: string): number {
-    return this.#used.get(jti) ?? 0
+    return this.#used.get(jti)?.characters ?? 0
   }
 
   /** Ends every open stream whose credential has been revoked since it opened. */
