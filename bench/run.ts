@@ -23,6 +23,7 @@ async function auth(): Promise<void> {
     console.log(`POST /access-token  ${fmt(tp.mintPerSecond, 0)} req/s  ratio ${fmt(tp.ratio, 2)} (target ≥ 0.6)  errors ${tp.errors}`)
     const cc = await benchCredentialCheck(t, 2000)
     console.log(`node:crypto Ed25519 verify      ${fmt(cc.rawUs)} µs (baseline)`)
+    console.log(`jose jwtVerify alone            ${fmt(cc.joseUs)} µs  ratio ${fmt(cc.joseUs / cc.rawUs, 2)}`)
     console.log(`credential check, first sight   ${fmt(cc.firstUs)} µs  ratio ${fmt(cc.firstRatio, 2)} (target ≤ 2)`)
     console.log(`credential check, seen before   ${fmt(cc.cachedUs, 2)} µs (target < 5 µs)`)
   } finally {
