@@ -199,7 +199,10 @@ describe('token route: the voice API fails', () => {
   test('a voice API that never answers times out into a 502', async () => {
     // Never answers; only the app kit's own timeout signal can end the call, as with a real fetch.
     const { route } = kit((call) => new Promise((_, reject) => {
-      call.signal?.addEventListener('abort', () => reject(call.signal?.reason))
+      // A real fetch holds a socket open meanwhile; without a handle, AbortSignal.timeout's unref'd
+      // timer would let the event loop end before the timeout fires.
+      const pendingSocket = setTimeout(() => undefined, 10_000)
+      call.signal?.addEventListener('abort', () => { clearTimeout(pendingSocket); reject(call.signal?.reason) })
     }), { voiceApiTimeoutMs: 20 })
     await assertError(await route(browserPost('/t')), 502, 'mint_failed')
   })
