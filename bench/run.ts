@@ -13,6 +13,7 @@ const fmt = (n: number, d = 1) => n.toFixed(d)
 const BENCH_VOICES = ['034399ac-0952-54d4-942a-4a9c952092de', DEFAULT_VOICE_ID]
 const only = process.argv.slice(2)
 const want = (section: string) => only.length === 0 || only.includes(section)
+// `npm run bench -- speech ttfb-only` (or `streams-only`) runs half of the speech section.
 
 async function auth(): Promise<void> {
   const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 })
@@ -36,19 +37,21 @@ async function speech(): Promise<void> {
   try {
     // Workers warm every catalogue voice in the background after start; let that finish first.
     await new Promise((resolve) => setTimeout(resolve, 3000))
-    for (const voiceId of BENCH_VOICES) {
+    for (const voiceId of want('streams-only') ? [] : BENCH_VOICES) {
       const voice = t.server.ctx.speech.voices.get(voiceId)
       console.log(`\n## speech: time to first audio, voice "${voice?.name}", 24 kHz pcm_s16le, 30 runs`)
       const { engine, rows } = await benchTtfb(t, voiceId, 30)
-      console.log(`engine, first sentence: first chunk p50 ${fmt(engine.p50)} ms, whole sentence p50 ${fmt(engine.totalP50)} ms (baseline)`)
+      console.log(`engine alone, first sentence: first chunk p50 ${fmt(engine.p50)} ms, whole sentence p50 ${fmt(engine.totalP50)} ms (baseline)`)
       const one = new Map(rows.filter((r) => r.sentences === 1).map((r) => [r.transport, r.p50]))
+      const service = new Map(rows.filter((r) => r.transport === 'service').map((r) => [r.sentences, r.p50]))
       for (const r of rows) {
-        const vsEngine = r.p50 - engine.totalP50
+        const vsEngine = `engine+${fmt(r.p50 - engine.totalP50)} ms (target ≤ +5)`
+        const vsService = r.transport === 'service' ? '' : `  service+${fmt(r.p50 - service.get(r.sentences)!)} ms`
         const vsOne = r.sentences === 12 ? `  ×${fmt(r.p50 / one.get(r.transport)!, 2)} of 1 sentence (target ≤ 1.3)` : ''
-        console.log(`${r.transport.padEnd(9)} ${String(r.sentences).padStart(2)} sentence(s): p50 ${fmt(r.p50)} ms  p95 ${fmt(r.p95)} ms  engine+${fmt(vsEngine)} ms (target ≤ +5)${vsOne}`)
+        console.log(`${r.transport.padEnd(9)} ${String(r.sentences).padStart(2)} sentence(s): p50 ${fmt(r.p50)} ms  p95 ${fmt(r.p95)} ms  ${vsEngine}${vsService}${vsOne}`)
       }
     }
-    for (const voiceId of BENCH_VOICES) {
+    for (const voiceId of want('ttfb-only') ? [] : BENCH_VOICES) {
       console.log(`\n## speech: simultaneous real-time streams, voice "${t.server.ctx.speech.voices.get(voiceId)?.name}" (12 sentences each, 1 s player buffer)`)
       for (const r of await benchRealtimeStreams(t, voiceId, [25, 50, 100, 150, 200])) {
         console.log(`${String(r.streams).padStart(3)} streams: ${r.keptUp} kept up, worst lag ${fmt(r.worstLagMs, 0)} ms, first audio p50 ${fmt(r.firstAudioP50Ms, 0)} ms / max ${fmt(r.firstAudioMaxMs, 0)} ms, ${fmt(r.audioSeconds, 0)} s of audio (target: 100 all kept up)`)
@@ -66,5 +69,5 @@ async function client(): Promise<void> {
 }
 
 if (want('auth')) await auth()
-if (want('speech')) await speech()
+if (want('speech') || want('ttfb-only') || want('streams-only')) await speech()
 if (want('client')) await client()

@@ -18,24 +18,59 @@ const MORE = [
 ]
 export const TWELVE_SENTENCES = [ONE_SENTENCE, ...MORE].join(' ')
 
-export interface TtfbRow { transport: Transport; sentences: number; p50: number; p95: number }
+export interface TtfbRow { transport: Transport | 'service'; sentences: number; p50: number; p95: number }
 
+/** First chunk out of the speech service itself (pool, engine, resampling, encoding; no HTTP). */
+async function serviceFirstChunk(speech: VoxgateSpeechService, voiceId: string, text: string): Promise<number> {
+  const controller = new AbortController()
+  const start = performance.now()
+  const request = { text, voiceId, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 24000 } } as const
+  for await (const chunk of speech.synthesize(request, controller.signal)) {
+    if (chunk.audio.byteLength > 0) break
+  }
+  const ms = performance.now() - start
+  controller.abort()
+  return ms
+}
+
+/**
+ * Every measurement of one round runs back to back (engine probe, the service, each transport, one
+ * and twelve sentences), round after round, so all of them see the same machine: on a shared host,
+ * measuring one series after another would compare different moments, not different code paths.
+ */
 export async function benchTtfb(t: TestServer, voiceId: string, runs: number): Promise<{ engine: Awaited<ReturnType<typeof measureEngineFirstSentence>>; rows: TtfbRow[] }> {
   const target = { url: t.url, credential: t.apiKey, voiceId }
-  const engine = await measureEngineFirstSentence(t.server.ctx.speech as VoxgateSpeechService, voiceId, ONE_SENTENCE, runs)
+  const speech = t.server.ctx.speech as VoxgateSpeechService
   const ws = await openSocket(target)
-  const rows: TtfbRow[] = []
+  const series = new Map<string, number[]>()
+  const record = (key: string, ms: number) => series.set(key, [...(series.get(key) ?? []), ms])
+  const engineRuns: Awaited<ReturnType<typeof measureEngineFirstSentence>>[] = []
   try {
-    for (const transport of ['bytes', 'sse', 'websocket'] as const) {
+    for (let round = -3; round < runs; round++) {
+      const warmup = round < 0
+      const engine = await measureEngineFirstSentence(speech, voiceId, ONE_SENTENCE, 1, 0)
+      if (!warmup) engineRuns.push(engine)
       for (const [sentences, text] of [[1, ONE_SENTENCE], [12, TWELVE_SENTENCES]] as const) {
-        for (let i = 0; i < 3; i++) await ttfb(target, transport, text, ws)
-        const times: number[] = []
-        for (let i = 0; i < runs; i++) times.push(await ttfb(target, transport, text, ws))
-        rows.push({ transport, sentences, p50: percentile(times, 50), p95: percentile(times, 95) })
+        const service = await serviceFirstChunk(speech, voiceId, text)
+        if (!warmup) record(`service:${sentences}`, service)
+        for (const transport of ['bytes', 'sse', 'websocket'] as const) {
+          const ms = await ttfb(target, transport, text, ws)
+          if (!warmup) record(`${transport}:${sentences}`, ms)
+        }
       }
     }
   } finally {
     ws.close()
+  }
+  const firsts = engineRuns.map((e) => e.p50)
+  const totals = engineRuns.map((e) => e.totalP50)
+  const engine = { voiceId, runs, p50: percentile(firsts, 50), p95: percentile(firsts, 95), totalP50: percentile(totals, 50) }
+  const rows: TtfbRow[] = []
+  for (const transport of ['service', 'bytes', 'sse', 'websocket'] as const) {
+    for (const sentences of [1, 12]) {
+      const values = series.get(`${transport}:${sentences}`) ?? []
+      rows.push({ transport, sentences, p50: percentile(values, 50), p95: percentile(values, 95) })
+    }
   }
   return { engine, rows }
 }
