@@ -3,7 +3,7 @@
  * keeps its own event loop. Keep-alive connections, each sending its next request as soon as the
  * last answer is read. Bounded by count and time; loopback only.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { inWorker, serveInWorker } from './in-worker.ts'
 import https from 'node:https'
 
 export interface LoadSpec {
@@ -44,15 +44,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   return { requests, perSecond: requests / seconds, errors }
 }
 
-if (!isMainThread && workerData?.loadSpec) {
-  run(workerData.loadSpec as LoadSpec).then((r) => parentPort!.postMessage(r))
-}
+serveInWorker('load', run)
 
-/** Runs one load phase in a worker thread (tsx bootstrap) and returns its figures. */
-export function load(spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: import.meta.url, loadSpec: spec } })
-    w.once('message', (r: LoadResult) => { void w.terminate(); resolve(r) })
-    w.once('error', reject)
-  })
-}
+/** Runs one load phase in a worker thread and returns its figures. */
+export const load = (spec: LoadSpec): Promise<LoadResult> => inWorker(import.meta.url, 'load', spec)

@@ -5,7 +5,7 @@
  * listener would never hear a gap). Time to first audio under that load is reported beside it. The
  * client runs in a worker thread so its JSON and base64 work does not share the server's event loop.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { inWorker, serveInWorker } from './in-worker.ts'
 import WebSocket from 'ws'
 
 export interface StreamsSpec {
@@ -75,14 +75,6 @@ async function run(spec: StreamsSpec): Promise<StreamsResult> {
   }
 }
 
-if (!isMainThread && workerData?.streamsSpec) {
-  run(workerData.streamsSpec as StreamsSpec).then((r) => parentPort!.postMessage(r))
-}
+serveInWorker('streams', run)
 
-export function realtimeStreams(spec: StreamsSpec): Promise<StreamsResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: import.meta.url, streamsSpec: spec } })
-    w.once('message', (r: StreamsResult) => { void w.terminate(); resolve(r) })
-    w.once('error', reject)
-  })
-}
+export const realtimeStreams = (spec: StreamsSpec): Promise<StreamsResult> => inWorker(import.meta.url, 'streams', spec)
