@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { VoxgateError } from '@voxgate/protocol'
 import { Authenticator } from './auth/authenticator.ts'
 import { ensureSigningKey, KeyRing } from './auth/key-ring.ts'
 import { RevocationList } from './auth/revocations.ts'
@@ -20,6 +21,9 @@ import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
 import { createSpeechService } from './tts/index.ts'
 import type { SpeechService } from './tts/types.ts'
+
+/** How long a shutdown waits for open streams to send their terminal events. */
+const SHUTDOWN_DRAIN_MS = 2000
 
 export interface VoxgateServerDeps {
   clock?: Clock
@@ -74,7 +78,10 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     url, port, ctx, devTls,
     async close() {
       sync.stop()
+      // Every open stream gets its terminal event before connections go: WebSockets first (1001),
+      // then SSE and bytes responses; Fastify then waits for those to finish.
       ws.close()
+      await streams.endAll(new VoxgateError('connection_closing', 'The server is shutting down.'), SHUTDOWN_DRAIN_MS)
       await app.close()
       if (!deps.speech) await speech.close()
       if (!deps.store) await store.close()

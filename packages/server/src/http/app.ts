@@ -46,7 +46,8 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
     // Our own onResponse hook logs ids only; Fastify's request log would record URLs with queries.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // On close, idle keep-alive connections go at once; streams end with their terminal event first.
+    forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }) as unknown as FastifyInstance
   // JSON only: Fastify's default text/plain parser would let a non-JSON body reach validation.

@@ -95,6 +95,17 @@ export class StreamRegistry {
     return this.#used.get(jti)?.characters ?? 0
   }
 
+  /**
+   * Ends every open stream with `error` (shutdown): each transport sends its terminal event. Resolves
+   * once all have released their slots, or after `waitMs`.
+   */
+  async endAll(error: VoxgateError, waitMs: number): Promise<void> {
+    for (const s of [...this.#open]) s.onRevoked(error)
+    for (const deadline = Date.now() + waitMs; this.#open.size > 0 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
   /** Ends every open stream whose credential has been revoked since it opened. */
   sweep(): void {
     for (const s of this.#open) {

@@ -58,3 +58,24 @@ describe('POST /tts/sse', () => {
     assert.equal(res.json.error_code, 'voice_not_found')
   })
 })
+
+describe('POST /tts/sse at shutdown', () => {
+  test('an open stream ends with an error event (connection_closing) before the server goes', async () => {
+    const own = await startTestServer()
+    const ownVoice = await firstVoice(own.url, own.apiKey)
+    const res = await fetch(`${own.url}/tts/sse`, {
+      method: 'POST',
+      headers: { ...bearer(own.apiKey), 'content-type': 'application/json' },
+      body: JSON.stringify({ model_id: 'sonic-3', transcript: 'word '.repeat(1900), voice: ownVoice, output_format: raw('pcm_f32le', 48000) }),
+    })
+    const reader = res.body!.getReader()
+    await reader.read()
+    const closing = own.close()
+    let text = ''
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += Buffer.from(r.value).toString()
+    await closing
+    const last = text.trimEnd().split('\n\n').at(-1)!
+    assert.match(last, /^event: error\ndata: /)
+    assert.equal(JSON.parse(last.split('data: ')[1]!).error_code, 'connection_closing')
+  })
+})
