@@ -34,6 +34,13 @@ describe('voxgate CLI', () => {
     }
   })
 
+  test('after npm install, `npx voxgate` works from the repository root', () => {
+    const root = path.resolve(import.meta.dirname, '../../..')
+    const r = spawnSync('npx', ['--no-install', 'voxgate', '--help'], { cwd: root, encoding: 'utf8' })
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /Usage: voxgate <command>/)
+  })
+
   test('bad arguments: one-line error, exit 2', () => {
     for (const args of [['frobnicate'], ['keys', 'create', '--nmae', 'x'], ['serve', '--port', 'abc'], ['keys', 'revoke'], ['keys', 'list', '--port']]) {
       const r = voxgate(...args)
