@@ -20,7 +20,6 @@ export const ERROR_CATALOGUE = {
   insecure_transport: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   voice_not_found: { status: 404, title: 'Voice not found' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   quota_exceeded: { status: 429, title: 'Quota exceeded' },
