@@ -9,6 +9,8 @@ export const REDACT_PATHS = [
   '*.token', '*.key', '*.access_token', '*.api_key', '*.cookie', '*.authorization',
   'headers.authorization', 'headers.cookie', 'headers["x-api-key"]', 'headers["set-cookie"]',
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]',
+  // Node attaches the raw request bytes (headers included) to HTTP parse errors.
+  'err.rawPacket', '*.rawPacket',
 ]
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -42,6 +42,7 @@ export class Authenticator {
     const now = this.clock.now()
     if (now - (this.#touched.get(keyId) ?? 0) < TOUCH_INTERVAL_MS) return
     this.#touched.set(keyId, now)
-    void this.store.touchApiKey(keyId, now)
+    // Informational only: a busy or read-only store must never fail (or crash) the request.
+    this.store.touchApiKey(keyId, now).catch(() => undefined)
   }
 }

@@ -14,9 +14,12 @@ const ABBREVIATIONS = new Set([
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'sentence' })
 
+/** Abbreviations are short: only a segment's tail is examined, so the check costs O(1), not O(length). */
+const TAIL_CHARS = 48
+
 /** True when the text ends with an abbreviation or an initial ("J."), so the sentence goes on. */
 function endsWithAbbreviation(segment: string): boolean {
-  const m = /(?:^|[\s("'“‘])([\p{L}.]+)\.\s*$/u.exec(segment)
+  const m = /(?:^|[\s("'“‘])([\p{L}.]+)\.\s*$/u.exec(segment.slice(-TAIL_CHARS))
   if (!m?.[1]) return false
   const word = m[1].toLowerCase()
   return ABBREVIATIONS.has(word) || /^\p{Lu}$/u.test(m[1])
@@ -25,10 +28,13 @@ function endsWithAbbreviation(segment: string): boolean {
 /** Segments `text` into sentences, keeping every character (whitespace stays with its sentence). */
 function segments(text: string): string[] {
   const out: string[] = []
+  // Whether the previous piece ended on an abbreviation: only the newest piece is examined, so a
+  // text of many abbreviations costs linear time, not quadratic.
+  let glue = false
   for (const { segment } of segmenter.segment(text)) {
-    const last = out.length - 1
-    if (last >= 0 && endsWithAbbreviation(out[last] ?? '')) out[last] += segment
+    if (glue && out.length > 0) out[out.length - 1] += segment
     else out.push(segment)
+    glue = endsWithAbbreviation(segment)
   }
   return out
 }

@@ -12,6 +12,8 @@ import type { EventSink } from './sink.ts'
 const DEFAULT_MAX_BUFFER_DELAY_MS = 3000
 /** All the text one streamed-input context may receive. */
 export const CONTEXT_MAX_CHARS = 100_000
+/** Segments (sentences, flushes) waiting to be spoken in one context; empty flushes count too. */
+export const MAX_QUEUED_SEGMENTS = 256
 
 interface Segment {
   text: string
@@ -53,6 +55,11 @@ export class TtsContext {
     return this.#finished
   }
 
+  /** Speaking, or with text queued to speak (waiting for more input is not busy). */
+  get busy(): boolean {
+    return !this.#finished && (this.#running || this.#queue.length > 0 || this.#bufferTimer !== undefined)
+  }
+
   /** Adds one generation request's input to the context. */
   input(msg: WsGenerationRequest): void {
     checkTranscriptLength(msg.transcript)
@@ -85,6 +92,9 @@ export class TtsContext {
   }
 
   #enqueue(text: string, acknowledgeFlush: boolean): void {
+    if (this.#queue.length >= MAX_QUEUED_SEGMENTS) {
+      throw new VoxgateError('rate_limited', `A context holds at most ${MAX_QUEUED_SEGMENTS} segments waiting to be spoken.`)
+    }
     this.#queue.push({ text, flushId: this.#flushId, acknowledgeFlush })
   }
 
@@ -94,7 +104,12 @@ export class TtsContext {
     const delay = this.maxBufferDelayMs ?? DEFAULT_MAX_BUFFER_DELAY_MS
     this.#bufferTimer = setTimeout(() => {
       this.#bufferTimer = undefined
-      this.#cut(false)
+      try {
+        this.#cut(false)
+      } catch (err) {
+        // Not inside a message handler: a throw here would be uncaught, so end the context instead.
+        return this.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
+      }
       void this.#run()
     }, delay)
   }

@@ -4,6 +4,11 @@ import { errorEvent } from '../events.ts'
 
 /** Above this many queued bytes a context waits for the socket to drain before synthesizing more. */
 const HIGH_WATER_BYTES = 256 * 1024
+/**
+ * Past this many queued bytes the client is not reading at all (error events need no synthesis, so
+ * backpressure alone cannot bound them): the socket is cut.
+ */
+export const HARD_CAP_BYTES = 8 * 1024 * 1024
 
 export interface EventSink {
   /** Resolves once the event is queued below the high-water mark (backpressure). */
@@ -12,10 +17,14 @@ export interface EventSink {
 }
 
 /** JSON text frames only (PROTOCOL.md §6.1); waits for the kernel to take data when the queue is deep. */
-export function socketSink(ws: WebSocket, requestId: string): EventSink {
+export function socketSink(ws: WebSocket, requestId: string, onOverflow: () => void): EventSink {
   return {
     send(event) {
       if (ws.readyState !== ws.OPEN) return Promise.resolve()
+      if (ws.bufferedAmount > HARD_CAP_BYTES) {
+        onOverflow()
+        return Promise.resolve()
+      }
       const data = JSON.stringify(event)
       if (ws.bufferedAmount < HIGH_WATER_BYTES) {
         ws.send(data)

@@ -8,7 +8,7 @@ import { checkOrigin } from '../../http/origin.ts'
 import { parseOr400 } from '../../http/validate.ts'
 import type { StreamLease } from '../../streams/registry.ts'
 import { checkSpeechRequest } from '../prepare.ts'
-import { cutAfterGrace } from '../hard-close.ts'
+import { cutAfterGrace, hardClose } from '../hard-close.ts'
 import { TtsContext } from './context.ts'
 import { socketSink, type EventSink } from './sink.ts'
 
@@ -16,6 +16,11 @@ import { socketSink, type EventSink } from './sink.ts'
 export const CLOSE_CREDENTIAL = 4401
 export const CLOSE_IDLE = 1000
 export const CLOSE_SHUTDOWN = 1001
+/** The client sends faster than it is served, or does not read what it is sent. */
+export const CLOSE_POLICY = 1008
+
+/** Messages received but not yet handled; past this the client is flooding the socket. */
+export const MAX_PENDING_MESSAGES = 256
 
 /**
  * One authenticated `/tts/websocket` connection: routes JSON messages to contexts by `context_id`,
@@ -29,8 +34,11 @@ export class TtsSocket {
   #idleTimer: NodeJS.Timeout | undefined
   #sessionTimer: NodeJS.Timeout | undefined
   #closing = false
+  /** Set once the socket is gone: messages still in the inbox must not open anything after that. */
+  #closed = false
   /** Messages are handled one after another, in arrival order, even across awaits. */
   #inbox: Promise<void> = Promise.resolve()
+  #pending = 0
 
   constructor(
     private readonly ctx: ServerContext,
@@ -40,7 +48,7 @@ export class TtsSocket {
     requestId: string,
     private readonly socket: Socket,
   ) {
-    this.#sink = socketSink(ws, requestId)
+    this.#sink = socketSink(ws, requestId, () => this.#overflow())
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     ws.on('close', () => this.#teardown())
@@ -50,6 +58,7 @@ export class TtsSocket {
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#closing || this.#closed) return
     this.#armIdle()
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength
     if (size > this.ctx.config.wsMaxPayloadBytes) {
@@ -62,10 +71,21 @@ export class TtsSocket {
     } catch {
       return this.#reject(new VoxgateError('invalid_request', 'The message is not valid JSON.'))
     }
-    this.#inbox = this.#inbox.then(() => this.#dispatch(msg)).catch((err: unknown) => this.#reject(err, contextIdOf(msg)))
+    if (++this.#pending > MAX_PENDING_MESSAGES) return this.#overflow()
+    this.#inbox = this.#inbox
+      .then(() => this.#dispatch(msg))
+      .catch((err: unknown) => this.#reject(err, contextIdOf(msg)))
+      .finally(() => { this.#pending -= 1 })
+  }
+
+  /** A client that floods the socket or does not read it is cut off: memory must stay bounded. */
+  #overflow(): void {
+    this.close(CLOSE_POLICY, new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'))
+    hardClose(this.socket)
   }
 
   async #dispatch(msg: unknown): Promise<void> {
+    if (this.#closed) return
     if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
     if (isObject(msg) && msg.cancel === true) {
       const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
@@ -80,6 +100,8 @@ export class TtsSocket {
     }
     const speech = checkSpeechRequest(this.ctx, this.principal, request)
     await this.ctx.rateLimiter.take('tts', this.principal.keyId)
+    // The socket may have gone while we waited; nothing may be opened for it after that.
+    if (this.#closed) return
     const context = new TtsContext(
       request.context_id, this.ctx, this.principal, speech, request.add_timestamps === true, request.max_buffer_delay_ms,
       this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err)),
@@ -96,6 +118,7 @@ export class TtsSocket {
   /** voxgate extension: a fresh token extends the socket, checked exactly like a new connection. */
   async #refresh(msg: WsRefreshToken): Promise<void> {
     const principal = await this.ctx.authenticator.authenticate(msg.access_token)
+    if (this.#closed) return
     if (principal.kind !== 'token') throw new VoxgateError('invalid_request', 'refresh_token takes an access token, not an API key.')
     authorize(principal, { grant: 'tts' })
     checkOrigin(this.origin, { value: msg.access_token, carrier: 'query' }, principal, this.ctx.config.allowedOrigins, true)
@@ -117,7 +140,8 @@ export class TtsSocket {
   #armIdle(): void {
     clearTimeout(this.#idleTimer)
     this.#idleTimer = setTimeout(() => {
-      if (this.#contexts.size > 0 && [...this.#contexts.values()].some((c) => !c.finished)) return this.#armIdle()
+      // A context waiting for more input is not activity; only one still speaking is.
+      if ([...this.#contexts.values()].some((c) => c.busy)) return this.#armIdle()
       this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.'))
     }, this.ctx.config.wsIdleTimeoutMs)
     this.#idleTimer.unref()
@@ -146,6 +170,7 @@ export class TtsSocket {
   }
 
   #teardown(): void {
+    this.#closed = true
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#sessionTimer)
     this.#watch.release()
