@@ -1,9 +1,17 @@
 import type { JobEvent, SentenceJob } from './job.ts'
 
+export interface StartOptions {
+  /**
+   * A listener is waiting for this sentence now (a request's first sentence): it goes ahead of
+   * look-ahead sentences, so under load every stream starts before any stream reads ahead.
+   */
+  urgent?: boolean
+}
+
 /** Where sentences are synthesized: the worker pool, or inline for the deterministic engine. */
 export interface SentenceRunner {
   /** Queues a sentence; its events arrive in order on the returned stream. */
-  start(job: SentenceJob, signal?: AbortSignal): JobStream
+  start(job: SentenceJob, signal?: AbortSignal, options?: StartOptions): JobStream
   close(): Promise<void>
 }
 

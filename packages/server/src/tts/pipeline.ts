@@ -60,8 +60,8 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
   try {
     const rate = encoder.sampleRate
     const jobFor = planJobs(deps, request, rate)
-    const start = (i: number) => {
-      const stream = deps.runner.start(jobFor(sentences[i] ?? ''), signal)
+    const start = (i: number, urgent: boolean) => {
+      const stream = deps.runner.start(jobFor(sentences[i] ?? ''), signal, { urgent })
       started.push(stream)
       return stream
     }
@@ -76,12 +76,12 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
     }
     const maxChunk = Math.max(1, Math.round(rate * MAX_CHUNK_SECONDS))
     let emitted = 0
-    let next: JobStream | undefined = start(0)
+    let next: JobStream | undefined = start(0, true)
     for (let i = 0; i < sentences.length; i++) {
-      const current: JobStream = next ?? start(i)
+      const current: JobStream = next ?? start(i, true)
       next = undefined
       const startNext = () => {
-        if (next === undefined && i + 1 < sentences.length) next = start(i + 1)
+        if (next === undefined && i + 1 < sentences.length) next = start(i + 1, false)
       }
       const offsetSeconds = (request.timeOffsetSeconds ?? 0) + emitted / rate
       for await (const event of current) {

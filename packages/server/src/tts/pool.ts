@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { JobDone, SentenceJob } from './job.ts'
-import { JobStream, type SentenceRunner } from './job-stream.ts'
+import { JobStream, type SentenceRunner, type StartOptions } from './job-stream.ts'
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts'
 
 export interface PoolOptions {
@@ -39,6 +39,8 @@ interface Slot {
 export class WorkerPool implements SentenceRunner {
   readonly ready: Promise<void>
   #slots: Slot[] = []
+  /** Sentences a listener waits for now, served before `#queue` (look-ahead sentences). */
+  #urgent: Pending[] = []
   #queue: Pending[] = []
   #nextId = 1
   #closed = false
@@ -59,7 +61,8 @@ export class WorkerPool implements SentenceRunner {
     return this.#slots.length
   }
 
-  start(job: SentenceJob, signal?: AbortSignal, crashForTest?: boolean): JobStream {
+  start(job: SentenceJob, signal?: AbortSignal, options: StartOptions & { crashForTest?: boolean } = {}): JobStream {
+    const { urgent, crashForTest } = options
     const id = this.#nextId
     this.#nextId = this.#nextId >= 0x7fffffff ? 1 : this.#nextId + 1
     const stream = new JobStream(() => this.#cancel(id), signal)
@@ -67,14 +70,14 @@ export class WorkerPool implements SentenceRunner {
       stream.fail(this.#broken ?? new Error('the speech pool is closed'))
       return stream
     }
-    if (!stream.closed) this.#queue.push({ id, job, stream, ...(crashForTest && { crashForTest }) })
+    if (!stream.closed) (urgent ? this.#urgent : this.#queue).push({ id, job, stream, ...(crashForTest && { crashForTest }) })
     this.#dispatch()
     return stream
   }
 
   async close(): Promise<void> {
     this.#closed = true
-    for (const p of this.#queue.splice(0)) p.stream.fail(new Error('the speech pool is closed'))
+    for (const p of [...this.#urgent.splice(0), ...this.#queue.splice(0)]) p.stream.fail(new Error('the speech pool is closed'))
     await Promise.all(this.#slots.map((s) => s.worker.terminate()))
   }
 
@@ -124,7 +127,7 @@ export class WorkerPool implements SentenceRunner {
     if (this.#closed) return
     if (!slot.ready && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
       this.#broken = new Error('speech workers keep failing to start')
-      for (const p of this.#queue.splice(0)) p.stream.fail(this.#broken)
+      for (const p of [...this.#urgent.splice(0), ...this.#queue.splice(0)]) p.stream.fail(this.#broken)
       return
     }
     this.#spawn().catch(() => {})
@@ -133,7 +136,7 @@ export class WorkerPool implements SentenceRunner {
   #dispatch(): void {
     for (const slot of this.#slots) {
       if (!slot.ready || slot.current) continue
-      const next = this.#queue.shift()
+      const next = this.#urgent.shift() ?? this.#queue.shift()
       if (!next) return
       slot.current = next
       const msg: ToWorker = { type: 'job', id: next.id, job: next.job, ...(next.crashForTest && { crashForTest: true }) }
@@ -142,8 +145,10 @@ export class WorkerPool implements SentenceRunner {
   }
 
   #cancel(id: number): void {
-    const queued = this.#queue.findIndex((p) => p.id === id)
-    if (queued >= 0) this.#queue.splice(queued, 1)
+    for (const queue of [this.#urgent, this.#queue]) {
+      const queued = queue.findIndex((p) => p.id === id)
+      if (queued >= 0) queue.splice(queued, 1)
+    }
     const slot = this.#slots.find((s) => s.current?.id === id)
     if (slot) Atomics.store(slot.flag, 0, id)
   }

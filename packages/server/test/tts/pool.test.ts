@@ -48,7 +48,7 @@ test('a job cancelled while queued never runs', async () => {
 })
 
 test('a crashed worker fails its job with an error and is replaced', async () => {
-  const doomed = pool.start(job('Crash here.'), undefined, true)
+  const doomed = pool.start(job('Crash here.'), undefined, { crashForTest: true })
   await assert.rejects(drain(doomed), /exited unexpectedly/)
   const after = await drain(pool.start(job('Still speaking.')))
   assert.ok(after.done && after.pcm.length > 0)
@@ -77,4 +77,14 @@ test('a closed pool refuses work', async () => {
   await closing.ready
   await closing.close()
   await assert.rejects(drain(closing.start(job('Anyone?'))), /closed/)
+})
+
+test('a sentence a listener waits for goes ahead of look-ahead sentences', async () => {
+  const order: string[] = []
+  const track = async (name: string, stream: JobStream) => { await drain(stream); order.push(name) }
+  const busy = track('busy', pool.start(job('Keeps the only worker busy for a moment. '.repeat(20))))
+  const ahead = track('ahead', pool.start(job('Look-ahead sentence.')))
+  const first = track('first', pool.start(job('First sentence of another request.'), undefined, { urgent: true }))
+  await Promise.all([busy, ahead, first])
+  assert.deepEqual(order, ['busy', 'first', 'ahead'])
 })
