@@ -46,7 +46,7 @@ export class TtsContext {
     private readonly speech: Omit<SynthesisRequest, 'text'>,
     private readonly timestamps: boolean,
     private readonly maxBufferDelayMs: number | undefined,
-    private readonly lease: StreamLease,
+    private lease: StreamLease,
     private readonly sink: EventSink,
     private readonly onFinished: (id: string) => void,
   ) {}
@@ -146,9 +146,14 @@ export class TtsContext {
     }
   }
 
-  /** A fresh token on the socket becomes the credential charged from now on. */
-  setPrincipal(principal: Principal): void {
+  /**
+   * A fresh token on the socket becomes the credential charged from now on, and the context's
+   * stream slot moves to it (the old token's slot is freed).
+   */
+  setPrincipal(principal: Principal, lease: StreamLease): void {
+    this.lease.release()
     this.principal = principal
+    this.lease = lease
   }
 
   /** Ends the context with an error event (or `done` when cancelled); idempotent. */

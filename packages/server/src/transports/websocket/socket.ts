@@ -125,7 +125,15 @@ export class TtsSocket {
     this.principal = principal
     this.#watch.release()
     this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
-    for (const c of this.#contexts.values()) c.setPrincipal(principal)
+    for (const c of this.#contexts.values()) {
+      if (c.finished) continue
+      try {
+        c.setPrincipal(principal, this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err)))
+      } catch (err) {
+        // The new token's own concurrent_streams limit has no room for this context.
+        c.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
+      }
+    }
     this.#armSession()
     await this.#sink.send({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null })
   }
