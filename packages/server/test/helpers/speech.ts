@@ -1,9 +1,17 @@
+import type { ServerConfigInput } from '../../src/config.ts'
 import { bearer, call } from './http.ts'
+import { startTestServer, type TestServer } from './server.ts'
 
 /** The first voice of the catalogue (stable ids, so any test may hold on to it). */
 export async function firstVoice(url: string, apiKey: string, query = ''): Promise<string> {
   const res = await call(url, `/voices?limit=1${query}`, { headers: bearer(apiKey) })
   return res.json.data[0].id
+}
+
+/** A test server plus the voice its speech tests use, for a file's `before` hook. */
+export async function startSpeechServer(config: Partial<ServerConfigInput> = {}): Promise<{ t: TestServer; voice: string }> {
+  const t = await startTestServer(config)
+  return { t, voice: await firstVoice(t.url, t.apiKey) }
 }
 
 export const raw = (encoding = 'pcm_s16le', sample_rate = 16000) => ({ container: 'raw', encoding, sample_rate }) as const

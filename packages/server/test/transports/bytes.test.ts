@@ -1,16 +1,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DETERMINISTIC_RATE, DETERMINISTIC_WORD_MS } from '../../src/tts/engine-deterministic.ts'
-import { startTestServer, type TestServer } from '../helpers/server.ts'
+import type { TestServer } from '../helpers/server.ts'
 import { mp3SyncAt, parseWavHeader } from '../helpers/audio.ts'
-import { firstVoice, raw, ttsBytes } from '../helpers/speech.ts'
+import { startSpeechServer, raw, ttsBytes } from '../helpers/speech.ts'
 
 let t: TestServer
 let voice: string
-before(async () => {
-  t = await startTestServer()
-  voice = await firstVoice(t.url, t.apiKey)
-})
+before(async () => ({ t, voice } = await startSpeechServer()))
 after(() => t.close())
 
 const TEXT = 'One two three four. Five six.'

@@ -2,14 +2,11 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call } from '../helpers/http.ts'
-import { firstVoice, parseSse, raw } from '../helpers/speech.ts'
+import { firstVoice, parseSse, raw, startSpeechServer } from '../helpers/speech.ts'
 
 let t: TestServer
 let voice: string
-before(async () => {
-  t = await startTestServer()
-  voice = await firstVoice(t.url, t.apiKey)
-})
+before(async () => ({ t, voice } = await startSpeechServer()))
 after(() => t.close())
 
 const sse = (body: object) => call(t.url, '/tts/sse', { headers: bearer(t.apiKey), body: { model_id: 'sonic-3', transcript: 'One two three. Four five.', voice, output_format: raw('pcm_s16le', 16000), ...body } })

@@ -5,18 +5,15 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startTestServer, type TestServer } from '../helpers/server.ts'
+import type { TestServer } from '../helpers/server.ts'
 import { mint } from '../helpers/http.ts'
-import { firstVoice, raw } from '../helpers/speech.ts'
+import { startSpeechServer, raw } from '../helpers/speech.ts'
 import { wsUrl } from '../helpers/ws.ts'
 import { WsSession } from '../helpers/ws-session.ts'
 
 let t: TestServer
 let voice: string
-before(async () => {
-  t = await startTestServer({ wsIdleTimeoutMs: 400 })
-  voice = await firstVoice(t.url, t.apiKey)
-})
+before(async () => ({ t, voice } = await startSpeechServer({ wsIdleTimeoutMs: 400 })))
 after(() => t.close())
 
 const open = (credential = t.apiKey) => WsSession.open(wsUrl(t.url), { authorization: `Bearer ${credential}` })

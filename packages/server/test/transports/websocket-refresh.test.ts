@@ -1,17 +1,14 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTestServer, type TestServer } from '../helpers/server.ts'
+import type { TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
-import { firstVoice, raw } from '../helpers/speech.ts'
+import { startSpeechServer, raw } from '../helpers/speech.ts'
 import { wsUrl } from '../helpers/ws.ts'
 import { WsSession } from '../helpers/ws-session.ts'
 
 let t: TestServer
 let voice: string
-before(async () => {
-  t = await startTestServer()
-  voice = await firstVoice(t.url, t.apiKey)
-})
+before(async () => ({ t, voice } = await startSpeechServer()))
 after(() => t.close())
 
 const openStreams = async (token: string) => (await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams

@@ -1,16 +1,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { firstVoice, raw } from '../helpers/speech.ts'
+import { startSpeechServer, raw } from '../helpers/speech.ts'
 import { wsUrl } from '../helpers/ws.ts'
 import { WsSession } from '../helpers/ws-session.ts'
 
 let t: TestServer
 let voice: string
-before(async () => {
-  t = await startTestServer({ wsMaxContexts: 4, wsMaxPayloadBytes: 4096 })
-  voice = await firstVoice(t.url, t.apiKey)
-})
+before(async () => ({ t, voice } = await startSpeechServer({ wsMaxContexts: 4, wsMaxPayloadBytes: 4096 })))
 after(() => t.close())
 
 const open = () => WsSession.open(wsUrl(t.url), { authorization: `Bearer ${t.apiKey}` })
