@@ -16,9 +16,11 @@ export const APP_KIT_ERRORS = {
   payload_too_large: { status: 413, title: 'Payload too large', message: 'The request body is too large.' },
   /** Nobody is signed in: `authenticate` returned null. Fix: sign in, then ask again. */
   signed_out: { status: 401, title: 'Unauthorized', message: 'Sign in to get a voice token.' },
+  /** This session asked for too many tokens (`mintLimit`). Fix: wait `Retry-After` seconds. */
+  rate_limited: { status: 429, title: 'Too many requests', message: 'Too many voice tokens were asked for; retry later.' },
   /** The voice API refused or failed to mint a token (answer, network or timeout). Retry later. */
   mint_failed: { status: 502, title: 'Bad gateway', message: 'The voice API did not issue a token.' },
-  /** The app's own `authenticate` or `onSignOut` threw. */
+  /** The app's own `authenticate`, `tokenFor` or `signOut` threw or answered nonsense. */
   internal_error: { status: 500, title: 'Internal server error', message: 'The server failed to handle the request.' },
 } as const satisfies Record<string, { status: number; title: string; message: string }>
 
@@ -34,6 +36,15 @@ export class AppKitError extends Error {
     this.name = 'AppKitError'
     this.code = code
     this.status = APP_KIT_ERRORS[code].status
+  }
+}
+
+/** 429 `rate_limited`, with the whole seconds to wait (sent as `Retry-After`). */
+export class RateLimitedError extends AppKitError {
+  readonly retryAfterSeconds: number
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited')
+    this.retryAfterSeconds = retryAfterSeconds
   }
 }
 

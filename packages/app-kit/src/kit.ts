@@ -1,7 +1,8 @@
 import { clearedTokenCookie } from './cookie.ts'
 import { RevocationCutoffs } from './cutoffs.ts'
 import { resolveCookie, resolveOptions, type AppKitOptions, type TokenCookieOptions } from './options.ts'
-import { createSignOutRouteFrom } from './sign-out-route.ts'
+import { FixedWindowLimiter } from './rate-limit.ts'
+import { createSignOutEverywhereRouteFrom, createSignOutRouteFrom } from './sign-out-route.ts'
 import { createTokenRouteFrom, type RouteHandler } from './token-route.ts'
 
 export interface AppKit {
@@ -9,6 +10,8 @@ export interface AppKit {
   tokenRoute: RouteHandler
   /** `POST` → ends the session (`signOut` option) and clears the token cookie. */
   signOutRoute: RouteHandler
+  /** `POST` → ends every session of the user (`signOutEverywhere`), revokes all their tokens, clears the cookie. */
+  signOutEverywhereRoute: RouteHandler
   /** A `Set-Cookie` value that clears the token cookie, for apps with their own sign-out route. */
   clearTokenCookie(): string
 }
@@ -30,9 +33,11 @@ export interface AppKit {
 export function createAppKit(options: AppKitOptions): AppKit {
   const o = resolveOptions(options)
   const cutoffs = new RevocationCutoffs()
+  const mints = o.mintLimit === false ? undefined : new FixedWindowLimiter({ ...o.mintLimit, now: o.now })
   return {
-    tokenRoute: createTokenRouteFrom(o, cutoffs),
+    tokenRoute: createTokenRouteFrom(o, { cutoffs, mints }),
     signOutRoute: createSignOutRouteFrom(o, cutoffs),
+    signOutEverywhereRoute: createSignOutEverywhereRouteFrom(o, cutoffs),
     clearTokenCookie: () => clearedTokenCookie(o.cookie),
   }
 }

@@ -1,7 +1,15 @@
+import { checkRateLimit, type RateLimit } from './rate-limit.ts'
+import { checkGrants, type TokenSpec } from './token-spec.ts'
+
 /** The signed-in user of the app, as the app's own `authenticate` reports it. */
 export interface VoiceUser {
   /** The app's stable user id; sent to voxgate as the token's `sub` (see `subject`). */
   id: string
+  /**
+   * An id of the signed-in session (not the secret in its cookie; a hash of it will do). The token
+   * route throttles minting per session (`mintLimit`). @default the user id (throttled per user)
+   */
+  session?: string
 }
 
 /** A pino-compatible logger. The app kit logs user ids and expiry times, never a token or key. */
@@ -43,6 +51,20 @@ export interface AppKitOptions {
   mode?: 'cookie' | 'memory'
   /** What the token may do; keep it minimal. @default { tts: true } */
   grants?: Readonly<Record<string, boolean>>
+  /**
+   * Decides the token for the signed-in user, per mint: `sub`, `grants` and (voxgate only) `limits`
+   * (`characters`, `concurrent_streams`, `voices`, `origins`). Fields left out keep `subject` and
+   * `grants`. Also called at sign-out, for the `sub` to revoke. A malformed answer is a 500.
+   * @example tokenFor: (user) => ({ limits: { characters: 5000, concurrent_streams: 2 } })
+   * @default undefined
+   */
+  tokenFor?: (user: VoiceUser) => Promise<TokenSpec> | TokenSpec
+  /**
+   * Mints allowed per session (`VoiceUser.session`, else per user) per window; one more is 429
+   * `rate_limited` with `Retry-After`. Every attempt counts, failed mints included. `false` turns it off.
+   * @default { max: 30, windowSeconds: 60 }
+   */
+  mintLimit?: RateLimit | false
   /** Token lifetime, 1..3600 s; the cookie's Max-Age follows it. @default 60 */
   expiresInSeconds?: number
   cookie?: TokenCookieOptions
@@ -57,6 +79,11 @@ export interface AppKitOptions {
    * @default undefined
    */
   signOut?: (request: Request) => Promise<SignOutResult> | SignOutResult
+  /**
+   * Ends every session of the signed-in user, for `signOutEverywhereRoute`, which then also revokes
+   * all the user's tokens (voxgate only; needs a `sub`). @default undefined (the route answers 500)
+   */
+  signOutEverywhere?: (request: Request) => Promise<SignOutResult> | SignOutResult
   /**
    * voxgate only: on sign-out, revoke every token minted for the user so far
    * (`POST /access-token/revoke {sub, issued_before}`), so a token held in memory dies at once.
@@ -81,10 +108,13 @@ export interface ResolvedOptions {
   readonly authenticate: AppKitOptions['authenticate']
   readonly mode: 'cookie' | 'memory'
   readonly grants: Readonly<Record<string, boolean>>
+  readonly tokenFor: AppKitOptions['tokenFor']
+  readonly mintLimit: Readonly<RateLimit> | false
   readonly expiresInSeconds: number
   readonly cookie: Readonly<Required<Omit<TokenCookieOptions, 'domain'>> & { domain: string | undefined }>
   readonly subject: ((user: VoiceUser) => string) | false
   readonly signOut: AppKitOptions['signOut']
+  readonly signOutEverywhere: AppKitOptions['signOutEverywhere']
   readonly revokeOnSignOut: boolean
   readonly cartesiaVersion: string
   readonly voiceApiTimeoutMs: number
@@ -132,6 +162,9 @@ export function resolveOptions(o: AppKitOptions): ResolvedOptions {
   const expiresInSeconds = o.expiresInSeconds ?? 60
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 3600) fail('expiresInSeconds: an integer in 1..3600')
   const cookie = resolveCookie(o.cookie ?? {})
+  if (o.tokenFor !== undefined && typeof o.tokenFor !== 'function') fail('tokenFor: a function')
+  if (o.signOutEverywhere !== undefined && typeof o.signOutEverywhere !== 'function') fail('signOutEverywhere: a function')
+  const mintLimit = o.mintLimit === false ? false : checkRateLimit(o.mintLimit ?? { max: 30, windowSeconds: 60 }, 'mintLimit')
   const voiceApiTimeoutMs = o.voiceApiTimeoutMs ?? 10_000
   if (!Number.isInteger(voiceApiTimeoutMs) || voiceApiTimeoutMs < 1) fail('voiceApiTimeoutMs')
   return Object.freeze({
@@ -140,11 +173,14 @@ export function resolveOptions(o: AppKitOptions): ResolvedOptions {
     allowedOrigins: Object.freeze([...o.allowedOrigins]),
     authenticate: o.authenticate,
     mode,
-    grants: Object.freeze({ ...(o.grants ?? { tts: true }) }),
+    grants: checkGrants(o.grants ?? { tts: true }),
+    tokenFor: o.tokenFor,
+    mintLimit,
     expiresInSeconds,
     cookie,
     subject: o.subject ?? ((user: VoiceUser) => user.id),
     signOut: o.signOut,
+    signOutEverywhere: o.signOutEverywhere,
     revokeOnSignOut: o.revokeOnSignOut ?? false,
     cartesiaVersion: o.cartesiaVersion ?? '2025-04-16',
     voiceApiTimeoutMs,

@@ -1,10 +1,12 @@
 import { clearedTokenCookie, tokenCookie } from './cookie.ts'
 import type { RevocationCutoffs } from './cutoffs.ts'
-import { AppKitError } from './errors.ts'
+import { AppKitError, RateLimitedError } from './errors.ts'
 import { guardRequest } from './guard.ts'
 import { jwtTimes } from './jwt.ts'
 import type { ResolvedOptions, VoiceUser } from './options.ts'
 import { errorResponse, json } from './respond.ts'
+import type { FixedWindowLimiter } from './rate-limit.ts'
+import { tokenSpecFor } from './token-spec.ts'
 import { mintToken, VoiceApiError } from './voice-api.ts'
 
 /** A route in web-standard form; adapters mount it on node:http, Express or Fastify. */
@@ -28,6 +30,7 @@ export function handled(o: ResolvedOptions, route: string, run: (request: Reques
         return errorResponse('internal_error')
       }
       const extra: Record<string, string> = err.code === 'method_not_allowed' ? { allow: 'POST' } : {}
+      if (err instanceof RateLimitedError) extra['retry-after'] = String(err.retryAfterSeconds)
       return errorResponse(err.code, [], extra)
     }
   }
@@ -35,23 +38,42 @@ export function handled(o: ResolvedOptions, route: string, run: (request: Reques
 
 async function signedInUser(o: ResolvedOptions, request: Request): Promise<VoiceUser | null> {
   const user = await o.authenticate(request)
-  if (user !== null && (typeof user !== 'object' || typeof user.id !== 'string' || user.id.length === 0)) {
-    throw new TypeError('app-kit: authenticate must return { id: string } or null')
-  }
+  const ok = user === null || (typeof user === 'object' && typeof user.id === 'string' && user.id.length > 0
+    && (user.session === undefined || (typeof user.session === 'string' && user.session.length > 0)))
+  if (!ok) throw new TypeError('app-kit: authenticate must return { id: string, session?: string } or null')
   return user
 }
 
+/** What the token route shares with the rest of the kit. */
+export interface TokenRouteState {
+  cutoffs: RevocationCutoffs
+  /** Mints per session (`mintLimit`); undefined when off. */
+  mints: FixedWindowLimiter | undefined
+}
+
+function throttle(state: TokenRouteState, user: VoiceUser): void {
+  const wait = state.mints?.take(user.session !== undefined ? `session:${user.session}` : `user:${user.id}`) ?? 0
+  if (wait > 0) throw new RateLimitedError(wait)
+}
+
 /** The token route: guard → who is signed in → mint with the API key → cookie or JSON. */
-export function createTokenRouteFrom(o: ResolvedOptions, cutoffs: RevocationCutoffs): RouteHandler {
+export function createTokenRouteFrom(o: ResolvedOptions, state: TokenRouteState): RouteHandler {
   return handled(o, 'token', async (request) => {
     guardRequest(request, o.allowedOrigins)
     const user = await signedInUser(o, request)
     // A signed-out browser must not keep a token either, so cookie mode clears any leftover.
     if (!user) return errorResponse('signed_out', o.mode === 'cookie' ? [clearedTokenCookie(o.cookie)] : [])
-    if (o.subject !== false) await cutoffs.waitPast(o.subject(user), o.now)
+    try {
+      throttle(state, user)
+    } catch (err) {
+      o.logger.warn({ user_id: user.id }, 'voice token mint throttled')
+      throw err
+    }
+    const spec = await tokenSpecFor(o, user)
+    if (spec.sub !== undefined) await state.cutoffs.waitPast(spec.sub, o.now)
     let token: string
     try {
-      token = await mintToken(o, user)
+      token = await mintToken(o, spec)
     } catch (err) {
       o.logger.warn({ user_id: user.id, reason: err instanceof VoiceApiError ? err.reason : 'unknown' }, 'voice token mint failed')
       throw err instanceof AppKitError ? err : new AppKitError('mint_failed')

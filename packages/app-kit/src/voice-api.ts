@@ -1,5 +1,6 @@
 import { AppKitError } from './errors.ts'
-import type { ResolvedOptions, VoiceUser } from './options.ts'
+import type { ResolvedOptions } from './options.ts'
+import type { ResolvedTokenSpec } from './token-spec.ts'
 
 /** RFC 6265 cookie-octets: a token must fit in a cookie and a header unchanged. */
 const TOKEN_CHARS = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{1,8192}$/
@@ -43,11 +44,12 @@ function errorCodeOf(body: unknown): string {
 }
 
 /** `POST /access-token` with the API key; returns the token string after checking its shape. */
-export async function mintToken(o: ResolvedOptions, user: VoiceUser): Promise<string> {
+export async function mintToken(o: ResolvedOptions, spec: ResolvedTokenSpec): Promise<string> {
   const body = {
-    grants: o.grants,
+    grants: spec.grants,
     expires_in: o.expiresInSeconds,
-    ...(o.subject !== false && { sub: o.subject(user) }),
+    ...(spec.sub !== undefined && { sub: spec.sub }),
+    ...(spec.limits !== undefined && { limits: spec.limits }),
   }
   const parsed = await post(o, '/access-token', body)
   const token = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).token : undefined
@@ -56,13 +58,12 @@ export async function mintToken(o: ResolvedOptions, user: VoiceUser): Promise<st
 }
 
 /**
- * voxgate's `POST /access-token/revoke {sub, issued_before}`: every token of the user minted up to
- * now. Returns the subject and cutoff (Unix seconds), or undefined when tokens carry no `sub`.
+ * voxgate's `POST /access-token/revoke {sub, issued_before}`: every token of `subject` minted up to
+ * now. Returns the cutoff (Unix seconds).
  */
-export async function revokeUserTokens(o: ResolvedOptions, user: VoiceUser): Promise<{ subject: string; cutoff: number } | undefined> {
-  if (o.subject === false) return undefined
+export async function revokeSubject(o: ResolvedOptions, subject: string): Promise<number> {
   // `issued_before` is exclusive and in whole seconds, so the current second is included.
-  const revoked = { subject: o.subject(user), cutoff: Math.floor(o.now() / 1000) + 1 }
-  await post(o, '/access-token/revoke', { sub: revoked.subject, issued_before: revoked.cutoff })
-  return revoked
+  const cutoff = Math.floor(o.now() / 1000) + 1
+  await post(o, '/access-token/revoke', { sub: subject, issued_before: cutoff })
+  return cutoff
 }

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { withClientAddress } from '../client-address.ts'
 import type { RouteHandler } from '../token-route.ts'
 import { toNodeHandler, toWebRequest, writeWebResponse, type NodeAdapterOptions } from './node.ts'
 
 /** The parts of an Express request the adapter uses (typed structurally: express is not a dependency). */
-export type ExpressLikeRequest = IncomingMessage & { body?: unknown; protocol?: string }
+/** `ip` is Express's client address (it honours the app's `trust proxy` setting). */
+export type ExpressLikeRequest = IncomingMessage & { body?: unknown; protocol?: string; ip?: string }
 export type ExpressLikeNext = (err?: unknown) => void
 export type ExpressHandler = (req: ExpressLikeRequest, res: ServerResponse, next: ExpressLikeNext) => void
 
@@ -24,7 +26,7 @@ export function toExpressHandler(handler: RouteHandler, options: NodeAdapterOpti
     // Once a body parser has read the stream, the body lives on `req.body`, not in the stream.
     const consumed = req.readableEnded || (req.body !== undefined && req.readableLength === 0 && !req.readable)
     const run = consumed
-      ? handler(toWebRequest(req, parsedBody(req.body), req.protocol)).then((response) => writeWebResponse(res, response))
+      ? handler(withClientAddress(toWebRequest(req, parsedBody(req.body), req.protocol), req.ip ?? req.socket.remoteAddress)).then((response) => writeWebResponse(res, response))
       : raw(req, res)
     run.catch(next)
   }

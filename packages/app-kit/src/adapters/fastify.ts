@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { withClientAddress } from '../client-address.ts'
 import type { RouteHandler } from '../token-route.ts'
 
 /** The parts of a Fastify request and reply the adapter uses (fastify is not a dependency). */
@@ -8,6 +9,8 @@ export interface FastifyLikeRequest {
   protocol: string
   headers: IncomingHttpHeaders
   body?: unknown
+  /** The client address (Fastify honours its own `trustProxy` option here). */
+  ip?: string
 }
 export interface FastifyLikeReply {
   code(status: number): unknown
@@ -39,7 +42,7 @@ function toWebRequest(request: FastifyLikeRequest): Request {
   }
   const url = new URL(request.url, `${request.protocol}://${request.headers.host ?? 'localhost'}`)
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : bodyOf(request.body)
-  return new Request(url, { method: request.method, headers, ...(body !== undefined && { body }) })
+  return withClientAddress(new Request(url, { method: request.method, headers, ...(body !== undefined && { body }) }), request.ip)
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { withClientAddress } from '../client-address.ts'
 import { errorResponse } from '../respond.ts'
 import type { RouteHandler } from '../token-route.ts'
 
@@ -67,7 +68,7 @@ export function toNodeHandler(handler: RouteHandler, options: NodeAdapterOptions
     }
     let request: Request
     try {
-      request = toWebRequest(req, body)
+      request = withClientAddress(toWebRequest(req, body), req.socket.remoteAddress)
     } catch {
       return writeWebResponse(res, errorResponse('bad_request'))
     }
