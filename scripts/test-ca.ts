@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { ensureDevTls } from '../packages/server/src/tls/dev-ca.ts'
+import { ensureDevTls } from '@voxgate/server'
 
 /**
  * Runs `node --import tsx <args>` with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which

@@ -11,10 +11,7 @@
 import { spawn } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { createKey } from '../../../packages/server/src/cli/keys.ts'
-import { createLogger } from '../../../packages/server/src/logger.ts'
-import { startServer, type VoxgateServer } from '../../../packages/server/src/server.ts'
-import { ensureDevTls, type DevTls } from '../../../packages/server/src/tls/dev-ca.ts'
+import { createKey, createLogger, ensureDevTls, startServer, type DevTls, type VoxgateServer } from '@voxgate/server'
 import { startWebApp } from './app.ts'
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..')

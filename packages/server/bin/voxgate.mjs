@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The CLI runs from TypeScript source through tsx: no build step between a clone and `npm start`.
-import { register } from 'tsx/esm/api'
-register()
-const { main } = await import('../src/cli/main.ts')
+// The CLI runs the compiled JavaScript in dist/ (`npm run build`; `npm install` in the repository
+// builds it): no TypeScript loader at run time.
+import { main } from '../dist/cli/main.js'
+
 process.exitCode = await main(process.argv.slice(2))

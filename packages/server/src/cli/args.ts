@@ -8,8 +8,11 @@ type Options = NonNullable<ParseArgsConfig['options']>
 export const DATA_OPTION = { data: { type: 'string' } } as const satisfies Options
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies Options
 
+/** What `parse` returns; spelled out because the declaration emit cannot name node:util's inner types. */
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof HELP_OPTION; strict: true; allowPositionals: boolean }>>
+
 /** Strict parsing: an unknown flag or a missing value is a UsageError, never ignored. */
-export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false): Parsed<O> {
   try {
     return parseArgs({ args: argv, options: { ...options, ...HELP_OPTION }, strict: true, allowPositionals })
   } catch (err) {

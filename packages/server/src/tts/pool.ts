@@ -83,8 +83,11 @@ export class WorkerPool implements SentenceRunner {
 
   #spawn(): Promise<void> {
     const cancelFlag = new SharedArrayBuffer(4)
-    const workerData: WorkerInit = { entry: new URL('./worker.ts', import.meta.url).href, cancelFlag, warm: this.#warm }
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData })
+    // Built JavaScript (dist/) starts worker.js directly; source run through tsx (tests) boots tsx in the worker first.
+    const fromSource = import.meta.url.endsWith('.ts')
+    const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)
+    const workerData: WorkerInit = { entry: entry.href, cancelFlag, warm: this.#warm }
+    const worker = new Worker(fromSource ? new URL('./worker-boot.mjs', import.meta.url) : entry, { workerData })
     const slot: Slot = { worker, flag: new Int32Array(cancelFlag), ready: false, current: undefined }
     this.#slots.push(slot)
     return new Promise<void>((resolve, reject) => {
