@@ -15,8 +15,12 @@ export class RevocationCutoffs {
   async waitPast(subject: string, now: () => number): Promise<void> {
     const cutoff = this.#bySubject.get(subject)
     if (cutoff === undefined) return
-    const waitMs = cutoff * 1000 - now()
-    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 2000)))
+    // A timer may fire a little before the wall clock has moved as far (timers run on a cached,
+    // monotonic clock), so check again rather than trust one sleep; three tries bound a frozen clock.
+    for (let tries = 0; tries < 3 && now() < cutoff * 1000; tries++) {
+      const waitMs = cutoff * 1000 - now() + 1
+      await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 2000)))
+    }
     this.#bySubject.delete(subject)
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { createAppKit, fastifyRoutes, toExpressHandler, toFastifyHandler, toNodeHandler, type AppKit, type ExpressLikeRequest } from '../src/index.ts'
+import { clientAddress, createAppKit, fastifyRoutes, toExpressHandler, toFastifyHandler, toNodeHandler, type AppKit, type ExpressLikeRequest } from '../src/index.ts'
 import { API_KEY, VOICE_API, fakeJwt, fakeVoiceApi, jsonResponse, parseSetCookie } from './helpers/fake-voice-api.ts'
 import { testTlsFiles } from './helpers/tls.ts'
 
@@ -20,6 +20,9 @@ function kitFor(mode: 'cookie' | 'memory'): AppKit {
     fetch: api.fetch,
   })
 }
+
+/** Echoes the client address the adapter recorded for the request. */
+const echoAddress = async (request: Request): Promise<Response> => Response.json({ address: clientAddress(request) ?? null })
 
 async function post(base: string, path: string, init: { body?: string; contentType?: string; method?: string; origin?: string } = {}): Promise<Response> {
   const method = init.method ?? 'POST'
@@ -62,6 +65,14 @@ function adapterSuite(name: string, base: () => string, paths: { memory: string;
       assert.deepEqual(res.headers.getSetCookie().map((c) => parseSetCookie(c).name).sort(), ['sid', 'voxgate_token'])
     })
 
+    test('the route sees the peer\'s address through clientAddress (never a header)', async () => {
+      const path = paths.signOut.replace('sign-out', 'address')
+      const res = await post(base(), path)
+      const forged = await fetch(base() + path, { method: 'POST', headers: { 'x-forwarded-for': '203.0.113.9', 'content-type': 'application/json' }, body: '{}' })
+      assert.deepEqual(await res.json(), { address: '127.0.0.1' })
+      assert.deepEqual(await forged.json(), { address: '127.0.0.1' })
+    })
+
     test('foreign Origin 403, text/plain 415', async () => {
       assert.equal((await post(base(), paths.memory, { origin: 'https://evil.test' })).status, 403)
       const res = await post(base(), paths.memory, { contentType: 'text/plain' })
@@ -85,7 +96,7 @@ let fastifyBase = ''
 before(async () => {
   const memory = kitFor('memory')
   const cookie = kitFor('cookie')
-  const node = { '/memory': toNodeHandler(memory.tokenRoute), '/cookie': toNodeHandler(cookie.tokenRoute), '/sign-out': toNodeHandler(cookie.signOutRoute), '/small': toNodeHandler(memory.tokenRoute, { bodyLimitBytes: 16 }) }
+  const node = { '/memory': toNodeHandler(memory.tokenRoute), '/cookie': toNodeHandler(cookie.tokenRoute), '/sign-out': toNodeHandler(cookie.signOutRoute), '/address': toNodeHandler(echoAddress), '/small': toNodeHandler(memory.tokenRoute, { bodyLimitBytes: 16 }) }
   nodeServer = https.createServer(testTlsFiles(), (req, res) => {
     const h = node[(req.url ?? '') as keyof typeof node]
     if (h) void h(req, res)
@@ -93,7 +104,7 @@ before(async () => {
   })
   nodeBase = await listen(nodeServer)
 
-  const express = { '/memory': toExpressHandler(memory.tokenRoute), '/cookie': toExpressHandler(cookie.tokenRoute), '/sign-out': toExpressHandler(cookie.signOutRoute) }
+  const express = { '/memory': toExpressHandler(memory.tokenRoute), '/cookie': toExpressHandler(cookie.tokenRoute), '/sign-out': toExpressHandler(cookie.signOutRoute), '/address': toExpressHandler(echoAddress) }
   expressServer = https.createServer(testTlsFiles(), async (req: ExpressLikeRequest, res) => {
     const h = express[(req.url ?? '').replace(/^\/parsed/, '') as keyof typeof express]
     if (!h) return res.writeHead(404).end()
@@ -109,7 +120,7 @@ before(async () => {
 
   fastify = Fastify({ https: testTlsFiles() }) as unknown as FastifyInstance
   fastify.post('/handler/memory', toFastifyHandler(memory.tokenRoute))
-  await fastify.register(fastifyRoutes({ '/memory': memory.tokenRoute, '/cookie': cookie.tokenRoute, '/sign-out': cookie.signOutRoute }))
+  await fastify.register(fastifyRoutes({ '/memory': memory.tokenRoute, '/cookie': cookie.tokenRoute, '/sign-out': cookie.signOutRoute, '/address': echoAddress }))
   await fastify.listen({ port: 0, host: '127.0.0.1' })
   fastifyBase = `https://localhost:${(fastify.server.address() as AddressInfo).port}`
 })

@@ -83,6 +83,31 @@ describe('sign-out route', () => {
     assert.equal(mintedAt.length, 2)
   })
 
+  test('a timer that fires before the clock reaches the cutoff does not let a mint through early', async (t) => {
+    // Timers run on a cached monotonic clock, the cutoff on the wall clock: one sleep is not proof.
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    let clock = NOW_MS
+    const mintedAt: number[] = []
+    const api = fakeVoiceApi((call) => {
+      if (call.url.endsWith('/access-token')) mintedAt.push(clock)
+      return jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque' })
+    })
+    const kit = createAppKit({ voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => alice, revokeOnSignOut: true, mode: 'memory', now: () => clock, fetch: api.fetch })
+    await kit.signOutRoute(browserPost('/sign-out'))
+    const cutoffMs = (api.calls[0]!.body.issued_before as number) * 1000
+    const minted = kit.tokenRoute(browserPost('/t'))
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+    await settle()
+    clock = cutoffMs - 100 // the timer fires, but the wall clock is 100 ms short
+    t.mock.timers.tick(cutoffMs - NOW_MS + 1)
+    await settle()
+    assert.deepEqual(mintedAt, [], 'minted inside the revoked second')
+    clock = cutoffMs + 5
+    t.mock.timers.tick(2000)
+    assert.equal((await minted).status, 200)
+    assert.deepEqual(mintedAt, [cutoffMs + 5])
+  })
+
   test('without revokeOnSignOut the voice API is not called', async () => {
     const { handler, calls } = route()
     await handler(browserPost('/sign-out'))
@@ -116,5 +141,51 @@ describe('sign-out route', () => {
     const kit = createAppKit({ voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => null, cookie: { name: 'v', path: '/p' } })
     assert.equal(kit.clearTokenCookie(), clearTokenCookie({ name: 'v', path: '/p' }))
     assert.equal(clearTokenCookie(), 'voxgate_token=; HttpOnly; Secure; SameSite=Strict; Max-Age=0; Path=/')
+  })
+})
+
+describe('sign-out-everywhere route', () => {
+  function everywhere(extra: Partial<AppKitOptions> = {}, answer: Answer = ok) {
+    const api = fakeVoiceApi(answer)
+    let ended = 0
+    const kit = createAppKit({
+      voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => alice, now: () => NOW_MS, fetch: api.fetch,
+      signOutEverywhere: () => { ended++; return { user: alice, setCookies: ['sid=; Max-Age=0; Path=/'] } },
+      ...extra,
+    })
+    return { handler: kit.signOutEverywhereRoute, calls: api.calls, ended: () => ended }
+  }
+
+  test('ends every session (signOutEverywhere), revokes all the user\'s tokens even without revokeOnSignOut, clears both cookies', async () => {
+    const { handler, calls, ended } = everywhere()
+    const res = await handler(browserPost('/sign-out-everywhere'))
+    assert.equal(res.status, 200)
+    assert.deepEqual(await res.json(), { signed_out: true })
+    assert.equal(ended(), 1)
+    assert.deepEqual(calls.map((c) => [c.url, c.body]), [[`${VOICE_API}/access-token/revoke`, { sub: alice.id, issued_before: Math.floor(NOW_MS / 1000) + 1 }]])
+    assert.deepEqual(res.headers.getSetCookie().map((c) => parseSetCookie(c).name).sort(), ['sid', 'voxgate_token'])
+    assert.equal(tokenCookieOf(res).attrs.get('max-age'), '0')
+  })
+
+  test('signed out already: 200, nothing revoked', async () => {
+    const { handler, calls } = everywhere({ signOutEverywhere: () => ({ user: null }) })
+    assert.equal((await handler(browserPost('/sign-out-everywhere'))).status, 200)
+    assert.equal(calls.length, 0)
+  })
+
+  test('without the signOutEverywhere option the route is a 500 (an app bug), and revokes nothing', async () => {
+    const { handler, calls } = everywhere({ signOutEverywhere: undefined })
+    const res = await handler(browserPost('/sign-out-everywhere'))
+    assert.equal(res.status, 500)
+    assert.equal((await res.json()).error_code, 'internal_error')
+    assert.equal(calls.length, 0)
+  })
+
+  test('the same guards: 405, 403, 415, and nothing ended', async () => {
+    const { handler, ended } = everywhere()
+    assert.equal((await handler(browserPost('/x', { method: 'GET' }))).status, 405)
+    assert.equal((await handler(browserPost('/x', { origin: 'https://evil.example.test' }))).status, 403)
+    assert.equal((await handler(browserPost('/x', { contentType: 'text/plain' }))).status, 415)
+    assert.equal(ended(), 0)
   })
 })

@@ -10,7 +10,7 @@ import { createAppKit, type AppKit } from '../src/index.ts'
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.ts'
 import { bearer, call } from '../../server/test/helpers/http.ts'
 import { handshake, wsUrl } from '../../server/test/helpers/ws.ts'
-import { parseSetCookie } from './helpers/fake-voice-api.ts'
+import { assertCookieLifetime, parseSetCookie } from './helpers/fake-voice-api.ts'
 
 const APP = 'https://localhost:4443'
 const FOREIGN = 'https://evil.example.test'
@@ -38,13 +38,15 @@ const fromApp = (path: string, kitRoute: AppKit['tokenRoute']) =>
   kitRoute(new Request(`${APP}${path}`, { method: 'POST', headers: { origin: APP, 'content-type': 'application/json' }, body: '{}' }))
 
 /** Mints through the app kit and returns the raw Set-Cookie header and the token it carries. */
-async function cookieFromAppKit(): Promise<{ header: string; token: string; body: any }> {
+async function cookieFromAppKit(): Promise<{ header: string; token: string; body: any; before: number; after: number }> {
+  const before = Date.now()
   const res = await fromApp('/api/voice-token', kit.tokenRoute)
+  const after = Date.now()
   assert.equal(res.status, 200, await res.clone().text())
   const header = res.headers.getSetCookie()[0] ?? ''
   const token = parseSetCookie(header).value
   tokensSeen.push(token)
-  return { header, token, body: await res.json() }
+  return { header, token, body: await res.json(), before, after }
 }
 
 const speak = (headers: Record<string, string>) =>
@@ -52,15 +54,15 @@ const speak = (headers: Record<string, string>) =>
 
 describe('app kit + voxgate, cookie mode', () => {
   test('the real Set-Cookie: HttpOnly, Secure, SameSite=Strict, Max-Age = lifetime, Path=/; the token is voxgate\'s, for the user', async () => {
-    const { header, token, body } = await cookieFromAppKit()
+    const { header, token, body, before, after } = await cookieFromAppKit()
     const c = parseSetCookie(header)
     assert.equal(c.name, COOKIE)
     assert.equal(c.attrs.get('httponly'), true)
     assert.equal(c.attrs.get('secure'), true)
     assert.equal(c.attrs.get('samesite'), 'Strict')
-    assert.equal(c.attrs.get('max-age'), String(LIFETIME))
     assert.equal(c.attrs.get('path'), '/')
     const claims = decodeJwt(token)
+    assertCookieLifetime(c.attrs.get('max-age'), { exp: claims.exp!, lifetime: LIFETIME, before, after })
     assert.equal(claims.sub, 'alice')
     assert.deepEqual(claims.grants, { tts: true })
     assert.equal(body.expires_at, claims.exp)

@@ -69,3 +69,19 @@ export function parseSetCookie(header: string): { name: string; value: string; a
   }
   return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attrs }
 }
+
+/**
+ * The token cookie's `Max-Age` against a real voice API on the real clock. The app kit sets
+ * `min(lifetime, exp - floor(now))` with `now` read after the mint, so every whole second that ticks
+ * over between the voice API's `iat` and that read takes one off: under load 59 is as right as 60.
+ * Exact bounds instead of luck: `before`/`after` are `Date.now()` around the request.
+ */
+export function assertCookieLifetime(maxAge: string | true | undefined, t: { exp: number; lifetime: number; before: number; after: number }): void {
+  const seconds = Number(maxAge)
+  const ticks = Math.floor(t.after / 1000) - Math.floor(t.before / 1000)
+  if (!(Number.isInteger(seconds) && seconds <= t.lifetime && seconds >= t.lifetime - ticks)) {
+    throw new Error(`Max-Age ${String(maxAge)} is not within ${t.lifetime - ticks}..${t.lifetime}`)
+  }
+  // Never outlives the token: it was set no earlier than `before`.
+  if (Math.floor(t.before / 1000) + seconds > t.exp) throw new Error(`Max-Age ${seconds} outlives exp ${t.exp}`)
+}
