@@ -8,7 +8,8 @@ import { appConfig, type AppConfig, type AppConfigInput } from './config.ts'
 import { AppDb } from './db.ts'
 import { createLogger } from './logger.ts'
 import { signInRoute, signUpRoute } from './routes/auth.ts'
-import { clearedSessionCookie, sessionIdOf, userOf } from './sessions.ts'
+import { clearedSessionCookie, sessionIdOf, userOf, voiceUserOf } from './sessions.ts'
+import { SignInThrottle } from './sign-in-throttle.ts'
 import { voiceLister } from './voices.ts'
 
 const PUBLIC = path.join(import.meta.dirname, '..', 'public')
@@ -32,7 +33,7 @@ function securityHeaders(config: Readonly<AppConfig>): Record<string, string> {
   }
 }
 
-/** The token and sign-out routes, both from the app kit, wired to this app's sessions. */
+/** The token and sign-out routes, all from the app kit, wired to this app's sessions. */
 function voiceRoutes(config: Readonly<AppConfig>, db: AppDb, logger: ReturnType<typeof createLogger>) {
   const kit = createAppKit({
     voiceApiUrl: config.voiceApiUrl,
@@ -42,23 +43,36 @@ function voiceRoutes(config: Readonly<AppConfig>, db: AppDb, logger: ReturnType<
     expiresInSeconds: config.tokenLifetimeSeconds,
     cookie: { name: config.tokenCookieName },
     grants: { tts: true },
-    authenticate: (request) => userOf(db, request.headers.get('cookie')),
+    // Per user: a token is good for two streams at once, and only from this app's pages.
+    tokenFor: () => ({ limits: { concurrent_streams: 2, origins: [config.origin] } }),
+    mintLimit: config.tokenMintLimit,
+    authenticate: (request) => voiceUserOf(db, request.headers.get('cookie')),
     signOut: (request) => {
-      const user = userOf(db, request.headers.get('cookie'))
+      const user = voiceUserOf(db, request.headers.get('cookie'))
       const sid = sessionIdOf(request.headers.get('cookie'))
       if (sid) db.deleteSession(sid)
       return { user, setCookies: [clearedSessionCookie()] }
     },
+    signOutEverywhere: (request) => {
+      const user = voiceUserOf(db, request.headers.get('cookie'))
+      if (user) db.deleteUserSessions(user.id)
+      return { user, setCookies: [clearedSessionCookie()] }
+    },
     revokeOnSignOut: true,
     logger,
+    now: config.now,
   })
-  return { '/api/voice-token': kit.tokenRoute, '/api/sign-out': kit.signOutRoute }
+  return { '/api/voice-token': kit.tokenRoute, '/api/sign-out': kit.signOutRoute, '/api/sign-out-everywhere': kit.signOutEverywhereRoute }
 }
 
 export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
   const config = appConfig(input)
   const logger = createLogger(config.log)
-  const db = new AppDb(config.databaseFile)
+  const db = new AppDb(config.databaseFile, config.now)
+  const throttle = new SignInThrottle(config.signInLimits, config.now)
+  // Expired sessions are refused when read; this also deletes the ones nobody reads again.
+  const purge = setInterval(() => db.purgeExpiredSessions(), config.sessionPurgeIntervalMs)
+  purge.unref()
   const bundle = await bundleBrowserCode()
   const listVoices = voiceLister(config)
   const pages = { signIn: page('sign-in.html'), speak: page('speak.html'), css: page('style.css') }
@@ -89,7 +103,7 @@ export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
     })
     return reply.header('cache-control', 'no-store').send({ email: user.email, mode: config.tokenMode, voice_api_url: config.voicePublicUrl, voices })
   })
-  const deps = { config, db, logger }
+  const deps = { config, db, logger, throttle }
   await app.register(fastifyRoutes({
     '/api/sign-up': signUpRoute(deps),
     '/api/sign-in': signInRoute(deps),
@@ -104,6 +118,7 @@ export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
     url: `https://localhost:${port}`,
     config,
     async close() {
+      clearInterval(purge)
       await app.close()
       db.close()
     },

@@ -1,3 +1,5 @@
+import type { RateLimit } from '@voxgate/app-kit'
+
 /**
  * Everything the example app needs, in one frozen object. `dev.ts` (and the tests) build it; no
  * other module reads the environment.
@@ -27,12 +29,25 @@ export interface AppConfig {
   databaseFile: string
   /** Signed-in sessions last this long. @default 7 days */
   sessionLifetimeSeconds: number
+  /** How often expired sessions are deleted (they are also refused and deleted when read). @default 10 minutes */
+  sessionPurgeIntervalMs: number
+  /**
+   * Failed sign-ins allowed per account (email) and per client address (IPv6 by /64) per window; past
+   * either, sign-in answers 429 `too_many_attempts` with `Retry-After`. A successful sign-in does not count.
+   * @default { perAccount: { max: 5, windowSeconds: 900 }, perAddress: { max: 20, windowSeconds: 900 } }
+   */
+  signInLimits: { perAccount: RateLimit; perAddress: RateLimit }
+  /** Voice tokens one session may mint per window (the app kit's `mintLimit`). @default { max: 30, windowSeconds: 60 } */
+  tokenMintLimit: RateLimit
+  /** Milliseconds since the epoch: sessions, throttles and the app kit all read this clock. @default Date.now */
+  now: () => number
   /** One JSON log line at a time (stdout by default). */
   log: (line: string) => void
 }
 
-export type AppConfigInput = Omit<AppConfig, 'origin' | 'host' | 'tokenMode' | 'tokenCookieName' | 'tokenLifetimeSeconds' | 'sessionLifetimeSeconds' | 'log'>
-  & Partial<Pick<AppConfig, 'origin' | 'host' | 'tokenMode' | 'tokenCookieName' | 'tokenLifetimeSeconds' | 'sessionLifetimeSeconds' | 'log'>>
+type Defaulted = 'origin' | 'host' | 'tokenMode' | 'tokenCookieName' | 'tokenLifetimeSeconds' | 'sessionLifetimeSeconds'
+  | 'sessionPurgeIntervalMs' | 'signInLimits' | 'tokenMintLimit' | 'now' | 'log'
+export type AppConfigInput = Omit<AppConfig, Defaulted> & Partial<Pick<AppConfig, Defaulted>>
 
 export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
   if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new TypeError('web-app: port must be 1..65535 (the origin must be known before listening)')
@@ -44,6 +59,10 @@ export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
     tokenCookieName: 'voxgate_token',
     tokenLifetimeSeconds: 60,
     sessionLifetimeSeconds: 7 * 86_400,
+    sessionPurgeIntervalMs: 10 * 60_000,
+    signInLimits: { perAccount: { max: 5, windowSeconds: 15 * 60 }, perAddress: { max: 20, windowSeconds: 15 * 60 } },
+    tokenMintLimit: { max: 30, windowSeconds: 60 },
+    now: Date.now,
     log: (line: string) => process.stdout.write(`${line}\n`),
     ...input,
     tokenMode,

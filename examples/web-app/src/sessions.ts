@@ -1,4 +1,4 @@
-import type { AppDb, User } from './db.ts'
+import { sessionKey, type AppDb, type User } from './db.ts'
 
 /**
  * The session cookie. `__Host-` pins it to this exact host over HTTPS with Path=/ and no Domain;
@@ -31,4 +31,11 @@ export function sessionIdOf(cookieHeader: string | null | undefined): string | u
 export function userOf(db: AppDb, cookieHeader: string | null | undefined): User | null {
   const id = sessionIdOf(cookieHeader)
   return (id !== undefined && db.sessionUser(id)) || null
+}
+
+/** The signed-in user as the app kit sees it: the user id and the stored (hashed) session key. */
+export function voiceUserOf(db: AppDb, cookieHeader: string | null | undefined): { id: string; session: string } | null {
+  const id = sessionIdOf(cookieHeader)
+  const user = id !== undefined ? db.sessionUser(id) : undefined
+  return user && id !== undefined ? { id: user.id, session: sessionKey(id) } : null
 }

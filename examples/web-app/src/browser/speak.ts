@@ -86,13 +86,16 @@ function start(me: Me): void {
     }
   })
 
-  $('#sign-out').addEventListener('click', async () => {
-    await fetch('/api/sign-out', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined)
-    tokens.close()
-    client.close()
-    player?.stop()
-    location.assign('/sign-in')
-  })
+  // Everywhere: every session of this account ends and every voice token it was given is revoked.
+  for (const [button, route] of [['#sign-out', '/api/sign-out'], ['#sign-out-everywhere', '/api/sign-out-everywhere']] as const) {
+    $(button).addEventListener('click', async () => {
+      await fetch(route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined)
+      tokens.close()
+      client.close()
+      player?.stop()
+      location.assign('/sign-in')
+    })
+  }
 }
 
 loadMe().then((me) => me && start(me), () => (error.textContent = 'The app could not be reached.'))

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startTestServer, testTls, type TestServer } from '../../../../packages/server/test/helpers/server.ts'
 import { startWebApp, type WebApp } from '../../src/app.ts'
+import type { AppConfigInput } from '../../src/config.ts'
 
 export const TOKEN_COOKIE = 'voxgate_token'
 
@@ -35,7 +36,7 @@ export function freePort(): Promise<number> {
  * memory mode is the cross-site one (no allowlist, bearer tokens only). Clock tolerance 0, so an
  * expired token really is refused and speaking across lifetimes proves the refreshes.
  */
-export async function startStack(mode: 'cookie' | 'memory', tokenLifetimeSeconds: number): Promise<Stack> {
+export async function startStack(mode: 'cookie' | 'memory', tokenLifetimeSeconds: number, extra: Partial<AppConfigInput> = {}): Promise<Stack> {
   const appPort = await freePort()
   const origin = `https://localhost:${appPort}`
   const voice = await startTestServer({
@@ -49,7 +50,7 @@ export async function startStack(mode: 'cookie' | 'memory', tokenLifetimeSeconds
   const app = await startWebApp({
     port: appPort, tls: { cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) },
     voiceApiUrl: voice.url, voicePublicUrl, apiKey: voice.apiKey, tokenMode: mode, tokenCookieName: TOKEN_COOKIE,
-    tokenLifetimeSeconds, databaseFile: path.join(dbDir, 'app.sqlite'), log: (line) => appLogs.push(line),
+    tokenLifetimeSeconds, databaseFile: path.join(dbDir, 'app.sqlite'), log: (line) => appLogs.push(line), ...extra,
   })
   return {
     voice, app, voicePublicUrl, appLogs,
