@@ -30,7 +30,7 @@ async function signUpAndIn(page: Page, url: string, email: string, password: str
   await page.getByRole('button', { name: 'Sign up' }).click()
   await page.waitForURL(`${url}/speak`)
   // Out and in again, through the Sign in button this time.
-  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click()
   await page.waitForURL(`${url}/sign-in`)
   await page.getByLabel('Password').fill('not the password')
   await page.getByLabel('Email').fill(email)
@@ -93,11 +93,11 @@ export async function runScenario(mode: 'cookie' | 'memory', screenshot: string)
       assert.equal((await context.cookies()).find((c) => c.name === TOKEN_COOKIE), undefined, 'memory mode sets no token cookie')
     }
 
-    // Sign out in a second tab; the first one, still open, must fail cleanly on every transport.
+    // Sign out everywhere in a second tab; the first one, still open, must fail cleanly on every transport.
     const other = await context.newPage()
     watcher.watch(other)
     await other.goto(`${stack.app.url}/speak`)
-    await other.getByRole('button', { name: 'Sign out' }).click()
+    await other.getByRole('button', { name: 'Sign out everywhere' }).click()
     await other.waitForURL(`${stack.app.url}/sign-in`)
     for (const transport of ['bytes', 'SSE', 'WebSocket'] as const) {
       const { before, after } = await speak(page, transport)
