@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -66,6 +66,25 @@ describe('voxgate CLI', () => {
     assert.equal(voxgate('keys', 'revoke', key.id).code, 0)
     assert.notEqual(JSON.parse(voxgate('keys', 'list', '--json').stdout).find((k: { id: string }) => k.id === key.id).revoked_at, null)
     assert.equal(voxgate('keys', 'revoke', key.id).code, 2, 'revoking twice is a usage error')
+  })
+
+  test('a store other users can read: keys and serve refuse with one line naming the chmod, exit 1', () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'voxgate-cli-modes-'))
+    try {
+      const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a, '--data', data], { encoding: 'utf8' })
+      assert.equal(run('keys', 'create').status, 0)
+      const db = path.join(data, 'voxgate.db')
+      chmodSync(db, 0o644)
+      const tls = testTls()
+      for (const args of [['keys', 'list'], ['serve', '--port', '0', '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile]]) {
+        const r = run(...args)
+        assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`)
+        assert.equal(r.stderr, `voxgate: ${db} holds secrets but other users can access it (mode 0644); run: chmod 600 ${db}\n`)
+        assert.equal(r.stdout, '')
+      }
+    } finally {
+      rmSync(data, { recursive: true, force: true })
+    }
   })
 
   test('serve: prints its URL and a first key; honours CLI key changes within 5 s; stops on SIGTERM', async () => {

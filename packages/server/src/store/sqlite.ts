@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
 import type { ApiKeyRecord, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
 
 const SCHEMA = `
@@ -29,6 +30,25 @@ const toRevocation = (r: RevocationRow): Revocation =>
     ? { kind: 'jti', jti: r.value, expiresAt: r.expires_at }
     : { kind: 'sub', sub: r.value, issuedBefore: r.issued_before ?? 0, expiresAt: r.expires_at }
 
+/** SQLite's side files; on unix it creates them with the database file's own mode. */
+const SIDE_FILES = ['-wal', '-shm', '-journal']
+
+/**
+ * The store holds the signing keys: its folder must not be writable by others, and its files must
+ * be 0600 whatever the folder's mode or the umask. A new file is created 0600 before SQLite opens it
+ * (so its side files follow); an existing one that is empty is refused, since opening it would
+ * silently start a fresh key set and a new first API key.
+ */
+function preparePrivateStore(file: string): void {
+  const dir = path.dirname(file)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  assertPrivateFolder(dir)
+  for (const f of [file, ...SIDE_FILES.map((s) => file + s)]) assertPrivateFile(f)
+  if (createPrivateFile(file) || statSync(file).size > 0) return
+  throw new DataFileError('empty_store', file,
+    `${file} is empty, and opening it would start a new key set; restore it from a backup or, to start afresh, run: rm ${shellArg(file)}`)
+}
+
 /**
  * SQLite in WAL mode: the CLI and a running server share the file safely, and every write bumps
  * `meta.version` so the server's poller notices changes made by another process.
@@ -38,7 +58,7 @@ export class SqliteStore implements Store {
   readonly #stmt
 
   constructor(file: string) {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    preparePrivateStore(file)
     this.#db = new Database(file)
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('busy_timeout = 5000')

@@ -2,6 +2,7 @@ import { webcrypto } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as x509 from '@peculiar/x509'
+import { assertPrivateFile, assertPrivateFolder, writePrivateFile } from '../fs-safety.ts'
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto)
 
@@ -29,8 +30,10 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
  */
 export async function ensureDevTls(dir: string, extraHosts: readonly string[] = []): Promise<DevTls> {
   const files = { caFile: path.join(dir, 'dev-ca.pem'), certFile: path.join(dir, 'dev-cert.pem'), keyFile: path.join(dir, 'dev-key.pem') }
-  if (existsSync(files.caFile) && existsSync(files.certFile) && existsSync(files.keyFile)) return { ...files, created: false }
   mkdirSync(dir, { recursive: true, mode: 0o700 })
+  assertPrivateFolder(dir)
+  assertPrivateFile(files.keyFile)
+  if (existsSync(files.caFile) && existsSync(files.certFile) && existsSync(files.keyFile)) return { ...files, created: false }
   const now = Date.now()
   const caKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
@@ -60,10 +63,14 @@ export async function ensureDevTls(dir: string, extraHosts: readonly string[] = 
   })
   writeFileSync(files.caFile, ca.toString('pem') + '\n')
   writeFileSync(files.certFile, leaf.toString('pem') + '\n' + ca.toString('pem') + '\n')
-  writeFileSync(files.keyFile, await pkcs8Pem(leafKeys.privateKey), { mode: 0o600 })
+  writePrivateFile(files.keyFile, await pkcs8Pem(leafKeys.privateKey))
   return { ...files, created: true }
 }
 
 const serial = (): string => Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^[89a-f]/, '1')
 
-export const readTls = (certFile: string, keyFile: string) => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) })
+/** Reads a certificate chain and its key; a key file other users can read is refused, as ssh does. */
+export function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  assertPrivateFile(keyFile)
+  return { cert: readFileSync(certFile), key: readFileSync(keyFile) }
+}
