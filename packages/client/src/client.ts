@@ -23,7 +23,7 @@ export interface VoxgateClientOptions {
 
 /** What `GET /access-token/self` says about the current token (never the token itself). */
 export interface TokenInfo {
-  grants: { tts?: boolean | null; voices?: boolean | null }
+  grants: { tts?: boolean | null; stt?: boolean | null; agent?: boolean | null; voices?: boolean | null }
   issued_at: number
   expires_at: number
   sub: string | null

@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   origin_not_allowed: { status: 403, title: 'Forbidden' },
   voice_not_allowed: { status: 403, title: 'Forbidden' },
   insecure_transport: { status: 403, title: 'Forbidden' },
+  identity_mismatch: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   voice_not_found: { status: 404, title: 'Voice not found' },
   payload_too_large: { status: 413, title: 'Payload too large' },

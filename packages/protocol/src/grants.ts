@@ -7,13 +7,20 @@ import { z } from 'zod'
 export const Grants = z.strictObject({
   /** Opens `POST /tts/bytes`, `POST /tts/sse` and `GET /tts/websocket`. */
   tts: z.boolean().nullish(),
+  /**
+   * Cartesia's speech-to-text grant (SDK 4.2 `grants.stt`). Accepted and recorded so apps written for
+   * Cartesia mint their first token; it opens the STT routes once voxgate serves them.
+   */
+  stt: z.boolean().nullish(),
+  /** Cartesia's agent grant (SDK 4.2 `grants.agent`). Accepted and recorded; voxgate has no agent routes. */
+  agent: z.boolean().nullish(),
   /** Opens `GET /voices` and `GET /voices/:id` (the grant Cartesia lists as "coming soon"). */
   voices: z.boolean().nullish(),
 })
 export type Grants = z.infer<typeof Grants>
 
-export type GrantName = 'tts' | 'voices'
-export const GRANT_NAMES: readonly GrantName[] = ['tts', 'voices']
+export type GrantName = 'tts' | 'stt' | 'agent' | 'voices'
+export const GRANT_NAMES: readonly GrantName[] = ['tts', 'stt', 'agent', 'voices']
 
 /** Token lifetime bounds in seconds (Cartesia: max 3600). */
 export const TOKEN_TTL_MIN_SECONDS = 1

@@ -1,3 +1,4 @@
+export * from './characters.ts'
 export * from './errors.ts'
 export * from './grants.ts'
 export * from './access-token.ts'

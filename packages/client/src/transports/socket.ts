@@ -20,6 +20,8 @@ const OPEN = 1
 export class TtsSocket {
   readonly handlers = new Map<string, ContextHandler>()
   #gone = false
+  /** The signed-in user changed: open contexts finish here, new ones go to a fresh socket. */
+  #retired = false
   /** The token the server holds for this socket (already in the socket's URL; never exposed). */
   #serverToken: string | undefined
   readonly #unsubscribe: () => void
@@ -38,6 +40,11 @@ export class TtsSocket {
     return !this.#gone && this.ws.readyState === OPEN
   }
 
+  /** True when new contexts must not start here (closed, or it belongs to the previous user). */
+  get stale(): boolean {
+    return this.#retired || !this.open
+  }
+
   /** Sends one JSON message; false when the socket is no longer open. */
   send(msg: object): boolean {
     if (!this.open) return false
@@ -54,6 +61,12 @@ export class TtsSocket {
     if (!this.open || this.tokens.mode === 'cookie') return
     this.tokens.withToken(async (t) => {
       if (t === undefined || t === this.#serverToken) return
+      // The server keeps a socket's identity (API key and sub) for its life and refuses a token of
+      // another user; the client must not even try: that user gets a socket of their own.
+      if (!sameIdentity(t, this.#serverToken)) {
+        this.#retired = true
+        return
+      }
       if (this.send({ type: 'refresh_token', access_token: t })) this.#serverToken = t
     }).catch(() => undefined)
   }
@@ -93,7 +106,11 @@ export class SocketPool {
   constructor(private readonly api: ApiContext, private readonly tokens: TokenSource, private readonly WS: WebSocketConstructor | undefined) {}
 
   acquire(): Promise<TtsSocket> {
-    if (this.#socket && !this.#socket.open) this.#current = this.#socket = undefined
+    if (this.#socket?.stale) {
+      // A retired socket with nothing left on it is closed now rather than left to idle out.
+      if (this.#socket.open && this.#socket.handlers.size === 0) this.#socket.close()
+      this.#current = this.#socket = undefined
+    }
     if (!this.#current) {
       const p = this.tokens
         .withToken(async (t) => ({ ws: await this.#connect(t), t }), (err) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CONNECT')
@@ -126,4 +143,23 @@ export class SocketPool {
       ws.onclose = (ev) => reject(new ConnectionError('ERR_SOCKET_CONNECT', `The WebSocket to ${url.host} could not be opened (close code ${ev.code}).`, ev.code))
     })
   }
+}
+
+/** The claims that make a token's identity; undefined for a token that is not a readable JWT. */
+function identityOf(token: string | undefined): string | undefined {
+  const payload = token?.split('.')[1]
+  if (!payload) return undefined
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { key_id?: unknown; sub?: unknown }
+    return JSON.stringify([claims.key_id ?? null, claims.sub ?? null])
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether two tokens belong to the same API key and end-user (opaque tokens are trusted to). */
+function sameIdentity(a: string, b: string | undefined): boolean {
+  const ia = identityOf(a)
+  const ib = identityOf(b)
+  return ia === undefined || ib === undefined || ia === ib
 }

@@ -69,8 +69,11 @@ export class StreamRegistry {
     }
   }
 
-  /** Charges `characters` to the token's budget, or throws quota_exceeded without charging. */
-  charge(principal: Principal, characters: number): void {
+  /**
+   * Reserves `characters` of the token's budget before they are spoken, or throws quota_exceeded
+   * without reserving. What is never spoken is handed back with {@link refund}.
+   */
+  reserve(principal: Principal, characters: number): void {
     if (principal.kind !== 'token') return
     const budget = principal.limits?.characters
     const used = this.#used.get(principal.jti)?.characters ?? 0
@@ -79,6 +82,13 @@ export class StreamRegistry {
     }
     if (this.#used.size >= USAGE_PRUNE_AT) this.#pruneUsage()
     this.#used.set(principal.jti, { characters: used + characters, expiresAtSeconds: principal.expiresAtSeconds })
+  }
+
+  /** Returns reserved characters whose synthesis never started. */
+  refund(principal: Principal, characters: number): void {
+    if (principal.kind !== 'token' || characters <= 0) return
+    const entry = this.#used.get(principal.jti)
+    if (entry) entry.characters = Math.max(0, entry.characters - characters)
   }
 
   /** Usage of expired tokens can never be charged again: dropping it bounds the map by live tokens. */

@@ -5,7 +5,7 @@ import type { ServerContext } from '../context.ts'
 import { principalOf } from '../http/app.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { hardClose } from './hard-close.ts'
-import { openSpeechStream, revoked } from './speech-stream.ts'
+import { clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 
 const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
   wav: 'audio/wav',
@@ -19,14 +19,17 @@ const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
  * after that a failure can only cut the stream short.
  */
 export async function serveBytes(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, body: TtsBytesRequest): Promise<FastifyReply> {
+  const client = clientGone(reply.raw)
   const principal = principalOf(request)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript })
+  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client)
   let first: IteratorResult<{ audio: Uint8Array }>
   try {
     first = await stream.chunks.next()
+    // The client may have gone while the first audio was made: nothing is sent to nobody.
+    if (stream.signal.aborted) throw stream.signal.reason
   } catch (err) {
     stream.end()
     throw err
@@ -41,7 +44,6 @@ export async function serveBytes(ctx: ServerContext, request: FastifyRequest, re
       stream.end()
     }
   }
-  reply.raw.once('close', () => stream.end())
   const socket = reply.raw.socket
   // Bytes have no error event: a revoked stream is cut, queued audio included.
   stream.signal.addEventListener('abort', () => {

@@ -1,4 +1,4 @@
-import { TRANSCRIPT_MAX_CHARS, VoxgateError, type OutputFormat, type TtsSseRequest } from '@voxgate/protocol'
+import { countCharacters, TRANSCRIPT_MAX_CHARS, VoxgateError, type OutputFormat, type TtsSseRequest } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { SynthesisRequest } from '../tts/types.ts'
@@ -39,8 +39,9 @@ export function checkSpeechRequest(ctx: ServerContext, principal: Principal, fie
   }
 }
 
+/** The request limit counts characters as budgets do: code points, markup excluded. */
 export function checkTranscriptLength(text: string): void {
-  if (text.length > TRANSCRIPT_MAX_CHARS) {
+  if (text.length > TRANSCRIPT_MAX_CHARS && countCharacters(text) > TRANSCRIPT_MAX_CHARS) {
     throw new VoxgateError('transcript_too_long', `The transcript is longer than ${TRANSCRIPT_MAX_CHARS} characters.`)
   }
 }

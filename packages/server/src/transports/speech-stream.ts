@@ -1,41 +1,73 @@
+import type { ServerResponse } from 'node:http'
+import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
+import { CharacterReservation } from '../streams/reservation.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
-import { VoxgateError } from '@voxgate/protocol'
 
 export interface SpeechStream {
   chunks: AsyncIterator<SynthesisChunk>
-  /** Aborted on revocation or when the caller ends the stream; `reason` is a VoxgateError on revocation. */
+  /** Aborted on revocation, when the client goes, or when the stream ends; `reason` is a VoxgateError. */
   signal: AbortSignal
   abort(reason?: VoxgateError): void
-  /** Releases the stream's slot and cancels synthesis; idempotent. */
+  /** Releases the stream's slot, cancels synthesis and refunds text never spoken; idempotent. */
   end(): void
 }
 
 /**
- * Opens one TTS stream for a principal: takes a concurrency slot, charges the characters budget
- * (only once the slot is ours, so a refused request costs nothing), and starts synthesis. A
- * revocation aborts the stream; the transport decides how to tell its client.
+ * A signal that aborts when the HTTP client goes away before its response is complete. Taken before
+ * the first `await` of a request, so a client that leaves at any moment (while the rate limiter or the
+ * first audio is awaited included) is seen: a `close` event missed is a stream leaked.
  */
-export function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest): SpeechStream {
+export function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController()
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(new VoxgateError('context_cancelled', 'The client went away.'))
+  }
+  if (res.destroyed) onClose()
+  else res.once('close', onClose)
+  return controller.signal
+}
+
+/**
+ * Opens one TTS stream for a principal and owns its whole life: takes a concurrency slot, reserves
+ * the text's characters (only once the slot is ours, so a refused request costs nothing), starts
+ * synthesis, and ends all of it exactly once, whichever comes first: the transport's `end()`, a
+ * revocation, or `client` aborting (the client went away).
+ */
+export function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal): SpeechStream {
+  if (client.aborted) throw client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
   const controller = new AbortController()
   const lease = ctx.streams.open(principal, (err) => controller.abort(err))
+  let reservation: CharacterReservation
   try {
-    ctx.streams.charge(principal, request.text.length)
+    reservation = new CharacterReservation(ctx.streams, principal, request.text)
   } catch (err) {
     lease.release()
     throw err
   }
-  const chunks = ctx.speech.synthesize(request, controller.signal)[Symbol.asyncIterator]()
+  const chunks = ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator]()
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    client.removeEventListener('abort', onClientGone)
+    lease.release()
+    if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+    // Cancels queued and running sentence jobs at once, even if the generator never started.
+    void chunks.return?.(undefined)?.catch(() => undefined)
+    reservation.settle()
+  }
+  const onClientGone = () => {
+    controller.abort(client.reason)
+    end()
+  }
+  client.addEventListener('abort', onClientGone, { once: true })
   return {
     chunks,
     signal: controller.signal,
     abort: (reason) => controller.abort(reason ?? new VoxgateError('context_cancelled', 'The stream was cancelled.')),
-    end: () => {
-      lease.release()
-      if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
-      void chunks.return?.()
-    },
+    end,
   }
 }
 

@@ -6,7 +6,7 @@ import { principalOf } from '../http/app.ts'
 import { chunkEvent, doneEvent, errorEvent, timestampsEvent } from './events.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { cutAfterGrace } from './hard-close.ts'
-import { abortReason, openSpeechStream, revoked } from './speech-stream.ts'
+import { abortReason, clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 import { sseFrame } from './sse-frame.ts'
 
 /**
@@ -30,11 +30,12 @@ async function write(res: ServerResponse, event: StreamEvent, signal: AbortSigna
  * event are plain JSON errors.
  */
 export async function serveSse(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, body: TtsSseRequest): Promise<void> {
+  const client = clientGone(reply.raw)
   const principal = principalOf(request)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true })
+  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true }, client)
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, {
@@ -43,7 +44,6 @@ export async function serveSse(ctx: ServerContext, request: FastifyRequest, repl
     'cache-control': 'no-store',
     'x-accel-buffering': 'no',
   })
-  res.once('close', () => stream.end())
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
   // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut.

@@ -53,6 +53,7 @@ function timestamps(words: EngineWord[], offsetSeconds: number): WordTimestamps 
  */
 export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest, signal?: AbortSignal): AsyncGenerator<SynthesisChunk> {
   const sentences = splitSentences(request.text)
+  request.progress?.planned(sentences)
   if (sentences.length === 0) return
   signal?.throwIfAborted()
   const encoder = await openEncoder(request.outputFormat)
@@ -61,6 +62,7 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
     const rate = encoder.sampleRate
     const jobFor = planJobs(deps, request, rate)
     const start = (i: number, urgent: boolean) => {
+      request.progress?.started(i)
       const stream = deps.runner.start(jobFor(sentences[i] ?? ''), signal, { urgent })
       started.push(stream)
       return stream

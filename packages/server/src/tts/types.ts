@@ -20,6 +20,16 @@ export interface SynthesisRequest {
   timestamps?: boolean
   /** Offset added to timestamps, for WebSocket contexts fed in several segments. */
   timeOffsetSeconds?: number
+  /** Told which sentences' synthesis has started, so text that was never spoken can be refunded. */
+  progress?: SynthesisProgress
+}
+
+/** What synthesis tells its caller about its progress through the text. */
+export interface SynthesisProgress {
+  /** The sentences the text was split into, in order (called once, before any starts). */
+  planned(sentences: readonly string[]): void
+  /** Synthesis of sentence `index` has started (look-ahead included). */
+  started(index: number): void
 }
 
 export interface SynthesisChunk {

@@ -1,7 +1,8 @@
-import { VoxgateError, type WsGenerationRequest } from '@voxgate/protocol'
+import { countCharacters, VoxgateError, type WsGenerationRequest } from '@voxgate/protocol'
 import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import type { StreamLease } from '../../streams/registry.ts'
+import { CharacterReservation } from '../../streams/reservation.ts'
 import { takeCompleteSentences } from '../../tts/index.ts'
 import type { SynthesisRequest } from '../../tts/types.ts'
 import { chunkEvent, doneEvent, timestampsEvent } from '../events.ts'
@@ -55,6 +56,10 @@ export class TtsContext {
     return this.#finished
   }
 
+  get voiceId(): string {
+    return this.speech.voiceId
+  }
+
   /** Speaking, or with text queued to speak (waiting for more input is not busy). */
   get busy(): boolean {
     return !this.#finished && (this.#running || this.#queue.length > 0 || this.#bufferTimer !== undefined)
@@ -63,7 +68,7 @@ export class TtsContext {
   /** Adds one generation request's input to the context. */
   input(msg: WsGenerationRequest): void {
     checkTranscriptLength(msg.transcript)
-    this.#totalChars += msg.transcript.length
+    this.#totalChars += countCharacters(msg.transcript)
     if (this.#totalChars > CONTEXT_MAX_CHARS) {
       throw new VoxgateError('transcript_too_long', `A context takes at most ${CONTEXT_MAX_CHARS} characters in all.`)
     }
@@ -130,15 +135,20 @@ export class TtsContext {
 
   async #speak(seg: Segment): Promise<void> {
     if (seg.text.trim().length > 0) {
-      this.ctx.streams.charge(this.principal, seg.text.length)
-      const request = { ...this.speech, text: seg.text, timestamps: this.timestamps, timeOffsetSeconds: this.#timeOffset }
-      let started = performance.now()
-      for await (const chunk of this.ctx.speech.synthesize(request, this.#abort.signal)) {
-        if (this.#finished) return
-        if (chunk.audio.byteLength > 0) await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
-        if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
-        this.#timeOffset += chunk.durationSeconds
-        started = performance.now()
+      // The same path as bytes and SSE: reserve the segment, refund the sentences never started.
+      const reservation = new CharacterReservation(this.ctx.streams, this.principal, seg.text)
+      const request = { ...this.speech, text: seg.text, timestamps: this.timestamps, timeOffsetSeconds: this.#timeOffset, progress: reservation }
+      try {
+        let started = performance.now()
+        for await (const chunk of this.ctx.speech.synthesize(request, this.#abort.signal)) {
+          if (this.#finished) return
+          if (chunk.audio.byteLength > 0) await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
+          if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
+          this.#timeOffset += chunk.durationSeconds
+          started = performance.now()
+        }
+      } finally {
+        reservation.settle()
       }
     }
     if (seg.acknowledgeFlush && !this.#finished) {

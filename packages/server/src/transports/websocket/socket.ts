@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
 import { VoxgateError, WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/protocol'
@@ -18,6 +19,8 @@ export const CLOSE_IDLE = 1000
 export const CLOSE_SHUTDOWN = 1001
 /** The client sends faster than it is served, or does not read what it is sent. */
 export const CLOSE_POLICY = 1008
+/** A text frame that is not UTF-8 (RFC 6455 §7.4.1). */
+export const CLOSE_INVALID_DATA = 1007
 
 /** Messages received but not yet handled; past this the client is flooding the socket. */
 export const MAX_PENDING_MESSAGES = 256
@@ -39,6 +42,8 @@ export class TtsSocket {
   /** Messages are handled one after another, in arrival order, even across awaits. */
   #inbox: Promise<void> = Promise.resolve()
   #pending = 0
+  /** Who the socket belongs to, fixed for its life: a refresh may extend it, never hand it over. */
+  readonly #identity: Identity
 
   constructor(
     private readonly ctx: ServerContext,
@@ -48,6 +53,7 @@ export class TtsSocket {
     requestId: string,
     private readonly socket: Socket,
   ) {
+    this.#identity = identityOf(principal)
     this.#sink = socketSink(ws, requestId, () => this.#overflow())
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
@@ -65,9 +71,12 @@ export class TtsSocket {
       return this.#reject(new VoxgateError('message_too_large', `Messages are limited to ${this.ctx.config.wsMaxPayloadBytes} bytes.`))
     }
     if (isBinary) return this.#reject(new VoxgateError('invalid_request', 'Send JSON in text frames.'))
+    // ws is told not to check UTF-8 itself (it would close with 1007 before open contexts hear of it).
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+    if (!isUtf8(bytes)) return this.close(CLOSE_INVALID_DATA, new VoxgateError('invalid_request', 'A text frame was not valid UTF-8.'))
     let msg: unknown
     try {
-      msg = JSON.parse(data.toString())
+      msg = JSON.parse(bytes.toString('utf8'))
     } catch {
       return this.#reject(new VoxgateError('invalid_request', 'The message is not valid JSON.'))
     }
@@ -115,18 +124,40 @@ export class TtsSocket {
     }
   }
 
-  /** voxgate extension: a fresh token extends the socket, checked exactly like a new connection. */
+  /**
+   * voxgate extension: a fresh token extends the socket, checked exactly like a new connection, and
+   * only for the socket's own identity (API key and `sub`). Open contexts are checked against it:
+   * a voice it excludes ends with voice_not_allowed; past its concurrent_streams the newest contexts
+   * end with concurrency_limited.
+   */
   async #refresh(msg: WsRefreshToken): Promise<void> {
     const principal = await this.ctx.authenticator.authenticate(msg.access_token)
     if (this.#closed) return
     if (principal.kind !== 'token') throw new VoxgateError('invalid_request', 'refresh_token takes an access token, not an API key.')
     authorize(principal, { grant: 'tts' })
     checkOrigin(this.origin, { value: msg.access_token, carrier: 'query' }, principal, this.ctx.config.allowedOrigins, true)
+    const identity = identityOf(principal)
+    if (identity.keyId !== this.#identity.keyId || identity.sub !== this.#identity.sub) {
+      throw new VoxgateError('identity_mismatch', 'The fresh token belongs to another API key or end-user; open a new socket for it.')
+    }
+    const same = this.principal.kind === 'token' && this.principal.jti === principal.jti
     this.principal = principal
     this.#watch.release()
     this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    if (!same) this.#moveContexts(principal)
+    this.#armSession()
+    await this.#sink.send({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null })
+  }
+
+  /** Open contexts move to the fresh token, oldest first, so the newest are the ones refused. */
+  #moveContexts(principal: Principal): void {
+    const voices = principal.kind === 'token' ? principal.limits?.voices : undefined
     for (const c of this.#contexts.values()) {
       if (c.finished) continue
+      if (voices && !voices.includes(c.voiceId)) {
+        c.fail(new VoxgateError('voice_not_allowed', 'The refreshed access token may not use this voice.'))
+        continue
+      }
       try {
         c.setPrincipal(principal, this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err)))
       } catch (err) {
@@ -134,8 +165,6 @@ export class TtsSocket {
         c.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
       }
     }
-    this.#armSession()
-    await this.#sink.send({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null })
   }
 
   #reject(err: unknown, contextId?: string): void {
@@ -186,6 +215,12 @@ export class TtsSocket {
     this.#contexts.clear()
   }
 }
+
+interface Identity {
+  keyId: string
+  sub: string | undefined
+}
+const identityOf = (p: Principal): Identity => ({ keyId: p.keyId, sub: p.kind === 'token' ? p.sub : undefined })
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const contextIdOf = (msg: unknown): string | undefined =>

@@ -38,7 +38,8 @@ export interface WebSocketTransport {
 export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport {
   // The hard cap is above the configured limit so an oversized message gets a clear error event
   // instead of ws's bare 1009 close; anything past the cap still closes the socket.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.wsMaxPayloadBytes * 2, perMessageDeflate: false })
+  // UTF-8 is checked by the socket, so a bad frame closes with 1007 only after open contexts hear why.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.wsMaxPayloadBytes * 2, perMessageDeflate: false, skipUTF8Validation: true })
   const sockets = new Set<TtsSocket>()
   return {
     handleUpgrade(req, socket, head) {

@@ -1,0 +1,61 @@
+import { countCharacters } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { SynthesisProgress } from '../tts/types.ts'
+import type { StreamRegistry } from './registry.ts'
+
+/**
+ * The characters of one piece of text (an HTTP request's transcript, a WebSocket segment), reserved
+ * from the token's budget before synthesis starts. Every transport charges through this one path:
+ * the whole text is reserved up front (so a request that would cross the budget is refused before
+ * any audio), and when it ends, the text after the last sentence whose synthesis started is refunded.
+ * So a stream that runs to its end is charged its whole text, and one cut short the text up to the
+ * end of its last started sentence: the same figure whatever the transport.
+ */
+export class CharacterReservation implements SynthesisProgress {
+  readonly reserved: number
+  /** Where each planned sentence ends in the text (sentences are trimmed substrings, in order). */
+  #ends: number[] = []
+  #started = 0
+  #charged: number | undefined
+
+  constructor(
+    private readonly streams: StreamRegistry,
+    private readonly principal: Principal,
+    private readonly text: string,
+  ) {
+    this.reserved = countCharacters(text)
+    streams.reserve(principal, this.reserved)
+  }
+
+  planned(sentences: readonly string[]): void {
+    let at = 0
+    this.#ends = sentences.map((s) => {
+      const found = this.text.indexOf(s, at)
+      at = found < 0 ? at : found + s.length
+      return at
+    })
+  }
+
+  started(index: number): void {
+    this.#started = Math.max(this.#started, index + 1)
+  }
+
+  /**
+   * Ends the reservation: keeps what was spoken and refunds the rest (all of the text when no
+   * sentence started). Idempotent. Returns the characters charged.
+   */
+  settle(): number {
+    if (this.#charged !== undefined) return this.#charged
+    const refund = this.#refundable()
+    this.streams.refund(this.principal, refund)
+    this.#charged = this.reserved - refund
+    return this.#charged
+  }
+
+  #refundable(): number {
+    if (this.#started === 0 || this.#ends.length === 0) return this.reserved
+    if (this.#started >= this.#ends.length) return 0
+    const spoken = countCharacters(this.text.slice(0, this.#ends[this.#started - 1]))
+    return Math.max(0, this.reserved - spoken)
+  }
+}
