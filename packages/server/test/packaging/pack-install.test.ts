@@ -139,10 +139,12 @@ describe('packed packages, installed into a fresh project', () => {
     assert.deepEqual(JSON.parse(r.stdout), ['function', 'function', 'function', 'function', 'function'])
   })
 
-  test('types resolve for a consumer under moduleResolution bundler and node16', async () => {
+  test('types resolve for a consumer (client, app-kit, server) under moduleResolution bundler and node16', async () => {
     writeFileSync(path.join(project, 'consumer.ts'), `
       import { AudioPlayer, TokenSource, VoxgateClient, type SpeakRequest } from '@voxgate/client'
       import { createTokenRoute, type AppKitOptions } from '@voxgate/app-kit'
+      import { startServer, type VoxgateServer } from '@voxgate/server'
+      export const starting: Promise<VoxgateServer> = startServer({ port: 0, dataDir: 'voxgate-data' })
       const tokens = new TokenSource({ endpoint: '/token' })
       export const client = new VoxgateClient({ baseUrl: 'https://127.0.0.1:8443', tokens })
       export const request: SpeakRequest = { model_id: 'sonic-3', voice: 'v', transcript: 'Hi.', output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24000 } }
