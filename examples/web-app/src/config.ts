@@ -53,6 +53,8 @@ export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
   if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new TypeError('web-app: port must be 1..65535 (the origin must be known before listening)')
   const tokenMode = input.tokenMode ?? 'cookie'
   if (tokenMode !== 'cookie' && tokenMode !== 'memory') throw new TypeError('web-app: tokenMode is cookie or memory')
+  const purgeMs = input.sessionPurgeIntervalMs
+  if (purgeMs !== undefined && (!Number.isInteger(purgeMs) || purgeMs < 1)) throw new TypeError('web-app: sessionPurgeIntervalMs must be a positive integer')
   return Object.freeze({
     host: '127.0.0.1',
     origin: `https://localhost:${input.port}`,
