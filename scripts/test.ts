@@ -1,7 +1,10 @@
 /**
  * `npm test`: runs every `*.test.ts` with Node's test runner under a fresh test CA (scripts/test-ca.ts).
  * Arguments filter the files by path substring: `npm test -- websocket`.
+ * Tests import the TypeScript source, but the CLI tests and the packaging test run the built dist/,
+ * so the packages are built first (incremental: well under a second when nothing changed).
  */
+import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { runWithTestCa } from './test-ca.ts'
@@ -24,5 +27,9 @@ const files = ['packages', 'examples'].flatMap((d) => findTests(path.join(root, 
 if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
+}
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
+if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) {
+  console.error('scripts/test.ts: `npm run build` failed; tests that run dist/ may see an old build')
 }
 await runWithTestCa(['--test', '--test-concurrency=2', ...files])
