@@ -17,6 +17,11 @@ export const ServerConfigSchema = z.strictObject({
   tlsKeyFile: z.string().optional(),
   /** Serve plain HTTP, for use behind a TLS-terminating proxy only. */
   insecureHttpBehindProxy: z.boolean().default(false),
+  /**
+   * `Strict-Transport-Security: max-age=…` on HTTPS responses (and, behind a proxy, on those a trusted
+   * proxy says it served over HTTPS); 0 sends none.
+   */
+  hstsMaxAgeSeconds: z.number().int().min(0).max(315_360_000).default(31_536_000),
   /** Token `iss` and `aud`; every instance of one deployment must share them. */
   issuer: z.string().min(1).default('voxgate'),
   audience: z.string().min(1).default('voxgate'),

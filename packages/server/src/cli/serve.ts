@@ -15,6 +15,8 @@ Options:
   --data DIR                    data folder (default ./.voxgate, env VOXGATE_DATA_DIR)
   --tls-cert FILE --tls-key FILE  PEM certificate chain and private key
   --insecure-http-behind-proxy  plain HTTP, only behind a TLS-terminating proxy
+  --hsts-max-age SECONDS        Strict-Transport-Security max-age on HTTPS responses (default
+                                31536000, one year; 0 sends none)
   --trusted-proxy ADDR          proxy address whose X-Forwarded-Proto: https is believed (repeatable;
                                 default 127.0.0.1 and ::1)
   --allowed-origin URL          origin allowed to use the token cookie and browser WebSockets (repeatable)
@@ -30,6 +32,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     ...DATA_OPTION,
     host: { type: 'string' }, port: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
     'insecure-http-behind-proxy': { type: 'boolean' }, 'trusted-proxy': { type: 'string', multiple: true },
+    'hsts-max-age': { type: 'string' },
     'allowed-origin': { type: 'string', multiple: true },
     'token-cookie': { type: 'string' }, 'log-level': { type: 'string' },
     'mint-per-minute': { type: 'string' }, 'tts-streams-per-minute': { type: 'string' },
@@ -48,6 +51,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     ...(values['tls-cert'] !== undefined && { tlsCertFile: values['tls-cert'] }),
     ...(values['tls-key'] !== undefined && { tlsKeyFile: values['tls-key'] }),
     insecureHttpBehindProxy: values['insecure-http-behind-proxy'] === true,
+    ...(values['hsts-max-age'] !== undefined && { hstsMaxAgeSeconds: intOption(values['hsts-max-age'], 'hsts-max-age') }),
     ...(values['trusted-proxy'] !== undefined && { trustedProxies: values['trusted-proxy'] }),
     allowedOrigins: values['allowed-origin'] ?? [],
     ...(values['token-cookie'] !== undefined && { tokenCookieName: values['token-cookie'] }),

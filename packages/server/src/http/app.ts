@@ -8,7 +8,8 @@ import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
 import { registerVoiceRoutes } from '../routes/voices.ts'
 import { apiVersion } from './api-version.ts'
-import { authenticateRequest, queryOf } from './authenticate.ts'
+import { TLS_POLICY } from '../tls/policy.ts'
+import { authenticateRequest, queryOf, viaTrustedHttpsProxy } from './authenticate.ts'
 import { registerCors } from './cors.ts'
 import { errorHandler, sendError } from './errors.ts'
 import { VoxgateError } from '@voxgate/protocol'
@@ -39,7 +40,7 @@ export type Guard = (requirement: Requirement) => onRequestHookHandler
  */
 export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): FastifyInstance {
   const app = Fastify({
-    ...(https ? { https } : {}),
+    ...(https ? { https: { ...https, ...TLS_POLICY } } : {}),
     loggerInstance: ctx.logger,
     genReqId: () => requestId(),
     bodyLimit: ctx.config.bodyLimitBytes,
@@ -50,6 +51,8 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }) as unknown as FastifyInstance
+  // Behind a proxy, only a response the browser receives over HTTPS may pin HTTPS (RFC 6797 §7.2).
+  const hsts = ctx.config.hstsMaxAgeSeconds > 0 ? `max-age=${ctx.config.hstsMaxAgeSeconds}` : undefined
   // JSON only: Fastify's default text/plain parser would let a non-JSON body reach validation.
   app.removeContentTypeParser('text/plain')
   app.decorateRequest('principal', undefined)
@@ -59,6 +62,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
   app.addHook('onRequest', async (request, reply) => {
     request.apiVersion = apiVersion(request.headers['cartesia-version'], queryOf(request.url))
     reply.header('x-request-id', request.id)
+    if (hsts && (https || viaTrustedHttpsProxy(request.raw, ctx.config.trustedProxies))) reply.header('strict-transport-security', hsts)
   })
   app.addHook('onResponse', async (request, reply) => {
     const p = request.principal

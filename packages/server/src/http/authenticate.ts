@@ -26,9 +26,13 @@ export async function authenticateRequest(
   return principal
 }
 
+/**
+ * The Origin header as sent. `null` (sandboxed frames, file: pages, cross-origin redirects) is an
+ * opaque origin, not an absent one: it is never on an allowlist, so every origin rule refuses it.
+ */
 export function originOf(req: IncomingMessage): string | undefined {
   const origin = req.headers.origin
-  return typeof origin === 'string' && origin !== 'null' ? origin : undefined
+  return typeof origin === 'string' ? origin : undefined
 }
 
 export function queryOf(url: string | undefined): URLSearchParams {
@@ -41,10 +45,14 @@ export function queryOf(url: string | undefined): URLSearchParams {
  * HTTPS to it; anything else means the credential crossed a network in clear text.
  */
 function checkForwardedHttps(req: IncomingMessage, trustedProxies: readonly string[]): void {
-  const peer = req.socket.remoteAddress ?? ''
-  const proto = req.headers['x-forwarded-proto']
-  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase()
-  if (!trustedProxies.includes(peer) || first !== 'https') {
+  if (!viaTrustedHttpsProxy(req, trustedProxies)) {
     throw new VoxgateError('insecure_transport', 'Credentials are accepted only over HTTPS; this request did not come through a trusted TLS proxy.')
   }
+}
+
+/** Whether a trusted proxy says the client spoke HTTPS to it (the first hop of `X-Forwarded-Proto`). */
+export function viaTrustedHttpsProxy(req: IncomingMessage, trustedProxies: readonly string[]): boolean {
+  const proto = req.headers['x-forwarded-proto']
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase()
+  return trustedProxies.includes(req.socket.remoteAddress ?? '') && first === 'https'
 }

@@ -5,7 +5,8 @@ import type { Principal } from '../auth/principal.ts'
 /**
  * Origin rules. A cookie rides along with any cross-site request, so a cookie-authenticated request
  * (and any browser WebSocket handshake when an allowlist is set) must come from an allowed origin;
- * a token whose `limits.origins` is set may be used only from those origins.
+ * a token whose `limits.origins` is set may be used only from those origins. `origin` is the header as
+ * sent: `null` is an opaque origin and matches no list, so it is refused wherever a list applies.
  */
 export function checkOrigin(
   origin: string | undefined,
