@@ -111,7 +111,7 @@ describe('Origin: null on the WebSocket (allowlist set)', () => {
   })
 
   test('controls: the allowed origin, and no Origin at all (not a browser), open', async () => {
-    for (const headers of [{ origin: APP }, {}]) {
+    for (const headers of [{ origin: APP }, {}] as Record<string, string>[]) {
       const h = await handshake(wsUrl(t.url, `?access_token=${token}`), headers)
       assert.equal(h.status, 101, JSON.stringify(headers))
       h.ws?.close()
