@@ -1,4 +1,4 @@
-import { countCharacters } from '@voxgate/protocol'
+import { countCharacters, stripMarkup } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { SynthesisProgress } from '../tts/types.ts'
 import type { StreamRegistry } from './registry.ts'
@@ -17,12 +17,15 @@ export class CharacterReservation implements SynthesisProgress {
   #ends: number[] = []
   #started = 0
   #charged: number | undefined
+  /** The text as synthesis sees it (markup removed), where the planned sentences are found. */
+  readonly #spoken: string
 
   constructor(
     private readonly streams: StreamRegistry,
     private readonly principal: Principal,
-    private readonly text: string,
+    text: string,
   ) {
+    this.#spoken = stripMarkup(text)
     this.reserved = countCharacters(text)
     streams.reserve(principal, this.reserved)
   }
@@ -30,7 +33,7 @@ export class CharacterReservation implements SynthesisProgress {
   planned(sentences: readonly string[]): void {
     let at = 0
     this.#ends = sentences.map((s) => {
-      const found = this.text.indexOf(s, at)
+      const found = this.#spoken.indexOf(s, at)
       at = found < 0 ? at : found + s.length
       return at
     })
@@ -55,7 +58,7 @@ export class CharacterReservation implements SynthesisProgress {
   #refundable(): number {
     if (this.#started === 0 || this.#ends.length === 0) return this.reserved
     if (this.#started >= this.#ends.length) return 0
-    const spoken = countCharacters(this.text.slice(0, this.#ends[this.#started - 1]))
+    const spoken = countCharacters(this.#spoken.slice(0, this.#ends[this.#started - 1]))
     return Math.max(0, this.reserved - spoken)
   }
 }

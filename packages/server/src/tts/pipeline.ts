@@ -1,4 +1,4 @@
-import { SAMPLE_RATE_MAX, SAMPLE_RATE_MIN, VoxgateError, type WordTimestamps } from '@voxgate/protocol'
+import { SAMPLE_RATE_MAX, SAMPLE_RATE_MIN, stripMarkup, VoxgateError, type WordTimestamps } from '@voxgate/protocol'
 import type { EngineId, EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
 import type { SentenceJob } from './job.ts'
@@ -52,7 +52,8 @@ function timestamps(words: EngineWord[], offsetSeconds: number): WordTimestamps 
  * worker, mid-sentence) and releases the encoder.
  */
 export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest, signal?: AbortSignal): AsyncGenerator<SynthesisChunk> {
-  const sentences = splitSentences(request.text)
+  // Sonic-3 markup is an instruction, never text to read aloud (honouring the tags is the engines' job).
+  const sentences = splitSentences(stripMarkup(request.text))
   request.progress?.planned(sentences)
   if (sentences.length === 0) return
   signal?.throwIfAborted()

@@ -17,7 +17,11 @@ const ROUTES = [
   { name: 'POST /access-token/revoke', method: 'POST', path: '/access-token/revoke', grant: 'api_key' },
 ] as const
 
-const GRANT_SETS = [{}, { tts: true }, { voices: true }, { tts: true, voices: true }, { tts: false, voices: false }] as const
+const GRANT_SETS = [
+  {}, { tts: true }, { voices: true }, { tts: true, voices: true }, { tts: false, voices: false },
+  // Cartesia's other two grants open no voxgate route yet (no STT routes, no agent runtime).
+  { stt: true }, { agent: true }, { tts: true, stt: true }, { stt: true, agent: true, voices: false },
+] as const
 
 /** With valid credentials every request above fails validation: that is how we see auth passed. */
 const PASS_STATUS: Record<string, number> = { '/voices/no-such-voice': 404 }
@@ -52,6 +56,30 @@ describe('grants × routes', () => {
     const res = await call(t.url, '/tts/websocket', { headers: bearer(token) })
     assert.equal(res.status, 400)
     assert.equal(res.json.error_code, 'invalid_request')
+  })
+
+  test("Cartesia's own example body {tts, stt} mints, and the token records both grants", async () => {
+    const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true, stt: true }, expires_in: 60 } })
+    assert.equal(res.status, 200, res.text)
+    const info = await call(t.url, '/access-token/self', { headers: bearer(res.json.token) })
+    assert.deepEqual(info.json.grants, { tts: true, stt: true })
+  })
+
+  test('grants are booleans or null, and nothing else', async () => {
+    for (const grants of [{ stt: 'yes' }, { agent: 1 }, { listen: true }]) {
+      const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants } })
+      assert.equal(res.status, 400, JSON.stringify(grants))
+      assert.equal(res.json.error_code, 'invalid_request')
+    }
+    const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true, stt: null, agent: null } } })
+    assert.equal(res.status, 200, res.text)
+  })
+
+  test('an agent token finds no agent routes: /agents/* is a JSON 404', async () => {
+    const token = await mint(t.url, t.apiKey, { grants: { agent: true } })
+    const res = await call(t.url, '/agents/calls', { headers: bearer(token) })
+    assert.equal(res.status, 404)
+    assert.equal(res.json.error_code, 'not_found')
   })
 
   test('an unknown route is a JSON 404', async () => {

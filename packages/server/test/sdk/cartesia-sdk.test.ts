@@ -18,10 +18,11 @@ let t: TestServer
 let token: string
 let voiceId: string
 let client: InstanceType<typeof Cartesia>
+let admin: InstanceType<typeof Cartesia>
 
 before(async () => {
   t = await startTestServer({ speechEngine: 'real', speechWorkers: 2 })
-  const admin = new Cartesia({ apiKey: t.apiKey, baseURL: t.url })
+  admin = new Cartesia({ apiKey: t.apiKey, baseURL: t.url })
   token = (await admin.accessToken.create({ grants: { tts: true, voices: true } as never, expires_in: 600 })).token
   client = new Cartesia({ token, baseURL: t.url })
   const first = await client.voices.list({ limit: 1, language: 'en' } as never)
@@ -34,6 +35,12 @@ const request = { model_id: 'sonic-3', transcript: TEXT }
 describe('@cartesia/cartesia-js v4 against voxgate', () => {
   test('accessToken.create with an API key returns a JWT', async () => {
     assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/)
+  })
+
+  test("accessToken.create with Cartesia's own grants {tts, stt} (its Next.js example) succeeds", async () => {
+    const { token: both } = await admin.accessToken.create({ grants: { tts: true, stt: true }, expires_in: 60 })
+    const info = await fetch(`${t.url}/access-token/self`, { headers: { authorization: `Bearer ${both}` } })
+    assert.deepEqual(((await info.json()) as { grants: unknown }).grants, { tts: true, stt: true })
   })
 
   test('getStatus', async () => {

@@ -26,6 +26,19 @@ async function until(check: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 describe('WebSocket abuse', { timeout: 30_000 }, () => {
+  test('a text frame that is not UTF-8: every open context gets its terminal event, then close 1007', async () => {
+    const s = await open()
+    s.send(gen('held', 'waiting', { continue: true }))
+    await until(() => t.server.ctx.streams.size >= 2)
+    // ws sends a Buffer given as text as it is: an overlong encoding of "/" is invalid UTF-8.
+    s.ws.send(Buffer.from([0x7b, 0xc0, 0xaf, 0x7d]), { binary: false })
+    const end = await s.end('held')
+    assert.equal(end.type, 'error')
+    assert.equal(end.error_code, 'invalid_request')
+    assert.equal(await s.closed(), 1007)
+    assert.ok(await until(() => t.server.ctx.streams.size === 0), 'no stream slot left behind')
+  })
+
   test('a client that sends but never reads is cut off before the server buffers without bound', async () => {
     const s = await open()
     pausable(s).pause()
