@@ -1,3 +1,4 @@
+import { API_VERSION } from '@voxgate/protocol'
 import type { AppConfig } from './config.ts'
 
 export interface VoiceOption {
@@ -16,7 +17,7 @@ export function voiceLister(config: Readonly<AppConfig>): () => Promise<VoiceOpt
   return async () => {
     if (cached) return cached
     const res = await fetch(`${config.voiceApiUrl.replace(/\/$/, '')}/voices?limit=100`, {
-      headers: { authorization: `Bearer ${config.apiKey}`, 'cartesia-version': '2026-03-01' },
+      headers: { authorization: `Bearer ${config.apiKey}`, 'cartesia-version': API_VERSION },
       signal: AbortSignal.timeout(10_000),
     })
     if (!res.ok) throw new Error(`voice list: status ${res.status}`)

@@ -1,3 +1,5 @@
+import type { WireErrorBody } from '@voxgate/protocol'
+
 /**
  * The closed catalogue of app-kit failures. Each is answered in Cartesia's error shape
  * (`{error_code, title, message, request_id}`) so the client SDK parses the app's token route and
@@ -48,12 +50,7 @@ export class RateLimitedError extends AppKitError {
   }
 }
 
-export interface AppKitErrorBody {
-  error_code: AppKitErrorCode
-  title: string
-  message: string
-  request_id: string
-}
+export type AppKitErrorBody = WireErrorBody<AppKitErrorCode>
 
 export function errorBody(code: AppKitErrorCode, requestId: string): AppKitErrorBody {
   const { title, message } = APP_KIT_ERRORS[code]

@@ -1,3 +1,4 @@
+import { API_VERSION, isOrigin, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS } from '@voxgate/protocol'
 import { checkRateLimit, type RateLimit } from './rate-limit.ts'
 import { checkGrants, type TokenSpec } from './token-spec.ts'
 
@@ -90,7 +91,7 @@ export interface AppKitOptions {
    * @default false
    */
   revokeOnSignOut?: boolean
-  /** `Cartesia-Version` sent to the voice API. @default '2025-04-16' */
+  /** `Cartesia-Version` sent to the voice API. @default API_VERSION from @voxgate/protocol */
   cartesiaVersion?: string
   /** How long to wait for the voice API. @default 10000 */
   voiceApiTimeoutMs?: number
@@ -123,7 +124,6 @@ export interface ResolvedOptions {
   readonly now: () => number
 }
 
-const ORIGIN = /^https?:\/\/[^/\s?#]+$/
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/
 const COOKIE_ATTR = /^[\x21-\x3A\x3C-\x7E]+$/
 const silent: AppKitLogger = { info() {}, warn() {} }
@@ -155,12 +155,12 @@ export function resolveCookie(c: TokenCookieOptions): ResolvedOptions['cookie'] 
 export function resolveOptions(o: AppKitOptions): ResolvedOptions {
   if (typeof o.apiKey !== 'string' || o.apiKey.length === 0) fail('apiKey: required')
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.length === 0) fail('allowedOrigins: list the app\'s origins')
-  for (const origin of o.allowedOrigins) if (typeof origin !== 'string' || !ORIGIN.test(origin)) fail(`allowedOrigins: ${String(origin)} is not an origin`)
+  for (const origin of o.allowedOrigins) if (typeof origin !== 'string' || !isOrigin(origin)) fail(`allowedOrigins: ${String(origin)} is not an origin`)
   if (typeof o.authenticate !== 'function') fail('authenticate: required')
   const mode = o.mode ?? 'cookie'
   if (mode !== 'cookie' && mode !== 'memory') fail('mode: cookie or memory')
   const expiresInSeconds = o.expiresInSeconds ?? 60
-  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 3600) fail('expiresInSeconds: an integer in 1..3600')
+  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < TOKEN_TTL_MIN_SECONDS || expiresInSeconds > TOKEN_TTL_MAX_SECONDS) fail(`expiresInSeconds: an integer in ${TOKEN_TTL_MIN_SECONDS}..${TOKEN_TTL_MAX_SECONDS}`)
   const cookie = resolveCookie(o.cookie ?? {})
   if (o.tokenFor !== undefined && typeof o.tokenFor !== 'function') fail('tokenFor: a function')
   if (o.signOutEverywhere !== undefined && typeof o.signOutEverywhere !== 'function') fail('signOutEverywhere: a function')
@@ -182,7 +182,7 @@ export function resolveOptions(o: AppKitOptions): ResolvedOptions {
     signOut: o.signOut,
     signOutEverywhere: o.signOutEverywhere,
     revokeOnSignOut: o.revokeOnSignOut ?? false,
-    cartesiaVersion: o.cartesiaVersion ?? '2025-04-16',
+    cartesiaVersion: o.cartesiaVersion ?? API_VERSION,
     voiceApiTimeoutMs,
     logger: o.logger ?? silent,
     fetch: o.fetch ?? globalThis.fetch.bind(globalThis),

@@ -1,3 +1,4 @@
+import { isOrigin, LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS } from '@voxgate/protocol'
 import type { ResolvedOptions, VoiceUser } from './options.ts'
 
 /**
@@ -32,7 +33,6 @@ export interface ResolvedTokenSpec {
   limits: TokenLimits | undefined
 }
 
-const ORIGIN = /^https?:\/\/[^/\s]+$/
 const GRANT = /^[a-z][a-z0-9_]{0,31}$/
 
 function bad(what: string): never {
@@ -52,7 +52,7 @@ function strings(v: unknown, maxItems: number, ok: (s: string) => boolean, what:
 }
 
 export function checkSub(sub: unknown): string {
-  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 256) bad('sub')
+  if (typeof sub !== 'string' || sub.length < 1 || sub.length > SUB_MAX_CHARS) bad('sub')
   return sub
 }
 
@@ -67,13 +67,13 @@ export function checkLimits(limits: unknown): TokenLimits {
   if (!isObject(limits)) bad('limits')
   onlyKeys(limits, ['characters', 'concurrent_streams', 'voices', 'origins'], 'limits')
   const { characters, concurrent_streams: streams, voices, origins } = limits
-  if (characters !== undefined && !isInt(characters, 1, 100_000_000)) bad('limits.characters')
-  if (streams !== undefined && !isInt(streams, 1, 100)) bad('limits.concurrent_streams')
+  if (characters !== undefined && !isInt(characters, 1, LIMIT_CHARACTERS_MAX)) bad('limits.characters')
+  if (streams !== undefined && !isInt(streams, 1, LIMIT_CONCURRENT_STREAMS_MAX)) bad('limits.concurrent_streams')
   return Object.freeze({
     ...(characters !== undefined && { characters: characters as number }),
     ...(streams !== undefined && { concurrent_streams: streams as number }),
-    ...(voices !== undefined && { voices: strings(voices, 100, (s) => s.length >= 1 && s.length <= 128, 'limits.voices') }),
-    ...(origins !== undefined && { origins: strings(origins, 20, (s) => ORIGIN.test(s), 'limits.origins') }),
+    ...(voices !== undefined && { voices: strings(voices, LIMIT_VOICES_MAX, (s) => s.length >= 1 && s.length <= 128, 'limits.voices') }),
+    ...(origins !== undefined && { origins: strings(origins, LIMIT_ORIGINS_MAX, isOrigin, 'limits.origins') }),
   })
 }
 

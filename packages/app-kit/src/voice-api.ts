@@ -1,9 +1,10 @@
+import { CREDENTIAL_MAX_CHARS } from '@voxgate/protocol'
 import { AppKitError } from './errors.ts'
 import type { ResolvedOptions } from './options.ts'
 import type { ResolvedTokenSpec } from './token-spec.ts'
 
 /** RFC 6265 cookie-octets: a token must fit in a cookie and a header unchanged. */
-const TOKEN_CHARS = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{1,8192}$/
+const TOKEN_CHARS = new RegExp(`^[\\x21\\x23-\\x2B\\x2D-\\x3A\\x3C-\\x5B\\x5D-\\x7E]{1,${CREDENTIAL_MAX_CHARS}}$`)
 
 /** Why a call to the voice API failed, for the log only (a status or a short error code, never a body). */
 export class VoiceApiError extends AppKitError {

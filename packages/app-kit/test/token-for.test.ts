@@ -1,7 +1,7 @@
 /** `tokenFor`: the app decides sub, grants and limits per user; a malformed answer is a generic 500. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { TokenLimits as ProtocolTokenLimits } from '@voxgate/protocol'
+import { TokenLimits as ProtocolTokenLimits } from '@voxgate/protocol/schemas'
 import { createAppKit, type AppKitOptions, type TokenSpec } from '../src/index.ts'
 import { API_KEY, APP_ORIGIN, VOICE_API, browserPost, captureLogger, fakeVoiceApi, jsonResponse } from './helpers/fake-voice-api.ts'
 

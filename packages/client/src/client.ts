@@ -1,3 +1,4 @@
+import { API_VERSION } from '@voxgate/protocol'
 import { SpeechContext, type ContextRequest } from './context.ts'
 import { apiFetch, type ApiContext } from './lib/http.ts'
 import { assertSecureUrl } from './safety.ts'
@@ -17,7 +18,7 @@ export interface VoxgateClientOptions {
   WebSocket?: WebSocketConstructor
   /** @default globalThis.fetch */
   fetch?: typeof fetch
-  /** Sent as `cartesia-version` / `?cartesia_version=`. @default '2026-08-14' */
+  /** Sent as `cartesia-version` / `?cartesia_version=`. @default API_VERSION from @voxgate/protocol */
   version?: string
 }
 
@@ -51,7 +52,7 @@ export class VoxgateClient {
     const baseUrl = new URL(options.baseUrl)
     assertSecureUrl(baseUrl)
     const f = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))
-    this.#api = { baseUrl, version: options.version ?? '2026-08-14', fetch: f }
+    this.#api = { baseUrl, version: options.version ?? API_VERSION, fetch: f }
     this.#tokens = options.tokens
     this.#pool = new SocketPool(this.#api, this.#tokens, options.WebSocket)
     this.voices = new Voices(this.#api, this.#tokens)

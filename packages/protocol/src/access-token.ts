@@ -1,11 +1,9 @@
 import { z } from 'zod'
-import { Grants, TOKEN_TTL_DEFAULT_SECONDS, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS } from './grants.ts'
-
-/** Named limits of the token extensions (each documented in the README and tested one past). */
-export const SUB_MAX_CHARS = 256
-export const LIMIT_VOICES_MAX = 100
-export const LIMIT_ORIGINS_MAX = 20
-export const LIMIT_CONCURRENT_STREAMS_MAX = 100
+import { Grants } from './grants.ts'
+import {
+  LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS,
+} from './limits.ts'
+import { ORIGIN_PATTERN } from './origin.ts'
 
 /**
  * voxgate's per-token limits (not in Cartesia's API). All optional; a token without limits is
@@ -13,13 +11,13 @@ export const LIMIT_CONCURRENT_STREAMS_MAX = 100
  */
 export const TokenLimits = z.strictObject({
   /** Total transcript characters the token may synthesize over its life. */
-  characters: z.number().int().min(1).max(100_000_000).optional(),
+  characters: z.number().int().min(1).max(LIMIT_CHARACTERS_MAX).optional(),
   /** TTS streams (HTTP requests or WebSocket contexts) the token may hold open at once. */
   concurrent_streams: z.number().int().min(1).max(LIMIT_CONCURRENT_STREAMS_MAX).optional(),
   /** Voice ids the token may use. */
   voices: z.array(z.string().min(1).max(128)).min(1).max(LIMIT_VOICES_MAX).optional(),
   /** `Origin` values (scheme://host[:port]) the token may be used from. */
-  origins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://app.example.com')).min(1).max(LIMIT_ORIGINS_MAX).optional(),
+  origins: z.array(z.string().regex(ORIGIN_PATTERN, 'must be an origin such as https://app.example.com')).min(1).max(LIMIT_ORIGINS_MAX).optional(),
 })
 export type TokenLimits = z.infer<typeof TokenLimits>
 
@@ -35,5 +33,3 @@ export type AccessTokenRequest = z.infer<typeof AccessTokenRequest>
 export interface AccessTokenResponse {
   token: string
 }
-
-export { TOKEN_TTL_DEFAULT_SECONDS }

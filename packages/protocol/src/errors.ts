@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   identity_mismatch: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   voice_not_found: { status: 404, title: 'Voice not found' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   quota_exceeded: { status: 429, title: 'Quota exceeded' },
@@ -43,13 +44,18 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value)
 }
 
-/** The JSON body of every HTTP error, and the shape of WebSocket/SSE error events minus `type`. */
-export interface ErrorBody {
-  error_code: ErrorCode
+/**
+ * Cartesia's error shape, for any catalogue of codes (the app kit answers in it too, with its own).
+ */
+export interface WireErrorBody<C extends string = string> {
+  error_code: C
   title: string
   message: string
   request_id: string
 }
+
+/** The JSON body of every HTTP error, and the shape of WebSocket/SSE error events minus `type`. */
+export type ErrorBody = WireErrorBody<ErrorCode>
 
 /**
  * A coded failure. `message` is meant for the wire: it must never contain a credential, so callers

@@ -19,10 +19,3 @@ export const Grants = z.strictObject({
 })
 export type Grants = z.infer<typeof Grants>
 
-export type GrantName = 'tts' | 'stt' | 'agent' | 'voices'
-export const GRANT_NAMES: readonly GrantName[] = ['tts', 'stt', 'agent', 'voices']
-
-/** Token lifetime bounds in seconds (Cartesia: max 3600). */
-export const TOKEN_TTL_MIN_SECONDS = 1
-export const TOKEN_TTL_MAX_SECONDS = 3600
-export const TOKEN_TTL_DEFAULT_SECONDS = 60

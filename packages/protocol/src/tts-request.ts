@@ -1,10 +1,6 @@
 import { z } from 'zod'
 
-/** Named limits of TTS requests. */
-export const TRANSCRIPT_MAX_CHARS = 10_000
-export const SAMPLE_RATE_MIN = 8000
-export const SAMPLE_RATE_MAX = 48000
-export const MP3_BIT_RATES = [32000, 64000, 96000, 128000, 192000] as const
+import { CREDENTIAL_MAX_CHARS, MP3_BIT_RATES, SAMPLE_RATE_MAX, SAMPLE_RATE_MIN } from './limits.ts'
 
 export const RawEncoding = z.enum(['pcm_f32le', 'pcm_s16le', 'pcm_mulaw', 'pcm_alaw'])
 export type RawEncoding = z.infer<typeof RawEncoding>
@@ -87,5 +83,5 @@ export const WsCancelRequest = z.object({ context_id: z.string().min(1).max(256)
 export type WsCancelRequest = z.infer<typeof WsCancelRequest>
 
 /** voxgate extension: extend a long-lived socket with a fresh token, checked like a new connection. */
-export const WsRefreshToken = z.object({ type: z.literal('refresh_token'), access_token: z.string().min(1).max(8192) })
+export const WsRefreshToken = z.object({ type: z.literal('refresh_token'), access_token: z.string().min(1).max(CREDENTIAL_MAX_CHARS) })
 export type WsRefreshToken = z.infer<typeof WsRefreshToken>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { VOICES_LIMIT_DEFAULT, VOICES_LIMIT_MAX } from './limits.ts'
 
 /** A voice in Cartesia's shape (PROTOCOL.md §7), a superset of every version's fields. */
 export interface Voice {
@@ -23,8 +24,6 @@ export interface VoicePage {
   next_page: string | null
 }
 
-export const VOICES_LIMIT_MAX = 100
-export const VOICES_LIMIT_DEFAULT = 10
 
 /** `GET /voices` query. Unknown parameters (`expand[]`, `is_owner`, ...) are accepted and ignored. */
 export const VoicesQuery = z.object({

@@ -1,3 +1,4 @@
+import { ORIGIN_PATTERN } from '@voxgate/protocol'
 import { z } from 'zod'
 import path from 'node:path'
 
@@ -31,6 +32,16 @@ export const ServerConfigSchema = z.strictObject({
   storePollMs: z.number().int().min(50).max(5000).default(1000),
   /** Verified tokens kept in memory so a token seen before costs a map lookup. */
   tokenCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+  /** A request's headers must all arrive within this long of its first byte (or of the connection). */
+  headersTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+  /**
+   * The whole request, headers and body, must arrive within this long; a backstop behind the body
+   * rate below. It covers receiving only: a long streaming response is not cut by it.
+   */
+  requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
+  /** Once `bodyGraceMs` has passed, a body must keep up this average rate (0: no minimum). */
+  bodyMinBytesPerSecond: z.number().int().min(0).max(100 * 1024 * 1024).default(1000),
+  bodyGraceMs: z.number().int().min(100).max(600_000).default(10_000),
   /** Request body limit for JSON routes. */
   bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** Largest WebSocket message accepted. */
@@ -48,7 +59,7 @@ export const ServerConfigSchema = z.strictObject({
   /** Proxies whose `X-Forwarded-Proto: https` is believed in plain-HTTP mode. */
   trustedProxies: z.array(z.string().min(1)).default(['127.0.0.1', '::1', '::ffff:127.0.0.1']),
   /** Origins allowed to use the token cookie and to open WebSockets from a browser. */
-  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/)).default([]),
+  allowedOrigins: z.array(z.string().regex(ORIGIN_PATTERN)).default([]),
   /** Cookie that carries an access token in cookie mode; unset disables cookie auth. */
   tokenCookieName: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
   /** Speech worker threads; defaults to the number of cores. */
@@ -69,6 +80,10 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
   }
   if (Boolean(parsed.data.tlsCertFile) !== Boolean(parsed.data.tlsKeyFile)) {
     throw new TypeError('invalid server option: --tls-cert and --tls-key go together')
+  }
+  if (parsed.data.headersTimeoutMs > parsed.data.requestTimeoutMs) {
+    // Node refuses it too: the headers are part of the request.
+    throw new TypeError('invalid server option: the headers timeout must not exceed the request timeout')
   }
   if (parsed.data.tokenCookieName && parsed.data.allowedOrigins.length === 0) {
     // A cookie rides along with any cross-site request; without an allowlist it could never be honoured.

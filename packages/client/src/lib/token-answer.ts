@@ -1,3 +1,4 @@
+import { CREDENTIAL_MAX_CHARS, readJwt } from '@voxgate/protocol'
 import { TokenBackendError } from '../errors.ts'
 import { assertNotApiKey } from '../safety.ts'
 
@@ -25,21 +26,15 @@ export function parseAnswer(body: unknown, mode: 'memory' | 'cookie'): TokenAnsw
   if (issued_at !== undefined && issued_at !== null && !isTime(issued_at)) throw bad('issued_at must be unix seconds')
   const issued = isTime(issued_at) ? { issued_at } : {}
   if (mode === 'cookie') return { expires_at, ...issued } // a token in the body is dropped, never held
-  if (typeof token !== 'string' || token.length === 0 || token.length > 8192 || /\s/.test(token)) throw bad('token missing')
+  if (typeof token !== 'string' || token.length === 0 || token.length > CREDENTIAL_MAX_CHARS || /\s/.test(token)) throw bad('token missing')
   assertNotApiKey(token)
   return { token, expires_at, ...issued }
 }
 
 /** The `iat` of a JWT whose `exp` matches `expiresAt`, or undefined (tokens are opaque otherwise). */
 function jwtIssuedAt(token: string | undefined, expiresAt: number): number | undefined {
-  const payload = token?.split('.')[1]
-  if (!payload) return undefined
-  try {
-    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { iat?: unknown; exp?: unknown }
-    return claims.exp === expiresAt && isTime(claims.iat) ? claims.iat : undefined
-  } catch {
-    return undefined
-  }
+  const claims = readJwt(token)
+  return claims?.exp === expiresAt ? claims.iat : undefined
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readJwt } from '@voxgate/protocol'
 import { ConnectionError, type VoxgateClientError } from '../errors.ts'
 import { apiUrl, type ApiContext } from '../lib/http.ts'
 import { assertSecureUrl } from '../safety.ts'
@@ -147,14 +148,8 @@ export class SocketPool {
 
 /** The claims that make a token's identity; undefined for a token that is not a readable JWT. */
 function identityOf(token: string | undefined): string | undefined {
-  const payload = token?.split('.')[1]
-  if (!payload) return undefined
-  try {
-    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { key_id?: unknown; sub?: unknown }
-    return JSON.stringify([claims.key_id ?? null, claims.sub ?? null])
-  } catch {
-    return undefined
-  }
+  const claims = readJwt(token)
+  return claims && JSON.stringify([claims.keyId ?? null, claims.sub ?? null])
 }
 
 /** Whether two tokens belong to the same API key and end-user (opaque tokens are trusted to). */

@@ -6,7 +6,7 @@ export const API_KEY_PREFIX = 'sk_vx_'
 /** Characters of the key kept for display: the prefix plus a few random characters. */
 const DISPLAY_CHARS = API_KEY_PREFIX.length + 6
 /** Longest credential we will even hash; anything longer is refused unread. */
-export const CREDENTIAL_MAX_CHARS = 8192
+export { CREDENTIAL_MAX_CHARS } from '@voxgate/protocol'
 
 export interface NewApiKey {
   id: string

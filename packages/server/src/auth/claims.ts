@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { Grants, TOKEN_TTL_MAX_SECONDS, TokenLimits } from '@voxgate/protocol'
+import { SUB_MAX_CHARS, TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
+import { Grants, TokenLimits } from '@voxgate/protocol/schemas'
 
 /**
  * The claims of a voxgate access token, checked at run time after the signature: a token we signed
@@ -15,7 +16,7 @@ export const TokenClaims = z.object({
   /** The API key that minted the token; revoking the key revokes the token. */
   key_id: z.string().min(1).max(128),
   grants: Grants,
-  sub: z.string().min(1).max(256).optional(),
+  sub: z.string().min(1).max(SUB_MAX_CHARS).optional(),
   limits: TokenLimits.optional(),
 }).refine((c) => c.exp > c.iat && c.exp - c.iat <= TOKEN_TTL_MAX_SECONDS, 'lifetime out of range')
 

@@ -1,6 +1,7 @@
+import { API_VERSION, API_VERSION_PATTERN } from '@voxgate/protocol'
+
 /** The version voxgate reports on `GET /` and assumes when a client sends none (SDK4's). */
-export const DEFAULT_API_VERSION = '2026-08-14'
-const DATE = /^\d{4}-\d{2}-\d{2}$/
+export const DEFAULT_API_VERSION = API_VERSION
 
 /**
  * The API version of a request: `?cartesia_version=` wins over the `Cartesia-Version` header
@@ -10,5 +11,5 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/
 export function apiVersion(header: string | string[] | undefined, query: URLSearchParams): string {
   const fromQuery = query.get('cartesia_version')
   const value = fromQuery ?? (Array.isArray(header) ? header[0] : header)
-  return value !== undefined && DATE.test(value) ? value : DEFAULT_API_VERSION
+  return value !== undefined && API_VERSION_PATTERN.test(value) ? value : DEFAULT_API_VERSION
 }

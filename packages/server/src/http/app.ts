@@ -1,6 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
-import type { Requirement } from '../auth/authorize.ts'
-import type { Principal } from '../auth/principal.ts'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { ServerContext } from '../context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
@@ -9,38 +7,29 @@ import { registerTtsRoutes } from '../routes/tts.ts'
 import { registerVoiceRoutes } from '../routes/voices.ts'
 import { apiVersion } from './api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
-import { authenticateRequest, queryOf, viaTrustedHttpsProxy } from './authenticate.ts'
+import { queryOf, viaTrustedHttpsProxy } from './authenticate.ts'
+import { createGuard } from './guard.ts'
 import { registerCors } from './cors.ts'
 import { errorHandler, sendError } from './errors.ts'
+import { registerBodyRate } from './slow-body.ts'
 import { VoxgateError } from '@voxgate/protocol'
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal: Principal | undefined
-    apiVersion: string
-  }
-}
 
 export interface HttpsOptions {
   key: string | Buffer
   cert: string | Buffer
 }
 
-/** The authenticated principal of a guarded route (the guard ran, so it is set). */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new VoxgateError('internal_error', 'route is missing its auth guard')
-  return request.principal
-}
-
-export type Guard = (requirement: Requirement) => onRequestHookHandler
-
 /**
  * Builds the HTTP API. Authentication is an `onRequest` hook, so it runs before the body is even
  * read: a bad credential is a 401 whatever the body, and a good one with a bad body is a 400.
  */
 export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): FastifyInstance {
+  const timeouts = serverTimeouts(ctx.config)
   const app = Fastify({
-    ...(https ? { https: { ...https, ...TLS_POLICY } } : {}),
+    // A connection that never completes its TLS handshake gets no longer than one that never sends headers.
+    ...(https ? { https: { ...https, ...TLS_POLICY, ...timeouts, handshakeTimeout: timeouts.headersTimeout } } : { http: timeouts }),
+    // Fastify sets this on the server itself (its default, 0, would let a request take for ever).
+    requestTimeout: timeouts.requestTimeout,
     loggerInstance: ctx.logger,
     genReqId: () => requestId(),
     bodyLimit: ctx.config.bodyLimitBytes,
@@ -55,6 +44,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
   const hsts = ctx.config.hstsMaxAgeSeconds > 0 ? `max-age=${ctx.config.hstsMaxAgeSeconds}` : undefined
   // JSON only: Fastify's default text/plain parser would let a non-JSON body reach validation.
   app.removeContentTypeParser('text/plain')
+  registerBodyRate(app, { minBytesPerSecond: ctx.config.bodyMinBytesPerSecond, graceMs: ctx.config.bodyGraceMs })
   app.decorateRequest('principal', undefined)
   app.decorateRequest('apiVersion', '')
   app.setErrorHandler(errorHandler)
@@ -72,12 +62,22 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
     }, 'request')
   })
   registerCors(app, ctx.config.allowedOrigins)
-  const guard: Guard = (requirement) => async (request) => {
-    request.principal = await authenticateRequest(ctx, request.raw, queryOf(request.url), requirement, false)
-  }
+  const guard = createGuard(ctx)
   registerStatusRoutes(app, ctx)
   registerAccessTokenRoutes(app, ctx, guard)
   registerVoiceRoutes(app, ctx, guard)
   registerTtsRoutes(app, ctx, guard)
   return app
+}
+
+/**
+ * Node's own clocks on a request being received (not on the response): headers, then the whole
+ * request. It checks them on an interval, so the interval is a fraction of the headers timeout.
+ */
+function serverTimeouts(config: ServerContext['config']) {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(config.headersTimeoutMs / 4))),
+  }
 }

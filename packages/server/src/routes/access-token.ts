@@ -1,16 +1,17 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { AccessTokenRequest, TOKEN_TTL_DEFAULT_SECONDS, TOKEN_TTL_MAX_SECONDS, VoxgateError } from '@voxgate/protocol'
+import { CREDENTIAL_MAX_CHARS, SUB_MAX_CHARS, TOKEN_TTL_DEFAULT_SECONDS, TOKEN_TTL_MAX_SECONDS, VoxgateError } from '@voxgate/protocol'
+import { AccessTokenRequest } from '@voxgate/protocol/schemas'
 import type { ServerContext } from '../context.ts'
-import { principalOf, type Guard } from '../http/app.ts'
+import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import type { Revocation } from '../store/types.ts'
 
 /** What a revocation names: one token, one token id, or every token of an end-user issued before a time. */
 const RevokeRequest = z.union([
-  z.strictObject({ token: z.string().min(1).max(8192) }),
+  z.strictObject({ token: z.string().min(1).max(CREDENTIAL_MAX_CHARS) }),
   z.strictObject({ jti: z.string().min(1).max(128) }),
-  z.strictObject({ sub: z.string().min(1).max(256), issued_before: z.number().int().min(0) }),
+  z.strictObject({ sub: z.string().min(1).max(SUB_MAX_CHARS), issued_before: z.number().int().min(0) }),
 ])
 
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { VoicesQuery, VoxgateError } from '@voxgate/protocol'
+import { VoxgateError } from '@voxgate/protocol'
+import { VoicesQuery } from '@voxgate/protocol/schemas'
 import type { ServerContext } from '../context.ts'
-import type { Guard } from '../http/app.ts'
+import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 
 /** Before 2024-11-13 the list was a bare array (SDK2 calls `GET /voices/` and expects one). */

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import type { OutputFormat, TtsBytesRequest } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { principalOf } from '../http/app.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { hardClose } from './hard-close.ts'
 import { clientGone, openSpeechStream, revoked } from './speech-stream.ts'
@@ -18,9 +18,8 @@ const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
  * chunk is awaited before the status line goes out, so a failure to start is still a JSON error;
  * after that a failure can only cut the stream short.
  */
-export async function serveBytes(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, body: TtsBytesRequest): Promise<FastifyReply> {
+export async function serveBytes(ctx: ServerContext, principal: Principal, reply: FastifyReply, body: TtsBytesRequest): Promise<FastifyReply> {
   const client = clientGone(reply.raw)
-  const principal = principalOf(request)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StreamEvent, TtsSseRequest } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { principalOf } from '../http/app.ts'
 import { chunkEvent, doneEvent, errorEvent, timestampsEvent } from './events.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { cutAfterGrace } from './hard-close.ts'
@@ -29,9 +29,8 @@ async function write(res: ServerResponse, event: StreamEvent, signal: AbortSigna
  * response ends (SDK4's iterator only stops when the body does). Checks that fail before the first
  * event are plain JSON errors.
  */
-export async function serveSse(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, body: TtsSseRequest): Promise<void> {
+export async function serveSse(ctx: ServerContext, principal: Principal, request: FastifyRequest, reply: FastifyReply, body: TtsSseRequest): Promise<void> {
   const client = clientGone(reply.raw)
-  const principal = principalOf(request)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)

@@ -51,7 +51,7 @@ describe('POST /access-token', () => {
   })
 
   test('bad bodies are 400 invalid_request', async () => {
-    const bodies = ['{not json', '[]', '"x"', JSON.stringify({ grants: { stt: true } }), JSON.stringify({ grants: { tts: 'yes' } }), JSON.stringify({ surprise: 1 })]
+    const bodies = ['{not json', '[]', '"x"', JSON.stringify({ grants: { listen: true } }), JSON.stringify({ grants: { tts: 'yes' } }), JSON.stringify({ surprise: 1 })]
     for (const body of bodies) assertError(await call(t.url, '/access-token', { headers: bearer(t.apiKey), body }), 400, 'invalid_request')
   })
 

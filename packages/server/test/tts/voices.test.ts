@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { VoicesQuery } from '@voxgate/protocol'
+import { VoicesQuery } from '@voxgate/protocol/schemas'
 import { DEFAULT_VOICE_ID, VOICE_ENTRIES, VOICE_ID_NAMESPACE } from '../../src/tts/index.ts'
 import { resolveVoice } from '../../src/tts/language.ts'
 import { uuidV5 } from '../../src/tts/uuid.ts'
