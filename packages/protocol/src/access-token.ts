@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { Grants } from './grants.ts'
 import {
-  LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS,
+  LIMIT_AUDIO_SECONDS_MAX, LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS,
 } from './limits.ts'
 import { ORIGIN_PATTERN } from './origin.ts'
 
@@ -12,7 +12,9 @@ import { ORIGIN_PATTERN } from './origin.ts'
 export const TokenLimits = z.strictObject({
   /** Total transcript characters the token may synthesize over its life. */
   characters: z.number().int().min(1).max(LIMIT_CHARACTERS_MAX).optional(),
-  /** TTS streams (HTTP requests or WebSocket contexts) the token may hold open at once. */
+  /** Seconds of audio the token may have transcribed over its life (received audio, silence included). */
+  audio_seconds: z.number().int().min(1).max(LIMIT_AUDIO_SECONDS_MAX).optional(),
+  /** Streams the token may hold open at once: TTS requests and WebSocket contexts, STT sockets and uploads. */
   concurrent_streams: z.number().int().min(1).max(LIMIT_CONCURRENT_STREAMS_MAX).optional(),
   /** Voice ids the token may use. */
   voices: z.array(z.string().min(1).max(128)).min(1).max(LIMIT_VOICES_MAX).optional(),

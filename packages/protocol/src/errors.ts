@@ -9,6 +9,7 @@ export const ERROR_CATALOGUE = {
   model_not_found: { status: 400, title: 'Model not found' },
   transcript_too_long: { status: 400, title: 'Transcript too long' },
   unsupported_output_format: { status: 400, title: 'Unsupported output format' },
+  unsupported_audio_format: { status: 400, title: 'Unsupported audio format' },
   missing_credentials: { status: 401, title: 'Unauthorized' },
   invalid_credentials: { status: 401, title: 'Unauthorized' },
   token_expired: { status: 401, title: 'Unauthorized' },
@@ -23,6 +24,7 @@ export const ERROR_CATALOGUE = {
   voice_not_found: { status: 404, title: 'Voice not found' },
   request_timeout: { status: 408, title: 'Request timeout' },
   payload_too_large: { status: 413, title: 'Payload too large' },
+  headers_too_large: { status: 431, title: 'Request header fields too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   quota_exceeded: { status: 429, title: 'Quota exceeded' },
   concurrency_limited: { status: 429, title: 'Too many concurrent requests' },
@@ -31,6 +33,8 @@ export const ERROR_CATALOGUE = {
   message_too_large: { status: 413, title: 'Message too large' },
   context_cancelled: { status: 499, title: 'Context cancelled' },
   connection_closing: { status: 503, title: 'Connection closing' },
+  server_busy: { status: 503, title: 'Server busy' },
+  stt_unavailable: { status: 503, title: 'Speech recognition unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>
 

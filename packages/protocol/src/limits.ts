@@ -17,6 +17,7 @@ export const LIMIT_VOICES_MAX = 100
 export const LIMIT_ORIGINS_MAX = 20
 export const LIMIT_CONCURRENT_STREAMS_MAX = 100
 export const LIMIT_CHARACTERS_MAX = 100_000_000
+export const LIMIT_AUDIO_SECONDS_MAX = 10_000_000
 
 /** Characters (see `countCharacters`) in one TTS request. */
 export const TRANSCRIPT_MAX_CHARS = 10_000

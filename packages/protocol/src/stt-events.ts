@@ -1,5 +1,20 @@
 import type { ErrorCode } from './errors.ts'
 
+/** Cartesia's STT audio encodings (SDK 4.2 `STTEncoding`), all little-endian mono. */
+export const STT_ENCODINGS = ['pcm_s16le', 'pcm_s32le', 'pcm_f16le', 'pcm_f32le', 'pcm_mulaw', 'pcm_alaw'] as const
+export type SttEncoding = (typeof STT_ENCODINGS)[number]
+
+/** Bytes per sample of each encoding. */
+export const STT_BYTES_PER_SAMPLE: Readonly<Record<SttEncoding, number>> = {
+  pcm_s16le: 2, pcm_s32le: 4, pcm_f16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1,
+}
+
+export const STT_SAMPLE_RATE_MIN = 8000
+export const STT_SAMPLE_RATE_MAX = 48000
+/** `keyterm`: at most this many terms and this many characters in all (Cartesia's documented caps). */
+export const STT_KEYTERMS_MAX = 100
+export const STT_KEYTERM_CHARS_MAX = 1200
+
 /** One recognised word, seconds from the start of the stream or file (PROTOCOL-STT.md §1b). */
 export interface SttWord {
   word: string
