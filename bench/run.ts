@@ -3,7 +3,8 @@
  * the same run (the machine is shared and noisy, so only ratios travel). Loopback only; bounded.
  */
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
-import { DEFAULT_VOICE_ID } from '../packages/server/src/tts/index.ts'
+import { createSpeechService, DEFAULT_VOICE_ID } from '../packages/server/src/tts/index.ts'
+import { WorkerPool } from '../packages/server/src/tts/pool.ts'
 import { benchCredentialCheck, benchMintThroughput } from './auth.ts'
 import { clientBundleSize } from './client-size.ts'
 import { benchRealtimeStreams, benchTtfb } from './tts.ts'
@@ -33,14 +34,17 @@ async function auth(): Promise<void> {
 }
 
 async function speech(): Promise<void> {
-  const t = await startTestServer({ logLevel: 'silent', speechEngine: 'real', speechWorkers: undefined, mintPerMinute: 0, ttsStreamsPerMinute: 0 })
+  // The server's speech runs on a pool the bench holds too, so it can time the engine alone.
+  const pool = new WorkerPool()
+  await pool.ready
+  const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 }, { speech: await createSpeechService({ runner: pool }) })
   try {
     // Workers warm every catalogue voice in the background after start; let that finish first.
     await new Promise((resolve) => setTimeout(resolve, 3000))
     for (const voiceId of want('streams-only') ? [] : BENCH_VOICES) {
       const voice = t.server.ctx.speech.voices.get(voiceId)
       console.log(`\n## speech: time to first audio, voice "${voice?.name}", 24 kHz pcm_s16le, 30 runs`)
-      const { engine, rows } = await benchTtfb(t, voiceId, 30)
+      const { engine, rows } = await benchTtfb(t, pool, voiceId, 30)
       console.log(`engine alone, first sentence: first chunk p50 ${fmt(engine.p50)} ms, whole sentence p50 ${fmt(engine.totalP50)} ms (baseline)`)
       const one = new Map(rows.filter((r) => r.sentences === 1).map((r) => [r.transport, r.p50]))
       const service = new Map(rows.filter((r) => r.transport === 'service').map((r) => [r.sentences, r.p50]))
@@ -59,6 +63,7 @@ async function speech(): Promise<void> {
     }
   } finally {
     await t.close()
+    await pool.close()
   }
 }
 

@@ -1,4 +1,5 @@
-import type { VoxgateSpeechService } from '../packages/server/src/tts/index.ts'
+import type { SentenceRunner } from '../packages/server/src/tts/job-stream.ts'
+import { probeSentence } from '../packages/server/test/helpers/probe.ts'
 
 export interface EngineFirstSentence {
   voiceId: string
@@ -20,16 +21,16 @@ function percentile(sorted: number[], p: number): number {
  * call, so it excludes queueing, thread hops, resampling of later chunks and encoding. Runs are
  * sequential so they never wait for each other.
  * @example
- * const service = await createSpeechService()
- * const { p50, p95 } = await measureEngineFirstSentence(service, DEFAULT_VOICE_ID, 'Hello there.', 50)
+ * const pool = new WorkerPool()
+ * const { p50, p95 } = await measureEngineFirstSentence(pool, DEFAULT_VOICE_ID, 'Hello there.', 50)
  */
-export async function measureEngineFirstSentence(service: VoxgateSpeechService, voiceId: string, text: string, runs: number, warmupRuns = 3): Promise<EngineFirstSentence> {
+export async function measureEngineFirstSentence(runner: SentenceRunner, voiceId: string, text: string, runs: number, warmupRuns = 3): Promise<EngineFirstSentence> {
   const first: number[] = []
   const total: number[] = []
   // Unmeasured runs first, so the figure is the warm engine's, not a first-use load of the voice.
-  for (let i = 0; i < warmupRuns; i++) await service.probeSentence({ text, voiceId, sampleRate: 24000 })
+  for (let i = 0; i < warmupRuns; i++) await probeSentence(runner, { text, voiceId, sampleRate: 24000 })
   for (let i = 0; i < runs; i++) {
-    const { done } = await service.probeSentence({ text, voiceId, sampleRate: 24000 })
+    const { done } = await probeSentence(runner, { text, voiceId, sampleRate: 24000 })
     first.push(done.firstChunkMs)
     total.push(done.totalMs)
   }

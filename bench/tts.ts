@@ -3,7 +3,8 @@
  * the engine's own time for the first sentence, and how many real-time streams the machine sustains.
  */
 import type { TestServer } from '../packages/server/test/helpers/server.ts'
-import type { VoxgateSpeechService } from '../packages/server/src/tts/index.ts'
+import type { SentenceRunner } from '../packages/server/src/tts/job-stream.ts'
+import type { SpeechService } from '../packages/server/src/tts/types.ts'
 import { measureEngineFirstSentence } from './tts-engine.ts'
 import { openSocket, percentile, ttfb, type Transport } from './ttfb.ts'
 import { realtimeStreams } from './realtime-streams.ts'
@@ -21,7 +22,7 @@ export const TWELVE_SENTENCES = [ONE_SENTENCE, ...MORE].join(' ')
 export interface TtfbRow { transport: Transport | 'service'; sentences: number; p50: number; p95: number }
 
 /** First chunk out of the speech service itself (pool, engine, resampling, encoding; no HTTP). */
-async function serviceFirstChunk(speech: VoxgateSpeechService, voiceId: string, text: string): Promise<number> {
+async function serviceFirstChunk(speech: SpeechService, voiceId: string, text: string): Promise<number> {
   const controller = new AbortController()
   const start = performance.now()
   const request = { text, voiceId, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 24000 } } as const
@@ -38,9 +39,9 @@ async function serviceFirstChunk(speech: VoxgateSpeechService, voiceId: string, 
  * and twelve sentences), round after round, so all of them see the same machine: on a shared host,
  * measuring one series after another would compare different moments, not different code paths.
  */
-export async function benchTtfb(t: TestServer, voiceId: string, runs: number): Promise<{ engine: Awaited<ReturnType<typeof measureEngineFirstSentence>>; rows: TtfbRow[] }> {
+export async function benchTtfb(t: TestServer, runner: SentenceRunner, voiceId: string, runs: number): Promise<{ engine: Awaited<ReturnType<typeof measureEngineFirstSentence>>; rows: TtfbRow[] }> {
   const target = { url: t.url, credential: t.apiKey, voiceId }
-  const speech = t.server.ctx.speech as VoxgateSpeechService
+  const speech = t.server.ctx.speech
   const ws = await openSocket(target)
   const series = new Map<string, number[]>()
   const record = (key: string, ms: number) => series.set(key, [...(series.get(key) ?? []), ms])
@@ -48,7 +49,7 @@ export async function benchTtfb(t: TestServer, voiceId: string, runs: number): P
   try {
     for (let round = -3; round < runs; round++) {
       const warmup = round < 0
-      const engine = await measureEngineFirstSentence(speech, voiceId, ONE_SENTENCE, 1, 0)
+      const engine = await measureEngineFirstSentence(runner, voiceId, ONE_SENTENCE, 1, 0)
       if (!warmup) engineRuns.push(engine)
       for (const [sentences, text] of [[1, ONE_SENTENCE], [12, TWELVE_SENTENCES]] as const) {
         const service = await serviceFirstChunk(speech, voiceId, text)

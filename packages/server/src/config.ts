@@ -64,8 +64,6 @@ export const ServerConfigSchema = z.strictObject({
   tokenCookieName: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
   /** Speech worker threads; defaults to the number of cores. */
   speechWorkers: z.number().int().min(1).max(64).optional(),
-  /** `deterministic` swaps the real engines for a test tone (unit tests only). */
-  speechEngine: z.enum(['real', 'deterministic']).default('real'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 

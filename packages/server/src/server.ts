@@ -55,7 +55,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const sync = new StateSync(store, keyRing, revocations, logger)
   await sync.refresh()
   const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
-  const speech = deps.speech ?? await createSpeechService({ engine: config.speechEngine, ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
+  const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
   const streams = new StreamRegistry(revocations, clock)
   sync.onChange(() => streams.sweep())
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger,

@@ -1,9 +1,9 @@
 /**
  * The one interface every speech engine implements. Engines are synchronous and run inside a worker
- * thread (or inline for the deterministic engine), so cancellation is cooperative: the chunk callback
+ * thread, so cancellation is cooperative: the chunk callback
  * returns `true` to stop, which is how a SharedArrayBuffer flag reaches a sentence in progress.
  */
-export type EngineId = 'espeak' | 'flite' | 'deterministic'
+export type EngineId = 'espeak' | 'flite'
 
 /** One word of the input with its timing in the engine's native audio, in milliseconds. */
 export interface EngineWord {
@@ -29,7 +29,8 @@ export interface EngineSynthOptions {
 export type ChunkCallback = (samples: Int16Array, words?: EngineWord[]) => boolean
 
 export interface Engine {
-  readonly id: EngineId
+  /** A name for logs and measurements (`espeak`, `flite`, or a test engine's). */
+  readonly id: string
   /** Native output rate in Hz (flite reads it per voice, so this is the usual rate). */
   readonly sampleRate: number
   /** Whether the engine knows this voice name (used to check the catalogue). */

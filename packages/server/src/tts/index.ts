@@ -12,11 +12,11 @@
  * - WAVE μ-law/A-law codecs (`@echogarden/wave-codec`): MIT.
  * - MP3 (`wasm-media-encoders`): MIT wrapper over LAME, which is LGPL.
  *
- * Layout: engine*.ts (one engine each) → job.ts (engine → resampler, one sentence) run by pool.ts /
- * worker.ts (threads) or inline.ts (deterministic engine) → pipeline.ts (split, order, backpressure,
+ * Layout: engine*.ts (one engine each), gathered by engines.ts → job.ts (engine → resampler, one
+ * sentence) run by pool.ts / worker.ts (threads) → pipeline.ts (split, order, backpressure,
  * encode.ts / wav.ts / mp3.ts) → service.ts. Voices: voice-table.ts, voices.ts, language.ts; models.ts.
  */
-export { createSpeechService, type SpeechServiceOptions, type SentenceProbe, type VoxgateSpeechService } from './service.ts'
+export { createSpeechService, type SpeechServiceOptions } from './service.ts'
 export { splitSentences, takeCompleteSentences, MAX_SENTENCE_CHARS } from './split.ts'
 export { resolveModel, DEFAULT_MODEL_ID, MODEL_IDS } from './models.ts'
 export { DEFAULT_VOICE_ID, VOICE_ENTRIES, VOICE_ID_NAMESPACE } from './voice-table.ts'

@@ -1,5 +1,5 @@
 import { SAMPLE_RATE_MAX, SAMPLE_RATE_MIN, stripMarkup, VoxgateError, type WordTimestamps } from '@voxgate/protocol'
-import type { EngineId, EngineWord } from './engine.ts'
+import type { EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
 import type { SentenceJob } from './job.ts'
 import type { JobStream, SentenceRunner } from './job-stream.ts'
@@ -17,8 +17,6 @@ const SPEED_MAX = 1.5
 export interface PipelineDeps {
   runner: SentenceRunner
   entry(voiceId: string): VoiceEntry | undefined
-  /** Sends every sentence to this engine whatever the voice (the deterministic test service). */
-  engineOverride?: EngineId
 }
 
 /** The engine job for each sentence of a request, or a coded error for what the transport missed. */
@@ -31,7 +29,7 @@ export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRa
   const { engine, voice } = resolveVoice(entry, request.language)
   // Cartesia's range; the transports already map their three speed fields into it.
   const speed = Math.min(SPEED_MAX, Math.max(SPEED_MIN, request.speed ?? 1))
-  return (text) => ({ engine: deps.engineOverride ?? engine, voice, text, speed, sampleRate })
+  return (text) => ({ engine, voice, text, speed, sampleRate })
 }
 
 function* slices(pcm: Int16Array, max: number): Generator<Int16Array> {

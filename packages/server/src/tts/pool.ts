@@ -11,6 +11,8 @@ export interface PoolOptions {
   warm?: boolean
   /** Called as each job ends in its worker, cancelled ones included (observability, tests). */
   onJobEnd?: (done: JobDone) => void
+  /** The engines module each worker loads (see engines.ts). @default the real engines */
+  engines?: URL
 }
 
 /** Consecutive workers that fail to start before the pool stops replacing them. */
@@ -20,7 +22,6 @@ interface Pending {
   id: number
   job: SentenceJob
   stream: JobStream
-  crashForTest?: boolean
 }
 
 interface Slot {
@@ -48,10 +49,12 @@ export class WorkerPool implements SentenceRunner {
   #broken: Error | undefined
   readonly #warm: boolean
   readonly #onJobEnd: PoolOptions['onJobEnd']
+  readonly #engines: URL
 
   constructor(options: PoolOptions = {}) {
     this.#warm = options.warm ?? true
     this.#onJobEnd = options.onJobEnd
+    this.#engines = options.engines ?? new URL(import.meta.url.endsWith('.ts') ? './engines.ts' : './engines.js', import.meta.url)
     const count = Math.max(1, options.workers ?? availableParallelism())
     const boots = Array.from({ length: count }, () => this.#spawn())
     this.ready = Promise.all(boots).then(() => undefined)
@@ -61,8 +64,8 @@ export class WorkerPool implements SentenceRunner {
     return this.#slots.length
   }
 
-  start(job: SentenceJob, signal?: AbortSignal, options: StartOptions & { crashForTest?: boolean } = {}): JobStream {
-    const { urgent, crashForTest } = options
+  start(job: SentenceJob, signal?: AbortSignal, options: StartOptions = {}): JobStream {
+    const { urgent } = options
     const id = this.#nextId
     this.#nextId = this.#nextId >= 0x7fffffff ? 1 : this.#nextId + 1
     const stream = new JobStream(() => this.#cancel(id), signal)
@@ -70,7 +73,7 @@ export class WorkerPool implements SentenceRunner {
       stream.fail(this.#broken ?? new Error('the speech pool is closed'))
       return stream
     }
-    if (!stream.closed) (urgent ? this.#urgent : this.#queue).push({ id, job, stream, ...(crashForTest && { crashForTest }) })
+    if (!stream.closed) (urgent ? this.#urgent : this.#queue).push({ id, job, stream })
     this.#dispatch()
     return stream
   }
@@ -86,7 +89,7 @@ export class WorkerPool implements SentenceRunner {
     // Built JavaScript (dist/) starts worker.js directly; source run through tsx (tests) boots tsx in the worker first.
     const fromSource = import.meta.url.endsWith('.ts')
     const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)
-    const workerData: WorkerInit = { entry: entry.href, cancelFlag, warm: this.#warm }
+    const workerData: WorkerInit = { entry: entry.href, engines: this.#engines.href, cancelFlag, warm: this.#warm }
     const worker = new Worker(fromSource ? new URL('./worker-boot.mjs', import.meta.url) : entry, { workerData })
     const slot: Slot = { worker, flag: new Int32Array(cancelFlag), ready: false, current: undefined }
     this.#slots.push(slot)
@@ -142,7 +145,7 @@ export class WorkerPool implements SentenceRunner {
       const next = this.#urgent.shift() ?? this.#queue.shift()
       if (!next) return
       slot.current = next
-      const msg: ToWorker = { type: 'job', id: next.id, job: next.job, ...(next.crashForTest && { crashForTest: true }) }
+      const msg: ToWorker = { type: 'job', id: next.id, job: next.job }
       slot.worker.postMessage(msg)
     }
   }

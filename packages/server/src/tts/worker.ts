@@ -1,19 +1,19 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { createDeterministicEngine } from './engine-deterministic.ts'
-import { createEspeakEngine } from './engine-espeak.ts'
-import { createFliteEngine } from './engine-flite.ts'
+import type { EnginesModule } from './engines.ts'
 import { runJob, type EngineSet, type JobEvent, type SentenceJob } from './job.ts'
 import { loadSpeex } from './resample.ts'
 import { VOICE_ENTRIES } from './voice-table.ts'
 
 export interface WorkerInit {
   entry: string
+  /** URL of the engines module to load (`engines.ts`, or a test's). */
+  engines: string
   /** Int32[0] holds the id of the job to cancel; read with Atomics.load at every engine chunk. */
   cancelFlag: SharedArrayBuffer
   warm: boolean
 }
 
-export type ToWorker = { type: 'job'; id: number; job: SentenceJob; crashForTest?: boolean }
+export type ToWorker = { type: 'job'; id: number; job: SentenceJob }
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'chunk'; id: number; pcm: Int16Array }
@@ -57,19 +57,13 @@ if (!port) throw new Error('worker.ts runs in a worker thread')
 const init = workerData as WorkerInit
 const cancelFlag = new Int32Array(init.cancelFlag)
 const speex = await loadSpeex()
-const engines: EngineSet = {
-  espeak: await createEspeakEngine(),
-  flite: await createFliteEngine(),
-  deterministic: createDeterministicEngine(),
-}
+const engines: EngineSet = await ((await import(init.engines)) as EnginesModule).createEngines()
 const warm: Warm = (engine, voice, text, sampleRate = 24000) =>
   runJob(engines, speex, { engine, voice, text, speed: 1, sampleRate }, () => false, () => {})
 if (init.warm) warmCore(warm)
 
 port.on('message', (msg: ToWorker) => {
   const { id, job } = msg
-  // Test hook: die with a job in flight, as a crashing engine would.
-  if (msg.crashForTest) process.exit(70)
   const post = (e: JobEvent) => {
     if (e.type === 'chunk') port.postMessage({ type: 'chunk', id, pcm: e.pcm } satisfies FromWorker, [e.pcm.buffer as ArrayBuffer])
     else port.postMessage({ ...e, id } satisfies FromWorker)

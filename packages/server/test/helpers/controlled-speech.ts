@@ -1,5 +1,5 @@
 import type { SpeechService, SynthesisChunk, SynthesisRequest } from '../../src/tts/types.ts'
-import { createSpeechService } from '../../src/tts/index.ts'
+import { createDeterministicSpeech } from './inline-runner.ts'
 
 /**
  * The deterministic engine behind a test-controlled door (the engine is the only part tests swap):
@@ -17,7 +17,7 @@ export class ControlledSpeech implements SpeechService {
   private constructor(private readonly inner: SpeechService) {}
 
   static async create(): Promise<ControlledSpeech> {
-    return new ControlledSpeech(await createSpeechService({ engine: 'deterministic' }))
+    return new ControlledSpeech(await createDeterministicSpeech())
   }
 
   get voices(): SpeechService['voices'] {

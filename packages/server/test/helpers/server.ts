@@ -5,6 +5,7 @@ import type { ServerConfigInput } from '../../src/config.ts'
 import { createKey } from '../../src/cli/keys.ts'
 import { startServer, type VoxgateServer, type VoxgateServerDeps } from '../../src/server.ts'
 import { createLogger } from '../../src/logger.ts'
+import { createDeterministicSpeech } from './inline-runner.ts'
 import { LogCapture } from './log-capture.ts'
 
 export interface TestServer {
@@ -26,22 +27,30 @@ export function testTls(): { tlsCertFile: string; tlsKeyFile: string } {
   return { tlsCertFile: path.join(dir, 'dev-cert.pem'), tlsKeyFile: path.join(dir, 'dev-key.pem') }
 }
 
+export type TestServerOptions = Partial<ServerConfigInput> & {
+  /** `real`: the real engines in worker threads (what production runs). @default 'deterministic' */
+  speech?: 'real' | 'deterministic'
+}
+
 /**
  * A real voxgate on 127.0.0.1, an ephemeral port, real TLS and a real SQLite store in a temp folder.
- * Speech is the deterministic engine unless the test asks for the real one.
+ * Speech is the deterministic engine (the one part tests swap) unless the test asks for the real one.
  */
-export async function startTestServer(config: Partial<ServerConfigInput> = {}, deps: VoxgateServerDeps = {}): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions = {}, deps: VoxgateServerDeps = {}): Promise<TestServer> {
+  const { speech: engine = 'deterministic', ...config } = options
   const dataDir = config.dataDir ?? mkdtempSync(path.join(tmpdir(), 'voxgate-test-'))
   const logs = new LogCapture()
+  const speech = deps.speech ?? (engine === 'deterministic' ? await createDeterministicSpeech() : undefined)
   const server = await startServer(
-    { port: 0, speechEngine: 'deterministic', speechWorkers: 1, storePollMs: 100, logLevel: 'info', ...testTls(), ...config, dataDir },
-    { logger: createLogger('info', logs), ...deps },
+    { port: 0, speechWorkers: 1, storePollMs: 100, logLevel: 'info', ...testTls(), ...config, dataDir },
+    { logger: createLogger('info', logs), ...deps, ...(speech && { speech }) },
   )
   const key = await createKey(server.ctx.store, 'test', Date.now())
   return {
     server, url: server.url, apiKey: key.key, apiKeyId: key.id, dataDir, logs,
     async close(opts = {}) {
       await server.close()
+      if (speech && !deps.speech) await speech.close()
       if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true })
     },
   }

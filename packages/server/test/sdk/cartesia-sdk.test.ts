@@ -21,7 +21,7 @@ let client: InstanceType<typeof Cartesia>
 let admin: InstanceType<typeof Cartesia>
 
 before(async () => {
-  t = await startTestServer({ speechEngine: 'real', speechWorkers: 2 })
+  t = await startTestServer({ speech: 'real', speechWorkers: 2 })
   admin = new Cartesia({ apiKey: t.apiKey, baseURL: t.url })
   token = (await admin.accessToken.create({ grants: { tts: true, voices: true } as never, expires_in: 600 })).token
   client = new Cartesia({ token, baseURL: t.url })

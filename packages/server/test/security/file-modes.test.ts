@@ -12,6 +12,13 @@ import { startServer } from '../../src/server.ts'
 import { DataFileError } from '../../src/fs-safety.ts'
 import { startTestServer, testTls } from '../helpers/server.ts'
 import { mint } from '../helpers/http.ts'
+import { createDeterministicSpeech } from '../helpers/inline-runner.ts'
+import type { SpeechService } from '../../src/tts/types.ts'
+
+/** One deterministic speech service for every server these tests start (never closed by them). */
+let speech: SpeechService
+before(async () => { speech = await createDeterministicSpeech() })
+after(() => speech.close())
 
 // The umask of a default shell, a container or systemd: without care, new files come out 0644.
 process.umask(0o022)
@@ -30,7 +37,7 @@ const modeOf = (file: string): number => statSync(file).mode & 0o777
 /** Starts a server on `dataDir` and expects the refusal `code` naming `file` and `fix`. */
 async function assertRefused(dataDir: string, code: string, fix: string, extra: Record<string, unknown> = {}): Promise<void> {
   await assert.rejects(
-    startServer({ dataDir, port: 0, speechEngine: 'deterministic', speechWorkers: 1, logLevel: 'silent', ...testTls(), ...extra }),
+    startServer({ dataDir, port: 0, speechWorkers: 1, logLevel: 'silent', ...testTls(), ...extra }, { speech }),
     (err: unknown) => {
       assert.ok(err instanceof DataFileError, String(err))
       assert.equal(err.code, code)
@@ -67,7 +74,7 @@ describe('files are created 0600 in an existing 0755 folder', () => {
 describe('the development TLS key', () => {
   test('is created 0600 in a new tls folder, which is 0700', async () => {
     const dataDir = existingFolder(0o755)
-    const server = await startServer({ dataDir, port: 0, speechEngine: 'deterministic', speechWorkers: 1, logLevel: 'silent' })
+    const server = await startServer({ dataDir, port: 0, speechWorkers: 1, logLevel: 'silent' }, { speech })
     await server.close()
     assert.equal(modeOf(path.join(dataDir, 'tls', 'dev-key.pem')).toString(8), '600')
     assert.equal(modeOf(path.join(dataDir, 'tls')).toString(8), '700')
@@ -75,7 +82,7 @@ describe('the development TLS key', () => {
 
   test('an existing one that group can read → refused with chmod 600', async () => {
     const dataDir = existingFolder(0o700)
-    const server = await startServer({ dataDir, port: 0, speechEngine: 'deterministic', speechWorkers: 1, logLevel: 'silent' })
+    const server = await startServer({ dataDir, port: 0, speechWorkers: 1, logLevel: 'silent' }, { speech })
     await server.close()
     const keyFile = path.join(dataDir, 'tls', 'dev-key.pem')
     chmodSync(keyFile, 0o640)

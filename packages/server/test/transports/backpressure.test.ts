@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import https from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createSpeechService } from '../../src/tts/index.ts'
+import { createDeterministicSpeech } from '../helpers/inline-runner.ts'
 import type { SpeechService } from '../../src/tts/types.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { firstVoice, raw } from '../helpers/speech.ts'
@@ -23,7 +23,7 @@ const LONG = 'word '.repeat(1666) + 'end.'
 const WORDS = 1667
 
 before(async () => {
-  inner = await createSpeechService({ engine: 'deterministic' })
+  inner = await createDeterministicSpeech()
   const counting: SpeechService = {
     ...inner,
     voices: inner.voices,

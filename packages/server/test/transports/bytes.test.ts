@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DETERMINISTIC_RATE, DETERMINISTIC_WORD_MS } from '../../src/tts/engine-deterministic.ts'
+import { DETERMINISTIC_RATE, DETERMINISTIC_WORD_MS } from '../helpers/deterministic-engine.ts'
 import type { TestServer } from '../helpers/server.ts'
 import { mp3SyncAt, parseWavHeader } from '../helpers/audio.ts'
 import { startSpeechServer, raw, ttsBytes } from '../helpers/speech.ts'

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createSpeechService, DEFAULT_VOICE_ID, type VoxgateSpeechService } from '../../src/tts/index.ts'
-import { DETERMINISTIC_WORD_MS } from '../../src/tts/engine-deterministic.ts'
+import { DEFAULT_VOICE_ID, type SpeechService } from '../../src/tts/index.ts'
+import { DETERMINISTIC_WORD_MS } from '../helpers/deterministic-engine.ts'
+import { createDeterministicSpeech } from '../helpers/inline-runner.ts'
 import type { SynthesisRequest } from '../../src/tts/types.ts'
 import { collect, concatBytes, parseWavHeader, rms, seconds } from './audio.ts'
 
-let service: VoxgateSpeechService
+let service: SpeechService
 before(async () => {
-  service = await createSpeechService({ engine: 'deterministic' })
+  service = await createDeterministicSpeech()
 })
 after(() => service.close())
 

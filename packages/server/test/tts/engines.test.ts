@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createSpeechService, VOICE_ENTRIES, type VoxgateSpeechService } from '../../src/tts/index.ts'
+import { VOICE_ENTRIES } from '../../src/tts/index.ts'
+import { WorkerPool } from '../../src/tts/pool.ts'
+import { probeSentence } from '../helpers/probe.ts'
 import { createEspeakEngine } from '../../src/tts/engine-espeak.ts'
 import { createFliteEngine } from '../../src/tts/engine-flite.ts'
 import { rms } from './audio.ts'
 
-let service: VoxgateSpeechService
+let pool: WorkerPool
 before(async () => {
-  service = await createSpeechService({ workers: 1, warm: false })
+  pool = new WorkerPool({ workers: 1, warm: false })
+  await pool.ready
 })
-after(() => service.close())
+after(() => pool.close())
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.'
 const WORDS = 9
@@ -19,7 +22,7 @@ const voiceId = (engineVoice: string) => VOICE_ENTRIES.find((e) => e.engineVoice
 for (const engineVoice of ['en-us+f3', 'de+m3', 'slt', 'rms', 'awb', 'kal16']) {
   test(`${engineVoice}: speech at every rate, exactly native length × rate ratio`, async () => {
     for (const sampleRate of RATES) {
-      const { pcm, done } = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate })
+      const { pcm, done } = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate })
       const expected = (done.nativeSamples * sampleRate) / done.nativeRate
       assert.ok(Math.abs(pcm.length - expected) <= 2, `${sampleRate}: ${pcm.length} vs ${expected}`)
       const secondsPerWord = pcm.length / sampleRate / WORDS
@@ -31,7 +34,7 @@ for (const engineVoice of ['en-us+f3', 'de+m3', 'slt', 'rms', 'awb', 'kal16']) {
 
 test('espeak words carry exact positions; flite words are estimated across the speech', async () => {
   for (const engineVoice of ['en-us+f3', 'slt']) {
-    const { pcm, done } = await service.probeSentence({ text: 'Tom & Jerry met 3 cats.', voiceId: voiceId(engineVoice), sampleRate: 16000 })
+    const { pcm, done } = await probeSentence(pool, { text: 'Tom & Jerry met 3 cats.', voiceId: voiceId(engineVoice), sampleRate: 16000 })
     assert.deepEqual(done.words.map((w) => w.text), ['Tom', '&', 'Jerry', 'met', '3', 'cats.'])
     const audioMs = (pcm.length / 16000) * 1000
     for (const [i, w] of done.words.entries()) {
@@ -44,9 +47,9 @@ test('espeak words carry exact positions; flite words are estimated across the s
 
 test('speed changes the length of the speech', async () => {
   for (const engineVoice of ['en-us+f3', 'slt']) {
-    const normal = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000 })
-    const fast = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 1.5 })
-    const slow = await service.probeSentence({ text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 0.6 })
+    const normal = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000 })
+    const fast = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 1.5 })
+    const slow = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 0.6 })
     assert.ok(fast.pcm.length < normal.pcm.length * 0.85 && slow.pcm.length > normal.pcm.length * 1.3, engineVoice)
   }
 })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import type { JobDone, JobEvent, SentenceJob } from '../../src/tts/job.ts'
-import { InlineRunner } from '../../src/tts/inline.ts'
+import { InlineRunner } from '../helpers/inline-runner.ts'
+import { CRASH_TEXT, CRASHING_ENGINES } from '../helpers/crashing-engines.ts'
 import type { JobStream } from '../../src/tts/job-stream.ts'
 import { WorkerPool } from '../../src/tts/pool.ts'
 
@@ -47,21 +48,30 @@ test('a job cancelled while queued never runs', async () => {
   assert.equal(ended.length - before, 2)
 })
 
-test('a crashed worker fails its job with an error and is replaced', async () => {
-  const doomed = pool.start(job('Crash here.'), undefined, { crashForTest: true })
-  await assert.rejects(drain(doomed), /exited unexpectedly/)
-  const after = await drain(pool.start(job('Still speaking.')))
-  assert.ok(after.done && after.pcm.length > 0)
-  assert.equal(pool.size, 1)
-})
+describe('a pool of test engines (the engines module is the one swap)', () => {
+  let swapped: WorkerPool
+  before(async () => {
+    swapped = new WorkerPool({ workers: 1, warm: false, engines: CRASHING_ENGINES })
+    await swapped.ready
+  })
+  after(() => swapped.close())
 
-test('the deterministic engine gives the same bytes in a worker and inline', async () => {
-  const inline = await InlineRunner.create()
-  const det = job('Same bytes everywhere.', { engine: 'deterministic', sampleRate: 22050 })
-  const a = await drain(pool.start(det))
-  const b = await drain(inline.start(det))
-  assert.deepEqual(Buffer.concat(a.pcm.map((p) => Buffer.from(p.buffer))), Buffer.concat(b.pcm.map((p) => Buffer.from(p.buffer))))
-  assert.deepEqual(a.done?.words, b.done?.words)
+  test('a worker whose engine crashes fails its job with an error and is replaced', async () => {
+    const doomed = swapped.start(job(CRASH_TEXT))
+    await assert.rejects(drain(doomed), /exited unexpectedly/)
+    const after = await drain(swapped.start(job('Still speaking.')))
+    assert.ok(after.done && after.pcm.length > 0)
+    assert.equal(swapped.size, 1)
+  })
+
+  test('the deterministic engine gives the same bytes in a worker and inline', async () => {
+    const inline = await InlineRunner.create()
+    const det = job('Same bytes everywhere.', { sampleRate: 22050 })
+    const a = await drain(swapped.start(det))
+    const b = await drain(inline.start(det))
+    assert.deepEqual(Buffer.concat(a.pcm.map((p) => Buffer.from(p.buffer))), Buffer.concat(b.pcm.map((p) => Buffer.from(p.buffer))))
+    assert.deepEqual(a.done?.words, b.done?.words)
+  })
 })
 
 test('an aborted signal fails a queued job at once', async () => {

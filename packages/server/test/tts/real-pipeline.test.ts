@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { JobDone } from '../../src/tts/job.ts'
-import { createSpeechService, DEFAULT_VOICE_ID, VOICE_ENTRIES, type VoxgateSpeechService } from '../../src/tts/index.ts'
+import { createSpeechService, DEFAULT_VOICE_ID, VOICE_ENTRIES, type SpeechService } from '../../src/tts/index.ts'
+import { WorkerPool } from '../../src/tts/pool.ts'
+import { probeSentence } from '../helpers/probe.ts'
 import type { SynthesisRequest } from '../../src/tts/types.ts'
 import { collect, concatBytes, mp3Frames, parseWavHeader, rms, seconds } from './audio.ts'
 
 const ended: JobDone[] = []
-let service: VoxgateSpeechService
+let service: SpeechService
+let pool: WorkerPool
 before(async () => {
-  service = await createSpeechService({ workers: 1, warm: false, onJobEnd: (d) => ended.push(d) })
+  pool = new WorkerPool({ workers: 1, warm: false, onJobEnd: (d) => ended.push(d) })
+  await pool.ready
+  service = await createSpeechService({ runner: pool })
 })
 after(() => service.close())
 
@@ -73,8 +78,8 @@ test('breaking out mid-stream cancels the worker, which serves the next request'
 })
 
 test('language switches an espeak voice to that language', async () => {
-  const en = await service.probeSentence({ text: 'Guten Tag, wie geht es Ihnen?', voiceId: ESPEAK, sampleRate: 16000 })
-  const de = await service.probeSentence({ text: 'Guten Tag, wie geht es Ihnen?', voiceId: ESPEAK, sampleRate: 16000, language: 'de' })
+  const en = await probeSentence(pool, { text: 'Guten Tag, wie geht es Ihnen?', voiceId: ESPEAK, sampleRate: 16000 })
+  const de = await probeSentence(pool, { text: 'Guten Tag, wie geht es Ihnen?', voiceId: ESPEAK, sampleRate: 16000, language: 'de' })
   assert.ok(rms(de.pcm) > 1000)
   assert.notEqual(en.pcm.length, de.pcm.length)
 })

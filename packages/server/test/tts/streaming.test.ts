@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { setImmediate as tick } from 'node:timers/promises'
 import { test } from 'node:test'
 import { DEFAULT_VOICE_ID } from '../../src/tts/index.ts'
-import { InlineRunner } from '../../src/tts/inline.ts'
+import { InlineRunner } from '../helpers/inline-runner.ts'
 import type { SentenceRunner } from '../../src/tts/job-stream.ts'
 import { synthesize, type PipelineDeps } from '../../src/tts/pipeline.ts'
 import type { SynthesisRequest } from '../../src/tts/types.ts'
@@ -26,7 +26,7 @@ async function recorded(log: string[]): Promise<PipelineDeps> {
     },
     close: () => inner.close(),
   }
-  return { runner, entry: createVoiceCatalogue().entry, engineOverride: 'deterministic' }
+  return { runner, entry: createVoiceCatalogue().entry }
 }
 
 const request: SynthesisRequest = {

@@ -1,8 +1,7 @@
-import { createDeterministicEngine } from './engine-deterministic.ts'
-import { runJob } from './job.ts'
-import { JobStream, type SentenceRunner } from './job-stream.ts'
-import { loadSpeex, type SpeexModule } from './resample.ts'
-import type { SentenceJob } from './job.ts'
+import { runJob, type SentenceJob } from '../../src/tts/job.ts'
+import { JobStream, type SentenceRunner } from '../../src/tts/job-stream.ts'
+import { loadSpeex, type SpeexModule } from '../../src/tts/resample.ts'
+import { createDeterministicEngine } from './deterministic-engine.ts'
 
 /**
  * Runs the deterministic engine on the main thread: no worker to boot, so a test server starts in
@@ -10,10 +9,13 @@ import type { SentenceJob } from './job.ts'
  * runs on a later turn of the event loop so callers observe the same asynchrony.
  */
 export class InlineRunner implements SentenceRunner {
-  readonly #engines = { deterministic: createDeterministicEngine() }
+  readonly #engines
   #closed = false
 
-  private constructor(private readonly speex: SpeexModule) {}
+  private constructor(private readonly speex: SpeexModule) {
+    const engine = createDeterministicEngine()
+    this.#engines = { espeak: engine, flite: engine }
+  }
 
   static async create(): Promise<InlineRunner> {
     return new InlineRunner(await loadSpeex())
@@ -25,7 +27,7 @@ export class InlineRunner implements SentenceRunner {
       if (stream.closed) return
       if (this.#closed) return stream.fail(new Error('the speech service is closed'))
       try {
-        runJob(this.#engines, this.speex, { ...job, engine: 'deterministic' }, () => stream.closed, (e) => stream.push(e))
+        runJob(this.#engines, this.speex, job, () => stream.closed, (e) => stream.push(e))
       } catch (err) {
         stream.fail(err)
       }
@@ -36,4 +38,10 @@ export class InlineRunner implements SentenceRunner {
   async close(): Promise<void> {
     this.#closed = true
   }
+}
+
+/** The speech service of unit tests: the real pipeline over the deterministic engine, inline. */
+export async function createDeterministicSpeech() {
+  const { createSpeechService } = await import('../../src/tts/service.ts')
+  return createSpeechService({ runner: await InlineRunner.create() })
 }

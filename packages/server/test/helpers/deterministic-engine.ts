@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { ChunkCallback, Engine, EngineSynthOptions } from './engine.ts'
-import { tokenize } from './words.ts'
+import type { ChunkCallback, Engine, EngineSynthOptions } from '../../src/tts/engine.ts'
+import { tokenize } from '../../src/tts/words.ts'
 
 /** Audio length of one word at speed 1; exact, so tests can predict durations and timestamps. */
 export const DETERMINISTIC_WORD_MS = 60
