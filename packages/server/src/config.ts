@@ -30,6 +30,8 @@ export const ServerConfigSchema = z.strictObject({
   clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
   /** How often a running server re-reads keys, signing keys and revocations from the store. */
   storePollMs: z.number().int().min(50).max(5000).default(1000),
+  /** How often expired revocations and long-retired signing keys are pruned from the store. */
+  housekeepingIntervalMs: z.number().int().min(1000).max(86_400_000).default(10 * 60_000),
   /** Verified tokens kept in memory so a token seen before costs a map lookup. */
   tokenCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
   /** A request's headers must all arrive within this long of its first byte (or of the connection). */
@@ -64,6 +66,14 @@ export const ServerConfigSchema = z.strictObject({
   tokenCookieName: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
   /** Speech worker threads; defaults to the number of cores. */
   speechWorkers: z.number().int().min(1).max(64).optional(),
+  /** Speech recognisers (one worker thread and ~96 MB each): STT streams and uploads served at once; more get 503 `server_busy`. */
+  sttMaxStreams: z.number().int().min(1).max(64).default(4),
+  /** Largest `POST /stt` / `/audio/transcriptions` file (OpenAI's limit is 25 MB). */
+  sttUploadLimitBytes: z.number().int().min(1024).max(500 * 1024 * 1024).default(25 * 1024 * 1024),
+  /** Longest audio one upload may hold, once decoded. */
+  sttMaxUploadSeconds: z.number().int().min(1).max(4 * 3600).default(1200),
+  /** Seconds of streamed audio that may wait for the recogniser before the socket is told `rate_limited`. */
+  sttMaxBacklogSeconds: z.number().min(0.5).max(600).default(30),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 

@@ -13,12 +13,14 @@ import type { ServerContext } from './context.ts'
 import { buildApp, type HttpsOptions } from './http/app.ts'
 import { createLogger } from './logger.ts'
 import { StateSync } from './state-sync.ts'
-import { openSqliteStore } from './store/sqlite.ts'
+import { openStore } from './store/open.ts'
+import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { MemoryRateLimiter } from './streams/rate-limiter.ts'
 import { StreamRegistry } from './streams/registry.ts'
 import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
+import { createSttService } from './stt/service.ts'
 import { createSpeechService } from './tts/index.ts'
 import type { SpeechService } from './tts/types.ts'
 
@@ -48,7 +50,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const config = parseConfig(input)
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel)
-  const store = deps.store ?? openSqliteStore(config.dataDir)
+  const store = deps.store ?? openStore(config)
   await ensureSigningKey(store, clock.now())
   const keyRing = new KeyRing()
   const revocations = new RevocationList()
@@ -59,6 +61,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const streams = new StreamRegistry(revocations, clock)
   sync.onChange(() => streams.sweep())
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger,
+    stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes }, clock),
     rateLimiter: new MemoryRateLimiter({
       mint: { limit: config.mintPerMinute, windowMs: 60_000 },
       tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
@@ -71,6 +74,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
   await app.listen({ host: config.host, port: config.port })
   sync.start(config.storePollMs)
+  const stopHousekeeping = startHousekeeping(store, clock, { intervalMs: config.housekeepingIntervalMs, toleranceSeconds: config.clockToleranceSeconds }, logger)
   const port = (app.server.address() as AddressInfo).port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? 'localhost' : config.host
   const url = `${https ? 'https' : 'http'}://${host}:${port}`
@@ -78,9 +82,11 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     url, port, ctx, devTls,
     async close() {
       sync.stop()
+      stopHousekeeping()
       // Every open stream gets its terminal event before connections go: WebSockets first (1001),
       // then SSE and bytes responses; Fastify then waits for those to finish.
       ws.close()
+      await ctx.stt.close()
       await streams.endAll(new VoxgateError('connection_closing', 'The server is shutting down.'), SHUTDOWN_DRAIN_MS)
       await app.close()
       if (!deps.speech) await speech.close()

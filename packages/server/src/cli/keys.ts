@@ -1,6 +1,6 @@
 import { generateApiKey } from '../auth/api-keys.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
-import { openSqliteStore } from '../store/sqlite.ts'
+import { openStore } from '../store/open.ts'
 import type { Store } from '../store/types.ts'
 import { DATA_OPTION, dataDir, parse, UsageError } from './args.ts'
 import type { Io } from './io.ts'
@@ -36,7 +36,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_HELP)
     return 0
   }
-  const store = openSqliteStore(dataDir(values.data, io.env))
+  const store = openStore({ dataDir: dataDir(values.data, io.env) })
   try {
     switch (sub) {
       case 'create': {

@@ -106,7 +106,11 @@ export class SqliteStore implements Store {
   }
 
   async revokeApiKey(id: string, atMs: number): Promise<boolean> {
-    return this.#write(() => this.#stmt.revokeKey.run(atMs, id).changes === 1)
+    return this.#db.transaction(() => {
+      const changed = this.#stmt.revokeKey.run(atMs, id).changes === 1
+      if (changed) this.#stmt.bump.run()
+      return changed
+    })()
   }
 
   // Not a versioned change: last-used is informational and must not make every poller reload.
@@ -119,14 +123,16 @@ export class SqliteStore implements Store {
   }
 
   async retireSigningKey(kid: string, atMs: number): Promise<void> {
-    this.#write(() => this.#stmt.retireSigning.run(atMs, kid))
+    this.#db.transaction(() => {
+      if (this.#stmt.retireSigning.run(atMs, kid).changes > 0) this.#stmt.bump.run()
+    })()
   }
 
   async prune(beforeMs: number): Promise<void> {
-    this.#write(() => {
-      this.#stmt.pruneSigning.run(beforeMs)
-      this.#stmt.pruneRevocations.run(beforeMs)
-    })
+    this.#db.transaction(() => {
+      const removed = this.#stmt.pruneSigning.run(beforeMs).changes + this.#stmt.pruneRevocations.run(beforeMs).changes
+      if (removed > 0) this.#stmt.bump.run()
+    })()
   }
 
   async addRevocation(r: Revocation): Promise<void> {

@@ -1,7 +1,15 @@
 /**
  * The one storage interface. The embedded default is SQLite; a PostgreSQL implementation can follow
  * the same contract. Methods are async so a networked store fits without changing callers; the hot
- * path (a token seen before) never reaches the store.
+ * path (a token seen before) never reaches the store. Stores are built only by `openStore` (open.ts).
+ *
+ * The contract every implementation keeps (checked by test/store/contract.ts):
+ * - every change to API keys (create, revoke), signing keys (add, retire, prune) or revocations (add,
+ *   prune) moves `version()` forward, in the same transaction as the change, so a poller that sees
+ *   the same version has nothing to reload;
+ * - a call that changes nothing (revoking a revoked key, pruning nothing) leaves the version alone;
+ * - usage writes (`touchApiKey`) never move it: they would make every instance reload every second;
+ * - a write that resolved is durable (it survives `kill -9` of the process).
  */
 export interface ApiKeyRecord {
   id: string
@@ -46,7 +54,7 @@ export interface Store {
   touchApiKey(id: string, atMs: number): Promise<void>
   addSigningKey(record: SigningKeyRecord): Promise<void>
   retireSigningKey(kid: string, atMs: number): Promise<void>
-  /** Drops signing keys retired before `beforeMs` and revocations that expired before it. */
+  /** Drops signing keys retired before `beforeMs` and revocations that expired before it (housekeeping). */
   prune(beforeMs: number): Promise<void>
   addRevocation(revocation: Revocation): Promise<void>
   version(): Promise<number>

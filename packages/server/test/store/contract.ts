@@ -1,0 +1,87 @@
+/**
+ * The store contract (src/store/types.ts), as tests any store implementation must pass: SQLite today,
+ * PostgreSQL next. Each implementation's test file calls `storeContract` with a way to open a fresh,
+ * empty store.
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Store } from '../../src/store/types.ts'
+
+const HOUR = 3_600_000
+
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    async function withStore(fn: (s: Store) => Promise<void>): Promise<void> {
+      const store = await open()
+      try {
+        await fn(store)
+      } finally {
+        await store.close()
+      }
+    }
+
+    /** Runs `change` and reports how far it moved the version. */
+    async function moved(store: Store, change: () => Promise<unknown>): Promise<number> {
+      const before = await store.version()
+      await change()
+      return (await store.version()) - before
+    }
+
+    const key = (id: string, hash = `hash-${id}`) => ({ id, name: `key ${id}`, hash, prefix: 'sk_vx_ab', createdAt: 1000 })
+
+    test('API keys: created, found by hash, listed, revoked once; each change moves the version', () => withStore(async (s) => {
+      assert.ok(await moved(s, () => s.createApiKey(key('k1'))) > 0)
+      assert.equal((await s.findApiKeyByHash('hash-k1'))?.id, 'k1')
+      assert.equal(await s.findApiKeyByHash('nope'), undefined)
+      assert.deepEqual((await s.listApiKeys()).map((k) => k.id), ['k1'])
+      assert.ok(await moved(s, () => s.revokeApiKey('k1', 2000)) > 0)
+      assert.equal(await s.revokeApiKey('k1', 3000), false, 'already revoked')
+      assert.equal(await moved(s, () => s.revokeApiKey('k1', 3000)), 0, 'a revoke that changes nothing')
+      assert.equal(await s.revokeApiKey('missing', 3000), false)
+      assert.equal((await s.findApiKeyByHash('hash-k1'))?.revokedAt, 2000)
+      assert.deepEqual((await s.snapshot()).revokedKeyIds, ['k1'])
+    }))
+
+    test('a key hash is unique', () => withStore(async (s) => {
+      await s.createApiKey(key('a', 'same'))
+      await assert.rejects(s.createApiKey(key('b', 'same')))
+    }))
+
+    test('usage writes (last used) never move the version', () => withStore(async (s) => {
+      await s.createApiKey(key('k'))
+      assert.equal(await moved(s, () => s.touchApiKey('k', 5000)), 0)
+      assert.equal((await s.findApiKeyByHash('hash-k'))?.lastUsedAt, 5000)
+    }))
+
+    test('signing keys: added and retired move the version; the snapshot has them', () => withStore(async (s) => {
+      assert.ok(await moved(s, () => s.addSigningKey({ kid: 'sig1', privatePem: 'PEM1', createdAt: 1, retiredAt: null })) > 0)
+      assert.ok(await moved(s, () => s.retireSigningKey('sig1', 10)) > 0)
+      assert.equal(await moved(s, () => s.retireSigningKey('sig1', 20)), 0, 'retiring twice changes nothing')
+      const snap = await s.snapshot()
+      assert.deepEqual(snap.signingKeys, [{ kid: 'sig1', privatePem: 'PEM1', createdAt: 1, retiredAt: 10 }])
+      assert.equal(snap.version, await s.version())
+    }))
+
+    test('revocations of both kinds round-trip and move the version', () => withStore(async (s) => {
+      assert.ok(await moved(s, () => s.addRevocation({ kind: 'jti', jti: 'tok_1', expiresAt: 9 * HOUR })) > 0)
+      assert.ok(await moved(s, () => s.addRevocation({ kind: 'sub', sub: 'alice', issuedBefore: 77, expiresAt: 9 * HOUR })) > 0)
+      assert.deepEqual((await s.snapshot()).revocations, [
+        { kind: 'jti', jti: 'tok_1', expiresAt: 9 * HOUR },
+        { kind: 'sub', sub: 'alice', issuedBefore: 77, expiresAt: 9 * HOUR },
+      ])
+    }))
+
+    test('prune drops only what is past the cutoff, and moves the version only when it drops something', () => withStore(async (s) => {
+      await s.addSigningKey({ kid: 'old', privatePem: 'P', createdAt: 0, retiredAt: null })
+      await s.retireSigningKey('old', 1 * HOUR)
+      await s.addSigningKey({ kid: 'current', privatePem: 'P', createdAt: 1 * HOUR, retiredAt: null })
+      await s.addRevocation({ kind: 'jti', jti: 'gone', expiresAt: 2 * HOUR })
+      await s.addRevocation({ kind: 'jti', jti: 'kept', expiresAt: 5 * HOUR })
+      assert.ok(await moved(s, () => s.prune(3 * HOUR)) > 0)
+      const snap = await s.snapshot()
+      assert.deepEqual(snap.signingKeys.map((k) => k.kid), ['current'])
+      assert.deepEqual(snap.revocations.map((r) => (r.kind === 'jti' ? r.jti : r.sub)), ['kept'])
+      assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0, 'nothing left to prune')
+    }))
+  })
+}
