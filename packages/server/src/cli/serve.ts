@@ -1,4 +1,4 @@
-import { openSqliteStore } from '../store/sqlite.ts'
+import { openStore } from '../store/open.ts'
 import { startServer } from '../server.ts'
 import { DATA_OPTION, dataDir, intOption, parse, UsageError } from './args.ts'
 import type { Io } from './io.ts'
@@ -24,6 +24,11 @@ Options:
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
   --mint-per-minute N           tokens one API key may mint per minute (default 6000; 0 = no limit)
   --tts-streams-per-minute N    TTS streams one API key's credentials may open per minute (default 6000)
+  --headers-timeout-seconds N   a request's headers must arrive within N s (default 20)
+  --request-timeout-seconds N   a whole request, headers and body, must arrive within N s (default 300)
+  --body-min-rate BYTES         after the grace, a body must average BYTES per second (default 1000;
+                                0 = no minimum)
+  --body-grace-seconds N        seconds a body may take before the minimum rate applies (default 10)
   --ws-session-grace-seconds N  how long a WebSocket may outlive its token (default 900)
   -h, --help                    this help`
 
@@ -37,6 +42,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     'token-cookie': { type: 'string' }, 'log-level': { type: 'string' },
     'mint-per-minute': { type: 'string' }, 'tts-streams-per-minute': { type: 'string' },
     'ws-session-grace-seconds': { type: 'string' },
+    'headers-timeout-seconds': { type: 'string' }, 'request-timeout-seconds': { type: 'string' },
+    'body-min-rate': { type: 'string' }, 'body-grace-seconds': { type: 'string' },
   })
   if (values.help) {
     io.out(SERVE_HELP)
@@ -59,6 +66,10 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     ...(values['mint-per-minute'] !== undefined && { mintPerMinute: intOption(values['mint-per-minute'], 'mint-per-minute') }),
     ...(values['tts-streams-per-minute'] !== undefined && { ttsStreamsPerMinute: intOption(values['tts-streams-per-minute'], 'tts-streams-per-minute') }),
     ...(values['ws-session-grace-seconds'] !== undefined && { wsSessionGraceMs: intOption(values['ws-session-grace-seconds'], 'ws-session-grace-seconds')! * 1000 }),
+    ...seconds(values['headers-timeout-seconds'], 'headers-timeout-seconds', 'headersTimeoutMs'),
+    ...seconds(values['request-timeout-seconds'], 'request-timeout-seconds', 'requestTimeoutMs'),
+    ...(values['body-min-rate'] !== undefined && { bodyMinBytesPerSecond: intOption(values['body-min-rate'], 'body-min-rate') }),
+    ...seconds(values['body-grace-seconds'], 'body-grace-seconds', 'bodyGraceMs'),
   }).catch((err: unknown) => {
     // Invalid option values surface from the config schema as TypeErrors: a usage mistake.
     if (err instanceof TypeError) throw new UsageError(err.message)
@@ -82,10 +93,16 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
 
 /** On a fresh data folder, one API key so the quick start can mint a token straight away. */
 async function firstRunKey(data: string) {
-  const store = openSqliteStore(data)
+  const store = openStore({ dataDir: data })
   try {
     return (await store.listApiKeys()).length === 0 ? await createKey(store, 'first', Date.now()) : undefined
   } finally {
     await store.close()
   }
+}
+
+/** A `--…-seconds` flag as the config's milliseconds field, when given. */
+function seconds<K extends string>(value: string | undefined, flag: string, key: K): Partial<Record<K, number>> {
+  const n = intOption(value, flag)
+  return n === undefined ? {} : ({ [key]: n * 1000 } as Record<K, number>)
 }

@@ -12,6 +12,7 @@ import { createGuard } from './guard.ts'
 import { registerCors } from './cors.ts'
 import { errorHandler, sendError } from './errors.ts'
 import { registerBodyRate } from './slow-body.ts'
+import { clientErrorHandler } from './client-error.ts'
 import { VoxgateError } from '@voxgate/protocol'
 
 export interface HttpsOptions {
@@ -36,6 +37,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
     // Our own onResponse hook logs ids only; Fastify's request log would record URLs with queries.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    clientErrorHandler,
     // On close, idle keep-alive connections go at once; streams end with their terminal event first.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },

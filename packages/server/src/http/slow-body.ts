@@ -1,0 +1,57 @@
+import type { IncomingMessage } from 'node:http'
+import { PassThrough } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { VoxgateError } from '@voxgate/protocol'
+
+export interface BodyRate {
+  /** Average bytes per second a body must keep up once the grace is over; 0 turns the rule off. */
+  minBytesPerSecond: number
+  graceMs: number
+}
+
+/**
+ * Calls `onSlow` once a request body falls behind `minBytesPerSecond × (elapsed − grace)` bytes
+ * (Apache mod_reqtimeout's MinRate): a large upload on a slow but steady link passes, a trickle that
+ * would hold the connection open does not. It counts bytes on the socket, so the rule holds whether
+ * or not anything reads the body (a route that answered early still has Node drain it).
+ */
+export function watchBodyRate(req: IncomingMessage, rate: BodyRate, onSlow: () => void): void {
+  if (rate.minBytesPerSecond === 0 || req.complete) return
+  const socket = req.socket
+  const start = performance.now()
+  const base = socket.bytesRead
+  let timer: NodeJS.Timeout | undefined
+  const check = (): void => {
+    if (req.complete || socket.destroyed) return
+    const due = start + rate.graceMs + ((socket.bytesRead - base) * 1000) / rate.minBytesPerSecond
+    const wait = due - performance.now()
+    if (wait <= 0) onSlow()
+    else timer = setTimeout(check, Math.ceil(wait)).unref()
+  }
+  timer = setTimeout(check, rate.graceMs).unref()
+  req.once('close', () => clearTimeout(timer))
+}
+
+/**
+ * The minimum body rate on every route. While Fastify parses a body it reads a stream of ours, so a
+ * slow one fails the parse with `408 request_timeout` and `Connection: close` like any body error;
+ * when nothing is parsing it any more (the answer went out early) the connection is simply cut.
+ */
+export function registerBodyRate(app: FastifyInstance, rate: BodyRate): void {
+  if (rate.minBytesPerSecond === 0) return
+  const parsing = new WeakMap<IncomingMessage, PassThrough>()
+  app.addHook('onRequest', async (request, reply) => {
+    watchBodyRate(request.raw, rate, () => {
+      const body = parsing.get(request.raw)
+      if (body && !reply.sent) body.destroy(new VoxgateError('request_timeout', `The request body arrived slower than ${rate.minBytesPerSecond} bytes per second.`))
+      else request.raw.socket.destroy()
+    })
+  })
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.raw.complete) return payload
+    const body = new PassThrough()
+    payload.once('error', (err) => body.destroy(err))
+    parsing.set(request.raw, body)
+    return payload.pipe(body)
+  })
+}
