@@ -42,7 +42,8 @@ describe('voxgate CLI', () => {
   })
 
   test('bad arguments: one-line error, exit 2', () => {
-    for (const args of [['frobnicate'], ['keys', 'create', '--nmae', 'x'], ['serve', '--port', 'abc'], ['keys', 'revoke'], ['keys', 'list', '--port']]) {
+    for (const args of [['frobnicate'], ['keys', 'create', '--nmae', 'x'], ['serve', '--port', 'abc'], ['keys', 'revoke'], ['keys', 'list', '--port'],
+      ['serve', '--body-min-rate', '1.5'], ['serve', '--hsts-max-age', '-1'], ['serve', '--headers-timeout-seconds', '30', '--request-timeout-seconds', '20']]) {
       const r = voxgate(...args)
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
@@ -90,7 +91,7 @@ describe('voxgate CLI', () => {
   test('serve: prints its URL and a first key; honours CLI key changes within 5 s; stops on SIGTERM', async () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'voxgate-serve-'))
     const tls = testTls()
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', fresh, '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', fresh, '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile, '--log-level', 'warn', '--hsts-max-age', '600'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => { stdout += d })
@@ -101,7 +102,9 @@ describe('voxgate CLI', () => {
       const url = /listening on (https:\/\/\S+)/.exec(stdout)![1]!
       const firstKey = /(sk_vx_[A-Za-z0-9_-]{43})/.exec(stderr)?.[1]
       assert.ok(firstKey, 'first run prints a key')
-      assert.equal((await call(url, '/access-token', { headers: bearer(firstKey), body: {} })).status, 200)
+      const first = await call(url, '/access-token', { headers: bearer(firstKey), body: {} })
+      assert.equal(first.status, 200)
+      assert.equal(first.headers.get('strict-transport-security'), 'max-age=600')
       const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a, '--data', fresh], { encoding: 'utf8' })
       const created = JSON.parse(run('keys', 'create', '--json').stdout)
       assert.ok(await within5s(async () => (await call(url, '/access-token', { headers: bearer(created.key), body: {} })).status === 200))
