@@ -1,17 +1,9 @@
 import { API_VERSION, isOrigin, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS } from '@voxgate/protocol'
 import { checkRateLimit, type RateLimit } from './rate-limit.ts'
 import { checkGrants, type TokenSpec } from './token-spec.ts'
+import type { VoiceUser } from './user.ts'
 
-/** The signed-in user of the app, as the app's own `authenticate` reports it. */
-export interface VoiceUser {
-  /** The app's stable user id; sent to voxgate as the token's `sub` (see `subject`). */
-  id: string
-  /**
-   * An id of the signed-in session (not the secret in its cookie; a hash of it will do). The token
-   * route throttles minting per session (`mintLimit`). @default the user id (throttled per user)
-   */
-  session?: string
-}
+export type { VoiceUser } from './user.ts'
 
 /** A pino-compatible logger. The app kit logs user ids and expiry times, never a token or key. */
 export interface AppKitLogger {

@@ -1,5 +1,5 @@
 import { isOrigin, LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS } from '@voxgate/protocol'
-import type { ResolvedOptions, VoiceUser } from './options.ts'
+import type { VoiceUser } from './user.ts'
 
 /**
  * voxgate's per-token limits (`limits` of `POST /access-token`; see the README's "Limits"). Every
@@ -91,7 +91,14 @@ function checkSpec(spec: unknown): TokenSpec {
  * The token to mint for `user`: `tokenFor`'s answer over the kit's defaults. A malformed answer is
  * the app's bug, so it is a TypeError (the route answers a generic 500 and logs the error's name).
  */
-export async function tokenSpecFor(o: ResolvedOptions, user: VoiceUser): Promise<ResolvedTokenSpec> {
+/** The options that decide a token (the resolved options satisfy it). */
+export interface TokenSpecSource {
+  readonly tokenFor?: ((user: VoiceUser) => Promise<TokenSpec> | TokenSpec) | undefined
+  readonly subject: ((user: VoiceUser) => string) | false
+  readonly grants: Readonly<Record<string, boolean>>
+}
+
+export async function tokenSpecFor(o: TokenSpecSource, user: VoiceUser): Promise<ResolvedTokenSpec> {
   const custom = o.tokenFor ? checkSpec(await o.tokenFor(user)) : {}
   const sub = custom.sub ?? (o.subject === false ? undefined : checkSub(o.subject(user)))
   return { grants: custom.grants ?? o.grants, sub, limits: custom.limits }
