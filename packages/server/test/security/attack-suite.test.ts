@@ -208,6 +208,18 @@ const ATTACKS: Attack[] = [
       : { status: 403, code: target.needs === 'api_key' ? 'api_key_required' : 'insufficient_scope' },
   },
   {
+    // The browser sends `Origin: null` from sandboxed frames and file: pages; it is no origin at all.
+    name: 'an origin-bound token presented with Origin: null',
+    present: async () => cred(await mint(t.url, t.apiKey, { grants: FULL, expires_in: 600, limits: { origins: ['https://app.example.com'] } }), { origin: 'null' }),
+    expect: (target) => target.needs === 'api_key' ? 'skip' : { status: 403, code: 'origin_not_allowed' },
+  },
+  {
+    name: "a token of Cartesia's other grants only (stt, agent) on a route they do not name",
+    present: async () => cred(await mint(t.url, t.apiKey, { grants: { stt: true, agent: true }, expires_in: 600 })),
+    expect: (target) => target.needs === 'api_key' ? { status: 403, code: 'api_key_required' }
+      : target.needs === 'any' ? okFor(target) : { status: 403, code: 'insufficient_scope' },
+  },
+  {
     name: 'a token minting a token',
     present: async () => cred(await genuineFull()),
     expect: (target) => target.name === 'POST /access-token' ? { status: 403, code: 'api_key_required' } : 'skip',
