@@ -10,6 +10,7 @@ import type { Store } from './store/types.ts'
 import type { RateLimiter } from './streams/rate-limiter.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
+import type { SttService } from './stt/service.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -22,6 +23,7 @@ export interface ServerContext {
   authenticator: Authenticator
   sync: StateSync
   speech: SpeechService
+  stt: SttService
   streams: StreamRegistry
   rateLimiter: RateLimiter
   logger: Logger

@@ -5,6 +5,7 @@ import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
 import { registerVoiceRoutes } from '../routes/voices.ts'
+import { registerSttRoutes } from '../stt/routes.ts'
 import { apiVersion } from './api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from './authenticate.ts'
@@ -69,6 +70,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
   registerAccessTokenRoutes(app, ctx, guard)
   registerVoiceRoutes(app, ctx, guard)
   registerTtsRoutes(app, ctx, guard)
+  registerSttRoutes(app, ctx, guard)
   return app
 }
 

@@ -48,7 +48,9 @@ export function registerBodyRate(app: FastifyInstance, rate: BodyRate): void {
     })
   })
   app.addHook('preParsing', async (request, _reply, payload) => {
-    if (request.raw.complete) return payload
+    // Multipart bodies (STT uploads) are read by @fastify/multipart straight from the request (busboy
+    // pipes request.raw), never through this payload: a second reader would stall them. A slow one is cut at the socket.
+    if (request.raw.complete || /^multipart\//i.test(request.headers['content-type'] ?? '')) return payload
     const body = new PassThrough()
     payload.once('error', (err) => body.destroy(err))
     parsing.set(request.raw, body)

@@ -54,7 +54,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       expires_at: p.expiresAtSeconds,
       sub: p.sub ?? null,
       limits: p.limits ?? null,
-      usage: { characters: ctx.streams.usedCharacters(p.jti), open_streams: ctx.streams.openStreams(p.jti) },
+      usage: { characters: ctx.streams.usedCharacters(p.jti), audio_seconds: roundSeconds(ctx.stt.usage.used(p.jti)), open_streams: ctx.streams.openStreams(p.jti) },
     }
   })
 }
@@ -67,3 +67,6 @@ async function inspectOr400(ctx: ServerContext, token: string) {
     throw new VoxgateError('invalid_request', 'Invalid request body: token is not an access token issued by this server.')
   }
 }
+
+/** Audio seconds to the millisecond. */
+const roundSeconds = (s: number): number => Math.round(s * 1000) / 1000

@@ -7,9 +7,10 @@ import { authenticateRequest, originOf, queryOf } from '../../http/authenticate.
 import { toVoxgateError } from '../../http/errors.ts'
 import { requestId } from '../../ids.ts'
 import { VoxgateError } from '@voxgate/protocol'
+import { STT_SOCKET_PATHS, upgradeStt } from '../../stt/upgrade.ts'
 import { CLOSE_SHUTDOWN, TtsSocket } from './socket.ts'
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' }
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }
 
 /**
  * Refuses a handshake with a real HTTP response (status, JSON body, WWW-Authenticate), never with a
@@ -46,6 +47,7 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
       const id = requestId()
       socket.on('error', () => socket.destroy())
       const path = (req.url ?? '').split('?')[0]
+      if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch((err: unknown) => abortHandshake(socket, toVoxgateError(err), id))
       if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
       authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then(
         (principal) => {

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+
+/**
+ * CMU PocketSphinx 5prealpha (Debian `libpocketsphinx3`) called in-process through koffi: no compiler,
+ * no build step. Only worker threads load this module; one decoder per thread (the C library keeps
+ * per-decoder state and is not thread-safe on one decoder). Signatures are the non-variadic ones
+ * (PROTOCOL-STT.md Part 2 B).
+ */
+export const POCKETSPHINX_LIBRARY = 'libpocketsphinx.so.3'
+export const SPHINXBASE_LIBRARY = 'libsphinxbase.so.3'
+export const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us'
+export const INSTALL_COMMAND = 'apt-get install -y libpocketsphinx3 pocketsphinx-en-us'
+
+/** 10 ms frames at 16 kHz. */
+export const FRAME_SECONDS = 0.01
+export const DECODER_RATE = 16000
+
+export interface RecognizedWord {
+  word: string
+  /** 10 ms frames counted since the decoder was created (they run on across utterances). */
+  startFrame: number
+  endFrame: number
+}
+
+export interface Decoder {
+  /** Frames fed since the decoder was created: where the next utterance's frames start counting. */
+  readonly framesFed: number
+  startUtterance(): void
+  /** Feeds 16 kHz mono samples. */
+  process(samples: Int16Array): void
+  /** The current best hypothesis (a partial while the utterance runs). */
+  hypothesis(): string
+  /** The recogniser's voice-activity detector: in speech now. */
+  inSpeech(): boolean
+  /** Ends the utterance and returns its words in order (fillers dropped). */
+  endUtterance(): RecognizedWord[]
+}
+
+/** Why recognition cannot run here, or undefined when the library and model are installed. */
+export function missingPieces(): string | undefined {
+  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
+  const hasLib = libDirs.some((d) => existsSync(path.join(d, POCKETSPHINX_LIBRARY)))
+  if (!hasLib) return `${POCKETSPHINX_LIBRARY} is not installed`
+  if (!existsSync(path.join(MODEL_DIR, 'en-us.lm.bin'))) return `the PocketSphinx en-us model is not installed (${MODEL_DIR})`
+  return undefined
+}
+
+/** Fillers and markers the decoder emits that are not words. */
+const NOT_WORDS = new Set(['<s>', '</s>', '<sil>', '[NOISE]', '[SPEECH]', '[LAUGH]', '[COUGH]', '[BREATH]', '[UH]', '[UM]', '[SMACK]'])
+
+/** `word(2)` is an alternate pronunciation of `word`. */
+export const cleanWord = (w: string): string => w.replace(/\(\d+\)$/, '')
+
+export function loadDecoder(): Decoder {
+  const require = createRequire(import.meta.url)
+  const koffi = require('koffi') as typeof import('koffi')
+  const base = koffi.load(SPHINXBASE_LIBRARY)
+  const ps = koffi.load(POCKETSPHINX_LIBRARY)
+  const cmd_ln_parse_r = base.func('void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)')
+  const err_set_logfp = base.func('void err_set_logfp(void *fp)')
+  const ps_args = ps.func('void *ps_args()')
+  const ps_init = ps.func('void *ps_init(void *config)')
+  const ps_start_utt = ps.func('int ps_start_utt(void *ps)')
+  const ps_end_utt = ps.func('int ps_end_utt(void *ps)')
+  const ps_process_raw = ps.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)')
+  const ps_get_hyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)')
+  const ps_get_in_speech = ps.func('uint8_t ps_get_in_speech(void *ps)')
+  const ps_seg_iter = ps.func('void *ps_seg_iter(void *ps)')
+  const ps_seg_next = ps.func('void *ps_seg_next(void *seg)')
+  const ps_seg_word = ps.func('const char *ps_seg_word(void *seg)')
+  const ps_seg_frames = ps.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)')
+
+  err_set_logfp(null)
+  const argv = [
+    '-hmm', path.join(MODEL_DIR, 'en-us'),
+    '-lm', path.join(MODEL_DIR, 'en-us.lm.bin'),
+    '-dict', path.join(MODEL_DIR, 'cmudict-en-us.dict'),
+    '-samprate', String(DECODER_RATE),
+  ]
+  const config = cmd_ln_parse_r(null, ps_args(), argv.length, argv, 1)
+  if (!config) throw new Error('pocketsphinx: the configuration was refused')
+  const decoder = ps_init(config)
+  if (!decoder) throw new Error('pocketsphinx: the decoder failed to load its model')
+  const score = [0]
+  let samplesFed = 0
+
+  return {
+    get framesFed() {
+      return Math.floor(samplesFed / (DECODER_RATE * FRAME_SECONDS))
+    },
+    startUtterance: () => void ps_start_utt(decoder),
+    process: (samples) => {
+      samplesFed += samples.length
+      if (samples.length > 0 && ps_process_raw(decoder, samples, samples.length, 0, 0) < 0) throw new Error('pocketsphinx: ps_process_raw failed')
+    },
+    hypothesis: () => (ps_get_hyp(decoder, score) as string | null) ?? '',
+    inSpeech: () => ps_get_in_speech(decoder) !== 0,
+    endUtterance: () => {
+      ps_end_utt(decoder)
+      const words: RecognizedWord[] = []
+      for (let seg = ps_seg_iter(decoder); seg; seg = ps_seg_next(seg)) {
+        const word = ps_seg_word(seg) as string
+        if (NOT_WORDS.has(word)) continue
+        const sf = [0], ef = [0]
+        ps_seg_frames(seg, sf, ef)
+        words.push({ word: cleanWord(word), startFrame: sf[0]!, endFrame: ef[0]! })
+      }
+      return words
+    },
+  }
+}

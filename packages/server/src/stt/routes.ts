@@ -1,0 +1,29 @@
+import multipart from '@fastify/multipart'
+import type { FastifyInstance } from 'fastify'
+import { VoxgateError } from '@voxgate/protocol'
+import type { ServerContext } from '../context.ts'
+import { principalOf, type Guard } from '../http/guard.ts'
+import { transcribeUpload } from './batch.ts'
+import { MAX_FIELD_BYTES, MAX_FIELDS } from './multipart.ts'
+
+/**
+ * The STT HTTP routes, in their own scope so multipart parsing (and its limits) exists only here.
+ * The WebSockets are upgrades (stt/upgrade.ts); a plain GET on their paths gets the same credential
+ * check and then a 400.
+ */
+export function registerSttRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+  app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { fileSize: ctx.config.sttUploadLimitBytes, files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1, headerPairs: 50 },
+    })
+    const opts = { onRequest: guard({ grant: 'stt' }), bodyLimit: ctx.config.sttUploadLimitBytes + 64 * 1024 }
+    for (const path of ['/stt', '/audio/transcriptions']) {
+      scope.post(path, opts, (request) => transcribeUpload(ctx, request, principalOf(request)))
+    }
+    for (const path of ['/stt/websocket', '/stt/turns/websocket']) {
+      scope.get(path, { onRequest: guard({ grant: 'stt' }) }, async () => {
+        throw new VoxgateError('invalid_request', 'This endpoint speaks WebSocket; send an Upgrade request.')
+      })
+    }
+  })
+}

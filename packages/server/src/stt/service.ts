@@ -1,0 +1,41 @@
+import { WebSocketServer } from 'ws'
+import type { Clock } from '../clock.ts'
+import { RecognizerPool } from './pool.ts'
+import { AudioUsage } from './usage.ts'
+
+/** What the server ends at shutdown: each open STT socket. */
+export interface ClosableSocket {
+  shutdown(): void
+}
+
+export interface SttServiceOptions {
+  maxStreams: number
+  wsMaxPayloadBytes: number
+}
+
+/**
+ * Speech to text: warm recognisers (worker threads), the audio budget of tokens, and the open STT
+ * WebSockets. Routes and sockets reach it as `ctx.stt`.
+ */
+export interface SttService {
+  readonly recognizers: RecognizerPool
+  readonly usage: AudioUsage
+  readonly sockets: Set<ClosableSocket>
+  /** Accepts STT upgrades (`noServer`: the credential is checked before). */
+  readonly wss: WebSocketServer
+  close(): Promise<void>
+}
+
+export function createSttService(options: SttServiceOptions, clock: Clock): SttService {
+  const sockets = new Set<ClosableSocket>()
+  const recognizers = new RecognizerPool({ maxStreams: options.maxStreams })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.wsMaxPayloadBytes, perMessageDeflate: false })
+  return {
+    recognizers, usage: new AudioUsage(clock), sockets, wss,
+    async close() {
+      for (const s of [...sockets]) s.shutdown()
+      wss.close()
+      await recognizers.close()
+    },
+  }
+}

@@ -1,0 +1,161 @@
+import type { Socket } from 'node:net'
+import { STT_BYTES_PER_SAMPLE, VoxgateError, type SttEncoding, type SttErrorEvent } from '@voxgate/protocol'
+import type { WebSocket } from 'ws'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import type { StreamLease } from '../streams/registry.ts'
+import { cutAfterGrace } from '../transports/hard-close.ts'
+import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
+import type { FromWorker } from './messages.ts'
+import type { Recognizer } from './pool.ts'
+
+/** Close code for a recogniser that failed (RFC 6455 1011, "internal error"). */
+export const CLOSE_INTERNAL = 1011
+
+export type RecognitionMessage = Exclude<FromWorker, { type: 'ready' | 'boot_failed' | 'progress' | 'failed' }>
+
+export interface SttSocketInit {
+  ctx: ServerContext
+  ws: WebSocket
+  tcp: Socket
+  principal: Principal
+  recognizer: Recognizer
+  lease: StreamLease
+  requestId: string
+  encoding: SttEncoding
+  sampleRate: number
+}
+
+/**
+ * What both STT WebSockets share: binary frames are audio, charged to the token's audio budget and
+ * bounded by the recogniser's backlog; the stream slot, revocation (4401), token expiry past the
+ * session grace (4401), idleness (1000) and shutdown (1001). Subclasses own the text commands and the
+ * events.
+ */
+export abstract class SttSocket {
+  protected readonly ctx: ServerContext
+  protected readonly requestId: string
+  protected readonly recognizer: Recognizer
+  protected closed = false
+  /** A `close` command was received: audio after it is ignored. */
+  protected ending = false
+  readonly #ws: WebSocket
+  readonly #tcp: Socket
+  readonly #principal: Principal
+  readonly #lease: StreamLease
+  readonly #bytesPerSecond: number
+  #backlogBytes = 0
+  #idleTimer: NodeJS.Timeout | undefined
+  #sessionTimer: NodeJS.Timeout | undefined
+
+  constructor(init: SttSocketInit) {
+    this.ctx = init.ctx
+    this.#ws = init.ws
+    this.#tcp = init.tcp
+    this.#principal = init.principal
+    this.recognizer = init.recognizer
+    this.#lease = init.lease
+    this.requestId = init.requestId
+    this.#bytesPerSecond = STT_BYTES_PER_SAMPLE[init.encoding] * init.sampleRate
+    this.ctx.stt.sockets.add(this)
+    this.recognizer.onMessage = (msg) => this.#fromRecognizer(msg)
+    this.recognizer.send({ type: 'open', encoding: init.encoding, sampleRate: init.sampleRate })
+    init.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary))
+    init.ws.on('close', () => this.#cleanup())
+    init.ws.on('error', () => this.#cleanup())
+    this.#touch()
+    this.#armSessionTimer()
+  }
+
+  /** The lease's revocation callback: revoked credentials close with 4401, shutdown with 1001. */
+  revoked(err: VoxgateError): void {
+    this.close(err.code === 'connection_closing' ? CLOSE_SHUTDOWN : CLOSE_CREDENTIAL, err)
+  }
+
+  shutdown(): void {
+    this.close(CLOSE_SHUTDOWN, new VoxgateError('connection_closing', 'The server is shutting down.'))
+  }
+
+  protected abstract onText(text: string): void
+  protected abstract onRecognition(msg: RecognitionMessage): void
+  /** The recogniser has heard `seconds` of this stream's audio (the stream's audio clock). */
+  protected onProgress(_seconds: number): void {}
+
+  protected send(event: object): void {
+    if (!this.closed && this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(event))
+  }
+
+  /** An `error` event in Cartesia's STT shape; the socket stays open unless the caller closes it. */
+  protected sendError(err: VoxgateError): void {
+    const event: SttErrorEvent = { type: 'error', ...err.toBody(this.requestId), status_code: err.status }
+    this.send(event)
+  }
+
+  /** Sends `err` (if any) as the last event, then closes. Idempotent. */
+  close(code: number, err?: VoxgateError): void {
+    if (this.closed) return
+    if (err) this.sendError(err)
+    this.closed = true
+    this.#ws.close(code)
+    if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.#tcp, () => this.#tcp.destroyed)
+    this.#cleanup()
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return
+    this.#touch()
+    if (isBinary) return this.#onAudio(data)
+    this.onText(data.toString('utf8'))
+  }
+
+  #onAudio(bytes: Buffer): void {
+    if (this.ending || bytes.length === 0) return
+    const seconds = bytes.length / this.#bytesPerSecond
+    try {
+      this.ctx.stt.usage.charge(this.#principal, seconds)
+    } catch (err) {
+      return this.close(CLOSE_POLICY, err as VoxgateError)
+    }
+    const backlog = (this.#backlogBytes + bytes.length) / this.#bytesPerSecond
+    if (backlog > this.ctx.config.sttMaxBacklogSeconds) {
+      return this.close(CLOSE_POLICY, new VoxgateError('rate_limited',
+        `Audio is arriving faster than it can be recognised (more than ${this.ctx.config.sttMaxBacklogSeconds} s waiting). Send it in real time.`))
+    }
+    this.#backlogBytes += bytes.length
+    this.recognizer.send({ type: 'audio', bytes })
+  }
+
+  #fromRecognizer(msg: Exclude<FromWorker, { type: 'ready' | 'boot_failed' }>): void {
+    if (this.closed) return
+    if (msg.type === 'progress') {
+      this.#backlogBytes = Math.max(0, this.#backlogBytes - msg.bytes)
+      this.onProgress(msg.seconds)
+    }
+    else if (msg.type === 'failed') this.close(CLOSE_INTERNAL, new VoxgateError('internal_error', msg.message))
+    else this.onRecognition(msg)
+  }
+
+  #touch(): void {
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.')), this.ctx.config.wsIdleTimeoutMs)
+    this.#idleTimer.unref()
+  }
+
+  #armSessionTimer(): void {
+    if (this.#principal.kind !== 'token') return
+    const deadline = this.#principal.expiresAtSeconds * 1000 + this.ctx.config.wsSessionGraceMs
+    this.#sessionTimer = setTimeout(() => {
+      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; open a new socket with a fresh token.'))
+    }, Math.max(0, deadline - this.ctx.clock.now()))
+    this.#sessionTimer.unref()
+  }
+
+  #cleanup(): void {
+    this.closed = true
+    clearTimeout(this.#idleTimer)
+    clearTimeout(this.#sessionTimer)
+    this.recognizer.release()
+    this.#lease.release()
+    this.ctx.stt.sockets.delete(this)
+  }
+}

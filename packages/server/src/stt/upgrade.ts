@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { VoxgateError } from '@voxgate/protocol'
+import { SttTurnsQuery, SttWebSocketQuery, type TurnSettings } from '@voxgate/protocol/schemas'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { authenticateRequest, queryOf } from '../http/authenticate.ts'
+import { parseOr400 } from '../http/validate.ts'
+import type { StreamLease } from '../streams/registry.ts'
+import { ManualSttSocket } from './manual-socket.ts'
+import { assertSttModel } from './models.ts'
+import type { Recognizer } from './pool.ts'
+import type { SttSocket, SttSocketInit } from './socket.ts'
+import { TurnsSttSocket } from './turns-socket.ts'
+
+export const STT_SOCKET_PATHS: ReadonlySet<string> = new Set(['/stt/websocket', '/stt/turns/websocket'])
+
+/** The query as an object; a repeated parameter (`keyterm`) becomes an array. */
+export function queryObject(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const key of new Set(query.keys())) {
+    const all = query.getAll(key)
+    out[key] = all.length > 1 ? all : all[0]!
+  }
+  return out
+}
+
+/**
+ * `/stt/websocket` and `/stt/turns/websocket`. Everything that can refuse the socket is checked before
+ * the upgrade, so the client gets an HTTP status: credential and `stt` grant (401/403), query (400),
+ * model (400), the token's concurrent streams and audio budget (429), a free recogniser (503). The
+ * caller (transports/websocket/upgrade.ts) turns a rejection into that HTTP answer.
+ */
+export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string): Promise<void> {
+  const path = (req.url ?? '').split('?')[0]
+  const query = queryOf(req.url)
+  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true)
+  const turnsQuery = path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined
+  const params = turnsQuery ?? parseOr400(SttWebSocketQuery, queryObject(query), 'query')
+  assertSttModel(params.model)
+  ctx.stt.usage.assertRemaining(principal)
+  let target: SttSocket | undefined
+  let revokedEarly: VoxgateError | undefined
+  const lease = ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)))
+  let recognizer: Recognizer
+  try {
+    recognizer = await ctx.stt.recognizers.acquire()
+  } catch (err) {
+    lease.release()
+    throw err
+  }
+  if (revokedEarly || socket.destroyed) {
+    recognizer.release()
+    lease.release()
+    throw revokedEarly ?? new VoxgateError('invalid_request', 'The client went away.')
+  }
+  const init = (ws: SttSocketInit['ws']): SttSocketInit => ({
+    ctx, ws, tcp: socket as Socket, principal, recognizer, lease, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
+  })
+  ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
+    target = turnsQuery ? new TurnsSttSocket(init(ws), turnSettings(turnsQuery)) : new ManualSttSocket(init(ws))
+    logOpen(ctx, requestId, path, principal)
+  })
+}
+
+function turnSettings(q: SttTurnsQuery): TurnSettings {
+  return {
+    ...(q.turn_start_threshold !== undefined && { start_threshold: q.turn_start_threshold }),
+    ...(q.turn_eager_end_threshold !== undefined && { eager_end_threshold: q.turn_eager_end_threshold }),
+    ...(q.turn_end_threshold !== undefined && { end_threshold: q.turn_end_threshold }),
+    ...(q.turn_end_timeout_ms !== undefined && { end_timeout_ms: q.turn_end_timeout_ms }),
+  }
+}
+
+function logOpen(ctx: ServerContext, reqId: string, path: string | undefined, p: Principal): void {
+  ctx.logger.info({ reqId, path, key_id: p.keyId, sub: p.kind === 'token' ? p.sub : undefined }, 'websocket open')
+}
