@@ -1,3 +1,4 @@
+import WebSocket from 'ws'
 import { VOICE_ENTRIES, type SpeechService } from '../../src/tts/index.ts'
 
 /**
@@ -47,4 +48,64 @@ export function wer(reference: string, hypothesis: string): { errors: number; wo
     prev = cur
   }
   return { errors: prev[h.length]!, words: r.length }
+}
+
+export interface SttSocketRun {
+  ws: WebSocket
+  events: any[]
+  opened: Promise<void>
+  closed: Promise<{ code: number }>
+  /** Resolves with the first event of `type` (or rejects when the socket closes first). */
+  next(type: string): Promise<any>
+}
+
+/** Opens an STT WebSocket and records its JSON events. */
+export function openStt(url: string, path: string, query: string, headers: Record<string, string> = {}): SttSocketRun {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}?${query}`, { headers })
+  const events: any[] = []
+  const waiters: { type: string; resolve: (e: any) => void; reject: (e: Error) => void }[] = []
+  ws.on('message', (data, binary) => {
+    if (binary) return
+    const event = JSON.parse(String(data))
+    events.push(event)
+    for (const w of waiters.filter((w) => w.type === event.type)) {
+      waiters.splice(waiters.indexOf(w), 1)
+      w.resolve(event)
+    }
+  })
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const closed = new Promise<{ code: number }>((resolve) => ws.once('close', (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`socket closed (${code}) before a ${w.type} event`))
+    resolve({ code })
+  }))
+  return {
+    ws, events, opened, closed,
+    next: (type) => new Promise((resolve, reject) => {
+      const seen = events.find((e) => e.type === type && !(e as { _taken?: boolean })._taken)
+      if (seen) return resolve(Object.defineProperty(seen, '_taken', { value: true }))
+      waiters.push({ type, resolve: (e) => resolve(Object.defineProperty(e, '_taken', { value: true })), reject })
+    }),
+  }
+}
+
+/** The HTTP answer to a refused WebSocket handshake. */
+export function refusedHandshake(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Record<string, string | string[] | undefined> }> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`, { headers })
+  return new Promise((resolve, reject) => {
+    ws.on('open', () => reject(new Error('the handshake was accepted')))
+    ws.on('unexpected-response', (_req, res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => (text += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: res.headers }))
+    })
+    ws.on('error', () => {})
+  })
+}
+
+/** Sends PCM in 100 ms frames, all at once (faster than real time). */
+export function sendAudio(ws: WebSocket, bytes: Uint8Array, bytesPer100ms: number): void {
+  for (let at = 0; at < bytes.length; at += bytesPer100ms) ws.send(bytes.subarray(at, at + bytesPer100ms))
 }
