@@ -8,6 +8,7 @@ import type { ServerConfig } from './config.ts'
 import type { StateSync } from './state-sync.ts'
 import type { Store } from './store/types.ts'
 import type { RateLimiter } from './streams/rate-limiter.ts'
+import type { CharacterBudgets } from './streams/budgets.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
@@ -25,6 +26,8 @@ export interface ServerContext {
   speech: SpeechService
   stt: SttService
   streams: StreamRegistry
+  /** Tokens' characters budgets and usage, durable in the store. */
+  budgets: CharacterBudgets
   rateLimiter: RateLimiter
   logger: Logger
 }

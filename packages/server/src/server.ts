@@ -17,6 +17,7 @@ import { openStore } from './store/open.ts'
 import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { MemoryRateLimiter } from './streams/rate-limiter.ts'
+import { CharacterBudgets } from './streams/budgets.ts'
 import { StreamRegistry } from './streams/registry.ts'
 import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
@@ -58,9 +59,10 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   await sync.refresh()
   const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
   const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
-  const streams = new StreamRegistry(revocations, clock)
+  const streams = new StreamRegistry(revocations)
   sync.onChange(() => streams.sweep())
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger,
+    budgets: new CharacterBudgets(store, logger),
     stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes }, clock),
     rateLimiter: new MemoryRateLimiter({
       mint: { limit: config.mintPerMinute, windowMs: 60_000 },

@@ -54,7 +54,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       expires_at: p.expiresAtSeconds,
       sub: p.sub ?? null,
       limits: p.limits ?? null,
-      usage: { characters: ctx.streams.usedCharacters(p.jti), audio_seconds: roundSeconds(ctx.stt.usage.used(p.jti)), open_streams: ctx.streams.openStreams(p.jti) },
+      usage: { characters: await ctx.budgets.used(p.jti), audio_seconds: roundSeconds(ctx.stt.usage.used(p.jti)), open_streams: ctx.streams.openStreams(p.jti) },
     }
   })
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
-import type { ApiKeyRecord, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
+import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 CREATE TABLE IF NOT EXISTS revocations (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('jti', 'sub')),
   value TEXT NOT NULL, issued_before INTEGER, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS token_usage (
+  jti TEXT PRIMARY KEY, characters INTEGER NOT NULL CHECK (characters >= 0), expires_at INTEGER NOT NULL);
 `
 
 interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }
@@ -81,6 +83,10 @@ export class SqliteStore implements Store {
       pruneRevocations: db.prepare('DELETE FROM revocations WHERE expires_at < ?'),
       insertRevocation: db.prepare('INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES (?, ?, ?, ?)'),
       revocations: db.prepare<[], RevocationRow>('SELECT kind, value, issued_before, expires_at FROM revocations ORDER BY id'),
+      usage: db.prepare<[string], { characters: number }>('SELECT characters FROM token_usage WHERE jti = ?'),
+      addUsage: db.prepare('INSERT INTO token_usage (jti, characters, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET characters = characters + excluded.characters'),
+      refundUsage: db.prepare('UPDATE token_usage SET characters = MAX(0, characters - ?) WHERE jti = ?'),
+      pruneUsage: db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
     }
   }
 
@@ -132,7 +138,27 @@ export class SqliteStore implements Store {
     this.#db.transaction(() => {
       const removed = this.#stmt.pruneSigning.run(beforeMs).changes + this.#stmt.pruneRevocations.run(beforeMs).changes
       if (removed > 0) this.#stmt.bump.run()
+      this.#stmt.pruneUsage.run(beforeMs)
     })()
+  }
+
+  // IMMEDIATE takes the write lock before reading, so processes sharing the file cannot both read
+  // the same usage and both grant the last characters of a budget.
+  async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {
+    return this.#db.transaction(() => {
+      const used = this.#stmt.usage.get(jti)?.characters ?? 0
+      if (budget !== undefined && used + characters > budget) return { granted: false, used }
+      this.#stmt.addUsage.run(jti, characters, expiresAt)
+      return { granted: true, used: used + characters }
+    }).immediate()
+  }
+
+  async refundCharacters(jti: string, characters: number): Promise<void> {
+    if (characters > 0) this.#stmt.refundUsage.run(characters, jti)
+  }
+
+  async usedCharacters(jti: string): Promise<number> {
+    return this.#stmt.usage.get(jti)?.characters ?? 0
   }
 
   async addRevocation(r: Revocation): Promise<void> {

@@ -8,7 +8,10 @@
  *   prune) moves `version()` forward, in the same transaction as the change, so a poller that sees
  *   the same version has nothing to reload;
  * - a call that changes nothing (revoking a revoked key, pruning nothing) leaves the version alone;
- * - usage writes (`touchApiKey`) never move it: they would make every instance reload every second;
+ * - usage writes (`touchApiKey`, character reservations and refunds) never move it: they would make
+ *   every instance reload every second;
+ * - `reserveCharacters` is atomic across every process and instance sharing the store: concurrent
+ *   reservations never take a token past its budget, not by one;
  * - a write that resolved is durable (it survives `kill -9` of the process).
  */
 export interface ApiKeyRecord {
@@ -37,6 +40,12 @@ export type Revocation =
   | { kind: 'jti'; jti: string; expiresAt: number }
   | { kind: 'sub'; sub: string; issuedBefore: number; expiresAt: number }
 
+/** The answer to a reservation: whether it was granted, and the token's usage after the call. */
+export interface Reservation {
+  granted: boolean
+  used: number
+}
+
 export interface StoreSnapshot {
   /** Monotonic change counter; a poller reloads only when it moved. */
   version: number
@@ -54,7 +63,19 @@ export interface Store {
   touchApiKey(id: string, atMs: number): Promise<void>
   addSigningKey(record: SigningKeyRecord): Promise<void>
   retireSigningKey(kid: string, atMs: number): Promise<void>
-  /** Drops signing keys retired before `beforeMs` and revocations that expired before it (housekeeping). */
+  /**
+   * Adds `characters` to token `jti`'s usage when the total stays within `budget` (no budget: always),
+   * atomically and durably. `expiresAt` (ms) lets housekeeping drop the row once the token is dead.
+   */
+  reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation>
+  /** Gives back characters reserved and never spoken (never below zero). */
+  refundCharacters(jti: string, characters: number): Promise<void>
+  /** Characters token `jti` has used (reserved and not refunded); 0 for a token never seen. */
+  usedCharacters(jti: string): Promise<number>
+  /**
+   * Drops signing keys retired before `beforeMs`, revocations that expired before it, and the usage
+   * of tokens that expired before it (housekeeping).
+   */
   prune(beforeMs: number): Promise<void>
   addRevocation(revocation: Revocation): Promise<void>
   version(): Promise<number>

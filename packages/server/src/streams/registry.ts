@@ -1,10 +1,6 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { RevocationList } from '../auth/revocations.ts'
-import type { Clock } from '../clock.ts'
-
-/** Above this many tracked tokens, usage of expired ones is dropped on the next charge. */
-const USAGE_PRUNE_AT = 10_000
 
 /** One open TTS stream: an HTTP bytes/SSE response or one WebSocket context. */
 export interface StreamLease {
@@ -20,18 +16,13 @@ interface OpenStream {
 
 /**
  * Every open TTS stream of this process, by credential. It enforces `limits.concurrent_streams` and
- * the characters budget of tokens, and ends streams whose token or key has been revoked.
+ * ends streams whose token or key has been revoked. (Characters budgets are budgets.ts's.)
  */
 export class StreamRegistry {
   readonly #open = new Set<OpenStream>()
   readonly #perToken = new Map<string, number>()
-  /** Characters synthesized so far per token (jti), kept until the token has expired. */
-  readonly #used = new Map<string, { characters: number; expiresAtSeconds: number }>()
 
-  constructor(
-    private readonly revocations: RevocationList,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly revocations: RevocationList) {}
 
   /**
    * Watches a credential without taking a stream slot (an open WebSocket between contexts):
@@ -69,40 +60,8 @@ export class StreamRegistry {
     }
   }
 
-  /**
-   * Reserves `characters` of the token's budget before they are spoken, or throws quota_exceeded
-   * without reserving. What is never spoken is handed back with {@link refund}.
-   */
-  reserve(principal: Principal, characters: number): void {
-    if (principal.kind !== 'token') return
-    const budget = principal.limits?.characters
-    const used = this.#used.get(principal.jti)?.characters ?? 0
-    if (budget !== undefined && used + characters > budget) {
-      throw new VoxgateError('quota_exceeded', `This access token's budget of ${budget} characters would be exceeded (${used} used).`, { 'x-should-retry': 'false' })
-    }
-    if (this.#used.size >= USAGE_PRUNE_AT) this.#pruneUsage()
-    this.#used.set(principal.jti, { characters: used + characters, expiresAtSeconds: principal.expiresAtSeconds })
-  }
-
-  /** Returns reserved characters whose synthesis never started. */
-  refund(principal: Principal, characters: number): void {
-    if (principal.kind !== 'token' || characters <= 0) return
-    const entry = this.#used.get(principal.jti)
-    if (entry) entry.characters = Math.max(0, entry.characters - characters)
-  }
-
-  /** Usage of expired tokens can never be charged again: dropping it bounds the map by live tokens. */
-  #pruneUsage(): void {
-    const now = this.clock.now() / 1000
-    for (const [jti, u] of this.#used) if (u.expiresAtSeconds < now - 60) this.#used.delete(jti)
-  }
-
   openStreams(jti: string): number {
     return this.#perToken.get(jti) ?? 0
-  }
-
-  usedCharacters(jti: string): number {
-    return this.#used.get(jti)?.characters ?? 0
   }
 
   /**

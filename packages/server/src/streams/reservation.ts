@@ -1,7 +1,13 @@
 import { countCharacters, stripMarkup } from '@voxgate/protocol'
-import type { Principal } from '../auth/principal.ts'
 import type { SynthesisProgress } from '../tts/types.ts'
-import type { StreamRegistry } from './registry.ts'
+
+/** Where a reservation takes its characters from: the token's budget, directly or through a block. */
+export interface CharacterSource {
+  /** Reserves `characters`, or throws quota_exceeded without reserving. */
+  take(characters: number): Promise<void>
+  /** Gives back characters taken and never spoken. */
+  giveBack(characters: number): void
+}
 
 /**
  * The characters of one piece of text (an HTTP request's transcript, a WebSocket segment), reserved
@@ -20,14 +26,16 @@ export class CharacterReservation implements SynthesisProgress {
   /** The text as synthesis sees it (markup removed), where the planned sentences are found. */
   readonly #spoken: string
 
-  constructor(
-    private readonly streams: StreamRegistry,
-    private readonly principal: Principal,
-    text: string,
-  ) {
+  private constructor(private readonly source: CharacterSource, text: string) {
     this.#spoken = stripMarkup(text)
     this.reserved = countCharacters(text)
-    streams.reserve(principal, this.reserved)
+  }
+
+  /** Reserves the characters of `text`; throws quota_exceeded (reserving nothing) past the budget. */
+  static async open(source: CharacterSource, text: string): Promise<CharacterReservation> {
+    const reservation = new CharacterReservation(source, text)
+    await source.take(reservation.reserved)
+    return reservation
   }
 
   planned(sentences: readonly string[]): void {
@@ -50,7 +58,7 @@ export class CharacterReservation implements SynthesisProgress {
   settle(): number {
     if (this.#charged !== undefined) return this.#charged
     const refund = this.#refundable()
-    this.streams.refund(this.principal, refund)
+    this.source.giveBack(refund)
     this.#charged = this.reserved - refund
     return this.#charged
   }

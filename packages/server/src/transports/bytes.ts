@@ -23,7 +23,7 @@ export async function serveBytes(ctx: ServerContext, principal: Principal, reply
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client)
+  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client)
   let first: IteratorResult<{ audio: Uint8Array }>
   try {
     first = await stream.chunks.next()

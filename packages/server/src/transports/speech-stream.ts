@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
+import { directSource } from '../streams/block-source.ts'
 import { CharacterReservation } from '../streams/reservation.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
 
@@ -35,13 +36,20 @@ export function clientGone(res: ServerResponse): AbortSignal {
  * synthesis, and ends all of it exactly once, whichever comes first: the transport's `end()`, a
  * revocation, or `client` aborting (the client went away).
  */
-export function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal): SpeechStream {
-  if (client.aborted) throw client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
+export async function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal): Promise<SpeechStream> {
+  const gone = () => client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
+  if (client.aborted) throw gone()
   const controller = new AbortController()
   const lease = ctx.streams.open(principal, (err) => controller.abort(err))
   let reservation: CharacterReservation
   try {
-    reservation = new CharacterReservation(ctx.streams, principal, request.text)
+    // Durable before any audio: a restart or another instance can never hand these out again.
+    reservation = await CharacterReservation.open(directSource(ctx.budgets, principal), request.text)
+    // The client may have left, or the token been revoked, during that write.
+    if (client.aborted || controller.signal.aborted) {
+      reservation.settle()
+      throw client.aborted ? gone() : controller.signal.reason
+    }
   } catch (err) {
     lease.release()
     throw err

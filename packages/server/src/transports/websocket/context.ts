@@ -2,6 +2,7 @@ import { countCharacters, VoxgateError, type WsGenerationRequest } from '@voxgat
 import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import type { StreamLease } from '../../streams/registry.ts'
+import { BlockSource } from '../../streams/block-source.ts'
 import { CharacterReservation } from '../../streams/reservation.ts'
 import { takeCompleteSentences } from '../../tts/index.ts'
 import type { SynthesisRequest } from '../../tts/types.ts'
@@ -39,6 +40,8 @@ export class TtsContext {
   #timeOffset = 0
   #bufferTimer: NodeJS.Timeout | undefined
   readonly #abort = new AbortController()
+  /** The context's characters, reserved from its token's budget in blocks. */
+  #budget: BlockSource
 
   constructor(
     readonly id: string,
@@ -50,7 +53,9 @@ export class TtsContext {
     private lease: StreamLease,
     private readonly sink: EventSink,
     private readonly onFinished: (id: string) => void,
-  ) {}
+  ) {
+    this.#budget = new BlockSource(ctx.budgets, principal)
+  }
 
   get finished(): boolean {
     return this.#finished
@@ -136,7 +141,11 @@ export class TtsContext {
   async #speak(seg: Segment): Promise<void> {
     if (seg.text.trim().length > 0) {
       // The same path as bytes and SSE: reserve the segment, refund the sentences never started.
-      const reservation = new CharacterReservation(this.ctx.streams, this.principal, seg.text)
+      const reservation = await CharacterReservation.open(this.#budget, seg.text)
+      if (this.#finished) {
+        reservation.settle()
+        return
+      }
       const request = { ...this.speech, text: seg.text, timestamps: this.timestamps, timeOffsetSeconds: this.#timeOffset, progress: reservation }
       try {
         let started = performance.now()
@@ -162,8 +171,10 @@ export class TtsContext {
    */
   setPrincipal(principal: Principal, lease: StreamLease): void {
     this.lease.release()
+    this.#budget.close()
     this.principal = principal
     this.lease = lease
+    this.#budget = new BlockSource(this.ctx.budgets, principal)
   }
 
   /** Ends the context with an error event (or `done` when cancelled); idempotent. */
@@ -181,6 +192,7 @@ export class TtsContext {
     clearTimeout(this.#bufferTimer)
     this.#abort.abort()
     this.lease.release()
+    this.#budget.close()
     void this.sink.send(event)
     this.onFinished(this.id)
   }

@@ -1,0 +1,66 @@
+import { VoxgateError } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { CharacterBudgets } from './budgets.ts'
+import type { CharacterSource } from './reservation.ts'
+
+/** Characters a WebSocket context reserves at a time when its text arrives in small pieces. */
+export const RESERVATION_BLOCK_CHARS = 1000
+
+/** Reservations straight against the token's budget: one store write per HTTP stream. */
+export function directSource(budgets: CharacterBudgets, principal: Principal): CharacterSource {
+  return {
+    take: (characters) => budgets.reserve(principal, characters),
+    giveBack: (characters) => budgets.refund(principal, characters),
+  }
+}
+
+/**
+ * A WebSocket context's characters: reserved in blocks, so a context fed a few words at a time writes
+ * to the store once per block, not once per message; what is left of the block goes back when the
+ * context ends. A token with a characters budget reserves exactly what each segment needs (one write
+ * per sentence, never per message or audio chunk): a block held by one context must never make
+ * another context of the same token refuse text the budget still has room for.
+ */
+export class BlockSource implements CharacterSource {
+  #unspent = 0
+  #closed = false
+
+  constructor(
+    private readonly budgets: CharacterBudgets,
+    private readonly principal: Principal,
+    private readonly blockChars = RESERVATION_BLOCK_CHARS,
+  ) {}
+
+  async take(characters: number): Promise<void> {
+    if (this.#unspent >= characters) {
+      this.#unspent -= characters
+      return
+    }
+    const missing = characters - this.#unspent
+    const budgeted = this.principal.kind === 'token' && this.principal.limits?.characters !== undefined
+    const block = budgeted ? missing : Math.max(missing, this.blockChars)
+    let got = block
+    try {
+      await this.budgets.reserve(this.principal, block)
+    } catch (err) {
+      // Only a budget with less room than a block is retried, for exactly what is needed.
+      if (block === missing || !(err instanceof VoxgateError && err.code === 'quota_exceeded')) throw err
+      await this.budgets.reserve(this.principal, missing)
+      got = missing
+    }
+    this.#unspent += got - characters
+  }
+
+  giveBack(characters: number): void {
+    if (this.#closed) this.budgets.refund(this.principal, characters)
+    else this.#unspent += characters
+  }
+
+  /** Returns the rest of the block; later give-backs go straight to the budget. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.budgets.refund(this.principal, this.#unspent)
+    this.#unspent = 0
+  }
+}
