@@ -43,7 +43,7 @@ after(async () => {
 
 async function transcribe(path: string, file: Uint8Array, words = false): Promise<any> {
   const form = new FormData()
-  form.append('file', new Blob([file]), 'speech.wav')
+  form.append('file', new Blob([new Uint8Array(file)]), 'speech.wav')
   form.append('model', 'ink-whisper')
   if (words) form.append('timestamp_granularities[]', 'word')
   const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: bearer(token), body: form })
@@ -69,7 +69,7 @@ describe('batch', () => {
   test('POST /audio/transcriptions answers the same shape, with words when asked; OpenAI fields are ignored', async () => {
     const pcm = concatPcm([silence(1), await speak(speech, FLITE_VOICES.get('rms')!, 'Please call me back when you get home tonight.'), silence(0.5)])
     const form = new FormData()
-    form.append('file', new Blob([wav(pcm)]), 'speech.wav')
+    form.append('file', new Blob([new Uint8Array(wav(pcm))]), 'speech.wav')
     for (const [k, v] of [['model', 'ink-whisper'], ['timestamp_granularities[]', 'word'], ['response_format', 'verbose_json'], ['prompt', 'x'], ['temperature', '0']]) form.append(k!, v!)
     const res = await fetch(`${t.url}/audio/transcriptions`, { method: 'POST', headers: bearer(token), body: form })
     const body = await res.json() as any
@@ -84,7 +84,7 @@ describe('batch', () => {
   test('raw PCM with ?encoding=&sample_rate= (pcm_f32le at 24000)', async () => {
     const pcm = await speak(speech, FLITE_VOICES.get('awb')!, 'The quick brown fox jumps over the lazy dog.', 24000)
     const form = new FormData()
-    form.append('file', new Blob([encodePcm(pcm, 'pcm_f32le')]), 'speech.raw')
+    form.append('file', new Blob([new Uint8Array(encodePcm(pcm, "pcm_f32le"))]), 'speech.raw')
     form.append('model', 'ink-whisper')
     const res = await fetch(`${t.url}/stt?encoding=pcm_f32le&sample_rate=24000`, { method: 'POST', headers: bearer(token), body: form })
     const body = await res.json() as any

@@ -25,7 +25,7 @@ const AUDIO_QUERY = 'model=ink-2&encoding=pcm_s16le&sample_rate=16000'
 
 function upload(path: string, credential: string, fields: Record<string, string>, file?: Uint8Array, query = ''): Promise<Response> {
   const form = new FormData()
-  if (file) form.append('file', new Blob([file]), 'audio')
+  if (file) form.append('file', new Blob([new Uint8Array(file)]), 'audio')
   for (const [k, v] of Object.entries(fields)) form.append(k, v)
   return fetch(`${t.url}${path}${query}`, { method: 'POST', headers: bearer(credential), body: form })
 }
