@@ -31,9 +31,10 @@ export class AudioUsage {
     if (principal.kind !== 'token' || seconds <= 0) return
     const used = this.used(principal.jti)
     const budget = principal.limits?.audio_seconds
-    if (budget !== undefined && used + seconds > budget) throw exhausted(budget, used)
+    if (budget !== undefined && Math.round((used + seconds) * 1e6) / 1e6 > budget) throw exhausted(budget, used)
     if (this.#used.size >= PRUNE_AT) this.#prune()
-    this.#used.set(principal.jti, { seconds: used + seconds, expiresAtSeconds: principal.expiresAtSeconds })
+    // Microsecond sums: a budget spent in 0.1 s frames reaches it exactly, not 1.9999999.
+    this.#used.set(principal.jti, { seconds: Math.round((used + seconds) * 1e6) / 1e6, expiresAtSeconds: principal.expiresAtSeconds })
   }
 
   /** Returns seconds charged for audio that was never recognised (a failed upload). */
