@@ -42,7 +42,7 @@ export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socke
   ctx.stt.usage.assertRemaining(principal)
   let target: SttSocket | undefined
   let revokedEarly: VoxgateError | undefined
-  const lease = ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)))
+  const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)))
   let recognizer: Recognizer
   try {
     recognizer = await ctx.stt.recognizers.acquire()
