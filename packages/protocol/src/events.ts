@@ -7,6 +7,13 @@ export interface WordTimestamps {
   end: number[]
 }
 
+/** Phoneme timings in seconds, in the order spoken (IPA where the engine gives it). */
+export interface PhonemeTimestamps {
+  phonemes: string[]
+  start: number[]
+  end: number[]
+}
+
 export interface ChunkEvent {
   type: 'chunk'
   data: string
@@ -22,6 +29,15 @@ export interface TimestampsEvent {
   done: false
   status_code: 206
   word_timestamps: WordTimestamps
+  context_id?: string
+  flush_id?: number
+}
+
+export interface PhonemeTimestampsEvent {
+  type: 'phoneme_timestamps'
+  done: false
+  status_code: 206
+  phoneme_timestamps: PhonemeTimestamps
   context_id?: string
   flush_id?: number
 }
@@ -61,4 +77,4 @@ export interface TokenRefreshedEvent {
   expires_at: number | null
 }
 
-export type StreamEvent = ChunkEvent | TimestampsEvent | FlushDoneEvent | DoneEvent | ErrorEvent | TokenRefreshedEvent
+export type StreamEvent = ChunkEvent | TimestampsEvent | PhonemeTimestampsEvent | FlushDoneEvent | DoneEvent | ErrorEvent | TokenRefreshedEvent

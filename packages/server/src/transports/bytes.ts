@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import type { OutputFormat, TtsBytesRequest } from '@voxgate/protocol'
+import { VoxgateError, type OutputFormat, type TtsBytesRequest } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
@@ -21,6 +21,7 @@ const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
 export async function serveBytes(ctx: ServerContext, principal: Principal, reply: FastifyReply, body: TtsBytesRequest): Promise<FastifyReply> {
   const client = clientGone(reply.raw)
   checkTranscriptLength(body.transcript)
+  if (body.save === true) throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client)

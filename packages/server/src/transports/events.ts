@@ -1,4 +1,4 @@
-import type { ChunkEvent, DoneEvent, ErrorEvent, TimestampsEvent, VoxgateError, WordTimestamps } from '@voxgate/protocol'
+import type { ChunkEvent, DoneEvent, ErrorEvent, PhonemeTimestamps, PhonemeTimestampsEvent, TimestampsEvent, VoxgateError, WordTimestamps } from '@voxgate/protocol'
 
 /** Builders for the stream events of SSE and WebSocket (PROTOCOL.md §5.2, §6.3). */
 const ctx = (contextId: string | undefined) => (contextId === undefined ? {} : { context_id: contextId })
@@ -11,6 +11,10 @@ export const chunkEvent = (audio: Uint8Array, stepTimeMs: number, contextId?: st
 
 export const timestampsEvent = (words: WordTimestamps, contextId?: string, flushId?: number): TimestampsEvent => ({
   type: 'timestamps', done: false, status_code: 206, word_timestamps: words, ...ctx(contextId), ...flush(flushId),
+})
+
+export const phonemeTimestampsEvent = (phonemes: PhonemeTimestamps, contextId?: string, flushId?: number): PhonemeTimestampsEvent => ({
+  type: 'phoneme_timestamps', done: false, status_code: 206, phoneme_timestamps: phonemes, ...ctx(contextId), ...flush(flushId),
 })
 
 export const doneEvent = (contextId?: string): DoneEvent => ({ type: 'done', done: true, status_code: 206, ...ctx(contextId) })

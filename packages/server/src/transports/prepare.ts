@@ -4,7 +4,7 @@ import type { ServerContext } from '../context.ts'
 import type { SynthesisRequest } from '../tts/types.ts'
 
 /** The fields every transport's request shares, after schema validation. */
-export type SpeechFields = Pick<TtsSseRequest, 'model_id' | 'voice' | 'language' | 'generation_config' | 'speed'> & {
+export type SpeechFields = Pick<TtsSseRequest, 'model_id' | 'voice' | 'language' | 'locale' | 'generation_config' | 'speed' | 'pronunciation_dict_id'> & {
   output_format: OutputFormat
 }
 
@@ -20,9 +20,16 @@ export function speedOf(fields: Pick<SpeechFields, 'generation_config' | 'speed'
 
 /**
  * Checks what a TTS request asks for against the server and the caller's token, in the order a
- * client can act on: model, voice, the token's voice allowlist. Returns the engine-facing request.
+ * client can act on: what cannot be honoured (both `language` and `locale`, a pronunciation
+ * dictionary), model, voice, the token's voice allowlist. Returns the engine-facing request.
  */
 export function checkSpeechRequest(ctx: ServerContext, principal: Principal, fields: SpeechFields): Omit<SynthesisRequest, 'text'> {
+  if (fields.language !== undefined && fields.locale !== undefined) {
+    throw new VoxgateError('invalid_request', 'Invalid request body: locale: set language or locale, not both.')
+  }
+  if (fields.pronunciation_dict_id !== undefined) {
+    throw new VoxgateError('pronunciation_dict_not_found', 'pronunciation_dict_id: voxgate has no pronunciation dictionaries; leave the field out.')
+  }
   if (!ctx.speech.resolveModel(fields.model_id)) {
     throw new VoxgateError('model_not_found', 'Unknown model_id; GET / lists none, use sonic-3 or a voxgate-* model.')
   }
@@ -35,7 +42,9 @@ export function checkSpeechRequest(ctx: ServerContext, principal: Principal, fie
     voiceId: fields.voice,
     outputFormat: fields.output_format,
     speed: speedOf(fields),
+    ...(fields.generation_config?.volume !== undefined && { volume: fields.generation_config.volume }),
     ...(fields.language !== undefined && { language: fields.language }),
+    ...(fields.locale !== undefined && { locale: fields.locale }),
   }
 }
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StreamEvent, TtsSseRequest } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { chunkEvent, doneEvent, errorEvent, timestampsEvent } from './events.ts'
+import { chunkEvent, doneEvent, errorEvent, phonemeTimestampsEvent, timestampsEvent } from './events.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { cutAfterGrace } from './hard-close.ts'
 import { abortReason, clientGone, openSpeechStream, revoked } from './speech-stream.ts'
@@ -25,7 +25,7 @@ async function write(res: ServerResponse, event: StreamEvent, signal: AbortSigna
 }
 
 /**
- * `POST /tts/sse`: `chunk` (and `timestamps`) events, then exactly one `done` or `error`, then the
+ * `POST /tts/sse`: `chunk` (and `timestamps`, `phoneme_timestamps`) events, then exactly one `done` or `error`, then the
  * response ends (SDK4's iterator only stops when the body does). Checks that fail before the first
  * event are plain JSON errors.
  */
@@ -34,7 +34,7 @@ export async function serveSse(ctx: ServerContext, principal: Principal, request
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true }, client)
+  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true, phonemeTimestamps: body.add_phoneme_timestamps === true }, client)
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, {
@@ -56,6 +56,7 @@ export async function serveSse(ctx: ServerContext, principal: Principal, request
       const step = performance.now() - started
       if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id), stream.signal)
       if (r.value.words && body.add_timestamps) await write(res, timestampsEvent(r.value.words, id), stream.signal)
+      if (r.value.phonemes && body.add_phoneme_timestamps) await write(res, phonemeTimestampsEvent(r.value.phonemes, id), stream.signal)
       started = performance.now()
     }
     if (stream.signal.aborted) throw stream.signal.reason

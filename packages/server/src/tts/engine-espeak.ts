@@ -1,5 +1,6 @@
 import EspeakInit from '@echogarden/espeak-ng-emscripten'
-import type { ChunkCallback, Engine, EngineSynthOptions, EngineWord } from './engine.ts'
+import type { ChunkCallback, Engine, EnginePhoneme, EngineSynthOptions, EngineWord } from './engine.ts'
+import { PhonemeTracker } from './phonemes.ts'
 import { WordAligner } from './words.ts'
 
 /** espeak's normal rate in words per minute; `speed` scales it. */
@@ -43,24 +44,29 @@ export async function createEspeakEngine(): Promise<Engine> {
     worker.set_pitch(options.pitch ?? DEFAULT_PITCH)
     const { escaped, origin } = escapeForEspeak(text)
     const aligner = new WordAligner(text)
+    const phonemes = new PhonemeTracker()
     let samplesOut = 0
     let speechEndMs: number | undefined
     let aborted = false
     worker.synthesize(escaped, (samples, events) => {
       const words: EngineWord[] = []
+      const phones: EnginePhoneme[] = []
       for (const e of events ?? []) {
         if (e.type === 'word') words.push(...aligner.mark(origin[e.text_position - 1] ?? text.length, e.audio_position))
+        else if (e.type === 'phoneme') phones.push(...phonemes.mark(typeof e.id === 'string' ? e.id : '', e.audio_position))
         else if (e.type === 'end') speechEndMs = e.audio_position
       }
       const pcm = samples ?? new Int16Array(0)
       samplesOut += pcm.length
-      if (pcm.length === 0 && words.length === 0) return false
-      aborted = onChunk(pcm, words)
+      if (pcm.length === 0 && words.length === 0 && phones.length === 0) return false
+      aborted = onChunk(pcm, words, phones)
       return aborted
     })
     if (!aborted) {
-      const last = aligner.finish(speechEndMs ?? (samplesOut * 1000) / sampleRate)
-      if (last.length > 0) onChunk(new Int16Array(0), last)
+      const endMs = speechEndMs ?? (samplesOut * 1000) / sampleRate
+      const last = aligner.finish(endMs)
+      const lastPhones = phonemes.finish(endMs)
+      if (last.length > 0 || lastPhones.length > 0) onChunk(new Int16Array(0), last, lastPhones)
     }
     return { sampleRate }
   }

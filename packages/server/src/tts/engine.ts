@@ -12,6 +12,14 @@ export interface EngineWord {
   endMs: number
 }
 
+/** One phoneme of the speech with its timing in the engine's native audio, in milliseconds. */
+export interface EnginePhoneme {
+  /** IPA where the engine can give it (espeak), else the engine's own symbol mapped to IPA (flite). */
+  text: string
+  startMs: number
+  endMs: number
+}
+
 export interface EngineSynthOptions {
   /** The engine's own voice name (`en-us+f3`, `slt`, ...). */
   voice: string
@@ -22,11 +30,11 @@ export interface EngineSynthOptions {
 }
 
 /**
- * Receives native audio as it is produced, and words whose timing became final with it (a word's end
- * is only known once the next word starts, so words may trail their audio by one call; a last call
- * may carry words and no samples). Return `true` to abort the sentence.
+ * Receives native audio as it is produced, and words (and phonemes) whose timing became final with it
+ * (an end is only known once the next one starts, so they may trail their audio by one call; a last
+ * call may carry timings and no samples). Return `true` to abort the sentence.
  */
-export type ChunkCallback = (samples: Int16Array, words?: EngineWord[]) => boolean
+export type ChunkCallback = (samples: Int16Array, words?: EngineWord[], phonemes?: EnginePhoneme[]) => boolean
 
 export interface Engine {
   /** A name for logs and measurements (`espeak`, `flite`, or a test engine's). */

@@ -1,4 +1,6 @@
-import type { Engine, EngineId, EngineWord } from './engine.ts'
+import type { Engine, EngineId, EnginePhoneme, EngineWord } from './engine.ts'
+import { applyGain } from './gain.ts'
+import { estimatePhonemes } from './phonemes.ts'
 import { createResampler, type SpeexModule } from './resample.ts'
 
 /** One sentence to synthesize, as sent to a worker (structured-clone friendly). */
@@ -7,6 +9,8 @@ export interface SentenceJob {
   voice: string
   text: string
   speed: number
+  /** Gain applied to the audio after synthesis (Cartesia `volume`), 1 = as synthesized. */
+  volume?: number
   pitch?: number
   /** Output rate: the worker resamples, so only audio at the requested rate crosses threads. */
   sampleRate: number
@@ -15,6 +19,8 @@ export interface SentenceJob {
 export interface JobDone {
   type: 'done'
   words: EngineWord[]
+  /** The engine's phonemes, or an estimate from `words` for an engine that gives none. */
+  phonemes: EnginePhoneme[]
   cancelled: boolean
   nativeRate: number
   nativeSamples: number
@@ -43,16 +49,19 @@ export function runJob(engines: EngineSet, speex: SpeexModule, job: SentenceJob,
   let samples = 0
   let cancelled = false
   const words: EngineWord[] = []
+  const phonemes: EnginePhoneme[] = []
+  const gain = job.volume ?? 1
   const resampler = createResampler(speex, engine.sampleRate, job.sampleRate)
   const send = (pcm: Int16Array) => {
     if (pcm.length === 0) return
     samples += pcm.length
-    emit({ type: 'chunk', pcm })
+    emit({ type: 'chunk', pcm: applyGain(pcm, gain) })
   }
   try {
-    const { sampleRate } = engine.synth(job.text, { voice: job.voice, speed: job.speed, ...(job.pitch !== undefined && { pitch: job.pitch }) }, (pcm, w) => {
+    const { sampleRate } = engine.synth(job.text, { voice: job.voice, speed: job.speed, ...(job.pitch !== undefined && { pitch: job.pitch }) }, (pcm, w, p) => {
       if (firstChunkMs < 0 && pcm.length > 0) firstChunkMs = performance.now() - started
       if (w) words.push(...w)
+      if (p) phonemes.push(...p)
       cancelled = isCancelled()
       if (cancelled) return true
       nativeSamples += pcm.length
@@ -62,7 +71,8 @@ export function runJob(engines: EngineSet, speex: SpeexModule, job: SentenceJob,
     // Every catalogued voice speaks at its engine's usual rate (flite's 8 kHz `kal` is not offered).
     if (sampleRate !== engine.sampleRate) throw new Error(`engine ${job.engine} produced ${sampleRate} Hz, expected ${engine.sampleRate}`)
     if (!cancelled) send(resampler.flush())
-    emit({ type: 'done', words, cancelled, nativeRate: sampleRate, nativeSamples, samples, firstChunkMs: Math.max(0, firstChunkMs), totalMs: performance.now() - started })
+    if (phonemes.length === 0) phonemes.push(...estimatePhonemes(words))
+    emit({ type: 'done', words, phonemes, cancelled, nativeRate: sampleRate, nativeSamples, samples, firstChunkMs: Math.max(0, firstChunkMs), totalMs: performance.now() - started })
   } finally {
     resampler.destroy()
   }

@@ -31,21 +31,37 @@ export interface ResolvedVoice {
   voice: string
 }
 
+/** The espeak voice for exactly this locale (`en-GB` → `en-gb-x-rp`, `pt-BR` → `pt-br`), not its language's. */
+function espeakAccentFor(locale: string): string | undefined {
+  const tag = normalizeLanguage(locale)
+  const name = ALIASES[tag] ?? tag
+  return tag.includes('-') && ESPEAK_LANGUAGES.has(name) ? name : undefined
+}
+
+/** An espeak voice name with the variant (`+f3`) of `engineVoice` kept. */
+const withVariant = (target: string, variant: string) => (variant ? `${target}+${variant}` : target)
+
 /**
- * Which engine and engine voice speak a request. The voice decides the engine; `language` overrides
- * the voice's language when that is a different language: an espeak voice keeps its variant
- * (`en-us+f3` asked for German speaks `de+f3`), and a flite voice, English only, hands over to espeak
- * with a variant of the same gender. Same language (or an unknown one): the voice as catalogued.
+ * Which engine and engine voice speak a request. The voice decides the engine; `language` (or the
+ * language of `locale`) overrides the voice's language when that is a different language: an espeak
+ * voice keeps its variant (`en-us+f3` asked for German speaks `de+f3`), and a flite voice, English
+ * only, hands over to espeak with a variant of the same gender. In the voice's own language, a
+ * `locale` picks that accent where the voice's engine has one (an espeak voice with `en-GB` speaks
+ * British English; flite has no accents to choose, so its voices stay as they are).
  */
-export function resolveVoice(entry: VoiceEntry, language?: string): ResolvedVoice {
+export function resolveVoice(entry: VoiceEntry, language?: string, locale?: string): ResolvedVoice {
   const own = { engine: entry.engine, voice: entry.engineVoice }
-  if (!language) return own
-  const base = normalizeLanguage(language).split('-')[0]
-  if (base === entry.voice.language) return own
-  const target = espeakVoiceFor(language)
-  if (!target) return own
+  const tag = locale ?? language
+  if (!tag) return own
   const variant = entry.engine === 'espeak'
     ? (entry.engineVoice.split('+')[1] ?? '')
     : entry.voice.gender === 'feminine' ? 'f3' : 'm3'
-  return { engine: 'espeak', voice: variant ? `${target}+${variant}` : target }
+  const base = normalizeLanguage(tag).split('-')[0]
+  if (base === entry.voice.language) {
+    const accent = locale !== undefined && entry.engine === 'espeak' ? espeakAccentFor(locale) : undefined
+    return accent ? { engine: 'espeak', voice: withVariant(accent, variant) } : own
+  }
+  const target = (locale !== undefined ? espeakAccentFor(locale) : undefined) ?? espeakVoiceFor(tag)
+  if (!target) return own
+  return { engine: 'espeak', voice: withVariant(target, variant) }
 }

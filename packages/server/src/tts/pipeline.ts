@@ -1,59 +1,72 @@
-import { SAMPLE_RATE_MAX, SAMPLE_RATE_MIN, stripMarkup, VoxgateError, type WordTimestamps } from '@voxgate/protocol'
-import type { EngineWord } from './engine.ts'
+import { SAMPLE_RATE_MAX, SAMPLE_RATE_MIN, VoxgateError, type PhonemeTimestamps, type WordTimestamps } from '@voxgate/protocol'
+import type { EnginePhoneme, EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
 import type { SentenceJob } from './job.ts'
 import type { JobStream, SentenceRunner } from './job-stream.ts'
 import { resolveVoice } from './language.ts'
-import { splitSentences } from './split.ts'
+import { clampGain, clampSpeed, planUnits, type SpeechUnit } from './plan.ts'
 import type { SynthesisChunk, SynthesisRequest } from './types.ts'
 import type { VoiceEntry } from './voice-table.ts'
 
 /** Longest audio in one chunk: flite hands over a whole sentence, which would make one huge frame. */
 const MAX_CHUNK_SECONDS = 0.25
 const EMPTY = new Uint8Array(0)
-const SPEED_MIN = 0.6
-const SPEED_MAX = 1.5
 
 export interface PipelineDeps {
   runner: SentenceRunner
   entry(voiceId: string): VoiceEntry | undefined
 }
 
+/** What markup asks of one sentence on top of the request's own settings. */
+export type SentenceMarkup = Pick<SpeechUnit, 'speed' | 'volume'>
+
 /** The engine job for each sentence of a request, or a coded error for what the transport missed. */
-export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRate: number): (text: string) => SentenceJob {
+export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRate: number): (text: string, markup?: SentenceMarkup) => SentenceJob {
   const entry = deps.entry(request.voiceId)
   if (!entry) throw new VoxgateError('voice_not_found', 'No voice has this id.')
   if (!Number.isInteger(sampleRate) || sampleRate < SAMPLE_RATE_MIN || sampleRate > SAMPLE_RATE_MAX) {
     throw new VoxgateError('unsupported_output_format', `sample_rate must be an integer from ${SAMPLE_RATE_MIN} to ${SAMPLE_RATE_MAX}.`)
   }
-  const { engine, voice } = resolveVoice(entry, request.language)
-  // Cartesia's range; the transports already map their three speed fields into it.
-  const speed = Math.min(SPEED_MAX, Math.max(SPEED_MIN, request.speed ?? 1))
-  return (text) => ({ engine, voice, text, speed, sampleRate })
+  const { engine, voice } = resolveVoice(entry, request.language, request.locale)
+  // Cartesia's ranges; the transports already map their speed fields into them, markup multiplies.
+  const speed = clampSpeed(request.speed ?? 1)
+  const volume = clampGain(request.volume ?? 1)
+  return (text, markup) => {
+    const gain = clampGain(volume * (markup?.volume ?? 1))
+    return { engine, voice, text, speed: clampSpeed(speed * (markup?.speed ?? 1)), ...(gain !== 1 && { volume: gain }), sampleRate }
+  }
 }
 
 function* slices(pcm: Int16Array, max: number): Generator<Int16Array> {
   for (let at = 0; at < pcm.length; at += max) yield pcm.subarray(at, at + max)
 }
 
+const seconds = (offsetSeconds: number, ms: number) => Math.round((offsetSeconds + ms / 1000) * 1e6) / 1e6
+
 /** Engine words (ms within a sentence) as Cartesia timestamps (seconds within the request). */
 function timestamps(words: EngineWord[], offsetSeconds: number): WordTimestamps {
-  const s = (ms: number) => Math.round((offsetSeconds + ms / 1000) * 1e6) / 1e6
+  const s = (ms: number) => seconds(offsetSeconds, ms)
   return { words: words.map((w) => w.text), start: words.map((w) => s(w.startMs)), end: words.map((w) => s(w.endMs)) }
 }
 
+/** Engine phonemes as Cartesia phoneme timestamps, clipped to the sentence's audio. */
+function phonemeTimestamps(phonemes: EnginePhoneme[], offsetSeconds: number, audioMs: number): PhonemeTimestamps {
+  const s = (ms: number) => seconds(offsetSeconds, Math.min(ms, audioMs))
+  return { phonemes: phonemes.map((p) => p.text), start: phonemes.map((p) => s(p.startMs)), end: phonemes.map((p) => s(p.endMs)) }
+}
+
 /**
- * Text → sentences → engine jobs (in order) → encoded chunks. Synthesis stays at most one sentence
- * ahead of the consumer: sentence i+1 starts once sentence i has produced its first audio (so the
- * first sentence has the cores to itself until its first byte is out), and i+2 only once the
- * consumer has pulled all of i. Ending the iteration or aborting `signal` cancels every started job (in a
- * worker, mid-sentence) and releases the encoder.
+ * Text → markup and sentences → engine jobs (in order) and silence for breaks → encoded chunks.
+ * Synthesis stays at most one sentence ahead of the consumer: sentence i+1 starts once sentence i has
+ * produced its first audio (so the first sentence has the cores to itself until its first byte is
+ * out), and i+2 only once the consumer has pulled all of i. Ending the iteration or aborting `signal`
+ * cancels every started job (in a worker, mid-sentence) and releases the encoder.
  */
 export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest, signal?: AbortSignal): AsyncGenerator<SynthesisChunk> {
-  // Sonic-3 markup is an instruction, never text to read aloud (honouring the tags is the engines' job).
-  const sentences = splitSentences(stripMarkup(request.text))
-  request.progress?.planned(sentences)
-  if (sentences.length === 0) return
+  // Markup is an instruction, never text to read aloud: engines get sentences, breaks become silence.
+  const units = planUnits(request.text)
+  request.progress?.planned(units.map((u) => (u.kind === 'speech' ? u.source : '')))
+  if (units.length === 0) return
   signal?.throwIfAborted()
   const encoder = await openEncoder(request.outputFormat)
   const started: JobStream[] = []
@@ -61,11 +74,13 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
     const rate = encoder.sampleRate
     const jobFor = planJobs(deps, request, rate)
     const start = (i: number, urgent: boolean) => {
+      const unit = units[i] as SpeechUnit
       request.progress?.started(i)
-      const stream = deps.runner.start(jobFor(sentences[i] ?? ''), signal, { urgent })
+      const stream = deps.runner.start(jobFor(unit.text, unit), signal, { urgent })
       started.push(stream)
       return stream
     }
+    const nextSpeech = (from: number) => units.findIndex((u, i) => i >= from && u.kind === 'speech')
     let header = encoder.header()
     const withHeader = (audio: Uint8Array) => {
       if (header.length === 0) return audio
@@ -77,14 +92,29 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
     }
     const maxChunk = Math.max(1, Math.round(rate * MAX_CHUNK_SECONDS))
     let emitted = 0
-    let next: JobStream | undefined = start(0, true)
-    for (let i = 0; i < sentences.length; i++) {
-      const current: JobStream = next ?? start(i, true)
+    const first = nextSpeech(0)
+    let next: { index: number; stream: JobStream } | undefined = first >= 0 ? { index: first, stream: start(first, true) } : undefined
+    for (let i = 0; i < units.length; i++) {
+      const unit = units[i]
+      if (unit?.kind === 'break') {
+        request.progress?.started(i)
+        // Silence at the output rate, exactly as long as asked (not the engine's own pause).
+        const silence = new Int16Array(Math.round((unit.ms * rate) / 1000))
+        for (const piece of slices(silence, maxChunk)) {
+          signal?.throwIfAborted()
+          emitted += piece.length
+          yield { audio: withHeader(encoder.encode(piece)), durationSeconds: piece.length / rate }
+        }
+        continue
+      }
+      const current: JobStream = next?.index === i ? next.stream : start(i, true)
       next = undefined
       const startNext = () => {
-        if (next === undefined && i + 1 < sentences.length) next = start(i + 1, false)
+        const j = nextSpeech(i + 1)
+        if (next === undefined && j >= 0) next = { index: j, stream: start(j, false) }
       }
       const offsetSeconds = (request.timeOffsetSeconds ?? 0) + emitted / rate
+      const sentenceStart = emitted
       for await (const event of current) {
         // Audio already synthesized and queued is dropped once the request is aborted.
         signal?.throwIfAborted()
@@ -94,8 +124,14 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
             emitted += piece.length
             yield { audio: withHeader(encoder.encode(piece)), durationSeconds: piece.length / rate }
           }
-        } else if (request.timestamps && event.words.length > 0) {
+          continue
+        }
+        if (request.timestamps && event.words.length > 0) {
           yield { audio: withHeader(EMPTY), words: timestamps(event.words, offsetSeconds), durationSeconds: 0 }
+        }
+        if (request.phonemeTimestamps && event.phonemes.length > 0) {
+          const audioMs = ((emitted - sentenceStart) * 1000) / rate
+          yield { audio: withHeader(EMPTY), phonemes: phonemeTimestamps(event.phonemes, offsetSeconds, audioMs), durationSeconds: 0 }
         }
       }
       startNext()

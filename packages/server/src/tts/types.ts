@@ -1,4 +1,4 @@
-import type { OutputFormat, Voice, VoicePage, VoicesQuery, WordTimestamps } from '@voxgate/protocol'
+import type { OutputFormat, PhonemeTimestamps, Voice, VoicePage, VoicesQuery, WordTimestamps } from '@voxgate/protocol'
 
 /**
  * The contract between the transports (bytes, SSE, WebSocket) and speech. Transports never see an
@@ -12,12 +12,18 @@ export interface SynthesisRequest {
   voiceId: string
   /** Cartesia `language`; when given it overrides the voice's own language where the engine can. */
   language?: string
-  /** Speaking rate multiplier, 0.6..1.5 (1 = normal). */
+  /** Cartesia `locale` (`en-GB`): the accent, where the voice's engine has one; never set with `language`. */
+  locale?: string
+  /** Speaking rate multiplier, 0.6..1.5 (1 = normal); `<speed>` markup multiplies it. */
   speed?: number
+  /** Gain after synthesis, 0.5..2 (1 = as synthesized); `<volume>` markup multiplies it. */
+  volume?: number
   /** The encoding asked for. `wav` yields the header first; `mp3` is a continuous MP3 stream. */
   outputFormat: OutputFormat
   /** Yield word timestamps (seconds, relative to the start of this request's audio). */
   timestamps?: boolean
+  /** Yield phoneme timestamps (seconds, relative to the start of this request's audio). */
+  phonemeTimestamps?: boolean
   /** Offset added to timestamps, for WebSocket contexts fed in several segments. */
   timeOffsetSeconds?: number
   /** Told which sentences' synthesis has started, so text that was never spoken can be refunded. */
@@ -26,7 +32,11 @@ export interface SynthesisRequest {
 
 /** What synthesis tells its caller about its progress through the text. */
 export interface SynthesisProgress {
-  /** The sentences the text was split into, in order (called once, before any starts). */
+  /**
+   * The sentences the text was split into, in order (called once, before any starts): substrings of
+   * the spoken text (`stripMarkup`), as written, before any rewriting for the engine; a `<break>` is
+   * an empty string at its place.
+   */
   planned(sentences: readonly string[]): void
   /** Synthesis of sentence `index` has started (look-ahead included). */
   started(index: number): void
@@ -37,6 +47,8 @@ export interface SynthesisChunk {
   audio: Uint8Array
   /** Word timestamps for the audio of this chunk's sentence, when asked for. */
   words?: WordTimestamps
+  /** Phoneme timestamps for the audio of this chunk's sentence, when asked for. */
+  phonemes?: PhonemeTimestamps
   /** Seconds of audio this chunk carries. */
   durationSeconds: number
 }

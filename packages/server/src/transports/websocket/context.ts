@@ -1,4 +1,4 @@
-import { countCharacters, VoxgateError, type WsGenerationRequest } from '@voxgate/protocol'
+import { countCharacters, initialMarkupState, markupPrefix, parseMarkup, unfinishedTagStart, VoxgateError, type MarkupState, type WsGenerationRequest } from '@voxgate/protocol'
 import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import type { StreamLease } from '../../streams/registry.ts'
@@ -6,7 +6,7 @@ import { BlockSource } from '../../streams/block-source.ts'
 import { CharacterReservation } from '../../streams/reservation.ts'
 import { takeCompleteSentences } from '../../tts/index.ts'
 import type { SynthesisRequest } from '../../tts/types.ts'
-import { chunkEvent, doneEvent, timestampsEvent } from '../events.ts'
+import { chunkEvent, doneEvent, phonemeTimestampsEvent, timestampsEvent } from '../events.ts'
 import { checkTranscriptLength } from '../prepare.ts'
 import type { EventSink } from './sink.ts'
 
@@ -28,6 +28,10 @@ interface Segment {
  * One WebSocket context: text arrives in pieces (`continue: true`), is cut at sentence boundaries,
  * on `flush`, at the end of input, or after `max_buffer_delay_ms`, and is spoken segment by segment
  * in order. Ends with exactly one `done` or `error` (sent by `fail`).
+ *
+ * Sonic-3 markup works across pieces: a tag cut by the end of a piece (`Hi <brea`) waits for the
+ * next one, and the markup in force at the end of a segment (`<speed>`, `<volume>`, an open
+ * `<spell>`) is written at the start of the next, so segments are spoken as one text would be.
  */
 export class TtsContext {
   #pending = ''
@@ -39,6 +43,8 @@ export class TtsContext {
   #totalChars = 0
   #timeOffset = 0
   #bufferTimer: NodeJS.Timeout | undefined
+  /** The markup in force at the end of the text queued so far. */
+  #markup: MarkupState = initialMarkupState()
   readonly #abort = new AbortController()
   /** The context's characters, reserved from its token's budget in blocks. */
   #budget: BlockSource
@@ -52,7 +58,8 @@ export class TtsContext {
     private readonly maxBufferDelayMs: number | undefined,
     private lease: StreamLease,
     private readonly sink: EventSink,
-    private readonly onFinished: (id: string) => void,
+    /** Told once, when the context has sent its terminal event; `failed` when that was an `error`. */
+    private readonly onFinished: (id: string, failed: boolean) => void,
   ) {
     this.#budget = new BlockSource(ctx.budgets, principal)
   }
@@ -82,7 +89,7 @@ export class TtsContext {
       this.#inputEnded = true
       this.#cut(false)
     } else if (msg.flush === true) {
-      this.#cut(true)
+      this.#cut(true, true)
     } else {
       const { ready, rest } = takeCompleteSentences(this.#pending)
       if (ready.length > 0) this.#enqueue(ready, false)
@@ -92,11 +99,13 @@ export class TtsContext {
     void this.#run()
   }
 
-  #cut(acknowledgeFlush: boolean): void {
+  /** Queues the pending text; `holdTag` keeps back a tag still being written (more input follows). */
+  #cut(acknowledgeFlush: boolean, holdTag = false): void {
     clearTimeout(this.#bufferTimer)
     this.#bufferTimer = undefined
-    const text = this.#pending
-    this.#pending = ''
+    const held = holdTag ? unfinishedTagStart(this.#pending) : -1
+    const text = held >= 0 ? this.#pending.slice(0, held) : this.#pending
+    this.#pending = held >= 0 ? this.#pending.slice(held) : ''
     if (text.trim().length > 0 || acknowledgeFlush) this.#enqueue(text, acknowledgeFlush)
     if (acknowledgeFlush) this.#flushId += 1
   }
@@ -105,7 +114,9 @@ export class TtsContext {
     if (this.#queue.length >= MAX_QUEUED_SEGMENTS) {
       throw new VoxgateError('rate_limited', `A context holds at most ${MAX_QUEUED_SEGMENTS} segments waiting to be spoken.`)
     }
-    this.#queue.push({ text, flushId: this.#flushId, acknowledgeFlush })
+    const withMarkup = markupPrefix(this.#markup) + text
+    this.#markup = parseMarkup(withMarkup).state
+    this.#queue.push({ text: withMarkup, flushId: this.#flushId, acknowledgeFlush })
   }
 
   /** An incomplete sentence is spoken anyway once it has waited `max_buffer_delay_ms`. */
@@ -115,7 +126,7 @@ export class TtsContext {
     this.#bufferTimer = setTimeout(() => {
       this.#bufferTimer = undefined
       try {
-        this.#cut(false)
+        this.#cut(false, true)
       } catch (err) {
         // Not inside a message handler: a throw here would be uncaught, so end the context instead.
         return this.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
@@ -153,6 +164,7 @@ export class TtsContext {
           if (this.#finished) return
           if (chunk.audio.byteLength > 0) await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
           if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
+          if (chunk.phonemes && this.speech.phonemeTimestamps) await this.sink.send(phonemeTimestampsEvent(chunk.phonemes, this.id, seg.flushId))
           this.#timeOffset += chunk.durationSeconds
           started = performance.now()
         }
@@ -194,6 +206,6 @@ export class TtsContext {
     this.lease.release()
     this.#budget.close()
     void this.sink.send(event)
-    this.onFinished(this.id)
+    this.onFinished(this.id, event.type === 'error')
   }
 }
