@@ -47,6 +47,13 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
   const hsts = ctx.config.hstsMaxAgeSeconds > 0 ? `max-age=${ctx.config.hstsMaxAgeSeconds}` : undefined
   // JSON only: Fastify's default text/plain parser would let a non-JSON body reach validation.
   app.removeContentTypeParser('text/plain')
+  // A body with no Content-Type at all is read as JSON (LiveKit's Cartesia plugin posts JSON so);
+  // any explicit type but JSON (and multipart where a route takes it) stays 415.
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (request.headers['content-type'] !== undefined) return done(new VoxgateError('unsupported_media_type', 'Send the request body as application/json.'), undefined)
+    json(request, body as string, done)
+  })
   registerBodyRate(app, { minBytesPerSecond: ctx.config.bodyMinBytesPerSecond, graceMs: ctx.config.bodyGraceMs })
   app.decorateRequest('principal', undefined)
   app.decorateRequest('apiVersion', '')

@@ -25,14 +25,24 @@ export const CLOSE_INVALID_DATA = 1007
 
 /** Messages received but not yet handled; past this the client is flooding the socket. */
 export const MAX_PENDING_MESSAGES = 256
+/** Context ids remembered as ended with an error, per socket (the oldest are forgotten first). */
+export const MAX_FAILED_CONTEXT_IDS = 1024
 
 /**
  * One authenticated `/tts/websocket` connection: routes JSON messages to contexts by `context_id`,
  * enforces the message-size and context-count limits with error events (the socket stays open), and
  * before it closes sends a terminal event for every open context (SDK4 has no close listener).
+ *
+ * One terminal event per context id's life: a context ends with exactly one `done` or `error`. After
+ * `done` the id is free, and a later request with it starts a new context. After an `error` (a
+ * context that failed, or a request refused before its context could open, such as an unknown voice)
+ * the id stays ended for the socket's life: further messages for it (`continue`, flush, end of
+ * input, cancel, even malformed ones) are ignored without an event, since the client was already told.
  */
 export class TtsSocket {
   readonly #contexts = new Map<string, TtsContext>()
+  /** Ids whose life ended with an `error` (see the class comment), in insertion order. */
+  readonly #failed = new Set<string>()
   readonly #sink: EventSink
   #watch: StreamLease
   #idleTimer: NodeJS.Timeout | undefined
@@ -99,10 +109,12 @@ export class TtsSocket {
     if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
     if (isObject(msg) && msg.cancel === true) {
       const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
+      if (this.#failed.has(context_id)) return
       this.#contexts.get(context_id)?.cancel()
       return
     }
     const request = parseOr400(WsGenerationRequest, msg, 'message')
+    if (this.#failed.has(request.context_id)) return
     const existing = this.#contexts.get(request.context_id)
     if (existing) return existing.input(request)
     if (this.#contexts.size >= this.ctx.config.wsMaxContexts) {
@@ -110,12 +122,14 @@ export class TtsSocket {
     }
     const speech = checkSpeechRequest(this.ctx, this.principal, request)
     await this.ctx.rateLimiter.take('tts', this.principal.keyId)
+    const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     // The socket may have gone while we waited; nothing may be opened for it after that.
-    if (this.#closed) return
+    if (this.#closed) return lease.release()
     const context = new TtsContext(
-      request.context_id, this.ctx, this.principal, speech, request.add_timestamps === true, request.max_buffer_delay_ms,
-      this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err)),
-      this.#sink, (id) => this.#contexts.delete(id),
+      request.context_id, this.ctx, this.principal, { ...speech, phonemeTimestamps: request.add_phoneme_timestamps === true },
+      request.add_timestamps === true, request.max_buffer_delay_ms,
+      lease,
+      this.#sink, (id, failed) => this.#ended(id, failed),
     )
     this.#contexts.set(request.context_id, context)
     try {
@@ -145,13 +159,13 @@ export class TtsSocket {
     this.principal = principal
     this.#watch.release()
     this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
-    if (!same) this.#moveContexts(principal)
+    if (!same) await this.#moveContexts(principal)
     this.#armSession()
     await this.#sink.send({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null })
   }
 
   /** Open contexts move to the fresh token, oldest first, so the newest are the ones refused. */
-  #moveContexts(principal: Principal): void {
+  async #moveContexts(principal: Principal): Promise<void> {
     const voices = principal.kind === 'token' ? principal.limits?.voices : undefined
     for (const c of this.#contexts.values()) {
       if (c.finished) continue
@@ -160,7 +174,10 @@ export class TtsSocket {
         continue
       }
       try {
-        c.setPrincipal(principal, this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err)))
+        const lease = await this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+        // The context may have ended while the slot was taken.
+        if (c.finished) lease.release()
+        else c.setPrincipal(principal, lease)
       } catch (err) {
         // The new token's own concurrent_streams limit has no room for this context.
         c.fail(err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
@@ -171,8 +188,19 @@ export class TtsSocket {
   #reject(err: unknown, contextId?: string): void {
     const coded = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
     const context = contextId === undefined ? undefined : this.#contexts.get(contextId)
-    if (context) context.fail(coded)
-    else void this.#sink.send(this.#sink.errorEvent(coded, contextId))
+    if (context) return context.fail(coded)
+    // An id already ended with an error has had its terminal event.
+    if (contextId !== undefined && this.#failed.has(contextId)) return
+    void this.#sink.send(this.#sink.errorEvent(coded, contextId))
+    if (contextId !== undefined) this.#ended(contextId, true)
+  }
+
+  /** A context id's life ended; after an error the id stays ended (see the class comment). */
+  #ended(id: string, failed: boolean): void {
+    this.#contexts.delete(id)
+    if (!failed) return
+    this.#failed.add(id)
+    if (this.#failed.size > MAX_FAILED_CONTEXT_IDS) this.#failed.delete(this.#failed.values().next().value as string)
   }
 
   #armIdle(): void {
