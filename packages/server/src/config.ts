@@ -28,6 +28,13 @@ export const ServerConfigSchema = z.strictObject({
   audience: z.string().min(1).default('voxgate'),
   /** Clock skew allowed when checking `exp`, `iat` and `nbf`. */
   clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
+  /**
+   * Redis for the state several instances share (stream slots, rate limits, revocation fan-out),
+   * e.g. `redis://127.0.0.1:6379/0`; unset keeps that state in this process.
+   */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  /** Prefix of every Redis key and channel, so deployments (and test runs) can share one Redis. */
+  redisPrefix: z.string().min(1).max(64).default('voxgate:'),
   /** How often a running server re-reads keys, signing keys and revocations from the store. */
   storePollMs: z.number().int().min(50).max(5000).default(1000),
   /** How often expired revocations and long-retired signing keys are pruned from the store. */

@@ -9,6 +9,7 @@ import type { StateSync } from './state-sync.ts'
 import type { Store } from './store/types.ts'
 import type { RateLimiter } from './streams/rate-limiter.ts'
 import type { CharacterBudgets } from './streams/budgets.ts'
+import type { SharedState } from './shared/shared-state.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
@@ -29,5 +30,7 @@ export interface ServerContext {
   /** Tokens' characters budgets and usage, durable in the store. */
   budgets: CharacterBudgets
   rateLimiter: RateLimiter
+  /** Slots, rate limits and revocation fan-out shared between instances (Redis), or this process's. */
+  shared: SharedState
   logger: Logger
 }

@@ -16,8 +16,8 @@ import { StateSync } from './state-sync.ts'
 import { openStore } from './store/open.ts'
 import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
-import { MemoryRateLimiter } from './streams/rate-limiter.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
+import { openSharedState } from './shared/shared-state.ts'
 import { StreamRegistry } from './streams/registry.ts'
 import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
@@ -59,15 +59,20 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   await sync.refresh()
   const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
   const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
-  const streams = new StreamRegistry(revocations)
+  const shared = await openSharedState(config, clock, logger)
+  const streams = new StreamRegistry(revocations, shared.slots)
   sync.onChange(() => streams.sweep())
+  // A revocation stored by another instance reaches this one at once; after a Redis reconnect the
+  // store is re-read, since messages published meanwhile are lost.
+  await shared.revocationBus?.subscribe((r) => {
+    revocations.add(r)
+    streams.sweep()
+  }, () => void sync.refresh().catch(() => undefined))
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger,
     budgets: new CharacterBudgets(store, logger),
     stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes }, clock),
-    rateLimiter: new MemoryRateLimiter({
-      mint: { limit: config.mintPerMinute, windowMs: 60_000 },
-      tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
-    }, clock),
+    rateLimiter: shared.rateLimiter,
+    shared,
   }
 
   const { https, devTls } = await tlsFor(config)
@@ -92,6 +97,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
       await streams.endAll(new VoxgateError('connection_closing', 'The server is shutting down.'), SHUTDOWN_DRAIN_MS)
       await app.close()
       if (!deps.speech) await speech.close()
+      await shared.close()
       if (!deps.store) await store.close()
     },
   }

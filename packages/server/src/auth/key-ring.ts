@@ -20,6 +20,25 @@ interface LoadedKey {
 export class KeyRing {
   #keys = new Map<string, LoadedKey>()
   #current: LoadedKey | undefined
+  #reload: UnknownKidReload | undefined
+
+  /**
+   * Lets a token signed with a kid we have not seen reload the keys before it is refused: another
+   * instance may have rotated a moment ago, and waiting for the poll would answer 401 meanwhile.
+   * Reloads are shared by concurrent callers and at most one per `minIntervalMs`, so tokens with
+   * made-up kids cannot turn into a flood of store reads.
+   */
+  onUnknownKid(reload: () => Promise<void>, minIntervalMs = UNKNOWN_KID_RELOAD_INTERVAL_MS, now: () => number = () => performance.now()): void {
+    this.#reload = new UnknownKidReload(reload, minIntervalMs, now)
+  }
+
+  /** `publicKey`, after one rate-limited reload when the kid is unknown. */
+  async findPublicKey(kid: unknown): Promise<KeyObject | undefined> {
+    const known = this.publicKey(kid)
+    if (known || typeof kid !== 'string' || !this.#reload) return known
+    await this.#reload.run()
+    return this.publicKey(kid)
+  }
 
   load(records: readonly SigningKeyRecord[]): void {
     const next = new Map<string, LoadedKey>()
@@ -43,6 +62,29 @@ export class KeyRing {
 
   jwks(): { keys: JWK[] } {
     return { keys: [...this.#keys.values()].map((k) => k.jwk) }
+  }
+}
+
+/** Unknown kids reload the signing keys at most this often (per instance). */
+export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1000
+
+class UnknownKidReload {
+  #lastMs = -Infinity
+  #pending: Promise<void> | undefined
+
+  constructor(
+    private readonly reload: () => Promise<void>,
+    private readonly minIntervalMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Joins the reload in flight, starts one when the interval allows, or returns at once. A failed reload just leaves the ring as it was. */
+  run(): Promise<void> {
+    if (this.#pending) return this.#pending
+    if (this.now() - this.#lastMs < this.minIntervalMs) return Promise.resolve()
+    this.#lastMs = this.now()
+    this.#pending = this.reload().catch(() => undefined).finally(() => { this.#pending = undefined })
+    return this.#pending
   }
 }
 

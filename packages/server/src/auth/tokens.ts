@@ -117,9 +117,10 @@ export class TokenService {
     }
   }
 
-  #keyFor(header: JWTHeaderParameters) {
-    // Keys come only from our own ring: an embedded `jwk`, `jku` or `x5u` is never consulted.
-    const key = this.keyRing.publicKey(header.kid)
+  async #keyFor(header: JWTHeaderParameters) {
+    // Keys come only from our own ring: an embedded `jwk`, `jku` or `x5u` is never consulted. An
+    // unknown kid may be another instance's fresh rotation: the ring reloads once (rate-limited).
+    const key = await this.keyRing.findPublicKey(header.kid)
     if (!key) throw invalid()
     return key
   }

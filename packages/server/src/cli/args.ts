@@ -3,9 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 /** A usage mistake: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
-type Options = NonNullable<ParseArgsConfig['options']>
+export type Options = NonNullable<ParseArgsConfig['options']>
 
-export const DATA_OPTION = { data: { type: 'string' } } as const satisfies Options
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies Options
 
 /** What `parse` returns; spelled out because the declaration emit cannot name node:util's inner types. */
@@ -18,15 +17,4 @@ export function parse<O extends Options>(argv: string[], options: O, allowPositi
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0])
   }
-}
-
-/** `--data`, else `VOXGATE_DATA_DIR`, else `./.voxgate`. */
-export function dataDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.VOXGATE_DATA_DIR ?? '.voxgate'
-}
-
-export function intOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number`)
-  return Number(value)
 }

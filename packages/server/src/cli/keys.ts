@@ -2,19 +2,24 @@ import { generateApiKey } from '../auth/api-keys.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
 import { openStore } from '../store/open.ts'
 import type { Store } from '../store/types.ts'
-import { DATA_OPTION, dataDir, parse, UsageError } from './args.ts'
+import { DEFAULT_DATA_DIR } from '../config.ts'
+import { UsageError } from './args.ts'
 import type { Io } from './io.ts'
+import { STORE_OPTIONS } from './option-table.ts'
+import { optionsHelp, resolveOptions } from './options.ts'
 
-export const KEYS_HELP = `Usage: voxgate keys <create|list|revoke> [options]
+export const KEYS_HELP = `Usage: voxgate keys <create|list|revoke|rotate-signing> [options]
 
   keys create [--name N] [--json]   create an API key and print it once
   keys list [--json]                id, name, display prefix, created, last used, revoked
   keys revoke <id>                  revoke a key and every token it minted
   keys rotate-signing               sign new tokens with a new key (old tokens stay valid)
 
+Every command applies the store's pending migrations first.
+
 Options:
-  --data DIR   data folder (default ./.voxgate, env VOXGATE_DATA_DIR)
-  -h, --help   this help`
+${optionsHelp(STORE_OPTIONS)}
+  -h, --help                    this help`
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -30,18 +35,18 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_HELP)
     return sub === undefined ? 2 : 0
   }
-  const options = { ...DATA_OPTION, name: { type: 'string' }, json: { type: 'boolean' } } as const
-  const { values, positionals } = parse(rest, options, true)
-  if (values.help) {
+  const local = { name: { type: 'string' }, json: { type: 'boolean' } } as const
+  const { config, values, positionals, help } = resolveOptions(STORE_OPTIONS, rest, io.env, local, true)
+  if (help) {
     io.out(KEYS_HELP)
     return 0
   }
-  const store = openStore({ dataDir: dataDir(values.data, io.env) })
+  const store = await openStore({ ...config, dataDir: config.dataDir ?? DEFAULT_DATA_DIR })
   try {
     switch (sub) {
       case 'create': {
         if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`)
-        const created = await createKey(store, values.name ?? 'default', Date.now())
+        const created = await createKey(store, typeof values.name === 'string' ? values.name : 'default', Date.now())
         if (values.json) io.out(JSON.stringify(created))
         else io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:\n\n  ${created.key}\n`)
         return 0

@@ -42,6 +42,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
     await ctx.store.addRevocation(revocation)
     ctx.revocations.add(revocation)
     ctx.streams.sweep()
+    ctx.shared.revocationBus?.publish(revocation)
     return { revoked: true }
   })
 
@@ -54,7 +55,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       expires_at: p.expiresAtSeconds,
       sub: p.sub ?? null,
       limits: p.limits ?? null,
-      usage: { characters: await ctx.budgets.used(p.jti), audio_seconds: roundSeconds(ctx.stt.usage.used(p.jti)), open_streams: ctx.streams.openStreams(p.jti) },
+      usage: { characters: await ctx.budgets.used(p.jti), audio_seconds: roundSeconds(ctx.stt.usage.used(p.jti)), open_streams: await ctx.streams.openStreams(p) },
     }
   })
 }

@@ -187,4 +187,3 @@ export class SqliteStore implements Store {
   }
 }
 
-export const openSqliteStore = (dataDir: string): SqliteStore => new SqliteStore(path.join(dataDir, 'voxgate.db'))

@@ -1,6 +1,6 @@
 /**
- * The one storage interface. The embedded default is SQLite; a PostgreSQL implementation can follow
- * the same contract. Methods are async so a networked store fits without changing callers; the hot
+ * The one storage interface: SQLite (embedded default, sqlite.ts) or PostgreSQL (postgres.ts), both
+ * keeping the contract below. Methods are async so a networked store fits without changing callers; the hot
  * path (a token seen before) never reaches the store. Stores are built only by `openStore` (open.ts).
  *
  * The contract every implementation keeps (checked by test/store/contract.ts):

@@ -1,6 +1,8 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { RevocationList } from '../auth/revocations.ts'
+import { randomId } from '../ids.ts'
+import { MemorySlots, type SlotStore } from './slots.ts'
 
 /** One open TTS stream: an HTTP bytes/SSE response or one WebSocket context. */
 export interface StreamLease {
@@ -22,7 +24,10 @@ export class StreamRegistry {
   readonly #open = new Set<OpenStream>()
   readonly #perToken = new Map<string, number>()
 
-  constructor(private readonly revocations: RevocationList) {}
+  constructor(
+    private readonly revocations: RevocationList,
+    private readonly slots: SlotStore = new MemorySlots(),
+  ) {}
 
   /**
    * Watches a credential without taking a stream slot (an open WebSocket between contexts):
@@ -34,18 +39,20 @@ export class StreamRegistry {
     return { release: () => void this.#open.delete(stream) }
   }
 
-  open(principal: Principal, onRevoked: OpenStream['onRevoked']): StreamLease {
-    const stream: OpenStream = { principal, onRevoked }
+  /**
+   * Opens a stream for a principal: a token with `limits.concurrent_streams` takes one of its slots
+   * (counted across every instance when slots are in Redis) or gets 429 `concurrency_limited`.
+   */
+  async open(principal: Principal, onRevoked: OpenStream['onRevoked']): Promise<StreamLease> {
     const tokenId = principal.kind === 'token' ? principal.jti : undefined
-    if (tokenId !== undefined && principal.kind === 'token') {
-      const limit = principal.limits?.concurrent_streams
-      const current = this.#perToken.get(tokenId) ?? 0
-      if (limit !== undefined && current >= limit) {
-        throw new VoxgateError('concurrency_limited', `This access token may hold ${limit} stream(s) open at once.`, { 'retry-after': '1' })
-      }
-      this.#perToken.set(tokenId, current + 1)
+    const limit = principal.kind === 'token' ? principal.limits?.concurrent_streams : undefined
+    const leaseId = randomId('lease', 9)
+    if (tokenId !== undefined && limit !== undefined && !(await this.slots.acquire(tokenId, limit, leaseId))) {
+      throw new VoxgateError('concurrency_limited', `This access token may hold ${limit} stream(s) open at once.`, { 'retry-after': '1' })
     }
+    const stream: OpenStream = { principal, onRevoked }
     this.#open.add(stream)
+    if (tokenId !== undefined) this.#perToken.set(tokenId, (this.#perToken.get(tokenId) ?? 0) + 1)
     let released = false
     return {
       release: () => {
@@ -53,6 +60,7 @@ export class StreamRegistry {
         released = true
         this.#open.delete(stream)
         if (tokenId === undefined) return
+        if (limit !== undefined) this.slots.release(tokenId, leaseId)
         const left = (this.#perToken.get(tokenId) ?? 1) - 1
         if (left > 0) this.#perToken.set(tokenId, left)
         else this.#perToken.delete(tokenId)
@@ -60,8 +68,11 @@ export class StreamRegistry {
     }
   }
 
-  openStreams(jti: string): number {
-    return this.#perToken.get(jti) ?? 0
+  /** Streams the token holds open: across the deployment for a limited token, else on this instance. */
+  async openStreams(principal: Principal): Promise<number> {
+    if (principal.kind !== 'token') return 0
+    if (principal.limits?.concurrent_streams !== undefined) return this.slots.count(principal.jti)
+    return this.#perToken.get(principal.jti) ?? 0
   }
 
   /**

@@ -40,7 +40,12 @@ export async function openSpeechStream(ctx: ServerContext, principal: Principal,
   const gone = () => client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
   if (client.aborted) throw gone()
   const controller = new AbortController()
-  const lease = ctx.streams.open(principal, (err) => controller.abort(err))
+  const lease = await ctx.streams.open(principal, (err) => controller.abort(err))
+  // The slot may have come from Redis: the client can have gone meanwhile.
+  if (client.aborted) {
+    lease.release()
+    throw gone()
+  }
   let reservation: CharacterReservation
   try {
     // Durable before any audio: a restart or another instance can never hand these out again.

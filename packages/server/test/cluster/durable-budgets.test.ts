@@ -72,7 +72,7 @@ describe('characters budgets are durable and shared through the store', () => {
 
   test('characters spent survive kill -9 of the server process', async () => {
     const dataDir = folder()
-    const seed = openStore({ dataDir })
+    const seed = await openStore({ dataDir })
     const key = await createKey(seed, 'test', Date.now())
     await seed.close()
     const tls = testTls()

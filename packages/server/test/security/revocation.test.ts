@@ -139,7 +139,10 @@ describe('revocation ends live streams within 1 s', () => {
 
     test(`${mode.name}: a live /tts/bytes response read slowly is cut, never finished as if complete`, async () => {
       const { token, revoke } = await mode.setup()
-      const res = await fetch(`${t.url}/tts/bytes`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(ttsBody(voice, LONG)) })
+      // 48 kHz f32: ~18 MB of audio, far more than loopback socket buffers absorb, so the stream is
+      // still live (held back by the slow reader) when the revocation lands, however late the poll.
+      const body = ttsBody(voice, LONG, { output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 48000 } })
+      const res = await fetch(`${t.url}/tts/bytes`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) })
       assert.equal(res.status, 200)
       let firstBytes!: () => void
       const started = new Promise<void>((r) => { firstBytes = r })

@@ -1,7 +1,7 @@
 /**
- * The store contract (src/store/types.ts), as tests any store implementation must pass: SQLite today,
- * PostgreSQL next. Each implementation's test file calls `storeContract` with a way to open a fresh,
- * empty store.
+ * The store contract (src/store/types.ts), as tests any store implementation must pass: SQLite
+ * (sqlite.test.ts) and PostgreSQL (postgres.test.ts). Each implementation's test file calls
+ * `storeContract` with a way to open a fresh, empty store.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -82,6 +82,37 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(snap.signingKeys.map((k) => k.kid), ['current'])
       assert.deepEqual(snap.revocations.map((r) => (r.kind === 'jti' ? r.jti : r.sub)), ['kept'])
       assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0, 'nothing left to prune')
+    }))
+
+    test('characters: reserved within a budget, refused past it by exactly the budget, refunded never below zero', () => withStore(async (s) => {
+      assert.equal(await s.usedCharacters('tok_new'), 0)
+      assert.equal(await moved(s, () => s.reserveCharacters('tok_a', 60, 100, 9 * HOUR)), 0, 'usage never moves the version')
+      assert.deepEqual(await s.reserveCharacters('tok_a', 40, 100, 9 * HOUR), { granted: true, used: 100 })
+      assert.deepEqual(await s.reserveCharacters('tok_a', 1, 100, 9 * HOUR), { granted: false, used: 100 })
+      assert.deepEqual(await s.reserveCharacters('tok_b', 101, 100, 9 * HOUR), { granted: false, used: 0 })
+      assert.equal(await s.usedCharacters('tok_b'), 0, 'a refused first reservation leaves nothing behind')
+      assert.deepEqual(await s.reserveCharacters('tok_c', 5000, undefined, 9 * HOUR), { granted: true, used: 5000 })
+      await s.refundCharacters('tok_a', 30)
+      assert.equal(await s.usedCharacters('tok_a'), 70)
+      await s.refundCharacters('tok_a', 500)
+      assert.equal(await s.usedCharacters('tok_a'), 0)
+      await s.refundCharacters('tok_never_seen', 5)
+      assert.equal(await s.usedCharacters('tok_never_seen'), 0)
+    }))
+
+    test('characters: 50 reservations of 10 at once against a budget of 100 grant exactly 10', () => withStore(async (s) => {
+      const results = await Promise.all(Array.from({ length: 50 }, () => s.reserveCharacters('tok_race', 10, 100, 9 * HOUR)))
+      assert.equal(results.filter((r) => r.granted).length, 10)
+      assert.deepEqual(results.filter((r) => r.granted).map((r) => r.used).sort((a, b) => a - b), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+      assert.equal(await s.usedCharacters('tok_race'), 100)
+    }))
+
+    test('prune drops the usage of tokens expired before the cutoff, without moving the version', () => withStore(async (s) => {
+      await s.reserveCharacters('tok_dead', 10, undefined, 1 * HOUR)
+      await s.reserveCharacters('tok_live', 10, undefined, 5 * HOUR)
+      assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0)
+      assert.equal(await s.usedCharacters('tok_dead'), 0)
+      assert.equal(await s.usedCharacters('tok_live'), 10)
     }))
   })
 }

@@ -14,7 +14,7 @@ const HOUR = 3_600_000
 test('at start and then on every interval, the store sheds what can never matter again', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-housekeeping-'))
   const now = Date.now()
-  const seed = openStore({ dataDir })
+  const seed = await openStore({ dataDir })
   await seed.addSigningKey({ kid: 'sig_retired_long_ago', privatePem: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), createdAt: now - 5 * HOUR, retiredAt: null })
   await seed.retireSigningKey('sig_retired_long_ago', now - 3 * HOUR)
   await seed.addRevocation({ kind: 'jti', jti: 'tok_expired', expiresAt: now - 2 * HOUR })

@@ -1,0 +1,83 @@
+import type { ServerConfigInput } from '../config.ts'
+import { parse, UsageError, type Options } from './args.ts'
+
+/**
+ * One row per option: its flag, its environment variable, how its text becomes a value, the config
+ * field it sets and its help line. Flag parsing, the environment and `--help` are all derived from
+ * the table, so an option is spelled once.
+ */
+export interface CliOption {
+  /** Without the dashes; absent for a secret, which only the environment may carry (never `ps`). */
+  flag?: string
+  /** @default `VOXGATE_` + the flag in upper case, dashes as underscores */
+  env?: string
+  kind: 'string' | 'int' | 'seconds' | 'switch' | 'list'
+  /** The config field it sets; `seconds` options set a `…Ms` field. */
+  key: keyof ServerConfigInput
+  /** The value's name in the help (`URL`, `N`). */
+  arg?: string
+  help: string
+}
+
+export const envName = (o: CliOption): string => o.env ?? `VOXGATE_${o.flag!.toUpperCase().replaceAll('-', '_')}`
+
+/**
+ * Flags first, then the environment (`,`-separated lists; switches `1`/`true`/`0`/`false`). Returns the
+ * config fields given either way; nothing else is touched, so defaults stay in config.ts.
+ */
+export function resolveOptions(table: readonly CliOption[], argv: string[], env: NodeJS.ProcessEnv, extra: Options = {}, allowPositionals = false) {
+  const spec: Options = { ...extra }
+  for (const o of table) if (o.flag) spec[o.flag] = { type: o.kind === 'switch' ? 'boolean' : 'string', multiple: o.kind === 'list' }
+  const { values, positionals } = parse(argv, spec, allowPositionals)
+  const config: Record<string, unknown> = {}
+  for (const o of table) {
+    const fromFlag = o.flag === undefined ? undefined : (values as Record<string, unknown>)[o.flag]
+    const fromEnv = env[envName(o)]
+    if (fromFlag !== undefined) config[o.key] = convert(o, fromFlag, `--${o.flag}`)
+    else if (fromEnv !== undefined && fromEnv !== '') config[o.key] = convert(o, fromEnv, envName(o))
+  }
+  return { config: config as Partial<ServerConfigInput>, values: values as Record<string, unknown>, positionals, help: values.help === true }
+}
+
+function convert(o: CliOption, raw: unknown, source: string): unknown {
+  if (typeof raw !== 'string') return raw // a flag already parsed as a boolean or a list
+  switch (o.kind) {
+    case 'string': return raw
+    case 'int': return wholeNumber(raw, source)
+    case 'seconds': return wholeNumber(raw, source) * 1000
+    case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean)
+    case 'switch':
+      if (/^(1|true)$/i.test(raw)) return true
+      if (/^(0|false)$/i.test(raw)) return false
+      throw new UsageError(`${source} must be 1, true, 0 or false`)
+  }
+}
+
+function wholeNumber(raw: string, source: string): number {
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${source} must be a whole number`)
+  return Number(raw)
+}
+
+const WIDTH = 100
+const LEFT = 32
+
+/** The options part of a command's help: each option, what it does, and its environment variable. */
+export function optionsHelp(table: readonly CliOption[]): string {
+  return table.map((o) => {
+    const left = o.flag ? `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}` : `  ${envName(o)}`
+    const text = `${o.help} ${o.flag ? `[env ${envName(o)}]` : '[environment only]'}`
+    return wrap(left.padEnd(LEFT - 1) + ' ' + text)
+  }).join('\n')
+}
+
+function wrap(line: string): string {
+  const out: string[] = []
+  let current = ''
+  for (const word of line.split(/(?<=\S) (?=\S)/)) {
+    if (current && current.length + 1 + word.length > WIDTH) {
+      out.push(current)
+      current = ' '.repeat(LEFT) + word.trimStart()
+    } else current = current ? `${current} ${word}` : word
+  }
+  return [...out, current].join('\n')
+}

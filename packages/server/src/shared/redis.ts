@@ -1,0 +1,80 @@
+import { createClient } from 'redis'
+import type { Logger } from 'pino'
+import { VoxgateError } from '@voxgate/protocol'
+
+/** How long one Redis call may take before the request that needs it is answered 503. */
+export const REDIS_CALL_TIMEOUT_MS = 1500
+/** Longest wait between reconnection attempts; Redis back is Redis used again within this. */
+const RECONNECT_MAX_MS = 1000
+
+export type RedisClient = ReturnType<typeof createClient>
+
+/**
+ * The Redis connection of one instance: commands on one client, pub/sub on a second (a subscribed
+ * connection can do nothing else). Commands fail fast while disconnected (no offline queue) and are
+ * bounded by `call`'s timeout, so a Redis that is down or hung costs a request at most 1.5 s, and the
+ * clients reconnect by themselves.
+ */
+export class RedisConnection {
+  readonly client: RedisClient
+  readonly subscriber: RedisClient
+  readonly prefix: string
+
+  private constructor(url: string, prefix: string, private readonly logger: Logger) {
+    const options = {
+      url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: REDIS_CALL_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, RECONNECT_MAX_MS) },
+    }
+    this.client = createClient(options)
+    this.subscriber = createClient(options)
+    this.prefix = prefix
+    // Without listeners a connection error would be an uncaught exception; the URL (which may hold
+    // a password) is never logged, only the error's code.
+    for (const c of [this.client, this.subscriber]) c.on('error', (err: Error & { code?: string }) => this.#logError(err))
+  }
+
+  #lastLog = 0
+  #logError(err: Error & { code?: string }): void {
+    const now = Date.now()
+    if (now - this.#lastLog < 5000) return
+    this.#lastLog = now
+    this.logger.warn({ code: err.code ?? err.name }, 'redis connection error')
+  }
+
+  /** Connects both clients; a Redis down at start is not fatal (it is retried in the background). */
+  static async connect(url: string, prefix: string, logger: Logger): Promise<RedisConnection> {
+    const conn = new RedisConnection(url, prefix, logger)
+    await Promise.all([conn.client, conn.subscriber].map((c) => c.connect().catch(() => undefined)))
+    return conn
+  }
+
+  get ready(): boolean {
+    return this.client.isReady
+  }
+
+  /** Runs one Redis call with the timeout; any failure is 503 `limits_unavailable`. */
+  async call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        fn(this.client),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('redis call timed out')), REDIS_CALL_TIMEOUT_MS) }),
+      ])
+    } catch (err) {
+      this.#logError(err as Error)
+      throw new VoxgateError('limits_unavailable', 'The shared limits service is unavailable; retry shortly.', { 'retry-after': '2' })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  key(...parts: string[]): string {
+    return this.prefix + parts.join(':')
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client, this.subscriber].map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)))
+    for (const c of [this.client, this.subscriber]) if (c.isOpen) c.destroy()
+  }
+}

@@ -1,0 +1,43 @@
+import type { Logger } from 'pino'
+import { RevocationBus } from '../auth/revocation-bus.ts'
+import type { Clock } from '../clock.ts'
+import type { ServerConfig } from '../config.ts'
+import { MemoryRateLimiter, type RateLimiter } from '../streams/rate-limiter.ts'
+import { RedisRateLimiter } from '../streams/redis-rate-limiter.ts'
+import { MemorySlots, RedisSlots, type SlotStore } from '../streams/slots.ts'
+import { RedisConnection } from './redis.ts'
+
+/**
+ * The short-lived state several instances must share: concurrent-stream slots, per-key rate limits
+ * and revocation fan-out. In Redis when `--redis` is given; otherwise in this process.
+ */
+export interface SharedState {
+  slots: SlotStore
+  rateLimiter: RateLimiter
+  revocationBus: RevocationBus | undefined
+  redis: RedisConnection | undefined
+  close(): Promise<void>
+}
+
+export async function openSharedState(config: ServerConfig, clock: Clock, logger: Logger): Promise<SharedState> {
+  const limits = {
+    mint: { limit: config.mintPerMinute, windowMs: 60_000 },
+    tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
+  }
+  const local = new MemoryRateLimiter(limits, clock)
+  if (!config.redisUrl) {
+    return { slots: new MemorySlots(), rateLimiter: local, revocationBus: undefined, redis: undefined, close: async () => undefined }
+  }
+  const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, logger)
+  const slots = new RedisSlots(redis, logger)
+  return {
+    slots,
+    rateLimiter: new RedisRateLimiter(redis, limits, local, logger),
+    revocationBus: new RevocationBus(redis, logger),
+    redis,
+    async close() {
+      slots.close()
+      await redis.close()
+    },
+  }
+}

@@ -1,0 +1,53 @@
+import type pg from 'pg'
+import { StoreError } from './errors.ts'
+
+/**
+ * The PostgreSQL schema, as numbered migrations applied in order at start by every server and CLI
+ * command. Never edit one that has shipped: append a new one. Times are epoch milliseconds (BIGINT).
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+   INSERT INTO meta (name, value) VALUES ('version', 1);
+   CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+     created_at BIGINT NOT NULL, last_used_at BIGINT, revoked_at BIGINT);
+   CREATE TABLE signing_keys (
+     kid TEXT PRIMARY KEY, private_key_sealed TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT);
+   CREATE TABLE revocations (
+     id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('jti', 'sub')),
+     value TEXT NOT NULL, issued_before BIGINT, expires_at BIGINT NOT NULL);
+   CREATE TABLE token_usage (
+     jti TEXT PRIMARY KEY, characters BIGINT NOT NULL CHECK (characters >= 0), expires_at BIGINT NOT NULL);
+   CREATE INDEX token_usage_expires_at ON token_usage (expires_at);
+   CREATE TABLE key_encryption (id INTEGER PRIMARY KEY CHECK (id = 1), check_value TEXT NOT NULL);`,
+]
+
+/** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */
+const MIGRATION_LOCK = 0x766f_7867_6174
+
+/**
+ * Applies the pending migrations in one transaction under a transaction-scoped advisory lock, so
+ * instances starting at once wait for each other instead of racing, and a failure leaves nothing
+ * half-applied. Idempotent: with nothing pending it only reads the version.
+ */
+export async function migrate(client: pg.PoolClient, schema: string | undefined): Promise<void> {
+  await client.query('BEGIN')
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
+    const current = rows[0]?.v ?? 0
+    if (current > MIGRATIONS.length) {
+      throw new StoreError('store_unavailable', `the database schema is at version ${current}, newer than this voxgate knows (${MIGRATIONS.length}); upgrade voxgate`)
+    }
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      await client.query(MIGRATIONS[v - 1]!)
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v, Date.now()])
+    }
+    await client.query('COMMIT')
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}

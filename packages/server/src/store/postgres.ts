@@ -1,0 +1,175 @@
+import type pg from 'pg'
+import { StoreError } from './errors.ts'
+import { seal, unseal } from './key-sealing.ts'
+import { migrate } from './pg-migrations.ts'
+import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
+import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
+
+interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; revoked_at: string | null }
+interface SigningJson { kid: string; sealed: string; created_at: number; retired_at: number | null }
+interface RevocationJson { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
+interface SnapshotRow { version: string; revoked: string[]; signing: SigningJson[]; revocations: RevocationJson[] }
+
+const num = (v: string | null): number | null => (v === null ? null : Number(v))
+const toKey = (r: KeyRow): ApiKeyRecord => ({
+  id: r.id, name: r.name, hash: r.hash, prefix: r.prefix, createdAt: Number(r.created_at), lastUsedAt: num(r.last_used_at), revokedAt: num(r.revoked_at),
+})
+const toRevocation = (r: RevocationJson): Revocation =>
+  r.kind === 'jti'
+    ? { kind: 'jti', jti: r.value, expiresAt: r.expires_at }
+    : { kind: 'sub', sub: r.value, issuedBefore: r.issued_before ?? 0, expiresAt: r.expires_at }
+
+/** `change` is one data-modifying statement ending in `RETURNING 1`; the version moves only when it changed a row. */
+const versioned = (change: string) => `WITH change AS (${change}),
+  bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND EXISTS (SELECT 1 FROM change))
+  SELECT count(*)::int AS n FROM change`
+
+/** One statement, so one MVCC snapshot: a consistent view without holding a connection in a transaction. */
+const SNAPSHOT = `SELECT
+  (SELECT value FROM meta WHERE name = 'version') AS version,
+  (SELECT coalesce(json_agg(id ORDER BY created_at, id), '[]') FROM api_keys WHERE revoked_at IS NOT NULL) AS revoked,
+  (SELECT coalesce(json_agg(json_build_object('kid', kid, 'sealed', private_key_sealed, 'created_at', created_at, 'retired_at', retired_at)
+     ORDER BY created_at, kid), '[]') FROM signing_keys) AS signing,
+  (SELECT coalesce(json_agg(json_build_object('kind', kind, 'value', value, 'issued_before', issued_before, 'expires_at', expires_at)
+     ORDER BY id), '[]') FROM revocations) AS revocations`
+
+/** Grants only when the total stays within the budget; ON CONFLICT locks the row and re-checks on its latest value. */
+const RESERVE = `INSERT INTO token_usage AS u (jti, characters, expires_at)
+  SELECT $1::text, $2::bigint, $4::bigint WHERE $3::bigint IS NULL OR $2::bigint <= $3::bigint
+  ON CONFLICT (jti) DO UPDATE SET characters = u.characters + EXCLUDED.characters
+    WHERE $3::bigint IS NULL OR u.characters + EXCLUDED.characters <= $3::bigint
+  RETURNING characters`
+
+/**
+ * The store in PostgreSQL, for several instances behind a load balancer. Every versioned change is a
+ * single statement that also bumps `meta.version` (so it is atomic without a held transaction);
+ * signing keys are sealed with the key-encryption key before they reach the database.
+ */
+export class PostgresStore implements Store {
+  readonly #target: PgTarget
+  readonly #kek: Buffer
+
+  private constructor(target: PgTarget, kek: Buffer) {
+    this.#target = target
+    this.#kek = kek
+  }
+
+  /** Connects, applies pending migrations and checks the KEK; a clear, password-free error otherwise. */
+  static async open(url: URL, kek: Buffer): Promise<PostgresStore> {
+    const target = createPool(url)
+    try {
+      const client = await target.pool.connect().catch((err: unknown) => {
+        throw new StoreError('store_unreachable', `cannot reach PostgreSQL at ${target.display}: ${pgFailure(err)}`)
+      })
+      try {
+        await migrate(client, target.schema)
+      } finally {
+        client.release()
+      }
+      const store = new PostgresStore(target, kek)
+      await store.#checkKek()
+      return store
+    } catch (err) {
+      await target.pool.end().catch(() => undefined)
+      if (err instanceof StoreError) throw err
+      throw new StoreError('store_unreachable', `cannot open the store at ${target.display}: ${pgFailure(err)}`)
+    }
+  }
+
+  /** The first start seals a check value; later starts must open it, so a wrong KEK fails at once, not at the first token. */
+  async #checkKek(): Promise<void> {
+    await this.#query("INSERT INTO key_encryption (id, check_value) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", [seal(this.#kek, 'kek-check', 'voxgate')])
+    const { rows } = await this.#query<{ check_value: string }>('SELECT check_value FROM key_encryption WHERE id = 1')
+    unseal(this.#kek, 'kek-check', rows[0]!.check_value)
+  }
+
+  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#target.pool.query<R>(sql, params)
+    } catch (err) {
+      // pg's errors carry no credentials, but wrap them so no connection detail rides along either.
+      const e = new StoreError('store_unavailable', `PostgreSQL: ${pgFailure(err)}`)
+      if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') Object.assign(e, { sqlState: err.code })
+      throw e
+    }
+  }
+
+  async #versioned(change: string, params: unknown[]): Promise<number> {
+    return (await this.#query<{ n: number }>(versioned(change), params)).rows[0]!.n
+  }
+
+  async createApiKey(r: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+    await this.#versioned('INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING 1', [r.id, r.name, r.hash, r.prefix, r.createdAt])
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = (await this.#query<KeyRow>('SELECT * FROM api_keys WHERE hash = $1', [hash])).rows[0]
+    return row && toKey(row)
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.#query<KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id')).rows.map(toKey)
+  }
+
+  async revokeApiKey(id: string, atMs: number): Promise<boolean> {
+    return (await this.#versioned('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING 1', [atMs, id])) === 1
+  }
+
+  // Not a versioned change: last-used is informational and must not make every poller reload.
+  async touchApiKey(id: string, atMs: number): Promise<void> {
+    await this.#query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [atMs, id])
+  }
+
+  async addSigningKey(r: SigningKeyRecord): Promise<void> {
+    await this.#versioned('INSERT INTO signing_keys (kid, private_key_sealed, created_at) VALUES ($1, $2, $3) RETURNING 1', [r.kid, seal(this.#kek, r.kid, r.privatePem), r.createdAt])
+  }
+
+  async retireSigningKey(kid: string, atMs: number): Promise<void> {
+    await this.#versioned('UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL RETURNING 1', [atMs, kid])
+  }
+
+  async prune(beforeMs: number): Promise<void> {
+    await this.#query(`WITH keys AS (DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1 RETURNING 1),
+      revs AS (DELETE FROM revocations WHERE expires_at < $1 RETURNING 1),
+      usage AS (DELETE FROM token_usage WHERE expires_at < $1 RETURNING 1),
+      bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND (EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM revs)))
+      SELECT (SELECT count(*) FROM usage) AS usage`, [beforeMs])
+  }
+
+  async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {
+    const row = (await this.#query<{ characters: string }>(RESERVE, [jti, characters, budget ?? null, expiresAt])).rows[0]
+    return row ? { granted: true, used: Number(row.characters) } : { granted: false, used: await this.usedCharacters(jti) }
+  }
+
+  async refundCharacters(jti: string, characters: number): Promise<void> {
+    if (characters > 0) await this.#query('UPDATE token_usage SET characters = GREATEST(0, characters - $1) WHERE jti = $2', [characters, jti])
+  }
+
+  async usedCharacters(jti: string): Promise<number> {
+    const row = (await this.#query<{ characters: string }>('SELECT characters FROM token_usage WHERE jti = $1', [jti])).rows[0]
+    return row ? Number(row.characters) : 0
+  }
+
+  async addRevocation(r: Revocation): Promise<void> {
+    const [value, issuedBefore] = r.kind === 'jti' ? [r.jti, null] : [r.sub, r.issuedBefore]
+    await this.#versioned('INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES ($1, $2, $3, $4) RETURNING 1', [r.kind, value, issuedBefore, r.expiresAt])
+  }
+
+  async version(): Promise<number> {
+    return Number((await this.#query<{ value: string }>("SELECT value FROM meta WHERE name = 'version'")).rows[0]?.value ?? 0)
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    const s = (await this.#query<SnapshotRow>(SNAPSHOT)).rows[0]!
+    return {
+      version: Number(s.version),
+      revokedKeyIds: s.revoked,
+      signingKeys: s.signing.map((k) => ({ kid: k.kid, privatePem: unseal(this.#kek, k.kid, k.sealed), createdAt: k.created_at, retiredAt: k.retired_at })),
+      revocations: s.revocations.map(toRevocation),
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#target.pool.end()
+  }
+}

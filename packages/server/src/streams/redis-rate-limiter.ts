@@ -1,0 +1,45 @@
+import type { Logger } from 'pino'
+import { VoxgateError } from '@voxgate/protocol'
+import type { RedisConnection } from '../shared/redis.ts'
+import { MemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limiter.ts'
+
+/** A fixed window per key: the first hit starts it (PEXPIRE), each hit counts; over the limit, the wait. */
+const TAKE = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n > tonumber(ARGV[2]) then return -redis.call('PTTL', KEYS[1]) end
+return n`
+
+/**
+ * Per-key rate limits counted once for the whole deployment, in Redis. When Redis is unreachable the
+ * limits fall back to counting in this instance (so a deployment of N instances allows up to N times
+ * the rate until Redis returns), rather than refusing minting and speech outright.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly #fallback: MemoryRateLimiter
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly limits: Readonly<Record<string, RateLimit>>,
+    fallback: MemoryRateLimiter,
+    private readonly logger: Logger,
+  ) {
+    this.#fallback = fallback
+  }
+
+  async take(bucket: string, key: string): Promise<void> {
+    const rule = this.limits[bucket]
+    if (!rule || rule.limit === 0) return
+    let result: number
+    try {
+      result = Number(await this.redis.call((c) => c.eval(TAKE, { keys: [this.redis.key('rate', bucket, key)], arguments: [String(rule.windowMs), String(rule.limit)] })))
+    } catch {
+      this.logger.warn({ bucket }, 'rate limit counted in this instance: redis unavailable')
+      return this.#fallback.take(bucket, key)
+    }
+    if (result < 0) {
+      const retryAfter = Math.max(1, Math.ceil(-result / 1000))
+      throw new VoxgateError('rate_limited', `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`, { 'retry-after': String(retryAfter) })
+    }
+  }
+}

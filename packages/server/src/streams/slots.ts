@@ -1,0 +1,113 @@
+import type { Logger } from 'pino'
+import type { RedisConnection } from '../shared/redis.ts'
+
+/**
+ * Where the concurrent-stream slots of tokens with `limits.concurrent_streams` are counted: in this
+ * process, or in Redis for every instance of a deployment.
+ */
+export interface SlotStore {
+  /** Takes one of `limit` slots of token `jti` for `leaseId`; false when all are taken. */
+  acquire(jti: string, limit: number, leaseId: string): Promise<boolean>
+  release(jti: string, leaseId: string): void
+  /** Slots of token `jti` held now. */
+  count(jti: string): Promise<number>
+  close(): void
+}
+
+export class MemorySlots implements SlotStore {
+  readonly #held = new Map<string, Set<string>>()
+
+  async acquire(jti: string, limit: number, leaseId: string): Promise<boolean> {
+    const held = this.#held.get(jti) ?? new Set<string>()
+    if (held.size >= limit) return false
+    held.add(leaseId)
+    this.#held.set(jti, held)
+    return true
+  }
+
+  release(jti: string, leaseId: string): void {
+    const held = this.#held.get(jti)
+    held?.delete(leaseId)
+    if (held?.size === 0) this.#held.delete(jti)
+  }
+
+  async count(jti: string): Promise<number> {
+    return this.#held.get(jti)?.size ?? 0
+  }
+
+  close(): void {}
+}
+
+/** A slot lives this long in Redis unless renewed: an instance killed with -9 frees its slots within it. */
+export const SLOT_LEASE_TTL_MS = 15_000
+/** Renewal period of the slots this instance holds. */
+const RENEW_EVERY_MS = 5000
+
+/** Drops expired leases, then adds this one if fewer than the limit remain (one atomic step). */
+const ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`
+
+/**
+ * Slots as leases in a Redis sorted set per token (member: lease id, score: expiry). Acquiring is one
+ * Lua script, never a read-modify-write from Node. Held leases are renewed every 5 s (re-added if
+ * Redis lost them, e.g. after a restart); a Redis that is unreachable makes `acquire` fail closed
+ * (503 `limits_unavailable`), and what this instance holds keeps streaming.
+ */
+export class RedisSlots implements SlotStore {
+  readonly #held = new Map<string, string>()
+  readonly #timer: NodeJS.Timeout
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly logger: Logger,
+    private readonly ttlMs = SLOT_LEASE_TTL_MS,
+  ) {
+    this.#timer = setInterval(() => void this.#renew(), Math.min(RENEW_EVERY_MS, ttlMs / 3))
+    this.#timer.unref()
+  }
+
+  async acquire(jti: string, limit: number, leaseId: string): Promise<boolean> {
+    const now = Date.now()
+    const got = await this.redis.call((c) => c.eval(ACQUIRE, {
+      keys: [this.redis.key('slots', jti)],
+      arguments: [String(now), String(limit), String(now + this.ttlMs), leaseId, String(this.ttlMs * 2)],
+    }))
+    if (got === 1) this.#held.set(leaseId, jti)
+    return got === 1
+  }
+
+  release(jti: string, leaseId: string): void {
+    this.#held.delete(leaseId)
+    // If Redis is away the lease simply expires within its TTL.
+    this.redis.call((c) => c.zRem(this.redis.key('slots', jti), leaseId)).catch(() => undefined)
+  }
+
+  async count(jti: string): Promise<number> {
+    return this.redis.call((c) => c.zCount(this.redis.key('slots', jti), Date.now(), '+inf'))
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#held.size === 0) return
+    const expiry = Date.now() + this.ttlMs
+    try {
+      await this.redis.call(async (c) => {
+        const multi = c.multi()
+        for (const [leaseId, jti] of this.#held) {
+          multi.zAdd(this.redis.key('slots', jti), { score: expiry, value: leaseId })
+          multi.pExpire(this.redis.key('slots', jti), this.ttlMs * 2)
+        }
+        return multi.exec()
+      })
+    } catch {
+      this.logger.warn({ leases: this.#held.size }, 'stream slot renewal failed; retrying')
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#timer)
+  }
+}

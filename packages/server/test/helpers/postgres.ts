@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto'
+import net from 'node:net'
+import pg from 'pg'
+
+/** The machine's PostgreSQL (trust auth); every test works in a schema of its own and drops it. */
+export const PG_URL = process.env.VOXGATE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** A key-encryption key for tests, as `openssl rand -base64 32` prints one. */
+export const newKek = (): string => randomBytes(32).toString('base64')
+
+export interface TestSchema {
+  name: string
+  /** The store URL for this schema; `base` lets a test go through a proxy or add a password. */
+  url(base?: string, params?: Record<string, string>): string
+  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>
+  drop(): Promise<void>
+}
+
+/** A fresh schema name (created by the store on first open, with `?schema=`). */
+export function testSchema(): TestSchema {
+  const name = `vxt_${randomBytes(6).toString('hex')}`
+  const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    try {
+      return await fn(client)
+    } finally {
+      await client.end()
+    }
+  }
+  return {
+    name,
+    url(base = PG_URL, params = {}) {
+      const u = new URL(base)
+      u.searchParams.set('schema', name)
+      for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v)
+      return u.href
+    },
+    query: (sql, params = []) => admin(async (c) => {
+      await c.query(`SET search_path TO "${name}"`)
+      return (await c.query(sql, params)).rows
+    }),
+    drop: () => admin(async (c) => { await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`) }),
+  }
+}
+
+/**
+ * A TCP proxy in front of PostgreSQL that a test can break: `sever()` cuts every connection and
+ * refuses new ones; `stall()` keeps connections open but delivers nothing either way (a dead link).
+ */
+export class PgProxy {
+  readonly #server = net.createServer((client) => this.#accept(client))
+  readonly #sockets = new Set<net.Socket>()
+  #stalled = false
+  port = 0
+
+  static async start(): Promise<PgProxy> {
+    const proxy = new PgProxy()
+    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve))
+    proxy.port = (proxy.#server.address() as net.AddressInfo).port
+    return proxy
+  }
+
+  /** PG_URL with this proxy as host, plus a user password if given. */
+  url(password?: string): string {
+    const u = new URL(PG_URL)
+    u.host = `127.0.0.1:${this.port}`
+    if (password) u.password = password
+    return u.href
+  }
+
+  #accept(client: net.Socket): void {
+    this.#sockets.add(client)
+    client.on('close', () => this.#sockets.delete(client)).on('error', () => undefined)
+    if (this.#stalled) return
+    const upstream = net.connect(Number(new URL(PG_URL).port || 5432), new URL(PG_URL).hostname)
+    this.#sockets.add(upstream)
+    upstream.on('close', () => this.#sockets.delete(upstream)).on('error', () => undefined)
+    client.pipe(upstream).pipe(client)
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  }
+
+  stall(): void {
+    this.#stalled = true
+    for (const s of this.#sockets) {
+      s.unpipe()
+      s.pause()
+    }
+  }
+
+  async sever(): Promise<void> {
+    for (const s of this.#sockets) s.destroy()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+}
