@@ -10,6 +10,13 @@ import path from 'node:path'
 export const ServerConfigSchema = z.strictObject({
   /** Folder for the SQLite store and the development TLS certificate. */
   dataDir: z.string().min(1),
+  /**
+   * Where API keys, signing keys, revocations and usage live: `sqlite:PATH` or `postgres://…` (with
+   * `?schema=NAME` to pick a schema). Unset: `voxgate.db` in dataDir. May hold a password: never logged.
+   */
+  storeUrl: z.string().min(1).optional(),
+  /** Base64 of 32 bytes sealing signing keys in PostgreSQL (`VOXGATE_KEY_ENCRYPTION_KEY`). A secret: never logged. */
+  keyEncryptionKey: z.string().min(1).optional(),
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port (tests). */
   port: z.number().int().min(0).max(65535).default(8443),

@@ -51,11 +51,12 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const config = parseConfig(input)
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel)
-  const store = deps.store ?? openStore(config)
+  const store = deps.store ?? await openStore(config)
   await ensureSigningKey(store, clock.now())
   const keyRing = new KeyRing()
   const revocations = new RevocationList()
   const sync = new StateSync(store, keyRing, revocations, logger)
+  keyRing.onUnknownKid(() => sync.refresh())
   await sync.refresh()
   const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
   const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
