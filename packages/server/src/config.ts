@@ -44,6 +44,11 @@ export const ServerConfigSchema = z.strictObject({
   redisPrefix: z.string().min(1).max(64).default('voxgate:'),
   /** How often a running server re-reads keys, signing keys and revocations from the store. */
   storePollMs: z.number().int().min(50).max(5000).default(1000),
+  /**
+   * On shutdown (SIGTERM), how long open streams may go on to their natural end after the instance
+   * reports not ready and stops taking new streams; the rest then end with a terminal event.
+   */
+  drainMs: z.number().int().min(0).max(3_600_000).default(30_000),
   /** How often expired revocations and long-retired signing keys are pruned from the store. */
   housekeepingIntervalMs: z.number().int().min(1000).max(86_400_000).default(10 * 60_000),
   /** Verified tokens kept in memory so a token seen before costs a map lookup. */

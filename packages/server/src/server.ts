@@ -89,6 +89,10 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   return {
     url, port, ctx, devTls,
     async close() {
+      // A graceful drain, as load balancers expect: not ready at once, no new streams, open ones
+      // get up to drainMs to finish by themselves.
+      streams.startDraining()
+      await streams.waitForStreams(config.drainMs)
       sync.stop()
       stopHousekeeping()
       // Every open stream gets its terminal event before connections go: WebSockets first (1001),

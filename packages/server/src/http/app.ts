@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { ServerContext } from '../context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
+import { registerHealthRoutes } from '../routes/health.ts'
 import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
 import { registerVoiceRoutes } from '../routes/voices.ts'
@@ -74,6 +75,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
   registerCors(app, ctx.config.allowedOrigins)
   const guard = createGuard(ctx)
   registerStatusRoutes(app, ctx)
+  registerHealthRoutes(app, ctx)
   registerAccessTokenRoutes(app, ctx, guard)
   registerVoiceRoutes(app, ctx, guard)
   registerTtsRoutes(app, ctx, guard)

@@ -23,6 +23,9 @@ interface OpenStream {
 export class StreamRegistry {
   readonly #open = new Set<OpenStream>()
   readonly #perToken = new Map<string, number>()
+  /** Streams holding a lease (not sockets merely watched between contexts). */
+  #active = 0
+  #draining = false
 
   constructor(
     private readonly revocations: RevocationList,
@@ -44,6 +47,7 @@ export class StreamRegistry {
    * (counted across every instance when slots are in Redis) or gets 429 `concurrency_limited`.
    */
   async open(principal: Principal, onRevoked: OpenStream['onRevoked']): Promise<StreamLease> {
+    if (this.#draining) throw new VoxgateError('connection_closing', 'This instance is shutting down; retry on another.', { 'retry-after': '1' })
     const tokenId = principal.kind === 'token' ? principal.jti : undefined
     const limit = principal.kind === 'token' ? principal.limits?.concurrent_streams : undefined
     const leaseId = randomId('lease', 9)
@@ -52,6 +56,7 @@ export class StreamRegistry {
     }
     const stream: OpenStream = { principal, onRevoked }
     this.#open.add(stream)
+    this.#active += 1
     if (tokenId !== undefined) this.#perToken.set(tokenId, (this.#perToken.get(tokenId) ?? 0) + 1)
     let released = false
     return {
@@ -59,6 +64,7 @@ export class StreamRegistry {
         if (released) return
         released = true
         this.#open.delete(stream)
+        this.#active -= 1
         if (tokenId === undefined) return
         if (limit !== undefined) this.slots.release(tokenId, leaseId)
         const left = (this.#perToken.get(tokenId) ?? 1) - 1
@@ -73,6 +79,22 @@ export class StreamRegistry {
     if (principal.kind !== 'token') return 0
     if (principal.limits?.concurrent_streams !== undefined) return this.slots.count(principal.jti)
     return this.#perToken.get(principal.jti) ?? 0
+  }
+
+  /** From now on no stream opens here (503 `connection_closing`); open ones may finish. */
+  startDraining(): void {
+    this.#draining = true
+  }
+
+  get draining(): boolean {
+    return this.#draining
+  }
+
+  /** Resolves once every open stream has ended by itself, or after `waitMs`. */
+  async waitForStreams(waitMs: number): Promise<void> {
+    for (const deadline = Date.now() + waitMs; this.#active > 0 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   }
 
   /**

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify'
+import type { ServerContext } from '../context.ts'
+
+/** How long readiness waits for the store before calling it unreachable. */
+const STORE_CHECK_TIMEOUT_MS = 1000
+
+/**
+ * What load balancers ask. `/healthz`: the process answers (restart it if not). `/readyz`: send it
+ * traffic: the store answers, Redis is connected (when configured), speech is warm, and it is not
+ * draining; otherwise 503 with the failing checks named. Neither needs a credential nor says more.
+ */
+export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/healthz', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    return { ok: true }
+  })
+  app.get('/readyz', async (_request, reply) => {
+    const checks = {
+      store: await storeAnswers(ctx) ? 'ok' : 'unreachable',
+      redis: ctx.shared.redis === undefined ? 'not_configured' : ctx.shared.redis.ready ? 'ok' : 'unreachable',
+      speech: 'ok',
+      draining: ctx.streams.draining,
+    }
+    const ready = checks.store === 'ok' && checks.redis !== 'unreachable' && !checks.draining
+    reply.header('cache-control', 'no-store').code(ready ? 200 : 503)
+    return { ready, checks }
+  })
+}
+
+async function storeAnswers(ctx: ServerContext): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([ctx.store.version(), new Promise((_, reject) => { timer = setTimeout(reject, STORE_CHECK_TIMEOUT_MS) })])
+    return true
+  } catch {
+    return false
+  } finally {
+    clearTimeout(timer)
+  }
+}
