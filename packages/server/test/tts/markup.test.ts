@@ -80,6 +80,14 @@ describe('audio', () => {
     assert.equal(many.reduce((a, u) => a + (u.kind === 'break' ? u.ms : 0), 0), BREAKS_MAX_MS_PER_REQUEST)
   })
 
+  test('<speed ratio="1.5"/> speeds up the following text, until the next speed tag', async () => {
+    const plain = seconds((await speak('One two three four.')).pcm)
+    const fast = seconds((await speak('<speed ratio="1.5"/>One two three four.')).pcm)
+    assert.ok(Math.abs(fast - plain / 1.5) < 0.005, `${fast} vs ${plain}`)
+    const back = seconds((await speak('<speed ratio="1.5"/>One two <speed ratio="1"/>three four.')).pcm)
+    assert.ok(Math.abs(back - (plain / 2 / 1.5 + plain / 2)) < 0.005, `${back}`)
+  })
+
   test('an emotion tag adds no pause', async () => {
     const plain = seconds((await speak('I will not allow this.')).pcm)
     const emotional = seconds((await speak('I will <emotion value="angry"/>not allow this.')).pcm)
