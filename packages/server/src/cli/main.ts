@@ -2,6 +2,7 @@ import { keysCommand } from './keys.ts'
 import { processIo, type Io } from './io.ts'
 import { serveCommand } from './serve.ts'
 import { UsageError } from './args.ts'
+import { StoreError } from '../store/errors.ts'
 
 export const MAIN_HELP = `Usage: voxgate <command> [options]
 
@@ -28,7 +29,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         throw new UsageError(`unknown command: ${command}`)
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || (err instanceof StoreError && err.code === 'bad_store_url')) {
       io.err(`voxgate: ${err.message} (see voxgate --help)`)
       return 2
     }

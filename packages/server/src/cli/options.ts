@@ -65,19 +65,18 @@ const LEFT = 32
 export function optionsHelp(table: readonly CliOption[]): string {
   return table.map((o) => {
     const left = o.flag ? `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}` : `  ${envName(o)}`
-    const text = `${o.help} ${o.flag ? `[env ${envName(o)}]` : '[environment only]'}`
-    return wrap(left.padEnd(LEFT - 1) + ' ' + text)
+    return wrap(left.padEnd(LEFT), [...o.help.split(' '), o.flag ? `[env ${envName(o)}]` : '[environment only]'])
   }).join('\n')
 }
 
-function wrap(line: string): string {
-  const out: string[] = []
-  let current = ''
-  for (const word of line.split(/(?<=\S) (?=\S)/)) {
-    if (current && current.length + 1 + word.length > WIDTH) {
-      out.push(current)
-      current = ' '.repeat(LEFT) + word.trimStart()
-    } else current = current ? `${current} ${word}` : word
+/** Words after the left column, wrapped at WIDTH; a word (the `[env …]` tag is one) never splits. */
+function wrap(left: string, words: string[]): string {
+  const lines = [left.trimEnd().length < LEFT ? left : left + '\n' + ' '.repeat(LEFT)]
+  for (const word of words) {
+    const line = lines[lines.length - 1]!
+    const fresh = line.trim() === '' || line.endsWith(' ')
+    if (!fresh && line.length + 1 + word.length > WIDTH) lines.push(' '.repeat(LEFT) + word)
+    else lines[lines.length - 1] = fresh ? line + word : `${line} ${word}`
   }
-  return [...out, current].join('\n')
+  return lines.join('\n')
 }

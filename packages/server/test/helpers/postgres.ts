@@ -8,6 +8,9 @@ export const PG_URL = process.env.VOXGATE_TEST_POSTGRES_URL ?? 'postgres://postg
 /** A key-encryption key for tests, as `openssl rand -base64 32` prints one. */
 export const newKek = (): string => randomBytes(32).toString('base64')
 
+/** The key-encryption key test servers share unless a test gives its own, so servers on one schema agree. */
+export const TEST_KEK = newKek()
+
 export interface TestSchema {
   name: string
   /** The store URL for this schema; `base` lets a test go through a proxy or add a password. */

@@ -7,6 +7,7 @@ import { startServer, type VoxgateServer, type VoxgateServerDeps } from '../../s
 import { createLogger } from '../../src/logger.ts'
 import { createDeterministicSpeech } from './inline-runner.ts'
 import { LogCapture } from './log-capture.ts'
+import { TEST_KEK } from './postgres.ts'
 
 export interface TestServer {
   server: VoxgateServer
@@ -30,19 +31,27 @@ export function testTls(): { tlsCertFile: string; tlsKeyFile: string } {
 export type TestServerOptions = Partial<ServerConfigInput> & {
   /** `real`: the real engines in worker threads (what production runs). @default 'deterministic' */
   speech?: 'real' | 'deterministic'
+  /**
+   * `--store`: e.g. `testSchema().url()` (helpers/postgres.ts) for PostgreSQL in a schema of the test's
+   * own; the process-wide test key-encryption key is used unless `keyEncryptionKey` is given.
+   * @default the SQLite store in the temp data folder
+   */
+  store?: string
 }
 
 /**
- * A real voxgate on 127.0.0.1, an ephemeral port, real TLS and a real SQLite store in a temp folder.
+ * A real voxgate on 127.0.0.1, an ephemeral port, real TLS and a real store: SQLite in a temp folder,
+ * or PostgreSQL with `store`.
  * Speech is the deterministic engine (the one part tests swap) unless the test asks for the real one.
  */
 export async function startTestServer(options: TestServerOptions = {}, deps: VoxgateServerDeps = {}): Promise<TestServer> {
-  const { speech: engine = 'deterministic', ...config } = options
+  const { speech: engine = 'deterministic', store, ...config } = options
+  if (store !== undefined) Object.assign(config, { storeUrl: store, keyEncryptionKey: config.keyEncryptionKey ?? TEST_KEK })
   const dataDir = config.dataDir ?? mkdtempSync(path.join(tmpdir(), 'voxgate-test-'))
   const logs = new LogCapture()
   const speech = deps.speech ?? (engine === 'deterministic' ? await createDeterministicSpeech() : undefined)
   const server = await startServer(
-    { port: 0, speechWorkers: 1, storePollMs: 100, logLevel: 'info', ...testTls(), ...config, dataDir },
+    { port: 0, speechWorkers: 1, storePollMs: 100, logLevel: 'info', drainMs: 0, ...testTls(), ...config, dataDir },
     { logger: createLogger('info', logs), ...deps, ...(speech && { speech }) },
   )
   const key = await createKey(server.ctx.store, 'test', Date.now())

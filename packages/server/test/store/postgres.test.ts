@@ -6,7 +6,7 @@ import { StoreError } from '../../src/store/errors.ts'
 import { MIGRATIONS } from '../../src/store/pg-migrations.ts'
 import { openStore } from '../../src/store/open.ts'
 import type { Store } from '../../src/store/types.ts'
-import { newKek, testSchema, type TestSchema } from '../helpers/postgres.ts'
+import { newKek, PgProxy, testSchema, type TestSchema } from '../helpers/postgres.ts'
 import { storeContract } from './contract.ts'
 
 const schemas: TestSchema[] = []
@@ -88,6 +88,47 @@ describe('PostgreSQL store', () => {
     const reopened = await open(schema.url())
     assert.equal((await reopened.snapshot()).signingKeys.length, 1)
     await reopened.close()
+  })
+
+  test('PostgreSQL unreachable at start: one clear line naming the URL without its password', async () => {
+    const proxy = await PgProxy.start()
+    await proxy.sever()
+    const schema = fresh()
+    const err = await open(schema.url(proxy.url('s3cr3t-pw'))).then(() => undefined, (e: unknown) => e)
+    assert.ok(isStoreError('store_unreachable')(err), String(err))
+    const message = (err as Error).message
+    assert.ok(message.startsWith(`cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${proxy.port}/test?schema=${schema.name}: `), message)
+    assert.ok(!message.includes('s3cr3t-pw') && !message.includes('\n'), message)
+  })
+
+  test('PostgreSQL cut at run time: calls reject with store_unavailable instead of hanging, and recover', async () => {
+    const schema = fresh()
+    const proxy = await PgProxy.start()
+    const store = await open(schema.url(proxy.url('s3cr3t-pw')))
+    try {
+      await store.createApiKey({ id: 'k', name: 'k', hash: 'h', prefix: 'p', createdAt: 1 })
+      await proxy.sever()
+      for (const call of [() => store.version(), () => store.findApiKeyByHash('h'), () => store.reserveCharacters('t', 1, 10, 1)]) {
+        await assert.rejects(call(), (err: unknown) => isStoreError('store_unavailable')(err) && !(err as Error).message.includes('s3cr3t-pw'))
+      }
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('a link that silently stops answering: calls reject once the query timeout passes', async () => {
+    const schema = fresh()
+    const proxy = await PgProxy.start()
+    const store = await open(schema.url(proxy.url(), { query_timeout: '300', connect_timeout: '1' }))
+    try {
+      assert.equal(await store.version(), 1)
+      proxy.stall()
+      await assert.rejects(store.version(), isStoreError('store_unavailable'))
+      await assert.rejects(store.snapshot(), isStoreError('store_unavailable'))
+    } finally {
+      await proxy.sever()
+      await store.close()
+    }
   })
 
   test('a bad --store URL is refused without echoing it', async () => {
