@@ -1,8 +1,9 @@
-import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose'
+import { decodeJwt, errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose'
 import { VoxgateError, type Grants, type TokenLimits } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
 import { TokenClaims } from './claims.ts'
+import { signJwt } from './sign.ts'
 import type { KeyRing } from './key-ring.ts'
 import type { TokenPrincipal } from './principal.ts'
 import type { RevocationList } from './revocations.ts'
@@ -49,17 +50,11 @@ export class TokenService {
     const { kid, privateKey } = this.keyRing.signer()
     const iat = Math.floor(this.clock.now() / 1000)
     const jti = randomId('tok', 12)
-    const payload: Record<string, unknown> = { grants: input.grants, key_id: input.keyId }
-    if (input.limits) payload.limits = input.limits
-    const jwt = new SignJWT(payload)
-      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
-      .setIssuer(this.options.issuer)
-      .setAudience(this.options.audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + input.ttlSeconds)
-      .setJti(jti)
-    if (input.sub !== undefined) jwt.setSubject(input.sub)
-    return { token: await jwt.sign(privateKey), expiresAt: iat + input.ttlSeconds, jti }
+    const claims: Record<string, unknown> = { grants: input.grants, key_id: input.keyId }
+    if (input.limits) claims.limits = input.limits
+    Object.assign(claims, { iss: this.options.issuer, aud: this.options.audience, iat, exp: iat + input.ttlSeconds, jti })
+    if (input.sub !== undefined) claims.sub = input.sub
+    return { token: signJwt(kid, privateKey, claims), expiresAt: iat + input.ttlSeconds, jti }
   }
 
   /** Throws a coded VoxgateError; never includes the token in a message. */

@@ -41,8 +41,10 @@ describe('WebSocket handshake authentication', () => {
     assert.equal(h.headers['www-authenticate'], 'Bearer error="insufficient_scope"')
   })
 
-  test('another path is a 404', async () => {
-    const h = await handshake(`${t.url.replace('https', 'wss')}/stt/websocket`, { 'X-API-Key': t.apiKey })
-    assert.equal(h.status, 404)
+  test('a path with no WebSocket behind it is a 404', async () => {
+    for (const path of ['/agents/websocket', '/tts/websocket/extra', '/nope']) {
+      const h = await handshake(`${t.url.replace('https', 'wss')}${path}`, { 'X-API-Key': t.apiKey })
+      assert.equal(h.status, 404, path)
+    }
   })
 })
