@@ -10,7 +10,7 @@ import { redactUrl } from './url.ts'
  */
 const DEFAULTS = { connectTimeoutSeconds: 5, statementTimeoutMs: 10_000, queryTimeoutMs: 15_000 }
 const POOL_SIZE = 10
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/
 
 export interface PgTarget {
   pool: pg.Pool
@@ -33,7 +33,7 @@ export function createPool(url: URL): PgTarget {
     return v
   }
   const schema = take('schema')
-  if (schema !== undefined && !IDENTIFIER.test(schema)) throw new StoreError('bad_store_url', 'the --store URL\'s schema must be a plain identifier (letters, digits, _)')
+  if (schema !== undefined && !IDENTIFIER.test(schema)) throw new StoreError('bad_store_url', 'the --store URL\'s schema must be a plain lower-case identifier (a-z, 0-9, _)')
   const options = [take('options'), schema && `-c search_path=${schema}`].filter(Boolean).join(' ')
   const num = (name: string, fallback: number) => positive(take(name), name) ?? fallback
   const pool = new pg.Pool({

@@ -132,7 +132,7 @@ describe('PostgreSQL store', () => {
   })
 
   test('a bad --store URL is refused without echoing it', async () => {
-    for (const url of ['mysql://u:hunter2@h/db', 'postgres://u:hunter2@h/db?schema=a;b', 'postgres://u:hunter2@h/db?query_timeout=soon']) {
+    for (const url of ['mysql://u:hunter2@h/db', 'postgres://u:hunter2@h/db?schema=a;b', 'postgres://u:hunter2@h/db?schema=Upper', 'postgres://u:hunter2@h/db?query_timeout=soon']) {
       await assert.rejects(open(url), (err: unknown) => isStoreError('bad_store_url')(err) && !(err as Error).message.includes('hunter2'), url)
     }
   })
