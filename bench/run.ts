@@ -8,6 +8,7 @@ import { WorkerPool } from '../packages/server/src/tts/pool.ts'
 import { benchCredentialCheck, benchMintThroughput } from './auth.ts'
 import { clientBundleSize } from './client-size.ts'
 import { benchRealtimeStreams, benchTtfb } from './tts.ts'
+import { benchRevocationPropagation, benchStores, benchStreamStart } from './cluster.ts'
 
 const fmt = (n: number, d = 1) => n.toFixed(d)
 /** eSpeak (the default engine, en-us+f3) and Flite SLT (the default voice, slower and more natural). */
@@ -77,3 +78,16 @@ async function client(): Promise<void> {
 if (want('auth')) await auth()
 if (want('speech') || want('ttfb-only') || want('streams-only')) await speech()
 if (want('client')) await client()
+if (only.includes('cluster')) await cluster()
+
+/** `npm run bench -- cluster` (PostgreSQL and Redis on this machine; not part of the default run). */
+async function cluster(): Promise<void> {
+  console.log('\n## cluster (PostgreSQL + Redis)')
+  const rev = await benchRevocationPropagation(30)
+  console.log(`revocation propagation, revoke on A → sockets on B and C closed: p50 ${fmt(rev.p50)} ms, p99 ${fmt(rev.p99)} ms, max ${fmt(rev.max)} ms (${rev.samples} samples; target ≤ 1000, aim p99 ≤ 100)`)
+  const start = await benchStreamStart(60)
+  console.log(`stream start (short /tts/bytes, concurrent_streams token): slots in memory ${fmt(start.memoryMs, 2)} ms (baseline), in Redis ${fmt(start.redisMs, 2)} ms, ratio ${fmt(start.ratio, 2)}`)
+  const stores = await benchStores(3000)
+  console.log(`minting: SQLite ${fmt(stores.mintSqlite, 0)} req/s (baseline), PostgreSQL ${fmt(stores.mintPg, 0)} req/s, ratio ${fmt(stores.mintRatio, 2)}`)
+  console.log(`first-sight credential check: SQLite ${fmt(stores.checkSqliteUs)} µs (baseline), PostgreSQL ${fmt(stores.checkPgUs)} µs, ratio ${fmt(stores.checkRatio, 2)}`)
+}
