@@ -1,9 +1,12 @@
 import { API_VERSION } from '@voxgate/protocol'
 import { SpeechContext, type ContextRequest } from './context.ts'
+import { ConnectionError } from './errors.ts'
 import { apiFetch, type ApiContext } from './lib/http.ts'
+import { ListenSession, type ListenOptions, type PcmSource } from './listen.ts'
 import { assertSecureUrl } from './safety.ts'
 import type { TokenSource } from './token-source.ts'
 import { speakOverHttp } from './transports/http.ts'
+import { openWebSocket } from './transports/connect.ts'
 import { SocketPool } from './transports/socket.ts'
 import type { SpeakOptions, SpeakRequest, SpeechStream, WebSocketConstructor } from './types.ts'
 import { Voices } from './voices.ts'
@@ -47,6 +50,7 @@ export class VoxgateClient {
   readonly #api: ApiContext
   readonly #tokens: TokenSource
   readonly #pool: SocketPool
+  readonly #WS: WebSocketConstructor | undefined
 
   constructor(options: VoxgateClientOptions) {
     const baseUrl = new URL(options.baseUrl)
@@ -54,6 +58,7 @@ export class VoxgateClient {
     const f = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))
     this.#api = { baseUrl, version: options.version ?? API_VERSION, fetch: f }
     this.#tokens = options.tokens
+    this.#WS = options.WebSocket
     this.#pool = new SocketPool(this.#api, this.#tokens, options.WebSocket)
     this.voices = new Voices(this.#api, this.#tokens)
   }
@@ -82,6 +87,20 @@ export class VoxgateClient {
    */
   context(request: ContextRequest, options: Omit<SpeakOptions, 'transport'> = {}): SpeechContext {
     return new SpeechContext(this.#pool, request, options)
+  }
+
+  /**
+   * Transcribes PCM as it arrives over `/stt/websocket` (the token needs the `stt` grant): partial and
+   * final transcripts as events, `finalize()` and `close()`. Each session opens its own socket with
+   * the freshest token; a failed handshake refreshes the token once and tries once more.
+   * @example
+   * const session = client.listen({ sampleRate: 16000, frames: pcmFrames })
+   * session.on('final', (e) => console.log(e.transcript))
+   * const text = await session.done
+   */
+  listen(source: PcmSource, options: ListenOptions = {}): ListenSession {
+    const retry = (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CONNECT'
+    return new ListenSession((query) => this.#tokens.withToken((t) => openWebSocket(this.#api, this.#WS, '/stt/websocket', query, t), retry), source, options)
   }
 
   /** What the server knows about the current token. @example const { expires_at } = await client.tokenInfo() */

@@ -32,6 +32,10 @@ export type ClientErrorCode =
   | 'ERR_PROTOCOL'
   /** The caller aborted (AbortSignal) or the client was closed. */
   | 'ERR_ABORTED'
+  /** The microphone could not be opened (permission refused, no device, or no microphone API here). */
+  | 'ERR_MICROPHONE'
+  /** The PCM source given to `listen()` threw, or yielded something other than Int16Array / Float32Array. */
+  | 'ERR_AUDIO_SOURCE'
 
 /** Server codes worth retrying later (capacity, shutdown, transient failures). */
 const RETRYABLE_SERVER: ReadonlySet<string> = new Set([
@@ -134,6 +138,17 @@ export class ConnectionError extends VoxgateClientError {
 export class StreamError extends VoxgateClientError {
   constructor(code: 'ERR_PROTOCOL' | 'ERR_ABORTED', message: string) {
     super(code, message)
+  }
+}
+
+/**
+ * Audio input failed on this side: the microphone could not be opened, or the caller's PCM source broke.
+ * @example
+ * if (err instanceof AudioInputError && err.code === 'ERR_MICROPHONE') askForMicrophonePermission()
+ */
+export class AudioInputError extends VoxgateClientError {
+  constructor(code: 'ERR_MICROPHONE' | 'ERR_AUDIO_SOURCE', message: string, cause?: unknown) {
+    super(code, message, false, { cause })
   }
 }
 

@@ -66,7 +66,7 @@ export interface SpeechStream extends AsyncIterable<SpeechChunk> {
  */
 export interface WebSocketLike {
   readonly readyState: number
-  send(data: string): void
+  send(data: string | ArrayBufferView | ArrayBuffer): void
   close(code?: number, reason?: string): void
   onopen: ((ev: any) => void) | null
   onmessage: ((ev: { data: unknown }) => void) | null

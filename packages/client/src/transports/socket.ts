@@ -1,9 +1,9 @@
 import { readJwt } from '@voxgate/protocol'
 import { ConnectionError, type VoxgateClientError } from '../errors.ts'
-import { apiUrl, type ApiContext } from '../lib/http.ts'
-import { assertSecureUrl } from '../safety.ts'
+import type { ApiContext } from '../lib/http.ts'
 import type { TokenSource } from '../token-source.ts'
 import type { WebSocketConstructor, WebSocketLike } from '../types.ts'
+import { openWebSocket } from './connect.ts'
 
 /** What a context registers on a socket to receive its events. */
 export interface ContextHandler {
@@ -130,19 +130,7 @@ export class SocketPool {
   }
 
   #connect(token: string | undefined): Promise<WebSocketLike> {
-    const WS = this.WS ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-    if (!WS) throw new TypeError('No WebSocket implementation: pass options.WebSocket (for example the ws package) in Node 20')
-    // Browsers cannot set headers on a WebSocket, so the token rides in the query, as Cartesia's own SDKs do.
-    const url = apiUrl(this.api.baseUrl, '/tts/websocket', { cartesia_version: this.api.version, access_token: token })
-    url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:'
-    assertSecureUrl(url)
-    return new Promise((resolve, reject) => {
-      const ws = new WS(url.href)
-      ws.onopen = () => resolve(ws)
-      ws.onerror = () => undefined
-      // No `cause`: the event's target carries the URL, and the URL carries the token.
-      ws.onclose = (ev) => reject(new ConnectionError('ERR_SOCKET_CONNECT', `The WebSocket to ${url.host} could not be opened (close code ${ev.code}).`, ev.code))
-    })
+    return openWebSocket(this.api, this.WS, '/tts/websocket', {}, token)
   }
 }
 
