@@ -60,7 +60,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   await sync.refresh()
   const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
   const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
-  const shared = await openSharedState(config, clock, logger)
+  const shared = await openSharedState(config, store, clock, logger)
   const streams = new StreamRegistry(revocations, shared.slots)
   sync.onChange(() => streams.sweep())
   // A revocation stored by another instance reaches this one at once; after a Redis reconnect the

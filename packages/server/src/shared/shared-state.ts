@@ -4,12 +4,17 @@ import type { Clock } from '../clock.ts'
 import type { ServerConfig } from '../config.ts'
 import { MemoryRateLimiter, type RateLimiter } from '../streams/rate-limiter.ts'
 import { RedisRateLimiter } from '../streams/redis-rate-limiter.ts'
-import { MemorySlots, RedisSlots, type SlotStore } from '../streams/slots.ts'
+import { RedisSlots, type SlotStore } from '../streams/slots.ts'
+import { StoreRateLimiter } from '../streams/store-rate-limiter.ts'
+import { StoreSlots } from '../streams/store-slots.ts'
+import type { SharedCounters } from '../store/types.ts'
 import { RedisConnection } from './redis.ts'
 
 /**
  * The short-lived state several instances must share: concurrent-stream slots, per-key rate limits
- * and revocation fan-out. In Redis when `--redis` is given; otherwise in this process.
+ * and revocation fan-out. In Redis when `--redis` is given; otherwise slots and rate limits are
+ * counted in the store (so processes sharing a SQLite folder, or instances sharing PostgreSQL, still
+ * agree) and revocations travel by the store poll.
  */
 export interface SharedState {
   slots: SlotStore
@@ -19,14 +24,15 @@ export interface SharedState {
   close(): Promise<void>
 }
 
-export async function openSharedState(config: ServerConfig, clock: Clock, logger: Logger): Promise<SharedState> {
+export async function openSharedState(config: ServerConfig, store: SharedCounters, clock: Clock, logger: Logger): Promise<SharedState> {
   const limits = {
     mint: { limit: config.mintPerMinute, windowMs: 60_000 },
     tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
   }
   const local = new MemoryRateLimiter(limits, clock)
   if (!config.redisUrl) {
-    return { slots: new MemorySlots(), rateLimiter: local, revocationBus: undefined, redis: undefined, close: async () => undefined }
+    const slots = new StoreSlots(store, logger)
+    return { slots, rateLimiter: new StoreRateLimiter(store, limits), revocationBus: undefined, redis: undefined, close: async () => slots.close() }
   }
   const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, logger)
   const slots = new RedisSlots(redis, logger)

@@ -20,6 +20,35 @@ export const MIGRATIONS: readonly string[] = [
      jti TEXT PRIMARY KEY, characters BIGINT NOT NULL CHECK (characters >= 0), expires_at BIGINT NOT NULL);
    CREATE INDEX token_usage_expires_at ON token_usage (expires_at);
    CREATE TABLE key_encryption (id INTEGER PRIMARY KEY CHECK (id = 1), check_value TEXT NOT NULL);`,
+  // 2: shared counters for deployments without Redis. Each step is one function call: the advisory
+  // lock (per token) or the row lock (per window) serialises instances for exactly that step.
+  `CREATE TABLE stream_slots (jti TEXT NOT NULL, lease_id TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (jti, lease_id));
+   CREATE INDEX stream_slots_expires_at ON stream_slots (expires_at);
+   CREATE TABLE rate_windows (key TEXT PRIMARY KEY, started_at BIGINT NOT NULL, count INTEGER NOT NULL);
+   CREATE FUNCTION voxgate_acquire_slot(p_jti TEXT, p_lease TEXT, p_limit INTEGER, p_now BIGINT, p_ttl BIGINT) RETURNS BOOLEAN
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM pg_advisory_xact_lock(hashtextextended('voxgate-slot:' || p_jti, 0));
+     DELETE FROM stream_slots WHERE jti = p_jti AND expires_at <= p_now;
+     IF (SELECT count(*) FROM stream_slots WHERE jti = p_jti) >= p_limit THEN RETURN FALSE; END IF;
+     INSERT INTO stream_slots (jti, lease_id, expires_at) VALUES (p_jti, p_lease, p_now + p_ttl)
+       ON CONFLICT (jti, lease_id) DO UPDATE SET expires_at = EXCLUDED.expires_at;
+     RETURN TRUE;
+   END $$;
+   CREATE FUNCTION voxgate_take_rate(p_key TEXT, p_limit INTEGER, p_window BIGINT, p_now BIGINT) RETURNS BIGINT
+   LANGUAGE plpgsql AS $$
+   DECLARE w rate_windows%ROWTYPE;
+   BEGIN
+     INSERT INTO rate_windows (key, started_at, count) VALUES (p_key, p_now, 0) ON CONFLICT (key) DO NOTHING;
+     SELECT * INTO w FROM rate_windows WHERE key = p_key FOR UPDATE;
+     IF p_now - w.started_at >= p_window THEN
+       UPDATE rate_windows SET started_at = p_now, count = 1 WHERE key = p_key;
+       RETURN 0;
+     END IF;
+     IF w.count >= p_limit THEN RETURN GREATEST(1, w.started_at + p_window - p_now); END IF;
+     UPDATE rate_windows SET count = count + 1 WHERE key = p_key;
+     RETURN 0;
+   END $$;`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

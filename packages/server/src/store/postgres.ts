@@ -132,8 +132,33 @@ export class PostgresStore implements Store {
     await this.#query(`WITH keys AS (DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1 RETURNING 1),
       revs AS (DELETE FROM revocations WHERE expires_at < $1 RETURNING 1),
       usage AS (DELETE FROM token_usage WHERE expires_at < $1 RETURNING 1),
+      slots AS (DELETE FROM stream_slots WHERE expires_at < $1 RETURNING 1),
+      windows AS (DELETE FROM rate_windows WHERE started_at < $1 - 3600000 RETURNING 1),
       bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND (EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM revs)))
       SELECT (SELECT count(*) FROM usage) AS usage`, [beforeMs])
+  }
+
+  async acquireSlot(jti: string, leaseId: string, limit: number, nowMs: number, ttlMs: number): Promise<boolean> {
+    return (await this.#query<{ ok: boolean }>('SELECT voxgate_acquire_slot($1, $2, $3, $4, $5) AS ok', [jti, leaseId, limit, nowMs, ttlMs])).rows[0]!.ok
+  }
+
+  async renewSlots(leases: readonly { jti: string; leaseId: string }[], nowMs: number, ttlMs: number): Promise<void> {
+    if (leases.length === 0) return
+    await this.#query(`INSERT INTO stream_slots (jti, lease_id, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+      ON CONFLICT (jti, lease_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+    [leases.map((l) => l.jti), leases.map((l) => l.leaseId), leases.map(() => nowMs + ttlMs)])
+  }
+
+  async releaseSlot(jti: string, leaseId: string): Promise<void> {
+    await this.#query('DELETE FROM stream_slots WHERE jti = $1 AND lease_id = $2', [jti, leaseId])
+  }
+
+  async countSlots(jti: string, nowMs: number): Promise<number> {
+    return Number((await this.#query<{ n: string }>('SELECT count(*) AS n FROM stream_slots WHERE jti = $1 AND expires_at > $2', [jti, nowMs])).rows[0]!.n)
+  }
+
+  async takeRate(key: string, limit: number, windowMs: number, nowMs: number): Promise<number> {
+    return Number((await this.#query<{ wait: string }>('SELECT voxgate_take_rate($1, $2, $3, $4) AS wait', [key, limit, windowMs, nowMs])).rows[0]!.wait)
   }
 
   async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
+import { SqliteCounters } from './sqlite-counters.ts'
 import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
 
 const SCHEMA = `
@@ -58,6 +59,7 @@ function preparePrivateStore(file: string): void {
 export class SqliteStore implements Store {
   readonly #db: Database.Database
   readonly #stmt
+  readonly #counters: SqliteCounters
 
   constructor(file: string) {
     preparePrivateStore(file)
@@ -66,6 +68,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000')
     this.#db.pragma('synchronous = NORMAL')
     this.#db.exec(SCHEMA)
+    this.#counters = new SqliteCounters(this.#db)
     const db = this.#db
     this.#stmt = {
       bump: db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'version'"),
@@ -139,7 +142,28 @@ export class SqliteStore implements Store {
       const removed = this.#stmt.pruneSigning.run(beforeMs).changes + this.#stmt.pruneRevocations.run(beforeMs).changes
       if (removed > 0) this.#stmt.bump.run()
       this.#stmt.pruneUsage.run(beforeMs)
+      this.#counters.prune(beforeMs)
     })()
+  }
+
+  acquireSlot(...args: Parameters<SqliteCounters['acquireSlot']>): Promise<boolean> {
+    return this.#counters.acquireSlot(...args)
+  }
+
+  renewSlots(...args: Parameters<SqliteCounters['renewSlots']>): Promise<void> {
+    return this.#counters.renewSlots(...args)
+  }
+
+  releaseSlot(...args: Parameters<SqliteCounters['releaseSlot']>): Promise<void> {
+    return this.#counters.releaseSlot(...args)
+  }
+
+  countSlots(...args: Parameters<SqliteCounters['countSlots']>): Promise<number> {
+    return this.#counters.countSlots(...args)
+  }
+
+  takeRate(...args: Parameters<SqliteCounters['takeRate']>): Promise<number> {
+    return this.#counters.takeRate(...args)
   }
 
   // IMMEDIATE takes the write lock before reading, so processes sharing the file cannot both read

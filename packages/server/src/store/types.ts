@@ -12,7 +12,10 @@
  *   every instance reload every second;
  * - `reserveCharacters` is atomic across every process and instance sharing the store: concurrent
  *   reservations never take a token past its budget, not by one;
- * - a write that resolved is durable (it survives `kill -9` of the process).
+ * - a write that resolved is durable (it survives `kill -9` of the process);
+ * - the shared counters (`SharedCounters`) are atomic across every process sharing the store: a slot
+ *   is never granted past its limit, a rate window never counts past its limit; they never move the
+ *   version either.
  */
 export interface ApiKeyRecord {
   id: string
@@ -54,7 +57,23 @@ export interface StoreSnapshot {
   revocations: Revocation[]
 }
 
-export interface Store {
+/**
+ * Short-lived counters several processes must share when there is no Redis: concurrent-stream slots
+ * as leases that expire unless renewed, and fixed rate windows. (With `--redis`, Redis holds them.)
+ */
+export interface SharedCounters {
+  /** Takes one of `limit` slots of token `jti` as lease `leaseId`, expiring at `nowMs + ttlMs`; false when all are held. */
+  acquireSlot(jti: string, leaseId: string, limit: number, nowMs: number, ttlMs: number): Promise<boolean>
+  /** Extends the leases this process holds (re-adding any that were lost). */
+  renewSlots(leases: readonly { jti: string; leaseId: string }[], nowMs: number, ttlMs: number): Promise<void>
+  releaseSlot(jti: string, leaseId: string): Promise<void>
+  /** Leases of token `jti` not expired at `nowMs`. */
+  countSlots(jti: string, nowMs: number): Promise<number>
+  /** Counts one hit in `key`'s fixed window; 0 when within `limit`, else the ms until the window ends (not counted). */
+  takeRate(key: string, limit: number, windowMs: number, nowMs: number): Promise<number>
+}
+
+export interface Store extends SharedCounters {
   createApiKey(record: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void>
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>
   listApiKeys(): Promise<ApiKeyRecord[]>

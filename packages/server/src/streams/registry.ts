@@ -2,7 +2,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { RevocationList } from '../auth/revocations.ts'
 import { randomId } from '../ids.ts'
-import { MemorySlots, type SlotStore } from './slots.ts'
+import type { SlotStore } from './slots.ts'
 
 /** One open TTS stream: an HTTP bytes/SSE response or one WebSocket context. */
 export interface StreamLease {
@@ -29,7 +29,7 @@ export class StreamRegistry {
 
   constructor(
     private readonly revocations: RevocationList,
-    private readonly slots: SlotStore = new MemorySlots(),
+    private readonly slots: SlotStore,
   ) {}
 
   /**

@@ -2,8 +2,8 @@ import type { Logger } from 'pino'
 import type { RedisConnection } from '../shared/redis.ts'
 
 /**
- * Where the concurrent-stream slots of tokens with `limits.concurrent_streams` are counted: in this
- * process, or in Redis for every instance of a deployment.
+ * Where the concurrent-stream slots of tokens with `limits.concurrent_streams` are counted, for every
+ * instance of a deployment: in Redis (`RedisSlots`), or in the store (`StoreSlots`).
  */
 export interface SlotStore {
   /** Takes one of `limit` slots of token `jti` for `leaseId`; false when all are taken. */
@@ -14,31 +14,7 @@ export interface SlotStore {
   close(): void
 }
 
-export class MemorySlots implements SlotStore {
-  readonly #held = new Map<string, Set<string>>()
-
-  async acquire(jti: string, limit: number, leaseId: string): Promise<boolean> {
-    const held = this.#held.get(jti) ?? new Set<string>()
-    if (held.size >= limit) return false
-    held.add(leaseId)
-    this.#held.set(jti, held)
-    return true
-  }
-
-  release(jti: string, leaseId: string): void {
-    const held = this.#held.get(jti)
-    held?.delete(leaseId)
-    if (held?.size === 0) this.#held.delete(jti)
-  }
-
-  async count(jti: string): Promise<number> {
-    return this.#held.get(jti)?.size ?? 0
-  }
-
-  close(): void {}
-}
-
-/** A slot lives this long in Redis unless renewed: an instance killed with -9 frees its slots within it. */
+/** A slot lives this long unless renewed: an instance killed with -9 frees its slots within it. */
 export const SLOT_LEASE_TTL_MS = 15_000
 /** Renewal period of the slots this instance holds. */
 const RENEW_EVERY_MS = 5000

@@ -325,7 +325,7 @@ describe('GET /access-token/self', () => {
     const claims = decodeJwt(token)
     assert.deepEqual(res.json, {
       grants: { tts: true }, issued_at: claims.iat, expires_at: claims.exp, sub: 'user-self', limits,
-      usage: { characters: 12, open_streams: 0 },
+      usage: { characters: 12, audio_seconds: 0, open_streams: 0 },
     })
     assert.ok(!res.text.includes(token))
   })
