@@ -112,7 +112,8 @@ async function decodeOgg(bytes: Uint8Array, out: MonoCollector): Promise<void> {
   await decoder.ready
   try {
     for (const piece of pieces(bytes)) {
-      const d = decoder.decode(piece)
+      // decode() is async in ogg-opus-decoder 1.7 although its types say otherwise.
+      const d = await (decoder.decode(piece) as unknown as Promise<ReturnType<typeof decoder.decode>>)
       out.add(d.channelData, d.samplesDecoded, d.sampleRate)
     }
     const d = await decoder.flush()
@@ -151,7 +152,8 @@ async function decodeMp3(bytes: Uint8Array, out: MonoCollector): Promise<void> {
   await decoder.ready
   try {
     for (const piece of pieces(bytes)) {
-      const d = decoder.decode(piece)
+      // decode() is async in ogg-opus-decoder 1.7 although its types say otherwise.
+      const d = await (decoder.decode(piece) as unknown as Promise<ReturnType<typeof decoder.decode>>)
       out.add(d.channelData, d.samplesDecoded, d.sampleRate)
     }
   } finally {
