@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { createAppKit, fastifyRoutes } from '@voxgate/app-kit'
+import { CAPTURE_WORKLET_SOURCE } from '@voxgate/client'
 import { bundleBrowserCode } from './bundle.ts'
 import { appConfig, type AppConfig, type AppConfigInput } from './config.ts'
 import { AppDb } from './db.ts'
@@ -42,7 +43,8 @@ function voiceRoutes(config: Readonly<AppConfig>, db: AppDb, logger: ReturnType<
     mode: config.tokenMode,
     expiresInSeconds: config.tokenLifetimeSeconds,
     cookie: { name: config.tokenCookieName },
-    grants: { tts: true },
+    // Speak and Listen: one token for both.
+    grants: { tts: true, stt: true },
     // Per user: a token is good for two streams at once, and only from this app's pages.
     tokenFor: () => ({ limits: { concurrent_streams: 2, origins: [config.origin] } }),
     mintLimit: config.tokenMintLimit,
@@ -90,6 +92,8 @@ export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
   app.get('/speak', async (req, reply) => (signedIn(req) ? html(reply, pages.speak) : reply.redirect('/sign-in', 303)))
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
   app.get('/assets/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(pages.css))
+  // The microphone's AudioWorklet, from this origin (the CSP allows scripts from 'self' only).
+  app.get('/assets/capture-worklet.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(CAPTURE_WORKLET_SOURCE))
   app.get('/assets/:file', async (req, reply) => {
     const js = bundle.files.get(req.url)
     return js === undefined ? reply.code(404).send() : reply.type('text/javascript; charset=utf-8').send(js)

@@ -1,4 +1,5 @@
 import { AudioPlayer, SignedOutError, TokenSource, VoxgateClient, VoxgateClientError, type Transport } from '@voxgate/client'
+import { wireListenButton, type ListenCounters } from './listen-button.ts'
 
 /** What the page tells tests (and curious developers) about playback; never a token. */
 interface DemoCounters {
@@ -7,6 +8,7 @@ interface DemoCounters {
   failures: number
   readonly chunks: number
   readonly samples: number
+  listen?: ListenCounters
 }
 declare global {
   interface Window { voxgateDemo: DemoCounters }
@@ -60,6 +62,7 @@ function start(me: Me): void {
   let player: AudioPlayer | undefined
   const demo = { speaks: 0, completed: 0, failures: 0, get chunks() { return player?.chunksScheduled ?? 0 }, get samples() { return player?.samplesScheduled ?? 0 } }
   window.voxgateDemo = demo
+  window.voxgateDemo.listen = wireListenButton(client, (message) => (error.textContent = message))
 
   speakButton.addEventListener('click', async () => {
     // The AudioContext is created inside the click, so browsers let it play.

@@ -1,0 +1,70 @@
+import { microphone, SignedOutError, VoxgateClientError, type ListenSession, type VoxgateClient } from '@voxgate/client'
+
+/** What the page tells tests about listening; never a token. */
+export interface ListenCounters {
+  sessions: number
+  partials: number
+  finals: string[]
+  failures: number
+  processor: string
+  transcript: string
+}
+
+/**
+ * The Listen button: opens the microphone, streams it to voxgate's speech-to-text socket, and shows
+ * the words as they come (grey while partial). A second click stops and keeps the final transcript.
+ */
+export function wireListenButton(client: VoxgateClient, showError: (message: string) => void): ListenCounters {
+  const $ = (id: string) => document.querySelector<HTMLElement>(id)!
+  const button = $('#listen') as HTMLButtonElement
+  const finalText = $('#final')
+  const partialText = $('#partial')
+  const counters: ListenCounters = { sessions: 0, partials: 0, finals: [], failures: 0, processor: '', transcript: '' }
+  let session: ListenSession | undefined
+
+  const stopped = (): void => {
+    session = undefined
+    button.textContent = 'Listen'
+    button.disabled = false
+  }
+  const failed = (err: unknown): void => {
+    counters.failures += 1
+    partialText.textContent = ''
+    if (err instanceof SignedOutError) showError('You are signed out. Sign in again to listen.')
+    else showError(err instanceof VoxgateClientError ? `Listening failed: ${err.message}` : 'Listening failed.')
+    stopped()
+  }
+
+  button.addEventListener('click', async () => {
+    if (session) {
+      button.disabled = true
+      await session.close().catch(() => undefined)
+      return
+    }
+    showError('')
+    button.disabled = true
+    try {
+      // The worklet comes from this app's own origin: the page's CSP allows no blob: scripts.
+      const mic = await microphone({ workletUrl: '/assets/capture-worklet.js' })
+      counters.processor = mic.processor
+      counters.sessions += 1
+      finalText.textContent = ''
+      const current = (session = client.listen(mic))
+      current.on('partial', (e) => {
+        counters.partials += 1
+        partialText.textContent = e.text
+      })
+      current.on('final', (e) => {
+        counters.finals.push(e.text.trim())
+        counters.transcript = finalText.textContent = e.transcript
+        partialText.textContent = ''
+      })
+      current.done.then(stopped, failed)
+      button.textContent = 'Stop'
+      button.disabled = false
+    } catch (err) {
+      failed(err)
+    }
+  })
+  return counters
+}

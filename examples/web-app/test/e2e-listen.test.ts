@@ -1,0 +1,74 @@
+/**
+ * The Listen button in real Chromium with a fake microphone: Chromium plays a WAV (voxgate's Flite
+ * voice, 48 kHz mono, made here through the speech service) as the microphone, the page streams it
+ * through the SDK's AudioWorklet capture to voxgate's real PocketSphinx, and shows the words.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { chromium, type Browser } from 'playwright-core'
+import { createSpeechService } from '../../../packages/server/src/tts/index.ts'
+import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../../../packages/server/test/stt/helpers.ts'
+import { CHROMIUM_ARGS } from './helpers/browser.ts'
+import { startStack, type Stack } from './helpers/stack.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const SENTENCE = 'Please call me back when you get home tonight.'
+const RATE = 48000
+let dir: string
+let stack: Stack
+let browser: Browser
+
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'voxgate-mic-'))
+  const file = path.join(dir, 'mic.wav')
+  const speech = await createSpeechService({ workers: 1 })
+  try {
+    // A second of silence first (capture starts a moment after the device), then the sentence and a
+    // pause long enough for the recogniser to end the utterance. Chromium loops the file.
+    writeFileSync(file, wav(concatPcm([silence(1, RATE), await speak(speech, FLITE_VOICES.get('slt')!, SENTENCE, RATE), silence(1.5, RATE)]), RATE))
+  } finally {
+    await speech.close()
+  }
+  stack = await startStack('cookie', 60)
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${file}`],
+  })
+})
+
+after(async () => {
+  await browser?.close()
+  await stack?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('Listen: partial then final transcripts of what the microphone hears, over a token minted for tts + stt', async () => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, permissions: ['microphone'] })
+  const page = await context.newPage()
+  await page.goto(`${stack.app.url}/sign-in`)
+  await page.getByLabel('Email').fill('grace@example.test')
+  await page.getByLabel('Password').fill('correct horse battery staple')
+  await page.getByRole('button', { name: 'Sign up' }).click()
+  await page.waitForURL(`${stack.app.url}/speak`)
+
+  await page.getByRole('button', { name: 'Listen' }).click()
+  await page.getByRole('button', { name: 'Stop' }).waitFor()
+  // The first utterance ends in the WAV's 1.5 s pause; its final is on the page.
+  await page.waitForFunction(() => (window.voxgateDemo.listen?.finals.length ?? 0) > 0 || (window.voxgateDemo.listen?.failures ?? 0) > 0, undefined, { timeout: 60_000 })
+  await page.getByRole('button', { name: 'Stop' }).click()
+  await page.getByRole('button', { name: 'Listen' }).waitFor()
+  const listen = await page.evaluate(() => window.voxgateDemo.listen!)
+  assert.equal(listen.failures, 0, String(await page.getByRole('alert').textContent()))
+  assert.equal(listen.processor, 'audio-worklet')
+  assert.ok(listen.partials > 0, 'partial transcripts appeared while the words were spoken')
+  const first = listen.finals[0] ?? ''
+  const w = wer(SENTENCE, first)
+  assert.ok(w.errors / w.words <= 0.3, `heard "${first}"`)
+  const shown = await page.locator('#final').textContent()
+  assert.equal(shown, listen.transcript)
+  assert.ok(shown?.includes(first))
+  await context.close()
+})
