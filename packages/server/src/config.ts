@@ -94,6 +94,14 @@ export const ServerConfigSchema = z.strictObject({
   /** Seconds of streamed audio that may wait for the recogniser before the socket is told `rate_limited`. */
   sttMaxBacklogSeconds: z.number().min(0.5).max(600).default(30),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: one readable line per event on a terminal, JSON otherwise; `json` / `pretty` force one. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** Serve Prometheus metrics (`GET /metrics`) on a listener of their own; off by default. */
+  metrics: z.boolean().default(false),
+  /** The metrics listener's address: loopback, so metrics are never public by accident. */
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  /** The metrics listener's port (0 picks a free one). */
+  metricsPort: z.number().int().min(0).max(65535).default(9464),
 })
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>

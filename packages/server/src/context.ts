@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { KeyRing } from './auth/key-ring.ts'
+import type { Metrics } from './metrics/metrics.ts'
 import type { RevocationList } from './auth/revocations.ts'
 import type { TokenService } from './auth/tokens.ts'
 import type { Clock } from './clock.ts'
@@ -33,4 +34,6 @@ export interface ServerContext {
   /** Slots, rate limits and revocation fan-out shared between instances (Redis), or this process's. */
   shared: SharedState
   logger: Logger
+  /** Prometheus metrics of this server (no-ops unless `--metrics`). */
+  metrics: Metrics
 }

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
+import pretty from 'pino-pretty'
 
 /**
  * Structured JSON logs. Routes log ids (request, key, `sub`), never credentials; redaction is the
@@ -13,11 +14,28 @@ export const REDACT_PATHS = [
   'err.rawPacket', '*.rawPacket',
 ]
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({
+/** `json`: one JSON object a line (for machines); `pretty`: one readable line an event; `auto`: pretty on a terminal. */
+export type LogFormat = 'auto' | 'json' | 'pretty'
+
+/**
+ * The server's logger, writing to `destination` (stdout by default). Pretty output is pino-pretty
+ * run in this thread as the destination stream, so it formats what pino has already redacted.
+ */
+export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+  const options = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'voxgate' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  }, destination)
+  }
+  const toTerminal = destination === undefined && process.stdout.isTTY === true
+  if (format === 'json' || (format === 'auto' && !toTerminal)) return pino(options, destination)
+  return pino(options, pretty({
+    destination: destination ?? 1,
+    colorize: toTerminal,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    sync: true,
+  }))
 }

@@ -12,6 +12,10 @@ import { parseConfig, type ServerConfig, type ServerConfigInput } from './config
 import type { ServerContext } from './context.ts'
 import { buildApp, type HttpsOptions } from './http/app.ts'
 import { createLogger } from './logger.ts'
+import { startMetricsListener } from './metrics/listener.ts'
+import { createMetrics, NO_METRICS, observeRedis } from './metrics/metrics.ts'
+import { meteredSpeech } from './metrics/speech.ts'
+import { meteredStore } from './metrics/store.ts'
 import { StateSync } from './state-sync.ts'
 import { openStore } from './store/open.ts'
 import { startHousekeeping } from './housekeeping.ts'
@@ -43,6 +47,8 @@ export interface VoxgateServer {
   ctx: ServerContext
   /** Set when a development certificate is in use. */
   devTls: DevTls | undefined
+  /** `http://host:port/metrics` with `--metrics`, else undefined. */
+  metricsUrl: string | undefined
   close(): Promise<void>
 }
 
@@ -50,8 +56,9 @@ export interface VoxgateServer {
 export async function startServer(input: ServerConfigInput, deps: VoxgateServerDeps = {}): Promise<VoxgateServer> {
   const config = parseConfig(input)
   const clock = deps.clock ?? systemClock
-  const logger = deps.logger ?? createLogger(config.logLevel)
-  const store = deps.store ?? await openStore(config)
+  const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
+  const metrics = config.metrics ? createMetrics() : NO_METRICS
+  const store = meteredStore(deps.store ?? await openStore(config), metrics)
   await ensureSigningKey(store, clock.now())
   const keyRing = new KeyRing()
   const revocations = new RevocationList()
@@ -61,7 +68,8 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
   const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
   const shared = await openSharedState(config, store, clock, logger)
-  const streams = new StreamRegistry(revocations, shared.slots)
+  observeRedis(shared.redis, metrics)
+  const streams = new StreamRegistry(revocations, shared.slots, metrics.streams)
   sync.onChange(() => streams.sweep())
   // A revocation stored by another instance reaches this one at once; after a Redis reconnect the
   // store is re-read, since messages published meanwhile are lost.
@@ -69,7 +77,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     revocations.add(r)
     streams.sweep()
   }, () => void sync.refresh().catch(() => undefined))
-  const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech, streams, logger,
+  const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech: meteredSpeech(speech, metrics), streams, logger, metrics,
     budgets: new CharacterBudgets(store, logger),
     stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes }, clock),
     rateLimiter: shared.rateLimiter,
@@ -81,13 +89,17 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const ws = createWebSocketTransport(ctx)
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
   await app.listen({ host: config.host, port: config.port })
+  const metricsListener = metrics.registry && await startMetricsListener(metrics.registry, config.metricsHost, config.metricsPort).catch(async (err: unknown) => {
+    await app.close()
+    throw err
+  })
   sync.start(config.storePollMs)
   const stopHousekeeping = startHousekeeping(store, clock, { intervalMs: config.housekeepingIntervalMs, toleranceSeconds: config.clockToleranceSeconds }, logger)
   const port = (app.server.address() as AddressInfo).port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? 'localhost' : config.host
   const url = `${https ? 'https' : 'http'}://${host}:${port}`
   return {
-    url, port, ctx, devTls,
+    url, port, ctx, devTls, metricsUrl: metricsListener?.url,
     async close() {
       // A graceful drain, as load balancers expect: not ready at once, no new streams, open ones
       // get up to drainMs to finish by themselves.
@@ -104,6 +116,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
       if (!deps.speech) await speech.close()
       await shared.close()
       if (!deps.store) await store.close()
+      await metricsListener?.close()
     },
   }
 }

@@ -3,6 +3,7 @@ import { processIo, type Io } from './io.ts'
 import { serveCommand } from './serve.ts'
 import { UsageError } from './args.ts'
 import { StoreError } from '../store/errors.ts'
+import { SERVER_VERSION } from '../version.ts'
 
 export const MAIN_HELP = `Usage: voxgate <command> [options]
 
@@ -10,7 +11,7 @@ Commands:
   serve         run the voice server
   keys          create, list and revoke API keys; rotate the signing key
 
-Run voxgate <command> --help for a command's options.`
+Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
 /** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -19,6 +20,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     switch (command) {
       case 'serve': return await serveCommand(rest, io)
       case 'keys': return await keysCommand(rest, io)
+      case '--version': case '-v': case 'version':
+        io.out(SERVER_VERSION)
+        return 0
       case '--help': case '-h': case 'help':
         io.out(MAIN_HELP)
         return 0

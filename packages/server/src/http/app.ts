@@ -1,8 +1,9 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { ServerContext } from '../context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerHealthRoutes } from '../routes/health.ts'
+import { registerOpenApiRoute } from '../routes/openapi.ts'
 import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
 import { registerVoiceRoutes } from '../routes/voices.ts'
@@ -17,6 +18,11 @@ import { registerBodyRate } from './slow-body.ts'
 import { clientErrorHandler } from './client-error.ts'
 import { VoxgateError } from '@voxgate/protocol'
 
+export interface BuildOptions {
+  /** Told of every route as it is registered (the OpenAPI test lists them so). */
+  onRoute?: (route: RouteOptions) => void
+}
+
 export interface HttpsOptions {
   key: string | Buffer
   cert: string | Buffer
@@ -26,7 +32,7 @@ export interface HttpsOptions {
  * Builds the HTTP API. Authentication is an `onRequest` hook, so it runs before the body is even
  * read: a bad credential is a 401 whatever the body, and a good one with a bad body is a 400.
  */
-export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): FastifyInstance {
+export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined, options: BuildOptions = {}): FastifyInstance {
   const timeouts = serverTimeouts(ctx.config)
   const app = Fastify({
     // A connection that never completes its TLS handshake gets no longer than one that never sends headers.
@@ -44,6 +50,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }) as unknown as FastifyInstance
+  if (options.onRoute) app.addHook('onRoute', options.onRoute)
   // Behind a proxy, only a response the browser receives over HTTPS may pin HTTPS (RFC 6797 §7.2).
   const hsts = ctx.config.hstsMaxAgeSeconds > 0 ? `max-age=${ctx.config.hstsMaxAgeSeconds}` : undefined
   // JSON only: Fastify's default text/plain parser would let a non-JSON body reach validation.
@@ -71,6 +78,8 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
       method: request.method, path: request.url.split('?')[0], status: reply.statusCode,
       key_id: p?.keyId, sub: p?.kind === 'token' ? p.sub : undefined, ms: Math.round(reply.elapsedTime),
     }, 'request')
+    // The route template (`/voices/:id`), never the URL: bounded label values, no ids or queries.
+    ctx.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
   })
   registerCors(app, ctx.config.allowedOrigins)
   const guard = createGuard(ctx)
@@ -80,6 +89,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined): F
   registerVoiceRoutes(app, ctx, guard)
   registerTtsRoutes(app, ctx, guard)
   registerSttRoutes(app, ctx, guard)
+  registerOpenApiRoute(app, ctx)
   return app
 }
 

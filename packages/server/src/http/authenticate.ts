@@ -8,7 +8,7 @@ import { checkOrigin } from './origin.ts'
 
 /**
  * The whole credential check of a request, shared by HTTP routes and the WebSocket upgrade:
- * extract → authenticate → authorize → origin. Throws a coded 400/401/403.
+ * extract → authenticate → authorize → origin. Throws a coded 400/401/403. Each outcome is counted.
  */
 export async function authenticateRequest(
   ctx: ServerContext,
@@ -17,6 +17,17 @@ export async function authenticateRequest(
   requirement: Requirement,
   websocket: boolean,
 ): Promise<Principal> {
+  try {
+    const principal = await checkCredential(ctx, req, query, requirement, websocket)
+    ctx.metrics.credentialChecked('ok')
+    return principal
+  } catch (err) {
+    ctx.metrics.credentialChecked(err instanceof VoxgateError ? err.code : 'internal_error')
+    throw err
+  }
+}
+
+async function checkCredential(ctx: ServerContext, req: IncomingMessage, query: URLSearchParams, requirement: Requirement, websocket: boolean): Promise<Principal> {
   const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
   if (!credential) throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
   if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)

@@ -8,7 +8,7 @@ import { parseOr400 } from '../http/validate.ts'
 import type { Revocation } from '../store/types.ts'
 
 /** What a revocation names: one token, one token id, or every token of an end-user issued before a time. */
-const RevokeRequest = z.union([
+export const RevokeRequest = z.union([
   z.strictObject({ token: z.string().min(1).max(CREDENTIAL_MAX_CHARS) }),
   z.strictObject({ jti: z.string().min(1).max(128) }),
   z.strictObject({ sub: z.string().min(1).max(SUB_MAX_CHARS), issued_before: z.number().int().min(0) }),
@@ -26,6 +26,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       sub: body.sub,
       limits: body.limits,
     })
+    ctx.metrics.tokenMinted()
     return { token }
   })
 
@@ -43,6 +44,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
     ctx.revocations.add(revocation)
     ctx.streams.sweep()
     ctx.shared.revocationBus?.publish(revocation)
+    ctx.metrics.revoked(revocation.kind)
     return { revoked: true }
   })
 

@@ -8,6 +8,20 @@ import type { SlotStore } from './slots.ts'
 export interface StreamLease {
   /** Releases the stream's slot; idempotent. */
   release(): void
+  /** The stream's first audio went out (metrics); absent when nothing observes streams. */
+  firstAudio?: () => void
+}
+
+export type StreamTransport = 'bytes' | 'sse' | 'websocket' | 'stt'
+
+/** Told as each stream opens (metrics); what it returns hears of its first audio and its end. */
+export interface StreamObserver {
+  opened(transport: StreamTransport): StreamObservation
+}
+
+export interface StreamObservation {
+  firstAudio(): void
+  closed(): void
 }
 
 interface OpenStream {
@@ -30,6 +44,7 @@ export class StreamRegistry {
   constructor(
     private readonly revocations: RevocationList,
     private readonly slots: SlotStore,
+    private readonly observer?: StreamObserver,
   ) {}
 
   /**
@@ -46,7 +61,7 @@ export class StreamRegistry {
    * Opens a stream for a principal: a token with `limits.concurrent_streams` takes one of its slots
    * (counted across every instance when slots are in Redis) or gets 429 `concurrency_limited`.
    */
-  async open(principal: Principal, onRevoked: OpenStream['onRevoked']): Promise<StreamLease> {
+  async open(principal: Principal, onRevoked: OpenStream['onRevoked'], transport: StreamTransport): Promise<StreamLease> {
     if (this.#draining) throw new VoxgateError('connection_closing', 'This instance is shutting down; retry on another.', { 'retry-after': '1' })
     const tokenId = principal.kind === 'token' ? principal.jti : undefined
     const limit = principal.kind === 'token' ? principal.limits?.concurrent_streams : undefined
@@ -59,10 +74,13 @@ export class StreamRegistry {
     this.#active += 1
     if (tokenId !== undefined) this.#perToken.set(tokenId, (this.#perToken.get(tokenId) ?? 0) + 1)
     let released = false
+    const observed = this.observer?.opened(transport)
     return {
+      ...(observed && { firstAudio: () => observed.firstAudio() }),
       release: () => {
         if (released) return
         released = true
+        observed?.closed()
         this.#open.delete(stream)
         this.#active -= 1
         if (tokenId === undefined) return

@@ -35,7 +35,7 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
   ctx.stt.usage.assertRemaining(principal)
 
   let revoked: VoxgateError | undefined
-  const lease = await ctx.streams.open(principal, (err) => (revoked = err))
+  const lease = await ctx.streams.open(principal, (err) => (revoked = err), 'stt')
   let recognizer: Recognizer | undefined
   try {
     recognizer = await ctx.stt.recognizers.acquire()

@@ -42,7 +42,7 @@ export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socke
   ctx.stt.usage.assertRemaining(principal)
   let target: SttSocket | undefined
   let revokedEarly: VoxgateError | undefined
-  const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)))
+  const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)), 'stt')
   let recognizer: Recognizer
   try {
     recognizer = await ctx.stt.recognizers.acquire()
@@ -59,6 +59,7 @@ export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socke
     ctx, ws, tcp: socket as Socket, principal, recognizer, lease, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
   })
   ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
     target = turnsQuery ? new TurnsSttSocket(init(ws), turnSettings(turnsQuery)) : new ManualSttSocket(init(ws))
     logOpen(ctx, requestId, path, principal)
   })

@@ -24,7 +24,7 @@ export async function serveBytes(ctx: ServerContext, principal: Principal, reply
   if (body.save === true) throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client)
+  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client, 'bytes')
   let first: IteratorResult<{ audio: Uint8Array }>
   try {
     first = await stream.chunks.next()

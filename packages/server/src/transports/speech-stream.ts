@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { directSource } from '../streams/block-source.ts'
 import { CharacterReservation } from '../streams/reservation.ts'
+import { observeFirstAudio } from '../metrics/speech.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
 
 export interface SpeechStream {
@@ -36,11 +37,11 @@ export function clientGone(res: ServerResponse): AbortSignal {
  * synthesis, and ends all of it exactly once, whichever comes first: the transport's `end()`, a
  * revocation, or `client` aborting (the client went away).
  */
-export async function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal): Promise<SpeechStream> {
+export async function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal, transport: 'bytes' | 'sse'): Promise<SpeechStream> {
   const gone = () => client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
   if (client.aborted) throw gone()
   const controller = new AbortController()
-  const lease = await ctx.streams.open(principal, (err) => controller.abort(err))
+  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
   // The slot may have come from Redis: the client can have gone meanwhile.
   if (client.aborted) {
     lease.release()
@@ -59,7 +60,7 @@ export async function openSpeechStream(ctx: ServerContext, principal: Principal,
     lease.release()
     throw err
   }
-  const chunks = ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator]()
+  const chunks = observeFirstAudio(ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](), lease)
   let ended = false
   const end = () => {
     if (ended) return

@@ -34,7 +34,7 @@ export async function serveSse(ctx: ServerContext, principal: Principal, request
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true, phonemeTimestamps: body.add_phoneme_timestamps === true }, client)
+  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true, phonemeTimestamps: body.add_phoneme_timestamps === true }, client, 'sse')
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, {

@@ -13,6 +13,8 @@ export interface SentenceRunner {
   /** Queues a sentence; its events arrive in order on the returned stream. */
   start(job: SentenceJob, signal?: AbortSignal, options?: StartOptions): JobStream
   close(): Promise<void>
+  /** Sentences queued, workers busy, workers running (metrics, read on each scrape). */
+  load?(): { queued: number; busy: number; workers: number }
 }
 
 /**

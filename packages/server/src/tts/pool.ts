@@ -64,6 +64,10 @@ export class WorkerPool implements SentenceRunner {
     return this.#slots.length
   }
 
+  load(): { queued: number; busy: number; workers: number } {
+    return { queued: this.#urgent.length + this.#queue.length, busy: this.#slots.filter((s) => s.current).length, workers: this.#slots.length }
+  }
+
   start(job: SentenceJob, signal?: AbortSignal, options: StartOptions = {}): JobStream {
     const { urgent } = options
     const id = this.#nextId

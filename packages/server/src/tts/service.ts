@@ -30,6 +30,7 @@ export async function createSpeechService(options: SpeechServiceOptions = {}): P
     resolveModel,
     synthesize: (request, signal) => synthesize(deps, request, signal),
     close: () => runner.close(),
+    ...(runner.load && { load: () => runner.load?.() }),
   }
 }
 

@@ -74,4 +74,6 @@ export interface SpeechService {
    */
   synthesize(request: SynthesisRequest, signal?: AbortSignal): AsyncIterable<SynthesisChunk>
   close(): Promise<void>
+  /** The worker pool's load (queued sentences, busy and running workers), where there is a pool. */
+  load?(): { queued: number; busy: number; workers: number } | undefined
 }

@@ -162,6 +162,7 @@ export class TtsContext {
         let started = performance.now()
         for await (const chunk of this.ctx.speech.synthesize(request, this.#abort.signal)) {
           if (this.#finished) return
+          if (chunk.audio.byteLength > 0) this.lease.firstAudio?.()
           if (chunk.audio.byteLength > 0) await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
           if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
           if (chunk.phonemes && this.speech.phonemeTimestamps) await this.sink.send(phonemeTimestampsEvent(chunk.phonemes, this.id, seg.flushId))

@@ -122,7 +122,7 @@ export class TtsSocket {
     }
     const speech = checkSpeechRequest(this.ctx, this.principal, request)
     await this.ctx.rateLimiter.take('tts', this.principal.keyId)
-    const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
     // The socket may have gone while we waited; nothing may be opened for it after that.
     if (this.#closed) return lease.release()
     const context = new TtsContext(
@@ -174,7 +174,7 @@ export class TtsSocket {
         continue
       }
       try {
-        const lease = await this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+        const lease = await this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
         // The context may have ended while the slot was taken.
         if (c.finished) lease.release()
         else c.setPrincipal(principal, lease)

@@ -54,7 +54,10 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
           wss.handleUpgrade(req, socket, head, (ws) => {
             const tts = new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket)
             sockets.add(tts)
-            ws.on('close', () => sockets.delete(tts))
+            ws.on('close', (code: number) => {
+              sockets.delete(tts)
+              ctx.metrics.websocketClosed('tts', code)
+            })
             ctx.logger.info({ reqId: id, path, key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
           })
         },

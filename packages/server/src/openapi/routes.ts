@@ -1,0 +1,113 @@
+import type { z } from 'zod'
+import type { ErrorCode } from '@voxgate/protocol'
+import {
+  AccessTokenRequest, SttBatchFields, SttTurnsCommand, SttTurnsQuery, SttWebSocketQuery, TtsBytesRequest, TtsSseRequest,
+  VoicesQuery, WsCancelRequest, WsGenerationRequest, WsRefreshToken,
+} from '@voxgate/protocol/schemas'
+import { RevokeRequest } from '../routes/access-token.ts'
+
+/** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
+export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' }
+
+/** The upgrade side of a WebSocket route: what the client sends and the events it gets back. */
+export interface WebSocketDoc {
+  /** JSON text frames the client sends, by name (their schemas are the server's). */
+  client: Record<string, z.ZodType>
+  /** Binary frames, when the socket takes audio. */
+  binary?: string
+  /** Event `type`s the server sends. */
+  server: string[]
+  closeCodes: Record<string, string>
+}
+
+/** One row of the route table: everything but the schemas, which come from the validators. */
+export interface RouteDoc {
+  method: 'get' | 'post'
+  /** OpenAPI path (`{id}`), the Fastify route `/voices/:id`. */
+  path: string
+  summary: string
+  tag: string
+  access: Access
+  body?: { schema: z.ZodType; name: string; multipart?: boolean }
+  query?: z.ZodObject
+  /** The success answer's media type and, where the answer is small and fixed, its properties. */
+  ok: { status: number; type: string; description: string; properties?: Record<string, Record<string, unknown>> }
+  /** Failures particular to the route (the credential, body and server-wide ones are added). */
+  errors: ErrorCode[]
+  websocket?: WebSocketDoc
+}
+
+const TTS_ERRORS: ErrorCode[] = [
+  'invalid_request', 'model_not_found', 'voice_not_found', 'voice_not_allowed', 'transcript_too_long', 'unsupported_output_format',
+  'pronunciation_dict_not_found', 'quota_exceeded', 'concurrency_limited', 'rate_limited', 'limits_unavailable', 'connection_closing',
+]
+const STT_ERRORS: ErrorCode[] = [
+  'invalid_request', 'model_not_found', 'quota_exceeded', 'concurrency_limited', 'limits_unavailable', 'server_busy', 'stt_unavailable', 'connection_closing',
+]
+const WS_CLOSE_CODES = {
+  1000: 'idle (no message for the idle timeout while nothing is spoken), or a normal close',
+  1001: 'server shutdown',
+  1007: 'a text frame that is not UTF-8',
+  1008: 'a client that floods the socket or does not read it',
+  4401: 'credential revoked, or expired past the session grace',
+}
+const WS_UPGRADE = 'A WebSocket upgrade (`Upgrade: websocket`); the credential is checked before the upgrade, so a refusal is an HTTP status. A plain GET gets 400.'
+
+const json = (description: string, properties?: Record<string, Record<string, unknown>>) => ({ status: 200, type: 'application/json', description, ...(properties && { properties }) })
+
+/** Every route the server registers. The OpenAPI test fails when one is missing here. */
+export const ROUTES: readonly RouteDoc[] = [
+  { method: 'get', path: '/', summary: 'API status', tag: 'status', access: 'none', ok: json('`{ok, version}`', { ok: { type: 'boolean' }, version: { type: 'string' } }), errors: [] },
+  { method: 'get', path: '/.well-known/jwks.json', summary: 'Public signing keys (Ed25519 JWKs with kid)', tag: 'status', access: 'none', ok: json('A JWK set'), errors: [] },
+  { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'status', access: 'none', ok: json('`{ok: true}`', { ok: { type: 'boolean' } }), errors: [] },
+  { method: 'get', path: '/readyz', summary: 'Readiness: store, Redis, draining (503 when not ready)', tag: 'status', access: 'none', ok: json('`{ready, checks}`'), errors: [] },
+  { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'status', access: 'none', ok: json('OpenAPI 3.1'), errors: [] },
+  {
+    method: 'post', path: '/access-token', summary: 'Mint a short-lived access token', tag: 'access tokens', access: 'api_key',
+    body: { schema: AccessTokenRequest, name: 'AccessTokenRequest' }, ok: json('`{token}`', { token: { type: 'string' } }), errors: ['rate_limited', 'limits_unavailable'],
+  },
+  {
+    method: 'post', path: '/access-token/revoke', summary: 'Revoke a token, a token id, or an end-user\'s tokens', tag: 'access tokens', access: 'api_key',
+    body: { schema: RevokeRequest, name: 'RevokeRequest' }, ok: json('`{revoked: true}`', { revoked: { type: 'boolean' } }), errors: [],
+  },
+  { method: 'get', path: '/access-token/self', summary: 'The calling token\'s grants, limits and usage', tag: 'access tokens', access: 'any', ok: json('Grants, times, sub, limits, usage'), errors: ['invalid_request'] },
+  { method: 'get', path: '/voices', summary: 'List voices', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('`{data, has_more, next_page}` (a bare array before API version 2024-11-13)'), errors: ['invalid_request'] },
+  { method: 'get', path: '/voices/', summary: 'List voices (SDK2 path)', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('As `GET /voices`'), errors: ['invalid_request'] },
+  { method: 'get', path: '/voices/{id}', summary: 'One voice', tag: 'voices', access: { grant: 'voices' }, ok: json('A voice'), errors: ['voice_not_found'] },
+  {
+    method: 'post', path: '/tts/bytes', summary: 'Speech as a chunked audio stream', tag: 'tts', access: { grant: 'tts' },
+    body: { schema: TtsBytesRequest, name: 'TtsBytesRequest' }, ok: { status: 200, type: 'application/octet-stream', description: 'Audio: raw PCM (application/octet-stream), audio/wav or audio/mpeg, by output_format' },
+    errors: [...TTS_ERRORS, 'unsupported_feature'],
+  },
+  {
+    method: 'post', path: '/tts/sse', summary: 'Speech as server-sent events', tag: 'tts', access: { grant: 'tts' },
+    body: { schema: TtsSseRequest, name: 'TtsSseRequest' }, ok: { status: 200, type: 'text/event-stream', description: '`chunk`, `timestamps`, `phoneme_timestamps` events, then `done` or `error`' }, errors: TTS_ERRORS,
+  },
+  {
+    method: 'get', path: '/tts/websocket', summary: 'Cartesia\'s TTS WebSocket', tag: 'tts', access: { grant: 'tts' }, ok: { status: 101, type: '', description: WS_UPGRADE },
+    errors: ['invalid_request'],
+    websocket: {
+      client: { WsGenerationRequest, WsCancelRequest, WsRefreshToken },
+      server: ['chunk', 'timestamps', 'phoneme_timestamps', 'flush_done', 'done', 'error', 'token_refreshed'],
+      closeCodes: WS_CLOSE_CODES,
+    },
+  },
+  {
+    method: 'post', path: '/stt', summary: 'Transcribe an audio file', tag: 'stt', access: { grant: 'stt' }, body: { schema: SttBatchFields, name: 'SttBatchFields', multipart: true },
+    ok: json('`{type: "transcript", text, request_id, language, duration, words?}`'), errors: [...STT_ERRORS, 'unsupported_audio_format'],
+  },
+  {
+    method: 'post', path: '/audio/transcriptions', summary: 'Transcribe an audio file (OpenAI path)', tag: 'stt', access: { grant: 'stt' }, body: { schema: SttBatchFields, name: 'SttBatchFields', multipart: true },
+    ok: json('As `POST /stt`'), errors: [...STT_ERRORS, 'unsupported_audio_format'],
+  },
+  {
+    method: 'get', path: '/stt/websocket', summary: 'Streaming speech recognition (manual finalize)', tag: 'stt', access: { grant: 'stt' }, query: SttWebSocketQuery,
+    ok: { status: 101, type: '', description: WS_UPGRADE }, errors: STT_ERRORS,
+    websocket: { client: {}, binary: 'audio in the query\'s encoding and sample_rate; text commands `finalize`, `close` (or `done`)', server: ['transcript', 'flush_done', 'done', 'error'], closeCodes: { ...WS_CLOSE_CODES, 1011: 'the recogniser failed' } },
+  },
+  {
+    method: 'get', path: '/stt/turns/websocket', summary: 'Streaming speech recognition with turn detection', tag: 'stt', access: { grant: 'stt' }, query: SttTurnsQuery,
+    ok: { status: 101, type: '', description: WS_UPGRADE }, errors: STT_ERRORS,
+    websocket: { client: { SttTurnsCommand }, binary: 'audio in the query\'s encoding and sample_rate', server: ['connected', 'turn.start', 'turn.update', 'turn.eager_end', 'turn.resume', 'turn.end', 'error'], closeCodes: { ...WS_CLOSE_CODES, 1011: 'the recogniser failed' } },
+  },
+]

@@ -1,0 +1,111 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { compileErrors, validate } from '@readme/openapi-parser'
+import type { RouteOptions } from 'fastify'
+import { ERROR_CATALOGUE } from '@voxgate/protocol'
+import { AccessTokenRequest, TtsBytesRequest, WsGenerationRequest } from '@voxgate/protocol/schemas'
+import { call } from '../helpers/http.ts'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { buildApp } from '../../src/http/app.ts'
+import { requestSchema } from '../../src/openapi/json-schema.ts'
+
+let t: TestServer
+let doc: any
+
+before(async () => {
+  t = await startTestServer({ allowedOrigins: ['https://app.example.com'], tokenCookieName: 'vg_token' })
+  const res = await call(t.url, '/openapi.json')
+  assert.equal(res.status, 200)
+  doc = res.json
+})
+after(() => t.close())
+
+/** Every route Fastify registers for this server, as Fastify's onRoute hook reports them. */
+async function registeredRoutes(): Promise<{ method: string; url: string }[]> {
+  const routes: { method: string; url: string }[] = []
+  const onRoute = (r: RouteOptions) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url })
+  }
+  const app = buildApp(t.server.ctx, undefined, { onRoute })
+  await app.ready()
+  await app.close()
+  // Fastify adds a HEAD route for each GET by itself; the GET stands for both.
+  return routes.filter((r) => r.method !== 'HEAD')
+}
+
+const openApiPath = (fastifyUrl: string) => fastifyUrl.replace(/:([A-Za-z_]+)/g, '{$1}')
+
+describe('GET /openapi.json', () => {
+  test('is a valid OpenAPI 3.1 document, served without a credential', async () => {
+    assert.equal(doc.openapi, '3.1.0')
+    const result = await validate(structuredClone(doc))
+    assert.ok(result.valid, result.valid ? '' : compileErrors(result))
+  })
+
+  test('documents every route Fastify registered, and nothing else', async () => {
+    const routes = await registeredRoutes()
+    assert.ok(routes.length >= 15)
+    for (const { method, url } of routes) {
+      assert.ok(doc.paths[openApiPath(url)]?.[method.toLowerCase()], `${method} ${url} is missing from the document`)
+    }
+    const registered = new Set(routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`))
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      for (const method of Object.keys(ops)) assert.ok(registered.has(`${method} ${path}`), `${method} ${path} is documented but not served`)
+    }
+  })
+
+  test('request schemas are the ones the server validates with', () => {
+    assert.deepEqual(doc.components.schemas.AccessTokenRequest, requestSchema(AccessTokenRequest))
+    assert.deepEqual(doc.components.schemas.TtsBytesRequest, requestSchema(TtsBytesRequest))
+    assert.deepEqual(doc.components.schemas.WsGenerationRequest, requestSchema(WsGenerationRequest))
+    assert.deepEqual(doc.paths['/access-token'].post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/AccessTokenRequest' })
+    const limit = doc.paths['/voices'].get.parameters.find((p: any) => p.name === 'limit')
+    assert.equal(limit.in, 'query')
+    assert.equal(limit.schema.maximum, 100)
+  })
+
+  test('every catalogue error code, and the codes each route can answer by status', () => {
+    assert.deepEqual(doc.components.schemas.Error.properties.error_code.enum, Object.keys(ERROR_CATALOGUE))
+    assert.deepEqual(Object.keys(doc['x-error-catalogue']), Object.keys(ERROR_CATALOGUE))
+    const codes = (path: string, method: string, status: string): string[] =>
+      doc.paths[path][method].responses[status]?.content['application/json'].schema.allOf[1].properties.error_code.enum ?? []
+    assert.deepEqual(new Set(codes('/tts/bytes', 'post', '401')), new Set(['missing_credentials', 'invalid_credentials', 'token_expired', 'token_revoked']))
+    assert.ok(codes('/tts/bytes', 'post', '403').includes('insufficient_scope'))
+    assert.ok(codes('/tts/bytes', 'post', '429').includes('quota_exceeded'))
+    assert.ok(codes('/access-token', 'post', '403').includes('api_key_required'))
+    assert.deepEqual(codes('/voices/{id}', 'get', '404'), ['voice_not_found'])
+    assert.equal(doc.paths['/healthz'].get.responses['401'], undefined)
+    // Every documented error status carries codes whose catalogue status is that status.
+    for (const ops of Object.values<any>(doc.paths)) {
+      for (const op of Object.values<any>(ops)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          const listed: string[] = response.content?.['application/json']?.schema?.allOf?.[1]?.properties.error_code.enum ?? []
+          for (const code of listed) assert.equal(String(ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status), status, code)
+        }
+      }
+    }
+  })
+
+  test('credential schemes: bearer, X-API-Key, query tokens on WebSocket upgrades only, the cookie', () => {
+    const schemes = doc.components.securitySchemes
+    assert.deepEqual(schemes.bearer, { ...schemes.bearer, type: 'http', scheme: 'bearer' })
+    assert.equal(schemes.apiKeyHeader.name, 'X-API-Key')
+    assert.deepEqual([schemes.accessTokenQuery.in, schemes.accessTokenQuery.name], ['query', 'access_token'])
+    assert.deepEqual([schemes.tokenCookie.in, schemes.tokenCookie.name], ['cookie', 'vg_token'])
+    const names = (path: string, method: string) => doc.paths[path][method].security.flatMap((s: object) => Object.keys(s))
+    assert.ok(names('/tts/websocket', 'get').includes('accessTokenQuery'))
+    assert.ok(!names('/tts/bytes', 'post').includes('accessTokenQuery'))
+    assert.deepEqual(names('/access-token', 'post'), ['bearer', 'apiKeyHeader'])
+    assert.deepEqual(doc.paths['/openapi.json'].get.security, [])
+    assert.equal(doc.paths['/tts/bytes'].post['x-grant'], 'tts')
+  })
+
+  test('WebSocket routes carry their messages under x-websocket', () => {
+    const ws = doc.paths['/tts/websocket'].get['x-websocket']
+    assert.deepEqual(ws.clientMessages.oneOf.map((r: any) => r.$ref), ['WsGenerationRequest', 'WsCancelRequest', 'WsRefreshToken'].map((n) => `#/components/schemas/${n}`))
+    assert.ok(ws.serverEvents.includes('flush_done'))
+    assert.equal(ws.closeCodes['4401'].includes('revoked'), true)
+    assert.deepEqual(doc.paths['/stt/turns/websocket'].get['x-websocket'].clientMessages.oneOf, [{ $ref: '#/components/schemas/SttTurnsCommand' }])
+    assert.ok(doc.components.schemas.ErrorEvent)
+  })
+})
