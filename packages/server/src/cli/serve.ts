@@ -37,6 +37,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   }
   if (firstKey) io.err(`First run: created API key ${firstKey.id}. It is shown only this once:\n\n  ${firstKey.key}\n`)
   io.out(`voxgate listening on ${server.url}`)
+  if (server.metricsUrl) io.err(`Metrics (Prometheus, plain HTTP): ${server.metricsUrl}`)
   // A bug must not take the server down silently; nothing reaches here from input by design.
   process.on('unhandledRejection', (err) => server.ctx.logger.error({ err }, 'unhandled rejection'))
   await new Promise<void>((resolve) => {
