@@ -55,8 +55,15 @@ export class Scrape {
   }
 }
 
+/** Families by name; a name met again (series of one histogram, label set after label set) is merged. */
 function families(text: string): Map<string, Family> {
-  return new Map((parsePrometheusTextFormat(text) as Family[]).map((f) => [f.name, f]))
+  const out = new Map<string, Family>()
+  for (const f of parsePrometheusTextFormat(text) as Family[]) {
+    const seen = out.get(f.name)
+    if (seen) seen.metrics.push(...f.metrics)
+    else out.set(f.name, f)
+  }
+  return out
 }
 
 export async function scrape(metricsUrl: string): Promise<Scrape> {

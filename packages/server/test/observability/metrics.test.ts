@@ -4,7 +4,7 @@ import WebSocket from 'ws'
 import { countCharacters } from '@voxgate/protocol'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { scrape, Scrape } from '../helpers/prometheus.ts'
-import { ttsBody, voiceIds } from '../helpers/security.ts'
+import { openInbox, ttsBody, voiceIds } from '../helpers/security.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { createMetrics } from '../../src/metrics/metrics.ts'
 import { meteredStore } from '../../src/metrics/store.ts'
@@ -73,6 +73,25 @@ describe('GET /metrics', () => {
     assert.equal(s1.value('voxgate_open_streams', bytes), 0)
     const route = { method: 'POST', route: '/tts/bytes', status: '200' }
     assert.equal(s1.value('voxgate_http_requests_total', route) - s0.value('voxgate_http_requests_total', route), 1)
+  })
+
+  test('SSE and WebSocket streams are observed under their own transport', async () => {
+    const token = await mint(t.url, t.apiKey)
+    const s0 = await scrape(metricsUrl)
+    const sse = await fetch(t.url + '/tts/sse', { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(ttsBody(voice, 'Over SSE.')) })
+    assert.equal(sse.status, 200)
+    await sse.text()
+    const inbox = await openInbox(t.url, { query: `?access_token=${token}` })
+    inbox.send({ ...ttsBody(voice, 'Over the socket.'), context_id: 'c1' })
+    assert.equal((await inbox.terminal('c1')).type, 'done')
+    inbox.ws.close(1000)
+    const moved = (s: Scrape, name: string, transport: string) => s.count(name, { transport }) - s0.count(name, { transport })
+    const s1 = await scrapeUntil((s) => moved(s, 'voxgate_stream_duration_seconds', 'websocket') === 1)
+    for (const transport of ['sse', 'websocket']) {
+      assert.equal(moved(s1, 'voxgate_time_to_first_audio_seconds', transport), 1, transport)
+      assert.equal(moved(s1, 'voxgate_stream_duration_seconds', transport), 1, transport)
+      assert.equal(s1.value('voxgate_open_streams', { transport }), 0, transport)
+    }
   })
 
   test('credential checks are counted by outcome', async () => {
