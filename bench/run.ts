@@ -78,6 +78,7 @@ async function client(): Promise<void> {
 if (want('auth')) await auth()
 if (want('speech') || want('ttfb-only') || want('streams-only')) await speech()
 if (want('client')) await client()
+if (want('stt')) await (await import('./stt.ts')).sttSection()
 if (only.includes('cluster')) await cluster()
 
 /** `npm run bench -- cluster` (PostgreSQL and Redis on this machine; not part of the default run). */
