@@ -36,6 +36,7 @@ export const ERROR_CATALOGUE = {
   context_cancelled: { status: 499, title: 'Context cancelled' },
   connection_closing: { status: 503, title: 'Connection closing' },
   limits_unavailable: { status: 503, title: 'Limits unavailable' },
+  store_unavailable: { status: 503, title: 'Store unavailable' },
   server_busy: { status: 503, title: 'Server busy' },
   stt_unavailable: { status: 503, title: 'Speech recognition unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },

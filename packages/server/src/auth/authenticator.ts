@@ -1,5 +1,6 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
+import { clientFacing } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
 import { hashApiKey, looksLikeJwt, sameDigest } from './api-keys.ts'
 import type { ApiKeyPrincipal, Principal } from './principal.ts'
@@ -8,10 +9,18 @@ import type { TokenService } from './tokens.ts'
 
 /** Last-used times are informational: written at most this often per key. */
 const TOUCH_INTERVAL_MS = 60_000
+/** API keys remembered after a successful lookup (digest → key id); the oldest go first past this. */
+const KNOWN_KEYS_MAX = 10_000
 
 /** Turns a credential value into a Principal, or throws a coded 401. */
 export class Authenticator {
   readonly #touched = new Map<string, number>()
+  /**
+   * Keys this instance has seen, by digest. The store is read on every key use (so a revoked key is
+   * refused at once); only while the store does not answer does a known key, checked against the
+   * revocation list last read from the store, keep working.
+   */
+  readonly #known = new Map<string, string>()
 
   constructor(
     private readonly store: Store,
@@ -28,12 +37,21 @@ export class Authenticator {
     const hash = hashApiKey(key)
     // The lookup is by digest, so timing reveals nothing about the key; the final comparison is
     // constant-time all the same.
-    const record = await this.store.findApiKeyByHash(hash)
+    let record: Awaited<ReturnType<Store['findApiKeyByHash']>>
+    try {
+      record = await this.store.findApiKeyByHash(hash)
+    } catch (err) {
+      const knownId = this.#known.get(hash)
+      if (knownId === undefined || this.revocations.isKeyRevoked(knownId)) throw clientFacing(err)
+      return { kind: 'api_key', keyId: knownId }
+    }
     if (!record || !sameDigest(record.hash, hash)) throw new VoxgateError('invalid_credentials', 'The API key is not valid.')
     if (record.revokedAt !== null) {
       this.revocations.revokeKey(record.id)
       throw new VoxgateError('invalid_credentials', 'The API key has been revoked.')
     }
+    if (this.#known.size >= KNOWN_KEYS_MAX) this.#known.delete(this.#known.keys().next().value!)
+    this.#known.set(hash, record.id)
     this.#touch(record.id)
     return { kind: 'api_key', keyId: record.id }
   }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError, type ErrorCode } from '@voxgate/protocol'
+import { clientFacing } from '../store/errors.ts'
 
 /** RFC 6750 §3: 401s and 403s tell a Bearer client what went wrong. */
 function authenticateHeader(err: VoxgateError): string | undefined {
@@ -17,7 +18,8 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'The Content-Length does not match the body.'],
 }
 
-export function toVoxgateError(err: unknown): VoxgateError {
+export function toVoxgateError(thrown: unknown): VoxgateError {
+  const err = clientFacing(thrown)
   if (err instanceof VoxgateError) return err
   const fe = err as Partial<FastifyError>
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined

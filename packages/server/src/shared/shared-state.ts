@@ -32,7 +32,7 @@ export async function openSharedState(config: ServerConfig, store: SharedCounter
   const local = new MemoryRateLimiter(limits, clock)
   if (!config.redisUrl) {
     const slots = new StoreSlots(store, logger)
-    return { slots, rateLimiter: new StoreRateLimiter(store, limits), revocationBus: undefined, redis: undefined, close: async () => slots.close() }
+    return { slots, rateLimiter: new StoreRateLimiter(store, limits, local), revocationBus: undefined, redis: undefined, close: async () => slots.close() }
   }
   const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, logger)
   const slots = new RedisSlots(redis, logger)

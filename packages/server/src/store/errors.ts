@@ -1,3 +1,5 @@
+import { VoxgateError } from '@voxgate/protocol'
+
 /**
  * Why a store could not be opened or answered. Messages are one line, name the fix, and never hold a
  * secret: a store URL appears only redacted (store/url.ts), a key-encryption key never.
@@ -15,4 +17,15 @@ export class StoreError extends Error {
     super(message)
     this.name = 'StoreError'
   }
+}
+
+/**
+ * What a client is told when the store does not answer: 503 `store_unavailable`, retryable (never
+ * the store's own message, which names hosts). Anything else passes through unchanged.
+ */
+export function clientFacing(err: unknown): unknown {
+  if (err instanceof StoreError && err.code === 'store_unavailable') {
+    return new VoxgateError('store_unavailable', 'The key store is unavailable; retry shortly.', { 'retry-after': '2' })
+  }
+  return err
 }

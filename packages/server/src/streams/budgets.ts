@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
+import { clientFacing } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
 
 /**
@@ -19,7 +20,9 @@ export class CharacterBudgets {
   async reserve(principal: Principal, characters: number): Promise<void> {
     if (principal.kind !== 'token' || characters <= 0) return
     const budget = principal.limits?.characters
-    const { granted, used } = await this.store.reserveCharacters(principal.jti, characters, budget, principal.expiresAtSeconds * 1000)
+    const { granted, used } = await this.store.reserveCharacters(principal.jti, characters, budget, principal.expiresAtSeconds * 1000).catch((err: unknown) => {
+      throw clientFacing(err)
+    })
     if (!granted) {
       throw new VoxgateError('quota_exceeded', `This access token's budget of ${budget} characters would be exceeded (${used} used).`, { 'x-should-retry': 'false' })
     }

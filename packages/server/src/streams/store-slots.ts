@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { clientFacing } from '../store/errors.ts'
 import type { SharedCounters } from '../store/types.ts'
 import { SLOT_LEASE_TTL_MS, type SlotStore } from './slots.ts'
 
@@ -24,7 +25,9 @@ export class StoreSlots implements SlotStore {
   }
 
   async acquire(jti: string, limit: number, leaseId: string): Promise<boolean> {
-    const ok = await this.counters.acquireSlot(jti, leaseId, limit, Date.now(), this.ttlMs)
+    const ok = await this.counters.acquireSlot(jti, leaseId, limit, Date.now(), this.ttlMs).catch((err: unknown) => {
+      throw clientFacing(err)
+    })
     if (ok) this.#held.set(leaseId, jti)
     return ok
   }
@@ -35,7 +38,9 @@ export class StoreSlots implements SlotStore {
   }
 
   count(jti: string): Promise<number> {
-    return this.counters.countSlots(jti, Date.now())
+    return this.counters.countSlots(jti, Date.now()).catch((err: unknown) => {
+      throw clientFacing(err)
+    })
   }
 
   async #renew(): Promise<void> {

@@ -96,4 +96,10 @@ export class PgProxy {
     for (const s of this.#sockets) s.destroy()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
+
+  /** Serves again on the same port after `sever()` (PostgreSQL is back). */
+  async restore(): Promise<void> {
+    this.#stalled = false
+    await new Promise<void>((resolve) => this.#server.listen(this.port, '127.0.0.1', resolve))
+  }
 }
