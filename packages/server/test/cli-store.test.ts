@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { bearer, call } from './helpers/http.ts'
 import { newKek, PgProxy, testSchema, type TestSchema } from './helpers/postgres.ts'
 import { testTls } from './helpers/server.ts'
+import { MIGRATIONS } from '../src/store/pg-migrations.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../bin/voxgate.mjs')
 const SECRET = 'pw-cli-never-printed'
@@ -56,7 +57,7 @@ describe('voxgate CLI with --store postgres://…', () => {
     assert.deepEqual(JSON.parse(list.stdout).map((k: { id: string }) => k.id), [key.id])
     assert.equal(voxgate(env, 'keys', 'rotate-signing').code, 0)
     assert.equal(voxgate(env, 'keys', 'revoke', key.id).code, 0)
-    assert.equal((await schema.query('SELECT version FROM schema_migrations')).length, 1)
+    assert.equal((await schema.query('SELECT version FROM schema_migrations')).length, MIGRATIONS.length)
     assert.equal((await schema.query<{ n: string }>('SELECT count(*) AS n FROM signing_keys'))[0]!.n, '1')
     for (const r of [created, list]) assert.ok(!(r.stdout + r.stderr).includes(SECRET))
     assert.deepEqual(readdirSync(env.VOXGATE_DATA_DIR), [], 'no SQLite file appears in the data folder')
