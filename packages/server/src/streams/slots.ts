@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { RedisConnection } from '../shared/redis.ts'
+import { HeldLeases, type Lease } from './held-leases.ts'
 
 /**
  * Where the concurrent-stream slots of tokens with `limits.concurrent_streams` are counted, for every
@@ -16,8 +17,6 @@ export interface SlotStore {
 
 /** A slot lives this long unless renewed: an instance killed with -9 frees its slots within it. */
 export const SLOT_LEASE_TTL_MS = 15_000
-/** Renewal period of the slots this instance holds. */
-const RENEW_EVERY_MS = 5000
 
 /** Drops expired leases, then adds this one if fewer than the limit remain (one atomic step). */
 const ACQUIRE = `
@@ -34,16 +33,14 @@ return 1`
  * (503 `limits_unavailable`), and what this instance holds keeps streaming.
  */
 export class RedisSlots implements SlotStore {
-  readonly #held = new Map<string, string>()
-  readonly #timer: NodeJS.Timeout
+  readonly #held: HeldLeases
 
   constructor(
     private readonly redis: RedisConnection,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly ttlMs = SLOT_LEASE_TTL_MS,
   ) {
-    this.#timer = setInterval(() => void this.#renew(), Math.min(RENEW_EVERY_MS, ttlMs / 3))
-    this.#timer.unref()
+    this.#held = new HeldLeases((leases) => this.#renew(leases), ttlMs, logger)
   }
 
   async acquire(jti: string, limit: number, leaseId: string): Promise<boolean> {
@@ -52,7 +49,7 @@ export class RedisSlots implements SlotStore {
       keys: [this.redis.key('slots', jti)],
       arguments: [String(now), String(limit), String(now + this.ttlMs), leaseId, String(this.ttlMs * 2)],
     }))
-    if (got === 1) this.#held.set(leaseId, jti)
+    if (got === 1) this.#held.add({ jti, leaseId })
     return got === 1
   }
 
@@ -66,24 +63,20 @@ export class RedisSlots implements SlotStore {
     return this.redis.call((c) => c.zCount(this.redis.key('slots', jti), Date.now(), '+inf'))
   }
 
-  async #renew(): Promise<void> {
-    if (this.#held.size === 0) return
+  /** Re-adds every held lease with a fresh expiry (so leases Redis lost come back). */
+  #renew(leases: Lease[]): Promise<unknown> {
     const expiry = Date.now() + this.ttlMs
-    try {
-      await this.redis.call(async (c) => {
-        const multi = c.multi()
-        for (const [leaseId, jti] of this.#held) {
-          multi.zAdd(this.redis.key('slots', jti), { score: expiry, value: leaseId })
-          multi.pExpire(this.redis.key('slots', jti), this.ttlMs * 2)
-        }
-        return multi.exec()
-      })
-    } catch {
-      this.logger.warn({ leases: this.#held.size }, 'stream slot renewal failed; retrying')
-    }
+    return this.redis.call(async (c) => {
+      const multi = c.multi()
+      for (const { jti, leaseId } of leases) {
+        multi.zAdd(this.redis.key('slots', jti), { score: expiry, value: leaseId })
+        multi.pExpire(this.redis.key('slots', jti), this.ttlMs * 2)
+      }
+      return multi.exec()
+    })
   }
 
   close(): void {
-    clearInterval(this.#timer)
+    this.#held.close()
   }
 }
