@@ -87,6 +87,8 @@ export const ServerConfigSchema = z.strictObject({
   speechWorkers: z.number().int().min(1).max(64).optional(),
   /** Speech recognisers (one worker thread and ~96 MB each): STT streams and uploads served at once; more get 503 `server_busy`. */
   sttMaxStreams: z.number().int().min(1).max(64).default(4),
+  /** PocketSphinx's en-us model folder (Debian's `pocketsphinx-en-us` puts it here). */
+  sttModelDir: z.string().min(1).default('/usr/share/pocketsphinx/model/en-us'),
   /** Largest `POST /stt` / `/audio/transcriptions` file (OpenAI's limit is 25 MB). */
   sttUploadLimitBytes: z.number().int().min(1024).max(500 * 1024 * 1024).default(25 * 1024 * 1024),
   /** Longest audio one upload may hold, once decoded. */

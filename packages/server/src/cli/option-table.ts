@@ -33,6 +33,8 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
   { flag: 'request-timeout-seconds', kind: 'seconds', key: 'requestTimeoutMs', arg: 'N', help: 'a whole request, headers and body, must arrive within N s (default 300)' },
   { flag: 'body-min-rate', kind: 'int', key: 'bodyMinBytesPerSecond', arg: 'BYTES', help: 'after the grace, a body must average BYTES per second (default 1000; 0 = no minimum)' },
   { flag: 'body-grace-seconds', kind: 'seconds', key: 'bodyGraceMs', arg: 'N', help: 'seconds a body may take before the minimum rate applies (default 10)' },
+  { flag: 'stt-max-streams', kind: 'int', key: 'sttMaxStreams', arg: 'N', help: 'speech recognisers (simultaneous STT streams) at once; beyond: 503 server_busy (default 4)' },
+  { flag: 'stt-model-dir', kind: 'string', key: 'sttModelDir', arg: 'DIR', help: 'PocketSphinx en-us model folder (default /usr/share/pocketsphinx/model/en-us)' },
   { flag: 'drain-seconds', kind: 'seconds', key: 'drainMs', arg: 'N', help: 'on SIGTERM: not ready at once, no new streams, open ones get N s to finish (default 30)' },
   { flag: 'ws-session-grace-seconds', kind: 'seconds', key: 'wsSessionGraceMs', arg: 'N', help: 'how long a WebSocket may outlive its token (default 900)' },
 ]

@@ -35,4 +35,6 @@ export type FromWorker =
 export interface WorkerInit {
   /** The module the boot script imports (source runs only; see pool.ts). */
   entry: string
+  /** The PocketSphinx en-us model folder (`--stt-model-dir`). */
+  modelDir: string
 }

@@ -39,11 +39,11 @@ export interface Decoder {
 }
 
 /** Why recognition cannot run here, or undefined when the library and model are installed. */
-export function missingPieces(): string | undefined {
+export function missingPieces(modelDir = MODEL_DIR): string | undefined {
   const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
   const hasLib = libDirs.some((d) => existsSync(path.join(d, POCKETSPHINX_LIBRARY)))
   if (!hasLib) return `${POCKETSPHINX_LIBRARY} is not installed`
-  if (!existsSync(path.join(MODEL_DIR, 'en-us.lm.bin'))) return `the PocketSphinx en-us model is not installed (${MODEL_DIR})`
+  if (!existsSync(path.join(modelDir, 'en-us.lm.bin'))) return `the PocketSphinx en-us model is not installed (${modelDir})`
   return undefined
 }
 
@@ -53,7 +53,7 @@ const NOT_WORDS = new Set(['<s>', '</s>', '<sil>', '[NOISE]', '[SPEECH]', '[LAUG
 /** `word(2)` is an alternate pronunciation of `word`. */
 export const cleanWord = (w: string): string => w.replace(/\(\d+\)$/, '')
 
-export function loadDecoder(): Decoder {
+export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const require = createRequire(import.meta.url)
   const koffi = require('koffi') as typeof import('koffi')
   const base = koffi.load(SPHINXBASE_LIBRARY)
@@ -74,9 +74,9 @@ export function loadDecoder(): Decoder {
 
   err_set_logfp(null)
   const argv = [
-    '-hmm', path.join(MODEL_DIR, 'en-us'),
-    '-lm', path.join(MODEL_DIR, 'en-us.lm.bin'),
-    '-dict', path.join(MODEL_DIR, 'cmudict-en-us.dict'),
+    '-hmm', path.join(modelDir, 'en-us'),
+    '-lm', path.join(modelDir, 'en-us.lm.bin'),
+    '-dict', path.join(modelDir, 'cmudict-en-us.dict'),
     '-samprate', String(DECODER_RATE),
   ]
   const config = cmd_ln_parse_r(null, ps_args(), argv.length, argv, 1)

@@ -52,6 +52,8 @@ export class Recognizer {
 export interface RecognizerPoolOptions {
   /** Decoders (worker threads) alive at once, which is also the number of simultaneous STT streams. */
   maxStreams: number
+  /** The PocketSphinx en-us model folder. */
+  modelDir: string
 }
 
 /**
@@ -69,7 +71,7 @@ export class RecognizerPool {
   #closed = false
 
   constructor(private readonly options: RecognizerPoolOptions) {
-    this.unavailable = missingPieces()
+    this.unavailable = missingPieces(options.modelDir)
   }
 
   get inUse(): number {
@@ -110,7 +112,7 @@ export class RecognizerPool {
     // Built JavaScript (dist/) starts worker.js directly; source run through tsx (tests) boots tsx in the worker first.
     const fromSource = import.meta.url.endsWith('.ts')
     const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)
-    const workerData: WorkerInit = { entry: entry.href }
+    const workerData: WorkerInit = { entry: entry.href, modelDir: this.options.modelDir }
     const worker = new Worker(fromSource ? new URL('../tts/worker-boot.mjs', import.meta.url) : entry, { workerData })
     const slot: Slot = { worker, user: undefined }
     return new Promise<Slot>((resolve, reject) => {

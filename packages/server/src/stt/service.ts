@@ -11,6 +11,8 @@ export interface ClosableSocket {
 export interface SttServiceOptions {
   maxStreams: number
   wsMaxPayloadBytes: number
+  /** The PocketSphinx en-us model folder. */
+  modelDir: string
 }
 
 /**
@@ -28,7 +30,7 @@ export interface SttService {
 
 export function createSttService(options: SttServiceOptions, clock: Clock): SttService {
   const sockets = new Set<ClosableSocket>()
-  const recognizers = new RecognizerPool({ maxStreams: options.maxStreams })
+  const recognizers = new RecognizerPool({ maxStreams: options.maxStreams, modelDir: options.modelDir })
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.wsMaxPayloadBytes, perMessageDeflate: false })
   return {
     recognizers, usage: new AudioUsage(clock), sockets, wss,

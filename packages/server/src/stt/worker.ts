@@ -2,11 +2,11 @@
  * A recognition worker thread: one warm PocketSphinx decoder (about 96 MB and 0.25 s to load, so it
  * is kept for the thread's life) serving one session at a time. Messages: messages.ts.
  */
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { VoxgateError } from '@voxgate/protocol'
 import { loadSpeex } from '../tts/resample.ts'
 import { decodeAudioFile, type DecodedAudio } from './audio-file.ts'
-import type { FromWorker, ToWorker } from './messages.ts'
+import type { FromWorker, ToWorker, WorkerInit } from './messages.ts'
 import { PcmFramer } from './pcm.ts'
 import { loadDecoder, type Decoder } from './pocketsphinx.ts'
 import { RecognitionSession } from './session.ts'
@@ -17,7 +17,7 @@ const post = (msg: FromWorker): void => port.postMessage(msg)
 let decoder: Decoder
 let speex: Awaited<ReturnType<typeof loadSpeex>>
 try {
-  decoder = loadDecoder()
+  decoder = loadDecoder((workerData as WorkerInit).modelDir)
   speex = await loadSpeex()
 } catch (err) {
   post({ type: 'boot_failed', message: err instanceof Error ? err.message : String(err) })
