@@ -79,7 +79,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   }, () => void sync.refresh().catch(() => undefined))
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech: meteredSpeech(speech, metrics), streams, logger, metrics,
     budgets: new CharacterBudgets(store, logger),
-    stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, clock),
+    stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, logger),
     rateLimiter: shared.rateLimiter,
     shared,
   }

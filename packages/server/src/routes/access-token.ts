@@ -57,7 +57,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       expires_at: p.expiresAtSeconds,
       sub: p.sub ?? null,
       limits: p.limits ?? null,
-      usage: { characters: await ctx.budgets.used(p.jti), audio_seconds: roundSeconds(ctx.stt.usage.used(p.jti)), open_streams: await ctx.streams.openStreams(p) },
+      usage: { characters: await ctx.budgets.used(p.jti), audio_seconds: roundSeconds(await ctx.stt.usage.used(p.jti)), open_streams: await ctx.streams.openStreams(p) },
     }
   })
 }

@@ -49,6 +49,9 @@ export const MIGRATIONS: readonly string[] = [
      UPDATE rate_windows SET count = count + 1 WHERE key = p_key;
      RETURN 0;
    END $$;`,
+  // 3: milliseconds of audio transcribed per token (`limits.audio_seconds`), like characters.
+  `CREATE TABLE token_audio (jti TEXT PRIMARY KEY, ms BIGINT NOT NULL CHECK (ms >= 0), expires_at BIGINT NOT NULL);
+   CREATE INDEX token_audio_expires_at ON token_audio (expires_at);`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

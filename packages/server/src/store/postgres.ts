@@ -34,6 +34,12 @@ const SNAPSHOT = `SELECT
      ORDER BY id), '[]') FROM revocations) AS revocations`
 
 /** Grants only when the total stays within the budget; ON CONFLICT locks the row and re-checks on its latest value. */
+const RESERVE_AUDIO = `INSERT INTO token_audio AS u (jti, ms, expires_at)
+  SELECT $1::text, $2::bigint, $4::bigint WHERE $3::bigint IS NULL OR $2::bigint <= $3::bigint
+  ON CONFLICT (jti) DO UPDATE SET ms = u.ms + EXCLUDED.ms
+    WHERE $3::bigint IS NULL OR u.ms + EXCLUDED.ms <= $3::bigint
+  RETURNING ms`
+
 const RESERVE = `INSERT INTO token_usage AS u (jti, characters, expires_at)
   SELECT $1::text, $2::bigint, $4::bigint WHERE $3::bigint IS NULL OR $2::bigint <= $3::bigint
   ON CONFLICT (jti) DO UPDATE SET characters = u.characters + EXCLUDED.characters
@@ -132,6 +138,7 @@ export class PostgresStore implements Store {
     await this.#query(`WITH keys AS (DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1 RETURNING 1),
       revs AS (DELETE FROM revocations WHERE expires_at < $1 RETURNING 1),
       usage AS (DELETE FROM token_usage WHERE expires_at < $1 RETURNING 1),
+      audio AS (DELETE FROM token_audio WHERE expires_at < $1 RETURNING 1),
       slots AS (DELETE FROM stream_slots WHERE expires_at < $1 RETURNING 1),
       windows AS (DELETE FROM rate_windows WHERE started_at < $1 - 3600000 RETURNING 1),
       bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND (EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM revs)))
@@ -164,6 +171,19 @@ export class PostgresStore implements Store {
   async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {
     const row = (await this.#query<{ characters: string }>(RESERVE, [jti, characters, budget ?? null, expiresAt])).rows[0]
     return row ? { granted: true, used: Number(row.characters) } : { granted: false, used: await this.usedCharacters(jti) }
+  }
+
+  async reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation> {
+    const row = (await this.#query<{ ms: string }>(RESERVE_AUDIO, [jti, ms, budgetMs ?? null, expiresAt])).rows[0]
+    return row ? { granted: true, used: Number(row.ms) } : { granted: false, used: await this.usedAudio(jti) }
+  }
+
+  async refundAudio(jti: string, ms: number): Promise<void> {
+    if (ms > 0) await this.#query('UPDATE token_audio SET ms = GREATEST(0, ms - $1) WHERE jti = $2', [ms, jti])
+  }
+
+  async usedAudio(jti: string): Promise<number> {
+    return Number((await this.#query<{ ms: string }>('SELECT ms FROM token_audio WHERE jti = $1', [jti])).rows[0]?.ms ?? 0)
   }
 
   async refundCharacters(jti: string, characters: number): Promise<void> {

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS revocations (
   value TEXT NOT NULL, issued_before INTEGER, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS token_usage (
   jti TEXT PRIMARY KEY, characters INTEGER NOT NULL CHECK (characters >= 0), expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS token_audio (
+  jti TEXT PRIMARY KEY, ms INTEGER NOT NULL CHECK (ms >= 0), expires_at INTEGER NOT NULL);
 `
 
 interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }
@@ -90,6 +92,10 @@ export class SqliteStore implements Store {
       addUsage: db.prepare('INSERT INTO token_usage (jti, characters, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET characters = characters + excluded.characters'),
       refundUsage: db.prepare('UPDATE token_usage SET characters = MAX(0, characters - ?) WHERE jti = ?'),
       pruneUsage: db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
+      audio: db.prepare<[string], { ms: number }>('SELECT ms FROM token_audio WHERE jti = ?'),
+      addAudio: db.prepare('INSERT INTO token_audio (jti, ms, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET ms = ms + excluded.ms'),
+      refundAudio: db.prepare('UPDATE token_audio SET ms = MAX(0, ms - ?) WHERE jti = ?'),
+      pruneAudio: db.prepare('DELETE FROM token_audio WHERE expires_at < ?'),
     }
   }
 
@@ -142,6 +148,7 @@ export class SqliteStore implements Store {
       const removed = this.#stmt.pruneSigning.run(beforeMs).changes + this.#stmt.pruneRevocations.run(beforeMs).changes
       if (removed > 0) this.#stmt.bump.run()
       this.#stmt.pruneUsage.run(beforeMs)
+      this.#stmt.pruneAudio.run(beforeMs)
       this.#counters.prune(beforeMs)
     })()
   }
@@ -175,6 +182,23 @@ export class SqliteStore implements Store {
       this.#stmt.addUsage.run(jti, characters, expiresAt)
       return { granted: true, used: used + characters }
     }).immediate()
+  }
+
+  async reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation> {
+    return this.#db.transaction(() => {
+      const used = this.#stmt.audio.get(jti)?.ms ?? 0
+      if (budgetMs !== undefined && used + ms > budgetMs) return { granted: false, used }
+      this.#stmt.addAudio.run(jti, ms, expiresAt)
+      return { granted: true, used: used + ms }
+    }).immediate()
+  }
+
+  async refundAudio(jti: string, ms: number): Promise<void> {
+    if (ms > 0) this.#stmt.refundAudio.run(ms, jti)
+  }
+
+  async usedAudio(jti: string): Promise<number> {
+    return this.#stmt.audio.get(jti)?.ms ?? 0
   }
 
   async refundCharacters(jti: string, characters: number): Promise<void> {

@@ -91,6 +91,11 @@ export interface Store extends SharedCounters {
   refundCharacters(jti: string, characters: number): Promise<void>
   /** Characters token `jti` has used (reserved and not refunded); 0 for a token never seen. */
   usedCharacters(jti: string): Promise<number>
+  /** As `reserveCharacters`, for milliseconds of audio transcribed (`limits.audio_seconds` × 1000). */
+  reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation>
+  refundAudio(jti: string, ms: number): Promise<void>
+  /** Milliseconds of audio token `jti` has used; 0 for a token never seen. */
+  usedAudio(jti: string): Promise<number>
   /**
    * Drops signing keys retired before `beforeMs`, revocations that expired before it, and the usage
    * of tokens that expired before it (housekeeping).

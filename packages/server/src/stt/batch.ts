@@ -32,7 +32,7 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
   if (!upload.file || upload.file.length === 0) throw new VoxgateError('invalid_request', 'Invalid request: file is required.')
   if (Boolean(fields.encoding) !== Boolean(fields.sample_rate)) throw new VoxgateError('invalid_request', 'Invalid request: raw PCM needs both encoding and sample_rate.')
   const raw: RawPcm | undefined = fields.encoding && fields.sample_rate ? { encoding: fields.encoding, sampleRate: fields.sample_rate } : undefined
-  ctx.stt.usage.assertRemaining(principal)
+  await ctx.stt.usage.assertRemaining(principal)
 
   let revoked: VoxgateError | undefined
   const lease = await ctx.streams.open(principal, (err) => (revoked = err), 'stt')
@@ -42,7 +42,8 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
     const conversation = new Conversation(recognizer, () => revoked)
     recognizer.send({ type: 'file', bytes: upload.file, raw, maxSeconds: ctx.config.sttMaxUploadSeconds })
     const { seconds } = await conversation.next('decoded')
-    ctx.stt.usage.charge(principal, seconds)
+    // The whole upload is reserved before it is recognised: one that does not fit is refused whole.
+    const reserved = await ctx.stt.usage.reserve(principal, Math.ceil(seconds * 1000))
     try {
       recognizer.send({ type: 'recognize' })
       const words = await conversation.words()
@@ -52,7 +53,7 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
         ...(fields.timestamp_granularities?.includes('word') && { words }),
       }
     } catch (err) {
-      ctx.stt.usage.refund(principal, seconds)
+      ctx.stt.usage.refund(principal, reserved)
       throw err
     }
   } finally {

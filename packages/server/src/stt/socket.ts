@@ -8,6 +8,7 @@ import { cutAfterGrace } from '../transports/hard-close.ts'
 import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
 import type { FromWorker } from './messages.ts'
 import type { Recognizer } from './pool.ts'
+import type { AudioAllowance } from './allowance.ts'
 
 /** Close code for a recogniser that failed (RFC 6455 1011, "internal error"). */
 export const CLOSE_INTERNAL = 1011
@@ -21,6 +22,8 @@ export interface SttSocketInit {
   principal: Principal
   recognizer: Recognizer
   lease: StreamLease
+  /** The stream's audio, metered against the token's budget. */
+  allowance: AudioAllowance
   requestId: string
   encoding: SttEncoding
   sampleRate: number
@@ -43,6 +46,7 @@ export abstract class SttSocket {
   readonly #tcp: Socket
   readonly #principal: Principal
   readonly #lease: StreamLease
+  readonly #allowance: AudioAllowance
   readonly #bytesPerSecond: number
   #backlogBytes = 0
   #idleTimer: NodeJS.Timeout | undefined
@@ -55,6 +59,7 @@ export abstract class SttSocket {
     this.#principal = init.principal
     this.recognizer = init.recognizer
     this.#lease = init.lease
+    this.#allowance = init.allowance
     this.requestId = init.requestId
     this.#bytesPerSecond = STT_BYTES_PER_SAMPLE[init.encoding] * init.sampleRate
     this.ctx.stt.sockets.add(this)
@@ -111,11 +116,8 @@ export abstract class SttSocket {
   #onAudio(bytes: Buffer): void {
     if (this.ending || bytes.length === 0) return
     const seconds = bytes.length / this.#bytesPerSecond
-    try {
-      this.ctx.stt.usage.charge(this.#principal, seconds)
-    } catch (err) {
-      return this.close(CLOSE_POLICY, err as VoxgateError)
-    }
+    const refused = this.#allowance.take(seconds)
+    if (refused) return this.close(CLOSE_POLICY, refused)
     const backlog = (this.#backlogBytes + bytes.length) / this.#bytesPerSecond
     if (backlog > this.ctx.config.sttMaxBacklogSeconds) {
       return this.close(CLOSE_POLICY, new VoxgateError('rate_limited',
@@ -155,6 +157,7 @@ export abstract class SttSocket {
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#sessionTimer)
     this.recognizer.release()
+    this.#allowance.close()
     this.#lease.release()
     this.ctx.stt.sockets.delete(this)
   }

@@ -13,6 +13,7 @@ import { assertSttModel } from './models.ts'
 import type { Recognizer } from './pool.ts'
 import type { SttSocket, SttSocketInit } from './socket.ts'
 import { TurnsSttSocket } from './turns-socket.ts'
+import { AudioAllowance } from './allowance.ts'
 
 export const STT_SOCKET_PATHS: ReadonlySet<string> = new Set(['/stt/websocket', '/stt/turns/websocket'])
 
@@ -39,24 +40,33 @@ export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socke
   const turnsQuery = path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined
   const params = turnsQuery ?? parseOr400(SttWebSocketQuery, queryObject(query), 'query')
   assertSttModel(params.model)
-  ctx.stt.usage.assertRemaining(principal)
   let target: SttSocket | undefined
   let revokedEarly: VoxgateError | undefined
   const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)), 'stt')
   let recognizer: Recognizer
+  let allowance: AudioAllowance
+  try {
+    // The first minute of audio is reserved before the upgrade: a spent budget is a 429 the client sees.
+    allowance = await AudioAllowance.open(ctx.stt.usage, principal)
+  } catch (err) {
+    lease.release()
+    throw err
+  }
   try {
     recognizer = await ctx.stt.recognizers.acquire()
   } catch (err) {
+    allowance.close()
     lease.release()
     throw err
   }
   if (revokedEarly || socket.destroyed) {
     recognizer.release()
+    allowance.close()
     lease.release()
     throw revokedEarly ?? new VoxgateError('invalid_request', 'The client went away.')
   }
   const init = (ws: SttSocketInit['ws']): SttSocketInit => ({
-    ctx, ws, tcp: socket as Socket, principal, recognizer, lease, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
+    ctx, ws, tcp: socket as Socket, principal, recognizer, lease, allowance, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
   })
   ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
     ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))

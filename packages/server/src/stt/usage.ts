@@ -1,53 +1,59 @@
+import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { Clock } from '../clock.ts'
-
-/** Above this many tracked tokens, usage of expired ones is dropped on the next charge. */
-const PRUNE_AT = 10_000
+import { clientFacing } from '../store/errors.ts'
+import type { Store } from '../store/types.ts'
 
 /**
  * Seconds of audio each token has had transcribed (`limits.audio_seconds`, `usage.audio_seconds`):
  * the duration of the audio received, silence included, whether it was recognised as speech or not.
- * Kept in memory until the token expires, like the characters budget (streams/registry.ts).
+ * Kept in the store, in milliseconds, like characters: reserved before the audio is recognised,
+ * atomically across instances, durably across restarts; what a stream reserved and never used goes
+ * back when it ends.
  */
 export class AudioUsage {
-  readonly #used = new Map<string, { seconds: number; expiresAtSeconds: number }>()
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
 
-  constructor(private readonly clock: Clock) {}
-
-  used(jti: string): number {
-    return this.#used.get(jti)?.seconds ?? 0
+  /** Seconds used by token `jti`. */
+  async used(jti: string): Promise<number> {
+    return (await this.store.usedAudio(jti).catch((err: unknown) => { throw clientFacing(err) })) / 1000
   }
 
-  /** Whether the token has any audio left at all (checked before a stream opens). */
-  assertRemaining(principal: Principal): void {
-    if (principal.kind !== 'token') return
+  /** Refuses a token whose audio budget is already spent (checked before a stream or upload starts). */
+  async assertRemaining(principal: Principal): Promise<void> {
+    const budget = principal.kind === 'token' ? principal.limits?.audio_seconds : undefined
+    if (budget === undefined || principal.kind !== 'token') return
+    const used = await this.used(principal.jti)
+    if (used >= budget) throw exhausted(budget, used)
+  }
+
+  /**
+   * Reserves up to `ms` milliseconds, or as many as the budget still holds when `partial` (never
+   * fewer than 1); returns what was reserved, or throws quota_exceeded when nothing (or, without
+   * `partial`, not all) fits.
+   */
+  async reserve(principal: Principal, ms: number, partial = false): Promise<number> {
+    if (principal.kind !== 'token' || ms <= 0) return ms
     const budget = principal.limits?.audio_seconds
-    if (budget !== undefined && this.used(principal.jti) >= budget) throw exhausted(budget, this.used(principal.jti))
+    const budgetMs = budget === undefined ? undefined : budget * 1000
+    const expiresAt = principal.expiresAtSeconds * 1000
+    const store = (n: number) => this.store.reserveAudio(principal.jti, n, budgetMs, expiresAt).catch((err: unknown) => { throw clientFacing(err) })
+    const first = await store(ms)
+    if (first.granted) return ms
+    const left = budgetMs === undefined ? 0 : budgetMs - first.used
+    if (partial && left > 0 && (await store(left)).granted) return left
+    throw exhausted(budget ?? 0, first.used / 1000)
   }
 
-  /** Charges `seconds`, or throws quota_exceeded and charges nothing. */
-  charge(principal: Principal, seconds: number): void {
-    if (principal.kind !== 'token' || seconds <= 0) return
-    const used = this.used(principal.jti)
-    const budget = principal.limits?.audio_seconds
-    if (budget !== undefined && Math.round((used + seconds) * 1e6) / 1e6 > budget) throw exhausted(budget, used)
-    if (this.#used.size >= PRUNE_AT) this.#prune()
-    // Microsecond sums: a budget spent in 0.1 s frames reaches it exactly, not 1.9999999.
-    this.#used.set(principal.jti, { seconds: Math.round((used + seconds) * 1e6) / 1e6, expiresAtSeconds: principal.expiresAtSeconds })
-  }
-
-  /** Returns seconds charged for audio that was never recognised (a failed upload). */
-  refund(principal: Principal, seconds: number): void {
-    const entry = principal.kind === 'token' ? this.#used.get(principal.jti) : undefined
-    if (entry) entry.seconds = Math.max(0, entry.seconds - seconds)
-  }
-
-  #prune(): void {
-    const now = this.clock.now() / 1000
-    for (const [jti, u] of this.#used) if (u.expiresAtSeconds < now - 60) this.#used.delete(jti)
+  /** Gives back reserved milliseconds never used; a failed refund leaves them charged (the safe side). */
+  refund(principal: Principal, ms: number): void {
+    if (principal.kind !== 'token' || ms <= 0) return
+    this.store.refundAudio(principal.jti, ms).catch((err: unknown) => this.logger.error({ err, jti: principal.jti }, 'audio refund failed'))
   }
 }
 
-const exhausted = (budget: number, used: number) => new VoxgateError('quota_exceeded',
+export const exhausted = (budget: number, used: number) => new VoxgateError('quota_exceeded',
   `This access token's budget of ${budget} seconds of audio would be exceeded (${Math.round(used * 10) / 10} used).`, { 'x-should-retry': 'false' })

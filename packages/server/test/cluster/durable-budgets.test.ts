@@ -50,6 +50,29 @@ describe('characters budgets are durable and shared through the store', () => {
     }
   })
 
+  test('seconds of audio transcribed (limits.audio_seconds) survive a restart too', async () => {
+    const dataDir = folder()
+    const upload = (url: string, token: string) => {
+      const form = new FormData()
+      form.append('file', new Blob([new Uint8Array(32_000)]), 'silence.raw') // 1 s of 16 kHz s16 silence
+      form.append('model', 'ink-whisper')
+      return fetch(`${url}/stt?encoding=pcm_s16le&sample_rate=16000`, { method: 'POST', headers: bearer(token), body: form })
+    }
+    const first = await startTestServer({ dataDir })
+    const token = await mint(first.url, first.apiKey, { grants: { stt: true }, expires_in: 600, limits: { audio_seconds: 1 } })
+    assert.equal((await upload(first.url, token)).status, 200)
+    await first.close({ keepData: true })
+    const second = await startTestServer({ dataDir })
+    try {
+      const again = await upload(second.url, token)
+      assert.equal(again.status, 429)
+      assert.equal(((await again.json()) as { error_code: string }).error_code, 'quota_exceeded')
+      assert.equal((await call(second.url, '/access-token/self', { headers: bearer(token) })).json.usage.audio_seconds, 1)
+    } finally {
+      await second.close()
+    }
+  })
+
   test('two servers on one data folder grant one budget between them, never one each', async () => {
     const dataDir = folder()
     const a = await startTestServer({ dataDir })

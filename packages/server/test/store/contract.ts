@@ -142,5 +142,17 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await s.takeRate('mint:key_2', 4, 60_000, now), 0, 'windows are per key')
       assert.equal(await s.takeRate('mint:key_1', 4, 60_000, now + 60_000), 0, 'the next window')
     }))
+
+    test('audio milliseconds: racing reservations never pass the budget; refunds and usage', () => withStore(async (s) => {
+      const got = await Promise.all(Array.from({ length: 30 }, () => s.reserveAudio('tok_a', 1000, 10_000, 9 * HOUR)))
+      assert.equal(got.filter((r) => r.granted).length, 10)
+      assert.equal(await s.usedAudio('tok_a'), 10_000)
+      await s.refundAudio('tok_a', 2500)
+      assert.equal(await s.usedAudio('tok_a'), 7500)
+      assert.equal((await s.reserveAudio('tok_a', 2500, 10_000, 9 * HOUR)).granted, true)
+      assert.equal((await s.reserveAudio('tok_a', 1, 10_000, 9 * HOUR)).granted, false)
+      assert.equal(await moved(s, () => s.reserveAudio('tok_b', 5, undefined, 9 * HOUR)), 0, 'usage never moves the version')
+      assert.equal(await s.usedAudio('tok_never'), 0)
+    }))
   })
 }

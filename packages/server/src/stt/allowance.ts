@@ -1,0 +1,62 @@
+import { VoxgateError } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { AudioUsage } from './usage.ts'
+
+/** Audio a stream reserves at a time: one store write per minute of audio, never one per frame. */
+export const AUDIO_BLOCK_MS = 60_000
+/** Below this much reserved audio left, the next block is reserved in the background. */
+const LOW_WATER_MS = 30_000
+
+/**
+ * The audio one STT stream may still send, reserved from its token's budget in blocks so that frames
+ * (every ~100 ms) are metered in memory, synchronously, in order. The next block is reserved while
+ * half a minute is still in hand, so a client sending in real time never waits for the store; one
+ * that outruns even that is cut off (it is also far past the recognition backlog cap). What is left
+ * of the last block goes back when the stream ends.
+ */
+export class AudioAllowance {
+  #ms = 0
+  #topUp: Promise<void> | undefined
+  /** Why no more audio can be reserved: the budget is spent, or the store failed. */
+  #stop: VoxgateError | undefined
+  #closed = false
+
+  private constructor(private readonly usage: AudioUsage, private readonly principal: Principal) {}
+
+  /** Reserves the first block; throws quota_exceeded when the budget has nothing left. */
+  static async open(usage: AudioUsage, principal: Principal): Promise<AudioAllowance> {
+    const allowance = new AudioAllowance(usage, principal)
+    if (principal.kind === 'token') allowance.#ms = await usage.reserve(principal, AUDIO_BLOCK_MS, true)
+    return allowance
+  }
+
+  /** Meters one frame: nothing to do, or the error that must end the stream. */
+  take(seconds: number): VoxgateError | undefined {
+    if (this.principal.kind !== 'token') return undefined
+    const ms = seconds * 1000
+    if (this.#ms < ms) {
+      if (this.#stop) return this.#stop
+      this.#refill()
+      return new VoxgateError('rate_limited', 'Audio is arriving faster than it can be metered; send it in real time.')
+    }
+    this.#ms -= ms
+    if (this.#ms < LOW_WATER_MS) this.#refill()
+    return undefined
+  }
+
+  #refill(): void {
+    if (this.#topUp || this.#stop || this.#closed) return
+    this.#topUp = this.usage.reserve(this.principal, AUDIO_BLOCK_MS, true).then(
+      (ms) => { if (this.#closed) this.usage.refund(this.principal, ms); else this.#ms += ms },
+      (err: unknown) => { this.#stop = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'Audio could not be metered.') },
+    ).finally(() => { this.#topUp = undefined })
+  }
+
+  /** Returns what is left of the reservation; idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.usage.refund(this.principal, Math.floor(this.#ms))
+    this.#ms = 0
+  }
+}
