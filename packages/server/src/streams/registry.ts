@@ -72,6 +72,8 @@ export class StreamRegistry {
     const stream: OpenStream = { principal, onRevoked }
     this.#open.add(stream)
     this.#active += 1
+    // A revocation that landed while the slot was being taken swept past this stream: check now.
+    if (this.#revoked(principal)) queueMicrotask(() => onRevoked(revokedError()))
     if (tokenId !== undefined) this.#perToken.set(tokenId, (this.#perToken.get(tokenId) ?? 0) + 1)
     let released = false
     const observed = this.observer?.opened(transport)
@@ -128,14 +130,16 @@ export class StreamRegistry {
 
   /** Ends every open stream whose credential has been revoked since it opened. */
   sweep(): void {
-    for (const s of this.#open) {
-      const p = s.principal
-      const revoked = p.kind === 'token' ? this.revocations.isTokenRevoked(p) : this.revocations.isKeyRevoked(p.keyId)
-      if (revoked) s.onRevoked(new VoxgateError('token_revoked', 'The credential of this stream has been revoked.'))
-    }
+    for (const s of this.#open) if (this.#revoked(s.principal)) s.onRevoked(revokedError())
+  }
+
+  #revoked(p: Principal): boolean {
+    return p.kind === 'token' ? this.revocations.isTokenRevoked(p) : this.revocations.isKeyRevoked(p.keyId)
   }
 
   get size(): number {
     return this.#open.size
   }
 }
+
+const revokedError = (): VoxgateError => new VoxgateError('token_revoked', 'The credential of this stream has been revoked.')
