@@ -52,6 +52,9 @@ export const MIGRATIONS: readonly string[] = [
   // 3: milliseconds of audio transcribed per token (`limits.audio_seconds`), like characters.
   `CREATE TABLE token_audio (jti TEXT PRIMARY KEY, ms BIGINT NOT NULL CHECK (ms >= 0), expires_at BIGINT NOT NULL);
    CREATE INDEX token_audio_expires_at ON token_audio (expires_at);`,
+  // 4: the usage ledger, one row per API key, sub ('' for none) and UTC day.
+  `CREATE TABLE usage_ledger (day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters BIGINT NOT NULL,
+     audio_ms_produced BIGINT NOT NULL, audio_ms_transcribed BIGINT NOT NULL, streams BIGINT NOT NULL, PRIMARY KEY (day, key_id, sub));`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -3,7 +3,7 @@ import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
-import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
+import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRow } from './types.ts'
 
 interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; revoked_at: string | null }
 interface SigningJson { kid: string; sealed: string; created_at: number; retired_at: number | null }
@@ -176,6 +176,31 @@ export class PostgresStore implements Store {
   async reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation> {
     const row = (await this.#query<{ ms: string }>(RESERVE_AUDIO, [jti, ms, budgetMs ?? null, expiresAt])).rows[0]
     return row ? { granted: true, used: Number(row.ms) } : { granted: false, used: await this.usedAudio(jti) }
+  }
+
+  async settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
+    // One statement: the ledger row and the refunds land together or not at all.
+    await this.#query(`WITH ledger AS (
+        INSERT INTO usage_ledger AS l (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, key_id, sub) DO UPDATE SET
+          characters = l.characters + EXCLUDED.characters, audio_ms_produced = l.audio_ms_produced + EXCLUDED.audio_ms_produced,
+          audio_ms_transcribed = l.audio_ms_transcribed + EXCLUDED.audio_ms_transcribed, streams = l.streams + EXCLUDED.streams RETURNING 1),
+      chars AS (UPDATE token_usage SET characters = GREATEST(0, characters - $9) WHERE jti = $8 AND $9 > 0 RETURNING 1),
+      audio AS (UPDATE token_audio SET ms = GREATEST(0, ms - $10) WHERE jti = $8 AND $10 > 0 RETURNING 1)
+      SELECT 1`,
+    [d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams,
+      refund?.jti ?? '', refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0)])
+  }
+
+  async queryUsage(f: UsageFilter): Promise<UsageRow[]> {
+    const sub = f.sub === undefined ? null : (f.sub ?? '')
+    const { rows } = await this.#query<{ day: string; key_id: string; sub: string; characters: string; audio_ms_produced: string; audio_ms_transcribed: string; streams: string }>(
+      `SELECT * FROM usage_ledger WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)
+       ORDER BY day, key_id, sub`, [f.from, f.to, f.keyId ?? null, sub])
+    return rows.map((r) => ({
+      day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
+      audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed), streams: Number(r.streams),
+    }))
   }
 
   async refundAudio(jti: string, ms: number): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
 import { SqliteCounters } from './sqlite-counters.ts'
-import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot } from './types.ts'
+import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRow } from './types.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS revocations (
   value TEXT NOT NULL, issued_before INTEGER, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS token_usage (
   jti TEXT PRIMARY KEY, characters INTEGER NOT NULL CHECK (characters >= 0), expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS usage_ledger (
+  day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters INTEGER NOT NULL, audio_ms_produced INTEGER NOT NULL,
+  audio_ms_transcribed INTEGER NOT NULL, streams INTEGER NOT NULL, PRIMARY KEY (day, key_id, sub));
 CREATE TABLE IF NOT EXISTS token_audio (
   jti TEXT PRIMARY KEY, ms INTEGER NOT NULL CHECK (ms >= 0), expires_at INTEGER NOT NULL);
 `
@@ -26,6 +29,11 @@ interface KeyRow { id: string; name: string; hash: string; prefix: string; creat
 interface SigningRow { kid: string; private_pem: string; created_at: number; retired_at: number | null }
 interface RevocationRow { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
 
+interface LedgerRow { day: string; key_id: string; sub: string; characters: number; audio_ms_produced: number; audio_ms_transcribed: number; streams: number }
+const toUsage = (r: LedgerRow): UsageRow => ({
+  day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
+  audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed), streams: Number(r.streams),
+})
 const toKey = (r: KeyRow): ApiKeyRecord => ({
   id: r.id, name: r.name, hash: r.hash, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at,
 })
@@ -92,6 +100,12 @@ export class SqliteStore implements Store {
       addUsage: db.prepare('INSERT INTO token_usage (jti, characters, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET characters = characters + excluded.characters'),
       refundUsage: db.prepare('UPDATE token_usage SET characters = MAX(0, characters - ?) WHERE jti = ?'),
       pruneUsage: db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
+      ledgerAdd: db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, sub) DO UPDATE SET characters = characters + excluded.characters,
+        audio_ms_produced = audio_ms_produced + excluded.audio_ms_produced, audio_ms_transcribed = audio_ms_transcribed + excluded.audio_ms_transcribed,
+        streams = streams + excluded.streams`),
+      ledger: db.prepare<[string, string, string | null, string | null, string | null, string | null], LedgerRow>(`SELECT * FROM usage_ledger
+        WHERE day >= ? AND day <= ? AND (? IS NULL OR key_id = ?) AND (? IS NULL OR sub = ?) ORDER BY day, key_id, sub`),
       audio: db.prepare<[string], { ms: number }>('SELECT ms FROM token_audio WHERE jti = ?'),
       addAudio: db.prepare('INSERT INTO token_audio (jti, ms, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET ms = ms + excluded.ms'),
       refundAudio: db.prepare('UPDATE token_audio SET ms = MAX(0, ms - ?) WHERE jti = ?'),
@@ -191,6 +205,20 @@ export class SqliteStore implements Store {
       this.#stmt.addAudio.run(jti, ms, expiresAt)
       return { granted: true, used: used + ms }
     }).immediate()
+  }
+
+  async settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams)
+      if (refund && refund.characters > 0) this.#stmt.refundUsage.run(refund.characters, refund.jti)
+      if (refund && refund.audioMs > 0) this.#stmt.refundAudio.run(Math.floor(refund.audioMs), refund.jti)
+    })()
+  }
+
+  async queryUsage(f: UsageFilter): Promise<UsageRow[]> {
+    const key = f.keyId ?? null
+    const sub = f.sub === undefined ? null : (f.sub ?? '')
+    return this.#stmt.ledger.all(f.from, f.to, key, key, sub, sub).map(toUsage)
   }
 
   async refundAudio(jti: string, ms: number): Promise<void> {

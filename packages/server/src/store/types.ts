@@ -43,6 +43,37 @@ export type Revocation =
   | { kind: 'jti'; jti: string; expiresAt: number }
   | { kind: 'sub'; sub: string; issuedBefore: number; expiresAt: number }
 
+/** What one finished stream adds to the usage ledger (one row per API key, `sub` and UTC day). */
+export interface UsageDelta {
+  /** UTC date, `YYYY-MM-DD`. */
+  day: string
+  keyId: string
+  sub: string | null
+  characters: number
+  /** Milliseconds of audio synthesized. */
+  audioMsProduced: number
+  /** Milliseconds of audio transcribed. */
+  audioMsTranscribed: number
+  streams: number
+}
+
+export type UsageRow = UsageDelta
+
+export interface UsageFilter {
+  /** Inclusive UTC dates, `YYYY-MM-DD`. */
+  from: string
+  to: string
+  keyId?: string | undefined
+  sub?: string | null | undefined
+}
+
+/** Reserved amounts a finished stream gives back, in the same write as its ledger row. */
+export interface UsageRefund {
+  jti: string
+  characters: number
+  audioMs: number
+}
+
 /** The answer to a reservation: whether it was granted, and the token's usage after the call. */
 export interface Reservation {
   granted: boolean
@@ -96,6 +127,13 @@ export interface Store extends SharedCounters {
   refundAudio(jti: string, ms: number): Promise<void>
   /** Milliseconds of audio token `jti` has used; 0 for a token never seen. */
   usedAudio(jti: string): Promise<number>
+  /**
+   * Settles a finished stream: adds its figures to the usage ledger and gives back what it reserved
+   * and never used, in one write, so the ledger and the budgets never disagree. Never moves the version.
+   */
+  settleUsage(delta: UsageDelta, refund?: UsageRefund): Promise<void>
+  /** Ledger rows (per key, `sub`, day) within the filter, ordered by day, key, sub. */
+  queryUsage(filter: UsageFilter): Promise<UsageRow[]>
   /**
    * Drops signing keys retired before `beforeMs`, revocations that expired before it, and the usage
    * of tokens that expired before it (housekeeping).

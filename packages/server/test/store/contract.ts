@@ -154,5 +154,25 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await moved(s, () => s.reserveAudio('tok_b', 5, undefined, 9 * HOUR)), 0, 'usage never moves the version')
       assert.equal(await s.usedAudio('tok_never'), 0)
     }))
+
+    test('usage ledger: settling adds to one row per key, sub and day, refunds in the same write, and filters', () => withStore(async (s) => {
+      await s.reserveCharacters('tok_l', 100, undefined, 9 * HOUR)
+      const base = { keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0, streams: 1 }
+      assert.equal(await moved(s, () => s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 60, audioMsProduced: 1500 }, { jti: 'tok_l', characters: 40, audioMs: 0 })), 0)
+      assert.equal(await s.usedCharacters('tok_l'), 60, 'the refund landed with the ledger row')
+      await s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 5 })
+      await s.settleUsage({ ...base, day: '2026-11-29', sub: null, characters: 7, audioMsTranscribed: 2000 })
+      await s.settleUsage({ ...base, day: '2026-11-29', keyId: 'key_2', sub: 'bob', characters: 9 })
+      const all = await s.queryUsage({ from: '2026-11-01', to: '2026-11-30' })
+      assert.deepEqual(all.map((r) => [r.day, r.keyId, r.sub, r.characters, r.streams]), [
+        ['2026-11-28', 'key_1', 'ann', 65, 2], ['2026-11-29', 'key_1', null, 7, 1], ['2026-11-29', 'key_2', 'bob', 9, 1],
+      ])
+      assert.equal(all[0]!.audioMsProduced, 1500)
+      assert.equal(all[1]!.audioMsTranscribed, 2000)
+      assert.deepEqual((await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })).length, 2, 'dates are inclusive')
+      assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: 'bob' })).map((r) => r.keyId), ['key_2'])
+      assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: null })).map((r) => r.characters), [7], 'null: no sub')
+      assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', keyId: 'key_1' })).length, 2)
+    }))
   })
 }
