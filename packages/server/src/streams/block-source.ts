@@ -2,15 +2,35 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { CharacterBudgets } from './budgets.ts'
 import type { CharacterSource } from './reservation.ts'
+import type { StreamFigures } from './usage-delta.ts'
 
 /** Characters a WebSocket context reserves at a time when its text arrives in small pieces. */
 export const RESERVATION_BLOCK_CHARS = 1000
 
-/** Reservations straight against the token's budget: one store write per HTTP stream. */
-export function directSource(budgets: CharacterBudgets, principal: Principal): CharacterSource {
-  return {
-    take: (characters) => budgets.reserve(principal, characters),
-    giveBack: (characters) => budgets.refund(principal, characters),
+/**
+ * Reservations straight against the token's budget, one store write per HTTP stream; what is given
+ * back waits for `settle`, which writes it with the stream's ledger row.
+ */
+export class DirectSource implements CharacterSource {
+  #refund = 0
+  #settled = false
+
+  constructor(private readonly budgets: CharacterBudgets, private readonly principal: Principal) {}
+
+  take(characters: number): Promise<void> {
+    return this.budgets.reserve(this.principal, characters)
+  }
+
+  giveBack(characters: number): void {
+    if (this.#settled) this.budgets.settle(this.principal, {}, characters)
+    else this.#refund += characters
+  }
+
+  /** One write: the stream's figures and its refund. Idempotent. */
+  settle(figures: StreamFigures): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.budgets.settle(this.principal, figures, this.#refund)
   }
 }
 
@@ -51,16 +71,23 @@ export class BlockSource implements CharacterSource {
     this.#unspent += got - characters
   }
 
+  get closed(): boolean {
+    return this.#closed
+  }
+
   giveBack(characters: number): void {
     if (this.#closed) this.budgets.refund(this.principal, characters)
     else this.#unspent += characters
   }
 
-  /** Returns the rest of the block; later give-backs go straight to the budget. Idempotent. */
-  close(): void {
+  /**
+   * Ends the block: the rest goes back with the context's figures for the ledger, in one write; later
+   * give-backs go straight to the budget. Idempotent.
+   */
+  close(figures: StreamFigures = {}): void {
     if (this.#closed) return
     this.#closed = true
-    this.budgets.refund(this.principal, this.#unspent)
+    this.budgets.settle(this.principal, figures, this.#unspent)
     this.#unspent = 0
   }
 }

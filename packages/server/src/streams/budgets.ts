@@ -3,6 +3,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import { clientFacing } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
+import { usageDelta, type StreamFigures } from './usage-delta.ts'
 
 /**
  * Tokens' characters budgets (`limits.characters`) and usage, kept in the store: a reservation is
@@ -35,6 +36,17 @@ export class CharacterBudgets {
   refund(principal: Principal, characters: number): void {
     if (principal.kind !== 'token' || characters <= 0) return
     this.store.refundCharacters(principal.jti, characters).catch((err: unknown) => this.logger.error({ err, jti: principal.jti }, 'characters refund failed'))
+  }
+
+  /**
+   * Settles a finished stream: its figures go to the usage ledger and the characters it reserved and
+   * never spoke go back, in one store write (never one per chunk). A failure is logged: the ledger
+   * then misses the stream and the token stays charged (the safe side).
+   */
+  settle(principal: Principal, figures: StreamFigures, refundCharacters: number): void {
+    if (!Object.values(figures).some((n) => n !== undefined && n > 0)) return this.refund(principal, refundCharacters)
+    const refund = principal.kind === 'token' && refundCharacters > 0 ? { jti: principal.jti, characters: refundCharacters, audioMs: 0 } : undefined
+    this.store.settleUsage(usageDelta(principal, figures), refund).catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
   }
 
   used(jti: string): Promise<number> {

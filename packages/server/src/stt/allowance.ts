@@ -16,6 +16,8 @@ const LOW_WATER_MS = 30_000
  */
 export class AudioAllowance {
   #ms = 0
+  /** Milliseconds metered so far (the ledger's "transcribed"). */
+  #used = 0
   #topUp: Promise<void> | undefined
   /** Why no more audio can be reserved: the budget is spent, or the store failed. */
   #stop: VoxgateError | undefined
@@ -32,14 +34,18 @@ export class AudioAllowance {
 
   /** Meters one frame: nothing to do, or the error that must end the stream. */
   take(seconds: number): VoxgateError | undefined {
-    if (this.principal.kind !== 'token') return undefined
     const ms = seconds * 1000
+    if (this.principal.kind !== 'token') {
+      this.#used += ms
+      return undefined
+    }
     if (this.#ms < ms) {
       if (this.#stop) return this.#stop
       this.#refill()
       return new VoxgateError('rate_limited', 'Audio is arriving faster than it can be metered; send it in real time.')
     }
     this.#ms -= ms
+    this.#used += ms
     if (this.#ms < LOW_WATER_MS) this.#refill()
     return undefined
   }
@@ -52,11 +58,11 @@ export class AudioAllowance {
     ).finally(() => { this.#topUp = undefined })
   }
 
-  /** Returns what is left of the reservation; idempotent. */
+  /** Settles the stream: the ledger gets the audio metered, what is left of the reservation goes back. Idempotent. */
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.usage.refund(this.principal, Math.floor(this.#ms))
+    this.usage.settle(this.principal, this.#used, Math.floor(this.#ms))
     this.#ms = 0
   }
 }

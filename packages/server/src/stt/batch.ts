@@ -47,6 +47,7 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
     try {
       recognizer.send({ type: 'recognize' })
       const words = await conversation.words()
+      ctx.stt.usage.settle(principal, reserved, 0)
       return {
         type: 'transcript', text: words.map((w) => w.word).join(' '), request_id: request.id, language: 'en',
         duration: Math.round(seconds * 1000) / 1000,

@@ -3,6 +3,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import { clientFacing } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
+import { usageDelta } from '../streams/usage-delta.ts'
 
 /**
  * Seconds of audio each token has had transcribed (`limits.audio_seconds`, `usage.audio_seconds`):
@@ -46,6 +47,16 @@ export class AudioUsage {
     const left = budgetMs === undefined ? 0 : budgetMs - first.used
     if (partial && left > 0 && (await store(left)).granted) return left
     throw exhausted(budget ?? 0, first.used / 1000)
+  }
+
+  /**
+   * Settles a finished stream or upload: the ledger gets the audio transcribed, and reserved
+   * milliseconds never used go back, in one store write.
+   */
+  settle(principal: Principal, transcribedMs: number, refundMs: number): void {
+    const refund = principal.kind === 'token' && refundMs > 0 ? { jti: principal.jti, characters: 0, audioMs: refundMs } : undefined
+    this.store.settleUsage(usageDelta(principal, { audioMsTranscribed: transcribedMs, streams: 1 }), refund)
+      .catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
   }
 
   /** Gives back reserved milliseconds never used; a failed refund leaves them charged (the safe side). */

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { directSource } from '../streams/block-source.ts'
+import { DirectSource } from '../streams/block-source.ts'
 import { CharacterReservation } from '../streams/reservation.ts'
 import { observeFirstAudio } from '../metrics/speech.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
@@ -48,19 +48,22 @@ export async function openSpeechStream(ctx: ServerContext, principal: Principal,
     throw gone()
   }
   let reservation: CharacterReservation
+  const source = new DirectSource(ctx.budgets, principal)
   try {
     // Durable before any audio: a restart or another instance can never hand these out again.
-    reservation = await CharacterReservation.open(directSource(ctx.budgets, principal), request.text)
+    reservation = await CharacterReservation.open(source, request.text)
     // The client may have left, or the token been revoked, during that write.
     if (client.aborted || controller.signal.aborted) {
       reservation.settle()
+      source.settle({})
       throw client.aborted ? gone() : controller.signal.reason
     }
   } catch (err) {
     lease.release()
     throw err
   }
-  const chunks = observeFirstAudio(ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](), lease)
+  let producedSeconds = 0
+  const chunks = observeFirstAudio(countAudio(ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](), (s) => { producedSeconds += s }), lease)
   let ended = false
   const end = () => {
     if (ended) return
@@ -70,7 +73,8 @@ export async function openSpeechStream(ctx: ServerContext, principal: Principal,
     if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
     // Cancels queued and running sentence jobs at once, even if the generator never started.
     void chunks.return?.(undefined)?.catch(() => undefined)
-    reservation.settle()
+    const characters = reservation.settle()
+    source.settle({ characters, audioMsProduced: producedSeconds * 1000, streams: 1 })
   }
   const onClientGone = () => {
     controller.abort(client.reason)
@@ -96,4 +100,16 @@ export function abortReason(signal: AbortSignal, err: unknown): VoxgateError {
   if (signal.aborted && signal.reason instanceof VoxgateError) return signal.reason
   if (err instanceof VoxgateError) return err
   return new VoxgateError('internal_error', 'Speech synthesis failed.')
+}
+
+/** Counts the seconds of audio a stream yields (for the usage ledger), chunk by chunk, in memory. */
+function countAudio(chunks: AsyncIterator<SynthesisChunk>, add: (seconds: number) => void): AsyncIterator<SynthesisChunk> {
+  return {
+    async next() {
+      const r = await chunks.next()
+      if (!r.done) add(r.value.durationSeconds)
+      return r
+    },
+    return: (value) => chunks.return?.(value) ?? Promise.resolve({ done: true, value }),
+  }
 }

@@ -48,6 +48,8 @@ export class TtsContext {
   readonly #abort = new AbortController()
   /** The context's characters, reserved from its token's budget in blocks. */
   #budget: BlockSource
+  /** What the context did under its current token, for the usage ledger (settled with the block). */
+  #figures = { characters: 0, audioMsProduced: 0, streams: 1 }
 
   constructor(
     readonly id: string,
@@ -66,6 +68,14 @@ export class TtsContext {
 
   get finished(): boolean {
     return this.#finished
+  }
+
+  /** The block goes back with what the context did under its token, in one write. */
+  #settle(): void {
+    if (this.#budget.closed) this.ctx.budgets.settle(this.principal, this.#figures, 0)
+    else this.#budget.close(this.#figures)
+    // A context is one stream in the ledger, however many tokens it went through.
+    this.#figures = { characters: 0, audioMsProduced: 0, streams: 0 }
   }
 
   get voiceId(): string {
@@ -154,7 +164,8 @@ export class TtsContext {
       // The same path as bytes and SSE: reserve the segment, refund the sentences never started.
       const reservation = await CharacterReservation.open(this.#budget, seg.text)
       if (this.#finished) {
-        reservation.settle()
+        this.#figures.characters += reservation.settle()
+        this.#settle()
         return
       }
       const request = { ...this.speech, text: seg.text, timestamps: this.timestamps, timeOffsetSeconds: this.#timeOffset, progress: reservation }
@@ -167,10 +178,13 @@ export class TtsContext {
           if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
           if (chunk.phonemes && this.speech.phonemeTimestamps) await this.sink.send(phonemeTimestampsEvent(chunk.phonemes, this.id, seg.flushId))
           this.#timeOffset += chunk.durationSeconds
+          this.#figures.audioMsProduced += chunk.durationSeconds * 1000
           started = performance.now()
         }
       } finally {
-        reservation.settle()
+        this.#figures.characters += reservation.settle()
+        // A segment cut short by the context's end settles after the block did: its share follows.
+        if (this.#finished) this.#settle()
       }
     }
     if (seg.acknowledgeFlush && !this.#finished) {
@@ -184,7 +198,7 @@ export class TtsContext {
    */
   setPrincipal(principal: Principal, lease: StreamLease): void {
     this.lease.release()
-    this.#budget.close()
+    this.#settle()
     this.principal = principal
     this.lease = lease
     this.#budget = new BlockSource(this.ctx.budgets, principal)
@@ -205,7 +219,7 @@ export class TtsContext {
     clearTimeout(this.#bufferTimer)
     this.#abort.abort()
     this.lease.release()
-    this.#budget.close()
+    this.#settle()
     void this.sink.send(event)
     this.onFinished(this.id, event.type === 'error')
   }

@@ -1,0 +1,23 @@
+import type { Principal } from '../auth/principal.ts'
+import type { UsageDelta } from '../store/types.ts'
+
+/** What a finished stream did, to be added to the ledger. */
+export interface StreamFigures {
+  characters?: number
+  audioMsProduced?: number
+  audioMsTranscribed?: number
+  streams?: number
+}
+
+/** The ledger row a principal's finished stream adds to: its API key, its `sub`, today (UTC). */
+export function usageDelta(principal: Principal, figures: StreamFigures, nowMs = Date.now()): UsageDelta {
+  return {
+    day: new Date(nowMs).toISOString().slice(0, 10),
+    keyId: principal.keyId,
+    sub: principal.kind === 'token' ? principal.sub ?? null : null,
+    characters: figures.characters ?? 0,
+    audioMsProduced: figures.audioMsProduced ?? 0,
+    audioMsTranscribed: figures.audioMsTranscribed ?? 0,
+    streams: figures.streams ?? 0,
+  }
+}
