@@ -1,6 +1,7 @@
 import { keysCommand } from './keys.ts'
 import { processIo, type Io } from './io.ts'
 import { serveCommand } from './serve.ts'
+import { usageCommand } from './usage.ts'
 import { UsageError } from './args.ts'
 import { StoreError } from '../store/errors.ts'
 import { SERVER_VERSION } from '../version.ts'
@@ -10,6 +11,7 @@ export const MAIN_HELP = `Usage: voxgate <command> [options]
 Commands:
   serve         run the voice server
   keys          create, list and revoke API keys; rotate the signing key
+  usage         characters, audio and streams by day, end-user and API key (the usage ledger)
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
@@ -20,6 +22,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     switch (command) {
       case 'serve': return await serveCommand(rest, io)
       case 'keys': return await keysCommand(rest, io)
+      case 'usage': return await usageCommand(rest, io)
       case '--version': case '-v': case 'version':
         io.out(SERVER_VERSION)
         return 0

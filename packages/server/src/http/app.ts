@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerHealthRoutes } from '../routes/health.ts'
+import { registerUsageRoutes } from '../routes/usage.ts'
 import { registerOpenApiRoute } from '../routes/openapi.ts'
 import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
@@ -86,6 +87,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined, op
   registerStatusRoutes(app, ctx)
   registerHealthRoutes(app, ctx)
   registerAccessTokenRoutes(app, ctx, guard)
+  registerUsageRoutes(app, ctx, guard)
   registerVoiceRoutes(app, ctx, guard)
   registerTtsRoutes(app, ctx, guard)
   registerSttRoutes(app, ctx, guard)

@@ -5,6 +5,7 @@ import {
   VoicesQuery, WsCancelRequest, WsGenerationRequest, WsRefreshToken,
 } from '@voxgate/protocol/schemas'
 import { RevokeRequest } from '../routes/access-token.ts'
+import { UsageQuery } from '../usage/report.ts'
 
 /** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
 export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' }
@@ -70,6 +71,7 @@ export const ROUTES: readonly RouteDoc[] = [
     method: 'post', path: '/access-token/revoke', summary: 'Revoke a token, a token id, or an end-user\'s tokens', tag: 'access tokens', access: 'api_key',
     body: { schema: RevokeRequest, name: 'RevokeRequest' }, ok: json('`{revoked: true}`', { revoked: { type: 'boolean' } }), errors: [],
   },
+  { method: 'get', path: '/usage', summary: 'Usage by day, sub and API key, from the ledger', tag: 'operators', access: 'api_key', query: UsageQuery, ok: json('`{from, to, group_by, data: [rows], totals}`'), errors: ['invalid_request'] },
   { method: 'get', path: '/access-token/self', summary: 'The calling token\'s grants, limits and usage', tag: 'access tokens', access: 'any', ok: json('Grants, times, sub, limits, usage'), errors: ['invalid_request'] },
   { method: 'get', path: '/voices', summary: 'List voices', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('`{data, has_more, next_page}` (a bare array before API version 2024-11-13)'), errors: ['invalid_request'] },
   { method: 'get', path: '/voices/', summary: 'List voices (SDK2 path)', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('As `GET /voices`'), errors: ['invalid_request'] },
