@@ -10,6 +10,7 @@ import type { StateSync } from './state-sync.ts'
 import type { Store } from './store/types.ts'
 import type { RateLimiter } from './streams/rate-limiter.ts'
 import type { CharacterBudgets } from './streams/budgets.ts'
+import type { StreamRefusals } from './streams/refusals.ts'
 import type { SharedState } from './shared/shared-state.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
@@ -30,6 +31,8 @@ export interface ServerContext {
   streams: StreamRegistry
   /** Tokens' characters budgets and usage, durable in the store. */
   budgets: CharacterBudgets
+  /** Refused streams, counted in the usage ledger by reason. */
+  refusals: StreamRefusals
   rateLimiter: RateLimiter
   /** Slots, rate limits and revocation fan-out shared between instances (Redis), or this process's. */
   shared: SharedState

@@ -21,6 +21,7 @@ import { openStore } from './store/open.ts'
 import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
+import { StreamRefusals } from './streams/refusals.ts'
 import { openSharedState } from './shared/shared-state.ts'
 import { StreamRegistry } from './streams/registry.ts'
 import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
@@ -79,6 +80,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   }, () => void sync.refresh().catch(() => undefined))
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech: meteredSpeech(speech, metrics), streams, logger, metrics,
     budgets: new CharacterBudgets(store, logger),
+    refusals: new StreamRefusals(store, logger),
     stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, logger),
     rateLimiter: shared.rateLimiter,
     shared,

@@ -9,8 +9,14 @@ import { serveSse } from '../transports/sse.ts'
 
 export function registerTtsRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   const opts = { onRequest: guard({ grant: 'tts' }) }
-  app.post('/tts/bytes', opts, (request, reply) => serveBytes(ctx, principalOf(request), reply, parseOr400(TtsBytesRequest, request.body)))
-  app.post('/tts/sse', opts, (request, reply) => serveSse(ctx, principalOf(request), request, reply, parseOr400(TtsSseRequest, request.body)))
+  app.post('/tts/bytes', opts, (request, reply) => {
+    const principal = principalOf(request)
+    return ctx.refusals.counting(principal, () => serveBytes(ctx, principal, reply, parseOr400(TtsBytesRequest, request.body)))
+  })
+  app.post('/tts/sse', opts, (request, reply) => {
+    const principal = principalOf(request)
+    return ctx.refusals.counting(principal, () => serveSse(ctx, principal, request, reply, parseOr400(TtsSseRequest, request.body)))
+  })
   // A WebSocket upgrade never reaches Fastify (server.ts hands it to the WebSocket transport); a
   // plain GET does, after the same credential check.
   app.get('/tts/websocket', opts, async () => {

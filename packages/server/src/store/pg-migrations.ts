@@ -55,6 +55,9 @@ export const MIGRATIONS: readonly string[] = [
   // 4: the usage ledger, one row per API key, sub ('' for none) and UTC day.
   `CREATE TABLE usage_ledger (day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters BIGINT NOT NULL,
      audio_ms_produced BIGINT NOT NULL, audio_ms_transcribed BIGINT NOT NULL, streams BIGINT NOT NULL, PRIMARY KEY (day, key_id, sub));`,
+  // 5: streams refused for a known credential, by reason.
+  `CREATE TABLE usage_refusals (day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, reason TEXT NOT NULL, count BIGINT NOT NULL,
+     PRIMARY KEY (day, key_id, sub, reason));`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -3,7 +3,8 @@ import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
-import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRow } from './types.ts'
+import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
+import { mergeLedger } from './ledger-merge.ts'
 
 interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; revoked_at: string | null }
 interface SigningJson { kid: string; sealed: string; created_at: number; retired_at: number | null }
@@ -192,15 +193,23 @@ export class PostgresStore implements Store {
       refund?.jti ?? '', refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0)])
   }
 
+  async recordRefusal(r: UsageRefusal): Promise<void> {
+    await this.#query(`INSERT INTO usage_refusals AS u (day, key_id, sub, reason, count) VALUES ($1, $2, $3, $4, 1)
+      ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = u.count + 1`, [r.day, r.keyId, r.sub ?? '', r.reason])
+  }
+
   async queryUsage(f: UsageFilter): Promise<UsageRow[]> {
     const sub = f.sub === undefined ? null : (f.sub ?? '')
+    const refusals = (await this.#query<{ day: string; key_id: string; sub: string; reason: string; count: string }>(
+      `SELECT * FROM usage_refusals WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)`,
+      [f.from, f.to, f.keyId ?? null, sub])).rows.map((r) => ({ day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, reason: r.reason, count: Number(r.count) }))
     const { rows } = await this.#query<{ day: string; key_id: string; sub: string; characters: string; audio_ms_produced: string; audio_ms_transcribed: string; streams: string }>(
       `SELECT * FROM usage_ledger WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)
        ORDER BY day, key_id, sub`, [f.from, f.to, f.keyId ?? null, sub])
-    return rows.map((r) => ({
+    return mergeLedger(rows.map((r) => ({
       day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
       audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed), streams: Number(r.streams),
-    }))
+    })), refusals)
   }
 
   async refundAudio(jti: string, ms: number): Promise<void> {

@@ -3,7 +3,8 @@ import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
 import { SqliteCounters } from './sqlite-counters.ts'
-import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRow } from './types.ts'
+import { mergeLedger } from './ledger-merge.ts'
+import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -21,6 +22,9 @@ CREATE TABLE IF NOT EXISTS token_usage (
 CREATE TABLE IF NOT EXISTS usage_ledger (
   day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters INTEGER NOT NULL, audio_ms_produced INTEGER NOT NULL,
   audio_ms_transcribed INTEGER NOT NULL, streams INTEGER NOT NULL, PRIMARY KEY (day, key_id, sub));
+CREATE TABLE IF NOT EXISTS usage_refusals (
+  day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (day, key_id, sub, reason));
 CREATE TABLE IF NOT EXISTS token_audio (
   jti TEXT PRIMARY KEY, ms INTEGER NOT NULL CHECK (ms >= 0), expires_at INTEGER NOT NULL);
 `
@@ -30,7 +34,7 @@ interface SigningRow { kid: string; private_pem: string; created_at: number; ret
 interface RevocationRow { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
 
 interface LedgerRow { day: string; key_id: string; sub: string; characters: number; audio_ms_produced: number; audio_ms_transcribed: number; streams: number }
-const toUsage = (r: LedgerRow): UsageRow => ({
+const toUsage = (r: LedgerRow): UsageDelta => ({
   day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
   audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed), streams: Number(r.streams),
 })
@@ -106,6 +110,9 @@ export class SqliteStore implements Store {
         streams = streams + excluded.streams`),
       ledger: db.prepare<[string, string, string | null, string | null, string | null, string | null], LedgerRow>(`SELECT * FROM usage_ledger
         WHERE day >= ? AND day <= ? AND (? IS NULL OR key_id = ?) AND (? IS NULL OR sub = ?) ORDER BY day, key_id, sub`),
+      refusalAdd: db.prepare('INSERT INTO usage_refusals (day, key_id, sub, reason, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = count + 1'),
+      refusals: db.prepare<[string, string, string | null, string | null, string | null, string | null], { day: string; key_id: string; sub: string; reason: string; count: number }>(`SELECT * FROM usage_refusals
+        WHERE day >= ? AND day <= ? AND (? IS NULL OR key_id = ?) AND (? IS NULL OR sub = ?)`),
       audio: db.prepare<[string], { ms: number }>('SELECT ms FROM token_audio WHERE jti = ?'),
       addAudio: db.prepare('INSERT INTO token_audio (jti, ms, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET ms = ms + excluded.ms'),
       refundAudio: db.prepare('UPDATE token_audio SET ms = MAX(0, ms - ?) WHERE jti = ?'),
@@ -215,10 +222,16 @@ export class SqliteStore implements Store {
     })()
   }
 
+  async recordRefusal(r: UsageRefusal): Promise<void> {
+    this.#stmt.refusalAdd.run(r.day, r.keyId, r.sub ?? '', r.reason)
+  }
+
   async queryUsage(f: UsageFilter): Promise<UsageRow[]> {
     const key = f.keyId ?? null
     const sub = f.sub === undefined ? null : (f.sub ?? '')
-    return this.#stmt.ledger.all(f.from, f.to, key, key, sub, sub).map(toUsage)
+    const refusals = this.#stmt.refusals.all(f.from, f.to, key, key, sub, sub)
+      .map((r) => ({ day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, reason: r.reason, count: Number(r.count) }))
+    return mergeLedger(this.#stmt.ledger.all(f.from, f.to, key, key, sub, sub).map(toUsage), refusals)
   }
 
   async refundAudio(jti: string, ms: number): Promise<void> {

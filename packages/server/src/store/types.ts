@@ -57,7 +57,16 @@ export interface UsageDelta {
   streams: number
 }
 
-export type UsageRow = UsageDelta
+/** A ledger row as read: the figures, and streams refused there by reason (`quota_exceeded`, …). */
+export type UsageRow = UsageDelta & { refused: Record<string, number> }
+
+/** One stream refused for a known credential, counted in the ledger by reason. */
+export interface UsageRefusal {
+  day: string
+  keyId: string
+  sub: string | null
+  reason: string
+}
 
 export interface UsageFilter {
   /** Inclusive UTC dates, `YYYY-MM-DD`. */
@@ -132,6 +141,8 @@ export interface Store extends SharedCounters {
    * and never used, in one write, so the ledger and the budgets never disagree. Never moves the version.
    */
   settleUsage(delta: UsageDelta, refund?: UsageRefund): Promise<void>
+  /** Counts one refused stream in the ledger (never moves the version). */
+  recordRefusal(refusal: UsageRefusal): Promise<void>
   /** Ledger rows (per key, `sub`, day) within the filter, ordered by day, key, sub. */
   queryUsage(filter: UsageFilter): Promise<UsageRow[]>
   /**

@@ -18,7 +18,10 @@ export function registerSttRoutes(app: FastifyInstance, ctx: ServerContext, guar
     })
     const opts = { onRequest: guard({ grant: 'stt' }), bodyLimit: ctx.config.sttUploadLimitBytes + 64 * 1024 }
     for (const path of ['/stt', '/audio/transcriptions']) {
-      scope.post(path, opts, (request) => transcribeUpload(ctx, request, principalOf(request)))
+      scope.post(path, opts, (request) => {
+        const principal = principalOf(request)
+        return ctx.refusals.counting(principal, () => transcribeUpload(ctx, request, principal))
+      })
     }
     for (const path of ['/stt/websocket', '/stt/turns/websocket']) {
       scope.get(path, { onRequest: guard({ grant: 'stt' }) }, async () => {

@@ -37,41 +37,43 @@ export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socke
   const path = (req.url ?? '').split('?')[0]
   const query = queryOf(req.url)
   const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true)
-  const turnsQuery = path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined
-  const params = turnsQuery ?? parseOr400(SttWebSocketQuery, queryObject(query), 'query')
-  assertSttModel(params.model)
-  let target: SttSocket | undefined
-  let revokedEarly: VoxgateError | undefined
-  const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)), 'stt')
-  let recognizer: Recognizer
-  let allowance: AudioAllowance
-  try {
-    // The first minute of audio is reserved before the upgrade: a spent budget is a 429 the client sees.
-    allowance = await AudioAllowance.open(ctx.stt.usage, principal)
-  } catch (err) {
-    lease.release()
-    throw err
-  }
-  try {
-    recognizer = await ctx.stt.recognizers.acquire()
-  } catch (err) {
-    allowance.close()
-    lease.release()
-    throw err
-  }
-  if (revokedEarly || socket.destroyed) {
-    recognizer.release()
-    allowance.close()
-    lease.release()
-    throw revokedEarly ?? new VoxgateError('invalid_request', 'The client went away.')
-  }
-  const init = (ws: SttSocketInit['ws']): SttSocketInit => ({
-    ctx, ws, tcp: socket as Socket, principal, recognizer, lease, allowance, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
-  })
-  ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
-    ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
-    target = turnsQuery ? new TurnsSttSocket(init(ws), turnSettings(turnsQuery)) : new ManualSttSocket(init(ws))
-    logOpen(ctx, requestId, path, principal)
+  return ctx.refusals.counting(principal, async () => {
+    const turnsQuery = path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined
+    const params = turnsQuery ?? parseOr400(SttWebSocketQuery, queryObject(query), 'query')
+    assertSttModel(params.model)
+    let target: SttSocket | undefined
+    let revokedEarly: VoxgateError | undefined
+    const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)), 'stt')
+    let recognizer: Recognizer
+    let allowance: AudioAllowance
+    try {
+      // The first minute of audio is reserved before the upgrade: a spent budget is a 429 the client sees.
+      allowance = await AudioAllowance.open(ctx.stt.usage, principal)
+    } catch (err) {
+      lease.release()
+      throw err
+    }
+    try {
+      recognizer = await ctx.stt.recognizers.acquire()
+    } catch (err) {
+      allowance.close()
+      lease.release()
+      throw err
+    }
+    if (revokedEarly || socket.destroyed) {
+      recognizer.release()
+      allowance.close()
+      lease.release()
+      throw revokedEarly ?? new VoxgateError('invalid_request', 'The client went away.')
+    }
+    const init = (ws: SttSocketInit['ws']): SttSocketInit => ({
+      ctx, ws, tcp: socket as Socket, principal, recognizer, lease, allowance, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
+    })
+    ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
+      target = turnsQuery ? new TurnsSttSocket(init(ws), turnSettings(turnsQuery)) : new ManualSttSocket(init(ws))
+      logOpen(ctx, requestId, path, principal)
+    })
   })
 }
 

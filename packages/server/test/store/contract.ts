@@ -174,5 +174,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: null })).map((r) => r.characters), [7], 'null: no sub')
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', keyId: 'key_1' })).length, 2)
     }))
+
+    test('usage ledger: refusals are counted by reason, beside the figures or alone', () => withStore(async (s) => {
+      const base = { day: '2026-11-29', keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0 }
+      await s.settleUsage({ ...base, sub: 'ann', characters: 3, streams: 1 })
+      for (const reason of ['quota_exceeded', 'quota_exceeded', 'voice_not_allowed']) {
+        assert.equal(await moved(s, () => s.recordRefusal({ day: '2026-11-29', keyId: 'key_1', sub: 'ann', reason })), 0)
+      }
+      await s.recordRefusal({ day: '2026-11-29', keyId: 'key_1', sub: null, reason: 'rate_limited' })
+      const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })
+      assert.deepEqual(rows.map((r) => [r.sub, r.characters, r.streams, r.refused]), [
+        [null, 0, 0, { rate_limited: 1 }], ['ann', 3, 1, { quota_exceeded: 2, voice_not_allowed: 1 }],
+      ])
+    }))
   })
 }

@@ -52,8 +52,22 @@ describe('the usage ledger', () => {
     assert.equal(res.status, 200)
     // The deterministic engine speaks 60 ms a word.
     assert.deepEqual(bySub(res.json.data), { '(none)': [4, 0.06, 1], ann: [19, 0.24, 2], ben: [8, 0.12, 1] })
-    assert.deepEqual(res.json.totals, { characters: 31, audio_seconds_produced: 0.42, audio_seconds_transcribed: 0, streams: 4 })
+    assert.deepEqual(res.json.totals, { characters: 31, audio_seconds_produced: 0.42, audio_seconds_transcribed: 0, streams: 4, refused: {} })
     assert.equal(res.json.to, today)
+  })
+
+  test('streams refused for a known credential are counted by reason, not as streams or characters', async () => {
+    const [other] = (await voiceIds(t.url, t.apiKey, 2)).filter((v) => v !== voice) as [string]
+    const cara = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub: 'cara', limits: { characters: 5, voices: [voice] } })
+    assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(cara), body: ttsBody(voice, 'Far too long for five.') })).json.error_code, 'quota_exceeded')
+    assert.equal((await call(t.url, '/tts/sse', { headers: bearer(cara), body: ttsBody(other, 'Hi.') })).json.error_code, 'voice_not_allowed')
+    const inbox = await openInbox(t.url, { query: `?access_token=${cara}` })
+    inbox.send({ ...ttsBody(voice, 'Also far too long.'), context_id: 'x' })
+    assert.equal((await inbox.terminal('x')).error_code, 'quota_exceeded')
+    closeQuietly(inbox.ws)
+    await eventually(async () => (await usage('?sub=cara')).json.totals.refused.quota_exceeded === 2, 'refusals counted')
+    const row = (await usage('?sub=cara&group_by=sub')).json.data[0]
+    assert.deepEqual(row, { sub: 'cara', characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, streams: 0, refused: { quota_exceeded: 2, voice_not_allowed: 1 } })
   })
 
   test('grouping and filters: day, key, day+sub, one sub, one key', async () => {
@@ -62,7 +76,7 @@ describe('the usage ledger', () => {
     const byKey = await usage('?group_by=key')
     assert.deepEqual(byKey.json.data.map((r: { key_id: string; characters: number }) => [r.key_id, r.characters]), [[t.apiKeyId, 31]])
     const both = await usage('?group_by=day,sub')
-    assert.deepEqual(both.json.data.map((r: { day: string; sub: string | null }) => [r.day, r.sub]), [[today, null], [today, 'ann'], [today, 'ben']])
+    assert.deepEqual(both.json.data.map((r: { day: string; sub: string | null }) => [r.day, r.sub]), [[today, null], [today, 'ann'], [today, 'ben'], [today, 'cara']])
     assert.equal((await usage('?sub=ann')).json.totals.characters, 19)
     assert.equal((await usage('?key_id=key_nobody')).json.totals.characters, 0)
   })
@@ -92,9 +106,10 @@ describe('the usage ledger', () => {
     const text = cli('--group-by', 'sub')
     assert.equal(text.status, 0, text.stderr)
     const lines = text.stdout.trim().split('\n')
-    assert.match(lines[1]!, /^sub\s+characters\s+audio_s_out\s+audio_s_in\s+streams$/)
-    assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\.24\s+0\s+2$/)
-    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+4$/)
+    assert.match(lines[1]!, /^sub\s+characters\s+audio_s_out\s+audio_s_in\s+streams\s+refused$/)
+    assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\.24\s+0\s+2\s+0$/)
+    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+3$/)
+    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+4\s+3$/)
     const bad = cli('--group-by', 'week')
     assert.equal(bad.status, 2)
     assert.match(bad.stderr, /^voxgate: --group-by must be/)

@@ -3,6 +3,7 @@ import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import type { StreamLease } from '../../streams/registry.ts'
 import { BlockSource } from '../../streams/block-source.ts'
+import { REFUSAL_REASONS } from '../../streams/refusals.ts'
 import { CharacterReservation } from '../../streams/reservation.ts'
 import { takeCompleteSentences } from '../../tts/index.ts'
 import type { SynthesisRequest } from '../../tts/types.ts'
@@ -207,6 +208,11 @@ export class TtsContext {
   /** Ends the context with an error event (or `done` when cancelled); idempotent. */
   fail(err: VoxgateError): void {
     if (this.#finished) return
+    // A context refused before it spoke a word (its budget, say) is a refusal in the ledger, not a stream.
+    if (this.#figures.characters === 0 && this.#figures.audioMsProduced === 0 && REFUSAL_REASONS.has(err.code)) {
+      this.ctx.refusals.record(this.principal, err)
+      this.#figures.streams = 0
+    }
     this.#finish(this.sink.errorEvent(err, this.id))
   }
 

@@ -191,6 +191,8 @@ export class TtsSocket {
     if (context) return context.fail(coded)
     // An id already ended with an error has had its terminal event.
     if (contextId !== undefined && this.#failed.has(contextId)) return
+    // A context refused before it opened (rate limit, voice, the token's streams) counts as a refusal.
+    if (contextId !== undefined) this.ctx.refusals.record(this.principal, coded)
     void this.#sink.send(this.#sink.errorEvent(coded, contextId))
     if (contextId !== undefined) this.#ended(contextId, true)
   }
