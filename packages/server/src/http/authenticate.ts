@@ -33,7 +33,13 @@ async function checkCredential(ctx: ServerContext, req: IncomingMessage, query: 
   if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
   const principal = await ctx.authenticator.authenticate(credential.value)
   authorize(principal, requirement)
-  checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)
+  try {
+    checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)
+  } catch (err) {
+    // A verified credential used from the wrong origin for a stream: a refusal the ledger attributes.
+    if (typeof requirement === 'object' && (requirement.grant === 'tts' || requirement.grant === 'stt')) ctx.refusals.record(principal, err)
+    throw err
+  }
   return principal
 }
 

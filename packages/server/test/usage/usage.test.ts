@@ -61,13 +61,16 @@ describe('the usage ledger', () => {
     const cara = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub: 'cara', limits: { characters: 5, voices: [voice] } })
     assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(cara), body: ttsBody(voice, 'Far too long for five.') })).json.error_code, 'quota_exceeded')
     assert.equal((await call(t.url, '/tts/sse', { headers: bearer(cara), body: ttsBody(other, 'Hi.') })).json.error_code, 'voice_not_allowed')
+    const bound = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub: 'cara', limits: { origins: ['https://app.example.com'] } })
+    const wrongOrigin = await call(t.url, '/tts/bytes', { headers: { ...bearer(bound), origin: 'https://evil.example' }, body: ttsBody(voice, 'Hi.') })
+    assert.equal(wrongOrigin.json.error_code, 'origin_not_allowed')
     const inbox = await openInbox(t.url, { query: `?access_token=${cara}` })
     inbox.send({ ...ttsBody(voice, 'Also far too long.'), context_id: 'x' })
     assert.equal((await inbox.terminal('x')).error_code, 'quota_exceeded')
     closeQuietly(inbox.ws)
     await eventually(async () => (await usage('?sub=cara')).json.totals.refused.quota_exceeded === 2, 'refusals counted')
     const row = (await usage('?sub=cara&group_by=sub')).json.data[0]
-    assert.deepEqual(row, { sub: 'cara', characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, streams: 0, refused: { quota_exceeded: 2, voice_not_allowed: 1 } })
+    assert.deepEqual(row, { sub: 'cara', characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, streams: 0, refused: { quota_exceeded: 2, voice_not_allowed: 1, origin_not_allowed: 1 } })
   })
 
   test('grouping and filters: day, key, day+sub, one sub, one key', async () => {
@@ -108,8 +111,8 @@ describe('the usage ledger', () => {
     const lines = text.stdout.trim().split('\n')
     assert.match(lines[1]!, /^sub\s+characters\s+audio_s_out\s+audio_s_in\s+streams\s+refused$/)
     assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\.24\s+0\s+2\s+0$/)
-    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+3$/)
-    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+4\s+3$/)
+    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+4$/)
+    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+4\s+4$/)
     const bad = cli('--group-by', 'week')
     assert.equal(bad.status, 2)
     assert.match(bad.stderr, /^voxgate: --group-by must be/)
