@@ -34,18 +34,17 @@ const SNAPSHOT = `SELECT
   (SELECT coalesce(json_agg(json_build_object('kind', kind, 'value', value, 'issued_before', issued_before, 'expires_at', expires_at)
      ORDER BY id), '[]') FROM revocations) AS revocations`
 
-/** Grants only when the total stays within the budget; ON CONFLICT locks the row and re-checks on its latest value. */
-const RESERVE_AUDIO = `INSERT INTO token_audio AS u (jti, ms, expires_at)
+/**
+ * Adds $2 to a token's usage row unless the total would pass the budget $3 (NULL: none), in one
+ * statement: the row lock of ON CONFLICT makes concurrent instances queue, never both pass.
+ */
+const reserveIn = (table: string, column: string): string => `INSERT INTO ${table} AS u (jti, ${column}, expires_at)
   SELECT $1::text, $2::bigint, $4::bigint WHERE $3::bigint IS NULL OR $2::bigint <= $3::bigint
-  ON CONFLICT (jti) DO UPDATE SET ms = u.ms + EXCLUDED.ms
-    WHERE $3::bigint IS NULL OR u.ms + EXCLUDED.ms <= $3::bigint
-  RETURNING ms`
-
-const RESERVE = `INSERT INTO token_usage AS u (jti, characters, expires_at)
-  SELECT $1::text, $2::bigint, $4::bigint WHERE $3::bigint IS NULL OR $2::bigint <= $3::bigint
-  ON CONFLICT (jti) DO UPDATE SET characters = u.characters + EXCLUDED.characters
-    WHERE $3::bigint IS NULL OR u.characters + EXCLUDED.characters <= $3::bigint
-  RETURNING characters`
+  ON CONFLICT (jti) DO UPDATE SET ${column} = u.${column} + EXCLUDED.${column}
+    WHERE $3::bigint IS NULL OR u.${column} + EXCLUDED.${column} <= $3::bigint
+  RETURNING ${column}`
+const RESERVE = reserveIn('token_usage', 'characters')
+const RESERVE_AUDIO = reserveIn('token_audio', 'ms')
 
 /**
  * The store in PostgreSQL, for several instances behind a load balancer. Every versioned change is a

@@ -197,20 +197,20 @@ export class SqliteStore implements Store {
   // IMMEDIATE takes the write lock before reading, so processes sharing the file cannot both read
   // the same usage and both grant the last characters of a budget.
   async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {
-    return this.#db.transaction(() => {
-      const used = this.#stmt.usage.get(jti)?.characters ?? 0
-      if (budget !== undefined && used + characters > budget) return { granted: false, used }
-      this.#stmt.addUsage.run(jti, characters, expiresAt)
-      return { granted: true, used: used + characters }
-    }).immediate()
+    return this.#reserve(() => this.#stmt.usage.get(jti)?.characters ?? 0, () => this.#stmt.addUsage.run(jti, characters, expiresAt), characters, budget)
   }
 
   async reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation> {
+    return this.#reserve(() => this.#stmt.audio.get(jti)?.ms ?? 0, () => this.#stmt.addAudio.run(jti, ms, expiresAt), ms, budgetMs)
+  }
+
+  /** Read, check and add in one IMMEDIATE transaction (the write lock is taken before the read). */
+  #reserve(used: () => number, add: () => unknown, amount: number, budget: number | undefined): Reservation {
     return this.#db.transaction(() => {
-      const used = this.#stmt.audio.get(jti)?.ms ?? 0
-      if (budgetMs !== undefined && used + ms > budgetMs) return { granted: false, used }
-      this.#stmt.addAudio.run(jti, ms, expiresAt)
-      return { granted: true, used: used + ms }
+      const before = used()
+      if (budget !== undefined && before + amount > budget) return { granted: false, used: before }
+      add()
+      return { granted: true, used: before + amount }
     }).immediate()
   }
 

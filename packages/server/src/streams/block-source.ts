@@ -22,7 +22,7 @@ export class DirectSource implements CharacterSource {
   }
 
   giveBack(characters: number): void {
-    if (this.#settled) this.budgets.settle(this.principal, {}, characters)
+    if (this.#settled) this.budgets.refund(this.principal, characters)
     else this.#refund += characters
   }
 

@@ -16,6 +16,11 @@ export interface RateLimit {
   windowMs: number
 }
 
+/** The answer past a rate limit, wherever the window is counted; `waitMs` until the window ends. */
+export function rateLimited(rule: RateLimit, bucket: string, waitMs: number): VoxgateError {
+  return new VoxgateError('rate_limited', `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) })
+}
+
 /** A sliding-log-free fixed window: cheap, and the Retry-After it gives is exact. */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #windows = new Map<string, { start: number; count: number }>()
@@ -37,8 +42,7 @@ export class MemoryRateLimiter implements RateLimiter {
       if (this.#windows.size > 100_000) this.#evict(now)
     }
     if (w.count >= rule.limit) {
-      const retryAfter = Math.max(1, Math.ceil((w.start + rule.windowMs - now) / 1000))
-      throw new VoxgateError('rate_limited', `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`, { 'retry-after': String(retryAfter) })
+      throw rateLimited(rule, bucket, w.start + rule.windowMs - now)
     }
     w.count += 1
   }

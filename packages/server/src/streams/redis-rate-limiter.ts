@@ -1,7 +1,6 @@
 import type { Logger } from 'pino'
-import { VoxgateError } from '@voxgate/protocol'
 import type { RedisConnection } from '../shared/redis.ts'
-import { MemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limiter.ts'
+import { MemoryRateLimiter, rateLimited, type RateLimit, type RateLimiter } from './rate-limiter.ts'
 
 /** A fixed window per key: the first hit starts it (PEXPIRE), each hit counts; over the limit, the wait. */
 const TAKE = `
@@ -38,8 +37,7 @@ export class RedisRateLimiter implements RateLimiter {
       return this.#fallback.take(bucket, key)
     }
     if (result < 0) {
-      const retryAfter = Math.max(1, Math.ceil(-result / 1000))
-      throw new VoxgateError('rate_limited', `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`, { 'retry-after': String(retryAfter) })
+      throw rateLimited(rule, bucket, -result)
     }
   }
 }

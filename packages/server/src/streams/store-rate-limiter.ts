@@ -1,6 +1,5 @@
-import { VoxgateError } from '@voxgate/protocol'
 import type { SharedCounters } from '../store/types.ts'
-import type { RateLimit, RateLimiter } from './rate-limiter.ts'
+import { rateLimited, type RateLimit, type RateLimiter } from './rate-limiter.ts'
 
 /**
  * Per-key rate limits counted in the store, for deployments without Redis: every process on one
@@ -23,8 +22,6 @@ export class StoreRateLimiter implements RateLimiter {
     } catch {
       return this.fallback.take(bucket, key)
     }
-    if (waitMs > 0) {
-      throw new VoxgateError('rate_limited', `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) })
-    }
+    if (waitMs > 0) throw rateLimited(rule, bucket, waitMs)
   }
 }

@@ -9,10 +9,13 @@ export interface StreamFigures {
   streams?: number
 }
 
+/** The UTC date of `ms`, `YYYY-MM-DD`: the ledger's day. */
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
+
 /** The ledger row a principal's finished stream adds to: its API key, its `sub`, today (UTC). */
 export function usageDelta(principal: Principal, figures: StreamFigures, nowMs = Date.now()): UsageDelta {
   return {
-    day: new Date(nowMs).toISOString().slice(0, 10),
+    day: utcDay(nowMs),
     keyId: principal.keyId,
     sub: principal.kind === 'token' ? principal.sub ?? null : null,
     characters: figures.characters ?? 0,

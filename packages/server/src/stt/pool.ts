@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { VoxgateError } from '@voxgate/protocol'
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts'
 import { INSTALL_COMMAND, missingPieces } from './pocketsphinx.ts'
+import { startWorker } from '../workers.ts'
 
 type Outgoing = ToWorker extends infer M ? (M extends { session: number } ? Omit<M, 'session'> : never) : never
 type Incoming = Exclude<FromWorker, { type: 'ready' | 'boot_failed' }>
@@ -109,11 +110,8 @@ export class RecognizerPool {
   }
 
   #spawn(): Promise<Slot> {
-    // Built JavaScript (dist/) starts worker.js directly; source run through tsx (tests) boots tsx in the worker first.
-    const fromSource = import.meta.url.endsWith('.ts')
-    const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)
-    const workerData: WorkerInit = { entry: entry.href, modelDir: this.options.modelDir }
-    const worker = new Worker(fromSource ? new URL('../tts/worker-boot.mjs', import.meta.url) : entry, { workerData })
+    const init: Omit<WorkerInit, 'entry'> = { modelDir: this.options.modelDir }
+    const worker = startWorker(import.meta.url, init)
     const slot: Slot = { worker, user: undefined }
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {

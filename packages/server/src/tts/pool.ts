@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { JobDone, SentenceJob } from './job.ts'
 import { JobStream, type SentenceRunner, type StartOptions } from './job-stream.ts'
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts'
+import { sibling, startWorker } from '../workers.ts'
 
 export interface PoolOptions {
   /** @default os.availableParallelism(); more workers than cores was measured slower (TTS-ENGINES.md §6). */
@@ -54,7 +55,7 @@ export class WorkerPool implements SentenceRunner {
   constructor(options: PoolOptions = {}) {
     this.#warm = options.warm ?? true
     this.#onJobEnd = options.onJobEnd
-    this.#engines = options.engines ?? new URL(import.meta.url.endsWith('.ts') ? './engines.ts' : './engines.js', import.meta.url)
+    this.#engines = options.engines ?? sibling(import.meta.url, 'engines')
     const count = Math.max(1, options.workers ?? availableParallelism())
     const boots = Array.from({ length: count }, () => this.#spawn())
     this.ready = Promise.all(boots).then(() => undefined)
@@ -90,11 +91,8 @@ export class WorkerPool implements SentenceRunner {
 
   #spawn(): Promise<void> {
     const cancelFlag = new SharedArrayBuffer(4)
-    // Built JavaScript (dist/) starts worker.js directly; source run through tsx (tests) boots tsx in the worker first.
-    const fromSource = import.meta.url.endsWith('.ts')
-    const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)
-    const workerData: WorkerInit = { entry: entry.href, engines: this.#engines.href, cancelFlag, warm: this.#warm }
-    const worker = new Worker(fromSource ? new URL('./worker-boot.mjs', import.meta.url) : entry, { workerData })
+    const init: Omit<WorkerInit, 'entry'> = { engines: this.#engines.href, cancelFlag, warm: this.#warm }
+    const worker = startWorker(import.meta.url, init)
     const slot: Slot = { worker, flag: new Int32Array(cancelFlag), ready: false, current: undefined }
     this.#slots.push(slot)
     return new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { SUB_MAX_CHARS } from '@voxgate/protocol'
 import type { Store, UsageRow } from '../store/types.ts'
+import { utcDay } from '../streams/usage-delta.ts'
 
 /** How a usage report may be grouped (combinable: `day,sub`). */
 export const GROUPS = ['day', 'sub', 'key'] as const
@@ -49,7 +50,6 @@ export interface UsageReport {
 }
 
 const DAY_MS = 86_400_000
-const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 const seconds = (ms: number): number => Math.round(ms) / 1000
 
 /**
@@ -57,8 +57,8 @@ const seconds = (ms: number): number => Math.round(ms) / 1000
  * today (UTC), inclusive; each group is a row, ordered as the ledger is (day, key, sub).
  */
 export async function usageReport(store: Store, query: z.output<typeof UsageQuery>, nowMs: number): Promise<UsageReport> {
-  const to = query.to ?? isoDay(nowMs)
-  const from = query.from ?? isoDay(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS)
+  const to = query.to ?? utcDay(nowMs)
+  const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS)
   const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS
   if (span < 0) throw new RangeError('from must not be after to')
   if (span >= USAGE_MAX_DAYS) throw new RangeError(`a report covers at most ${USAGE_MAX_DAYS} days`)
