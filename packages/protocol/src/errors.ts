@@ -40,6 +40,11 @@ export const ERROR_CATALOGUE = {
   server_busy: { status: 503, title: 'Server busy' },
   stt_unavailable: { status: 503, title: 'Speech recognition unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },
+  not_supported: { status: 501, title: 'Not supported' },
+  upstream_unauthorized: { status: 502, title: 'Upstream refused the gateway' },
+  upstream_error: { status: 502, title: 'Upstream error' },
+  upstream_unavailable: { status: 502, title: 'Upstream unavailable' },
+  upstream_timeout: { status: 504, title: 'Upstream timeout' },
 } as const satisfies Record<string, { status: number; title: string }>
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE

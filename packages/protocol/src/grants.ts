@@ -16,6 +16,11 @@ export const Grants = z.strictObject({
   agent: z.boolean().nullish(),
   /** Opens `GET /voices` and `GET /voices/:id` (the grant Cartesia lists as "coming soon"). */
   voices: z.boolean().nullish(),
+  /**
+   * Opens `POST /voice-changer/bytes` and `/voice-changer/sse` (Cartesia's voice changer, "coming
+   * soon" as a token grant there); served only in gateway mode, relayed to the upstream.
+   */
+  voice_changer: z.boolean().nullish(),
 })
 export type Grants = z.infer<typeof Grants>
 

@@ -95,6 +95,15 @@ export const ServerConfigSchema = z.strictObject({
   sttMaxUploadSeconds: z.number().int().min(1).max(4 * 3600).default(1200),
   /** Seconds of streamed audio that may wait for the recogniser before the socket is told `rate_limited`. */
   sttMaxBacklogSeconds: z.number().min(0.5).max(600).default(30),
+  /**
+   * Gateway mode: a Cartesia-compatible API (e.g. `https://api.cartesia.ai`) that speech, voices, the
+   * voice changer and STT are relayed to. HTTPS, or plain HTTP to a loopback address only.
+   */
+  upstreamUrl: z.string().url().optional(),
+  /** The upstream's API key (`VOXGATE_UPSTREAM_API_KEY` or `--upstream-api-key-file`). A secret: never logged. */
+  upstreamApiKey: z.string().min(1).optional(),
+  /** How long the upstream may take to accept a connection and to send its first byte. */
+  upstreamTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: one readable line per event on a terminal, JSON otherwise; `json` / `pretty` force one. */
   logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),

@@ -1,0 +1,80 @@
+import { isIP } from 'node:net'
+
+/** Where gateway mode relays to, as configured (see config.ts `upstreamUrl`, `upstreamApiKey`). */
+export interface UpstreamOptions {
+  url: string
+  apiKey: string
+  timeoutMs: number
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', 'localhost.'])
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '')
+  if (LOOPBACK_NAMES.has(host.toLowerCase())) return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  if (isIP(host) === 6) return host === '::1' || host.toLowerCase().startsWith('::ffff:127.')
+  return false
+}
+
+/**
+ * Checks an upstream URL: HTTPS, or plain HTTP to a loopback address only (the upstream key would
+ * cross the network in the clear otherwise). Returns the base URL without a trailing slash.
+ */
+export function parseUpstreamUrl(raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new TypeError('invalid server option --upstream: not a URL')
+  }
+  if (url.username || url.password) throw new TypeError('invalid server option --upstream: a URL must not carry credentials; give the key in VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file')
+  if (url.search || url.hash) throw new TypeError('invalid server option --upstream: no query or fragment, only a base URL')
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new TypeError(`invalid server option --upstream: plain http:// is allowed only to a loopback address (the upstream key would travel in the clear); use https://${url.host}`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('invalid server option --upstream: use an https:// URL')
+  url.pathname = url.pathname.replace(/\/+$/, '')
+  return url
+}
+
+/**
+ * The upstream a gateway relays to: its base URL, its key (held here and nowhere else), and the
+ * timeout for connecting and for the first byte. Every relay builds its requests through this.
+ */
+export class Upstream {
+  readonly base: URL
+  readonly timeoutMs: number
+  readonly #apiKey: string
+
+  constructor(options: UpstreamOptions) {
+    this.base = parseUpstreamUrl(options.url)
+    this.timeoutMs = options.timeoutMs
+    this.#apiKey = options.apiKey
+  }
+
+  /** The upstream URL of `path` (which starts with `/`), with the client's query string `search` (`?…` or empty). */
+  url(path: string, search = ''): URL {
+    return new URL(`${this.base.href.replace(/\/$/, '')}${path}${search}`)
+  }
+
+  /** As `url`, with the WebSocket scheme matching the upstream's (`wss:` for `https:`). */
+  socketUrl(path: string, search = ''): URL {
+    const url = this.url(path, search)
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+    return url
+  }
+
+  /**
+   * Headers every upstream request carries: the upstream key (Cartesia's `X-API-Key`) and the
+   * client's `Cartesia-Version`, forwarded as sent. Nothing else from the client is added here.
+   */
+  headers(cartesiaVersion: string | undefined): Record<string, string> {
+    return { 'x-api-key': this.#apiKey, ...(cartesiaVersion !== undefined && { 'cartesia-version': cartesiaVersion }) }
+  }
+
+  /** `text` with every occurrence of the upstream key removed, for anything that reaches a client or a log. */
+  scrub(text: string): string {
+    return text.split(this.#apiKey).join('[redacted]')
+  }
+}
