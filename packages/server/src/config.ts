@@ -135,6 +135,9 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
     // A cookie rides along with any cross-site request; without an allowlist it could never be honoured.
     throw new TypeError('invalid server option: --token-cookie needs at least one --allowed-origin')
   }
+  if (Boolean(parsed.data.upstreamUrl) !== Boolean(parsed.data.upstreamApiKey)) {
+    throw new TypeError('invalid server option: --upstream needs the upstream\'s API key (VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file), and the key needs --upstream')
+  }
   const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
   return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[], trustedProxies: Object.freeze([...config.trustedProxies]) as string[] })
 }

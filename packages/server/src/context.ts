@@ -15,6 +15,7 @@ import type { SharedState } from './shared/shared-state.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
+import type { Upstream } from './gateway/upstream.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -39,4 +40,6 @@ export interface ServerContext {
   logger: Logger
   /** Prometheus metrics of this server (no-ops unless `--metrics`). */
   metrics: Metrics
+  /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
+  upstream?: Upstream
 }

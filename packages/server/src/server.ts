@@ -21,6 +21,7 @@ import { openStore } from './store/open.ts'
 import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
+import { Upstream } from './gateway/upstream.ts'
 import { StreamRefusals } from './streams/refusals.ts'
 import { openSharedState } from './shared/shared-state.ts'
 import { StreamRegistry } from './streams/registry.ts'
@@ -84,6 +85,9 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, logger),
     rateLimiter: shared.rateLimiter,
     shared,
+    ...(config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined && {
+      upstream: new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs }),
+    }),
   }
 
   const { https, devTls } = await tlsFor(config)
