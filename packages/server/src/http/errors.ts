@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError, type ErrorCode } from '@voxgate/protocol'
 import { clientFacing, StoreError } from '../store/errors.ts'
+import { errorBody } from '../gateway/errors.ts'
 
 /** RFC 6750 §3: 401s and 403s tell a Bearer client what went wrong. */
 function authenticateHeader(err: VoxgateError): string | undefined {
@@ -33,7 +34,7 @@ export function sendError(reply: FastifyReply, err: VoxgateError): FastifyReply 
   const www = authenticateHeader(err)
   if (www) reply.header('www-authenticate', www)
   for (const [name, value] of Object.entries(err.headers)) reply.header(name, value)
-  return reply.code(err.status).type('application/json').send(err.toBody(reply.request.id))
+  return reply.code(err.status).type('application/json').send(errorBody(err, reply.request.id))
 }
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
