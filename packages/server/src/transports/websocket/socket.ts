@@ -3,15 +3,14 @@ import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
 import { VoxgateError } from '@voxgate/protocol'
 import { WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/protocol/schemas'
-import { authorize } from '../../auth/authorize.ts'
 import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
-import { checkOrigin } from '../../http/origin.ts'
 import { parseOr400 } from '../../http/validate.ts'
 import type { StreamLease } from '../../streams/registry.ts'
 import { checkSpeechRequest } from '../prepare.ts'
 import { cutAfterGrace, hardClose } from '../hard-close.ts'
 import { TtsContext } from './context.ts'
+import { identityOf, verifyRefresh, type SocketIdentity } from './refresh.ts'
 import { socketSink, type EventSink } from './sink.ts'
 
 /** Close codes: 4401 for a credential that was revoked or ran out (HTTP 401's meaning, in the 4000 range). */
@@ -54,7 +53,7 @@ export class TtsSocket {
   #inbox: Promise<void> = Promise.resolve()
   #pending = 0
   /** Who the socket belongs to, fixed for its life: a refresh may extend it, never hand it over. */
-  readonly #identity: Identity
+  readonly #identity: SocketIdentity
 
   constructor(
     private readonly ctx: ServerContext,
@@ -146,15 +145,8 @@ export class TtsSocket {
    * end with concurrency_limited.
    */
   async #refresh(msg: WsRefreshToken): Promise<void> {
-    const principal = await this.ctx.authenticator.authenticate(msg.access_token)
+    const principal = await verifyRefresh(this.ctx, msg, this.origin, this.#identity)
     if (this.#closed) return
-    if (principal.kind !== 'token') throw new VoxgateError('invalid_request', 'refresh_token takes an access token, not an API key.')
-    authorize(principal, { grant: 'tts' })
-    checkOrigin(this.origin, { value: msg.access_token, carrier: 'query' }, principal, this.ctx.config.allowedOrigins, true)
-    const identity = identityOf(principal)
-    if (identity.keyId !== this.#identity.keyId || identity.sub !== this.#identity.sub) {
-      throw new VoxgateError('identity_mismatch', 'The fresh token belongs to another API key or end-user; open a new socket for it.')
-    }
     const same = this.principal.kind === 'token' && this.principal.jti === principal.jti
     this.principal = principal
     this.#watch.release()
@@ -247,12 +239,6 @@ export class TtsSocket {
   }
 }
 
-interface Identity {
-  keyId: string
-  sub: string | undefined
-}
-const identityOf = (p: Principal): Identity => ({ keyId: p.keyId, sub: p.kind === 'token' ? p.sub : undefined })
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const contextIdOf = (msg: unknown): string | undefined =>
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const contextIdOf = (msg: unknown): string | undefined =>
   isObject(msg) && typeof msg.context_id === 'string' && msg.context_id.length <= 256 ? msg.context_id : undefined

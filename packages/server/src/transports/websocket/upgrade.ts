@@ -1,23 +1,37 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer } from 'ws'
+import { WebSocketServer, type WebSocket } from 'ws'
 import type { ServerContext } from '../../context.ts'
 import { authenticateRequest, originOf, queryOf } from '../../http/authenticate.ts'
 import { toVoxgateError } from '../../http/errors.ts'
 import { requestId } from '../../ids.ts'
 import { VoxgateError } from '@voxgate/protocol'
 import { STT_SOCKET_PATHS, upgradeStt } from '../../stt/upgrade.ts'
+import { errorBody } from '../../gateway/errors.ts'
+import { upgradeSttRelay } from '../../gateway/stt-upgrade.ts'
+import { openTtsBridge } from '../../gateway/tts-upgrade.ts'
+import type { Upstream } from '../../gateway/upstream.ts'
+import type { Principal } from '../../auth/principal.ts'
 import { CLOSE_SHUTDOWN, TtsSocket } from './socket.ts'
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }
+/** What the transport ends at shutdown: a local TTS socket or a relayed one. */
+interface ClosableTtsSocket {
+  close(code: number, err: VoxgateError): void
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+}
 
 /**
  * Refuses a handshake with a real HTTP response (status, JSON body, WWW-Authenticate), never with a
  * close frame after opening: clients and proxies see a 401/403 they can act on.
  */
 function abortHandshake(socket: Duplex, err: VoxgateError, id: string): void {
-  const body = JSON.stringify(err.toBody(id))
+  // A refusal the upstream passed through keeps its own error_code (gateway/errors.ts).
+  const body = JSON.stringify(errorBody(err, id))
   const headers = [
     `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}`, 'Connection: close', 'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(body)}`, `X-Request-Id: ${id}`,
@@ -41,32 +55,45 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
   // instead of ws's bare 1009 close; anything past the cap still closes the socket.
   // UTF-8 is checked by the socket, so a bad frame closes with 1007 only after open contexts hear why.
   const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.wsMaxPayloadBytes * 2, perMessageDeflate: false, skipUTF8Validation: true })
-  const sockets = new Set<TtsSocket>()
+  const sockets = new Set<ClosableTtsSocket>()
+  const track = (tts: ClosableTtsSocket, ws: WebSocket, id: string, principal: Principal): void => {
+    sockets.add(tts)
+    ws.on('close', (code: number) => {
+      sockets.delete(tts)
+      ctx.metrics.websocketClosed('tts', code)
+    })
+    ctx.logger.info({ reqId: id, path: '/tts/websocket', key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
+  }
   return {
     handleUpgrade(req, socket, head) {
       const id = requestId()
       socket.on('error', () => socket.destroy())
       const path = (req.url ?? '').split('?')[0]
-      if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch((err: unknown) => abortHandshake(socket, toVoxgateError(err), id))
+      const abort = (err: unknown) => abortHandshake(socket, toVoxgateError(err), id)
+      // Gateway mode: both TTS and STT sockets are relayed to the upstream, after the same checks.
+      if (ctx.upstream) return handleGateway({ ...ctx, upstream: ctx.upstream }, path, req, socket, head, id, abort)
+      if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch(abort)
       if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
       authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then(
         (principal) => {
           wss.handleUpgrade(req, socket, head, (ws) => {
-            const tts = new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket)
-            sockets.add(tts)
-            ws.on('close', (code: number) => {
-              sockets.delete(tts)
-              ctx.metrics.websocketClosed('tts', code)
-            })
-            ctx.logger.info({ reqId: id, path, key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
+            track(new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket), ws, id, principal)
           })
         },
-        (err: unknown) => abortHandshake(socket, toVoxgateError(err), id),
+        abort,
       )
     },
     close() {
       for (const s of sockets) s.close(CLOSE_SHUTDOWN, new VoxgateError('connection_closing', 'The server is shutting down.'))
       wss.close()
     },
+  }
+
+  function handleGateway(
+    gw: ServerContext & { upstream: Upstream }, path: string | undefined, req: IncomingMessage, socket: Duplex, head: Buffer, id: string, abort: (err: unknown) => void,
+  ): void {
+    if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeSttRelay(gw, req, socket, head, id).catch(abort)
+    if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
+    openTtsBridge(gw, wss, req, socket, head, id).then(({ bridge, client, principal }) => track(bridge, client, id, principal), abort)
   }
 }

@@ -1,0 +1,257 @@
+import type { Socket } from 'node:net'
+import type { RawData, WebSocket } from 'ws'
+import { VoxgateError } from '@voxgate/protocol'
+import { WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/protocol/schemas'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { parseOr400 } from '../http/validate.ts'
+import type { StreamLease } from '../streams/registry.ts'
+import { errorEvent } from '../transports/events.ts'
+import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
+import { identityOf, verifyRefresh, type SocketIdentity } from '../transports/websocket/refresh.ts'
+import {
+  CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_SHUTDOWN, MAX_FAILED_CONTEXT_IDS, MAX_PENDING_MESSAGES, contextIdOf, isObject,
+} from '../transports/websocket/socket.ts'
+import { BridgeContext } from './bridge-context.ts'
+import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
+import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
+import type { Upstream } from './upstream.ts'
+
+/** The upstream went away mid-stream (RFC 6455 1011, "internal error", as for a failed recogniser). */
+export const CLOSE_UPSTREAM_LOST = 1011
+
+/**
+ * Gateway mode's `/tts/websocket`: the client's socket bridged to one upstream socket. Every client
+ * message is checked as the local socket checks it (size, schema, the token's voices, concurrent
+ * streams, rate limit and characters, contexts per socket) before it is forwarded unchanged; a
+ * refused one gets a local `error` event and never leaves. Every upstream event is relayed as
+ * received (error events cleaned of the upstream key), and the contexts it opens and ends are
+ * tracked from them for the ledger. Same terminal-event rules as the local socket: one `done` or
+ * `error` per context life, and an id that ended with an error stays ended for the socket's life.
+ */
+export class TtsBridge {
+  readonly #contexts = new Map<string, BridgeContext>()
+  readonly #failed = new Set<string>()
+  readonly #down: PacedSender
+  readonly #identity: SocketIdentity
+  #watch: StreamLease
+  #idleTimer: NodeJS.Timeout | undefined
+  #sessionTimer: NodeJS.Timeout | undefined
+  #closing = false
+  #closed = false
+  #inbox: Promise<void> = Promise.resolve()
+  #pending = 0
+
+  constructor(
+    private readonly ctx: ServerContext & { upstream: Upstream },
+    private readonly client: WebSocket,
+    private readonly upstream: WebSocket,
+    private principal: Principal,
+    private readonly origin: string | undefined,
+    private readonly requestId: string,
+    private readonly tcp: Socket,
+  ) {
+    this.#identity = identityOf(principal)
+    this.#down = new PacedSender(client, upstream, () => this.#overflow())
+    this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    client.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
+    client.on('close', () => this.#teardown())
+    client.on('error', () => this.#teardown())
+    upstream.on('message', (data, isBinary) => this.#fromUpstream(data as Buffer, isBinary))
+    upstream.on('close', (code) => this.#upstreamGone(code))
+    // A socket error is followed by 'close', handled above.
+    upstream.on('error', () => undefined)
+    this.#armIdle()
+    this.#armSession()
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#closing || this.#closed) return
+    this.#armIdle()
+    const frame = readClientFrame(data, isBinary, this.ctx.config.wsMaxPayloadBytes)
+    if (frame.kind === 'invalid_utf8') return this.close(CLOSE_INVALID_DATA, frame.error)
+    if (frame.kind === 'refused') return this.#reject(frame.error)
+    if (++this.#pending > MAX_PENDING_MESSAGES) return this.#overflow()
+    this.#inbox = this.#inbox
+      .then(() => this.#dispatch(frame.msg, frame.text))
+      .catch((err: unknown) => this.#reject(err, contextIdOf(frame.msg)))
+      .finally(() => { this.#pending -= 1 })
+  }
+
+  async #dispatch(msg: unknown, text: string): Promise<void> {
+    if (this.#closed) return
+    if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
+    if (isObject(msg) && msg.cancel === true) {
+      const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
+      // The context stays open until the upstream's terminal event for it, relayed as it comes.
+      if (this.#contexts.get(context_id)?.forwarded) await this.#forward(text)
+      return
+    }
+    const request = parseOr400(WsGenerationRequest, msg, 'message')
+    if (this.#failed.has(request.context_id)) return
+    this.#checkVoice(request.voice)
+    const context = this.#contexts.get(request.context_id) ?? await this.#open(request)
+    if (!context || !(await context.charge(request.transcript)) || this.#closed) return
+    context.forwarded = true
+    await this.#forward(text)
+  }
+
+  /** A new context, checked in the local socket's order: contexts per socket, rate limit, stream slot. */
+  async #open(request: WsGenerationRequest): Promise<BridgeContext | undefined> {
+    if (this.#contexts.size >= this.ctx.config.wsMaxContexts) {
+      throw new VoxgateError('too_many_contexts', `A socket may hold ${this.ctx.config.wsMaxContexts} open contexts.`)
+    }
+    await this.ctx.rateLimiter.take('tts', this.principal.keyId)
+    const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
+    // The socket may have gone while we waited; nothing may be opened for it after that.
+    if (this.#closed) return void lease.release()
+    const context = new BridgeContext(request.context_id, request.voice, request.output_format, this.ctx, this.principal, lease)
+    this.#contexts.set(request.context_id, context)
+    return context
+  }
+
+  /** `limits.voices` holds the upstream's voice ids: checked as given, with no local catalogue. */
+  #checkVoice(voiceId: string, principal = this.principal): void {
+    const allowed = principal.kind === 'token' ? principal.limits?.voices : undefined
+    if (allowed && !allowed.includes(voiceId)) throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
+  }
+
+  /** Client → upstream; a slow upstream holds the inbox (and so the client, up to MAX_PENDING_MESSAGES). */
+  #forward(text: string): Promise<void> {
+    if (this.upstream.readyState !== this.upstream.OPEN) return Promise.resolve()
+    if (this.upstream.bufferedAmount < RELAY_HIGH_WATER_BYTES) {
+      this.upstream.send(text)
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.upstream.send(text, () => resolve()))
+  }
+
+  #fromUpstream(data: Buffer, isBinary: boolean): void {
+    if (this.#closed) return
+    this.#armIdle()
+    if (isBinary) return this.#down.send(data, true)
+    let text = data.toString('utf8')
+    const event = readUpstreamEvent(text)
+    const id = typeof event?.context_id === 'string' ? event.context_id : undefined
+    // The client already had this context's terminal event from voxgate.
+    if (id !== undefined && this.#failed.has(id)) return
+    const context = id === undefined ? undefined : this.#contexts.get(id)
+    if (event?.type === 'chunk') context?.heard(event.data)
+    if (event?.type === 'error') text = this.ctx.upstream.scrub(text)
+    this.#down.send(text)
+    if (context && (event?.type === 'done' || event?.type === 'error')) {
+      context.end()
+      this.#contexts.delete(context.id)
+      if (event.type === 'error') this.#markFailed(context.id)
+    }
+  }
+
+  /** The upstream closed without being asked: every open context hears why, then the client socket closes. */
+  #upstreamGone(code: number): void {
+    if (this.#closing || this.#closed) return
+    const err = new VoxgateError('upstream_error', 'The upstream closed the connection.')
+    this.close(this.#contexts.size > 0 || (code !== 1000 && code !== 1001) ? CLOSE_UPSTREAM_LOST : CLOSE_SHUTDOWN, err)
+  }
+
+  /** The local socket's refresh: the same check, then open contexts move to the fresh token. */
+  async #refresh(msg: WsRefreshToken): Promise<void> {
+    const principal = await verifyRefresh(this.ctx, msg, this.origin, this.#identity)
+    if (this.#closed) return
+    const same = this.principal.kind === 'token' && this.principal.jti === principal.jti
+    this.principal = principal
+    this.#watch.release()
+    this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    if (!same) await this.#moveContexts(principal)
+    this.#armSession()
+    this.#down.send(JSON.stringify({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null }))
+  }
+
+  /** Oldest first, so the newest contexts are the ones the fresh token's limits refuse. */
+  async #moveContexts(principal: Principal): Promise<void> {
+    for (const c of [...this.#contexts.values()]) {
+      try {
+        this.#checkVoice(c.voiceId, principal)
+        const lease = await this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
+        if (c.ended) lease.release()
+        else c.setPrincipal(principal, lease)
+      } catch (err) {
+        if (!c.ended) this.#fail(c, err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
+      }
+    }
+  }
+
+  #reject(err: unknown, contextId?: string): void {
+    const coded = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
+    const context = contextId === undefined ? undefined : this.#contexts.get(contextId)
+    if (context) return this.#fail(context, coded)
+    if (contextId !== undefined && this.#failed.has(contextId)) return
+    // A context refused before it opened (rate limit, voice, the token's streams) counts as a refusal.
+    if (contextId !== undefined) this.ctx.refusals.record(this.principal, coded)
+    this.#down.send(JSON.stringify(errorEvent(coded, this.requestId, contextId)))
+    if (contextId !== undefined) this.#markFailed(contextId)
+  }
+
+  /** Ends a context here: the client gets its terminal `error`, the upstream a `cancel`. */
+  #fail(context: BridgeContext, err: VoxgateError): void {
+    context.end(err)
+    this.#contexts.delete(context.id)
+    this.#markFailed(context.id)
+    this.#down.send(JSON.stringify(errorEvent(err, this.requestId, context.id)))
+    if (context.forwarded) void this.#forward(JSON.stringify({ context_id: context.id, cancel: true }))
+  }
+
+  #markFailed(id: string): void {
+    this.#failed.add(id)
+    if (this.#failed.size > MAX_FAILED_CONTEXT_IDS) this.#failed.delete(this.#failed.values().next().value as string)
+  }
+
+  /** A client that floods the socket or does not read it is cut off: memory must stay bounded. */
+  #overflow(): void {
+    this.close(CLOSE_POLICY, new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'))
+    hardClose(this.tcp)
+  }
+
+  /** Quiet both ways (no client message, no upstream event) for the idle timeout: the socket closes. */
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => {
+      this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.'))
+    }, this.ctx.config.wsIdleTimeoutMs)
+    this.#idleTimer.unref()
+  }
+
+  /** A token-authenticated socket lives until the token's expiry plus the session grace. */
+  #armSession(): void {
+    clearTimeout(this.#sessionTimer)
+    if (this.principal.kind !== 'token') return
+    const deadline = this.principal.expiresAtSeconds * 1000 + this.ctx.config.wsSessionGraceMs
+    this.#sessionTimer = setTimeout(() => {
+      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; send a refresh_token message to extend the socket.'))
+    }, Math.max(0, deadline - this.ctx.clock.now()))
+    this.#sessionTimer.unref()
+  }
+
+  /** Ends every open context with `err` (each cancelled upstream), closes the upstream, then the client. */
+  close(code: number, err: VoxgateError): void {
+    if (this.#closing) return
+    this.#closing = true
+    for (const c of [...this.#contexts.values()]) this.#fail(c, err)
+    this.client.close(code, err.code)
+    // A revoked socket must be gone within a second even if its reader lags far behind.
+    if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.tcp, () => this.tcp.destroyed)
+    this.#teardown()
+  }
+
+  #teardown(): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#idleTimer)
+    clearTimeout(this.#sessionTimer)
+    this.#watch.release()
+    for (const c of this.#contexts.values()) c.end()
+    this.#contexts.clear()
+    // A paused upstream could not read the close handshake's answer.
+    this.upstream.resume()
+    this.upstream.close(1000)
+  }
+}

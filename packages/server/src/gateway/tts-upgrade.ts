@@ -1,0 +1,56 @@
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { WebSocketServer } from 'ws'
+import type WebSocket from 'ws'
+import { VoxgateError } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
+import { TtsBridge } from './socket-bridge.ts'
+import type { Upstream } from './upstream.ts'
+import { connectUpstream } from './upstream-socket.ts'
+
+/**
+ * Gateway mode's `/tts/websocket` handshake: the client's credential is checked first (nothing
+ * reaches the upstream for a refused client), then the upstream socket is opened, and only then is
+ * the client's upgrade completed, so an upstream refusal or timeout is an HTTP answer on the client's
+ * handshake (502/504), never an open socket that closes at once.
+ */
+export async function openTtsBridge(
+  ctx: ServerContext & { upstream: Upstream }, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
+): Promise<OpenedBridge> {
+  const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true)
+  const upstream = await connectUpstream(ctx.upstream, '/tts/websocket', req)
+  const client = await completeUpgrade(wss, req, socket, head, upstream)
+  return { bridge: new TtsBridge(ctx, client, upstream, principal, originOf(req), requestId, socket as Socket), client, principal }
+}
+
+export interface OpenedBridge {
+  bridge: TtsBridge
+  client: WebSocket
+  principal: Principal
+}
+
+/**
+ * Completes the client's upgrade, or closes the upstream socket when the client is gone or its
+ * handshake is malformed (ws answers that itself and never calls back).
+ */
+export function completeUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, upstream: WebSocket): Promise<WebSocket> {
+  const gone = () => new VoxgateError('invalid_request', 'The client went away.')
+  if (socket.destroyed) {
+    upstream.terminate()
+    return Promise.reject(gone())
+  }
+  return new Promise((resolve, reject) => {
+    const onClose = () => {
+      upstream.terminate()
+      reject(gone())
+    }
+    socket.once('close', onClose)
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', onClose)
+      resolve(ws)
+    })
+  })
+}
