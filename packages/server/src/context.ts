@@ -16,6 +16,7 @@ import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
+import type { QuotaBook } from './quotas/book.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -30,7 +31,9 @@ export interface ServerContext {
   speech: SpeechService
   stt: SttService
   streams: StreamRegistry
-  /** Tokens' characters budgets and usage, durable in the store. */
+  /** The quotas per end-user and API key, as last read from the store. */
+  quotas: QuotaBook
+  /** Tokens' characters budgets, quotas and usage, durable in the store. */
   budgets: CharacterBudgets
   /** Refused streams, counted in the usage ledger by reason. */
   refusals: StreamRefusals

@@ -22,6 +22,8 @@ import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
 import { Upstream } from './gateway/upstream.ts'
+import { QuotaBook } from './quotas/book.ts'
+import { UsageMeter } from './quotas/meter.ts'
 import { StreamRefusals } from './streams/refusals.ts'
 import { openSharedState } from './shared/shared-state.ts'
 import { StreamRegistry } from './streams/registry.ts'
@@ -73,6 +75,10 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   observeRedis(shared.redis, metrics)
   const streams = new StreamRegistry(revocations, shared.slots, metrics.streams)
   sync.onChange(() => streams.sweep())
+  const quotas = new QuotaBook()
+  quotas.load(await store.listQuotas())
+  // Quota changes move the store's version, so another instance's change reaches this one's poll.
+  sync.onChange(() => void store.listQuotas().then((q) => quotas.load(q), (err: unknown) => logger.error({ err }, 'quotas reload failed')))
   // A revocation stored by another instance reaches this one at once; after a Redis reconnect the
   // store is re-read, since messages published meanwhile are lost.
   await shared.revocationBus?.subscribe((r) => {
@@ -80,9 +86,10 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     streams.sweep()
   }, () => void sync.refresh().catch(() => undefined))
   const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech: meteredSpeech(speech, metrics), streams, logger, metrics,
-    budgets: new CharacterBudgets(store, logger),
-    refusals: new StreamRefusals(store, logger),
-    stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, logger),
+    quotas,
+    budgets: new CharacterBudgets(store, new UsageMeter(store, quotas, clock, 'characters', logger), clock, logger),
+    refusals: new StreamRefusals(store, clock, logger),
+    stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, new UsageMeter(store, quotas, clock, 'audio', logger), clock, logger),
     rateLimiter: shared.rateLimiter,
     shared,
     ...(config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined && {

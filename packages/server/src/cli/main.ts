@@ -2,6 +2,7 @@ import { keysCommand } from './keys.ts'
 import { processIo, type Io } from './io.ts'
 import { serveCommand } from './serve.ts'
 import { usageCommand } from './usage.ts'
+import { quotasCommand } from './quotas.ts'
 import { UsageError } from './args.ts'
 import { StoreError } from '../store/errors.ts'
 import { SERVER_VERSION } from '../version.ts'
@@ -12,6 +13,7 @@ Commands:
   serve         run the voice server
   keys          create, list and revoke API keys; rotate the signing key
   usage         characters, audio and streams by day, end-user and API key (the usage ledger)
+  quotas        cap what an end-user or an API key may use per day or month, across tokens
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
@@ -23,6 +25,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'serve': return await serveCommand(rest, io)
       case 'keys': return await keysCommand(rest, io)
       case 'usage': return await usageCommand(rest, io)
+      case 'quotas': return await quotasCommand(rest, io)
       case '--version': case '-v': case 'version':
         io.out(SERVER_VERSION)
         return 0

@@ -4,6 +4,7 @@ import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerHealthRoutes } from '../routes/health.ts'
 import { registerUsageRoutes } from '../routes/usage.ts'
+import { registerQuotaRoutes } from '../routes/quotas.ts'
 import { registerOpenApiRoute } from '../routes/openapi.ts'
 import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
@@ -88,6 +89,7 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined, op
   registerHealthRoutes(app, ctx)
   registerAccessTokenRoutes(app, ctx, guard)
   registerUsageRoutes(app, ctx, guard)
+  registerQuotaRoutes(app, ctx, guard)
   registerVoiceRoutes(app, ctx, guard)
   registerTtsRoutes(app, ctx, guard)
   registerSttRoutes(app, ctx, guard)

@@ -6,6 +6,7 @@ import {
 } from '@voxgate/protocol/schemas'
 import { RevokeRequest } from '../routes/access-token.ts'
 import { UsageQuery } from '../usage/report.ts'
+import { QuotaPut } from '../quotas/schema.ts'
 
 /** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
 export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' }
@@ -23,7 +24,7 @@ export interface WebSocketDoc {
 
 /** One row of the route table: everything but the schemas, which come from the validators. */
 export interface RouteDoc {
-  method: 'get' | 'post'
+  method: 'get' | 'post' | 'put' | 'delete'
   /** OpenAPI path (`{id}`), the Fastify route `/voices/:id`. */
   path: string
   summary: string
@@ -72,6 +73,13 @@ export const ROUTES: readonly RouteDoc[] = [
     body: { schema: RevokeRequest, name: 'RevokeRequest' }, ok: json('`{revoked: true}`', { revoked: { type: 'boolean' } }), errors: [],
   },
   { method: 'get', path: '/usage', summary: 'Usage by day, sub and API key, from the ledger', tag: 'operators', access: 'api_key', query: UsageQuery, ok: json('`{from, to, group_by, data: [rows], totals}`'), errors: ['invalid_request'] },
+  {
+    method: 'put', path: '/quotas', summary: 'Set a quota per end-user (sub) and/or API key, per UTC day or month (201 created, 200 changed)', tag: 'operators', access: 'api_key',
+    body: { schema: QuotaPut, name: 'QuotaPut' }, ok: json('The quota, with `period_ends` and `used` in the current period'), errors: ['invalid_request'],
+  },
+  { method: 'get', path: '/quotas', summary: 'Every quota, with its use in the current period', tag: 'operators', access: 'api_key', ok: json('`{data: [quotas]}`'), errors: [] },
+  { method: 'get', path: '/quotas/{id}', summary: 'One quota', tag: 'operators', access: 'api_key', ok: json('The quota'), errors: ['not_found'] },
+  { method: 'delete', path: '/quotas/{id}', summary: 'Remove a quota', tag: 'operators', access: 'api_key', ok: { status: 204, type: '', description: 'Removed' }, errors: ['not_found'] },
   { method: 'get', path: '/access-token/self', summary: 'The calling token\'s grants, limits and usage', tag: 'access tokens', access: 'any', ok: json('Grants, times, sub, limits, usage'), errors: ['invalid_request'] },
   { method: 'get', path: '/voices', summary: 'List voices', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('`{data, has_more, next_page}` (a bare array before API version 2024-11-13)'), errors: ['invalid_request'] },
   { method: 'get', path: '/voices/', summary: 'List voices (SDK2 path)', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('As `GET /voices`'), errors: ['invalid_request'] },

@@ -58,6 +58,9 @@ export const MIGRATIONS: readonly string[] = [
   // 5: streams refused for a known credential, by reason.
   `CREATE TABLE usage_refusals (day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, reason TEXT NOT NULL, count BIGINT NOT NULL,
      PRIMARY KEY (day, key_id, sub, reason));`,
+  // 6: quotas per sub and/or API key ('' for any) and period; their usage lives in token_usage/token_audio under `quota:…` keys.
+  `CREATE TABLE quotas (id TEXT PRIMARY KEY, sub TEXT NOT NULL, key_id TEXT NOT NULL, period TEXT NOT NULL CHECK (period IN ('day', 'month')),
+     characters BIGINT, audio_seconds BIGINT, created_at BIGINT NOT NULL, UNIQUE (sub, key_id, period));`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -3,8 +3,9 @@ import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
-import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
+import type { ApiKeyRecord, QuotaRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
 import { mergeLedger } from './ledger-merge.ts'
+import { toQuota, type QuotaRow } from './quota-row.ts'
 
 interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; revoked_at: string | null }
 interface SigningJson { kid: string; sealed: string; created_at: number; retired_at: number | null }
@@ -185,11 +186,11 @@ export class PostgresStore implements Store {
         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, key_id, sub) DO UPDATE SET
           characters = l.characters + EXCLUDED.characters, audio_ms_produced = l.audio_ms_produced + EXCLUDED.audio_ms_produced,
           audio_ms_transcribed = l.audio_ms_transcribed + EXCLUDED.audio_ms_transcribed, streams = l.streams + EXCLUDED.streams RETURNING 1),
-      chars AS (UPDATE token_usage SET characters = GREATEST(0, characters - $9) WHERE jti = $8 AND $9 > 0 RETURNING 1),
-      audio AS (UPDATE token_audio SET ms = GREATEST(0, ms - $10) WHERE jti = $8 AND $10 > 0 RETURNING 1)
+      chars AS (UPDATE token_usage SET characters = GREATEST(0, characters - $9) WHERE jti = ANY($8::text[]) AND $9 > 0 RETURNING 1),
+      audio AS (UPDATE token_audio SET ms = GREATEST(0, ms - $10) WHERE jti = ANY($8::text[]) AND $10 > 0 RETURNING 1)
       SELECT 1`,
     [d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams,
-      refund?.jti ?? '', refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0)])
+      refund?.keys ?? [], refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0)])
   }
 
   async recordRefusal(r: UsageRefusal): Promise<void> {
@@ -226,6 +227,25 @@ export class PostgresStore implements Store {
   async usedCharacters(jti: string): Promise<number> {
     const row = (await this.#query<{ characters: string }>('SELECT characters FROM token_usage WHERE jti = $1', [jti])).rows[0]
     return row ? Number(row.characters) : 0
+  }
+
+  async putQuota(q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
+    // One statement: the upsert and the version bump land together. xmax = 0 only on a fresh insert.
+    const { rows } = await this.#query<QuotaRow & { inserted: boolean }>(`WITH change AS (
+        INSERT INTO quotas AS q (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (sub, key_id, period) DO UPDATE SET characters = EXCLUDED.characters, audio_seconds = EXCLUDED.audio_seconds
+        RETURNING q.*, (q.xmax = 0) AS inserted),
+      bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version')
+      SELECT * FROM change`, [q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt])
+    return { quota: toQuota(rows[0]!), created: rows[0]!.inserted }
+  }
+
+  async listQuotas(): Promise<QuotaRecord[]> {
+    return (await this.#query<QuotaRow>('SELECT * FROM quotas ORDER BY created_at, id')).rows.map(toQuota)
+  }
+
+  async deleteQuota(id: string): Promise<boolean> {
+    return (await this.#versioned('DELETE FROM quotas WHERE id = $1 RETURNING 1', [id])) === 1
   }
 
   async addRevocation(r: Revocation): Promise<void> {

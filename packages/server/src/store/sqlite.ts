@@ -4,7 +4,8 @@ import path from 'node:path'
 import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
 import { SqliteCounters } from './sqlite-counters.ts'
 import { mergeLedger } from './ledger-merge.ts'
-import type { ApiKeyRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
+import { toQuota, type QuotaRow } from './quota-row.ts'
+import type { ApiKeyRecord, QuotaRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -27,6 +28,9 @@ CREATE TABLE IF NOT EXISTS usage_refusals (
   PRIMARY KEY (day, key_id, sub, reason));
 CREATE TABLE IF NOT EXISTS token_audio (
   jti TEXT PRIMARY KEY, ms INTEGER NOT NULL CHECK (ms >= 0), expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS quotas (
+  id TEXT PRIMARY KEY, sub TEXT NOT NULL, key_id TEXT NOT NULL, period TEXT NOT NULL CHECK (period IN ('day', 'month')),
+  characters INTEGER, audio_seconds INTEGER, created_at INTEGER NOT NULL, UNIQUE (sub, key_id, period));
 `
 
 interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }
@@ -117,6 +121,11 @@ export class SqliteStore implements Store {
       addAudio: db.prepare('INSERT INTO token_audio (jti, ms, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET ms = ms + excluded.ms'),
       refundAudio: db.prepare('UPDATE token_audio SET ms = MAX(0, ms - ?) WHERE jti = ?'),
       pruneAudio: db.prepare('DELETE FROM token_audio WHERE expires_at < ?'),
+      quotaFind: db.prepare<[string, string, string], QuotaRow>('SELECT * FROM quotas WHERE sub = ? AND key_id = ? AND period = ?'),
+      quotaInsert: db.prepare('INSERT INTO quotas (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      quotaUpdate: db.prepare('UPDATE quotas SET characters = ?, audio_seconds = ? WHERE id = ?'),
+      quotas: db.prepare<[], QuotaRow>('SELECT * FROM quotas ORDER BY created_at, id'),
+      quotaDelete: db.prepare('DELETE FROM quotas WHERE id = ?'),
     }
   }
 
@@ -217,8 +226,10 @@ export class SqliteStore implements Store {
   async settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
     this.#db.transaction(() => {
       this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams)
-      if (refund && refund.characters > 0) this.#stmt.refundUsage.run(refund.characters, refund.jti)
-      if (refund && refund.audioMs > 0) this.#stmt.refundAudio.run(Math.floor(refund.audioMs), refund.jti)
+      for (const key of refund?.keys ?? []) {
+        if (refund!.characters > 0) this.#stmt.refundUsage.run(refund!.characters, key)
+        if (refund!.audioMs > 0) this.#stmt.refundAudio.run(Math.floor(refund!.audioMs), key)
+      }
     })()
   }
 
@@ -248,6 +259,30 @@ export class SqliteStore implements Store {
 
   async usedCharacters(jti: string): Promise<number> {
     return this.#stmt.usage.get(jti)?.characters ?? 0
+  }
+
+  async putQuota(q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
+    return this.#write(() => {
+      const existing = this.#stmt.quotaFind.get(q.sub ?? '', q.keyId ?? '', q.period)
+      if (existing) {
+        this.#stmt.quotaUpdate.run(q.characters, q.audioSeconds, existing.id)
+        return { quota: { ...toQuota(existing), characters: q.characters, audioSeconds: q.audioSeconds }, created: false }
+      }
+      this.#stmt.quotaInsert.run(q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt)
+      return { quota: q, created: true }
+    })
+  }
+
+  async listQuotas(): Promise<QuotaRecord[]> {
+    return this.#stmt.quotas.all().map(toQuota)
+  }
+
+  async deleteQuota(id: string): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const removed = this.#stmt.quotaDelete.run(id).changes === 1
+      if (removed) this.#stmt.bump.run()
+      return removed
+    })()
   }
 
   async addRevocation(r: Revocation): Promise<void> {

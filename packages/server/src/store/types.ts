@@ -11,7 +11,9 @@
  * - usage writes (`touchApiKey`, character reservations and refunds) never move it: they would make
  *   every instance reload every second;
  * - `reserveCharacters` is atomic across every process and instance sharing the store: concurrent
- *   reservations never take a token past its budget, not by one;
+ *   reservations never take a token past its budget, not by one; the same holds for any other usage
+ *   counter kept under a jti-like key (a quota's period, `quota:…`) and for `reserveAudio`;
+ * - quota changes (put, delete) move the version, so every instance reloads its quotas;
  * - a write that resolved is durable (it survives `kill -9` of the process);
  * - the shared counters (`SharedCounters`) are atomic across every process sharing the store: a slot
  *   is never granted past its limit, a rate window never counts past its limit; they never move the
@@ -76,11 +78,33 @@ export interface UsageFilter {
   sub?: string | null | undefined
 }
 
-/** Reserved amounts a finished stream gives back, in the same write as its ledger row. */
+/**
+ * Reserved amounts a finished stream gives back, in the same write as its ledger row, to each of the
+ * usage counters it charged: its token's (the jti) and its quotas' (`quotaCounter`).
+ */
 export interface UsageRefund {
-  jti: string
+  keys: readonly string[]
   characters: number
   audioMs: number
+}
+
+export type QuotaPeriod = 'day' | 'month'
+
+/**
+ * A cap on what one end-user (`sub`), one API key, or both, may use per UTC day or month, across all
+ * their tokens. A null `sub` / `keyId` matches any. Its usage in each period is a counter kept with
+ * the tokens' (see `quotaCounter`), reserved through the same path.
+ */
+export interface QuotaRecord {
+  id: string
+  sub: string | null
+  keyId: string | null
+  period: QuotaPeriod
+  /** Characters synthesized per period; null: not capped. */
+  characters: number | null
+  /** Seconds of audio transcribed per period; null: not capped. */
+  audioSeconds: number | null
+  createdAt: number
 }
 
 /** The answer to a reservation: whether it was granted, and the token's usage after the call. */
@@ -150,6 +174,15 @@ export interface Store extends SharedCounters {
    * of tokens that expired before it (housekeeping).
    */
   prune(beforeMs: number): Promise<void>
+  /**
+   * Sets the quota for its (`sub`, `keyId`, `period`): a new one gets `record.id` and `createdAt`, an
+   * existing one keeps its id (and its period's usage) and takes the new caps. Moves the version.
+   */
+  putQuota(record: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }>
+  /** Every quota, oldest first. */
+  listQuotas(): Promise<QuotaRecord[]>
+  /** False when no such quota. Moves the version when it removed one. */
+  deleteQuota(id: string): Promise<boolean>
   addRevocation(revocation: Revocation): Promise<void>
   version(): Promise<number>
   snapshot(): Promise<StoreSnapshot>

@@ -1,5 +1,6 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
+import type { Charge } from '../quotas/meter.ts'
 import type { CharacterBudgets } from './budgets.ts'
 import type { CharacterSource } from './reservation.ts'
 import type { StreamFigures } from './usage-delta.ts'
@@ -14,15 +15,16 @@ export const RESERVATION_BLOCK_CHARS = 1000
 export class DirectSource implements CharacterSource {
   #refund = 0
   #settled = false
+  #charge: Charge = []
 
   constructor(private readonly budgets: CharacterBudgets, private readonly principal: Principal) {}
 
-  take(characters: number): Promise<void> {
-    return this.budgets.reserve(this.principal, characters)
+  async take(characters: number): Promise<void> {
+    this.#charge = await this.budgets.reserve(this.principal, characters)
   }
 
   giveBack(characters: number): void {
-    if (this.#settled) this.budgets.refund(this.principal, characters)
+    if (this.#settled) this.budgets.refund(this.#charge, characters)
     else this.#refund += characters
   }
 
@@ -30,7 +32,7 @@ export class DirectSource implements CharacterSource {
   settle(figures: StreamFigures): void {
     if (this.#settled) return
     this.#settled = true
-    this.budgets.settle(this.principal, figures, this.#refund)
+    this.budgets.settle(this.principal, figures, this.#charge, this.#refund)
   }
 }
 
@@ -44,6 +46,11 @@ export class DirectSource implements CharacterSource {
 export class BlockSource implements CharacterSource {
   #unspent = 0
   #closed = false
+  /**
+   * The counters of the latest reservation, where what is left goes back. (Only reservations for a
+   * capped principal can span a day's end, and those are exact, so little is ever left to misplace.)
+   */
+  #charge: Charge = []
 
   constructor(
     private readonly budgets: CharacterBudgets,
@@ -57,15 +64,14 @@ export class BlockSource implements CharacterSource {
       return
     }
     const missing = characters - this.#unspent
-    const budgeted = this.principal.kind === 'token' && this.principal.limits?.characters !== undefined
-    const block = budgeted ? missing : Math.max(missing, this.blockChars)
+    const block = this.budgets.capped(this.principal) ? missing : Math.max(missing, this.blockChars)
     let got = block
     try {
-      await this.budgets.reserve(this.principal, block)
+      this.#charge = await this.budgets.reserve(this.principal, block)
     } catch (err) {
       // Only a budget with less room than a block is retried, for exactly what is needed.
       if (block === missing || !(err instanceof VoxgateError && err.code === 'quota_exceeded')) throw err
-      await this.budgets.reserve(this.principal, missing)
+      this.#charge = await this.budgets.reserve(this.principal, missing)
       got = missing
     }
     this.#unspent += got - characters
@@ -76,7 +82,7 @@ export class BlockSource implements CharacterSource {
   }
 
   giveBack(characters: number): void {
-    if (this.#closed) this.budgets.refund(this.principal, characters)
+    if (this.#closed) this.budgets.refund(this.#charge, characters)
     else this.#unspent += characters
   }
 
@@ -87,7 +93,7 @@ export class BlockSource implements CharacterSource {
   close(figures: StreamFigures = {}): void {
     if (this.#closed) return
     this.#closed = true
-    this.budgets.settle(this.principal, figures, this.#unspent)
+    this.budgets.settle(this.principal, figures, this.#charge, this.#unspent)
     this.#unspent = 0
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { Store } from '../store/types.ts'
+import type { Clock } from '../clock.ts'
 import { usageDelta } from './usage-delta.ts'
 
 /** The refusals the ledger counts: a known credential asked for a stream it may not have. */
@@ -12,11 +13,11 @@ export const REFUSAL_REASONS: ReadonlySet<string> = new Set(['quota_exceeded', '
  * could not be verified at all cannot be attributed, and is not counted). One store write per refusal.
  */
 export class StreamRefusals {
-  constructor(private readonly store: Store, private readonly logger: Logger) {}
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly logger: Logger) {}
 
   record(principal: Principal, err: unknown): void {
     if (!(err instanceof VoxgateError) || !REFUSAL_REASONS.has(err.code)) return
-    const { day, keyId, sub } = usageDelta(principal, {})
+    const { day, keyId, sub } = usageDelta(principal, {}, this.clock.now())
     this.store.recordRefusal({ day, keyId, sub, reason: err.code }).catch((e: unknown) => this.logger.warn({ err: e }, 'refusal not counted'))
   }
 

@@ -13,7 +13,7 @@ export interface StreamFigures {
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
 /** The ledger row a principal's finished stream adds to: its API key, its `sub`, today (UTC). */
-export function usageDelta(principal: Principal, figures: StreamFigures, nowMs = Date.now()): UsageDelta {
+export function usageDelta(principal: Principal, figures: StreamFigures, nowMs: number): UsageDelta {
   return {
     day: utcDay(nowMs),
     keyId: principal.keyId,

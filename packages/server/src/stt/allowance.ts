@@ -1,5 +1,6 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
+import type { Charge } from '../quotas/meter.ts'
 import type { AudioUsage } from './usage.ts'
 
 /** Audio a stream reserves at a time: one store write per minute of audio, never one per frame. */
@@ -22,20 +23,26 @@ export class AudioAllowance {
   /** Why no more audio can be reserved: the budget is spent, or the store failed. */
   #stop: VoxgateError | undefined
   #closed = false
+  /** The counters of the latest block, where what is left goes back. */
+  #charge: Charge = []
 
   private constructor(private readonly usage: AudioUsage, private readonly principal: Principal) {}
 
   /** Reserves the first block; throws quota_exceeded when the budget has nothing left. */
   static async open(usage: AudioUsage, principal: Principal): Promise<AudioAllowance> {
     const allowance = new AudioAllowance(usage, principal)
-    if (principal.kind === 'token') allowance.#ms = await usage.reserve(principal, AUDIO_BLOCK_MS, true)
+    if (usage.metered(principal)) {
+      const first = await usage.reserve(principal, AUDIO_BLOCK_MS, true)
+      allowance.#ms = first.ms
+      allowance.#charge = first.charge
+    }
     return allowance
   }
 
   /** Meters one frame: nothing to do, or the error that must end the stream. */
   take(seconds: number): VoxgateError | undefined {
     const ms = seconds * 1000
-    if (this.principal.kind !== 'token') {
+    if (!this.usage.metered(this.principal)) {
       this.#used += ms
       return undefined
     }
@@ -53,7 +60,11 @@ export class AudioAllowance {
   #refill(): void {
     if (this.#topUp || this.#stop || this.#closed) return
     this.#topUp = this.usage.reserve(this.principal, AUDIO_BLOCK_MS, true).then(
-      (ms) => { if (this.#closed) this.usage.refund(this.principal, ms); else this.#ms += ms },
+      (r) => {
+        if (this.#closed) return this.usage.refund(r.charge, r.ms)
+        this.#ms += r.ms
+        this.#charge = r.charge
+      },
       (err: unknown) => { this.#stop = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'Audio could not be metered.') },
     ).finally(() => { this.#topUp = undefined })
   }
@@ -62,7 +73,7 @@ export class AudioAllowance {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.usage.settle(this.principal, this.#used, Math.floor(this.#ms))
+    this.usage.settle(this.principal, this.#used, this.#charge, Math.floor(this.#ms))
     this.#ms = 0
   }
 }

@@ -47,14 +47,14 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
     try {
       recognizer.send({ type: 'recognize' })
       const words = await conversation.words()
-      ctx.stt.usage.settle(principal, reserved, 0)
+      ctx.stt.usage.settle(principal, reserved.ms, reserved.charge, 0)
       return {
         type: 'transcript', text: words.map((w) => w.word).join(' '), request_id: request.id, language: 'en',
         duration: Math.round(seconds * 1000) / 1000,
         ...(fields.timestamp_granularities?.includes('word') && { words }),
       }
     } catch (err) {
-      ctx.stt.usage.refund(principal, reserved)
+      ctx.stt.usage.refund(reserved.charge, reserved.ms)
       throw err
     }
   } finally {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
+import type { Clock } from '../clock.ts'
 import { clientFacing } from '../store/errors.ts'
+import type { Charge, UsageMeter } from '../quotas/meter.ts'
 import type { Store } from '../store/types.ts'
 import { usageDelta } from '../streams/usage-delta.ts'
 
@@ -15,6 +17,8 @@ import { usageDelta } from '../streams/usage-delta.ts'
 export class AudioUsage {
   constructor(
     private readonly store: Store,
+    private readonly meter: UsageMeter,
+    private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
@@ -32,38 +36,45 @@ export class AudioUsage {
   }
 
   /**
-   * Reserves up to `ms` milliseconds, or as many as the budget still holds when `partial` (never
-   * fewer than 1); returns what was reserved, or throws quota_exceeded when nothing (or, without
-   * `partial`, not all) fits.
+   * Reserves up to `ms` milliseconds from the token's budget and the quotas that apply, or as many as
+   * they all still hold when `partial` (never fewer than 1); returns what was reserved and the counters
+   * charged, or throws quota_exceeded when nothing (or, without `partial`, not all) fits.
    */
-  async reserve(principal: Principal, ms: number, partial = false): Promise<number> {
-    if (principal.kind !== 'token' || ms <= 0) return ms
-    const budget = principal.limits?.audio_seconds
-    const budgetMs = budget === undefined ? undefined : budget * 1000
-    const expiresAt = principal.expiresAtSeconds * 1000
-    const store = (n: number) => this.store.reserveAudio(principal.jti, n, budgetMs, expiresAt).catch((err: unknown) => { throw clientFacing(err) })
-    const first = await store(ms)
-    if (first.granted) return ms
-    const left = budgetMs === undefined ? 0 : budgetMs - first.used
-    if (partial && left > 0 && (await store(left)).granted) return left
-    throw exhausted(budget ?? 0, first.used / 1000)
+  async reserve(principal: Principal, ms: number, partial = false): Promise<AudioReservation> {
+    if (ms <= 0) return { ms, charge: [] }
+    const budget = principal.kind === 'token' ? principal.limits?.audio_seconds : undefined
+    const token = principal.kind === 'token'
+      ? { key: principal.jti, limit: budget === undefined ? undefined : budget * 1000, expiresAt: principal.expiresAtSeconds * 1000, refused: (used: number) => exhausted(budget ?? 0, used / 1000) }
+      : undefined
+    const { amount, charge } = await this.meter.reserve(principal, ms, token, partial)
+    return { ms: amount, charge }
+  }
+
+  /** Whether a quota caps the principal's audio (so even an API key's streams must reserve). */
+  metered(principal: Principal): boolean {
+    return principal.kind === 'token' || this.meter.quotaApplies(principal)
   }
 
   /**
    * Settles a finished stream or upload: the ledger gets the audio transcribed, and reserved
-   * milliseconds never used go back, in one store write.
+   * milliseconds never used go back to `charge`'s counters, in one store write.
    */
-  settle(principal: Principal, transcribedMs: number, refundMs: number): void {
-    const refund = principal.kind === 'token' && refundMs > 0 ? { jti: principal.jti, characters: 0, audioMs: refundMs } : undefined
-    this.store.settleUsage(usageDelta(principal, { audioMsTranscribed: transcribedMs, streams: 1 }), refund)
+  settle(principal: Principal, transcribedMs: number, charge: Charge, refundMs: number): void {
+    const refund = refundMs > 0 && charge.length > 0 ? { keys: charge, characters: 0, audioMs: refundMs } : undefined
+    this.store.settleUsage(usageDelta(principal, { audioMsTranscribed: transcribedMs, streams: 1 }, this.clock.now()), refund)
       .catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
   }
 
   /** Gives back reserved milliseconds never used; a failed refund leaves them charged (the safe side). */
-  refund(principal: Principal, ms: number): void {
-    if (principal.kind !== 'token' || ms <= 0) return
-    this.store.refundAudio(principal.jti, ms).catch((err: unknown) => this.logger.error({ err, jti: principal.jti }, 'audio refund failed'))
+  refund(charge: Charge, ms: number): void {
+    void this.meter.refund(charge, ms)
   }
+}
+
+/** Milliseconds of audio reserved, and the counters they were charged to. */
+export interface AudioReservation {
+  ms: number
+  charge: Charge
 }
 
 export const exhausted = (budget: number, used: number) => new VoxgateError('quota_exceeded',

@@ -158,7 +158,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     test('usage ledger: settling adds to one row per key, sub and day, refunds in the same write, and filters', () => withStore(async (s) => {
       await s.reserveCharacters('tok_l', 100, undefined, 9 * HOUR)
       const base = { keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0, streams: 1 }
-      assert.equal(await moved(s, () => s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 60, audioMsProduced: 1500 }, { jti: 'tok_l', characters: 40, audioMs: 0 })), 0)
+      assert.equal(await moved(s, () => s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 60, audioMsProduced: 1500 }, { keys: ['tok_l'], characters: 40, audioMs: 0 })), 0)
       assert.equal(await s.usedCharacters('tok_l'), 60, 'the refund landed with the ledger row')
       await s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 5 })
       await s.settleUsage({ ...base, day: '2026-11-29', sub: null, characters: 7, audioMsTranscribed: 2000 })
@@ -173,6 +173,35 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: 'bob' })).map((r) => r.keyId), ['key_2'])
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: null })).map((r) => r.characters), [7], 'null: no sub')
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', keyId: 'key_1' })).length, 2)
+    }))
+
+    test('settling refunds every counter a stream charged (its token and its quotas) in the same write', () => withStore(async (s) => {
+      await s.reserveCharacters('tok_q', 50, undefined, 9 * HOUR)
+      await s.reserveCharacters('quota:q_1:2026-11-29', 50, 100, 9 * HOUR)
+      await s.reserveAudio('quota:q_1:2026-11-29', 9000, undefined, 9 * HOUR)
+      await s.settleUsage({ day: '2026-11-29', keyId: 'key_1', sub: null, characters: 30, audioMsProduced: 0, audioMsTranscribed: 0, streams: 1 },
+        { keys: ['tok_q', 'quota:q_1:2026-11-29'], characters: 20, audioMs: 4000 })
+      assert.equal(await s.usedCharacters('tok_q'), 30)
+      assert.equal(await s.usedCharacters('quota:q_1:2026-11-29'), 30)
+      assert.equal(await s.usedAudio('quota:q_1:2026-11-29'), 5000)
+    }))
+
+    test('quotas: one per sub, key and period; a put keeps the id and takes the new caps; changes move the version', () => withStore(async (s) => {
+      const q = { id: 'q_a', sub: 'ann', keyId: null, period: 'day' as const, characters: 100, audioSeconds: null, createdAt: 5 }
+      let put: Awaited<ReturnType<typeof s.putQuota>> | undefined
+      assert.ok(await moved(s, async () => { put = await s.putQuota(q) }) > 0)
+      assert.deepEqual(put, { quota: q, created: true })
+      const again = await s.putQuota({ ...q, id: 'q_other', characters: 200, audioSeconds: 60, createdAt: 9 })
+      assert.deepEqual(again, { quota: { ...q, characters: 200, audioSeconds: 60 }, created: false })
+      await s.putQuota({ ...q, id: 'q_b', period: 'month' })
+      await s.putQuota({ id: 'q_c', sub: null, keyId: 'key_1', period: 'day', characters: null, audioSeconds: 30, createdAt: 7 })
+      await s.putQuota({ id: 'q_d', sub: null, keyId: null, period: 'month', characters: 1, audioSeconds: null, createdAt: 8 })
+      assert.deepEqual((await s.listQuotas()).map((x) => [x.id, x.sub, x.keyId, x.period, x.characters, x.audioSeconds]), [
+        ['q_a', 'ann', null, 'day', 200, 60], ['q_b', 'ann', null, 'month', 100, null], ['q_c', null, 'key_1', 'day', null, 30], ['q_d', null, null, 'month', 1, null],
+      ])
+      assert.ok(await moved(s, async () => assert.equal(await s.deleteQuota('q_b'), true)) > 0)
+      assert.equal(await moved(s, async () => assert.equal(await s.deleteQuota('q_b'), false)), 0, 'deleting nothing leaves the version alone')
+      assert.deepEqual((await s.listQuotas()).map((x) => x.id), ['q_a', 'q_c', 'q_d'])
     }))
 
     test('usage ledger: refusals are counted by reason, beside the figures or alone', () => withStore(async (s) => {

@@ -1,0 +1,78 @@
+import { VoxgateError } from '@voxgate/protocol'
+import type { Clock } from '../clock.ts'
+import { randomId } from '../ids.ts'
+import type { QuotaRecord, Store } from '../store/types.ts'
+import { utcDay } from '../streams/usage-delta.ts'
+import { COUNTER_GRACE_MS, periodOf, quotaCounter } from './period.ts'
+import { MAX_QUOTAS, type QuotaPut, type QuotaView } from './schema.ts'
+
+/**
+ * Setting, listing and removing quotas: the one implementation behind `PUT/GET/DELETE /quotas` and
+ * `voxgate quotas`. Errors are VoxgateErrors naming the field.
+ */
+export class QuotaAdmin {
+  constructor(private readonly store: Store, private readonly clock: Clock) {}
+
+  /**
+   * Sets the quota for the request's (sub, key_id, period), or changes the caps of the one there.
+   * A cap newly set starts from what the usage ledger already holds for the current period, so a
+   * quota set at noon counts the morning (streams still open then count from their next reservation).
+   */
+  async put(input: QuotaPut): Promise<{ quota: QuotaView; created: boolean }> {
+    if (input.key_id !== undefined && !(await this.store.listApiKeys()).some((k) => k.id === input.key_id)) {
+      throw new VoxgateError('invalid_request', 'Invalid request body: key_id: no API key has this id.')
+    }
+    const now = this.clock.now()
+    const existing = (await this.store.listQuotas()).find((q) => q.sub === (input.sub ?? null) && q.keyId === (input.key_id ?? null) && q.period === input.period)
+    if (!existing && (await this.store.listQuotas()).length >= MAX_QUOTAS) {
+      throw new VoxgateError('invalid_request', `Invalid request body: at most ${MAX_QUOTAS} quotas; remove some first.`)
+    }
+    const { quota, created } = await this.store.putQuota({
+      id: randomId('quota'), sub: input.sub ?? null, keyId: input.key_id ?? null, period: input.period,
+      characters: input.characters ?? null, audioSeconds: input.audio_seconds ?? null, createdAt: now,
+    })
+    await this.#seed(quota, existing, now)
+    return { quota: await this.#view(quota, now), created }
+  }
+
+  async list(): Promise<QuotaView[]> {
+    const now = this.clock.now()
+    return Promise.all((await this.store.listQuotas()).map((q) => this.#view(q, now)))
+  }
+
+  async get(id: string): Promise<QuotaView | undefined> {
+    const q = (await this.store.listQuotas()).find((x) => x.id === id)
+    return q && this.#view(q, this.clock.now())
+  }
+
+  remove(id: string): Promise<boolean> {
+    return this.store.deleteQuota(id)
+  }
+
+  async #seed(quota: QuotaRecord, before: QuotaRecord | undefined, now: number): Promise<void> {
+    const newChars = quota.characters !== null && (before === undefined || before.characters === null)
+    const newAudio = quota.audioSeconds !== null && (before === undefined || before.audioSeconds === null)
+    if (!newChars && !newAudio) return
+    const span = periodOf(quota.period, now)
+    const rows = await this.store.queryUsage({ from: utcDay(span.startMs), to: utcDay(now), keyId: quota.keyId ?? undefined, sub: quota.sub ?? undefined })
+    const key = quotaCounter(quota.id, span.key)
+    const expiresAt = span.endMs + COUNTER_GRACE_MS
+    const chars = rows.reduce((n, r) => n + r.characters, 0)
+    const ms = Math.round(rows.reduce((n, r) => n + r.audioMsTranscribed, 0))
+    if (newChars && chars > 0) await this.store.reserveCharacters(key, chars, undefined, expiresAt)
+    if (newAudio && ms > 0) await this.store.reserveAudio(key, ms, undefined, expiresAt)
+  }
+
+  async #view(q: QuotaRecord, now: number): Promise<QuotaView> {
+    const span = periodOf(q.period, now)
+    const key = quotaCounter(q.id, span.key)
+    return {
+      id: q.id, sub: q.sub, key_id: q.keyId, period: q.period, characters: q.characters, audio_seconds: q.audioSeconds,
+      created_at: new Date(q.createdAt).toISOString(), period_ends: new Date(span.endMs).toISOString(),
+      used: {
+        characters: q.characters === null ? null : await this.store.usedCharacters(key),
+        audio_seconds: q.audioSeconds === null ? null : Math.round(await this.store.usedAudio(key)) / 1000,
+      },
+    }
+  }
+}
