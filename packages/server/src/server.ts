@@ -22,6 +22,7 @@ import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
 import { Upstream } from './gateway/upstream.ts'
+import { checkUpstream } from './gateway/start-check.ts'
 import { QuotaBook } from './quotas/book.ts'
 import { UsageMeter } from './quotas/meter.ts'
 import { StreamRefusals } from './streams/refusals.ts'
@@ -61,6 +62,11 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const config = parseConfig(input)
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
+  const upstream = config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
+    ? new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs })
+    : undefined
+  // Before anything is opened: a key the upstream refuses stops the start with nothing to clean up.
+  if (upstream) await checkUpstream(upstream, logger)
   const metrics = config.metrics ? createMetrics() : NO_METRICS
   const store = meteredStore(deps.store ?? await openStore(config), metrics)
   await ensureSigningKey(store, clock.now())
@@ -92,9 +98,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, new UsageMeter(store, quotas, clock, 'audio', logger), clock, logger),
     rateLimiter: shared.rateLimiter,
     shared,
-    ...(config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined && {
-      upstream: new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs }),
-    }),
+    ...(upstream && { upstream }),
   }
 
   const { https, devTls } = await tlsFor(config)
@@ -130,6 +134,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
       await shared.close()
       if (!deps.store) await store.close()
       await metricsListener?.close()
+      upstream?.close()
     },
   }
 }

@@ -35,6 +35,10 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
   { flag: 'body-grace-seconds', kind: 'seconds', key: 'bodyGraceMs', arg: 'N', help: 'seconds a body may take before the minimum rate applies (default 10)' },
   { flag: 'stt-max-streams', kind: 'int', key: 'sttMaxStreams', arg: 'N', help: 'speech recognisers (simultaneous STT streams) at once; beyond: 503 server_busy (default 4)' },
   { flag: 'stt-model-dir', kind: 'string', key: 'sttModelDir', arg: 'DIR', help: 'PocketSphinx en-us model folder (default /usr/share/pocketsphinx/model/en-us)' },
+  { flag: 'upstream', env: 'VOXGATE_UPSTREAM', kind: 'string', key: 'upstreamUrl', arg: 'URL', help: 'gateway mode: relay speech, voices, STT and the voice changer to this Cartesia-compatible API (e.g. https://api.cartesia.ai), voxgate\'s tokens and limits in front; https://, or http:// to a loopback address' },
+  { env: 'VOXGATE_UPSTREAM_API_KEY', kind: 'string', key: 'upstreamApiKey', help: 'with --upstream: the upstream\'s API key (or --upstream-api-key-file, not both); never a flag, which ps would show' },
+  { flag: 'upstream-api-key-file', kind: 'file', key: 'upstreamApiKey', arg: 'FILE', help: 'with --upstream: read the upstream\'s API key from FILE (a trailing newline is dropped)' },
+  { flag: 'upstream-timeout-seconds', kind: 'seconds', key: 'upstreamTimeoutMs', arg: 'N', help: 'with --upstream: the upstream must accept a connection, and start answering, within N s (default 10)' },
   { flag: 'drain-seconds', kind: 'seconds', key: 'drainMs', arg: 'N', help: 'on SIGTERM: not ready at once, no new streams, open ones get N s to finish (default 30)' },
   { flag: 'ws-session-grace-seconds', kind: 'seconds', key: 'wsSessionGraceMs', arg: 'N', help: 'how long a WebSocket may outlive its token (default 900)' },
 ]

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { ServerConfigInput } from '../config.ts'
 import { parse, UsageError, type Options } from './args.ts'
 
@@ -11,7 +12,8 @@ export interface CliOption {
   flag?: string
   /** @default `VOXGATE_` + the flag in upper case, dashes as underscores */
   env?: string
-  kind: 'string' | 'int' | 'seconds' | 'switch' | 'list'
+  /** `file`: the value names a file whose text (one trailing newline dropped) is the value: for secrets. */
+  kind: 'string' | 'int' | 'seconds' | 'switch' | 'list' | 'file'
   /** The config field it sets; `seconds` options set a `…Ms` field. */
   key: keyof ServerConfigInput
   /** The value's name in the help (`URL`, `N`). */
@@ -30,11 +32,16 @@ export function resolveOptions(table: readonly CliOption[], argv: string[], env:
   for (const o of table) if (o.flag) spec[o.flag] = { type: o.kind === 'switch' ? 'boolean' : 'string', multiple: o.kind === 'list' }
   const { values, positionals } = parse(argv, spec, allowPositionals)
   const config: Record<string, unknown> = {}
+  const setBy: Record<string, string> = {}
   for (const o of table) {
     const fromFlag = o.flag === undefined ? undefined : (values as Record<string, unknown>)[o.flag]
     const fromEnv = env[envName(o)]
-    if (fromFlag !== undefined) config[o.key] = convert(o, fromFlag, `--${o.flag}`)
-    else if (fromEnv !== undefined && fromEnv !== '') config[o.key] = convert(o, fromEnv, envName(o))
+    const source = fromFlag !== undefined ? `--${o.flag}` : fromEnv !== undefined && fromEnv !== '' ? envName(o) : undefined
+    if (source === undefined) continue
+    // Two rows for one field (a secret from the environment or from a file): one source, not a guess.
+    if (setBy[o.key] !== undefined) throw new UsageError(`give ${setBy[o.key]} or ${source}, not both`)
+    setBy[o.key] = source
+    config[o.key] = convert(o, fromFlag ?? fromEnv, source)
   }
   return { config: config as Partial<ServerConfigInput>, values: values as Record<string, unknown>, positionals, help: values.help === true }
 }
@@ -46,10 +53,20 @@ function convert(o: CliOption, raw: unknown, source: string): unknown {
     case 'int': return wholeNumber(raw, source)
     case 'seconds': return wholeNumber(raw, source) * 1000
     case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean)
+    case 'file': return readSecretFile(raw, source)
     case 'switch':
       if (/^(1|true)$/i.test(raw)) return true
       if (/^(0|false)$/i.test(raw)) return false
       throw new UsageError(`${source} must be 1, true, 0 or false`)
+  }
+}
+
+/** A secret's file: its text with one trailing newline dropped (`echo KEY > file` writes one). */
+function readSecretFile(file: string, source: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+  } catch (err) {
+    throw new UsageError(`${source}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   }
 }
 

@@ -1,3 +1,5 @@
+import http from 'node:http'
+import https from 'node:https'
 import { isIP } from 'node:net'
 
 /** Where gateway mode relays to, as configured (see config.ts `upstreamUrl`, `upstreamApiKey`). */
@@ -45,12 +47,29 @@ export function parseUpstreamUrl(raw: string): URL {
 export class Upstream {
   readonly base: URL
   readonly timeoutMs: number
+  /**
+   * Kept-alive connections for the HTTP relays: a TLS handshake per request would add a round trip
+   * or two to every first audio. Bounded, and idle ones go after a while (the upstream may drop them).
+   */
+  readonly agent: http.Agent
   readonly #apiKey: string
 
   constructor(options: UpstreamOptions) {
     this.base = parseUpstreamUrl(options.url)
     this.timeoutMs = options.timeoutMs
     this.#apiKey = options.apiKey
+    const agentOptions = { keepAlive: true, maxFreeSockets: 32, timeout: 30_000 }
+    this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions)
+  }
+
+  /** `node:https` or `node:http`'s `request`, matching the upstream's scheme. */
+  get request(): typeof http.request {
+    return this.base.protocol === 'https:' ? https.request : http.request
+  }
+
+  /** Drops the kept-alive connections (server shutdown). */
+  close(): void {
+    this.agent.destroy()
   }
 
   /** The upstream URL of `path` (which starts with `/`), with the client's query string `search` (`?…` or empty). */

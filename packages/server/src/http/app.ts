@@ -10,6 +10,8 @@ import { registerStatusRoutes } from '../routes/status.ts'
 import { registerTtsRoutes } from '../routes/tts.ts'
 import { registerVoiceRoutes } from '../routes/voices.ts'
 import { registerSttRoutes } from '../stt/routes.ts'
+import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
+import { registerGatewayRoutes } from '../gateway/routes.ts'
 import { apiVersion } from './api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from './authenticate.ts'
@@ -90,9 +92,15 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined, op
   registerAccessTokenRoutes(app, ctx, guard)
   registerUsageRoutes(app, ctx, guard)
   registerQuotaRoutes(app, ctx, guard)
-  registerVoiceRoutes(app, ctx, guard)
-  registerTtsRoutes(app, ctx, guard)
-  registerSttRoutes(app, ctx, guard)
+  if (ctx.upstream) {
+    // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
+    registerGatewayRoutes(app, ctx, ctx.upstream, guard)
+  } else {
+    registerVoiceRoutes(app, ctx, guard)
+    registerTtsRoutes(app, ctx, guard)
+    registerSttRoutes(app, ctx, guard)
+    registerVoiceChangerRoutes(app, guard)
+  }
   registerOpenApiRoute(app, ctx)
   return app
 }

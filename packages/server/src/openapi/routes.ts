@@ -9,7 +9,7 @@ import { UsageQuery } from '../usage/report.ts'
 import { QuotaPut } from '../quotas/schema.ts'
 
 /** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
-export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' }
+export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' | 'voice_changer' }
 
 /** The upgrade side of a WebSocket route: what the client sends and the events it gets back. */
 export interface WebSocketDoc {
@@ -45,6 +45,10 @@ const TTS_ERRORS: ErrorCode[] = [
 ]
 const STT_ERRORS: ErrorCode[] = [
   'invalid_request', 'model_not_found', 'quota_exceeded', 'concurrency_limited', 'limits_unavailable', 'server_busy', 'stt_unavailable', 'connection_closing',
+]
+/** The voice changer: a multipart upload relayed to the upstream in gateway mode, or 501 without one. */
+const VOICE_CHANGER_ERRORS: ErrorCode[] = [
+  'not_supported', 'payload_too_large', 'quota_exceeded', 'concurrency_limited', 'rate_limited', 'upstream_unauthorized', 'upstream_error', 'upstream_unavailable', 'upstream_timeout',
 ]
 const WS_CLOSE_CODES = {
   1000: 'idle (no message for the idle timeout while nothing is spoken), or a normal close',
@@ -101,6 +105,16 @@ export const ROUTES: readonly RouteDoc[] = [
       server: ['chunk', 'timestamps', 'phoneme_timestamps', 'flush_done', 'done', 'error', 'token_refreshed'],
       closeCodes: WS_CLOSE_CODES,
     },
+  },
+  {
+    method: 'post', path: '/voice-changer/bytes', summary: 'Cartesia\'s voice changer, as an audio stream (gateway mode only: relayed to the upstream; 501 without one)', tag: 'voice changer',
+    access: { grant: 'voice_changer' }, ok: { status: 200, type: 'application/octet-stream', description: 'Audio, by the multipart upload\'s output_format (relayed as the upstream sends it)' },
+    errors: VOICE_CHANGER_ERRORS,
+  },
+  {
+    method: 'post', path: '/voice-changer/sse', summary: 'Cartesia\'s voice changer, as server-sent events (gateway mode only: relayed to the upstream; 501 without one)', tag: 'voice changer',
+    access: { grant: 'voice_changer' }, ok: { status: 200, type: 'text/event-stream', description: 'The upstream\'s events, then `done` or `error`' },
+    errors: VOICE_CHANGER_ERRORS,
   },
   {
     method: 'post', path: '/stt', summary: 'Transcribe an audio file', tag: 'stt', access: { grant: 'stt' }, body: { schema: SttBatchFields, name: 'SttBatchFields', multipart: true },

@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { VoxgateError } from '@voxgate/protocol'
+import { errorEvent } from '../transports/events.ts'
+import { cutAfterGrace } from '../transports/hard-close.ts'
+import { revoked } from '../transports/speech-stream.ts'
+import { sseFrame } from '../transports/sse-frame.ts'
+import type { RelayHandle } from './relay-stream.ts'
+import { SseFrames } from './sse-frames.ts'
+
+const TERMINAL = new Set(['done', 'error'])
+
+/** Writes and, when the socket is full, waits for it to drain: a slow reader pauses the upstream read. */
+async function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<void> {
+  if (res.destroyed) return
+  if (!res.write(text) && !signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const done = () => { res.off('drain', done); res.off('close', done); signal.removeEventListener('abort', done); resolve() }
+      res.on('drain', done).on('close', done)
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+}
+
+/**
+ * Sends the upstream's SSE answer to the client: its events forwarded whole, as they arrive, up to
+ * its terminal event. A stream that ends without one (cut mid-way) or is revoked ends with voxgate's
+ * `error` event, then the response ends (SDK4's iterator stops only when the body does).
+ */
+export async function pipeEvents(request: FastifyRequest, reply: FastifyReply, from: IncomingMessage, stream: RelayHandle, perByte: number, contextId?: string): Promise<void> {
+  const res = reply.raw
+  reply.hijack()
+  res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' })
+  const socket = res.socket
+  stream.signal.addEventListener('abort', () => {
+    if (!from.complete) from.destroy()
+    // As for local speech: the error event gets a short grace, then a reader far behind is cut.
+    if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
+  }, { once: true })
+  try {
+    if (!(await forward(from, res, stream, perByte))) throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
+  } catch (err) {
+    const reason = stream.signal.aborted && stream.signal.reason instanceof VoxgateError ? stream.signal.reason : err
+    const coded = reason instanceof VoxgateError ? reason : new VoxgateError('upstream_error', 'The upstream stream was cut.')
+    await write(res, sseFrame(errorEvent(coded, request.id, contextId)), stream.signal)
+  } finally {
+    stream.end()
+    if (revoked(stream.signal)) res.end(() => socket?.end())
+    else res.end()
+  }
+}
+
+/** Forwards whole frames until the upstream ends; returns whether its terminal event went out. */
+async function forward(from: IncomingMessage, to: ServerResponse, stream: RelayHandle, perByte: number): Promise<boolean> {
+  const frames = new SseFrames()
+  for await (const chunk of from as AsyncIterable<Buffer>) {
+    for (const frame of frames.push(chunk)) {
+      stream.produced(frame.audioBytes * perByte)
+      await write(to, frame.text, stream.signal)
+      if (frame.type !== undefined && TERMINAL.has(frame.type)) return true
+    }
+    if (stream.signal.aborted) throw stream.signal.reason
+  }
+  return false
+}

@@ -1,0 +1,78 @@
+import { VoxgateError } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { DirectSource } from '../streams/block-source.ts'
+import type { StreamTransport } from '../streams/registry.ts'
+import { CharacterReservation } from '../streams/reservation.ts'
+
+/** What the response pipes (pipe-audio.ts, pipe-events.ts) need of a relayed stream. */
+export interface RelayHandle {
+  /** Aborted on revocation, when the client goes, or when the stream ends; `reason` is a VoxgateError. */
+  signal: AbortSignal
+  /** Adds relayed audio to the stream's ledger figures. */
+  produced(ms: number): void
+  /** Releases the slot and settles the stream's figures; idempotent. */
+  end(): void
+}
+
+/** One relayed TTS request's slot, characters and end, as openSpeechStream is for local speech. */
+export interface RelayedStream extends RelayHandle {
+  /** The upstream accepted the request: its characters are charged when the stream ends. */
+  accepted(): void
+}
+
+/**
+ * Opens a relayed TTS stream: a concurrency slot, then the transcript's characters reserved (so a
+ * refused request costs nothing and never reaches the upstream), then revocation and the client
+ * leaving both abort `signal`. Once the upstream accepted, the whole transcript is charged: voxgate
+ * cannot know what the upstream left unspoken (a stream cut short is charged in full, where local
+ * speech refunds the sentences never started). Refused upstream, nothing is charged.
+ */
+export async function openRelayedStream(ctx: ServerContext, principal: Principal, text: string, client: AbortSignal, transport: StreamTransport): Promise<RelayedStream> {
+  const gone = () => (client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.'))
+  if (client.aborted) throw gone()
+  const controller = new AbortController()
+  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
+  const source = new DirectSource(ctx.budgets, principal)
+  let reservation: CharacterReservation
+  try {
+    if (client.aborted) throw gone()
+    reservation = await CharacterReservation.open(source, text)
+    if (client.aborted || controller.signal.aborted) {
+      reservation.settle()
+      source.settle({})
+      throw client.aborted ? gone() : controller.signal.reason
+    }
+  } catch (err) {
+    lease.release()
+    throw err
+  }
+  let accepted = false
+  let audioMs = 0
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    client.removeEventListener('abort', onClientGone)
+    lease.release()
+    if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+    // Not accepted: `settle` refunds the whole reservation (no sentence of it started here).
+    const characters = accepted ? reservation.reserved : reservation.settle()
+    source.settle({ characters, audioMsProduced: Math.round(audioMs), streams: 1 })
+  }
+  const onClientGone = () => {
+    controller.abort(client.reason)
+    end()
+  }
+  client.addEventListener('abort', onClientGone, { once: true })
+  return {
+    signal: controller.signal,
+    accepted: () => {
+      accepted = true
+      // The upstream answers once its first audio is ready: this is the relay's time to first audio.
+      lease.firstAudio?.()
+    },
+    produced: (ms) => { audioMs += ms },
+    end,
+  }
+}

@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http'
+import { VoxgateError } from '@voxgate/protocol'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import type { StreamTransport } from '../streams/registry.ts'
+import { clientGone } from '../transports/speech-stream.ts'
+import { callUpstream } from './call.ts'
+import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
+import { cappedUpload, declaredLength } from './upload-body.ts'
+import type { Upstream } from './upstream.ts'
+
+/** An upload relayed to the upstream, its answer arrived (a success: failures were thrown). */
+export interface RelayedUpload {
+  res: IncomingMessage
+  /** Aborted on revocation, when the client goes, or at `end`; `reason` is a VoxgateError. */
+  signal: AbortSignal
+  /** Releases the stream slot; idempotent. */
+  end(): void
+}
+
+/**
+ * Relays a multipart upload (voice changer, STT) to `path`: the audio budget must not be spent, a
+ * concurrency slot is taken (`limits.concurrent_streams`: uploads spend the upstream account too),
+ * then the body streams to the upstream as it arrives. Revocation or the client leaving aborts it.
+ */
+export async function relayUpload(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, path: string, transport: StreamTransport): Promise<RelayedUpload> {
+  const client = clientGone(reply.raw)
+  const body = cappedUpload(request.raw, ctx.config.sttUploadLimitBytes + 64 * 1024)
+  await ctx.stt.usage.assertRemaining(principal)
+  const controller = new AbortController()
+  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
+  const end = () => {
+    lease.release()
+    client.removeEventListener('abort', onClientGone)
+    if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+  }
+  const onClientGone = () => {
+    controller.abort(client.reason)
+    end()
+  }
+  if (client.aborted) onClientGone()
+  client.addEventListener('abort', onClientGone, { once: true })
+  try {
+    const res = await callUpstream(upstream, {
+      method: 'POST', path, search: searchOf(request.url), headers: forwardHeaders(request.headers, declaredLength(request.raw)),
+      cartesiaVersion: cartesiaVersionOf(request.headers), body, signal: controller.signal,
+    })
+    // Revoked or gone while the answer is read: the upstream request goes with it.
+    controller.signal.addEventListener('abort', () => {
+      if (!res.complete) res.destroy(controller.signal.reason)
+    }, { once: true })
+    return { res, signal: controller.signal, end }
+  } catch (err) {
+    end()
+    throw err
+  }
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { VoxgateError } from '@voxgate/protocol'
+import type { ServerContext } from '../context.ts'
+import { principalOf, type Guard } from '../http/guard.ts'
+import { parseOr400 } from '../http/validate.ts'
+import { relayTranscription } from './stt-relay.ts'
+import { relayTts } from './tts-relay.ts'
+import { RelayedTtsRequest } from './tts-request.ts'
+import type { Upstream } from './upstream.ts'
+import { VoiceCache } from './voice-cache.ts'
+import { relayVoiceChanger } from './voice-changer.ts'
+import { relayVoices } from './voices.ts'
+
+const upgradeOnly = async () => {
+  throw new VoxgateError('invalid_request', 'This endpoint speaks WebSocket; send an Upgrade request.')
+}
+
+/**
+ * Gateway mode's HTTP routes, registered instead of the local speech, voices and STT routes: the
+ * same paths and grants, each relayed to the upstream after voxgate's own checks. Refusals are
+ * counted in the ledger as for local speech. `/agents/*` is not relayed.
+ */
+export function registerGatewayRoutes(app: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
+  const tts = { onRequest: guard({ grant: 'tts' }) }
+  for (const transport of ['bytes', 'sse'] as const) {
+    app.post(`/tts/${transport}`, tts, (request, reply) => {
+      const principal = principalOf(request)
+      return ctx.refusals.counting(principal, () => relayTts(ctx, upstream, principal, request, reply, parseOr400(RelayedTtsRequest, request.body), transport))
+    })
+  }
+  app.get('/tts/websocket', tts, upgradeOnly)
+  registerVoices(app, upstream, guard)
+  app.register(async (scope) => registerUploads(scope, ctx, upstream, guard))
+}
+
+function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard): void {
+  const cache = new VoiceCache()
+  const opts = { onRequest: guard({ grant: 'voices' }) }
+  for (const path of ['/voices', '/voices/']) app.get(path, opts, (request, reply) => relayVoices(upstream, cache, request, reply, path))
+  app.get<{ Params: { id: string } }>('/voices/:id', opts, (request, reply) => relayVoices(upstream, cache, request, reply, `/voices/${encodeURIComponent(request.params.id)}`))
+}
+
+/** Multipart uploads, relayed unread: in a scope of their own, where multipart is not parsed but streamed. */
+function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
+  scope.addContentTypeParser('multipart/form-data', (_request: FastifyRequest, _payload, done) => done(null, undefined))
+  const changer = { onRequest: guard({ grant: 'voice_changer' }) }
+  for (const transport of ['bytes', 'sse'] as const) {
+    scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
+      const principal = principalOf(request)
+      return ctx.refusals.counting(principal, () => relayVoiceChanger(ctx, upstream, principal, request, reply, transport))
+    })
+  }
+  const stt = { onRequest: guard({ grant: 'stt' }) }
+  for (const path of ['/stt', '/audio/transcriptions']) {
+    scope.post(path, stt, (request, reply) => {
+      const principal = principalOf(request)
+      return ctx.refusals.counting(principal, () => relayTranscription(ctx, upstream, principal, request, reply, path))
+    })
+  }
+  for (const path of ['/stt/websocket', '/stt/turns/websocket']) scope.get(path, stt, upgradeOnly)
+}

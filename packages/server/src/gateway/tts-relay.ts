@@ -1,0 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { clientGone } from '../transports/speech-stream.ts'
+import { msPerByte } from './audio-length.ts'
+import { callUpstream } from './call.ts'
+import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
+import { pipeAudio } from './pipe-audio.ts'
+import { pipeEvents } from './pipe-events.ts'
+import { openRelayedStream, type RelayedStream } from './relay-stream.ts'
+import { checkRelayedSpeech, type RelayedTtsRequest } from './tts-request.ts'
+import type { Upstream } from './upstream.ts'
+
+type Transport = 'bytes' | 'sse'
+
+/**
+ * `POST /tts/bytes` and `/tts/sse` relayed. Every voxgate check runs first (voices, length, rate,
+ * slot, characters), so a refused request never reaches the upstream; then the client's body goes
+ * as sent, and the answer comes back as it arrives. A failure before the upstream answers is a JSON
+ * error, as for local speech.
+ */
+export async function relayTts(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, body: RelayedTtsRequest, transport: Transport): Promise<void> {
+  const client = clientGone(reply.raw)
+  checkRelayedSpeech(principal, body)
+  await ctx.rateLimiter.take('tts', principal.keyId)
+  const stream = await openRelayedStream(ctx, principal, body.transcript, client, transport)
+  const res = await send(upstream, request, stream, transport)
+  stream.accepted()
+  const perByte = msPerByte(body.output_format)
+  if (transport === 'bytes') await pipeAudio(reply, res, stream, perByte)
+  else await pipeEvents(request, reply, res, stream, perByte, body.context_id)
+}
+
+async function send(upstream: Upstream, request: FastifyRequest, stream: RelayedStream, transport: Transport) {
+  try {
+    return await callUpstream(upstream, {
+      method: 'POST', path: `/tts/${transport}`, search: searchOf(request.url),
+      headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
+      cartesiaVersion: cartesiaVersionOf(request.headers), body: JSON.stringify(request.body), signal: stream.signal,
+    })
+  } catch (err) {
+    stream.end()
+    throw err
+  }
+}
