@@ -7,7 +7,7 @@ export interface FakeConnection {
   ws: WebSocket
   url: string
   headers: IncomingHttpHeaders
-  /** Parsed JSON messages (text frames), or `{ binary: n }` for a binary frame of n bytes. */
+  /** Parsed JSON messages (text frames; `{ text }` when not JSON), or `{ binary: n }` for a binary frame of n bytes. */
   messages: any[]
   closed: Promise<number>
 }
@@ -64,9 +64,10 @@ export class FakeUpstream {
       }
       this.connections.push(conn)
       ws.on('message', (data, isBinary) => {
-        const msg = isBinary ? { binary: (data as Buffer).length } : JSON.parse(data.toString())
+        const msg = isBinary ? { binary: (data as Buffer).length } : parse(data.toString())
         conn.messages.push(msg)
         if (this.onMessage) this.onMessage(conn, msg)
+        else if (conn.url.startsWith('/stt/')) answerStt(ws, msg)
         else if (!isBinary) answer(ws, msg)
         this.#wake()
       })
@@ -105,6 +106,25 @@ export class FakeUpstream {
 
 /** 100 ms of 16 kHz pcm_s16le silence, base64: the chunk the fake speaks. */
 export const FAKE_CHUNK = Buffer.alloc(3200).toString('base64')
+
+function parse(text: string): any {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return { text }
+  }
+}
+
+/** STT: `finalize` gets a final transcript and `flush_done`; `close` gets `done`, then a normal close. */
+function answerStt(ws: WebSocket, msg: any): void {
+  if (msg.text === 'finalize') {
+    ws.send(JSON.stringify({ type: 'transcript', is_final: true, request_id: 'up-1', text: 'hello world' }))
+    ws.send(JSON.stringify({ type: 'flush_done', request_id: 'up-1' }))
+  } else if (msg.text === 'close') {
+    ws.send(JSON.stringify({ type: 'done', request_id: 'up-1' }))
+    ws.close(1000)
+  }
+}
 
 function answer(ws: WebSocket, msg: any): void {
   const id = msg.context_id
