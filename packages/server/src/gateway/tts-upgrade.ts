@@ -21,9 +21,21 @@ export async function openTtsBridge(
   ctx: ServerContext & { upstream: Upstream }, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
 ): Promise<OpenedBridge> {
   const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true)
-  const upstream = await connectUpstream(ctx.upstream, '/tts/websocket', req)
-  const client = await completeUpgrade(wss, req, socket, head, upstream)
-  return { bridge: new TtsBridge(ctx, client, upstream, principal, originOf(req), requestId, socket as Socket), client, principal }
+  // A revocation that lands while the upstream socket opens refuses the handshake (the bridge's own
+  // watch starts only once it exists).
+  let revokedEarly: VoxgateError | undefined
+  const watch = ctx.streams.watch(principal, (err) => (revokedEarly = err))
+  try {
+    const upstream = await connectUpstream(ctx.upstream, '/tts/websocket', req)
+    if (revokedEarly) {
+      upstream.terminate()
+      throw revokedEarly
+    }
+    const client = await completeUpgrade(wss, req, socket, head, upstream)
+    return { bridge: new TtsBridge(ctx, client, upstream, principal, originOf(req), requestId, socket as Socket), client, principal }
+  } finally {
+    watch.release()
+  }
 }
 
 export interface OpenedBridge {

@@ -198,6 +198,63 @@ describe('relayed contexts', () => {
   })
 })
 
+describe('socket life', () => {
+  test('a cancel is forwarded and the upstream\'s done for it relayed; refresh_token is answered by the gateway and never forwarded', async () => {
+    const tok = await token({ sub: 'user-r' })
+    const s = await openSession(tok)
+    const conn = lastConnection()
+    s.send({ ...ttsBody(VOICE, 'Start. '), context_id: 'x', continue: true })
+    s.send({ context_id: 'x', cancel: true })
+    assert.equal((await s.end('x')).type, 'done')
+    s.send({ type: 'refresh_token', access_token: await token({ sub: 'user-r' }) })
+    assert.equal((await s.next((e) => e.type === 'token_refreshed')).type, 'token_refreshed')
+    s.send({ type: 'refresh_token', access_token: await token({ sub: 'someone-else' }) })
+    assert.equal((await s.next((e) => e.type === 'error')).error_code, 'identity_mismatch')
+    assert.deepEqual(conn.messages.map((m) => (m.cancel ? 'cancel' : m.transcript)), ['Start. ', 'cancel'])
+    s.close()
+  })
+
+  test('contexts per socket are bounded as locally: one past wsMaxContexts gets too_many_contexts and never leaves', async () => {
+    fake.onMessage = () => undefined
+    const s = await openSession(await token())
+    const conn = lastConnection()
+    const max = gw.server.ctx.config.wsMaxContexts
+    for (let i = 0; i <= max; i++) s.send({ ...ttsBody(VOICE, ''), context_id: `c${i}`, continue: true })
+    assert.equal((await s.end(`c${max}`)).error_code, 'too_many_contexts')
+    await fake.until(() => conn.messages.length === max)
+    assert.ok(!conn.messages.some((m) => m.context_id === `c${max}`))
+    s.close()
+  })
+
+  test('an idle relayed socket closes 1000 as locally (connection_closing to each open context), and so does the upstream\'s', async () => {
+    const idle = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, wsIdleTimeoutMs: 300 })
+    try {
+      fake.onMessage = () => undefined
+      const s = await WsSession.open(wsUrl(idle.url), bearer(await mint(idle.url, idle.apiKey, { grants: { tts: true }, expires_in: 600 })))
+      const conn = lastConnection()
+      s.send({ ...ttsBody(VOICE, ''), context_id: 'quiet', continue: true })
+      assert.equal(await s.closed(), 1000)
+      assert.equal((await s.end('quiet')).error_code, 'connection_closing')
+      await conn.closed
+    } finally {
+      await idle.close()
+    }
+  })
+
+  test('server shutdown: each open relayed context gets connection_closing, then 1001; the upstream socket is closed', async () => {
+    const own = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY })
+    fake.onMessage = () => undefined
+    const s = await WsSession.open(wsUrl(own.url), bearer(await mint(own.url, own.apiKey, { grants: { tts: true }, expires_in: 600 })))
+    const conn = lastConnection()
+    s.send({ ...ttsBody(VOICE, ''), context_id: 'open', continue: true })
+    await fake.until(() => conn.messages.length === 1)
+    await own.close()
+    assert.equal(await s.closed(), 1001)
+    assert.equal((await s.end('open')).error_code, 'connection_closing')
+    await conn.closed
+  })
+})
+
 describe('backpressure', () => {
   test('a client that stops reading: the gateway stops reading the upstream (its queue grows, not the gateway\'s); everything arrives once the client reads again', async () => {
     fake.onMessage = () => undefined
