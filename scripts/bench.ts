@@ -1,4 +1,10 @@
-/** `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do. */
+/**
+ * `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do.
+ * `npm run bench -- operators` (the ledger and metrics on vs off; `operators-aa`: its A/A check) runs
+ * scripts/bench-operators.ts, then any other section named with it.
+ */
 import { runWithTestCa } from './test-ca.ts'
 
-await runWithTestCa([new URL('../bench/run.ts', import.meta.url).pathname, ...process.argv.slice(2)])
+const args = process.argv.slice(2)
+const entry = args.some((a) => a === 'operators' || a === 'operators-aa') ? './bench-operators.ts' : '../bench/run.ts'
+await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])
