@@ -19,9 +19,10 @@ export async function relayTranscription(ctx: ServerContext, upstream: Upstream,
   try {
     const body = await readCapped(upload.res)
     const ms = durationMs(body)
-    // Transcribed already: charged as far as the budget holds (past it, the next upload is refused).
-    void ctx.stt.usage.reserve(principal, ms, true).catch(() => ({ charge: [] }))
-      .then((reserved) => ctx.stt.usage.settle(principal, ms, reserved.charge, 0))
+    // Transcribed already: charged as far as the budget holds (past it, the next upload is refused),
+    // before the answer goes, so the token's usage shows it as soon as the client has the transcript.
+    const reserved = await ctx.stt.usage.reserve(principal, ms, true).catch(() => ({ charge: [] }))
+    ctx.stt.usage.settle(principal, ms, reserved.charge, 0)
     return await reply.type(upload.res.headers['content-type'] ?? 'application/json').send(body)
   } finally {
     upload.end()

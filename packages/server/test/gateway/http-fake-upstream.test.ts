@@ -25,7 +25,7 @@ let startCheck: FakeHttpUpstream['requests'][number][]
 
 before(async () => {
   fake = await FakeHttpUpstream.start()
-  gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 500, allowedOrigins: [ORIGIN] })
+  gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 500, allowedOrigins: [ORIGIN], sttUploadLimitBytes: 64 * 1024 })
   token = await mint(gw.url, gw.apiKey, { grants: { tts: true, voices: true }, expires_in: 600 })
   startCheck = [...fake.requests]
   fake.reset()
@@ -249,5 +249,143 @@ describe('gateway HTTP relay: revocation and usage', () => {
     assert.equal((await tts('/tts/bytes', bearer(counted))).status, 200)
     const self = await call(gw.url, '/access-token/self', { headers: bearer(counted) })
     assert.equal(self.json.usage.characters, BODY.transcript.length)
+  })
+})
+
+describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
+  const wav = Buffer.concat([Buffer.from('RIFF\0\0\0\0WAVEfmt ', 'latin1'), Buffer.alloc(28), Buffer.alloc(16000, 3)])
+  const form = (bytes: Buffer = wav) => {
+    const f = new FormData()
+    f.append('voice[id]', 'upstream-voice')
+    f.append('output_format[container]', 'wav')
+    f.append('clip', new Blob([bytes], { type: 'audio/wav' }), 'clip.wav')
+    return f
+  }
+  const upload = async (path: string, credential: string, body: FormData | Buffer = form(), headers: Record<string, string> = {}) => {
+    const res = await fetch(gw.url + path, { method: 'POST', headers: { ...bearer(credential), ...headers }, body })
+    const bytes = Buffer.from(await res.arrayBuffer())
+    answers.push(bytes.toString('latin1'))
+    return { status: res.status, headers: res.headers, bytes, json: () => JSON.parse(bytes.toString()) }
+  }
+  const echo = (contentType: string) => (_req: unknown, res: import('node:http').ServerResponse, body: Buffer) => {
+    res.writeHead(200, { 'content-type': contentType })
+    res.end(body)
+  }
+
+  for (const transport of ['bytes', 'sse'] as const) {
+    test(`/voice-changer/${transport}: the multipart upload reaches the upstream unchanged, with the upstream key only`, async () => {
+      const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
+      const frames = `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\nevent: done\ndata: {"type":"done","done":true,"status_code":206}\n\n`
+      fake.handler = transport === 'bytes' ? echo('audio/wav') : (_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(frames)
+      const sent = form()
+      const expected = Buffer.from(await new Response(sent).arrayBuffer())
+      const res = await upload(`/voice-changer/${transport}`, changer, form())
+      assert.equal(res.status, 200)
+      const received = fake.requests[0]!
+      assert.equal(received.url, `/voice-changer/${transport}`)
+      assert.match(received.headers['content-type']!, /^multipart\/form-data; boundary=/)
+      assert.equal(received.headers['x-api-key'], UPSTREAM_KEY)
+      assert.equal(received.headers.authorization, undefined)
+      assert.equal(received.body.length, expected.length)
+      // What the upstream answered is what the client got, byte for byte.
+      assert.deepEqual(res.bytes, transport === 'bytes' ? received.body : Buffer.from(frames))
+    })
+  }
+
+  test('/voice-changer/bytes without the voice_changer grant → 403, never relayed', async () => {
+    const ttsOnly = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
+    const res = await upload('/voice-changer/bytes', ttsOnly)
+    assert.equal(res.status, 403)
+    assert.equal(res.json().error_code, 'insufficient_scope')
+    assert.equal(fake.requests.length, 0)
+  })
+
+  test('an upload past the size limit → 413 payload_too_large, never relayed', async () => {
+    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
+    const res = await upload('/voice-changer/bytes', changer, form(Buffer.alloc(200 * 1024)))
+    assert.equal(res.status, 413)
+    assert.equal(res.json().error_code, 'payload_too_large')
+    assert.equal(fake.requests.length, 0)
+  })
+
+  test('a second upload past limits.concurrent_streams → 429 while the first is relayed', async () => {
+    const one = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
+    let finish: (() => void) | undefined
+    fake.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'audio/wav' })
+      res.write(wav)
+      finish = () => res.end()
+    }
+    const first = upload('/voice-changer/bytes', one)
+    await fake.until(() => finish !== undefined)
+    const second = await upload('/voice-changer/bytes', one)
+    assert.equal(second.status, 429)
+    assert.equal(second.json().error_code, 'concurrency_limited')
+    assert.equal(fake.requests.length, 1)
+    finish!()
+    assert.equal((await first).status, 200)
+  })
+
+  for (const path of ['/stt', '/audio/transcriptions']) {
+    test(`${path}: the upload is relayed, the transcript returned, its duration charged to the token`, async () => {
+      const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, limits: { audio_seconds: 60 }, expires_in: 60 })
+      const transcript = { type: 'transcript', text: 'hello there', duration: 2.5, language: 'en', request_id: 'theirs' }
+      fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(transcript))
+      const f = new FormData()
+      f.append('model', 'ink-whisper')
+      f.append('file', new Blob([wav], { type: 'audio/wav' }), 'a.wav')
+      const res = await upload(`${path}?encoding=pcm_s16le&sample_rate=16000`, listener, f)
+      assert.equal(res.status, 200)
+      assert.deepEqual(res.json(), transcript)
+      assert.equal(fake.requests[0]!.url, `${path}?encoding=pcm_s16le&sample_rate=16000`)
+      const self = await call(gw.url, '/access-token/self', { headers: bearer(listener) })
+      assert.equal(self.json.usage.audio_seconds, 2.5)
+    })
+  }
+
+  test('/stt with an upstream failure answers as TTS does (422 passed through)', async () => {
+    const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
+    fake.handler = answerError(422, 'unprocessable_audio', `cannot decode (key ${UPSTREAM_KEY})`)
+    const f = new FormData()
+    f.append('file', new Blob([wav]), 'a.wav')
+    const res = await upload('/stt', listener, f)
+    assert.equal(res.status, 422)
+    assert.equal(res.json().error_code, 'unprocessable_audio')
+    assert.equal(res.json().message, 'cannot decode (key [redacted])')
+  })
+})
+
+describe('gateway HTTP relay: voices', () => {
+  test('GET /voices and /voices/:id come from the upstream, query passed through, cached by path, query and version', async () => {
+    let n = 0
+    fake.handler = (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: `v${++n}`, url: req.url }], has_more: false }))
+    const list = async (path: string, version = VERSION) => call(gw.url, path, { headers: { ...bearer(token), 'cartesia-version': version } })
+    const first = await list('/voices?limit=2&language=en')
+    assert.equal(first.status, 200)
+    assert.deepEqual(first.json, { data: [{ id: 'v1', url: '/voices?limit=2&language=en' }], has_more: false })
+    assert.deepEqual((await list('/voices?limit=2&language=en')).json, first.json)
+    assert.equal(fake.requests.length, 1)
+    assert.equal((await list('/voices?limit=3')).json.data[0].id, 'v2')
+    assert.equal((await list('/voices?limit=2&language=en', '2024-06-10')).json.data[0].id, 'v3')
+    const one = await list('/voices/a%20b')
+    assert.equal(one.json.data[0].url, '/voices/a%20b')
+    assert.equal(fake.requests.length, 4)
+  })
+
+  test('GET /voices/:id passes an upstream 404 through; it is not cached', async () => {
+    fake.handler = answerError(404, 'voice_not_found', 'No such voice.')
+    for (let i = 0; i < 2; i++) {
+      const res = await call(gw.url, '/voices/missing', { headers: bearer(token) })
+      assert.equal(res.status, 404)
+      assert.equal(res.json.error_code, 'voice_not_found')
+    }
+    assert.equal(fake.requests.length, 2)
+  })
+
+  test('GET /voices without the voices grant → 403, never relayed', async () => {
+    const ttsOnly = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
+    const res = await call(gw.url, '/voices', { headers: bearer(ttsOnly) })
+    assert.equal(res.status, 403)
+    assert.equal(fake.requests.length, 0)
   })
 })

@@ -56,8 +56,9 @@ export class FakeHttpUpstream {
       const names: string[] = []
       for (let i = 0; i < req.rawHeaders.length; i += 2) names.push(req.rawHeaders[i]!.toLowerCase())
       this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaderNames: names, body })
-      this.#wake()
       this.handler(req, res, body)
+      // After the handler: a test awaiting what the handler set up sees it.
+      this.#wake()
     })
   }
 
