@@ -258,10 +258,10 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     const f = new FormData()
     f.append('voice[id]', 'upstream-voice')
     f.append('output_format[container]', 'wav')
-    f.append('clip', new Blob([bytes], { type: 'audio/wav' }), 'clip.wav')
+    f.append('clip', new Blob([new Uint8Array(bytes)], { type: 'audio/wav' }), 'clip.wav')
     return f
   }
-  const upload = async (path: string, credential: string, body: FormData | Buffer = form(), headers: Record<string, string> = {}) => {
+  const upload = async (path: string, credential: string, body: FormData = form(), headers: Record<string, string> = {}) => {
     const res = await fetch(gw.url + path, { method: 'POST', headers: { ...bearer(credential), ...headers }, body })
     const bytes = Buffer.from(await res.arrayBuffer())
     answers.push(bytes.toString('latin1'))
@@ -333,7 +333,7 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
       fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(transcript))
       const f = new FormData()
       f.append('model', 'ink-whisper')
-      f.append('file', new Blob([wav], { type: 'audio/wav' }), 'a.wav')
+      f.append('file', new Blob([new Uint8Array(wav)], { type: 'audio/wav' }), 'a.wav')
       const res = await upload(`${path}?encoding=pcm_s16le&sample_rate=16000`, listener, f)
       assert.equal(res.status, 200)
       assert.deepEqual(res.json(), transcript)
@@ -347,7 +347,7 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
     fake.handler = answerError(422, 'unprocessable_audio', `cannot decode (key ${UPSTREAM_KEY})`)
     const f = new FormData()
-    f.append('file', new Blob([wav]), 'a.wav')
+    f.append('file', new Blob([new Uint8Array(wav)]), 'a.wav')
     const res = await upload('/stt', listener, f)
     assert.equal(res.status, 422)
     assert.equal(res.json().error_code, 'unprocessable_audio')
