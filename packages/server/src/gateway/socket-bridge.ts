@@ -61,6 +61,7 @@ export class TtsBridge {
     upstream.on('close', (code) => this.#upstreamGone(code))
     // A socket error is followed by 'close', handled above.
     upstream.on('error', () => undefined)
+    upstream.resume()
     this.#armIdle()
     this.#armSession()
   }
@@ -91,7 +92,13 @@ export class TtsBridge {
     if (this.#failed.has(request.context_id)) return
     this.#checkVoice(request.voice)
     const context = this.#contexts.get(request.context_id) ?? await this.#open(request)
-    if (!context || !(await context.charge(request.transcript)) || this.#closed) return
+    if (!context || this.#closed) return
+    if (!(await context.charge(request.transcript))) {
+      // The context ended (its upstream `done`) while the characters were reserved: as locally, a
+      // message for an id whose context is done starts a new one.
+      return this.#failed.has(request.context_id) || this.#closed ? undefined : this.#dispatch(msg, text)
+    }
+    if (this.#closed) return
     context.forwarded = true
     await this.#forward(text)
   }

@@ -52,6 +52,7 @@ export class SttRelay {
     upstream.on('close', (code: number) => this.#upstreamClosed(code))
     // A socket error is followed by 'close', handled above.
     upstream.on('error', () => undefined)
+    upstream.resume()
     this.#touch()
     this.#armSessionTimer()
   }

@@ -27,6 +27,7 @@ export function upstreamSearch(query: URLSearchParams): string {
  * client's `Cartesia-Version` in headers, nothing else of the client's (no credential, cookie or
  * Origin). A refusal or a failure rejects with the coded error the client's handshake gets
  * (gateway/errors.ts); the connection and the upstream's answer must come within `timeoutMs`.
+ * The socket resolves paused: the caller resumes it once its listeners are attached.
  */
 export function connectUpstream(upstream: Upstream, path: string, req: IncomingMessage): Promise<WebSocket> {
   const version = req.headers['cartesia-version']
@@ -43,6 +44,9 @@ export function connectUpstream(upstream: Upstream, path: string, req: IncomingM
     }, upstream.timeoutMs)
     ws.once('open', () => {
       clearTimeout(timer)
+      // What the upstream sends at once (the turns socket's `connected`) must wait for the relay's
+      // listeners, which are attached a few awaits later: ws drops messages nobody listens to.
+      ws.pause()
       resolve(ws)
     })
     ws.once('unexpected-response', (_request, res) => {

@@ -25,6 +25,7 @@ before(async () => {
 afterEach(async () => {
   await fake.until(() => fake.open === 0)
   fake.onMessage = undefined
+  fake.greeting = undefined
 })
 after(async () => {
   assert.ok(!gw.logs.text().includes(UPSTREAM_KEY))
@@ -61,7 +62,8 @@ describe('STT sockets through the gateway', () => {
     assert.equal(self.json.usage.audio_seconds, 0.5)
   })
 
-  test('/stt/turns/websocket is relayed the same way (JSON commands, the upstream\'s events)', async () => {
+  test('/stt/turns/websocket is relayed the same way (JSON commands, the upstream\'s events, `connected` sent the moment it opens)', async () => {
+    fake.greeting = { type: 'connected', request_id: 'up-2' }
     fake.onMessage = (c, msg) => {
       if (msg.type === 'close') c.ws.close(1000)
       else if (msg.binary) c.ws.send(JSON.stringify({ type: 'turn.start', request_id: 'up-2' }))
@@ -69,6 +71,7 @@ describe('STT sockets through the gateway', () => {
     const s = openStt(gw.url, '/stt/turns/websocket', Q, bearer(await sttToken()))
     await s.opened
     assert.equal(new URL(lastConnection().url, 'http://upstream').pathname, '/stt/turns/websocket')
+    assert.equal((await s.next('connected')).request_id, 'up-2')
     s.ws.send(new Uint8Array(FRAME))
     await s.next('turn.start')
     s.ws.send(JSON.stringify({ type: 'close' }))

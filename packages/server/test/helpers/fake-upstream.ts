@@ -23,6 +23,8 @@ export type HandshakeMode = 'accept' | 'hang' | { status: number; body: string }
 export class FakeUpstream {
   readonly connections: FakeConnection[] = []
   mode: HandshakeMode = 'accept'
+  /** Sent on each new socket at once, before any message (as the turns socket's `connected`). */
+  greeting: object | undefined
   /** Replaces the default answer to each message. */
   onMessage: ((conn: FakeConnection, msg: any) => void) | undefined
   #open = 0
@@ -63,6 +65,7 @@ export class FakeUpstream {
         })),
       }
       this.connections.push(conn)
+      if (this.greeting) ws.send(JSON.stringify(this.greeting))
       ws.on('message', (data, isBinary) => {
         const msg = isBinary ? { binary: (data as Buffer).length } : parse(data.toString())
         conn.messages.push(msg)
