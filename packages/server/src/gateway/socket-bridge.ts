@@ -43,7 +43,9 @@ export class TtsBridge {
   #pending = 0
 
   constructor(
-    private readonly ctx: ServerContext & { upstream: Upstream },
+    private readonly ctx: ServerContext,
+    /** The upstream API: its key is scrubbed from the error events relayed. */
+    private readonly api: Upstream,
     private readonly client: WebSocket,
     private readonly upstream: WebSocket,
     private principal: Principal,
@@ -144,7 +146,7 @@ export class TtsBridge {
     if (id !== undefined && this.#failed.has(id)) return
     const context = id === undefined ? undefined : this.#contexts.get(id)
     if (event?.type === 'chunk') context?.heard(event.data)
-    if (event?.type === 'error') text = this.ctx.upstream.scrub(text)
+    if (event?.type === 'error') text = this.api.scrub(text)
     this.#down.send(text)
     if (context && (event?.type === 'done' || event?.type === 'error')) {
       context.end()

@@ -12,7 +12,9 @@ import { PacedSender } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
 
 export interface SttRelayInit {
-  ctx: ServerContext & { upstream: Upstream }
+  ctx: ServerContext
+  /** The upstream API: its key is scrubbed from the events relayed. */
+  api: Upstream
   client: WebSocket
   upstream: WebSocket
   tcp: Socket
@@ -80,7 +82,7 @@ export class SttRelay {
     if (this.#closed) return
     this.#touch()
     if (isBinary) return this.#toClient.send(data, true)
-    this.#toClient.send(this.init.ctx.upstream.scrub(data.toString('utf8')))
+    this.#toClient.send(this.init.api.scrub(data.toString('utf8')))
   }
 
   /** A normal close (after `done`) ends the client's socket the same way; anything else is a failure. */

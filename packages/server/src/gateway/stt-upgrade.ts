@@ -29,7 +29,7 @@ const RelayedAudioQuery = z.object({
  * then the upstream socket, and only then the client's upgrade, so every refusal is an HTTP answer.
  */
 export async function upgradeSttRelay(
-  ctx: ServerContext & { upstream: Upstream }, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
+  ctx: ServerContext, api: Upstream, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
 ): Promise<void> {
   const path = (req.url ?? '').split('?')[0] ?? ''
   const query = queryOf(req.url)
@@ -42,14 +42,14 @@ export async function upgradeSttRelay(
     let allowance: AudioAllowance | undefined
     try {
       allowance = await AudioAllowance.open(ctx.stt.usage, principal)
-      const upstream = await connectUpstream(ctx.upstream, path, req)
+      const upstream = await connectUpstream(api, path, req)
       if (revokedEarly) {
         upstream.terminate()
         throw revokedEarly
       }
       const client = await completeUpgrade(ctx.stt.wss, req, socket, head, upstream)
       const bytesPerSecond = STT_BYTES_PER_SAMPLE[audio.encoding] * audio.sample_rate
-      relay = new SttRelay({ ctx, client, upstream, tcp: socket as Socket, principal, lease, allowance, requestId, bytesPerSecond })
+      relay = new SttRelay({ ctx, api, client, upstream, tcp: socket as Socket, principal, lease, allowance, requestId, bytesPerSecond })
       client.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
       ctx.logger.info({ reqId: requestId, path, key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
     } catch (err) {

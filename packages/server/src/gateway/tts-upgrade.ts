@@ -18,7 +18,7 @@ import { connectUpstream } from './upstream-socket.ts'
  * handshake (502/504), never an open socket that closes at once.
  */
 export async function openTtsBridge(
-  ctx: ServerContext & { upstream: Upstream }, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
+  ctx: ServerContext, api: Upstream, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
 ): Promise<OpenedBridge> {
   const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true)
   // A revocation that lands while the upstream socket opens refuses the handshake (the bridge's own
@@ -26,13 +26,13 @@ export async function openTtsBridge(
   let revokedEarly: VoxgateError | undefined
   const watch = ctx.streams.watch(principal, (err) => (revokedEarly = err))
   try {
-    const upstream = await connectUpstream(ctx.upstream, '/tts/websocket', req)
+    const upstream = await connectUpstream(api, '/tts/websocket', req)
     if (revokedEarly) {
       upstream.terminate()
       throw revokedEarly
     }
     const client = await completeUpgrade(wss, req, socket, head, upstream)
-    return { bridge: new TtsBridge(ctx, client, upstream, principal, originOf(req), requestId, socket as Socket), client, principal }
+    return { bridge: new TtsBridge(ctx, api, client, upstream, principal, originOf(req), requestId, socket as Socket), client, principal }
   } finally {
     watch.release()
   }

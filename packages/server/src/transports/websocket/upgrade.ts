@@ -71,7 +71,7 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
       const path = (req.url ?? '').split('?')[0]
       const abort = (err: unknown) => abortHandshake(socket, toVoxgateError(err), id)
       // Gateway mode: both TTS and STT sockets are relayed to the upstream, after the same checks.
-      if (ctx.upstream) return handleGateway({ ...ctx, upstream: ctx.upstream }, path, req, socket, head, id, abort)
+      if (ctx.upstream) return handleGateway(ctx.upstream, path, req, socket, head, id, abort)
       if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch(abort)
       if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
       authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then(
@@ -90,10 +90,10 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
   }
 
   function handleGateway(
-    gw: ServerContext & { upstream: Upstream }, path: string | undefined, req: IncomingMessage, socket: Duplex, head: Buffer, id: string, abort: (err: unknown) => void,
+    api: Upstream, path: string | undefined, req: IncomingMessage, socket: Duplex, head: Buffer, id: string, abort: (err: unknown) => void,
   ): void {
-    if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeSttRelay(gw, req, socket, head, id).catch(abort)
+    if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeSttRelay(ctx, api, req, socket, head, id).catch(abort)
     if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-    openTtsBridge(gw, wss, req, socket, head, id).then(({ bridge, client, principal }) => track(bridge, client, id, principal), abort)
+    openTtsBridge(ctx, api, wss, req, socket, head, id).then(({ bridge, client, principal }) => track(bridge, client, id, principal), abort)
   }
 }
