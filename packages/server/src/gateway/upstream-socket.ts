@@ -52,7 +52,7 @@ export function connectUpstream(upstream: Upstream, path: string, req: IncomingM
     ws.once('unexpected-response', (_request, res) => {
       readCapped(res, (body) => {
         clearTimeout(timer)
-        reject(upstreamFailure(upstream, res.statusCode ?? 502, body))
+        reject(upstreamFailure(upstream, res.statusCode ?? 502, body, fetchHeaders(res)))
         ws.terminate()
       })
     })
@@ -62,6 +62,15 @@ export function connectUpstream(upstream: Upstream, path: string, req: IncomingM
       reject(networkFailure(err, timedOut))
     })
   })
+}
+
+/** A 429's retry hints travel on (gateway/errors.ts reads them from fetch-style headers). */
+function fetchHeaders(res: IncomingMessage): Headers {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+  }
+  return headers
 }
 
 function readCapped(res: IncomingMessage, done: (body: string) => void): void {

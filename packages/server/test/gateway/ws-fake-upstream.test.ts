@@ -89,11 +89,13 @@ describe('handshake', () => {
   }
 
   test('an upstream 429 on the socket passes through with its code, cleaned of the key', async () => {
-    fake.mode = { status: 429, body: JSON.stringify({ error_code: 'concurrency_limited', title: 'Too many', message: `slow down ${UPSTREAM_KEY}` }) }
+    fake.mode = { status: 429, body: JSON.stringify({ error_code: 'concurrency_limited', title: 'Too many', message: `slow down ${UPSTREAM_KEY}` }), headers: ['Retry-After: 3', 'X-Other: no'] }
     const h = await handshake(wsUrl(gw.url), bearer(await token()))
     assert.equal(h.status, 429)
     const body = JSON.parse(h.body)
     assert.equal(body.error_code, 'concurrency_limited')
+    assert.equal(h.headers['retry-after'], '3', 'the retry hint travels on')
+    assert.equal(h.headers['x-other'], undefined)
     assert.ok(!h.body.includes(UPSTREAM_KEY))
   })
 

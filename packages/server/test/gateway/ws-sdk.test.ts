@@ -27,6 +27,7 @@ before(async () => {
   ;[voice] = await voiceIds(upstream.url, upstream.apiKey, 1) as [string]
 })
 after(async () => {
+  assert.ok(!gw.logs.text().includes(upstream.apiKey), 'the upstream key is in the gateway\'s logs')
   await gw.close()
   await upstream.close()
 })

@@ -13,7 +13,7 @@ export interface FakeConnection {
 }
 
 /** How the fake answers a WebSocket handshake: accept, never answer, or refuse with this HTTP status and body. */
-export type HandshakeMode = 'accept' | 'hang' | { status: number; body: string }
+export type HandshakeMode = 'accept' | 'hang' | { status: number; body: string; headers?: string[] }
 
 /**
  * A recording Cartesia-compatible upstream on 127.0.0.1 (plain HTTP: the gateway allows it to a
@@ -50,8 +50,9 @@ export class FakeUpstream {
   #upgrade(req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
     if (this.mode === 'hang') return void this.#hung.push(socket)
     if (this.mode !== 'accept') {
-      const { status, body } = this.mode
-      socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      const { status, body, headers = [] } = this.mode
+      const head = [`HTTP/1.1 ${status} Refused`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', ...headers]
+      socket.end(`${head.join('\r\n')}\r\n\r\n${body}`)
       return
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
