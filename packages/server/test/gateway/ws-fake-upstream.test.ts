@@ -182,6 +182,22 @@ describe('relayed contexts', () => {
     s.close()
   })
 
+  test('limits.concurrent_streams counts relayed contexts: one past it gets concurrency_limited and never leaves; its slot frees with the upstream\'s done', async () => {
+    fake.onMessage = () => undefined
+    const s = await openSession(await token({ limits: { concurrent_streams: 1 } }))
+    const conn = lastConnection()
+    s.send({ ...ttsBody(VOICE, 'One. '), context_id: 'one', continue: true })
+    s.send({ ...ttsBody(VOICE, 'Two.'), context_id: 'two' })
+    assert.equal((await s.end('two')).error_code, 'concurrency_limited')
+    assert.deepEqual(conn.messages.map((m) => m.context_id), ['one'])
+    conn.ws.send(JSON.stringify({ type: 'done', done: true, status_code: 206, context_id: 'one' }))
+    await s.end('one')
+    fake.onMessage = undefined
+    s.send({ ...ttsBody(VOICE, 'Three.'), context_id: 'three' })
+    assert.equal((await s.end('three')).type, 'done')
+    s.close()
+  })
+
   test('refused messages get a local error event and never reach the upstream', async () => {
     const s = await openSession(await token({ limits: { voices: [VOICE] } }))
     const conn = lastConnection()

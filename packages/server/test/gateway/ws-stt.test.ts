@@ -98,6 +98,18 @@ describe('STT sockets through the gateway', () => {
     assert.equal(fake.connections.length, before, 'a refused handshake never reaches the upstream')
   })
 
+  test('limits.concurrent_streams: a second socket is refused 429 at the handshake and never reaches the upstream', async () => {
+    fake.onMessage = () => undefined
+    const token = await sttToken({ limits: { concurrent_streams: 1 } })
+    const s = openStt(gw.url, '/stt/websocket', Q, bearer(token))
+    await s.opened
+    const before = fake.connections.length
+    const second = await refusedHandshake(gw.url, `/stt/websocket?${Q}`, bearer(token))
+    assert.deepEqual([second.status, second.body.error_code], [429, 'concurrency_limited'])
+    assert.equal(fake.connections.length, before)
+    s.ws.close()
+  })
+
   test('a revoke ends a relayed STT socket within 1 s (token_revoked, then 4401) and closes the upstream\'s', async () => {
     fake.onMessage = () => undefined
     const token = await sttToken()
