@@ -244,6 +244,22 @@ describe('socket life', () => {
     s.close()
   })
 
+  test('the per-key rate limit counts each new relayed context as locally: one past it gets rate_limited and never leaves', async () => {
+    const limited = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, ttsStreamsPerMinute: 2 })
+    try {
+      const s = await WsSession.open(wsUrl(limited.url), bearer(await mint(limited.url, limited.apiKey, { grants: { tts: true }, expires_in: 600 })))
+      const conn = lastConnection()
+      for (const id of ['r1', 'r2', 'r3']) s.send({ ...ttsBody(VOICE, 'Hi.'), context_id: id })
+      assert.equal((await s.end('r3')).error_code, 'rate_limited')
+      for (const id of ['r1', 'r2']) assert.equal((await s.end(id)).type, 'done')
+      assert.deepEqual(conn.messages.map((m) => m.context_id), ['r1', 'r2'])
+      s.close()
+    } finally {
+      await fake.until(() => fake.open === 0)
+      await limited.close()
+    }
+  })
+
   test('an idle relayed socket closes 1000 as locally (connection_closing to each open context), and so does the upstream\'s', async () => {
     const idle = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, wsIdleTimeoutMs: 300 })
     try {
