@@ -39,17 +39,17 @@ export interface RouteDoc {
   websocket?: WebSocketDoc
 }
 
+/** What a relay in gateway mode (`voxgate serve --upstream`) adds: the upstream's own failures. */
+const UPSTREAM_ERRORS: ErrorCode[] = ['upstream_unauthorized', 'upstream_error', 'upstream_unavailable', 'upstream_timeout']
 const TTS_ERRORS: ErrorCode[] = [
   'invalid_request', 'model_not_found', 'voice_not_found', 'voice_not_allowed', 'transcript_too_long', 'unsupported_output_format',
-  'pronunciation_dict_not_found', 'quota_exceeded', 'concurrency_limited', 'rate_limited', 'limits_unavailable', 'connection_closing',
+  'pronunciation_dict_not_found', 'quota_exceeded', 'concurrency_limited', 'rate_limited', 'limits_unavailable', 'connection_closing', ...UPSTREAM_ERRORS,
 ]
 const STT_ERRORS: ErrorCode[] = [
-  'invalid_request', 'model_not_found', 'quota_exceeded', 'concurrency_limited', 'limits_unavailable', 'server_busy', 'stt_unavailable', 'connection_closing',
+  'invalid_request', 'model_not_found', 'quota_exceeded', 'concurrency_limited', 'limits_unavailable', 'server_busy', 'stt_unavailable', 'connection_closing', ...UPSTREAM_ERRORS,
 ]
 /** The voice changer: a multipart upload relayed to the upstream in gateway mode, or 501 without one. */
-const VOICE_CHANGER_ERRORS: ErrorCode[] = [
-  'not_supported', 'payload_too_large', 'quota_exceeded', 'concurrency_limited', 'rate_limited', 'upstream_unauthorized', 'upstream_error', 'upstream_unavailable', 'upstream_timeout',
-]
+const VOICE_CHANGER_ERRORS: ErrorCode[] = ['not_supported', 'payload_too_large', 'quota_exceeded', 'concurrency_limited', 'rate_limited', ...UPSTREAM_ERRORS]
 const WS_CLOSE_CODES = {
   1000: 'idle (no message for the idle timeout while nothing is spoken), or a normal close',
   1001: 'server shutdown',
@@ -85,9 +85,9 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/quotas/{id}', summary: 'One quota', tag: 'operators', access: 'api_key', ok: json('The quota'), errors: ['not_found'] },
   { method: 'delete', path: '/quotas/{id}', summary: 'Remove a quota', tag: 'operators', access: 'api_key', ok: { status: 204, type: '', description: 'Removed' }, errors: ['not_found'] },
   { method: 'get', path: '/access-token/self', summary: 'The calling token\'s grants, limits and usage', tag: 'access tokens', access: 'any', ok: json('Grants, times, sub, limits, usage'), errors: ['invalid_request'] },
-  { method: 'get', path: '/voices', summary: 'List voices', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('`{data, has_more, next_page}` (a bare array before API version 2024-11-13)'), errors: ['invalid_request'] },
-  { method: 'get', path: '/voices/', summary: 'List voices (SDK2 path)', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('As `GET /voices`'), errors: ['invalid_request'] },
-  { method: 'get', path: '/voices/{id}', summary: 'One voice', tag: 'voices', access: { grant: 'voices' }, ok: json('A voice'), errors: ['voice_not_found'] },
+  { method: 'get', path: '/voices', summary: 'List voices', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('`{data, has_more, next_page}` (a bare array before API version 2024-11-13)'), errors: ['invalid_request', ...UPSTREAM_ERRORS] },
+  { method: 'get', path: '/voices/', summary: 'List voices (SDK2 path)', tag: 'voices', access: { grant: 'voices' }, query: VoicesQuery, ok: json('As `GET /voices`'), errors: ['invalid_request', ...UPSTREAM_ERRORS] },
+  { method: 'get', path: '/voices/{id}', summary: 'One voice', tag: 'voices', access: { grant: 'voices' }, ok: json('A voice'), errors: ['voice_not_found', ...UPSTREAM_ERRORS] },
   {
     method: 'post', path: '/tts/bytes', summary: 'Speech as a chunked audio stream', tag: 'tts', access: { grant: 'tts' },
     body: { schema: TtsBytesRequest, name: 'TtsBytesRequest' }, ok: { status: 200, type: 'application/octet-stream', description: 'Audio: raw PCM (application/octet-stream), audio/wav or audio/mpeg, by output_format' },
