@@ -19,14 +19,23 @@ export interface RelayedUpload {
   end(): void
 }
 
+/** Where an upload goes: the upstream path, the stream's transport (metrics), who watches it pass. */
+export interface UploadTarget {
+  path: string
+  transport: StreamTransport
+  watch?: (chunk: Buffer) => void
+}
+
 /**
  * Relays a multipart upload (voice changer, STT) to `path`: the audio budget must not be spent, a
  * concurrency slot is taken (`limits.concurrent_streams`: uploads spend the upstream account too),
- * then the body streams to the upstream as it arrives. Revocation or the client leaving aborts it.
+ * then the body streams to the upstream as it arrives (`watch` sees it pass). Revocation or the
+ * client leaving aborts it.
  */
-export async function relayUpload(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, path: string, transport: StreamTransport): Promise<RelayedUpload> {
+export async function relayUpload(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, target: UploadTarget): Promise<RelayedUpload> {
+  const { path, transport } = target
   const client = clientGone(reply.raw)
-  const body = cappedUpload(request.raw, ctx.config.sttUploadLimitBytes + 64 * 1024)
+  const body = cappedUpload(request.raw, ctx.config.sttUploadLimitBytes + 64 * 1024, target.watch)
   await ctx.stt.usage.assertRemaining(principal)
   const controller = new AbortController()
   const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)

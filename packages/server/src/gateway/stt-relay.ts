@@ -15,7 +15,7 @@ const MAX_TRANSCRIPT_BODY = 4 * 1024 * 1024
  * and charged after: one upload can overrun the budget by at most its own length.
  */
 export async function relayTranscription(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
-  const upload = await relayUpload(ctx, upstream, principal, request, reply, path, 'stt')
+  const upload = await relayUpload(ctx, upstream, principal, request, reply, { path, transport: 'stt' })
   try {
     const body = await readCapped(upload.res)
     const ms = durationMs(body)

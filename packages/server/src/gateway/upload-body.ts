@@ -9,13 +9,14 @@ const tooLarge = () => new VoxgateError('payload_too_large', 'The upload is larg
  * 413 `payload_too_large` past `maxBytes` (a declared Content-Length past it is refused before any
  * byte is read, and before the upstream is called).
  */
-export function cappedUpload(req: IncomingMessage, maxBytes: number): Readable {
+export function cappedUpload(req: IncomingMessage, maxBytes: number, watch?: (chunk: Buffer) => void): Readable {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge()
   let seen = 0
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length
+      watch?.(chunk)
       done(seen > maxBytes ? tooLarge() : null, chunk)
     },
   })

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { VoxgateError } from '@voxgate/protocol'
 import { errorBody, MAX_UPSTREAM_MESSAGE, networkFailure, upstreamFailure, UpstreamRefusal } from '../../src/gateway/errors.ts'
 import { msPerByte, wavMsPerByte } from '../../src/gateway/audio-length.ts'
+import { MultipartFieldWatcher } from '../../src/gateway/multipart-fields.ts'
 import { SseFrames } from '../../src/gateway/sse-frames.ts'
 import { Upstream } from '../../src/gateway/upstream.ts'
 import { VoiceCache } from '../../src/gateway/voice-cache.ts'
@@ -123,5 +124,22 @@ describe('VoiceCache', () => {
     for (const k of ['a', 'b', 'c']) await cache.get(k, fetch)
     assert.equal((await cache.get('c', fetch)).body.toString(), '3')
     assert.equal((await cache.get('a', fetch)).body.toString(), '4')
+  })
+})
+
+describe('MultipartFieldWatcher', () => {
+  test('finds the output_format fields of a real multipart body, after a large file, across any chunking', async () => {
+    const form = new FormData()
+    form.append('clip', new Blob([new Uint8Array(100_000).fill(7)]), 'clip.wav')
+    form.append('output_format[container]', 'raw')
+    form.append('output_format[encoding]', 'pcm_s16le')
+    form.append('output_format[sample_rate]', '16000')
+    form.append('voice[id]', 'v')
+    const body = Buffer.from(await new Response(form).arrayBuffer())
+    for (const size of [1, 7, 1000, body.length]) {
+      const watcher = new MultipartFieldWatcher(['output_format[container]', 'output_format[encoding]', 'output_format[sample_rate]'])
+      for (let at = 0; at < body.length; at += size) watcher.push(body.subarray(at, at + size))
+      assert.deepEqual(watcher.found, { 'output_format[container]': 'raw', 'output_format[encoding]': 'pcm_s16le', 'output_format[sample_rate]': '16000' }, `chunks of ${size}`)
+    }
   })
 })
