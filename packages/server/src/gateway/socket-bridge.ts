@@ -29,6 +29,21 @@ export const CLOSE_UPSTREAM_LOST = 1011
  * tracked from them for the ledger. Same terminal-event rules as the local socket: one `done` or
  * `error` per context life, and an id that ended with an error stays ended for the socket's life.
  */
+export interface TtsBridgeInit {
+  ctx: ServerContext
+  /** The upstream API: its key is scrubbed from the error events relayed. */
+  api: Upstream
+  client: WebSocket
+  /** The upstream socket, opened paused (gateway/upstream-socket.ts); resumed once listened to. */
+  upstream: WebSocket
+  principal: Principal
+  /** The client's Origin header, for the refresh check. */
+  origin: string | undefined
+  requestId: string
+  /** The client's connection, cut after the grace on revocation or at once on overflow. */
+  tcp: Socket
+}
+
 export class TtsBridge {
   readonly #contexts = new Map<string, BridgeContext>()
   readonly #failed = new Set<string>()
@@ -41,18 +56,25 @@ export class TtsBridge {
   #closed = false
   #inbox: Promise<void> = Promise.resolve()
   #pending = 0
+  private readonly ctx: ServerContext
+  private readonly api: Upstream
+  private readonly client: WebSocket
+  private readonly upstream: WebSocket
+  private principal: Principal
+  private readonly origin: string | undefined
+  private readonly requestId: string
+  private readonly tcp: Socket
 
-  constructor(
-    private readonly ctx: ServerContext,
-    /** The upstream API: its key is scrubbed from the error events relayed. */
-    private readonly api: Upstream,
-    private readonly client: WebSocket,
-    private readonly upstream: WebSocket,
-    private principal: Principal,
-    private readonly origin: string | undefined,
-    private readonly requestId: string,
-    private readonly tcp: Socket,
-  ) {
+  constructor(init: TtsBridgeInit) {
+    const { ctx, client, upstream, principal } = init
+    this.ctx = ctx
+    this.api = init.api
+    this.client = client
+    this.upstream = upstream
+    this.principal = principal
+    this.origin = init.origin
+    this.requestId = init.requestId
+    this.tcp = init.tcp
     this.#identity = identityOf(principal)
     this.#down = new PacedSender(client, upstream, () => this.#overflow())
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))

@@ -32,7 +32,8 @@ export async function openTtsBridge(
       throw revokedEarly
     }
     const client = await completeUpgrade(wss, req, socket, head, upstream)
-    return { bridge: new TtsBridge(ctx, api, client, upstream, principal, originOf(req), requestId, socket as Socket), client, principal }
+    const bridge = new TtsBridge({ ctx, api, client, upstream, principal, origin: originOf(req), requestId, tcp: socket as Socket })
+    return { bridge, client, principal }
   } finally {
     watch.release()
   }
