@@ -7,7 +7,7 @@ import type { StreamTransport } from '../streams/registry.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { callUpstream } from './call.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
-import { cappedUpload, declaredLength } from './upload-body.ts'
+import { cappedUpload, checkDeclaredLength, declaredLength } from './upload-body.ts'
 import type { Upstream } from './upstream.ts'
 
 /** An upload relayed to the upstream, its answer arrived (a success: failures were thrown). */
@@ -33,12 +33,22 @@ export interface UploadTarget {
  * client leaving aborts it.
  */
 export async function relayUpload(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, target: UploadTarget): Promise<RelayedUpload> {
-  const { path, transport } = target
+  try {
+    return await relay(ctx, upstream, principal, request, reply, target)
+  } catch (err) {
+    // Refused with the upload still coming: close the connection rather than read the rest of it.
+    if (!request.raw.complete) reply.header('connection', 'close')
+    throw err
+  }
+}
+
+async function relay(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, target: UploadTarget): Promise<RelayedUpload> {
   const client = clientGone(reply.raw)
-  const body = cappedUpload(request.raw, ctx.config.sttUploadLimitBytes + 64 * 1024, target.watch)
+  const maxBytes = ctx.config.sttUploadLimitBytes + 64 * 1024
+  checkDeclaredLength(request.raw, maxBytes)
   await ctx.stt.usage.assertRemaining(principal)
   const controller = new AbortController()
-  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
+  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), target.transport)
   const end = () => {
     lease.release()
     client.removeEventListener('abort', onClientGone)
@@ -51,8 +61,10 @@ export async function relayUpload(ctx: ServerContext, upstream: Upstream, princi
   if (client.aborted) onClientGone()
   client.addEventListener('abort', onClientGone, { once: true })
   try {
+    // Read only now: a refused upload is never read, let alone relayed.
+    const body = cappedUpload(request.raw, maxBytes, target.watch)
     const res = await callUpstream(upstream, {
-      method: 'POST', path, search: searchOf(request.url), headers: forwardHeaders(request.headers, declaredLength(request.raw)),
+      method: 'POST', path: target.path, search: searchOf(request.url), headers: forwardHeaders(request.headers, declaredLength(request.raw)),
       cartesiaVersion: cartesiaVersionOf(request.headers), body, signal: controller.signal,
     })
     // Revoked or gone while the answer is read: the upstream request goes with it.

@@ -4,14 +4,18 @@ import { VoxgateError } from '@voxgate/protocol'
 
 const tooLarge = () => new VoxgateError('payload_too_large', 'The upload is larger than the server accepts.')
 
-/**
- * A client's upload as it arrives, for piping to the upstream: never buffered whole, and cut with
- * 413 `payload_too_large` past `maxBytes` (a declared Content-Length past it is refused before any
- * byte is read, and before the upstream is called).
- */
-export function cappedUpload(req: IncomingMessage, maxBytes: number, watch?: (chunk: Buffer) => void): Readable {
+/** Refuses (413) an upload whose declared Content-Length is past `maxBytes`, before any byte is read. */
+export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): void {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge()
+}
+
+/**
+ * A client's upload as it arrives, for piping to the upstream: never buffered whole, and cut with
+ * 413 `payload_too_large` past `maxBytes` (a chunked upload declares no length). `watch` sees each
+ * chunk as it passes.
+ */
+export function cappedUpload(req: IncomingMessage, maxBytes: number, watch?: (chunk: Buffer) => void): Readable {
   let seen = 0
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {

@@ -309,6 +309,29 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     assert.equal(fake.requests.length, 0)
   })
 
+  test('a chunked upload (no length declared) cut at the size limit → 413, the upstream request dropped', async () => {
+    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
+    const res = await new Promise<{ status: number; json: any }>((resolve) => {
+      const req = https.request(new URL('/voice-changer/bytes', gw.url), {
+        method: 'POST', agent: false, headers: { ...bearer(changer), 'content-type': 'multipart/form-data; boundary=x', 'transfer-encoding': 'chunked' },
+      }, (r) => {
+        const chunks: Buffer[] = []
+        r.on('data', (c: Buffer) => chunks.push(c)).once('end', () => resolve({ status: r.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }))
+      })
+      req.on('error', () => undefined)
+      // Written piece by piece until the gateway answers: it must not wait for the end of the body.
+      const piece = Buffer.alloc(16 * 1024, 1)
+      const pump = () => {
+        while (!req.destroyed && req.write(piece));
+        if (!req.destroyed) req.once('drain', pump)
+      }
+      pump()
+    })
+    assert.equal(res.status, 413)
+    assert.equal(res.json.error_code, 'payload_too_large')
+    assert.equal(fake.requests.length, 0)
+  })
+
   test('a second upload past limits.concurrent_streams → 429 while the first is relayed', async () => {
     const one = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
     let finish: (() => void) | undefined
