@@ -14,7 +14,7 @@ export class UpstreamRefusedKey extends Error {
 /**
  * Checks the upstream once as the server starts, with one `GET /voices`: a key the upstream refuses
  * (401/403) stops the start, since every relay would fail; an upstream that cannot be reached now
- * (or fails otherwise) is only a warning: it may come up later, and until then relays answer 502.
+ * (or fails otherwise) is only a warning: it may come up later, and until then relays answer 502/504.
  */
 export async function checkUpstream(upstream: Upstream, logger: Logger): Promise<void> {
   const signal = new AbortController().signal
@@ -28,6 +28,6 @@ export async function checkUpstream(upstream: Upstream, logger: Logger): Promise
       throw new UpstreamRefusedKey()
     }
     logger.warn({ upstream: upstream.base.origin, error_code: err instanceof VoxgateError ? err.code : 'internal_error', reason: err instanceof Error ? upstream.scrub(err.message) : undefined },
-      'upstream not reachable at start; relays answer 502 until it is')
+      'upstream check failed at start; starting anyway (relays answer with the upstream failure until it answers)')
   }
 }
