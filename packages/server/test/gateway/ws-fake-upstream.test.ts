@@ -106,13 +106,20 @@ describe('handshake', () => {
     assert.equal(JSON.parse(h.body).error_code, 'upstream_timeout')
   })
 
-  test('a client refused by voxgate never reaches the upstream', async () => {
+  test('a client refused by voxgate never reaches the upstream (the same answers as a local socket)', async () => {
     const before = fake.connections.length
-    const h = await handshake(wsUrl(gw.url), bearer('eyJ.not.a-token'))
-    assert.equal(h.status, 401)
-    const noGrant = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
-    tokens.push(noGrant)
-    assert.equal((await handshake(wsUrl(gw.url), bearer(noGrant))).status, 403)
+    const refused = async (headers: Record<string, string>) => {
+      const h = await handshake(wsUrl(gw.url), headers)
+      return [h.status, JSON.parse(h.body).error_code]
+    }
+    assert.deepEqual(await refused({}), [401, 'missing_credentials'])
+    assert.deepEqual(await refused(bearer('eyJ.not.a-token')), [401, 'invalid_credentials'])
+    assert.deepEqual(await refused(bearer(await token({ grants: { stt: true } }))), [403, 'insufficient_scope'])
+    const bound = await token({ limits: { origins: ['https://app.example'] } })
+    assert.deepEqual(await refused({ ...bearer(bound), origin: 'https://evil.example' }), [403, 'origin_not_allowed'])
+    const revoked = await token()
+    assert.equal((await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revoked } })).status, 200)
+    assert.deepEqual(await refused(bearer(revoked)), [401, 'token_revoked'])
     assert.equal(fake.connections.length, before)
   })
 })
