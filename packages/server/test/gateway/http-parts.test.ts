@@ -117,6 +117,14 @@ describe('VoiceCache', () => {
     assert.equal((await cache.get('bad', fetch)).body.toString(), '3')
   })
 
+  test('an answer larger than maxEntryBytes is relayed but not kept', async () => {
+    let calls = 0
+    const cache = new VoiceCache({ maxEntryBytes: 4 })
+    const fetch = async () => ({ contentType: 'a', body: Buffer.from(`large${++calls}`) })
+    assert.equal((await cache.get('k', fetch)).body.toString(), 'large1')
+    assert.equal((await cache.get('k', fetch)).body.toString(), 'large2')
+  })
+
   test('bounded: the oldest entry goes first', async () => {
     let calls = 0
     const cache = new VoiceCache({ maxEntries: 2 })
