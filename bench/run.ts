@@ -80,6 +80,8 @@ if (want('speech') || want('ttfb-only') || want('streams-only')) await speech()
 if (want('client')) await client()
 if (want('stt')) await (await import('./stt.ts')).sttSection()
 if (only.includes('cluster')) await cluster()
+// `npm run bench -- gateway`: a gateway in front of an upstream voxgate vs straight to it (not part of the default run).
+if (only.includes('gateway')) await (await import('./gateway.ts')).gatewaySection()
 
 /** `npm run bench -- cluster` (PostgreSQL and Redis on this machine; not part of the default run). */
 async function cluster(): Promise<void> {
