@@ -11,6 +11,14 @@ import { VoiceCache } from './voice-cache.ts'
 import { relayVoiceChanger } from './voice-changer.ts'
 import { relayVoices } from './voices.ts'
 
+/**
+ * Route hook: an upstream failure is the operator's to fix (a wrong key, an upstream down), so it is
+ * logged, by code; its message holds a status at most, never an upstream body or the key.
+ */
+const onError = async (request: FastifyRequest, _reply: unknown, err: unknown) => {
+  if (err instanceof VoxgateError && err.code.startsWith('upstream_')) request.log.warn({ error_code: err.code, reason: err.message }, 'upstream failure')
+}
+
 const upgradeOnly = async () => {
   throw new VoxgateError('invalid_request', 'This endpoint speaks WebSocket; send an Upgrade request.')
 }
@@ -23,7 +31,7 @@ const upgradeOnly = async () => {
 export function registerGatewayRoutes(app: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
   const tts = { onRequest: guard({ grant: 'tts' }) }
   for (const transport of ['bytes', 'sse'] as const) {
-    app.post(`/tts/${transport}`, tts, (request, reply) => {
+    app.post(`/tts/${transport}`, { ...tts, onError }, (request, reply) => {
       const principal = principalOf(request)
       return ctx.refusals.counting(principal, () => relayTts(ctx, upstream, principal, request, reply, parseOr400(RelayedTtsRequest, request.body), transport))
     })
@@ -35,7 +43,7 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: ServerContext, 
 
 function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard): void {
   const cache = new VoiceCache()
-  const opts = { onRequest: guard({ grant: 'voices' }) }
+  const opts = { onRequest: guard({ grant: 'voices' }), onError }
   for (const path of ['/voices', '/voices/']) app.get(path, opts, (request, reply) => relayVoices(upstream, cache, request, reply, path))
   app.get<{ Params: { id: string } }>('/voices/:id', opts, (request, reply) => relayVoices(upstream, cache, request, reply, `/voices/${encodeURIComponent(request.params.id)}`))
 }
@@ -43,7 +51,7 @@ function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard):
 /** Multipart uploads, relayed unread: in a scope of their own, where multipart is not parsed but streamed. */
 function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
   scope.addContentTypeParser('multipart/form-data', (_request: FastifyRequest, _payload, done) => done(null, undefined))
-  const changer = { onRequest: guard({ grant: 'voice_changer' }) }
+  const changer = { onRequest: guard({ grant: 'voice_changer' }), onError }
   for (const transport of ['bytes', 'sse'] as const) {
     scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
       const principal = principalOf(request)
@@ -52,7 +60,7 @@ function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: U
   }
   const stt = { onRequest: guard({ grant: 'stt' }) }
   for (const path of ['/stt', '/audio/transcriptions']) {
-    scope.post(path, stt, (request, reply) => {
+    scope.post(path, { ...stt, onError }, (request, reply) => {
       const principal = principalOf(request)
       return ctx.refusals.counting(principal, () => relayTranscription(ctx, upstream, principal, request, reply, path))
     })

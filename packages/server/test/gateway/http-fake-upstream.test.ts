@@ -98,6 +98,9 @@ describe('gateway HTTP relay: upstream failures', () => {
       assert.equal(res.json.error_code, code)
       assert.equal(res.json.request_id, res.headers['x-request-id'])
       assert.equal(res.headers['www-authenticate'], undefined)
+      // The operator sees it, by code, with the request's id.
+      const logged = gw.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'upstream failure' && l.reqId === res.headers['x-request-id'])
+      assert.equal(logged?.error_code, code)
     })
   }
 
