@@ -236,11 +236,9 @@ describe('gateway HTTP relay: revocation and usage', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       res.write(`event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206, step_time: 1 })}\n\n`)
     }
-    const pending = tts('/tts/sse', { ...bearer(revocable), accept: 'text/event-stream' })
-    await fake.until(() => fake.requests.length === 1)
-    await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revocable } })
-    const res = await pending
-    const events = sseEvents(res.body)
+    const res = await fetch(gw.url + '/tts/sse', { method: 'POST', headers: { ...bearer(revocable), 'content-type': 'application/json' }, body: JSON.stringify(BODY) })
+    const text = await readAround(res, () => call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revocable } }))
+    const events = sseEvents(Buffer.from(text))
     assert.deepEqual(events.map((e) => e.type), ['chunk', 'error'])
     assert.equal(events[1].error_code, 'token_revoked')
   })
@@ -351,6 +349,17 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     assert.equal(fake.requests.length, 1)
     finish!()
     assert.equal((await first).status, 200)
+  })
+
+  test('revoking the token ends a relayed voice-changer SSE stream with token_revoked and drops the upstream request', async () => {
+    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
+    fake.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(`event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\n`)
+    }
+    const res = await fetch(gw.url + '/voice-changer/sse', { method: 'POST', headers: bearer(changer), body: form() })
+    const text = await readAround(res, () => call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: changer } }))
+    assert.deepEqual(sseEvents(Buffer.from(text)).map((e) => [e.type, e.error_code]), [['chunk', undefined], ['error', 'token_revoked']])
   })
 
   for (const path of ['/stt', '/audio/transcriptions']) {
@@ -488,4 +497,16 @@ async function stopsMoving(read: () => number): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
   return last
+}
+
+/** Reads an SSE body up to its first whole event, runs `between`, then reads the rest to its end. */
+async function readAround(res: Response, between: () => Promise<unknown>): Promise<string> {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value, { stream: true })
+  await between()
+  for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true })
+  answers.push(text)
+  return text
 }
