@@ -5,6 +5,7 @@ import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileErro
 import { SqliteCounters } from './sqlite-counters.ts'
 import { mergeLedger } from './ledger-merge.ts'
 import { toQuota, type QuotaRow } from './quota-row.ts'
+import { SettlementBatch, type Settlements } from './settlement-batch.ts'
 import type { ApiKeyRecord, QuotaRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
 
 const SCHEMA = `
@@ -78,6 +79,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database
   readonly #stmt
   readonly #counters: SqliteCounters
+  readonly #settlements = new SettlementBatch((batch) => this.#writeSettlements(batch))
 
   constructor(file: string) {
     preparePrivateStore(file)
@@ -223,12 +225,19 @@ export class SqliteStore implements Store {
     }).immediate()
   }
 
-  async settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
+  settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
+    return this.#settlements.add(d, refund)
+  }
+
+  /** One transaction for every settlement of one event-loop turn (settlement-batch.ts). */
+  #writeSettlements({ deltas, refunds }: Settlements): void {
     this.#db.transaction(() => {
-      this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams)
-      for (const key of refund?.keys ?? []) {
-        if (refund!.characters > 0) this.#stmt.refundUsage.run(refund!.characters, key)
-        if (refund!.audioMs > 0) this.#stmt.refundAudio.run(Math.floor(refund!.audioMs), key)
+      for (const d of deltas) {
+        this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams)
+      }
+      for (const r of refunds) {
+        if (r.characters > 0) this.#stmt.refundUsage.run(r.characters, r.key)
+        if (r.audioMs > 0) this.#stmt.refundAudio.run(Math.floor(r.audioMs), r.key)
       }
     })()
   }
@@ -307,6 +316,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#settlements.flush()
     this.#db.close()
   }
 }
