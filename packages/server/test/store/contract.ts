@@ -186,6 +186,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await s.usedAudio('quota:q_1:2026-11-29'), 5000)
     }))
 
+    test('settlements made together all land: rows of one ledger line add up, refunds to one counter add up', () => withStore(async (s) => {
+      await s.reserveCharacters('tok_m', 100, undefined, 9 * HOUR)
+      const d = { day: '2026-11-29', keyId: 'key_m', sub: 'mo', characters: 10, audioMsProduced: 100, audioMsTranscribed: 0, streams: 1 }
+      await Promise.all([
+        s.settleUsage(d, { keys: ['tok_m'], characters: 5, audioMs: 0 }),
+        s.settleUsage({ ...d, characters: 20 }, { keys: ['tok_m'], characters: 7, audioMs: 0 }),
+        s.settleUsage({ ...d, sub: null }),
+      ])
+      const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29', keyId: 'key_m' })
+      assert.deepEqual(rows.map((r) => [r.sub, r.characters, r.audioMsProduced, r.streams]), [[null, 10, 100, 1], ['mo', 30, 200, 2]])
+      assert.equal(await s.usedCharacters('tok_m'), 88)
+    }))
+
     test('quotas: one per sub, key and period; a put keeps the id and takes the new caps; changes move the version', () => withStore(async (s) => {
       const q = { id: 'q_a', sub: 'ann', keyId: null, period: 'day' as const, characters: 100, audioSeconds: null, createdAt: 5 }
       let put: Awaited<ReturnType<typeof s.putQuota>> | undefined
