@@ -42,12 +42,17 @@ export function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<In
       call.signal.removeEventListener('abort', onAbort)
       fn()
     }
-    req.once('error', (err) => settle(() => reject(failureOf(err, call.signal, deadline.expired))))
+    // `on`, not `once`: a socket error after the response (a reset mid-stream) must never go unhandled.
+    req.on('error', (err) => settle(() => reject(failureOf(err, call.signal, deadline.expired))))
     req.once('response', (res) => {
       if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return settle(() => resolve(res))
       // The error body gets what is left of the same deadline: an upstream that stalls there is a timeout too.
       readCapped(res).then(
-        (text) => settle(() => reject(upstreamFailure(upstream, res.statusCode ?? 502, text, toHeaders(res.headers)))),
+        (text) => settle(() => {
+          // Refused before the upload was all sent: the rest of it is not relayed.
+          if (!req.writableFinished) req.destroy()
+          reject(upstreamFailure(upstream, res.statusCode ?? 502, text, toHeaders(res.headers)))
+        }),
         (err: unknown) => settle(() => reject(failureOf(err, call.signal, deadline.expired))),
       )
     })
