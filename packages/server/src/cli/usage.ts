@@ -50,11 +50,11 @@ export async function usageCommand(argv: string[], io: Io): Promise<number> {
 
 /** The report as an aligned table, totals last. */
 function table(r: UsageReport): string {
-  const head = [...r.group_by.map((g) => (g === 'key' ? 'key_id' : g)), 'characters', 'audio_s_out', 'audio_s_in', 'streams', 'refused']
+  const head = [...r.group_by.map((g) => (g === 'key' ? 'key_id' : g)), 'characters', 'audio_s_out', 'audio_s_in', 'audio_s_vc', 'streams', 'refused']
   const refused = (row: Record<string, unknown>) => String(Object.values(row.refused as Record<string, number>).reduce((a, b) => a + b, 0))
   const cells = (row: Record<string, unknown>, label?: string) => [
     ...r.group_by.map((g, i) => (label !== undefined ? (i === 0 ? label : '') : String(row[g === 'key' ? 'key_id' : g] ?? '(none)'))),
-    String(row.characters), String(row.audio_seconds_produced), String(row.audio_seconds_transcribed), String(row.streams), refused(row),
+    String(row.characters), String(row.audio_seconds_produced), String(row.audio_seconds_transcribed), String(row.audio_seconds_voice_changed), String(row.streams), refused(row),
   ]
   const lines = [head, ...r.data.map((row) => cells(row as unknown as Record<string, unknown>)), cells(r.totals as unknown as Record<string, unknown>, 'total')]
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)))

@@ -19,7 +19,7 @@ export function mergeLedger(figures: readonly UsageDelta[], refusals: readonly R
   for (const f of figures) rows.set(id(f), { ...f, refused: {} })
   for (const r of refusals) {
     const row = rows.get(id(r)) ?? rows.set(id(r), {
-      day: r.day, keyId: r.keyId, sub: r.sub, characters: 0, audioMsProduced: 0, audioMsTranscribed: 0, streams: 0, refused: {},
+      day: r.day, keyId: r.keyId, sub: r.sub, characters: 0, audioMsProduced: 0, audioMsTranscribed: 0, audioMsVoiceChanged: 0, streams: 0, refused: {},
     }).get(id(r))!
     row.refused[r.reason] = (row.refused[r.reason] ?? 0) + r.count
   }

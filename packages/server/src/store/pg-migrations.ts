@@ -61,6 +61,8 @@ export const MIGRATIONS: readonly string[] = [
   // 6: quotas per sub and/or API key ('' for any) and period; their usage lives in token_usage/token_audio under `quota:…` keys.
   `CREATE TABLE quotas (id TEXT PRIMARY KEY, sub TEXT NOT NULL, key_id TEXT NOT NULL, period TEXT NOT NULL CHECK (period IN ('day', 'month')),
      characters BIGINT, audio_seconds BIGINT, created_at BIGINT NOT NULL, UNIQUE (sub, key_id, period));`,
+  // 7: milliseconds of audio relayed to the voice changer (gateway mode), per ledger row.
+  'ALTER TABLE usage_ledger ADD COLUMN audio_ms_voice_changed BIGINT NOT NULL DEFAULT 0;',
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -182,15 +182,16 @@ export class PostgresStore implements Store {
   async settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
     // One statement: the ledger row and the refunds land together or not at all.
     await this.#query(`WITH ledger AS (
-        INSERT INTO usage_ledger AS l (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, key_id, sub) DO UPDATE SET
+        INSERT INTO usage_ledger AS l (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $11) ON CONFLICT (day, key_id, sub) DO UPDATE SET
           characters = l.characters + EXCLUDED.characters, audio_ms_produced = l.audio_ms_produced + EXCLUDED.audio_ms_produced,
-          audio_ms_transcribed = l.audio_ms_transcribed + EXCLUDED.audio_ms_transcribed, streams = l.streams + EXCLUDED.streams RETURNING 1),
+          audio_ms_transcribed = l.audio_ms_transcribed + EXCLUDED.audio_ms_transcribed, streams = l.streams + EXCLUDED.streams,
+          audio_ms_voice_changed = l.audio_ms_voice_changed + EXCLUDED.audio_ms_voice_changed RETURNING 1),
       chars AS (UPDATE token_usage SET characters = GREATEST(0, characters - $9) WHERE jti = ANY($8::text[]) AND $9 > 0 RETURNING 1),
       audio AS (UPDATE token_audio SET ms = GREATEST(0, ms - $10) WHERE jti = ANY($8::text[]) AND $10 > 0 RETURNING 1)
       SELECT 1`,
     [d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams,
-      refund?.keys ?? [], refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0)])
+      refund?.keys ?? [], refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0), Math.round(d.audioMsVoiceChanged ?? 0)])
   }
 
   async recordRefusal(r: UsageRefusal): Promise<void> {
@@ -203,12 +204,13 @@ export class PostgresStore implements Store {
     const refusals = (await this.#query<{ day: string; key_id: string; sub: string; reason: string; count: string }>(
       `SELECT * FROM usage_refusals WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)`,
       [f.from, f.to, f.keyId ?? null, sub])).rows.map((r) => ({ day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, reason: r.reason, count: Number(r.count) }))
-    const { rows } = await this.#query<{ day: string; key_id: string; sub: string; characters: string; audio_ms_produced: string; audio_ms_transcribed: string; streams: string }>(
+    const { rows } = await this.#query<{ day: string; key_id: string; sub: string; characters: string; audio_ms_produced: string; audio_ms_transcribed: string; audio_ms_voice_changed: string; streams: string }>(
       `SELECT * FROM usage_ledger WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)
        ORDER BY day, key_id, sub`, [f.from, f.to, f.keyId ?? null, sub])
     return mergeLedger(rows.map((r) => ({
       day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
-      audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed), streams: Number(r.streams),
+      audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed),
+      audioMsVoiceChanged: Number(r.audio_ms_voice_changed), streams: Number(r.streams),
     })), refusals)
   }
 

@@ -33,6 +33,7 @@ export class SettlementBatch {
       row.characters += d.characters
       row.audioMsProduced += d.audioMsProduced
       row.audioMsTranscribed += d.audioMsTranscribed
+      row.audioMsVoiceChanged = (row.audioMsVoiceChanged ?? 0) + (d.audioMsVoiceChanged ?? 0)
       row.streams += d.streams
     } else {
       this.#deltas.set(id, { ...d })

@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS token_usage (
   jti TEXT PRIMARY KEY, characters INTEGER NOT NULL CHECK (characters >= 0), expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS usage_ledger (
   day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters INTEGER NOT NULL, audio_ms_produced INTEGER NOT NULL,
-  audio_ms_transcribed INTEGER NOT NULL, streams INTEGER NOT NULL, PRIMARY KEY (day, key_id, sub));
+  audio_ms_transcribed INTEGER NOT NULL, streams INTEGER NOT NULL, audio_ms_voice_changed INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, key_id, sub));
 CREATE TABLE IF NOT EXISTS usage_refusals (
   day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (day, key_id, sub, reason));
@@ -38,10 +39,11 @@ interface KeyRow { id: string; name: string; hash: string; prefix: string; creat
 interface SigningRow { kid: string; private_pem: string; created_at: number; retired_at: number | null }
 interface RevocationRow { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
 
-interface LedgerRow { day: string; key_id: string; sub: string; characters: number; audio_ms_produced: number; audio_ms_transcribed: number; streams: number }
+interface LedgerRow { day: string; key_id: string; sub: string; characters: number; audio_ms_produced: number; audio_ms_transcribed: number; audio_ms_voice_changed: number; streams: number }
 const toUsage = (r: LedgerRow): UsageDelta => ({
   day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
-  audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed), streams: Number(r.streams),
+  audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed),
+  audioMsVoiceChanged: Number(r.audio_ms_voice_changed), streams: Number(r.streams),
 })
 const toKey = (r: KeyRow): ApiKeyRecord => ({
   id: r.id, name: r.name, hash: r.hash, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at,
@@ -88,6 +90,10 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000')
     this.#db.pragma('synchronous = NORMAL')
     this.#db.exec(SCHEMA)
+    // A store made before the voice-changer column existed gets it (CREATE TABLE IF NOT EXISTS keeps old tables as they are).
+    if (!this.#db.prepare<[], { name: string }>('PRAGMA table_info(usage_ledger)').all().some((c) => c.name === 'audio_ms_voice_changed')) {
+      this.#db.exec('ALTER TABLE usage_ledger ADD COLUMN audio_ms_voice_changed INTEGER NOT NULL DEFAULT 0')
+    }
     this.#counters = new SqliteCounters(this.#db)
     const db = this.#db
     this.#stmt = {
@@ -110,10 +116,10 @@ export class SqliteStore implements Store {
       addUsage: db.prepare('INSERT INTO token_usage (jti, characters, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET characters = characters + excluded.characters'),
       refundUsage: db.prepare('UPDATE token_usage SET characters = MAX(0, characters - ?) WHERE jti = ?'),
       pruneUsage: db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
-      ledgerAdd: db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams)
-        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, sub) DO UPDATE SET characters = characters + excluded.characters,
+      ledgerAdd: db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, sub) DO UPDATE SET characters = characters + excluded.characters,
         audio_ms_produced = audio_ms_produced + excluded.audio_ms_produced, audio_ms_transcribed = audio_ms_transcribed + excluded.audio_ms_transcribed,
-        streams = streams + excluded.streams`),
+        streams = streams + excluded.streams, audio_ms_voice_changed = audio_ms_voice_changed + excluded.audio_ms_voice_changed`),
       ledger: db.prepare<[string, string, string | null, string | null, string | null, string | null], LedgerRow>(`SELECT * FROM usage_ledger
         WHERE day >= ? AND day <= ? AND (? IS NULL OR key_id = ?) AND (? IS NULL OR sub = ?) ORDER BY day, key_id, sub`),
       refusalAdd: db.prepare('INSERT INTO usage_refusals (day, key_id, sub, reason, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = count + 1'),
@@ -233,7 +239,7 @@ export class SqliteStore implements Store {
   #writeSettlements({ deltas, refunds }: Settlements): void {
     this.#db.transaction(() => {
       for (const d of deltas) {
-        this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams)
+        this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams, Math.round(d.audioMsVoiceChanged ?? 0))
       }
       for (const r of refunds) {
         if (r.characters > 0) this.#stmt.refundUsage.run(r.characters, r.key)

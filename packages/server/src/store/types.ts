@@ -56,6 +56,8 @@ export interface UsageDelta {
   audioMsProduced: number
   /** Milliseconds of audio transcribed. */
   audioMsTranscribed: number
+  /** Milliseconds of audio relayed to the voice changer (gateway mode); absent: none. */
+  audioMsVoiceChanged?: number
   streams: number
 }
 

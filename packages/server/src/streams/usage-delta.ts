@@ -6,6 +6,7 @@ export interface StreamFigures {
   characters?: number
   audioMsProduced?: number
   audioMsTranscribed?: number
+  audioMsVoiceChanged?: number
   streams?: number
 }
 
@@ -21,6 +22,7 @@ export function usageDelta(principal: Principal, figures: StreamFigures, nowMs: 
     characters: figures.characters ?? 0,
     audioMsProduced: figures.audioMsProduced ?? 0,
     audioMsTranscribed: figures.audioMsTranscribed ?? 0,
+    audioMsVoiceChanged: figures.audioMsVoiceChanged ?? 0,
     streams: figures.streams ?? 0,
   }
 }

@@ -30,6 +30,8 @@ export interface UsageFigures {
   characters: number
   audio_seconds_produced: number
   audio_seconds_transcribed: number
+  /** Seconds of audio relayed to the voice changer (gateway mode). */
+  audio_seconds_voice_changed: number
   streams: number
   /** Streams refused for a known credential, by reason (`quota_exceeded`, `concurrency_limited`, …). */
   refused: Record<string, number>
@@ -64,10 +66,10 @@ export async function usageReport(store: Store, query: z.output<typeof UsageQuer
   if (span >= USAGE_MAX_DAYS) throw new RangeError(`a report covers at most ${USAGE_MAX_DAYS} days`)
   const rows = await store.queryUsage({ from, to, keyId: query.key_id, sub: query.sub })
   const groups = new Map<string, UsageReportRow>()
-  const totals: UsageFigures = { characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, streams: 0, refused: {} }
+  const totals: UsageFigures = { characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 0, refused: {} }
   for (const r of rows) {
     const id = JSON.stringify(query.group_by.map((g) => (g === 'day' ? r.day : g === 'sub' ? r.sub : r.keyId)))
-    const row = groups.get(id) ?? groups.set(id, { ...labels(r, query.group_by), characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, streams: 0, refused: {} }).get(id)!
+    const row = groups.get(id) ?? groups.set(id, { ...labels(r, query.group_by), characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 0, refused: {} }).get(id)!
     add(row, r)
     add(totals, r)
   }
@@ -86,9 +88,10 @@ function add(into: UsageFigures, r: UsageRow): void {
   into.characters += r.characters
   into.audio_seconds_produced = round1(into.audio_seconds_produced + seconds(r.audioMsProduced))
   into.audio_seconds_transcribed = round1(into.audio_seconds_transcribed + seconds(r.audioMsTranscribed))
+  into.audio_seconds_voice_changed = round1(into.audio_seconds_voice_changed + seconds(r.audioMsVoiceChanged ?? 0))
   into.streams += r.streams
   for (const [reason, n] of Object.entries(r.refused)) into.refused[reason] = (into.refused[reason] ?? 0) + n
 }
 
 const round1 = (s: number): number => Math.round(s * 1000) / 1000
-const round = (f: UsageFigures): UsageFigures => ({ ...f, audio_seconds_produced: round1(f.audio_seconds_produced), audio_seconds_transcribed: round1(f.audio_seconds_transcribed) })
+const round = (f: UsageFigures): UsageFigures => ({ ...f, audio_seconds_produced: round1(f.audio_seconds_produced), audio_seconds_transcribed: round1(f.audio_seconds_transcribed), audio_seconds_voice_changed: round1(f.audio_seconds_voice_changed) })

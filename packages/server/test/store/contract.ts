@@ -169,6 +169,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       ])
       assert.equal(all[0]!.audioMsProduced, 1500)
       assert.equal(all[1]!.audioMsTranscribed, 2000)
+      await s.settleUsage({ ...base, keyId: 'key_vc', day: '2026-10-27', sub: 'vc', characters: 0, audioMsVoiceChanged: 3500 })
+      assert.deepEqual((await s.queryUsage({ from: '2026-10-27', to: '2026-10-27' })).map((r) => [r.sub, r.audioMsVoiceChanged, r.streams]), [['vc', 3500, 1]])
       assert.deepEqual((await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })).length, 2, 'dates are inclusive')
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: 'bob' })).map((r) => r.keyId), ['key_2'])
       assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: null })).map((r) => r.characters), [7], 'null: no sub')

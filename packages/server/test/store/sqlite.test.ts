@@ -1,5 +1,7 @@
-import { after } from 'node:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs'
+import Database from 'better-sqlite3'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { openStore } from '../../src/store/open.ts'
@@ -12,4 +14,24 @@ storeContract('SQLite (embedded default)', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-store-'))
   folders.push(dataDir)
   return openStore({ dataDir })
+})
+
+test('a store made before the voice-changer ledger column gets it on open, its rows kept', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-store-'))
+  folders.push(dataDir)
+  const file = path.join(dataDir, 'voxgate.db')
+  closeSync(openSync(file, 'w', 0o600))
+  const old = new Database(file)
+  old.exec(`CREATE TABLE usage_ledger (day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters INTEGER NOT NULL, audio_ms_produced INTEGER NOT NULL,
+    audio_ms_transcribed INTEGER NOT NULL, streams INTEGER NOT NULL, PRIMARY KEY (day, key_id, sub));
+    INSERT INTO usage_ledger VALUES ('2026-11-01', 'key_1', '', 5, 0, 0, 1);`)
+  old.close()
+  const store = await openStore({ dataDir })
+  try {
+    await store.settleUsage({ day: '2026-11-01', keyId: 'key_1', sub: null, characters: 0, audioMsProduced: 0, audioMsTranscribed: 0, audioMsVoiceChanged: 250, streams: 1 })
+    const [row] = await store.queryUsage({ from: '2026-11-01', to: '2026-11-01' })
+    assert.deepEqual([row!.characters, row!.audioMsVoiceChanged, row!.streams], [5, 250, 2])
+  } finally {
+    await store.close()
+  }
 })

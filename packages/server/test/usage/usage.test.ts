@@ -52,7 +52,7 @@ describe('the usage ledger', () => {
     assert.equal(res.status, 200)
     // The deterministic engine speaks 60 ms a word.
     assert.deepEqual(bySub(res.json.data), { '(none)': [4, 0.06, 1], ann: [19, 0.24, 2], ben: [8, 0.12, 1] })
-    assert.deepEqual(res.json.totals, { characters: 31, audio_seconds_produced: 0.42, audio_seconds_transcribed: 0, streams: 4, refused: {} })
+    assert.deepEqual(res.json.totals, { characters: 31, audio_seconds_produced: 0.42, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 4, refused: {} })
     assert.equal(res.json.to, today)
   })
 
@@ -70,7 +70,7 @@ describe('the usage ledger', () => {
     closeQuietly(inbox.ws)
     await eventually(async () => (await usage('?sub=cara')).json.totals.refused.quota_exceeded === 2, 'refusals counted')
     const row = (await usage('?sub=cara&group_by=sub')).json.data[0]
-    assert.deepEqual(row, { sub: 'cara', characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, streams: 0, refused: { quota_exceeded: 2, voice_not_allowed: 1, origin_not_allowed: 1 } })
+    assert.deepEqual(row, { sub: 'cara', characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 0, refused: { quota_exceeded: 2, voice_not_allowed: 1, origin_not_allowed: 1 } })
   })
 
   test('grouping and filters: day, key, day+sub, one sub, one key', async () => {
@@ -109,10 +109,10 @@ describe('the usage ledger', () => {
     const text = cli('--group-by', 'sub')
     assert.equal(text.status, 0, text.stderr)
     const lines = text.stdout.trim().split('\n')
-    assert.match(lines[1]!, /^sub\s+characters\s+audio_s_out\s+audio_s_in\s+streams\s+refused$/)
-    assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\.24\s+0\s+2\s+0$/)
-    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+4$/)
-    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+4\s+4$/)
+    assert.match(lines[1]!, /^sub\s+characters\s+audio_s_out\s+audio_s_in\s+audio_s_vc\s+streams\s+refused$/)
+    assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\.24\s+0\s+0\s+2\s+0$/)
+    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+0\s+4$/)
+    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+0\s+4\s+4$/)
     const bad = cli('--group-by', 'week')
     assert.equal(bad.status, 2)
     assert.match(bad.stderr, /^voxgate: --group-by must be/)
