@@ -52,9 +52,9 @@ function formatOf(found: Record<string, string>): SizedFormat {
   }
 }
 
-/** The audio made goes to the token's audio budget (as far as it still holds) and to the ledger. */
+/** The audio made goes to the token's audio budget (as far as it still holds) and to the ledger's voice-changer seconds. */
 function settle(ctx: ServerContext, principal: Principal, ms: number): void {
   // Already produced upstream: past the budget, the next request is refused (assertRemaining).
   ctx.stt.usage.reserve(principal, ms, true).catch(() => undefined)
-  new DirectSource(ctx.budgets, principal).settle({ audioMsProduced: ms, streams: 1 })
+  new DirectSource(ctx.budgets, principal).settle({ audioMsVoiceChanged: ms, streams: 1 })
 }

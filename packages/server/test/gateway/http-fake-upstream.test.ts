@@ -10,6 +10,7 @@ import { bearer, call, mint } from '../helpers/http.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 import { rawRequest, sseEvents } from '../helpers/raw-request.ts'
+import { eventually } from '../helpers/controlled-speech.ts'
 
 const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'
 const ORIGIN = 'https://app.example'
@@ -293,6 +294,21 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
       assert.deepEqual(res.bytes, transport === 'bytes' ? received.body : Buffer.from(frames))
     })
   }
+
+  test('voice-changer audio is sized from the upload\'s output_format fields: the token\'s audio seconds and the ledger', async () => {
+    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, sub: 'vc-user', limits: { audio_seconds: 60 }, expires_in: 60 })
+    // Two seconds of 16 kHz pcm_s16le.
+    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(64_000))
+    const f = new FormData()
+    f.append('clip', new Blob([new Uint8Array(wav)]), 'clip.wav')
+    f.append('output_format[container]', 'raw')
+    f.append('output_format[encoding]', 'pcm_s16le')
+    f.append('output_format[sample_rate]', '16000')
+    assert.equal((await upload('/voice-changer/bytes', changer, f)).status, 200)
+    await eventually(async () => (await call(gw.url, '/access-token/self', { headers: bearer(changer) })).json.usage.audio_seconds === 2, 'audio charged')
+    const usage = await call(gw.url, '/usage?sub=vc-user&group_by=sub', { headers: bearer(gw.apiKey) })
+    assert.deepEqual([usage.json.totals.audio_seconds_voice_changed, usage.json.totals.streams], [2, 1])
+  })
 
   test('/voice-changer/bytes without the voice_changer grant → 403, never relayed', async () => {
     const ttsOnly = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
