@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { voiceIds } from '../helpers/security.ts'
+import { eventually } from '../helpers/controlled-speech.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 const require = createRequire(import.meta.url)
@@ -87,13 +88,20 @@ describe('@cartesia/cartesia-js through a gateway (HTTP)', () => {
       (err: any) => err.status === 403 && err.error?.error_code === 'voice_not_allowed')
   })
 
-  test('the characters relayed are counted on the gateway token, per sub, as for local speech', async () => {
+  test('the characters and audio relayed are counted on the gateway token and in the ledger, per sub, as for local speech', async () => {
     const token = await mint(gw.url, gw.apiKey, { grants: { tts: true }, sub: 'bob', expires_in: 60 })
     const client = new Cartesia({ token, baseURL: gw.url })
-    await bytes(client, { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 })
-    await sse(client)
+    const raw = await bytes(client, { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 })
+    const events = await sse(client)
     const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
     assert.equal(self.json.usage.characters, 2 * [...TEXT].length)
+    // The ledger row: both streams, their characters, and the audio relayed (sized from the PCM bytes).
+    const row = async () => (await call(gw.url, '/usage?sub=bob&group_by=sub', { headers: bearer(gw.apiKey) })).json.totals
+    await eventually(async () => (await row()).streams === 2, 'both streams settled')
+    const totals = await row()
+    assert.equal(totals.characters, 2 * [...TEXT].length)
+    const seconds = (raw.length + events.audio.length) / 32000
+    assert.ok(Math.abs(totals.audio_seconds_produced - seconds) <= 0.1, `${totals.audio_seconds_produced} s produced, ${seconds} s relayed`)
   })
 
   test('without an upstream, the voice changer is 501 not_supported (after the grant check)', async () => {
