@@ -27,7 +27,7 @@ let startCheck: FakeHttpUpstream['requests'][number][]
 
 before(async () => {
   fake = await FakeHttpUpstream.start()
-  gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 500, allowedOrigins: [ORIGIN], sttUploadLimitBytes: 64 * 1024 })
+  gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 1000, allowedOrigins: [ORIGIN], sttUploadLimitBytes: 64 * 1024 })
   token = await mint(gw.url, gw.apiKey, { grants: { tts: true, voices: true }, expires_in: 600 })
   startCheck = [...fake.requests]
   fake.reset()
