@@ -22,44 +22,78 @@ async function write(res: ServerResponse, text: string, signal: AbortSignal): Pr
   }
 }
 
+/** How long the rest of an upstream answer may take to arrive after its terminal event before it is dropped. */
+const DRAIN_MS = 2000
+
 /**
  * Sends the upstream's SSE answer to the client: its events forwarded whole, as they arrive, up to
  * its terminal event. A stream that ends without one (cut mid-way) or is revoked ends with voxgate's
- * `error` event, then the response ends (SDK4's iterator stops only when the body does).
+ * `error` event, then the response ends (SDK4's iterator stops only when the body does). After the
+ * terminal event the client's response ends at once, and the upstream answer is read to its end (not
+ * destroyed), so its kept-alive connection goes back to the pool: against a remote upstream, a
+ * destroyed one would cost the next request a TCP and TLS handshake.
  */
 export async function pipeEvents(request: FastifyRequest, reply: FastifyReply, from: IncomingMessage, stream: RelayHandle, perByte: number, contextId?: string): Promise<void> {
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' })
   const socket = res.socket
+  let draining = false
   stream.signal.addEventListener('abort', () => {
-    if (!from.complete) from.destroy()
+    if (!from.complete && !draining) from.destroy()
     // As for local speech: the error event gets a short grace, then a reader far behind is cut.
     if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
   }, { once: true })
+  let finished = false
+  const finish = () => {
+    if (finished) return
+    finished = true
+    stream.end()
+    if (revoked(stream.signal)) res.end(() => socket?.end())
+    else res.end()
+  }
+  const drain = () => {
+    draining = true
+    finish()
+    const guard = setTimeout(() => from.destroy(), DRAIN_MS)
+    guard.unref()
+    from.once('close', () => clearTimeout(guard))
+  }
   try {
-    if (!(await forward(from, res, stream, perByte))) throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
+    if (!(await forward(from, res, stream, perByte, drain))) throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
   } catch (err) {
     const reason = stream.signal.aborted && stream.signal.reason instanceof VoxgateError ? stream.signal.reason : err
     const coded = reason instanceof VoxgateError ? reason : new VoxgateError('upstream_error', 'The upstream stream was cut.')
     await write(res, sseFrame(errorEvent(coded, request.id, contextId)), stream.signal)
   } finally {
-    stream.end()
-    if (revoked(stream.signal)) res.end(() => socket?.end())
-    else res.end()
+    finish()
   }
 }
 
-/** Forwards whole frames until the upstream ends; returns whether its terminal event went out. */
-async function forward(from: IncomingMessage, to: ServerResponse, stream: RelayHandle, perByte: number): Promise<boolean> {
+/**
+ * Forwards whole frames until the terminal event, then calls `onTerminal` and reads the rest of the
+ * upstream answer without forwarding it. Returns whether the terminal event went out.
+ */
+async function forward(from: IncomingMessage, to: ServerResponse, stream: RelayHandle, perByte: number, onTerminal: () => void): Promise<boolean> {
   const frames = new SseFrames()
-  for await (const chunk of from as AsyncIterable<Buffer>) {
-    for (const frame of frames.push(chunk)) {
-      stream.produced(frame.audioBytes * perByte)
-      await write(to, frame.text, stream.signal)
-      if (frame.type !== undefined && TERMINAL.has(frame.type)) return true
+  let terminal = false
+  try {
+    for await (const chunk of from as AsyncIterable<Buffer>) {
+      if (terminal) continue
+      for (const frame of frames.push(chunk)) {
+        stream.produced(frame.audioBytes * perByte)
+        await write(to, frame.text, stream.signal)
+        if (frame.type !== undefined && TERMINAL.has(frame.type)) {
+          terminal = true
+          onTerminal()
+          break
+        }
+      }
+      if (!terminal && stream.signal.aborted) throw stream.signal.reason
     }
-    if (stream.signal.aborted) throw stream.signal.reason
+  } catch (err) {
+    // Once the terminal event is out, the rest of the answer no longer matters to anyone.
+    if (!terminal) throw err
   }
-  return false
+  return terminal
 }
