@@ -16,6 +16,7 @@ import { BridgeContext } from './bridge-context.ts'
 import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
+import { armSessionTimer } from '../transports/websocket/session-timer.ts'
 
 /** The upstream went away mid-stream (RFC 6455 1011, "internal error", as for a failed recogniser). */
 export const CLOSE_UPSTREAM_LOST = 1011
@@ -254,12 +255,7 @@ export class TtsBridge {
   /** A token-authenticated socket lives until the token's expiry plus the session grace. */
   #armSession(): void {
     clearTimeout(this.#sessionTimer)
-    if (this.principal.kind !== 'token') return
-    const deadline = this.principal.expiresAtSeconds * 1000 + this.ctx.config.wsSessionGraceMs
-    this.#sessionTimer = setTimeout(() => {
-      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; send a refresh_token message to extend the socket.'))
-    }, Math.max(0, deadline - this.ctx.clock.now()))
-    this.#sessionTimer.unref()
+    this.#sessionTimer = armSessionTimer(this.ctx, this.principal, (err) => this.close(CLOSE_CREDENTIAL, err))
   }
 
   /** Ends every open context with `err` (each cancelled upstream), closes the upstream, then the client. */

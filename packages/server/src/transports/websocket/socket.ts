@@ -12,6 +12,7 @@ import { cutAfterGrace, hardClose } from '../hard-close.ts'
 import { TtsContext } from './context.ts'
 import { identityOf, verifyRefresh, type SocketIdentity } from './refresh.ts'
 import { socketSink, type EventSink } from './sink.ts'
+import { armSessionTimer } from './session-timer.ts'
 
 /** Close codes: 4401 for a credential that was revoked or ran out (HTTP 401's meaning, in the 4000 range). */
 export const CLOSE_CREDENTIAL = 4401
@@ -210,12 +211,7 @@ export class TtsSocket {
   /** A token-authenticated socket lives until the token's expiry plus the session grace. */
   #armSession(): void {
     clearTimeout(this.#sessionTimer)
-    if (this.principal.kind !== 'token') return
-    const deadline = this.principal.expiresAtSeconds * 1000 + this.ctx.config.wsSessionGraceMs
-    this.#sessionTimer = setTimeout(() => {
-      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; send a refresh_token message to extend the socket.'))
-    }, Math.max(0, deadline - this.ctx.clock.now()))
-    this.#sessionTimer.unref()
+    this.#sessionTimer = armSessionTimer(this.ctx, this.principal, (err) => this.close(CLOSE_CREDENTIAL, err))
   }
 
   /** Ends every open context with `err`, then closes the socket. */
