@@ -1,9 +1,8 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { DirectSource } from '../streams/block-source.ts'
 import type { StreamTransport } from '../streams/registry.ts'
-import { CharacterReservation } from '../streams/reservation.ts'
+import { startStream } from '../streams/stream-start.ts'
 
 /** What the response pipes (pipe-audio.ts, pipe-events.ts) need of a relayed stream. */
 export interface RelayHandle {
@@ -29,24 +28,7 @@ export interface RelayedStream extends RelayHandle {
  * speech refunds the sentences never started). Refused upstream, nothing is charged.
  */
 export async function openRelayedStream(ctx: ServerContext, principal: Principal, text: string, client: AbortSignal, transport: StreamTransport): Promise<RelayedStream> {
-  const gone = () => (client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.'))
-  if (client.aborted) throw gone()
-  const controller = new AbortController()
-  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
-  const source = new DirectSource(ctx.budgets, principal)
-  let reservation: CharacterReservation
-  try {
-    if (client.aborted) throw gone()
-    reservation = await CharacterReservation.open(source, text)
-    if (client.aborted || controller.signal.aborted) {
-      reservation.settle()
-      source.settle({})
-      throw client.aborted ? gone() : controller.signal.reason
-    }
-  } catch (err) {
-    lease.release()
-    throw err
-  }
+  const { lease, controller, source, reservation } = await startStream(ctx, principal, text, client, transport)
   let accepted = false
   let audioMs = 0
   let ended = false

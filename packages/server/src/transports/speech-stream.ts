@@ -2,8 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { DirectSource } from '../streams/block-source.ts'
-import { CharacterReservation } from '../streams/reservation.ts'
+import { startStream } from '../streams/stream-start.ts'
 import { observeFirstAudio } from '../metrics/speech.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
 
@@ -38,30 +37,7 @@ export function clientGone(res: ServerResponse): AbortSignal {
  * revocation, or `client` aborting (the client went away).
  */
 export async function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal, transport: 'bytes' | 'sse'): Promise<SpeechStream> {
-  const gone = () => client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
-  if (client.aborted) throw gone()
-  const controller = new AbortController()
-  const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
-  // The slot may have come from Redis: the client can have gone meanwhile.
-  if (client.aborted) {
-    lease.release()
-    throw gone()
-  }
-  let reservation: CharacterReservation
-  const source = new DirectSource(ctx.budgets, principal)
-  try {
-    // Durable before any audio: a restart or another instance can never hand these out again.
-    reservation = await CharacterReservation.open(source, request.text)
-    // The client may have left, or the token been revoked, during that write.
-    if (client.aborted || controller.signal.aborted) {
-      reservation.settle()
-      source.settle({})
-      throw client.aborted ? gone() : controller.signal.reason
-    }
-  } catch (err) {
-    lease.release()
-    throw err
-  }
+  const { lease, controller, source, reservation } = await startStream(ctx, principal, request.text, client, transport)
   let producedSeconds = 0
   const chunks = observeFirstAudio(countAudio(ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](), (s) => { producedSeconds += s }), lease)
   let ended = false
