@@ -20,7 +20,8 @@
  * median of the per-round ratios and their spread (min–max). The machine is shared and noisy, so only
  * ratios from the same run mean anything. Target: median ≥ 0.97, reported, never enforced.
  * `npm run bench -- operators-aa` runs the same with "off" on both sides, to show the bench's own
- * bias and noise (ratios should centre on 1.00). Loopback only; about 80 s.
+ * bias and noise (ratios should centre on 1.00); `operators-real` runs it with the real engines in
+ * worker threads, what production runs. Loopback only; about 80 s each.
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -86,7 +87,9 @@ interface Side {
   close(): Promise<void>
 }
 
-const base = { logLevel: 'silent' as const, mintPerMinute: 0, ttsStreamsPerMinute: 0 }
+/** `operators-real` sets this before the sides are forked (they inherit it): the real engines in worker threads. */
+const ENGINE = process.env.VOXGATE_BENCH_ENGINE === 'real' ? 'real' : 'deterministic'
+const base = { logLevel: 'silent' as const, mintPerMinute: 0, ttsStreamsPerMinute: 0, speech: ENGINE } as const
 
 /** Starts one side's server in this process: "on" as it ships with metrics, "off" as described above. */
 async function startSide(name: SideName): Promise<{ t: TestServer; close(): Promise<void> }> {
@@ -221,7 +224,7 @@ const WORKLOADS: Workload[] = [
     target: (s) => ({ url: s.url, path: '/access-token', headers: json(s.apiKey), connections: 16, body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }) }),
   },
   {
-    name: `tts  (POST /tts/bytes "${TRANSCRIPT}" with an API key, deterministic engine, 8 connections)`,
+    name: `tts  (POST /tts/bytes "${TRANSCRIPT}" with an API key, ${ENGINE === 'real' ? 'the real engines in worker threads (what production runs)' : 'deterministic engine'}, 8 connections)`,
     target: (s) => ({ url: s.url, path: '/tts/bytes', headers: json(s.apiKey), connections: 8, body: JSON.stringify(ttsBody(s.voice, TRANSCRIPT)) }),
   },
 ]
@@ -277,9 +280,15 @@ const args = process.argv.slice(2)
 const serving = args.indexOf('--serve')
 if (isMainThread && serving >= 0) await serve(args[serving + 1] as SideName)
 else if (isMainThread) {
-  const SECTIONS = ['operators', 'operators-aa']
+  const SECTIONS = ['operators', 'operators-aa', 'operators-real']
   if (args.includes('operators') || args.length === 0) await operatorsSection()
   if (args.includes('operators-aa')) await operatorsSection(true)
+  if (args.includes('operators-real')) {
+    // Same bench with production's engines: what the bookkeeping costs where synthesis is real work.
+    process.env.VOXGATE_BENCH_ENGINE = 'real'
+    const child = fork(fileURLToPath(import.meta.url), ['operators'], { stdio: 'inherit' })
+    await new Promise((resolve) => child.once('exit', resolve))
+  }
   // Other sections named with it (`npm run bench -- operators auth`) run from the usual runner, which
   // ignores these names.
   if (args.some((a) => !SECTIONS.includes(a))) await import('../bench/run.ts')
