@@ -48,7 +48,11 @@ describe('WebSocket abuse', { timeout: 30_000 }, () => {
     await sleep(500)
     pausable(s).resume()
     const code = await closed
-    assert.ok(code === 1008 || code === 1006, `closed with ${code}`)
+    // Either the queue passed the 8 MiB cap (1008, or 1006 when the cut beats the close frame), or the
+    // server stopped reading first: over TLS, a socket whose output is blocked is not read either, so
+    // a client that never reads stalls its own requests, and the idle timeout (400 ms here) closes it
+    // with 1000. Which comes first depends on how much the kernel buffers; both bound the memory.
+    assert.ok(code === 1008 || code === 1006 || code === 1000, `closed with ${code}`)
     assert.ok(await until(() => t.server.ctx.streams.size === 0), 'no stream slot left behind')
   })
 
