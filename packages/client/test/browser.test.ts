@@ -30,7 +30,10 @@ async function bundle(): Promise<string> {
 
 before(async () => {
   if (!existsSync(CHROMIUM)) return
-  voxgate = await startTestServer({ clockToleranceSeconds: 0, wsSessionGraceMs: 0 })
+  // Tokens live 3 s and sockets end with them, so every transport crosses several refreshes. One
+  // second of clock tolerance keeps a request sent just before its token's expiry from failing on a
+  // loaded machine (where it may reach the server a few hundred ms later); the refresh is still needed.
+  voxgate = await startTestServer({ clockToleranceSeconds: 1, wsSessionGraceMs: 0 })
   const sdk = await bundle()
   const tls = testTls()
   page = createServer({ cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) }, (req, res) => {
