@@ -10,6 +10,7 @@ import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
 import { PacedSender } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
+import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-timer.ts'
 
 export interface SttRelayInit {
   ctx: ServerContext
@@ -116,13 +117,7 @@ export class SttRelay {
   }
 
   #armSessionTimer(): void {
-    const p = this.init.principal
-    if (p.kind !== 'token') return
-    const deadline = p.expiresAtSeconds * 1000 + this.init.ctx.config.wsSessionGraceMs
-    this.#sessionTimer = setTimeout(() => {
-      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; open a new socket with a fresh token.'))
-    }, Math.max(0, deadline - this.init.ctx.clock.now()))
-    this.#sessionTimer.unref()
+    this.#sessionTimer = armSessionTimer(this.init.ctx, this.init.principal, (err) => this.close(CLOSE_CREDENTIAL, err), REOPEN_HINT)
   }
 
   #cleanup(): void {

@@ -9,6 +9,7 @@ import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../t
 import type { FromWorker } from './messages.ts'
 import type { Recognizer } from './pool.ts'
 import type { AudioAllowance } from './allowance.ts'
+import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-timer.ts'
 
 /** Close code for a recogniser that failed (RFC 6455 1011, "internal error"). */
 export const CLOSE_INTERNAL = 1011
@@ -144,12 +145,7 @@ export abstract class SttSocket {
   }
 
   #armSessionTimer(): void {
-    if (this.#principal.kind !== 'token') return
-    const deadline = this.#principal.expiresAtSeconds * 1000 + this.ctx.config.wsSessionGraceMs
-    this.#sessionTimer = setTimeout(() => {
-      this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', 'The access token expired; open a new socket with a fresh token.'))
-    }, Math.max(0, deadline - this.ctx.clock.now()))
-    this.#sessionTimer.unref()
+    this.#sessionTimer = armSessionTimer(this.ctx, this.#principal, (err) => this.close(CLOSE_CREDENTIAL, err), REOPEN_HINT)
   }
 
   #cleanup(): void {
