@@ -1,8 +1,7 @@
-import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { StreamTransport } from '../streams/registry.ts'
-import { startStream } from '../streams/stream-start.ts'
+import { endOnce, startStream } from '../streams/stream-start.ts'
 
 /** What the response pipes (pipe-audio.ts, pipe-events.ts) need of a relayed stream. */
 export interface RelayHandle {
@@ -28,25 +27,15 @@ export interface RelayedStream extends RelayHandle {
  * speech refunds the sentences never started). Refused upstream, nothing is charged.
  */
 export async function openRelayedStream(ctx: ServerContext, principal: Principal, text: string, client: AbortSignal, transport: StreamTransport): Promise<RelayedStream> {
-  const { lease, controller, source, reservation } = await startStream(ctx, principal, text, client, transport)
+  const started = await startStream(ctx, principal, text, client, transport)
+  const { lease, controller, reservation } = started
   let accepted = false
   let audioMs = 0
-  let ended = false
-  const end = () => {
-    if (ended) return
-    ended = true
-    client.removeEventListener('abort', onClientGone)
-    lease.release()
-    if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+  const end = endOnce(started, client, () => ({
     // Not accepted: `settle` refunds the whole reservation (no sentence of it started here).
-    const characters = accepted ? reservation.reserved : reservation.settle()
-    source.settle({ characters, audioMsProduced: Math.round(audioMs), streams: 1 })
-  }
-  const onClientGone = () => {
-    controller.abort(client.reason)
-    end()
-  }
-  client.addEventListener('abort', onClientGone, { once: true })
+    characters: accepted ? reservation.reserved : reservation.settle(),
+    audioMsProduced: Math.round(audioMs),
+  }))
   return {
     signal: controller.signal,
     accepted: () => {

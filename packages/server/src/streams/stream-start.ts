@@ -2,6 +2,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { DirectSource } from './block-source.ts'
+import type { StreamFigures } from './usage-delta.ts'
 import type { StreamLease, StreamTransport } from './registry.ts'
 import { CharacterReservation } from './reservation.ts'
 
@@ -44,4 +45,27 @@ export async function startStream(ctx: ServerContext, principal: Principal, text
     lease.release()
     throw err
   }
+}
+
+/**
+ * The one end of a started stream, whichever comes first: the returned `end()` (the transport is
+ * done) or the client leaving. It frees the slot, aborts the stream's signal, and settles what
+ * `finish` reports (called once, after the abort) with the stream's ledger row. Idempotent.
+ */
+export function endOnce(stream: StartedStream, client: AbortSignal, finish: () => Omit<StreamFigures, 'streams'>): () => void {
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    client.removeEventListener('abort', onClientGone)
+    stream.lease.release()
+    if (!stream.controller.signal.aborted) stream.controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+    stream.source.settle({ ...finish(), streams: 1 })
+  }
+  const onClientGone = () => {
+    stream.controller.abort(client.reason)
+    end()
+  }
+  client.addEventListener('abort', onClientGone, { once: true })
+  return end
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { startStream } from '../streams/stream-start.ts'
+import { endOnce, startStream } from '../streams/stream-start.ts'
 import { observeFirstAudio } from '../metrics/speech.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
 
@@ -37,26 +37,15 @@ export function clientGone(res: ServerResponse): AbortSignal {
  * revocation, or `client` aborting (the client went away).
  */
 export async function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal, transport: 'bytes' | 'sse'): Promise<SpeechStream> {
-  const { lease, controller, source, reservation } = await startStream(ctx, principal, request.text, client, transport)
+  const started = await startStream(ctx, principal, request.text, client, transport)
+  const { lease, controller, reservation } = started
   let producedSeconds = 0
   const chunks = observeFirstAudio(countAudio(ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](), (s) => { producedSeconds += s }), lease)
-  let ended = false
-  const end = () => {
-    if (ended) return
-    ended = true
-    client.removeEventListener('abort', onClientGone)
-    lease.release()
-    if (!controller.signal.aborted) controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+  const end = endOnce(started, client, () => {
     // Cancels queued and running sentence jobs at once, even if the generator never started.
     void chunks.return?.(undefined)?.catch(() => undefined)
-    const characters = reservation.settle()
-    source.settle({ characters, audioMsProduced: producedSeconds * 1000, streams: 1 })
-  }
-  const onClientGone = () => {
-    controller.abort(client.reason)
-    end()
-  }
-  client.addEventListener('abort', onClientGone, { once: true })
+    return { characters: reservation.settle(), audioMsProduced: producedSeconds * 1000 }
+  })
   return {
     chunks,
     signal: controller.signal,
