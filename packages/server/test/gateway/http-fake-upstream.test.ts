@@ -1,55 +1,18 @@
 /**
- * Gateway mode's HTTP relays against a recording fake upstream (the network edge, faked so each
- * failure can be staged): what is forwarded and what is not, every upstream failure's answer, and
- * that no socket is left open and no refused request ever reaches the upstream.
+ * Gateway mode's HTTP relays of speech against a recording fake upstream: what is forwarded and what
+ * is not, every upstream failure's answer, refusals that never reach the upstream, revocation, usage
+ * and flow control; no socket is left open (fake-gateway.ts checks after every test). Uploads and
+ * voices are in http-uploads-voices.test.ts.
  */
-import { after, afterEach, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import https from 'node:https'
 import { bearer, call, mint } from '../helpers/http.ts'
-import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
+import { answerError } from '../helpers/fake-http-upstream.ts'
 import { rawRequest, sseEvents } from '../helpers/raw-request.ts'
-import { eventually } from '../helpers/controlled-speech.ts'
+import { audio, BODY, fake, gw, ORIGIN, readAround, startCheck, token, tts, UPSTREAM_KEY, useFakeGateway, VERSION } from './fake-gateway.ts'
 
-const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'
-const ORIGIN = 'https://app.example'
-const VERSION = '2025-04-16'
-const BODY = { model_id: 'sonic-3', transcript: 'Hello from the gateway.', voice: { mode: 'id', id: 'upstream-voice' }, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } }
-/** Every answer any test got, to prove the upstream key never reached a client. */
-const answers: string[] = []
-
-let fake: FakeHttpUpstream
-let gw: TestServer
-let token: string
-/** What the upstream received while the gateway started. */
-let startCheck: FakeHttpUpstream['requests'][number][]
-
-before(async () => {
-  fake = await FakeHttpUpstream.start()
-  gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 1000, allowedOrigins: [ORIGIN], sttUploadLimitBytes: 64 * 1024 })
-  token = await mint(gw.url, gw.apiKey, { grants: { tts: true, voices: true }, expires_in: 600 })
-  startCheck = [...fake.requests]
-  fake.reset()
-})
-afterEach(async () => {
-  // Every test leaves no connection open to the upstream, whatever happened.
-  await fake.until(() => fake.open === 0)
-  fake.reset()
-})
-after(async () => {
-  await gw.close()
-  await fake.close()
-  for (const text of [...answers, gw.logs.text()]) assert.ok(!text.includes(UPSTREAM_KEY), 'the upstream key reached a client or a log')
-})
-
-async function tts(path: string, headers: Record<string, string> = {}, body: unknown = BODY) {
-  const res = await rawRequest(gw.url, path, { headers: { 'content-type': 'application/json', ...bearer(token), ...headers }, body: JSON.stringify(body) })
-  answers.push(JSON.stringify(res.headers), res.body.toString('latin1'))
-  return res
-}
-
-const audio = Buffer.alloc(3200, 7)
+useFakeGateway()
 
 describe('gateway HTTP relay: what reaches the upstream', () => {
   test('the start check is one GET /voices with the upstream key', () => {
@@ -255,193 +218,6 @@ describe('gateway HTTP relay: revocation and usage', () => {
   })
 })
 
-describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
-  const wav = Buffer.concat([Buffer.from('RIFF\0\0\0\0WAVEfmt ', 'latin1'), Buffer.alloc(28), Buffer.alloc(16000, 3)])
-  const form = (bytes: Buffer = wav) => {
-    const f = new FormData()
-    f.append('voice[id]', 'upstream-voice')
-    f.append('output_format[container]', 'wav')
-    f.append('clip', new Blob([new Uint8Array(bytes)], { type: 'audio/wav' }), 'clip.wav')
-    return f
-  }
-  const upload = async (path: string, credential: string, body: FormData = form(), headers: Record<string, string> = {}) => {
-    const res = await fetch(gw.url + path, { method: 'POST', headers: { ...bearer(credential), ...headers }, body })
-    const bytes = Buffer.from(await res.arrayBuffer())
-    answers.push(bytes.toString('latin1'))
-    return { status: res.status, headers: res.headers, bytes, json: () => JSON.parse(bytes.toString()) }
-  }
-  const echo = (contentType: string) => (_req: unknown, res: import('node:http').ServerResponse, body: Buffer) => {
-    res.writeHead(200, { 'content-type': contentType })
-    res.end(body)
-  }
-
-  for (const transport of ['bytes', 'sse'] as const) {
-    test(`/voice-changer/${transport}: the multipart upload reaches the upstream unchanged, with the upstream key only`, async () => {
-      const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
-      const frames = `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\nevent: done\ndata: {"type":"done","done":true,"status_code":206}\n\n`
-      fake.handler = transport === 'bytes' ? echo('audio/wav') : (_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(frames)
-      const sent = form()
-      const expected = Buffer.from(await new Response(sent).arrayBuffer())
-      const res = await upload(`/voice-changer/${transport}`, changer, form())
-      assert.equal(res.status, 200)
-      const received = fake.requests[0]!
-      assert.equal(received.url, `/voice-changer/${transport}`)
-      assert.match(received.headers['content-type']!, /^multipart\/form-data; boundary=/)
-      assert.equal(received.headers['x-api-key'], UPSTREAM_KEY)
-      assert.equal(received.headers.authorization, undefined)
-      assert.equal(received.body.length, expected.length)
-      // What the upstream answered is what the client got, byte for byte.
-      assert.deepEqual(res.bytes, transport === 'bytes' ? received.body : Buffer.from(frames))
-    })
-  }
-
-  test('voice-changer audio is sized from the upload\'s output_format fields: the token\'s audio seconds and the ledger', async () => {
-    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, sub: 'vc-user', limits: { audio_seconds: 60 }, expires_in: 60 })
-    // Two seconds of 16 kHz pcm_s16le.
-    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(64_000))
-    const f = new FormData()
-    f.append('clip', new Blob([new Uint8Array(wav)]), 'clip.wav')
-    f.append('output_format[container]', 'raw')
-    f.append('output_format[encoding]', 'pcm_s16le')
-    f.append('output_format[sample_rate]', '16000')
-    assert.equal((await upload('/voice-changer/bytes', changer, f)).status, 200)
-    await eventually(async () => (await call(gw.url, '/access-token/self', { headers: bearer(changer) })).json.usage.audio_seconds === 2, 'audio charged')
-    const usage = await call(gw.url, '/usage?sub=vc-user&group_by=sub', { headers: bearer(gw.apiKey) })
-    assert.deepEqual([usage.json.totals.audio_seconds_voice_changed, usage.json.totals.streams], [2, 1])
-  })
-
-  test('/voice-changer/bytes without the voice_changer grant → 403, never relayed', async () => {
-    const ttsOnly = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
-    const res = await upload('/voice-changer/bytes', ttsOnly)
-    assert.equal(res.status, 403)
-    assert.equal(res.json().error_code, 'insufficient_scope')
-    assert.equal(fake.requests.length, 0)
-  })
-
-  test('an upload past the size limit → 413 payload_too_large, never relayed', async () => {
-    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
-    const res = await upload('/voice-changer/bytes', changer, form(Buffer.alloc(200 * 1024)))
-    assert.equal(res.status, 413)
-    assert.equal(res.json().error_code, 'payload_too_large')
-    assert.equal(fake.requests.length, 0)
-  })
-
-  test('a chunked upload (no length declared) cut at the size limit → 413, the upstream request dropped', async () => {
-    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
-    const res = await new Promise<{ status: number; json: any }>((resolve) => {
-      const req = https.request(new URL('/voice-changer/bytes', gw.url), {
-        method: 'POST', agent: false, headers: { ...bearer(changer), 'content-type': 'multipart/form-data; boundary=x', 'transfer-encoding': 'chunked' },
-      }, (r) => {
-        const chunks: Buffer[] = []
-        r.on('data', (c: Buffer) => chunks.push(c)).once('end', () => resolve({ status: r.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }))
-      })
-      req.on('error', () => undefined)
-      // Written piece by piece until the gateway answers: it must not wait for the end of the body.
-      const piece = Buffer.alloc(16 * 1024, 1)
-      const pump = () => {
-        while (!req.destroyed && req.write(piece));
-        if (!req.destroyed) req.once('drain', pump)
-      }
-      pump()
-    })
-    assert.equal(res.status, 413)
-    assert.equal(res.json.error_code, 'payload_too_large')
-    assert.equal(fake.requests.length, 0)
-  })
-
-  test('a second upload past limits.concurrent_streams → 429 while the first is relayed', async () => {
-    const one = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
-    let finish: (() => void) | undefined
-    fake.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'audio/wav' })
-      res.write(wav)
-      finish = () => res.end()
-    }
-    const first = upload('/voice-changer/bytes', one)
-    await fake.until(() => finish !== undefined)
-    const second = await upload('/voice-changer/bytes', one)
-    assert.equal(second.status, 429)
-    assert.equal(second.json().error_code, 'concurrency_limited')
-    assert.equal(fake.requests.length, 1)
-    finish!()
-    assert.equal((await first).status, 200)
-  })
-
-  test('revoking the token ends a relayed voice-changer SSE stream with token_revoked and drops the upstream request', async () => {
-    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
-    fake.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' })
-      res.write(`event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\n`)
-    }
-    const res = await fetch(gw.url + '/voice-changer/sse', { method: 'POST', headers: bearer(changer), body: form() })
-    const text = await readAround(res, () => call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: changer } }))
-    assert.deepEqual(sseEvents(Buffer.from(text)).map((e) => [e.type, e.error_code]), [['chunk', undefined], ['error', 'token_revoked']])
-  })
-
-  for (const path of ['/stt', '/audio/transcriptions']) {
-    test(`${path}: the upload is relayed, the transcript returned, its duration charged to the token`, async () => {
-      const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, limits: { audio_seconds: 60 }, expires_in: 60 })
-      const transcript = { type: 'transcript', text: 'hello there', duration: 2.5, language: 'en', request_id: 'theirs' }
-      fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(transcript))
-      const f = new FormData()
-      f.append('model', 'ink-whisper')
-      f.append('file', new Blob([new Uint8Array(wav)], { type: 'audio/wav' }), 'a.wav')
-      const res = await upload(`${path}?encoding=pcm_s16le&sample_rate=16000`, listener, f)
-      assert.equal(res.status, 200)
-      assert.deepEqual(res.json(), transcript)
-      assert.equal(fake.requests[0]!.url, `${path}?encoding=pcm_s16le&sample_rate=16000`)
-      const self = await call(gw.url, '/access-token/self', { headers: bearer(listener) })
-      assert.equal(self.json.usage.audio_seconds, 2.5)
-    })
-  }
-
-  test('/stt with an upstream failure answers as TTS does (422 passed through)', async () => {
-    const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
-    fake.handler = answerError(422, 'unprocessable_audio', `cannot decode (key ${UPSTREAM_KEY})`)
-    const f = new FormData()
-    f.append('file', new Blob([new Uint8Array(wav)]), 'a.wav')
-    const res = await upload('/stt', listener, f)
-    assert.equal(res.status, 422)
-    assert.equal(res.json().error_code, 'unprocessable_audio')
-    assert.equal(res.json().message, 'cannot decode (key [redacted])')
-  })
-})
-
-describe('gateway HTTP relay: voices', () => {
-  test('GET /voices and /voices/:id come from the upstream, query passed through, cached by path, query and version', async () => {
-    let n = 0
-    fake.handler = (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: `v${++n}`, url: req.url }], has_more: false }))
-    const list = async (path: string, version = VERSION) => call(gw.url, path, { headers: { ...bearer(token), 'cartesia-version': version } })
-    const first = await list('/voices?limit=2&language=en')
-    assert.equal(first.status, 200)
-    assert.deepEqual(first.json, { data: [{ id: 'v1', url: '/voices?limit=2&language=en' }], has_more: false })
-    assert.deepEqual((await list('/voices?limit=2&language=en')).json, first.json)
-    assert.equal(fake.requests.length, 1)
-    assert.equal((await list('/voices?limit=3')).json.data[0].id, 'v2')
-    assert.equal((await list('/voices?limit=2&language=en', '2024-06-10')).json.data[0].id, 'v3')
-    const one = await list('/voices/a%20b')
-    assert.equal(one.json.data[0].url, '/voices/a%20b')
-    assert.equal(fake.requests.length, 4)
-  })
-
-  test('GET /voices/:id passes an upstream 404 through; it is not cached', async () => {
-    fake.handler = answerError(404, 'voice_not_found', 'No such voice.')
-    for (let i = 0; i < 2; i++) {
-      const res = await call(gw.url, '/voices/missing', { headers: bearer(token) })
-      assert.equal(res.status, 404)
-      assert.equal(res.json.error_code, 'voice_not_found')
-    }
-    assert.equal(fake.requests.length, 2)
-  })
-
-  test('GET /voices without the voices grant → 403, never relayed', async () => {
-    const ttsOnly = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
-    const res = await call(gw.url, '/voices', { headers: bearer(ttsOnly) })
-    assert.equal(res.status, 403)
-    assert.equal(fake.requests.length, 0)
-  })
-})
-
 describe('gateway HTTP relay: flow control', () => {
   test('a client that leaves mid-stream drops the upstream request and frees its slot', async () => {
     const one = await mint(gw.url, gw.apiKey, { grants: { tts: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
@@ -500,6 +276,7 @@ describe('gateway HTTP relay: flow control', () => {
   })
 })
 
+
 let release: () => void = () => undefined
 /** Resolves when the test calls `release()`. */
 function paused(_res: unknown): Promise<void> {
@@ -513,16 +290,4 @@ async function stopsMoving(read: () => number): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
   return last
-}
-
-/** Reads an SSE body up to its first whole event, runs `between`, then reads the rest to its end. */
-async function readAround(res: Response, between: () => Promise<unknown>): Promise<string> {
-  const reader = res.body!.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value, { stream: true })
-  await between()
-  for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true })
-  answers.push(text)
-  return text
 }
