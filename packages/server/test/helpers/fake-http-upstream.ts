@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { Conditions } from './conditions.ts'
 
 /** One request the gateway sent to the fake, as received. */
 export interface RecordedRequest {
@@ -25,7 +26,7 @@ export class FakeHttpUpstream {
   /** The default answers a voices request (the start check) with an empty catalogue. */
   handler: FakeHandler = defaultHandler
   readonly #sockets = new Set<Socket>()
-  #waiters: (() => boolean)[] = []
+  readonly #conditions = new Conditions()
 
   private constructor(private readonly server: Server, readonly url: string) {}
 
@@ -42,9 +43,9 @@ export class FakeHttpUpstream {
     this.#sockets.add(socket)
     socket.once('close', () => {
       this.#sockets.delete(socket)
-      this.#wake()
+      this.#conditions.changed()
     })
-    this.#wake()
+    this.#conditions.changed()
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -58,7 +59,7 @@ export class FakeHttpUpstream {
       this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaderNames: names, body })
       this.handler(req, res, body)
       // After the handler: a test awaiting what the handler set up sees it.
-      this.#wake()
+      this.#conditions.changed()
     })
   }
 
@@ -69,18 +70,7 @@ export class FakeHttpUpstream {
 
   /** Resolves once `check` holds, re-checked on every request, connection and close. */
   until(check: () => boolean): Promise<void> {
-    if (check()) return Promise.resolve()
-    return new Promise((resolve) => {
-      this.#waiters.push(() => {
-        if (!check()) return false
-        resolve()
-        return true
-      })
-    })
-  }
-
-  #wake(): void {
-    this.#waiters = this.#waiters.filter((w) => !w())
+    return this.#conditions.until(check)
   }
 
   /** Forgets the recorded requests and restores the default answer (between tests). */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { Conditions } from './conditions.ts'
 
 /** One socket the gateway opened to the fake: its handshake and every message it sent, in order. */
 export interface FakeConnection {
@@ -30,7 +31,7 @@ export class FakeUpstream {
   #open = 0
   #hung: import('node:stream').Duplex[] = []
   /** Each returns true once satisfied (and is then dropped). */
-  #waiters: (() => boolean)[] = []
+  readonly #conditions = new Conditions()
 
   private constructor(private readonly http: Server, private readonly wss: WebSocketServer, readonly url: string) {}
 
@@ -61,7 +62,7 @@ export class FakeUpstream {
         ws, url: req.url ?? '', headers: req.headers, messages: [],
         closed: new Promise((resolve) => ws.once('close', (code) => {
           this.#open -= 1
-          this.#wake()
+          this.#conditions.changed()
           resolve(code)
         })),
       }
@@ -73,9 +74,9 @@ export class FakeUpstream {
         if (this.onMessage) this.onMessage(conn, msg)
         else if (conn.url.startsWith('/stt/')) answerStt(ws, msg)
         else if (!isBinary) answer(ws, msg)
-        this.#wake()
+        this.#conditions.changed()
       })
-      this.#wake()
+      this.#conditions.changed()
     })
   }
 
@@ -86,18 +87,7 @@ export class FakeUpstream {
 
   /** Resolves once `check` holds, re-checked on every connection, message and close. */
   until(check: () => boolean): Promise<void> {
-    if (check()) return Promise.resolve()
-    return new Promise((resolve) => {
-      this.#waiters.push(() => {
-        if (!check()) return false
-        resolve()
-        return true
-      })
-    })
-  }
-
-  #wake(): void {
-    this.#waiters = this.#waiters.filter((w) => !w())
+    return this.#conditions.until(check)
   }
 
   async close(): Promise<void> {
