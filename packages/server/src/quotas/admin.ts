@@ -23,8 +23,9 @@ export class QuotaAdmin {
       throw new VoxgateError('invalid_request', 'Invalid request body: key_id: no API key has this id.')
     }
     const now = this.clock.now()
-    const existing = (await this.store.listQuotas()).find((q) => q.sub === (input.sub ?? null) && q.keyId === (input.key_id ?? null) && q.period === input.period)
-    if (!existing && (await this.store.listQuotas()).length >= MAX_QUOTAS) {
+    const quotas = await this.store.listQuotas()
+    const existing = quotas.find((q) => q.sub === (input.sub ?? null) && q.keyId === (input.key_id ?? null) && q.period === input.period)
+    if (!existing && quotas.length >= MAX_QUOTAS) {
       throw new VoxgateError('invalid_request', `Invalid request body: at most ${MAX_QUOTAS} quotas; remove some first.`)
     }
     const { quota, created } = await this.store.putQuota({
