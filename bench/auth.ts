@@ -13,7 +13,9 @@ export async function benchMintThroughput(t: TestServer, durationMs: number) {
   const common = { url: t.url, connections: 16, durationMs }
   const status = await load({ ...common, path: '/', method: 'GET' })
   const minted = await load({
-    ...common, path: '/access-token', method: 'POST',
+    ...common,
+    path: '/access-token',
+    method: 'POST',
     headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
   })
@@ -26,8 +28,13 @@ export async function benchMintThroughput(t: TestServer, durationMs: number) {
   const rawSignUs = per(n, performance.now() - start)
   const ceilingPerSecond = 1 / (1 / status.perSecond + rawSignUs / 1e6)
   return {
-    statusPerSecond: status.perSecond, mintPerSecond: minted.perSecond, ratio: minted.perSecond / status.perSecond,
-    rawSignUs, ceilingPerSecond, ofCeiling: minted.perSecond / ceilingPerSecond, errors: status.errors + minted.errors,
+    statusPerSecond: status.perSecond,
+    mintPerSecond: minted.perSecond,
+    ratio: minted.perSecond / status.perSecond,
+    rawSignUs,
+    ceilingPerSecond,
+    ofCeiling: minted.perSecond / ceilingPerSecond,
+    errors: status.errors + minted.errors,
   }
 }
 
@@ -36,7 +43,8 @@ export async function benchCredentialCheck(t: TestServer, n: number) {
   // Minted in-process (the same function the route calls): n HTTPS requests at once would only
   // measure connection set-up.
   const tokens: string[] = []
-  for (let i = 0; i < n; i++) tokens.push((await service.mint({ keyId: t.apiKeyId, grants: { tts: true }, ttlSeconds: 600 })).token)
+  for (let i = 0; i < n; i++)
+    tokens.push((await service.mint({ keyId: t.apiKeyId, grants: { tts: true }, ttlSeconds: 600 })).token)
   const publicKey = createPublicKey(keyRing.signer().privateKey)
   const parts = tokens.map((tok) => tok.split('.') as [string, string, string])
   // Raw: one Ed25519 verify of the same bytes, nothing else.
@@ -45,7 +53,8 @@ export async function benchCredentialCheck(t: TestServer, n: number) {
   const rawUs = per(n, performance.now() - start)
   // jose alone, with the same options we pass: what the library costs over the raw signature.
   start = performance.now()
-  for (const tok of tokens) await jwtVerify(tok, publicKey, { algorithms: ['EdDSA'], issuer: 'voxgate', audience: 'voxgate' })
+  for (const tok of tokens)
+    await jwtVerify(tok, publicKey, { algorithms: ['EdDSA'], issuer: 'voxgate', audience: 'voxgate' })
   const joseUs = per(n, performance.now() - start)
   // Ours, first sight: parse, jose verify, claim checks, expiry, revocation, cache insert.
   start = performance.now()

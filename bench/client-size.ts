@@ -9,7 +9,16 @@ import { build } from 'esbuild'
 
 export async function clientBundleSize(): Promise<{ minified: number; gzipped: number }> {
   const entry = path.resolve(import.meta.dirname, '../packages/client/src/index.ts')
-  const result = await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' })
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  })
   const code = result.outputFiles[0]?.contents ?? new Uint8Array(0)
   return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength }
 }

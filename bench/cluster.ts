@@ -13,20 +13,27 @@ import { startTestServer, type TestServer } from '../packages/server/test/helper
 import { benchCredentialCheck, benchMintThroughput } from './auth.ts'
 
 const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y)
-const pct = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN
+const pct = (xs: number[], p: number) =>
+  sorted(xs)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN
 const median = (xs: number[]) => pct(xs, 50)
 
 /** Time from sending a revoke to A until B's and C's WebSockets close, per round. */
 export async function benchRevocationPropagation(rounds: number) {
   const schema = testSchema()
   const prefix = uniquePrefix()
-  const shared = { store: schema.url(), redisUrl: SHARED_REDIS_URL, redisPrefix: prefix, logLevel: 'silent' as const, mintPerMinute: 0 }
+  const shared = {
+    store: schema.url(),
+    redisUrl: SHARED_REDIS_URL,
+    redisPrefix: prefix,
+    logLevel: 'silent' as const,
+    mintPerMinute: 0,
+  }
   const servers: TestServer[] = []
   try {
     for (let i = 0; i < 3; i++) servers.push(await startTestServer(shared))
     const [a, b, c] = servers as [TestServer, TestServer, TestServer]
     const apiKey = (await createKey(a.server.ctx.store, 'bench', Date.now())).key
-    const [voice] = await voiceIds(a.url, apiKey, 1) as [string]
+    const [voice] = (await voiceIds(a.url, apiKey, 1)) as [string]
     const ms: number[] = []
     for (let r = 0; r < rounds; r++) {
       const token = await mint(a.url, apiKey, { grants: { tts: true }, expires_in: 600 })
@@ -50,12 +57,27 @@ export async function benchRevocationPropagation(rounds: number) {
 export async function benchStreamStart(rounds: number) {
   const prefix = uniquePrefix()
   const local = await startTestServer({ logLevel: 'silent', ttsStreamsPerMinute: 0 })
-  const redis = await startTestServer({ logLevel: 'silent', ttsStreamsPerMinute: 0, redisUrl: SHARED_REDIS_URL, redisPrefix: prefix })
+  const redis = await startTestServer({
+    logLevel: 'silent',
+    ttsStreamsPerMinute: 0,
+    redisUrl: SHARED_REDIS_URL,
+    redisPrefix: prefix,
+  })
   try {
-    const setups = await Promise.all([local, redis].map(async (t) => {
-      const [voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
-      return { t, voice, token: await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, limits: { concurrent_streams: 4 } }) }
-    }))
+    const setups = await Promise.all(
+      [local, redis].map(async (t) => {
+        const [voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
+        return {
+          t,
+          voice,
+          token: await mint(t.url, t.apiKey, {
+            grants: { tts: true },
+            expires_in: 600,
+            limits: { concurrent_streams: 4 },
+          }),
+        }
+      }),
+    )
     const times: number[][] = [[], []]
     for (let r = -5; r < rounds; r++) {
       for (const [i, s] of setups.entries()) {
@@ -83,8 +105,12 @@ export async function benchStores(durationMs: number) {
     const checkSqlite = await benchCredentialCheck(sqlite, 1000)
     const checkPg = await benchCredentialCheck(pg, 1000)
     return {
-      mintSqlite: mintSqlite.mintPerSecond, mintPg: mintPg.mintPerSecond, mintRatio: mintPg.mintPerSecond / mintSqlite.mintPerSecond,
-      checkSqliteUs: checkSqlite.firstUs, checkPgUs: checkPg.firstUs, checkRatio: checkPg.firstUs / checkSqlite.firstUs,
+      mintSqlite: mintSqlite.mintPerSecond,
+      mintPg: mintPg.mintPerSecond,
+      mintRatio: mintPg.mintPerSecond / mintSqlite.mintPerSecond,
+      checkSqliteUs: checkSqlite.firstUs,
+      checkPgUs: checkPg.firstUs,
+      checkRatio: checkPg.firstUs / checkSqlite.firstUs,
     }
   } finally {
     await sqlite.close()

@@ -58,16 +58,25 @@ const median = (xs: number[]) => {
 // The servers, each in a child process of its own.
 
 type Role = 'upstream' | 'gateway'
-interface Ready { url: string; apiKey: string }
+interface Ready {
+  url: string
+  apiKey: string
+}
 
 /** In the child: one test server (deterministic engine, rate limits off, silent), answering `close`. */
 async function serve(role: Role): Promise<void> {
   const base = { logLevel: 'silent' as const, mintPerMinute: 0, ttsStreamsPerMinute: 0 }
   // The gateway learns its upstream over IPC (the key stays out of the process list).
-  const upstream = role === 'gateway' ? await new Promise<Ready>((resolve) => process.once('message', (m) => resolve(m as Ready))) : undefined
+  const upstream =
+    role === 'gateway'
+      ? await new Promise<Ready>((resolve) => process.once('message', (m) => resolve(m as Ready)))
+      : undefined
   const { startTestServer } = await import('../packages/server/test/helpers/server.ts')
   const { createLogger } = await import('../packages/server/src/logger.ts')
-  const t = await startTestServer(upstream ? { ...base, upstreamUrl: upstream.url, upstreamApiKey: upstream.apiKey } : base, { logger: createLogger('silent') })
+  const t = await startTestServer(
+    upstream ? { ...base, upstreamUrl: upstream.url, upstreamApiKey: upstream.apiKey } : base,
+    { logger: createLogger('silent') },
+  )
   process.on('message', async (m) => {
     if (m !== 'close') return
     await t.close()
@@ -81,13 +90,18 @@ interface Server extends Ready {
 }
 
 async function startProcess(role: Role, upstream?: Ready): Promise<Server> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--gateway-bench-serve', role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--gateway-bench-serve', role], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   // Never leave a server behind if the bench fails.
   process.once('exit', () => child.kill())
   const ready = new Promise<Ready>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`the ${role} server exited (${code})`))
     child.once('exit', onExit)
-    child.once('message', (m) => { child.off('exit', onExit); resolve(m as Ready) })
+    child.once('message', (m) => {
+      child.off('exit', onExit)
+      resolve(m as Ready)
+    })
   })
   if (upstream) child.send(upstream)
   return {
@@ -119,7 +133,13 @@ interface Side {
   ws: WebSocket
 }
 
-const ttsBody = (voice: string, transcript: string, extra: object = {}) => ({ model_id: 'sonic-3', transcript, voice, output_format: FORMAT, ...extra })
+const ttsBody = (voice: string, transcript: string, extra: object = {}) => ({
+  model_id: 'sonic-3',
+  transcript,
+  voice,
+  output_format: FORMAT,
+  ...extra,
+})
 
 /** POST, time to the first audio byte (bytes) or the first `chunk` event (SSE), then read to the end. */
 function httpFirstAudio(side: Side, transport: 'bytes' | 'sse'): Promise<number> {
@@ -128,20 +148,29 @@ function httpFirstAudio(side: Side, transport: 'bytes' | 'sse'): Promise<number>
     let first: number | undefined
     let seen = ''
     const start = performance.now()
-    const req = https.request(new URL(`/tts/${transport}`, side.url), {
-      method: 'POST', agent: side.agent, headers: { authorization: `Bearer ${side.token}`, 'content-type': 'application/json' },
-    }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume()
-        return reject(new Error(`${side.name} /tts/${transport}: HTTP ${res.statusCode}`))
-      }
-      res.on('data', (chunk: Buffer) => {
-        if (first !== undefined) return
-        if (transport === 'bytes' || (seen += chunk.toString()).includes('event: chunk')) first = performance.now() - start
-      })
-      res.on('end', () => (first === undefined ? reject(new Error(`${side.name} /tts/${transport}: no audio`)) : resolve(first)))
-      res.on('error', reject)
-    })
+    const req = https.request(
+      new URL(`/tts/${transport}`, side.url),
+      {
+        method: 'POST',
+        agent: side.agent,
+        headers: { authorization: `Bearer ${side.token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume()
+          return reject(new Error(`${side.name} /tts/${transport}: HTTP ${res.statusCode}`))
+        }
+        res.on('data', (chunk: Buffer) => {
+          if (first !== undefined) return
+          if (transport === 'bytes' || (seen += chunk.toString()).includes('event: chunk'))
+            first = performance.now() - start
+        })
+        res.on('end', () =>
+          first === undefined ? reject(new Error(`${side.name} /tts/${transport}: no audio`)) : resolve(first),
+        )
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -160,7 +189,8 @@ function wsFirstAudio(side: Side): Promise<number> {
       if (first === undefined && e.type === 'chunk') first = performance.now() - start
       if (!e.done) return
       side.ws.off('message', onMessage)
-      if (e.type !== 'done' || first === undefined) reject(new Error(`${side.name} websocket: ${e.error_code ?? 'no audio'}`))
+      if (e.type !== 'done' || first === undefined)
+        reject(new Error(`${side.name} websocket: ${e.error_code ?? 'no audio'}`))
       else resolve(first)
     }
     side.ws.on('message', onMessage)
@@ -168,15 +198,22 @@ function wsFirstAudio(side: Side): Promise<number> {
   })
 }
 
-const firstAudio = (side: Side, transport: Transport) => (transport === 'websocket' ? wsFirstAudio(side) : httpFirstAudio(side, transport))
+const firstAudio = (side: Side, transport: Transport) =>
+  transport === 'websocket' ? wsFirstAudio(side) : httpFirstAudio(side, transport)
 
 async function openSide(name: SideName, url: string, token: string, voice: string, transcript: string): Promise<Side> {
-  const ws = new WebSocket(`${url.replace(/^https/, 'wss')}/tts/websocket`, { headers: { authorization: `Bearer ${token}` } })
+  const ws = new WebSocket(`${url.replace(/^https/, 'wss')}/tts/websocket`, {
+    headers: { authorization: `Bearer ${token}` },
+  })
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
   return { name, url, token, voice, transcript, agent: new https.Agent({ keepAlive: true, maxSockets: 1 }), ws }
 }
 
-interface TtfbRow { transport: Transport; direct: number[]; gateway: number[] }
+interface TtfbRow {
+  transport: Transport
+  direct: number[]
+  gateway: number[]
+}
 
 async function benchTtfb(sides: [Side, Side]): Promise<TtfbRow[]> {
   const rows = TRANSPORTS.map((transport) => ({ transport, direct: [] as number[], gateway: [] as number[] }))
@@ -195,15 +232,40 @@ async function benchTtfb(sides: [Side, Side]): Promise<TtfbRow[]> {
 // ---------------------------------------------------------------------------------------------
 // Relayed throughput: 50 WebSocket streams at once, in a worker thread.
 
-interface StreamsTarget { name: SideName; url: string; token: string; voice: string }
-interface ThroughputSpec { targets: StreamsTarget[]; schedule: number[]; streams: number; transcript: string }
-interface Phase { target: SideName; audioSeconds: number; wallMs: number; done: number; failed: number; firstAudioP50Ms: number }
+interface StreamsTarget {
+  name: SideName
+  url: string
+  token: string
+  voice: string
+}
+interface ThroughputSpec {
+  targets: StreamsTarget[]
+  schedule: number[]
+  streams: number
+  transcript: string
+}
+interface Phase {
+  target: SideName
+  audioSeconds: number
+  wallMs: number
+  done: number
+  failed: number
+  firstAudioP50Ms: number
+}
 
 function openSockets(t: StreamsTarget, n: number): Promise<WebSocket[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`${t.url.replace(/^https/, 'wss')}/tts/websocket`, { headers: { authorization: `Bearer ${t.token}` } })
-    ws.once('open', () => resolve(ws)).once('error', reject)
-  })))
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`${t.url.replace(/^https/, 'wss')}/tts/websocket`, {
+            headers: { authorization: `Bearer ${t.token}` },
+          })
+          ws.once('open', () => resolve(ws)).once('error', reject)
+        }),
+    ),
+  )
 }
 
 /** One context on each of the target's sockets, all started at once; timed until the last one is done. */
@@ -213,38 +275,50 @@ async function onePhase(t: StreamsTarget, sockets: WebSocket[], phase: number, t
   let failed = 0
   const firsts: number[] = []
   const start = performance.now()
-  await Promise.all(sockets.map((ws, i) => new Promise<void>((resolve) => {
-    const id = `gw-rt-${phase}-${i}`
-    let first = true
-    const finish = () => {
-      ws.off('message', onMessage)
-      ws.off('close', onClose)
-      resolve()
-    }
-    const onClose = () => {
-      failed++
-      finish()
-    }
-    const onMessage = (data: WebSocket.RawData) => {
-      const e = JSON.parse(data.toString())
-      if (e.context_id !== id) return
-      if (e.type === 'chunk') {
-        if (first) firsts.push(performance.now() - start)
-        first = false
-        bytes += Buffer.byteLength(e.data, 'base64')
-      }
-      if (e.done) {
-        if (e.type === 'done') done++
-        else failed++
-        finish()
-      }
-    }
-    ws.on('message', onMessage)
-    ws.once('close', onClose)
-    ws.send(JSON.stringify(ttsBody(t.voice, transcript, { context_id: id })))
-  })))
+  await Promise.all(
+    sockets.map(
+      (ws, i) =>
+        new Promise<void>((resolve) => {
+          const id = `gw-rt-${phase}-${i}`
+          let first = true
+          const finish = () => {
+            ws.off('message', onMessage)
+            ws.off('close', onClose)
+            resolve()
+          }
+          const onClose = () => {
+            failed++
+            finish()
+          }
+          const onMessage = (data: WebSocket.RawData) => {
+            const e = JSON.parse(data.toString())
+            if (e.context_id !== id) return
+            if (e.type === 'chunk') {
+              if (first) firsts.push(performance.now() - start)
+              first = false
+              bytes += Buffer.byteLength(e.data, 'base64')
+            }
+            if (e.done) {
+              if (e.type === 'done') done++
+              else failed++
+              finish()
+            }
+          }
+          ws.on('message', onMessage)
+          ws.once('close', onClose)
+          ws.send(JSON.stringify(ttsBody(t.voice, transcript, { context_id: id })))
+        }),
+    ),
+  )
   const wallMs = performance.now() - start
-  return { target: t.name, audioSeconds: bytes / 2 / SAMPLE_RATE, wallMs, done, failed, firstAudioP50Ms: percentile(firsts, 50) }
+  return {
+    target: t.name,
+    audioSeconds: bytes / 2 / SAMPLE_RATE,
+    wallMs,
+    done,
+    failed,
+    firstAudioP50Ms: percentile(firsts, 50),
+  }
 }
 
 /**
@@ -255,8 +329,17 @@ async function runThroughput(spec: ThroughputSpec): Promise<Phase[]> {
   const sockets: WebSocket[][] = []
   for (const t of spec.targets) sockets.push(await openSockets(t, spec.streams))
   const phases: Phase[] = []
-  for (const [n, i] of spec.schedule.entries()) phases.push(await onePhase(spec.targets[i]!, sockets[i]!, n, spec.transcript))
-  await Promise.all(sockets.flat().map((ws) => new Promise((resolve) => { ws.once('close', resolve); ws.close() })))
+  for (const [n, i] of spec.schedule.entries())
+    phases.push(await onePhase(spec.targets[i]!, sockets[i]!, n, spec.transcript))
+  await Promise.all(
+    sockets.flat().map(
+      (ws) =>
+        new Promise((resolve) => {
+          ws.once('close', resolve)
+          ws.close()
+        }),
+    ),
+  )
   return phases
 }
 
@@ -273,17 +356,28 @@ export async function gatewaySection(): Promise<void> {
   const upstream = await startProcess('upstream')
   const gateway = await startProcess('gateway', upstream)
   try {
-    const [voice] = await voiceIds(upstream.url, upstream.apiKey, 1) as [string]
+    const [voice] = (await voiceIds(upstream.url, upstream.apiKey, 1)) as [string]
     const mintBody = { grants: { tts: true }, expires_in: 900, sub: 'bench-user' }
     const directToken = await mint(upstream.url, upstream.apiKey, mintBody)
     const gatewayToken = await mint(gateway.url, gateway.apiKey, mintBody)
-    console.log('upstream: a second voxgate on the deterministic test engine (first audio within ~1 ms, audio as fast as the CPU allows),')
-    console.log('  so the difference measured is the relay\'s own cost, not synthesis jitter; a real engine would add the same to both sides')
-    console.log('upstream, gateway and client each in a process of their own on this machine; TLS on both hops; tokens minted at each (grant tts, a sub, no limits)')
+    console.log(
+      'upstream: a second voxgate on the deterministic test engine (first audio within ~1 ms, audio as fast as the CPU allows),',
+    )
+    console.log(
+      "  so the difference measured is the relay's own cost, not synthesis jitter; a real engine would add the same to both sides",
+    )
+    console.log(
+      'upstream, gateway and client each in a process of their own on this machine; TLS on both hops; tokens minted at each (grant tts, a sub, no limits)',
+    )
     console.log(`(started in ${fmt((performance.now() - bootStart) / 1000)} s)`)
 
-    console.log(`\n## gateway: time to first audio, one sentence, 24 kHz pcm_s16le, ${TTFB_ROUNDS} interleaved rounds (+${TTFB_WARMUP_ROUNDS} warm-up), direct first in even rounds, gateway first in odd`)
-    const sides = await Promise.all([openSide('direct', upstream.url, directToken, voice, ONE_SENTENCE), openSide('gateway', gateway.url, gatewayToken, voice, ONE_SENTENCE)]) as [Side, Side]
+    console.log(
+      `\n## gateway: time to first audio, one sentence, 24 kHz pcm_s16le, ${TTFB_ROUNDS} interleaved rounds (+${TTFB_WARMUP_ROUNDS} warm-up), direct first in even rounds, gateway first in odd`,
+    )
+    const sides = (await Promise.all([
+      openSide('direct', upstream.url, directToken, voice, ONE_SENTENCE),
+      openSide('gateway', gateway.url, gatewayToken, voice, ONE_SENTENCE),
+    ])) as [Side, Side]
     const ttfbStart = performance.now()
     let rows: TtfbRow[]
     try {
@@ -300,11 +394,15 @@ export async function gatewaySection(): Promise<void> {
       const g50 = percentile(r.gateway, 50)
       const g95 = percentile(r.gateway, 95)
       const met = g50 - d50 <= TARGET_OVERHEAD_P50_MS ? 'met' : 'not met'
-      console.log(`${r.transport.padEnd(9)} direct p50 ${fmt(d50)} ms p95 ${fmt(d95)} ms | gateway p50 ${fmt(g50)} ms p95 ${fmt(g95)} ms | overhead p50 ${signed(g50 - d50)} ms, p95 ${signed(g95 - d95)} ms, ratio p50 ${fmt(g50 / d50, 2)} (target ≤ +${TARGET_OVERHEAD_P50_MS} ms p50: ${met})`)
+      console.log(
+        `${r.transport.padEnd(9)} direct p50 ${fmt(d50)} ms p95 ${fmt(d95)} ms | gateway p50 ${fmt(g50)} ms p95 ${fmt(g95)} ms | overhead p50 ${signed(g50 - d50)} ms, p95 ${signed(g95 - d95)} ms, ratio p50 ${fmt(g50 / d50, 2)} (target ≤ +${TARGET_OVERHEAD_P50_MS} ms p50: ${met})`,
+      )
     }
     console.log(`(${fmt((performance.now() - ttfbStart) / 1000)} s)`)
 
-    console.log(`\n## gateway: relayed audio throughput, ${STREAMS} simultaneous WebSocket streams (${STREAMS} sockets per side opened once, a new context on each per round, 12 sentences), ${THROUGHPUT_ROUNDS} interleaved rounds (+1 warm-up)`)
+    console.log(
+      `\n## gateway: relayed audio throughput, ${STREAMS} simultaneous WebSocket streams (${STREAMS} sockets per side opened once, a new context on each per round, 12 sentences), ${THROUGHPUT_ROUNDS} interleaved rounds (+1 warm-up)`,
+    )
     const targets: StreamsTarget[] = [
       { name: 'direct', url: upstream.url, token: directToken, voice },
       { name: 'gateway', url: gateway.url, token: gatewayToken, voice },
@@ -313,7 +411,14 @@ export async function gatewaySection(): Promise<void> {
     const schedule = [0, 1]
     for (let r = 0; r < THROUGHPUT_ROUNDS; r++) schedule.push(...(r % 2 === 0 ? [0, 1] : [1, 0]))
     const tpStart = performance.now()
-    const phases = (await inWorker<ThroughputSpec, Phase[]>(import.meta.url, 'gateway-throughput', { targets, schedule, streams: STREAMS, transcript: TWELVE_SENTENCES })).slice(2)
+    const phases = (
+      await inWorker<ThroughputSpec, Phase[]>(import.meta.url, 'gateway-throughput', {
+        targets,
+        schedule,
+        streams: STREAMS,
+        transcript: TWELVE_SENTENCES,
+      })
+    ).slice(2)
     const rate = (p: Phase) => p.audioSeconds / (p.wallMs / 1000)
     const of = (name: SideName) => phases.filter((p) => p.target === name)
     const ratios: number[] = []
@@ -328,9 +433,13 @@ export async function gatewaySection(): Promise<void> {
       const rates = ps.map(rate)
       const failed = ps.reduce((n, p) => n + p.failed, 0)
       const done = ps.reduce((n, p) => n + p.done, 0)
-      console.log(`${name.padEnd(8)} ${fmt(median(rates), 0)} s of audio per wall second (median; rounds ${fmt(Math.min(...rates), 0)}–${fmt(Math.max(...rates), 0)}), ${fmt(ps[0]!.audioSeconds, 0)} s of audio per round in ${fmt(median(ps.map((p) => p.wallMs)), 0)} ms, first audio p50 ${fmt(median(ps.map((p) => p.firstAudioP50Ms)), 0)} ms; ${done}/${done + failed} contexts done`)
+      console.log(
+        `${name.padEnd(8)} ${fmt(median(rates), 0)} s of audio per wall second (median; rounds ${fmt(Math.min(...rates), 0)}–${fmt(Math.max(...rates), 0)}), ${fmt(ps[0]!.audioSeconds, 0)} s of audio per round in ${fmt(median(ps.map((p) => p.wallMs)), 0)} ms, first audio p50 ${fmt(median(ps.map((p) => p.firstAudioP50Ms)), 0)} ms; ${done}/${done + failed} contexts done`,
+      )
     }
-    console.log(`gateway ÷ direct throughput: ${fmt(median(ratios), 2)} (median of ${THROUGHPUT_ROUNDS} rounds; ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`)
+    console.log(
+      `gateway ÷ direct throughput: ${fmt(median(ratios), 2)} (median of ${THROUGHPUT_ROUNDS} rounds; ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`,
+    )
     console.log(`(${fmt((performance.now() - tpStart) / 1000)} s)`)
   } finally {
     await gateway.close()

@@ -30,15 +30,37 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let errors = 0
   const start = performance.now()
   const end = start + spec.durationMs
-  const one = () => new Promise<void>((resolve) => {
-    const req = https.request({ host: target.hostname, port: target.port, path: spec.path, method: spec.method, agent, headers: spec.headers }, (res) => {
-      res.resume()
-      res.on('end', () => { if (res.statusCode !== 200) errors++; requests++; resolve() })
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = https.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: spec.path,
+          method: spec.method,
+          agent,
+          headers: spec.headers,
+        },
+        (res) => {
+          res.resume()
+          res.on('end', () => {
+            if (res.statusCode !== 200) errors++
+            requests++
+            resolve()
+          })
+        },
+      )
+      req.on('error', () => {
+        errors++
+        resolve()
+      })
+      req.end(spec.body)
     })
-    req.on('error', () => { errors++; resolve() })
-    req.end(spec.body)
-  })
-  await Promise.all(Array.from({ length: spec.connections }, async () => { while (performance.now() < end) await one() }))
+  await Promise.all(
+    Array.from({ length: spec.connections }, async () => {
+      while (performance.now() < end) await one()
+    }),
+  )
   const seconds = (performance.now() - start) / 1000
   agent.destroy()
   return { requests, perSecond: requests / seconds, errors }

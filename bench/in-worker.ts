@@ -14,7 +14,10 @@ export function inWorker<S, R>(entry: string, key: string, spec: S): Promise<R> 
   return new Promise((resolve, reject) => {
     // worker-boot.mjs registers tsx in the thread, then imports `entry`.
     const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry, key, spec } })
-    w.once('message', (r: R) => { void w.terminate(); resolve(r) })
+    w.once('message', (r: R) => {
+      void w.terminate()
+      resolve(r)
+    })
     w.once('error', reject)
   })
 }

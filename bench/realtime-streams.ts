@@ -30,48 +30,74 @@ export interface StreamsResult {
 
 async function run(spec: StreamsSpec): Promise<StreamsResult> {
   const socketsNeeded = Math.ceil(spec.streams / 50)
-  const sockets = await Promise.all(Array.from({ length: socketsNeeded }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`${spec.url.replace(/^https/, 'wss')}/tts/websocket`, { headers: { authorization: `Bearer ${spec.credential}` } })
-    ws.once('open', () => resolve(ws)).once('error', reject)
-  })))
+  const sockets = await Promise.all(
+    Array.from(
+      { length: socketsNeeded },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`${spec.url.replace(/^https/, 'wss')}/tts/websocket`, {
+            headers: { authorization: `Bearer ${spec.credential}` },
+          })
+          ws.once('open', () => resolve(ws)).once('error', reject)
+        }),
+    ),
+  )
   const lags: number[] = []
   const firsts: number[] = []
   let audioSeconds = 0
   for (const ws of sockets) ws.setMaxListeners(0)
-  await Promise.all(Array.from({ length: spec.streams }, (_, i) => new Promise<void>((resolve) => {
-    const ws = sockets[i % socketsNeeded]!
-    const id = `rt-${i}`
-    const start = performance.now()
-    let first: number | undefined
-    let received = 0
-    let worst = 0
-    const onMessage = (data: WebSocket.RawData) => {
-      const e = JSON.parse(data.toString())
-      if (e.context_id !== id) return
-      if (e.type === 'chunk') {
-        // Playback starts at the first chunk plus the buffer; before this chunk the listener can have
-        // heard at most `received` seconds, and this chunk arrives `now` into playback.
-        first ??= performance.now()
-        const now = performance.now() - first
-        worst = Math.max(worst, now - spec.allowanceMs - received * 1000)
-        received += Buffer.from(e.data, 'base64').length / 2 / spec.sampleRate
-      }
-      if (e.done) {
-        ws.off('message', onMessage)
-        lags.push(e.type === 'done' ? worst : Infinity)
-        firsts.push((first ?? performance.now()) - start)
-        audioSeconds += received
-        resolve()
-      }
-    }
-    ws.on('message', onMessage)
-    ws.send(JSON.stringify({ model_id: 'sonic-3', transcript: spec.transcript, voice: spec.voiceId, context_id: id, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: spec.sampleRate } }))
-  })))
+  await Promise.all(
+    Array.from(
+      { length: spec.streams },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          const ws = sockets[i % socketsNeeded]!
+          const id = `rt-${i}`
+          const start = performance.now()
+          let first: number | undefined
+          let received = 0
+          let worst = 0
+          const onMessage = (data: WebSocket.RawData) => {
+            const e = JSON.parse(data.toString())
+            if (e.context_id !== id) return
+            if (e.type === 'chunk') {
+              // Playback starts at the first chunk plus the buffer; before this chunk the listener can have
+              // heard at most `received` seconds, and this chunk arrives `now` into playback.
+              first ??= performance.now()
+              const now = performance.now() - first
+              worst = Math.max(worst, now - spec.allowanceMs - received * 1000)
+              received += Buffer.from(e.data, 'base64').length / 2 / spec.sampleRate
+            }
+            if (e.done) {
+              ws.off('message', onMessage)
+              lags.push(e.type === 'done' ? worst : Infinity)
+              firsts.push((first ?? performance.now()) - start)
+              audioSeconds += received
+              resolve()
+            }
+          }
+          ws.on('message', onMessage)
+          ws.send(
+            JSON.stringify({
+              model_id: 'sonic-3',
+              transcript: spec.transcript,
+              voice: spec.voiceId,
+              context_id: id,
+              output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: spec.sampleRate },
+            }),
+          )
+        }),
+    ),
+  )
   for (const ws of sockets) ws.close()
   firsts.sort((a, b) => a - b)
   return {
-    streams: spec.streams, keptUp: lags.filter((l) => l <= 0).length, worstLagMs: Math.max(...lags), audioSeconds,
-    firstAudioP50Ms: firsts[Math.floor(firsts.length / 2)] ?? NaN, firstAudioMaxMs: firsts.at(-1) ?? NaN,
+    streams: spec.streams,
+    keptUp: lags.filter((l) => l <= 0).length,
+    worstLagMs: Math.max(...lags),
+    audioSeconds,
+    firstAudioP50Ms: firsts[Math.floor(firsts.length / 2)] ?? NaN,
+    firstAudioMaxMs: firsts.at(-1) ?? NaN,
   }
 }
 

@@ -24,7 +24,9 @@ async function auth(): Promise<void> {
     const tp = await benchMintThroughput(t, 4000)
     console.log(`GET /               ${fmt(tp.statusPerSecond, 0)} req/s (baseline)`)
     console.log(`POST /access-token  ${fmt(tp.mintPerSecond, 0)} req/s  ratio ${fmt(tp.ratio, 2)}  errors ${tp.errors}`)
-    console.log(`raw Ed25519 sign    ${fmt(tp.rawSignUs)} µs; ceiling 1 / (GET / + sign) = ${fmt(tp.ceilingPerSecond, 0)} req/s; minting at ${fmt(tp.ofCeiling, 2)} of it (target ≥ 0.8)`)
+    console.log(
+      `raw Ed25519 sign    ${fmt(tp.rawSignUs)} µs; ceiling 1 / (GET / + sign) = ${fmt(tp.ceilingPerSecond, 0)} req/s; minting at ${fmt(tp.ofCeiling, 2)} of it (target ≥ 0.8)`,
+    )
     const cc = await benchCredentialCheck(t, 2000)
     console.log(`node:crypto Ed25519 verify      ${fmt(cc.rawUs)} µs (baseline)`)
     console.log(`jose jwtVerify alone            ${fmt(cc.joseUs)} µs  ratio ${fmt(cc.joseUs / cc.rawUs, 2)}`)
@@ -39,7 +41,10 @@ async function speech(): Promise<void> {
   // The server's speech runs on a pool the bench holds too, so it can time the engine alone.
   const pool = new WorkerPool()
   await pool.ready
-  const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 }, { speech: await createSpeechService({ runner: pool }) })
+  const t = await startTestServer(
+    { logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 },
+    { speech: await createSpeechService({ runner: pool }) },
+  )
   try {
     // Workers warm every catalogue voice in the background after start; let that finish first.
     await new Promise((resolve) => setTimeout(resolve, 3000))
@@ -47,20 +52,29 @@ async function speech(): Promise<void> {
       const voice = t.server.ctx.speech.voices.get(voiceId)
       console.log(`\n## speech: time to first audio, voice "${voice?.name}", 24 kHz pcm_s16le, 30 runs`)
       const { engine, rows } = await benchTtfb(t, pool, voiceId, 30)
-      console.log(`engine alone, first sentence: first chunk p50 ${fmt(engine.p50)} ms, whole sentence p50 ${fmt(engine.totalP50)} ms (baseline)`)
+      console.log(
+        `engine alone, first sentence: first chunk p50 ${fmt(engine.p50)} ms, whole sentence p50 ${fmt(engine.totalP50)} ms (baseline)`,
+      )
       const one = new Map(rows.filter((r) => r.sentences === 1).map((r) => [r.transport, r.p50]))
       const service = new Map(rows.filter((r) => r.transport === 'service').map((r) => [r.sentences, r.p50]))
       for (const r of rows) {
         const vsEngine = `engine+${fmt(r.p50 - engine.totalP50)} ms (target ≤ +5)`
         const vsService = r.transport === 'service' ? '' : `  service+${fmt(r.p50 - service.get(r.sentences)!)} ms`
-        const vsOne = r.sentences === 12 ? `  ×${fmt(r.p50 / one.get(r.transport)!, 2)} of 1 sentence (target ≤ 1.3)` : ''
-        console.log(`${r.transport.padEnd(9)} ${String(r.sentences).padStart(2)} sentence(s): p50 ${fmt(r.p50)} ms  p95 ${fmt(r.p95)} ms  ${vsEngine}${vsService}${vsOne}`)
+        const vsOne =
+          r.sentences === 12 ? `  ×${fmt(r.p50 / one.get(r.transport)!, 2)} of 1 sentence (target ≤ 1.3)` : ''
+        console.log(
+          `${r.transport.padEnd(9)} ${String(r.sentences).padStart(2)} sentence(s): p50 ${fmt(r.p50)} ms  p95 ${fmt(r.p95)} ms  ${vsEngine}${vsService}${vsOne}`,
+        )
       }
     }
     for (const voiceId of want('ttfb-only') ? [] : BENCH_VOICES) {
-      console.log(`\n## speech: simultaneous real-time streams, voice "${t.server.ctx.speech.voices.get(voiceId)?.name}" (12 sentences each, 1 s player buffer)`)
+      console.log(
+        `\n## speech: simultaneous real-time streams, voice "${t.server.ctx.speech.voices.get(voiceId)?.name}" (12 sentences each, 1 s player buffer)`,
+      )
       for (const r of await benchRealtimeStreams(t, voiceId, [25, 50, 100, 150, 200])) {
-        console.log(`${String(r.streams).padStart(3)} streams: ${r.keptUp} kept up, worst lag ${fmt(r.worstLagMs, 0)} ms, first audio p50 ${fmt(r.firstAudioP50Ms, 0)} ms / max ${fmt(r.firstAudioMaxMs, 0)} ms, ${fmt(r.audioSeconds, 0)} s of audio (target: 100 all kept up)`)
+        console.log(
+          `${String(r.streams).padStart(3)} streams: ${r.keptUp} kept up, worst lag ${fmt(r.worstLagMs, 0)} ms, first audio p50 ${fmt(r.firstAudioP50Ms, 0)} ms / max ${fmt(r.firstAudioMaxMs, 0)} ms, ${fmt(r.audioSeconds, 0)} s of audio (target: 100 all kept up)`,
+        )
       }
     }
   } finally {
@@ -87,10 +101,18 @@ if (only.includes('gateway')) await (await import('./gateway.ts')).gatewaySectio
 async function cluster(): Promise<void> {
   console.log('\n## cluster (PostgreSQL + Redis)')
   const rev = await benchRevocationPropagation(30)
-  console.log(`revocation propagation, revoke on A → sockets on B and C closed: p50 ${fmt(rev.p50)} ms, p99 ${fmt(rev.p99)} ms, max ${fmt(rev.max)} ms (${rev.samples} samples; target ≤ 1000, aim p99 ≤ 100)`)
+  console.log(
+    `revocation propagation, revoke on A → sockets on B and C closed: p50 ${fmt(rev.p50)} ms, p99 ${fmt(rev.p99)} ms, max ${fmt(rev.max)} ms (${rev.samples} samples; target ≤ 1000, aim p99 ≤ 100)`,
+  )
   const start = await benchStreamStart(60)
-  console.log(`stream start (short /tts/bytes, concurrent_streams token): slots in memory ${fmt(start.memoryMs, 2)} ms (baseline), in Redis ${fmt(start.redisMs, 2)} ms, ratio ${fmt(start.ratio, 2)}`)
+  console.log(
+    `stream start (short /tts/bytes, concurrent_streams token): slots in memory ${fmt(start.memoryMs, 2)} ms (baseline), in Redis ${fmt(start.redisMs, 2)} ms, ratio ${fmt(start.ratio, 2)}`,
+  )
   const stores = await benchStores(3000)
-  console.log(`minting: SQLite ${fmt(stores.mintSqlite, 0)} req/s (baseline), PostgreSQL ${fmt(stores.mintPg, 0)} req/s, ratio ${fmt(stores.mintRatio, 2)}`)
-  console.log(`first-sight credential check: SQLite ${fmt(stores.checkSqliteUs)} µs (baseline), PostgreSQL ${fmt(stores.checkPgUs)} µs, ratio ${fmt(stores.checkRatio, 2)}`)
+  console.log(
+    `minting: SQLite ${fmt(stores.mintSqlite, 0)} req/s (baseline), PostgreSQL ${fmt(stores.mintPg, 0)} req/s, ratio ${fmt(stores.mintRatio, 2)}`,
+  )
+  console.log(
+    `first-sight credential check: SQLite ${fmt(stores.checkSqliteUs)} µs (baseline), PostgreSQL ${fmt(stores.checkPgUs)} µs, ratio ${fmt(stores.checkRatio, 2)}`,
+  )
 }

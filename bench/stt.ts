@@ -18,7 +18,8 @@ const SENTENCES = [
 ]
 const CHUNK = 1600 // 100 ms at 16 kHz
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN
 
 export interface StreamRun {
   /** ms from sending a chunk to the partial that followed it. */
@@ -86,7 +87,10 @@ export async function benchStt(t: TestServer, speech: SpeechService, counts: num
     concurrent.push({
       streams: n,
       keptUp: runs.filter((r) => r.keptUp).length,
-      partialP95Ms: pct(runs.flatMap((r) => r.partialMs), 95),
+      partialP95Ms: pct(
+        runs.flatMap((r) => r.partialMs),
+        95,
+      ),
       finalizeMaxMs: Math.max(...runs.map((r) => r.finalizeMs)),
     })
   }
@@ -107,12 +111,18 @@ export async function sttSection(): Promise<void> {
     console.log('\n## stt (PocketSphinx, 16 kHz pcm_s16le, Flite audio, 100 ms chunks)')
     const b = await benchStt(t, speech, [2, 4, 6, 8])
     console.log(`audio per stream: ${fmt(b.audioSeconds)} s (the baseline: real time)`)
-    console.log(`POST /stt real-time factor: ${b.batchRtf.map((r) => fmt(r, 3)).join(', ')} (processing time ÷ audio time; warm decoder)`)
+    console.log(
+      `POST /stt real-time factor: ${b.batchRtf.map((r) => fmt(r, 3)).join(', ')} (processing time ÷ audio time; warm decoder)`,
+    )
     const partials = b.single.flatMap((r) => r.partialMs)
-    console.log(`one real-time stream: partial after its chunk p50 ${fmt(pct(partials, 50))} ms, p95 ${fmt(pct(partials, 95))} ms (${partials.length} partials; ÷ 100 ms chunk = ${fmt(pct(partials, 50) / 100, 2)})`)
+    console.log(
+      `one real-time stream: partial after its chunk p50 ${fmt(pct(partials, 50))} ms, p95 ${fmt(pct(partials, 95))} ms (${partials.length} partials; ÷ 100 ms chunk = ${fmt(pct(partials, 50) / 100, 2)})`,
+    )
     console.log(`finalize → flush_done: ${b.single.map((r) => fmt(r.finalizeMs)).join(', ')} ms`)
     for (const c of b.concurrent) {
-      console.log(`${c.streams} simultaneous real-time streams: ${c.keptUp}/${c.streams} kept up, partial p95 ${fmt(c.partialP95Ms)} ms, slowest finalize ${fmt(c.finalizeMaxMs)} ms`)
+      console.log(
+        `${c.streams} simultaneous real-time streams: ${c.keptUp}/${c.streams} kept up, partial p95 ${fmt(c.partialP95Ms)} ms, slowest finalize ${fmt(c.finalizeMaxMs)} ms`,
+      )
     }
   } finally {
     await t.close()

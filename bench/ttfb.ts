@@ -14,7 +14,11 @@ export interface TtfbTarget {
 }
 
 const body = (voice: string, transcript: string, extra: object = {}) => ({
-  model_id: 'sonic-3', transcript, voice, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 24000 }, ...extra,
+  model_id: 'sonic-3',
+  transcript,
+  voice,
+  output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 24000 },
+  ...extra,
 })
 
 /** POST and resolve at the first body byte (bytes) or the first `event: chunk` (SSE). */
@@ -23,16 +27,20 @@ function firstHttpAudio(t: TtfbTarget, path: string, payload: object, marker?: s
     const url = new URL(path, t.url)
     const data = JSON.stringify(payload)
     const start = performance.now()
-    const req = https.request(url, { method: 'POST', headers: { authorization: `Bearer ${t.credential}`, 'content-type': 'application/json' } }, (res) => {
-      let seen = ''
-      res.on('data', (chunk: Buffer) => {
-        if (marker === undefined || (seen += chunk.toString()).includes(marker)) {
-          resolve(performance.now() - start)
-          res.destroy()
-        }
-      })
-      res.on('error', () => undefined)
-    })
+    const req = https.request(
+      url,
+      { method: 'POST', headers: { authorization: `Bearer ${t.credential}`, 'content-type': 'application/json' } },
+      (res) => {
+        let seen = ''
+        res.on('data', (chunk: Buffer) => {
+          if (marker === undefined || (seen += chunk.toString()).includes(marker)) {
+            resolve(performance.now() - start)
+            res.destroy()
+          }
+        })
+        res.on('error', () => undefined)
+      },
+    )
     req.on('error', reject)
     req.end(data)
   })
@@ -40,7 +48,9 @@ function firstHttpAudio(t: TtfbTarget, path: string, payload: object, marker?: s
 
 /** One open socket; each measurement starts a new context and resolves at its first chunk. */
 export async function openSocket(t: TtfbTarget): Promise<WebSocket> {
-  const ws = new WebSocket(`${t.url.replace(/^https/, 'wss')}/tts/websocket`, { headers: { authorization: `Bearer ${t.credential}` } })
+  const ws = new WebSocket(`${t.url.replace(/^https/, 'wss')}/tts/websocket`, {
+    headers: { authorization: `Bearer ${t.credential}` },
+  })
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
   return ws
 }

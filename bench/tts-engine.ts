@@ -24,7 +24,13 @@ function percentile(sorted: number[], p: number): number {
  * const pool = new WorkerPool()
  * const { p50, p95 } = await measureEngineFirstSentence(pool, DEFAULT_VOICE_ID, 'Hello there.', 50)
  */
-export async function measureEngineFirstSentence(runner: SentenceRunner, voiceId: string, text: string, runs: number, warmupRuns = 3): Promise<EngineFirstSentence> {
+export async function measureEngineFirstSentence(
+  runner: SentenceRunner,
+  voiceId: string,
+  text: string,
+  runs: number,
+  warmupRuns = 3,
+): Promise<EngineFirstSentence> {
   const first: number[] = []
   const total: number[] = []
   // Unmeasured runs first, so the figure is the warm engine's, not a first-use load of the voice.

@@ -118,7 +118,7 @@ async function startSide(name: SideName): Promise<{ t: TestServer; close(): Prom
  */
 async function serve(name: SideName): Promise<void> {
   const { t, close } = await startSide(name)
-  const [voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  const [voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
   process.on('message', async (m: string) => {
     if (m === 'check') {
       const today = new Date().toISOString().slice(0, 10)
@@ -134,17 +134,24 @@ async function serve(name: SideName): Promise<void> {
 
 /** Forks this file as `--serve <config>`; `name` is how the bench labels it (A/A runs two "off"). */
 async function startProcess(name: SideName, config: SideName): Promise<Side> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', config], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', config], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   // Never leave a server behind if the bench fails.
   process.once('exit', () => child.kill())
-  const next = <T>() => new Promise<T>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`the ${config} server exited (${code})`))
-    child.once('exit', onExit)
-    child.once('message', (m) => { child.off('exit', onExit); resolve(m as T) })
-  })
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the ${config} server exited (${code})`))
+      child.once('exit', onExit)
+      child.once('message', (m) => {
+        child.off('exit', onExit)
+        resolve(m as T)
+      })
+    })
   const ready = await next<{ url: string; apiKey: string; voice: string }>()
   return {
-    name, ...ready,
+    name,
+    ...ready,
     async check() {
       const answer = next<{ ledgerRows: number; metrics: boolean }>()
       child.send('check')
@@ -174,7 +181,11 @@ interface Schedule {
 }
 
 /** `round` is -1 for phases not measured (warm-up, lead-ins). */
-interface Phase { target: number; ms: number; round: number }
+interface Phase {
+  target: number
+  ms: number
+  round: number
+}
 
 /**
  * The load generator (a worker thread, so the servers keep their event loop): like bench/http-load.ts,
@@ -184,7 +195,8 @@ interface Phase { target: number; ms: number; round: number }
  */
 async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; errors: number }> {
   const agents = schedule.targets.map((t) => {
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(t.url).hostname)) throw new Error('load tests target loopback only')
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(t.url).hostname))
+      throw new Error('load tests target loopback only')
     return new https.Agent({ keepAlive: true, maxSockets: t.connections })
   })
   let errors = 0
@@ -193,17 +205,39 @@ async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; e
     const t = schedule.targets[phase.target]!
     const target = new URL(t.url)
     let requests = 0
-    const one = () => new Promise<void>((resolve) => {
-      const req = https.request({ host: target.hostname, port: target.port, path: t.path, method: 'POST', agent: agents[phase.target], headers: t.headers }, (res) => {
-        res.resume()
-        res.on('end', () => { if (res.statusCode === 200) requests++; else errors++; resolve() })
+    const one = () =>
+      new Promise<void>((resolve) => {
+        const req = https.request(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: t.path,
+            method: 'POST',
+            agent: agents[phase.target],
+            headers: t.headers,
+          },
+          (res) => {
+            res.resume()
+            res.on('end', () => {
+              if (res.statusCode === 200) requests++
+              else errors++
+              resolve()
+            })
+          },
+        )
+        req.on('error', () => {
+          errors++
+          resolve()
+        })
+        req.end(t.body)
       })
-      req.on('error', () => { errors++; resolve() })
-      req.end(t.body)
-    })
     const start = performance.now()
     const end = start + phase.ms
-    await Promise.all(Array.from({ length: t.connections }, async () => { while (performance.now() < end) await one() }))
+    await Promise.all(
+      Array.from({ length: t.connections }, async () => {
+        while (performance.now() < end) await one()
+      }),
+    )
     perSecond.push(requests / ((performance.now() - start) / 1000))
   }
   for (const a of agents) a.destroy()
@@ -211,7 +245,8 @@ async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; e
 }
 
 serveInWorker('operators-schedule', runSchedule)
-const schedule = (s: Schedule) => inWorker<Schedule, { perSecond: number[]; errors: number }>(import.meta.url, 'operators-schedule', s)
+const schedule = (s: Schedule) =>
+  inWorker<Schedule, { perSecond: number[]; errors: number }>(import.meta.url, 'operators-schedule', s)
 
 type Workload = { name: string; target: (s: Side) => Target }
 
@@ -221,18 +256,32 @@ const TRANSCRIPT = 'Hello there, how are you?'
 const WORKLOADS: Workload[] = [
   {
     name: 'mint (POST /access-token with an API key, 16 connections)',
-    target: (s) => ({ url: s.url, path: '/access-token', headers: json(s.apiKey), connections: 16, body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }) }),
+    target: (s) => ({
+      url: s.url,
+      path: '/access-token',
+      headers: json(s.apiKey),
+      connections: 16,
+      body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+    }),
   },
   {
     name: `tts  (POST /tts/bytes "${TRANSCRIPT}" with an API key, ${ENGINE === 'real' ? 'the real engines in worker threads (what production runs)' : 'deterministic engine'}, 8 connections)`,
-    target: (s) => ({ url: s.url, path: '/tts/bytes', headers: json(s.apiKey), connections: 8, body: JSON.stringify(ttsBody(s.voice, TRANSCRIPT)) }),
+    target: (s) => ({
+      url: s.url,
+      path: '/tts/bytes',
+      headers: json(s.apiKey),
+      connections: 8,
+      body: JSON.stringify(ttsBody(s.voice, TRANSCRIPT)),
+    }),
   },
 ]
 
 /** `aa`: both sides "off", to see the bench's own bias (expect ratios around 1.00). */
 export async function operatorsSection(aa = false): Promise<void> {
   console.log(`\n## operators: usage ledger + metrics on vs off${aa ? ' (A/A check: both sides off)' : ''}`)
-  console.log(`${ROUNDS} interleaved rounds per workload, each on/off/off/on or off/on/on/off (alternating) with ${PHASE_MS / 1000} s phases; the machine is shared and noisy, so read the ratios`)
+  console.log(
+    `${ROUNDS} interleaved rounds per workload, each on/off/off/on or off/on/on/off (alternating) with ${PHASE_MS / 1000} s phases; the machine is shared and noisy, so read the ratios`,
+  )
   const [on, off] = await Promise.all([startProcess('on', aa ? 'off' : 'on'), startProcess('off', 'off')])
   try {
     // Targets: workload w against on is 2w, against off 2w + 1.
@@ -254,13 +303,15 @@ export async function operatorsSection(aa = false): Promise<void> {
 
     // The ledger must really be written on "on" and dropped on "off", or the comparison means nothing.
     const [onState, offState] = await Promise.all([on.check(), off.check()])
-    if (!aa && (onState.ledgerRows === 0 || !onState.metrics)) throw new Error('"on" wrote no ledger row or has no metrics')
+    if (!aa && (onState.ledgerRows === 0 || !onState.metrics))
+      throw new Error('"on" wrote no ledger row or has no metrics')
     if (offState.ledgerRows !== 0 || offState.metrics) throw new Error('"off" wrote a ledger row or has metrics')
 
     const measured = phases.map((p, i) => ({ ...p, perSecond: perSecond[i]! })).filter((p) => p.round >= 0)
     for (const [w, workload] of WORKLOADS.entries()) {
       // Each side's rate in a round: the mean of its two phases (equal durations).
-      const rate = (side: number, r: number) => median(measured.filter((p) => p.round === r && p.target === 2 * w + side).map((p) => p.perSecond))
+      const rate = (side: number, r: number) =>
+        median(measured.filter((p) => p.round === r && p.target === 2 * w + side).map((p) => p.perSecond))
       const rounds = Array.from({ length: ROUNDS }, (_, r) => r)
       const onRates = rounds.map((r) => rate(0, r))
       const offRates = rounds.map((r) => rate(1, r))
@@ -268,7 +319,9 @@ export async function operatorsSection(aa = false): Promise<void> {
       const m = median(ratios)
       console.log(workload.name)
       console.log(`  on ${fmt(median(onRates), 0)} req/s, off ${fmt(median(offRates), 0)} req/s (medians over rounds)`)
-      console.log(`  on/off ratio: median ${fmt(m)}, spread ${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))} over ${ratios.length} rounds [${ratios.map((x) => fmt(x)).join(' ')}]; target median ≥ ${TARGET}: ${m >= TARGET ? 'met' : 'not met'}`)
+      console.log(
+        `  on/off ratio: median ${fmt(m)}, spread ${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))} over ${ratios.length} rounds [${ratios.map((x) => fmt(x)).join(' ')}]; target median ≥ ${TARGET}: ${m >= TARGET ? 'met' : 'not met'}`,
+      )
     }
     console.log(`non-200 answers or failed requests: ${errors}`)
   } finally {

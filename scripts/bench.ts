@@ -6,5 +6,7 @@
 import { runWithTestCa } from './test-ca.ts'
 
 const args = process.argv.slice(2)
-const entry = args.some((a) => a === 'operators' || a === 'operators-aa' || a === 'operators-real') ? './bench-operators.ts' : '../bench/run.ts'
+const entry = args.some((a) => a === 'operators' || a === 'operators-aa' || a === 'operators-real')
+  ? './bench-operators.ts'
+  : '../bench/run.ts'
 await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])

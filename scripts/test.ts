@@ -22,7 +22,9 @@ function findTests(dir: string, out: string[] = []): string[] {
 }
 
 const filters = process.argv.slice(2)
-const files = ['packages', 'examples'].flatMap((d) => findTests(path.join(root, d))).sort()
+const files = ['packages', 'examples']
+  .flatMap((d) => findTests(path.join(root, d)))
+  .sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
 if (files.length === 0) {
   console.error('no test files matched')

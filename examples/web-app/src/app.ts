@@ -64,7 +64,11 @@ function voiceRoutes(config: Readonly<AppConfig>, db: AppDb, logger: ReturnType<
     logger,
     now: config.now,
   })
-  return { '/api/voice-token': kit.tokenRoute, '/api/sign-out': kit.signOutRoute, '/api/sign-out-everywhere': kit.signOutEverywhereRoute }
+  return {
+    '/api/voice-token': kit.tokenRoute,
+    '/api/sign-out': kit.signOutRoute,
+    '/api/sign-out-everywhere': kit.signOutEverywhereRoute,
+  }
 }
 
 export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
@@ -80,12 +84,15 @@ export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
   const pages = { signIn: page('sign-in.html'), speak: page('speak.html'), css: page('style.css') }
   const app = Fastify({ https: config.tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance
 
-  app.addHook('onRequest', async (_req, reply) => { reply.headers(securityHeaders(config)) })
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.headers(securityHeaders(config))
+  })
   app.addHook('onResponse', async (req, reply) => {
     logger.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode }, 'request')
   })
   const signedIn = (req: FastifyRequest) => userOf(db, req.headers.cookie)
-  const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body)
+  const html = (reply: FastifyReply, body: string) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body)
 
   app.get('/', async (req, reply) => reply.redirect(signedIn(req) ? '/speak' : '/sign-in', 303))
   app.get('/sign-in', async (_req, reply) => html(reply, pages.signIn))
@@ -93,27 +100,39 @@ export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
   app.get('/assets/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(pages.css))
   // The microphone's AudioWorklet, from this origin (the CSP allows scripts from 'self' only).
-  app.get('/assets/capture-worklet.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(CAPTURE_WORKLET_SOURCE))
+  app.get('/assets/capture-worklet.js', async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(CAPTURE_WORKLET_SOURCE),
+  )
   app.get('/assets/:file', async (req, reply) => {
     const js = bundle.files.get(req.url)
     return js === undefined ? reply.code(404).send() : reply.type('text/javascript; charset=utf-8').send(js)
   })
   app.get('/api/me', async (req, reply) => {
     const user = signedIn(req)
-    if (!user) return reply.code(401).header('cache-control', 'no-store').send({ error_code: 'signed_out', message: 'Sign in first.' })
+    if (!user)
+      return reply
+        .code(401)
+        .header('cache-control', 'no-store')
+        .send({ error_code: 'signed_out', message: 'Sign in first.' })
     const voices = await listVoices().catch((err: unknown) => {
       logger.warn({ reason: err instanceof Error ? err.message : 'unknown' }, 'voice list failed')
       return []
     })
-    return reply.header('cache-control', 'no-store').send({ email: user.email, mode: config.tokenMode, voice_api_url: config.voicePublicUrl, voices })
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ email: user.email, mode: config.tokenMode, voice_api_url: config.voicePublicUrl, voices })
   })
   const deps = { config, db, logger, throttle }
-  await app.register(fastifyRoutes({
-    '/api/sign-up': signUpRoute(deps),
-    '/api/sign-in': signInRoute(deps),
-    ...voiceRoutes(config, db, logger),
-  }))
-  app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ error_code: 'not_found', message: 'No such page.' }))
+  await app.register(
+    fastifyRoutes({
+      '/api/sign-up': signUpRoute(deps),
+      '/api/sign-in': signInRoute(deps),
+      ...voiceRoutes(config, db, logger),
+    }),
+  )
+  app.setNotFoundHandler(async (_req, reply) =>
+    reply.code(404).send({ error_code: 'not_found', message: 'No such page.' }),
+  )
 
   await app.listen({ host: config.host, port: config.port })
   const port = (app.server.address() as AddressInfo).port

@@ -13,8 +13,15 @@ export async function bundleBrowserCode(): Promise<Bundle> {
   const dir = path.join(import.meta.dirname, 'browser')
   const result = await build({
     entryPoints: entries.map((name) => path.join(dir, `${name}.ts`)),
-    bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outdir: '/assets', write: false, minify: false, sourcemap: false, logLevel: 'silent',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outdir: '/assets',
+    write: false,
+    minify: false,
+    sourcemap: false,
+    logLevel: 'silent',
   })
   const files = new Map<string, string>()
   for (const file of result.outputFiles) files.set(`/assets/${path.basename(file.path)}`, file.text)

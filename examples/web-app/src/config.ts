@@ -45,16 +45,28 @@ export interface AppConfig {
   log: (line: string) => void
 }
 
-type Defaulted = 'origin' | 'host' | 'tokenMode' | 'tokenCookieName' | 'tokenLifetimeSeconds' | 'sessionLifetimeSeconds'
-  | 'sessionPurgeIntervalMs' | 'signInLimits' | 'tokenMintLimit' | 'now' | 'log'
+type Defaulted =
+  | 'origin'
+  | 'host'
+  | 'tokenMode'
+  | 'tokenCookieName'
+  | 'tokenLifetimeSeconds'
+  | 'sessionLifetimeSeconds'
+  | 'sessionPurgeIntervalMs'
+  | 'signInLimits'
+  | 'tokenMintLimit'
+  | 'now'
+  | 'log'
 export type AppConfigInput = Omit<AppConfig, Defaulted> & Partial<Pick<AppConfig, Defaulted>>
 
 export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
-  if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new TypeError('web-app: port must be 1..65535 (the origin must be known before listening)')
+  if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535)
+    throw new TypeError('web-app: port must be 1..65535 (the origin must be known before listening)')
   const tokenMode = input.tokenMode ?? 'cookie'
   if (tokenMode !== 'cookie' && tokenMode !== 'memory') throw new TypeError('web-app: tokenMode is cookie or memory')
   const purgeMs = input.sessionPurgeIntervalMs
-  if (purgeMs !== undefined && (!Number.isInteger(purgeMs) || purgeMs < 1)) throw new TypeError('web-app: sessionPurgeIntervalMs must be a positive integer')
+  if (purgeMs !== undefined && (!Number.isInteger(purgeMs) || purgeMs < 1))
+    throw new TypeError('web-app: sessionPurgeIntervalMs must be a positive integer')
   return Object.freeze({
     host: '127.0.0.1',
     origin: `https://localhost:${input.port}`,

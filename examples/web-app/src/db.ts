@@ -30,27 +30,35 @@ export class AppDb {
   /** Undefined when the email is taken. */
   createUser(email: string, passwordHash: string): User | undefined {
     const user = { id: randomUUID(), email, passwordHash }
-    const info = this.#db.prepare('INSERT OR IGNORE INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)').run(user.id, email, passwordHash, this.#now())
+    const info = this.#db
+      .prepare('INSERT OR IGNORE INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)')
+      .run(user.id, email, passwordHash, this.#now())
     return info.changes === 1 ? user : undefined
   }
 
   userByEmail(email: string): User | undefined {
-    const row = this.#db.prepare('SELECT id, email, password_hash AS passwordHash FROM users WHERE email = ?').get(email) as User | undefined
+    const row = this.#db
+      .prepare('SELECT id, email, password_hash AS passwordHash FROM users WHERE email = ?')
+      .get(email) as User | undefined
     return row
   }
 
   /** Starts a session; returns the id for the cookie (the only place it exists in full). */
   createSession(userId: string, lifetimeSeconds: number): string {
     const id = randomBytes(32).toString('base64url')
-    this.#db.prepare('INSERT INTO sessions (key, user_id, expires_at) VALUES (?, ?, ?)').run(sessionKey(id), userId, this.#now() + lifetimeSeconds * 1000)
+    this.#db
+      .prepare('INSERT INTO sessions (key, user_id, expires_at) VALUES (?, ?, ?)')
+      .run(sessionKey(id), userId, this.#now() + lifetimeSeconds * 1000)
     return id
   }
 
   /** The user of a live session, or undefined; an expired session read here is deleted on the spot. */
   sessionUser(sessionId: string): User | undefined {
-    const row = this.#db.prepare(`
+    const row = this.#db
+      .prepare(`
       SELECT u.id, u.email, u.password_hash AS passwordHash, s.expires_at AS expiresAt FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.key = ?`).get(sessionKey(sessionId)) as (User & { expiresAt: number }) | undefined
+      WHERE s.key = ?`)
+      .get(sessionKey(sessionId)) as (User & { expiresAt: number }) | undefined
     if (!row) return undefined
     if (row.expiresAt <= this.#now()) {
       this.deleteSession(sessionId)

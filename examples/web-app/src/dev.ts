@@ -28,7 +28,8 @@ function intEnv(name: string, fallback: number): number {
 /** Node trusts extra CAs only from NODE_EXTRA_CA_CERTS at start-up, so run again with it set. */
 function rerunTrusting(tls: DevTls): void {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caFile },
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caFile },
   })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
   child.on('exit', (code) => process.exit(code ?? 0))
@@ -49,7 +50,8 @@ async function appApiKey(server: VoxgateServer): Promise<string> {
 
 async function main(): Promise<void> {
   const tls = await ensureDevTls(path.join(root, '.voxgate', 'tls'))
-  if (tls.created) process.stderr.write(`First run: trust ${tls.caFile} as a certificate authority in your browser (see README).\n`)
+  if (tls.created)
+    process.stderr.write(`First run: trust ${tls.caFile} as a certificate authority in your browser (see README).\n`)
   if (process.env.NODE_EXTRA_CA_CERTS !== tls.caFile) return rerunTrusting(tls)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const appPort = intEnv('EXAMPLE_APP_PORT', 4443)
@@ -59,16 +61,30 @@ async function main(): Promise<void> {
   const appOrigin = `https://localhost:${appPort}`
   const logs = (name: string) => createWriteStream(path.join(dataDir, name), { flags: 'a' })
 
-  const voice = await startServer({
-    dataDir, host: '127.0.0.1', port: voicePort, tlsCertFile: tls.certFile, tlsKeyFile: tls.keyFile,
-    allowedOrigins: [appOrigin], tokenCookieName: COOKIE,
-  }, { logger: createLogger('info', logs('voxgate.log')) })
+  const voice = await startServer(
+    {
+      dataDir,
+      host: '127.0.0.1',
+      port: voicePort,
+      tlsCertFile: tls.certFile,
+      tlsKeyFile: tls.keyFile,
+      allowedOrigins: [appOrigin],
+      tokenCookieName: COOKIE,
+    },
+    { logger: createLogger('info', logs('voxgate.log')) },
+  )
   const appLog = logs('app.log')
   const app = await startWebApp({
-    port: appPort, tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
-    voiceApiUrl: voice.url, voicePublicUrl: `https://localhost:${voicePort}`, apiKey: await appApiKey(voice),
-    tokenMode: mode, tokenCookieName: COOKIE, tokenLifetimeSeconds: intEnv('EXAMPLE_TOKEN_LIFETIME', 60),
-    databaseFile: path.join(dataDir, 'app.sqlite'), log: (line) => appLog.write(`${line}\n`),
+    port: appPort,
+    tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
+    voiceApiUrl: voice.url,
+    voicePublicUrl: `https://localhost:${voicePort}`,
+    apiKey: await appApiKey(voice),
+    tokenMode: mode,
+    tokenCookieName: COOKIE,
+    tokenLifetimeSeconds: intEnv('EXAMPLE_TOKEN_LIFETIME', 60),
+    databaseFile: path.join(dataDir, 'app.sqlite'),
+    log: (line) => appLog.write(`${line}\n`),
   })
   const answers = await Promise.all([fetch(`${voice.url}/`), fetch(`${app.url}/sign-in`)])
   if (!answers.every((r) => r.ok)) throw new Error('voxgate or the app did not answer')

@@ -34,7 +34,10 @@ export function userOf(db: AppDb, cookieHeader: string | null | undefined): User
 }
 
 /** The signed-in user as the app kit sees it: the user id and the stored (hashed) session key. */
-export function voiceUserOf(db: AppDb, cookieHeader: string | null | undefined): { id: string; session: string } | null {
+export function voiceUserOf(
+  db: AppDb,
+  cookieHeader: string | null | undefined,
+): { id: string; session: string } | null {
   const id = sessionIdOf(cookieHeader)
   const user = id !== undefined ? db.sessionUser(id) : undefined
   return user && id !== undefined ? { id: user.id, session: sessionKey(id) } : null

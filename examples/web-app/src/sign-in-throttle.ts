@@ -1,6 +1,9 @@
 import { addressKey, FixedWindowLimiter, takeAll, type RateLimit } from '@voxgate/app-kit'
 
-export interface SignInLimits { perAccount: RateLimit; perAddress: RateLimit }
+export interface SignInLimits {
+  perAccount: RateLimit
+  perAddress: RateLimit
+}
 
 /**
  * Sign-in guesses, counted per account (the email, known or not, so the answer reveals nothing) and
@@ -18,7 +21,10 @@ export class SignInThrottle {
 
   /** 0 and the attempt is counted, or the seconds to wait (`Retry-After`) and nothing is counted. */
   begin(email: string, address: string | undefined): number {
-    return takeAll([[this.#accounts, email], [this.#addresses, this.#address(address)]])
+    return takeAll([
+      [this.#accounts, email],
+      [this.#addresses, this.#address(address)],
+    ])
   }
 
   /** The attempt succeeded: it does not count against the account or the address. */

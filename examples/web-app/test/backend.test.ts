@@ -10,15 +10,31 @@ import { assertCookieLifetime } from '../../../packages/app-kit/test/helpers/fak
 import { startStack, TOKEN_COOKIE, type Stack } from './helpers/stack.ts'
 
 let s: Stack
-before(async () => { s = await startStack('cookie', 60) })
+before(async () => {
+  s = await startStack('cookie', 60)
+})
 after(() => s.close())
 
-interface Answer { status: number; headers: Headers; json: any; cookies: Map<string, { value: string; attrs: string[] }> }
+interface Answer {
+  status: number
+  headers: Headers
+  json: any
+  cookies: Map<string, { value: string; attrs: string[] }>
+}
 
-async function post(route: string, body: unknown, init: { origin?: string; cookie?: string; contentType?: string } = {}): Promise<Answer> {
+async function post(
+  route: string,
+  body: unknown,
+  init: { origin?: string; cookie?: string; contentType?: string } = {},
+): Promise<Answer> {
   const res = await fetch(`${s.app.url}${route}`, {
-    method: 'POST', redirect: 'manual',
-    headers: { origin: init.origin ?? s.app.url, 'content-type': init.contentType ?? 'application/json', ...(init.cookie && { cookie: init.cookie }) },
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      origin: init.origin ?? s.app.url,
+      'content-type': init.contentType ?? 'application/json',
+      ...(init.cookie && { cookie: init.cookie }),
+    },
     body: JSON.stringify(body),
   })
   const cookies = new Map<string, { value: string; attrs: string[] }>()
@@ -43,7 +59,8 @@ describe('accounts and sessions', () => {
     assert.equal(a.status, 201)
     const c = a.cookies.get('__Host-session')!
     assert.match(c.value, /^[A-Za-z0-9_-]{43}$/)
-    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) assert.ok(c.attrs.includes(attr), `missing ${attr}`)
+    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/'])
+      assert.ok(c.attrs.includes(attr), `missing ${attr}`)
     assert.ok(!c.attrs.some((x) => x.startsWith('Domain')))
     const db = new Database(s.app.config.databaseFile, { readonly: true })
     const row = db.prepare('SELECT email, password_hash FROM users').get() as { email: string; password_hash: string }
@@ -71,7 +88,14 @@ describe('accounts and sessions', () => {
   })
 
   test('8 spaces, `password` and other common or guessable passwords are 400 weak_password, and no account is made', async () => {
-    const weak: [string, string][] = [['        ', 'blank'], ['password', 'common'], ['Password1!', 'common'], ['12345678', 'sequence'], ['abababab', 'repetitive'], ['weak.user2024', 'personal']]
+    const weak: [string, string][] = [
+      ['        ', 'blank'],
+      ['password', 'common'],
+      ['Password1!', 'common'],
+      ['12345678', 'sequence'],
+      ['abababab', 'repetitive'],
+      ['weak.user2024', 'personal'],
+    ]
     for (const [pw, reason] of weak) {
       const a = await post('/api/sign-up', { email: 'weak.user@example.test', password: pw })
       assert.equal(a.status, 400, JSON.stringify(pw))
@@ -83,8 +107,21 @@ describe('accounts and sessions', () => {
   })
 
   test('sign-in from a foreign origin is 403 and from a form is 415 (CSRF)', async () => {
-    assert.equal((await post('/api/sign-in', { email: 'grace@example.test', password }, { origin: 'https://evil.example.test' })).status, 403)
-    assert.equal((await post('/api/sign-in', { email: 'grace@example.test', password }, { contentType: 'application/x-www-form-urlencoded' })).status, 415)
+    assert.equal(
+      (await post('/api/sign-in', { email: 'grace@example.test', password }, { origin: 'https://evil.example.test' }))
+        .status,
+      403,
+    )
+    assert.equal(
+      (
+        await post(
+          '/api/sign-in',
+          { email: 'grace@example.test', password },
+          { contentType: 'application/x-www-form-urlencoded' },
+        )
+      ).status,
+      415,
+    )
   })
 
   test('/speak needs a session; the pages carry a strict CSP', async () => {
@@ -113,11 +150,15 @@ describe('voice tokens through the app', () => {
     assert.equal(a.json.token, undefined)
     const token = a.cookies.get(TOKEN_COOKIE)
     assert.ok(token?.value)
-    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/']) assert.ok(token.attrs.includes(attr), `missing ${attr}`)
+    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/'])
+      assert.ok(token.attrs.includes(attr), `missing ${attr}`)
     // 60, or less by each second that ticked over during the mint (it was 59 under load).
     const maxAge = token.attrs.find((x) => x.startsWith('Max-Age='))?.slice('Max-Age='.length)
     assertCookieLifetime(maxAge, { exp: a.json.expires_at, lifetime: 60, before, after })
-    const foreign = await handshake(wsUrl(s.voice.url), { origin: 'https://evil.example.test', cookie: `${TOKEN_COOKIE}=${token.value}` })
+    const foreign = await handshake(wsUrl(s.voice.url), {
+      origin: 'https://evil.example.test',
+      cookie: `${TOKEN_COOKIE}=${token.value}`,
+    })
     assert.equal(foreign.status, 403)
     assert.equal(JSON.parse(foreign.body).error_code, 'origin_not_allowed')
     const own = await handshake(wsUrl(s.voice.url), { origin: s.app.url, cookie: `${TOKEN_COOKIE}=${token.value}` })

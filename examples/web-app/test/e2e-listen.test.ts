@@ -28,14 +28,29 @@ before(async () => {
   try {
     // A second of silence first (capture starts a moment after the device), then the sentence and a
     // pause long enough for the recogniser to end the utterance. Chromium loops the file.
-    writeFileSync(file, wav(concatPcm([silence(1, RATE), await speak(speech, FLITE_VOICES.get('slt')!, SENTENCE, RATE), silence(1.5, RATE)]), RATE))
+    writeFileSync(
+      file,
+      wav(
+        concatPcm([
+          silence(1, RATE),
+          await speak(speech, FLITE_VOICES.get('slt')!, SENTENCE, RATE),
+          silence(1.5, RATE),
+        ]),
+        RATE,
+      ),
+    )
   } finally {
     await speech.close()
   }
   stack = await startStack('cookie', 60)
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${file}`],
+    args: [
+      ...CHROMIUM_ARGS,
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${file}`,
+    ],
   })
 })
 
@@ -57,7 +72,11 @@ test('Listen: partial then final transcripts of what the microphone hears, over 
   await page.getByRole('button', { name: 'Listen' }).click()
   await page.getByRole('button', { name: 'Stop' }).waitFor()
   // The first utterance ends in the WAV's 1.5 s pause; its final is on the page.
-  await page.waitForFunction(() => (window.voxgateDemo.listen?.finals.length ?? 0) > 0 || (window.voxgateDemo.listen?.failures ?? 0) > 0, undefined, { timeout: 60_000 })
+  await page.waitForFunction(
+    () => (window.voxgateDemo.listen?.finals.length ?? 0) > 0 || (window.voxgateDemo.listen?.failures ?? 0) > 0,
+    undefined,
+    { timeout: 60_000 },
+  )
   await page.getByRole('button', { name: 'Stop' }).click()
   await page.getByRole('button', { name: 'Listen' }).waitFor()
   const listen = await page.evaluate(() => window.voxgateDemo.listen!)

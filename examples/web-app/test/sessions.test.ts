@@ -18,25 +18,31 @@ import { freePort, startStack, TOKEN_COOKIE, type Stack } from './helpers/stack.
 const LIFETIME_S = 3600
 let offsetMs = 0
 let s: Stack
-before(async () => { s = await startStack('cookie', 60, { now: () => Date.now() + offsetMs, sessionLifetimeSeconds: LIFETIME_S }) })
+before(async () => {
+  s = await startStack('cookie', 60, { now: () => Date.now() + offsetMs, sessionLifetimeSeconds: LIFETIME_S })
+})
 after(() => s.close())
 
 const PASSWORD = 'seven lanterns by the river'
 
 async function post(base: string, route: string, body: unknown, cookie?: string) {
   const res = await fetch(`${base}${route}`, {
-    method: 'POST', headers: { origin: base, 'content-type': 'application/json', ...(cookie && { cookie }) }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { origin: base, 'content-type': 'application/json', ...(cookie && { cookie }) },
+    body: JSON.stringify(body),
   })
   const cookies = new Map(res.headers.getSetCookie().map((c) => [c.split('=')[0]!, c]))
   const session = cookies.get('__Host-session')?.split(';')[0]
   const token = cookies.get(TOKEN_COOKIE)?.split(';')[0]?.split('=')[1]
   return { status: res.status, json: await res.json(), cookies, session, token }
 }
-const me = async (cookie: string): Promise<number> => (await fetch(`${s.app.url}/api/me`, { headers: { cookie } })).status
+const me = async (cookie: string): Promise<number> =>
+  (await fetch(`${s.app.url}/api/me`, { headers: { cookie } })).status
 function sessionRows(file: string, email?: string): number {
   const db = new Database(file, { readonly: true })
   try {
-    const sql = 'SELECT COUNT(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id' + (email ? ' WHERE u.email = ?' : '')
+    const sql =
+      'SELECT COUNT(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id' + (email ? ' WHERE u.email = ?' : '')
     return (db.prepare(sql).get(...(email ? [email] : [])) as { n: number }).n
   } finally {
     db.close()
@@ -44,7 +50,7 @@ function sessionRows(file: string, email?: string): number {
 }
 
 describe('sign out everywhere', () => {
-  test('ends every session of the account (not others\'), revokes its voice tokens, and a new sign-in gets a working token', async () => {
+  test("ends every session of the account (not others'), revokes its voice tokens, and a new sign-in gets a working token", async () => {
     const a = (await post(s.app.url, '/api/sign-up', { email: 'hal@example.test', password: PASSWORD })).session!
     const b = (await post(s.app.url, '/api/sign-in', { email: 'hal@example.test', password: PASSWORD })).session!
     const c = (await post(s.app.url, '/api/sign-in', { email: 'hal@example.test', password: PASSWORD })).session!
@@ -81,7 +87,11 @@ describe('sign out everywhere', () => {
 
   test('a foreign Origin is 403 and ends nothing (CSRF)', async () => {
     const cookie = (await post(s.app.url, '/api/sign-in', { email: 'ida@example.test', password: PASSWORD })).session!
-    const res = await fetch(`${s.app.url}/api/sign-out-everywhere`, { method: 'POST', headers: { origin: 'https://evil.example.test', 'content-type': 'application/json', cookie }, body: '{}' })
+    const res = await fetch(`${s.app.url}/api/sign-out-everywhere`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example.test', 'content-type': 'application/json', cookie },
+      body: '{}',
+    })
     assert.equal(res.status, 403)
     assert.equal(await me(cookie), 200)
   })
@@ -118,9 +128,16 @@ describe('expired sessions', () => {
     let shiftMs = 0
     const port = await freePort()
     const app = await startWebApp({
-      port, tls: { cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) },
-      voiceApiUrl: s.voice.url, voicePublicUrl: s.voicePublicUrl, apiKey: s.voice.apiKey, databaseFile: path.join(dir, 'app.sqlite'),
-      sessionLifetimeSeconds: 60, sessionPurgeIntervalMs: 10, now: () => Date.now() + shiftMs, log: () => undefined,
+      port,
+      tls: { cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) },
+      voiceApiUrl: s.voice.url,
+      voicePublicUrl: s.voicePublicUrl,
+      apiKey: s.voice.apiKey,
+      databaseFile: path.join(dir, 'app.sqlite'),
+      sessionLifetimeSeconds: 60,
+      sessionPurgeIntervalMs: 10,
+      now: () => Date.now() + shiftMs,
+      log: () => undefined,
     })
     try {
       assert.equal((await post(app.url, '/api/sign-up', { email: 'lu@example.test', password: PASSWORD })).status, 201)

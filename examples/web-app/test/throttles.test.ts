@@ -9,12 +9,21 @@ import { startStack, type Stack } from './helpers/stack.ts'
 const WINDOW_MS = 15 * 60_000
 let clockMs = Date.now()
 let s: Stack
-before(async () => { s = await startStack('memory', 60, { now: () => clockMs }) })
+before(async () => {
+  s = await startStack('memory', 60, { now: () => clockMs })
+})
 after(() => s.close())
 // Every test starts in fresh windows: the defaults are 5 failures per account, 20 per address, per 15 min.
-beforeEach(() => { clockMs += WINDOW_MS })
+beforeEach(() => {
+  clockMs += WINDOW_MS
+})
 
-interface Answer { status: number; retryAfter: string | null; json: any; sessionCookie: string | undefined }
+interface Answer {
+  status: number
+  retryAfter: string | null
+  json: any
+  sessionCookie: string | undefined
+}
 
 async function post(route: string, body: unknown, cookie?: string): Promise<Answer> {
   const res = await fetch(`${s.app.url}${route}`, {
@@ -22,7 +31,10 @@ async function post(route: string, body: unknown, cookie?: string): Promise<Answ
     headers: { origin: s.app.url, 'content-type': 'application/json', ...(cookie && { cookie }) },
     body: JSON.stringify(body),
   })
-  const sessionCookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-session='))?.split(';')[0]
+  const sessionCookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('__Host-session='))
+    ?.split(';')[0]
   return { status: res.status, retryAfter: res.headers.get('retry-after'), json: await res.json(), sessionCookie }
 }
 
@@ -43,7 +55,11 @@ describe('sign-in throttle', () => {
     assert.equal(locked.json.error_code, 'too_many_attempts')
     assert.equal(locked.retryAfter, String(15 * 60 - 60))
     assert.equal(locked.sessionCookie, undefined)
-    assert.equal((await signIn('ADA@example.test ', PASSWORD)).status, 429, 'the same account however the email is typed')
+    assert.equal(
+      (await signIn('ADA@example.test ', PASSWORD)).status,
+      429,
+      'the same account however the email is typed',
+    )
     clockMs += 14 * 60_000 - 1000
     assert.equal((await signIn('ada@example.test', PASSWORD)).retryAfter, '1')
     clockMs += 1000
@@ -54,7 +70,9 @@ describe('sign-in throttle', () => {
 
   test('60 wrong guesses at once: 5 are checked, 55 are 429 (counted before the slow hash, not after)', async () => {
     await account('bo@example.test')
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => signIn('bo@example.test', `guess number ${i}`)))
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => signIn('bo@example.test', `guess number ${i}`)),
+    )
     assert.equal(statuses(answers).filter((x) => x === 401).length, 5)
     assert.equal(statuses(answers).filter((x) => x === 429).length, 55)
     assert.ok(answers.filter((a) => a.status === 429).every((a) => a.retryAfter === '900'))
@@ -113,7 +131,7 @@ describe('voice-token throttle', () => {
     assert.equal((await post('/api/voice-token', {}, one)).status, 200)
   })
 
-  test('tokenFor: the minted token carries the app\'s limits (two streams, this origin only)', async () => {
+  test("tokenFor: the minted token carries the app's limits (two streams, this origin only)", async () => {
     await account('gu@example.test')
     const cookie = (await signIn('gu@example.test', PASSWORD)).sessionCookie!
     const { json } = await post('/api/voice-token', {}, cookie)

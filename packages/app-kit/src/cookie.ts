@@ -8,8 +8,12 @@ type CookieAttrs = ResolvedOptions['cookie']
  */
 export function tokenCookie(attrs: CookieAttrs, token: string, maxAgeSeconds: number): string {
   return [
-    `${attrs.name}=${token}`, 'HttpOnly', 'Secure', 'SameSite=Strict',
-    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`, `Path=${attrs.path}`,
+    `${attrs.name}=${token}`,
+    'HttpOnly',
+    'Secure',
+    'SameSite=Strict',
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+    `Path=${attrs.path}`,
     ...(attrs.domain !== undefined ? [`Domain=${attrs.domain}`] : []),
   ].join('; ')
 }

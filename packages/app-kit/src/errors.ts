@@ -11,7 +11,11 @@ export const APP_KIT_ERRORS = {
   /** `Origin` is missing or not one of the app's origins (cross-site request forgery). */
   origin_not_allowed: { status: 403, title: 'Forbidden', message: 'This origin may not call this route.' },
   /** The body is not declared as JSON; a cross-site form cannot send JSON without a CORS preflight. */
-  unsupported_media_type: { status: 415, title: 'Unsupported media type', message: 'Send the request as application/json.' },
+  unsupported_media_type: {
+    status: 415,
+    title: 'Unsupported media type',
+    message: 'Send the request as application/json.',
+  },
   /** The request could not be read (for example a malformed Host header). */
   bad_request: { status: 400, title: 'Bad request', message: 'The request is malformed.' },
   /** The request body is larger than the adapter accepts. */
@@ -19,7 +23,11 @@ export const APP_KIT_ERRORS = {
   /** Nobody is signed in: `authenticate` returned null. Fix: sign in, then ask again. */
   signed_out: { status: 401, title: 'Unauthorized', message: 'Sign in to get a voice token.' },
   /** This session asked for too many tokens (`mintLimit`). Fix: wait `Retry-After` seconds. */
-  rate_limited: { status: 429, title: 'Too many requests', message: 'Too many voice tokens were asked for; retry later.' },
+  rate_limited: {
+    status: 429,
+    title: 'Too many requests',
+    message: 'Too many voice tokens were asked for; retry later.',
+  },
   /** The voice API refused or failed to mint a token (answer, network or timeout). Retry later. */
   mint_failed: { status: 502, title: 'Bad gateway', message: 'The voice API did not issue a token.' },
   /** The app's own `authenticate`, `tokenFor` or `signOut` threw or answered nonsense. */

@@ -146,17 +146,25 @@ export function resolveCookie(c: TokenCookieOptions): ResolvedOptions['cookie'] 
 /** Validates once, fills defaults, freezes: nonsense throws when the app starts, not per request. */
 export function resolveOptions(o: AppKitOptions): ResolvedOptions {
   if (typeof o.apiKey !== 'string' || o.apiKey.length === 0) fail('apiKey: required')
-  if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.length === 0) fail('allowedOrigins: list the app\'s origins')
-  for (const origin of o.allowedOrigins) if (typeof origin !== 'string' || !isOrigin(origin)) fail(`allowedOrigins: ${String(origin)} is not an origin`)
+  if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.length === 0) fail("allowedOrigins: list the app's origins")
+  for (const origin of o.allowedOrigins)
+    if (typeof origin !== 'string' || !isOrigin(origin)) fail(`allowedOrigins: ${String(origin)} is not an origin`)
   if (typeof o.authenticate !== 'function') fail('authenticate: required')
   const mode = o.mode ?? 'cookie'
   if (mode !== 'cookie' && mode !== 'memory') fail('mode: cookie or memory')
   const expiresInSeconds = o.expiresInSeconds ?? 60
-  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < TOKEN_TTL_MIN_SECONDS || expiresInSeconds > TOKEN_TTL_MAX_SECONDS) fail(`expiresInSeconds: an integer in ${TOKEN_TTL_MIN_SECONDS}..${TOKEN_TTL_MAX_SECONDS}`)
+  if (
+    !Number.isInteger(expiresInSeconds) ||
+    expiresInSeconds < TOKEN_TTL_MIN_SECONDS ||
+    expiresInSeconds > TOKEN_TTL_MAX_SECONDS
+  )
+    fail(`expiresInSeconds: an integer in ${TOKEN_TTL_MIN_SECONDS}..${TOKEN_TTL_MAX_SECONDS}`)
   const cookie = resolveCookie(o.cookie ?? {})
   if (o.tokenFor !== undefined && typeof o.tokenFor !== 'function') fail('tokenFor: a function')
-  if (o.signOutEverywhere !== undefined && typeof o.signOutEverywhere !== 'function') fail('signOutEverywhere: a function')
-  const mintLimit = o.mintLimit === false ? false : checkRateLimit(o.mintLimit ?? { max: 30, windowSeconds: 60 }, 'mintLimit')
+  if (o.signOutEverywhere !== undefined && typeof o.signOutEverywhere !== 'function')
+    fail('signOutEverywhere: a function')
+  const mintLimit =
+    o.mintLimit === false ? false : checkRateLimit(o.mintLimit ?? { max: 30, windowSeconds: 60 }, 'mintLimit')
   const voiceApiTimeoutMs = o.voiceApiTimeoutMs ?? 10_000
   if (!Number.isInteger(voiceApiTimeoutMs) || voiceApiTimeoutMs < 1) fail('voiceApiTimeoutMs')
   return Object.freeze({
@@ -181,4 +189,3 @@ export function resolveOptions(o: AppKitOptions): ResolvedOptions {
     now: o.now ?? Date.now,
   })
 }
-

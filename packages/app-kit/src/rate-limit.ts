@@ -13,12 +13,20 @@ export interface FixedWindowLimiterOptions extends RateLimit {
   now?: () => number
 }
 
-interface Window { startMs: number; count: number }
+interface Window {
+  startMs: number
+  count: number
+}
 
 /** Throws the TypeError a nonsense limit deserves, when the app starts. */
 export function checkRateLimit(limit: RateLimit, what: string): Readonly<RateLimit> {
-  const ok = typeof limit === 'object' && limit !== null && Number.isInteger(limit.max) && limit.max >= 1
-    && Number.isInteger(limit.windowSeconds) && limit.windowSeconds >= 1
+  const ok =
+    typeof limit === 'object' &&
+    limit !== null &&
+    Number.isInteger(limit.max) &&
+    limit.max >= 1 &&
+    Number.isInteger(limit.windowSeconds) &&
+    limit.windowSeconds >= 1
   if (!ok) throw new TypeError(`app-kit: invalid option ${what}: { max, windowSeconds }, positive integers`)
   return Object.freeze({ max: limit.max, windowSeconds: limit.windowSeconds })
 }

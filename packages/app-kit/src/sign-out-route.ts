@@ -28,7 +28,10 @@ async function revoke(o: ResolvedOptions, user: VoiceUser, cutoffs: RevocationCu
     o.logger.info({ user_id: user.id }, 'voice tokens revoked')
   } catch (err) {
     // Signing out must succeed even when the voice API is down; the tokens still expire on their own.
-    o.logger.warn({ user_id: user.id, reason: err instanceof VoiceApiError ? err.reason : 'unknown' }, 'voice token revocation failed')
+    o.logger.warn(
+      { user_id: user.id, reason: err instanceof VoiceApiError ? err.reason : 'unknown' },
+      'voice token revocation failed',
+    )
   }
 }
 
@@ -48,7 +51,13 @@ export function createSignOutEverywhereRouteFrom(o: ResolvedOptions, cutoffs: Re
   return signOutRoute(o, cutoffs, 'sign-out-everywhere', (request) => endEverySession(o, request), true)
 }
 
-function signOutRoute(o: ResolvedOptions, cutoffs: RevocationCutoffs, route: string, end: EndSessions, revokeTokens: boolean): RouteHandler {
+function signOutRoute(
+  o: ResolvedOptions,
+  cutoffs: RevocationCutoffs,
+  route: string,
+  end: EndSessions,
+  revokeTokens: boolean,
+): RouteHandler {
   return handled(o, route, async (request) => {
     guardRequest(request, o.allowedOrigins)
     const { user, setCookies = [] } = await end(request)

@@ -38,8 +38,12 @@ export function handled(o: ResolvedOptions, route: string, run: (request: Reques
 
 async function signedInUser(o: ResolvedOptions, request: Request): Promise<VoiceUser | null> {
   const user = await o.authenticate(request)
-  const ok = user === null || (typeof user === 'object' && typeof user.id === 'string' && user.id.length > 0
-    && (user.session === undefined || (typeof user.session === 'string' && user.session.length > 0)))
+  const ok =
+    user === null ||
+    (typeof user === 'object' &&
+      typeof user.id === 'string' &&
+      user.id.length > 0 &&
+      (user.session === undefined || (typeof user.session === 'string' && user.session.length > 0)))
   if (!ok) throw new TypeError('app-kit: authenticate must return { id: string, session?: string } or null')
   return user
 }
@@ -75,7 +79,10 @@ export function createTokenRouteFrom(o: ResolvedOptions, state: TokenRouteState)
     try {
       token = await mintToken(o, spec)
     } catch (err) {
-      o.logger.warn({ user_id: user.id, reason: err instanceof VoiceApiError ? err.reason : 'unknown' }, 'voice token mint failed')
+      o.logger.warn(
+        { user_id: user.id, reason: err instanceof VoiceApiError ? err.reason : 'unknown' },
+        'voice token mint failed',
+      )
       throw err instanceof AppKitError ? err : new AppKitError('mint_failed')
     }
     const nowMs = o.now()
@@ -83,9 +90,12 @@ export function createTokenRouteFrom(o: ResolvedOptions, state: TokenRouteState)
     const expiresAt = times?.exp ?? Math.floor(nowMs / 1000) + o.expiresInSeconds
     const issuedAt = times?.iat ?? Math.floor(nowMs / 1000)
     o.logger.info({ user_id: user.id, expires_at: expiresAt, mode: o.mode }, 'voice token minted')
-    if (o.mode === 'memory') return json(200, { token, expires_at: expiresAt, issued_at: issuedAt } satisfies TokenRouteBody)
+    if (o.mode === 'memory')
+      return json(200, { token, expires_at: expiresAt, issued_at: issuedAt } satisfies TokenRouteBody)
     // The cookie dies with the token: never longer than asked, never past `exp`.
     const maxAge = Math.min(o.expiresInSeconds, Math.ceil((expiresAt * 1000 - nowMs) / 1000))
-    return json(200, { expires_at: expiresAt, issued_at: issuedAt } satisfies TokenRouteBody, [tokenCookie(o.cookie, token, maxAge)])
+    return json(200, { expires_at: expiresAt, issued_at: issuedAt } satisfies TokenRouteBody, [
+      tokenCookie(o.cookie, token, maxAge),
+    ])
   })
 }

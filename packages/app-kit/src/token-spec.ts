@@ -1,4 +1,11 @@
-import { isOrigin, LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS } from '@voxgate/protocol'
+import {
+  isOrigin,
+  LIMIT_CHARACTERS_MAX,
+  LIMIT_CONCURRENT_STREAMS_MAX,
+  LIMIT_ORIGINS_MAX,
+  LIMIT_VOICES_MAX,
+  SUB_MAX_CHARS,
+} from '@voxgate/protocol'
 import type { VoiceUser } from './user.ts'
 
 /**
@@ -40,15 +47,17 @@ function bad(what: string): never {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const isInt = (v: unknown, min: number, max: number): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+const isInt = (v: unknown, min: number, max: number): boolean =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max
 
 function onlyKeys(v: Record<string, unknown>, allowed: readonly string[], what: string): void {
   for (const key of Object.keys(v)) if (!allowed.includes(key)) bad(`${what} (unknown field)`)
 }
 
 function strings(v: unknown, maxItems: number, ok: (s: string) => boolean, what: string): readonly string[] {
-  if (!Array.isArray(v) || v.length < 1 || v.length > maxItems || !v.every((s) => typeof s === 'string' && ok(s))) bad(what)
-  return Object.freeze([...v as string[]])
+  if (!Array.isArray(v) || v.length < 1 || v.length > maxItems || !v.every((s) => typeof s === 'string' && ok(s)))
+    bad(what)
+  return Object.freeze([...(v as string[])])
 }
 
 export function checkSub(sub: unknown): string {
@@ -60,7 +69,7 @@ export function checkSub(sub: unknown): string {
 export function checkGrants(grants: unknown): Readonly<Record<string, boolean>> {
   if (!isObject(grants) || Object.keys(grants).length > 16) bad('grants')
   for (const [name, value] of Object.entries(grants)) if (!GRANT.test(name) || typeof value !== 'boolean') bad('grants')
-  return Object.freeze({ ...grants as Record<string, boolean> })
+  return Object.freeze({ ...(grants as Record<string, boolean>) })
 }
 
 export function checkLimits(limits: unknown): TokenLimits {
@@ -72,7 +81,9 @@ export function checkLimits(limits: unknown): TokenLimits {
   return Object.freeze({
     ...(characters !== undefined && { characters: characters as number }),
     ...(streams !== undefined && { concurrent_streams: streams as number }),
-    ...(voices !== undefined && { voices: strings(voices, LIMIT_VOICES_MAX, (s) => s.length >= 1 && s.length <= 128, 'limits.voices') }),
+    ...(voices !== undefined && {
+      voices: strings(voices, LIMIT_VOICES_MAX, (s) => s.length >= 1 && s.length <= 128, 'limits.voices'),
+    }),
     ...(origins !== undefined && { origins: strings(origins, LIMIT_ORIGINS_MAX, isOrigin, 'limits.origins') }),
   })
 }

@@ -20,7 +20,11 @@ async function post(o: ResolvedOptions, path: string, body: unknown): Promise<un
   try {
     res = await o.fetch(`${o.voiceApiUrl}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json', 'cartesia-version': o.cartesiaVersion },
+      headers: {
+        authorization: `Bearer ${o.apiKey}`,
+        'content-type': 'application/json',
+        'cartesia-version': o.cartesiaVersion,
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(o.voiceApiTimeoutMs),
       redirect: 'error',

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { clientAddress, createAppKit, fastifyRoutes, toExpressHandler, toFastifyHandler, toNodeHandler, type AppKit, type ExpressLikeRequest } from '../src/index.ts'
+import {
+  clientAddress,
+  createAppKit,
+  fastifyRoutes,
+  toExpressHandler,
+  toFastifyHandler,
+  toNodeHandler,
+  type AppKit,
+  type ExpressLikeRequest,
+} from '../src/index.ts'
 import { API_KEY, VOICE_API, fakeJwt, fakeVoiceApi, jsonResponse, parseSetCookie } from './helpers/fake-voice-api.ts'
 import { testTlsFiles } from './helpers/tls.ts'
 
@@ -14,7 +23,11 @@ const jwt = fakeJwt({ iat: exp - 60, exp })
 function kitFor(mode: 'cookie' | 'memory'): AppKit {
   const api = fakeVoiceApi(() => jsonResponse(200, { token: jwt }))
   return createAppKit({
-    voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [ORIGIN], mode, expiresInSeconds: 60,
+    voiceApiUrl: VOICE_API,
+    apiKey: API_KEY,
+    allowedOrigins: [ORIGIN],
+    mode,
+    expiresInSeconds: 60,
     authenticate: (request) => (request.headers.get('cookie')?.includes('sid=alice') ? { id: 'alice' } : null),
     signOut: () => ({ user: { id: 'alice' }, setCookies: ['sid=; Max-Age=0; Path=/'] }),
     fetch: api.fetch,
@@ -22,13 +35,22 @@ function kitFor(mode: 'cookie' | 'memory'): AppKit {
 }
 
 /** Echoes the client address the adapter recorded for the request. */
-const echoAddress = async (request: Request): Promise<Response> => Response.json({ address: clientAddress(request) ?? null })
+const echoAddress = async (request: Request): Promise<Response> =>
+  Response.json({ address: clientAddress(request) ?? null })
 
-async function post(base: string, path: string, init: { body?: string; contentType?: string; method?: string; origin?: string } = {}): Promise<Response> {
+async function post(
+  base: string,
+  path: string,
+  init: { body?: string; contentType?: string; method?: string; origin?: string } = {},
+): Promise<Response> {
   const method = init.method ?? 'POST'
   return fetch(base + path, {
     method,
-    headers: { origin: init.origin ?? ORIGIN, 'content-type': init.contentType ?? 'application/json', cookie: 'sid=alice' },
+    headers: {
+      origin: init.origin ?? ORIGIN,
+      'content-type': init.contentType ?? 'application/json',
+      cookie: 'sid=alice',
+    },
     ...(method !== 'GET' && { body: init.body ?? '{}' }),
   })
 }
@@ -39,7 +61,11 @@ async function listen(server: https.Server): Promise<string> {
 }
 
 /** The contract every adapter must keep, run against each of them. */
-function adapterSuite(name: string, base: () => string, paths: { memory: string; cookie: string; signOut: string }): void {
+function adapterSuite(
+  name: string,
+  base: () => string,
+  paths: { memory: string; cookie: string; signOut: string },
+): void {
   describe(`${name} adapter`, () => {
     test('memory mode: 200 with the token in JSON, no-store', async () => {
       const res = await post(base(), paths.memory)
@@ -62,13 +88,23 @@ function adapterSuite(name: string, base: () => string, paths: { memory: string;
     test('sign-out: two Set-Cookie headers stay two headers', async () => {
       const res = await post(base(), paths.signOut)
       assert.equal(res.status, 200)
-      assert.deepEqual(res.headers.getSetCookie().map((c) => parseSetCookie(c).name).sort(), ['sid', 'voxgate_token'])
+      assert.deepEqual(
+        res.headers
+          .getSetCookie()
+          .map((c) => parseSetCookie(c).name)
+          .sort(),
+        ['sid', 'voxgate_token'],
+      )
     })
 
-    test('the route sees the peer\'s address through clientAddress (never a header)', async () => {
+    test("the route sees the peer's address through clientAddress (never a header)", async () => {
       const path = paths.signOut.replace('sign-out', 'address')
       const res = await post(base(), path)
-      const forged = await fetch(base() + path, { method: 'POST', headers: { 'x-forwarded-for': '203.0.113.9', 'content-type': 'application/json' }, body: '{}' })
+      const forged = await fetch(base() + path, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '203.0.113.9', 'content-type': 'application/json' },
+        body: '{}',
+      })
       assert.deepEqual(await res.json(), { address: '127.0.0.1' })
       assert.deepEqual(await forged.json(), { address: '127.0.0.1' })
     })
@@ -96,7 +132,13 @@ let fastifyBase = ''
 before(async () => {
   const memory = kitFor('memory')
   const cookie = kitFor('cookie')
-  const node = { '/memory': toNodeHandler(memory.tokenRoute), '/cookie': toNodeHandler(cookie.tokenRoute), '/sign-out': toNodeHandler(cookie.signOutRoute), '/address': toNodeHandler(echoAddress), '/small': toNodeHandler(memory.tokenRoute, { bodyLimitBytes: 16 }) }
+  const node = {
+    '/memory': toNodeHandler(memory.tokenRoute),
+    '/cookie': toNodeHandler(cookie.tokenRoute),
+    '/sign-out': toNodeHandler(cookie.signOutRoute),
+    '/address': toNodeHandler(echoAddress),
+    '/small': toNodeHandler(memory.tokenRoute, { bodyLimitBytes: 16 }),
+  }
   nodeServer = https.createServer(testTlsFiles(), (req, res) => {
     const h = node[(req.url ?? '') as keyof typeof node]
     if (h) void h(req, res)
@@ -104,7 +146,12 @@ before(async () => {
   })
   nodeBase = await listen(nodeServer)
 
-  const express = { '/memory': toExpressHandler(memory.tokenRoute), '/cookie': toExpressHandler(cookie.tokenRoute), '/sign-out': toExpressHandler(cookie.signOutRoute), '/address': toExpressHandler(echoAddress) }
+  const express = {
+    '/memory': toExpressHandler(memory.tokenRoute),
+    '/cookie': toExpressHandler(cookie.tokenRoute),
+    '/sign-out': toExpressHandler(cookie.signOutRoute),
+    '/address': toExpressHandler(echoAddress),
+  }
   expressServer = https.createServer(testTlsFiles(), async (req: ExpressLikeRequest, res) => {
     const h = express[(req.url ?? '').replace(/^\/parsed/, '') as keyof typeof express]
     if (!h) return res.writeHead(404).end()
@@ -114,13 +161,23 @@ before(async () => {
       for await (const chunk of req) text += chunk
       req.body = req.headers['content-type']?.startsWith('application/json') ? JSON.parse(text) : text
     }
-    h(req, res, (err) => { expressErrors.push(err); res.writeHead(500).end() })
+    h(req, res, (err) => {
+      expressErrors.push(err)
+      res.writeHead(500).end()
+    })
   })
   expressBase = await listen(expressServer)
 
   fastify = Fastify({ https: testTlsFiles() }) as unknown as FastifyInstance
   fastify.post('/handler/memory', toFastifyHandler(memory.tokenRoute))
-  await fastify.register(fastifyRoutes({ '/memory': memory.tokenRoute, '/cookie': cookie.tokenRoute, '/sign-out': cookie.signOutRoute, '/address': echoAddress }))
+  await fastify.register(
+    fastifyRoutes({
+      '/memory': memory.tokenRoute,
+      '/cookie': cookie.tokenRoute,
+      '/sign-out': cookie.signOutRoute,
+      '/address': echoAddress,
+    }),
+  )
   await fastify.listen({ port: 0, host: '127.0.0.1' })
   fastifyBase = `https://localhost:${(fastify.server.address() as AddressInfo).port}`
 })
@@ -132,8 +189,16 @@ after(async () => {
 })
 
 adapterSuite('node:https', () => nodeBase, { memory: '/memory', cookie: '/cookie', signOut: '/sign-out' })
-adapterSuite('Express (stream unread)', () => expressBase, { memory: '/memory', cookie: '/cookie', signOut: '/sign-out' })
-adapterSuite('Express (after express.json())', () => expressBase, { memory: '/parsed/memory', cookie: '/parsed/cookie', signOut: '/parsed/sign-out' })
+adapterSuite('Express (stream unread)', () => expressBase, {
+  memory: '/memory',
+  cookie: '/cookie',
+  signOut: '/sign-out',
+})
+adapterSuite('Express (after express.json())', () => expressBase, {
+  memory: '/parsed/memory',
+  cookie: '/parsed/cookie',
+  signOut: '/parsed/sign-out',
+})
 adapterSuite('Fastify plugin', () => fastifyBase, { memory: '/memory', cookie: '/cookie', signOut: '/sign-out' })
 
 describe('adapter details', () => {
@@ -145,14 +210,21 @@ describe('adapter details', () => {
 
   test('node: the scheme is https on a TLS socket (the Request URL the route sees)', async () => {
     let seen = ''
-    const server = https.createServer(testTlsFiles(), (req, res) => void toNodeHandler(async (r) => { seen = r.url; return new Response('') })(req, res))
+    const server = https.createServer(
+      testTlsFiles(),
+      (req, res) =>
+        void toNodeHandler(async (r) => {
+          seen = r.url
+          return new Response('')
+        })(req, res),
+    )
     const base = await listen(server)
     await fetch(`${base}/x?y=1`)
     server.close()
     assert.equal(seen, `${base}/x?y=1`)
   })
 
-  test('Fastify plugin: GET is our 405 with Allow, not Fastify\'s 404', async () => {
+  test("Fastify plugin: GET is our 405 with Allow, not Fastify's 404", async () => {
     const res = await post(fastifyBase, '/memory', { method: 'GET' })
     assert.equal(res.status, 405)
     assert.equal(res.headers.get('allow'), 'POST')

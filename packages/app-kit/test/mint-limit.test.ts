@@ -2,20 +2,44 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createAppKit, type AppKitOptions, type VoiceUser } from '../src/index.ts'
-import { API_KEY, APP_ORIGIN, VOICE_API, browserPost, captureLogger, fakeVoiceApi, jsonResponse } from './helpers/fake-voice-api.ts'
+import {
+  API_KEY,
+  APP_ORIGIN,
+  VOICE_API,
+  browserPost,
+  captureLogger,
+  fakeVoiceApi,
+  jsonResponse,
+} from './helpers/fake-voice-api.ts'
 
 const START_MS = 1_767_225_600_500
 
 function kit(extra: Partial<AppKitOptions> = {}, user: () => VoiceUser = () => ({ id: 'alice', session: 's1' })) {
   let t = START_MS
-  const api = fakeVoiceApi((call) => jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque-token' }))
+  const api = fakeVoiceApi((call) =>
+    jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque-token' }),
+  )
   const log = captureLogger()
   const k = createAppKit({
-    voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], mode: 'memory',
-    authenticate: user, now: () => t, fetch: api.fetch, logger: log.logger, ...extra,
+    voiceApiUrl: VOICE_API,
+    apiKey: API_KEY,
+    allowedOrigins: [APP_ORIGIN],
+    mode: 'memory',
+    authenticate: user,
+    now: () => t,
+    fetch: api.fetch,
+    logger: log.logger,
+    ...extra,
   })
   const mints = () => api.calls.filter((c) => c.url.endsWith('/access-token')).length
-  return { route: k.tokenRoute, mints, log, advance: (ms: number) => { t += ms } }
+  return {
+    route: k.tokenRoute,
+    mints,
+    log,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 const statuses = async (route: (r: Request) => Promise<Response>, n: number): Promise<number[]> =>
@@ -53,7 +77,7 @@ describe('token route: mints per session', () => {
     assert.equal((await route(browserPost('/t'))).status, 200)
   })
 
-  test('sessions are counted apart; the same user\'s other session still mints', async () => {
+  test("sessions are counted apart; the same user's other session still mints", async () => {
     let session = 's1'
     const { route } = kit({ mintLimit: { max: 2, windowSeconds: 60 } }, () => ({ id: 'alice', session }))
     assert.deepEqual(await statuses(route, 3), [200, 200, 429])
@@ -70,11 +94,16 @@ describe('token route: mints per session', () => {
   })
 
   test('a failed mint counts too (a broken voice API is not hammered)', async () => {
-    let t = START_MS
+    const t = START_MS
     const api = fakeVoiceApi(() => jsonResponse(503, {}))
     const { tokenRoute } = createAppKit({
-      voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => ({ id: 'alice' }),
-      mintLimit: { max: 2, windowSeconds: 60 }, now: () => t, fetch: api.fetch,
+      voiceApiUrl: VOICE_API,
+      apiKey: API_KEY,
+      allowedOrigins: [APP_ORIGIN],
+      authenticate: () => ({ id: 'alice' }),
+      mintLimit: { max: 2, windowSeconds: 60 },
+      now: () => t,
+      fetch: api.fetch,
     })
     assert.deepEqual(await statuses(tokenRoute, 3), [502, 502, 429])
     assert.equal(api.calls.length, 2)
@@ -99,9 +128,24 @@ describe('token route: mints per session', () => {
     assert.equal(mints(), 0)
   })
 
-  for (const bad of [{ max: 0, windowSeconds: 60 }, { max: 10, windowSeconds: 0 }, { max: 2.5, windowSeconds: 60 }, 'many' as never]) {
+  for (const bad of [
+    { max: 0, windowSeconds: 60 },
+    { max: 10, windowSeconds: 0 },
+    { max: 2.5, windowSeconds: 60 },
+    'many' as never,
+  ]) {
     test(`mintLimit ${JSON.stringify(bad)} is a TypeError at start-up`, () => {
-      assert.throws(() => createAppKit({ voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => null, mintLimit: bad }), TypeError)
+      assert.throws(
+        () =>
+          createAppKit({
+            voiceApiUrl: VOICE_API,
+            apiKey: API_KEY,
+            allowedOrigins: [APP_ORIGIN],
+            authenticate: () => null,
+            mintLimit: bad,
+          }),
+        TypeError,
+      )
     })
   }
 })

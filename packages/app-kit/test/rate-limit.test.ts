@@ -5,11 +5,16 @@ import { addressKey, FixedWindowLimiter, takeAll } from '../src/index.ts'
 
 function clock(startMs = 1_767_225_600_000) {
   let t = startMs
-  return { now: () => t, advance: (ms: number) => { t += ms } }
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 describe('FixedWindowLimiter', () => {
-  test('max events per window; one more waits for the window\'s end, in whole seconds', () => {
+  test("max events per window; one more waits for the window's end, in whole seconds", () => {
     const c = clock()
     const l = new FixedWindowLimiter({ max: 3, windowSeconds: 60, now: c.now })
     for (let i = 0; i < 3; i++) assert.equal(l.take('k'), 0)
@@ -34,7 +39,8 @@ describe('FixedWindowLimiter', () => {
   test('keys are independent; refund gives one back', () => {
     const c = clock()
     const l = new FixedWindowLimiter({ max: 2, windowSeconds: 60, now: c.now })
-    l.hit('a'); l.hit('a')
+    l.hit('a')
+    l.hit('a')
     assert.equal(l.retryAfterSeconds('a'), 60)
     assert.equal(l.retryAfterSeconds('b'), 0)
     l.refund('a')
@@ -46,8 +52,20 @@ describe('FixedWindowLimiter', () => {
     const c = clock()
     const account = new FixedWindowLimiter({ max: 1, windowSeconds: 900, now: c.now })
     const address = new FixedWindowLimiter({ max: 5, windowSeconds: 60, now: c.now })
-    assert.equal(takeAll([[account, 'a'], [address, 'ip']]), 0)
-    assert.equal(takeAll([[account, 'a'], [address, 'ip']]), 900)
+    assert.equal(
+      takeAll([
+        [account, 'a'],
+        [address, 'ip'],
+      ]),
+      0,
+    )
+    assert.equal(
+      takeAll([
+        [account, 'a'],
+        [address, 'ip'],
+      ]),
+      900,
+    )
     assert.equal(address.retryAfterSeconds('ip'), 0)
     for (let i = 0; i < 4; i++) address.hit('ip') // 5 now: the refused call above did not count
     assert.equal(address.retryAfterSeconds('ip'), 60)
@@ -69,12 +87,19 @@ describe('FixedWindowLimiter', () => {
   test('a key already tracked is counted, never evicted, when the map is full', () => {
     const c = clock()
     const l = new FixedWindowLimiter({ max: 3, windowSeconds: 60, maxKeys: 2, now: c.now })
-    l.hit('victim'); l.hit('other')
-    l.hit('victim'); l.hit('victim')
+    l.hit('victim')
+    l.hit('other')
+    l.hit('victim')
+    l.hit('victim')
     assert.equal(l.retryAfterSeconds('victim'), 60)
   })
 
-  for (const bad of [{ max: 0, windowSeconds: 1 }, { max: 1, windowSeconds: 0 }, { max: 1.5, windowSeconds: 1 }, { max: 1, windowSeconds: Number.NaN }]) {
+  for (const bad of [
+    { max: 0, windowSeconds: 1 },
+    { max: 1, windowSeconds: 0 },
+    { max: 1.5, windowSeconds: 1 },
+    { max: 1, windowSeconds: Number.NaN },
+  ]) {
     test(`${JSON.stringify(bad)} is a TypeError`, () => {
       assert.throws(() => new FixedWindowLimiter(bad), TypeError)
     })

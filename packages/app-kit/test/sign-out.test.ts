@@ -1,7 +1,17 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { clearTokenCookie, createAppKit, createSignOutRoute, type AppKitOptions } from '../src/index.ts'
-import { API_KEY, APP_ORIGIN, VOICE_API, browserPost, captureLogger, fakeVoiceApi, jsonResponse, parseSetCookie, type Answer } from './helpers/fake-voice-api.ts'
+import {
+  API_KEY,
+  APP_ORIGIN,
+  VOICE_API,
+  browserPost,
+  captureLogger,
+  fakeVoiceApi,
+  jsonResponse,
+  parseSetCookie,
+  type Answer,
+} from './helpers/fake-voice-api.ts'
 
 const NOW_MS = 1_767_225_600_500
 const alice = { id: 'user-alice' }
@@ -11,14 +21,23 @@ function route(extra: Partial<AppKitOptions> = {}, answer: Answer = ok) {
   const api = fakeVoiceApi(answer)
   const log = captureLogger()
   const handler = createSignOutRoute({
-    voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => alice,
-    now: () => NOW_MS, fetch: api.fetch, logger: log.logger, ...extra,
+    voiceApiUrl: VOICE_API,
+    apiKey: API_KEY,
+    allowedOrigins: [APP_ORIGIN],
+    authenticate: () => alice,
+    now: () => NOW_MS,
+    fetch: api.fetch,
+    logger: log.logger,
+    ...extra,
   })
   return { handler, calls: api.calls, log }
 }
 
 function tokenCookieOf(res: Response, name = 'voxgate_token') {
-  const cookie = res.headers.getSetCookie().map(parseSetCookie).find((c) => c.name === name)
+  const cookie = res.headers
+    .getSetCookie()
+    .map(parseSetCookie)
+    .find((c) => c.name === name)
   assert.ok(cookie, `no Set-Cookie for ${name}`)
   return cookie
 }
@@ -47,12 +66,20 @@ describe('sign-out route', () => {
     assert.equal(c.attrs.get('max-age'), '0')
   })
 
-  test('runs the app\'s signOut and passes on its cookies', async () => {
+  test("runs the app's signOut and passes on its cookies", async () => {
     let ended = 0
-    const { handler } = route({ signOut: () => { ended++; return { user: alice, setCookies: ['sid=; Max-Age=0; Path=/'] } } })
+    const { handler } = route({
+      signOut: () => {
+        ended++
+        return { user: alice, setCookies: ['sid=; Max-Age=0; Path=/'] }
+      },
+    })
     const res = await handler(browserPost('/sign-out'))
     assert.equal(ended, 1)
-    const names = res.headers.getSetCookie().map((c) => parseSetCookie(c).name).sort()
+    const names = res.headers
+      .getSetCookie()
+      .map((c) => parseSetCookie(c).name)
+      .sort()
     assert.deepEqual(names, ['sid', 'voxgate_token'])
   })
 
@@ -73,7 +100,16 @@ describe('sign-out route', () => {
       if (call.url.endsWith('/access-token')) mintedAt.push(now())
       return jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque' })
     })
-    const kit = createAppKit({ voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => alice, revokeOnSignOut: true, mode: 'memory', now, fetch: api.fetch })
+    const kit = createAppKit({
+      voiceApiUrl: VOICE_API,
+      apiKey: API_KEY,
+      allowedOrigins: [APP_ORIGIN],
+      authenticate: () => alice,
+      revokeOnSignOut: true,
+      mode: 'memory',
+      now,
+      fetch: api.fetch,
+    })
     await kit.signOutRoute(browserPost('/sign-out'))
     const cutoff = api.calls[0]!.body.issued_before as number
     assert.equal((await kit.tokenRoute(browserPost('/t'))).status, 200)
@@ -92,7 +128,16 @@ describe('sign-out route', () => {
       if (call.url.endsWith('/access-token')) mintedAt.push(clock)
       return jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque' })
     })
-    const kit = createAppKit({ voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => alice, revokeOnSignOut: true, mode: 'memory', now: () => clock, fetch: api.fetch })
+    const kit = createAppKit({
+      voiceApiUrl: VOICE_API,
+      apiKey: API_KEY,
+      allowedOrigins: [APP_ORIGIN],
+      authenticate: () => alice,
+      revokeOnSignOut: true,
+      mode: 'memory',
+      now: () => clock,
+      fetch: api.fetch,
+    })
     await kit.signOutRoute(browserPost('/sign-out'))
     const cutoffMs = (api.calls[0]!.body.issued_before as number) * 1000
     const minted = kit.tokenRoute(browserPost('/t'))
@@ -138,7 +183,13 @@ describe('sign-out route', () => {
   })
 
   test('clearTokenCookie and kit.clearTokenCookie give the same header', () => {
-    const kit = createAppKit({ voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => null, cookie: { name: 'v', path: '/p' } })
+    const kit = createAppKit({
+      voiceApiUrl: VOICE_API,
+      apiKey: API_KEY,
+      allowedOrigins: [APP_ORIGIN],
+      authenticate: () => null,
+      cookie: { name: 'v', path: '/p' },
+    })
     assert.equal(kit.clearTokenCookie(), clearTokenCookie({ name: 'v', path: '/p' }))
     assert.equal(clearTokenCookie(), 'voxgate_token=; HttpOnly; Secure; SameSite=Strict; Max-Age=0; Path=/')
   })
@@ -149,21 +200,38 @@ describe('sign-out-everywhere route', () => {
     const api = fakeVoiceApi(answer)
     let ended = 0
     const kit = createAppKit({
-      voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => alice, now: () => NOW_MS, fetch: api.fetch,
-      signOutEverywhere: () => { ended++; return { user: alice, setCookies: ['sid=; Max-Age=0; Path=/'] } },
+      voiceApiUrl: VOICE_API,
+      apiKey: API_KEY,
+      allowedOrigins: [APP_ORIGIN],
+      authenticate: () => alice,
+      now: () => NOW_MS,
+      fetch: api.fetch,
+      signOutEverywhere: () => {
+        ended++
+        return { user: alice, setCookies: ['sid=; Max-Age=0; Path=/'] }
+      },
       ...extra,
     })
     return { handler: kit.signOutEverywhereRoute, calls: api.calls, ended: () => ended }
   }
 
-  test('ends every session (signOutEverywhere), revokes all the user\'s tokens even without revokeOnSignOut, clears both cookies', async () => {
+  test("ends every session (signOutEverywhere), revokes all the user's tokens even without revokeOnSignOut, clears both cookies", async () => {
     const { handler, calls, ended } = everywhere()
     const res = await handler(browserPost('/sign-out-everywhere'))
     assert.equal(res.status, 200)
     assert.deepEqual(await res.json(), { signed_out: true })
     assert.equal(ended(), 1)
-    assert.deepEqual(calls.map((c) => [c.url, c.body]), [[`${VOICE_API}/access-token/revoke`, { sub: alice.id, issued_before: Math.floor(NOW_MS / 1000) + 1 }]])
-    assert.deepEqual(res.headers.getSetCookie().map((c) => parseSetCookie(c).name).sort(), ['sid', 'voxgate_token'])
+    assert.deepEqual(
+      calls.map((c) => [c.url, c.body]),
+      [[`${VOICE_API}/access-token/revoke`, { sub: alice.id, issued_before: Math.floor(NOW_MS / 1000) + 1 }]],
+    )
+    assert.deepEqual(
+      res.headers
+        .getSetCookie()
+        .map((c) => parseSetCookie(c).name)
+        .sort(),
+      ['sid', 'voxgate_token'],
+    )
     assert.equal(tokenCookieOf(res).attrs.get('max-age'), '0')
   })
 

@@ -3,17 +3,35 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TokenLimits as ProtocolTokenLimits } from '@voxgate/protocol/schemas'
 import { createAppKit, type AppKitOptions, type TokenSpec } from '../src/index.ts'
-import { API_KEY, APP_ORIGIN, VOICE_API, browserPost, captureLogger, fakeVoiceApi, jsonResponse } from './helpers/fake-voice-api.ts'
+import {
+  API_KEY,
+  APP_ORIGIN,
+  VOICE_API,
+  browserPost,
+  captureLogger,
+  fakeVoiceApi,
+  jsonResponse,
+} from './helpers/fake-voice-api.ts'
 
 const NOW_MS = 1_767_225_600_500
 const alice = { id: 'user-alice', session: 'sess-1' }
 
 function kit(tokenFor: AppKitOptions['tokenFor'], extra: Partial<AppKitOptions> = {}) {
-  const api = fakeVoiceApi((call) => jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque-token' }))
+  const api = fakeVoiceApi((call) =>
+    jsonResponse(200, call.url.endsWith('/revoke') ? { revoked: true } : { token: 'opaque-token' }),
+  )
   const log = captureLogger()
   const k = createAppKit({
-    voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], mode: 'memory', authenticate: () => alice,
-    tokenFor, now: () => NOW_MS, fetch: api.fetch, logger: log.logger, ...extra,
+    voiceApiUrl: VOICE_API,
+    apiKey: API_KEY,
+    allowedOrigins: [APP_ORIGIN],
+    mode: 'memory',
+    authenticate: () => alice,
+    tokenFor,
+    now: () => NOW_MS,
+    fetch: api.fetch,
+    logger: log.logger,
+    ...extra,
   })
   return { ...k, calls: api.calls, log }
 }
@@ -23,12 +41,17 @@ describe('tokenFor: what the app decides per user', () => {
     const seen: unknown[] = []
     const { tokenRoute, calls } = kit(async (user) => {
       seen.push(user)
-      return { sub: `app1:${user.id}`, limits: { characters: 5000, concurrent_streams: 2, voices: ['v1', 'v2'], origins: [APP_ORIGIN] } }
+      return {
+        sub: `app1:${user.id}`,
+        limits: { characters: 5000, concurrent_streams: 2, voices: ['v1', 'v2'], origins: [APP_ORIGIN] },
+      }
     })
     assert.equal((await tokenRoute(browserPost('/t'))).status, 200)
     assert.deepEqual(seen, [alice])
     assert.deepEqual(calls[0]!.body, {
-      grants: { tts: true }, expires_in: 60, sub: 'app1:user-alice',
+      grants: { tts: true },
+      expires_in: 60,
+      sub: 'app1:user-alice',
       limits: { characters: 5000, concurrent_streams: 2, voices: ['v1', 'v2'], origins: [APP_ORIGIN] },
     })
   })
@@ -51,7 +74,10 @@ describe('tokenFor: what the app decides per user', () => {
   test('sign-out revokes the sub tokenFor mints with', async () => {
     const { signOutRoute, calls } = kit(() => ({ sub: 'tenant-7:user-alice' }), { revokeOnSignOut: true })
     await signOutRoute(browserPost('/sign-out'))
-    assert.deepEqual(calls.map((c) => [c.url, c.body.sub]), [[`${VOICE_API}/access-token/revoke`, 'tenant-7:user-alice']])
+    assert.deepEqual(
+      calls.map((c) => [c.url, c.body.sub]),
+      [[`${VOICE_API}/access-token/revoke`, 'tenant-7:user-alice']],
+    )
   })
 
   const malformed: [string, unknown][] = [
@@ -89,7 +115,9 @@ describe('tokenFor: what the app decides per user', () => {
   }
 
   test('tokenFor throwing is a 500 that says nothing of the failure', async () => {
-    const { tokenRoute, log } = kit(() => { throw new Error('db down: secret detail') })
+    const { tokenRoute, log } = kit(() => {
+      throw new Error('db down: secret detail')
+    })
     const res = await tokenRoute(browserPost('/t'))
     assert.equal(res.status, 500)
     assert.doesNotMatch(JSON.stringify(await res.json()) + log.text(), /secret detail/)
@@ -105,13 +133,29 @@ describe('tokenFor: what the app decides per user', () => {
 describe('the app kit checks limits exactly as voxgate does', () => {
   // Each case goes one past a bound of voxgate's TokenLimits schema, or sits right on it.
   const cases: unknown[] = [
-    { characters: 1 }, { characters: 100_000_000 }, { characters: 0 }, { characters: 100_000_001 },
-    { concurrent_streams: 1 }, { concurrent_streams: 100 }, { concurrent_streams: 0 }, { concurrent_streams: 101 },
-    { voices: ['a'] }, { voices: ['v'.repeat(128)] }, { voices: ['v'.repeat(129)] }, { voices: [''] }, { voices: [] },
-    { voices: Array.from({ length: 100 }, (_, i) => `v${i}`) }, { voices: Array.from({ length: 101 }, (_, i) => `v${i}`) },
-    { origins: ['https://a.example.test'] }, { origins: ['http://localhost:8080'] }, { origins: ['https://a.example.test/'] },
-    { origins: ['ftp://a.example.test'] }, { origins: Array.from({ length: 20 }, (_, i) => `https://a${i}.test`) },
-    { origins: Array.from({ length: 21 }, (_, i) => `https://a${i}.test`) }, { other: 1 }, {},
+    { characters: 1 },
+    { characters: 100_000_000 },
+    { characters: 0 },
+    { characters: 100_000_001 },
+    { concurrent_streams: 1 },
+    { concurrent_streams: 100 },
+    { concurrent_streams: 0 },
+    { concurrent_streams: 101 },
+    { voices: ['a'] },
+    { voices: ['v'.repeat(128)] },
+    { voices: ['v'.repeat(129)] },
+    { voices: [''] },
+    { voices: [] },
+    { voices: Array.from({ length: 100 }, (_, i) => `v${i}`) },
+    { voices: Array.from({ length: 101 }, (_, i) => `v${i}`) },
+    { origins: ['https://a.example.test'] },
+    { origins: ['http://localhost:8080'] },
+    { origins: ['https://a.example.test/'] },
+    { origins: ['ftp://a.example.test'] },
+    { origins: Array.from({ length: 20 }, (_, i) => `https://a${i}.test`) },
+    { origins: Array.from({ length: 21 }, (_, i) => `https://a${i}.test`) },
+    { other: 1 },
+    {},
   ]
   for (const limits of cases) {
     test(JSON.stringify(limits).slice(0, 80), async () => {

@@ -1,7 +1,18 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createAppKit, createTokenRoute, type AppKitOptions } from '../src/index.ts'
-import { API_KEY, APP_ORIGIN, VOICE_API, browserPost, captureLogger, fakeJwt, fakeVoiceApi, jsonResponse, parseSetCookie, type Answer } from './helpers/fake-voice-api.ts'
+import {
+  API_KEY,
+  APP_ORIGIN,
+  VOICE_API,
+  browserPost,
+  captureLogger,
+  fakeJwt,
+  fakeVoiceApi,
+  jsonResponse,
+  parseSetCookie,
+  type Answer,
+} from './helpers/fake-voice-api.ts'
 
 const NOW_MS = 1_767_225_600_500
 const NOW_S = Math.floor(NOW_MS / 1000)
@@ -11,8 +22,15 @@ function kit(answer: Answer, extra: Partial<AppKitOptions> = {}) {
   const api = fakeVoiceApi(answer)
   const log = captureLogger()
   const route = createTokenRoute({
-    voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN],
-    authenticate: () => alice, expiresInSeconds: 30, now: () => NOW_MS, fetch: api.fetch, logger: log.logger, ...extra,
+    voiceApiUrl: VOICE_API,
+    apiKey: API_KEY,
+    allowedOrigins: [APP_ORIGIN],
+    authenticate: () => alice,
+    expiresInSeconds: 30,
+    now: () => NOW_MS,
+    fetch: api.fetch,
+    logger: log.logger,
+    ...extra,
   })
   return { route, calls: api.calls, log }
 }
@@ -42,7 +60,12 @@ describe('token route: who may ask', () => {
     })
   }
 
-  for (const [name, origin] of [['a foreign Origin', 'https://evil.example.test'], ['a sibling port', 'https://app.example.test:8443'], ['Origin null', 'null'], ['no Origin', null]] as const) {
+  for (const [name, origin] of [
+    ['a foreign Origin', 'https://evil.example.test'],
+    ['a sibling port', 'https://app.example.test:8443'],
+    ['Origin null', 'null'],
+    ['no Origin', null],
+  ] as const) {
     test(`${name} is 403 origin_not_allowed (CSRF)`, async () => {
       const { route, calls } = kit(mints)
       await assertError(await route(browserPost('/t', { origin })), 403, 'origin_not_allowed')
@@ -50,7 +73,12 @@ describe('token route: who may ask', () => {
     })
   }
 
-  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', null]) {
+  for (const contentType of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    null,
+  ]) {
     test(`content type ${String(contentType)} is 415`, async () => {
       const { route, calls } = kit(mints)
       await assertError(await route(browserPost('/t', { contentType })), 415, 'unsupported_media_type')
@@ -81,7 +109,11 @@ describe('token route: who may ask', () => {
   })
 
   test('authenticate throwing is a 500 that says nothing of the failure', async () => {
-    const { route, log } = kit(mints, { authenticate: () => { throw new Error('db down: secret detail') } })
+    const { route, log } = kit(mints, {
+      authenticate: () => {
+        throw new Error('db down: secret detail')
+      },
+    })
     const body = await assertError(await route(browserPost('/t')), 500, 'internal_error')
     assert.doesNotMatch(JSON.stringify(body), /secret detail/)
     assert.match(log.text(), /app-kit route failed/)
@@ -159,7 +191,11 @@ describe('token route: minting', () => {
 
   test('an opaque token expires now + expires_in', async () => {
     const { route } = kit(() => jsonResponse(200, { token: 'opaque-token_123' }), { mode: 'memory' })
-    assert.deepEqual(await (await route(browserPost('/t'))).json(), { token: 'opaque-token_123', expires_at: NOW_S + 30, issued_at: NOW_S })
+    assert.deepEqual(await (await route(browserPost('/t'))).json(), {
+      token: 'opaque-token_123',
+      expires_at: NOW_S + 30,
+      issued_at: NOW_S,
+    })
   })
 
   test('logs the user id and expiry, never the token or the key', async () => {
@@ -182,7 +218,12 @@ describe('token route: the voice API fails', () => {
     ['a 200 without a token', () => jsonResponse(200, { nope: true })],
     ['a token with a cookie-breaking character', () => jsonResponse(200, { token: 'abc; Domain=evil' })],
     ['a body that is not JSON', () => new Response('<html>', { status: 200 })],
-    ['a network error', () => { throw new TypeError('fetch failed') }],
+    [
+      'a network error',
+      () => {
+        throw new TypeError('fetch failed')
+      },
+    ],
   ]
   for (const [name, answer] of failures) {
     test(`${name} → 502 mint_failed, without the API key, and logged without it`, async () => {
@@ -198,18 +239,30 @@ describe('token route: the voice API fails', () => {
 
   test('a voice API that never answers times out into a 502', async () => {
     // Never answers; only the app kit's own timeout signal can end the call, as with a real fetch.
-    const { route } = kit((call) => new Promise((_, reject) => {
-      // A real fetch holds a socket open meanwhile; without a handle, AbortSignal.timeout's unref'd
-      // timer would let the event loop end before the timeout fires.
-      const pendingSocket = setTimeout(() => undefined, 10_000)
-      call.signal?.addEventListener('abort', () => { clearTimeout(pendingSocket); reject(call.signal?.reason) })
-    }), { voiceApiTimeoutMs: 20 })
+    const { route } = kit(
+      (call) =>
+        new Promise((_, reject) => {
+          // A real fetch holds a socket open meanwhile; without a handle, AbortSignal.timeout's unref'd
+          // timer would let the event loop end before the timeout fires.
+          const pendingSocket = setTimeout(() => undefined, 10_000)
+          call.signal?.addEventListener('abort', () => {
+            clearTimeout(pendingSocket)
+            reject(call.signal?.reason)
+          })
+        }),
+      { voiceApiTimeoutMs: 20 },
+    )
     await assertError(await route(browserPost('/t')), 502, 'mint_failed')
   })
 })
 
 describe('options are checked when the app starts', () => {
-  const base: AppKitOptions = { voiceApiUrl: VOICE_API, apiKey: API_KEY, allowedOrigins: [APP_ORIGIN], authenticate: () => null }
+  const base: AppKitOptions = {
+    voiceApiUrl: VOICE_API,
+    apiKey: API_KEY,
+    allowedOrigins: [APP_ORIGIN],
+    authenticate: () => null,
+  }
   const bad: [string, Partial<AppKitOptions>][] = [
     ['http voice API', { voiceApiUrl: 'http://voice.example.test' }],
     ['empty API key', { apiKey: '' }],
@@ -223,7 +276,10 @@ describe('options are checked when the app starts', () => {
   ]
   for (const [name, patch] of bad) {
     test(`${name} is a TypeError that does not echo the key`, () => {
-      assert.throws(() => createAppKit({ ...base, ...patch }), (err: unknown) => err instanceof TypeError && !err.message.includes(API_KEY))
+      assert.throws(
+        () => createAppKit({ ...base, ...patch }),
+        (err: unknown) => err instanceof TypeError && !err.message.includes(API_KEY),
+      )
     })
   }
   test('lifetime 3600 and 1 are fine', () => {

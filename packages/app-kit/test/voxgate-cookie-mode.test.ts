@@ -26,7 +26,14 @@ const tokensSeen: string[] = []
 
 before(async () => {
   t = await startTestServer({ allowedOrigins: [APP], tokenCookieName: COOKIE })
-  const common = { voiceApiUrl: t.url, apiKey: t.apiKey, allowedOrigins: [APP], authenticate: () => ({ id: 'alice' }), expiresInSeconds: LIFETIME, cookie: { name: COOKIE } }
+  const common = {
+    voiceApiUrl: t.url,
+    apiKey: t.apiKey,
+    allowedOrigins: [APP],
+    authenticate: () => ({ id: 'alice' }),
+    expiresInSeconds: LIFETIME,
+    cookie: { name: COOKIE },
+  }
   kit = createAppKit({ ...common, mode: 'cookie' })
   memoryKit = createAppKit({ ...common, mode: 'memory', revokeOnSignOut: true })
   const voices = await call(t.url, '/voices?limit=1', { headers: bearer(t.apiKey) })
@@ -35,10 +42,22 @@ before(async () => {
 after(() => t.close())
 
 const fromApp = (path: string, kitRoute: AppKit['tokenRoute']) =>
-  kitRoute(new Request(`${APP}${path}`, { method: 'POST', headers: { origin: APP, 'content-type': 'application/json' }, body: '{}' }))
+  kitRoute(
+    new Request(`${APP}${path}`, {
+      method: 'POST',
+      headers: { origin: APP, 'content-type': 'application/json' },
+      body: '{}',
+    }),
+  )
 
 /** Mints through the app kit and returns the raw Set-Cookie header and the token it carries. */
-async function cookieFromAppKit(): Promise<{ header: string; token: string; body: any; before: number; after: number }> {
+async function cookieFromAppKit(): Promise<{
+  header: string
+  token: string
+  body: any
+  before: number
+  after: number
+}> {
   const before = Date.now()
   const res = await fromApp('/api/voice-token', kit.tokenRoute)
   const after = Date.now()
@@ -50,10 +69,18 @@ async function cookieFromAppKit(): Promise<{ header: string; token: string; body
 }
 
 const speak = (headers: Record<string, string>) =>
-  call(t.url, '/tts/bytes', { headers, body: { model_id: 'sonic-3', transcript: 'Hello there.', voice: { mode: 'id', id: voiceId }, output_format: FORMAT } })
+  call(t.url, '/tts/bytes', {
+    headers,
+    body: {
+      model_id: 'sonic-3',
+      transcript: 'Hello there.',
+      voice: { mode: 'id', id: voiceId },
+      output_format: FORMAT,
+    },
+  })
 
 describe('app kit + voxgate, cookie mode', () => {
-  test('the real Set-Cookie: HttpOnly, Secure, SameSite=Strict, Max-Age = lifetime, Path=/; the token is voxgate\'s, for the user', async () => {
+  test("the real Set-Cookie: HttpOnly, Secure, SameSite=Strict, Max-Age = lifetime, Path=/; the token is voxgate's, for the user", async () => {
     const { header, token, body, before, after } = await cookieFromAppKit()
     const c = parseSetCookie(header)
     assert.equal(c.name, COOKIE)
@@ -70,7 +97,7 @@ describe('app kit + voxgate, cookie mode', () => {
     assert.equal(body.token, undefined)
   })
 
-  test('the cookie alone, from the app\'s origin, speaks', async () => {
+  test("the cookie alone, from the app's origin, speaks", async () => {
     const { token } = await cookieFromAppKit()
     const res = await speak({ origin: APP, cookie: `other=1; ${COOKIE}=${token}` })
     assert.equal(res.status, 200, res.text)
@@ -99,7 +126,7 @@ describe('app kit + voxgate, cookie mode', () => {
     assert.equal(hs.ws, undefined)
   })
 
-  test('the same handshake from the app\'s origin opens', async () => {
+  test("the same handshake from the app's origin opens", async () => {
     const { token } = await cookieFromAppKit()
     const hs = await handshake(wsUrl(t.url), { origin: APP, cookie: `${COOKIE}=${token}` })
     assert.equal(hs.status, 101)
@@ -116,20 +143,39 @@ describe('app kit + voxgate, cookie mode', () => {
 })
 
 describe('voxgate CORS with an allowlist', () => {
-  const PROTOCOL_HEADERS = ['authorization', 'content-type', 'cartesia-version', 'x-cartesia-client', 'x-stainless-lang', 'x-stainless-package-version',
-    'x-stainless-os', 'x-stainless-arch', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-retry-count', 'x-stainless-timeout']
+  const PROTOCOL_HEADERS = [
+    'authorization',
+    'content-type',
+    'cartesia-version',
+    'x-cartesia-client',
+    'x-stainless-lang',
+    'x-stainless-package-version',
+    'x-stainless-os',
+    'x-stainless-arch',
+    'x-stainless-runtime',
+    'x-stainless-runtime-version',
+    'x-stainless-retry-count',
+    'x-stainless-timeout',
+  ]
 
-  const preflight = (origin: string) => fetch(`${t.url}/tts/bytes`, {
-    method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': PROTOCOL_HEADERS.join(',') },
-  })
+  const preflight = (origin: string) =>
+    fetch(`${t.url}/tts/bytes`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': PROTOCOL_HEADERS.join(','),
+      },
+    })
 
   test('an allowed origin gets exactly itself, with credentials, and the PROTOCOL.md §0.8 headers', async () => {
     const res = await preflight(APP)
     assert.equal(res.headers.get('access-control-allow-origin'), APP)
     assert.equal(res.headers.get('access-control-allow-credentials'), 'true')
     assert.match(res.headers.get('vary') ?? '', /origin/i)
-    const allowed = (res.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim().toLowerCase())
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
     for (const h of PROTOCOL_HEADERS) assert.ok(allowed.includes(h), `missing ${h}`)
     assert.match(res.headers.get('access-control-allow-methods') ?? '', /POST/)
   })
@@ -143,7 +189,7 @@ describe('voxgate CORS with an allowlist', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), null)
   })
 
-  test('an allowed origin\'s real request is granted with credentials', async () => {
+  test("an allowed origin's real request is granted with credentials", async () => {
     const { token } = await cookieFromAppKit()
     const res = await speak({ origin: APP, cookie: `${COOKIE}=${token}` })
     assert.equal(res.headers.get('access-control-allow-origin'), APP)
@@ -170,7 +216,13 @@ describe('app kit + voxgate, memory mode', () => {
 
   test('a wrong API key: 502 mint_failed, and the key is not in the answer', async () => {
     const wrongKey = `${t.apiKey.slice(0, -4)}zzzz`
-    const bad = createAppKit({ voiceApiUrl: t.url, apiKey: wrongKey, allowedOrigins: [APP], authenticate: () => ({ id: 'alice' }), mode: 'memory' })
+    const bad = createAppKit({
+      voiceApiUrl: t.url,
+      apiKey: wrongKey,
+      allowedOrigins: [APP],
+      authenticate: () => ({ id: 'alice' }),
+      mode: 'memory',
+    })
     const res = await fromApp('/api/voice-token', bad.tokenRoute)
     assert.equal(res.status, 502)
     const text = await res.text()
@@ -178,7 +230,7 @@ describe('app kit + voxgate, memory mode', () => {
     assert.ok(!text.includes(wrongKey) && !text.includes(t.apiKey))
   })
 
-  test('voxgate\'s logs never contain a token or the API key', () => {
+  test("voxgate's logs never contain a token or the API key", () => {
     assert.ok(tokensSeen.length >= 5)
     const logs = t.logs.text()
     assert.ok(logs.length > 0)

@@ -71,7 +71,8 @@ export class VoxgateClient {
    */
   speak(request: SpeakRequest, options: SpeakOptions = {}): SpeechStream {
     const transport = options.transport ?? 'websocket'
-    if (transport === 'bytes' || transport === 'sse') return speakOverHttp(this.#api, this.#tokens, request, transport, options)
+    if (transport === 'bytes' || transport === 'sse')
+      return speakOverHttp(this.#api, this.#tokens, request, transport, options)
     if (transport !== 'websocket') throw new TypeError(`Unknown transport: ${String(transport)}`)
     const { transcript, ...rest } = request
     const context = new SpeechContext(this.#pool, rest, options)
@@ -100,12 +101,18 @@ export class VoxgateClient {
    */
   listen(source: PcmSource, options: ListenOptions = {}): ListenSession {
     const retry = (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CONNECT'
-    return new ListenSession((query) => this.#tokens.withToken((t) => openWebSocket(this.#api, this.#WS, '/stt/websocket', query, t), retry), source, options)
+    return new ListenSession(
+      (query) => this.#tokens.withToken((t) => openWebSocket(this.#api, this.#WS, '/stt/websocket', query, t), retry),
+      source,
+      options,
+    )
   }
 
   /** What the server knows about the current token. @example const { expires_at } = await client.tokenInfo() */
   async tokenInfo(): Promise<TokenInfo> {
-    const res = await this.#tokens.withToken((t) => apiFetch(this.#api, { method: 'GET', path: '/access-token/self' }, t))
+    const res = await this.#tokens.withToken((t) =>
+      apiFetch(this.#api, { method: 'GET', path: '/access-token/self' }, t),
+    )
     return (await res.json()) as TokenInfo
   }
 

@@ -12,7 +12,8 @@ export interface ContextRequest extends Omit<SpeakRequest, 'transcript'> {
   context_id?: string
 }
 
-const randomId = (): string => globalThis.crypto?.randomUUID?.() ?? `ctx-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+const randomId = (): string =>
+  globalThis.crypto?.randomUUID?.() ?? `ctx-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
 
 /**
  * A streaming-input speech context on the WebSocket, for text that arrives in pieces (an LLM's
@@ -88,15 +89,21 @@ export class SpeechContext implements SpeechStream {
   }
 
   #cancelRemote(): void {
-    this.#socket.then((s) => {
-      if (s.handlers.delete(this.contextId)) s.send({ context_id: this.contextId, cancel: true })
-    }, () => undefined)
+    this.#socket.then(
+      (s) => {
+        if (s.handlers.delete(this.contextId)) s.send({ context_id: this.contextId, cancel: true })
+      },
+      () => undefined,
+    )
   }
 
   #send(msg: object): void {
-    this.#socket.then((s) => {
-      if (this.#queue.closed || s.send(msg)) return
-      this.#queue.fail(new ConnectionError('ERR_SOCKET_CLOSED', 'The WebSocket closed while this context was open.'))
-    }, () => undefined)
+    this.#socket.then(
+      (s) => {
+        if (this.#queue.closed || s.send(msg)) return
+        this.#queue.fail(new ConnectionError('ERR_SOCKET_CLOSED', 'The WebSocket closed while this context was open.'))
+      },
+      () => undefined,
+    )
   }
 }

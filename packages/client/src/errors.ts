@@ -39,7 +39,11 @@ export type ClientErrorCode =
 
 /** Server codes worth retrying later (capacity, shutdown, transient failures). */
 const RETRYABLE_SERVER: ReadonlySet<string> = new Set([
-  'concurrency_limited', 'rate_limited', 'too_many_contexts', 'connection_closing', 'internal_error',
+  'concurrency_limited',
+  'rate_limited',
+  'too_many_contexts',
+  'connection_closing',
+  'internal_error',
 ])
 
 /**
@@ -79,7 +83,13 @@ export class SignedOutError extends VoxgateClientError {
  * if (err instanceof TokenBackendError) showOffline()
  */
 export class TokenBackendError extends VoxgateClientError {
-  constructor(code: 'ERR_TOKEN_BACKEND' | 'ERR_TOKEN_RESPONSE', message: string, retryable: boolean, readonly status?: number, cause?: unknown) {
+  constructor(
+    code: 'ERR_TOKEN_BACKEND' | 'ERR_TOKEN_RESPONSE',
+    message: string,
+    retryable: boolean,
+    readonly status?: number,
+    cause?: unknown,
+  ) {
     super(code, message, retryable, { cause })
   }
 }
@@ -125,7 +135,12 @@ export class ApiError extends VoxgateClientError {
  * if (err instanceof ConnectionError && err.code === 'ERR_SOCKET_CLOSED') speakAgain()
  */
 export class ConnectionError extends VoxgateClientError {
-  constructor(code: 'ERR_NETWORK' | 'ERR_SOCKET_CONNECT' | 'ERR_SOCKET_CLOSED', message: string, readonly closeCode?: number, cause?: unknown) {
+  constructor(
+    code: 'ERR_NETWORK' | 'ERR_SOCKET_CONNECT' | 'ERR_SOCKET_CLOSED',
+    message: string,
+    readonly closeCode?: number,
+    cause?: unknown,
+  ) {
     super(code, message, true, { cause })
   }
 }
@@ -167,9 +182,11 @@ export interface ServerErrorBody {
  * err.code // 'ERR_TOKEN_EXPIRED'
  */
 export function apiErrorFrom(status: number, body: ServerErrorBody | undefined): ApiError {
-  const serverCode = typeof body?.error_code === 'string' && /^[a-z_]{1,64}$/.test(body.error_code) ? body.error_code : undefined
+  const serverCode =
+    typeof body?.error_code === 'string' && /^[a-z_]{1,64}$/.test(body.error_code) ? body.error_code : undefined
   const code = serverCode ? (`ERR_${serverCode.toUpperCase()}` as ServerErrorCode) : 'ERR_HTTP'
-  const text = typeof body?.message === 'string' ? body.message : typeof body?.title === 'string' ? body.title : `HTTP ${status}`
+  const text =
+    typeof body?.message === 'string' ? body.message : typeof body?.title === 'string' ? body.title : `HTTP ${status}`
   const requestId = typeof body?.request_id === 'string' ? body.request_id : undefined
   const retryable = serverCode ? RETRYABLE_SERVER.has(serverCode) : status >= 500 || status === 429
   return new ApiError(code, text.slice(0, 500), status, serverCode, requestId, retryable)

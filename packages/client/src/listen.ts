@@ -74,15 +74,24 @@ export class ListenSession {
   /** @internal Use `client.listen()`. */
   constructor(connect: SttConnector, source: PcmSource, options: ListenOptions = {}) {
     const rate = source.sampleRate
-    if (!Number.isInteger(rate) || rate < 8000 || rate > 48000) throw new TypeError('sampleRate must be an integer from 8000 to 48000')
+    if (!Number.isInteger(rate) || rate < 8000 || rate > 48000)
+      throw new TypeError('sampleRate must be an integer from 8000 to 48000')
     const chunkMs = options.chunkMs ?? 100
     if (!(chunkMs >= 10 && chunkMs <= 1000)) throw new TypeError('chunkMs must be from 10 to 1000')
     this.#source = source
     this.#chunker = new PcmChunker(Math.round((rate * chunkMs) / 1000))
     this.done = new Promise<string>((resolve, reject) => (this.#settle = { resolve, reject }))
     this.done.catch(() => undefined)
-    this.#socket = connect({ model: options.model ?? 'ink-2', language: options.language ?? 'en', encoding: 'pcm_s16le', sample_rate: rate })
-    this.#socket.then((ws) => this.#opened(ws), (err: unknown) => this.#fail(err as VoxgateClientError))
+    this.#socket = connect({
+      model: options.model ?? 'ink-2',
+      language: options.language ?? 'en',
+      encoding: 'pcm_s16le',
+      sample_rate: rate,
+    })
+    this.#socket.then(
+      (ws) => this.#opened(ws),
+      (err: unknown) => this.#fail(err as VoxgateClientError),
+    )
     const signal = options.signal
     if (signal?.aborted) this.cancel()
     else signal?.addEventListener('abort', () => this.cancel(), { once: true })
@@ -124,7 +133,10 @@ export class ListenSession {
     if (this.#state === 'open') {
       this.#state = 'closing'
       this.#stopSource()
-      this.#socket.then((ws) => this.#closeRemote(ws), () => undefined)
+      this.#socket.then(
+        (ws) => this.#closeRemote(ws),
+        () => undefined,
+      )
     }
     return this.done
   }
@@ -133,20 +145,32 @@ export class ListenSession {
   cancel(): void {
     if (this.#state === 'ended') return
     this.#end()
-    this.#socket.then((ws) => ws.close(1000, 'OK'), () => undefined)
+    this.#socket.then(
+      (ws) => ws.close(1000, 'OK'),
+      () => undefined,
+    )
     this.#settle.resolve(this.#transcript)
   }
 
   async #ready(): Promise<WebSocketLike> {
     if (this.#state !== 'open') throw new StreamError('ERR_ABORTED', 'The listening session is closed.')
     const ws = await this.#socket
-    if (this.#state !== 'open' || ws.readyState !== OPEN) throw this.#lastError ?? new StreamError('ERR_ABORTED', 'The listening session is closed.')
+    if (this.#state !== 'open' || ws.readyState !== OPEN)
+      throw this.#lastError ?? new StreamError('ERR_ABORTED', 'The listening session is closed.')
     return ws
   }
 
   #opened(ws: WebSocketLike): void {
     ws.onmessage = (ev) => this.#message(ev.data)
-    ws.onclose = (ev) => this.#fail(this.#lastError ?? new ConnectionError('ERR_SOCKET_CLOSED', `The speech-to-text socket closed (code ${ev.code}) before the session ended.`, ev.code))
+    ws.onclose = (ev) =>
+      this.#fail(
+        this.#lastError ??
+          new ConnectionError(
+            'ERR_SOCKET_CLOSED',
+            `The speech-to-text socket closed (code ${ev.code}) before the session ended.`,
+            ev.code,
+          ),
+      )
     if (this.#state === 'ended') return ws.close(1000, 'OK')
     if (this.#state === 'closing') return this.#closeRemote(ws)
     void this.#pump(ws)
@@ -156,7 +180,8 @@ export class ListenSession {
     try {
       this.#frames = this.#source.frames[Symbol.asyncIterator]()
       for (let r = await this.#frames.next(); !r.done && this.#state === 'open'; r = await this.#frames.next()) {
-        if (!(r.value instanceof Int16Array || r.value instanceof Float32Array)) throw new TypeError('not an Int16Array or Float32Array')
+        if (!(r.value instanceof Int16Array || r.value instanceof Float32Array))
+          throw new TypeError('not an Int16Array or Float32Array')
         this.#chunker.push(r.value, (bytes) => ws.readyState === OPEN && ws.send(bytes))
       }
     } catch (cause) {
@@ -186,7 +211,10 @@ export class ListenSession {
     } catch {
       return
     }
-    if (e.type === 'transcript' && typeof e.text === 'string') return e.is_final ? this.#final(e) : this.#emit({ type: 'partial', text: e.text, transcript: this.#transcript + e.text })
+    if (e.type === 'transcript' && typeof e.text === 'string')
+      return e.is_final
+        ? this.#final(e)
+        : this.#emit({ type: 'partial', text: e.text, transcript: this.#transcript + e.text })
     if (e.type === 'flush_done') return this.#flushed()
     if (e.type === 'done') return this.#finished()
     if (e.type === 'error') {
@@ -199,7 +227,13 @@ export class ListenSession {
     this.#transcript += e.text
     this.#sinceFlush += e.text
     const words = Array.isArray(e.words) ? (e.words as SttWord[]) : []
-    this.#emit({ type: 'final', text: e.text as string, words, duration: typeof e.duration === 'number' ? e.duration : 0, transcript: this.#transcript })
+    this.#emit({
+      type: 'final',
+      text: e.text as string,
+      words,
+      duration: typeof e.duration === 'number' ? e.duration : 0,
+      transcript: this.#transcript,
+    })
   }
 
   #flushed(): void {
@@ -221,7 +255,10 @@ export class ListenSession {
     this.#end()
     for (const f of this.#flushes.splice(0)) f.reject(err)
     if (err !== this.#lastError) this.#emit({ type: 'error', error: err })
-    this.#socket.then((ws) => ws.readyState === OPEN && ws.close(1000, 'OK'), () => undefined)
+    this.#socket.then(
+      (ws) => ws.readyState === OPEN && ws.close(1000, 'OK'),
+      () => undefined,
+    )
     this.#settle.reject(err)
   }
 

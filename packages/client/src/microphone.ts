@@ -51,12 +51,22 @@ const loaded = new WeakMap<BaseAudioContext, Promise<void>>()
  */
 export async function microphone(options: MicrophoneOptions = {}): Promise<MicrophoneSource> {
   const media = (globalThis as { navigator?: Navigator }).navigator?.mediaDevices
-  if (!media?.getUserMedia) throw new AudioInputError('ERR_MICROPHONE', 'No microphone API here: it needs a browser page served over HTTPS (or localhost).')
+  if (!media?.getUserMedia)
+    throw new AudioInputError(
+      'ERR_MICROPHONE',
+      'No microphone API here: it needs a browser page served over HTTPS (or localhost).',
+    )
   let stream: MediaStream
   try {
-    stream = await media.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, ...options.constraints } })
+    stream = await media.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, ...options.constraints },
+    })
   } catch (cause) {
-    throw new AudioInputError('ERR_MICROPHONE', `The microphone could not be opened (${(cause as { name?: string }).name ?? 'error'}).`, cause)
+    throw new AudioInputError(
+      'ERR_MICROPHONE',
+      `The microphone could not be opened (${(cause as { name?: string }).name ?? 'error'}).`,
+      cause,
+    )
   }
   const ctx = options.context ?? new AudioContext()
   const queue = new AsyncQueue<Float32Array>(() => stop())
@@ -79,11 +89,19 @@ export async function microphone(options: MicrophoneOptions = {}): Promise<Micro
   return { sampleRate: ctx.sampleRate, frames: queue, processor: capture.processor, stop }
 }
 
-async function captureNode(ctx: AudioContext, url: MicrophoneOptions['workletUrl'], push: (frame: Float32Array) => void) {
+async function captureNode(
+  ctx: AudioContext,
+  url: MicrophoneOptions['workletUrl'],
+  push: (frame: Float32Array) => void,
+) {
   if (url !== false && ctx.audioWorklet && typeof AudioWorkletNode === 'function') {
     try {
       await loadWorklet(ctx, url)
-      const node = new AudioWorkletNode(ctx, 'voxgate-capture', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] })
+      const node = new AudioWorkletNode(ctx, 'voxgate-capture', {
+        numberOfInputs: 1,
+        numberOfOutputs: 1,
+        outputChannelCount: [1],
+      })
       node.port.onmessage = (e: MessageEvent<Float32Array>) => push(e.data)
       return { node: node as AudioNode, processor: 'audio-worklet' as const }
     } catch {
@@ -99,7 +117,10 @@ async function captureNode(ctx: AudioContext, url: MicrophoneOptions['workletUrl
 function loadWorklet(ctx: AudioContext, url: string | URL | undefined): Promise<void> {
   let p = loaded.get(ctx)
   if (!p) {
-    const blob = url === undefined ? URL.createObjectURL(new Blob([CAPTURE_WORKLET_SOURCE], { type: 'text/javascript' })) : undefined
+    const blob =
+      url === undefined
+        ? URL.createObjectURL(new Blob([CAPTURE_WORKLET_SOURCE], { type: 'text/javascript' }))
+        : undefined
     p = ctx.audioWorklet.addModule(blob ?? String(url)).finally(() => blob && URL.revokeObjectURL(blob))
     p.catch(() => loaded.delete(ctx))
     loaded.set(ctx, p)

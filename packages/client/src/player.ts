@@ -7,7 +7,11 @@ export interface AudioContextLike {
   readonly state: string
   readonly destination: unknown
   resume(): Promise<void>
-  createBuffer(channels: number, length: number, sampleRate: number): { getChannelData(channel: number): Float32Array; readonly duration: number }
+  createBuffer(
+    channels: number,
+    length: number,
+    sampleRate: number,
+  ): { getChannelData(channel: number): Float32Array; readonly duration: number }
   createBufferSource(): {
     buffer: unknown
     connect(destination: any): unknown

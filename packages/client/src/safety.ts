@@ -14,7 +14,10 @@ export const inBrowser = (): boolean => typeof (globalThis as { window?: unknown
 export function assertSecureUrl(url: URL): void {
   if (url.protocol === 'https:' || url.protocol === 'wss:') return
   if ((url.protocol === 'http:' || url.protocol === 'ws:') && LOOPBACK.has(url.hostname)) return
-  throw new UnsafeCredentialError('ERR_INSECURE_URL', `Refusing to send a credential over ${url.protocol} to ${url.host}; use https.`)
+  throw new UnsafeCredentialError(
+    'ERR_INSECURE_URL',
+    `Refusing to send a credential over ${url.protocol} to ${url.host}; use https.`,
+  )
 }
 
 /**
@@ -24,6 +27,9 @@ export function assertSecureUrl(url: URL): void {
  */
 export function assertNotApiKey(value: string): void {
   if (inBrowser() && /^sk_/i.test(value.trim())) {
-    throw new UnsafeCredentialError('ERR_API_KEY_IN_BROWSER', 'An API key reached the browser; the app backend must mint an access token instead.')
+    throw new UnsafeCredentialError(
+      'ERR_API_KEY_IN_BROWSER',
+      'An API key reached the browser; the app backend must mint an access token instead.',
+    )
   }
 }

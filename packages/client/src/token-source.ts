@@ -73,7 +73,8 @@ export class TokenSource {
   readonly #listeners = new Set<() => void>()
 
   constructor(options: TokenSourceOptions) {
-    if ((options.endpoint === undefined) === (options.fetchToken === undefined)) throw new TypeError('TokenSource needs exactly one of endpoint and fetchToken')
+    if ((options.endpoint === undefined) === (options.fetchToken === undefined))
+      throw new TypeError('TokenSource needs exactly one of endpoint and fetchToken')
     const refreshAt = options.refreshAt ?? 0.75
     if (!(refreshAt > 0 && refreshAt < 1)) throw new TypeError('refreshAt must be between 0 and 1')
     this.mode = options.mode ?? 'memory'
@@ -117,7 +118,10 @@ export class TokenSource {
   refresh(): Promise<void> {
     const p = this.#fetchLoop(++this.#seq, this.#epoch)
     this.#pending = p
-    void p.then(() => this.#clearPending(p), () => this.#clearPending(p))
+    void p.then(
+      () => this.#clearPending(p),
+      () => this.#clearPending(p),
+    )
     return p
   }
 
@@ -194,7 +198,9 @@ export class TokenSource {
       // Whatever was applied last is the newest token; accept it even if its lifetime is tiny.
       if (this.#held && !this.#signedOut) return this.#held.seq
     }
-    throw this.#signedOut ?? new VoxgateClientError('ERR_ABORTED', 'The token source was reset while waiting for a token.')
+    throw (
+      this.#signedOut ?? new VoxgateClientError('ERR_ABORTED', 'The token source was reset while waiting for a token.')
+    )
   }
 
   #join(): Promise<void> {
@@ -241,12 +247,23 @@ export class TokenSource {
         body: JSON.stringify(this.#opts.body ?? {}),
       })
     } catch (cause) {
-      throw new TokenBackendError('ERR_TOKEN_BACKEND', 'The token backend could not be reached.', true, undefined, cause)
+      throw new TokenBackendError(
+        'ERR_TOKEN_BACKEND',
+        'The token backend could not be reached.',
+        true,
+        undefined,
+        cause,
+      )
     }
     if (res.status === 401 || res.status === 403) throw new SignedOutError(res.status)
     if (!res.ok) {
       const retryable = res.status >= 500 || res.status === 408 || res.status === 429
-      throw new TokenBackendError('ERR_TOKEN_BACKEND', `The token backend answered ${res.status}.`, retryable, res.status)
+      throw new TokenBackendError(
+        'ERR_TOKEN_BACKEND',
+        `The token backend answered ${res.status}.`,
+        retryable,
+        res.status,
+      )
     }
     const body: unknown = await res.json().catch(() => undefined)
     const date = Date.parse(res.headers.get('date') ?? '')
@@ -268,7 +285,12 @@ export class TokenSource {
     const now = this.#clock.now()
     const wall = this.#clock.wallNow()
     this.#token = got.answer.token
-    this.#held = { seq, receivedMono: now, receivedWall: wall, lifetimeMs: lifetimeMs(got.answer, got.dateSeconds, wall) }
+    this.#held = {
+      seq,
+      receivedMono: now,
+      receivedWall: wall,
+      lifetimeMs: lifetimeMs(got.answer, got.dateSeconds, wall),
+    }
     this.#schedule(this.#held)
     for (const listener of this.#listeners) listener()
   }

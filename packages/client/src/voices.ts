@@ -19,11 +19,16 @@ export interface VoicesQuery {
  */
 export class Voices {
   /** @internal Use `client.voices`. */
-  constructor(private readonly api: ApiContext, private readonly tokens: TokenSource) {}
+  constructor(
+    private readonly api: ApiContext,
+    private readonly tokens: TokenSource,
+  ) {}
 
   /** One page. @example const { data, has_more } = await client.voices.page({ limit: 5 }) */
   async page(query: VoicesQuery = {}): Promise<VoicePage> {
-    const res = await this.tokens.withToken((t) => apiFetch(this.api, { method: 'GET', path: '/voices', query: { ...query } }, t))
+    const res = await this.tokens.withToken((t) =>
+      apiFetch(this.api, { method: 'GET', path: '/voices', query: { ...query } }, t),
+    )
     return (await res.json()) as VoicePage
   }
 
@@ -45,7 +50,9 @@ export class Voices {
 
   /** One voice by id. @example const v = await client.voices.get('en-us-1') */
   async get(id: string): Promise<Voice> {
-    const res = await this.tokens.withToken((t) => apiFetch(this.api, { method: 'GET', path: `/voices/${encodeURIComponent(id)}` }, t))
+    const res = await this.tokens.withToken((t) =>
+      apiFetch(this.api, { method: 'GET', path: `/voices/${encodeURIComponent(id)}` }, t),
+    )
     return (await res.json()) as Voice
   }
 }

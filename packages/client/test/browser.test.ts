@@ -23,7 +23,12 @@ let browser: Browser
 async function bundle(): Promise<string> {
   const out = await build({
     entryPoints: [path.resolve(import.meta.dirname, '../src/index.ts')],
-    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
   })
   return out.outputFiles[0]?.text ?? ''
 }
@@ -37,14 +42,23 @@ before(async () => {
   const sdk = await bundle()
   const tls = testTls()
   page = createServer({ cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) }, (req, res) => {
-    if (req.url === '/' ) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>voxgate sdk</title>')
+    if (req.url === '/')
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>voxgate sdk</title>')
     if (req.url === '/sdk.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(sdk)
     if (req.url === '/token' && req.method === 'POST') {
       req.resume()
-      return void mint(voxgate.url, voxgate.apiKey, { grants: { tts: true, voices: true }, expires_in: 3 }).then((token) => {
-        const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_at: claims.exp, issued_at: claims.iat }))
-      }, () => res.writeHead(502).end())
+      return void mint(voxgate.url, voxgate.apiKey, { grants: { tts: true, voices: true }, expires_in: 3 }).then(
+        (token) => {
+          const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+            iat: number
+            exp: number
+          }
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ token, expires_at: claims.exp, issued_at: claims.iat }))
+        },
+        () => res.writeHead(502).end(),
+      )
     }
     res.writeHead(404).end()
   })
@@ -52,7 +66,14 @@ before(async () => {
   pageUrl = `https://127.0.0.1:${(page.address() as AddressInfo).port}/`
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   })
 })
 
@@ -62,7 +83,9 @@ after(async () => {
   await voxgate?.close()
 })
 
-test('in Chromium: all three transports play through the Web Audio player across token refreshes', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async (t) => {
+test('in Chromium: all three transports play through the Web Audio player across token refreshes', {
+  skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium',
+}, async (t) => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true })
   const tab = await context.newPage()
   // tsx compiles this file with esbuild's keepNames, which wraps functions in `__name(...)`; the
@@ -70,13 +93,16 @@ test('in Chromium: all three transports play through the Web Audio player across
   await tab.addInitScript({ content: 'globalThis.__name = (f) => f' })
   await tab.goto(pageUrl)
   const result = await tab.evaluate(async (baseUrl) => {
-    const sdk = await import('/sdk.js' as string) as typeof import('../src/index.ts')
+    const sdk = (await import('/sdk.js' as string)) as typeof import('../src/index.ts')
     const tokens = new sdk.TokenSource({ endpoint: '/token' })
     let tokenCount = 0
     tokens.onToken(() => tokenCount++)
     const client = new sdk.VoxgateClient({ baseUrl, tokens })
     let voice = ''
-    for await (const v of client.voices.list({ limit: 1 })) { voice = v.id; break }
+    for await (const v of client.voices.list({ limit: 1 })) {
+      voice = v.id
+      break
+    }
     const out: Record<string, { chunks: number; samples: number; rounds: number; tokens: number }> = {}
     for (const transport of ['bytes', 'sse', 'websocket'] as const) {
       const player = new sdk.AudioPlayer()
@@ -84,30 +110,63 @@ test('in Chromium: all three transports play through the Web Audio player across
       let rounds = 0
       while (tokenCount < start + 3) {
         const encoding = rounds % 2 ? 'pcm_f32le' : 'pcm_s16le'
-        await player.play(client.speak({
-          model_id: 'sonic-3', voice, transcript: `Round ${rounds} over ${transport}.`,
-          output_format: { container: 'raw', encoding, sample_rate: 24000 },
-        }, { transport }))
+        await player.play(
+          client.speak(
+            {
+              model_id: 'sonic-3',
+              voice,
+              transcript: `Round ${rounds} over ${transport}.`,
+              output_format: { container: 'raw', encoding, sample_rate: 24000 },
+            },
+            { transport },
+          ),
+        )
         rounds++
       }
-      out[transport] = { chunks: player.chunksScheduled, samples: player.samplesScheduled, rounds, tokens: tokenCount - start }
+      out[transport] = {
+        chunks: player.chunksScheduled,
+        samples: player.samplesScheduled,
+        rounds,
+        tokens: tokenCount - start,
+      }
       player.stop()
     }
     // A streaming-input context over the socket that outlives several tokens.
     const player = new sdk.AudioPlayer()
-    const ctx = client.context({ model_id: 'sonic-3', voice, output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24000 }, max_buffer_delay_ms: 0 })
+    const ctx = client.context({
+      model_id: 'sonic-3',
+      voice,
+      output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24000 },
+      max_buffer_delay_ms: 0,
+    })
     const playing = player.play(ctx)
     const start = tokenCount
     for (let i = 0; tokenCount < start + 3; i++) {
       ctx.push(`Piece ${i} of a reply. `)
-      await new Promise<void>((resolve) => { const off = tokens.onToken(() => { off(); resolve() }) })
+      await new Promise<void>((resolve) => {
+        const off = tokens.onToken(() => {
+          off()
+          resolve()
+        })
+      })
     }
     ctx.end()
     await playing
-    out.context = { chunks: player.chunksScheduled, samples: player.samplesScheduled, rounds: 0, tokens: tokenCount - start }
+    out.context = {
+      chunks: player.chunksScheduled,
+      samples: player.samplesScheduled,
+      rounds: 0,
+      tokens: tokenCount - start,
+    }
     // Safety rails as the browser sees them.
-    const keyRefused = await new sdk.TokenSource({ fetchToken: async () => ({ token: 'sk_vx_notreal', expires_at: 4_000_000_000 }) })
-      .ready().then(() => 'accepted', (err: { code: string }) => err.code)
+    const keyRefused = await new sdk.TokenSource({
+      fetchToken: async () => ({ token: 'sk_vx_notreal', expires_at: 4_000_000_000 }),
+    })
+      .ready()
+      .then(
+        () => 'accepted',
+        (err: { code: string }) => err.code,
+      )
     client.close()
     tokens.close()
     return { out, keyRefused, storage: localStorage.length + sessionStorage.length, cookie: document.cookie }

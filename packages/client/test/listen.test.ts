@@ -8,7 +8,15 @@ import { after, before, describe, test } from 'node:test'
 import WebSocket from 'ws'
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.ts'
 import { FLITE_VOICES, wer } from '../../server/test/stt/helpers.ts'
-import { AudioInputError, ConnectionError, TokenSource, VoxgateClient, type ListenEvent, type PcmFrame, type WebSocketConstructor } from '../src/index.ts'
+import {
+  AudioInputError,
+  ConnectionError,
+  TokenSource,
+  VoxgateClient,
+  type ListenEvent,
+  type PcmFrame,
+  type WebSocketConstructor,
+} from '../src/index.ts'
 import { startAppBackend, type AppBackend } from './helpers/app-backend.ts'
 
 /** The access token in the query of every STT socket opened, in order. */
@@ -49,13 +57,20 @@ after(async () => {
 async function spoken(text: string, encoding: 'pcm_s16le' | 'pcm_f32le', sampleRate: number): Promise<PcmFrame> {
   const parts: Uint8Array[] = []
   const voice = FLITE_VOICES.get('slt')!
-  for await (const c of client.speak({ model_id: 'sonic-3', voice, transcript: text, output_format: { container: 'raw', encoding, sample_rate: sampleRate } })) parts.push(c.audio)
+  for await (const c of client.speak({
+    model_id: 'sonic-3',
+    voice,
+    transcript: text,
+    output_format: { container: 'raw', encoding, sample_rate: sampleRate },
+  }))
+    parts.push(c.audio)
   const bytes = Buffer.concat(parts)
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
   return encoding === 'pcm_s16le' ? new Int16Array(copy) : new Float32Array(copy)
 }
 
-const silenceLike = (pcm: PcmFrame, samples: number): PcmFrame => (pcm instanceof Int16Array ? new Int16Array(samples) : new Float32Array(samples))
+const silenceLike = (pcm: PcmFrame, samples: number): PcmFrame =>
+  pcm instanceof Int16Array ? new Int16Array(samples) : new Float32Array(samples)
 
 /** Yields `pcm` in frames of `frame` samples; `paced` sleeps each frame's duration (real time). */
 async function* frames(pcm: PcmFrame, frame: number, paced?: number): AsyncGenerator<PcmFrame> {
@@ -85,7 +100,10 @@ describe('listen()', () => {
     const events = record(session)
     const transcript = await session.done
     const finals = events.filter((e) => e.type === 'final')
-    assert.ok(events.some((e) => e.type === 'partial'), 'partials while audio arrives')
+    assert.ok(
+      events.some((e) => e.type === 'partial'),
+      'partials while audio arrives',
+    )
     assert.equal(finals.length, 2, JSON.stringify(finals.map((f) => f.text)))
     assert.equal(transcript, finals.map((f) => f.text).join(''))
     assert.equal(session.transcript, transcript)
@@ -158,7 +176,10 @@ describe('listen() errors', () => {
     }
     for (const src of [throws(), notPcm()]) {
       const session = client.listen({ sampleRate: 16000, frames: src })
-      const err = await session.done.then(() => undefined, (e: unknown) => e)
+      const err = await session.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       assert.ok(err instanceof AudioInputError, String(err))
       assert.equal(err.code, 'ERR_AUDIO_SOURCE')
     }
@@ -172,14 +193,24 @@ describe('listen() errors', () => {
 
   test('a token without the stt grant: the handshake is refused, refreshed once, then ERR_SOCKET_CONNECT', async () => {
     const ttsOnly = await startAppBackend(server.url, server.apiKey, { grants: { tts: true }, expires_in: 60 })
-    const c = new VoxgateClient({ baseUrl: server.url, tokens: new TokenSource({ endpoint: ttsOnly.url }), WebSocket: WS })
+    const c = new VoxgateClient({
+      baseUrl: server.url,
+      tokens: new TokenSource({ endpoint: ttsOnly.url }),
+      WebSocket: WS,
+    })
     try {
       const session = c.listen({ sampleRate: 16000, frames: frames(new Int16Array(1600), 160) })
       const events = record(session)
-      const err = await session.done.then(() => undefined, (e: unknown) => e)
+      const err = await session.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       assert.ok(err instanceof ConnectionError && err.code === 'ERR_SOCKET_CONNECT', String(err))
       assert.equal(ttsOnly.minted.length, 2, 'one refresh and one retry')
-      assert.deepEqual(events.map((e) => e.type), ['error'])
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['error'],
+      )
     } finally {
       await ttsOnly.close()
     }
@@ -188,7 +219,11 @@ describe('listen() errors', () => {
   test('past the session grace the server ends the socket: an error event and done reject with ERR_TOKEN_EXPIRED', async () => {
     const strict = await startTestServer({ clockToleranceSeconds: 0, wsSessionGraceMs: 0 })
     const short = await startAppBackend(strict.url, strict.apiKey, { grants: { stt: true }, expires_in: 2 })
-    const c = new VoxgateClient({ baseUrl: strict.url, tokens: new TokenSource({ endpoint: short.url, autoRefresh: false }), WebSocket: WS })
+    const c = new VoxgateClient({
+      baseUrl: strict.url,
+      tokens: new TokenSource({ endpoint: short.url, autoRefresh: false }),
+      WebSocket: WS,
+    })
     async function* silenceForever() {
       for (;;) {
         yield new Float32Array(1600)
@@ -198,9 +233,15 @@ describe('listen() errors', () => {
     try {
       const session = c.listen({ sampleRate: 16000, frames: silenceForever() })
       const events = record(session)
-      const err = await session.done.then(() => undefined, (e: unknown) => e)
+      const err = await session.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       assert.ok(err instanceof Error && 'code' in err && err.code === 'ERR_TOKEN_EXPIRED', String(err))
-      assert.deepEqual(events.map((e) => e.type), ['error'])
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['error'],
+      )
       await assert.rejects(session.finalize(), { code: 'ERR_ABORTED' })
     } finally {
       await short.close()

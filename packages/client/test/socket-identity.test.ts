@@ -35,7 +35,11 @@ before(async () => {
       return { token, expires_at: Math.floor(Date.now() / 1000) + 600 }
     },
   })
-  client = new VoxgateClient({ baseUrl: server.url, tokens, WebSocket: RecordingWebSocket as unknown as WebSocketConstructor })
+  client = new VoxgateClient({
+    baseUrl: server.url,
+    tokens,
+    WebSocket: RecordingWebSocket as unknown as WebSocketConstructor,
+  })
 })
 
 after(async () => {
@@ -46,7 +50,12 @@ after(async () => {
 
 async function speakOnce(): Promise<number> {
   let bytes = 0
-  const request = { model_id: 'sonic-3', voice, transcript: 'One two.', output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } } as const
+  const request = {
+    model_id: 'sonic-3',
+    voice,
+    transcript: 'One two.',
+    output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+  } as const
   for await (const chunk of client.speak(request, { transport: 'websocket' })) bytes += chunk.audio.byteLength
   return bytes
 }
@@ -58,7 +67,11 @@ test('a new signed-in user gets a new socket; the old one is never refreshed wit
   await tokens.refresh()
   assert.equal(await speakOnce(), 2 * 2 * 960)
   assert.equal(opened, 2, 'a second socket for the second user')
-  assert.equal(sent.some((m) => m.data.includes('refresh_token')), false, 'no in-band refresh across users')
+  assert.equal(
+    sent.some((m) => m.data.includes('refresh_token')),
+    false,
+    'no in-band refresh across users',
+  )
   assert.ok(sent.filter((m) => m.socket === 2).length > 0)
   // The same user's next token still extends the current socket in band.
   await tokens.refresh()

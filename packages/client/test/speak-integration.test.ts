@@ -3,7 +3,13 @@ import { after, before, test } from 'node:test'
 import WebSocket from 'ws'
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.ts'
 import { call, bearer } from '../../server/test/helpers/http.ts'
-import { TokenSource, VoxgateClient, type SpeakRequest, type Transport, type WebSocketConstructor } from '../src/index.ts'
+import {
+  TokenSource,
+  VoxgateClient,
+  type SpeakRequest,
+  type Transport,
+  type WebSocketConstructor,
+} from '../src/index.ts'
 import { startAppBackend, type AppBackend } from './helpers/app-backend.ts'
 
 /** Counts sockets opened and in-band refreshes sent, around the real `ws` class. */
@@ -33,7 +39,11 @@ before(async () => {
   server = await startTestServer({ clockToleranceSeconds: 0, wsSessionGraceMs: 0, ttsStreamsPerMinute: 0 })
   backend = await startAppBackend(server.url, server.apiKey, { grants: { tts: true, voices: true }, expires_in: 3 })
   tokens = new TokenSource({ endpoint: backend.url })
-  client = new VoxgateClient({ baseUrl: server.url, tokens, WebSocket: CountingWebSocket as unknown as WebSocketConstructor })
+  client = new VoxgateClient({
+    baseUrl: server.url,
+    tokens,
+    WebSocket: CountingWebSocket as unknown as WebSocketConstructor,
+  })
   for await (const v of client.voices.list({ limit: 2 })) {
     voice = v.id
     break
@@ -49,7 +59,10 @@ after(async () => {
 })
 
 const request = (transcript: string, encoding: 'pcm_f32le' | 'pcm_s16le' = 'pcm_s16le'): SpeakRequest => ({
-  model_id: 'sonic-3', voice, transcript, output_format: { container: 'raw', encoding, sample_rate: 24000 },
+  model_id: 'sonic-3',
+  voice,
+  transcript,
+  output_format: { container: 'raw', encoding, sample_rate: 24000 },
 })
 
 async function speakOnce(transport: Transport, text: string, encoding: 'pcm_f32le' | 'pcm_s16le' = 'pcm_s16le') {
@@ -69,7 +82,11 @@ for (const transport of ['bytes', 'sse', 'websocket'] as const) {
     const start = backend.minted.length
     let rounds = 0
     while (backend.minted.length < start + 4) {
-      const { samples, chunks } = await speakOnce(transport, `Round ${rounds} on ${transport}. The token keeps changing underneath.`, rounds % 2 ? 'pcm_f32le' : 'pcm_s16le')
+      const { samples, chunks } = await speakOnce(
+        transport,
+        `Round ${rounds} on ${transport}. The token keeps changing underneath.`,
+        rounds % 2 ? 'pcm_f32le' : 'pcm_s16le',
+      )
       assert.ok(samples > 0 && chunks > 0)
       rounds++
     }
@@ -87,7 +104,13 @@ test('websocket: one socket outlives many tokens, extended in band with refresh_
   let sentence = 0
   // One sentence per token: push, read some of its audio, then wait for the next token (event-driven,
   // no sleeps), four times over.
-  const nextToken = () => new Promise<void>((resolve) => { const off = tokens.onToken(() => { off(); resolve() }) })
+  const nextToken = () =>
+    new Promise<void>((resolve) => {
+      const off = tokens.onToken(() => {
+        off()
+        resolve()
+      })
+    })
   while (backend.minted.length < start + 4) {
     ctx.push(`Sentence number ${sentence++} of a long conversation. `)
     const r = await iterator.next()
@@ -104,7 +127,8 @@ test('websocket: one socket outlives many tokens, extended in band with refresh_
 
 test('a revoked token: HTTP refreshes once and retries; the socket fails its context with a typed error, then reconnects', async () => {
   // Revoke every token minted so far, including the one in use.
-  for (const token of backend.minted) await call(server.url, '/access-token/revoke', { headers: bearer(server.apiKey), body: { token } })
+  for (const token of backend.minted)
+    await call(server.url, '/access-token/revoke', { headers: bearer(server.apiKey), body: { token } })
   const before = backend.minted.length
   assert.ok((await speakOnce('sse', 'After revocation.')).samples > 0)
   assert.ok(backend.minted.length > before, 'a new token was fetched after the 401')
@@ -113,11 +137,17 @@ test('a revoked token: HTTP refreshes once and retries; the socket fails its con
   const it = ctx[Symbol.asyncIterator]()
   ctx.push('Hold the socket open. ')
   assert.equal((await it.next()).done, false)
-  for (const token of backend.minted) await call(server.url, '/access-token/revoke', { headers: bearer(server.apiKey), body: { token } })
+  for (const token of backend.minted)
+    await call(server.url, '/access-token/revoke', { headers: bearer(server.apiKey), body: { token } })
   // The server ends the context with an error event, then closes the socket (4401).
-  await assert.rejects(async () => {
-    for (let r = await it.next(); !r.done; r = await it.next()) { /* drain */ }
-  }, (err: { code?: string }) => err.code === 'ERR_TOKEN_REVOKED' || err.code === 'ERR_SOCKET_CLOSED')
+  await assert.rejects(
+    async () => {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        /* drain */
+      }
+    },
+    (err: { code?: string }) => err.code === 'ERR_TOKEN_REVOKED' || err.code === 'ERR_SOCKET_CLOSED',
+  )
   assert.ok((await speakOnce('websocket', 'A fresh socket.')).samples > 0)
 })
 
@@ -125,7 +155,10 @@ test('voices: paged iteration with the voices grant', async () => {
   const all = []
   for await (const v of client.voices.list({ limit: 1 })) all.push(v.id)
   const page = await client.voices.page({ limit: 100 })
-  assert.deepEqual(all, page.data.map((v) => v.id))
+  assert.deepEqual(
+    all,
+    page.data.map((v) => v.id),
+  )
   assert.equal((await client.voices.get(voice)).id, voice)
   const info = await client.tokenInfo()
   assert.equal(info.grants.voices, true)

@@ -27,7 +27,12 @@ test('a 60 s token is refreshed in the background at 75% of its lifetime, well b
 test('without background refresh a caller past the refresh point gets the old token while a new one is fetched', async () => {
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    autoRefresh: false,
+  })
   const first = await grab(source)
   await clock.advance(40_000)
   assert.equal(await grab(source), first)
@@ -42,7 +47,12 @@ test('without background refresh a caller past the refresh point gets the old to
 test('a token past its usable window is never handed out: the caller waits for a new one', async () => {
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    autoRefresh: false,
+  })
   const first = await grab(source)
   await clock.advance(55_000)
   assert.equal(source.status, 'expired')
@@ -66,7 +76,11 @@ for (const skew of [-300, 300, 3600]) {
 }
 
 test('the lifetime comes from issued_at, else the JWT iat/exp, else the Date header', async () => {
-  for (const opts of [{ issuedAt: true, date: false }, { jwt: true, date: false }, { jwt: false, date: true }]) {
+  for (const opts of [
+    { issuedAt: true, date: false },
+    { jwt: true, date: false },
+    { jwt: false, date: true },
+  ]) {
     const clock = new FakeClock(1_800_000_000, 900)
     const backend = fakeBackend(clock, { ttl: 60, ...opts })
     const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock })
@@ -92,7 +106,12 @@ test('a 2 s token (whole-second times lose up to 1 s) is refreshed after 0.75 s'
 test('a paused monotonic clock (laptop asleep) is covered by the elapsed wall time', async () => {
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    autoRefresh: false,
+  })
   const first = await grab(source)
   clock.wall += 10 * 60_000 // ten minutes of sleep the monotonic clock did not see
   assert.equal(source.status, 'expired')

@@ -6,14 +6,21 @@ import { FakeClock, settle } from './helpers/clock.ts'
 
 function deferred<T>() {
   let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => { resolve = r })
+  const promise = new Promise<T>((r) => {
+    resolve = r
+  })
   return { promise, resolve }
 }
 
 test('concurrent callers share one backend fetch', async () => {
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    autoRefresh: false,
+  })
   const got = await Promise.all(Array.from({ length: 20 }, () => source.withToken(async (t) => t)))
   assert.equal(backend.calls.length, 1)
   assert.equal(new Set(got).size, 1)
@@ -23,12 +30,18 @@ test('concurrent callers share one backend fetch', async () => {
 test('the backend call is a same-origin JSON POST', async () => {
   const clock = new FakeClock()
   const backend = fakeBackend(clock)
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, body: { grants: ['tts'] }, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    body: { grants: ['tts'] },
+    autoRefresh: false,
+  })
   await source.ready()
   const init = backend.calls[0]?.init
   assert.equal(init?.method, 'POST')
   assert.equal(init?.credentials, 'same-origin')
-  assert.equal((init?.headers as Record<string, string>)['content-type'], 'application/json')
+  assert.equal((init?.headers as Record<string, string> | undefined)?.['content-type'], 'application/json')
   assert.equal(init?.body, JSON.stringify({ grants: ['tts'] }))
 })
 
@@ -36,7 +49,11 @@ test('a slow old answer never replaces a newer token', async () => {
   const clock = new FakeClock()
   const answers = [deferred<TokenAnswer>(), deferred<TokenAnswer>()]
   let n = 0
-  const source = new TokenSource({ fetchToken: () => (answers[n++] as ReturnType<typeof deferred<TokenAnswer>>).promise, clock, autoRefresh: false })
+  const source = new TokenSource({
+    fetchToken: () => (answers[n++] as ReturnType<typeof deferred<TokenAnswer>>).promise,
+    clock,
+    autoRefresh: false,
+  })
   const exp = clock.serverStartSeconds + 60
   const waiting = source.withToken(async (t) => t) // starts fetch #1 (slow)
   await settle()
@@ -54,7 +71,12 @@ test('a 401 from the voice API refreshes once and retries once', async () => {
   const { ApiError } = await import('../src/index.ts')
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    autoRefresh: false,
+  })
   const seen: (string | undefined)[] = []
   const result = await source.withToken(async (t) => {
     seen.push(t)
@@ -76,13 +98,22 @@ test('concurrent 401s on the same token share one refresh', async () => {
   const { ApiError } = await import('../src/index.ts')
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
-  const source = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock, autoRefresh: false })
+  const source = new TokenSource({
+    endpoint: 'https://app.example/token',
+    fetch: backend.fetch,
+    clock,
+    autoRefresh: false,
+  })
   await source.ready()
   const first = backend.tokens[0]
-  const results = await Promise.all(Array.from({ length: 5 }, () => source.withToken(async (t) => {
-    if (t === first) throw new ApiError('ERR_TOKEN_EXPIRED', 'expired', 401, 'token_expired', 'r', false)
-    return t
-  })))
+  const results = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      source.withToken(async (t) => {
+        if (t === first) throw new ApiError('ERR_TOKEN_EXPIRED', 'expired', 401, 'token_expired', 'r', false)
+        return t
+      }),
+    ),
+  )
   assert.equal(backend.calls.length, 2)
   assert.deepEqual(new Set(results), new Set([backend.tokens[1]]))
 })

@@ -28,15 +28,23 @@ class FakeSocket {
     this.readyState = 1
     this.onopen?.({})
   }
-  send(data: string) { this.sent.push(JSON.parse(data)) }
-  close(code = 1000) { this.drop(code) }
+  send(data: string) {
+    this.sent.push(JSON.parse(data))
+  }
+  close(code = 1000) {
+    this.drop(code)
+  }
   drop(code: number) {
     if (this.readyState === 3) return
     this.readyState = 3
     this.onclose?.({ code })
   }
-  emit(msg: object) { this.onmessage?.({ data: JSON.stringify(msg) }) }
-  get token() { return new URL(this.url).searchParams.get('access_token') }
+  emit(msg: object) {
+    this.onmessage?.({ data: JSON.stringify(msg) })
+  }
+  get token() {
+    return new URL(this.url).searchParams.get('access_token')
+  }
 }
 
 function setup() {
@@ -46,8 +54,16 @@ function setup() {
   const clock = new FakeClock()
   const backend = fakeBackend(clock, { ttl: 60 })
   const tokens = new TokenSource({ endpoint: 'https://app.example/token', fetch: backend.fetch, clock })
-  const client = new VoxgateClient({ baseUrl: 'https://voice.example', tokens, WebSocket: FakeSocket as unknown as WebSocketConstructor })
-  const req = { model_id: 'sonic-3', voice: 'v1', output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } } as const
+  const client = new VoxgateClient({
+    baseUrl: 'https://voice.example',
+    tokens,
+    WebSocket: FakeSocket as unknown as WebSocketConstructor,
+  })
+  const req = {
+    model_id: 'sonic-3',
+    voice: 'v1',
+    output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+  } as const
   return { clock, backend, tokens, client, req }
 }
 
@@ -68,7 +84,10 @@ test('the socket URL carries the token and version in the query (the browser for
   ws.emit({ type: 'done', context_id: msg.context_id, done: true })
   const chunks = []
   for await (const c of stream) chunks.push(c)
-  assert.deepEqual(chunks.map((c) => c.samples), [2])
+  assert.deepEqual(
+    chunks.map((c) => c.samples),
+    [2],
+  )
   tokens.close()
 })
 
@@ -79,7 +98,14 @@ test('a dropped socket fails its open contexts with ERR_SOCKET_CLOSED; the next 
   await settle()
   const first = FakeSocket.all[0] as FakeSocket
   first.drop(1006)
-  await assert.rejects(async () => { for await (const _ of ctx) { /* none */ } }, (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CLOSED' && err.closeCode === 1006)
+  await assert.rejects(
+    async () => {
+      for await (const _ of ctx) {
+        /* none */
+      }
+    },
+    (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CLOSED' && err.closeCode === 1006,
+  )
   await clock.advance(45_000) // a background refresh brings a new token
   assert.equal(backend.tokens.length, 2)
   const stream = client.speak({ ...req, transcript: 'Again.' })
@@ -87,7 +113,9 @@ test('a dropped socket fails its open contexts with ERR_SOCKET_CLOSED; the next 
   const second = FakeSocket.all[1] as FakeSocket
   assert.equal(second.token, backend.tokens[1])
   second.emit({ type: 'done', context_id: second.sent[0].context_id })
-  for await (const _ of stream) { /* none */ }
+  for await (const _ of stream) {
+    /* none */
+  }
   tokens.close()
 })
 
@@ -100,7 +128,10 @@ test('an open socket is extended in band with every new token', async () => {
   await clock.advance(45_000)
   await clock.advance(45_000)
   const refreshes = ws.sent.filter((m) => m.type === 'refresh_token')
-  assert.deepEqual(refreshes.map((m) => m.access_token), [backend.tokens[1], backend.tokens[2]])
+  assert.deepEqual(
+    refreshes.map((m) => m.access_token),
+    [backend.tokens[1], backend.tokens[2]],
+  )
   assert.equal(FakeSocket.all.length, 1, 'the same socket')
   ctx.cancel()
   await settle()
@@ -118,12 +149,21 @@ test('a refused handshake refreshes the token once and tries once more, then fai
   assert.equal((FakeSocket.all[1] as FakeSocket).token, backend.tokens[1])
   const ws = FakeSocket.all[1] as FakeSocket
   ws.emit({ type: 'done', context_id: ws.sent[0].context_id })
-  for await (const _ of ok) { /* none */ }
+  for await (const _ of ok) {
+    /* none */
+  }
   ws.drop(1000)
 
   FakeSocket.refuseNext = 2
   const bad = client.speak({ ...req, transcript: 'Hi.' })
-  await assert.rejects(async () => { for await (const _ of bad) { /* none */ } }, (err: ConnectionError) => err.code === 'ERR_SOCKET_CONNECT' && !err.message.includes(String(backend.tokens.at(-1))))
+  await assert.rejects(
+    async () => {
+      for await (const _ of bad) {
+        /* none */
+      }
+    },
+    (err: ConnectionError) => err.code === 'ERR_SOCKET_CONNECT' && !err.message.includes(String(backend.tokens.at(-1))),
+  )
   assert.equal(FakeSocket.all.length, 4, 'exactly one retry')
   tokens.close()
 })
@@ -136,8 +176,24 @@ test('server error events become typed errors on their context only', async () =
   b.push('B ')
   await settle()
   const ws = FakeSocket.all[0] as FakeSocket
-  ws.emit({ type: 'error', context_id: a.contextId, status_code: 403, error_code: 'voice_not_allowed', title: 'Forbidden', message: 'no', request_id: 'r', done: true })
-  await assert.rejects(async () => { for await (const _ of a) { /* none */ } }, (err: { code: string }) => err.code === 'ERR_VOICE_NOT_ALLOWED')
+  ws.emit({
+    type: 'error',
+    context_id: a.contextId,
+    status_code: 403,
+    error_code: 'voice_not_allowed',
+    title: 'Forbidden',
+    message: 'no',
+    request_id: 'r',
+    done: true,
+  })
+  await assert.rejects(
+    async () => {
+      for await (const _ of a) {
+        /* none */
+      }
+    },
+    (err: { code: string }) => err.code === 'ERR_VOICE_NOT_ALLOWED',
+  )
   ws.emit({ type: 'chunk', context_id: b.contextId, data: 'AQI=' })
   ws.emit({ type: 'flush_done', context_id: b.contextId, flush_id: 1 })
   ws.emit({ type: 'done', context_id: b.contextId })
@@ -158,7 +214,10 @@ test('a token that arrives during the handshake is sent in band as soon as the s
   await tokens.refresh() // the token changes while the handshake is in flight
   ws.accept()
   await settle()
-  assert.deepEqual(ws.sent.filter((m) => m.type === 'refresh_token').map((m) => m.access_token), [backend.tokens[1]])
+  assert.deepEqual(
+    ws.sent.filter((m) => m.type === 'refresh_token').map((m) => m.access_token),
+    [backend.tokens[1]],
+  )
   assert.equal(ws.sent.filter((m) => m.transcript === 'Hello ').length, 1)
   ctx.cancel()
   tokens.close()

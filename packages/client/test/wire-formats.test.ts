@@ -11,18 +11,25 @@ test('SSE: events split anywhere, CRLF, comments and multi-line data', () => {
     const p = new SseParser()
     const out = []
     for (let i = 0; i < text.length; i += size) out.push(...p.feed(text.slice(i, i + size)))
-    assert.deepEqual(out, [
-      { event: 'chunk', data: '{"a":1}' },
-      { event: 'done', data: '{"b":\n2}' },
-      { event: 'message', data: 'plain' },
-    ], `split every ${size}`)
+    assert.deepEqual(
+      out,
+      [
+        { event: 'chunk', data: '{"a":1}' },
+        { event: 'done', data: '{"b":\n2}' },
+        { event: 'message', data: 'plain' },
+      ],
+      `split every ${size}`,
+    )
   }
 })
 
 test('SampleAligner re-cuts a byte stream on sample boundaries', () => {
   const a = new SampleAligner(4)
   const got = [a.take(Uint8Array.of(1, 2, 3)), a.take(Uint8Array.of(4, 5)), a.take(Uint8Array.of(6, 7, 8, 9, 10))]
-  assert.deepEqual(got.map((g) => [...g]), [[], [1, 2, 3, 4], [5, 6, 7, 8]])
+  assert.deepEqual(
+    got.map((g) => [...g]),
+    [[], [1, 2, 3, 4], [5, 6, 7, 8]],
+  )
   assert.equal(a.remainder, 2)
 })
 
@@ -34,9 +41,15 @@ test('base64 and PCM decoding', () => {
   assert.deepEqual([...decodePcm(odd.subarray(1), 'pcm_f32le')], [0.5, -0.25])
   assert.deepEqual([...decodePcm(new Uint8Array(new Int16Array([16384, -32768]).buffer), 'pcm_s16le')], [0.5, -1])
   const mu = decodePcm(Uint8Array.of(0xff, 0x7f, 0x00, 0x80), 'pcm_mulaw')
-  assert.deepEqual([...mu].map((v) => Math.round(v * 32768)), [0, -0, -32124, 32124])
+  assert.deepEqual(
+    [...mu].map((v) => Math.round(v * 32768)),
+    [0, -0, -32124, 32124],
+  )
   const al = decodePcm(Uint8Array.of(0xd5, 0x55, 0xaa, 0x2a), 'pcm_alaw')
-  assert.deepEqual([...al].map((v) => Math.round(v * 32768)), [8, -8, 32256, -32256])
+  assert.deepEqual(
+    [...al].map((v) => Math.round(v * 32768)),
+    [8, -8, 32256, -32256],
+  )
 })
 
 test('server error codes map to typed, coded errors with retryable', () => {

@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import { Grants } from './grants.ts'
 import {
-  LIMIT_AUDIO_SECONDS_MAX, LIMIT_CHARACTERS_MAX, LIMIT_CONCURRENT_STREAMS_MAX, LIMIT_ORIGINS_MAX, LIMIT_VOICES_MAX, SUB_MAX_CHARS, TOKEN_TTL_MAX_SECONDS, TOKEN_TTL_MIN_SECONDS,
+  LIMIT_AUDIO_SECONDS_MAX,
+  LIMIT_CHARACTERS_MAX,
+  LIMIT_CONCURRENT_STREAMS_MAX,
+  LIMIT_ORIGINS_MAX,
+  LIMIT_VOICES_MAX,
+  SUB_MAX_CHARS,
+  TOKEN_TTL_MAX_SECONDS,
+  TOKEN_TTL_MIN_SECONDS,
 } from './limits.ts'
 import { ORIGIN_PATTERN } from './origin.ts'
 
@@ -19,7 +26,11 @@ export const TokenLimits = z.strictObject({
   /** Voice ids the token may use. */
   voices: z.array(z.string().min(1).max(128)).min(1).max(LIMIT_VOICES_MAX).optional(),
   /** `Origin` values (scheme://host[:port]) the token may be used from. */
-  origins: z.array(z.string().regex(ORIGIN_PATTERN, 'must be an origin such as https://app.example.com')).min(1).max(LIMIT_ORIGINS_MAX).optional(),
+  origins: z
+    .array(z.string().regex(ORIGIN_PATTERN, 'must be an origin such as https://app.example.com'))
+    .min(1)
+    .max(LIMIT_ORIGINS_MAX)
+    .optional(),
 })
 export type TokenLimits = z.infer<typeof TokenLimits>
 

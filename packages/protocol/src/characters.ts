@@ -23,7 +23,8 @@ export const VOLUME_RATIO_MAX = 2
  * `<break time=1s/>`, `<breakfast/>`) is dropped: neither spoken nor counted. Text that is not
  * tag-shaped (`a < b`, `5<6`) is text.
  */
-export const TAG_SHAPE = /<\/?[A-Za-z][\w-]*(?:\s+[A-Za-z_][\w:.-]*(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=/]+))?)*\s*\/?>/g
+export const TAG_SHAPE =
+  /<\/?[A-Za-z][\w-]*(?:\s+[A-Za-z_][\w:.-]*(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=/]+))?)*\s*\/?>/g
 
 const ATTRIBUTE = /([A-Za-z_][\w:.-]*)(?:\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)'|([^\s"'<>=/]+)))?/g
 const BREAK_TIME = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)\s*$/
@@ -112,9 +113,10 @@ function applyTag(raw: string, state: MarkupState): number | undefined {
     case 'volume': {
       const m = RATIO.exec(only(tag, 'ratio') ?? '')
       if (!m) return undefined
-      const ratio = tag.name === 'speed'
-        ? clamp(Number(m[1]), SPEED_RATIO_MIN, SPEED_RATIO_MAX)
-        : clamp(Number(m[1]), VOLUME_RATIO_MIN, VOLUME_RATIO_MAX)
+      const ratio =
+        tag.name === 'speed'
+          ? clamp(Number(m[1]), SPEED_RATIO_MIN, SPEED_RATIO_MAX)
+          : clamp(Number(m[1]), VOLUME_RATIO_MIN, VOLUME_RATIO_MAX)
       const stack = state[tag.name]
       if (tag.selfClosing) stack[stack.length - 1] = ratio
       else stack.push(ratio)
@@ -138,7 +140,10 @@ const TRAILING_TAG = new RegExp(`<\\/?(?:${TAG_NAMES.join('|')})(?:[\\s/][^<>]*)
  * never splits text). `state` carries the markup in force across pieces of a streamed text (it is
  * not changed; the state at the end is returned).
  */
-export function parseMarkup(text: string, state: MarkupState = initialMarkupState()): { pieces: MarkupPiece[]; state: MarkupState } {
+export function parseMarkup(
+  text: string,
+  state: MarkupState = initialMarkupState(),
+): { pieces: MarkupPiece[]; state: MarkupState } {
   const s: MarkupState = { speed: [...state.speed], volume: [...state.volume], spell: state.spell }
   const pieces: MarkupPiece[] = []
   const addText = (t: string) => {
@@ -169,11 +174,13 @@ export function parseMarkup(text: string, state: MarkupState = initialMarkupStat
 export function markupPrefix(state: MarkupState): string {
   const [speed = 1, ...speeds] = state.speed
   const [volume = 1, ...volumes] = state.volume
-  return (speed !== 1 ? `<speed ratio="${speed}"/>` : '')
-    + speeds.map((r) => `<speed ratio="${r}">`).join('')
-    + (volume !== 1 ? `<volume ratio="${volume}"/>` : '')
-    + volumes.map((r) => `<volume ratio="${r}">`).join('')
-    + '<spell>'.repeat(state.spell)
+  return (
+    (speed !== 1 ? `<speed ratio="${speed}"/>` : '') +
+    speeds.map((r) => `<speed ratio="${r}">`).join('') +
+    (volume !== 1 ? `<volume ratio="${volume}"/>` : '') +
+    volumes.map((r) => `<volume ratio="${r}">`).join('') +
+    '<spell>'.repeat(state.spell)
+  )
 }
 
 /** Tags longer than this are not waited for: text that long after a `<` is not one. */

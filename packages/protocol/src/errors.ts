@@ -89,6 +89,11 @@ export class VoxgateError extends Error {
   }
 
   toBody(requestId: string): ErrorBody {
-    return { error_code: this.code, title: ERROR_CATALOGUE[this.code].title, message: this.message, request_id: requestId }
+    return {
+      error_code: this.code,
+      title: ERROR_CATALOGUE[this.code].title,
+      message: this.message,
+      request_id: requestId,
+    }
   }
 }

@@ -77,4 +77,11 @@ export interface TokenRefreshedEvent {
   expires_at: number | null
 }
 
-export type StreamEvent = ChunkEvent | TimestampsEvent | PhonemeTimestampsEvent | FlushDoneEvent | DoneEvent | ErrorEvent | TokenRefreshedEvent
+export type StreamEvent =
+  | ChunkEvent
+  | TimestampsEvent
+  | PhonemeTimestampsEvent
+  | FlushDoneEvent
+  | DoneEvent
+  | ErrorEvent
+  | TokenRefreshedEvent

@@ -23,4 +23,3 @@ export const Grants = z.strictObject({
   voice_changer: z.boolean().nullish(),
 })
 export type Grants = z.infer<typeof Grants>
-

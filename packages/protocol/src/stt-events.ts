@@ -6,7 +6,12 @@ export type SttEncoding = (typeof STT_ENCODINGS)[number]
 
 /** Bytes per sample of each encoding. */
 export const STT_BYTES_PER_SAMPLE: Readonly<Record<SttEncoding, number>> = {
-  pcm_s16le: 2, pcm_s32le: 4, pcm_f16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1,
+  pcm_s16le: 2,
+  pcm_s32le: 4,
+  pcm_f16le: 2,
+  pcm_f32le: 4,
+  pcm_mulaw: 1,
+  pcm_alaw: 1,
 }
 
 export const STT_SAMPLE_RATE_MIN = 8000

@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { STT_ENCODINGS, STT_KEYTERM_CHARS_MAX, STT_KEYTERMS_MAX, STT_SAMPLE_RATE_MAX, STT_SAMPLE_RATE_MIN } from './stt-events.ts'
+import {
+  STT_ENCODINGS,
+  STT_KEYTERM_CHARS_MAX,
+  STT_KEYTERMS_MAX,
+  STT_SAMPLE_RATE_MAX,
+  STT_SAMPLE_RATE_MIN,
+} from './stt-events.ts'
 
 export const SttEncoding = z.enum(STT_ENCODINGS)
 
@@ -10,10 +16,14 @@ const numberFromQuery = (min: number, max: number) => z.coerce.number().min(min)
 /** English only: the offline recogniser has one acoustic model (PocketSphinx en-us). */
 export const SttLanguage = z.string().regex(/^en([-_][A-Za-z]{2})?$/, 'only English (en) is recognised')
 
-const keyterms = z.union([z.string(), z.array(z.string())])
+const keyterms = z
+  .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : [v]))
   .pipe(z.array(z.string().max(STT_KEYTERM_CHARS_MAX)).max(STT_KEYTERMS_MAX))
-  .refine((terms) => terms.join('').length <= STT_KEYTERM_CHARS_MAX, `at most ${STT_KEYTERM_CHARS_MAX} characters of keyterms`)
+  .refine(
+    (terms) => terms.join('').length <= STT_KEYTERM_CHARS_MAX,
+    `at most ${STT_KEYTERM_CHARS_MAX} characters of keyterms`,
+  )
 
 /** The audio half of both STT WebSockets' query: what the binary frames carry. */
 const AudioQuery = {
@@ -71,7 +81,10 @@ export type SttTurnsCommand = z.infer<typeof SttTurnsCommand>
 export const SttBatchFields = z.object({
   model: z.string({ error: 'model is required' }).min(1).max(128),
   language: SttLanguage.optional(),
-  timestamp_granularities: z.array(z.enum(['word', 'segment'])).max(2).optional(),
+  timestamp_granularities: z
+    .array(z.enum(['word', 'segment']))
+    .max(2)
+    .optional(),
   encoding: SttEncoding.optional(),
   sample_rate: intFromQuery(STT_SAMPLE_RATE_MIN, STT_SAMPLE_RATE_MAX).optional(),
 })

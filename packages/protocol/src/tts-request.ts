@@ -12,7 +12,14 @@ export const WavFormat = z.object({ container: z.literal('wav'), encoding: RawEn
 export const Mp3Format = z.object({
   container: z.literal('mp3'),
   sample_rate: SampleRate,
-  bit_rate: z.number().int().refine((v) => (MP3_BIT_RATES as readonly number[]).includes(v), `bit_rate must be one of ${MP3_BIT_RATES.join(', ')}`).default(128000),
+  bit_rate: z
+    .number()
+    .int()
+    .refine(
+      (v) => (MP3_BIT_RATES as readonly number[]).includes(v),
+      `bit_rate must be one of ${MP3_BIT_RATES.join(', ')}`,
+    )
+    .default(128000),
 })
 export const OutputFormat = z.discriminatedUnion('container', [RawFormat, WavFormat, Mp3Format])
 export type OutputFormat = z.infer<typeof OutputFormat>
@@ -22,10 +29,9 @@ export type RawOutputFormat = z.infer<typeof RawFormat>
  * Every voice shape any Cartesia client sends (PROTOCOL.md §4.1): a bare id, `{id}`, or
  * `{mode: "id", id}`. Embeddings are refused with a clear message rather than ignored.
  */
-export const VoiceSpecifier = z.union([
-  z.string().min(1).max(128),
-  z.object({ mode: z.literal('id').optional(), id: z.string().min(1).max(128) }),
-]).transform((v) => (typeof v === 'string' ? v : v.id))
+export const VoiceSpecifier = z
+  .union([z.string().min(1).max(128), z.object({ mode: z.literal('id').optional(), id: z.string().min(1).max(128) })])
+  .transform((v) => (typeof v === 'string' ? v : v.id))
 
 const GenerationConfig = z.object({
   volume: z.number().min(0.5).max(2).optional(),
@@ -83,5 +89,8 @@ export const WsCancelRequest = z.object({ context_id: z.string().min(1).max(256)
 export type WsCancelRequest = z.infer<typeof WsCancelRequest>
 
 /** voxgate extension: extend a long-lived socket with a fresh token, checked like a new connection. */
-export const WsRefreshToken = z.object({ type: z.literal('refresh_token'), access_token: z.string().min(1).max(CREDENTIAL_MAX_CHARS) })
+export const WsRefreshToken = z.object({
+  type: z.literal('refresh_token'),
+  access_token: z.string().min(1).max(CREDENTIAL_MAX_CHARS),
+})
 export type WsRefreshToken = z.infer<typeof WsRefreshToken>

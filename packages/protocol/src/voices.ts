@@ -24,7 +24,6 @@ export interface VoicePage {
   next_page: string | null
 }
 
-
 /** `GET /voices` query. Unknown parameters (`expand[]`, `is_owner`, ...) are accepted and ignored. */
 export const VoicesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(VOICES_LIMIT_MAX).default(VOICES_LIMIT_DEFAULT),

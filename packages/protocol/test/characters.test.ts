@@ -1,6 +1,14 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BREAK_MAX_MS, countCharacters, markupPrefix, parseMarkup, stripMarkup, unfinishedTagStart, type MarkupPiece } from '../src/characters.ts'
+import {
+  BREAK_MAX_MS,
+  countCharacters,
+  markupPrefix,
+  parseMarkup,
+  stripMarkup,
+  unfinishedTagStart,
+  type MarkupPiece,
+} from '../src/characters.ts'
 
 describe('countCharacters: code points, Sonic-3 markup excluded', () => {
   const CASES: [string, number][] = [
@@ -33,26 +41,43 @@ describe('parseMarkup: what Sonic-3 markup asks of the voice', () => {
   const text = (pieces: MarkupPiece[]) => pieces.map((p) => (p.kind === 'text' ? p.text : `[${p.ms}]`)).join('|')
 
   test('breaks in s and ms, capped at BREAK_MAX_MS; malformed ones are dropped without silence', () => {
-    const { pieces } = parseMarkup('a<break time="1s"/>b<break time="250ms"/>c<break time="99s"/>d<break time="x"/>e<break time="1s" x="y"/>f')
+    const { pieces } = parseMarkup(
+      'a<break time="1s"/>b<break time="250ms"/>c<break time="99s"/>d<break time="x"/>e<break time="1s" x="y"/>f',
+    )
     assert.equal(text(pieces), `a|[1000]|b|[250]|c|[${BREAK_MAX_MS}]|def`)
   })
 
   test('speed and volume hold until the next such tag; paired forms restore on close; ratios are clamped', () => {
     const { pieces } = parseMarkup('a<speed ratio="1.5"/>b<volume ratio="0.5">c</volume>d<speed ratio="9"/>e')
     // 'd' and 'e' share settings (9 is clamped to 1.5), so they are one piece.
-    assert.deepEqual(pieces.map((p) => (p.kind === 'text' ? [p.text, p.speed, p.volume] : p.ms)), [
-      ['a', 1, 1], ['b', 1.5, 1], ['c', 1.5, 0.5], ['de', 1.5, 1],
-    ])
+    assert.deepEqual(
+      pieces.map((p) => (p.kind === 'text' ? [p.text, p.speed, p.volume] : p.ms)),
+      [
+        ['a', 1, 1],
+        ['b', 1.5, 1],
+        ['c', 1.5, 0.5],
+        ['de', 1.5, 1],
+      ],
+    )
   })
 
   test('emotion and unknown tags never split text', () => {
-    const { pieces } = parseMarkup('I will <emotion value="angry"/>not <b>allow</b> this<emotion value="sad">!</emotion>')
+    const { pieces } = parseMarkup(
+      'I will <emotion value="angry"/>not <b>allow</b> this<emotion value="sad">!</emotion>',
+    )
     assert.deepEqual(pieces, [{ kind: 'text', text: 'I will not allow this!', speed: 1, volume: 1, spell: false }])
   })
 
   test('spell marks its text', () => {
     const { pieces } = parseMarkup('id <spell>ABC-123</spell>.')
-    assert.deepEqual(pieces.map((p) => p.kind === 'text' && [p.text, p.spell]), [['id ', false], ['ABC-123', true], ['.', false]])
+    assert.deepEqual(
+      pieces.map((p) => p.kind === 'text' && [p.text, p.spell]),
+      [
+        ['id ', false],
+        ['ABC-123', true],
+        ['.', false],
+      ],
+    )
   })
 
   test('the state at the end of one piece, written as a prefix, carries into the next', () => {
@@ -60,13 +85,19 @@ describe('parseMarkup: what Sonic-3 markup asks of the voice', () => {
     const prefix = markupPrefix(first.state)
     assert.equal(countCharacters(prefix), 0)
     const second = parseMarkup(`${prefix}de</spell>f</volume>g`)
-    assert.deepEqual(second.pieces.map((p) => p.kind === 'text' && [p.text, p.speed, p.volume, p.spell]), [
-      ['de', 1.2, 0.7, true], ['f', 1.2, 0.7, false], ['g', 1.2, 1, false],
-    ])
+    assert.deepEqual(
+      second.pieces.map((p) => p.kind === 'text' && [p.text, p.speed, p.volume, p.spell]),
+      [
+        ['de', 1.2, 0.7, true],
+        ['f', 1.2, 0.7, false],
+        ['g', 1.2, 1, false],
+      ],
+    )
   })
 
   test('unfinishedTagStart finds a Cartesia tag cut by the end of a streamed piece', () => {
-    for (const t of ['Hi <', 'Hi </', 'Hi <br', 'Hi <break time="1', 'Hi </spell', 'Hi <speed ratio="1.']) assert.equal(unfinishedTagStart(t), 3, t)
+    for (const t of ['Hi <', 'Hi </', 'Hi <br', 'Hi <break time="1', 'Hi </spell', 'Hi <speed ratio="1.'])
+      assert.equal(unfinishedTagStart(t), 3, t)
     for (const t of ['Hi', 'a < b', 'Hi <break/> ok', 'x <table', '<bold x']) assert.equal(unfinishedTagStart(t), -1, t)
   })
 })

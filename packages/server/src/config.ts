@@ -39,7 +39,10 @@ export const ServerConfigSchema = z.strictObject({
    * Redis for the state several instances share (stream slots, rate limits, revocation fan-out),
    * e.g. `redis://127.0.0.1:6379/0`; unset keeps that state in this process.
    */
-  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   /** Prefix of every Redis key and channel, so deployments (and test runs) can share one Redis. */
   redisPrefix: z.string().min(1).max(64).default('voxgate:'),
   /** How often a running server re-reads keys, signing keys and revocations from the store. */
@@ -50,7 +53,12 @@ export const ServerConfigSchema = z.strictObject({
    */
   drainMs: z.number().int().min(0).max(3_600_000).default(30_000),
   /** How often expired revocations and long-retired signing keys are pruned from the store. */
-  housekeepingIntervalMs: z.number().int().min(1000).max(86_400_000).default(10 * 60_000),
+  housekeepingIntervalMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .default(10 * 60_000),
   /** Verified tokens kept in memory so a token seen before costs a map lookup. */
   tokenCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
   /** A request's headers must all arrive within this long of its first byte (or of the connection). */
@@ -61,18 +69,38 @@ export const ServerConfigSchema = z.strictObject({
    */
   requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
   /** Once `bodyGraceMs` has passed, a body must keep up this average rate (0: no minimum). */
-  bodyMinBytesPerSecond: z.number().int().min(0).max(100 * 1024 * 1024).default(1000),
+  bodyMinBytesPerSecond: z
+    .number()
+    .int()
+    .min(0)
+    .max(100 * 1024 * 1024)
+    .default(1000),
   bodyGraceMs: z.number().int().min(100).max(600_000).default(10_000),
   /** Request body limit for JSON routes. */
-  bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(64 * 1024),
   /** Largest WebSocket message accepted. */
-  wsMaxPayloadBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  wsMaxPayloadBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(256 * 1024),
   /** Open contexts one WebSocket may hold. */
   wsMaxContexts: z.number().int().min(1).max(1000).default(64),
   /** Idle WebSockets are closed after this long (Cartesia: 5 minutes). */
   wsIdleTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
   /** How long a WebSocket may outlive its token's expiry before it must refresh in band. */
-  wsSessionGraceMs: z.number().int().min(0).max(86_400_000).default(15 * 60_000),
+  wsSessionGraceMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(15 * 60_000),
   /** Tokens one API key may mint per minute (0: no limit). */
   mintPerMinute: z.number().int().min(0).max(10_000_000).default(6000),
   /** TTS streams (HTTP requests and WebSocket contexts) one API key's credentials may open per minute. */
@@ -82,7 +110,10 @@ export const ServerConfigSchema = z.strictObject({
   /** Origins allowed to use the token cookie and to open WebSockets from a browser. */
   allowedOrigins: z.array(z.string().regex(ORIGIN_PATTERN)).default([]),
   /** Cookie that carries an access token in cookie mode; unset disables cookie auth. */
-  tokenCookieName: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+  tokenCookieName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional(),
   /** Speech worker threads; defaults to the number of cores. */
   speechWorkers: z.number().int().min(1).max(64).optional(),
   /** Speech recognisers (one worker thread and ~96 MB each): STT streams and uploads served at once; more get 503 `server_busy`. */
@@ -90,9 +121,19 @@ export const ServerConfigSchema = z.strictObject({
   /** PocketSphinx's en-us model folder (Debian's `pocketsphinx-en-us` puts it here). */
   sttModelDir: z.string().min(1).default('/usr/share/pocketsphinx/model/en-us'),
   /** Largest `POST /stt` / `/audio/transcriptions` file (OpenAI's limit is 25 MB). */
-  sttUploadLimitBytes: z.number().int().min(1024).max(500 * 1024 * 1024).default(25 * 1024 * 1024),
+  sttUploadLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(500 * 1024 * 1024)
+    .default(25 * 1024 * 1024),
   /** Longest audio one upload may hold, once decoded. */
-  sttMaxUploadSeconds: z.number().int().min(1).max(4 * 3600).default(1200),
+  sttMaxUploadSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(4 * 3600)
+    .default(1200),
   /** Seconds of streamed audio that may wait for the recogniser before the socket is told `rate_limited`. */
   sttMaxBacklogSeconds: z.number().min(0.5).max(600).default(30),
   /**
@@ -136,10 +177,16 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
     throw new TypeError('invalid server option: --token-cookie needs at least one --allowed-origin')
   }
   if (Boolean(parsed.data.upstreamUrl) !== Boolean(parsed.data.upstreamApiKey)) {
-    throw new TypeError('invalid server option: --upstream needs the upstream\'s API key (VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file), and the key needs --upstream')
+    throw new TypeError(
+      "invalid server option: --upstream needs the upstream's API key (VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file), and the key needs --upstream",
+    )
   }
   const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
-  return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[], trustedProxies: Object.freeze([...config.trustedProxies]) as string[] })
+  return Object.freeze({
+    ...config,
+    allowedOrigins: Object.freeze([...config.allowedOrigins]) as string[],
+    trustedProxies: Object.freeze([...config.trustedProxies]) as string[],
+  })
 }
 
 export const DEFAULT_DATA_DIR = '.voxgate'

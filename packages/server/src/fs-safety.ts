@@ -7,7 +7,11 @@ export type DataFileErrorCode = 'unsafe_file_mode' | 'unsafe_folder_mode' | 'emp
  * command that fixes it, as ssh does for a private key other users can read.
  */
 export class DataFileError extends Error {
-  constructor(readonly code: DataFileErrorCode, readonly file: string, message: string) {
+  constructor(
+    readonly code: DataFileErrorCode,
+    readonly file: string,
+    message: string,
+  ) {
     super(message)
     this.name = 'DataFileError'
   }
@@ -31,16 +35,22 @@ function modeOf(file: string): number | undefined {
 export function assertPrivateFile(file: string): void {
   const mode = modeOf(file)
   if (mode === undefined || (mode & 0o077) === 0) return
-  throw new DataFileError('unsafe_file_mode', file,
-    `${file} holds secrets but other users can access it (mode ${octal(mode)}); run: chmod 600 ${shellArg(file)}`)
+  throw new DataFileError(
+    'unsafe_file_mode',
+    file,
+    `${file} holds secrets but other users can access it (mode ${octal(mode)}); run: chmod 600 ${shellArg(file)}`,
+  )
 }
 
 /** Refuses a folder of secrets that others may write to (they could swap the files in it). */
 export function assertPrivateFolder(dir: string): void {
   const mode = modeOf(dir)
   if (mode === undefined || (mode & 0o002) === 0) return
-  throw new DataFileError('unsafe_folder_mode', dir,
-    `data folder ${dir} is writable by other users (mode ${octal(mode)}); run: chmod o-w ${shellArg(dir)}`)
+  throw new DataFileError(
+    'unsafe_folder_mode',
+    dir,
+    `data folder ${dir} is writable by other users (mode ${octal(mode)}); run: chmod o-w ${shellArg(dir)}`,
+  )
 }
 
 /**

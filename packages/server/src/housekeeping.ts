@@ -8,7 +8,12 @@ import type { Store } from './store/types.ts'
  * keys retired longer ago than any token lives (plus the clock tolerance), and revocations past
  * their own expiry. Runs once at start, then every `intervalMs`.
  */
-export function startHousekeeping(store: Store, clock: Clock, options: { intervalMs: number; toleranceSeconds: number }, logger: Logger): () => void {
+export function startHousekeeping(
+  store: Store,
+  clock: Clock,
+  options: { intervalMs: number; toleranceSeconds: number },
+  logger: Logger,
+): () => void {
   const run = () => {
     const before = clock.now() - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000
     store.prune(before).catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))

@@ -6,12 +6,29 @@ import pretty from 'pino-pretty'
  * second line of defence for anything that slips into a log object anyway.
  */
 export const REDACT_PATHS = [
-  'token', 'key', 'access_token', 'api_key', 'cookie', 'authorization',
-  '*.token', '*.key', '*.access_token', '*.api_key', '*.cookie', '*.authorization',
-  'headers.authorization', 'headers.cookie', 'headers["x-api-key"]', 'headers["set-cookie"]',
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]',
+  'token',
+  'key',
+  'access_token',
+  'api_key',
+  'cookie',
+  'authorization',
+  '*.token',
+  '*.key',
+  '*.access_token',
+  '*.api_key',
+  '*.cookie',
+  '*.authorization',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["set-cookie"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
   // Node attaches the raw request bytes (headers included) to HTTP parse errors.
-  'err.rawPacket', '*.rawPacket',
+  'err.rawPacket',
+  '*.rawPacket',
 ]
 
 /** `json`: one JSON object a line (for machines); `pretty`: one readable line an event; `auto`: pretty on a terminal. */
@@ -30,12 +47,15 @@ export function createLogger(level: string, destination?: DestinationStream, for
   }
   const toTerminal = destination === undefined && process.stdout.isTTY === true
   if (format === 'json' || (format === 'auto' && !toTerminal)) return pino(options, destination)
-  return pino(options, pretty({
-    destination: destination ?? 1,
-    colorize: toTerminal,
-    singleLine: true,
-    translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,service',
-    sync: true,
-  }))
+  return pino(
+    options,
+    pretty({
+      destination: destination ?? 1,
+      colorize: toTerminal,
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service',
+      sync: true,
+    }),
+  )
 }

@@ -1,4 +1,3 @@
-
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -62,21 +61,34 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const config = parseConfig(input)
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
-  const upstream = config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
-    ? new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs })
-    : undefined
+  const upstream =
+    config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
+      ? new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs })
+      : undefined
   // Before anything is opened: a key the upstream refuses stops the start with nothing to clean up.
   if (upstream) await checkUpstream(upstream, logger)
   const metrics = config.metrics ? createMetrics() : NO_METRICS
-  const store = meteredStore(deps.store ?? await openStore(config), metrics)
+  const store = meteredStore(deps.store ?? (await openStore(config)), metrics)
   await ensureSigningKey(store, clock.now())
   const keyRing = new KeyRing()
   const revocations = new RevocationList()
   const sync = new StateSync(store, keyRing, revocations, logger)
   keyRing.onUnknownKid(() => sync.refresh())
   await sync.refresh()
-  const tokens = new TokenService({ issuer: config.issuer, audience: config.audience, clockToleranceSeconds: config.clockToleranceSeconds, cacheSize: config.tokenCacheSize }, keyRing, revocations, clock)
-  const speech = deps.speech ?? await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) })
+  const tokens = new TokenService(
+    {
+      issuer: config.issuer,
+      audience: config.audience,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+      cacheSize: config.tokenCacheSize,
+    },
+    keyRing,
+    revocations,
+    clock,
+  )
+  const speech =
+    deps.speech ??
+    (await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) }))
   const shared = await openSharedState(config, store, clock, logger)
   observeRedis(shared.redis, metrics)
   const streams = new StreamRegistry(revocations, shared.slots, metrics.streams)
@@ -84,18 +96,45 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const quotas = new QuotaBook()
   quotas.load(await store.listQuotas())
   // Quota changes move the store's version, so another instance's change reaches this one's poll.
-  sync.onChange(() => void store.listQuotas().then((q) => quotas.load(q), (err: unknown) => logger.error({ err }, 'quotas reload failed')))
+  sync.onChange(
+    () =>
+      void store.listQuotas().then(
+        (q) => quotas.load(q),
+        (err: unknown) => logger.error({ err }, 'quotas reload failed'),
+      ),
+  )
   // A revocation stored by another instance reaches this one at once; after a Redis reconnect the
   // store is re-read, since messages published meanwhile are lost.
-  await shared.revocationBus?.subscribe((r) => {
-    revocations.add(r)
-    streams.sweep()
-  }, () => void sync.refresh().catch(() => undefined))
-  const ctx: ServerContext = { config, clock, store, keyRing, revocations, tokens, authenticator: new Authenticator(store, tokens, revocations, clock), sync, speech: meteredSpeech(speech, metrics), streams, logger, metrics,
+  await shared.revocationBus?.subscribe(
+    (r) => {
+      revocations.add(r)
+      streams.sweep()
+    },
+    () => void sync.refresh().catch(() => undefined),
+  )
+  const ctx: ServerContext = {
+    config,
+    clock,
+    store,
+    keyRing,
+    revocations,
+    tokens,
+    authenticator: new Authenticator(store, tokens, revocations, clock),
+    sync,
+    speech: meteredSpeech(speech, metrics),
+    streams,
+    logger,
+    metrics,
     quotas,
     budgets: new CharacterBudgets(store, new UsageMeter(store, quotas, clock, 'characters', logger), clock, logger),
     refusals: new StreamRefusals(store, clock, logger),
-    stt: createSttService({ maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir }, store, new UsageMeter(store, quotas, clock, 'audio', logger), clock, logger),
+    stt: createSttService(
+      { maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir },
+      store,
+      new UsageMeter(store, quotas, clock, 'audio', logger),
+      clock,
+      logger,
+    ),
     rateLimiter: shared.rateLimiter,
     shared,
     ...(upstream && { upstream }),
@@ -106,17 +145,30 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const ws = createWebSocketTransport(ctx)
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
   await app.listen({ host: config.host, port: config.port })
-  const metricsListener = metrics.registry && await startMetricsListener(metrics.registry, config.metricsHost, config.metricsPort).catch(async (err: unknown) => {
-    await app.close()
-    throw err
-  })
+  const metricsListener =
+    metrics.registry &&
+    (await startMetricsListener(metrics.registry, config.metricsHost, config.metricsPort).catch(
+      async (err: unknown) => {
+        await app.close()
+        throw err
+      },
+    ))
   sync.start(config.storePollMs)
-  const stopHousekeeping = startHousekeeping(store, clock, { intervalMs: config.housekeepingIntervalMs, toleranceSeconds: config.clockToleranceSeconds }, logger)
+  const stopHousekeeping = startHousekeeping(
+    store,
+    clock,
+    { intervalMs: config.housekeepingIntervalMs, toleranceSeconds: config.clockToleranceSeconds },
+    logger,
+  )
   const port = (app.server.address() as AddressInfo).port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? 'localhost' : config.host
   const url = `${https ? 'https' : 'http'}://${host}:${port}`
   return {
-    url, port, ctx, devTls, metricsUrl: metricsListener?.url,
+    url,
+    port,
+    ctx,
+    devTls,
+    metricsUrl: metricsListener?.url,
     async close() {
       // A graceful drain, as load balancers expect: not ready at once, no new streams, open ones
       // get up to drainMs to finish by themselves.
@@ -141,8 +193,8 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
 
 async function tlsFor(config: ServerConfig): Promise<{ https: HttpsOptions | undefined; devTls: DevTls | undefined }> {
   if (config.insecureHttpBehindProxy) return { https: undefined, devTls: undefined }
-  if (config.tlsCertFile && config.tlsKeyFile) return { https: readTls(config.tlsCertFile, config.tlsKeyFile), devTls: undefined }
+  if (config.tlsCertFile && config.tlsKeyFile)
+    return { https: readTls(config.tlsCertFile, config.tlsKeyFile), devTls: undefined }
   const devTls = await ensureDevTls(path.join(config.dataDir, 'tls'))
   return { https: readTls(devTls.certFile, devTls.keyFile), devTls }
 }
-

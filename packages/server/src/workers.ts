@@ -16,5 +16,7 @@ export function sibling(base: string, name: string): URL {
 export function startWorker(base: string, workerData: Record<string, unknown>): Worker {
   const entry = sibling(base, 'worker')
   const fromSource = base.endsWith('.ts')
-  return new Worker(fromSource ? new URL('./tts/worker-boot.mjs', import.meta.url) : entry, { workerData: { ...workerData, entry: entry.href } })
+  return new Worker(fromSource ? new URL('./tts/worker-boot.mjs', import.meta.url) : entry, {
+    workerData: { ...workerData, entry: entry.href },
+  })
 }

@@ -26,28 +26,63 @@ describe('serve options from flags and the environment', () => {
     for (const o of STORE_OPTIONS) assert.ok(KEYS_HELP.includes(envName(o)), envName(o))
     assert.ok(!SERVE_HELP.includes('--key-encryption-key'))
     assert.throws(() => resolve(['--key-encryption-key', 'x']), UsageError)
-    assert.ok(SERVE_HELP.split('\n').every((line) => line.length <= 100), 'help lines wrap at 100 columns')
+    assert.ok(
+      SERVE_HELP.split('\n').every((line) => line.length <= 100),
+      'help lines wrap at 100 columns',
+    )
   })
 
   test('values: strings, whole numbers, seconds as milliseconds, lists and switches', () => {
-    assert.deepEqual(resolve([], {
-      VOXGATE_STORE: 'postgres://db/voxgate', VOXGATE_REDIS: 'redis://r:6379', VOXGATE_REDIS_PREFIX: 'vx:', VOXGATE_PORT: '9000',
-      VOXGATE_WS_SESSION_GRACE_SECONDS: '60', VOXGATE_ALLOWED_ORIGIN: 'https://a.example, https://b.example,',
-      VOXGATE_INSECURE_HTTP_BEHIND_PROXY: 'true', VOXGATE_KEY_ENCRYPTION_KEY: 'kek', VOXGATE_DATA_DIR: '/srv/vx',
-    }), {
-      dataDir: '/srv/vx', port: 9000, storeUrl: 'postgres://db/voxgate', keyEncryptionKey: 'kek', redisUrl: 'redis://r:6379', redisPrefix: 'vx:',
-      insecureHttpBehindProxy: true, allowedOrigins: ['https://a.example', 'https://b.example'], wsSessionGraceMs: 60_000,
+    assert.deepEqual(
+      resolve([], {
+        VOXGATE_STORE: 'postgres://db/voxgate',
+        VOXGATE_REDIS: 'redis://r:6379',
+        VOXGATE_REDIS_PREFIX: 'vx:',
+        VOXGATE_PORT: '9000',
+        VOXGATE_WS_SESSION_GRACE_SECONDS: '60',
+        VOXGATE_ALLOWED_ORIGIN: 'https://a.example, https://b.example,',
+        VOXGATE_INSECURE_HTTP_BEHIND_PROXY: 'true',
+        VOXGATE_KEY_ENCRYPTION_KEY: 'kek',
+        VOXGATE_DATA_DIR: '/srv/vx',
+      }),
+      {
+        dataDir: '/srv/vx',
+        port: 9000,
+        storeUrl: 'postgres://db/voxgate',
+        keyEncryptionKey: 'kek',
+        redisUrl: 'redis://r:6379',
+        redisPrefix: 'vx:',
+        insecureHttpBehindProxy: true,
+        allowedOrigins: ['https://a.example', 'https://b.example'],
+        wsSessionGraceMs: 60_000,
+      },
+    )
+    assert.deepEqual(
+      resolve([
+        '--insecure-http-behind-proxy',
+        '--allowed-origin',
+        'https://a.example',
+        '--allowed-origin',
+        'https://c.example',
+      ]),
+      { insecureHttpBehindProxy: true, allowedOrigins: ['https://a.example', 'https://c.example'] },
+    )
+    assert.deepEqual(resolve([], { VOXGATE_INSECURE_HTTP_BEHIND_PROXY: '0', VOXGATE_TRUSTED_PROXY: '10.0.0.1' }), {
+      insecureHttpBehindProxy: false,
+      trustedProxies: ['10.0.0.1'],
     })
-    assert.deepEqual(resolve(['--insecure-http-behind-proxy', '--allowed-origin', 'https://a.example', '--allowed-origin', 'https://c.example']),
-      { insecureHttpBehindProxy: true, allowedOrigins: ['https://a.example', 'https://c.example'] })
-    assert.deepEqual(resolve([], { VOXGATE_INSECURE_HTTP_BEHIND_PROXY: '0', VOXGATE_TRUSTED_PROXY: '10.0.0.1' }), { insecureHttpBehindProxy: false, trustedProxies: ['10.0.0.1'] })
     assert.deepEqual(resolve([], { VOXGATE_PORT: '' }), {}, 'an empty variable is unset')
   })
 
   test('flags win over the environment', () => {
-    assert.deepEqual(resolve(['--port', '2', '--store', 'sqlite:/a.db', '--allowed-origin', 'https://flag.example'], {
-      VOXGATE_PORT: '1', VOXGATE_STORE: 'postgres://db/x', VOXGATE_ALLOWED_ORIGIN: 'https://env.example',
-    }), { port: 2, storeUrl: 'sqlite:/a.db', allowedOrigins: ['https://flag.example'] })
+    assert.deepEqual(
+      resolve(['--port', '2', '--store', 'sqlite:/a.db', '--allowed-origin', 'https://flag.example'], {
+        VOXGATE_PORT: '1',
+        VOXGATE_STORE: 'postgres://db/x',
+        VOXGATE_ALLOWED_ORIGIN: 'https://env.example',
+      }),
+      { port: 2, storeUrl: 'sqlite:/a.db', allowedOrigins: ['https://flag.example'] },
+    )
   })
 
   test('a bad value is a usage error naming where it came from', () => {
@@ -55,6 +90,9 @@ describe('serve options from flags and the environment', () => {
     assert.throws(() => resolve([], { VOXGATE_PORT: 'abc' }), usage('VOXGATE_PORT must be a whole number'))
     assert.throws(() => resolve(['--port', '-1']), UsageError)
     assert.throws(() => resolve(['--hsts-max-age', '1.5']), usage('--hsts-max-age must be a whole number'))
-    assert.throws(() => resolve([], { VOXGATE_INSECURE_HTTP_BEHIND_PROXY: 'yes' }), usage('VOXGATE_INSECURE_HTTP_BEHIND_PROXY must be 1, true, 0 or false'))
+    assert.throws(
+      () => resolve([], { VOXGATE_INSECURE_HTTP_BEHIND_PROXY: 'yes' }),
+      usage('VOXGATE_INSECURE_HTTP_BEHIND_PROXY must be 1, true, 0 or false'),
+    )
   })
 })

@@ -33,7 +33,10 @@ const folder = (): string => {
 
 /** Runs the built CLI with only the given environment (plus PATH), so nothing leaks in from the test's own. */
 function voxgate(env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } })
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -54,7 +57,10 @@ describe('voxgate CLI with --store postgres://…', () => {
     const { VOXGATE_STORE: store, ...noStoreEnv } = env
     const list = voxgate(noStoreEnv, 'keys', 'list', '--json', '--store', store)
     assert.equal(list.code, 0, list.stderr)
-    assert.deepEqual(JSON.parse(list.stdout).map((k: { id: string }) => k.id), [key.id])
+    assert.deepEqual(
+      JSON.parse(list.stdout).map((k: { id: string }) => k.id),
+      [key.id],
+    )
     assert.equal(voxgate(env, 'keys', 'rotate-signing').code, 0)
     assert.equal(voxgate(env, 'keys', 'revoke', key.id).code, 0)
     assert.equal((await schema.query('SELECT version FROM schema_migrations')).length, MIGRATIONS.length)
@@ -68,13 +74,22 @@ describe('voxgate CLI with --store postgres://…', () => {
     const env = { VOXGATE_STORE: withPassword(schema) }
     const missing = voxgate(env, 'keys', 'list')
     assert.equal(missing.code, 1)
-    assert.equal(missing.stderr, 'voxgate: a PostgreSQL store needs VOXGATE_KEY_ENCRYPTION_KEY (32 random bytes in base64: openssl rand -base64 32)\n')
+    assert.equal(
+      missing.stderr,
+      'voxgate: a PostgreSQL store needs VOXGATE_KEY_ENCRYPTION_KEY (32 random bytes in base64: openssl rand -base64 32)\n',
+    )
     assert.equal(voxgate({ ...env, VOXGATE_KEY_ENCRYPTION_KEY: KEK }, 'keys', 'rotate-signing').code, 0)
     const wrong = voxgate({ ...env, VOXGATE_KEY_ENCRYPTION_KEY: newKek() }, 'keys', 'list')
     assert.equal(wrong.code, 1)
-    assert.equal(wrong.stderr, 'voxgate: VOXGATE_KEY_ENCRYPTION_KEY does not open the signing keys in this database (it is not the key they were sealed with)\n')
+    assert.equal(
+      wrong.stderr,
+      'voxgate: VOXGATE_KEY_ENCRYPTION_KEY does not open the signing keys in this database (it is not the key they were sealed with)\n',
+    )
     const short = voxgate({ ...env, VOXGATE_KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'keys', 'list')
-    assert.equal(short.stderr, 'voxgate: VOXGATE_KEY_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)\n')
+    assert.equal(
+      short.stderr,
+      'voxgate: VOXGATE_KEY_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)\n',
+    )
   })
 
   test('PostgreSQL unreachable: keys and serve fail with one line that never holds the password', async () => {
@@ -83,11 +98,19 @@ describe('voxgate CLI with --store postgres://…', () => {
     const schema = fresh()
     const url = schema.url(proxy.url(SECRET))
     const tls = testTls()
-    for (const args of [['keys', 'list'], ['serve', '--port', '0', '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile]]) {
+    for (const args of [
+      ['keys', 'list'],
+      ['serve', '--port', '0', '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile],
+    ]) {
       const r = voxgate({ VOXGATE_KEY_ENCRYPTION_KEY: KEK, VOXGATE_DATA_DIR: folder() }, ...args, '--store', url)
       assert.equal(r.code, 1, r.stderr)
       assert.equal(r.stderr.split('\n').length, 2, r.stderr)
-      assert.ok(r.stderr.startsWith(`voxgate: cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${proxy.port}/test?schema=${schema.name}: `), r.stderr)
+      assert.ok(
+        r.stderr.startsWith(
+          `voxgate: cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${proxy.port}/test?schema=${schema.name}: `,
+        ),
+        r.stderr,
+      )
       assert.ok(!(r.stdout + r.stderr).includes(SECRET))
     }
   })
@@ -99,22 +122,35 @@ describe('voxgate CLI with --store postgres://…', () => {
     const child = spawn(process.execPath, [BIN, 'serve'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
-        PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '',
-        VOXGATE_STORE: withPassword(schema), VOXGATE_KEY_ENCRYPTION_KEY: KEK, VOXGATE_DATA_DIR: data, VOXGATE_PORT: '0',
-        VOXGATE_TLS_CERT: tls.tlsCertFile, VOXGATE_TLS_KEY: tls.tlsKeyFile, VOXGATE_LOG_LEVEL: 'trace', VOXGATE_MINT_PER_MINUTE: '5',
+        PATH: process.env.PATH ?? '',
+        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '',
+        VOXGATE_STORE: withPassword(schema),
+        VOXGATE_KEY_ENCRYPTION_KEY: KEK,
+        VOXGATE_DATA_DIR: data,
+        VOXGATE_PORT: '0',
+        VOXGATE_TLS_CERT: tls.tlsCertFile,
+        VOXGATE_TLS_KEY: tls.tlsKeyFile,
+        VOXGATE_LOG_LEVEL: 'trace',
+        VOXGATE_MINT_PER_MINUTE: '5',
       },
     })
     let out = ''
-    child.stdout.on('data', (d) => { out += d })
-    child.stderr.on('data', (d) => { out += d })
+    child.stdout.on('data', (d) => {
+      out += d
+    })
+    child.stderr.on('data', (d) => {
+      out += d
+    })
     try {
-      for (const deadline = Date.now() + 60_000; !/listening on https:\/\//.test(out) && Date.now() < deadline;) await sleep(100)
+      for (const deadline = Date.now() + 60_000; !/listening on https:\/\//.test(out) && Date.now() < deadline; )
+        await sleep(100)
       const url = /listening on (https:\/\/\S+)/.exec(out)?.[1]
       assert.ok(url, out)
       const firstKey = /(sk_vx_[A-Za-z0-9_-]{43})/.exec(out)?.[1]
       assert.ok(firstKey, 'a fresh PostgreSQL store gets a first key')
       const statuses = []
-      for (let i = 0; i < 6; i++) statuses.push((await call(url, '/access-token', { headers: bearer(firstKey), body: {} })).status)
+      for (let i = 0; i < 6; i++)
+        statuses.push((await call(url, '/access-token', { headers: bearer(firstKey), body: {} })).status)
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429], 'VOXGATE_MINT_PER_MINUTE applies')
       assert.equal((await schema.query('SELECT id FROM api_keys')).length, 1)
       assert.ok(!existsSync(path.join(data, 'voxgate.db')), 'the store is not in the data folder')
@@ -136,6 +172,9 @@ describe('voxgate CLI with --store postgres://…', () => {
     assert.ok(!existsSync(path.join(data, 'voxgate.db')))
     const bad = voxgate({}, 'keys', 'create', '--store', 'mysql://x')
     assert.equal(bad.code, 2, 'a bad --store is a usage mistake')
-    assert.equal(bad.stderr, 'voxgate: --store must be sqlite:PATH or postgres://USER@HOST/DATABASE (see voxgate --help)\n')
+    assert.equal(
+      bad.stderr,
+      'voxgate: --store must be sqlite:PATH or postgres://USER@HOST/DATABASE (see voxgate --help)\n',
+    )
   })
 })

@@ -13,7 +13,10 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-cli-'))
 after(() => rmSync(dataDir, { recursive: true, force: true }))
 
 function voxgate(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, VOXGATE_DATA_DIR: dataDir } })
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, VOXGATE_DATA_DIR: dataDir },
+  })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -42,8 +45,16 @@ describe('voxgate CLI', () => {
   })
 
   test('bad arguments: one-line error, exit 2', () => {
-    for (const args of [['frobnicate'], ['keys', 'create', '--nmae', 'x'], ['serve', '--port', 'abc'], ['keys', 'revoke'], ['keys', 'list', '--port'],
-      ['serve', '--body-min-rate', '1.5'], ['serve', '--hsts-max-age', '-1'], ['serve', '--headers-timeout-seconds', '30', '--request-timeout-seconds', '20']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['keys', 'create', '--nmae', 'x'],
+      ['serve', '--port', 'abc'],
+      ['keys', 'revoke'],
+      ['keys', 'list', '--port'],
+      ['serve', '--body-min-rate', '1.5'],
+      ['serve', '--hsts-max-age', '-1'],
+      ['serve', '--headers-timeout-seconds', '30', '--request-timeout-seconds', '20'],
+    ]) {
       const r = voxgate(...args)
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
@@ -65,7 +76,10 @@ describe('voxgate CLI', () => {
     assert.equal(row.prefix, key.key.slice(0, 12))
     assert.equal(row.revoked_at, null)
     assert.equal(voxgate('keys', 'revoke', key.id).code, 0)
-    assert.notEqual(JSON.parse(voxgate('keys', 'list', '--json').stdout).find((k: { id: string }) => k.id === key.id).revoked_at, null)
+    assert.notEqual(
+      JSON.parse(voxgate('keys', 'list', '--json').stdout).find((k: { id: string }) => k.id === key.id).revoked_at,
+      null,
+    )
     assert.equal(voxgate('keys', 'revoke', key.id).code, 2, 'revoking twice is a usage error')
   })
 
@@ -77,10 +91,16 @@ describe('voxgate CLI', () => {
       const db = path.join(data, 'voxgate.db')
       chmodSync(db, 0o644)
       const tls = testTls()
-      for (const args of [['keys', 'list'], ['serve', '--port', '0', '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile]]) {
+      for (const args of [
+        ['keys', 'list'],
+        ['serve', '--port', '0', '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile],
+      ]) {
         const r = run(...args)
         assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`)
-        assert.equal(r.stderr, `voxgate: ${db} holds secrets but other users can access it (mode 0644); run: chmod 600 ${db}\n`)
+        assert.equal(
+          r.stderr,
+          `voxgate: ${db} holds secrets but other users can access it (mode 0644); run: chmod 600 ${db}\n`,
+        )
         assert.equal(r.stdout, '')
       }
     } finally {
@@ -91,11 +111,34 @@ describe('voxgate CLI', () => {
   test('serve: prints its URL and a first key; honours CLI key changes within 5 s; stops on SIGTERM', async () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'voxgate-serve-'))
     const tls = testTls()
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', fresh, '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile, '--log-level', 'warn', '--hsts-max-age', '600'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--port',
+        '0',
+        '--data',
+        fresh,
+        '--tls-cert',
+        tls.tlsCertFile,
+        '--tls-key',
+        tls.tlsKeyFile,
+        '--log-level',
+        'warn',
+        '--hsts-max-age',
+        '600',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
     try {
       // Start-up (speech workers warming) is not part of the 5 s contract; allow it a minute.
       assert.ok(await within(60_000, async () => /listening on https:\/\//.test(stdout)), stderr)
@@ -107,11 +150,20 @@ describe('voxgate CLI', () => {
       assert.equal(first.headers.get('strict-transport-security'), 'max-age=600')
       const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a, '--data', fresh], { encoding: 'utf8' })
       const created = JSON.parse(run('keys', 'create', '--json').stdout)
-      assert.ok(await within5s(async () => (await call(url, '/access-token', { headers: bearer(created.key), body: {} })).status === 200))
-      const token = (await call(url, '/access-token', { headers: bearer(created.key), body: { grants: { voices: true } } })).json.token
+      assert.ok(
+        await within5s(
+          async () => (await call(url, '/access-token', { headers: bearer(created.key), body: {} })).status === 200,
+        ),
+      )
+      const token = (
+        await call(url, '/access-token', { headers: bearer(created.key), body: { grants: { voices: true } } })
+      ).json.token
       assert.equal((await call(url, '/voices', { headers: bearer(token) })).status, 200)
       assert.equal(run('keys', 'revoke', created.id).status, 0)
-      assert.ok(await within5s(async () => (await call(url, '/voices', { headers: bearer(token) })).status === 401), 'token of a revoked key refused within 5 s')
+      assert.ok(
+        await within5s(async () => (await call(url, '/voices', { headers: bearer(token) })).status === 401),
+        'token of a revoked key refused within 5 s',
+      )
       assert.equal((await call(url, '/access-token', { headers: bearer(created.key), body: {} })).status, 401)
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
       child.kill('SIGTERM')

@@ -13,16 +13,27 @@ describe('server options are validated and frozen at start', () => {
   })
 
   const bad: [string, object, RegExp][] = [
-    ['a token cookie without an origin allowlist', { tokenCookieName: 'vx' }, /--token-cookie needs at least one --allowed-origin/],
+    [
+      'a token cookie without an origin allowlist',
+      { tokenCookieName: 'vx' },
+      /--token-cookie needs at least one --allowed-origin/,
+    ],
     ['a certificate without its key', { tlsCertFile: 'c.pem' }, /--tls-cert and --tls-key go together/],
     ['a port past 65535', { port: 65536 }, /port/],
     ['an origin with a path', { allowedOrigins: ['https://a.example/x'] }, /allowedOrigins/],
-    ['a cookie name with a semicolon', { tokenCookieName: 'a;b', allowedOrigins: ['https://a.example'] }, /tokenCookieName/],
+    [
+      'a cookie name with a semicolon',
+      { tokenCookieName: 'a;b', allowedOrigins: ['https://a.example'] },
+      /tokenCookieName/,
+    ],
     ['an unknown option', { surprise: true }, /invalid server option/],
   ]
   for (const [name, input, message] of bad) {
     test(`${name} is refused`, () => {
-      assert.throws(() => parseConfig({ dataDir: 'x', ...input } as never), (err: Error) => err instanceof TypeError && message.test(err.message))
+      assert.throws(
+        () => parseConfig({ dataDir: 'x', ...input } as never),
+        (err: Error) => err instanceof TypeError && message.test(err.message),
+      )
     })
   }
 })

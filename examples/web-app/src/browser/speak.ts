@@ -1,4 +1,11 @@
-import { AudioPlayer, SignedOutError, TokenSource, VoxgateClient, VoxgateClientError, type Transport } from '@voxgate/client'
+import {
+  AudioPlayer,
+  SignedOutError,
+  TokenSource,
+  VoxgateClient,
+  VoxgateClientError,
+  type Transport,
+} from '@voxgate/client'
 import { wireListenButton, type ListenCounters } from './listen-button.ts'
 
 /** What the page tells tests (and curious developers) about playback; never a token. */
@@ -11,7 +18,9 @@ interface DemoCounters {
   listen?: ListenCounters
 }
 declare global {
-  interface Window { voxgateDemo: DemoCounters }
+  interface Window {
+    voxgateDemo: DemoCounters
+  }
 }
 
 interface Me {
@@ -55,12 +64,29 @@ function fillVoices(voices: Me['voices']): void {
 
 function start(me: Me): void {
   $('#who').textContent = me.email
-  $('#mode').textContent = me.mode === 'cookie' ? 'HttpOnly cookie (the page never sees the token)' : 'in memory (held by the SDK, never stored)'
+  $('#mode').textContent =
+    me.mode === 'cookie'
+      ? 'HttpOnly cookie (the page never sees the token)'
+      : 'in memory (held by the SDK, never stored)'
   fillVoices(me.voices)
-  const tokens = new TokenSource({ endpoint: '/api/voice-token', mode: me.mode, onSignedOut: () => (error.textContent = SIGNED_OUT) })
+  const tokens = new TokenSource({
+    endpoint: '/api/voice-token',
+    mode: me.mode,
+    onSignedOut: () => (error.textContent = SIGNED_OUT),
+  })
   const client = new VoxgateClient({ baseUrl: me.voice_api_url, tokens })
   let player: AudioPlayer | undefined
-  const demo = { speaks: 0, completed: 0, failures: 0, get chunks() { return player?.chunksScheduled ?? 0 }, get samples() { return player?.samplesScheduled ?? 0 } }
+  const demo = {
+    speaks: 0,
+    completed: 0,
+    failures: 0,
+    get chunks() {
+      return player?.chunksScheduled ?? 0
+    },
+    get samples() {
+      return player?.samplesScheduled ?? 0
+    },
+  }
   window.voxgateDemo = demo
   window.voxgateDemo.listen = wireListenButton(client, (message) => (error.textContent = message))
 
@@ -73,10 +99,15 @@ function start(me: Me): void {
     demo.speaks += 1
     const before = player.chunksScheduled
     try {
-      const stream = client.speak({
-        model_id: 'sonic-3', transcript: text.value, voice: { id: voice.value },
-        output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24_000 },
-      }, { transport: transport.value as Transport })
+      const stream = client.speak(
+        {
+          model_id: 'sonic-3',
+          transcript: text.value,
+          voice: { id: voice.value },
+          output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24_000 },
+        },
+        { transport: transport.value as Transport },
+      )
       await player.play(stream)
       demo.completed += 1
       status.textContent = `Done: ${player.chunksScheduled - before} chunks over ${transport.selectedOptions[0]?.text ?? transport.value}.`
@@ -90,9 +121,14 @@ function start(me: Me): void {
   })
 
   // Everywhere: every session of this account ends and every voice token it was given is revoked.
-  for (const [button, route] of [['#sign-out', '/api/sign-out'], ['#sign-out-everywhere', '/api/sign-out-everywhere']] as const) {
+  for (const [button, route] of [
+    ['#sign-out', '/api/sign-out'],
+    ['#sign-out-everywhere', '/api/sign-out-everywhere'],
+  ] as const) {
     $(button).addEventListener('click', async () => {
-      await fetch(route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined)
+      await fetch(route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(
+        () => undefined,
+      )
       tokens.close()
       client.close()
       player?.stop()
@@ -101,4 +137,7 @@ function start(me: Me): void {
   }
 }
 
-loadMe().then((me) => me && start(me), () => (error.textContent = 'The app could not be reached.'))
+loadMe().then(
+  (me) => me && start(me),
+  () => (error.textContent = 'The app could not be reached.'),
+)

@@ -1,6 +1,13 @@
 import { chromium, type Browser, type Page, type Response } from 'playwright-core'
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required']
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--autoplay-policy=no-user-gesture-required',
+]
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
@@ -46,12 +53,14 @@ export class TokenWatcher {
 
 /** Everything a script on the page can reach: cookies, both storages, and the rendered DOM. */
 export async function scriptVisibleState(page: Page): Promise<string> {
-  const state = await page.evaluate(() => JSON.stringify({
-    cookie: document.cookie,
-    local: Object.entries(localStorage),
-    session: Object.entries(sessionStorage),
-    dom: document.documentElement.outerHTML,
-    inputs: [...document.querySelectorAll('input, textarea, select')].map((e) => (e as HTMLInputElement).value),
-  }))
-  return state + await page.content()
+  const state = await page.evaluate(() =>
+    JSON.stringify({
+      cookie: document.cookie,
+      local: Object.entries(localStorage),
+      session: Object.entries(sessionStorage),
+      dom: document.documentElement.outerHTML,
+      inputs: [...document.querySelectorAll('input, textarea, select')].map((e) => (e as HTMLInputElement).value),
+    }),
+  )
+  return state + (await page.content())
 }

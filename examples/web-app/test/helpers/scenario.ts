@@ -8,18 +8,28 @@ import { startStack, TOKEN_COOKIE } from './stack.ts'
 const LIFETIME_S = 3
 const ARTIFACTS = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'test-artifacts')
 
-interface Demo { speaks: number; completed: number; failures: number; chunks: number; samples: number }
-const demo = (page: Page): Promise<Demo> => page.evaluate(() => {
-  const d = window.voxgateDemo
-  return { speaks: d.speaks, completed: d.completed, failures: d.failures, chunks: d.chunks, samples: d.samples }
-})
+interface Demo {
+  speaks: number
+  completed: number
+  failures: number
+  chunks: number
+  samples: number
+}
+const demo = (page: Page): Promise<Demo> =>
+  page.evaluate(() => {
+    const d = window.voxgateDemo
+    return { speaks: d.speaks, completed: d.completed, failures: d.failures, chunks: d.chunks, samples: d.samples }
+  })
 
 /** Clicks Speak and waits until that speech has either finished or failed. */
 async function speak(page: Page, transport: 'bytes' | 'SSE' | 'WebSocket'): Promise<{ before: Demo; after: Demo }> {
   await page.getByLabel('Transport').selectOption({ label: transport })
   const before = await demo(page)
   await page.getByRole('button', { name: 'Speak' }).click()
-  await page.waitForFunction((n) => window.voxgateDemo.completed + window.voxgateDemo.failures > n, before.completed + before.failures)
+  await page.waitForFunction(
+    (n) => window.voxgateDemo.completed + window.voxgateDemo.failures > n,
+    before.completed + before.failures,
+  )
   return { before, after: await demo(page) }
 }
 
@@ -72,7 +82,11 @@ export async function runScenario(mode: 'cookie' | 'memory', screenshot: string)
     for (const [i, transport] of plan.entries()) {
       if (i > 0) await sleep((LIFETIME_S + 0.5) * 1000)
       const { before, after } = await speak(page, transport)
-      assert.equal(after.failures, before.failures, `speaking over ${transport} failed: ${await page.getByRole('alert').textContent()}`)
+      assert.equal(
+        after.failures,
+        before.failures,
+        `speaking over ${transport} failed: ${await page.getByRole('alert').textContent()}`,
+      )
       assert.ok(after.chunks > before.chunks, `no audio reached the player over ${transport}`)
       assert.ok(after.samples > before.samples)
     }
@@ -90,7 +104,11 @@ export async function runScenario(mode: 'cookie' | 'memory', screenshot: string)
       assert.equal(cookie.sameSite, 'Strict')
       assert.equal(cookie.path, '/')
     } else {
-      assert.equal((await context.cookies()).find((c) => c.name === TOKEN_COOKIE), undefined, 'memory mode sets no token cookie')
+      assert.equal(
+        (await context.cookies()).find((c) => c.name === TOKEN_COOKIE),
+        undefined,
+        'memory mode sets no token cookie',
+      )
     }
 
     // Sign out everywhere in a second tab; the first one, still open, must fail cleanly on every transport.
@@ -115,7 +133,8 @@ export async function runScenario(mode: 'cookie' | 'memory', screenshot: string)
     await watcher.settle()
     for (const p of [page, other]) {
       const visible = await scriptVisibleState(p)
-      for (const token of watcher.tokens) assert.ok(!visible.includes(token), 'a token is visible to scripts or in the DOM')
+      for (const token of watcher.tokens)
+        assert.ok(!visible.includes(token), 'a token is visible to scripts or in the DOM')
       assert.ok(!visible.includes(stack.voice.apiKey), 'the API key reached the browser')
     }
     const logs = `${stack.voice.logs.text()}\n${stack.appLogs.join('\n')}`

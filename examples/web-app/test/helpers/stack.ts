@@ -36,7 +36,11 @@ export function freePort(): Promise<number> {
  * memory mode is the cross-site one (no allowlist, bearer tokens only). Clock tolerance 0, so an
  * expired token really is refused and speaking across lifetimes proves the refreshes.
  */
-export async function startStack(mode: 'cookie' | 'memory', tokenLifetimeSeconds: number, extra: Partial<AppConfigInput> = {}): Promise<Stack> {
+export async function startStack(
+  mode: 'cookie' | 'memory',
+  tokenLifetimeSeconds: number,
+  extra: Partial<AppConfigInput> = {},
+): Promise<Stack> {
   const appPort = await freePort()
   const origin = `https://localhost:${appPort}`
   const voice = await startTestServer({
@@ -48,12 +52,23 @@ export async function startStack(mode: 'cookie' | 'memory', tokenLifetimeSeconds
   const appLogs: string[] = []
   const voicePublicUrl = voice.url.replace('127.0.0.1', 'localhost')
   const app = await startWebApp({
-    port: appPort, tls: { cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) },
-    voiceApiUrl: voice.url, voicePublicUrl, apiKey: voice.apiKey, tokenMode: mode, tokenCookieName: TOKEN_COOKIE,
-    tokenLifetimeSeconds, databaseFile: path.join(dbDir, 'app.sqlite'), log: (line) => appLogs.push(line), ...extra,
+    port: appPort,
+    tls: { cert: readFileSync(tls.tlsCertFile), key: readFileSync(tls.tlsKeyFile) },
+    voiceApiUrl: voice.url,
+    voicePublicUrl,
+    apiKey: voice.apiKey,
+    tokenMode: mode,
+    tokenCookieName: TOKEN_COOKIE,
+    tokenLifetimeSeconds,
+    databaseFile: path.join(dbDir, 'app.sqlite'),
+    log: (line) => appLogs.push(line),
+    ...extra,
   })
   return {
-    voice, app, voicePublicUrl, appLogs,
+    voice,
+    app,
+    voicePublicUrl,
+    appLogs,
     async close() {
       await app.close()
       await voice.close()

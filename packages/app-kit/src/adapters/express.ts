@@ -26,7 +26,9 @@ export function toExpressHandler(handler: RouteHandler, options: NodeAdapterOpti
     // Once a body parser has read the stream, the body lives on `req.body`, not in the stream.
     const consumed = req.readableEnded || (req.body !== undefined && req.readableLength === 0 && !req.readable)
     const run = consumed
-      ? handler(withClientAddress(toWebRequest(req, parsedBody(req.body), req.protocol), req.ip ?? req.socket.remoteAddress)).then((response) => writeWebResponse(res, response))
+      ? handler(
+          withClientAddress(toWebRequest(req, parsedBody(req.body), req.protocol), req.ip ?? req.socket.remoteAddress),
+        ).then((response) => writeWebResponse(res, response))
       : raw(req, res)
     run.catch(next)
   }

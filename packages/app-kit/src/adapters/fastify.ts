@@ -23,7 +23,11 @@ type Done = (err: Error | null, body?: unknown) => void
 /** The parts of a Fastify instance the plugin uses. */
 export interface FastifyLikeInstance {
   removeAllContentTypeParsers(): void
-  addContentTypeParser(type: string, opts: { parseAs: 'buffer' }, parser: (req: any, body: Buffer, done: Done) => void): void
+  addContentTypeParser(
+    type: string,
+    opts: { parseAs: 'buffer' },
+    parser: (req: any, body: Buffer, done: Done) => void,
+  ): void
   all(path: string, handler: FastifyHandler): unknown
 }
 
@@ -42,7 +46,10 @@ function toWebRequest(request: FastifyLikeRequest): Request {
   }
   const url = new URL(request.url, `${request.protocol}://${request.headers.host ?? 'localhost'}`)
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : bodyOf(request.body)
-  return withClientAddress(new Request(url, { method: request.method, headers, ...(body !== undefined && { body }) }), request.ip)
+  return withClientAddress(
+    new Request(url, { method: request.method, headers, ...(body !== undefined && { body }) }),
+    request.ip,
+  )
 }
 
 /**
@@ -71,7 +78,9 @@ export function toFastifyHandler(handler: RouteHandler): FastifyHandler {
  * await app.register(fastifyRoutes({ '/api/voice-token': voice.tokenRoute, '/api/sign-out': voice.signOutRoute }))
  * ```
  */
-export function fastifyRoutes(routes: Readonly<Record<string, RouteHandler>>): (instance: FastifyLikeInstance) => Promise<void> {
+export function fastifyRoutes(
+  routes: Readonly<Record<string, RouteHandler>>,
+): (instance: FastifyLikeInstance) => Promise<void> {
   return async (instance) => {
     instance.removeAllContentTypeParsers()
     instance.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))

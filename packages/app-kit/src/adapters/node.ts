@@ -25,7 +25,11 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Uin
 }
 
 /** A web `Request` from node's request parts; `https` unless the socket is known to be plain. */
-export function toWebRequest(req: IncomingMessage, body: Uint8Array<ArrayBuffer> | undefined, protocol?: string): Request {
+export function toWebRequest(
+  req: IncomingMessage,
+  body: Uint8Array<ArrayBuffer> | undefined,
+  protocol?: string,
+): Request {
   const scheme = protocol ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http')
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {

@@ -31,8 +31,11 @@ export function fakeVoiceApi(answer: Answer): { fetch: typeof fetch; calls: Reco
   const calls: RecordedCall[] = []
   const fetchImpl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const call: RecordedCall = {
-      url: String(input), method: init?.method ?? 'GET', headers: new Headers(init?.headers),
-      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined, signal: init?.signal ?? undefined,
+      url: String(input),
+      method: init?.method ?? 'GET',
+      headers: new Headers(init?.headers),
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      signal: init?.signal ?? undefined,
     }
     calls.push(call)
     return answer(call)
@@ -41,19 +44,35 @@ export function fakeVoiceApi(answer: Answer): { fetch: typeof fetch; calls: Reco
 }
 
 /** A request as a browser on the app's page would send it to the token route. */
-export function browserPost(path: string, init: { origin?: string | null; contentType?: string | null; method?: string; cookie?: string } = {}): Request {
+export function browserPost(
+  path: string,
+  init: { origin?: string | null; contentType?: string | null; method?: string; cookie?: string } = {},
+): Request {
   const headers = new Headers()
   if (init.origin !== null) headers.set('origin', init.origin ?? APP_ORIGIN)
   if (init.contentType !== null) headers.set('content-type', init.contentType ?? 'application/json')
   if (init.cookie) headers.set('cookie', init.cookie)
   const method = init.method ?? 'POST'
-  return new Request(`${APP_ORIGIN}${path}`, { method, headers, ...(method !== 'GET' && method !== 'HEAD' && { body: '{}' }) })
+  return new Request(`${APP_ORIGIN}${path}`, {
+    method,
+    headers,
+    ...(method !== 'GET' && method !== 'HEAD' && { body: '{}' }),
+  })
 }
 
 /** A logger that keeps every line as JSON text, so tests can search it for secrets. */
-export function captureLogger(): { logger: { info: (f: Record<string, unknown>, m: string) => void; warn: (f: Record<string, unknown>, m: string) => void }; text: () => string; lines: string[] } {
+export function captureLogger(): {
+  logger: {
+    info: (f: Record<string, unknown>, m: string) => void
+    warn: (f: Record<string, unknown>, m: string) => void
+  }
+  text: () => string
+  lines: string[]
+} {
   const lines: string[] = []
-  const write = (level: string) => (fields: Record<string, unknown>, message: string) => { lines.push(JSON.stringify({ level, ...fields, message })) }
+  const write = (level: string) => (fields: Record<string, unknown>, message: string) => {
+    lines.push(JSON.stringify({ level, ...fields, message }))
+  }
   return { logger: { info: write('info'), warn: write('warn') }, lines, text: () => lines.join('\n') }
 }
 
@@ -76,7 +95,10 @@ export function parseSetCookie(header: string): { name: string; value: string; a
  * over between the voice API's `iat` and that read takes one off: under load 59 is as right as 60.
  * Exact bounds instead of luck: `before`/`after` are `Date.now()` around the request.
  */
-export function assertCookieLifetime(maxAge: string | true | undefined, t: { exp: number; lifetime: number; before: number; after: number }): void {
+export function assertCookieLifetime(
+  maxAge: string | true | undefined,
+  t: { exp: number; lifetime: number; before: number; after: number },
+): void {
   const seconds = Number(maxAge)
   const ticks = Math.floor(t.after / 1000) - Math.floor(t.before / 1000)
   if (!(Number.isInteger(seconds) && seconds <= t.lifetime && seconds >= t.lifetime - ticks)) {

@@ -29,4 +29,7 @@ export const systemClock: Clock = {
 }
 
 /** Resolves after `ms` on the given clock. */
-export const sleep = (clock: Clock, ms: number): Promise<void> => new Promise((resolve) => { clock.setTimeout(resolve, ms) })
+export const sleep = (clock: Clock, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    clock.setTimeout(resolve, ms)
+  })

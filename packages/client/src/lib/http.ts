@@ -45,7 +45,12 @@ export async function apiFetch(ctx: ApiContext, req: ApiRequest, token: string |
     })
   } catch (cause) {
     if (req.signal?.aborted) throw new StreamError('ERR_ABORTED', 'The request was aborted.')
-    throw new ConnectionError('ERR_NETWORK', `The voice API at ${ctx.baseUrl.host} could not be reached.`, undefined, cause)
+    throw new ConnectionError(
+      'ERR_NETWORK',
+      `The voice API at ${ctx.baseUrl.host} could not be reached.`,
+      undefined,
+      cause,
+    )
   }
   if (!res.ok) throw apiErrorFrom(res.status, await errorBody(res))
   return res

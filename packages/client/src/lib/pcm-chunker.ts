@@ -16,10 +16,12 @@ export class PcmChunker {
 
   /** Adds a frame; `out` receives every chunk it completes. */
   push(frame: PcmFrame, out: (bytes: Uint8Array) => void): void {
-    for (let i = 0; i < frame.length;) {
+    for (let i = 0; i < frame.length; ) {
       const n = Math.min(frame.length - i, this.#buf.length - this.#fill)
       if (frame instanceof Int16Array) this.#buf.set(frame.subarray(i, i + n), this.#fill)
-      else for (let j = 0; j < n; j++) this.#buf[this.#fill + j] = Math.max(-32768, Math.min(32767, Math.round(frame[i + j]! * 32768)))
+      else
+        for (let j = 0; j < n; j++)
+          this.#buf[this.#fill + j] = Math.max(-32768, Math.min(32767, Math.round(frame[i + j]! * 32768)))
       this.#fill += n
       i += n
       if (this.#fill === this.#buf.length) out(this.take()!)

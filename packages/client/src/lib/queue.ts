@@ -44,7 +44,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (item !== undefined) return Promise.resolve({ value: item, done: false })
     if (this.#failed) return Promise.reject(this.#error)
     if (this.#ended) return Promise.resolve({ value: undefined, done: true })
-    return new Promise((resolve, reject) => { this.#waiter = { resolve, reject } })
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject }
+    })
   }
 
   return(): Promise<IteratorResult<T>> {

@@ -15,7 +15,8 @@ export interface TokenAnswer {
   issued_at?: number
 }
 
-const bad = (what: string) => new TokenBackendError('ERR_TOKEN_RESPONSE', `The token backend's answer is malformed: ${what}.`, false)
+const bad = (what: string) =>
+  new TokenBackendError('ERR_TOKEN_RESPONSE', `The token backend's answer is malformed: ${what}.`, false)
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0
 
 /** Validates an answer. Messages name the field, never its value. */
@@ -26,7 +27,8 @@ export function parseAnswer(body: unknown, mode: 'memory' | 'cookie'): TokenAnsw
   if (issued_at !== undefined && issued_at !== null && !isTime(issued_at)) throw bad('issued_at must be unix seconds')
   const issued = isTime(issued_at) ? { issued_at } : {}
   if (mode === 'cookie') return { expires_at, ...issued } // a token in the body is dropped, never held
-  if (typeof token !== 'string' || token.length === 0 || token.length > CREDENTIAL_MAX_CHARS || /\s/.test(token)) throw bad('token missing')
+  if (typeof token !== 'string' || token.length === 0 || token.length > CREDENTIAL_MAX_CHARS || /\s/.test(token))
+    throw bad('token missing')
   assertNotApiKey(token)
   return { token, expires_at, ...issued }
 }
@@ -45,7 +47,8 @@ function jwtIssuedAt(token: string | undefined, expiresAt: number): number | und
  * one second is taken off (a 2 s token may really have 1.01 s left).
  */
 export function lifetimeMs(answer: TokenAnswer, dateHeaderSeconds: number | undefined, wallNowMs: number): number {
-  const reference = answer.issued_at ?? jwtIssuedAt(answer.token, answer.expires_at) ?? dateHeaderSeconds ?? wallNowMs / 1000
+  const reference =
+    answer.issued_at ?? jwtIssuedAt(answer.token, answer.expires_at) ?? dateHeaderSeconds ?? wallNowMs / 1000
   const truncation = Number.isInteger(reference) && Number.isInteger(answer.expires_at) ? 1 : 0
   const seconds = answer.expires_at - reference - truncation
   return Math.max(500, Math.min(seconds, 86_400) * 1000)

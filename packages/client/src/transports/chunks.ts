@@ -27,9 +27,14 @@ export class ChunkSink {
     const audio = this.#aligner.take(bytes)
     if (audio.byteLength === 0) return
     this.queue.push({
-      audio, encoding: this.format.encoding, sampleRate: this.format.sample_rate,
-      samples: audio.byteLength / this.#bytesPerSample, index: this.#index++, transport: this.transport,
-      ...(contextId !== undefined && { contextId }), ...(flushId !== undefined && { flushId }),
+      audio,
+      encoding: this.format.encoding,
+      sampleRate: this.format.sample_rate,
+      samples: audio.byteLength / this.#bytesPerSample,
+      index: this.#index++,
+      transport: this.transport,
+      ...(contextId !== undefined && { contextId }),
+      ...(flushId !== undefined && { flushId }),
     })
   }
 

@@ -11,7 +11,13 @@ import { ChunkSink } from './chunks.ts'
  * errors wait in the queue for the consumer. A 401 before the first byte refreshes the token once
  * and retries once (TokenSource.withToken).
  */
-export function speakOverHttp(api: ApiContext, tokens: TokenSource, request: SpeakRequest, transport: 'bytes' | 'sse', opts: SpeakOptions): SpeechStream {
+export function speakOverHttp(
+  api: ApiContext,
+  tokens: TokenSource,
+  request: SpeakRequest,
+  transport: 'bytes' | 'sse',
+  opts: SpeakOptions,
+): SpeechStream {
   const abort = new AbortController()
   const queue = new AsyncQueue<SpeechChunk>(() => abort.abort())
   const sink = new ChunkSink(queue, request.output_format, transport, opts.onTimestamps)
@@ -26,7 +32,9 @@ export function speakOverHttp(api: ApiContext, tokens: TokenSource, request: Spe
   void tokens
     .withToken((t) => apiFetch(api, { method: 'POST', path, body: request, accept, signal: abort.signal }, t))
     .then((res) => (transport === 'bytes' ? readBytes(res, sink) : readSse(res, sink)))
-    .catch((err: unknown) => queue.fail(abort.signal.aborted ? new StreamError('ERR_ABORTED', 'The speech request was aborted.') : err))
+    .catch((err: unknown) =>
+      queue.fail(abort.signal.aborted ? new StreamError('ERR_ABORTED', 'The speech request was aborted.') : err),
+    )
     .finally(() => opts.signal?.removeEventListener('abort', onAbort))
   return {
     [Symbol.asyncIterator]: () => queue,

@@ -27,7 +27,11 @@ export class TtsSocket {
   #serverToken: string | undefined
   readonly #unsubscribe: () => void
 
-  constructor(private readonly ws: WebSocketLike, private readonly tokens: TokenSource, connectedWith: string | undefined) {
+  constructor(
+    private readonly ws: WebSocketLike,
+    private readonly tokens: TokenSource,
+    connectedWith: string | undefined,
+  ) {
     this.#serverToken = connectedWith
     ws.onmessage = (ev) => this.#message(ev.data)
     ws.onclose = (ev) => this.#closed(ev.code)
@@ -60,16 +64,18 @@ export class TtsSocket {
   #refresh(): void {
     // Cookie mode cannot refresh in band (JavaScript never sees the token); the server's grace applies.
     if (!this.open || this.tokens.mode === 'cookie') return
-    this.tokens.withToken(async (t) => {
-      if (t === undefined || t === this.#serverToken) return
-      // The server keeps a socket's identity (API key and sub) for its life and refuses a token of
-      // another user; the client must not even try: that user gets a socket of their own.
-      if (!sameIdentity(t, this.#serverToken)) {
-        this.#retired = true
-        return
-      }
-      if (this.send({ type: 'refresh_token', access_token: t })) this.#serverToken = t
-    }).catch(() => undefined)
+    this.tokens
+      .withToken(async (t) => {
+        if (t === undefined || t === this.#serverToken) return
+        // The server keeps a socket's identity (API key and sub) for its life and refuses a token of
+        // another user; the client must not even try: that user gets a socket of their own.
+        if (!sameIdentity(t, this.#serverToken)) {
+          this.#retired = true
+          return
+        }
+        if (this.send({ type: 'refresh_token', access_token: t })) this.#serverToken = t
+      })
+      .catch(() => undefined)
   }
 
   #message(data: unknown): void {
@@ -89,7 +95,11 @@ export class TtsSocket {
     if (this.#gone) return
     this.#gone = true
     this.#unsubscribe()
-    const err = new ConnectionError('ERR_SOCKET_CLOSED', `The WebSocket closed (code ${code}) while this context was open.`, code)
+    const err = new ConnectionError(
+      'ERR_SOCKET_CLOSED',
+      `The WebSocket closed (code ${code}) while this context was open.`,
+      code,
+    )
     for (const h of this.handlers.values()) h.lost(err)
     this.handlers.clear()
   }
@@ -104,7 +114,11 @@ export class SocketPool {
   #current: Promise<TtsSocket> | undefined
   #socket: TtsSocket | undefined
 
-  constructor(private readonly api: ApiContext, private readonly tokens: TokenSource, private readonly WS: WebSocketConstructor | undefined) {}
+  constructor(
+    private readonly api: ApiContext,
+    private readonly tokens: TokenSource,
+    private readonly WS: WebSocketConstructor | undefined,
+  ) {}
 
   acquire(): Promise<TtsSocket> {
     if (this.#socket?.stale) {
@@ -114,7 +128,10 @@ export class SocketPool {
     }
     if (!this.#current) {
       const p = this.tokens
-        .withToken(async (t) => ({ ws: await this.#connect(t), t }), (err) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CONNECT')
+        .withToken(
+          async (t) => ({ ws: await this.#connect(t), t }),
+          (err) => err instanceof ConnectionError && err.code === 'ERR_SOCKET_CONNECT',
+        )
         .then(({ ws, t }) => (this.#socket = new TtsSocket(ws, this.tokens, t)))
       p.catch(() => {
         if (this.#current === p) this.#current = undefined
@@ -125,7 +142,10 @@ export class SocketPool {
   }
 
   close(): void {
-    this.#current?.then((s) => s.close(), () => undefined)
+    this.#current?.then(
+      (s) => s.close(),
+      () => undefined,
+    )
     this.#current = this.#socket = undefined
   }
 

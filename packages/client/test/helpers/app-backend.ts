@@ -19,12 +19,18 @@ export async function startAppBackend(voxgateUrl: string, apiKey: string, body: 
   const server: Server = createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/token') return void res.writeHead(404).end()
     req.resume()
-    mint(voxgateUrl, apiKey, body).then((token) => {
-      minted.push(token)
-      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number }
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ token, expires_at: claims.exp, issued_at: claims.iat }))
-    }, () => res.writeHead(502).end())
+    mint(voxgateUrl, apiKey, body).then(
+      (token) => {
+        minted.push(token)
+        const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+          iat: number
+          exp: number
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        res.end(JSON.stringify({ token, expires_at: claims.exp, issued_at: claims.iat }))
+      },
+      () => res.writeHead(502).end(),
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

@@ -1,6 +1,9 @@
 import type { FakeClock } from './clock.ts'
 
-export interface Call { n: number; init: RequestInit | undefined }
+export interface Call {
+  n: number
+  init: RequestInit | undefined
+}
 
 /** A fake JWT whose payload carries `iat`/`exp` (the signature is irrelevant to the client). */
 export function fakeJwt(iat: number, exp: number, n: number): string {
@@ -8,13 +11,20 @@ export function fakeJwt(iat: number, exp: number, n: number): string {
   return `${b64({ alg: 'EdDSA' })}.${b64({ iat, exp, n })}.sig${n}`
 }
 
-export type Reply = number | 'network' | 'mint' | { token?: string; expires_at: number; issued_at?: number; date?: number }
+export type Reply =
+  | number
+  | 'network'
+  | 'mint'
+  | { token?: string; expires_at: number; issued_at?: number; date?: number }
 
 /**
  * The app backend's token route, faked at the fetch edge: each call takes the next scripted reply
  * (a status, a network failure, or a body), or by default mints a `ttl`-second token on the server clock.
  */
-export function fakeBackend(clock: FakeClock, opts: { ttl?: number; script?: Reply[]; issuedAt?: boolean; date?: boolean; jwt?: boolean } = {}) {
+export function fakeBackend(
+  clock: FakeClock,
+  opts: { ttl?: number; script?: Reply[]; issuedAt?: boolean; date?: boolean; jwt?: boolean } = {},
+) {
   const calls: Call[] = []
   const tokens: string[] = []
   const script = [...(opts.script ?? [])]
@@ -23,7 +33,11 @@ export function fakeBackend(clock: FakeClock, opts: { ttl?: number; script?: Rep
     calls.push({ n, init })
     const reply = script.shift() ?? 'mint'
     if (reply === 'network') throw new TypeError('fetch failed')
-    if (typeof reply === 'number') return new Response(JSON.stringify({ error: 'x' }), { status: reply, headers: { 'content-type': 'application/json' } })
+    if (typeof reply === 'number')
+      return new Response(JSON.stringify({ error: 'x' }), {
+        status: reply,
+        headers: { 'content-type': 'application/json' },
+      })
     const iat = Math.floor(clock.serverSeconds())
     const body = reply === 'mint' ? mintBody(iat, opts.ttl ?? 60, n, opts) : reply
     if (body.token) tokens.push(body.token)

@@ -1,6 +1,10 @@
 import type { Clock } from '../../src/index.ts'
 
-interface Timer { id: number; at: number; fn: () => void }
+interface Timer {
+  id: number
+  at: number
+  fn: () => void
+}
 
 /** A controlled clock: time moves only when the test says so, and timers fire in order. */
 export class FakeClock implements Clock {
@@ -11,7 +15,10 @@ export class FakeClock implements Clock {
   #nextId = 1
 
   /** `skewSeconds` puts the local wall clock ahead (+) or behind (-) the server's. */
-  constructor(readonly serverStartSeconds = 1_800_000_000, skewSeconds = 0) {
+  constructor(
+    readonly serverStartSeconds = 1_800_000_000,
+    skewSeconds = 0,
+  ) {
     this.wall = (serverStartSeconds + skewSeconds) * 1000
   }
 

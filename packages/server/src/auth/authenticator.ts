@@ -45,7 +45,8 @@ export class Authenticator {
       if (knownId === undefined || this.revocations.isKeyRevoked(knownId)) throw clientFacing(err)
       return { kind: 'api_key', keyId: knownId }
     }
-    if (!record || !sameDigest(record.hash, hash)) throw new VoxgateError('invalid_credentials', 'The API key is not valid.')
+    if (!record || !sameDigest(record.hash, hash))
+      throw new VoxgateError('invalid_credentials', 'The API key is not valid.')
     if (record.revokedAt !== null) {
       this.revocations.revokeKey(record.id)
       throw new VoxgateError('invalid_credentials', 'The API key has been revoked.')

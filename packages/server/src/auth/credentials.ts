@@ -26,7 +26,10 @@ const invalid = (): VoxgateError => new VoxgateError('invalid_credentials', 'The
 export function extractCredential(req: CredentialRequest, cookieName?: string): Credential | undefined {
   const fromQuery = req.query.get('access_token') ?? req.query.get('api_key')
   if (fromQuery !== null && !req.websocket) {
-    throw new VoxgateError('credential_in_query', 'Credentials are not accepted in the URL of HTTP routes; send them in the Authorization header.')
+    throw new VoxgateError(
+      'credential_in_query',
+      'Credentials are not accepted in the URL of HTTP routes; send them in the Authorization header.',
+    )
   }
   const auth = req.headers.authorization
   if (auth !== undefined) return checked(bearerValue(auth), 'authorization')

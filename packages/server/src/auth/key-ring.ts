@@ -28,7 +28,11 @@ export class KeyRing {
    * Reloads are shared by concurrent callers and at most one per `minIntervalMs`, so tokens with
    * made-up kids cannot turn into a flood of store reads.
    */
-  onUnknownKid(reload: () => Promise<void>, minIntervalMs = UNKNOWN_KID_RELOAD_INTERVAL_MS, now: () => number = () => performance.now()): void {
+  onUnknownKid(
+    reload: () => Promise<void>,
+    minIntervalMs = UNKNOWN_KID_RELOAD_INTERVAL_MS,
+    now: () => number = () => performance.now(),
+  ): void {
     this.#reload = new UnknownKidReload(reload, minIntervalMs, now)
   }
 
@@ -83,7 +87,11 @@ class UnknownKidReload {
     if (this.#pending) return this.#pending
     if (this.now() - this.#lastMs < this.minIntervalMs) return Promise.resolve()
     this.#lastMs = this.now()
-    this.#pending = this.reload().catch(() => undefined).finally(() => { this.#pending = undefined })
+    this.#pending = this.reload()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#pending = undefined
+      })
     return this.#pending
   }
 }
@@ -97,7 +105,12 @@ function loadKey(r: SigningKeyRecord): LoadedKey {
 
 function newSigningKey(nowMs: number): SigningKeyRecord {
   const { privateKey } = generateKeyPairSync('ed25519')
-  return { kid: randomId('sig', 9), privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), createdAt: nowMs, retiredAt: null }
+  return {
+    kid: randomId('sig', 9),
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    createdAt: nowMs,
+    retiredAt: null,
+  }
 }
 
 /** Creates the first signing key of a fresh store; a no-op when one is active. */

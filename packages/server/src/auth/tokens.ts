@@ -52,7 +52,13 @@ export class TokenService {
     const jti = randomId('tok', 12)
     const claims: Record<string, unknown> = { grants: input.grants, key_id: input.keyId }
     if (input.limits) claims.limits = input.limits
-    Object.assign(claims, { iss: this.options.issuer, aud: this.options.audience, iat, exp: iat + input.ttlSeconds, jti })
+    Object.assign(claims, {
+      iss: this.options.issuer,
+      aud: this.options.audience,
+      iat,
+      exp: iat + input.ttlSeconds,
+      jti,
+    })
     if (input.sub !== undefined) claims.sub = input.sub
     return { token: signJwt(kid, privateKey, claims), expiresAt: iat + input.ttlSeconds, jti }
   }
@@ -66,7 +72,8 @@ export class TokenService {
       this.#cache.delete(token)
       throw new VoxgateError('token_expired', 'The access token has expired.')
     }
-    if (this.revocations.isTokenRevoked(principal)) throw new VoxgateError('token_revoked', 'The access token has been revoked.')
+    if (this.revocations.isTokenRevoked(principal))
+      throw new VoxgateError('token_revoked', 'The access token has been revoked.')
     if (!cached) this.#cache.set(token, principal)
     return principal
   }
@@ -107,8 +114,14 @@ export class TokenService {
     if (!claims.success) throw invalid()
     const c = claims.data
     return {
-      kind: 'token', keyId: c.key_id, jti: c.jti, grants: c.grants, issuedAtSeconds: c.iat, expiresAtSeconds: c.exp,
-      ...(c.sub !== undefined && { sub: c.sub }), ...(c.limits !== undefined && { limits: c.limits }),
+      kind: 'token',
+      keyId: c.key_id,
+      jti: c.jti,
+      grants: c.grants,
+      issuedAtSeconds: c.iat,
+      expiresAtSeconds: c.exp,
+      ...(c.sub !== undefined && { sub: c.sub }),
+      ...(c.limits !== undefined && { limits: c.limits }),
     }
   }
 

@@ -8,7 +8,9 @@ export type Options = NonNullable<ParseArgsConfig['options']>
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies Options
 
 /** What `parse` returns; spelled out because the declaration emit cannot name node:util's inner types. */
-type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof HELP_OPTION; strict: true; allowPositionals: boolean }>>
+type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & typeof HELP_OPTION; strict: true; allowPositionals: boolean }>
+>
 
 /** Strict parsing: an unknown flag or a missing value is a UsageError, never ignored. */
 export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false): Parsed<O> {

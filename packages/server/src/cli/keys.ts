@@ -48,15 +48,25 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
         if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`)
         const created = await createKey(store, typeof values.name === 'string' ? values.name : 'default', Date.now())
         if (values.json) io.out(JSON.stringify(created))
-        else io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:\n\n  ${created.key}\n`)
+        else
+          io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:\n\n  ${created.key}\n`)
         return 0
       }
       case 'list': {
         const keys = (await store.listApiKeys()).map((k) => ({
-          id: k.id, name: k.name, prefix: k.prefix, created_at: iso(k.createdAt), last_used_at: iso(k.lastUsedAt), revoked_at: iso(k.revokedAt),
+          id: k.id,
+          name: k.name,
+          prefix: k.prefix,
+          created_at: iso(k.createdAt),
+          last_used_at: iso(k.lastUsedAt),
+          revoked_at: iso(k.revokedAt),
         }))
         if (values.json) io.out(JSON.stringify(keys))
-        else for (const k of keys) io.out(`${k.id}  ${k.prefix}…  ${k.name}  created ${k.created_at}  last used ${k.last_used_at ?? 'never'}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`)
+        else
+          for (const k of keys)
+            io.out(
+              `${k.id}  ${k.prefix}…  ${k.name}  created ${k.created_at}  last used ${k.last_used_at ?? 'never'}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`,
+            )
         return 0
       }
       case 'revoke': {

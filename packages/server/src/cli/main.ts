@@ -22,14 +22,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const [command, ...rest] = argv
   try {
     switch (command) {
-      case 'serve': return await serveCommand(rest, io)
-      case 'keys': return await keysCommand(rest, io)
-      case 'usage': return await usageCommand(rest, io)
-      case 'quotas': return await quotasCommand(rest, io)
-      case '--version': case '-v': case 'version':
+      case 'serve':
+        return await serveCommand(rest, io)
+      case 'keys':
+        return await keysCommand(rest, io)
+      case 'usage':
+        return await usageCommand(rest, io)
+      case 'quotas':
+        return await quotasCommand(rest, io)
+      case '--version':
+      case '-v':
+      case 'version':
         io.out(SERVER_VERSION)
         return 0
-      case '--help': case '-h': case 'help':
+      case '--help':
+      case '-h':
+      case 'help':
         io.out(MAIN_HELP)
         return 0
       case undefined:

@@ -27,33 +27,54 @@ export const envName = (o: CliOption): string => o.env ?? `VOXGATE_${o.flag!.toU
  * Flags first, then the environment (`,`-separated lists; switches `1`/`true`/`0`/`false`). Returns the
  * config fields given either way; nothing else is touched, so defaults stay in config.ts.
  */
-export function resolveOptions(table: readonly CliOption[], argv: string[], env: NodeJS.ProcessEnv, extra: Options = {}, allowPositionals = false) {
+export function resolveOptions(
+  table: readonly CliOption[],
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  extra: Options = {},
+  allowPositionals = false,
+) {
   const spec: Options = { ...extra }
-  for (const o of table) if (o.flag) spec[o.flag] = { type: o.kind === 'switch' ? 'boolean' : 'string', multiple: o.kind === 'list' }
+  for (const o of table)
+    if (o.flag) spec[o.flag] = { type: o.kind === 'switch' ? 'boolean' : 'string', multiple: o.kind === 'list' }
   const { values, positionals } = parse(argv, spec, allowPositionals)
   const config: Record<string, unknown> = {}
   const setBy: Record<string, string> = {}
   for (const o of table) {
     const fromFlag = o.flag === undefined ? undefined : (values as Record<string, unknown>)[o.flag]
     const fromEnv = env[envName(o)]
-    const source = fromFlag !== undefined ? `--${o.flag}` : fromEnv !== undefined && fromEnv !== '' ? envName(o) : undefined
+    const source =
+      fromFlag !== undefined ? `--${o.flag}` : fromEnv !== undefined && fromEnv !== '' ? envName(o) : undefined
     if (source === undefined) continue
     // Two rows for one field (a secret from the environment or from a file): one source, not a guess.
     if (setBy[o.key] !== undefined) throw new UsageError(`give ${setBy[o.key]} or ${source}, not both`)
     setBy[o.key] = source
     config[o.key] = convert(o, fromFlag ?? fromEnv, source)
   }
-  return { config: config as Partial<ServerConfigInput>, values: values as Record<string, unknown>, positionals, help: values.help === true }
+  return {
+    config: config as Partial<ServerConfigInput>,
+    values: values as Record<string, unknown>,
+    positionals,
+    help: values.help === true,
+  }
 }
 
 function convert(o: CliOption, raw: unknown, source: string): unknown {
   if (typeof raw !== 'string') return raw // a flag already parsed as a boolean or a list
   switch (o.kind) {
-    case 'string': return raw
-    case 'int': return wholeNumber(raw, source)
-    case 'seconds': return wholeNumber(raw, source) * 1000
-    case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean)
-    case 'file': return readSecretFile(raw, source)
+    case 'string':
+      return raw
+    case 'int':
+      return wholeNumber(raw, source)
+    case 'seconds':
+      return wholeNumber(raw, source) * 1000
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    case 'file':
+      return readSecretFile(raw, source)
     case 'switch':
       if (/^(1|true)$/i.test(raw)) return true
       if (/^(0|false)$/i.test(raw)) return false
@@ -80,10 +101,12 @@ const LEFT = 32
 
 /** The options part of a command's help: each option, what it does, and its environment variable. */
 export function optionsHelp(table: readonly CliOption[]): string {
-  return table.map((o) => {
-    const left = o.flag ? `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}` : `  ${envName(o)}`
-    return wrap(left.padEnd(LEFT), [...o.help.split(' '), o.flag ? `[env ${envName(o)}]` : '[environment only]'])
-  }).join('\n')
+  return table
+    .map((o) => {
+      const left = o.flag ? `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}` : `  ${envName(o)}`
+      return wrap(left.padEnd(LEFT), [...o.help.split(' '), o.flag ? `[env ${envName(o)}]` : '[environment only]'])
+    })
+    .join('\n')
 }
 
 /** Words after the left column, wrapped at WIDTH; a word (the `[env …]` tag is one) never splits. */

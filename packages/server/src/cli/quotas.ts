@@ -37,8 +37,12 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
     return sub === undefined ? 2 : 0
   }
   const local = {
-    period: { type: 'string' }, sub: { type: 'string' }, 'key-id': { type: 'string' }, characters: { type: 'string' },
-    'audio-seconds': { type: 'string' }, json: { type: 'boolean' },
+    period: { type: 'string' },
+    sub: { type: 'string' },
+    'key-id': { type: 'string' },
+    characters: { type: 'string' },
+    'audio-seconds': { type: 'string' },
+    json: { type: 'boolean' },
   } as const
   const { config, values, positionals, help } = resolveOptions(STORE_OPTIONS, rest, io.env, local, true)
   if (help) {
@@ -54,17 +58,24 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'set': {
         const parsed = QuotaPut.safeParse({
-          ...(values.period !== undefined && { period: values.period }), ...(values.sub !== undefined && { sub: values.sub }),
+          ...(values.period !== undefined && { period: values.period }),
+          ...(values.sub !== undefined && { sub: values.sub }),
           ...(values['key-id'] !== undefined && { key_id: values['key-id'] }),
           ...(values.characters !== undefined && { characters: int(String(values.characters), 'characters') }),
-          ...(values['audio-seconds'] !== undefined && { audio_seconds: int(String(values['audio-seconds']), 'audio-seconds') }),
+          ...(values['audio-seconds'] !== undefined && {
+            audio_seconds: int(String(values['audio-seconds']), 'audio-seconds'),
+          }),
         })
         if (!parsed.success) {
           const issue = parsed.error.issues[0]
-          throw new UsageError(`--${String(issue?.path[0] ?? 'option').replace('_', '-')}: ${issue?.message ?? 'is invalid'}`)
+          throw new UsageError(
+            `--${String(issue?.path[0] ?? 'option').replace('_', '-')}: ${issue?.message ?? 'is invalid'}`,
+          )
         }
         const { quota, created } = await admin.put(parsed.data).catch((err: unknown) => {
-          throw err instanceof VoxgateError ? new UsageError(err.message.replace('Invalid request body: ', '--').replace('key_id', 'key-id')) : err
+          throw err instanceof VoxgateError
+            ? new UsageError(err.message.replace('Invalid request body: ', '--').replace('key_id', 'key-id'))
+            : err
         })
         io.out(values.json ? JSON.stringify(quota) : `${created ? 'Set' : 'Changed'} ${line(quota)}`)
         return 0
@@ -90,10 +101,14 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
 
 /** One quota, readable: who, what per period, and how much is used until when. */
 function line(q: QuotaView): string {
-  const who = [q.sub !== null ? `sub ${q.sub}` : '', q.key_id !== null ? `key ${q.key_id}` : ''].filter(Boolean).join(', ') || 'all use'
+  const who =
+    [q.sub !== null ? `sub ${q.sub}` : '', q.key_id !== null ? `key ${q.key_id}` : ''].filter(Boolean).join(', ') ||
+    'all use'
   const caps = [
     q.characters !== null ? `${q.used.characters}/${q.characters} characters` : '',
     q.audio_seconds !== null ? `${q.used.audio_seconds}/${q.audio_seconds} s audio` : '',
-  ].filter(Boolean).join(', ')
+  ]
+    .filter(Boolean)
+    .join(', ')
   return `${q.id}  ${who}  per ${q.period}: ${caps} (renews ${q.period_ends})`
 }

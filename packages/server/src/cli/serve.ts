@@ -33,7 +33,9 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     throw err
   })
   if (server.devTls) {
-    io.err(`Using a development certificate. To trust it: NODE_EXTRA_CA_CERTS=${server.devTls.caFile} (Node), or import that file as a trusted CA in your browser.`)
+    io.err(
+      `Using a development certificate. To trust it: NODE_EXTRA_CA_CERTS=${server.devTls.caFile} (Node), or import that file as a trusted CA in your browser.`,
+    )
   }
   if (firstKey) io.err(`First run: created API key ${firstKey.id}. It is shown only this once:\n\n  ${firstKey.key}\n`)
   io.out(`voxgate listening on ${server.url}`)

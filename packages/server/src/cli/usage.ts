@@ -17,15 +17,24 @@ ${optionsHelp(STORE_OPTIONS)}
   -h, --help   this help`
 
 export async function usageCommand(argv: string[], io: Io): Promise<number> {
-  const local = { from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' }, sub: { type: 'string' }, 'key-id': { type: 'string' }, json: { type: 'boolean' } } as const
+  const local = {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'group-by': { type: 'string' },
+    sub: { type: 'string' },
+    'key-id': { type: 'string' },
+    json: { type: 'boolean' },
+  } as const
   const { config, values, help } = resolveOptions(STORE_OPTIONS, argv, io.env, local)
   if (help) {
     io.out(USAGE_HELP)
     return 0
   }
   const parsed = UsageQuery.safeParse({
-    ...(values.from !== undefined && { from: values.from }), ...(values.to !== undefined && { to: values.to }),
-    ...(values['group-by'] !== undefined && { group_by: values['group-by'] }), ...(values.sub !== undefined && { sub: values.sub }),
+    ...(values.from !== undefined && { from: values.from }),
+    ...(values.to !== undefined && { to: values.to }),
+    ...(values['group-by'] !== undefined && { group_by: values['group-by'] }),
+    ...(values.sub !== undefined && { sub: values.sub }),
     ...(values['key-id'] !== undefined && { key_id: values['key-id'] }),
   })
   if (!parsed.success) {
@@ -50,14 +59,35 @@ export async function usageCommand(argv: string[], io: Io): Promise<number> {
 
 /** The report as an aligned table, totals last. */
 function table(r: UsageReport): string {
-  const head = [...r.group_by.map((g) => (g === 'key' ? 'key_id' : g)), 'characters', 'audio_s_out', 'audio_s_in', 'audio_s_vc', 'streams', 'refused']
-  const refused = (row: Record<string, unknown>) => String(Object.values(row.refused as Record<string, number>).reduce((a, b) => a + b, 0))
-  const cells = (row: Record<string, unknown>, label?: string) => [
-    ...r.group_by.map((g, i) => (label !== undefined ? (i === 0 ? label : '') : String(row[g === 'key' ? 'key_id' : g] ?? '(none)'))),
-    String(row.characters), String(row.audio_seconds_produced), String(row.audio_seconds_transcribed), String(row.audio_seconds_voice_changed), String(row.streams), refused(row),
+  const head = [
+    ...r.group_by.map((g) => (g === 'key' ? 'key_id' : g)),
+    'characters',
+    'audio_s_out',
+    'audio_s_in',
+    'audio_s_vc',
+    'streams',
+    'refused',
   ]
-  const lines = [head, ...r.data.map((row) => cells(row as unknown as Record<string, unknown>)), cells(r.totals as unknown as Record<string, unknown>, 'total')]
+  const refused = (row: Record<string, unknown>) =>
+    String(Object.values(row.refused as Record<string, number>).reduce((a, b) => a + b, 0))
+  const cells = (row: Record<string, unknown>, label?: string) => [
+    ...r.group_by.map((g, i) =>
+      label !== undefined ? (i === 0 ? label : '') : String(row[g === 'key' ? 'key_id' : g] ?? '(none)'),
+    ),
+    String(row.characters),
+    String(row.audio_seconds_produced),
+    String(row.audio_seconds_transcribed),
+    String(row.audio_seconds_voice_changed),
+    String(row.streams),
+    refused(row),
+  ]
+  const lines = [
+    head,
+    ...r.data.map((row) => cells(row as unknown as Record<string, unknown>)),
+    cells(r.totals as unknown as Record<string, unknown>, 'total'),
+  ]
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)))
-  const fmt = (l: string[]) => l.map((c, i) => (i < r.group_by.length ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  const fmt = (l: string[]) =>
+    l.map((c, i) => (i < r.group_by.length ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   return [`usage ${r.from} .. ${r.to} (UTC)`, fmt(head), ...lines.slice(1).map(fmt)].join('\n')
 }

@@ -33,7 +33,8 @@ export function msPerByte(format: SizedFormat | undefined): number {
 
 /** Milliseconds per byte from a WAV header at the start of `first` (its byte rate), or 0. */
 export function wavMsPerByte(first: Buffer): number {
-  if (first.length < 32 || first.toString('latin1', 0, 4) !== 'RIFF' || first.toString('latin1', 8, 12) !== 'WAVE') return 0
+  if (first.length < 32 || first.toString('latin1', 0, 4) !== 'RIFF' || first.toString('latin1', 8, 12) !== 'WAVE')
+    return 0
   // The canonical header's `fmt ` chunk comes first; its byte rate is at offset 28.
   if (first.toString('latin1', 12, 16) !== 'fmt ') return 0
   const byteRate = first.readUInt32LE(28)

@@ -33,7 +33,11 @@ export function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<In
   return new Promise((resolve, reject) => {
     if (call.signal.aborted) return reject(call.signal.reason)
     const headers = { ...call.headers, ...upstream.headers(call.cartesiaVersion) }
-    const req = upstream.request(upstream.url(call.path, call.search), { method: call.method, headers, agent: upstream.agent })
+    const req = upstream.request(upstream.url(call.path, call.search), {
+      method: call.method,
+      headers,
+      agent: upstream.agent,
+    })
     const deadline = watchDeadline(req, upstream.timeoutMs)
     const onAbort = () => req.destroy(call.signal.reason)
     call.signal.addEventListener('abort', onAbort, { once: true })
@@ -45,14 +49,16 @@ export function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<In
     // `on`, not `once`: a socket error after the response (a reset mid-stream) must never go unhandled.
     req.on('error', (err) => settle(() => reject(failureOf(err, call.signal, deadline.expired))))
     req.once('response', (res) => {
-      if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return settle(() => resolve(res))
+      if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300)
+        return settle(() => resolve(res))
       // The error body gets what is left of the same deadline: an upstream that stalls there is a timeout too.
       readCapped(res).then(
-        (text) => settle(() => {
-          // Refused before the upload was all sent: the rest of it is not relayed.
-          if (!req.writableFinished) req.destroy()
-          reject(upstreamFailure(upstream, res.statusCode ?? 502, text, toHeaders(res.headers)))
-        }),
+        (text) =>
+          settle(() => {
+            // Refused before the upload was all sent: the rest of it is not relayed.
+            if (!req.writableFinished) req.destroy()
+            reject(upstreamFailure(upstream, res.statusCode ?? 502, text, toHeaders(res.headers)))
+          }),
         (err: unknown) => settle(() => reject(failureOf(err, call.signal, deadline.expired))),
       )
     })
@@ -113,7 +119,9 @@ function watchDeadline(req: ClientRequest, ms: number): Deadline {
   })
   start()
   return {
-    get expired() { return expired },
+    get expired() {
+      return expired
+    },
     clear() {
       done = true
       clearTimeout(timer)

@@ -17,9 +17,14 @@ export type ClientFrame =
  */
 export function readClientFrame(data: RawData, isBinary: boolean, maxBytes: number): ClientFrame {
   const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-  if (bytes.byteLength > maxBytes) return { kind: 'refused', error: new VoxgateError('message_too_large', `Messages are limited to ${maxBytes} bytes.`) }
+  if (bytes.byteLength > maxBytes)
+    return {
+      kind: 'refused',
+      error: new VoxgateError('message_too_large', `Messages are limited to ${maxBytes} bytes.`),
+    }
   if (isBinary) return { kind: 'refused', error: new VoxgateError('invalid_request', 'Send JSON in text frames.') }
-  if (!isUtf8(bytes)) return { kind: 'invalid_utf8', error: new VoxgateError('invalid_request', 'A text frame was not valid UTF-8.') }
+  if (!isUtf8(bytes))
+    return { kind: 'invalid_utf8', error: new VoxgateError('invalid_request', 'A text frame was not valid UTF-8.') }
   const text = bytes.toString('utf8')
   try {
     return { kind: 'json', text, msg: JSON.parse(text) }
@@ -38,7 +43,9 @@ export interface UpstreamEvent {
 export function readUpstreamEvent(text: string): UpstreamEvent | undefined {
   try {
     const parsed: unknown = JSON.parse(text)
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as UpstreamEvent) : undefined
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as UpstreamEvent)
+      : undefined
   } catch {
     return undefined
   }

@@ -18,7 +18,12 @@ const PASSED_THROUGH = new Set([400, 404, 422, 429])
 export const MAX_UPSTREAM_MESSAGE = 500
 
 /** The nearest catalogue code of a passed-through status, for logs, metrics and `switch (err.code)`. */
-const NEAREST: Record<number, ErrorCode> = { 400: 'invalid_request', 404: 'not_found', 422: 'invalid_request', 429: 'rate_limited' }
+const NEAREST: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  422: 'invalid_request',
+  429: 'rate_limited',
+}
 
 /** Retry hints a 429 carries (PROTOCOL.md §8: the official SDK honours them), kept on the way through. */
 const RETRY_HEADERS = ['retry-after', 'retry-after-ms', 'x-should-retry'] as const
@@ -34,7 +39,13 @@ export class UpstreamRefusal extends VoxgateError {
   readonly upstreamCode: string
   readonly title: string
 
-  constructor(status: number, upstreamCode: string, title: string, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    upstreamCode: string,
+    title: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ) {
     super(NEAREST[status] ?? 'invalid_request', message, headers)
     this.name = 'UpstreamRefusal'
     this.status = status
@@ -79,7 +90,10 @@ function parseBody(bodyText: string): UpstreamErrorFields {
 
 /** Scrubbed first (a cut could split the key and leave half of it), then cut, then control characters out. */
 function clean(upstream: Upstream, text: string, max: number): string {
-  const scrubbed = upstream.scrub(text).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
+  const scrubbed = upstream
+    .scrub(text)
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
   return scrubbed.length > max ? `${scrubbed.slice(0, max - 1)}…` : scrubbed
 }
 
@@ -106,13 +120,23 @@ function retryHeaders(upstream: Upstream, headers: Headers | undefined): Record<
  */
 export function upstreamFailure(upstream: Upstream, status: number, bodyText: string, headers?: Headers): VoxgateError {
   if (status === 401 || status === 403) {
-    return new VoxgateError('upstream_unauthorized', `The upstream refused the gateway's API key (HTTP ${status}); the operator must fix the key.`)
+    return new VoxgateError(
+      'upstream_unauthorized',
+      `The upstream refused the gateway's API key (HTTP ${status}); the operator must fix the key.`,
+    )
   }
   if (!PASSED_THROUGH.has(status)) return new VoxgateError('upstream_error', `The upstream failed (HTTP ${status}).`)
   const fields = parseBody(bodyText)
   const title = clean(upstream, fields.title ?? ERROR_CATALOGUE[NEAREST[status] ?? 'invalid_request'].title, 100)
-  const message = clean(upstream, fields.message ?? '', MAX_UPSTREAM_MESSAGE) || `The upstream refused the request (HTTP ${status}).`
-  return new UpstreamRefusal(status, cleanCode(upstream, fields.code, status), title, message, status === 429 ? retryHeaders(upstream, headers) : {})
+  const message =
+    clean(upstream, fields.message ?? '', MAX_UPSTREAM_MESSAGE) || `The upstream refused the request (HTTP ${status}).`
+  return new UpstreamRefusal(
+    status,
+    cleanCode(upstream, fields.code, status),
+    title,
+    message,
+    status === 429 ? retryHeaders(upstream, headers) : {},
+  )
 }
 
 /** Node's socket-level error codes, safe to name in a message (constants, no addresses or keys). */

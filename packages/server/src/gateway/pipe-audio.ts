@@ -14,12 +14,21 @@ import type { RelayHandle } from './relay-stream.ts'
  * event: an aborted body is how a client learns the audio is incomplete); a revocation cuts it at
  * once, queued audio included. `perByte` sizes the audio for the ledger (0: read a WAV header).
  */
-export async function pipeAudio(reply: FastifyReply, res: IncomingMessage, stream: RelayHandle, perByte: number): Promise<void> {
+export async function pipeAudio(
+  reply: FastifyReply,
+  res: IncomingMessage,
+  stream: RelayHandle,
+  perByte: number,
+): Promise<void> {
   const socket = reply.raw.socket
-  stream.signal.addEventListener('abort', () => {
-    if (revoked(stream.signal)) hardClose(socket)
-    if (!res.complete) res.destroy()
-  }, { once: true })
+  stream.signal.addEventListener(
+    'abort',
+    () => {
+      if (revoked(stream.signal)) hardClose(socket)
+      if (!res.complete) res.destroy()
+    },
+    { once: true },
+  )
   reply.hijack()
   reply.raw.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
@@ -37,5 +46,7 @@ export async function pipeAudio(reply: FastifyReply, res: IncomingMessage, strea
     },
   })
   // pipeline destroys every stream on a failure: the upstream request and the client's response both go.
-  await pipeline(res, counter, reply.raw).catch(() => undefined).finally(() => stream.end())
+  await pipeline(res, counter, reply.raw)
+    .catch(() => undefined)
+    .finally(() => stream.end())
 }

@@ -15,7 +15,12 @@ async function write(res: ServerResponse, text: string, signal: AbortSignal): Pr
   if (res.destroyed) return
   if (!res.write(text) && !signal.aborted) {
     await new Promise<void>((resolve) => {
-      const done = () => { res.off('drain', done); res.off('close', done); signal.removeEventListener('abort', done); resolve() }
+      const done = () => {
+        res.off('drain', done)
+        res.off('close', done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
       res.on('drain', done).on('close', done)
       signal.addEventListener('abort', done, { once: true })
     })
@@ -33,17 +38,33 @@ const DRAIN_MS = 2000
  * destroyed), so its kept-alive connection goes back to the pool: against a remote upstream, a
  * destroyed one would cost the next request a TCP and TLS handshake.
  */
-export async function pipeEvents(request: FastifyRequest, reply: FastifyReply, from: IncomingMessage, stream: RelayHandle, perByte: number, contextId?: string): Promise<void> {
+export async function pipeEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  from: IncomingMessage,
+  stream: RelayHandle,
+  perByte: number,
+  contextId?: string,
+): Promise<void> {
   const res = reply.raw
   reply.hijack()
-  res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' })
+  res.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+  })
   const socket = res.socket
   let draining = false
-  stream.signal.addEventListener('abort', () => {
-    if (!from.complete && !draining) from.destroy()
-    // As for local speech: the error event gets a short grace, then a reader far behind is cut.
-    if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
-  }, { once: true })
+  stream.signal.addEventListener(
+    'abort',
+    () => {
+      if (!from.complete && !draining) from.destroy()
+      // As for local speech: the error event gets a short grace, then a reader far behind is cut.
+      if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
+    },
+    { once: true },
+  )
   let finished = false
   const finish = () => {
     if (finished) return
@@ -60,10 +81,12 @@ export async function pipeEvents(request: FastifyRequest, reply: FastifyReply, f
     from.once('close', () => clearTimeout(guard))
   }
   try {
-    if (!(await forward(from, res, stream, perByte, drain))) throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
+    if (!(await forward(from, res, stream, perByte, drain)))
+      throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
   } catch (err) {
     const reason = stream.signal.aborted && stream.signal.reason instanceof VoxgateError ? stream.signal.reason : err
-    const coded = reason instanceof VoxgateError ? reason : new VoxgateError('upstream_error', 'The upstream stream was cut.')
+    const coded =
+      reason instanceof VoxgateError ? reason : new VoxgateError('upstream_error', 'The upstream stream was cut.')
     await write(res, sseFrame(errorEvent(coded, request.id, contextId)), stream.signal)
   } finally {
     finish()
@@ -74,7 +97,13 @@ export async function pipeEvents(request: FastifyRequest, reply: FastifyReply, f
  * Forwards whole frames until the terminal event, then calls `onTerminal` and reads the rest of the
  * upstream answer without forwarding it. Returns whether the terminal event went out.
  */
-async function forward(from: IncomingMessage, to: ServerResponse, stream: RelayHandle, perByte: number, onTerminal: () => void): Promise<boolean> {
+async function forward(
+  from: IncomingMessage,
+  to: ServerResponse,
+  stream: RelayHandle,
+  perByte: number,
+  onTerminal: () => void,
+): Promise<boolean> {
   const frames = new SseFrames()
   let terminal = false
   try {

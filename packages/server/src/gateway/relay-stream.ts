@@ -26,7 +26,13 @@ export interface RelayedStream extends RelayHandle {
  * cannot know what the upstream left unspoken (a stream cut short is charged in full, where local
  * speech refunds the sentences never started). Refused upstream, nothing is charged.
  */
-export async function openRelayedStream(ctx: ServerContext, principal: Principal, text: string, client: AbortSignal, transport: StreamTransport): Promise<RelayedStream> {
+export async function openRelayedStream(
+  ctx: ServerContext,
+  principal: Principal,
+  text: string,
+  client: AbortSignal,
+  transport: StreamTransport,
+): Promise<RelayedStream> {
   const started = await startStream(ctx, principal, text, client, transport)
   const { lease, controller, reservation } = started
   let accepted = false
@@ -43,7 +49,9 @@ export async function openRelayedStream(ctx: ServerContext, principal: Principal
       // The upstream answers once its first audio is ready: this is the relay's time to first audio.
       lease.firstAudio?.()
     },
-    produced: (ms) => { audioMs += ms },
+    produced: (ms) => {
+      audioMs += ms
+    },
     end,
   }
 }

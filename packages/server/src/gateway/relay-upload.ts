@@ -32,7 +32,14 @@ export interface UploadTarget {
  * then the body streams to the upstream as it arrives (`watch` sees it pass). Revocation or the
  * client leaving aborts it.
  */
-export async function relayUpload(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, target: UploadTarget): Promise<RelayedUpload> {
+export async function relayUpload(
+  ctx: ServerContext,
+  upstream: Upstream,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: UploadTarget,
+): Promise<RelayedUpload> {
   try {
     return await relay(ctx, upstream, principal, request, reply, target)
   } catch (err) {
@@ -42,7 +49,14 @@ export async function relayUpload(ctx: ServerContext, upstream: Upstream, princi
   }
 }
 
-async function relay(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, target: UploadTarget): Promise<RelayedUpload> {
+async function relay(
+  ctx: ServerContext,
+  upstream: Upstream,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: UploadTarget,
+): Promise<RelayedUpload> {
   const client = clientGone(reply.raw)
   const maxBytes = ctx.config.sttUploadLimitBytes + 64 * 1024
   checkDeclaredLength(request.raw, maxBytes)
@@ -64,13 +78,22 @@ async function relay(ctx: ServerContext, upstream: Upstream, principal: Principa
     // Read only now: a refused upload is never read, let alone relayed.
     const body = cappedUpload(request.raw, maxBytes, target.watch)
     const res = await callUpstream(upstream, {
-      method: 'POST', path: target.path, search: searchOf(request.url), headers: forwardHeaders(request.headers, declaredLength(request.raw)),
-      cartesiaVersion: cartesiaVersionOf(request.headers), body, signal: controller.signal,
+      method: 'POST',
+      path: target.path,
+      search: searchOf(request.url),
+      headers: forwardHeaders(request.headers, declaredLength(request.raw)),
+      cartesiaVersion: cartesiaVersionOf(request.headers),
+      body,
+      signal: controller.signal,
     })
     // Revoked or gone while the answer is read: the upstream request goes with it.
-    controller.signal.addEventListener('abort', () => {
-      if (!res.complete) res.destroy(controller.signal.reason)
-    }, { once: true })
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        if (!res.complete) res.destroy(controller.signal.reason)
+      },
+      { once: true },
+    )
     return { res, signal: controller.signal, end }
   } catch (err) {
     end()

@@ -16,7 +16,8 @@ import { relayVoices } from './voices.ts'
  * logged, by code; its message holds a status at most, never an upstream body or the key.
  */
 const onError = async (request: FastifyRequest, _reply: unknown, err: unknown) => {
-  if (err instanceof VoxgateError && err.code.startsWith('upstream_')) request.log.warn({ error_code: err.code, reason: err.message }, 'upstream failure')
+  if (err instanceof VoxgateError && err.code.startsWith('upstream_'))
+    request.log.warn({ error_code: err.code, reason: err.message }, 'upstream failure')
 }
 
 const upgradeOnly = async () => {
@@ -28,12 +29,19 @@ const upgradeOnly = async () => {
  * same paths and grants, each relayed to the upstream after voxgate's own checks. Refusals are
  * counted in the ledger as for local speech. `/agents/*` is not relayed.
  */
-export function registerGatewayRoutes(app: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
+export function registerGatewayRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  upstream: Upstream,
+  guard: Guard,
+): void {
   const tts = { onRequest: guard({ grant: 'tts' }) }
   for (const transport of ['bytes', 'sse'] as const) {
     app.post(`/tts/${transport}`, { ...tts, onError }, (request, reply) => {
       const principal = principalOf(request)
-      return ctx.refusals.counting(principal, () => relayTts(ctx, upstream, principal, request, reply, parseOr400(RelayedTtsRequest, request.body), transport))
+      return ctx.refusals.counting(principal, () =>
+        relayTts(ctx, upstream, principal, request, reply, parseOr400(RelayedTtsRequest, request.body), transport),
+      )
     })
   }
   app.get('/tts/websocket', tts, upgradeOnly)
@@ -44,8 +52,11 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: ServerContext, 
 function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard): void {
   const cache = new VoiceCache()
   const opts = { onRequest: guard({ grant: 'voices' }), onError }
-  for (const path of ['/voices', '/voices/']) app.get(path, opts, (request, reply) => relayVoices(upstream, cache, request, reply, path))
-  app.get<{ Params: { id: string } }>('/voices/:id', opts, (request, reply) => relayVoices(upstream, cache, request, reply, `/voices/${encodeURIComponent(request.params.id)}`))
+  for (const path of ['/voices', '/voices/'])
+    app.get(path, opts, (request, reply) => relayVoices(upstream, cache, request, reply, path))
+  app.get<{ Params: { id: string } }>('/voices/:id', opts, (request, reply) =>
+    relayVoices(upstream, cache, request, reply, `/voices/${encodeURIComponent(request.params.id)}`),
+  )
 }
 
 /** Multipart uploads, relayed unread: in a scope of their own, where multipart is not parsed but streamed. */
@@ -55,7 +66,9 @@ function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: U
   for (const transport of ['bytes', 'sse'] as const) {
     scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
       const principal = principalOf(request)
-      return ctx.refusals.counting(principal, () => relayVoiceChanger(ctx, upstream, principal, request, reply, transport))
+      return ctx.refusals.counting(principal, () =>
+        relayVoiceChanger(ctx, upstream, principal, request, reply, transport),
+      )
     })
   }
   const stt = { onRequest: guard({ grant: 'stt' }) }

@@ -10,7 +10,15 @@ import { errorEvent } from '../transports/events.ts'
 import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { identityOf, verifyRefresh, type SocketIdentity } from '../transports/websocket/refresh.ts'
 import {
-  CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_SHUTDOWN, MAX_FAILED_CONTEXT_IDS, MAX_PENDING_MESSAGES, contextIdOf, isObject,
+  CLOSE_CREDENTIAL,
+  CLOSE_IDLE,
+  CLOSE_INVALID_DATA,
+  CLOSE_POLICY,
+  CLOSE_SHUTDOWN,
+  MAX_FAILED_CONTEXT_IDS,
+  MAX_PENDING_MESSAGES,
+  contextIdOf,
+  isObject,
 } from '../transports/websocket/socket.ts'
 import { BridgeContext } from './bridge-context.ts'
 import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
@@ -101,7 +109,9 @@ export class TtsBridge {
     this.#inbox = this.#inbox
       .then(() => this.#dispatch(frame.msg, frame.text))
       .catch((err: unknown) => this.#reject(err, contextIdOf(frame.msg)))
-      .finally(() => { this.#pending -= 1 })
+      .finally(() => {
+        this.#pending -= 1
+      })
   }
 
   async #dispatch(msg: unknown, text: string): Promise<void> {
@@ -116,7 +126,7 @@ export class TtsBridge {
     const request = parseOr400(WsGenerationRequest, msg, 'message')
     if (this.#failed.has(request.context_id)) return
     this.#checkVoice(request.voice)
-    const context = this.#contexts.get(request.context_id) ?? await this.#open(request)
+    const context = this.#contexts.get(request.context_id) ?? (await this.#open(request))
     if (!context || this.#closed) return
     if (!(await context.charge(request.transcript))) {
       // The context ended (its upstream `done`) while the characters were reserved: as locally, a
@@ -137,7 +147,14 @@ export class TtsBridge {
     const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
     // The socket may have gone while we waited; nothing may be opened for it after that.
     if (this.#closed) return void lease.release()
-    const context = new BridgeContext(request.context_id, request.voice, request.output_format, this.ctx, this.principal, lease)
+    const context = new BridgeContext(
+      request.context_id,
+      request.voice,
+      request.output_format,
+      this.ctx,
+      this.principal,
+      lease,
+    )
     this.#contexts.set(request.context_id, context)
     return context
   }
@@ -145,7 +162,8 @@ export class TtsBridge {
   /** `limits.voices` holds the upstream's voice ids: checked as given, with no local catalogue. */
   #checkVoice(voiceId: string, principal = this.principal): void {
     const allowed = principal.kind === 'token' ? principal.limits?.voices : undefined
-    if (allowed && !allowed.includes(voiceId)) throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
+    if (allowed && !allowed.includes(voiceId))
+      throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
   }
 
   /** Client → upstream; a slow upstream holds the inbox (and so the client, up to MAX_PENDING_MESSAGES). */
@@ -195,7 +213,12 @@ export class TtsBridge {
     this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     if (!same) await this.#moveContexts(principal)
     this.#armSession()
-    this.#down.send(JSON.stringify({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null }))
+    this.#down.send(
+      JSON.stringify({
+        type: 'token_refreshed',
+        expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null,
+      }),
+    )
   }
 
   /** Oldest first, so the newest contexts are the ones the fresh token's limits refuse. */
@@ -207,13 +230,15 @@ export class TtsBridge {
         if (c.ended) lease.release()
         else c.setPrincipal(principal, lease)
       } catch (err) {
-        if (!c.ended) this.#fail(c, err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
+        if (!c.ended)
+          this.#fail(c, err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The context failed.'))
       }
     }
   }
 
   #reject(err: unknown, contextId?: string): void {
-    const coded = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
+    const coded =
+      err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
     const context = contextId === undefined ? undefined : this.#contexts.get(contextId)
     if (context) return this.#fail(context, coded)
     if (contextId !== undefined && this.#failed.has(contextId)) return
@@ -239,7 +264,10 @@ export class TtsBridge {
 
   /** A client that floods the socket or does not read it is cut off: memory must stay bounded. */
   #overflow(): void {
-    this.close(CLOSE_POLICY, new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'))
+    this.close(
+      CLOSE_POLICY,
+      new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'),
+    )
     hardClose(this.tcp)
   }
 

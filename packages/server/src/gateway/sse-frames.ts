@@ -38,7 +38,11 @@ export class SseFrames {
 }
 
 function describe(text: string): SseFrame {
-  const data = text.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n')
+  const data = text
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith('data:'))
+    .map((l) => l.slice(5).trimStart())
+    .join('\n')
   try {
     const event = JSON.parse(data) as { type?: unknown; data?: unknown }
     const type = typeof event.type === 'string' ? event.type : undefined

@@ -6,7 +6,9 @@ import type { Upstream } from './upstream.ts'
 /** The start check failed: the upstream refused the key. The message names no secret. */
 export class UpstreamRefusedKey extends Error {
   constructor() {
-    super('the upstream refused voxgate\'s upstream API key (HTTP 401/403 on GET /voices); check VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file')
+    super(
+      "the upstream refused voxgate's upstream API key (HTTP 401/403 on GET /voices); check VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file",
+    )
     this.name = 'UpstreamRefusedKey'
   }
 }
@@ -19,7 +21,14 @@ export class UpstreamRefusedKey extends Error {
 export async function checkUpstream(upstream: Upstream, logger: Logger): Promise<void> {
   const signal = new AbortController().signal
   try {
-    const res = await callUpstream(upstream, { method: 'GET', path: '/voices', search: '?limit=1', headers: { accept: 'application/json' }, cartesiaVersion: API_VERSION, signal })
+    const res = await callUpstream(upstream, {
+      method: 'GET',
+      path: '/voices',
+      search: '?limit=1',
+      headers: { accept: 'application/json' },
+      cartesiaVersion: API_VERSION,
+      signal,
+    })
     res.resume()
     logger.info({ upstream: upstream.base.origin }, 'upstream reached')
   } catch (err) {
@@ -27,7 +36,13 @@ export async function checkUpstream(upstream: Upstream, logger: Logger): Promise
       upstream.close()
       throw new UpstreamRefusedKey()
     }
-    logger.warn({ upstream: upstream.base.origin, error_code: err instanceof VoxgateError ? err.code : 'internal_error', reason: err instanceof Error ? upstream.scrub(err.message) : undefined },
-      'upstream check failed at start; starting anyway (relays answer with the upstream failure until it answers)')
+    logger.warn(
+      {
+        upstream: upstream.base.origin,
+        error_code: err instanceof VoxgateError ? err.code : 'internal_error',
+        reason: err instanceof Error ? upstream.scrub(err.message) : undefined,
+      },
+      'upstream check failed at start; starting anyway (relays answer with the upstream failure until it answers)',
+    )
   }
 }

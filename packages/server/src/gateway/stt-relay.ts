@@ -14,7 +14,14 @@ const MAX_TRANSCRIPT_BODY = 4 * 1024 * 1024
  * seconds), so `limits.audio_seconds` is checked before (a spent budget is refused, never relayed)
  * and charged after: one upload can overrun the budget by at most its own length.
  */
-export async function relayTranscription(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
+export async function relayTranscription(
+  ctx: ServerContext,
+  upstream: Upstream,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+): Promise<FastifyReply> {
   const upload = await relayUpload(ctx, upstream, principal, request, reply, { path, transport: 'stt' })
   try {
     const body = await readCapped(upload.res)
@@ -36,7 +43,7 @@ async function readCapped(res: AsyncIterable<Buffer> & { destroy(): void }): Pro
     size += chunk.length
     if (size > MAX_TRANSCRIPT_BODY) {
       res.destroy()
-      throw new VoxgateError('upstream_error', 'The upstream\'s transcript is too large.')
+      throw new VoxgateError('upstream_error', "The upstream's transcript is too large.")
     }
     chunks.push(chunk)
   }

@@ -106,18 +106,32 @@ export class SttRelay {
   }
 
   #overflow(): void {
-    this.close(CLOSE_POLICY, new VoxgateError('rate_limited', 'The socket is not being read, or audio arrives faster than the upstream takes it.'))
+    this.close(
+      CLOSE_POLICY,
+      new VoxgateError(
+        'rate_limited',
+        'The socket is not being read, or audio arrives faster than the upstream takes it.',
+      ),
+    )
     hardClose(this.init.tcp)
   }
 
   #touch(): void {
     clearTimeout(this.#idleTimer)
-    this.#idleTimer = setTimeout(() => this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.')), this.init.ctx.config.wsIdleTimeoutMs)
+    this.#idleTimer = setTimeout(
+      () => this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.')),
+      this.init.ctx.config.wsIdleTimeoutMs,
+    )
     this.#idleTimer.unref()
   }
 
   #armSessionTimer(): void {
-    this.#sessionTimer = armSessionTimer(this.init.ctx, this.init.principal, (err) => this.close(CLOSE_CREDENTIAL, err), REOPEN_HINT)
+    this.#sessionTimer = armSessionTimer(
+      this.init.ctx,
+      this.init.principal,
+      (err) => this.close(CLOSE_CREDENTIAL, err),
+      REOPEN_HINT,
+    )
   }
 
   #cleanup(): void {

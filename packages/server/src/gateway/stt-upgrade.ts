@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { z } from 'zod'
-import { STT_BYTES_PER_SAMPLE, STT_SAMPLE_RATE_MAX, STT_SAMPLE_RATE_MIN, VoxgateError } from '@voxgate/protocol'
+import { STT_BYTES_PER_SAMPLE, STT_SAMPLE_RATE_MAX, STT_SAMPLE_RATE_MIN, type VoxgateError } from '@voxgate/protocol'
 import { SttEncoding } from '@voxgate/protocol/schemas'
 import type { ServerContext } from '../context.ts'
 import { authenticateRequest, queryOf } from '../http/authenticate.ts'
@@ -29,7 +29,12 @@ const RelayedAudioQuery = z.object({
  * then the upstream socket, and only then the client's upgrade, so every refusal is an HTTP answer.
  */
 export async function upgradeSttRelay(
-  ctx: ServerContext, api: Upstream, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
+  ctx: ServerContext,
+  api: Upstream,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  requestId: string,
 ): Promise<void> {
   const path = (req.url ?? '').split('?')[0] ?? ''
   const query = queryOf(req.url)
@@ -49,9 +54,28 @@ export async function upgradeSttRelay(
       }
       const client = await completeUpgrade(ctx.stt.wss, req, socket, head, upstream)
       const bytesPerSecond = STT_BYTES_PER_SAMPLE[audio.encoding] * audio.sample_rate
-      relay = new SttRelay({ ctx, api, client, upstream, tcp: socket as Socket, principal, lease, allowance, requestId, bytesPerSecond })
+      relay = new SttRelay({
+        ctx,
+        api,
+        client,
+        upstream,
+        tcp: socket as Socket,
+        principal,
+        lease,
+        allowance,
+        requestId,
+        bytesPerSecond,
+      })
       client.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
-      ctx.logger.info({ reqId: requestId, path, key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
+      ctx.logger.info(
+        {
+          reqId: requestId,
+          path,
+          key_id: principal.keyId,
+          sub: principal.kind === 'token' ? principal.sub : undefined,
+        },
+        'websocket open',
+      )
     } catch (err) {
       allowance?.close()
       lease.release()

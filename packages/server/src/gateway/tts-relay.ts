@@ -19,7 +19,15 @@ type Transport = 'bytes' | 'sse'
  * as sent, and the answer comes back as it arrives. A failure before the upstream answers is a JSON
  * error, as for local speech.
  */
-export async function relayTts(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, body: RelayedTtsRequest, transport: Transport): Promise<void> {
+export async function relayTts(
+  ctx: ServerContext,
+  upstream: Upstream,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: RelayedTtsRequest,
+  transport: Transport,
+): Promise<void> {
   const client = clientGone(reply.raw)
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
@@ -34,9 +42,13 @@ export async function relayTts(ctx: ServerContext, upstream: Upstream, principal
 async function send(upstream: Upstream, request: FastifyRequest, stream: RelayedStream, transport: Transport) {
   try {
     return await callUpstream(upstream, {
-      method: 'POST', path: `/tts/${transport}`, search: searchOf(request.url),
+      method: 'POST',
+      path: `/tts/${transport}`,
+      search: searchOf(request.url),
       headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
-      cartesiaVersion: cartesiaVersionOf(request.headers), body: JSON.stringify(request.body), signal: stream.signal,
+      cartesiaVersion: cartesiaVersionOf(request.headers),
+      body: JSON.stringify(request.body),
+      signal: stream.signal,
     })
   } catch (err) {
     stream.end()

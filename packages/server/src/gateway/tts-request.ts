@@ -22,5 +22,6 @@ export function checkRelayedSpeech(principal: Principal, body: RelayedTtsRequest
   checkTranscriptLength(body.transcript)
   // The token's voice ids are the upstream's: no local catalogue is consulted, here or at mint time.
   const allowed = principal.kind === 'token' ? principal.limits?.voices : undefined
-  if (allowed && !allowed.includes(body.voice)) throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
+  if (allowed && !allowed.includes(body.voice))
+    throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
 }

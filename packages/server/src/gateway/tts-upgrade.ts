@@ -18,7 +18,13 @@ import { connectUpstream } from './upstream-socket.ts'
  * handshake (502/504), never an open socket that closes at once.
  */
 export async function openTtsBridge(
-  ctx: ServerContext, api: Upstream, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string,
+  ctx: ServerContext,
+  api: Upstream,
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  requestId: string,
 ): Promise<OpenedBridge> {
   const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true)
   // A revocation that lands while the upstream socket opens refuses the handshake (the bridge's own
@@ -32,7 +38,16 @@ export async function openTtsBridge(
       throw revokedEarly
     }
     const client = await completeUpgrade(wss, req, socket, head, upstream)
-    const bridge = new TtsBridge({ ctx, api, client, upstream, principal, origin: originOf(req), requestId, tcp: socket as Socket })
+    const bridge = new TtsBridge({
+      ctx,
+      api,
+      client,
+      upstream,
+      principal,
+      origin: originOf(req),
+      requestId,
+      tcp: socket as Socket,
+    })
     return { bridge, client, principal }
   } finally {
     watch.release()
@@ -49,7 +64,13 @@ export interface OpenedBridge {
  * Completes the client's upgrade, or closes the upstream socket when the client is gone or its
  * handshake is malformed (ws answers that itself and never calls back).
  */
-export function completeUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, upstream: WebSocket): Promise<WebSocket> {
+export function completeUpgrade(
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  upstream: WebSocket,
+): Promise<WebSocket> {
   const gone = () => new VoxgateError('invalid_request', 'The client went away.')
   if (socket.destroyed) {
     upstream.terminate()

@@ -34,7 +34,9 @@ export function connectUpstream(upstream: Upstream, path: string, req: IncomingM
   const url = upstream.socketUrl(path, upstreamSearch(queryOf(req.url)))
   const ws = new WebSocket(url, {
     headers: upstream.headers(Array.isArray(version) ? version[0] : version),
-    perMessageDeflate: false, followRedirects: false, maxPayload: UPSTREAM_MAX_PAYLOAD_BYTES,
+    perMessageDeflate: false,
+    followRedirects: false,
+    maxPayload: UPSTREAM_MAX_PAYLOAD_BYTES,
   })
   return new Promise((resolve, reject) => {
     let timedOut = false

@@ -30,12 +30,19 @@ export function parseUpstreamUrl(raw: string): URL {
   } catch {
     throw new TypeError('invalid server option --upstream: not a URL')
   }
-  if (url.username || url.password) throw new TypeError('invalid server option --upstream: a URL must not carry credentials; give the key in VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file')
-  if (url.search || url.hash) throw new TypeError('invalid server option --upstream: no query or fragment, only a base URL')
+  if (url.username || url.password)
+    throw new TypeError(
+      'invalid server option --upstream: a URL must not carry credentials; give the key in VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file',
+    )
+  if (url.search || url.hash)
+    throw new TypeError('invalid server option --upstream: no query or fragment, only a base URL')
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new TypeError(`invalid server option --upstream: plain http:// is allowed only to a loopback address (the upstream key would travel in the clear); use https://${url.host}`)
+    throw new TypeError(
+      `invalid server option --upstream: plain http:// is allowed only to a loopback address (the upstream key would travel in the clear); use https://${url.host}`,
+    )
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('invalid server option --upstream: use an https:// URL')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError('invalid server option --upstream: use an https:// URL')
   url.pathname = url.pathname.replace(/\/+$/, '')
   return url
 }

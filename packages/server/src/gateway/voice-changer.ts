@@ -18,16 +18,29 @@ import type { Upstream } from './upstream.ts'
  * fields seen as the upload streamed past (an upload without them is charged nothing: voxgate
  * cannot size audio whose format it does not know; MP3 is estimated from its bit rate).
  */
-export async function relayVoiceChanger(ctx: ServerContext, upstream: Upstream, principal: Principal, request: FastifyRequest, reply: FastifyReply, transport: 'bytes' | 'sse'): Promise<void> {
+export async function relayVoiceChanger(
+  ctx: ServerContext,
+  upstream: Upstream,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  transport: 'bytes' | 'sse',
+): Promise<void> {
   await ctx.rateLimiter.take('tts', principal.keyId)
   const fields = new MultipartFieldWatcher(FORMAT_FIELDS)
-  const upload = await relayUpload(ctx, upstream, principal, request, reply, { path: `/voice-changer/${transport}`, transport, watch: (chunk) => fields.push(chunk) })
+  const upload = await relayUpload(ctx, upstream, principal, request, reply, {
+    path: `/voice-changer/${transport}`,
+    transport,
+    watch: (chunk) => fields.push(chunk),
+  })
   let audioBytes = 0
   let ended = false
   const handle: RelayHandle = {
     signal: upload.signal,
     // Bytes here (the pipes are given 1 ms per byte); sized once the upload's fields are all seen.
-    produced: (bytes) => { audioBytes += bytes },
+    produced: (bytes) => {
+      audioBytes += bytes
+    },
     end: () => {
       if (ended) return
       ended = true
@@ -39,7 +52,12 @@ export async function relayVoiceChanger(ctx: ServerContext, upstream: Upstream, 
   else await pipeEvents(request, reply, upload.res, handle, 1)
 }
 
-const FORMAT_FIELDS = ['output_format[container]', 'output_format[encoding]', 'output_format[sample_rate]', 'output_format[bit_rate]']
+const FORMAT_FIELDS = [
+  'output_format[container]',
+  'output_format[encoding]',
+  'output_format[sample_rate]',
+  'output_format[bit_rate]',
+]
 
 /** The answer's audio format, from the upload's form fields (Cartesia's `output_format[...]`). */
 function formatOf(found: Record<string, string>): SizedFormat {

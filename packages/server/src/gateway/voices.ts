@@ -14,13 +14,25 @@ const MAX_VOICES_BODY = 8 * 1024 * 1024
  * filters passed through in the query, cached briefly (voice-cache.ts). The path is rebuilt from the
  * route (the id encoded), never copied from the client's URL.
  */
-export async function relayVoices(upstream: Upstream, cache: VoiceCache, request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
+export async function relayVoices(
+  upstream: Upstream,
+  cache: VoiceCache,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+): Promise<FastifyReply> {
   const search = searchOf(request.url)
   const version = cartesiaVersionOf(request.headers)
   const key = `${path}${search}\u0000${version ?? ''}`
-  const answer = await cache.get(key, () => fetchAnswer(upstream, {
-    method: 'GET', path, search, headers: forwardHeaders(request.headers), cartesiaVersion: version,
-  }))
+  const answer = await cache.get(key, () =>
+    fetchAnswer(upstream, {
+      method: 'GET',
+      path,
+      search,
+      headers: forwardHeaders(request.headers),
+      cartesiaVersion: version,
+    }),
+  )
   return reply.type(answer.contentType).header('cache-control', 'private, max-age=30').send(answer.body)
 }
 
@@ -30,7 +42,10 @@ export async function relayVoices(upstream: Upstream, cache: VoiceCache, request
  */
 async function fetchAnswer(upstream: Upstream, call: Omit<UpstreamCall, 'signal'>): Promise<CachedAnswer> {
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(new VoxgateError('upstream_timeout', 'The upstream did not answer in time.')), upstream.timeoutMs * 2)
+  const timer = setTimeout(
+    () => controller.abort(new VoxgateError('upstream_timeout', 'The upstream did not answer in time.')),
+    upstream.timeoutMs * 2,
+  )
   try {
     const res = await callUpstream(upstream, { ...call, signal: controller.signal })
     controller.signal.addEventListener('abort', () => res.destroy(controller.signal.reason), { once: true })
@@ -47,7 +62,7 @@ async function readAnswer(res: IncomingMessage): Promise<CachedAnswer> {
     size += chunk.length
     if (size > MAX_VOICES_BODY) {
       res.destroy()
-      throw new VoxgateError('upstream_error', 'The upstream\'s voices answer is too large.')
+      throw new VoxgateError('upstream_error', "The upstream's voices answer is too large.")
     }
     chunks.push(chunk)
   }

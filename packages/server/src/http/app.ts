@@ -36,11 +36,17 @@ export interface HttpsOptions {
  * Builds the HTTP API. Authentication is an `onRequest` hook, so it runs before the body is even
  * read: a bad credential is a 401 whatever the body, and a good one with a bad body is a 400.
  */
-export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined, options: BuildOptions = {}): FastifyInstance {
+export function buildApp(
+  ctx: ServerContext,
+  https: HttpsOptions | undefined,
+  options: BuildOptions = {},
+): FastifyInstance {
   const timeouts = serverTimeouts(ctx.config)
   const app = Fastify({
     // A connection that never completes its TLS handshake gets no longer than one that never sends headers.
-    ...(https ? { https: { ...https, ...TLS_POLICY, ...timeouts, handshakeTimeout: timeouts.headersTimeout } } : { http: timeouts }),
+    ...(https
+      ? { https: { ...https, ...TLS_POLICY, ...timeouts, handshakeTimeout: timeouts.headersTimeout } }
+      : { http: timeouts }),
     // Fastify sets this on the server itself (its default, 0, would let a request take for ever).
     requestTimeout: timeouts.requestTimeout,
     loggerInstance: ctx.logger,
@@ -63,25 +69,36 @@ export function buildApp(ctx: ServerContext, https: HttpsOptions | undefined, op
   // any explicit type but JSON (and multipart where a route takes it) stays 415.
   const json = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-    if (request.headers['content-type'] !== undefined) return done(new VoxgateError('unsupported_media_type', 'Send the request body as application/json.'), undefined)
+    if (request.headers['content-type'] !== undefined)
+      return done(new VoxgateError('unsupported_media_type', 'Send the request body as application/json.'), undefined)
     json(request, body as string, done)
   })
   registerBodyRate(app, { minBytesPerSecond: ctx.config.bodyMinBytesPerSecond, graceMs: ctx.config.bodyGraceMs })
   app.decorateRequest('principal', undefined)
   app.decorateRequest('apiVersion', '')
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((request, reply) => sendError(reply, new VoxgateError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`)))
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new VoxgateError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  )
   app.addHook('onRequest', async (request, reply) => {
     request.apiVersion = apiVersion(request.headers['cartesia-version'], queryOf(request.url))
     reply.header('x-request-id', request.id)
-    if (hsts && (https || viaTrustedHttpsProxy(request.raw, ctx.config.trustedProxies))) reply.header('strict-transport-security', hsts)
+    if (hsts && (https || viaTrustedHttpsProxy(request.raw, ctx.config.trustedProxies)))
+      reply.header('strict-transport-security', hsts)
   })
   app.addHook('onResponse', async (request, reply) => {
     const p = request.principal
-    request.log.info({
-      method: request.method, path: request.url.split('?')[0], status: reply.statusCode,
-      key_id: p?.keyId, sub: p?.kind === 'token' ? p.sub : undefined, ms: Math.round(reply.elapsedTime),
-    }, 'request')
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        key_id: p?.keyId,
+        sub: p?.kind === 'token' ? p.sub : undefined,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    )
     // The route template (`/voices/:id`), never the URL: bounded label values, no ids or queries.
     ctx.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
   })

@@ -27,9 +27,16 @@ export async function authenticateRequest(
   }
 }
 
-async function checkCredential(ctx: ServerContext, req: IncomingMessage, query: URLSearchParams, requirement: Requirement, websocket: boolean): Promise<Principal> {
+async function checkCredential(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  query: URLSearchParams,
+  requirement: Requirement,
+  websocket: boolean,
+): Promise<Principal> {
   const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
-  if (!credential) throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
+  if (!credential)
+    throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
   if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
   const principal = await ctx.authenticator.authenticate(credential.value)
   authorize(principal, requirement)
@@ -37,7 +44,8 @@ async function checkCredential(ctx: ServerContext, req: IncomingMessage, query: 
     checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)
   } catch (err) {
     // A verified credential used from the wrong origin for a stream: a refusal the ledger attributes.
-    if (typeof requirement === 'object' && (requirement.grant === 'tts' || requirement.grant === 'stt')) ctx.refusals.record(principal, err)
+    if (typeof requirement === 'object' && (requirement.grant === 'tts' || requirement.grant === 'stt'))
+      ctx.refusals.record(principal, err)
     throw err
   }
   return principal
@@ -63,7 +71,10 @@ export function queryOf(url: string | undefined): URLSearchParams {
  */
 function checkForwardedHttps(req: IncomingMessage, trustedProxies: readonly string[]): void {
   if (!viaTrustedHttpsProxy(req, trustedProxies)) {
-    throw new VoxgateError('insecure_transport', 'Credentials are accepted only over HTTPS; this request did not come through a trusted TLS proxy.')
+    throw new VoxgateError(
+      'insecure_transport',
+      'Credentials are accepted only over HTTPS; this request did not come through a trusted TLS proxy.',
+    )
   }
 }
 

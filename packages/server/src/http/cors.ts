@@ -2,9 +2,19 @@ import type { FastifyInstance } from 'fastify'
 
 /** Request headers the official SDK sends from a browser (PROTOCOL.md §0.8). */
 const ALLOWED_HEADERS = [
-  'authorization', 'content-type', 'cartesia-version', 'x-cartesia-client', 'x-api-key',
-  'x-stainless-lang', 'x-stainless-package-version', 'x-stainless-os', 'x-stainless-arch',
-  'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-retry-count', 'x-stainless-timeout',
+  'authorization',
+  'content-type',
+  'cartesia-version',
+  'x-cartesia-client',
+  'x-api-key',
+  'x-stainless-lang',
+  'x-stainless-package-version',
+  'x-stainless-os',
+  'x-stainless-arch',
+  'x-stainless-runtime',
+  'x-stainless-runtime-version',
+  'x-stainless-retry-count',
+  'x-stainless-timeout',
 ].join(', ')
 const EXPOSED_HEADERS = 'retry-after, x-request-id, x-should-retry, www-authenticate'
 
@@ -27,7 +37,12 @@ export function registerCors(app: FastifyInstance, allowedOrigins: readonly stri
     const headers = grant(origin)
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
       if (headers) {
-        reply.headers({ ...headers, 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': ALLOWED_HEADERS, 'access-control-max-age': '600' })
+        reply.headers({
+          ...headers,
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': ALLOWED_HEADERS,
+          'access-control-max-age': '600',
+        })
       }
       return reply.code(204).send()
     }

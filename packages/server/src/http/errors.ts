@@ -25,7 +25,8 @@ export function toVoxgateError(thrown: unknown): VoxgateError {
   const fe = err as Partial<FastifyError>
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return new VoxgateError(mapped[0], mapped[1])
-  if (err instanceof SyntaxError || fe.statusCode === 400) return new VoxgateError('invalid_request', 'The request body is not valid JSON.')
+  if (err instanceof SyntaxError || fe.statusCode === 400)
+    return new VoxgateError('invalid_request', 'The request body is not valid JSON.')
   return new VoxgateError('internal_error', 'The server failed to handle the request.')
 }
 

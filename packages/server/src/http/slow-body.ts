@@ -43,7 +43,13 @@ export function registerBodyRate(app: FastifyInstance, rate: BodyRate): void {
   app.addHook('onRequest', async (request, reply) => {
     watchBodyRate(request.raw, rate, () => {
       const body = parsing.get(request.raw)
-      if (body && !reply.sent) body.destroy(new VoxgateError('request_timeout', `The request body arrived slower than ${rate.minBytesPerSecond} bytes per second.`))
+      if (body && !reply.sent)
+        body.destroy(
+          new VoxgateError(
+            'request_timeout',
+            `The request body arrived slower than ${rate.minBytesPerSecond} bytes per second.`,
+          ),
+        )
       else request.raw.socket.destroy()
     })
   })

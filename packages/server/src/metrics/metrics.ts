@@ -42,9 +42,17 @@ const noop = (): void => undefined
 
 /** Metrics off: nothing is counted, nothing is allocated per event. */
 export const NO_METRICS: Metrics = {
-  registry: undefined, streams: undefined,
-  request: noop, tokenMinted: noop, credentialChecked: noop, revoked: noop, charactersSynthesized: noop,
-  websocketClosed: noop, storeError: noop, redisError: noop, speechLoad: noop,
+  registry: undefined,
+  streams: undefined,
+  request: noop,
+  tokenMinted: noop,
+  credentialChecked: noop,
+  revoked: noop,
+  charactersSynthesized: noop,
+  websocketClosed: noop,
+  storeError: noop,
+  redisError: noop,
+  speechLoad: noop,
 }
 
 export function createMetrics(): Metrics {
@@ -52,9 +60,30 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry })
   const m = definitions(registry)
   let readLoad: () => SpeechLoad | undefined = () => undefined
-  new Gauge({ name: 'voxgate_speech_queue_depth', help: 'Sentences waiting for a speech worker.', registers: [registry], collect() { this.set(readLoad()?.queued ?? 0) } })
-  new Gauge({ name: 'voxgate_speech_workers_busy', help: 'Speech workers synthesizing now.', registers: [registry], collect() { this.set(readLoad()?.busy ?? 0) } })
-  new Gauge({ name: 'voxgate_speech_workers', help: 'Speech workers running.', registers: [registry], collect() { this.set(readLoad()?.workers ?? 0) } })
+  new Gauge({
+    name: 'voxgate_speech_queue_depth',
+    help: 'Sentences waiting for a speech worker.',
+    registers: [registry],
+    collect() {
+      this.set(readLoad()?.queued ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'voxgate_speech_workers_busy',
+    help: 'Speech workers synthesizing now.',
+    registers: [registry],
+    collect() {
+      this.set(readLoad()?.busy ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'voxgate_speech_workers',
+    help: 'Speech workers running.',
+    registers: [registry],
+    collect() {
+      this.set(readLoad()?.workers ?? 0)
+    },
+  })
   return {
     registry,
     streams: streamObserver(m),
@@ -63,27 +92,80 @@ export function createMetrics(): Metrics {
     credentialChecked: (outcome) => m.credentials.inc({ outcome }),
     revoked: (kind) => m.revocations.inc({ kind }),
     charactersSynthesized: (count) => m.characters.inc(count),
-    websocketClosed: (endpoint, code) => m.closes.inc({ endpoint, code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' }),
+    websocketClosed: (endpoint, code) =>
+      m.closes.inc({ endpoint, code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' }),
     storeError: (operation) => m.storeErrors.inc({ operation }),
     redisError: () => m.redisErrors.inc(),
-    speechLoad: (read) => { readLoad = read },
+    speechLoad: (read) => {
+      readLoad = read
+    },
   }
 }
 
 function definitions(registry: Registry) {
   const registers = [registry]
   return {
-    requests: new Counter({ name: 'voxgate_http_requests_total', help: 'HTTP responses by method, route template and status.', labelNames: ['method', 'route', 'status'], registers }),
+    requests: new Counter({
+      name: 'voxgate_http_requests_total',
+      help: 'HTTP responses by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
     minted: new Counter({ name: 'voxgate_tokens_minted_total', help: 'Access tokens minted.', registers }),
-    credentials: new Counter({ name: 'voxgate_credential_checks_total', help: 'Credential checks by outcome: ok or the error code.', labelNames: ['outcome'], registers }),
-    revocations: new Counter({ name: 'voxgate_revocations_total', help: 'Revocations stored through the API, by kind (jti, sub).', labelNames: ['kind'], registers }),
-    characters: new Counter({ name: 'voxgate_characters_synthesized_total', help: 'Characters (code points, markup excluded) handed to speech synthesis.', registers }),
-    closes: new Counter({ name: 'voxgate_websocket_closes_total', help: 'WebSocket closes by endpoint and close code.', labelNames: ['endpoint', 'code'], registers }),
-    storeErrors: new Counter({ name: 'voxgate_store_errors_total', help: 'Store calls that failed, by operation.', labelNames: ['operation'], registers }),
-    redisErrors: new Counter({ name: 'voxgate_redis_errors_total', help: 'Errors reported by the Redis clients.', registers }),
-    open: new Gauge({ name: 'voxgate_open_streams', help: 'Open streams by transport.', labelNames: ['transport'], registers }),
-    firstAudio: new Histogram({ name: 'voxgate_time_to_first_audio_seconds', help: 'From a stream taking its slot to its first audio, by transport.', labelNames: ['transport'], buckets: FIRST_AUDIO_BUCKETS, registers }),
-    duration: new Histogram({ name: 'voxgate_stream_duration_seconds', help: 'How long streams stay open, by transport.', labelNames: ['transport'], buckets: DURATION_BUCKETS, registers }),
+    credentials: new Counter({
+      name: 'voxgate_credential_checks_total',
+      help: 'Credential checks by outcome: ok or the error code.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    revocations: new Counter({
+      name: 'voxgate_revocations_total',
+      help: 'Revocations stored through the API, by kind (jti, sub).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    characters: new Counter({
+      name: 'voxgate_characters_synthesized_total',
+      help: 'Characters (code points, markup excluded) handed to speech synthesis.',
+      registers,
+    }),
+    closes: new Counter({
+      name: 'voxgate_websocket_closes_total',
+      help: 'WebSocket closes by endpoint and close code.',
+      labelNames: ['endpoint', 'code'],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'voxgate_store_errors_total',
+      help: 'Store calls that failed, by operation.',
+      labelNames: ['operation'],
+      registers,
+    }),
+    redisErrors: new Counter({
+      name: 'voxgate_redis_errors_total',
+      help: 'Errors reported by the Redis clients.',
+      registers,
+    }),
+    open: new Gauge({
+      name: 'voxgate_open_streams',
+      help: 'Open streams by transport.',
+      labelNames: ['transport'],
+      registers,
+    }),
+    firstAudio: new Histogram({
+      name: 'voxgate_time_to_first_audio_seconds',
+      help: 'From a stream taking its slot to its first audio, by transport.',
+      labelNames: ['transport'],
+      buckets: FIRST_AUDIO_BUCKETS,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'voxgate_stream_duration_seconds',
+      help: 'How long streams stay open, by transport.',
+      labelNames: ['transport'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
   }
 }
 
@@ -110,7 +192,10 @@ function streamObserver(m: ReturnType<typeof definitions>): StreamObserver {
 }
 
 /** Counts the errors the Redis clients report (connection losses, failed commands' sockets). */
-export function observeRedis(redis: { client: NodeJS.EventEmitter; subscriber: NodeJS.EventEmitter } | undefined, metrics: Metrics): void {
+export function observeRedis(
+  redis: { client: NodeJS.EventEmitter; subscriber: NodeJS.EventEmitter } | undefined,
+  metrics: Metrics,
+): void {
   if (!redis || !metrics.registry) return
   for (const c of [redis.client, redis.subscriber]) c.on('error', () => metrics.redisError())
 }

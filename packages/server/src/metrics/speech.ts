@@ -11,7 +11,9 @@ export function meteredSpeech(speech: SpeechService, metrics: Metrics): SpeechSe
   if (!metrics.registry) return speech
   metrics.speechLoad(() => speech.load?.())
   return {
-    get voices() { return speech.voices },
+    get voices() {
+      return speech.voices
+    },
     resolveModel: (modelId) => speech.resolveModel(modelId),
     synthesize(request, signal) {
       metrics.charactersSynthesized(countCharacters(request.text))
@@ -23,7 +25,10 @@ export function meteredSpeech(speech: SpeechService, metrics: Metrics): SpeechSe
 }
 
 /** Tells the stream's lease when its first audio arrives; the iterator itself when nobody listens. */
-export function observeFirstAudio(chunks: AsyncIterator<SynthesisChunk>, lease: StreamLease): AsyncIterator<SynthesisChunk> {
+export function observeFirstAudio(
+  chunks: AsyncIterator<SynthesisChunk>,
+  lease: StreamLease,
+): AsyncIterator<SynthesisChunk> {
   const heard = lease.firstAudio
   if (!heard) return chunks
   return {

@@ -28,7 +28,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
     info: {
       title: 'voxgate',
       version: options.version,
-      description: 'A Cartesia-compatible voice API. Every error has the shape `{error_code, title, message, request_id}`; `error_code` is one of `x-error-catalogue`.',
+      description:
+        'A Cartesia-compatible voice API. Every error has the shape `{error_code, title, message, request_id}`; `error_code` is one of `x-error-catalogue`.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [...new Set(ROUTES.map((r) => r.tag))].map((name) => ({ name })),
@@ -37,11 +38,24 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
       schemas,
       securitySchemes: securitySchemes(options.tokenCookieName),
       parameters: {
-        CartesiaVersion: { name: 'Cartesia-Version', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, description: 'API version (YYYY-MM-DD); the query wins' },
-        CartesiaVersionQuery: { name: 'cartesia_version', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } },
+        CartesiaVersion: {
+          name: 'Cartesia-Version',
+          in: 'header',
+          required: false,
+          schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+          description: 'API version (YYYY-MM-DD); the query wins',
+        },
+        CartesiaVersionQuery: {
+          name: 'cartesia_version',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+        },
       },
     },
-    'x-error-catalogue': Object.fromEntries(Object.entries(ERROR_CATALOGUE).map(([code, e]) => [code, { status: e.status, title: e.title }])),
+    'x-error-catalogue': Object.fromEntries(
+      Object.entries(ERROR_CATALOGUE).map(([code, e]) => [code, { status: e.status, title: e.title }]),
+    ),
   }
 }
 
@@ -65,21 +79,43 @@ function operation(route: RouteDoc): Record<string, unknown> {
 }
 
 const operationId = (route: RouteDoc): string =>
-  route.method + (route.path === '/' ? 'Root' : route.path.replace(/\/$/, '/list').split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join(''))
+  route.method +
+  (route.path === '/'
+    ? 'Root'
+    : route.path
+        .replace(/\/$/, '/list')
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join(''))
 
 function requestBody(body: NonNullable<RouteDoc['body']>): Record<string, unknown> {
   if (!body.multipart) return { required: true, content: { 'application/json': { schema: ref(body.name) } } }
-  const fileField = { file: { type: 'string', contentMediaType: 'application/octet-stream', description: 'WAV, Ogg/WebM Opus, MP3, FLAC, or headerless PCM with encoding and sample_rate' } }
+  const fileField = {
+    file: {
+      type: 'string',
+      contentMediaType: 'application/octet-stream',
+      description: 'WAV, Ogg/WebM Opus, MP3, FLAC, or headerless PCM with encoding and sample_rate',
+    },
+  }
   return {
     required: true,
-    content: { 'multipart/form-data': { schema: { allOf: [ref(body.name), { type: 'object', required: ['file'], properties: fileField }] } } },
+    content: {
+      'multipart/form-data': {
+        schema: { allOf: [ref(body.name), { type: 'object', required: ['file'], properties: fileField }] },
+      },
+    },
   }
 }
 
 function okResponse(route: RouteDoc): Record<string, unknown> {
   const { ok } = route
   if (!ok.type) return { description: ok.description }
-  const schema = ok.properties ? { type: 'object', properties: ok.properties } : ok.type === 'application/json' ? { type: 'object' } : {}
+  const schema = ok.properties
+    ? { type: 'object', properties: ok.properties }
+    : ok.type === 'application/json'
+      ? { type: 'object' }
+      : {}
   return { description: ok.description, content: { [ok.type]: { schema } } }
 }
 
@@ -89,7 +125,9 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
   for (const [status, group] of byStatus(codes)) {
     out[String(status)] = {
       description: group.map((c) => `\`${c}\``).join(', '),
-      content: { 'application/json': { schema: { allOf: [ref('Error'), { properties: { error_code: { enum: group } } }] } } },
+      content: {
+        'application/json': { schema: { allOf: [ref('Error'), { properties: { error_code: { enum: group } } }] } },
+      },
     }
   }
   return out
@@ -111,11 +149,20 @@ function errorSchema(): JsonSchema {
 /** An SSE or WebSocket `error` event: the error's fields plus `type`, `done` and the legacy `error` string. */
 function errorEventSchema(): JsonSchema {
   return {
-    allOf: [ref('Error'), {
-      type: 'object',
-      required: ['type', 'done'],
-      properties: { type: { const: 'error' }, done: { const: true }, context_id: { type: 'string' }, error: { type: 'string' }, status_code: { type: 'integer' } },
-    }],
+    allOf: [
+      ref('Error'),
+      {
+        type: 'object',
+        required: ['type', 'done'],
+        properties: {
+          type: { const: 'error' },
+          done: { const: true },
+          context_id: { type: 'string' },
+          error: { type: 'string' },
+          status_code: { type: 'integer' },
+        },
+      },
+    ],
   }
 }
 
@@ -132,13 +179,27 @@ function websocketDoc(ws: WebSocketDoc): Record<string, unknown> {
 
 function securitySchemes(cookie: string | undefined): Record<string, unknown> {
   return {
-    bearer: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <API key or access token>` (access tokens are JWTs, so the value tells which)' },
+    bearer: {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        '`Authorization: Bearer <API key or access token>` (access tokens are JWTs, so the value tells which)',
+    },
     apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key or access token' },
-    accessTokenQuery: { type: 'apiKey', in: 'query', name: 'access_token', description: 'WebSocket upgrades only; on HTTP routes a credential in the URL is refused (`credential_in_query`)' },
+    accessTokenQuery: {
+      type: 'apiKey',
+      in: 'query',
+      name: 'access_token',
+      description: 'WebSocket upgrades only; on HTTP routes a credential in the URL is refused (`credential_in_query`)',
+    },
     apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key', description: 'WebSocket upgrades only' },
     tokenCookie: {
-      type: 'apiKey', in: 'cookie', name: cookie ?? 'TOKEN_COOKIE',
-      description: cookie ? 'Cookie mode: an access token, from the allowed origins only' : 'Cookie mode, when the server runs with `--token-cookie NAME` (off on this server)',
+      type: 'apiKey',
+      in: 'cookie',
+      name: cookie ?? 'TOKEN_COOKIE',
+      description: cookie
+        ? 'Cookie mode: an access token, from the allowed origins only'
+        : 'Cookie mode, when the server runs with `--token-cookie NAME` (off on this server)',
     },
   }
 }
@@ -146,6 +207,10 @@ function securitySchemes(cookie: string | undefined): Record<string, unknown> {
 /** Any one of the schemes will do (each is its own requirement object). */
 function security(access: Access, websocket: boolean): Record<string, string[]>[] {
   if (access === 'none') return []
-  const schemes = ['bearer', 'apiKeyHeader', ...(access === 'api_key' ? [] : [...(websocket ? ['accessTokenQuery', 'apiKeyQuery'] : []), 'tokenCookie'])]
+  const schemes = [
+    'bearer',
+    'apiKeyHeader',
+    ...(access === 'api_key' ? [] : [...(websocket ? ['accessTokenQuery', 'apiKeyQuery'] : []), 'tokenCookie']),
+  ]
   return schemes.map((name) => ({ [name]: [] }))
 }

@@ -1,7 +1,14 @@
 import { ERROR_CATALOGUE, type ErrorCode } from '@voxgate/protocol'
 import type { Access, RouteDoc } from './routes.ts'
 
-const CREDENTIAL: ErrorCode[] = ['missing_credentials', 'invalid_credentials', 'token_expired', 'token_revoked', 'insecure_transport', 'origin_not_allowed']
+const CREDENTIAL: ErrorCode[] = [
+  'missing_credentials',
+  'invalid_credentials',
+  'token_expired',
+  'token_revoked',
+  'insecure_transport',
+  'origin_not_allowed',
+]
 const JSON_BODY: ErrorCode[] = ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'request_timeout']
 
 /** The codes a credential check can end with, for a route's access rule and transport. */
@@ -18,7 +25,8 @@ export function routeErrors(route: RouteDoc): ErrorCode[] {
     ...credentialErrors(route.access, route.websocket !== undefined),
     ...(route.body ? JSON_BODY : []),
     ...route.errors,
-    'headers_too_large', 'internal_error',
+    'headers_too_large',
+    'internal_error',
   ])
   return [...codes]
 }

@@ -25,7 +25,10 @@ export function queryParameters(schema: z.ZodObject): QueryParameter[] {
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>
   const required = new Set((json.required ?? []) as string[])
   return Object.entries(properties).map(([name, property]) => ({
-    name, in: 'query', required: required.has(name), schema: property,
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: property,
     ...(typeof property.description === 'string' && { description: property.description }),
   }))
 }

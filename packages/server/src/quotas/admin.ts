@@ -11,7 +11,10 @@ import { MAX_QUOTAS, type QuotaPut, type QuotaView } from './schema.ts'
  * `voxgate quotas`. Errors are VoxgateErrors naming the field.
  */
 export class QuotaAdmin {
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Sets the quota for the request's (sub, key_id, period), or changes the caps of the one there.
@@ -24,13 +27,23 @@ export class QuotaAdmin {
     }
     const now = this.clock.now()
     const quotas = await this.store.listQuotas()
-    const existing = quotas.find((q) => q.sub === (input.sub ?? null) && q.keyId === (input.key_id ?? null) && q.period === input.period)
+    const existing = quotas.find(
+      (q) => q.sub === (input.sub ?? null) && q.keyId === (input.key_id ?? null) && q.period === input.period,
+    )
     if (!existing && quotas.length >= MAX_QUOTAS) {
-      throw new VoxgateError('invalid_request', `Invalid request body: at most ${MAX_QUOTAS} quotas; remove some first.`)
+      throw new VoxgateError(
+        'invalid_request',
+        `Invalid request body: at most ${MAX_QUOTAS} quotas; remove some first.`,
+      )
     }
     const { quota, created } = await this.store.putQuota({
-      id: randomId('quota'), sub: input.sub ?? null, keyId: input.key_id ?? null, period: input.period,
-      characters: input.characters ?? null, audioSeconds: input.audio_seconds ?? null, createdAt: now,
+      id: randomId('quota'),
+      sub: input.sub ?? null,
+      keyId: input.key_id ?? null,
+      period: input.period,
+      characters: input.characters ?? null,
+      audioSeconds: input.audio_seconds ?? null,
+      createdAt: now,
     })
     await this.#seed(quota, existing, now)
     return { quota: await this.#view(quota, now), created }
@@ -55,7 +68,12 @@ export class QuotaAdmin {
     const newAudio = quota.audioSeconds !== null && (before === undefined || before.audioSeconds === null)
     if (!newChars && !newAudio) return
     const span = periodOf(quota.period, now)
-    const rows = await this.store.queryUsage({ from: utcDay(span.startMs), to: utcDay(now), keyId: quota.keyId ?? undefined, sub: quota.sub ?? undefined })
+    const rows = await this.store.queryUsage({
+      from: utcDay(span.startMs),
+      to: utcDay(now),
+      keyId: quota.keyId ?? undefined,
+      sub: quota.sub ?? undefined,
+    })
     const key = quotaCounter(quota.id, span.key)
     const expiresAt = span.endMs + COUNTER_GRACE_MS
     const chars = rows.reduce((n, r) => n + r.characters, 0)
@@ -68,8 +86,14 @@ export class QuotaAdmin {
     const span = periodOf(q.period, now)
     const key = quotaCounter(q.id, span.key)
     return {
-      id: q.id, sub: q.sub, key_id: q.keyId, period: q.period, characters: q.characters, audio_seconds: q.audioSeconds,
-      created_at: new Date(q.createdAt).toISOString(), period_ends: new Date(span.endMs).toISOString(),
+      id: q.id,
+      sub: q.sub,
+      key_id: q.keyId,
+      period: q.period,
+      characters: q.characters,
+      audio_seconds: q.audioSeconds,
+      created_at: new Date(q.createdAt).toISOString(),
+      period_ends: new Date(span.endMs).toISOString(),
       used: {
         characters: q.characters === null ? null : await this.store.usedCharacters(key),
         audio_seconds: q.audioSeconds === null ? null : Math.round(await this.store.usedAudio(key)) / 1000,

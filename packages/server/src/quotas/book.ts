@@ -49,10 +49,11 @@ export class QuotaBook {
   /** Quotas that apply to the principal: its key's, its end-user's, both's, and those on everyone. */
   matching(principal: Principal): QuotaRecord[] {
     if (this.#count === 0) return []
-    const sub = principal.kind === 'token' ? principal.sub ?? null : null
-    const scopes = sub === null
-      ? [scope(principal.keyId, null), scope(null, null)]
-      : [scope(principal.keyId, sub), scope(null, sub), scope(principal.keyId, null), scope(null, null)]
+    const sub = principal.kind === 'token' ? (principal.sub ?? null) : null
+    const scopes =
+      sub === null
+        ? [scope(principal.keyId, null), scope(null, null)]
+        : [scope(principal.keyId, sub), scope(null, sub), scope(principal.keyId, null), scope(null, null)]
     return scopes.flatMap((s) => this.#byScope.get(s) ?? [])
   }
 
@@ -60,10 +61,17 @@ export class QuotaBook {
   charges(principal: Principal, meter: QuotaMeter, nowMs: number): QuotaCharge[] {
     const out: QuotaCharge[] = []
     for (const quota of this.matching(principal)) {
-      const cap = meter === 'characters' ? quota.characters : quota.audioSeconds === null ? null : quota.audioSeconds * 1000
+      const cap =
+        meter === 'characters' ? quota.characters : quota.audioSeconds === null ? null : quota.audioSeconds * 1000
       if (cap === null) continue
       const span = periodOf(quota.period, nowMs)
-      out.push({ quota, key: quotaCounter(quota.id, span.key), limit: cap, expiresAt: span.endMs + COUNTER_GRACE_MS, periodEndMs: span.endMs })
+      out.push({
+        quota,
+        key: quotaCounter(quota.id, span.key),
+        limit: cap,
+        expiresAt: span.endMs + COUNTER_GRACE_MS,
+        periodEndMs: span.endMs,
+      })
     }
     return out
   }

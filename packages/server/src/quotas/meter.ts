@@ -41,11 +41,21 @@ export class UsageMeter {
   }
 
   /** Reserves `amount` (or, with `partial`, as much as every counter holds, at least 1); returns what and where. */
-  async reserve(principal: Principal, amount: number, token: TokenCounter | undefined, partial = false): Promise<{ amount: number; charge: Charge }> {
+  async reserve(
+    principal: Principal,
+    amount: number,
+    token: TokenCounter | undefined,
+    partial = false,
+  ): Promise<{ amount: number; charge: Charge }> {
     const now = this.clock.now()
     const steps = [
       ...(token ? [{ key: token.key, limit: token.limit, expiresAt: token.expiresAt, refused: token.refused }] : []),
-      ...this.quotas.charges(principal, this.meter, now).map((c) => ({ key: c.key, limit: c.limit as number | undefined, expiresAt: c.expiresAt, refused: (used: number) => quotaExceeded(c, this.meter, used, now) })),
+      ...this.quotas.charges(principal, this.meter, now).map((c) => ({
+        key: c.key,
+        limit: c.limit as number | undefined,
+        expiresAt: c.expiresAt,
+        refused: (used: number) => quotaExceeded(c, this.meter, used, now),
+      })),
     ]
     const charged: string[] = []
     let granted = amount
@@ -71,8 +81,15 @@ export class UsageMeter {
   /** Gives `amount` back to each counter of `charge`. A refund that fails leaves them charged (the safe side). */
   async refund(charge: Charge, amount: number): Promise<void> {
     if (amount <= 0) return
-    const give = this.meter === 'characters' ? (k: string) => this.store.refundCharacters(k, amount) : (k: string) => this.store.refundAudio(k, amount)
-    await Promise.all(charge.map((k) => give(k).catch((err: unknown) => this.logger.error({ err, meter: this.meter }, 'usage refund failed'))))
+    const give =
+      this.meter === 'characters'
+        ? (k: string) => this.store.refundCharacters(k, amount)
+        : (k: string) => this.store.refundAudio(k, amount)
+    await Promise.all(
+      charge.map((k) =>
+        give(k).catch((err: unknown) => this.logger.error({ err, meter: this.meter }, 'usage refund failed')),
+      ),
+    )
   }
 
   #reserve(key: string, amount: number, limit: number | undefined, expiresAt: number): Promise<Reservation> {

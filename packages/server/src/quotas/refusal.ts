@@ -17,7 +17,9 @@ export function quotaExceeded(charge: QuotaCharge, meter: QuotaMeter, used: numb
   const what = meter === 'characters' ? `${charge.limit} characters` : `${charge.limit / 1000} seconds of audio`
   const shown = meter === 'characters' ? used : Math.round(used / 100) / 10
   const retryAfter = Math.max(1, Math.ceil((charge.periodEndMs - nowMs) / 1000))
-  return new VoxgateError('quota_exceeded',
+  return new VoxgateError(
+    'quota_exceeded',
     `${scopeOf(charge)} of ${what} per ${charge.quota.period} would be exceeded (${shown} used); it renews at ${new Date(charge.periodEndMs).toISOString()}.`,
-    { 'retry-after': String(retryAfter) })
+    { 'retry-after': String(retryAfter) },
+  )
 }

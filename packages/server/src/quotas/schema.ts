@@ -8,15 +8,20 @@ export const QUOTA_MAX_CHARACTERS = 1_000_000_000_000
 export const QUOTA_MAX_AUDIO_SECONDS = 1_000_000_000
 
 /** `PUT /quotas` and `voxgate quotas set`: validated the same way. */
-export const QuotaPut = z.strictObject({
-  /** The end-user it caps; absent: any. */
-  sub: z.string().min(1).max(SUB_MAX_CHARS).optional(),
-  /** The API key it caps (its id, `key_…`); absent: any. */
-  key_id: z.string().min(1).max(128).optional(),
-  period: z.enum(['day', 'month']),
-  characters: z.number().int().min(0).max(QUOTA_MAX_CHARACTERS).optional(),
-  audio_seconds: z.number().int().min(0).max(QUOTA_MAX_AUDIO_SECONDS).optional(),
-}).refine((q) => q.characters !== undefined || q.audio_seconds !== undefined, { message: 'set characters, audio_seconds or both', path: ['characters'] })
+export const QuotaPut = z
+  .strictObject({
+    /** The end-user it caps; absent: any. */
+    sub: z.string().min(1).max(SUB_MAX_CHARS).optional(),
+    /** The API key it caps (its id, `key_…`); absent: any. */
+    key_id: z.string().min(1).max(128).optional(),
+    period: z.enum(['day', 'month']),
+    characters: z.number().int().min(0).max(QUOTA_MAX_CHARACTERS).optional(),
+    audio_seconds: z.number().int().min(0).max(QUOTA_MAX_AUDIO_SECONDS).optional(),
+  })
+  .refine((q) => q.characters !== undefined || q.audio_seconds !== undefined, {
+    message: 'set characters, audio_seconds or both',
+    path: ['characters'],
+  })
 export type QuotaPut = z.output<typeof QuotaPut>
 
 /** A quota as `GET /quotas` shows it, with what has been used in the current period. */

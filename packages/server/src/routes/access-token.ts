@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { CREDENTIAL_MAX_CHARS, SUB_MAX_CHARS, TOKEN_TTL_DEFAULT_SECONDS, TOKEN_TTL_MAX_SECONDS, VoxgateError } from '@voxgate/protocol'
+import {
+  CREDENTIAL_MAX_CHARS,
+  SUB_MAX_CHARS,
+  TOKEN_TTL_DEFAULT_SECONDS,
+  TOKEN_TTL_MAX_SECONDS,
+  VoxgateError,
+} from '@voxgate/protocol'
 import { AccessTokenRequest } from '@voxgate/protocol/schemas'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
@@ -36,10 +42,12 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
     // covers tokens issued up to then, so it must last that much longer.
     const from = Math.max(ctx.clock.now(), 'issued_before' in body ? body.issued_before * 1000 : 0)
     const expiresAt = from + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
-    const revocation: Revocation = 'token' in body
-      ? { kind: 'jti', jti: (await inspectOr400(ctx, body.token)).jti, expiresAt }
-      : 'jti' in body ? { kind: 'jti', jti: body.jti, expiresAt }
-        : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
+    const revocation: Revocation =
+      'token' in body
+        ? { kind: 'jti', jti: (await inspectOr400(ctx, body.token)).jti, expiresAt }
+        : 'jti' in body
+          ? { kind: 'jti', jti: body.jti, expiresAt }
+          : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
     await ctx.store.addRevocation(revocation)
     ctx.revocations.add(revocation)
     ctx.streams.sweep()
@@ -50,14 +58,19 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
 
   app.get('/access-token/self', { onRequest: guard('any') }, async (request) => {
     const p = principalOf(request)
-    if (p.kind !== 'token') throw new VoxgateError('invalid_request', 'This route describes an access token; call it with one.')
+    if (p.kind !== 'token')
+      throw new VoxgateError('invalid_request', 'This route describes an access token; call it with one.')
     return {
       grants: p.grants,
       issued_at: p.issuedAtSeconds,
       expires_at: p.expiresAtSeconds,
       sub: p.sub ?? null,
       limits: p.limits ?? null,
-      usage: { characters: await ctx.budgets.used(p.jti), audio_seconds: roundSeconds(await ctx.stt.usage.used(p.jti)), open_streams: await ctx.streams.openStreams(p) },
+      usage: {
+        characters: await ctx.budgets.used(p.jti),
+        audio_seconds: roundSeconds(await ctx.stt.usage.used(p.jti)),
+        open_streams: await ctx.streams.openStreams(p),
+      },
     }
   })
 }
@@ -67,7 +80,10 @@ async function inspectOr400(ctx: ServerContext, token: string) {
   try {
     return await ctx.tokens.inspect(token)
   } catch {
-    throw new VoxgateError('invalid_request', 'Invalid request body: token is not an access token issued by this server.')
+    throw new VoxgateError(
+      'invalid_request',
+      'Invalid request body: token is not an access token issued by this server.',
+    )
   }
 }
 

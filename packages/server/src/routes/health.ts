@@ -16,7 +16,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
   })
   app.get('/readyz', async (_request, reply) => {
     const checks = {
-      store: await storeAnswers(ctx) ? 'ok' : 'unreachable',
+      store: (await storeAnswers(ctx)) ? 'ok' : 'unreachable',
       redis: ctx.shared.redis === undefined ? 'not_configured' : ctx.shared.redis.ready ? 'ok' : 'unreachable',
       speech: 'ok',
       draining: ctx.streams.draining,
@@ -30,7 +30,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
 async function storeAnswers(ctx: ServerContext): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([ctx.store.version(), new Promise((_, reject) => { timer = setTimeout(reject, STORE_CHECK_TIMEOUT_MS) })])
+    await Promise.race([
+      ctx.store.version(),
+      new Promise((_, reject) => {
+        timer = setTimeout(reject, STORE_CHECK_TIMEOUT_MS)
+      }),
+    ])
     return true
   } catch {
     return false

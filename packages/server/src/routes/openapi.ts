@@ -7,7 +7,9 @@ import { SERVER_VERSION } from '../version.ts'
 export function registerOpenApiRoute(app: FastifyInstance, ctx: ServerContext): void {
   let document: string | undefined
   app.get('/openapi.json', async (_request, reply) => {
-    document ??= JSON.stringify(buildOpenApiDocument({ version: SERVER_VERSION, tokenCookieName: ctx.config.tokenCookieName }))
+    document ??= JSON.stringify(
+      buildOpenApiDocument({ version: SERVER_VERSION, tokenCookieName: ctx.config.tokenCookieName }),
+    )
     return reply.type('application/json').header('cache-control', 'public, max-age=300').send(document)
   })
 }

@@ -11,11 +11,15 @@ export function registerTtsRoutes(app: FastifyInstance, ctx: ServerContext, guar
   const opts = { onRequest: guard({ grant: 'tts' }) }
   app.post('/tts/bytes', opts, (request, reply) => {
     const principal = principalOf(request)
-    return ctx.refusals.counting(principal, () => serveBytes(ctx, principal, reply, parseOr400(TtsBytesRequest, request.body)))
+    return ctx.refusals.counting(principal, () =>
+      serveBytes(ctx, principal, reply, parseOr400(TtsBytesRequest, request.body)),
+    )
   })
   app.post('/tts/sse', opts, (request, reply) => {
     const principal = principalOf(request)
-    return ctx.refusals.counting(principal, () => serveSse(ctx, principal, request, reply, parseOr400(TtsSseRequest, request.body)))
+    return ctx.refusals.counting(principal, () =>
+      serveSse(ctx, principal, request, reply, parseOr400(TtsSseRequest, request.body)),
+    )
   })
   // A WebSocket upgrade never reaches Fastify (server.ts hands it to the WebSocket transport); a
   // plain GET does, after the same credential check.

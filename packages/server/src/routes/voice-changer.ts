@@ -11,7 +11,10 @@ export function registerVoiceChangerRoutes(app: FastifyInstance, guard: Guard): 
   const opts = { onRequest: guard({ grant: 'voice_changer' }) }
   for (const path of ['/voice-changer/bytes', '/voice-changer/sse']) {
     app.post(path, opts, async () => {
-      throw new VoxgateError('not_supported', 'The voice changer needs gateway mode (voxgate serve --upstream URL); this server speaks locally.')
+      throw new VoxgateError(
+        'not_supported',
+        'The voice changer needs gateway mode (voxgate serve --upstream URL); this server speaks locally.',
+      )
     })
   }
 }

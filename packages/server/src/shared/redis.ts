@@ -20,18 +20,26 @@ export class RedisConnection {
   readonly subscriber: RedisClient
   readonly prefix: string
 
-  private constructor(url: string, prefix: string, private readonly logger: Logger) {
+  private constructor(
+    url: string,
+    prefix: string,
+    private readonly logger: Logger,
+  ) {
     const options = {
       url,
       disableOfflineQueue: true,
-      socket: { connectTimeout: REDIS_CALL_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, RECONNECT_MAX_MS) },
+      socket: {
+        connectTimeout: REDIS_CALL_TIMEOUT_MS,
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, RECONNECT_MAX_MS),
+      },
     }
     this.client = createClient(options)
     this.subscriber = createClient(options)
     this.prefix = prefix
     // Without listeners a connection error would be an uncaught exception; the URL (which may hold
     // a password) is never logged, only the error's code.
-    for (const c of [this.client, this.subscriber]) c.on('error', (err: Error & { code?: string }) => this.#logError(err))
+    for (const c of [this.client, this.subscriber])
+      c.on('error', (err: Error & { code?: string }) => this.#logError(err))
   }
 
   #lastLog = 0
@@ -59,11 +67,15 @@ export class RedisConnection {
     try {
       return await Promise.race([
         fn(this.client),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('redis call timed out')), REDIS_CALL_TIMEOUT_MS) }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('redis call timed out')), REDIS_CALL_TIMEOUT_MS)
+        }),
       ])
     } catch (err) {
       this.#logError(err as Error)
-      throw new VoxgateError('limits_unavailable', 'The shared limits service is unavailable; retry shortly.', { 'retry-after': '2' })
+      throw new VoxgateError('limits_unavailable', 'The shared limits service is unavailable; retry shortly.', {
+        'retry-after': '2',
+      })
     } finally {
       clearTimeout(timer)
     }
@@ -74,7 +86,9 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.client, this.subscriber].map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)))
+    await Promise.all(
+      [this.client, this.subscriber].map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)),
+    )
     for (const c of [this.client, this.subscriber]) if (c.isOpen) c.destroy()
   }
 }

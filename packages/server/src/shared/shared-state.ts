@@ -24,7 +24,12 @@ export interface SharedState {
   close(): Promise<void>
 }
 
-export async function openSharedState(config: ServerConfig, store: SharedCounters, clock: Clock, logger: Logger): Promise<SharedState> {
+export async function openSharedState(
+  config: ServerConfig,
+  store: SharedCounters,
+  clock: Clock,
+  logger: Logger,
+): Promise<SharedState> {
   const limits = {
     mint: { limit: config.mintPerMinute, windowMs: 60_000 },
     tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
@@ -32,7 +37,13 @@ export async function openSharedState(config: ServerConfig, store: SharedCounter
   const local = new MemoryRateLimiter(limits, clock)
   if (!config.redisUrl) {
     const slots = new StoreSlots(store, logger)
-    return { slots, rateLimiter: new StoreRateLimiter(store, limits, local), revocationBus: undefined, redis: undefined, close: async () => slots.close() }
+    return {
+      slots,
+      rateLimiter: new StoreRateLimiter(store, limits, local),
+      revocationBus: undefined,
+      redis: undefined,
+      close: async () => slots.close(),
+    }
   }
   const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, logger)
   const slots = new RedisSlots(redis, logger)

@@ -13,7 +13,10 @@ export type StoreErrorCode =
   | 'kek_wrong'
 
 export class StoreError extends Error {
-  constructor(readonly code: StoreErrorCode, message: string) {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
     super(message)
     this.name = 'StoreError'
   }

@@ -15,7 +15,10 @@ export const KEK_ENV = 'VOXGATE_KEY_ENCRYPTION_KEY'
 /** A KEK as `openssl rand -base64 32` prints it: exactly 32 bytes, canonical base64. */
 export function parseKek(base64: string | undefined): Buffer {
   if (base64 === undefined || base64.trim() === '') {
-    throw new StoreError('kek_missing', `a PostgreSQL store needs ${KEK_ENV} (32 random bytes in base64: openssl rand -base64 32)`)
+    throw new StoreError(
+      'kek_missing',
+      `a PostgreSQL store needs ${KEK_ENV} (32 random bytes in base64: openssl rand -base64 32)`,
+    )
   }
   const text = base64.trim()
   const key = Buffer.from(text, 'base64')
@@ -38,8 +41,14 @@ export function unseal(kek: Buffer, kid: string, sealed: string): string {
     if (raw.length < NONCE_BYTES + TAG_BYTES) throw new Error('short')
     const decipher = createDecipheriv('aes-256-gcm', kek, raw.subarray(0, NONCE_BYTES)).setAAD(Buffer.from(kid))
     decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES))
-    return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8')
+    return Buffer.concat([
+      decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8')
   } catch {
-    throw new StoreError('kek_wrong', `${KEK_ENV} does not open the signing keys in this database (it is not the key they were sealed with)`)
+    throw new StoreError(
+      'kek_wrong',
+      `${KEK_ENV} does not open the signing keys in this database (it is not the key they were sealed with)`,
+    )
   }
 }

@@ -18,9 +18,21 @@ export function mergeLedger(figures: readonly UsageDelta[], refusals: readonly R
   const id = (r: { day: string; keyId: string; sub: string | null }) => JSON.stringify([r.day, r.keyId, r.sub ?? ''])
   for (const f of figures) rows.set(id(f), { ...f, refused: {} })
   for (const r of refusals) {
-    const row = rows.get(id(r)) ?? rows.set(id(r), {
-      day: r.day, keyId: r.keyId, sub: r.sub, characters: 0, audioMsProduced: 0, audioMsTranscribed: 0, audioMsVoiceChanged: 0, streams: 0, refused: {},
-    }).get(id(r))!
+    const row =
+      rows.get(id(r)) ??
+      rows
+        .set(id(r), {
+          day: r.day,
+          keyId: r.keyId,
+          sub: r.sub,
+          characters: 0,
+          audioMsProduced: 0,
+          audioMsTranscribed: 0,
+          audioMsVoiceChanged: 0,
+          streams: 0,
+          refused: {},
+        })
+        .get(id(r))!
     row.refused[r.reason] = (row.refused[r.reason] ?? 0) + r.count
   }
   const order = (r: UsageRow) => `${r.day}\u0000${r.keyId}\u0000${r.sub ?? ''}`

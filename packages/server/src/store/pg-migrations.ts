@@ -78,11 +78,16 @@ export async function migrate(client: pg.PoolClient, schema: string | undefined)
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
     if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    )
     const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
     const current = rows[0]?.v ?? 0
     if (current > MIGRATIONS.length) {
-      throw new StoreError('store_unavailable', `the database schema is at version ${current}, newer than this voxgate knows (${MIGRATIONS.length}); upgrade voxgate`)
+      throw new StoreError(
+        'store_unavailable',
+        `the database schema is at version ${current}, newer than this voxgate knows (${MIGRATIONS.length}); upgrade voxgate`,
+      )
     }
     for (let v = current + 1; v <= MIGRATIONS.length; v++) {
       await client.query(MIGRATIONS[v - 1]!)

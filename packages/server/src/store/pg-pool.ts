@@ -33,7 +33,11 @@ export function createPool(url: URL): PgTarget {
     return v
   }
   const schema = take('schema')
-  if (schema !== undefined && !IDENTIFIER.test(schema)) throw new StoreError('bad_store_url', 'the --store URL\'s schema must be a plain lower-case identifier (a-z, 0-9, _)')
+  if (schema !== undefined && !IDENTIFIER.test(schema))
+    throw new StoreError(
+      'bad_store_url',
+      "the --store URL's schema must be a plain lower-case identifier (a-z, 0-9, _)",
+    )
   const options = [take('options'), schema && `-c search_path=${schema}`].filter(Boolean).join(' ')
   const num = (name: string, fallback: number) => positive(take(name), name) ?? fallback
   const pool = new pg.Pool({
@@ -53,7 +57,8 @@ export function createPool(url: URL): PgTarget {
 
 function positive(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined
-  if (!/^\d+$/.test(value) || Number(value) === 0) throw new StoreError('bad_store_url', `the --store URL's ${name} must be a positive whole number`)
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw new StoreError('bad_store_url', `the --store URL's ${name} must be a positive whole number`)
   return Number(value)
 }
 

@@ -3,18 +3,60 @@ import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
-import type { ApiKeyRecord, QuotaRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
+import type {
+  ApiKeyRecord,
+  QuotaRecord,
+  Reservation,
+  Revocation,
+  SigningKeyRecord,
+  Store,
+  StoreSnapshot,
+  UsageDelta,
+  UsageFilter,
+  UsageRefund,
+  UsageRefusal,
+  UsageRow,
+} from './types.ts'
 import { mergeLedger } from './ledger-merge.ts'
 import { toQuota, type QuotaRow } from './quota-row.ts'
 
-interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; revoked_at: string | null }
-interface SigningJson { kid: string; sealed: string; created_at: number; retired_at: number | null }
-interface RevocationJson { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
-interface SnapshotRow { version: string; revoked: string[]; signing: SigningJson[]; revocations: RevocationJson[] }
+interface KeyRow {
+  id: string
+  name: string
+  hash: string
+  prefix: string
+  created_at: string
+  last_used_at: string | null
+  revoked_at: string | null
+}
+interface SigningJson {
+  kid: string
+  sealed: string
+  created_at: number
+  retired_at: number | null
+}
+interface RevocationJson {
+  kind: 'jti' | 'sub'
+  value: string
+  issued_before: number | null
+  expires_at: number
+}
+interface SnapshotRow {
+  version: string
+  revoked: string[]
+  signing: SigningJson[]
+  revocations: RevocationJson[]
+}
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v))
 const toKey = (r: KeyRow): ApiKeyRecord => ({
-  id: r.id, name: r.name, hash: r.hash, prefix: r.prefix, createdAt: Number(r.created_at), lastUsedAt: num(r.last_used_at), revokedAt: num(r.revoked_at),
+  id: r.id,
+  name: r.name,
+  hash: r.hash,
+  prefix: r.prefix,
+  createdAt: Number(r.created_at),
+  lastUsedAt: num(r.last_used_at),
+  revokedAt: num(r.revoked_at),
 })
 const toRevocation = (r: RevocationJson): Revocation =>
   r.kind === 'jti'
@@ -85,18 +127,24 @@ export class PostgresStore implements Store {
 
   /** The first start seals a check value; later starts must open it, so a wrong KEK fails at once, not at the first token. */
   async #checkKek(): Promise<void> {
-    await this.#query("INSERT INTO key_encryption (id, check_value) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", [seal(this.#kek, 'kek-check', 'voxgate')])
+    await this.#query('INSERT INTO key_encryption (id, check_value) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [
+      seal(this.#kek, 'kek-check', 'voxgate'),
+    ])
     const { rows } = await this.#query<{ check_value: string }>('SELECT check_value FROM key_encryption WHERE id = 1')
     unseal(this.#kek, 'kek-check', rows[0]!.check_value)
   }
 
-  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
     try {
       return await this.#target.pool.query<R>(sql, params)
     } catch (err) {
       // pg's errors carry no credentials, but wrap them so no connection detail rides along either.
       const e = new StoreError('store_unavailable', `PostgreSQL: ${pgFailure(err)}`)
-      if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') Object.assign(e, { sqlState: err.code })
+      if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
+        Object.assign(e, { sqlState: err.code })
       throw e
     }
   }
@@ -106,7 +154,10 @@ export class PostgresStore implements Store {
   }
 
   async createApiKey(r: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
-    await this.#versioned('INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING 1', [r.id, r.name, r.hash, r.prefix, r.createdAt])
+    await this.#versioned(
+      'INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING 1',
+      [r.id, r.name, r.hash, r.prefix, r.createdAt],
+    )
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -119,7 +170,12 @@ export class PostgresStore implements Store {
   }
 
   async revokeApiKey(id: string, atMs: number): Promise<boolean> {
-    return (await this.#versioned('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING 1', [atMs, id])) === 1
+    return (
+      (await this.#versioned('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING 1', [
+        atMs,
+        id,
+      ])) === 1
+    )
   }
 
   // Not a versioned change: last-used is informational and must not make every poller reload.
@@ -128,33 +184,52 @@ export class PostgresStore implements Store {
   }
 
   async addSigningKey(r: SigningKeyRecord): Promise<void> {
-    await this.#versioned('INSERT INTO signing_keys (kid, private_key_sealed, created_at) VALUES ($1, $2, $3) RETURNING 1', [r.kid, seal(this.#kek, r.kid, r.privatePem), r.createdAt])
+    await this.#versioned(
+      'INSERT INTO signing_keys (kid, private_key_sealed, created_at) VALUES ($1, $2, $3) RETURNING 1',
+      [r.kid, seal(this.#kek, r.kid, r.privatePem), r.createdAt],
+    )
   }
 
   async retireSigningKey(kid: string, atMs: number): Promise<void> {
-    await this.#versioned('UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL RETURNING 1', [atMs, kid])
+    await this.#versioned('UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL RETURNING 1', [
+      atMs,
+      kid,
+    ])
   }
 
   async prune(beforeMs: number): Promise<void> {
-    await this.#query(`WITH keys AS (DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1 RETURNING 1),
+    await this.#query(
+      `WITH keys AS (DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1 RETURNING 1),
       revs AS (DELETE FROM revocations WHERE expires_at < $1 RETURNING 1),
       usage AS (DELETE FROM token_usage WHERE expires_at < $1 RETURNING 1),
       audio AS (DELETE FROM token_audio WHERE expires_at < $1 RETURNING 1),
       slots AS (DELETE FROM stream_slots WHERE expires_at < $1 RETURNING 1),
       windows AS (DELETE FROM rate_windows WHERE started_at < $1 - 3600000 RETURNING 1),
       bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND (EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM revs)))
-      SELECT (SELECT count(*) FROM usage) AS usage`, [beforeMs])
+      SELECT (SELECT count(*) FROM usage) AS usage`,
+      [beforeMs],
+    )
   }
 
   async acquireSlot(jti: string, leaseId: string, limit: number, nowMs: number, ttlMs: number): Promise<boolean> {
-    return (await this.#query<{ ok: boolean }>('SELECT voxgate_acquire_slot($1, $2, $3, $4, $5) AS ok', [jti, leaseId, limit, nowMs, ttlMs])).rows[0]!.ok
+    return (
+      await this.#query<{ ok: boolean }>('SELECT voxgate_acquire_slot($1, $2, $3, $4, $5) AS ok', [
+        jti,
+        leaseId,
+        limit,
+        nowMs,
+        ttlMs,
+      ])
+    ).rows[0]!.ok
   }
 
   async renewSlots(leases: readonly { jti: string; leaseId: string }[], nowMs: number, ttlMs: number): Promise<void> {
     if (leases.length === 0) return
-    await this.#query(`INSERT INTO stream_slots (jti, lease_id, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+    await this.#query(
+      `INSERT INTO stream_slots (jti, lease_id, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
       ON CONFLICT (jti, lease_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-    [leases.map((l) => l.jti), leases.map((l) => l.leaseId), leases.map(() => nowMs + ttlMs)])
+      [leases.map((l) => l.jti), leases.map((l) => l.leaseId), leases.map(() => nowMs + ttlMs)],
+    )
   }
 
   async releaseSlot(jti: string, leaseId: string): Promise<void> {
@@ -162,16 +237,40 @@ export class PostgresStore implements Store {
   }
 
   async countSlots(jti: string, nowMs: number): Promise<number> {
-    return Number((await this.#query<{ n: string }>('SELECT count(*) AS n FROM stream_slots WHERE jti = $1 AND expires_at > $2', [jti, nowMs])).rows[0]!.n)
+    return Number(
+      (
+        await this.#query<{ n: string }>('SELECT count(*) AS n FROM stream_slots WHERE jti = $1 AND expires_at > $2', [
+          jti,
+          nowMs,
+        ])
+      ).rows[0]!.n,
+    )
   }
 
   async takeRate(key: string, limit: number, windowMs: number, nowMs: number): Promise<number> {
-    return Number((await this.#query<{ wait: string }>('SELECT voxgate_take_rate($1, $2, $3, $4) AS wait', [key, limit, windowMs, nowMs])).rows[0]!.wait)
+    return Number(
+      (
+        await this.#query<{ wait: string }>('SELECT voxgate_take_rate($1, $2, $3, $4) AS wait', [
+          key,
+          limit,
+          windowMs,
+          nowMs,
+        ])
+      ).rows[0]!.wait,
+    )
   }
 
-  async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {
-    const row = (await this.#query<{ characters: string }>(RESERVE, [jti, characters, budget ?? null, expiresAt])).rows[0]
-    return row ? { granted: true, used: Number(row.characters) } : { granted: false, used: await this.usedCharacters(jti) }
+  async reserveCharacters(
+    jti: string,
+    characters: number,
+    budget: number | undefined,
+    expiresAt: number,
+  ): Promise<Reservation> {
+    const row = (await this.#query<{ characters: string }>(RESERVE, [jti, characters, budget ?? null, expiresAt]))
+      .rows[0]
+    return row
+      ? { granted: true, used: Number(row.characters) }
+      : { granted: false, used: await this.usedCharacters(jti) }
   }
 
   async reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation> {
@@ -181,7 +280,8 @@ export class PostgresStore implements Store {
 
   async settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
     // One statement: the ledger row and the refunds land together or not at all.
-    await this.#query(`WITH ledger AS (
+    await this.#query(
+      `WITH ledger AS (
         INSERT INTO usage_ledger AS l (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $11) ON CONFLICT (day, key_id, sub) DO UPDATE SET
           characters = l.characters + EXCLUDED.characters, audio_ms_produced = l.audio_ms_produced + EXCLUDED.audio_ms_produced,
@@ -190,28 +290,71 @@ export class PostgresStore implements Store {
       chars AS (UPDATE token_usage SET characters = GREATEST(0, characters - $9) WHERE jti = ANY($8::text[]) AND $9 > 0 RETURNING 1),
       audio AS (UPDATE token_audio SET ms = GREATEST(0, ms - $10) WHERE jti = ANY($8::text[]) AND $10 > 0 RETURNING 1)
       SELECT 1`,
-    [d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams,
-      refund?.keys ?? [], refund?.characters ?? 0, Math.floor(refund?.audioMs ?? 0), Math.round(d.audioMsVoiceChanged ?? 0)])
+      [
+        d.day,
+        d.keyId,
+        d.sub ?? '',
+        d.characters,
+        Math.round(d.audioMsProduced),
+        Math.round(d.audioMsTranscribed),
+        d.streams,
+        refund?.keys ?? [],
+        refund?.characters ?? 0,
+        Math.floor(refund?.audioMs ?? 0),
+        Math.round(d.audioMsVoiceChanged ?? 0),
+      ],
+    )
   }
 
   async recordRefusal(r: UsageRefusal): Promise<void> {
-    await this.#query(`INSERT INTO usage_refusals AS u (day, key_id, sub, reason, count) VALUES ($1, $2, $3, $4, 1)
-      ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = u.count + 1`, [r.day, r.keyId, r.sub ?? '', r.reason])
+    await this.#query(
+      `INSERT INTO usage_refusals AS u (day, key_id, sub, reason, count) VALUES ($1, $2, $3, $4, 1)
+      ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = u.count + 1`,
+      [r.day, r.keyId, r.sub ?? '', r.reason],
+    )
   }
 
   async queryUsage(f: UsageFilter): Promise<UsageRow[]> {
     const sub = f.sub === undefined ? null : (f.sub ?? '')
-    const refusals = (await this.#query<{ day: string; key_id: string; sub: string; reason: string; count: string }>(
-      `SELECT * FROM usage_refusals WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)`,
-      [f.from, f.to, f.keyId ?? null, sub])).rows.map((r) => ({ day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, reason: r.reason, count: Number(r.count) }))
-    const { rows } = await this.#query<{ day: string; key_id: string; sub: string; characters: string; audio_ms_produced: string; audio_ms_transcribed: string; audio_ms_voice_changed: string; streams: string }>(
+    const refusals = (
+      await this.#query<{ day: string; key_id: string; sub: string; reason: string; count: string }>(
+        `SELECT * FROM usage_refusals WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)`,
+        [f.from, f.to, f.keyId ?? null, sub],
+      )
+    ).rows.map((r) => ({
+      day: r.day,
+      keyId: r.key_id,
+      sub: r.sub === '' ? null : r.sub,
+      reason: r.reason,
+      count: Number(r.count),
+    }))
+    const { rows } = await this.#query<{
+      day: string
+      key_id: string
+      sub: string
+      characters: string
+      audio_ms_produced: string
+      audio_ms_transcribed: string
+      audio_ms_voice_changed: string
+      streams: string
+    }>(
       `SELECT * FROM usage_ledger WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)
-       ORDER BY day, key_id, sub`, [f.from, f.to, f.keyId ?? null, sub])
-    return mergeLedger(rows.map((r) => ({
-      day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
-      audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed),
-      audioMsVoiceChanged: Number(r.audio_ms_voice_changed), streams: Number(r.streams),
-    })), refusals)
+       ORDER BY day, key_id, sub`,
+      [f.from, f.to, f.keyId ?? null, sub],
+    )
+    return mergeLedger(
+      rows.map((r) => ({
+        day: r.day,
+        keyId: r.key_id,
+        sub: r.sub === '' ? null : r.sub,
+        characters: Number(r.characters),
+        audioMsProduced: Number(r.audio_ms_produced),
+        audioMsTranscribed: Number(r.audio_ms_transcribed),
+        audioMsVoiceChanged: Number(r.audio_ms_voice_changed),
+        streams: Number(r.streams),
+      })),
+      refusals,
+    )
   }
 
   async refundAudio(jti: string, ms: number): Promise<void> {
@@ -219,26 +362,36 @@ export class PostgresStore implements Store {
   }
 
   async usedAudio(jti: string): Promise<number> {
-    return Number((await this.#query<{ ms: string }>('SELECT ms FROM token_audio WHERE jti = $1', [jti])).rows[0]?.ms ?? 0)
+    return Number(
+      (await this.#query<{ ms: string }>('SELECT ms FROM token_audio WHERE jti = $1', [jti])).rows[0]?.ms ?? 0,
+    )
   }
 
   async refundCharacters(jti: string, characters: number): Promise<void> {
-    if (characters > 0) await this.#query('UPDATE token_usage SET characters = GREATEST(0, characters - $1) WHERE jti = $2', [characters, jti])
+    if (characters > 0)
+      await this.#query('UPDATE token_usage SET characters = GREATEST(0, characters - $1) WHERE jti = $2', [
+        characters,
+        jti,
+      ])
   }
 
   async usedCharacters(jti: string): Promise<number> {
-    const row = (await this.#query<{ characters: string }>('SELECT characters FROM token_usage WHERE jti = $1', [jti])).rows[0]
+    const row = (await this.#query<{ characters: string }>('SELECT characters FROM token_usage WHERE jti = $1', [jti]))
+      .rows[0]
     return row ? Number(row.characters) : 0
   }
 
   async putQuota(q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
     // One statement: the upsert and the version bump land together. xmax = 0 only on a fresh insert.
-    const { rows } = await this.#query<QuotaRow & { inserted: boolean }>(`WITH change AS (
+    const { rows } = await this.#query<QuotaRow & { inserted: boolean }>(
+      `WITH change AS (
         INSERT INTO quotas AS q (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (sub, key_id, period) DO UPDATE SET characters = EXCLUDED.characters, audio_seconds = EXCLUDED.audio_seconds
         RETURNING q.*, (q.xmax = 0) AS inserted),
       bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version')
-      SELECT * FROM change`, [q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt])
+      SELECT * FROM change`,
+      [q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt],
+    )
     return { quota: toQuota(rows[0]!), created: rows[0]!.inserted }
   }
 
@@ -252,11 +405,16 @@ export class PostgresStore implements Store {
 
   async addRevocation(r: Revocation): Promise<void> {
     const [value, issuedBefore] = r.kind === 'jti' ? [r.jti, null] : [r.sub, r.issuedBefore]
-    await this.#versioned('INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES ($1, $2, $3, $4) RETURNING 1', [r.kind, value, issuedBefore, r.expiresAt])
+    await this.#versioned(
+      'INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES ($1, $2, $3, $4) RETURNING 1',
+      [r.kind, value, issuedBefore, r.expiresAt],
+    )
   }
 
   async version(): Promise<number> {
-    return Number((await this.#query<{ value: string }>("SELECT value FROM meta WHERE name = 'version'")).rows[0]?.value ?? 0)
+    return Number(
+      (await this.#query<{ value: string }>("SELECT value FROM meta WHERE name = 'version'")).rows[0]?.value ?? 0,
+    )
   }
 
   async snapshot(): Promise<StoreSnapshot> {
@@ -264,7 +422,12 @@ export class PostgresStore implements Store {
     return {
       version: Number(s.version),
       revokedKeyIds: s.revoked,
-      signingKeys: s.signing.map((k) => ({ kid: k.kid, privatePem: unseal(this.#kek, k.kid, k.sealed), createdAt: k.created_at, retiredAt: k.retired_at })),
+      signingKeys: s.signing.map((k) => ({
+        kid: k.kid,
+        privatePem: unseal(this.#kek, k.kid, k.sealed),
+        createdAt: k.created_at,
+        retiredAt: k.retired_at,
+      })),
       revocations: s.revocations.map(toRevocation),
     }
   }

@@ -52,7 +52,10 @@ export class SettlementBatch {
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     if (this.#waiters.length === 0) return
-    const batch: Settlements = { deltas: [...this.#deltas.values()], refunds: [...this.#refunds].map(([key, r]) => ({ key, ...r })) }
+    const batch: Settlements = {
+      deltas: [...this.#deltas.values()],
+      refunds: [...this.#refunds].map(([key, r]) => ({ key, ...r })),
+    }
     const waiters = this.#waiters
     this.#deltas = new Map()
     this.#refunds = new Map()

@@ -6,7 +6,20 @@ import { SqliteCounters } from './sqlite-counters.ts'
 import { mergeLedger } from './ledger-merge.ts'
 import { toQuota, type QuotaRow } from './quota-row.ts'
 import { SettlementBatch, type Settlements } from './settlement-batch.ts'
-import type { ApiKeyRecord, QuotaRecord, Reservation, Revocation, SigningKeyRecord, Store, StoreSnapshot, UsageDelta, UsageFilter, UsageRefund, UsageRefusal, UsageRow } from './types.ts'
+import type {
+  ApiKeyRecord,
+  QuotaRecord,
+  Reservation,
+  Revocation,
+  SigningKeyRecord,
+  Store,
+  StoreSnapshot,
+  UsageDelta,
+  UsageFilter,
+  UsageRefund,
+  UsageRefusal,
+  UsageRow,
+} from './types.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -35,20 +48,63 @@ CREATE TABLE IF NOT EXISTS quotas (
   characters INTEGER, audio_seconds INTEGER, created_at INTEGER NOT NULL, UNIQUE (sub, key_id, period));
 `
 
-interface KeyRow { id: string; name: string; hash: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }
-interface SigningRow { kid: string; private_pem: string; created_at: number; retired_at: number | null }
-interface RevocationRow { kind: 'jti' | 'sub'; value: string; issued_before: number | null; expires_at: number }
+interface KeyRow {
+  id: string
+  name: string
+  hash: string
+  prefix: string
+  created_at: number
+  last_used_at: number | null
+  revoked_at: number | null
+}
+interface SigningRow {
+  kid: string
+  private_pem: string
+  created_at: number
+  retired_at: number | null
+}
+interface RevocationRow {
+  kind: 'jti' | 'sub'
+  value: string
+  issued_before: number | null
+  expires_at: number
+}
 
-interface LedgerRow { day: string; key_id: string; sub: string; characters: number; audio_ms_produced: number; audio_ms_transcribed: number; audio_ms_voice_changed: number; streams: number }
+interface LedgerRow {
+  day: string
+  key_id: string
+  sub: string
+  characters: number
+  audio_ms_produced: number
+  audio_ms_transcribed: number
+  audio_ms_voice_changed: number
+  streams: number
+}
 const toUsage = (r: LedgerRow): UsageDelta => ({
-  day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, characters: Number(r.characters),
-  audioMsProduced: Number(r.audio_ms_produced), audioMsTranscribed: Number(r.audio_ms_transcribed),
-  audioMsVoiceChanged: Number(r.audio_ms_voice_changed), streams: Number(r.streams),
+  day: r.day,
+  keyId: r.key_id,
+  sub: r.sub === '' ? null : r.sub,
+  characters: Number(r.characters),
+  audioMsProduced: Number(r.audio_ms_produced),
+  audioMsTranscribed: Number(r.audio_ms_transcribed),
+  audioMsVoiceChanged: Number(r.audio_ms_voice_changed),
+  streams: Number(r.streams),
 })
 const toKey = (r: KeyRow): ApiKeyRecord => ({
-  id: r.id, name: r.name, hash: r.hash, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at,
+  id: r.id,
+  name: r.name,
+  hash: r.hash,
+  prefix: r.prefix,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
 })
-const toSigning = (r: SigningRow): SigningKeyRecord => ({ kid: r.kid, privatePem: r.private_pem, createdAt: r.created_at, retiredAt: r.retired_at })
+const toSigning = (r: SigningRow): SigningKeyRecord => ({
+  kid: r.kid,
+  privatePem: r.private_pem,
+  createdAt: r.created_at,
+  retiredAt: r.retired_at,
+})
 const toRevocation = (r: RevocationRow): Revocation =>
   r.kind === 'jti'
     ? { kind: 'jti', jti: r.value, expiresAt: r.expires_at }
@@ -69,8 +125,11 @@ function preparePrivateStore(file: string): void {
   assertPrivateFolder(dir)
   for (const f of [file, ...SIDE_FILES.map((s) => file + s)]) assertPrivateFile(f)
   if (createPrivateFile(file) || statSync(file).size > 0) return
-  throw new DataFileError('empty_store', file,
-    `${file} is empty, and opening it would start a new key set; restore it from a backup or, to start afresh, run: rm ${shellArg(file)}`)
+  throw new DataFileError(
+    'empty_store',
+    file,
+    `${file} is empty, and opening it would start a new key set; restore it from a backup or, to start afresh, run: rm ${shellArg(file)}`,
+  )
 }
 
 /**
@@ -91,7 +150,12 @@ export class SqliteStore implements Store {
     this.#db.pragma('synchronous = NORMAL')
     this.#db.exec(SCHEMA)
     // A store made before the voice-changer column existed gets it (CREATE TABLE IF NOT EXISTS keeps old tables as they are).
-    if (!this.#db.prepare<[], { name: string }>('PRAGMA table_info(usage_ledger)').all().some((c) => c.name === 'audio_ms_voice_changed')) {
+    if (
+      !this.#db
+        .prepare<[], { name: string }>('PRAGMA table_info(usage_ledger)')
+        .all()
+        .some((c) => c.name === 'audio_ms_voice_changed')
+    ) {
       this.#db.exec('ALTER TABLE usage_ledger ADD COLUMN audio_ms_voice_changed INTEGER NOT NULL DEFAULT 0')
     }
     this.#counters = new SqliteCounters(this.#db)
@@ -110,27 +174,48 @@ export class SqliteStore implements Store {
       signing: db.prepare<[], SigningRow>('SELECT * FROM signing_keys ORDER BY created_at, kid'),
       pruneSigning: db.prepare('DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?'),
       pruneRevocations: db.prepare('DELETE FROM revocations WHERE expires_at < ?'),
-      insertRevocation: db.prepare('INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES (?, ?, ?, ?)'),
-      revocations: db.prepare<[], RevocationRow>('SELECT kind, value, issued_before, expires_at FROM revocations ORDER BY id'),
+      insertRevocation: db.prepare(
+        'INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES (?, ?, ?, ?)',
+      ),
+      revocations: db.prepare<[], RevocationRow>(
+        'SELECT kind, value, issued_before, expires_at FROM revocations ORDER BY id',
+      ),
       usage: db.prepare<[string], { characters: number }>('SELECT characters FROM token_usage WHERE jti = ?'),
-      addUsage: db.prepare('INSERT INTO token_usage (jti, characters, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET characters = characters + excluded.characters'),
+      addUsage: db.prepare(
+        'INSERT INTO token_usage (jti, characters, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET characters = characters + excluded.characters',
+      ),
       refundUsage: db.prepare('UPDATE token_usage SET characters = MAX(0, characters - ?) WHERE jti = ?'),
       pruneUsage: db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
-      ledgerAdd: db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
+      ledgerAdd:
+        db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, sub) DO UPDATE SET characters = characters + excluded.characters,
         audio_ms_produced = audio_ms_produced + excluded.audio_ms_produced, audio_ms_transcribed = audio_ms_transcribed + excluded.audio_ms_transcribed,
         streams = streams + excluded.streams, audio_ms_voice_changed = audio_ms_voice_changed + excluded.audio_ms_voice_changed`),
-      ledger: db.prepare<[string, string, string | null, string | null, string | null, string | null], LedgerRow>(`SELECT * FROM usage_ledger
+      ledger: db.prepare<
+        [string, string, string | null, string | null, string | null, string | null],
+        LedgerRow
+      >(`SELECT * FROM usage_ledger
         WHERE day >= ? AND day <= ? AND (? IS NULL OR key_id = ?) AND (? IS NULL OR sub = ?) ORDER BY day, key_id, sub`),
-      refusalAdd: db.prepare('INSERT INTO usage_refusals (day, key_id, sub, reason, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = count + 1'),
-      refusals: db.prepare<[string, string, string | null, string | null, string | null, string | null], { day: string; key_id: string; sub: string; reason: string; count: number }>(`SELECT * FROM usage_refusals
+      refusalAdd: db.prepare(
+        'INSERT INTO usage_refusals (day, key_id, sub, reason, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (day, key_id, sub, reason) DO UPDATE SET count = count + 1',
+      ),
+      refusals: db.prepare<
+        [string, string, string | null, string | null, string | null, string | null],
+        { day: string; key_id: string; sub: string; reason: string; count: number }
+      >(`SELECT * FROM usage_refusals
         WHERE day >= ? AND day <= ? AND (? IS NULL OR key_id = ?) AND (? IS NULL OR sub = ?)`),
       audio: db.prepare<[string], { ms: number }>('SELECT ms FROM token_audio WHERE jti = ?'),
-      addAudio: db.prepare('INSERT INTO token_audio (jti, ms, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET ms = ms + excluded.ms'),
+      addAudio: db.prepare(
+        'INSERT INTO token_audio (jti, ms, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET ms = ms + excluded.ms',
+      ),
       refundAudio: db.prepare('UPDATE token_audio SET ms = MAX(0, ms - ?) WHERE jti = ?'),
       pruneAudio: db.prepare('DELETE FROM token_audio WHERE expires_at < ?'),
-      quotaFind: db.prepare<[string, string, string], QuotaRow>('SELECT * FROM quotas WHERE sub = ? AND key_id = ? AND period = ?'),
-      quotaInsert: db.prepare('INSERT INTO quotas (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      quotaFind: db.prepare<[string, string, string], QuotaRow>(
+        'SELECT * FROM quotas WHERE sub = ? AND key_id = ? AND period = ?',
+      ),
+      quotaInsert: db.prepare(
+        'INSERT INTO quotas (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
       quotaUpdate: db.prepare('UPDATE quotas SET characters = ?, audio_seconds = ? WHERE id = ?'),
       quotas: db.prepare<[], QuotaRow>('SELECT * FROM quotas ORDER BY created_at, id'),
       quotaDelete: db.prepare('DELETE FROM quotas WHERE id = ?'),
@@ -213,22 +298,39 @@ export class SqliteStore implements Store {
 
   // IMMEDIATE takes the write lock before reading, so processes sharing the file cannot both read
   // the same usage and both grant the last characters of a budget.
-  async reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation> {
-    return this.#reserve(() => this.#stmt.usage.get(jti)?.characters ?? 0, () => this.#stmt.addUsage.run(jti, characters, expiresAt), characters, budget)
+  async reserveCharacters(
+    jti: string,
+    characters: number,
+    budget: number | undefined,
+    expiresAt: number,
+  ): Promise<Reservation> {
+    return this.#reserve(
+      () => this.#stmt.usage.get(jti)?.characters ?? 0,
+      () => this.#stmt.addUsage.run(jti, characters, expiresAt),
+      characters,
+      budget,
+    )
   }
 
   async reserveAudio(jti: string, ms: number, budgetMs: number | undefined, expiresAt: number): Promise<Reservation> {
-    return this.#reserve(() => this.#stmt.audio.get(jti)?.ms ?? 0, () => this.#stmt.addAudio.run(jti, ms, expiresAt), ms, budgetMs)
+    return this.#reserve(
+      () => this.#stmt.audio.get(jti)?.ms ?? 0,
+      () => this.#stmt.addAudio.run(jti, ms, expiresAt),
+      ms,
+      budgetMs,
+    )
   }
 
   /** Read, check and add in one IMMEDIATE transaction (the write lock is taken before the read). */
   #reserve(used: () => number, add: () => unknown, amount: number, budget: number | undefined): Reservation {
-    return this.#db.transaction(() => {
-      const before = used()
-      if (budget !== undefined && before + amount > budget) return { granted: false, used: before }
-      add()
-      return { granted: true, used: before + amount }
-    }).immediate()
+    return this.#db
+      .transaction(() => {
+        const before = used()
+        if (budget !== undefined && before + amount > budget) return { granted: false, used: before }
+        add()
+        return { granted: true, used: before + amount }
+      })
+      .immediate()
   }
 
   settleUsage(d: UsageDelta, refund?: UsageRefund): Promise<void> {
@@ -239,7 +341,16 @@ export class SqliteStore implements Store {
   #writeSettlements({ deltas, refunds }: Settlements): void {
     this.#db.transaction(() => {
       for (const d of deltas) {
-        this.#stmt.ledgerAdd.run(d.day, d.keyId, d.sub ?? '', d.characters, Math.round(d.audioMsProduced), Math.round(d.audioMsTranscribed), d.streams, Math.round(d.audioMsVoiceChanged ?? 0))
+        this.#stmt.ledgerAdd.run(
+          d.day,
+          d.keyId,
+          d.sub ?? '',
+          d.characters,
+          Math.round(d.audioMsProduced),
+          Math.round(d.audioMsTranscribed),
+          d.streams,
+          Math.round(d.audioMsVoiceChanged ?? 0),
+        )
       }
       for (const r of refunds) {
         if (r.characters > 0) this.#stmt.refundUsage.run(r.characters, r.key)
@@ -255,8 +366,13 @@ export class SqliteStore implements Store {
   async queryUsage(f: UsageFilter): Promise<UsageRow[]> {
     const key = f.keyId ?? null
     const sub = f.sub === undefined ? null : (f.sub ?? '')
-    const refusals = this.#stmt.refusals.all(f.from, f.to, key, key, sub, sub)
-      .map((r) => ({ day: r.day, keyId: r.key_id, sub: r.sub === '' ? null : r.sub, reason: r.reason, count: Number(r.count) }))
+    const refusals = this.#stmt.refusals.all(f.from, f.to, key, key, sub, sub).map((r) => ({
+      day: r.day,
+      keyId: r.key_id,
+      sub: r.sub === '' ? null : r.sub,
+      reason: r.reason,
+      count: Number(r.count),
+    }))
     return mergeLedger(this.#stmt.ledger.all(f.from, f.to, key, key, sub, sub).map(toUsage), refusals)
   }
 
@@ -281,7 +397,10 @@ export class SqliteStore implements Store {
       const existing = this.#stmt.quotaFind.get(q.sub ?? '', q.keyId ?? '', q.period)
       if (existing) {
         this.#stmt.quotaUpdate.run(q.characters, q.audioSeconds, existing.id)
-        return { quota: { ...toQuota(existing), characters: q.characters, audioSeconds: q.audioSeconds }, created: false }
+        return {
+          quota: { ...toQuota(existing), characters: q.characters, audioSeconds: q.audioSeconds },
+          created: false,
+        }
       }
       this.#stmt.quotaInsert.run(q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt)
       return { quota: q, created: true }
@@ -326,4 +445,3 @@ export class SqliteStore implements Store {
     this.#db.close()
   }
 }
-

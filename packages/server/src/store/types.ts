@@ -152,7 +152,12 @@ export interface Store extends SharedCounters {
    * Adds `characters` to token `jti`'s usage when the total stays within `budget` (no budget: always),
    * atomically and durably. `expiresAt` (ms) lets housekeeping drop the row once the token is dead.
    */
-  reserveCharacters(jti: string, characters: number, budget: number | undefined, expiresAt: number): Promise<Reservation>
+  reserveCharacters(
+    jti: string,
+    characters: number,
+    budget: number | undefined,
+    expiresAt: number,
+  ): Promise<Reservation>
   /** Gives back characters reserved and never spoken (never below zero). */
   refundCharacters(jti: string, characters: number): Promise<void>
   /** Characters token `jti` has used (reserved and not refunded); 0 for a token never seen. */

@@ -2,9 +2,7 @@ import path from 'node:path'
 import { StoreError } from './errors.ts'
 
 /** Where the store lives, from `--store`: the data folder's SQLite file by default. */
-export type StoreLocation =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: URL }
+export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: URL }
 
 const SECRET_PARAM = /pass|secret/i
 

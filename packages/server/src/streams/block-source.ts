@@ -17,7 +17,10 @@ export class DirectSource implements CharacterSource {
   #settled = false
   #charge: Charge = []
 
-  constructor(private readonly budgets: CharacterBudgets, private readonly principal: Principal) {}
+  constructor(
+    private readonly budgets: CharacterBudgets,
+    private readonly principal: Principal,
+  ) {}
 
   async take(characters: number): Promise<void> {
     this.#charge = await this.budgets.reserve(this.principal, characters)

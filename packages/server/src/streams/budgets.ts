@@ -23,7 +23,9 @@ export class CharacterBudgets {
 
   /** Whether reservations must be exact (a budget or a quota caps them), rather than taken in blocks. */
   capped(principal: Principal): boolean {
-    return (principal.kind === 'token' && principal.limits?.characters !== undefined) || this.meter.quotaApplies(principal)
+    return (
+      (principal.kind === 'token' && principal.limits?.characters !== undefined) || this.meter.quotaApplies(principal)
+    )
   }
 
   /**
@@ -33,9 +35,15 @@ export class CharacterBudgets {
   async reserve(principal: Principal, characters: number): Promise<Charge> {
     if (characters <= 0) return []
     const budget = principal.kind === 'token' ? principal.limits?.characters : undefined
-    const token = principal.kind === 'token'
-      ? { key: principal.jti, limit: budget, expiresAt: principal.expiresAtSeconds * 1000, refused: (used: number) => tokenExhausted(budget ?? 0, used) }
-      : undefined
+    const token =
+      principal.kind === 'token'
+        ? {
+            key: principal.jti,
+            limit: budget,
+            expiresAt: principal.expiresAtSeconds * 1000,
+            refused: (used: number) => tokenExhausted(budget ?? 0, used),
+          }
+        : undefined
     return (await this.meter.reserve(principal, characters, token)).charge
   }
 
@@ -51,8 +59,11 @@ export class CharacterBudgets {
    */
   settle(principal: Principal, figures: StreamFigures, charge: Charge, refundCharacters: number): void {
     if (!Object.values(figures).some((n) => n !== undefined && n > 0)) return this.refund(charge, refundCharacters)
-    const refund = refundCharacters > 0 && charge.length > 0 ? { keys: charge, characters: refundCharacters, audioMs: 0 } : undefined
-    this.store.settleUsage(usageDelta(principal, figures, this.clock.now()), refund).catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
+    const refund =
+      refundCharacters > 0 && charge.length > 0 ? { keys: charge, characters: refundCharacters, audioMs: 0 } : undefined
+    this.store
+      .settleUsage(usageDelta(principal, figures, this.clock.now()), refund)
+      .catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
   }
 
   used(jti: string): Promise<number> {
@@ -61,4 +72,8 @@ export class CharacterBudgets {
 }
 
 const tokenExhausted = (budget: number, used: number) =>
-  new VoxgateError('quota_exceeded', `This access token's budget of ${budget} characters would be exceeded (${used} used).`, { 'x-should-retry': 'false' })
+  new VoxgateError(
+    'quota_exceeded',
+    `This access token's budget of ${budget} characters would be exceeded (${used} used).`,
+    { 'x-should-retry': 'false' },
+  )

@@ -18,11 +18,14 @@ export class HeldLeases {
   readonly #timer: NodeJS.Timeout
 
   constructor(renew: (leases: Lease[]) => Promise<unknown>, ttlMs: number, logger: Logger) {
-    this.#timer = setInterval(() => {
-      if (this.#held.size === 0) return
-      const leases = [...this.#held].map(([leaseId, jti]) => ({ jti, leaseId }))
-      renew(leases).catch(() => logger.warn({ leases: leases.length }, 'stream slot renewal failed; retrying'))
-    }, Math.min(RENEW_EVERY_MS, ttlMs / 3))
+    this.#timer = setInterval(
+      () => {
+        if (this.#held.size === 0) return
+        const leases = [...this.#held].map(([leaseId, jti]) => ({ jti, leaseId }))
+        renew(leases).catch(() => logger.warn({ leases: leases.length }, 'stream slot renewal failed; retrying'))
+      },
+      Math.min(RENEW_EVERY_MS, ttlMs / 3),
+    )
     this.#timer.unref()
   }
 

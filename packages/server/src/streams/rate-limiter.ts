@@ -18,7 +18,11 @@ export interface RateLimit {
 
 /** The answer past a rate limit, wherever the window is counted; `waitMs` until the window ends. */
 export function rateLimited(rule: RateLimit, bucket: string, waitMs: number): VoxgateError {
-  return new VoxgateError('rate_limited', `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) })
+  return new VoxgateError(
+    'rate_limited',
+    `This API key may make ${rule.limit} ${bucket} requests per ${rule.windowMs / 1000} s.`,
+    { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  )
 }
 
 /** A sliding-log-free fixed window: cheap, and the Retry-After it gives is exact. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { RedisConnection } from '../shared/redis.ts'
-import { MemoryRateLimiter, rateLimited, type RateLimit, type RateLimiter } from './rate-limiter.ts'
+import { type MemoryRateLimiter, rateLimited, type RateLimit, type RateLimiter } from './rate-limiter.ts'
 
 /** A fixed window per key: the first hit starts it (PEXPIRE), each hit counts; over the limit, the wait. */
 const TAKE = `
@@ -31,7 +31,14 @@ export class RedisRateLimiter implements RateLimiter {
     if (!rule || rule.limit === 0) return
     let result: number
     try {
-      result = Number(await this.redis.call((c) => c.eval(TAKE, { keys: [this.redis.key('rate', bucket, key)], arguments: [String(rule.windowMs), String(rule.limit)] })))
+      result = Number(
+        await this.redis.call((c) =>
+          c.eval(TAKE, {
+            keys: [this.redis.key('rate', bucket, key)],
+            arguments: [String(rule.windowMs), String(rule.limit)],
+          }),
+        ),
+      )
     } catch {
       this.logger.warn({ bucket }, 'rate limit counted in this instance: redis unavailable')
       return this.#fallback.take(bucket, key)

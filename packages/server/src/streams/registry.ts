@@ -61,13 +61,22 @@ export class StreamRegistry {
    * Opens a stream for a principal: a token with `limits.concurrent_streams` takes one of its slots
    * (counted across every instance when slots are in Redis) or gets 429 `concurrency_limited`.
    */
-  async open(principal: Principal, onRevoked: OpenStream['onRevoked'], transport: StreamTransport): Promise<StreamLease> {
-    if (this.#draining) throw new VoxgateError('connection_closing', 'This instance is shutting down; retry on another.', { 'retry-after': '1' })
+  async open(
+    principal: Principal,
+    onRevoked: OpenStream['onRevoked'],
+    transport: StreamTransport,
+  ): Promise<StreamLease> {
+    if (this.#draining)
+      throw new VoxgateError('connection_closing', 'This instance is shutting down; retry on another.', {
+        'retry-after': '1',
+      })
     const tokenId = principal.kind === 'token' ? principal.jti : undefined
     const limit = principal.kind === 'token' ? principal.limits?.concurrent_streams : undefined
     const leaseId = randomId('lease', 9)
     if (tokenId !== undefined && limit !== undefined && !(await this.slots.acquire(tokenId, limit, leaseId))) {
-      throw new VoxgateError('concurrency_limited', `This access token may hold ${limit} stream(s) open at once.`, { 'retry-after': '1' })
+      throw new VoxgateError('concurrency_limited', `This access token may hold ${limit} stream(s) open at once.`, {
+        'retry-after': '1',
+      })
     }
     const stream: OpenStream = { principal, onRevoked }
     this.#open.add(stream)
@@ -112,7 +121,7 @@ export class StreamRegistry {
 
   /** Resolves once every open stream has ended by itself, or after `waitMs`. */
   async waitForStreams(waitMs: number): Promise<void> {
-    for (const deadline = Date.now() + waitMs; this.#active > 0 && Date.now() < deadline;) {
+    for (const deadline = Date.now() + waitMs; this.#active > 0 && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
@@ -123,7 +132,7 @@ export class StreamRegistry {
    */
   async endAll(error: VoxgateError, waitMs: number): Promise<void> {
     for (const s of [...this.#open]) s.onRevoked(error)
-    for (const deadline = Date.now() + waitMs; this.#open.size > 0 && Date.now() < deadline;) {
+    for (const deadline = Date.now() + waitMs; this.#open.size > 0 && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
   }
@@ -142,4 +151,5 @@ export class StreamRegistry {
   }
 }
 
-const revokedError = (): VoxgateError => new VoxgateError('token_revoked', 'The credential of this stream has been revoked.')
+const revokedError = (): VoxgateError =>
+  new VoxgateError('token_revoked', 'The credential of this stream has been revoked.')

@@ -26,7 +26,10 @@ export class CharacterReservation implements SynthesisProgress {
   /** The text as synthesis sees it (markup removed), where the planned sentences are found. */
   readonly #spoken: string
 
-  private constructor(private readonly source: CharacterSource, text: string) {
+  private constructor(
+    private readonly source: CharacterSource,
+    text: string,
+  ) {
     this.#spoken = stripMarkup(text)
     this.reserved = countCharacters(text)
   }

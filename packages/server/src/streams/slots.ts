@@ -45,10 +45,12 @@ export class RedisSlots implements SlotStore {
 
   async acquire(jti: string, limit: number, leaseId: string): Promise<boolean> {
     const now = Date.now()
-    const got = await this.redis.call((c) => c.eval(ACQUIRE, {
-      keys: [this.redis.key('slots', jti)],
-      arguments: [String(now), String(limit), String(now + this.ttlMs), leaseId, String(this.ttlMs * 2)],
-    }))
+    const got = await this.redis.call((c) =>
+      c.eval(ACQUIRE, {
+        keys: [this.redis.key('slots', jti)],
+        arguments: [String(now), String(limit), String(now + this.ttlMs), leaseId, String(this.ttlMs * 2)],
+      }),
+    )
     if (got === 1) this.#held.add({ jti, leaseId })
     return got === 1
   }

@@ -25,7 +25,13 @@ export const goneReason = (client: AbortSignal): VoxgateError =>
  * restart or another instance never hands them out again), the client's departure and a revocation
  * checked after each wait. On any failure nothing is held.
  */
-export async function startStream(ctx: ServerContext, principal: Principal, text: string, client: AbortSignal, transport: StreamTransport): Promise<StartedStream> {
+export async function startStream(
+  ctx: ServerContext,
+  principal: Principal,
+  text: string,
+  client: AbortSignal,
+  transport: StreamTransport,
+): Promise<StartedStream> {
   if (client.aborted) throw goneReason(client)
   const controller = new AbortController()
   const lease = await ctx.streams.open(principal, (err) => controller.abort(err), transport)
@@ -52,14 +58,19 @@ export async function startStream(ctx: ServerContext, principal: Principal, text
  * done) or the client leaving. It frees the slot, aborts the stream's signal, and settles what
  * `finish` reports (called once, after the abort) with the stream's ledger row. Idempotent.
  */
-export function endOnce(stream: StartedStream, client: AbortSignal, finish: () => Omit<StreamFigures, 'streams'>): () => void {
+export function endOnce(
+  stream: StartedStream,
+  client: AbortSignal,
+  finish: () => Omit<StreamFigures, 'streams'>,
+): () => void {
   let ended = false
   const end = () => {
     if (ended) return
     ended = true
     client.removeEventListener('abort', onClientGone)
     stream.lease.release()
-    if (!stream.controller.signal.aborted) stream.controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
+    if (!stream.controller.signal.aborted)
+      stream.controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
     stream.source.settle({ ...finish(), streams: 1 })
   }
   const onClientGone = () => {

@@ -18,7 +18,7 @@ export function usageDelta(principal: Principal, figures: StreamFigures, nowMs: 
   return {
     day: utcDay(nowMs),
     keyId: principal.keyId,
-    sub: principal.kind === 'token' ? principal.sub ?? null : null,
+    sub: principal.kind === 'token' ? (principal.sub ?? null) : null,
     characters: figures.characters ?? 0,
     audioMsProduced: figures.audioMsProduced ?? 0,
     audioMsTranscribed: figures.audioMsTranscribed ?? 0,

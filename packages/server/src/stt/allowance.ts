@@ -26,7 +26,10 @@ export class AudioAllowance {
   /** The counters of the latest block, where what is left goes back. */
   #charge: Charge = []
 
-  private constructor(private readonly usage: AudioUsage, private readonly principal: Principal) {}
+  private constructor(
+    private readonly usage: AudioUsage,
+    private readonly principal: Principal,
+  ) {}
 
   /** Reserves the first block; throws quota_exceeded when the budget has nothing left. */
   static async open(usage: AudioUsage, principal: Principal): Promise<AudioAllowance> {
@@ -59,14 +62,22 @@ export class AudioAllowance {
 
   #refill(): void {
     if (this.#topUp || this.#stop || this.#closed) return
-    this.#topUp = this.usage.reserve(this.principal, AUDIO_BLOCK_MS, true).then(
-      (r) => {
-        if (this.#closed) return this.usage.refund(r.charge, r.ms)
-        this.#ms += r.ms
-        this.#charge = r.charge
-      },
-      (err: unknown) => { this.#stop = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'Audio could not be metered.') },
-    ).finally(() => { this.#topUp = undefined })
+    this.#topUp = this.usage
+      .reserve(this.principal, AUDIO_BLOCK_MS, true)
+      .then(
+        (r) => {
+          if (this.#closed) return this.usage.refund(r.charge, r.ms)
+          this.#ms += r.ms
+          this.#charge = r.charge
+        },
+        (err: unknown) => {
+          this.#stop =
+            err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'Audio could not be metered.')
+        },
+      )
+      .finally(() => {
+        this.#topUp = undefined
+      })
   }
 
   /** Settles the stream: the ledger gets the audio metered, what is left of the reservation goes back. Idempotent. */

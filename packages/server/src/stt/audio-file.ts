@@ -25,12 +25,16 @@ export function sniffContainer(b: Uint8Array): Container {
   if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm'
   if (ascii(b, 0, 4) === 'fLaC') return 'flac'
   if (ascii(b, 4, 4) === 'ftyp') return 'mp4'
-  if (ascii(b, 0, 3) === 'ID3' || (b[0] === 0xff && ((b[1] ?? 0) & 0xe0) === 0xe0 && ((b[1] ?? 0) & 0x06) !== 0)) return 'mp3'
+  if (ascii(b, 0, 3) === 'ID3' || (b[0] === 0xff && ((b[1] ?? 0) & 0xe0) === 0xe0 && ((b[1] ?? 0) & 0x06) !== 0))
+    return 'mp3'
   return 'unknown'
 }
 
-const unsupported = (what: string) => new VoxgateError('unsupported_audio_format',
-  `${what} Send WAV, Ogg or WebM Opus, MP3, FLAC, or raw PCM with ?encoding=&sample_rate=.`)
+const unsupported = (what: string) =>
+  new VoxgateError(
+    'unsupported_audio_format',
+    `${what} Send WAV, Ogg or WebM Opus, MP3, FLAC, or raw PCM with ?encoding=&sample_rate=.`,
+  )
 
 /** Joins channel buffers' chunks and averages channels to mono. */
 class MonoCollector {
@@ -58,7 +62,8 @@ class MonoCollector {
   }
 }
 
-const tooLong = (maxSeconds: number) => new VoxgateError('payload_too_large', `The audio is longer than ${maxSeconds} seconds; split it.`)
+const tooLong = (maxSeconds: number) =>
+  new VoxgateError('payload_too_large', `The audio is longer than ${maxSeconds} seconds; split it.`)
 
 /** Compressed data is fed in pieces so an over-long file is refused before it is all decoded. */
 const PIECE = 64 * 1024
@@ -70,16 +75,30 @@ function* pieces(b: Uint8Array): Generator<Uint8Array> {
  * Decodes an uploaded file (or headerless PCM described by `raw`) to mono 16-bit PCM. Runs in a
  * recognition worker: the wasm decoders never block the event loop.
  */
-export async function decodeAudioFile(bytes: Uint8Array, raw: RawPcm | undefined, maxSeconds: number): Promise<DecodedAudio> {
+export async function decodeAudioFile(
+  bytes: Uint8Array,
+  raw: RawPcm | undefined,
+  maxSeconds: number,
+): Promise<DecodedAudio> {
   const container = sniffContainer(bytes)
   const out = new MonoCollector(maxSeconds)
   switch (container) {
-    case 'wav': return decodeWav(bytes, maxSeconds)
-    case 'ogg': await decodeOgg(bytes, out); break
-    case 'webm': await decodeWebm(bytes, out); break
-    case 'mp3': await decodeMp3(bytes, out); break
-    case 'flac': await decodeFlac(bytes, out); break
-    case 'mp4': throw unsupported('MP4/M4A (AAC) audio is not supported.')
+    case 'wav':
+      return decodeWav(bytes, maxSeconds)
+    case 'ogg':
+      await decodeOgg(bytes, out)
+      break
+    case 'webm':
+      await decodeWebm(bytes, out)
+      break
+    case 'mp3':
+      await decodeMp3(bytes, out)
+      break
+    case 'flac':
+      await decodeFlac(bytes, out)
+      break
+    case 'mp4':
+      throw unsupported('MP4/M4A (AAC) audio is not supported.')
     case 'unknown': {
       if (!raw) throw unsupported('The audio format was not recognised.')
       const whole = bytes.subarray(0, bytes.length - (bytes.length % sampleBytes(raw.encoding)))
@@ -90,14 +109,17 @@ export async function decodeAudioFile(bytes: Uint8Array, raw: RawPcm | undefined
   return out.finish()
 }
 
-const sampleBytes = (e: SttEncoding): number => (e === 'pcm_mulaw' || e === 'pcm_alaw' ? 1 : e === 'pcm_s16le' || e === 'pcm_f16le' ? 2 : 4)
+const sampleBytes = (e: SttEncoding): number =>
+  e === 'pcm_mulaw' || e === 'pcm_alaw' ? 1 : e === 'pcm_s16le' || e === 'pcm_f16le' ? 2 : 4
 
 function decodeWav(bytes: Uint8Array, maxSeconds: number): DecodedAudio {
-  let audio
+  let audio: ReturnType<typeof decodeWaveToFloat32Channels>
   try {
     audio = decodeWaveToFloat32Channels(bytes, true, true)
   } catch {
-    throw unsupported('The WAV file could not be read (its format is not PCM, float, μ-law or A-law, or it is damaged).')
+    throw unsupported(
+      'The WAV file could not be read (its format is not PCM, float, μ-law or A-law, or it is damaged).',
+    )
   }
   const out = new MonoCollector(maxSeconds)
   out.add(audio.audioChannels, audio.audioChannels[0]?.length ?? 0, audio.sampleRate)
@@ -106,7 +128,8 @@ function decodeWav(bytes: Uint8Array, maxSeconds: number): DecodedAudio {
 }
 
 async function decodeOgg(bytes: Uint8Array, out: MonoCollector): Promise<void> {
-  if (!ascii(bytes, 0, 200).includes('OpusHead')) throw unsupported('Only Opus is supported in Ogg (not Vorbis or FLAC).')
+  if (!ascii(bytes, 0, 200).includes('OpusHead'))
+    throw unsupported('Only Opus is supported in Ogg (not Vorbis or FLAC).')
   const { OggOpusDecoder } = await import('ogg-opus-decoder')
   const decoder = new OggOpusDecoder()
   await decoder.ready
@@ -124,7 +147,7 @@ async function decodeOgg(bytes: Uint8Array, out: MonoCollector): Promise<void> {
 }
 
 async function decodeWebm(bytes: Uint8Array, out: MonoCollector): Promise<void> {
-  let webm
+  let webm: ReturnType<typeof readWebmOpus>
   try {
     webm = readWebmOpus(bytes)
   } catch (err) {

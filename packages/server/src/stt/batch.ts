@@ -19,19 +19,32 @@ type Answer = Exclude<FromWorker, { type: 'ready' | 'boot_failed' }>
  * decoded in a recognition worker; its duration is charged to the token's audio budget before any
  * recognition (a file longer than what remains is refused whole, 429 `quota_exceeded`).
  */
-export async function transcribeUpload(ctx: ServerContext, request: FastifyRequest, principal: Principal): Promise<SttBatchResponse> {
+export async function transcribeUpload(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  principal: Principal,
+): Promise<SttBatchResponse> {
   const upload = await readUpload(request)
   const q = queryObject(queryOf(request.url))
-  const fields = parseOr400(SttBatchFields, {
-    ...upload.fields,
-    ...(q.encoding !== undefined && { encoding: q.encoding }),
-    ...(q.sample_rate !== undefined && { sample_rate: q.sample_rate }),
-    ...(typeof upload.fields.timestamp_granularities === 'string' && { timestamp_granularities: [upload.fields.timestamp_granularities] }),
-  }, 'request')
+  const fields = parseOr400(
+    SttBatchFields,
+    {
+      ...upload.fields,
+      ...(q.encoding !== undefined && { encoding: q.encoding }),
+      ...(q.sample_rate !== undefined && { sample_rate: q.sample_rate }),
+      ...(typeof upload.fields.timestamp_granularities === 'string' && {
+        timestamp_granularities: [upload.fields.timestamp_granularities],
+      }),
+    },
+    'request',
+  )
   assertSttModel(fields.model)
-  if (!upload.file || upload.file.length === 0) throw new VoxgateError('invalid_request', 'Invalid request: file is required.')
-  if (Boolean(fields.encoding) !== Boolean(fields.sample_rate)) throw new VoxgateError('invalid_request', 'Invalid request: raw PCM needs both encoding and sample_rate.')
-  const raw: RawPcm | undefined = fields.encoding && fields.sample_rate ? { encoding: fields.encoding, sampleRate: fields.sample_rate } : undefined
+  if (!upload.file || upload.file.length === 0)
+    throw new VoxgateError('invalid_request', 'Invalid request: file is required.')
+  if (Boolean(fields.encoding) !== Boolean(fields.sample_rate))
+    throw new VoxgateError('invalid_request', 'Invalid request: raw PCM needs both encoding and sample_rate.')
+  const raw: RawPcm | undefined =
+    fields.encoding && fields.sample_rate ? { encoding: fields.encoding, sampleRate: fields.sample_rate } : undefined
   await ctx.stt.usage.assertRemaining(principal)
 
   let revoked: VoxgateError | undefined
@@ -49,7 +62,10 @@ export async function transcribeUpload(ctx: ServerContext, request: FastifyReque
       const words = await conversation.words()
       ctx.stt.usage.settle(principal, reserved.ms, reserved.charge, 0)
       return {
-        type: 'transcript', text: words.map((w) => w.word).join(' '), request_id: request.id, language: 'en',
+        type: 'transcript',
+        text: words.map((w) => w.word).join(' '),
+        request_id: request.id,
+        language: 'en',
         duration: Math.round(seconds * 1000) / 1000,
         ...(fields.timestamp_granularities?.includes('word') && { words }),
       }
@@ -68,7 +84,10 @@ class Conversation {
   #queue: Answer[] = []
   #wake: (() => void) | undefined
 
-  constructor(recognizer: Recognizer, private readonly revoked: () => VoxgateError | undefined) {
+  constructor(
+    recognizer: Recognizer,
+    private readonly revoked: () => VoxgateError | undefined,
+  ) {
     recognizer.onMessage = (msg) => {
       this.#queue.push(msg)
       this.#wake?.()

@@ -21,14 +21,22 @@ export class ManualSttSocket extends SttSocket {
       this.ending = true
       return this.recognizer.send({ type: 'end' })
     }
-    this.sendError(new VoxgateError('invalid_request', 'Unknown command: send binary audio frames, or the text "finalize" or "close".'))
+    this.sendError(
+      new VoxgateError(
+        'invalid_request',
+        'Unknown command: send binary audio frames, or the text "finalize" or "close".',
+      ),
+    )
   }
 
   protected onRecognition(msg: RecognitionMessage): void {
     switch (msg.type) {
-      case 'partial': return this.#transcript(msg.text, false)
-      case 'final': return this.#final(msg.words, msg.seconds)
-      case 'flushed': return this.send({ type: 'flush_done', request_id: this.requestId })
+      case 'partial':
+        return this.#transcript(msg.text, false)
+      case 'final':
+        return this.#final(msg.words, msg.seconds)
+      case 'flushed':
+        return this.send({ type: 'flush_done', request_id: this.requestId })
       case 'ended':
         this.send({ type: 'done', request_id: this.requestId })
         return this.close(CLOSE_NORMAL)
@@ -42,7 +50,13 @@ export class ManualSttSocket extends SttSocket {
   }
 
   #transcript(text: string, isFinal: boolean, extra: Partial<SttTranscriptEvent> = {}): void {
-    const event: SttTranscriptEvent = { type: 'transcript', is_final: isFinal, request_id: this.requestId, text: this.#finals > 0 ? ` ${text}` : text, ...extra }
+    const event: SttTranscriptEvent = {
+      type: 'transcript',
+      is_final: isFinal,
+      request_id: this.requestId,
+      text: this.#finals > 0 ? ` ${text}` : text,
+      ...extra,
+    }
     this.send(event)
   }
 }

@@ -30,7 +30,12 @@ export type FromWorker =
   | { type: 'flushed'; session: number }
   | { type: 'ended'; session: number; seconds: number }
   | { type: 'decoded'; session: number; seconds: number }
-  | { type: 'failed'; session: number; code: 'unsupported_audio_format' | 'payload_too_large' | 'internal_error'; message: string }
+  | {
+      type: 'failed'
+      session: number
+      code: 'unsupported_audio_format' | 'payload_too_large' | 'internal_error'
+      message: string
+    }
 
 export interface WorkerInit {
   /** The module the boot script imports (source runs only; see pool.ts). */

@@ -13,6 +13,9 @@ export function isSttModel(id: string): boolean {
 
 export function assertSttModel(id: string): void {
   if (!isSttModel(id)) {
-    throw new VoxgateError('model_not_found', `Unknown speech-to-text model. Use ink-2, ink-whisper or ${STT_ENGINE_MODEL}.`)
+    throw new VoxgateError(
+      'model_not_found',
+      `Unknown speech-to-text model. Use ink-2, ink-whisper or ${STT_ENGINE_MODEL}.`,
+    )
   }
 }

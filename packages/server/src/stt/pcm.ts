@@ -20,12 +20,22 @@ export function toInt16(encoding: SttEncoding, bytes: Uint8Array): Int16Array {
   const n = bytes.length / STT_BYTES_PER_SAMPLE[encoding]
   const out = new Int16Array(n)
   switch (encoding) {
-    case 'pcm_s16le': for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true); break
-    case 'pcm_s32le': for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true) >> 16; break
-    case 'pcm_f32le': for (let i = 0; i < n; i++) out[i] = clip16(view.getFloat32(i * 4, true) || 0); break
-    case 'pcm_f16le': for (let i = 0; i < n; i++) out[i] = clip16(halfToFloat(view.getUint16(i * 2, true))); break
-    case 'pcm_mulaw': return decodeMulaw(bytes)
-    case 'pcm_alaw': return decodeAlaw(bytes)
+    case 'pcm_s16le':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true)
+      break
+    case 'pcm_s32le':
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true) >> 16
+      break
+    case 'pcm_f32le':
+      for (let i = 0; i < n; i++) out[i] = clip16(view.getFloat32(i * 4, true) || 0)
+      break
+    case 'pcm_f16le':
+      for (let i = 0; i < n; i++) out[i] = clip16(halfToFloat(view.getUint16(i * 2, true)))
+      break
+    case 'pcm_mulaw':
+      return decodeMulaw(bytes)
+    case 'pcm_alaw':
+      return decodeAlaw(bytes)
   }
   return out
 }

@@ -43,12 +43,25 @@ export function missingPieces(modelDir = MODEL_DIR): string | undefined {
   const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
   const hasLib = libDirs.some((d) => existsSync(path.join(d, POCKETSPHINX_LIBRARY)))
   if (!hasLib) return `${POCKETSPHINX_LIBRARY} is not installed`
-  if (!existsSync(path.join(modelDir, 'en-us.lm.bin'))) return `the PocketSphinx en-us model is not installed (${modelDir})`
+  if (!existsSync(path.join(modelDir, 'en-us.lm.bin')))
+    return `the PocketSphinx en-us model is not installed (${modelDir})`
   return undefined
 }
 
 /** Fillers and markers the decoder emits that are not words. */
-const NOT_WORDS = new Set(['<s>', '</s>', '<sil>', '[NOISE]', '[SPEECH]', '[LAUGH]', '[COUGH]', '[BREATH]', '[UH]', '[UM]', '[SMACK]'])
+const NOT_WORDS = new Set([
+  '<s>',
+  '</s>',
+  '<sil>',
+  '[NOISE]',
+  '[SPEECH]',
+  '[LAUGH]',
+  '[COUGH]',
+  '[BREATH]',
+  '[UH]',
+  '[UM]',
+  '[SMACK]',
+])
 
 /** `word(2)` is an alternate pronunciation of `word`. */
 export const cleanWord = (w: string): string => w.replace(/\(\d+\)$/, '')
@@ -58,13 +71,17 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const koffi = require('koffi') as typeof import('koffi')
   const base = koffi.load(SPHINXBASE_LIBRARY)
   const ps = koffi.load(POCKETSPHINX_LIBRARY)
-  const cmd_ln_parse_r = base.func('void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)')
+  const cmd_ln_parse_r = base.func(
+    'void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)',
+  )
   const err_set_logfp = base.func('void err_set_logfp(void *fp)')
   const ps_args = ps.func('void *ps_args()')
   const ps_init = ps.func('void *ps_init(void *config)')
   const ps_start_utt = ps.func('int ps_start_utt(void *ps)')
   const ps_end_utt = ps.func('int ps_end_utt(void *ps)')
-  const ps_process_raw = ps.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)')
+  const ps_process_raw = ps.func(
+    'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
+  )
   const ps_get_hyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)')
   const ps_get_in_speech = ps.func('uint8_t ps_get_in_speech(void *ps)')
   const ps_seg_iter = ps.func('void *ps_seg_iter(void *ps)')
@@ -74,10 +91,14 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
 
   err_set_logfp(null)
   const argv = [
-    '-hmm', path.join(modelDir, 'en-us'),
-    '-lm', path.join(modelDir, 'en-us.lm.bin'),
-    '-dict', path.join(modelDir, 'cmudict-en-us.dict'),
-    '-samprate', String(DECODER_RATE),
+    '-hmm',
+    path.join(modelDir, 'en-us'),
+    '-lm',
+    path.join(modelDir, 'en-us.lm.bin'),
+    '-dict',
+    path.join(modelDir, 'cmudict-en-us.dict'),
+    '-samprate',
+    String(DECODER_RATE),
   ]
   const config = cmd_ln_parse_r(null, ps_args(), argv.length, argv, 1)
   if (!config) throw new Error('pocketsphinx: the configuration was refused')
@@ -93,7 +114,8 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
     startUtterance: () => void ps_start_utt(decoder),
     process: (samples) => {
       samplesFed += samples.length
-      if (samples.length > 0 && ps_process_raw(decoder, samples, samples.length, 0, 0) < 0) throw new Error('pocketsphinx: ps_process_raw failed')
+      if (samples.length > 0 && ps_process_raw(decoder, samples, samples.length, 0, 0) < 0)
+        throw new Error('pocketsphinx: ps_process_raw failed')
     },
     hypothesis: () => (ps_get_hyp(decoder, score) as string | null) ?? '',
     inSpeech: () => ps_get_in_speech(decoder) !== 0,
@@ -103,7 +125,8 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
       for (let seg = ps_seg_iter(decoder); seg; seg = ps_seg_next(seg)) {
         const word = ps_seg_word(seg) as string
         if (NOT_WORDS.has(word)) continue
-        const sf = [0], ef = [0]
+        const sf = [0],
+          ef = [0]
         ps_seg_frames(seg, sf, ef)
         words.push({ word: cleanWord(word), startFrame: sf[0]!, endFrame: ef[0]! })
       }

@@ -84,7 +84,11 @@ export class RecognizerPool {
     if (this.unavailable) throw unavailableError(this.unavailable)
     if (this.#closed) throw new VoxgateError('connection_closing', 'The server is shutting down.')
     if (this.#inUse >= this.options.maxStreams) {
-      throw new VoxgateError('server_busy', `All ${this.options.maxStreams} speech recognisers are busy; try again shortly.`, { 'retry-after': '1' })
+      throw new VoxgateError(
+        'server_busy',
+        `All ${this.options.maxStreams} speech recognisers are busy; try again shortly.`,
+        { 'retry-after': '1' },
+      )
     }
     this.#inUse++
     let slot: Slot
@@ -126,12 +130,21 @@ export class RecognizerPool {
         const known = this.#slots.delete(slot)
         this.#idle = this.#idle.filter((s) => s !== slot)
         reject(unavailableError('a recognition worker failed to start'))
-        if (known && slot.user) slot.user.deliver({ type: 'failed', session: slot.user.session, code: 'internal_error', message: 'The speech recogniser stopped unexpectedly.' })
+        if (known && slot.user)
+          slot.user.deliver({
+            type: 'failed',
+            session: slot.user.session,
+            code: 'internal_error',
+            message: 'The speech recogniser stopped unexpectedly.',
+          })
       })
     })
   }
 }
 
 function unavailableError(why: string): VoxgateError {
-  return new VoxgateError('stt_unavailable', `Speech recognition is not available on this server (${why}). Install it with: ${INSTALL_COMMAND}`)
+  return new VoxgateError(
+    'stt_unavailable',
+    `Speech recognition is not available on this server (${why}). Install it with: ${INSTALL_COMMAND}`,
+  )
 }

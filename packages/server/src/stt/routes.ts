@@ -14,7 +14,14 @@ import { MAX_FIELD_BYTES, MAX_FIELDS } from './multipart.ts'
 export function registerSttRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   app.register(async (scope) => {
     await scope.register(multipart, {
-      limits: { fileSize: ctx.config.sttUploadLimitBytes, files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1, headerPairs: 50 },
+      limits: {
+        fileSize: ctx.config.sttUploadLimitBytes,
+        files: 1,
+        fields: MAX_FIELDS,
+        fieldSize: MAX_FIELD_BYTES,
+        parts: MAX_FIELDS + 1,
+        headerPairs: 50,
+      },
     })
     const opts = { onRequest: guard({ grant: 'stt' }), bodyLimit: ctx.config.sttUploadLimitBytes + 64 * 1024 }
     for (const path of ['/stt', '/audio/transcriptions']) {

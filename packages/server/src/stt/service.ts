@@ -31,12 +31,21 @@ export interface SttService {
   close(): Promise<void>
 }
 
-export function createSttService(options: SttServiceOptions, store: Store, meter: UsageMeter, clock: Clock, logger: Logger): SttService {
+export function createSttService(
+  options: SttServiceOptions,
+  store: Store,
+  meter: UsageMeter,
+  clock: Clock,
+  logger: Logger,
+): SttService {
   const sockets = new Set<ClosableSocket>()
   const recognizers = new RecognizerPool({ maxStreams: options.maxStreams, modelDir: options.modelDir })
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.wsMaxPayloadBytes, perMessageDeflate: false })
   return {
-    recognizers, usage: new AudioUsage(store, meter, clock, logger), sockets, wss,
+    recognizers,
+    usage: new AudioUsage(store, meter, clock, logger),
+    sockets,
+    wss,
     async close() {
       for (const s of [...sockets]) s.shutdown()
       wss.close()

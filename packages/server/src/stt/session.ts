@@ -61,7 +61,8 @@ export class RecognitionSession {
     joined.set(this.#pending)
     joined.set(audio, this.#pending.length)
     let at = 0
-    for (; joined.length - at >= BLOCK || (all && at < joined.length); at += BLOCK) this.#block(joined.subarray(at, at + BLOCK))
+    for (; joined.length - at >= BLOCK || (all && at < joined.length); at += BLOCK)
+      this.#block(joined.subarray(at, at + BLOCK))
     this.#pending = joined.slice(Math.min(at, joined.length))
   }
 

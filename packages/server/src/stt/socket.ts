@@ -121,8 +121,13 @@ export abstract class SttSocket {
     if (refused) return this.close(CLOSE_POLICY, refused)
     const backlog = (this.#backlogBytes + bytes.length) / this.#bytesPerSecond
     if (backlog > this.ctx.config.sttMaxBacklogSeconds) {
-      return this.close(CLOSE_POLICY, new VoxgateError('rate_limited',
-        `Audio is arriving faster than it can be recognised (more than ${this.ctx.config.sttMaxBacklogSeconds} s waiting). Send it in real time.`))
+      return this.close(
+        CLOSE_POLICY,
+        new VoxgateError(
+          'rate_limited',
+          `Audio is arriving faster than it can be recognised (more than ${this.ctx.config.sttMaxBacklogSeconds} s waiting). Send it in real time.`,
+        ),
+      )
     }
     this.#backlogBytes += bytes.length
     this.recognizer.send({ type: 'audio', bytes })
@@ -133,19 +138,26 @@ export abstract class SttSocket {
     if (msg.type === 'progress') {
       this.#backlogBytes = Math.max(0, this.#backlogBytes - msg.bytes)
       this.onProgress(msg.seconds)
-    }
-    else if (msg.type === 'failed') this.close(CLOSE_INTERNAL, new VoxgateError('internal_error', msg.message))
+    } else if (msg.type === 'failed') this.close(CLOSE_INTERNAL, new VoxgateError('internal_error', msg.message))
     else this.onRecognition(msg)
   }
 
   #touch(): void {
     clearTimeout(this.#idleTimer)
-    this.#idleTimer = setTimeout(() => this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.')), this.ctx.config.wsIdleTimeoutMs)
+    this.#idleTimer = setTimeout(
+      () => this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.')),
+      this.ctx.config.wsIdleTimeoutMs,
+    )
     this.#idleTimer.unref()
   }
 
   #armSessionTimer(): void {
-    this.#sessionTimer = armSessionTimer(this.ctx, this.#principal, (err) => this.close(CLOSE_CREDENTIAL, err), REOPEN_HINT)
+    this.#sessionTimer = armSessionTimer(
+      this.ctx,
+      this.#principal,
+      (err) => this.close(CLOSE_CREDENTIAL, err),
+      REOPEN_HINT,
+    )
   }
 
   #cleanup(): void {

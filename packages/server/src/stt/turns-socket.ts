@@ -34,7 +34,12 @@ export class TurnsSttSocket extends SttSocket {
     try {
       command = SttTurnsCommand.parse(JSON.parse(text))
     } catch {
-      return this.sendError(new VoxgateError('invalid_request', 'Unknown command: send {"type":"close"} or {"type":"config","turn":{…}} (thresholds within their documented ranges).'))
+      return this.sendError(
+        new VoxgateError(
+          'invalid_request',
+          'Unknown command: send {"type":"close"} or {"type":"config","turn":{…}} (thresholds within their documented ranges).',
+        ),
+      )
     }
     if (this.ending) return
     if (command.type === 'config') {
@@ -47,10 +52,14 @@ export class TurnsSttSocket extends SttSocket {
 
   protected onRecognition(msg: RecognitionMessage): void {
     switch (msg.type) {
-      case 'speech_start': return this.#speech()
-      case 'partial': return this.#partial(msg.text)
-      case 'final': return this.#final(msg.words, msg.reason === 'end', msg.seconds)
-      case 'ended': return this.close(CLOSE_NORMAL)
+      case 'speech_start':
+        return this.#speech()
+      case 'partial':
+        return this.#partial(msg.text)
+      case 'final':
+        return this.#final(msg.words, msg.reason === 'end', msg.seconds)
+      case 'ended':
+        return this.close(CLOSE_NORMAL)
     }
   }
 
@@ -74,7 +83,8 @@ export class TurnsSttSocket extends SttSocket {
   #partial(text: string): void {
     this.#speech()
     const t = this.#turn
-    if (t.kind === 'speaking') this.#emit({ type: 'turn.update', transcript: join(t.text, text), request_id: this.requestId })
+    if (t.kind === 'speaking')
+      this.#emit({ type: 'turn.update', transcript: join(t.text, text), request_id: this.requestId })
   }
 
   #final(words: SttWord[], last: boolean, seconds: number): void {

@@ -33,17 +33,28 @@ export function queryObject(query: URLSearchParams): Record<string, string | str
  * model (400), the token's concurrent streams and audio budget (429), a free recogniser (503). The
  * caller (transports/websocket/upgrade.ts) turns a rejection into that HTTP answer.
  */
-export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string): Promise<void> {
+export async function upgradeStt(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  requestId: string,
+): Promise<void> {
   const path = (req.url ?? '').split('?')[0]
   const query = queryOf(req.url)
   const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true)
   return ctx.refusals.counting(principal, async () => {
-    const turnsQuery = path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined
+    const turnsQuery =
+      path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined
     const params = turnsQuery ?? parseOr400(SttWebSocketQuery, queryObject(query), 'query')
     assertSttModel(params.model)
     let target: SttSocket | undefined
     let revokedEarly: VoxgateError | undefined
-    const lease = await ctx.streams.open(principal, (err) => (target ? target.revoked(err) : (revokedEarly = err)), 'stt')
+    const lease = await ctx.streams.open(
+      principal,
+      (err) => (target ? target.revoked(err) : (revokedEarly = err)),
+      'stt',
+    )
     let recognizer: Recognizer
     let allowance: AudioAllowance
     try {
@@ -67,7 +78,16 @@ export async function upgradeStt(ctx: ServerContext, req: IncomingMessage, socke
       throw revokedEarly ?? new VoxgateError('invalid_request', 'The client went away.')
     }
     const init = (ws: SttSocketInit['ws']): SttSocketInit => ({
-      ctx, ws, tcp: socket as Socket, principal, recognizer, lease, allowance, requestId, encoding: params.encoding, sampleRate: params.sample_rate,
+      ctx,
+      ws,
+      tcp: socket as Socket,
+      principal,
+      recognizer,
+      lease,
+      allowance,
+      requestId,
+      encoding: params.encoding,
+      sampleRate: params.sample_rate,
     })
     ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))

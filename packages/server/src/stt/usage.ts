@@ -24,7 +24,11 @@ export class AudioUsage {
 
   /** Seconds used by token `jti`. */
   async used(jti: string): Promise<number> {
-    return (await this.store.usedAudio(jti).catch((err: unknown) => { throw clientFacing(err) })) / 1000
+    return (
+      (await this.store.usedAudio(jti).catch((err: unknown) => {
+        throw clientFacing(err)
+      })) / 1000
+    )
   }
 
   /** Refuses a token whose audio budget is already spent (checked before a stream or upload starts). */
@@ -43,9 +47,15 @@ export class AudioUsage {
   async reserve(principal: Principal, ms: number, partial = false): Promise<AudioReservation> {
     if (ms <= 0) return { ms, charge: [] }
     const budget = principal.kind === 'token' ? principal.limits?.audio_seconds : undefined
-    const token = principal.kind === 'token'
-      ? { key: principal.jti, limit: budget === undefined ? undefined : budget * 1000, expiresAt: principal.expiresAtSeconds * 1000, refused: (used: number) => exhausted(budget ?? 0, used / 1000) }
-      : undefined
+    const token =
+      principal.kind === 'token'
+        ? {
+            key: principal.jti,
+            limit: budget === undefined ? undefined : budget * 1000,
+            expiresAt: principal.expiresAtSeconds * 1000,
+            refused: (used: number) => exhausted(budget ?? 0, used / 1000),
+          }
+        : undefined
     const { amount, charge } = await this.meter.reserve(principal, ms, token, partial)
     return { ms: amount, charge }
   }
@@ -61,7 +71,8 @@ export class AudioUsage {
    */
   settle(principal: Principal, transcribedMs: number, charge: Charge, refundMs: number): void {
     const refund = refundMs > 0 && charge.length > 0 ? { keys: charge, characters: 0, audioMs: refundMs } : undefined
-    this.store.settleUsage(usageDelta(principal, { audioMsTranscribed: transcribedMs, streams: 1 }, this.clock.now()), refund)
+    this.store
+      .settleUsage(usageDelta(principal, { audioMsTranscribed: transcribedMs, streams: 1 }, this.clock.now()), refund)
       .catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
   }
 
@@ -77,5 +88,9 @@ export interface AudioReservation {
   charge: Charge
 }
 
-export const exhausted = (budget: number, used: number) => new VoxgateError('quota_exceeded',
-  `This access token's budget of ${budget} seconds of audio would be exceeded (${Math.round(used * 10) / 10} used).`, { 'x-should-retry': 'false' })
+export const exhausted = (budget: number, used: number) =>
+  new VoxgateError(
+    'quota_exceeded',
+    `This access token's budget of ${budget} seconds of audio would be exceeded (${Math.round(used * 10) / 10} used).`,
+    { 'x-should-retry': 'false' },
+  )

@@ -4,8 +4,16 @@
  * SimpleBlocks and BlockGroups without lacing. Anything else is not what a browser sends.
  */
 const ID = {
-  segment: 0x18538067, cluster: 0x1f43b675, tracks: 0x1654ae6b, trackEntry: 0xae, trackNumber: 0xd7,
-  codecId: 0x86, codecPrivate: 0x63a2, simpleBlock: 0xa3, blockGroup: 0xa0, block: 0xa1,
+  segment: 0x18538067,
+  cluster: 0x1f43b675,
+  tracks: 0x1654ae6b,
+  trackEntry: 0xae,
+  trackNumber: 0xd7,
+  codecId: 0x86,
+  codecPrivate: 0x63a2,
+  simpleBlock: 0xa3,
+  blockGroup: 0xa0,
+  block: 0xa1,
 } as const
 /** Containers this reader walks into; every other element is skipped whole. */
 const MASTERS = new Set<number>([ID.segment, ID.cluster, ID.tracks, ID.trackEntry, ID.blockGroup])
@@ -24,7 +32,7 @@ function vint(bytes: Uint8Array, at: number, keepMarker: boolean): { value: numb
   const length = Math.clz32(first) - 23
   if (at + length > bytes.length) throw new WebmError('truncated EBML element')
   let value = keepMarker ? first : first & (0xff >> length)
-  let allOnes = value === (0xff >> length)
+  let allOnes = value === 0xff >> length
   for (let i = 1; i < length; i++) {
     const b = bytes[at + i]!
     value = value * 256 + b
@@ -39,7 +47,7 @@ export function readWebmOpus(bytes: Uint8Array): WebmOpus {
   const blocks: { track: number; data: Uint8Array }[] = []
 
   const walk = (from: number, to: number): void => {
-    for (let at = from; at < to;) {
+    for (let at = from; at < to; ) {
       const id = vint(bytes, at, true)
       const size = vint(bytes, at + id.length, false)
       const body = at + id.length + size.length
@@ -50,7 +58,8 @@ export function readWebmOpus(bytes: Uint8Array): WebmOpus {
         if (current.number !== undefined) tracks.set(current.number, current)
       } else if (MASTERS.has(id.value)) walk(body, end)
       else if (id.value === ID.trackNumber && current) current.number = bytes[end - 1]!
-      else if (id.value === ID.codecId && current) current.codec = Buffer.from(bytes.subarray(body, end)).toString('latin1')
+      else if (id.value === ID.codecId && current)
+        current.codec = Buffer.from(bytes.subarray(body, end)).toString('latin1')
       else if (id.value === ID.codecPrivate && current) current.priv = bytes.subarray(body, end)
       else if (id.value === ID.simpleBlock || id.value === ID.block) blocks.push(readBlock(bytes.subarray(body, end)))
       at = end

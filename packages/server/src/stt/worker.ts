@@ -43,7 +43,8 @@ function startSession(id: number, sampleRate: number): RecognitionSession {
 /** Recognises a held file in 1 s pieces, as a stream would arrive. */
 function recognizeFile(id: number, file: DecodedAudio): void {
   const session = startSession(id, file.sampleRate)
-  for (let at = 0; at < file.samples.length; at += file.sampleRate) session.push(file.samples.subarray(at, at + file.sampleRate))
+  for (let at = 0; at < file.samples.length; at += file.sampleRate)
+    session.push(file.samples.subarray(at, at + file.sampleRate))
   session.finalize('end')
   post({ type: 'ended', session: id, seconds: session.seconds })
 }
@@ -74,7 +75,11 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     case 'file':
       current.file = await decodeAudioFile(msg.bytes, msg.raw, msg.maxSeconds)
-      return post({ type: 'decoded', session: msg.session, seconds: current.file.samples.length / current.file.sampleRate })
+      return post({
+        type: 'decoded',
+        session: msg.session,
+        seconds: current.file.samples.length / current.file.sampleRate,
+      })
     case 'recognize': {
       const file = current.file
       current = { id: msg.session }
@@ -87,9 +92,17 @@ async function handle(msg: ToWorker): Promise<void> {
 /** Messages are handled strictly in order, even while a file decodes. */
 let queue = Promise.resolve()
 port.on('message', (msg: ToWorker) => {
-  queue = queue.then(() => handle(msg)).catch((err: unknown) => {
-    const coded = err instanceof VoxgateError && (err.code === 'unsupported_audio_format' || err.code === 'payload_too_large')
-    post({ type: 'failed', session: msg.session, code: coded ? err.code : 'internal_error', message: coded ? err.message : 'Speech recognition failed.' })
-  })
+  queue = queue
+    .then(() => handle(msg))
+    .catch((err: unknown) => {
+      const coded =
+        err instanceof VoxgateError && (err.code === 'unsupported_audio_format' || err.code === 'payload_too_large')
+      post({
+        type: 'failed',
+        session: msg.session,
+        code: coded ? err.code : 'internal_error',
+        message: coded ? err.message : 'Speech recognition failed.',
+      })
+    })
 })
 post({ type: 'ready' })

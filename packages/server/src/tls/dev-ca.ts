@@ -20,7 +20,10 @@ export interface DevTls {
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey))
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END PRIVATE KEY-----\n`
 }
 
 /**
@@ -29,34 +32,50 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
  * prompt, so a CA you can trust once is friendlier than a bare self-signed certificate.
  */
 export async function ensureDevTls(dir: string, extraHosts: readonly string[] = []): Promise<DevTls> {
-  const files = { caFile: path.join(dir, 'dev-ca.pem'), certFile: path.join(dir, 'dev-cert.pem'), keyFile: path.join(dir, 'dev-key.pem') }
+  const files = {
+    caFile: path.join(dir, 'dev-ca.pem'),
+    certFile: path.join(dir, 'dev-cert.pem'),
+    keyFile: path.join(dir, 'dev-key.pem'),
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   assertPrivateFolder(dir)
   assertPrivateFile(files.keyFile)
-  if (existsSync(files.caFile) && existsSync(files.certFile) && existsSync(files.keyFile)) return { ...files, created: false }
+  if (existsSync(files.caFile) && existsSync(files.certFile) && existsSync(files.keyFile))
+    return { ...files, created: false }
   const now = Date.now()
-  const caKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair
+  const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(), name: 'CN=voxgate development CA', keys: caKeys, signingAlgorithm: ALG,
-    notBefore: new Date(now - DAY_MS), notAfter: new Date(now + 3650 * DAY_MS),
+    serialNumber: serial(),
+    name: 'CN=voxgate development CA',
+    keys: caKeys,
+    signingAlgorithm: ALG,
+    notBefore: new Date(now - DAY_MS),
+    notAfter: new Date(now + 3650 * DAY_MS),
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   })
-  const leafKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair
+  const leafKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair
   const hosts = ['localhost', ...extraHosts]
   const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(), subject: 'CN=localhost', issuer: ca.subject, signingKey: caKeys.privateKey, publicKey: leafKeys.publicKey,
-    signingAlgorithm: ALG, notBefore: new Date(now - DAY_MS), notAfter: new Date(now + 397 * DAY_MS),
+    serialNumber: serial(),
+    subject: 'CN=localhost',
+    issuer: ca.subject,
+    signingKey: caKeys.privateKey,
+    publicKey: leafKeys.publicKey,
+    signingAlgorithm: ALG,
+    notBefore: new Date(now - DAY_MS),
+    notAfter: new Date(now + 397 * DAY_MS),
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension([
         ...hosts.map((value) => ({ type: 'dns' as const, value })),
-        { type: 'ip', value: '127.0.0.1' }, { type: 'ip', value: '::1' },
+        { type: 'ip', value: '127.0.0.1' },
+        { type: 'ip', value: '::1' },
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(ca),
     ],
@@ -67,7 +86,10 @@ export async function ensureDevTls(dir: string, extraHosts: readonly string[] = 
   return { ...files, created: true }
 }
 
-const serial = (): string => Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^[89a-f]/, '1')
+const serial = (): string =>
+  Buffer.from(webcrypto.getRandomValues(new Uint8Array(12)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1')
 
 /** Reads a certificate chain and its key; a key file other users can read is refused, as ssh does. */
 export function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {

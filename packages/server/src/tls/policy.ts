@@ -6,11 +6,17 @@ import type { SecureContextOptions, TlsOptions } from 'node:tls'
  * open to padding-oracle and Lucky13-style attacks; a client that has nothing better is refused.
  */
 export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':')
 
 /** What every voxgate HTTPS listener uses besides its certificate and key. */
-export const TLS_POLICY = { minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS } as const satisfies TlsOptions & SecureContextOptions
+export const TLS_POLICY = { minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS } as const satisfies TlsOptions &
+  SecureContextOptions

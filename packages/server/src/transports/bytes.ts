@@ -18,10 +18,16 @@ const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
  * chunk is awaited before the status line goes out, so a failure to start is still a JSON error;
  * after that a failure can only cut the stream short.
  */
-export async function serveBytes(ctx: ServerContext, principal: Principal, reply: FastifyReply, body: TtsBytesRequest): Promise<FastifyReply> {
+export async function serveBytes(
+  ctx: ServerContext,
+  principal: Principal,
+  reply: FastifyReply,
+  body: TtsBytesRequest,
+): Promise<FastifyReply> {
   const client = clientGone(reply.raw)
   checkTranscriptLength(body.transcript)
-  if (body.save === true) throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
+  if (body.save === true)
+    throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client, 'bytes')
@@ -37,7 +43,8 @@ export async function serveBytes(ctx: ServerContext, principal: Principal, reply
   async function* audio(): AsyncGenerator<Buffer> {
     try {
       for (let r = first; !r.done; r = await stream.chunks.next()) {
-        if (r.value.audio.byteLength > 0) yield Buffer.from(r.value.audio.buffer, r.value.audio.byteOffset, r.value.audio.byteLength)
+        if (r.value.audio.byteLength > 0)
+          yield Buffer.from(r.value.audio.buffer, r.value.audio.byteOffset, r.value.audio.byteLength)
       }
       if (stream.signal.aborted) throw stream.signal.reason
     } finally {
@@ -46,9 +53,13 @@ export async function serveBytes(ctx: ServerContext, principal: Principal, reply
   }
   const socket = reply.raw.socket
   // Bytes have no error event: a revoked stream is cut, queued audio included.
-  stream.signal.addEventListener('abort', () => {
-    if (revoked(stream.signal)) hardClose(socket)
-  }, { once: true })
+  stream.signal.addEventListener(
+    'abort',
+    () => {
+      if (revoked(stream.signal)) hardClose(socket)
+    },
+    { once: true },
+  )
   return reply
     .type(CONTENT_TYPES[body.output_format.container])
     .header('cache-control', 'no-store')

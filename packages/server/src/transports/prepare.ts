@@ -1,10 +1,19 @@
-import { countCharacters, TRANSCRIPT_MAX_CHARS, VoxgateError, type OutputFormat, type TtsSseRequest } from '@voxgate/protocol'
+import {
+  countCharacters,
+  TRANSCRIPT_MAX_CHARS,
+  VoxgateError,
+  type OutputFormat,
+  type TtsSseRequest,
+} from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { SynthesisRequest } from '../tts/types.ts'
 
 /** The fields every transport's request shares, after schema validation. */
-export type SpeechFields = Pick<TtsSseRequest, 'model_id' | 'voice' | 'language' | 'locale' | 'generation_config' | 'speed' | 'pronunciation_dict_id'> & {
+export type SpeechFields = Pick<
+  TtsSseRequest,
+  'model_id' | 'voice' | 'language' | 'locale' | 'generation_config' | 'speed' | 'pronunciation_dict_id'
+> & {
   output_format: OutputFormat
 }
 
@@ -23,12 +32,19 @@ export function speedOf(fields: Pick<SpeechFields, 'generation_config' | 'speed'
  * client can act on: what cannot be honoured (both `language` and `locale`, a pronunciation
  * dictionary), model, voice, the token's voice allowlist. Returns the engine-facing request.
  */
-export function checkSpeechRequest(ctx: ServerContext, principal: Principal, fields: SpeechFields): Omit<SynthesisRequest, 'text'> {
+export function checkSpeechRequest(
+  ctx: ServerContext,
+  principal: Principal,
+  fields: SpeechFields,
+): Omit<SynthesisRequest, 'text'> {
   if (fields.language !== undefined && fields.locale !== undefined) {
     throw new VoxgateError('invalid_request', 'Invalid request body: locale: set language or locale, not both.')
   }
   if (fields.pronunciation_dict_id !== undefined) {
-    throw new VoxgateError('pronunciation_dict_not_found', 'pronunciation_dict_id: voxgate has no pronunciation dictionaries; leave the field out.')
+    throw new VoxgateError(
+      'pronunciation_dict_not_found',
+      'pronunciation_dict_id: voxgate has no pronunciation dictionaries; leave the field out.',
+    )
   }
   if (!ctx.speech.resolveModel(fields.model_id)) {
     throw new VoxgateError('model_not_found', 'Unknown model_id; GET / lists none, use sonic-3 or a voxgate-* model.')

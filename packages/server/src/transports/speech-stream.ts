@@ -36,11 +36,25 @@ export function clientGone(res: ServerResponse): AbortSignal {
  * synthesis, and ends all of it exactly once, whichever comes first: the transport's `end()`, a
  * revocation, or `client` aborting (the client went away).
  */
-export async function openSpeechStream(ctx: ServerContext, principal: Principal, request: SynthesisRequest, client: AbortSignal, transport: 'bytes' | 'sse'): Promise<SpeechStream> {
+export async function openSpeechStream(
+  ctx: ServerContext,
+  principal: Principal,
+  request: SynthesisRequest,
+  client: AbortSignal,
+  transport: 'bytes' | 'sse',
+): Promise<SpeechStream> {
   const started = await startStream(ctx, principal, request.text, client, transport)
   const { lease, controller, reservation } = started
   let producedSeconds = 0
-  const chunks = observeFirstAudio(countAudio(ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](), (s) => { producedSeconds += s }), lease)
+  const chunks = observeFirstAudio(
+    countAudio(
+      ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](),
+      (s) => {
+        producedSeconds += s
+      },
+    ),
+    lease,
+  )
   const end = endOnce(started, client, () => {
     // Cancels queued and running sentence jobs at once, even if the generator never started.
     void chunks.return?.(undefined)?.catch(() => undefined)
@@ -68,7 +82,10 @@ export function abortReason(signal: AbortSignal, err: unknown): VoxgateError {
 }
 
 /** Counts the seconds of audio a stream yields (for the usage ledger), chunk by chunk, in memory. */
-function countAudio(chunks: AsyncIterator<SynthesisChunk>, add: (seconds: number) => void): AsyncIterator<SynthesisChunk> {
+function countAudio(
+  chunks: AsyncIterator<SynthesisChunk>,
+  add: (seconds: number) => void,
+): AsyncIterator<SynthesisChunk> {
   return {
     async next() {
       const r = await chunks.next()

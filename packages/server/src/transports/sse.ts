@@ -17,7 +17,12 @@ async function write(res: ServerResponse, event: StreamEvent, signal: AbortSigna
   if (res.destroyed) return
   if (!res.write(sseFrame(event)) && !signal.aborted) {
     await new Promise<void>((resolve) => {
-      const done = () => { res.off('drain', done); res.off('close', done); signal.removeEventListener('abort', done); resolve() }
+      const done = () => {
+        res.off('drain', done)
+        res.off('close', done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
       res.on('drain', done).on('close', done)
       signal.addEventListener('abort', done, { once: true })
     })
@@ -29,12 +34,29 @@ async function write(res: ServerResponse, event: StreamEvent, signal: AbortSigna
  * response ends (SDK4's iterator only stops when the body does). Checks that fail before the first
  * event are plain JSON errors.
  */
-export async function serveSse(ctx: ServerContext, principal: Principal, request: FastifyRequest, reply: FastifyReply, body: TtsSseRequest): Promise<void> {
+export async function serveSse(
+  ctx: ServerContext,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: TtsSseRequest,
+): Promise<void> {
   const client = clientGone(reply.raw)
   checkTranscriptLength(body.transcript)
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript, timestamps: body.add_timestamps === true, phonemeTimestamps: body.add_phoneme_timestamps === true }, client, 'sse')
+  const stream = await openSpeechStream(
+    ctx,
+    principal,
+    {
+      ...speech,
+      text: body.transcript,
+      timestamps: body.add_timestamps === true,
+      phonemeTimestamps: body.add_phoneme_timestamps === true,
+    },
+    client,
+    'sse',
+  )
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, {
@@ -46,9 +68,13 @@ export async function serveSse(ctx: ServerContext, principal: Principal, request
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
   // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut.
-  stream.signal.addEventListener('abort', () => {
-    if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
-  }, { once: true })
+  stream.signal.addEventListener(
+    'abort',
+    () => {
+      if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
+    },
+    { once: true },
+  )
   const id = body.context_id
   try {
     let started = performance.now()
@@ -56,7 +82,8 @@ export async function serveSse(ctx: ServerContext, principal: Principal, request
       const step = performance.now() - started
       if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id), stream.signal)
       if (r.value.words && body.add_timestamps) await write(res, timestampsEvent(r.value.words, id), stream.signal)
-      if (r.value.phonemes && body.add_phoneme_timestamps) await write(res, phonemeTimestampsEvent(r.value.phonemes, id), stream.signal)
+      if (r.value.phonemes && body.add_phoneme_timestamps)
+        await write(res, phonemeTimestampsEvent(r.value.phonemes, id), stream.signal)
       started = performance.now()
     }
     if (stream.signal.aborted) throw stream.signal.reason

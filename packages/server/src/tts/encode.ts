@@ -43,5 +43,11 @@ export async function openEncoder(format: OutputFormat): Promise<AudioEncoder> {
   }
   const { encoding, sample_rate: sampleRate } = format
   const header = format.container === 'wav' ? wavHeader(encoding, sampleRate) : EMPTY
-  return { sampleRate, header: () => header, encode: (pcm) => encodeSamples(pcm, encoding), finish: () => EMPTY, release: () => {} }
+  return {
+    sampleRate,
+    header: () => header,
+    encode: (pcm) => encodeSamples(pcm, encoding),
+    finish: () => EMPTY,
+    release: () => {},
+  }
 }

@@ -19,7 +19,7 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 export function escapeForEspeak(text: string): { escaped: string; origin: number[] } {
   let escaped = ''
   const origin: number[] = []
-  for (let i = 0; i < text.length;) {
+  for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i) ?? 0
     const ch = String.fromCodePoint(cp)
     const out = ENTITIES[ch] ?? ch
@@ -53,7 +53,8 @@ export async function createEspeakEngine(): Promise<Engine> {
       const phones: EnginePhoneme[] = []
       for (const e of events ?? []) {
         if (e.type === 'word') words.push(...aligner.mark(origin[e.text_position - 1] ?? text.length, e.audio_position))
-        else if (e.type === 'phoneme') phones.push(...phonemes.mark(typeof e.id === 'string' ? e.id : '', e.audio_position))
+        else if (e.type === 'phoneme')
+          phones.push(...phonemes.mark(typeof e.id === 'string' ? e.id : '', e.audio_position))
         else if (e.type === 'end') speechEndMs = e.audio_position
       }
       const pcm = samples ?? new Int16Array(0)

@@ -16,7 +16,7 @@ export function wavPcm(wav: Uint8Array): { samples: Int16Array; sampleRate: numb
   const tag = (at: number) => String.fromCharCode(...wav.subarray(at, at + 4))
   if (tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new Error('flite did not write a WAV file')
   let sampleRate = FLITE_RATE
-  for (let at = 12; at + 8 <= wav.byteLength;) {
+  for (let at = 12; at + 8 <= wav.byteLength; ) {
     const size = view.getUint32(at + 4, true)
     if (tag(at) === 'fmt ') sampleRate = view.getUint32(at + 12, true)
     if (tag(at) === 'data') {
@@ -44,7 +44,9 @@ export async function createFliteEngine(): Promise<Engine> {
     const quiet = ConsoleStdout.lineBuffered(() => {})
     // `-psdur` prints each phone with the time it ends at (in the audio, stretch included) on stdout.
     let phones = ''
-    const stdout = ConsoleStdout.lineBuffered((line) => { phones += `${line} ` })
+    const stdout = ConsoleStdout.lineBuffered((line) => {
+      phones += `${line} `
+    })
     // Spaces around the text keep a leading '-' from being read as an option.
     const args = ['flite', '-voice', options.voice, ...stretch, '-psdur', ` ${text} `, 'out.wav']
     const wasi = new WASI(args, [], [new OpenFile(new File([])), stdout, quiet, dir], { debug: false })

@@ -40,7 +40,13 @@ export type EngineSet = Partial<Record<EngineId, Engine>>
  * starts and ends in silence, so restarting the filter there leaves no audible seam, and a request's
  * sentences may then go to different workers.
  */
-export function runJob(engines: EngineSet, speex: SpeexModule, job: SentenceJob, isCancelled: () => boolean, emit: (e: JobEvent) => void): void {
+export function runJob(
+  engines: EngineSet,
+  speex: SpeexModule,
+  job: SentenceJob,
+  isCancelled: () => boolean,
+  emit: (e: JobEvent) => void,
+): void {
   const engine = engines[job.engine]
   if (!engine) throw new Error(`engine ${job.engine} is not loaded`)
   const started = performance.now()
@@ -58,21 +64,36 @@ export function runJob(engines: EngineSet, speex: SpeexModule, job: SentenceJob,
     emit({ type: 'chunk', pcm: applyGain(pcm, gain) })
   }
   try {
-    const { sampleRate } = engine.synth(job.text, { voice: job.voice, speed: job.speed, ...(job.pitch !== undefined && { pitch: job.pitch }) }, (pcm, w, p) => {
-      if (firstChunkMs < 0 && pcm.length > 0) firstChunkMs = performance.now() - started
-      if (w) words.push(...w)
-      if (p) phonemes.push(...p)
-      cancelled = isCancelled()
-      if (cancelled) return true
-      nativeSamples += pcm.length
-      send(resampler.push(pcm))
-      return false
-    })
+    const { sampleRate } = engine.synth(
+      job.text,
+      { voice: job.voice, speed: job.speed, ...(job.pitch !== undefined && { pitch: job.pitch }) },
+      (pcm, w, p) => {
+        if (firstChunkMs < 0 && pcm.length > 0) firstChunkMs = performance.now() - started
+        if (w) words.push(...w)
+        if (p) phonemes.push(...p)
+        cancelled = isCancelled()
+        if (cancelled) return true
+        nativeSamples += pcm.length
+        send(resampler.push(pcm))
+        return false
+      },
+    )
     // Every catalogued voice speaks at its engine's usual rate (flite's 8 kHz `kal` is not offered).
-    if (sampleRate !== engine.sampleRate) throw new Error(`engine ${job.engine} produced ${sampleRate} Hz, expected ${engine.sampleRate}`)
+    if (sampleRate !== engine.sampleRate)
+      throw new Error(`engine ${job.engine} produced ${sampleRate} Hz, expected ${engine.sampleRate}`)
     if (!cancelled) send(resampler.flush())
     if (phonemes.length === 0) phonemes.push(...estimatePhonemes(words))
-    emit({ type: 'done', words, phonemes, cancelled, nativeRate: sampleRate, nativeSamples, samples, firstChunkMs: Math.max(0, firstChunkMs), totalMs: performance.now() - started })
+    emit({
+      type: 'done',
+      words,
+      phonemes,
+      cancelled,
+      nativeRate: sampleRate,
+      nativeSamples,
+      samples,
+      firstChunkMs: Math.max(0, firstChunkMs),
+      totalMs: performance.now() - started,
+    })
   } finally {
     resampler.destroy()
   }

@@ -4,16 +4,90 @@ import { normalizeLanguage } from './voices.ts'
 
 /** Cartesia language codes whose espeak voice has another name. */
 const ALIASES: Record<string, string> = {
-  en: 'en-us', 'en-gb': 'en-gb-x-rp', zh: 'cmn', 'zh-cn': 'cmn', 'zh-tw': 'cmn', 'zh-hk': 'yue',
-  no: 'nb', 'es-mx': 'es-419', 'es-us': 'es-419', 'fr-fr': 'fr', 'fr-ca': 'fr', 'pt-pt': 'pt', tl: 'id',
+  en: 'en-us',
+  'en-gb': 'en-gb-x-rp',
+  zh: 'cmn',
+  'zh-cn': 'cmn',
+  'zh-tw': 'cmn',
+  'zh-hk': 'yue',
+  no: 'nb',
+  'es-mx': 'es-419',
+  'es-us': 'es-419',
+  'fr-fr': 'fr',
+  'fr-ca': 'fr',
+  'pt-pt': 'pt',
+  tl: 'id',
 }
 
 /** espeak voice names (lowercase) for the languages Cartesia lists and a few more; all checked with set_voice. */
 const ESPEAK_LANGUAGES = new Set([
-  'af', 'ar', 'bg', 'bn', 'ca', 'cmn', 'cs', 'cy', 'da', 'de', 'el', 'en-us', 'en-gb-x-rp', 'en-gb-scotland', 'eo', 'es',
-  'es-419', 'et', 'eu', 'fa', 'fi', 'fr', 'fr-be', 'fr-ch', 'ga', 'gu', 'he', 'hi', 'hr', 'hu', 'hy', 'id', 'is', 'it',
-  'ja', 'ka', 'kn', 'ko', 'lt', 'lv', 'mk', 'ml', 'mr', 'ms', 'nb', 'ne', 'nl', 'pa', 'pl', 'pt', 'pt-br', 'ro', 'ru',
-  'sk', 'sl', 'sq', 'sr', 'sv', 'sw', 'ta', 'te', 'th', 'tr', 'uk', 'ur', 'vi', 'yue',
+  'af',
+  'ar',
+  'bg',
+  'bn',
+  'ca',
+  'cmn',
+  'cs',
+  'cy',
+  'da',
+  'de',
+  'el',
+  'en-us',
+  'en-gb-x-rp',
+  'en-gb-scotland',
+  'eo',
+  'es',
+  'es-419',
+  'et',
+  'eu',
+  'fa',
+  'fi',
+  'fr',
+  'fr-be',
+  'fr-ch',
+  'ga',
+  'gu',
+  'he',
+  'hi',
+  'hr',
+  'hu',
+  'hy',
+  'id',
+  'is',
+  'it',
+  'ja',
+  'ka',
+  'kn',
+  'ko',
+  'lt',
+  'lv',
+  'mk',
+  'ml',
+  'mr',
+  'ms',
+  'nb',
+  'ne',
+  'nl',
+  'pa',
+  'pl',
+  'pt',
+  'pt-br',
+  'ro',
+  'ru',
+  'sk',
+  'sl',
+  'sq',
+  'sr',
+  'sv',
+  'sw',
+  'ta',
+  'te',
+  'th',
+  'tr',
+  'uk',
+  'ur',
+  'vi',
+  'yue',
 ])
 
 /** The espeak voice for a language tag (`de`, `pt-BR`, `en_GB`), trying the full tag then its language. */
@@ -53,9 +127,12 @@ export function resolveVoice(entry: VoiceEntry, language?: string, locale?: stri
   const own = { engine: entry.engine, voice: entry.engineVoice }
   const tag = locale ?? language
   if (!tag) return own
-  const variant = entry.engine === 'espeak'
-    ? (entry.engineVoice.split('+')[1] ?? '')
-    : entry.voice.gender === 'feminine' ? 'f3' : 'm3'
+  const variant =
+    entry.engine === 'espeak'
+      ? (entry.engineVoice.split('+')[1] ?? '')
+      : entry.voice.gender === 'feminine'
+        ? 'f3'
+        : 'm3'
   const base = normalizeLanguage(tag).split('-')[0]
   if (base === entry.voice.language) {
     const accent = locale !== undefined && entry.engine === 'espeak' ? espeakAccentFor(locale) : undefined

@@ -17,7 +17,14 @@ const OWN: Record<string, string> = { 'voxgate-auto': 'auto', 'voxgate-espeak': 
 
 /** Cartesia's undated model ids, all served by the default. */
 export const CARTESIA_MODEL_IDS = [
-  'sonic-3', 'sonic-3.5', 'sonic-2', 'sonic-turbo', 'sonic-latest', 'sonic-english', 'sonic-multilingual', 'sonic',
+  'sonic-3',
+  'sonic-3.5',
+  'sonic-2',
+  'sonic-turbo',
+  'sonic-latest',
+  'sonic-english',
+  'sonic-multilingual',
+  'sonic',
 ] as const
 
 /** Dated snapshots: `sonic-2025-01-01`, `sonic-3-2025-10-27`, `sonic-3.5-2026-05-04`, `sonic-turbo-2025-03-07`. */

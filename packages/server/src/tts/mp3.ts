@@ -33,7 +33,9 @@ const spare: WasmMediaEncoder<'audio/mpeg'>[] = []
 
 /** The LAME module is compiled once, lazily: only MP3 requests pay for it. */
 function compiled(): Promise<WebAssembly.Module> {
-  wasm ??= readFile(createRequire(import.meta.url).resolve('wasm-media-encoders/wasm/mp3')).then((b) => WebAssembly.compile(b))
+  wasm ??= readFile(createRequire(import.meta.url).resolve('wasm-media-encoders/wasm/mp3')).then((b) =>
+    WebAssembly.compile(b),
+  )
   return wasm
 }
 

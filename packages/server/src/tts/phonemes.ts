@@ -32,10 +32,53 @@ export class PhonemeTracker {
 
 /** Flite's US English phone set (CMU, ARPAbet-like) in IPA. */
 const ARPABET_IPA: Record<string, string> = {
-  aa: 'ɑ', ae: 'æ', ah: 'ʌ', ao: 'ɔ', aw: 'aʊ', ax: 'ə', axr: 'ɚ', ay: 'aɪ', b: 'b', ch: 'tʃ', d: 'd', dh: 'ð',
-  dx: 'ɾ', eh: 'ɛ', el: 'l̩', em: 'm̩', en: 'n̩', er: 'ɝ', ey: 'eɪ', f: 'f', g: 'ɡ', hh: 'h', ih: 'ɪ', ix: 'ɨ',
-  iy: 'i', jh: 'dʒ', k: 'k', l: 'l', m: 'm', n: 'n', ng: 'ŋ', nx: 'ɾ̃', ow: 'oʊ', oy: 'ɔɪ', p: 'p', r: 'ɹ',
-  s: 's', sh: 'ʃ', t: 't', th: 'θ', uh: 'ʊ', uw: 'u', v: 'v', w: 'w', y: 'j', z: 'z', zh: 'ʒ',
+  aa: 'ɑ',
+  ae: 'æ',
+  ah: 'ʌ',
+  ao: 'ɔ',
+  aw: 'aʊ',
+  ax: 'ə',
+  axr: 'ɚ',
+  ay: 'aɪ',
+  b: 'b',
+  ch: 'tʃ',
+  d: 'd',
+  dh: 'ð',
+  dx: 'ɾ',
+  eh: 'ɛ',
+  el: 'l̩',
+  em: 'm̩',
+  en: 'n̩',
+  er: 'ɝ',
+  ey: 'eɪ',
+  f: 'f',
+  g: 'ɡ',
+  hh: 'h',
+  ih: 'ɪ',
+  ix: 'ɨ',
+  iy: 'i',
+  jh: 'dʒ',
+  k: 'k',
+  l: 'l',
+  m: 'm',
+  n: 'n',
+  ng: 'ŋ',
+  nx: 'ɾ̃',
+  ow: 'oʊ',
+  oy: 'ɔɪ',
+  p: 'p',
+  r: 'ɹ',
+  s: 's',
+  sh: 'ʃ',
+  t: 't',
+  th: 'θ',
+  uh: 'ʊ',
+  uw: 'u',
+  v: 'v',
+  w: 'w',
+  y: 'j',
+  z: 'z',
+  zh: 'ʒ',
 }
 
 /**
@@ -48,7 +91,8 @@ export function phonemesFromPsdur(output: string): EnginePhoneme[] {
   for (const m of output.matchAll(/([a-z]+):(\d+(?:\.\d+)?)/g)) {
     const endMs = Number(m[2]) * 1000
     const phone = m[1] ?? ''
-    if (phone !== 'pau' && phone !== 'h#') out.push({ text: ARPABET_IPA[phone] ?? phone, startMs: previousEnd, endMs: Math.max(previousEnd, endMs) })
+    if (phone !== 'pau' && phone !== 'h#')
+      out.push({ text: ARPABET_IPA[phone] ?? phone, startMs: previousEnd, endMs: Math.max(previousEnd, endMs) })
     previousEnd = Math.max(previousEnd, endMs)
   }
   return out

@@ -1,4 +1,10 @@
-import { SAMPLE_RATE_MAX, SAMPLE_RATE_MIN, VoxgateError, type PhonemeTimestamps, type WordTimestamps } from '@voxgate/protocol'
+import {
+  SAMPLE_RATE_MAX,
+  SAMPLE_RATE_MIN,
+  VoxgateError,
+  type PhonemeTimestamps,
+  type WordTimestamps,
+} from '@voxgate/protocol'
 import type { EnginePhoneme, EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
 import type { SentenceJob } from './job.ts'
@@ -21,11 +27,18 @@ export interface PipelineDeps {
 export type SentenceMarkup = Pick<SpeechUnit, 'speed' | 'volume'>
 
 /** The engine job for each sentence of a request, or a coded error for what the transport missed. */
-export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRate: number): (text: string, markup?: SentenceMarkup) => SentenceJob {
+export function planJobs(
+  deps: PipelineDeps,
+  request: SynthesisRequest,
+  sampleRate: number,
+): (text: string, markup?: SentenceMarkup) => SentenceJob {
   const entry = deps.entry(request.voiceId)
   if (!entry) throw new VoxgateError('voice_not_found', 'No voice has this id.')
   if (!Number.isInteger(sampleRate) || sampleRate < SAMPLE_RATE_MIN || sampleRate > SAMPLE_RATE_MAX) {
-    throw new VoxgateError('unsupported_output_format', `sample_rate must be an integer from ${SAMPLE_RATE_MIN} to ${SAMPLE_RATE_MAX}.`)
+    throw new VoxgateError(
+      'unsupported_output_format',
+      `sample_rate must be an integer from ${SAMPLE_RATE_MIN} to ${SAMPLE_RATE_MAX}.`,
+    )
   }
   const { engine, voice } = resolveVoice(entry, request.language, request.locale)
   // Cartesia's ranges; the transports already map their speed fields into them, markup multiplies.
@@ -33,7 +46,14 @@ export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRa
   const volume = clampGain(request.volume ?? 1)
   return (text, markup) => {
     const gain = clampGain(volume * (markup?.volume ?? 1))
-    return { engine, voice, text, speed: clampSpeed(speed * (markup?.speed ?? 1)), ...(gain !== 1 && { volume: gain }), sampleRate }
+    return {
+      engine,
+      voice,
+      text,
+      speed: clampSpeed(speed * (markup?.speed ?? 1)),
+      ...(gain !== 1 && { volume: gain }),
+      sampleRate,
+    }
   }
 }
 
@@ -52,7 +72,11 @@ function timestamps(words: EngineWord[], offsetSeconds: number): WordTimestamps 
 /** Engine phonemes as Cartesia phoneme timestamps, clipped to the sentence's audio. */
 function phonemeTimestamps(phonemes: EnginePhoneme[], offsetSeconds: number, audioMs: number): PhonemeTimestamps {
   const s = (ms: number) => seconds(offsetSeconds, Math.min(ms, audioMs))
-  return { phonemes: phonemes.map((p) => p.text), start: phonemes.map((p) => s(p.startMs)), end: phonemes.map((p) => s(p.endMs)) }
+  return {
+    phonemes: phonemes.map((p) => p.text),
+    start: phonemes.map((p) => s(p.startMs)),
+    end: phonemes.map((p) => s(p.endMs)),
+  }
 }
 
 /**
@@ -62,7 +86,11 @@ function phonemeTimestamps(phonemes: EnginePhoneme[], offsetSeconds: number, aud
  * out), and i+2 only once the consumer has pulled all of i. Ending the iteration or aborting `signal`
  * cancels every started job (in a worker, mid-sentence) and releases the encoder.
  */
-export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest, signal?: AbortSignal): AsyncGenerator<SynthesisChunk> {
+export async function* synthesize(
+  deps: PipelineDeps,
+  request: SynthesisRequest,
+  signal?: AbortSignal,
+): AsyncGenerator<SynthesisChunk> {
   // Markup is an instruction, never text to read aloud: engines get sentences, breaks become silence.
   const units = planUnits(request.text)
   request.progress?.planned(units.map((u) => (u.kind === 'speech' ? u.source : '')))
@@ -93,7 +121,8 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
     const maxChunk = Math.max(1, Math.round(rate * MAX_CHUNK_SECONDS))
     let emitted = 0
     const first = nextSpeech(0)
-    let next: { index: number; stream: JobStream } | undefined = first >= 0 ? { index: first, stream: start(first, true) } : undefined
+    let next: { index: number; stream: JobStream } | undefined =
+      first >= 0 ? { index: first, stream: start(first, true) } : undefined
     for (let i = 0; i < units.length; i++) {
       const unit = units[i]
       if (unit?.kind === 'break') {
@@ -131,7 +160,11 @@ export async function* synthesize(deps: PipelineDeps, request: SynthesisRequest,
         }
         if (request.phonemeTimestamps && event.phonemes.length > 0) {
           const audioMs = ((emitted - sentenceStart) * 1000) / rate
-          yield { audio: withHeader(EMPTY), phonemes: phonemeTimestamps(event.phonemes, offsetSeconds, audioMs), durationSeconds: 0 }
+          yield {
+            audio: withHeader(EMPTY),
+            phonemes: phonemeTimestamps(event.phonemes, offsetSeconds, audioMs),
+            durationSeconds: 0,
+          }
         }
       }
       startNext()

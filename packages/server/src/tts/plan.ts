@@ -52,7 +52,8 @@ export function planUnits(text: string): Unit[] {
     }
     for (const source of splitSentences(piece.text)) {
       const spoken = piece.spell ? spellOut(source) : source
-      if (spoken.length > 0) units.push({ kind: 'speech', source, text: spoken, speed: piece.speed, volume: piece.volume })
+      if (spoken.length > 0)
+        units.push({ kind: 'speech', source, text: spoken, speed: piece.speed, volume: piece.volume })
     }
   }
   return units

@@ -66,7 +66,11 @@ export class WorkerPool implements SentenceRunner {
   }
 
   load(): { queued: number; busy: number; workers: number } {
-    return { queued: this.#urgent.length + this.#queue.length, busy: this.#slots.filter((s) => s.current).length, workers: this.#slots.length }
+    return {
+      queued: this.#urgent.length + this.#queue.length,
+      busy: this.#slots.filter((s) => s.current).length,
+      workers: this.#slots.length,
+    }
   }
 
   start(job: SentenceJob, signal?: AbortSignal, options: StartOptions = {}): JobStream {
@@ -85,7 +89,8 @@ export class WorkerPool implements SentenceRunner {
 
   async close(): Promise<void> {
     this.#closed = true
-    for (const p of [...this.#urgent.splice(0), ...this.#queue.splice(0)]) p.stream.fail(new Error('the speech pool is closed'))
+    for (const p of [...this.#urgent.splice(0), ...this.#queue.splice(0)])
+      p.stream.fail(new Error('the speech pool is closed'))
     await Promise.all(this.#slots.map((s) => s.worker.terminate()))
   }
 

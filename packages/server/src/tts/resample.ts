@@ -39,12 +39,13 @@ export function createResampler(m: SpeexModule, inRate: number, outRate: number)
 
   function run(pcm: Int16Array): Int16Array {
     const parts: Int16Array[] = []
-    for (let off = 0; off < pcm.length;) {
+    for (let off = 0; off < pcm.length; ) {
       const n = Math.min(BLOCK, pcm.length - off)
       m.HEAP16.set(pcm.subarray(off, off + n), inP >> 1)
       m.HEAPU32[inLenP >> 2] = n
       m.HEAPU32[outLenP >> 2] = cap
-      if (m._speex_resampler_process_int(state, 0, inP, inLenP, outP, outLenP) !== 0) throw new Error('speex resampler failed')
+      if (m._speex_resampler_process_int(state, 0, inP, inLenP, outP, outLenP) !== 0)
+        throw new Error('speex resampler failed')
       let out = m.HEAP16.slice(outP >> 1, (outP >> 1) + (m.HEAPU32[outLenP >> 2] ?? 0))
       if (skip > 0) {
         const k = Math.min(skip, out.length)

@@ -22,7 +22,7 @@ export interface SpeechServiceOptions {
 
 /** Voices, models and streaming synthesis over a sentence runner (the worker pool in production). */
 export async function createSpeechService(options: SpeechServiceOptions = {}): Promise<SpeechService> {
-  const runner = options.runner ?? await startPool(options)
+  const runner = options.runner ?? (await startPool(options))
   const voices = createVoiceCatalogue()
   const deps = { runner, entry: voices.entry }
   return {

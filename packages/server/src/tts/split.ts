@@ -8,8 +8,36 @@ export const MAX_SENTENCE_CHARS = 400
 
 /** Abbreviations Intl.Segmenter splits after ("Dr. Smith"): a sentence never ends on one of these. */
 const ABBREVIATIONS = new Set([
-  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'no', 'fig', 'approx', 'dept', 'gen', 'col',
-  'capt', 'lt', 'sgt', 'rev', 'hon', 'e.g', 'i.e', 'cf', 'z.b', 'd.h', 'a.m', 'p.m', 'u.s', 'u.k',
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'prof',
+  'sr',
+  'jr',
+  'st',
+  'mt',
+  'vs',
+  'no',
+  'fig',
+  'approx',
+  'dept',
+  'gen',
+  'col',
+  'capt',
+  'lt',
+  'sgt',
+  'rev',
+  'hon',
+  'e.g',
+  'i.e',
+  'cf',
+  'z.b',
+  'd.h',
+  'a.m',
+  'p.m',
+  'u.s',
+  'u.k',
 ])
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'sentence' })
@@ -61,7 +89,10 @@ function capLength(segment: string): string[] {
 
 /** The sentences of `text`, trimmed, without empty ones; none longer than MAX_SENTENCE_CHARS. */
 export function splitSentences(text: string): string[] {
-  return segments(text).flatMap(capLength).map((s) => s.trim()).filter((s) => s.length > 0)
+  return segments(text)
+    .flatMap(capLength)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
 }
 
 /** Sentence-final punctuation, optionally closed by quotes or brackets. */

@@ -36,7 +36,14 @@ declare module '@echogarden/speex-resampler-wasm/simd' {
     _speex_resampler_destroy(state: number): void
     _speex_resampler_get_input_latency(state: number): number
     _speex_resampler_get_output_latency(state: number): number
-    _speex_resampler_process_int(state: number, channel: number, inPtr: number, inLenPtr: number, outPtr: number, outLenPtr: number): number
+    _speex_resampler_process_int(
+      state: number,
+      channel: number,
+      inPtr: number,
+      inLenPtr: number,
+      outPtr: number,
+      outLenPtr: number,
+    ): number
   }
   const init: () => Promise<SpeexModule>
   export default init

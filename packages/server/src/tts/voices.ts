@@ -40,7 +40,10 @@ export function listVoices(entries: readonly VoiceEntry[], query: VoicesQuery): 
   if (after === -1 || before === -1) return { data: [], has_more: false, next_page: null }
   const candidates = entries
     .map((e, i) => ({ voice: e.voice, i }))
-    .filter(({ voice, i }) => (after === undefined || i > after) && (before === undefined || i < before) && matches(voice, query))
+    .filter(
+      ({ voice, i }) =>
+        (after === undefined || i > after) && (before === undefined || i < before) && matches(voice, query),
+    )
   // ending_before pages backwards: the page is the `limit` voices just before the cursor.
   const backwards = before !== undefined && after === undefined
   const page = backwards ? candidates.slice(-query.limit) : candidates.slice(0, query.limit)
@@ -49,7 +52,9 @@ export function listVoices(entries: readonly VoiceEntry[], query: VoicesQuery): 
   return { data, has_more: hasMore, next_page: hasMore ? (data[data.length - 1]?.id ?? null) : null }
 }
 
-export function createVoiceCatalogue(entries: readonly VoiceEntry[] = VOICE_ENTRIES): VoiceCatalogue & { entry(id: string): VoiceEntry | undefined } {
+export function createVoiceCatalogue(
+  entries: readonly VoiceEntry[] = VOICE_ENTRIES,
+): VoiceCatalogue & { entry(id: string): VoiceEntry | undefined } {
   const byId = new Map(entries.map((e) => [e.voice.id, e]))
   return {
     list: (query) => listVoices(entries, query),

@@ -40,7 +40,8 @@ export class WordAligner {
 
   #advanceTo(target: number, ms: number, openTarget: boolean): EngineWord[] {
     const out: EngineWord[] = []
-    if (this.#open) out.push({ text: this.#open.token.text, startMs: this.#open.startMs, endMs: Math.max(ms, this.#open.startMs) })
+    if (this.#open)
+      out.push({ text: this.#open.token.text, startMs: this.#open.startMs, endMs: Math.max(ms, this.#open.startMs) })
     for (let i = this.#next; i < target; i++) {
       const t = this.#tokens[i]
       if (t) out.push({ text: t.text, startMs: ms, endMs: ms })

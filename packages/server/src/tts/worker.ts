@@ -59,19 +59,30 @@ const cancelFlag = new Int32Array(init.cancelFlag)
 const speex = await loadSpeex()
 const engines: EngineSet = await ((await import(init.engines)) as EnginesModule).createEngines()
 const warm: Warm = (engine, voice, text, sampleRate = 24000) =>
-  runJob(engines, speex, { engine, voice, text, speed: 1, sampleRate }, () => false, () => {})
+  runJob(
+    engines,
+    speex,
+    { engine, voice, text, speed: 1, sampleRate },
+    () => false,
+    () => {},
+  )
 if (init.warm) warmCore(warm)
 
 port.on('message', (msg: ToWorker) => {
   const { id, job } = msg
   const post = (e: JobEvent) => {
-    if (e.type === 'chunk') port.postMessage({ type: 'chunk', id, pcm: e.pcm } satisfies FromWorker, [e.pcm.buffer as ArrayBuffer])
+    if (e.type === 'chunk')
+      port.postMessage({ type: 'chunk', id, pcm: e.pcm } satisfies FromWorker, [e.pcm.buffer as ArrayBuffer])
     else port.postMessage({ ...e, id } satisfies FromWorker)
   }
   try {
     runJob(engines, speex, job, () => Atomics.load(cancelFlag, 0) === id, post)
   } catch (err) {
-    port.postMessage({ type: 'error', id, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker)
+    port.postMessage({
+      type: 'error',
+      id,
+      message: err instanceof Error ? err.message : String(err),
+    } satisfies FromWorker)
   }
 })
 port.postMessage({ type: 'ready' } satisfies FromWorker)

@@ -9,18 +9,28 @@ export type UsageGroup = (typeof GROUPS)[number]
 /** The longest span one report covers, in days. */
 export const USAGE_MAX_DAYS = 366
 
-const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC date, YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'is not a date')
+const DATE = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC date, YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'is not a date')
 
 /** `GET /usage` and `voxgate usage`: the same parameters, validated the same way. */
 export const UsageQuery = z.strictObject({
   from: DATE.optional(),
   to: DATE.optional(),
-  group_by: z.string().default('day').transform((s, ctx) => {
-    const groups = s.split(',').map((g) => g.trim()).filter((g) => g.length > 0)
-    const bad = groups.find((g) => !(GROUPS as readonly string[]).includes(g))
-    if (bad !== undefined || groups.length === 0) ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of ${GROUPS.join(', ')}` })
-    return [...new Set(groups)] as UsageGroup[]
-  }),
+  group_by: z
+    .string()
+    .default('day')
+    .transform((s, ctx) => {
+      const groups = s
+        .split(',')
+        .map((g) => g.trim())
+        .filter((g) => g.length > 0)
+      const bad = groups.find((g) => !(GROUPS as readonly string[]).includes(g))
+      if (bad !== undefined || groups.length === 0)
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of ${GROUPS.join(', ')}` })
+      return [...new Set(groups)] as UsageGroup[]
+    }),
   sub: z.string().min(1).max(SUB_MAX_CHARS).optional(),
   key_id: z.string().min(1).max(128).optional(),
 })
@@ -58,7 +68,11 @@ const seconds = (ms: number): number => Math.round(ms) / 1000
  * Reads the ledger for a validated query and groups it: `from`/`to` default to the 30 days up to
  * today (UTC), inclusive; each group is a row, ordered as the ledger is (day, key, sub).
  */
-export async function usageReport(store: Store, query: z.output<typeof UsageQuery>, nowMs: number): Promise<UsageReport> {
+export async function usageReport(
+  store: Store,
+  query: z.output<typeof UsageQuery>,
+  nowMs: number,
+): Promise<UsageReport> {
   const to = query.to ?? utcDay(nowMs)
   const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS)
   const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS
@@ -66,10 +80,29 @@ export async function usageReport(store: Store, query: z.output<typeof UsageQuer
   if (span >= USAGE_MAX_DAYS) throw new RangeError(`a report covers at most ${USAGE_MAX_DAYS} days`)
   const rows = await store.queryUsage({ from, to, keyId: query.key_id, sub: query.sub })
   const groups = new Map<string, UsageReportRow>()
-  const totals: UsageFigures = { characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 0, refused: {} }
+  const totals: UsageFigures = {
+    characters: 0,
+    audio_seconds_produced: 0,
+    audio_seconds_transcribed: 0,
+    audio_seconds_voice_changed: 0,
+    streams: 0,
+    refused: {},
+  }
   for (const r of rows) {
     const id = JSON.stringify(query.group_by.map((g) => (g === 'day' ? r.day : g === 'sub' ? r.sub : r.keyId)))
-    const row = groups.get(id) ?? groups.set(id, { ...labels(r, query.group_by), characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 0, refused: {} }).get(id)!
+    const row =
+      groups.get(id) ??
+      groups
+        .set(id, {
+          ...labels(r, query.group_by),
+          characters: 0,
+          audio_seconds_produced: 0,
+          audio_seconds_transcribed: 0,
+          audio_seconds_voice_changed: 0,
+          streams: 0,
+          refused: {},
+        })
+        .get(id)!
     add(row, r)
     add(totals, r)
   }
@@ -94,4 +127,9 @@ function add(into: UsageFigures, r: UsageRow): void {
 }
 
 const round1 = (s: number): number => Math.round(s * 1000) / 1000
-const round = (f: UsageFigures): UsageFigures => ({ ...f, audio_seconds_produced: round1(f.audio_seconds_produced), audio_seconds_transcribed: round1(f.audio_seconds_transcribed), audio_seconds_voice_changed: round1(f.audio_seconds_voice_changed) })
+const round = (f: UsageFigures): UsageFigures => ({
+  ...f,
+  audio_seconds_produced: round1(f.audio_seconds_produced),
+  audio_seconds_transcribed: round1(f.audio_seconds_transcribed),
+  audio_seconds_voice_changed: round1(f.audio_seconds_voice_changed),
+})

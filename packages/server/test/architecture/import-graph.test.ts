@@ -82,6 +82,9 @@ describe('import graph of packages/*/src', () => {
 
   test('no production module imports from a test folder', () => {
     const offenders = files.filter((f) => importsOf(f).local.some((d) => d.split(path.sep).includes('test')))
-    assert.deepEqual(offenders.map((f) => path.relative(root, f)), [])
+    assert.deepEqual(
+      offenders.map((f) => path.relative(root, f)),
+      [],
+    )
   })
 })

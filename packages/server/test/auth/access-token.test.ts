@@ -5,7 +5,9 @@ import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 
 let t: TestServer
-before(async () => { t = await startTestServer() })
+before(async () => {
+  t = await startTestServer()
+})
 after(() => t.close())
 
 function assertError(res: Awaited<ReturnType<typeof call>>, status: number, code: string): void {
@@ -19,7 +21,10 @@ function assertError(res: Awaited<ReturnType<typeof call>>, status: number, code
 
 describe('POST /access-token', () => {
   test('mints an EdDSA JWT with the documented claims', async () => {
-    const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true }, expires_in: 60 } })
+    const res = await call(t.url, '/access-token', {
+      headers: bearer(t.apiKey),
+      body: { grants: { tts: true }, expires_in: 60 },
+    })
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
     assert.deepEqual(Object.keys(res.json), ['token'])
@@ -44,19 +49,38 @@ describe('POST /access-token', () => {
   })
 
   test('expires_in bounds: 1 and 3600 pass, 0, 3601 and 1.5 are 400', async () => {
-    for (const ok of [1, 3600]) assert.equal((await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { expires_in: ok } })).status, 200)
+    for (const ok of [1, 3600])
+      assert.equal(
+        (await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { expires_in: ok } })).status,
+        200,
+      )
     for (const bad of [0, 3601, 1.5, '60', -1]) {
-      assertError(await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { expires_in: bad } }), 400, 'invalid_request')
+      assertError(
+        await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { expires_in: bad } }),
+        400,
+        'invalid_request',
+      )
     }
   })
 
   test('bad bodies are 400 invalid_request', async () => {
-    const bodies = ['{not json', '[]', '"x"', JSON.stringify({ grants: { listen: true } }), JSON.stringify({ grants: { tts: 'yes' } }), JSON.stringify({ surprise: 1 })]
-    for (const body of bodies) assertError(await call(t.url, '/access-token', { headers: bearer(t.apiKey), body }), 400, 'invalid_request')
+    const bodies = [
+      '{not json',
+      '[]',
+      '"x"',
+      JSON.stringify({ grants: { listen: true } }),
+      JSON.stringify({ grants: { tts: 'yes' } }),
+      JSON.stringify({ surprise: 1 }),
+    ]
+    for (const body of bodies)
+      assertError(await call(t.url, '/access-token', { headers: bearer(t.apiKey), body }), 400, 'invalid_request')
   })
 
   test('a body that is not JSON is 415', async () => {
-    const res = await call(t.url, '/access-token', { headers: { ...bearer(t.apiKey), 'content-type': 'text/plain' }, body: 'grants' })
+    const res = await call(t.url, '/access-token', {
+      headers: { ...bearer(t.apiKey), 'content-type': 'text/plain' },
+      body: 'grants',
+    })
     assertError(res, 415, 'unsupported_media_type')
   })
 
@@ -68,7 +92,11 @@ describe('POST /access-token', () => {
     const bad = await call(t.url, '/access-token', { headers: bearer(forged), body: {} })
     assertError(bad, 401, 'invalid_credentials')
     assert.ok(!bad.text.includes(forged))
-    assertError(await call(t.url, '/access-token', { headers: { authorization: 'Basic abc' }, body: {} }), 401, 'invalid_credentials')
+    assertError(
+      await call(t.url, '/access-token', { headers: { authorization: 'Basic abc' }, body: {} }),
+      401,
+      'invalid_credentials',
+    )
   })
 
   test('authentication runs before body validation', async () => {

@@ -4,7 +4,9 @@ import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 
 let t: TestServer
-before(async () => { t = await startTestServer() })
+before(async () => {
+  t = await startTestServer()
+})
 after(() => t.close())
 
 /** Each route with a request whose body is deliberately invalid: auth passes → 400, fails → 401/403. */
@@ -18,9 +20,16 @@ const ROUTES = [
 ] as const
 
 const GRANT_SETS = [
-  {}, { tts: true }, { voices: true }, { tts: true, voices: true }, { tts: false, voices: false },
+  {},
+  { tts: true },
+  { voices: true },
+  { tts: true, voices: true },
+  { tts: false, voices: false },
   // Cartesia's other two grants open no voxgate route yet (no STT routes, no agent runtime).
-  { stt: true }, { agent: true }, { tts: true, stt: true }, { stt: true, agent: true, voices: false },
+  { stt: true },
+  { agent: true },
+  { tts: true, stt: true },
+  { stt: true, agent: true, voices: false },
 ] as const
 
 /** With valid credentials every request above fails validation: that is how we see auth passed. */
@@ -31,7 +40,11 @@ describe('grants × routes', () => {
     for (const route of ROUTES) {
       test(`token ${JSON.stringify(grants)} on ${route.name}`, async () => {
         const token = await mint(t.url, t.apiKey, { grants })
-        const res = await call(t.url, route.path, { method: route.method, headers: bearer(token), ...(route.method === 'POST' && { body: { bad: true } }) })
+        const res = await call(t.url, route.path, {
+          method: route.method,
+          headers: bearer(token),
+          ...(route.method === 'POST' && { body: { bad: true } }),
+        })
         const allowed = route.grant !== 'api_key' && (grants as Record<string, boolean>)[route.grant] === true
         if (allowed) {
           assert.equal(res.status, PASS_STATUS[route.path] ?? 400, res.text)
@@ -46,7 +59,11 @@ describe('grants × routes', () => {
 
   for (const route of ROUTES) {
     test(`API key reaches ${route.name}`, async () => {
-      const res = await call(t.url, route.path, { method: route.method, headers: bearer(t.apiKey), ...(route.method === 'POST' && { body: { bad: true } }) })
+      const res = await call(t.url, route.path, {
+        method: route.method,
+        headers: bearer(t.apiKey),
+        ...(route.method === 'POST' && { body: { bad: true } }),
+      })
       assert.equal(res.status, PASS_STATUS[route.path] ?? 400, res.text)
     })
   }
@@ -59,7 +76,10 @@ describe('grants × routes', () => {
   })
 
   test("Cartesia's own example body {tts, stt} mints, and the token records both grants", async () => {
-    const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true, stt: true }, expires_in: 60 } })
+    const res = await call(t.url, '/access-token', {
+      headers: bearer(t.apiKey),
+      body: { grants: { tts: true, stt: true }, expires_in: 60 },
+    })
     assert.equal(res.status, 200, res.text)
     const info = await call(t.url, '/access-token/self', { headers: bearer(res.json.token) })
     assert.deepEqual(info.json.grants, { tts: true, stt: true })
@@ -71,7 +91,10 @@ describe('grants × routes', () => {
       assert.equal(res.status, 400, JSON.stringify(grants))
       assert.equal(res.json.error_code, 'invalid_request')
     }
-    const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true, stt: null, agent: null } } })
+    const res = await call(t.url, '/access-token', {
+      headers: bearer(t.apiKey),
+      body: { grants: { tts: true, stt: null, agent: null } },
+    })
     assert.equal(res.status, 200, res.text)
   })
 

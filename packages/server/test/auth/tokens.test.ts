@@ -9,7 +9,9 @@ import { foreignKey, forgeries, signWith } from '../helpers/forge.ts'
 
 const clock = new ManualClock(Date.now())
 let t: TestServer
-before(async () => { t = await startTestServer({}, { clock }) })
+before(async () => {
+  t = await startTestServer({}, { clock })
+})
 after(() => t.close())
 
 const voices = (token: string) => call(t.url, '/voices', { headers: bearer(token) })
@@ -37,13 +39,17 @@ describe('access token verification', () => {
     const genuine = await mint(t.url, t.apiKey, { grants: { voices: true } })
     await ok(genuine)
     const kid = t.server.ctx.keyRing.jwks().keys[0]!.kid!
-    const publicPem = createPublicKey(t.server.ctx.keyRing.signer().privateKey).export({ format: 'pem', type: 'spki' }).toString()
+    const publicPem = createPublicKey(t.server.ctx.keyRing.signer().privateKey)
+      .export({ format: 'pem', type: 'spki' })
+      .toString()
     for (const [name, forged] of Object.entries(forgeries(genuine, publicPem))) {
       await tc.test(name, () => refused(forged, 'invalid_credentials'))
     }
     for (const header of ['jwk', 'jku', 'x5u']) {
       const key = foreignKey()
-      const injected = await signWith(key, kid, decodeJwt(genuine), { [header]: header === 'jwk' ? createPublicKey(key).export({ format: 'jwk' }) : 'https://127.0.0.1:1/x' })
+      const injected = await signWith(key, kid, decodeJwt(genuine), {
+        [header]: header === 'jwk' ? createPublicKey(key).export({ format: 'jwk' }) : 'https://127.0.0.1:1/x',
+      })
       await tc.test(`${header} header injection signed by the attacker`, () => refused(injected, 'invalid_credentials'))
     }
   })
@@ -51,7 +57,15 @@ describe('access token verification', () => {
   test('claims are pinned: issuer, audience, nbf, shape, lifetime', async () => {
     const { kid, privateKey } = t.server.ctx.keyRing.signer()
     const now = Math.floor(clock.now() / 1000)
-    const base = { iss: 'voxgate', aud: 'voxgate', iat: now, exp: now + 60, jti: 'tok_x', key_id: t.apiKeyId, grants: { voices: true } }
+    const base = {
+      iss: 'voxgate',
+      aud: 'voxgate',
+      iat: now,
+      exp: now + 60,
+      jti: 'tok_x',
+      key_id: t.apiKeyId,
+      grants: { voices: true },
+    }
     await ok(await signWith(privateKey, kid, base))
     await refused(await signWith(privateKey, kid, { ...base, iss: 'evil' }), 'invalid_credentials')
     await refused(await signWith(privateKey, kid, { ...base, aud: 'other' }), 'invalid_credentials')

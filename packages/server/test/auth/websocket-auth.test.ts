@@ -5,7 +5,9 @@ import { mint } from '../helpers/http.ts'
 import { handshake, wsUrl } from '../helpers/ws.ts'
 
 let t: TestServer
-before(async () => { t = await startTestServer() })
+before(async () => {
+  t = await startTestServer()
+})
 after(() => t.close())
 
 describe('WebSocket handshake authentication', () => {
@@ -25,7 +27,11 @@ describe('WebSocket handshake authentication', () => {
   })
 
   test('refused before the upgrade with an HTTP 401 and a JSON body', async () => {
-    for (const [headers, code] of [[{}, 'missing_credentials'], [{ authorization: 'Bearer sk_vx_nope' }, 'invalid_credentials'], [{ authorization: 'Bearer eyJ.eyJ.x' }, 'invalid_credentials']] as const) {
+    for (const [headers, code] of [
+      [{}, 'missing_credentials'],
+      [{ authorization: 'Bearer sk_vx_nope' }, 'invalid_credentials'],
+      [{ authorization: 'Bearer eyJ.eyJ.x' }, 'invalid_credentials'],
+    ] as const) {
       const h = await handshake(wsUrl(t.url), headers)
       assert.equal(h.status, 401)
       assert.equal(h.headers['www-authenticate'], 'Bearer error="invalid_token"')

@@ -19,7 +19,10 @@ describe('health and readiness', () => {
       assert.deepEqual(health.json, { ok: true })
       const ready = await call(t.url, '/readyz')
       assert.equal(ready.status, 200)
-      assert.deepEqual(ready.json, { ready: true, checks: { store: 'ok', redis: 'not_configured', speech: 'ok', draining: false } })
+      assert.deepEqual(ready.json, {
+        ready: true,
+        checks: { store: 'ok', redis: 'not_configured', speech: 'ok', draining: false },
+      })
     } finally {
       await t.close()
     }
@@ -29,14 +32,16 @@ describe('health and readiness', () => {
 describe('graceful drain', () => {
   test('not ready and no new streams at once; an open stream finishes by itself; then the server closes', async () => {
     const t = await startTestServer({ drainMs: 60_000 })
-    const [voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+    const [voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
     const token = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600 })
     const inbox = await openInbox(t.url, { query: `?access_token=${token}` })
     try {
       inbox.send({ ...ttsBody(voice, 'Started before the drain,'), context_id: 'open', continue: true })
       await eventually(() => t.server.ctx.streams.size >= 2, 'the context holds a stream')
       let closed = false
-      const closing = t.close().then(() => { closed = true })
+      const closing = t.close().then(() => {
+        closed = true
+      })
       await eventually(() => t.server.ctx.streams.draining, 'draining')
 
       const ready = await call(t.url, '/readyz')
@@ -60,7 +65,7 @@ describe('graceful drain', () => {
 
   test('a stream still open when the drain time is up ends with its terminal event', async () => {
     const t = await startTestServer({ drainMs: 300 })
-    const [voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+    const [voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
     const inbox = await openInbox(t.url, { headers: { 'x-api-key': t.apiKey } })
     try {
       inbox.send({ ...ttsBody(voice, 'Never finished'), context_id: 'stuck', continue: true })

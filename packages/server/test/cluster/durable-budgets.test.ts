@@ -23,18 +23,26 @@ const folder = () => {
   folders.push(dir)
   return dir
 }
-after(() => { for (const f of folders) rmSync(f, { recursive: true, force: true }) })
+after(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true })
+})
 
 const TEN = 'abcd efgh.' // ten characters
-const speak = (url: string, token: string, voice: string) => call(url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, TEN) })
-const used = async (url: string, token: string) => (await call(url, '/access-token/self', { headers: bearer(token) })).json.usage.characters
+const speak = (url: string, token: string, voice: string) =>
+  call(url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, TEN) })
+const used = async (url: string, token: string) =>
+  (await call(url, '/access-token/self', { headers: bearer(token) })).json.usage.characters
 
 describe('characters budgets are durable and shared through the store', () => {
   test('a restart does not hand a spent token a fresh budget', async () => {
     const dataDir = folder()
     const first = await startTestServer({ dataDir })
-    const [voice] = await voiceIds(first.url, first.apiKey, 1) as [string]
-    const token = await mint(first.url, first.apiKey, { grants: { tts: true }, expires_in: 600, limits: { characters: 20 } })
+    const [voice] = (await voiceIds(first.url, first.apiKey, 1)) as [string]
+    const token = await mint(first.url, first.apiKey, {
+      grants: { tts: true },
+      expires_in: 600,
+      limits: { characters: 20 },
+    })
     assert.equal((await speak(first.url, token, voice)).status, 200)
     assert.equal((await speak(first.url, token, voice)).status, 200)
     await first.close({ keepData: true })
@@ -56,10 +64,18 @@ describe('characters budgets are durable and shared through the store', () => {
       const form = new FormData()
       form.append('file', new Blob([new Uint8Array(32_000)]), 'silence.raw') // 1 s of 16 kHz s16 silence
       form.append('model', 'ink-whisper')
-      return fetch(`${url}/stt?encoding=pcm_s16le&sample_rate=16000`, { method: 'POST', headers: bearer(token), body: form })
+      return fetch(`${url}/stt?encoding=pcm_s16le&sample_rate=16000`, {
+        method: 'POST',
+        headers: bearer(token),
+        body: form,
+      })
     }
     const first = await startTestServer({ dataDir })
-    const token = await mint(first.url, first.apiKey, { grants: { stt: true }, expires_in: 600, limits: { audio_seconds: 1 } })
+    const token = await mint(first.url, first.apiKey, {
+      grants: { stt: true },
+      expires_in: 600,
+      limits: { audio_seconds: 1 },
+    })
     assert.equal((await upload(first.url, token)).status, 200)
     await first.close({ keepData: true })
     const second = await startTestServer({ dataDir })
@@ -67,7 +83,10 @@ describe('characters budgets are durable and shared through the store', () => {
       const again = await upload(second.url, token)
       assert.equal(again.status, 429)
       assert.equal(((await again.json()) as { error_code: string }).error_code, 'quota_exceeded')
-      assert.equal((await call(second.url, '/access-token/self', { headers: bearer(token) })).json.usage.audio_seconds, 1)
+      assert.equal(
+        (await call(second.url, '/access-token/self', { headers: bearer(token) })).json.usage.audio_seconds,
+        1,
+      )
     } finally {
       await second.close()
     }
@@ -78,13 +97,19 @@ describe('characters budgets are durable and shared through the store', () => {
     const a = await startTestServer({ dataDir })
     const b = await startTestServer({ dataDir })
     try {
-      const [voice] = await voiceIds(a.url, a.apiKey, 1) as [string]
+      const [voice] = (await voiceIds(a.url, a.apiKey, 1)) as [string]
       const token = await mint(a.url, a.apiKey, { grants: { tts: true }, expires_in: 600, limits: { characters: 100 } })
       // Thirty requests of ten characters, spread over both, all at once, against a budget of 100.
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => speak(i % 2 === 0 ? a.url : b.url, token, voice)))
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => speak(i % 2 === 0 ? a.url : b.url, token, voice)),
+      )
       const statuses = results.map((r) => r.status)
       assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(','))
-      assert.ok(results.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.json.error_code === 'quota_exceeded'))
+      assert.ok(
+        results
+          .filter((r) => r.status !== 200)
+          .every((r) => r.status === 429 && r.json.error_code === 'quota_exceeded'),
+      )
       assert.equal(await used(a.url, token), 100)
       assert.equal(await used(b.url, token), 100)
     } finally {
@@ -100,15 +125,34 @@ describe('characters budgets are durable and shared through the store', () => {
     await seed.close()
     const tls = testTls()
     const serve = async () => {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir, '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'serve',
+          '--port',
+          '0',
+          '--data',
+          dataDir,
+          '--tls-cert',
+          tls.tlsCertFile,
+          '--tls-key',
+          tls.tlsKeyFile,
+          '--log-level',
+          'warn',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      )
       let out = ''
-      child.stdout.on('data', (d: Buffer) => { out += d })
+      child.stdout.on('data', (d: Buffer) => {
+        out += d
+      })
       child.stderr.on('data', () => undefined)
       await eventually(() => /listening on https:\/\//.test(out), 'the server listens', 60_000)
       return { child, url: /listening on (https:\/\/\S+)/.exec(out)![1]! }
     }
     const first = await serve()
-    const [voice] = await voiceIds(first.url, key.key, 1) as [string]
+    const [voice] = (await voiceIds(first.url, key.key, 1)) as [string]
     const token = await mint(first.url, key.key, { grants: { tts: true }, expires_in: 600, limits: { characters: 10 } })
     assert.equal((await speak(first.url, token, voice)).status, 200)
     const exited = new Promise((resolve) => first.child.once('exit', resolve))

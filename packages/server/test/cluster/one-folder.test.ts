@@ -22,7 +22,7 @@ let voice: string
 before(async () => {
   a = await startTestServer({ dataDir, mintPerMinute: 6 })
   b = await startTestServer({ dataDir, mintPerMinute: 6 })
-  ;[voice] = await voiceIds(a.url, a.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(a.url, a.apiKey, 1)) as [string]
 })
 after(async () => {
   await b.close({ keepData: true })
@@ -30,11 +30,16 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-const openStreams = async (url: string, token: string) => (await call(url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams
+const openStreams = async (url: string, token: string) =>
+  (await call(url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams
 
 describe('two processes on one SQLite data folder, no Redis', () => {
   test('concurrent_streams: 1 holds across both', async () => {
-    const token = await mint(a.url, a.apiKey, { grants: { tts: true }, expires_in: 600, limits: { concurrent_streams: 1 } })
+    const token = await mint(a.url, a.apiKey, {
+      grants: { tts: true },
+      expires_in: 600,
+      limits: { concurrent_streams: 1 },
+    })
     const onA = await openInbox(a.url, { query: `?access_token=${token}` })
     try {
       onA.send({ ...ttsBody(voice, 'waiting'), context_id: 'held', continue: true })
@@ -44,7 +49,10 @@ describe('two processes on one SQLite data folder, no Redis', () => {
       assert.equal(onB.json.error_code, 'concurrency_limited')
       onA.send({ context_id: 'held', cancel: true })
       await eventually(async () => (await openStreams(b.url, token)) === 0, 'released')
-      assert.equal((await call(b.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Now.') })).status, 200)
+      assert.equal(
+        (await call(b.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Now.') })).status,
+        200,
+      )
     } finally {
       closeQuietly(onA.ws)
     }
@@ -53,7 +61,10 @@ describe('two processes on one SQLite data folder, no Redis', () => {
   test('a per-key mint limit of 6 a minute is 6 for both together, not 6 each', async () => {
     const key = await createKey(a.server.ctx.store, 'limited', Date.now())
     const statuses: number[] = []
-    for (let i = 0; i < 8; i++) statuses.push((await call(i % 2 === 0 ? a.url : b.url, '/access-token', { headers: bearer(key.key), body: {} })).status)
+    for (let i = 0; i < 8; i++)
+      statuses.push(
+        (await call(i % 2 === 0 ? a.url : b.url, '/access-token', { headers: bearer(key.key), body: {} })).status,
+      )
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429])
   })
 })

@@ -30,7 +30,7 @@ before(async () => {
   a = await startTestServer(shared)
   // B reads its store only every 5 s: anything it learns sooner came through Redis.
   b = await startTestServer({ ...shared, storePollMs: 5000 })
-  ;[voice] = await voiceIds(a.url, a.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(a.url, a.apiKey, 1)) as [string]
 })
 after(async () => {
   await b.close({ keepData: true })
@@ -40,12 +40,18 @@ after(async () => {
 })
 
 const held = (url: string, token: string) => openInbox(url, { query: `?access_token=${token}` })
-const holdContext = (inbox: Awaited<ReturnType<typeof held>>, id: string) => inbox.send({ ...ttsBody(voice, 'waiting'), context_id: id, continue: true })
-const openStreams = async (url: string, token: string) => (await call(url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams
+const holdContext = (inbox: Awaited<ReturnType<typeof held>>, id: string) =>
+  inbox.send({ ...ttsBody(voice, 'waiting'), context_id: id, continue: true })
+const openStreams = async (url: string, token: string) =>
+  (await call(url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams
 
 describe('shared limits across instances', () => {
   test('a concurrent_streams: 2 token holds two slots across both instances; a third is refused on either', async () => {
-    const token = await mint(a.url, a.apiKey, { grants: { tts: true }, expires_in: 600, limits: { concurrent_streams: 2 } })
+    const token = await mint(a.url, a.apiKey, {
+      grants: { tts: true },
+      expires_in: 600,
+      limits: { concurrent_streams: 2 },
+    })
     const onA = await held(a.url, token)
     const onB = await held(b.url, token)
     try {
@@ -60,7 +66,10 @@ describe('shared limits across instances', () => {
       }
       onA.send({ context_id: 'one', cancel: true })
       await eventually(async () => (await openStreams(b.url, token)) === 1, 'a slot freed on A is free on B')
-      assert.equal((await call(b.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Now it fits.') })).status, 200)
+      assert.equal(
+        (await call(b.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Now it fits.') })).status,
+        200,
+      )
     } finally {
       closeQuietly(onA.ws)
       closeQuietly(onB.ws)
@@ -140,19 +149,38 @@ describe('Redis unreachable', () => {
   })
 
   test('a token with concurrent_streams fails closed with 503 limits_unavailable; others and minting go on; all recovers', async () => {
-    const limited = await mint(c.url, c.apiKey, { grants: { tts: true }, expires_in: 600, limits: { concurrent_streams: 1 } })
+    const limited = await mint(c.url, c.apiKey, {
+      grants: { tts: true },
+      expires_in: 600,
+      limits: { concurrent_streams: 1 },
+    })
     const plain = await mint(c.url, c.apiKey, { grants: { tts: true }, expires_in: 600 })
-    assert.equal((await call(c.url, '/tts/bytes', { headers: bearer(limited), body: ttsBody(voice, 'Before.') })).status, 200)
+    assert.equal(
+      (await call(c.url, '/tts/bytes', { headers: bearer(limited), body: ttsBody(voice, 'Before.') })).status,
+      200,
+    )
     await redis.stop()
 
     const refused = await call(c.url, '/tts/bytes', { headers: bearer(limited), body: ttsBody(voice, 'During.') })
     assert.equal(refused.status, 503)
     assert.equal(refused.json.error_code, 'limits_unavailable')
     assert.ok(Number(refused.headers.get('retry-after')) >= 1)
-    assert.equal((await call(c.url, '/tts/bytes', { headers: bearer(plain), body: ttsBody(voice, 'During.') })).status, 200)
-    assert.equal((await call(c.url, '/access-token', { headers: bearer(c.apiKey), body: {} })).status, 200, 'minting falls back to counting in this instance')
+    assert.equal(
+      (await call(c.url, '/tts/bytes', { headers: bearer(plain), body: ttsBody(voice, 'During.') })).status,
+      200,
+    )
+    assert.equal(
+      (await call(c.url, '/access-token', { headers: bearer(c.apiKey), body: {} })).status,
+      200,
+      'minting falls back to counting in this instance',
+    )
 
     await redis.start()
-    await eventually(async () => (await call(c.url, '/tts/bytes', { headers: bearer(limited), body: ttsBody(voice, 'After.') })).status === 200, 'recovered after Redis came back', 10_000)
+    await eventually(
+      async () =>
+        (await call(c.url, '/tts/bytes', { headers: bearer(limited), body: ttsBody(voice, 'After.') })).status === 200,
+      'recovered after Redis came back',
+      10_000,
+    )
   })
 })

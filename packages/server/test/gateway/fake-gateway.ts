@@ -13,7 +13,12 @@ import { rawRequest } from '../helpers/raw-request.ts'
 export const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'
 export const ORIGIN = 'https://app.example'
 export const VERSION = '2025-04-16'
-export const BODY = { model_id: 'sonic-3', transcript: 'Hello from the gateway.', voice: { mode: 'id', id: 'upstream-voice' }, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } }
+export const BODY = {
+  model_id: 'sonic-3',
+  transcript: 'Hello from the gateway.',
+  voice: { mode: 'id', id: 'upstream-voice' },
+  output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+}
 /** Every answer any test got, to prove the upstream key never reached a client. */
 export const answers: string[] = []
 
@@ -26,7 +31,13 @@ export let startCheck: FakeHttpUpstream['requests'][number][]
 export function useFakeGateway(): void {
   before(async () => {
     fake = await FakeHttpUpstream.start()
-    gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 1000, allowedOrigins: [ORIGIN], sttUploadLimitBytes: 64 * 1024 })
+    gw = await startTestServer({
+      upstreamUrl: fake.url,
+      upstreamApiKey: UPSTREAM_KEY,
+      upstreamTimeoutMs: 1000,
+      allowedOrigins: [ORIGIN],
+      sttUploadLimitBytes: 64 * 1024,
+    })
     token = await mint(gw.url, gw.apiKey, { grants: { tts: true, voices: true }, expires_in: 600 })
     startCheck = [...fake.requests]
     fake.reset()
@@ -39,12 +50,16 @@ export function useFakeGateway(): void {
   after(async () => {
     await gw.close()
     await fake.close()
-    for (const text of [...answers, gw.logs.text()]) assert.ok(!text.includes(UPSTREAM_KEY), 'the upstream key reached a client or a log')
+    for (const text of [...answers, gw.logs.text()])
+      assert.ok(!text.includes(UPSTREAM_KEY), 'the upstream key reached a client or a log')
   })
 }
 
 export async function tts(path: string, headers: Record<string, string> = {}, body: unknown = BODY) {
-  const res = await rawRequest(gw.url, path, { headers: { 'content-type': 'application/json', ...bearer(token), ...headers }, body: JSON.stringify(body) })
+  const res = await rawRequest(gw.url, path, {
+    headers: { 'content-type': 'application/json', ...bearer(token), ...headers },
+    body: JSON.stringify(body),
+  })
   answers.push(JSON.stringify(res.headers), res.body.toString('latin1'))
   return res
 }

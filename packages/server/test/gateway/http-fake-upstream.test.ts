@@ -10,13 +10,29 @@ import https from 'node:https'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { answerError } from '../helpers/fake-http-upstream.ts'
 import { rawRequest, sseEvents } from '../helpers/raw-request.ts'
-import { audio, BODY, fake, gw, ORIGIN, readAround, startCheck, token, tts, UPSTREAM_KEY, useFakeGateway, VERSION } from './fake-gateway.ts'
+import {
+  audio,
+  BODY,
+  fake,
+  gw,
+  ORIGIN,
+  readAround,
+  startCheck,
+  token,
+  tts,
+  UPSTREAM_KEY,
+  useFakeGateway,
+  VERSION,
+} from './fake-gateway.ts'
 
 useFakeGateway()
 
 describe('gateway HTTP relay: what reaches the upstream', () => {
   test('the start check is one GET /voices with the upstream key', () => {
-    assert.deepEqual(startCheck.map((r) => [r.method, r.url.split('?')[0], r.headers['x-api-key']]), [['GET', '/voices', UPSTREAM_KEY]])
+    assert.deepEqual(
+      startCheck.map((r) => [r.method, r.url.split('?')[0], r.headers['x-api-key']]),
+      [['GET', '/voices', UPSTREAM_KEY]],
+    )
   })
 
   test('the upstream key, Cartesia-Version, Content-Type and Accept go; the client credential, cookies, Origin and hop-by-hop headers do not', async () => {
@@ -25,8 +41,16 @@ describe('gateway HTTP relay: what reaches the upstream', () => {
       res.end(audio)
     }
     const res = await tts('/tts/bytes?cartesia_version=2025-04-16', {
-      'cartesia-version': VERSION, accept: 'application/octet-stream', cookie: 'session=abc; voxgate_token=xyz', origin: ORIGIN,
-      connection: 'keep-alive, x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', te: 'trailers', 'proxy-authorization': 'Basic eDp5', 'x-forwarded-for': '10.0.0.1',
+      'cartesia-version': VERSION,
+      accept: 'application/octet-stream',
+      cookie: 'session=abc; voxgate_token=xyz',
+      origin: ORIGIN,
+      connection: 'keep-alive, x-hop',
+      'x-hop': '1',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'proxy-authorization': 'Basic eDp5',
+      'x-forwarded-for': '10.0.0.1',
     })
     assert.equal(res.status, 200)
     assert.deepEqual(res.body, audio)
@@ -37,7 +61,16 @@ describe('gateway HTTP relay: what reaches the upstream', () => {
     assert.equal(sent.headers['cartesia-version'], VERSION)
     assert.equal(sent.headers['content-type'], 'application/json')
     assert.equal(sent.headers.accept, 'application/octet-stream')
-    for (const name of ['authorization', 'cookie', 'origin', 'x-hop', 'keep-alive', 'te', 'proxy-authorization', 'x-forwarded-for']) {
+    for (const name of [
+      'authorization',
+      'cookie',
+      'origin',
+      'x-hop',
+      'keep-alive',
+      'te',
+      'proxy-authorization',
+      'x-forwarded-for',
+    ]) {
       assert.ok(!sent.rawHeaderNames.includes(name), `${name} was forwarded`)
     }
     assert.deepEqual(JSON.parse(sent.body.toString()), BODY)
@@ -45,7 +78,10 @@ describe('gateway HTTP relay: what reaches the upstream', () => {
 
   test('an API key as X-API-Key is not forwarded either; only the upstream key is', async () => {
     fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(audio)
-    const res = await rawRequest(gw.url, '/tts/bytes', { headers: { 'content-type': 'application/json', 'x-api-key': gw.apiKey }, body: JSON.stringify(BODY) })
+    const res = await rawRequest(gw.url, '/tts/bytes', {
+      headers: { 'content-type': 'application/json', 'x-api-key': gw.apiKey },
+      body: JSON.stringify(BODY),
+    })
     assert.equal(res.status, 200)
     assert.equal(fake.requests[0]!.headers['x-api-key'], UPSTREAM_KEY)
     assert.ok(!fake.requests[0]!.body.toString().includes(gw.apiKey))
@@ -53,7 +89,12 @@ describe('gateway HTTP relay: what reaches the upstream', () => {
 })
 
 describe('gateway HTTP relay: upstream failures', () => {
-  const cases: [string, number, string][] = [[' 500', 500, 'upstream_error'], [' 503', 503, 'upstream_error'], [' 401', 401, 'upstream_unauthorized'], [' 403', 403, 'upstream_unauthorized']]
+  const cases: [string, number, string][] = [
+    [' 500', 500, 'upstream_error'],
+    [' 503', 503, 'upstream_error'],
+    [' 401', 401, 'upstream_unauthorized'],
+    [' 403', 403, 'upstream_unauthorized'],
+  ]
   for (const [name, status, code] of cases) {
     test(`upstream${name} → ${code} (502), never a 401 to the client`, async () => {
       fake.handler = answerError(status, 'whatever', `bad key ${UPSTREAM_KEY}`)
@@ -63,7 +104,9 @@ describe('gateway HTTP relay: upstream failures', () => {
       assert.equal(res.json.request_id, res.headers['x-request-id'])
       assert.equal(res.headers['www-authenticate'], undefined)
       // The operator sees it, by code, with the request's id.
-      const logged = gw.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'upstream failure' && l.reqId === res.headers['x-request-id'])
+      const logged = gw.logs.lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg === 'upstream failure' && l.reqId === res.headers['x-request-id'])
       assert.equal(logged?.error_code, code)
     })
   }
@@ -72,17 +115,30 @@ describe('gateway HTTP relay: upstream failures', () => {
     test(`upstream ${status} passes through with its code and a scrubbed message`, async () => {
       fake.handler = (req, res) => {
         res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 && { 'retry-after': '7' }) })
-        res.end(JSON.stringify({ error_code: `upstream_${status}`, title: 'Upstream says', message: `key ${UPSTREAM_KEY} refused for ${req.url}`, request_id: 'theirs' }))
+        res.end(
+          JSON.stringify({
+            error_code: `upstream_${status}`,
+            title: 'Upstream says',
+            message: `key ${UPSTREAM_KEY} refused for ${req.url}`,
+            request_id: 'theirs',
+          }),
+        )
       }
       const res = await tts('/tts/sse', { accept: 'text/event-stream' })
       assert.equal(res.status, status)
-      assert.deepEqual(res.json, { error_code: `upstream_${status}`, title: 'Upstream says', message: 'key [redacted] refused for /tts/sse', request_id: res.headers['x-request-id'] })
+      assert.deepEqual(res.json, {
+        error_code: `upstream_${status}`,
+        title: 'Upstream says',
+        message: 'key [redacted] refused for /tts/sse',
+        request_id: res.headers['x-request-id'],
+      })
       assert.equal(res.headers['retry-after'], status === 429 ? '7' : undefined)
     })
   }
 
   test('a long upstream message is cut, and plain-text bodies pass as the message', async () => {
-    fake.handler = (_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: ${'x'.repeat(5000)}`)
+    fake.handler = (_req, res) =>
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: ${'x'.repeat(5000)}`)
     const res = await tts('/tts/bytes')
     assert.equal(res.status, 404)
     assert.equal(res.json.error_code, 'not_found')
@@ -111,13 +167,18 @@ describe('gateway HTTP relay: upstream failures', () => {
     fake.handler = (req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       const chunk = { type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206, step_time: 1 }
-      res.write(`event: chunk\ndata: ${JSON.stringify(chunk)}\n\nevent: chunk\ndata: {"type":"chu`, () => req.socket.destroy())
+      res.write(`event: chunk\ndata: ${JSON.stringify(chunk)}\n\nevent: chunk\ndata: {"type":"chu`, () =>
+        req.socket.destroy(),
+      )
     }
     const res = await tts('/tts/sse', { accept: 'text/event-stream' }, { ...BODY, context_id: 'c1' })
     assert.equal(res.status, 200)
     assert.equal(res.complete, true)
     const events = sseEvents(res.body)
-    assert.deepEqual(events.map((e) => e.type), ['chunk', 'error'])
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['chunk', 'error'],
+    )
     assert.equal(events[1].error_code, 'upstream_error')
     assert.equal(events[1].context_id, 'c1')
   })
@@ -134,9 +195,24 @@ describe('gateway HTTP relay: upstream failures', () => {
 describe('gateway HTTP relay: refusals never reach the upstream', () => {
   const refusals: [string, unknown, number, string][] = [
     ['no tts grant', { grants: { voices: true } }, 403, 'insufficient_scope'],
-    ['a voice outside limits.voices', { grants: { tts: true }, limits: { voices: ['another-voice'] } }, 403, 'voice_not_allowed'],
-    ['a transcript past limits.characters', { grants: { tts: true }, limits: { characters: 5 } }, 429, 'quota_exceeded'],
-    ['an origin outside limits.origins', { grants: { tts: true }, limits: { origins: ['https://other.example'] } }, 403, 'origin_not_allowed'],
+    [
+      'a voice outside limits.voices',
+      { grants: { tts: true }, limits: { voices: ['another-voice'] } },
+      403,
+      'voice_not_allowed',
+    ],
+    [
+      'a transcript past limits.characters',
+      { grants: { tts: true }, limits: { characters: 5 } },
+      429,
+      'quota_exceeded',
+    ],
+    [
+      'an origin outside limits.origins',
+      { grants: { tts: true }, limits: { origins: ['https://other.example'] } },
+      403,
+      'origin_not_allowed',
+    ],
   ]
   for (const [name, claims, status, code] of refusals) {
     for (const path of ['/tts/bytes', '/tts/sse']) {
@@ -151,7 +227,11 @@ describe('gateway HTTP relay: refusals never reach the upstream', () => {
   }
 
   test('a second stream past limits.concurrent_streams → 429 concurrency_limited while the first is relayed', async () => {
-    const one = await mint(gw.url, gw.apiKey, { grants: { tts: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
+    const one = await mint(gw.url, gw.apiKey, {
+      grants: { tts: true },
+      limits: { concurrent_streams: 1 },
+      expires_in: 60,
+    })
     let finish: (() => void) | undefined
     fake.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' })
@@ -185,7 +265,10 @@ describe('gateway HTTP relay: revocation and usage', () => {
     }
     const pending = tts('/tts/bytes', bearer(revocable))
     await fake.until(() => fake.requests.length === 1)
-    const revoke = await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revocable } })
+    const revoke = await call(gw.url, '/access-token/revoke', {
+      headers: bearer(gw.apiKey),
+      body: { token: revocable },
+    })
     assert.equal(revoke.status, 200)
     const res = await pending
     // Cut, queued audio included: a reset, either before the status line or mid-body.
@@ -198,17 +281,32 @@ describe('gateway HTTP relay: revocation and usage', () => {
     const revocable = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
     fake.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
-      res.write(`event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206, step_time: 1 })}\n\n`)
+      res.write(
+        `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206, step_time: 1 })}\n\n`,
+      )
     }
-    const res = await fetch(gw.url + '/tts/sse', { method: 'POST', headers: { ...bearer(revocable), 'content-type': 'application/json' }, body: JSON.stringify(BODY) })
-    const text = await readAround(res, () => call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revocable } }))
+    const res = await fetch(gw.url + '/tts/sse', {
+      method: 'POST',
+      headers: { ...bearer(revocable), 'content-type': 'application/json' },
+      body: JSON.stringify(BODY),
+    })
+    const text = await readAround(res, () =>
+      call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revocable } }),
+    )
     const events = sseEvents(Buffer.from(text))
-    assert.deepEqual(events.map((e) => e.type), ['chunk', 'error'])
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['chunk', 'error'],
+    )
     assert.equal(events[1].error_code, 'token_revoked')
   })
 
   test('the whole transcript is charged once the upstream accepted; nothing when it refused', async () => {
-    const counted = await mint(gw.url, gw.apiKey, { grants: { tts: true }, limits: { characters: 1000 }, expires_in: 60 })
+    const counted = await mint(gw.url, gw.apiKey, {
+      grants: { tts: true },
+      limits: { characters: 1000 },
+      expires_in: 60,
+    })
     fake.handler = answerError(500, 'boom', 'failed')
     assert.equal((await tts('/tts/bytes', bearer(counted))).status, 502)
     fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(audio)
@@ -220,18 +318,26 @@ describe('gateway HTTP relay: revocation and usage', () => {
 
 describe('gateway HTTP relay: flow control', () => {
   test('a client that leaves mid-stream drops the upstream request and frees its slot', async () => {
-    const one = await mint(gw.url, gw.apiKey, { grants: { tts: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
+    const one = await mint(gw.url, gw.apiKey, {
+      grants: { tts: true },
+      limits: { concurrent_streams: 1 },
+      expires_in: 60,
+    })
     fake.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' })
       res.write(audio)
     }
     await new Promise<void>((resolve) => {
-      const req = https.request(new URL('/tts/bytes', gw.url), { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(one) }, agent: false }, (res) => {
-        res.once('data', () => {
-          req.destroy()
-          resolve()
-        })
-      })
+      const req = https.request(
+        new URL('/tts/bytes', gw.url),
+        { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(one) }, agent: false },
+        (res) => {
+          res.once('data', () => {
+            req.destroy()
+            resolve()
+          })
+        },
+      )
       req.on('error', () => undefined)
       req.end(JSON.stringify(BODY))
     })
@@ -257,14 +363,20 @@ describe('gateway HTTP relay: flow control', () => {
     }
     let received = 0
     const done = new Promise<boolean>((resolve) => {
-      const req = https.request(new URL('/tts/bytes', gw.url), { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(token) }, agent: false }, (res) => {
-        res.pause()
-        paused(res).then(() => {
-          res.on('data', (c: Buffer) => { received += c.length })
-          res.once('end', () => resolve(res.complete))
-          res.resume()
-        })
-      })
+      const req = https.request(
+        new URL('/tts/bytes', gw.url),
+        { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(token) }, agent: false },
+        (res) => {
+          res.pause()
+          paused(res).then(() => {
+            res.on('data', (c: Buffer) => {
+              received += c.length
+            })
+            res.once('end', () => resolve(res.complete))
+            res.resume()
+          })
+        },
+      )
       req.end(JSON.stringify(BODY))
     })
     // Nothing to await for "nothing more happens": the fake's count is watched until it stops moving.
@@ -276,11 +388,12 @@ describe('gateway HTTP relay: flow control', () => {
   })
 })
 
-
 let release: () => void = () => undefined
 /** Resolves when the test calls `release()`. */
 function paused(_res: unknown): Promise<void> {
-  return new Promise((resolve) => { release = resolve })
+  return new Promise((resolve) => {
+    release = resolve
+  })
 }
 
 async function stopsMoving(read: () => number): Promise<number> {

@@ -5,7 +5,13 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { VoxgateError } from '@voxgate/protocol'
-import { errorBody, MAX_UPSTREAM_MESSAGE, networkFailure, upstreamFailure, UpstreamRefusal } from '../../src/gateway/errors.ts'
+import {
+  errorBody,
+  MAX_UPSTREAM_MESSAGE,
+  networkFailure,
+  upstreamFailure,
+  UpstreamRefusal,
+} from '../../src/gateway/errors.ts'
 import { msPerByte, wavMsPerByte } from '../../src/gateway/audio-length.ts'
 import { MultipartFieldWatcher } from '../../src/gateway/multipart-fields.ts'
 import { SseFrames } from '../../src/gateway/sse-frames.ts'
@@ -17,27 +23,57 @@ const upstream = new Upstream({ url: 'https://api.example.com', apiKey: KEY, tim
 
 describe('upstreamFailure', () => {
   test('401 and 403 are 502 upstream_unauthorized; 5xx and odd statuses 502 upstream_error', () => {
-    for (const [status, code] of [[401, 'upstream_unauthorized'], [403, 'upstream_unauthorized'], [500, 'upstream_error'], [503, 'upstream_error'], [302, 'upstream_error'], [409, 'upstream_error']] as const) {
+    for (const [status, code] of [
+      [401, 'upstream_unauthorized'],
+      [403, 'upstream_unauthorized'],
+      [500, 'upstream_error'],
+      [503, 'upstream_error'],
+      [302, 'upstream_error'],
+      [409, 'upstream_error'],
+    ] as const) {
       const err = upstreamFailure(upstream, status, JSON.stringify({ error_code: 'x', message: KEY }))
       assert.deepEqual([err.status, err.code, err.message.includes(KEY)], [502, code, false], String(status))
     }
   })
 
   test('400/404/422/429 keep their status, code and title, the message scrubbed, our request id', () => {
-    const err = upstreamFailure(upstream, 422, JSON.stringify({ error_code: 'invalid_voice', title: 'Bad voice', message: `no ${KEY} here`, request_id: 'theirs' }))
+    const err = upstreamFailure(
+      upstream,
+      422,
+      JSON.stringify({
+        error_code: 'invalid_voice',
+        title: 'Bad voice',
+        message: `no ${KEY} here`,
+        request_id: 'theirs',
+      }),
+    )
     assert.ok(err instanceof UpstreamRefusal)
     assert.equal(err.status, 422)
-    assert.deepEqual(errorBody(err, 'ours'), { error_code: 'invalid_voice', title: 'Bad voice', message: 'no [redacted] here', request_id: 'ours' })
+    assert.deepEqual(errorBody(err, 'ours'), {
+      error_code: 'invalid_voice',
+      title: 'Bad voice',
+      message: 'no [redacted] here',
+      request_id: 'ours',
+    })
     // Code that only knows the catalogue sees the nearest code.
     assert.equal(err.toBody('ours').error_code, 'invalid_request')
   })
 
   test('a null or odd error_code becomes the nearest catalogue code; plain text is the message', () => {
-    assert.equal(errorBody(upstreamFailure(upstream, 404, JSON.stringify({ error_code: null, message: 'gone' })), 'r').error_code, 'not_found')
-    assert.equal(errorBody(upstreamFailure(upstream, 429, JSON.stringify({ error_code: 'a b<script>' })), 'r').error_code, 'rate_limited')
+    assert.equal(
+      errorBody(upstreamFailure(upstream, 404, JSON.stringify({ error_code: null, message: 'gone' })), 'r').error_code,
+      'not_found',
+    )
+    assert.equal(
+      errorBody(upstreamFailure(upstream, 429, JSON.stringify({ error_code: 'a b<script>' })), 'r').error_code,
+      'rate_limited',
+    )
     const text = errorBody(upstreamFailure(upstream, 400, 'Bad Request: transcript\nmissing'), 'r')
     assert.deepEqual([text.error_code, text.message], ['invalid_request', 'Bad Request: transcript missing'])
-    assert.equal(errorBody(upstreamFailure(upstream, 400, ''), 'r').message, 'The upstream refused the request (HTTP 400).')
+    assert.equal(
+      errorBody(upstreamFailure(upstream, 400, ''), 'r').message,
+      'The upstream refused the request (HTTP 400).',
+    )
   })
 
   test('messages are scrubbed before they are cut, so no half key survives at the cut', () => {
@@ -48,8 +84,17 @@ describe('upstreamFailure', () => {
   })
 
   test("a 429's retry hints pass through; other statuses carry none", () => {
-    const headers = new Headers({ 'retry-after': '3', 'retry-after-ms': '2500', 'x-should-retry': 'false', 'x-other': '1' })
-    assert.deepEqual(upstreamFailure(upstream, 429, '{}', headers).headers, { 'retry-after': '3', 'retry-after-ms': '2500', 'x-should-retry': 'false' })
+    const headers = new Headers({
+      'retry-after': '3',
+      'retry-after-ms': '2500',
+      'x-should-retry': 'false',
+      'x-other': '1',
+    })
+    assert.deepEqual(upstreamFailure(upstream, 429, '{}', headers).headers, {
+      'retry-after': '3',
+      'retry-after-ms': '2500',
+      'x-should-retry': 'false',
+    })
     assert.deepEqual(upstreamFailure(upstream, 404, '{}', headers).headers, {})
   })
 })
@@ -57,9 +102,18 @@ describe('upstreamFailure', () => {
 describe('networkFailure', () => {
   test('a timeout is 504; anything else 502 upstream_unavailable, naming only the error code', () => {
     assert.equal(networkFailure(new Error('x'), true).code, 'upstream_timeout')
-    const refused = networkFailure(Object.assign(new Error(`connect ECONNREFUSED 10.0.0.1:443 ${KEY}`), { code: 'ECONNREFUSED' }), false)
-    assert.deepEqual([refused.status, refused.code, refused.message], [502, 'upstream_unavailable', 'The upstream could not be reached (ECONNREFUSED).'])
-    assert.equal(networkFailure(Object.assign(new Error('x'), { code: 'weird code!' }), false).message, 'The upstream could not be reached.')
+    const refused = networkFailure(
+      Object.assign(new Error(`connect ECONNREFUSED 10.0.0.1:443 ${KEY}`), { code: 'ECONNREFUSED' }),
+      false,
+    )
+    assert.deepEqual(
+      [refused.status, refused.code, refused.message],
+      [502, 'upstream_unavailable', 'The upstream could not be reached (ECONNREFUSED).'],
+    )
+    assert.equal(
+      networkFailure(Object.assign(new Error('x'), { code: 'weird code!' }), false).message,
+      'The upstream could not be reached.',
+    )
     assert.ok(networkFailure(undefined, false) instanceof VoxgateError)
   })
 })
@@ -67,10 +121,21 @@ describe('networkFailure', () => {
 describe('SseFrames', () => {
   test('frames are released whole, across chunk boundaries and split UTF-8, with their type and audio size', () => {
     const frames = new SseFrames()
-    const text = 'event: chunk\ndata: {"type":"chunk","data":"AAAA","note":"é"}\n\nevent: done\r\ndata: {"type":"done"}\r\n\r\n'
+    const text =
+      'event: chunk\ndata: {"type":"chunk","data":"AAAA","note":"é"}\n\nevent: done\r\ndata: {"type":"done"}\r\n\r\n'
     const bytes = Buffer.from(text)
-    const out = [...frames.push(bytes.subarray(0, 50)), ...frames.push(bytes.subarray(50, 51)), ...frames.push(bytes.subarray(51))]
-    assert.deepEqual(out.map((f) => [f.type, f.audioBytes]), [['chunk', 3], ['done', 0]])
+    const out = [
+      ...frames.push(bytes.subarray(0, 50)),
+      ...frames.push(bytes.subarray(50, 51)),
+      ...frames.push(bytes.subarray(51)),
+    ]
+    assert.deepEqual(
+      out.map((f) => [f.type, f.audioBytes]),
+      [
+        ['chunk', 3],
+        ['done', 0],
+      ],
+    )
     assert.equal(out.map((f) => f.text).join(''), text)
   })
 
@@ -113,7 +178,11 @@ describe('VoiceCache', () => {
     assert.equal((await cache.get('k', fetch)).body.toString(), '1')
     now = 1000
     assert.equal((await cache.get('k', fetch)).body.toString(), '2')
-    await assert.rejects(cache.get('bad', async () => { throw new Error('down') }))
+    await assert.rejects(
+      cache.get('bad', async () => {
+        throw new Error('down')
+      }),
+    )
     assert.equal((await cache.get('bad', fetch)).body.toString(), '3')
   })
 
@@ -145,9 +214,21 @@ describe('MultipartFieldWatcher', () => {
     form.append('voice[id]', 'v')
     const body = Buffer.from(await new Response(form).arrayBuffer())
     for (const size of [1, 7, 1000, body.length]) {
-      const watcher = new MultipartFieldWatcher(['output_format[container]', 'output_format[encoding]', 'output_format[sample_rate]'])
+      const watcher = new MultipartFieldWatcher([
+        'output_format[container]',
+        'output_format[encoding]',
+        'output_format[sample_rate]',
+      ])
       for (let at = 0; at < body.length; at += size) watcher.push(body.subarray(at, at + size))
-      assert.deepEqual(watcher.found, { 'output_format[container]': 'raw', 'output_format[encoding]': 'pcm_s16le', 'output_format[sample_rate]': '16000' }, `chunks of ${size}`)
+      assert.deepEqual(
+        watcher.found,
+        {
+          'output_format[container]': 'raw',
+          'output_format[encoding]': 'pcm_s16le',
+          'output_format[sample_rate]': '16000',
+        },
+        `chunks of ${size}`,
+      )
     }
   })
 })

@@ -26,24 +26,41 @@ let relayed: Client
 before(async () => {
   upstream = await startTestServer()
   gw = await startTestServer({ upstreamUrl: upstream.url, upstreamApiKey: upstream.apiKey })
-  ;[voice] = await voiceIds(upstream.url, upstream.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(upstream.url, upstream.apiKey, 1)) as [string]
   direct = new Cartesia({ apiKey: upstream.apiKey, baseURL: upstream.url })
-  const token = await mint(gw.url, gw.apiKey, { grants: { tts: true, voices: true }, sub: 'alice', limits: { voices: [voice], characters: 10_000 }, expires_in: 600 })
+  const token = await mint(gw.url, gw.apiKey, {
+    grants: { tts: true, voices: true },
+    sub: 'alice',
+    limits: { voices: [voice], characters: 10_000 },
+    expires_in: 600,
+  })
   relayed = new Cartesia({ token, baseURL: gw.url })
 })
 after(async () => {
   await gw.close()
   await upstream.close()
-  for (const text of [gw.logs.text(), upstream.logs.text()]) assert.ok(!text.includes(upstream.apiKey), 'the upstream key was logged')
+  for (const text of [gw.logs.text(), upstream.logs.text()])
+    assert.ok(!text.includes(upstream.apiKey), 'the upstream key was logged')
 })
 
 async function bytes(client: Client, format: object): Promise<Buffer> {
-  const res = await client.tts.generate({ model_id: 'sonic-3', transcript: TEXT, voice: { mode: 'id', id: voice }, output_format: format } as never)
+  const res = await client.tts.generate({
+    model_id: 'sonic-3',
+    transcript: TEXT,
+    voice: { mode: 'id', id: voice },
+    output_format: format,
+  } as never)
   return Buffer.from(await res.arrayBuffer())
 }
 
 async function sse(client: Client): Promise<{ audio: Buffer; types: string[] }> {
-  const stream = await client.tts.generateSSE({ model_id: 'sonic-3', transcript: TEXT, voice, context_id: 'sse-1', output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } } as never)
+  const stream = await client.tts.generateSSE({
+    model_id: 'sonic-3',
+    transcript: TEXT,
+    voice,
+    context_id: 'sse-1',
+    output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+  } as never)
   const types: string[] = []
   const audio: Buffer[] = []
   for await (const event of stream as AsyncIterable<any>) {
@@ -76,16 +93,29 @@ describe('@cartesia/cartesia-js through a gateway (HTTP)', () => {
   })
 
   test('voices.list and voices.get: the upstream catalogue', async () => {
-    const [page, upstreamPage] = await Promise.all([relayed.voices.list({ limit: 3 } as never), direct.voices.list({ limit: 3 } as never)])
-    assert.deepEqual(page.data.map((v: any) => v.id), upstreamPage.data.map((v: any) => v.id))
+    const [page, upstreamPage] = await Promise.all([
+      relayed.voices.list({ limit: 3 } as never),
+      direct.voices.list({ limit: 3 } as never),
+    ])
+    assert.deepEqual(
+      page.data.map((v: any) => v.id),
+      upstreamPage.data.map((v: any) => v.id),
+    )
     const one = await relayed.voices.get(voice)
     assert.equal((one as { id: string }).id, voice)
   })
 
   test("a voice outside the token's limits.voices is refused by the gateway (403 voice_not_allowed)", async () => {
-    const [, other] = await voiceIds(upstream.url, upstream.apiKey, 2) as [string, string]
-    await assert.rejects(relayed.tts.generate({ model_id: 'sonic-3', transcript: TEXT, voice: other, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } } as never),
-      (err: any) => err.status === 403 && err.error?.error_code === 'voice_not_allowed')
+    const [, other] = (await voiceIds(upstream.url, upstream.apiKey, 2)) as [string, string]
+    await assert.rejects(
+      relayed.tts.generate({
+        model_id: 'sonic-3',
+        transcript: TEXT,
+        voice: other,
+        output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+      } as never),
+      (err: any) => err.status === 403 && err.error?.error_code === 'voice_not_allowed',
+    )
   })
 
   test('the characters and audio relayed are counted on the gateway token and in the ledger, per sub, as for local speech', async () => {
@@ -96,12 +126,16 @@ describe('@cartesia/cartesia-js through a gateway (HTTP)', () => {
     const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
     assert.equal(self.json.usage.characters, 2 * [...TEXT].length)
     // The ledger row: both streams, their characters, and the audio relayed (sized from the PCM bytes).
-    const row = async () => (await call(gw.url, '/usage?sub=bob&group_by=sub', { headers: bearer(gw.apiKey) })).json.totals
+    const row = async () =>
+      (await call(gw.url, '/usage?sub=bob&group_by=sub', { headers: bearer(gw.apiKey) })).json.totals
     await eventually(async () => (await row()).streams === 2, 'both streams settled')
     const totals = await row()
     assert.equal(totals.characters, 2 * [...TEXT].length)
     const seconds = (raw.length + events.audio.length) / 32000
-    assert.ok(Math.abs(totals.audio_seconds_produced - seconds) <= 0.1, `${totals.audio_seconds_produced} s produced, ${seconds} s relayed`)
+    assert.ok(
+      Math.abs(totals.audio_seconds_produced - seconds) <= 0.1,
+      `${totals.audio_seconds_produced} s produced, ${seconds} s relayed`,
+    )
   })
 
   test('without an upstream, the voice changer is 501 not_supported (after the grant check)', async () => {

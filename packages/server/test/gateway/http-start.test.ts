@@ -18,7 +18,12 @@ import { startTestServer, testTls, type TestServer } from '../helpers/server.ts'
 import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 
 const UPSTREAM_KEY = 'sk_car_start-check-secret-9876543210'
-const BODY = { model_id: 'sonic-3', transcript: 'Hi.', voice: 'upstream-voice', output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } }
+const BODY = {
+  model_id: 'sonic-3',
+  transcript: 'Hi.',
+  voice: 'upstream-voice',
+  output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+}
 
 let fake: FakeHttpUpstream
 let dir: string
@@ -37,7 +42,21 @@ async function serve(args: string[], env: Record<string, string>) {
   const out: string[] = []
   const { tlsCertFile, tlsKeyFile } = testTls()
   const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), env }
-  const code = await main(['serve', '--port', '0', '--data', path.join(dir, 'data'), '--tls-cert', tlsCertFile, '--tls-key', tlsKeyFile, ...args], io)
+  const code = await main(
+    [
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      path.join(dir, 'data'),
+      '--tls-cert',
+      tlsCertFile,
+      '--tls-key',
+      tlsKeyFile,
+      ...args,
+    ],
+    io,
+  )
   return { code, text: out.join('\n') }
 }
 
@@ -69,7 +88,9 @@ describe('voxgate serve --upstream', () => {
   test('the key from both the environment and a file is a usage error (exit 2), before any request', async () => {
     const file = path.join(dir, 'key2')
     writeFileSync(file, UPSTREAM_KEY)
-    const { code, text } = await serve(['--upstream', fake.url, '--upstream-api-key-file', file], { VOXGATE_UPSTREAM_API_KEY: UPSTREAM_KEY })
+    const { code, text } = await serve(['--upstream', fake.url, '--upstream-api-key-file', file], {
+      VOXGATE_UPSTREAM_API_KEY: UPSTREAM_KEY,
+    })
     assert.equal(code, 2)
     assert.match(text, /give VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file, not both/)
     assert.ok(!text.includes(UPSTREAM_KEY))
@@ -77,9 +98,19 @@ describe('voxgate serve --upstream', () => {
   })
 
   test('the key is no flag; the URL, the file and the timeout are, each with its environment variable', () => {
-    const { config } = resolveOptions(SERVE_OPTIONS, ['--upstream', 'https://api.cartesia.ai', '--upstream-timeout-seconds', '3'], { VOXGATE_UPSTREAM_API_KEY: 'k' })
-    assert.deepEqual([config.upstreamUrl, config.upstreamApiKey, config.upstreamTimeoutMs], ['https://api.cartesia.ai', 'k', 3000])
-    assert.deepEqual(resolveOptions(SERVE_OPTIONS, [], { VOXGATE_UPSTREAM: 'https://u.example' }).config.upstreamUrl, 'https://u.example')
+    const { config } = resolveOptions(
+      SERVE_OPTIONS,
+      ['--upstream', 'https://api.cartesia.ai', '--upstream-timeout-seconds', '3'],
+      { VOXGATE_UPSTREAM_API_KEY: 'k' },
+    )
+    assert.deepEqual(
+      [config.upstreamUrl, config.upstreamApiKey, config.upstreamTimeoutMs],
+      ['https://api.cartesia.ai', 'k', 3000],
+    )
+    assert.deepEqual(
+      resolveOptions(SERVE_OPTIONS, [], { VOXGATE_UPSTREAM: 'https://u.example' }).config.upstreamUrl,
+      'https://u.example',
+    )
     assert.throws(() => resolveOptions(SERVE_OPTIONS, ['--upstream-api-key', 'k'], {}), /Unknown option/)
     assert.match(SERVE_HELP, /--upstream URL/)
     assert.match(SERVE_HELP, /--upstream-api-key-file FILE/)
@@ -87,7 +118,9 @@ describe('voxgate serve --upstream', () => {
   })
 
   test('a plain http:// upstream that is not loopback is refused at start, naming the rule', async () => {
-    const { code, text } = await serve(['--upstream', 'http://api.example.com'], { VOXGATE_UPSTREAM_API_KEY: UPSTREAM_KEY })
+    const { code, text } = await serve(['--upstream', 'http://api.example.com'], {
+      VOXGATE_UPSTREAM_API_KEY: UPSTREAM_KEY,
+    })
     assert.equal(code, 2)
     assert.match(text, /plain http:\/\/ is allowed only to a loopback address/)
   })
@@ -130,7 +163,8 @@ describe('the per-key rate limit in front of the relays', () => {
   after(() => gw.close())
 
   test('past --tts-streams-per-minute → 429 rate_limited, never relayed', async () => {
-    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(320))
+    fake.handler = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(320))
     const token = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 60 })
     assert.equal((await call(gw.url, '/tts/bytes', { headers: bearer(token), body: BODY })).status, 200)
     const refused = await call(gw.url, '/tts/bytes', { headers: bearer(token), body: BODY })

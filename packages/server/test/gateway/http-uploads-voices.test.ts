@@ -23,7 +23,12 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     f.append('clip', new Blob([new Uint8Array(bytes)], { type: 'audio/wav' }), 'clip.wav')
     return f
   }
-  const upload = async (path: string, credential: string, body: FormData = form(), headers: Record<string, string> = {}) => {
+  const upload = async (
+    path: string,
+    credential: string,
+    body: FormData = form(),
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(gw.url + path, { method: 'POST', headers: { ...bearer(credential), ...headers }, body })
     const bytes = Buffer.from(await res.arrayBuffer())
     answers.push(bytes.toString('latin1'))
@@ -38,7 +43,10 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     test(`/voice-changer/${transport}: the multipart upload reaches the upstream unchanged, with the upstream key only`, async () => {
       const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
       const frames = `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\nevent: done\ndata: {"type":"done","done":true,"status_code":206}\n\n`
-      fake.handler = transport === 'bytes' ? echo('audio/wav') : (_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(frames)
+      fake.handler =
+        transport === 'bytes'
+          ? echo('audio/wav')
+          : (_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(frames)
       const sent = form()
       const expected = Buffer.from(await new Response(sent).arrayBuffer())
       const res = await upload(`/voice-changer/${transport}`, changer, form())
@@ -54,17 +62,27 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     })
   }
 
-  test('voice-changer audio is sized from the upload\'s output_format fields: the token\'s audio seconds and the ledger', async () => {
-    const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, sub: 'vc-user', limits: { audio_seconds: 60 }, expires_in: 60 })
+  test("voice-changer audio is sized from the upload's output_format fields: the token's audio seconds and the ledger", async () => {
+    const changer = await mint(gw.url, gw.apiKey, {
+      grants: { voice_changer: true },
+      sub: 'vc-user',
+      limits: { audio_seconds: 60 },
+      expires_in: 60,
+    })
     // Two seconds of 16 kHz pcm_s16le.
-    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(64_000))
+    fake.handler = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(64_000))
     const f = new FormData()
     f.append('clip', new Blob([new Uint8Array(wav)]), 'clip.wav')
     f.append('output_format[container]', 'raw')
     f.append('output_format[encoding]', 'pcm_s16le')
     f.append('output_format[sample_rate]', '16000')
     assert.equal((await upload('/voice-changer/bytes', changer, f)).status, 200)
-    await eventually(async () => (await call(gw.url, '/access-token/self', { headers: bearer(changer) })).json.usage.audio_seconds === 2, 'audio charged')
+    await eventually(
+      async () =>
+        (await call(gw.url, '/access-token/self', { headers: bearer(changer) })).json.usage.audio_seconds === 2,
+      'audio charged',
+    )
     const usage = await call(gw.url, '/usage?sub=vc-user&group_by=sub', { headers: bearer(gw.apiKey) })
     assert.deepEqual([usage.json.totals.audio_seconds_voice_changed, usage.json.totals.streams], [2, 1])
   })
@@ -88,12 +106,24 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
   test('a chunked upload (no length declared) cut at the size limit → 413, the upstream request dropped', async () => {
     const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
     const res = await new Promise<{ status: number; json: any }>((resolve) => {
-      const req = https.request(new URL('/voice-changer/bytes', gw.url), {
-        method: 'POST', agent: false, headers: { ...bearer(changer), 'content-type': 'multipart/form-data; boundary=x', 'transfer-encoding': 'chunked' },
-      }, (r) => {
-        const chunks: Buffer[] = []
-        r.on('data', (c: Buffer) => chunks.push(c)).once('end', () => resolve({ status: r.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }))
-      })
+      const req = https.request(
+        new URL('/voice-changer/bytes', gw.url),
+        {
+          method: 'POST',
+          agent: false,
+          headers: {
+            ...bearer(changer),
+            'content-type': 'multipart/form-data; boundary=x',
+            'transfer-encoding': 'chunked',
+          },
+        },
+        (r) => {
+          const chunks: Buffer[] = []
+          r.on('data', (c: Buffer) => chunks.push(c)).once('end', () =>
+            resolve({ status: r.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }),
+          )
+        },
+      )
       req.on('error', () => undefined)
       // Written piece by piece until the gateway answers: it must not wait for the end of the body.
       const piece = Buffer.alloc(16 * 1024, 1)
@@ -109,7 +139,11 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
   })
 
   test('a second upload past limits.concurrent_streams → 429 while the first is relayed', async () => {
-    const one = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, limits: { concurrent_streams: 1 }, expires_in: 60 })
+    const one = await mint(gw.url, gw.apiKey, {
+      grants: { voice_changer: true },
+      limits: { concurrent_streams: 1 },
+      expires_in: 60,
+    })
     let finish: (() => void) | undefined
     fake.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'audio/wav' })
@@ -130,18 +164,39 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
     const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
     fake.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
-      res.write(`event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\n`)
+      res.write(
+        `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\n`,
+      )
     }
     const res = await fetch(gw.url + '/voice-changer/sse', { method: 'POST', headers: bearer(changer), body: form() })
-    const text = await readAround(res, () => call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: changer } }))
-    assert.deepEqual(sseEvents(Buffer.from(text)).map((e) => [e.type, e.error_code]), [['chunk', undefined], ['error', 'token_revoked']])
+    const text = await readAround(res, () =>
+      call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: changer } }),
+    )
+    assert.deepEqual(
+      sseEvents(Buffer.from(text)).map((e) => [e.type, e.error_code]),
+      [
+        ['chunk', undefined],
+        ['error', 'token_revoked'],
+      ],
+    )
   })
 
   for (const path of ['/stt', '/audio/transcriptions']) {
     test(`${path}: the upload is relayed, the transcript returned, its duration charged to the token`, async () => {
-      const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, limits: { audio_seconds: 60 }, expires_in: 60 })
-      const transcript = { type: 'transcript', text: 'hello there', duration: 2.5, language: 'en', request_id: 'theirs' }
-      fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(transcript))
+      const listener = await mint(gw.url, gw.apiKey, {
+        grants: { stt: true },
+        limits: { audio_seconds: 60 },
+        expires_in: 60,
+      })
+      const transcript = {
+        type: 'transcript',
+        text: 'hello there',
+        duration: 2.5,
+        language: 'en',
+        request_id: 'theirs',
+      }
+      fake.handler = (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(transcript))
       const f = new FormData()
       f.append('model', 'ink-whisper')
       f.append('file', new Blob([new Uint8Array(wav)], { type: 'audio/wav' }), 'a.wav')
@@ -169,8 +224,12 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
 describe('gateway HTTP relay: voices', () => {
   test('GET /voices and /voices/:id come from the upstream, query passed through, cached by path, query and version', async () => {
     let n = 0
-    fake.handler = (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: `v${++n}`, url: req.url }], has_more: false }))
-    const list = async (path: string, version = VERSION) => call(gw.url, path, { headers: { ...bearer(token), 'cartesia-version': version } })
+    fake.handler = (req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ data: [{ id: `v${++n}`, url: req.url }], has_more: false }))
+    const list = async (path: string, version = VERSION) =>
+      call(gw.url, path, { headers: { ...bearer(token), 'cartesia-version': version } })
     const first = await list('/voices?limit=2&language=en')
     assert.equal(first.status, 200)
     assert.deepEqual(first.json, { data: [{ id: 'v1', url: '/voices?limit=2&language=en' }], has_more: false })
@@ -200,4 +259,3 @@ describe('gateway HTTP relay: voices', () => {
     assert.equal(fake.requests.length, 0)
   })
 })
-

@@ -25,7 +25,10 @@ before(async () => {
     to.on('error', () => client.destroy()).on('close', () => client.destroy())
   })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  gw = await startTestServer({ upstreamUrl: `https://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`, upstreamApiKey: upstream.apiKey })
+  gw = await startTestServer({
+    upstreamUrl: `https://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+    upstreamApiKey: upstream.apiKey,
+  })
 })
 after(async () => {
   await gw.close()
@@ -34,12 +37,15 @@ after(async () => {
 })
 
 test('six relayed requests, bytes and SSE in turn, travel over the one upstream connection the start check opened', async () => {
-  const [voice] = await voiceIds(upstream.url, upstream.apiKey, 1) as [string]
+  const [voice] = (await voiceIds(upstream.url, upstream.apiKey, 1)) as [string]
   const token = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 600 })
   assert.equal(accepted, 1, 'the start check opened one connection')
   for (let i = 0; i < 3; i++) {
     for (const transport of ['sse', 'bytes'] as const) {
-      const res = await call(gw.url, `/tts/${transport}`, { headers: bearer(token), body: ttsBody(voice, 'Hello there.') })
+      const res = await call(gw.url, `/tts/${transport}`, {
+        headers: bearer(token),
+        body: ttsBody(voice, 'Hello there.'),
+      })
       assert.equal(res.status, 200)
       if (transport === 'sse') assert.match(res.text, /event: done/)
     }

@@ -48,11 +48,16 @@ const openSession = async (tok: string): Promise<WsSession> => WsSession.open(ws
 const lastConnection = () => fake.connections.at(-1)!
 
 describe('handshake', () => {
-  test('the upstream gets its key in a header, the client\'s Cartesia-Version and query, and nothing of the client\'s credential, cookie or Origin', async () => {
+  test("the upstream gets its key in a header, the client's Cartesia-Version and query, and nothing of the client's credential, cookie or Origin", async () => {
     const tok = await token()
-    const h = await handshake(wsUrl(gw.url, `?cartesia_version=2026-08-14&access_token=${tok}&cartesia_client=test%2F1`), {
-      origin: 'https://app.example', cookie: 'session=abc; voxgate_token=def', 'cartesia-version': '2025-11-04',
-    })
+    const h = await handshake(
+      wsUrl(gw.url, `?cartesia_version=2026-08-14&access_token=${tok}&cartesia_client=test%2F1`),
+      {
+        origin: 'https://app.example',
+        cookie: 'session=abc; voxgate_token=def',
+        'cartesia-version': '2025-11-04',
+      },
+    )
     assert.equal(h.status, 101, h.body)
     const conn = lastConnection()
     assert.equal(conn.headers['x-api-key'], UPSTREAM_KEY)
@@ -69,7 +74,12 @@ describe('handshake', () => {
     const s = await openSession(await token())
     const conn = lastConnection()
     assert.equal(conn.headers.authorization, undefined)
-    const sent = { ...ttsBody(VOICE, 'Hello <break time="1s"/> there.'), voice: { mode: 'id', id: VOICE }, context_id: 'c1', future_field: 7 }
+    const sent = {
+      ...ttsBody(VOICE, 'Hello <break time="1s"/> there.'),
+      voice: { mode: 'id', id: VOICE },
+      context_id: 'c1',
+      future_field: 7,
+    }
     s.send(sent)
     const end = await s.end('c1')
     assert.equal(end.type, 'done')
@@ -78,7 +88,12 @@ describe('handshake', () => {
     s.close()
   })
 
-  for (const [status, code] of [[500, 'upstream_error'], [503, 'upstream_error'], [401, 'upstream_unauthorized'], [403, 'upstream_unauthorized']] as const) {
+  for (const [status, code] of [
+    [500, 'upstream_error'],
+    [503, 'upstream_error'],
+    [401, 'upstream_unauthorized'],
+    [403, 'upstream_unauthorized'],
+  ] as const) {
     test(`an upstream that refuses the socket with ${status}: the client's handshake is refused 502 ${code}`, async () => {
       fake.mode = { status, body: JSON.stringify({ error_code: 'x', message: `no, ${UPSTREAM_KEY}` }) }
       const h = await handshake(wsUrl(gw.url), bearer(await token()))
@@ -89,7 +104,15 @@ describe('handshake', () => {
   }
 
   test('an upstream 429 on the socket passes through with its code, cleaned of the key', async () => {
-    fake.mode = { status: 429, body: JSON.stringify({ error_code: 'concurrency_limited', title: 'Too many', message: `slow down ${UPSTREAM_KEY}` }), headers: ['Retry-After: 3', 'X-Other: no'] }
+    fake.mode = {
+      status: 429,
+      body: JSON.stringify({
+        error_code: 'concurrency_limited',
+        title: 'Too many',
+        message: `slow down ${UPSTREAM_KEY}`,
+      }),
+      headers: ['Retry-After: 3', 'X-Other: no'],
+    }
     const h = await handshake(wsUrl(gw.url), bearer(await token()))
     assert.equal(h.status, 429)
     const body = JSON.parse(h.body)
@@ -118,7 +141,10 @@ describe('handshake', () => {
     const bound = await token({ limits: { origins: ['https://app.example'] } })
     assert.deepEqual(await refused({ ...bearer(bound), origin: 'https://evil.example' }), [403, 'origin_not_allowed'])
     const revoked = await token()
-    assert.equal((await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revoked } })).status, 200)
+    assert.equal(
+      (await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: revoked } })).status,
+      200,
+    )
     assert.deepEqual(await refused(bearer(revoked)), [401, 'token_revoked'])
     assert.equal(fake.connections.length, before)
   })
@@ -131,7 +157,9 @@ describe('relayed contexts', () => {
     const conn = lastConnection()
     for (const id of ['a', 'b']) s.send({ ...ttsBody(VOICE, 'Some words. '), context_id: id, continue: true })
     await fake.until(() => conn.messages.length === 2)
-    conn.ws.send(JSON.stringify({ type: 'chunk', data: FAKE_CHUNK, done: false, status_code: 206, step_time: 1, context_id: 'a' }))
+    conn.ws.send(
+      JSON.stringify({ type: 'chunk', data: FAKE_CHUNK, done: false, status_code: 206, step_time: 1, context_id: 'a' }),
+    )
     await s.next((e) => e.type === 'chunk')
     conn.ws.terminate()
     assert.equal(await s.closed(), 1011)
@@ -142,7 +170,18 @@ describe('relayed contexts', () => {
   })
 
   test('an upstream error event is relayed cleaned of the key and ends its context', async () => {
-    fake.onMessage = (c, msg) => c.ws.send(JSON.stringify({ type: 'error', done: true, status_code: 400, error_code: 'bad', title: 'Bad', message: `key ${UPSTREAM_KEY}`, context_id: msg.context_id }))
+    fake.onMessage = (c, msg) =>
+      c.ws.send(
+        JSON.stringify({
+          type: 'error',
+          done: true,
+          status_code: 400,
+          error_code: 'bad',
+          title: 'Bad',
+          message: `key ${UPSTREAM_KEY}`,
+          context_id: msg.context_id,
+        }),
+      )
     const s = await openSession(await token())
     s.send({ ...ttsBody(VOICE, 'Hi.'), context_id: 'e' })
     const end = await s.end('e')
@@ -167,13 +206,18 @@ describe('relayed contexts', () => {
     assert.ok(elapsed < 1000, `closed ${Math.round(elapsed)} ms after the revoke call`)
     for (const id of ['a', 'b']) assert.equal((await s.end(id)).error_code, 'token_revoked')
     await conn.closed
-    assert.deepEqual(conn.messages.slice(2), [{ context_id: 'a', cancel: true }, { context_id: 'b', cancel: true }])
+    assert.deepEqual(conn.messages.slice(2), [
+      { context_id: 'a', cancel: true },
+      { context_id: 'b', cancel: true },
+    ])
   })
 
   test('limits.characters holds across contexts and continue pieces: the crossing message gets quota_exceeded and never leaves', async () => {
     const first = 'Hello there, my friend. '
     const piece = 'Fine. '
-    const s = await openSession(await token({ limits: { characters: countCharacters(first) + countCharacters(piece) } }))
+    const s = await openSession(
+      await token({ limits: { characters: countCharacters(first) + countCharacters(piece) } }),
+    )
     const conn = lastConnection()
     s.send({ ...ttsBody(VOICE, first), context_id: 'a', continue: true })
     s.send({ ...ttsBody(VOICE, ''), context_id: 'a' })
@@ -184,19 +228,24 @@ describe('relayed contexts', () => {
     s.send({ ...ttsBody(VOICE, 'More.'), context_id: 'c', continue: true })
     assert.equal((await s.end('c')).error_code, 'quota_exceeded')
     await fake.until(() => conn.messages.some((m) => m.cancel === true))
-    const upstreamSaw = conn.messages.map((m) => (m.cancel ? `cancel ${m.context_id}` : `${m.context_id}: ${m.transcript}`))
+    const upstreamSaw = conn.messages.map((m) =>
+      m.cancel ? `cancel ${m.context_id}` : `${m.context_id}: ${m.transcript}`,
+    )
     assert.deepEqual(upstreamSaw, [`a: ${first}`, 'a: ', `c: ${piece}`, 'cancel c'])
     s.close()
   })
 
-  test('limits.concurrent_streams counts relayed contexts: one past it gets concurrency_limited and never leaves; its slot frees with the upstream\'s done', async () => {
+  test("limits.concurrent_streams counts relayed contexts: one past it gets concurrency_limited and never leaves; its slot frees with the upstream's done", async () => {
     fake.onMessage = () => undefined
     const s = await openSession(await token({ limits: { concurrent_streams: 1 } }))
     const conn = lastConnection()
     s.send({ ...ttsBody(VOICE, 'One. '), context_id: 'one', continue: true })
     s.send({ ...ttsBody(VOICE, 'Two.'), context_id: 'two' })
     assert.equal((await s.end('two')).error_code, 'concurrency_limited')
-    assert.deepEqual(conn.messages.map((m) => m.context_id), ['one'])
+    assert.deepEqual(
+      conn.messages.map((m) => m.context_id),
+      ['one'],
+    )
     conn.ws.send(JSON.stringify({ type: 'done', done: true, status_code: 206, context_id: 'one' }))
     await s.end('one')
     fake.onMessage = undefined
@@ -218,13 +267,16 @@ describe('relayed contexts', () => {
     assert.equal((await s.end('ok')).type, 'done')
     const codes = s.events.filter((e) => e.type === 'error' && e.context_id === undefined).map((e) => e.error_code)
     assert.deepEqual(codes, ['message_too_large', 'invalid_request'])
-    assert.deepEqual(conn.messages.map((m) => m.context_id), ['ok'])
+    assert.deepEqual(
+      conn.messages.map((m) => m.context_id),
+      ['ok'],
+    )
     s.close()
   })
 })
 
 describe('socket life', () => {
-  test('a cancel is forwarded and the upstream\'s done for it relayed; refresh_token is answered by the gateway and never forwarded', async () => {
+  test("a cancel is forwarded and the upstream's done for it relayed; refresh_token is answered by the gateway and never forwarded", async () => {
     const tok = await token({ sub: 'user-r' })
     const s = await openSession(tok)
     const conn = lastConnection()
@@ -235,7 +287,10 @@ describe('socket life', () => {
     assert.equal((await s.next((e) => e.type === 'token_refreshed')).type, 'token_refreshed')
     s.send({ type: 'refresh_token', access_token: await token({ sub: 'someone-else' }) })
     assert.equal((await s.next((e) => e.type === 'error')).error_code, 'identity_mismatch')
-    assert.deepEqual(conn.messages.map((m) => (m.cancel ? 'cancel' : m.transcript)), ['Start. ', 'cancel'])
+    assert.deepEqual(
+      conn.messages.map((m) => (m.cancel ? 'cancel' : m.transcript)),
+      ['Start. ', 'cancel'],
+    )
     s.close()
   })
 
@@ -252,14 +307,24 @@ describe('socket life', () => {
   })
 
   test('the per-key rate limit counts each new relayed context as locally: one past it gets rate_limited and never leaves', async () => {
-    const limited = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, ttsStreamsPerMinute: 2 })
+    const limited = await startTestServer({
+      upstreamUrl: fake.url,
+      upstreamApiKey: UPSTREAM_KEY,
+      ttsStreamsPerMinute: 2,
+    })
     try {
-      const s = await WsSession.open(wsUrl(limited.url), bearer(await mint(limited.url, limited.apiKey, { grants: { tts: true }, expires_in: 600 })))
+      const s = await WsSession.open(
+        wsUrl(limited.url),
+        bearer(await mint(limited.url, limited.apiKey, { grants: { tts: true }, expires_in: 600 })),
+      )
       const conn = lastConnection()
       for (const id of ['r1', 'r2', 'r3']) s.send({ ...ttsBody(VOICE, 'Hi.'), context_id: id })
       assert.equal((await s.end('r3')).error_code, 'rate_limited')
       for (const id of ['r1', 'r2']) assert.equal((await s.end(id)).type, 'done')
-      assert.deepEqual(conn.messages.map((m) => m.context_id), ['r1', 'r2'])
+      assert.deepEqual(
+        conn.messages.map((m) => m.context_id),
+        ['r1', 'r2'],
+      )
       s.close()
     } finally {
       await fake.until(() => fake.open === 0)
@@ -267,11 +332,14 @@ describe('socket life', () => {
     }
   })
 
-  test('an idle relayed socket closes 1000 as locally (connection_closing to each open context), and so does the upstream\'s', async () => {
+  test("an idle relayed socket closes 1000 as locally (connection_closing to each open context), and so does the upstream's", async () => {
     const idle = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, wsIdleTimeoutMs: 300 })
     try {
       fake.onMessage = () => undefined
-      const s = await WsSession.open(wsUrl(idle.url), bearer(await mint(idle.url, idle.apiKey, { grants: { tts: true }, expires_in: 600 })))
+      const s = await WsSession.open(
+        wsUrl(idle.url),
+        bearer(await mint(idle.url, idle.apiKey, { grants: { tts: true }, expires_in: 600 })),
+      )
       const conn = lastConnection()
       s.send({ ...ttsBody(VOICE, ''), context_id: 'quiet', continue: true })
       assert.equal(await s.closed(), 1000)
@@ -285,7 +353,10 @@ describe('socket life', () => {
   test('server shutdown: each open relayed context gets connection_closing, then 1001; the upstream socket is closed', async () => {
     const own = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY })
     fake.onMessage = () => undefined
-    const s = await WsSession.open(wsUrl(own.url), bearer(await mint(own.url, own.apiKey, { grants: { tts: true }, expires_in: 600 })))
+    const s = await WsSession.open(
+      wsUrl(own.url),
+      bearer(await mint(own.url, own.apiKey, { grants: { tts: true }, expires_in: 600 })),
+    )
     const conn = lastConnection()
     s.send({ ...ttsBody(VOICE, ''), context_id: 'open', continue: true })
     await fake.until(() => conn.messages.length === 1)
@@ -297,7 +368,7 @@ describe('socket life', () => {
 })
 
 describe('backpressure', () => {
-  test('a client that stops reading: the gateway stops reading the upstream (its queue grows, not the gateway\'s); everything arrives once the client reads again', async () => {
+  test("a client that stops reading: the gateway stops reading the upstream (its queue grows, not the gateway's); everything arrives once the client reads again", async () => {
     fake.onMessage = () => undefined
     const h = await handshake(wsUrl(gw.url), bearer(await token()))
     const client = h.ws!
@@ -305,11 +376,20 @@ describe('backpressure', () => {
     client.send(JSON.stringify({ ...ttsBody(VOICE, 'Long. '), context_id: 'a', continue: true }))
     await fake.until(() => conn.messages.length === 1)
     let received = 0
-    client.on('message', (d) => { if (JSON.parse(d.toString()).type === 'chunk') received += 1 })
+    client.on('message', (d) => {
+      if (JSON.parse(d.toString()).type === 'chunk') received += 1
+    })
     client.pause()
     // Only a gateway that stopped reading lets the fake's own queue grow: 32 MB, far past what the
     // gateway may hold (256 KB queued per client, 8 MB before it cuts a client off).
-    const event = JSON.stringify({ type: 'chunk', data: Buffer.alloc(192 * 1024).toString('base64'), done: false, status_code: 206, step_time: 1, context_id: 'a' })
+    const event = JSON.stringify({
+      type: 'chunk',
+      data: Buffer.alloc(192 * 1024).toString('base64'),
+      done: false,
+      status_code: 206,
+      step_time: 1,
+      context_id: 'a',
+    })
     let sent = 0
     while (conn.ws.readyState === conn.ws.OPEN && conn.ws.bufferedAmount < 32 * 1024 * 1024 && sent < 1000) {
       conn.ws.send(event)
@@ -317,10 +397,17 @@ describe('backpressure', () => {
       await new Promise((resolve) => setImmediate(resolve))
     }
     assert.equal(conn.ws.readyState, conn.ws.OPEN, 'the gateway cut the upstream socket')
-    assert.ok(conn.ws.bufferedAmount >= 32 * 1024 * 1024, `the fake's queue stayed at ${conn.ws.bufferedAmount} bytes after ${sent} events`)
+    assert.ok(
+      conn.ws.bufferedAmount >= 32 * 1024 * 1024,
+      `the fake's queue stayed at ${conn.ws.bufferedAmount} bytes after ${sent} events`,
+    )
     assert.equal(client.readyState, client.OPEN, 'the gateway cut the client: it held too much for it')
     client.resume()
-    const done = new Promise<void>((resolve) => client.on('message', (d) => { if (JSON.parse(d.toString()).type === 'done') resolve() }))
+    const done = new Promise<void>((resolve) =>
+      client.on('message', (d) => {
+        if (JSON.parse(d.toString()).type === 'done') resolve()
+      }),
+    )
     conn.ws.send(JSON.stringify({ type: 'done', done: true, status_code: 206, context_id: 'a' }))
     await done
     assert.equal(received, sent)

@@ -24,10 +24,10 @@ let voice: string
 before(async () => {
   upstream = await startTestServer()
   gw = await startTestServer({ upstreamUrl: upstream.url, upstreamApiKey: upstream.apiKey })
-  ;[voice] = await voiceIds(upstream.url, upstream.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(upstream.url, upstream.apiKey, 1)) as [string]
 })
 after(async () => {
-  assert.ok(!gw.logs.text().includes(upstream.apiKey), 'the upstream key is in the gateway\'s logs')
+  assert.ok(!gw.logs.text().includes(upstream.apiKey), "the upstream key is in the gateway's logs")
   await gw.close()
   await upstream.close()
 })
@@ -43,7 +43,11 @@ interface Spoken {
 async function speakBoth(client: Client): Promise<{ a: Spoken; b: Spoken }> {
   const ws = await client.tts.websocket()
   try {
-    const options = { model_id: 'sonic-3', voice, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } } as const
+    const options = {
+      model_id: 'sonic-3',
+      voice,
+      output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+    } as const
     const a = ws.context({ ...options, contextId: 'ctx-a', add_timestamps: true } as never)
     const b = ws.context({ ...options, contextId: 'ctx-b', add_timestamps: true } as never)
     await a.push({ transcript: 'Hello from the first ' })
@@ -57,7 +61,8 @@ async function speakBoth(client: Client): Promise<{ a: Spoken; b: Spoken }> {
       const stamps = events.filter((e) => e.type === 'timestamps').map((e) => e.word_timestamps)
       return {
         audio: Buffer.concat(events.filter((e) => e.type === 'chunk').map((e) => Buffer.from(e.data, 'base64'))),
-        words: stamps.flatMap((w) => w.words), ends: stamps.flatMap((w) => w.end),
+        words: stamps.flatMap((w) => w.words),
+        ends: stamps.flatMap((w) => w.end),
         types: [...new Set(events.map((e) => e.type))].sort(),
       }
     }
@@ -75,7 +80,10 @@ describe('@cartesia/cartesia-js through the gateway', () => {
     const relayed = await speakBoth(new Cartesia({ token, baseURL: gw.url }))
     for (const id of ['a', 'b'] as const) {
       assert.ok(direct[id].audio.length > 3200, `${id} spoke`)
-      assert.ok(relayed[id].audio.equals(direct[id].audio), `${id}: ${relayed[id].audio.length} bytes relayed, ${direct[id].audio.length} direct`)
+      assert.ok(
+        relayed[id].audio.equals(direct[id].audio),
+        `${id}: ${relayed[id].audio.length} bytes relayed, ${direct[id].audio.length} direct`,
+      )
       assert.deepEqual(relayed[id].words, direct[id].words)
       assert.deepEqual(relayed[id].ends, direct[id].ends)
       assert.deepEqual(relayed[id].types, direct[id].types)
@@ -83,19 +91,31 @@ describe('@cartesia/cartesia-js through the gateway', () => {
     assert.ok(relayed.a.types.includes('flush_done'))
     const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
     assert.equal(self.status, 200)
-    const spoken = 'Hello from the first context, streamed in pieces.'.length + 'And this is the second context speaking.'.length
+    const spoken =
+      'Hello from the first context, streamed in pieces.'.length + 'And this is the second context speaking.'.length
     assert.equal(self.json.usage.characters, spoken, 'the gateway charged what it forwarded')
   })
 
-  test('a revoke on the gateway ends a relayed socket within 1 s (token_revoked per context, then 4401) and the upstream\'s streams end', async () => {
+  test("a revoke on the gateway ends a relayed socket within 1 s (token_revoked per context, then 4401) and the upstream's streams end", async () => {
     const token = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 600 })
     const upstreamStreams = upstream.server.ctx.streams
     const s = await WsSession.open(wsUrl(gw.url, `?access_token=${token}`))
-    for (const id of ['a', 'b']) s.send({ model_id: 'sonic-3', voice, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 }, transcript: '', context_id: id, continue: true })
+    for (const id of ['a', 'b'])
+      s.send({
+        model_id: 'sonic-3',
+        voice,
+        output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+        transcript: '',
+        context_id: id,
+        continue: true,
+      })
     // The upstream holds the socket (watched) and both contexts.
     await waitFor(() => upstreamStreams.size === 3)
     const t0 = performance.now()
-    assert.equal((await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token } })).status, 200)
+    assert.equal(
+      (await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token } })).status,
+      200,
+    )
     assert.equal(await s.closed(), 4401)
     const elapsed = performance.now() - t0
     assert.ok(elapsed < 1000, `closed ${Math.round(elapsed)} ms after the revoke call`)

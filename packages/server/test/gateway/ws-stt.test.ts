@@ -33,12 +33,13 @@ after(async () => {
   await fake.close()
 })
 
-const sttToken = (extra: Record<string, unknown> = {}) => mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 600, ...extra })
+const sttToken = (extra: Record<string, unknown> = {}) =>
+  mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 600, ...extra })
 const lastConnection = () => fake.connections.at(-1)!
 const audioSent = (conn: { messages: any[] }) => conn.messages.reduce((n, m) => n + (m.binary ?? 0), 0)
 
 describe('STT sockets through the gateway', () => {
-  test('/stt/websocket: audio and commands go up as sent (the upstream\'s key, no client credential), events come back, close 1000 follows the upstream\'s', async () => {
+  test("/stt/websocket: audio and commands go up as sent (the upstream's key, no client credential), events come back, close 1000 follows the upstream's", async () => {
     const token = await sttToken()
     const s = openStt(gw.url, '/stt/websocket', `${Q}&access_token=${token}`, { cookie: 'a=b' })
     await s.opened
@@ -57,12 +58,15 @@ describe('STT sockets through the gateway', () => {
     s.ws.send('close')
     await s.next('done')
     assert.equal((await s.closed).code, 1000)
-    assert.deepEqual(conn.messages.map((m) => m.text ?? m.binary), [FRAME, FRAME, FRAME, FRAME, FRAME, 'finalize', 'close'])
+    assert.deepEqual(
+      conn.messages.map((m) => m.text ?? m.binary),
+      [FRAME, FRAME, FRAME, FRAME, FRAME, 'finalize', 'close'],
+    )
     const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
     assert.equal(self.json.usage.audio_seconds, 0.5)
   })
 
-  test('/stt/turns/websocket is relayed the same way (JSON commands, the upstream\'s events, `connected` sent the moment it opens)', async () => {
+  test("/stt/turns/websocket is relayed the same way (JSON commands, the upstream's events, `connected` sent the moment it opens)", async () => {
     fake.greeting = { type: 'connected', request_id: 'up-2' }
     fake.onMessage = (c, msg) => {
       if (msg.type === 'close') c.ws.close(1000)
@@ -110,14 +114,17 @@ describe('STT sockets through the gateway', () => {
     s.ws.close()
   })
 
-  test('a revoke ends a relayed STT socket within 1 s (token_revoked, then 4401) and closes the upstream\'s', async () => {
+  test("a revoke ends a relayed STT socket within 1 s (token_revoked, then 4401) and closes the upstream's", async () => {
     fake.onMessage = () => undefined
     const token = await sttToken()
     const s = openStt(gw.url, '/stt/websocket', Q, bearer(token))
     await s.opened
     const conn = lastConnection()
     const t0 = performance.now()
-    assert.equal((await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token } })).status, 200)
+    assert.equal(
+      (await call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token } })).status,
+      200,
+    )
     assert.equal((await s.closed).code, 4401)
     const elapsed = performance.now() - t0
     assert.ok(elapsed < 1000, `closed ${Math.round(elapsed)} ms after the revoke call`)
@@ -134,7 +141,7 @@ describe('STT sockets through the gateway', () => {
     assert.equal(s.events.find((e) => e.type === 'error')?.error_code, 'upstream_error')
   })
 
-  test('an upstream that refuses the socket: the client\'s handshake is refused 502', async () => {
+  test("an upstream that refuses the socket: the client's handshake is refused 502", async () => {
     fake.mode = { status: 500, body: 'boom' }
     try {
       const refused = await refusedHandshake(gw.url, `/stt/websocket?${Q}`, bearer(await sttToken()))

@@ -65,7 +65,10 @@ function abortable(p: Promise<unknown>, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason)
     signal.addEventListener('abort', onAbort, { once: true })
-    p.then(() => { signal.removeEventListener('abort', onAbort); resolve() }, reject)
+    p.then(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, reject)
   })
 }
 

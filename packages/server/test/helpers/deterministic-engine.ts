@@ -23,7 +23,8 @@ export function createDeterministicEngine(): Engine {
     for (const token of tokenize(text)) {
       const hz = frequencyOf(options.voice, token.text)
       const pcm = new Int16Array(perWord)
-      for (let i = 0; i < perWord; i++) pcm[i] = Math.round(AMPLITUDE * Math.sin((2 * Math.PI * hz * i) / DETERMINISTIC_RATE))
+      for (let i = 0; i < perWord; i++)
+        pcm[i] = Math.round(AMPLITUDE * Math.sin((2 * Math.PI * hz * i) / DETERMINISTIC_RATE))
       const startMs = (at * 1000) / DETERMINISTIC_RATE
       at += perWord
       if (onChunk(pcm, [{ text: token.text, startMs, endMs: (at * 1000) / DETERMINISTIC_RATE }])) break

@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { Conditions } from './conditions.ts'
 
@@ -28,7 +34,10 @@ export class FakeHttpUpstream {
   readonly #sockets = new Set<Socket>()
   readonly #conditions = new Conditions()
 
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<FakeHttpUpstream> {
     let fake: FakeHttpUpstream | undefined
@@ -56,7 +65,13 @@ export class FakeHttpUpstream {
       const body = Buffer.concat(chunks)
       const names: string[] = []
       for (let i = 0; i < req.rawHeaders.length; i += 2) names.push(req.rawHeaders[i]!.toLowerCase())
-      this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaderNames: names, body })
+      this.requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaderNames: names,
+        body,
+      })
       this.handler(req, res, body)
       // After the handler: a test awaiting what the handler set up sees it.
       this.#conditions.changed()
@@ -94,6 +109,8 @@ function defaultHandler(req: IncomingMessage, res: ServerResponse): void {
 export function answerError(status: number, errorCode: string, message: string): FakeHandler {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ error_code: errorCode, title: 'Upstream title', message, request_id: 'upstream-request-id' }))
+    res.end(
+      JSON.stringify({ error_code: errorCode, title: 'Upstream title', message, request_id: 'upstream-request-id' }),
+    )
   }
 }

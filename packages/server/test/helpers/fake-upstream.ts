@@ -33,7 +33,11 @@ export class FakeUpstream {
   /** Each returns true once satisfied (and is then dropped). */
   readonly #conditions = new Conditions()
 
-  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, readonly url: string) {}
+  private constructor(
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<FakeUpstream> {
     // A voices request (a start check) gets an empty catalogue; nothing else is served over HTTP.
@@ -52,19 +56,30 @@ export class FakeUpstream {
     if (this.mode === 'hang') return void this.#hung.push(socket)
     if (this.mode !== 'accept') {
       const { status, body, headers = [] } = this.mode
-      const head = [`HTTP/1.1 ${status} Refused`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', ...headers]
+      const head = [
+        `HTTP/1.1 ${status} Refused`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        ...headers,
+      ]
       socket.end(`${head.join('\r\n')}\r\n\r\n${body}`)
       return
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.#open += 1
       const conn: FakeConnection = {
-        ws, url: req.url ?? '', headers: req.headers, messages: [],
-        closed: new Promise((resolve) => ws.once('close', (code) => {
-          this.#open -= 1
-          this.#conditions.changed()
-          resolve(code)
-        })),
+        ws,
+        url: req.url ?? '',
+        headers: req.headers,
+        messages: [],
+        closed: new Promise((resolve) =>
+          ws.once('close', (code) => {
+            this.#open -= 1
+            this.#conditions.changed()
+            resolve(code)
+          }),
+        ),
       }
       this.connections.push(conn)
       if (this.greeting) ws.send(JSON.stringify(this.greeting))
@@ -122,8 +137,11 @@ function answerStt(ws: WebSocket, msg: any): void {
 
 function answer(ws: WebSocket, msg: any): void {
   const id = msg.context_id
-  if (msg.cancel === true) return ws.send(JSON.stringify({ type: 'done', done: true, status_code: 206, context_id: id }))
+  if (msg.cancel === true)
+    return ws.send(JSON.stringify({ type: 'done', done: true, status_code: 206, context_id: id }))
   if (msg.continue === true) return
-  ws.send(JSON.stringify({ type: 'chunk', data: FAKE_CHUNK, done: false, status_code: 206, step_time: 1, context_id: id }))
+  ws.send(
+    JSON.stringify({ type: 'chunk', data: FAKE_CHUNK, done: false, status_code: 206, step_time: 1, context_id: id }),
+  )
   ws.send(JSON.stringify({ type: 'done', done: true, status_code: 206, context_id: id }))
 }

@@ -4,7 +4,12 @@ import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose'
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
 
 /** Signs arbitrary claims with the given Ed25519 key (the server's own, for pinning tests). */
-export function signWith(key: KeyObject, kid: string, claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+export function signWith(
+  key: KeyObject,
+  kid: string,
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT', ...header }).sign(key)
 }
 
@@ -27,7 +32,7 @@ export function forgeries(genuine: string, publicPem: string): Record<string, st
     'jwk header injection': `${b64({ ...header, jwk: other.publicKey.export({ format: 'jwk' }) })}.${p}.${s}`,
     'jku header injection': `${b64({ ...header, jku: 'https://127.0.0.1:1/jwks.json' })}.${p}.${s}`,
     'x5u header injection': `${b64({ ...header, x5u: 'https://127.0.0.1:1/cert.pem' })}.${p}.${s}`,
-    'garbage': 'eyJhbGciOiJFZERTQSJ9.bm90IGpzb24.c2ln',
+    garbage: 'eyJhbGciOiJFZERTQSJ9.bm90IGpzb24.c2ln',
   }
 }
 

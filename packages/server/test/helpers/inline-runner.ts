@@ -27,7 +27,13 @@ export class InlineRunner implements SentenceRunner {
       if (stream.closed) return
       if (this.#closed) return stream.fail(new Error('the speech service is closed'))
       try {
-        runJob(this.#engines, this.speex, job, () => stream.closed, (e) => stream.push(e))
+        runJob(
+          this.#engines,
+          this.speex,
+          job,
+          () => stream.closed,
+          (e) => stream.push(e),
+        )
       } catch (err) {
         stream.fail(err)
       }

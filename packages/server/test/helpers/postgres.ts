@@ -39,11 +39,15 @@ export function testSchema(): TestSchema {
       for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v)
       return u.href
     },
-    query: (sql, params = []) => admin(async (c) => {
-      await c.query(`SET search_path TO "${name}"`)
-      return (await c.query(sql, params)).rows
-    }),
-    drop: () => admin(async (c) => { await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`) }),
+    query: (sql, params = []) =>
+      admin(async (c) => {
+        await c.query(`SET search_path TO "${name}"`)
+        return (await c.query(sql, params)).rows
+      }),
+    drop: () =>
+      admin(async (c) => {
+        await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
+      }),
   }
 }
 

@@ -20,7 +20,11 @@ export type ProbeRequest = Pick<SynthesisRequest, 'text' | 'voiceId' | 'language
  */
 export async function probeSentence(runner: SentenceRunner, request: ProbeRequest): Promise<SentenceProbe> {
   const deps = { runner, entry: createVoiceCatalogue().entry }
-  const job = planJobs(deps, { ...request, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: request.sampleRate } }, request.sampleRate)(request.text)
+  const job = planJobs(
+    deps,
+    { ...request, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: request.sampleRate } },
+    request.sampleRate,
+  )(request.text)
   const parts: Int16Array[] = []
   for await (const event of runner.start(job)) {
     if (event.type === 'done') return { pcm: concatPcm(parts), sampleRate: request.sampleRate, done: event }

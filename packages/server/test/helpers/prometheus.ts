@@ -21,7 +21,12 @@ export class Scrape {
     this.families = families(text)
     const histograms = [...this.families.values()].filter((f) => f.type === 'HISTOGRAM').map((f) => f.name)
     const metadata = new Set(histograms.flatMap((n) => [`# TYPE ${n}`, `# HELP ${n}`]))
-    this.#histogramSeries = families(text.split('\n').filter((line) => !metadata.has(line.split(' ').slice(0, 3).join(' '))).join('\n'))
+    this.#histogramSeries = families(
+      text
+        .split('\n')
+        .filter((line) => !metadata.has(line.split(' ').slice(0, 3).join(' ')))
+        .join('\n'),
+    )
   }
 
   /** A counter's or gauge's value for exactly these labels (0 when the series does not exist yet). */

@@ -13,7 +13,8 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
   const client = createClient({ url })
   await client.connect()
   try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys)
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 }))
+      if (keys.length > 0) await client.del(keys)
   } finally {
     await client.close()
   }
@@ -49,7 +50,11 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     this.#child = child
     await new Promise<void>((resolve, reject) => {
       let out = ''

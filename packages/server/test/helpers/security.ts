@@ -9,8 +9,11 @@ import { handshake, wsUrl } from './ws.ts'
 export const FORMAT = { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } as const
 
 /** A valid TTS request body (bytes and SSE; add `context_id` for the WebSocket). */
-export const ttsBody = (voice: string, transcript: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-  ({ model_id: 'sonic-3', transcript, voice, output_format: FORMAT, ...extra })
+export const ttsBody = (
+  voice: string,
+  transcript: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> => ({ model_id: 'sonic-3', transcript, voice, output_format: FORMAT, ...extra })
 
 /** `n` voice ids from `GET /voices`, read with the API key. */
 export async function voiceIds(url: string, apiKey: string, n = 2): Promise<string[]> {
@@ -23,7 +26,11 @@ export async function voiceIds(url: string, apiKey: string, n = 2): Promise<stri
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-export interface CloseInfo { code: number; reason: string; at: number }
+export interface CloseInfo {
+  code: number
+  reason: string
+  at: number
+}
 
 /** Everything a socket received, in order, with `performance.now()` arrival times. */
 export class Inbox {
@@ -62,7 +69,11 @@ export class Inbox {
       const wake = () => void run()
       const timer = setTimeout(() => {
         this.#waiters.delete(wake)
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.messages.map(brief))} close=${JSON.stringify(this.closeInfo)}`))
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.messages.map(brief))} close=${JSON.stringify(this.closeInfo)}`,
+          ),
+        )
       }, timeoutMs)
       if (!run()) this.#waiters.add(wake)
     })
@@ -101,27 +112,41 @@ export class Inbox {
 
   /** The context's terminal event (`done` or `error`). */
   terminal(contextId: string, timeoutMs = 5000): Promise<any> {
-    return this.message((m) => m.context_id === contextId && (m.type === 'done' || m.type === 'error'), timeoutMs, `the end of context ${contextId}`)
+    return this.message(
+      (m) => m.context_id === contextId && (m.type === 'done' || m.type === 'error'),
+      timeoutMs,
+      `the end of context ${contextId}`,
+    )
   }
 }
 
 const brief = (m: any): unknown => (m?.type === 'chunk' ? 'chunk' : m)
 
 /** Opens `/tts/websocket` with these headers/query, or throws with the refusal. */
-export async function openInbox(url: string, opts: { headers?: Record<string, string>; query?: string } = {}): Promise<Inbox> {
+export async function openInbox(
+  url: string,
+  opts: { headers?: Record<string, string>; query?: string } = {},
+): Promise<Inbox> {
   const h = await handshake(wsUrl(url, opts.query ?? ''), opts.headers ?? {})
   if (h.status !== 101 || !h.ws) throw new Error(`handshake refused: ${h.status} ${h.body}`)
   return new Inbox(h.ws)
 }
 
 /** One parsed SSE event with its arrival time. */
-export interface SseEvent { event: string; data: any; at: number }
+export interface SseEvent {
+  event: string
+  data: any
+  at: number
+}
 
 /**
  * Reads an SSE body; `pauseMs` between reads makes a slow client. A connection the server cuts ends
  * the read too (`cut` is then set) rather than throwing.
  */
-export async function readSse(body: ReadableStream<Uint8Array>, opts: { pauseMs?: number; onEvent?: (e: SseEvent) => void } = {}): Promise<{ events: SseEvent[]; endedAt: number; cut?: unknown }> {
+export async function readSse(
+  body: ReadableStream<Uint8Array>,
+  opts: { pauseMs?: number; onEvent?: (e: SseEvent) => void } = {},
+): Promise<{ events: SseEvent[]; endedAt: number; cut?: unknown }> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   const events: SseEvent[] = []
@@ -152,7 +177,11 @@ export async function readSse(body: ReadableStream<Uint8Array>, opts: { pauseMs?
 }
 
 /** Reads a body slowly to its end; a cut connection ends it too, with `cut` set. */
-export async function drainSlowly(body: ReadableStream<Uint8Array>, pauseMs: number, onFirst?: () => void): Promise<{ bytes: number; endedAt: number; cut?: unknown }> {
+export async function drainSlowly(
+  body: ReadableStream<Uint8Array>,
+  pauseMs: number,
+  onFirst?: () => void,
+): Promise<{ bytes: number; endedAt: number; cut?: unknown }> {
   const reader = body.getReader()
   let bytes = 0
   for (;;) {

@@ -44,9 +44,13 @@ export type TestServerOptions = Partial<ServerConfigInput> & {
  * or PostgreSQL with `store`.
  * Speech is the deterministic engine (the one part tests swap) unless the test asks for the real one.
  */
-export async function startTestServer(options: TestServerOptions = {}, deps: VoxgateServerDeps = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: TestServerOptions = {},
+  deps: VoxgateServerDeps = {},
+): Promise<TestServer> {
   const { speech: engine = 'deterministic', store, ...config } = options
-  if (store !== undefined) Object.assign(config, { storeUrl: store, keyEncryptionKey: config.keyEncryptionKey ?? TEST_KEK })
+  if (store !== undefined)
+    Object.assign(config, { storeUrl: store, keyEncryptionKey: config.keyEncryptionKey ?? TEST_KEK })
   const dataDir = config.dataDir ?? mkdtempSync(path.join(tmpdir(), 'voxgate-test-'))
   const logs = new LogCapture()
   const speech = deps.speech ?? (engine === 'deterministic' ? await createDeterministicSpeech() : undefined)
@@ -56,7 +60,12 @@ export async function startTestServer(options: TestServerOptions = {}, deps: Vox
   )
   const key = await createKey(server.ctx.store, 'test', Date.now())
   return {
-    server, url: server.url, apiKey: key.key, apiKeyId: key.id, dataDir, logs,
+    server,
+    url: server.url,
+    apiKey: key.key,
+    apiKeyId: key.id,
+    dataDir,
+    logs,
     async close(opts = {}) {
       await server.close()
       if (speech && !deps.speech) await speech.close()

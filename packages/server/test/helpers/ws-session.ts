@@ -16,7 +16,12 @@ export class WsSession {
       this.events.push(e)
       this.#waiters = this.#waiters.filter((w) => (w.match(e) ? (w.resolve(e), false) : true))
     })
-    this.#closed = new Promise((resolve) => ws.once('close', (code) => { this.closeCode = code; resolve(code) }))
+    this.#closed = new Promise((resolve) =>
+      ws.once('close', (code) => {
+        this.closeCode = code
+        resolve(code)
+      }),
+    )
   }
 
   static open(url: string, headers: Record<string, string> = {}): Promise<WsSession> {

@@ -15,7 +15,9 @@ export function handshake(url: string, headers: Record<string, string> = {}): Pr
     ws.once('open', () => resolve({ status: 101, body: '', headers: {}, ws }))
     ws.once('unexpected-response', (_req, res) => {
       let body = ''
-      res.on('data', (d: Buffer) => { body += d })
+      res.on('data', (d: Buffer) => {
+        body += d
+      })
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }))
     })
     ws.once('error', () => resolve({ status: 0, body: '', headers: {} }))
@@ -29,11 +31,15 @@ export function collect(ws: WebSocket, until: (msg: any, all: any[]) => boolean)
     const onMessage = (data: WebSocket.RawData) => {
       const msg = JSON.parse(data.toString())
       all.push(msg)
-      if (until(msg, all)) { ws.off('message', onMessage); resolve(all) }
+      if (until(msg, all)) {
+        ws.off('message', onMessage)
+        resolve(all)
+      }
     }
     ws.on('message', onMessage)
     ws.once('close', () => resolve(all))
   })
 }
 
-export const wsUrl = (httpsUrl: string, query = ''): string => `${httpsUrl.replace(/^https/, 'wss')}/tts/websocket${query}`
+export const wsUrl = (httpsUrl: string, query = ''): string =>
+  `${httpsUrl.replace(/^https/, 'wss')}/tts/websocket${query}`

@@ -31,18 +31,32 @@ describe('pretty logs', () => {
 
   test('tokens, keys and cookies never appear, from real traffic or from a careless log call', async () => {
     const token = await mint(t.url, t.apiKey, { grants: { tts: true, voices: true }, sub: 'someone' })
-    const [voice] = await voiceIds(t.url, token, 1) as [string]
-    await call(t.url, '/tts/bytes', { headers: { ...bearer(token), cookie: `vg=${token}` }, body: ttsBody(voice, 'Hello.') })
+    const [voice] = (await voiceIds(t.url, token, 1)) as [string]
+    await call(t.url, '/tts/bytes', {
+      headers: { ...bearer(token), cookie: `vg=${token}` },
+      body: ttsBody(voice, 'Hello.'),
+    })
     await call(t.url, '/voices', { headers: { 'x-api-key': t.apiKey } })
     await call(t.url, `/voices?api_key=${t.apiKey}`)
     await call(t.url, '/voices', { headers: bearer(`${t.apiKey}x`) })
     const log = t.server.ctx.logger
-    log.info({ token, key: t.apiKey, headers: { authorization: `Bearer ${token}`, cookie: `vg=${token}`, 'x-api-key': t.apiKey } }, 'careless')
-    log.info({ req: { headers: { authorization: `Bearer ${t.apiKey}` } }, access_token: token, api_key: t.apiKey }, 'careless 2')
+    log.info(
+      {
+        token,
+        key: t.apiKey,
+        headers: { authorization: `Bearer ${token}`, cookie: `vg=${token}`, 'x-api-key': t.apiKey },
+      },
+      'careless',
+    )
+    log.info(
+      { req: { headers: { authorization: `Bearer ${t.apiKey}` } }, access_token: token, api_key: t.apiKey },
+      'careless 2',
+    )
     const text = pretty.text()
     assert.match(text, /careless 2/)
     assert.match(text, /\[redacted\]/)
-    for (const secret of [t.apiKey, token, token.split('.')[2]!]) assert.ok(!text.includes(secret), `pretty log holds ${secret.slice(0, 10)}…`)
+    for (const secret of [t.apiKey, token, token.split('.')[2]!])
+      assert.ok(!text.includes(secret), `pretty log holds ${secret.slice(0, 10)}…`)
   })
 })
 
@@ -65,7 +79,8 @@ describe('log format', () => {
   })
 
   test('serve --help lists the new flags', () => {
-    for (const flag of ['--log-format FORMAT', '--metrics ', '--metrics-host H', '--metrics-port N']) assert.ok(SERVE_HELP.includes(flag), flag)
+    for (const flag of ['--log-format FORMAT', '--metrics ', '--metrics-host H', '--metrics-port N'])
+      assert.ok(SERVE_HELP.includes(flag), flag)
     assert.match(SERVE_HELP, /VOXGATE_METRICS_PORT/)
   })
 })
@@ -81,4 +96,3 @@ describe('voxgate --version', () => {
     assert.match(MAIN_HELP, /--version/)
   })
 })
-

@@ -17,7 +17,7 @@ let voice: string
 before(async () => {
   t = await startTestServer({ metrics: true, metricsPort: 0 })
   metricsUrl = t.server.metricsUrl!
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
 })
 after(() => t.close())
 
@@ -43,9 +43,14 @@ describe('GET /metrics', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
   })
 
-  test('carries Node\'s process metrics and the pool gauges', async () => {
+  test("carries Node's process metrics and the pool gauges", async () => {
     const s = await scrape(metricsUrl)
-    for (const name of ['process_cpu_user_seconds_total', 'nodejs_heap_size_total_bytes', 'nodejs_eventloop_lag_seconds']) assert.ok(s.families.has(name), name)
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'nodejs_heap_size_total_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ])
+      assert.ok(s.families.has(name), name)
     assert.equal(s.families.get('voxgate_speech_queue_depth')?.type, 'GAUGE')
     assert.equal(s.value('voxgate_speech_queue_depth'), 0)
     assert.equal(s.value('voxgate_speech_workers_busy'), 0)
@@ -62,14 +67,27 @@ describe('GET /metrics', () => {
     const transcript = 'Hello there, metrics. 😀 <break time="100ms"/> Two sentences.'
     const token = await mint(t.url, t.apiKey)
     const s0 = await scrape(metricsUrl)
-    const res = await fetch(t.url + '/tts/bytes', { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(ttsBody(voice, transcript)) })
+    const res = await fetch(t.url + '/tts/bytes', {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify(ttsBody(voice, transcript)),
+    })
     assert.equal(res.status, 200)
     assert.ok((await res.arrayBuffer()).byteLength > 0)
     const s1 = await scrape(metricsUrl)
-    assert.equal(s1.value('voxgate_characters_synthesized_total') - s0.value('voxgate_characters_synthesized_total'), countCharacters(transcript))
+    assert.equal(
+      s1.value('voxgate_characters_synthesized_total') - s0.value('voxgate_characters_synthesized_total'),
+      countCharacters(transcript),
+    )
     const bytes = { transport: 'bytes' }
-    assert.equal(s1.count('voxgate_time_to_first_audio_seconds', bytes) - s0.count('voxgate_time_to_first_audio_seconds', bytes), 1)
-    assert.equal(s1.count('voxgate_stream_duration_seconds', bytes) - s0.count('voxgate_stream_duration_seconds', bytes), 1)
+    assert.equal(
+      s1.count('voxgate_time_to_first_audio_seconds', bytes) - s0.count('voxgate_time_to_first_audio_seconds', bytes),
+      1,
+    )
+    assert.equal(
+      s1.count('voxgate_stream_duration_seconds', bytes) - s0.count('voxgate_stream_duration_seconds', bytes),
+      1,
+    )
     assert.equal(s1.value('voxgate_open_streams', bytes), 0)
     const route = { method: 'POST', route: '/tts/bytes', status: '200' }
     assert.equal(s1.value('voxgate_http_requests_total', route) - s0.value('voxgate_http_requests_total', route), 1)
@@ -78,14 +96,19 @@ describe('GET /metrics', () => {
   test('SSE and WebSocket streams are observed under their own transport', async () => {
     const token = await mint(t.url, t.apiKey)
     const s0 = await scrape(metricsUrl)
-    const sse = await fetch(t.url + '/tts/sse', { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(ttsBody(voice, 'Over SSE.')) })
+    const sse = await fetch(t.url + '/tts/sse', {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify(ttsBody(voice, 'Over SSE.')),
+    })
     assert.equal(sse.status, 200)
     await sse.text()
     const inbox = await openInbox(t.url, { query: `?access_token=${token}` })
     inbox.send({ ...ttsBody(voice, 'Over the socket.'), context_id: 'c1' })
     assert.equal((await inbox.terminal('c1')).type, 'done')
     inbox.ws.close(1000)
-    const moved = (s: Scrape, name: string, transport: string) => s.count(name, { transport }) - s0.count(name, { transport })
+    const moved = (s: Scrape, name: string, transport: string) =>
+      s.count(name, { transport }) - s0.count(name, { transport })
     const s1 = await scrapeUntil((s) => moved(s, 'voxgate_stream_duration_seconds', 'websocket') === 1)
     for (const transport of ['sse', 'websocket']) {
       assert.equal(moved(s1, 'voxgate_time_to_first_audio_seconds', transport), 1, transport)
@@ -102,7 +125,9 @@ describe('GET /metrics', () => {
     assert.equal((await call(t.url, '/voices', { headers: bearer(ttsOnly) })).status, 403)
     assert.equal((await call(t.url, '/voices', { headers: bearer(t.apiKey) })).status, 200)
     const s1 = await scrape(metricsUrl)
-    const moved = (outcome: string) => s1.value('voxgate_credential_checks_total', { outcome }) - s0.value('voxgate_credential_checks_total', { outcome })
+    const moved = (outcome: string) =>
+      s1.value('voxgate_credential_checks_total', { outcome }) -
+      s0.value('voxgate_credential_checks_total', { outcome })
     assert.equal(moved('invalid_credentials'), 1)
     assert.equal(moved('missing_credentials'), 1)
     assert.equal(moved('insufficient_scope'), 1)
@@ -118,7 +143,10 @@ describe('GET /metrics', () => {
     const byId = { method: 'GET', route: '/voices/:id', status: '404' }
     const unmatched = { method: 'GET', route: 'unmatched', status: '404' }
     assert.equal(s1.value('voxgate_http_requests_total', byId) - s0.value('voxgate_http_requests_total', byId), 1)
-    assert.equal(s1.value('voxgate_http_requests_total', unmatched) - s0.value('voxgate_http_requests_total', unmatched), 1)
+    assert.equal(
+      s1.value('voxgate_http_requests_total', unmatched) - s0.value('voxgate_http_requests_total', unmatched),
+      1,
+    )
     assert.ok(!s1.labelValues().some((v) => v.includes('4242')))
   })
 
@@ -126,14 +154,28 @@ describe('GET /metrics', () => {
     const token = await mint(t.url, t.apiKey)
     const s0 = await scrape(metricsUrl)
     const ws = new WebSocket(`${t.url.replace(/^https/, 'wss')}/tts/websocket?access_token=${token}`)
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
     ws.close(1000)
     const closes = { endpoint: 'tts', code: '1000' }
-    const s1 = await scrapeUntil((s) => s.value('voxgate_websocket_closes_total', closes) > s0.value('voxgate_websocket_closes_total', closes))
-    assert.equal(s1.value('voxgate_websocket_closes_total', closes) - s0.value('voxgate_websocket_closes_total', closes), 1)
-    assert.equal((await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { token } })).status, 200)
+    const s1 = await scrapeUntil(
+      (s) => s.value('voxgate_websocket_closes_total', closes) > s0.value('voxgate_websocket_closes_total', closes),
+    )
+    assert.equal(
+      s1.value('voxgate_websocket_closes_total', closes) - s0.value('voxgate_websocket_closes_total', closes),
+      1,
+    )
+    assert.equal(
+      (await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { token } })).status,
+      200,
+    )
     const s2 = await scrape(metricsUrl)
-    assert.equal(s2.value('voxgate_revocations_total', { kind: 'jti' }) - s0.value('voxgate_revocations_total', { kind: 'jti' }), 1)
+    assert.equal(
+      s2.value('voxgate_revocations_total', { kind: 'jti' }) - s0.value('voxgate_revocations_total', { kind: 'jti' }),
+      1,
+    )
   })
 
   test('no API key, token, sub or transcript appears anywhere in the metrics', async () => {
@@ -144,7 +186,8 @@ describe('GET /metrics', () => {
     await call(t.url, '/voices', { headers: bearer(token) })
     await call(t.url, `/voices?access_token=${token}`)
     const { text } = await scrape(metricsUrl)
-    for (const secret of [t.apiKey, token, token.split('.')[1]!, sub, 'zebra quartz']) assert.ok(!text.includes(secret), `metrics contain ${secret.slice(0, 12)}…`)
+    for (const secret of [t.apiKey, token, token.split('.')[1]!, sub, 'zebra quartz'])
+      assert.ok(!text.includes(secret), `metrics contain ${secret.slice(0, 12)}…`)
   })
 
   test('each server has its own registry', async () => {
@@ -174,7 +217,12 @@ describe('GET /metrics', () => {
 describe('store errors', () => {
   test('a failing store call is counted by operation', async () => {
     const metrics = createMetrics()
-    const failing = { version: async () => { throw new Error('down') }, close: async () => undefined } as unknown as Store
+    const failing = {
+      version: async () => {
+        throw new Error('down')
+      },
+      close: async () => undefined,
+    } as unknown as Store
     const store = meteredStore(failing, metrics)
     await assert.rejects(store.version())
     await assert.rejects(store.version())

@@ -50,7 +50,8 @@ describe('GET /openapi.json', () => {
     }
     const registered = new Set(routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`))
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
-      for (const method of Object.keys(ops)) assert.ok(registered.has(`${method} ${path}`), `${method} ${path} is documented but not served`)
+      for (const method of Object.keys(ops))
+        assert.ok(registered.has(`${method} ${path}`), `${method} ${path} is documented but not served`)
     }
   })
 
@@ -58,7 +59,9 @@ describe('GET /openapi.json', () => {
     assert.deepEqual(doc.components.schemas.AccessTokenRequest, requestSchema(AccessTokenRequest))
     assert.deepEqual(doc.components.schemas.TtsBytesRequest, requestSchema(TtsBytesRequest))
     assert.deepEqual(doc.components.schemas.WsGenerationRequest, requestSchema(WsGenerationRequest))
-    assert.deepEqual(doc.paths['/access-token'].post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/AccessTokenRequest' })
+    assert.deepEqual(doc.paths['/access-token'].post.requestBody.content['application/json'].schema, {
+      $ref: '#/components/schemas/AccessTokenRequest',
+    })
     const limit = doc.paths['/voices'].get.parameters.find((p: any) => p.name === 'limit')
     assert.equal(limit.in, 'query')
     assert.equal(limit.schema.maximum, 100)
@@ -68,8 +71,12 @@ describe('GET /openapi.json', () => {
     assert.deepEqual(doc.components.schemas.Error.properties.error_code.enum, Object.keys(ERROR_CATALOGUE))
     assert.deepEqual(Object.keys(doc['x-error-catalogue']), Object.keys(ERROR_CATALOGUE))
     const codes = (path: string, method: string, status: string): string[] =>
-      doc.paths[path][method].responses[status]?.content['application/json'].schema.allOf[1].properties.error_code.enum ?? []
-    assert.deepEqual(new Set(codes('/tts/bytes', 'post', '401')), new Set(['missing_credentials', 'invalid_credentials', 'token_expired', 'token_revoked']))
+      doc.paths[path][method].responses[status]?.content['application/json'].schema.allOf[1].properties.error_code
+        .enum ?? []
+    assert.deepEqual(
+      new Set(codes('/tts/bytes', 'post', '401')),
+      new Set(['missing_credentials', 'invalid_credentials', 'token_expired', 'token_revoked']),
+    )
     assert.ok(codes('/tts/bytes', 'post', '403').includes('insufficient_scope'))
     assert.ok(codes('/tts/bytes', 'post', '429').includes('quota_exceeded'))
     assert.ok(codes('/access-token', 'post', '403').includes('api_key_required'))
@@ -79,8 +86,10 @@ describe('GET /openapi.json', () => {
     for (const ops of Object.values<any>(doc.paths)) {
       for (const op of Object.values<any>(ops)) {
         for (const [status, response] of Object.entries<any>(op.responses)) {
-          const listed: string[] = response.content?.['application/json']?.schema?.allOf?.[1]?.properties.error_code.enum ?? []
-          for (const code of listed) assert.equal(String(ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status), status, code)
+          const listed: string[] =
+            response.content?.['application/json']?.schema?.allOf?.[1]?.properties.error_code.enum ?? []
+          for (const code of listed)
+            assert.equal(String(ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status), status, code)
         }
       }
     }
@@ -92,7 +101,8 @@ describe('GET /openapi.json', () => {
     assert.equal(schemes.apiKeyHeader.name, 'X-API-Key')
     assert.deepEqual([schemes.accessTokenQuery.in, schemes.accessTokenQuery.name], ['query', 'access_token'])
     assert.deepEqual([schemes.tokenCookie.in, schemes.tokenCookie.name], ['cookie', 'vg_token'])
-    const names = (path: string, method: string) => doc.paths[path][method].security.flatMap((s: object) => Object.keys(s))
+    const names = (path: string, method: string) =>
+      doc.paths[path][method].security.flatMap((s: object) => Object.keys(s))
     assert.ok(names('/tts/websocket', 'get').includes('accessTokenQuery'))
     assert.ok(!names('/tts/bytes', 'post').includes('accessTokenQuery'))
     assert.deepEqual(names('/access-token', 'post'), ['bearer', 'apiKeyHeader'])
@@ -102,10 +112,15 @@ describe('GET /openapi.json', () => {
 
   test('WebSocket routes carry their messages under x-websocket', () => {
     const ws = doc.paths['/tts/websocket'].get['x-websocket']
-    assert.deepEqual(ws.clientMessages.oneOf.map((r: any) => r.$ref), ['WsGenerationRequest', 'WsCancelRequest', 'WsRefreshToken'].map((n) => `#/components/schemas/${n}`))
+    assert.deepEqual(
+      ws.clientMessages.oneOf.map((r: any) => r.$ref),
+      ['WsGenerationRequest', 'WsCancelRequest', 'WsRefreshToken'].map((n) => `#/components/schemas/${n}`),
+    )
     assert.ok(ws.serverEvents.includes('flush_done'))
     assert.equal(ws.closeCodes['4401'].includes('revoked'), true)
-    assert.deepEqual(doc.paths['/stt/turns/websocket'].get['x-websocket'].clientMessages.oneOf, [{ $ref: '#/components/schemas/SttTurnsCommand' }])
+    assert.deepEqual(doc.paths['/stt/turns/websocket'].get['x-websocket'].clientMessages.oneOf, [
+      { $ref: '#/components/schemas/SttTurnsCommand' },
+    ])
     assert.ok(doc.components.schemas.ErrorEvent)
   })
 })

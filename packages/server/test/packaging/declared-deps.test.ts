@@ -11,7 +11,8 @@ import { test } from 'node:test'
 import ts from 'typescript'
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..')
-const WORKSPACES = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces
+const WORKSPACES = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] })
+  .workspaces
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -23,13 +24,25 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
 }
 
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
-const packageOf = (specifier: string): string => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/')
+const packageOf = (specifier: string): string =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/')
 
 for (const workspace of WORKSPACES) {
   test(`${workspace}: imports only what it declares, and no other workspace by path`, () => {
     const dir = path.join(ROOT, workspace)
-    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> }
-    const declared = new Set([manifest.name, ...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      name: string
+      dependencies?: Record<string, string>
+      peerDependencies?: Record<string, string>
+    }
+    const declared = new Set([
+      manifest.name,
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ])
     const problems: string[] = []
     for (const file of sourceFiles(path.join(dir, 'src'))) {
       // The tsx loader is a source-mode (test) concern of this one file; built JavaScript never loads it.
@@ -37,8 +50,13 @@ for (const workspace of WORKSPACES) {
       for (const { fileName: specifier } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
         const where = path.relative(ROOT, file)
         if (specifier.startsWith('.')) {
-          if (!path.resolve(path.dirname(file), specifier).startsWith(dir + path.sep)) problems.push(`${where}: ${specifier} leaves ${workspace}`)
-        } else if (!specifier.startsWith('node:') && !builtinModules.includes(specifier) && !declared.has(packageOf(specifier))) {
+          if (!path.resolve(path.dirname(file), specifier).startsWith(dir + path.sep))
+            problems.push(`${where}: ${specifier} leaves ${workspace}`)
+        } else if (
+          !specifier.startsWith('node:') &&
+          !builtinModules.includes(specifier) &&
+          !declared.has(packageOf(specifier))
+        ) {
           problems.push(`${where}: ${packageOf(specifier)} is not in dependencies`)
         }
       }

@@ -30,20 +30,39 @@ const CHROMIUM = '/usr/bin/chromium'
 const NPM_QUIET = ['--prefer-offline', '--no-audit', '--no-fund']
 
 /** The environment a user's shell would have: none of npm's per-script variables or the test's own. */
-const userEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) =>
-  !/^(npm_(?!config_(cache|userconfig|registry)$)|VOXGATE_|NODE_OPTIONS$|NODE_EXTRA_CA_CERTS$)/i.test(name)))
+const userEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) =>
+      !/^(npm_(?!config_(cache|userconfig|registry)$)|VOXGATE_|NODE_OPTIONS$|NODE_EXTRA_CA_CERTS$)/i.test(name),
+  ),
+)
 
 const exec = promisify(execFile)
 const run = (file: string, args: string[], cwd: string) =>
   exec(file, args, { cwd, env: userEnv, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000 })
 
-function httpsJson(url: string, ca: Buffer, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+function httpsJson(
+  url: string,
+  ca: Buffer,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+) {
   return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
     const body = init.body === undefined ? undefined : JSON.stringify(init.body)
-    const req = request(url, { ca, method: init.method ?? 'GET', headers: { ...init.headers, ...(body && { 'content-type': 'application/json' }) } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
-    })
+    const req = request(
+      url,
+      {
+        ca,
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, ...(body && { 'content-type': 'application/json' }) },
+      },
+      (res) => {
+        let text = ''
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+      },
+    )
     req.on('error', reject).end(body)
   })
 }
@@ -51,22 +70,40 @@ function httpsJson(url: string, ca: Buffer, init: { method?: string; headers?: R
 /** The tarballs, installed into a fresh project the way a user would (`npm install <tarballs>`). */
 async function installPacked(project: string): Promise<void> {
   await run(process.execPath, [TSC, '-b', 'tsconfig.build.json'], ROOT)
-  const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project, ...PACKAGES.flatMap((p) => ['-w', p])], ROOT)
+  const packed = await run(
+    'npm',
+    ['pack', '--ignore-scripts', '--json', '--pack-destination', project, ...PACKAGES.flatMap((p) => ['-w', p])],
+    ROOT,
+  )
   const tarballs = (JSON.parse(packed.stdout) as { filename: string }[]).map((p) => `./${p.filename}`)
   const sqlite = path.join(ROOT, 'node_modules/better-sqlite3')
-  const sqliteVersion = (JSON.parse(readFileSync(path.join(sqlite, 'package.json'), 'utf8')) as { version: string }).version
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', overrides: { 'better-sqlite3': sqliteVersion } }))
+  const sqliteVersion = (JSON.parse(readFileSync(path.join(sqlite, 'package.json'), 'utf8')) as { version: string })
+    .version
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', overrides: { 'better-sqlite3': sqliteVersion } }),
+  )
   await run('npm', ['install', '--ignore-scripts', ...NPM_QUIET, ...tarballs], project)
   const binary = 'build/Release/better_sqlite3.node'
   mkdirSync(path.join(project, 'node_modules/better-sqlite3', path.dirname(binary)), { recursive: true })
   cpSync(path.join(sqlite, binary), path.join(project, 'node_modules/better-sqlite3', binary))
 }
 
-interface Serving { child: ChildProcess; url: string; caFile: string; output: () => string }
+interface Serving {
+  child: ChildProcess
+  url: string
+  caFile: string
+  output: () => string
+}
 
 /** `npx voxgate serve` in its own process group, as a terminal would run it; resolves once it listens. */
 function serve(project: string, args: string[]): Promise<Serving> {
-  const child = spawn('npx', ['--no-install', 'voxgate', 'serve', ...args], { cwd: project, env: userEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('npx', ['--no-install', 'voxgate', 'serve', ...args], {
+    cwd: project,
+    env: userEnv,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`voxgate serve did not start:\n${out}`)), 60_000)
@@ -119,7 +156,11 @@ describe('packed packages, installed into a fresh project', () => {
   test('npx voxgate --help and keys create', async () => {
     const help = await run('npx', ['--no-install', 'voxgate', '--help'], project)
     assert.match(help.stdout, /Usage: voxgate <command>/)
-    const created = await run('npx', ['--no-install', 'voxgate', 'keys', 'create', '--json', '--data', dataDir], project)
+    const created = await run(
+      'npx',
+      ['--no-install', 'voxgate', 'keys', 'create', '--json', '--data', dataDir],
+      project,
+    )
     apiKey = (JSON.parse(created.stdout) as { key: string }).key
     assert.match(apiKey, /^sk_vx_/)
   })
@@ -140,7 +181,9 @@ describe('packed packages, installed into a fresh project', () => {
   })
 
   test('types resolve for a consumer (client, app-kit, server) under moduleResolution bundler and node16', async () => {
-    writeFileSync(path.join(project, 'consumer.ts'), `
+    writeFileSync(
+      path.join(project, 'consumer.ts'),
+      `
       import { AudioPlayer, TokenSource, VoxgateClient, type SpeakRequest } from '@voxgate/client'
       import { createTokenRoute, type AppKitOptions } from '@voxgate/app-kit'
       import { startServer, type VoxgateServer } from '@voxgate/server'
@@ -152,19 +195,50 @@ describe('packed packages, installed into a fresh project', () => {
       new VoxgateClient({ baseUrl: 42, tokens })
       export { AudioPlayer, createTokenRoute }
       export type { AppKitOptions }
-    `)
-    const common = ['--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2023,dom,dom.iterable', '--typeRoots', path.join(ROOT, 'node_modules/@types'), '--types', 'node', 'consumer.ts']
-    const settings = [['--module', 'esnext', '--moduleResolution', 'bundler'], ['--module', 'node16', '--moduleResolution', 'node16']]
-    const results = await Promise.allSettled(settings.map((s) => run(process.execPath, [TSC, ...s, ...common], project)))
-    results.forEach((r, i) => assert.equal(r.status, 'fulfilled', `${settings[i]?.join(' ')}: ${r.status === 'rejected' ? (r.reason as { stdout?: string }).stdout : ''}`))
+    `,
+    )
+    const common = [
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--lib',
+      'es2023,dom,dom.iterable',
+      '--typeRoots',
+      path.join(ROOT, 'node_modules/@types'),
+      '--types',
+      'node',
+      'consumer.ts',
+    ]
+    const settings = [
+      ['--module', 'esnext', '--moduleResolution', 'bundler'],
+      ['--module', 'node16', '--moduleResolution', 'node16'],
+    ]
+    const results = await Promise.allSettled(
+      settings.map((s) => run(process.execPath, [TSC, ...s, ...common], project)),
+    )
+    results.forEach((r, i) =>
+      assert.equal(
+        r.status,
+        'fulfilled',
+        `${settings[i]?.join(' ')}: ${r.status === 'rejected' ? (r.reason as { stdout?: string }).stdout : ''}`,
+      ),
+    )
   })
 
-  test('a Vite production build of a page importing @voxgate/client speaks in Chromium', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async (t) => {
+  test('a Vite production build of a page importing @voxgate/client speaks in Chromium', {
+    skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium',
+  }, async (t) => {
     assert.ok(voxgate, 'the server runs')
     const web = path.join(project, 'web')
     mkdirSync(web)
-    writeFileSync(path.join(web, 'index.html'), '<!doctype html><meta charset="utf-8"><title>packed</title><script type="module" src="./main.ts"></script>\n')
-    writeFileSync(path.join(web, 'main.ts'), `
+    writeFileSync(
+      path.join(web, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><title>packed</title><script type="module" src="./main.ts"></script>\n',
+    )
+    writeFileSync(
+      path.join(web, 'main.ts'),
+      `
       import { AudioPlayer, TokenSource, VoxgateClient, type Transport } from '@voxgate/client'
       async function speak(baseUrl: string, transport: Transport) {
         const tokens = new TokenSource({ endpoint: '/token' })
@@ -179,7 +253,8 @@ describe('packed packages, installed into a fresh project', () => {
         return heard
       }
       Object.assign(globalThis, { speak })
-    `)
+    `,
+    )
     const dist = path.join(project, 'web-dist')
     await run(process.execPath, [VITE, 'build', web, '--outDir', dist, '--logLevel', 'warn'], project)
     const [asset] = readFileSync(path.join(dist, 'index.html'), 'utf8').match(/\/assets\/[\w.-]+\.js/) ?? []
@@ -191,22 +266,39 @@ describe('packed packages, installed into a fresh project', () => {
       if (req.method === 'POST' && req.url === '/token') {
         req.resume()
         // The app backend's job: mint a short-lived token with the API key, which stays on the server.
-        void httpsJson(`${voxgateUrl}/access-token`, ca, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: { grants: { tts: true, voices: true }, expires_in: 60 } })
-          .then(({ body }) => {
+        void httpsJson(`${voxgateUrl}/access-token`, ca, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}` },
+          body: { grants: { tts: true, voices: true }, expires_in: 60 },
+        }).then(
+          ({ body }) => {
             const token = (body as { token: string }).token
-            const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number }
+            const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+              exp: number
+            }
             res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_at: exp }))
-          }, () => res.writeHead(502).end())
+          },
+          () => res.writeHead(502).end(),
+        )
         return
       }
       const file = req.url === '/' ? 'index.html' : (req.url ?? '').slice(1)
       if (!/^(index\.html|assets\/[\w.-]+)$/.test(file)) return void res.writeHead(404).end()
-      res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(readFileSync(path.join(dist, file)))
+      res
+        .writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' })
+        .end(readFileSync(path.join(dist, file)))
     })
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
     })
     try {
       // Chromium does not trust the test CA or voxgate's development CA.
@@ -215,9 +307,18 @@ describe('packed packages, installed into a fresh project', () => {
       await tab.goto(`${pageOrigin}/`)
       await tab.waitForFunction(() => 'speak' in globalThis)
       for (const transport of ['bytes', 'websocket'] as const) {
-        const heard = await tab.evaluate(([url, tr]) => (globalThis as unknown as { speak(u: string, t: string): Promise<{ chunks: number; samples: number }> }).speak(url, tr), [voxgateUrl, transport] as const)
+        const heard = await tab.evaluate(
+          ([url, tr]) =>
+            (
+              globalThis as unknown as { speak(u: string, t: string): Promise<{ chunks: number; samples: number }> }
+            ).speak(url, tr),
+          [voxgateUrl, transport] as const,
+        )
         t.diagnostic(`${transport}: ${JSON.stringify(heard)}`)
-        assert.ok(heard.chunks > 0 && heard.samples > 24000 * 0.5, `${transport}: speech reached the player (${JSON.stringify(heard)})`)
+        assert.ok(
+          heard.chunks > 0 && heard.samples > 24000 * 0.5,
+          `${transport}: speech reached the player (${JSON.stringify(heard)})`,
+        )
       }
     } finally {
       await browser.close()
@@ -231,7 +332,8 @@ describe('packed packages, installed into a fresh project', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve))
     process.kill(-pid, 'SIGTERM') // the whole group, as Ctrl-C in a terminal reaches npx and the server alike
     await exited
-    for (const deadline = Date.now() + 10_000; groupAlive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100))
+    for (const deadline = Date.now() + 10_000; groupAlive(pid) && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 100))
     assert.equal(groupAlive(pid), false, `voxgate still running after SIGTERM:\n${voxgate.output()}`)
   })
 })

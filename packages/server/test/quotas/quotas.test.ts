@@ -30,7 +30,7 @@ let voice: string
 
 before(async () => {
   t = await startTestServer({ dataDir, storePollMs: 50 }, { clock })
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
 })
 after(async () => {
   await t.close()
@@ -50,17 +50,36 @@ describe('the quota API', () => {
     const created = await putQuota({ sub: 'api', period: 'day', characters: 100 })
     assert.equal(created.status, 201)
     assert.match(created.json.id, /^quota_/)
-    assert.deepEqual({ ...created.json, id: undefined }, {
-      id: undefined, sub: 'api', key_id: null, period: 'day', characters: 100, audio_seconds: null,
-      created_at: new Date(NOW).toISOString(), period_ends: '2026-11-30T00:00:00.000Z', used: { characters: 0, audio_seconds: null },
-    })
+    assert.deepEqual(
+      { ...created.json, id: undefined },
+      {
+        id: undefined,
+        sub: 'api',
+        key_id: null,
+        period: 'day',
+        characters: 100,
+        audio_seconds: null,
+        created_at: new Date(NOW).toISOString(),
+        period_ends: '2026-11-30T00:00:00.000Z',
+        used: { characters: 0, audio_seconds: null },
+      },
+    )
     const changed = await putQuota({ sub: 'api', period: 'day', characters: 50, audio_seconds: 20 })
-    assert.deepEqual([changed.status, changed.json.id, changed.json.characters, changed.json.audio_seconds], [200, created.json.id, 50, 20])
+    assert.deepEqual(
+      [changed.status, changed.json.id, changed.json.characters, changed.json.audio_seconds],
+      [200, created.json.id, 50, 20],
+    )
     const month = await putQuota({ sub: 'api', key_id: t.apiKeyId, period: 'month', audio_seconds: 60 })
-    assert.deepEqual([month.status, month.json.period_ends, month.json.used], [201, '2026-12-01T00:00:00.000Z', { characters: null, audio_seconds: 0 }])
+    assert.deepEqual(
+      [month.status, month.json.period_ends, month.json.used],
+      [201, '2026-12-01T00:00:00.000Z', { characters: null, audio_seconds: 0 }],
+    )
     const list = await call(t.url, '/quotas', asKey())
     // Oldest first, then by id (the controlled clock gives both the same creation time).
-    assert.deepEqual(list.json.data.filter((q: { sub: string }) => q.sub === 'api').map((q: { id: string }) => q.id), [created.json.id, month.json.id].sort())
+    assert.deepEqual(
+      list.json.data.filter((q: { sub: string }) => q.sub === 'api').map((q: { id: string }) => q.id),
+      [created.json.id, month.json.id].sort(),
+    )
     assert.equal((await call(t.url, `/quotas/${month.json.id}`, asKey({ method: 'DELETE' }))).status, 204)
     const gone = await call(t.url, `/quotas/${month.json.id}`, asKey({ method: 'DELETE' }))
     assert.deepEqual([gone.status, gone.json.error_code], [404, 'not_found'])
@@ -70,8 +89,16 @@ describe('the quota API', () => {
 
   test('an access token cannot read or set quotas: 403 api_key_required', async () => {
     const token = await forSub('api')
-    for (const [method, p] of [['GET', '/quotas'], ['PUT', '/quotas'], ['DELETE', '/quotas/quota_x']] as const) {
-      const res = await call(t.url, p, { method, headers: bearer(token), ...(method === 'PUT' && { body: { period: 'day', characters: 1 } }) })
+    for (const [method, p] of [
+      ['GET', '/quotas'],
+      ['PUT', '/quotas'],
+      ['DELETE', '/quotas/quota_x'],
+    ] as const) {
+      const res = await call(t.url, p, {
+        method,
+        headers: bearer(token),
+        ...(method === 'PUT' && { body: { period: 'day', characters: 1 } }),
+      })
       assert.deepEqual([res.status, res.json.error_code], [403, 'api_key_required'], `${method} ${p}`)
     }
   })
@@ -95,7 +122,11 @@ describe('the quota API', () => {
       assert.deepEqual([res.status, res.json.error_code], [400, 'invalid_request'], JSON.stringify(body))
       assert.ok(res.json.message.includes(field), `${JSON.stringify(body)}: ${res.json.message}`)
     }
-    assert.equal((await putQuota({ sub: 'edge', period: 'day', characters: 1_000_000_000_000, audio_seconds: 1_000_000_000 })).status, 201)
+    assert.equal(
+      (await putQuota({ sub: 'edge', period: 'day', characters: 1_000_000_000_000, audio_seconds: 1_000_000_000 }))
+        .status,
+      201,
+    )
   })
 })
 
@@ -112,12 +143,21 @@ describe('enforcement', () => {
     closeQuietly(inbox.ws)
     const token = await forSub('ann')
     const refused = await speak(token, 'Four.') // 5: would be 31
-    assert.deepEqual([refused.status, refused.json.error_code, refused.headers.get('retry-after')], [429, 'quota_exceeded', '60'])
-    assert.match(refused.json.message, /end-user's quota of 30 characters per day would be exceeded \(26 used\); it renews at 2026-11-30T00:00:00\.000Z/)
+    assert.deepEqual(
+      [refused.status, refused.json.error_code, refused.headers.get('retry-after')],
+      [429, 'quota_exceeded', '60'],
+    )
+    assert.match(
+      refused.json.message,
+      /end-user's quota of 30 characters per day would be exceeded \(26 used\); it renews at 2026-11-30T00:00:00\.000Z/,
+    )
     assert.equal((await speak(token, 'Hi.')).status, 200) // 3: 29, within
     assert.equal((await speak(await forSub('ben'), 'Hello there.')).status, 200, 'another end-user is not capped')
     assert.equal((await quotaOf(quota.id)).used.characters, 29)
-    await eventually(async () => (await call(t.url, '/usage?sub=ann', asKey())).json.totals.refused.quota_exceeded === 2, 'refusals in the ledger')
+    await eventually(
+      async () => (await call(t.url, '/usage?sub=ann', asKey())).json.totals.refused.quota_exceeded === 2,
+      'refusals in the ledger',
+    )
   })
 
   test('the next period starts from zero', async () => {
@@ -127,7 +167,10 @@ describe('enforcement', () => {
     clock.set(NOW + 60_000) // midnight
     try {
       assert.equal((await speak(await forSub('nia'), 'Hello there.')).status, 200)
-      assert.deepEqual([(await quotaOf(quota.id)).used.characters, (await quotaOf(quota.id)).period_ends], [12, '2026-12-01T00:00:00.000Z'])
+      assert.deepEqual(
+        [(await quotaOf(quota.id)).used.characters, (await quotaOf(quota.id)).period_ends],
+        [12, '2026-12-01T00:00:00.000Z'],
+      )
     } finally {
       clock.set(NOW)
     }
@@ -139,7 +182,10 @@ describe('enforcement', () => {
     assert.equal((await speak(other.key, 'Hello.')).status, 200) // 6
     const token = await mint(t.url, other.key, { grants: { tts: true }, expires_in: 600, sub: 'zed' })
     const refused = await speak(token, 'Hi you.') // 7: would be 13
-    assert.deepEqual([refused.status, refused.json.error_code, refused.headers.get('retry-after')], [429, 'quota_exceeded', String(86_400 + 60)])
+    assert.deepEqual(
+      [refused.status, refused.json.error_code, refused.headers.get('retry-after')],
+      [429, 'quota_exceeded', String(86_400 + 60)],
+    )
     assert.match(refused.json.message, /This API key's quota of 10 characters per month/)
     assert.equal((await speak(t.apiKey, 'Hi you.')).status, 200, 'other keys are not capped')
   })
@@ -159,7 +205,10 @@ describe('enforcement', () => {
 
   test('a quota set mid-period starts from what the ledger holds for the period', async () => {
     assert.equal((await speak(await forSub('dee'), 'Hello there.')).status, 200) // 12, before any quota
-    await eventually(async () => (await call(t.url, '/usage?sub=dee', asKey())).json.totals.characters === 12, 'settled')
+    await eventually(
+      async () => (await call(t.url, '/usage?sub=dee', asKey())).json.totals.characters === 12,
+      'settled',
+    )
     const quota = (await putQuota({ sub: 'dee', period: 'day', characters: 20 })).json
     assert.equal(quota.used.characters, 12)
     assert.equal((await speak(await forSub('dee'), 'Nine more.')).status, 429)
@@ -175,7 +224,14 @@ describe('enforcement', () => {
     }
     assert.equal((await upload(1.5)).status, 200)
     const refused = await upload(1)
-    assert.deepEqual([refused.status, ((await refused.json()) as { error_code: string }).error_code, refused.headers.get('retry-after')], [429, 'quota_exceeded', '60'])
+    assert.deepEqual(
+      [
+        refused.status,
+        ((await refused.json()) as { error_code: string }).error_code,
+        refused.headers.get('retry-after'),
+      ],
+      [429, 'quota_exceeded', '60'],
+    )
     assert.deepEqual((await quotaOf(quota.id)).used, { characters: null, audio_seconds: 1.5 })
   })
 })
@@ -186,8 +242,14 @@ describe('across instances and from the CLI', () => {
     try {
       const quota = (await putQuota({ sub: 'fay', period: 'day', characters: 15 })).json
       const token = await forSub('fay')
-      await eventually(async () => second.server.ctx.quotas.size === t.server.ctx.quotas.size, 'the second instance reloaded its quotas')
-      assert.equal((await call(second.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Hello there.') })).status, 200) // 12
+      await eventually(
+        async () => second.server.ctx.quotas.size === t.server.ctx.quotas.size,
+        'the second instance reloaded its quotas',
+      )
+      assert.equal(
+        (await call(second.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Hello there.') })).status,
+        200,
+      ) // 12
       assert.equal((await speak(token, 'Four.')).status, 429) // on the first: would be 17
       assert.equal((await quotaOf(quota.id)).used.characters, 12)
     } finally {
@@ -196,30 +258,48 @@ describe('across instances and from the CLI', () => {
   })
 
   test('voxgate quotas set | list | remove work on the store a running server uses; bad input exits 2 naming the flag', async () => {
-    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'quotas', ...args, '--data', dataDir], { encoding: 'utf8' })
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'quotas', ...args, '--data', dataDir], { encoding: 'utf8' })
     const set = cli('set', '--sub', 'gus', '--period', 'day', '--characters', '5', '--json')
     assert.equal(set.status, 0, set.stderr)
     const quota = JSON.parse(set.stdout)
     assert.deepEqual([quota.sub, quota.period, quota.characters], ['gus', 'day', 5])
-    await eventually(async () => (await speak(await forSub('gus'), 'Hello there.')).status === 429, 'the server applied the CLI\'s quota')
+    await eventually(
+      async () => (await speak(await forSub('gus'), 'Hello there.')).status === 429,
+      "the server applied the CLI's quota",
+    )
     const list = cli('list')
     assert.equal(list.status, 0)
     assert.match(list.stdout, new RegExp(`${quota.id}  sub gus  per day: 0/5 characters`))
     const bad = cli('set', '--period', 'day', '--characters', 'many')
-    assert.deepEqual([bad.status, bad.stderr.trim()], [2, 'voxgate: --characters must be a whole number (see voxgate --help)'])
+    assert.deepEqual(
+      [bad.status, bad.stderr.trim()],
+      [2, 'voxgate: --characters must be a whole number (see voxgate --help)'],
+    )
     const none = cli('set', '--period', 'fortnight', '--characters', '5')
     assert.equal(none.status, 2)
     assert.match(none.stderr, /--period/)
     assert.equal(cli('remove', quota.id).status, 0)
     assert.equal(cli('remove', quota.id).status, 1)
-    await eventually(async () => (await speak(await forSub('gus'), 'Hello there.')).status === 200, 'the removal reached the server')
+    await eventually(
+      async () => (await speak(await forSub('gus'), 'Hello there.')).status === 200,
+      'the removal reached the server',
+    )
   })
 
   test(`at most ${MAX_QUOTAS} quotas: one more is refused, changing one still works`, async () => {
     const store = t.server.ctx.store
     const have = (await store.listQuotas()).length
     for (let i = have; i < MAX_QUOTAS; i++) {
-      await store.putQuota({ id: `quota_fill_${i}`, sub: `fill-${i}`, keyId: null, period: 'day', characters: 1, audioSeconds: null, createdAt: NOW })
+      await store.putQuota({
+        id: `quota_fill_${i}`,
+        sub: `fill-${i}`,
+        keyId: null,
+        period: 'day',
+        characters: 1,
+        audioSeconds: null,
+        createdAt: NOW,
+      })
     }
     const refused = await putQuota({ sub: 'one-more', period: 'day', characters: 1 })
     assert.deepEqual([refused.status, refused.json.error_code], [400, 'invalid_request'])

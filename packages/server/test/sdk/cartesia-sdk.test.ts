@@ -50,7 +50,11 @@ describe('@cartesia/cartesia-js v4 against voxgate', () => {
 
   for (const sampleRate of [8000, 16000, 24000, 44100, 48000]) {
     test(`tts.generate wav pcm_s16le @ ${sampleRate}: header, rate, duration, not silence`, async () => {
-      const res = await client.tts.generate({ ...request, voice: { mode: 'id', id: voiceId }, output_format: { container: 'wav', encoding: 'pcm_s16le', sample_rate: sampleRate } } as never)
+      const res = await client.tts.generate({
+        ...request,
+        voice: { mode: 'id', id: voiceId },
+        output_format: { container: 'wav', encoding: 'pcm_s16le', sample_rate: sampleRate },
+      } as never)
       const bytes = new Uint8Array(await res.arrayBuffer())
       const wav = parseWavHeader(bytes)
       assert.deepEqual([wav.format, wav.channels, wav.sampleRate, wav.bitsPerSample], [1, 1, sampleRate, 16])
@@ -60,20 +64,34 @@ describe('@cartesia/cartesia-js v4 against voxgate', () => {
     })
   }
 
-  for (const [encoding, bytesPerSample] of [['pcm_f32le', 4], ['pcm_s16le', 2], ['pcm_mulaw', 1], ['pcm_alaw', 1]] as const) {
+  for (const [encoding, bytesPerSample] of [
+    ['pcm_f32le', 4],
+    ['pcm_s16le', 2],
+    ['pcm_mulaw', 1],
+    ['pcm_alaw', 1],
+  ] as const) {
     test(`tts.generate raw ${encoding}`, async () => {
-      const res = await client.tts.generate({ ...request, voice: voiceId, output_format: { container: 'raw', encoding, sample_rate: 22050 } } as never)
+      const res = await client.tts.generate({
+        ...request,
+        voice: voiceId,
+        output_format: { container: 'raw', encoding, sample_rate: 22050 },
+      } as never)
       const bytes = new Uint8Array(await res.arrayBuffer())
       const seconds = bytes.length / bytesPerSample / 22050
       assert.ok(seconds > 2.5 && seconds < 8, `${encoding}: ${seconds}s`)
       if (encoding === 'pcm_f32le') assert.ok(rmsF32(bytes) > 0.02)
       if (encoding === 'pcm_s16le') assert.ok(rmsS16(bytes) > 0.02)
-      if (encoding === 'pcm_mulaw' || encoding === 'pcm_alaw') assert.ok(new Set(bytes).size > 50, 'companded audio varies')
+      if (encoding === 'pcm_mulaw' || encoding === 'pcm_alaw')
+        assert.ok(new Set(bytes).size > 50, 'companded audio varies')
     })
   }
 
   test('tts.generate mp3', async () => {
-    const res = await client.tts.generate({ ...request, voice: { id: voiceId }, output_format: { container: 'mp3', sample_rate: 44100, bit_rate: 128000 } } as never)
+    const res = await client.tts.generate({
+      ...request,
+      voice: { id: voiceId },
+      output_format: { container: 'mp3', sample_rate: 44100, bit_rate: 128000 },
+    } as never)
     const bytes = new Uint8Array(await res.arrayBuffer())
     assert.equal(mp3SyncAt(bytes), 0, 'starts with a frame')
     const seconds = (bytes.length * 8) / 128000
@@ -81,7 +99,13 @@ describe('@cartesia/cartesia-js v4 against voxgate', () => {
   })
 
   test('tts.generateSSE: chunks then done, context_id echoed', async () => {
-    const stream = await client.tts.generateSSE({ ...request, voice: voiceId, context_id: 'sse-1', add_timestamps: true, output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24000 } } as never)
+    const stream = await client.tts.generateSSE({
+      ...request,
+      voice: voiceId,
+      context_id: 'sse-1',
+      add_timestamps: true,
+      output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24000 },
+    } as never)
     const types: string[] = []
     const audio: Uint8Array[] = []
     for await (const event of stream as AsyncIterable<any>) {
@@ -98,7 +122,11 @@ describe('@cartesia/cartesia-js v4 against voxgate', () => {
   test('tts.websocket: two contexts multiplexed, one with streamed input and flush', async () => {
     const ws = await client.tts.websocket()
     try {
-      const options = { model_id: 'sonic-3', voice: voiceId, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } } as const
+      const options = {
+        model_id: 'sonic-3',
+        voice: voiceId,
+        output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+      } as const
       const a = ws.context({ ...options, contextId: 'ctx-a' } as never)
       const b = ws.context({ ...options, contextId: 'ctx-b', add_timestamps: true } as never)
       await a.push({ transcript: 'Hello from the first ' })
@@ -112,10 +140,15 @@ describe('@cartesia/cartesia-js v4 against voxgate', () => {
         return events
       }
       const [ea, eb] = await Promise.all([drain(a), drain(b)])
-      for (const [events, id] of [[ea, 'ctx-a'], [eb, 'ctx-b']] as const) {
+      for (const [events, id] of [
+        [ea, 'ctx-a'],
+        [eb, 'ctx-b'],
+      ] as const) {
         assert.equal(events.at(-1).type, 'done')
         assert.ok(events.every((e: any) => e.context_id === id))
-        const bytes = concat(events.filter((e: any) => e.type === 'chunk').map((e: any) => Buffer.from(e.data, 'base64')))
+        const bytes = concat(
+          events.filter((e: any) => e.type === 'chunk').map((e: any) => Buffer.from(e.data, 'base64')),
+        )
         assert.ok(bytes.length / 2 / 16000 > 1.5, `${id} spoke`)
         assert.ok(rmsS16(bytes) > 0.02)
       }
@@ -138,8 +171,21 @@ describe('@cartesia/cartesia-js v4 against voxgate', () => {
     const ws = new WebSocket(url)
     const events: any[] = []
     await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => ws.send(JSON.stringify({ ...request, context_id: 'q', voice: voiceId, output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 16000 } })))
-      ws.on('message', (d) => { const e = JSON.parse(d.toString()); events.push(e); if (e.done) resolve() })
+      ws.once('open', () =>
+        ws.send(
+          JSON.stringify({
+            ...request,
+            context_id: 'q',
+            voice: voiceId,
+            output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 16000 },
+          }),
+        ),
+      )
+      ws.on('message', (d) => {
+        const e = JSON.parse(d.toString())
+        events.push(e)
+        if (e.done) resolve()
+      })
       ws.once('error', reject)
     })
     ws.close()

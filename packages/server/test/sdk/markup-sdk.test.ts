@@ -18,8 +18,19 @@ const FLITE_SLT = '6543f319-375f-51d6-9847-9ede2c0c7072'
 const ESPEAK_US_F = '034399ac-0952-54d4-942a-4a9c952092de'
 
 /** The samples of a `tts.generate` WAV answer. */
-async function generate(client: Client, voice: string, transcript: string, extra: Record<string, unknown> = {}): Promise<Uint8Array> {
-  const res = await client.tts.generate({ model_id: 'sonic-3', transcript, voice, output_format: { container: 'wav', encoding: 'pcm_s16le', sample_rate: RATE }, ...extra } as never)
+async function generate(
+  client: Client,
+  voice: string,
+  transcript: string,
+  extra: Record<string, unknown> = {},
+): Promise<Uint8Array> {
+  const res = await client.tts.generate({
+    model_id: 'sonic-3',
+    transcript,
+    voice,
+    output_format: { container: 'wav', encoding: 'pcm_s16le', sample_rate: RATE },
+    ...extra,
+  } as never)
   const bytes = new Uint8Array(await res.arrayBuffer())
   return bytes.subarray(parseWavHeader(bytes).dataOffset)
 }
@@ -29,11 +40,16 @@ const seconds = (pcm: Uint8Array) => pcm.length / 2 / RATE
 async function streamed(client: Client, voice: string, pieces: string[]): Promise<Uint8Array> {
   const ws = await client.tts.websocket()
   try {
-    const ctx = ws.context({ model_id: 'sonic-3', voice, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: RATE } } as never)
+    const ctx = ws.context({
+      model_id: 'sonic-3',
+      voice,
+      output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: RATE },
+    } as never)
     for (const transcript of pieces) await ctx.push({ transcript })
     await ctx.no_more_inputs()
     const audio: Uint8Array[] = []
-    for await (const e of ctx.receive({ timeout: 20_000 }) as AsyncIterable<any>) if (e.type === 'chunk') audio.push(Buffer.from(e.data, 'base64'))
+    for await (const e of ctx.receive({ timeout: 20_000 }) as AsyncIterable<any>)
+      if (e.type === 'chunk') audio.push(Buffer.from(e.data, 'base64'))
     return concat(audio)
   } finally {
     ws.close()
@@ -55,16 +71,36 @@ describe('over the deterministic engine', () => {
 
   test('<break time="1s"/> lengthens the audio by 1 s', async () => {
     const plain = seconds(await generate(client, FLITE_SLT, 'Hello world, again.'))
-    within(seconds(await generate(client, FLITE_SLT, 'Hello world,<break time="1s"/> again.')) - plain, 1, 0.05, 'break 1s')
-    within(seconds(await generate(client, FLITE_SLT, 'Hello world, <break time="1500ms"/>again.')) - plain, 1.5, 0.05, 'break 1500ms')
+    within(
+      seconds(await generate(client, FLITE_SLT, 'Hello world,<break time="1s"/> again.')) - plain,
+      1,
+      0.05,
+      'break 1s',
+    )
+    within(
+      seconds(await generate(client, FLITE_SLT, 'Hello world, <break time="1500ms"/>again.')) - plain,
+      1.5,
+      0.05,
+      'break 1500ms',
+    )
   })
 
   test('<volume ratio="0.5"/> and generation_config.volume scale RMS by the ratio', async () => {
     const text = 'Some words to measure.'
     const base = rmsS16(await generate(client, FLITE_SLT, text))
     within(rmsS16(await generate(client, FLITE_SLT, `<volume ratio="0.5"/>${text}`)) / base, 0.5, 0.05, 'tag 0.5')
-    within(rmsS16(await generate(client, FLITE_SLT, text, { generation_config: { volume: 0.5 } })) / base, 0.5, 0.05, 'config 0.5')
-    within(rmsS16(await generate(client, FLITE_SLT, text, { generation_config: { volume: 2, emotion: 'angry' } })) / base, 2, 0.2, 'config 2')
+    within(
+      rmsS16(await generate(client, FLITE_SLT, text, { generation_config: { volume: 0.5 } })) / base,
+      0.5,
+      0.05,
+      'config 0.5',
+    )
+    within(
+      rmsS16(await generate(client, FLITE_SLT, text, { generation_config: { volume: 2, emotion: 'angry' } })) / base,
+      2,
+      0.2,
+      'config 2',
+    )
   })
 
   test('<spell>cat</spell> takes clearly longer than "cat"', async () => {
@@ -74,13 +110,25 @@ describe('over the deterministic engine', () => {
 
   test('a tag split over two WebSocket continue messages still works', async () => {
     const plain = seconds(await streamed(client, FLITE_SLT, ['Hello ', 'world.']))
-    within(seconds(await streamed(client, FLITE_SLT, ['Hello <brea', 'k time="1s"/>world.'])) - plain, 1, 0.05, 'split in the name')
-    within(seconds(await streamed(client, FLITE_SLT, ['Hello <break time="1', 's"/>world.'])) - plain, 1, 0.05, 'split in the value')
+    within(
+      seconds(await streamed(client, FLITE_SLT, ['Hello <brea', 'k time="1s"/>world.'])) - plain,
+      1,
+      0.05,
+      'split in the name',
+    )
+    within(
+      seconds(await streamed(client, FLITE_SLT, ['Hello <break time="1', 's"/>world.'])) - plain,
+      1,
+      0.05,
+      'split in the value',
+    )
   })
 
   test('markup in force carries over to later WebSocket segments', async () => {
     const base = rmsS16(await streamed(client, FLITE_SLT, ['Quiet one. ', 'Still quiet. ', 'Yes.']))
-    const quiet = rmsS16(await streamed(client, FLITE_SLT, ['<volume ratio="0.5"/>Quiet one. ', 'Still quiet. ', 'Yes.']))
+    const quiet = rmsS16(
+      await streamed(client, FLITE_SLT, ['<volume ratio="0.5"/>Quiet one. ', 'Still quiet. ', 'Yes.']),
+    )
     within(quiet / base, 0.5, 0.05, 'volume across segments')
   })
 })
@@ -94,17 +142,30 @@ describe('over the real engines', () => {
   })
   after(() => t.close())
 
-  for (const [name, voice] of [['eSpeak', ESPEAK_US_F], ['Flite', FLITE_SLT]] as const) {
+  for (const [name, voice] of [
+    ['eSpeak', ESPEAK_US_F],
+    ['Flite', FLITE_SLT],
+  ] as const) {
     test(`${name}: <break time="1s"/> lengthens the audio by 1 s of silence`, async () => {
       const plain = seconds(await generate(client, voice, 'Hello there. Goodbye now.'))
-      within(seconds(await generate(client, voice, 'Hello there. <break time="1s"/>Goodbye now.')) - plain, 1, 0.05, name)
+      within(
+        seconds(await generate(client, voice, 'Hello there. <break time="1s"/>Goodbye now.')) - plain,
+        1,
+        0.05,
+        name,
+      )
     })
 
     test(`${name}: <volume ratio="0.5"/> and generation_config.volume halve the RMS`, async () => {
       const text = 'Access tokens let a browser speak.'
       const base = rmsS16(await generate(client, voice, text))
       within(rmsS16(await generate(client, voice, `<volume ratio="0.5"/>${text}`)) / base, 0.5, 0.05, 'tag')
-      within(rmsS16(await generate(client, voice, text, { generation_config: { volume: 0.5 } })) / base, 0.5, 0.05, 'config')
+      within(
+        rmsS16(await generate(client, voice, text, { generation_config: { volume: 0.5 } })) / base,
+        0.5,
+        0.05,
+        'config',
+      )
     })
 
     test(`${name}: <spell>cat</spell> takes clearly longer than "cat"`, async () => {
@@ -115,7 +176,10 @@ describe('over the real engines', () => {
 
     test(`${name}: phoneme timestamps are monotonic, inside the audio, and cover it`, async () => {
       const stream = await client.tts.generateSSE({
-        model_id: 'sonic-3', transcript: 'Hello world. Phonemes follow the audio.', voice, add_phoneme_timestamps: true,
+        model_id: 'sonic-3',
+        transcript: 'Hello world. Phonemes follow the audio.',
+        voice,
+        add_phoneme_timestamps: true,
         output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: RATE },
       } as never)
       const audio: Uint8Array[] = []

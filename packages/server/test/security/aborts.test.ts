@@ -46,7 +46,8 @@ const prefixSums = (text: string): number[] => {
 }
 
 const self = async (token: string) => (await call(t.url, '/access-token/self', { headers: bearer(token) })).json
-const limitedToken = () => mint(t.url, t.apiKey, { grants: { tts: true }, limits: { concurrent_streams: 1, characters: 1_000_000 } })
+const limitedToken = () =>
+  mint(t.url, t.apiKey, { grants: { tts: true }, limits: { concurrent_streams: 1, characters: 1_000_000 } })
 
 interface Started {
   /** Resolves once the first audio has reached the client. */
@@ -61,29 +62,47 @@ function begin(transport: Transport, token: string, transcript: string): Started
     const ws = new WebSocket(wsUrl(t.url), { headers: bearer(token) })
     ws.on('error', () => undefined)
     ws.once('open', () => ws.send(JSON.stringify({ ...body, context_id: 'c' })))
-    const firstAudio = new Promise<void>((resolve) => ws.on('message', (d) => { if (JSON.parse(d.toString()).type === 'chunk') resolve() }))
+    const firstAudio = new Promise<void>((resolve) =>
+      ws.on('message', (d) => {
+        if (JSON.parse(d.toString()).type === 'chunk') resolve()
+      }),
+    )
     return { firstAudio, leave: () => ws.terminate() }
   }
   const controller = new AbortController()
   const response = fetch(`${t.url}/tts/${transport}`, {
-    method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body), signal: controller.signal,
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: controller.signal,
   })
-  const firstAudio = response.then(async (res) => { await res.body?.getReader().read() })
+  const firstAudio = response.then(async (res) => {
+    await res.body?.getReader().read()
+  })
   firstAudio.catch(() => undefined)
   return { firstAudio, leave: () => controller.abort() }
 }
 
 /** Nothing of the stream is left: no slot on the token, no synthesis running, no stream registered. */
 async function nothingLeft(token: string): Promise<void> {
-  await eventually(async () => speech.inFlight === 0 && t.server.ctx.streams.size === 0 && (await self(token)).usage.open_streams === 0,
-    `stream of a departed client released (in flight ${speech.inFlight}, registered ${t.server.ctx.streams.size})`)
+  await eventually(
+    async () =>
+      speech.inFlight === 0 && t.server.ctx.streams.size === 0 && (await self(token)).usage.open_streams === 0,
+    `stream of a departed client released (in flight ${speech.inFlight}, registered ${t.server.ctx.streams.size})`,
+  )
 }
 
 /** The token's slot is free again: a whole request on it succeeds. */
 async function slotIsFree(token: string): Promise<void> {
   const res = await fetch(`${t.url}/tts/bytes`, {
-    method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' },
-    body: JSON.stringify({ model_id: 'sonic-3', voice, transcript: 'One two.', output_format: raw('pcm_s16le', 16000) }),
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model_id: 'sonic-3',
+      voice,
+      transcript: 'One two.',
+      output_format: raw('pcm_s16le', 16000),
+    }),
   })
   assert.equal(res.status, 200)
   assert.equal((await res.arrayBuffer()).byteLength, 2 * 2 * 960) // two words of 60 ms at 16 kHz
@@ -120,7 +139,10 @@ for (const transport of TRANSPORTS) {
       }
       const charged = (await self(token)).usage.characters
       const sums = prefixSums(LONG)
-      assert.ok(sums.includes(charged) && charged > 0 && charged < countCharacters(LONG), `charged ${charged} is a whole number of started sentences`)
+      assert.ok(
+        sums.includes(charged) && charged > 0 && charged < countCharacters(LONG),
+        `charged ${charged} is a whole number of started sentences`,
+      )
       await slotIsFree(token)
     })
 
@@ -158,8 +180,12 @@ describe('memory does not grow with the number of departed clients', () => {
       speech.hold()
       const controllers = Array.from({ length: 20 }, () => new AbortController())
       for (const c of controllers) {
-        fetch(`${t.url}/tts/bytes`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ ...heavy, voice }), signal: c.signal })
-          .catch(() => undefined)
+        fetch(`${t.url}/tts/bytes`, {
+          method: 'POST',
+          headers: { ...bearer(token), 'content-type': 'application/json' },
+          body: JSON.stringify({ ...heavy, voice }),
+          signal: c.signal,
+        }).catch(() => undefined)
       }
       await eventually(() => speech.begun >= begun + 20, 'twenty syntheses began')
       for (const c of controllers) c.abort()

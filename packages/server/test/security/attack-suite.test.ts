@@ -21,7 +21,7 @@ const secrets = new Set<string>()
 
 before(async () => {
   t = await startTestServer()
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
 })
 after(() => t.close())
 
@@ -30,9 +30,17 @@ after(() => t.close())
 type Need = 'tts' | 'voices' | 'any' | 'api_key'
 
 /** What an attacker presents: a credential (placed by the target's carrier) and extra headers. */
-interface Presented { credential?: string; headers?: Record<string, string> }
+interface Presented {
+  credential?: string
+  headers?: Record<string, string>
+}
 
-interface Outcome { status: number; code: string | undefined; wwwAuthenticate: string | undefined; text: string }
+interface Outcome {
+  status: number
+  code: string | undefined
+  wwwAuthenticate: string | undefined
+  text: string
+}
 
 interface Target {
   name: string
@@ -42,27 +50,50 @@ interface Target {
   send(p: Presented): Promise<Outcome>
 }
 
-function httpTarget(name: string, needs: Need, okStatus: number, method: string, path: () => string, body?: () => unknown): Target {
+function httpTarget(
+  name: string,
+  needs: Need,
+  okStatus: number,
+  method: string,
+  path: () => string,
+  body?: () => unknown,
+): Target {
   return {
-    name, needs, okStatus,
+    name,
+    needs,
+    okStatus,
     async send(p) {
       const headers = { ...p.headers, ...(p.credential !== undefined && bearer(p.credential)) }
       const res = await call(t.url, path(), { method, headers, ...(body && { body: body() }) })
-      return { status: res.status, code: res.json?.error_code, wwwAuthenticate: res.headers.get('www-authenticate') ?? undefined, text: res.text }
+      return {
+        status: res.status,
+        code: res.json?.error_code,
+        wwwAuthenticate: res.headers.get('www-authenticate') ?? undefined,
+        text: res.text,
+      }
     },
   }
 }
 
 function wsTarget(name: string, carrier: 'header' | 'query'): Target {
   return {
-    name, needs: 'tts', okStatus: 101,
+    name,
+    needs: 'tts',
+    okStatus: 101,
     async send(p) {
       const viaQuery = carrier === 'query' && p.credential !== undefined
       const headers = { ...p.headers, ...(carrier === 'header' && p.credential !== undefined && bearer(p.credential)) }
-      const h = await handshake(wsUrl(t.url, viaQuery ? `?access_token=${encodeURIComponent(p.credential!)}` : ''), headers)
+      const h = await handshake(
+        wsUrl(t.url, viaQuery ? `?access_token=${encodeURIComponent(p.credential!)}` : ''),
+        headers,
+      )
       h.ws?.close()
       let code: string | undefined
-      try { code = h.body ? JSON.parse(h.body).error_code : undefined } catch { code = undefined }
+      try {
+        code = h.body ? JSON.parse(h.body).error_code : undefined
+      } catch {
+        code = undefined
+      }
       const www = h.headers['www-authenticate']
       return { status: h.status, code, wwwAuthenticate: Array.isArray(www) ? www.join(', ') : www, text: h.body }
     },
@@ -70,15 +101,43 @@ function wsTarget(name: string, carrier: 'header' | 'query'): Target {
 }
 
 const TARGETS: Target[] = [
-  httpTarget('POST /tts/bytes', 'tts', 200, 'POST', () => '/tts/bytes', () => ttsBody(voice, 'Hi.')),
-  httpTarget('POST /tts/sse', 'tts', 200, 'POST', () => '/tts/sse', () => ttsBody(voice, 'Hi.')),
+  httpTarget(
+    'POST /tts/bytes',
+    'tts',
+    200,
+    'POST',
+    () => '/tts/bytes',
+    () => ttsBody(voice, 'Hi.'),
+  ),
+  httpTarget(
+    'POST /tts/sse',
+    'tts',
+    200,
+    'POST',
+    () => '/tts/sse',
+    () => ttsBody(voice, 'Hi.'),
+  ),
   wsTarget('WS /tts/websocket (Authorization header)', 'header'),
   wsTarget('WS /tts/websocket (?access_token=)', 'query'),
   httpTarget('GET /voices', 'voices', 200, 'GET', () => '/voices'),
   httpTarget('GET /voices/:id', 'voices', 200, 'GET', () => `/voices/${voice}`),
   httpTarget('GET /access-token/self', 'any', 200, 'GET', () => '/access-token/self'),
-  httpTarget('POST /access-token', 'api_key', 200, 'POST', () => '/access-token', () => ({ grants: { tts: true }, expires_in: 60 })),
-  httpTarget('POST /access-token/revoke', 'api_key', 200, 'POST', () => '/access-token/revoke', () => ({ jti: 'tok_never_issued' })),
+  httpTarget(
+    'POST /access-token',
+    'api_key',
+    200,
+    'POST',
+    () => '/access-token',
+    () => ({ grants: { tts: true }, expires_in: 60 }),
+  ),
+  httpTarget(
+    'POST /access-token/revoke',
+    'api_key',
+    200,
+    'POST',
+    () => '/access-token/revoke',
+    () => ({ jti: 'tok_never_issued' }),
+  ),
 ]
 
 // ---------------------------------------------------------------- attacks
@@ -97,7 +156,16 @@ const FULL = { tts: true, voices: true }
 /** Claims of a well-formed token of this server, for crafting with its own signing key. */
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const now = nowS()
-  return { iss: 'voxgate', aud: 'voxgate', iat: now, exp: now + 600, jti: `tok_crafted_${Math.random().toString(36).slice(2)}`, key_id: t.apiKeyId, grants: FULL, ...extra }
+  return {
+    iss: 'voxgate',
+    aud: 'voxgate',
+    iat: now,
+    exp: now + 600,
+    jti: `tok_crafted_${Math.random().toString(36).slice(2)}`,
+    key_id: t.apiKeyId,
+    grants: FULL,
+    ...extra,
+  }
 }
 const ownSigned = (c: Record<string, unknown>): Promise<string> => {
   const { kid, privateKey } = t.server.ctx.keyRing.signer()
@@ -114,17 +182,21 @@ const genuineFull = once(() => mint(t.url, t.apiKey, { grants: FULL, expires_in:
 /** The forgeries start from a tts-only token, so "tampered payload" (which adds grants) really changes it. */
 const genuineTts = once(() => mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600 }))
 const forged = once(async () => {
-  const publicPem = createPublicKey(t.server.ctx.keyRing.signer().privateKey).export({ format: 'pem', type: 'spki' }).toString()
+  const publicPem = createPublicKey(t.server.ctx.keyRing.signer().privateKey)
+    .export({ format: 'pem', type: 'spki' })
+    .toString()
   const genuine = await genuineTts()
   const all = forgeries(genuine, publicPem)
-  for (const [name, token] of Object.entries(all)) assert.notEqual(token, genuine, `${name} differs from the genuine token`)
+  for (const [name, token] of Object.entries(all))
+    assert.notEqual(token, genuine, `${name} differs from the genuine token`)
   return all
 })
-const injected = (header: 'jwk' | 'jku' | 'x5u') => once(async () => {
-  const key = foreignKey()
-  const value = header === 'jwk' ? createPublicKey(key).export({ format: 'jwk' }) : `https://127.0.0.1:1/${header}`
-  return signWith(key, t.server.ctx.keyRing.signer().kid, decodeJwt(await genuineFull()), { [header]: value })
-})
+const injected = (header: 'jwk' | 'jku' | 'x5u') =>
+  once(async () => {
+    const key = foreignKey()
+    const value = header === 'jwk' ? createPublicKey(key).export({ format: 'jwk' }) : `https://127.0.0.1:1/${header}`
+    return signWith(key, t.server.ctx.keyRing.signer().kid, decodeJwt(await genuineFull()), { [header]: value })
+  })
 const foreignInstanceToken = once(async () => {
   const other = await startTestServer()
   try {
@@ -154,10 +226,17 @@ const underScoped = new Map<string, () => Promise<string>>([
   ['api_key', genuineFull],
 ])
 
-const cred = (credential: string, headers?: Record<string, string>): Presented => ({ credential, ...(headers && { headers }) })
+const cred = (credential: string, headers?: Record<string, string>): Presented => ({
+  credential,
+  ...(headers && { headers }),
+})
 const invalid: Expect = { status: 401, code: 'invalid_credentials' }
 const okFor = (target: Target): Expect => ({ status: target.okStatus })
-const forgery = (name: string): Attack => ({ name, present: async () => cred((await forged())[name]!), expect: () => invalid })
+const forgery = (name: string): Attack => ({
+  name,
+  present: async () => cred((await forged())[name]!),
+  expect: () => invalid,
+})
 
 const ATTACKS: Attack[] = [
   {
@@ -176,7 +255,8 @@ const ATTACKS: Attack[] = [
   { name: '9000-char bearer', present: async () => cred('A'.repeat(9000)), expect: () => invalid },
   {
     name: 'headers over 16 KiB in all (Node answers 431)',
-    present: async (target) => cred(target.needs === 'api_key' ? t.apiKey : await genuineFull(), { 'x-padding': 'p'.repeat(17 * 1024) }),
+    present: async (target) =>
+      cred(target.needs === 'api_key' ? t.apiKey : await genuineFull(), { 'x-padding': 'p'.repeat(17 * 1024) }),
     expect: () => ({ status: 431 }),
   },
   forgery('alg none'),
@@ -185,44 +265,94 @@ const ATTACKS: Attack[] = [
   forgery('tampered payload'),
   forgery('tampered signature'),
   forgery('garbage'),
-  { name: 'jwk header injection signed by an attacker key with our kid', present: async () => cred(await injected('jwk')()), expect: () => invalid },
-  { name: 'jku header injection signed by an attacker key with our kid', present: async () => cred(await injected('jku')()), expect: () => invalid },
-  { name: 'x5u header injection signed by an attacker key with our kid', present: async () => cred(await injected('x5u')()), expect: () => invalid },
+  {
+    name: 'jwk header injection signed by an attacker key with our kid',
+    present: async () => cred(await injected('jwk')()),
+    expect: () => invalid,
+  },
+  {
+    name: 'jku header injection signed by an attacker key with our kid',
+    present: async () => cred(await injected('jku')()),
+    expect: () => invalid,
+  },
+  {
+    name: 'x5u header injection signed by an attacker key with our kid',
+    present: async () => cred(await injected('x5u')()),
+    expect: () => invalid,
+  },
   {
     name: 'expired (server-signed, exp in the past)',
     present: async () => cred(await ownSigned(claims({ iat: nowS() - 700, exp: nowS() - 100 }))),
     expect: () => ({ status: 401, code: 'token_expired' }),
   },
-  { name: 'nbf in the future', present: async () => cred(await ownSigned(claims({ nbf: nowS() + 600 }))), expect: () => invalid },
-  { name: 'wrong issuer', present: async () => cred(await ownSigned(claims({ iss: 'not-voxgate' }))), expect: () => invalid },
-  { name: 'wrong audience', present: async () => cred(await ownSigned(claims({ aud: 'not-voxgate' }))), expect: () => invalid },
-  { name: 'token from another voxgate instance', present: async () => cred(await foreignInstanceToken()), expect: () => invalid },
-  { name: "a revoked key's token", present: async () => cred((await revokedKey()).token), expect: () => ({ status: 401, code: 'token_revoked' }) },
+  {
+    name: 'nbf in the future',
+    present: async () => cred(await ownSigned(claims({ nbf: nowS() + 600 }))),
+    expect: () => invalid,
+  },
+  {
+    name: 'wrong issuer',
+    present: async () => cred(await ownSigned(claims({ iss: 'not-voxgate' }))),
+    expect: () => invalid,
+  },
+  {
+    name: 'wrong audience',
+    present: async () => cred(await ownSigned(claims({ aud: 'not-voxgate' }))),
+    expect: () => invalid,
+  },
+  {
+    name: 'token from another voxgate instance',
+    present: async () => cred(await foreignInstanceToken()),
+    expect: () => invalid,
+  },
+  {
+    name: "a revoked key's token",
+    present: async () => cred((await revokedKey()).token),
+    expect: () => ({ status: 401, code: 'token_revoked' }),
+  },
   { name: 'a revoked API key', present: async () => cred((await revokedKey()).key), expect: () => invalid },
-  { name: 'a revoked token', present: async () => cred(await revokedToken()), expect: () => ({ status: 401, code: 'token_revoked' }) },
+  {
+    name: 'a revoked token',
+    present: async () => cred(await revokedToken()),
+    expect: () => ({ status: 401, code: 'token_revoked' }),
+  },
   {
     name: 'a token on a route its grants do not name',
     present: async (target) => cred(await underScoped.get(target.needs)!()),
     // `GET /access-token/self` names no grant: any valid token may describe itself.
-    expect: (target) => target.needs === 'any' ? okFor(target)
-      : { status: 403, code: target.needs === 'api_key' ? 'api_key_required' : 'insufficient_scope' },
+    expect: (target) =>
+      target.needs === 'any'
+        ? okFor(target)
+        : { status: 403, code: target.needs === 'api_key' ? 'api_key_required' : 'insufficient_scope' },
   },
   {
     // The browser sends `Origin: null` from sandboxed frames and file: pages; it is no origin at all.
     name: 'an origin-bound token presented with Origin: null',
-    present: async () => cred(await mint(t.url, t.apiKey, { grants: FULL, expires_in: 600, limits: { origins: ['https://app.example.com'] } }), { origin: 'null' }),
-    expect: (target) => target.needs === 'api_key' ? 'skip' : { status: 403, code: 'origin_not_allowed' },
+    present: async () =>
+      cred(
+        await mint(t.url, t.apiKey, {
+          grants: FULL,
+          expires_in: 600,
+          limits: { origins: ['https://app.example.com'] },
+        }),
+        { origin: 'null' },
+      ),
+    expect: (target) => (target.needs === 'api_key' ? 'skip' : { status: 403, code: 'origin_not_allowed' }),
   },
   {
     name: "a token of Cartesia's other grants only (stt, agent) on a route they do not name",
     present: async () => cred(await mint(t.url, t.apiKey, { grants: { stt: true, agent: true }, expires_in: 600 })),
-    expect: (target) => target.needs === 'api_key' ? { status: 403, code: 'api_key_required' }
-      : target.needs === 'any' ? okFor(target) : { status: 403, code: 'insufficient_scope' },
+    expect: (target) =>
+      target.needs === 'api_key'
+        ? { status: 403, code: 'api_key_required' }
+        : target.needs === 'any'
+          ? okFor(target)
+          : { status: 403, code: 'insufficient_scope' },
   },
   {
     name: 'a token minting a token',
     present: async () => cred(await genuineFull()),
-    expect: (target) => target.name === 'POST /access-token' ? { status: 403, code: 'api_key_required' } : 'skip',
+    expect: (target) => (target.name === 'POST /access-token' ? { status: 403, code: 'api_key_required' } : 'skip'),
   },
 ]
 
@@ -240,8 +370,10 @@ function assertOutcome(out: Outcome, want: { status: number; code?: string }, p:
   assert.equal(out.status, want.status, `status (body: ${out.status < 300 ? '<success>' : out.text.slice(0, 300)})`)
   if (want.code !== undefined) assert.equal(out.code, want.code, out.text.slice(0, 300))
   if (want.status === 401) assert.equal(out.wwwAuthenticate, 'Bearer error="invalid_token"')
-  if (want.code === 'insufficient_scope' || want.code === 'api_key_required') assert.equal(out.wwwAuthenticate, 'Bearer error="insufficient_scope"')
-  if (want.status >= 400 && p.credential && p.credential.length >= 16) assert.ok(!out.text.includes(p.credential), 'the credential is never echoed')
+  if (want.code === 'insufficient_scope' || want.code === 'api_key_required')
+    assert.equal(out.wwwAuthenticate, 'Bearer error="insufficient_scope"')
+  if (want.status >= 400 && p.credential && p.credential.length >= 16)
+    assert.ok(!out.text.includes(p.credential), 'the credential is never echoed')
 }
 
 function runAuthSuite(target: Target): void {
@@ -270,6 +402,9 @@ describe('after every attack', () => {
     const logs = t.logs.text()
     assert.ok(logs.length > 0, 'the server logged something')
     const leaked = [...secrets].filter((s) => s.length >= 16 && logs.includes(s))
-    assert.deepEqual(leaked.map((s) => s.slice(0, 24) + '…'), [])
+    assert.deepEqual(
+      leaked.map((s) => s.slice(0, 24) + '…'),
+      [],
+    )
   })
 })

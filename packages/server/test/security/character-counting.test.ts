@@ -14,17 +14,21 @@ let t: TestServer
 let voice: string
 before(async () => {
   t = await startTestServer()
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
 })
 after(() => t.close())
 
 const tokenWith = (characters: number) => mint(t.url, t.apiKey, { grants: { tts: true }, limits: { characters } })
-const used = async (token: string): Promise<number> => (await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.characters
+const used = async (token: string): Promise<number> =>
+  (await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.characters
 
 /** Speaks `pieces` over a transport (several WebSocket messages with `continue`); resolves with the terminal event or status. */
 async function speak(transport: 'bytes' | 'sse' | 'websocket', token: string, pieces: string[]): Promise<string> {
   if (transport !== 'websocket') {
-    const res = await call(t.url, `/tts/${transport}`, { headers: bearer(token), body: ttsBody(voice, pieces.join('')) })
+    const res = await call(t.url, `/tts/${transport}`, {
+      headers: bearer(token),
+      body: ttsBody(voice, pieces.join('')),
+    })
     if (res.status !== 200) return res.json.error_code
     return transport === 'sse' && !res.text.includes('event: done') ? 'no done event' : 'done'
   }
@@ -40,9 +44,17 @@ async function speak(transport: 'bytes' | 'sse' | 'websocket', token: string, pi
 
 const CASES = [
   { name: 'an emoji is one character, not two UTF-16 units', pieces: ['Wave 👋 hello 👋.'], expected: 15 },
-  { name: 'Sonic-3 markup counts for nothing', pieces: ['Wait <break time="1s"/>for it. <spell>AB</spell> <volume ratio="0.5"/>done.'], expected: 21 },
+  {
+    name: 'Sonic-3 markup counts for nothing',
+    pieces: ['Wait <break time="1s"/>for it. <spell>AB</spell> <volume ratio="0.5"/>done.'],
+    expected: 21,
+  },
   { name: 'text that only looks like markup is text', pieces: ['Is a < b and b > c?'], expected: 19 },
-  { name: 'pieces sent with continue count as their concatenation', pieces: ['Hello ', 'there 👋. ', 'And <speed ratio="1.2"/>more.'], expected: 24 },
+  {
+    name: 'pieces sent with continue count as their concatenation',
+    pieces: ['Hello ', 'there 👋. ', 'And <speed ratio="1.2"/>more.'],
+    expected: 24,
+  },
 ] as const
 
 describe('what a character is, on every transport', () => {

@@ -17,14 +17,18 @@ import type { SpeechService } from '../../src/tts/types.ts'
 
 /** One deterministic speech service for every server these tests start (never closed by them). */
 let speech: SpeechService
-before(async () => { speech = await createDeterministicSpeech() })
+before(async () => {
+  speech = await createDeterministicSpeech()
+})
 after(() => speech.close())
 
 // The umask of a default shell, a container or systemd: without care, new files come out 0644.
 process.umask(0o022)
 
 const folders: string[] = []
-after(() => { for (const f of folders) rmSync(f, { recursive: true, force: true }) })
+after(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true })
+})
 /** A data folder that already exists with `mode`, as `mkdir -p`, a volume or StateDirectory leave it. */
 function existingFolder(mode: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-modes-'))
@@ -35,7 +39,12 @@ function existingFolder(mode: number): string {
 const modeOf = (file: string): number => statSync(file).mode & 0o777
 
 /** Starts a server on `dataDir` and expects the refusal `code` naming `file` and `fix`. */
-async function assertRefused(dataDir: string, code: string, fix: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function assertRefused(
+  dataDir: string,
+  code: string,
+  fix: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await assert.rejects(
     startServer({ dataDir, port: 0, speechWorkers: 1, logLevel: 'silent', ...testTls(), ...extra }, { speech }),
     (err: unknown) => {
@@ -86,7 +95,10 @@ describe('the development TLS key', () => {
     await server.close()
     const keyFile = path.join(dataDir, 'tls', 'dev-key.pem')
     chmodSync(keyFile, 0o640)
-    await assertRefused(dataDir, 'unsafe_file_mode', `chmod 600 ${keyFile}`, { tlsCertFile: undefined, tlsKeyFile: undefined })
+    await assertRefused(dataDir, 'unsafe_file_mode', `chmod 600 ${keyFile}`, {
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+    })
   })
 
   test('a --tls-key file others can read → refused with chmod 600', async () => {

@@ -23,7 +23,7 @@ before(async () => {
   v8.setFlagsFromString('--expose-gc')
   gc = vm.runInNewContext('gc') as () => void
   t = await startTestServer()
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
   token = await mint(t.url, t.apiKey, { grants: { tts: true, voices: true }, expires_in: 3600 })
 })
 after(() => t.close())
@@ -54,24 +54,70 @@ function mutate(body: Record<string, Json>, mutations: Mutation[]): Json {
   return copy
 }
 
-const mutations = (paths: string[][]) => fc.array(fc.record({
-  path: fc.constantFrom(...paths),
-  op: fc.constantFrom('set' as const, 'delete' as const),
-  value: fc.oneof(fc.jsonValue(), fc.string({ maxLength: 300 }), fc.integer(), fc.double(), fc.constant(null), fc.constant(''), fc.constant(-1), fc.constant(1e308)),
-}), { minLength: 1, maxLength: 4 })
+const mutations = (paths: string[][]) =>
+  fc.array(
+    fc.record({
+      path: fc.constantFrom(...paths),
+      op: fc.constantFrom('set' as const, 'delete' as const),
+      value: fc.oneof(
+        fc.jsonValue(),
+        fc.string({ maxLength: 300 }),
+        fc.integer(),
+        fc.double(),
+        fc.constant(null),
+        fc.constant(''),
+        fc.constant(-1),
+        fc.constant(1e308),
+      ),
+    }),
+    { minLength: 1, maxLength: 4 },
+  )
 
-const TTS_PATHS = [['model_id'], ['transcript'], ['voice'], ['voice', 'id'], ['voice', 'mode'], ['output_format'], ['output_format', 'container'], ['output_format', 'encoding'],
-  ['output_format', 'sample_rate'], ['output_format', 'bit_rate'], ['language'], ['speed'], ['generation_config', 'speed'], ['generation_config', 'volume'], ['context_id'],
-  ['add_timestamps'], ['duration'], ['__proto__'], ['constructor'], ['__proto__', 'polluted']]
-const MINT_PATHS = [['grants'], ['grants', 'tts'], ['grants', 'voices'], ['grants', 'admin'], ['expires_in'], ['sub'], ['limits'], ['limits', 'characters'],
-  ['limits', 'concurrent_streams'], ['limits', 'voices'], ['limits', 'origins'], ['__proto__'], ['__proto__', 'polluted']]
+const TTS_PATHS = [
+  ['model_id'],
+  ['transcript'],
+  ['voice'],
+  ['voice', 'id'],
+  ['voice', 'mode'],
+  ['output_format'],
+  ['output_format', 'container'],
+  ['output_format', 'encoding'],
+  ['output_format', 'sample_rate'],
+  ['output_format', 'bit_rate'],
+  ['language'],
+  ['speed'],
+  ['generation_config', 'speed'],
+  ['generation_config', 'volume'],
+  ['context_id'],
+  ['add_timestamps'],
+  ['duration'],
+  ['__proto__'],
+  ['constructor'],
+  ['__proto__', 'polluted'],
+]
+const MINT_PATHS = [
+  ['grants'],
+  ['grants', 'tts'],
+  ['grants', 'voices'],
+  ['grants', 'admin'],
+  ['expires_in'],
+  ['sub'],
+  ['limits'],
+  ['limits', 'characters'],
+  ['limits', 'concurrent_streams'],
+  ['limits', 'voices'],
+  ['limits', 'origins'],
+  ['__proto__'],
+  ['__proto__', 'polluted'],
+]
 
 /** A request body: arbitrary JSON text, an arbitrary string, or a mutated valid body. */
-const bodyOf = (valid: Record<string, Json>, paths: string[][]) => fc.oneof(
-  fc.json().map((s) => ({ raw: s })),
-  fc.string({ maxLength: 200 }).map((s) => ({ raw: s })),
-  mutations(paths).map((m) => ({ raw: JSON.stringify(mutate(valid, m)) })),
-)
+const bodyOf = (valid: Record<string, Json>, paths: string[][]) =>
+  fc.oneof(
+    fc.json().map((s) => ({ raw: s })),
+    fc.string({ maxLength: 200 }).map((s) => ({ raw: s })),
+    mutations(paths).map((m) => ({ raw: JSON.stringify(mutate(valid, m)) })),
+  )
 
 // ---------------------------------------------------------------- checks
 
@@ -99,33 +145,48 @@ function heapMb(): number {
 let heapBefore = 0
 
 describe('HTTP bodies', () => {
-  before(() => { heapBefore = heapMb() })
+  before(() => {
+    heapBefore = heapMb()
+  })
 
   test('POST /access-token: arbitrary and mutated bodies never get a 5xx', async () => {
-    const valid = { grants: { tts: true }, expires_in: 60, sub: 'fuzz', limits: { characters: 100, voices: [voice], origins: ['https://app.example'], concurrent_streams: 2 } }
-    await fc.assert(fc.asyncProperty(bodyOf(valid, MINT_PATHS), async ({ raw }) => {
-      const res = await post('/access-token', t.apiKey, raw)
-      assertNot5xx(res)
-      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
-    }), { numRuns: RUNS })
+    const valid = {
+      grants: { tts: true },
+      expires_in: 60,
+      sub: 'fuzz',
+      limits: { characters: 100, voices: [voice], origins: ['https://app.example'], concurrent_streams: 2 },
+    }
+    await fc.assert(
+      fc.asyncProperty(bodyOf(valid, MINT_PATHS), async ({ raw }) => {
+        const res = await post('/access-token', t.apiKey, raw)
+        assertNot5xx(res)
+        assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
+      }),
+      { numRuns: RUNS },
+    )
   })
 
   for (const path of ['/tts/bytes', '/tts/sse']) {
     test(`POST ${path}: arbitrary and mutated bodies never get a 5xx nor an internal_error event`, async () => {
       const valid = ttsBody(voice, 'Fuzzing is fun.')
-      await fc.assert(fc.asyncProperty(bodyOf(valid, TTS_PATHS), fc.boolean(), async ({ raw }, useToken) => {
-        const res = await post(path, useToken ? token : t.apiKey, raw)
-        assertNot5xx(res)
-        assertNoServerErrorEvents(res.text)
-        assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
-      }), { numRuns: RUNS })
+      await fc.assert(
+        fc.asyncProperty(bodyOf(valid, TTS_PATHS), fc.boolean(), async ({ raw }, useToken) => {
+          const res = await post(path, useToken ? token : t.apiKey, raw)
+          assertNot5xx(res)
+          assertNoServerErrorEvents(res.text)
+          assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
+        }),
+        { numRuns: RUNS },
+      )
     })
   }
 })
 
 describe('WebSocket messages', () => {
   let inbox: Inbox
-  before(async () => { inbox = await openInbox(t.url, { query: `?access_token=${token}` }) })
+  before(async () => {
+    inbox = await openInbox(t.url, { query: `?access_token=${token}` })
+  })
   after(() => closeQuietly(inbox.ws))
 
   const valid = { ...ttsBody(voice, 'Socket fuzz.'), context_id: 'fuzz', continue: false }
@@ -134,26 +195,47 @@ describe('WebSocket messages', () => {
     fc.string({ maxLength: 300 }).map((s) => ({ text: s })),
     fc.string({ unit: 'grapheme', maxLength: 100 }).map((s) => ({ text: s })),
     fc.uint8Array({ maxLength: 300 }).map((b) => ({ binary: b })),
-    mutations([...TTS_PATHS, ['continue'], ['flush'], ['cancel'], ['type'], ['access_token'], ['max_buffer_delay_ms']]).map((m) => ({ text: JSON.stringify(mutate(valid, m)) })),
-    fc.constantFrom('{"type":"refresh_token","access_token":"eyJ.eyJ.x"}', '{"cancel":true}', '{"context_id":"fuzz","cancel":true}', 'null', '[]', '""', '{"context_id":{}}').map((s) => ({ text: s })),
+    mutations([
+      ...TTS_PATHS,
+      ['continue'],
+      ['flush'],
+      ['cancel'],
+      ['type'],
+      ['access_token'],
+      ['max_buffer_delay_ms'],
+    ]).map((m) => ({ text: JSON.stringify(mutate(valid, m)) })),
+    fc
+      .constantFrom(
+        '{"type":"refresh_token","access_token":"eyJ.eyJ.x"}',
+        '{"cancel":true}',
+        '{"context_id":"fuzz","cancel":true}',
+        'null',
+        '[]',
+        '""',
+        '{"context_id":{}}',
+      )
+      .map((s) => ({ text: s })),
   )
 
   test('arbitrary messages: never an internal_error event, the socket stays open and keeps answering', async () => {
     let n = 0
-    await fc.assert(fc.asyncProperty(message, async (m) => {
-      const from = inbox.messages.length
-      if ('binary' in m) inbox.ws.send(m.binary, { binary: true })
-      else inbox.ws.send(m.text)
-      // A sentinel context proves the message was handled and the socket still serves.
-      const sentinel = `sentinel-${n++}`
-      inbox.send({ ...ttsBody(voice, 'Ok.'), context_id: sentinel })
-      const end = await inbox.terminal(sentinel, 5000)
-      assert.ok(end.type === 'done' || (end.type === 'error' && end.status_code < 500), JSON.stringify(end))
-      const since = inbox.messages.slice(from)
-      const bad = since.filter((e) => e.type === 'error' && (e.status_code >= 500 || !isErrorCode(e.error_code)))
-      assert.deepEqual(bad, [])
-      assert.equal(inbox.closeInfo, undefined, 'the socket is still open')
-    }), { numRuns: RUNS })
+    await fc.assert(
+      fc.asyncProperty(message, async (m) => {
+        const from = inbox.messages.length
+        if ('binary' in m) inbox.ws.send(m.binary, { binary: true })
+        else inbox.ws.send(m.text)
+        // A sentinel context proves the message was handled and the socket still serves.
+        const sentinel = `sentinel-${n++}`
+        inbox.send({ ...ttsBody(voice, 'Ok.'), context_id: sentinel })
+        const end = await inbox.terminal(sentinel, 5000)
+        assert.ok(end.type === 'done' || (end.type === 'error' && end.status_code < 500), JSON.stringify(end))
+        const since = inbox.messages.slice(from)
+        const bad = since.filter((e) => e.type === 'error' && (e.status_code >= 500 || !isErrorCode(e.error_code)))
+        assert.deepEqual(bad, [])
+        assert.equal(inbox.closeInfo, undefined, 'the socket is still open')
+      }),
+      { numRuns: RUNS },
+    )
   })
 })
 

@@ -16,7 +16,7 @@ let v0: string
 let v1: string
 before(async () => {
   t = await startTestServer()
-  ;[v0, v1] = await voiceIds(t.url, t.apiKey, 2) as [string, string]
+  ;[v0, v1] = (await voiceIds(t.url, t.apiKey, 2)) as [string, string]
 })
 after(() => t.close())
 
@@ -46,7 +46,11 @@ describe('limits.characters', () => {
     const over = await bytes(t.url, token, ttsBody(v0, 'a'))
     assertError(over, 429, 'quota_exceeded')
     assert.equal(over.headers.get('x-should-retry'), 'false')
-    assert.equal((await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.characters, 20, 'the refused request cost nothing')
+    assert.equal(
+      (await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.characters,
+      20,
+      'the refused request cost nothing',
+    )
   })
 
   test('WebSocket: the exact budget is spoken, one more character is an error event quota_exceeded', async () => {
@@ -77,7 +81,11 @@ describe('limits.concurrent_streams', () => {
       assert.equal(third.error_code, 'concurrency_limited')
       const self = await call(t.url, '/access-token/self', { headers: bearer(token) })
       assert.equal(self.json.usage.open_streams, 2)
-      assert.equal(inbox.messages.filter((m) => m.context_id === 's1' || m.context_id === 's2').length, 0, 's1 and s2 stay open')
+      assert.equal(
+        inbox.messages.filter((m) => m.context_id === 's1' || m.context_id === 's2').length,
+        0,
+        's1 and s2 stay open',
+      )
 
       const http = await bytes(t.url, token, ttsBody(v0, 'Hi.'))
       assertError(http, 429, 'concurrency_limited')
@@ -97,7 +105,11 @@ describe('limits.voices', () => {
     const token = await tokenWith({ voices: [v0] })
     assert.equal((await bytes(t.url, token, ttsBody(v0, 'Hi.'))).status, 200)
     assertError(await bytes(t.url, token, ttsBody(v1, 'Hi.')), 403, 'voice_not_allowed')
-    assertError(await call(t.url, '/tts/sse', { headers: bearer(token), body: ttsBody(v1, 'Hi.') }), 403, 'voice_not_allowed')
+    assertError(
+      await call(t.url, '/tts/sse', { headers: bearer(token), body: ttsBody(v1, 'Hi.') }),
+      403,
+      'voice_not_allowed',
+    )
     const inbox = await socket(t.url, token)
     try {
       inbox.send({ ...ttsBody(v1, 'Hi.'), context_id: 'other-voice' })
@@ -115,7 +127,11 @@ describe('limits.origins', () => {
   test('the listed Origin passes; a foreign or missing Origin is 403 origin_not_allowed', async () => {
     const token = await tokenWith({ origins: ['https://app.example'] })
     assert.equal((await bytes(t.url, token, ttsBody(v0, 'Hi.'), { origin: 'https://app.example' })).status, 200)
-    assertError(await bytes(t.url, token, ttsBody(v0, 'Hi.'), { origin: 'https://evil.example' }), 403, 'origin_not_allowed')
+    assertError(
+      await bytes(t.url, token, ttsBody(v0, 'Hi.'), { origin: 'https://evil.example' }),
+      403,
+      'origin_not_allowed',
+    )
     assertError(await bytes(t.url, token, ttsBody(v0, 'Hi.')), 403, 'origin_not_allowed')
     const foreign = await handshake(wsUrl(t.url, `?access_token=${token}`), { origin: 'https://evil.example' })
     assert.equal(foreign.status, 403)
@@ -130,24 +146,34 @@ describe('limits.origins', () => {
 
 describe('rate limits', () => {
   let r: TestServer
-  before(async () => { r = await startTestServer({ mintPerMinute: 3, ttsStreamsPerMinute: 2 }) })
+  before(async () => {
+    r = await startTestServer({ mintPerMinute: 3, ttsStreamsPerMinute: 2 })
+  })
   after(() => r.close())
 
   test('mintPerMinute 3: three mints pass, the fourth is 429 rate_limited with Retry-After; another key is not affected', async () => {
     const minter = await createKey(r.server.ctx.store, 'minter', Date.now())
-    for (let i = 0; i < 3; i++) assert.equal((await call(r.url, '/access-token', { headers: bearer(minter.key), body: {} })).status, 200)
+    for (let i = 0; i < 3; i++)
+      assert.equal((await call(r.url, '/access-token', { headers: bearer(minter.key), body: {} })).status, 200)
     const fourth = await call(r.url, '/access-token', { headers: bearer(minter.key), body: {} })
     assertError(fourth, 429, 'rate_limited')
     const retry = Number(fourth.headers.get('retry-after'))
     assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After ${retry}`)
-    assert.equal((await call(r.url, '/access-token', { headers: bearer(r.apiKey), body: {} })).status, 200, 'the limit is per key')
+    assert.equal(
+      (await call(r.url, '/access-token', { headers: bearer(r.apiKey), body: {} })).status,
+      200,
+      'the limit is per key',
+    )
   })
 
   test('ttsStreamsPerMinute 2: two streams pass, the third is 429 rate_limited on HTTP and an error event on the WebSocket', async () => {
     const speaker = await createKey(r.server.ctx.store, 'speaker', Date.now())
     const voice = (await voiceIds(r.url, r.apiKey, 1))[0]!
     assert.equal((await bytes(r.url, speaker.key, ttsBody(voice, 'One.'))).status, 200)
-    assert.equal((await call(r.url, '/tts/sse', { headers: bearer(speaker.key), body: ttsBody(voice, 'Two.') })).status, 200)
+    assert.equal(
+      (await call(r.url, '/tts/sse', { headers: bearer(speaker.key), body: ttsBody(voice, 'Two.') })).status,
+      200,
+    )
     const third = await bytes(r.url, speaker.key, ttsBody(voice, 'Three.'))
     assertError(third, 429, 'rate_limited')
     assert.match(third.headers.get('retry-after') ?? '', /^[1-9]\d*$/)
@@ -180,7 +206,14 @@ describe('size limits', () => {
     const over = exactly(LIMIT + 1, ttsBody(voice, 'Hi.'))
     assertError(await bytes(s.url, s.apiKey, over), 413, 'payload_too_large')
     assertError(await call(s.url, '/tts/sse', { headers: bearer(s.apiKey), body: over }), 413, 'payload_too_large')
-    assertError(await call(s.url, '/access-token', { headers: bearer(s.apiKey), body: exactly(LIMIT + 1, { grants: { tts: true } }) }), 413, 'payload_too_large')
+    assertError(
+      await call(s.url, '/access-token', {
+        headers: bearer(s.apiKey),
+        body: exactly(LIMIT + 1, { grants: { tts: true } }),
+      }),
+      413,
+      'payload_too_large',
+    )
   })
 
   test('wsMaxPayloadBytes: a message of exactly the limit is spoken, one byte more is message_too_large and the socket stays usable', async () => {
@@ -224,7 +257,10 @@ describe('size limits', () => {
       const third = await inbox.message((m) => m.context_id === 'c3')
       assert.equal(third.type, 'error')
       assert.equal(third.error_code, 'too_many_contexts')
-      assert.ok(!inbox.messages.some((m) => (m.context_id === 'c1' || m.context_id === 'c2') && m.done), 'c1 and c2 stay open')
+      assert.ok(
+        !inbox.messages.some((m) => (m.context_id === 'c1' || m.context_id === 'c2') && m.done),
+        'c1 and c2 stay open',
+      )
       inbox.send({ context_id: 'c1', cancel: true })
       assert.equal((await inbox.terminal('c1')).type, 'done')
       inbox.send({ ...ttsBody(voice, 'Three.'), context_id: 'c3b' })
@@ -239,11 +275,21 @@ describe('size limits', () => {
     try {
       const ids = Array.from({ length: 10 }, (_, i) => `p${i}`)
       inbox.sendPipelined(ids.map((id) => ({ ...ttsBody(voice, ''), context_id: id, continue: true })))
-      const refused = await inbox.waitFor(() => {
-        const r = inbox.messages.filter((m) => m.error_code === 'too_many_contexts')
-        return r.length >= ids.length - 2 ? r : undefined
-      }, 2000, `${ids.length - 2} too_many_contexts refusals`).catch(() => inbox.messages.filter((m) => m.error_code === 'too_many_contexts'))
-      assert.equal(refused.length, ids.length - 2, `${ids.length} pipelined contexts on a socket allowed 2: ${refused.length} refused`)
+      const refused = await inbox
+        .waitFor(
+          () => {
+            const r = inbox.messages.filter((m) => m.error_code === 'too_many_contexts')
+            return r.length >= ids.length - 2 ? r : undefined
+          },
+          2000,
+          `${ids.length - 2} too_many_contexts refusals`,
+        )
+        .catch(() => inbox.messages.filter((m) => m.error_code === 'too_many_contexts'))
+      assert.equal(
+        refused.length,
+        ids.length - 2,
+        `${ids.length} pipelined contexts on a socket allowed 2: ${refused.length} refused`,
+      )
     } finally {
       closeQuietly(inbox.ws)
     }
@@ -255,13 +301,19 @@ describe('pipelined input to one new context', () => {
     const token = await tokenWith({ concurrent_streams: 5 })
     const inbox = await socket(t.url, token)
     try {
-      inbox.sendPipelined([{ ...ttsBody(v0, 'Hello '), context_id: 'one', continue: true }, { ...ttsBody(v0, 'world.'), context_id: 'one' }])
+      inbox.sendPipelined([
+        { ...ttsBody(v0, 'Hello '), context_id: 'one', continue: true },
+        { ...ttsBody(v0, 'world.'), context_id: 'one' },
+      ])
       assert.equal((await inbox.terminal('one')).type, 'done')
       // The deterministic engine speaks one chunk per word: both words, in the one context.
       await new Promise((r) => setTimeout(r, 300))
       const events = inbox.messages.filter((m) => m.context_id === 'one').map((m) => m.type)
       const self = await call(t.url, '/access-token/self', { headers: bearer(token) })
-      assert.deepEqual({ events, openStreams: self.json.usage.open_streams }, { events: ['chunk', 'chunk', 'done'], openStreams: 0 })
+      assert.deepEqual(
+        { events, openStreams: self.json.usage.open_streams },
+        { events: ['chunk', 'chunk', 'done'], openStreams: 0 },
+      )
     } finally {
       closeQuietly(inbox.ws)
     }
@@ -277,7 +329,11 @@ describe('transcript length', () => {
     assert.equal((await bytes(t.url, t.apiKey, ttsBody(v0, at))).status, 200)
     assertError(await bytes(t.url, t.apiKey, ttsBody(v0, over)), 400, 'transcript_too_long')
     assert.equal((await call(t.url, '/tts/sse', { headers: bearer(t.apiKey), body: ttsBody(v0, at) })).status, 200)
-    assertError(await call(t.url, '/tts/sse', { headers: bearer(t.apiKey), body: ttsBody(v0, over) }), 400, 'transcript_too_long')
+    assertError(
+      await call(t.url, '/tts/sse', { headers: bearer(t.apiKey), body: ttsBody(v0, over) }),
+      400,
+      'transcript_too_long',
+    )
   })
 
   test('10001 characters in one WebSocket message are an error event transcript_too_long', async () => {
@@ -299,18 +355,37 @@ describe('minting bounds', () => {
   const CASES: { name: string; at: Record<string, unknown>; over: Record<string, unknown> }[] = [
     { name: 'expires_in 3600 vs 3601', at: { expires_in: 3600 }, over: { expires_in: 3601 } },
     { name: 'sub 256 vs 257 characters', at: { sub: 's'.repeat(256) }, over: { sub: 's'.repeat(257) } },
-    { name: 'limits.voices 100 vs 101 ids', at: { limits: { voices: voicesN(100) } }, over: { limits: { voices: voicesN(101) } } },
-    { name: 'limits.concurrent_streams 100 vs 101', at: { limits: { concurrent_streams: 100 } }, over: { limits: { concurrent_streams: 101 } } },
-    { name: 'limits.origins 20 vs 21', at: { limits: { origins: origins(20) } }, over: { limits: { origins: origins(21) } } },
+    {
+      name: 'limits.voices 100 vs 101 ids',
+      at: { limits: { voices: voicesN(100) } },
+      over: { limits: { voices: voicesN(101) } },
+    },
+    {
+      name: 'limits.concurrent_streams 100 vs 101',
+      at: { limits: { concurrent_streams: 100 } },
+      over: { limits: { concurrent_streams: 101 } },
+    },
+    {
+      name: 'limits.origins 20 vs 21',
+      at: { limits: { origins: origins(20) } },
+      over: { limits: { origins: origins(21) } },
+    },
   ]
   for (const c of CASES) {
     test(`${c.name}: at the limit 200, one past 400 invalid_request`, async () => {
-      const ok = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true }, ...c.at } })
+      const ok = await call(t.url, '/access-token', {
+        headers: bearer(t.apiKey),
+        body: { grants: { tts: true }, ...c.at },
+      })
       assert.equal(ok.status, 200, ok.text)
       const claims = decodeJwt(ok.json.token)
       if ('sub' in c.at) assert.equal(claims.sub, c.at.sub)
       if ('limits' in c.at) assert.deepEqual(claims.limits, c.at.limits)
-      assertError(await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true }, ...c.over } }), 400, 'invalid_request')
+      assertError(
+        await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true }, ...c.over } }),
+        400,
+        'invalid_request',
+      )
     })
   }
 })
@@ -324,7 +399,11 @@ describe('GET /access-token/self', () => {
     assert.equal(res.status, 200, res.text)
     const claims = decodeJwt(token)
     assert.deepEqual(res.json, {
-      grants: { tts: true }, issued_at: claims.iat, expires_at: claims.exp, sub: 'user-self', limits,
+      grants: { tts: true },
+      issued_at: claims.iat,
+      expires_at: claims.exp,
+      sub: 'user-self',
+      limits,
       usage: { characters: 12, audio_seconds: 0, open_streams: 0 },
     })
     assert.ok(!res.text.includes(token))

@@ -22,7 +22,7 @@ const responseIds: { id: string; kind: 'token' | 'api_key' | 'none' }[] = []
 
 before(async () => {
   t = await startTestServer({ tokenCookieName: 'vx_token', allowedOrigins: [APP] })
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
   token = await mint(t.url, t.apiKey, { grants: { tts: true, voices: true }, expires_in: 600, sub: SUB })
   revokedToken = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub: SUB })
   secrets.push(t.apiKey, token, revokedToken)
@@ -37,10 +37,26 @@ async function req(path: string, init: Parameters<typeof call>[2] = {}, kind: 't
 
 describe('exercise every path with secrets in play', () => {
   test('successes with a key and a token', async () => {
-    assert.equal((await req('/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true }, sub: SUB } }, 'api_key')).status, 200)
+    assert.equal(
+      (await req('/access-token', { headers: bearer(t.apiKey), body: { grants: { tts: true }, sub: SUB } }, 'api_key'))
+        .status,
+      200,
+    )
     assert.equal((await req('/voices', { headers: bearer(token) }, 'token')).status, 200)
-    assert.equal((await req('/tts/bytes', { headers: { 'x-api-key': t.apiKey }, body: ttsBody(voice, 'Logged by id only.') }, 'api_key')).status, 200)
-    assert.equal((await req('/tts/sse', { headers: bearer(token), body: ttsBody(voice, 'Logged by id only.') }, 'token')).status, 200)
+    assert.equal(
+      (
+        await req(
+          '/tts/bytes',
+          { headers: { 'x-api-key': t.apiKey }, body: ttsBody(voice, 'Logged by id only.') },
+          'api_key',
+        )
+      ).status,
+      200,
+    )
+    assert.equal(
+      (await req('/tts/sse', { headers: bearer(token), body: ttsBody(voice, 'Logged by id only.') }, 'token')).status,
+      200,
+    )
     assert.equal((await req('/access-token/self', { headers: bearer(token) }, 'token')).status, 200)
   })
 
@@ -48,21 +64,54 @@ describe('exercise every path with secrets in play', () => {
     const fakeKey = 'sk_vx_FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE123'
     const fakeJwt = `${token.split('.').slice(0, 2).join('.')}.c2lnbmF0dXJlLXRoYXQtaXMtbm90LXZhbGlkLWF0LWFsbA`
     secrets.push(fakeKey, fakeJwt)
-    for (const headers of [bearer(fakeKey), { 'x-api-key': fakeKey }, bearer(fakeJwt), { authorization: `Basic ${Buffer.from(`u:${t.apiKey}`).toString('base64')}` }]) {
+    for (const headers of [
+      bearer(fakeKey),
+      { 'x-api-key': fakeKey },
+      bearer(fakeJwt),
+      { authorization: `Basic ${Buffer.from(`u:${t.apiKey}`).toString('base64')}` },
+    ]) {
       assert.equal((await req('/voices', { headers })).status, 401)
     }
-    assert.equal((await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { token: revokedToken } })).status, 200)
+    assert.equal(
+      (await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { token: revokedToken } })).status,
+      200,
+    )
     assert.equal((await req('/tts/bytes', { headers: bearer(revokedToken), body: ttsBody(voice, 'x') })).status, 401)
   })
 
   test('400s with credentials inside request bodies', async () => {
     const key = bearer(t.apiKey)
-    assert.equal((await req('/access-token', { headers: key, body: { api_key: t.apiKey, token } }, 'api_key')).status, 400)
-    assert.equal((await req('/access-token', { headers: key, body: { grants: { tts: true }, sub: token } }, 'api_key')).status, 400)
-    assert.equal((await req('/access-token', { headers: key, body: `{"broken": "${t.apiKey}"` }, 'api_key')).status, 400)
-    assert.equal((await req('/access-token', { headers: { ...key, 'content-type': 'text/plain' }, body: t.apiKey }, 'api_key')).status, 415)
-    assert.equal((await req('/access-token/revoke', { headers: key, body: { token: `${token}x` } }, 'api_key')).status, 400)
-    assert.equal((await req('/tts/bytes', { headers: bearer(token), body: { ...ttsBody(voice, token), model_id: t.apiKey } }, 'token')).status, 400)
+    assert.equal(
+      (await req('/access-token', { headers: key, body: { api_key: t.apiKey, token } }, 'api_key')).status,
+      400,
+    )
+    assert.equal(
+      (await req('/access-token', { headers: key, body: { grants: { tts: true }, sub: token } }, 'api_key')).status,
+      400,
+    )
+    assert.equal(
+      (await req('/access-token', { headers: key, body: `{"broken": "${t.apiKey}"` }, 'api_key')).status,
+      400,
+    )
+    assert.equal(
+      (await req('/access-token', { headers: { ...key, 'content-type': 'text/plain' }, body: t.apiKey }, 'api_key'))
+        .status,
+      415,
+    )
+    assert.equal(
+      (await req('/access-token/revoke', { headers: key, body: { token: `${token}x` } }, 'api_key')).status,
+      400,
+    )
+    assert.equal(
+      (
+        await req(
+          '/tts/bytes',
+          { headers: bearer(token), body: { ...ttsBody(voice, token), model_id: t.apiKey } },
+          'token',
+        )
+      ).status,
+      400,
+    )
     assert.equal((await req(`/voices?api_key=${t.apiKey}`, {})).status, 400)
     assert.equal((await req(`/voices?access_token=${token}`, { headers: bearer(token) })).status, 400)
   })
@@ -104,15 +153,24 @@ describe('the logs', () => {
 
   test('contain no token, key or cookie value, nor any JWT signature', () => {
     const logs = t.logs.text()
-    const needles = secrets.flatMap((s) => [s, ...(s.split('.').length === 3 ? [s.split('.')[2]!] : [])]).filter((s) => s.length >= 16)
+    const needles = secrets
+      .flatMap((s) => [s, ...(s.split('.').length === 3 ? [s.split('.')[2]!] : [])])
+      .filter((s) => s.length >= 16)
     const leaked = needles.filter((s) => logs.includes(s))
-    assert.deepEqual(leaked.map((s) => `${s.slice(0, 20)}…`), [])
+    assert.deepEqual(
+      leaked.map((s) => `${s.slice(0, 20)}…`),
+      [],
+    )
     assert.ok(!/sk_vx_[A-Za-z0-9_-]{20,}/.test(logs), 'no API-key-shaped value')
     assert.ok(!/eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{20,}/.test(logs), 'no JWT-shaped value')
   })
 
   test('every request line has its request id (the X-Request-Id sent back), the key id, and sub for token requests', () => {
-    const byId = new Map(lines().filter((l) => l.msg === 'request').map((l) => [l.reqId, l]))
+    const byId = new Map(
+      lines()
+        .filter((l) => l.msg === 'request')
+        .map((l) => [l.reqId, l]),
+    )
     const keyId = t.apiKeyId
     for (const r of responseIds) {
       const line = byId.get(r.id)

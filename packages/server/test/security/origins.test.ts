@@ -85,10 +85,15 @@ describe('cookie mode', () => {
 })
 
 describe('CORS preflight', () => {
-  const preflight = (origin: string) => call(t.url, '/tts/bytes', {
-    method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, cartesia-version, x-stainless-lang' },
-  })
+  const preflight = (origin: string) =>
+    call(t.url, '/tts/bytes', {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, cartesia-version, x-stainless-lang',
+      },
+    })
 
   test('from the allowed origin: exact ACAO, credentials, and the SDK headers', async () => {
     const res = await preflight(APP)
@@ -96,10 +101,22 @@ describe('CORS preflight', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), APP)
     assert.equal(res.headers.get('access-control-allow-credentials'), 'true')
     assert.match(res.headers.get('vary') ?? '', /origin/i)
-    const allowed = (res.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim().toLowerCase())
-    for (const h of ['authorization', 'content-type', 'cartesia-version', 'x-api-key']) assert.ok(allowed.includes(h), `${h} in ${allowed.join(', ')}`)
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+    for (const h of ['authorization', 'content-type', 'cartesia-version', 'x-api-key'])
+      assert.ok(allowed.includes(h), `${h} in ${allowed.join(', ')}`)
     const stainless = allowed.filter((h) => h.startsWith('x-stainless-'))
-    for (const h of ['x-stainless-lang', 'x-stainless-package-version', 'x-stainless-os', 'x-stainless-arch', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-retry-count', 'x-stainless-timeout']) {
+    for (const h of [
+      'x-stainless-lang',
+      'x-stainless-package-version',
+      'x-stainless-os',
+      'x-stainless-arch',
+      'x-stainless-runtime',
+      'x-stainless-runtime-version',
+      'x-stainless-retry-count',
+      'x-stainless-timeout',
+    ]) {
       assert.ok(stainless.includes(h), h)
     }
     assert.ok((res.headers.get('access-control-allow-methods') ?? '').includes('POST'))

@@ -12,7 +12,9 @@ const HTTPS = { 'x-forwarded-proto': 'https' }
 
 describe('behind a trusted proxy (127.0.0.1 trusted by default)', () => {
   let t: TestServer
-  before(async () => { t = await startTestServer({ insecureHttpBehindProxy: true }) })
+  before(async () => {
+    t = await startTestServer({ insecureHttpBehindProxy: true })
+  })
   after(() => t.close())
   const ws = (headers: Record<string, string>) => handshake(`${t.url.replace(/^http/, 'ws')}/tts/websocket`, headers)
 
@@ -33,11 +35,17 @@ describe('behind a trusted proxy (127.0.0.1 trusted by default)', () => {
 
   test('X-Forwarded-Proto: https from the trusted proxy → 200', async () => {
     assert.equal((await call(t.url, '/voices', { headers: { ...bearer(t.apiKey), ...HTTPS } })).status, 200)
-    assert.equal((await call(t.url, '/access-token', { headers: { ...bearer(t.apiKey), ...HTTPS }, body: {} })).status, 200)
+    assert.equal(
+      (await call(t.url, '/access-token', { headers: { ...bearer(t.apiKey), ...HTTPS }, body: {} })).status,
+      200,
+    )
   })
 
   test('the first hop decides: "https, http" passes, "http" and "http, https" do not', async () => {
-    assert.equal((await call(t.url, '/voices', { headers: { ...bearer(t.apiKey), 'x-forwarded-proto': 'HTTPS, http' } })).status, 200)
+    assert.equal(
+      (await call(t.url, '/voices', { headers: { ...bearer(t.apiKey), 'x-forwarded-proto': 'HTTPS, http' } })).status,
+      200,
+    )
     for (const proto of ['http', 'http, https', 'ws', '']) {
       const res = await call(t.url, '/voices', { headers: { ...bearer(t.apiKey), 'x-forwarded-proto': proto } })
       assert.equal(res.status, 403, `X-Forwarded-Proto: ${proto}`)
@@ -63,7 +71,9 @@ describe('behind a trusted proxy (127.0.0.1 trusted by default)', () => {
 
 describe('with no trusted proxy', () => {
   let t: TestServer
-  before(async () => { t = await startTestServer({ insecureHttpBehindProxy: true, trustedProxies: [] }) })
+  before(async () => {
+    t = await startTestServer({ insecureHttpBehindProxy: true, trustedProxies: [] })
+  })
   after(() => t.close())
 
   test('X-Forwarded-Proto: https from an untrusted peer is not believed: 403 insecure_transport', async () => {

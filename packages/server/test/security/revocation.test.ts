@@ -12,7 +12,17 @@ import { rotateSigningKey } from '../../src/auth/key-ring.ts'
 import { ManualClock } from '../helpers/clock.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
-import { Inbox, closeQuietly, drainSlowly, openInbox, readSse, sleep, ttsBody, voiceIds, type SseEvent } from '../helpers/security.ts'
+import {
+  type Inbox,
+  closeQuietly,
+  drainSlowly,
+  openInbox,
+  readSse,
+  sleep,
+  ttsBody,
+  voiceIds,
+  type SseEvent,
+} from '../helpers/security.ts'
 import { signWith } from '../helpers/forge.ts'
 
 const CONTRACT_MS = 1000
@@ -20,7 +30,7 @@ let t: TestServer
 let voice: string
 before(async () => {
   t = await startTestServer()
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
 })
 after(() => t.close())
 
@@ -43,7 +53,10 @@ async function openStreamsReach(token: string, n: number): Promise<void> {
   assert.fail(`open_streams never reached ${n}`)
 }
 
-interface Victim { token: string; revoke(): Promise<void> }
+interface Victim {
+  token: string
+  revoke(): Promise<void>
+}
 
 /** Every way to revoke: each mints a fresh tts token and returns how to revoke it. */
 const MODES: { name: string; setup(): Promise<Victim> }[] = [
@@ -74,7 +87,10 @@ const MODES: { name: string; setup(): Promise<Victim> }[] = [
     async setup() {
       const victim = await createKey(t.server.ctx.store, 'victim', Date.now())
       const token = await mint(t.url, victim.key, { grants: { tts: true }, expires_in: 600 })
-      return { token, revoke: async () => assert.equal(await t.server.ctx.store.revokeApiKey(victim.id, Date.now()), true) }
+      return {
+        token,
+        revoke: async () => assert.equal(await t.server.ctx.store.revokeApiKey(victim.id, Date.now()), true),
+      }
     },
   },
 ]
@@ -117,10 +133,16 @@ describe('revocation ends live streams within 1 s', () => {
 
     test(`${mode.name}: a live SSE stream read slowly ends with token_revoked`, async () => {
       const { token, revoke } = await mode.setup()
-      const res = await fetch(`${t.url}/tts/sse`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(ttsBody(voice, LONG)) })
+      const res = await fetch(`${t.url}/tts/sse`, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        body: JSON.stringify(ttsBody(voice, LONG)),
+      })
       assert.equal(res.status, 200)
       let firstEvent!: () => void
-      const started = new Promise<void>((r) => { firstEvent = r })
+      const started = new Promise<void>((r) => {
+        firstEvent = r
+      })
       const reading = readSse(res.body!, { pauseMs: SLOW_READ_PAUSE_MS, onEvent: () => firstEvent() })
       await started
       await openStreamsReach(token, 1)
@@ -129,7 +151,10 @@ describe('revocation ends live streams within 1 s', () => {
       const { events, endedAt, cut } = await reading
       const elapsed = Math.round(endedAt - t0)
       // Ending means the client learns of it: the terminal error event, or at least a cut connection.
-      assert.ok(elapsed < CONTRACT_MS, `the stream went on for ${elapsed} ms after the revoke call (${events.length} events read, still audio after the revocation)`)
+      assert.ok(
+        elapsed < CONTRACT_MS,
+        `the stream went on for ${elapsed} ms after the revoke call (${events.length} events read, still audio after the revocation)`,
+      )
       if (cut === undefined) {
         const last = events.at(-1) as SseEvent
         assert.equal(last.event, 'error', `last event: ${JSON.stringify(last.data).slice(0, 200)}`)
@@ -141,11 +166,19 @@ describe('revocation ends live streams within 1 s', () => {
       const { token, revoke } = await mode.setup()
       // 48 kHz f32: ~18 MB of audio, far more than loopback socket buffers absorb, so the stream is
       // still live (held back by the slow reader) when the revocation lands, however late the poll.
-      const body = ttsBody(voice, LONG, { output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 48000 } })
-      const res = await fetch(`${t.url}/tts/bytes`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const body = ttsBody(voice, LONG, {
+        output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 48000 },
+      })
+      const res = await fetch(`${t.url}/tts/bytes`, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
       assert.equal(res.status, 200)
       let firstBytes!: () => void
-      const started = new Promise<void>((r) => { firstBytes = r })
+      const started = new Promise<void>((r) => {
+        firstBytes = r
+      })
       const reading = drainSlowly(res.body!, SLOW_READ_PAUSE_MS, () => firstBytes())
       await started
       await openStreamsReach(token, 1)
@@ -153,8 +186,14 @@ describe('revocation ends live streams within 1 s', () => {
       await revoke()
       const { bytes, endedAt, cut } = await reading
       const elapsed = Math.round(endedAt - t0)
-      assert.ok(cut !== undefined, `the response ended cleanly after ${bytes} bytes: a revoked stream must not look like complete audio`)
-      assert.ok(elapsed < CONTRACT_MS, `the response went on for ${elapsed} ms after the revoke call (${bytes} bytes read)`)
+      assert.ok(
+        cut !== undefined,
+        `the response ended cleanly after ${bytes} bytes: a revoked stream must not look like complete audio`,
+      )
+      assert.ok(
+        elapsed < CONTRACT_MS,
+        `the response went on for ${elapsed} ms after the revoke call (${bytes} bytes read)`,
+      )
     })
   }
 
@@ -193,7 +232,8 @@ describe('revocation ends live streams within 1 s', () => {
 describe('revocations survive a restart', () => {
   test('jti, sub and key revocations are all still in force on the same data folder', async () => {
     const first = await startTestServer()
-    const voicesToken = (key: string, sub?: string) => mint(first.url, key, { grants: { voices: true }, expires_in: 600, ...(sub && { sub }) })
+    const voicesToken = (key: string, sub?: string) =>
+      mint(first.url, key, { grants: { voices: true }, expires_in: 600, ...(sub && { sub }) })
     const byJti = await voicesToken(first.apiKey)
     const bySub = await voicesToken(first.apiKey, 'restart-user')
     const victim = await createKey(first.server.ctx.store, 'victim', Date.now())
@@ -208,7 +248,11 @@ describe('revocations survive a restart', () => {
     const second = await startTestServer({ dataDir: first.dataDir })
     try {
       const voices = (token: string) => call(second.url, '/voices', { headers: bearer(token) })
-      for (const [name, token] of [['jti', byJti], ['sub', bySub], ['key', byKey]] as const) {
+      for (const [name, token] of [
+        ['jti', byJti],
+        ['sub', bySub],
+        ['key', byKey],
+      ] as const) {
         const res = await voices(token)
         assert.equal(res.status, 401, `${name}: ${res.text}`)
         assert.equal(res.json.error_code, 'token_revoked', name)
@@ -230,8 +274,12 @@ describe('revocations outlive every token they cover', () => {
     try {
       const sub = 'blocked-user'
       const cutoff = Math.floor(clock.now() / 1000) + 10 * 3600
-      const res = await call(c.url, '/access-token/revoke', { headers: bearer(c.apiKey), body: { sub, issued_before: cutoff } })
-      if (res.status === 400) return assert.equal(res.json.error_code, 'invalid_request', 'refusing a future cutoff is a fix too')
+      const res = await call(c.url, '/access-token/revoke', {
+        headers: bearer(c.apiKey),
+        body: { sub, issued_before: cutoff },
+      })
+      if (res.status === 400)
+        return assert.equal(res.json.error_code, 'invalid_request', 'refusing a future cutoff is a fix too')
       assert.equal(res.status, 200, res.text)
       clock.advance(3 * 3600_000)
       const token = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 3600, sub })
@@ -254,7 +302,12 @@ describe('in-band refresh_token', () => {
     return openInbox(t.url, { query: `?access_token=${token}` })
   }
   const refresh = (inbox: Inbox, access_token: string) => inbox.send({ type: 'refresh_token', access_token })
-  const said = (inbox: Inbox, from: number) => inbox.message((m) => inbox.messages.indexOf(m) >= from && (m.type === 'token_refreshed' || m.type === 'error'), 3000, 'the answer to refresh_token')
+  const said = (inbox: Inbox, from: number) =>
+    inbox.message(
+      (m) => inbox.messages.indexOf(m) >= from && (m.type === 'token_refreshed' || m.type === 'error'),
+      3000,
+      'the answer to refresh_token',
+    )
 
   test('a fresh valid token is accepted: token_refreshed with its expiry', async () => {
     const inbox = await socketWith(await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 60 }))
@@ -271,7 +324,8 @@ describe('in-band refresh_token', () => {
 
   const BAD: { name: string; code: string; make(): Promise<string> }[] = [
     {
-      name: 'a revoked token', code: 'token_revoked',
+      name: 'a revoked token',
+      code: 'token_revoked',
       async make() {
         const token = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600 })
         await revokeCall({ token })
@@ -279,14 +333,27 @@ describe('in-band refresh_token', () => {
       },
     },
     {
-      name: 'an expired token', code: 'token_expired',
+      name: 'an expired token',
+      code: 'token_expired',
       make() {
         const { kid, privateKey } = t.server.ctx.keyRing.signer()
         const now = nowS()
-        return signWith(privateKey, kid, { iss: 'voxgate', aud: 'voxgate', iat: now - 700, exp: now - 100, jti: 'tok_expired_refresh', key_id: t.apiKeyId, grants: { tts: true } })
+        return signWith(privateKey, kid, {
+          iss: 'voxgate',
+          aud: 'voxgate',
+          iat: now - 700,
+          exp: now - 100,
+          jti: 'tok_expired_refresh',
+          key_id: t.apiKeyId,
+          grants: { tts: true },
+        })
       },
     },
-    { name: 'a token without the tts grant', code: 'insufficient_scope', make: () => mint(t.url, t.apiKey, { grants: { voices: true }, expires_in: 600 }) },
+    {
+      name: 'a token without the tts grant',
+      code: 'insufficient_scope',
+      make: () => mint(t.url, t.apiKey, { grants: { voices: true }, expires_in: 600 }),
+    },
     { name: 'a garbage token', code: 'invalid_credentials', make: async () => 'eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.' },
   ]
 
@@ -315,7 +382,9 @@ describe('in-band refresh_token', () => {
 describe('session grace after token expiry', () => {
   const GRACE_MS = 500
   let g: TestServer
-  before(async () => { g = await startTestServer({ wsSessionGraceMs: GRACE_MS }) })
+  before(async () => {
+    g = await startTestServer({ wsSessionGraceMs: GRACE_MS })
+  })
   after(() => g.close())
 
   test('a socket outlives its token by at most wsSessionGraceMs, then every context gets token_expired and close 4401', async () => {
@@ -327,8 +396,14 @@ describe('session grace after token expiry', () => {
       const close = await inbox.closed(expMs + GRACE_MS + 3000 - Date.now())
       const closedAtMs = performance.timeOrigin + close.at
       assert.equal(close.code, 4401)
-      assert.ok(closedAtMs - expMs <= GRACE_MS + 300, `closed ${Math.round(closedAtMs - expMs)} ms after exp (grace ${GRACE_MS})`)
-      assert.ok(closedAtMs - expMs >= GRACE_MS - 100, `closed ${Math.round(closedAtMs - expMs)} ms after exp, before the grace ran out`)
+      assert.ok(
+        closedAtMs - expMs <= GRACE_MS + 300,
+        `closed ${Math.round(closedAtMs - expMs)} ms after exp (grace ${GRACE_MS})`,
+      )
+      assert.ok(
+        closedAtMs - expMs >= GRACE_MS - 100,
+        `closed ${Math.round(closedAtMs - expMs)} ms after exp, before the grace ran out`,
+      )
       const end = await inbox.terminal('long', 0)
       assert.equal(end.type, 'error')
       assert.equal(end.error_code, 'token_expired')
@@ -342,8 +417,14 @@ describe('session grace after token expiry', () => {
     const expMs = (decodeJwt(token).exp as number) * 1000
     const inbox = await openInbox(g.url, { query: `?access_token=${token}` })
     try {
-      inbox.send({ type: 'refresh_token', access_token: await mint(g.url, g.apiKey, { grants: { tts: true }, expires_in: 600 }) })
-      assert.equal((await inbox.message((m) => m.type === 'token_refreshed' || m.type === 'error')).type, 'token_refreshed')
+      inbox.send({
+        type: 'refresh_token',
+        access_token: await mint(g.url, g.apiKey, { grants: { tts: true }, expires_in: 600 }),
+      })
+      assert.equal(
+        (await inbox.message((m) => m.type === 'token_refreshed' || m.type === 'error')).type,
+        'token_refreshed',
+      )
       await sleep(Math.max(0, expMs + GRACE_MS + 400 - Date.now()))
       assert.equal(inbox.closeInfo, undefined, 'still open past the old deadline')
       inbox.send({ ...ttsBody(voice, 'Extended.'), context_id: 'x' })

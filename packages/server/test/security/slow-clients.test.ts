@@ -18,10 +18,15 @@ import { sleep } from '../helpers/security.ts'
 const GUARD = { timeout: 20_000 }
 const RULES = { headersTimeoutMs: 300, requestTimeoutMs: 60_000, bodyMinBytesPerSecond: 1000, bodyGraceMs: 300 }
 let t: TestServer
-before(async () => { t = await startTestServer(RULES) })
+before(async () => {
+  t = await startTestServer(RULES)
+})
 after(() => t.close())
 
-interface Raw { socket: TLSSocket; closed: Promise<string> }
+interface Raw {
+  socket: TLSSocket
+  closed: Promise<string>
+}
 
 /** A TLS connection to `port` that records everything it receives; `closed` resolves with it. */
 async function openRaw(port: number): Promise<Raw> {
@@ -29,7 +34,9 @@ async function openRaw(port: number): Promise<Raw> {
   await once(socket, 'secureConnect')
   let text = ''
   socket.setEncoding('utf8')
-  socket.on('data', (d: string) => { text += d })
+  socket.on('data', (d: string) => {
+    text += d
+  })
   socket.on('error', () => {}) // a cut connection may reset; `closed` still resolves
   return { socket, closed: new Promise((resolve) => socket.once('close', () => resolve(text))) }
 }
@@ -43,7 +50,10 @@ function trickle(socket: TLSSocket, chunk: string, everyMs: number, total = Infi
       socket.write(chunk)
       sent += chunk.length
     }, everyMs)
-    const stop = () => { clearInterval(timer); resolve() }
+    const stop = () => {
+      clearInterval(timer)
+      resolve()
+    }
     socket.once('close', stop)
   })
 }
@@ -52,7 +62,9 @@ function trickle(socket: TLSSocket, chunk: string, everyMs: number, total = Infi
 function parseResponse(text: string): { statusLine: string; headers: Record<string, string>; body: string } {
   const [head = '', body = ''] = text.split('\r\n\r\n', 2)
   const [statusLine = '', ...lines] = head.split('\r\n')
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]))
+  const headers = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  )
   return { statusLine, headers, body }
 }
 
@@ -67,7 +79,10 @@ function assertTimedOut(text: string): void {
 
 const head = (path: string, headers: Record<string, string>, length: number): string =>
   `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n` +
-  Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n'
+  Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('') +
+  '\r\n'
 
 describe('a body trickled below the minimum rate', () => {
   test('is cut with 408 request_timeout and Connection: close', GUARD, async () => {
@@ -129,7 +144,9 @@ describe('headers that never finish', () => {
 
 describe('requestTimeoutMs: the whole request', () => {
   let s: TestServer
-  before(async () => { s = await startTestServer({ headersTimeoutMs: 300, requestTimeoutMs: 600, bodyMinBytesPerSecond: 0 }) })
+  before(async () => {
+    s = await startTestServer({ headersTimeoutMs: 300, requestTimeoutMs: 600, bodyMinBytesPerSecond: 0 })
+  })
   after(() => s.close())
 
   test('with no minimum rate, a trickled body is still cut at the request timeout', GUARD, async () => {
@@ -143,8 +160,14 @@ describe('requestTimeoutMs: the whole request', () => {
     const voice = await firstVoice(s.url, s.apiKey)
     const words = 200
     const res = await fetch(`${s.url}/tts/bytes`, {
-      method: 'POST', headers: { ...bearer(s.apiKey), 'content-type': 'application/json' },
-      body: JSON.stringify({ model_id: 'sonic-3', transcript: 'word '.repeat(words), voice, output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 48000 } }),
+      method: 'POST',
+      headers: { ...bearer(s.apiKey), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model_id: 'sonic-3',
+        transcript: 'word '.repeat(words),
+        voice,
+        output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 48000 },
+      }),
     })
     assert.equal(res.status, 200)
     const reader = res.body!.getReader()
@@ -159,6 +182,9 @@ describe('requestTimeoutMs: the whole request', () => {
 
 describe('options', () => {
   test('a headers timeout above the request timeout is refused at start', async () => {
-    await assert.rejects(startTestServer({ headersTimeoutMs: 2000, requestTimeoutMs: 1000 }), /headers timeout must not exceed the request timeout/)
+    await assert.rejects(
+      startTestServer({ headersTimeoutMs: 2000, requestTimeoutMs: 1000 }),
+      /headers timeout must not exceed the request timeout/,
+    )
   })
 })

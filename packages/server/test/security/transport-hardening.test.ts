@@ -12,11 +12,15 @@ import { handshake, wsUrl } from '../helpers/ws.ts'
 
 const APP = 'https://app.example'
 let t: TestServer
-before(async () => { t = await startTestServer({ allowedOrigins: [APP] }) })
+before(async () => {
+  t = await startTestServer({ allowedOrigins: [APP] })
+})
 after(() => t.close())
 
 /** A real TLS handshake with the server: the cipher it agreed to, or the error that ended it. */
-function tlsHandshake(options: ConnectionOptions): Promise<{ cipher?: string; version?: string | null; error?: string }> {
+function tlsHandshake(
+  options: ConnectionOptions,
+): Promise<{ cipher?: string; version?: string | null; error?: string }> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port: t.server.port, servername: 'localhost', ...options })
     socket.once('secureConnect', () => {
@@ -38,7 +42,11 @@ describe('TLS cipher suites', () => {
   })
 
   test('TLS 1.2 with an ECDHE-AEAD suite → accepted with that suite', async () => {
-    for (const suite of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
+    for (const suite of [
+      'ECDHE-ECDSA-AES128-GCM-SHA256',
+      'ECDHE-ECDSA-AES256-GCM-SHA384',
+      'ECDHE-ECDSA-CHACHA20-POLY1305',
+    ]) {
       const r = await tls12(suite)
       assert.deepEqual(r, { cipher: suite, version: 'TLSv1.2' })
     }
@@ -66,7 +74,10 @@ describe('Strict-Transport-Security', () => {
   })
 
   test('hstsMaxAgeSeconds sets it; 0 sends none', async () => {
-    for (const [hstsMaxAgeSeconds, expected] of [[600, 'max-age=600'], [0, null]] as const) {
+    for (const [hstsMaxAgeSeconds, expected] of [
+      [600, 'max-age=600'],
+      [0, null],
+    ] as const) {
       const s = await startTestServer({ hstsMaxAgeSeconds })
       try {
         assert.equal((await call(s.url, '/')).headers.get('strict-transport-security'), expected)
@@ -79,15 +90,28 @@ describe('Strict-Transport-Security', () => {
   test('behind a proxy: only on what a trusted proxy says it served over HTTPS', async () => {
     const s = await startTestServer({ insecureHttpBehindProxy: true })
     try {
-      assert.equal((await call(s.url, '/', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security'), 'max-age=31536000')
+      assert.equal(
+        (await call(s.url, '/', { headers: { 'x-forwarded-proto': 'https' } })).headers.get(
+          'strict-transport-security',
+        ),
+        'max-age=31536000',
+      )
       assert.equal((await call(s.url, '/')).headers.get('strict-transport-security'), null)
-      assert.equal((await call(s.url, '/', { headers: { 'x-forwarded-proto': 'http' } })).headers.get('strict-transport-security'), null)
+      assert.equal(
+        (await call(s.url, '/', { headers: { 'x-forwarded-proto': 'http' } })).headers.get('strict-transport-security'),
+        null,
+      )
     } finally {
       await s.close()
     }
     const untrusted = await startTestServer({ insecureHttpBehindProxy: true, trustedProxies: ['192.0.2.1'] })
     try {
-      assert.equal((await call(untrusted.url, '/', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security'), null)
+      assert.equal(
+        (await call(untrusted.url, '/', { headers: { 'x-forwarded-proto': 'https' } })).headers.get(
+          'strict-transport-security',
+        ),
+        null,
+      )
     } finally {
       await untrusted.close()
     }
@@ -96,7 +120,9 @@ describe('Strict-Transport-Security', () => {
 
 describe('Origin: null on the WebSocket (allowlist set)', () => {
   let token: string
-  before(async () => { token = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600 }) })
+  before(async () => {
+    token = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600 })
+  })
 
   test('a query token with Origin: null → HTTP 403 origin_not_allowed before the upgrade', async () => {
     const h = await handshake(wsUrl(t.url, `?access_token=${token}`), { origin: 'null' })
@@ -119,7 +145,11 @@ describe('Origin: null on the WebSocket (allowlist set)', () => {
   })
 
   test('a token limited to an origin is refused with Origin: null over HTTP', async () => {
-    const limited = await mint(t.url, t.apiKey, { grants: { voices: true }, expires_in: 600, limits: { origins: [APP] } })
+    const limited = await mint(t.url, t.apiKey, {
+      grants: { voices: true },
+      expires_in: 600,
+      limits: { origins: [APP] },
+    })
     const res = await call(t.url, '/voices', { headers: { ...bearer(limited), origin: 'null' } })
     assert.equal(res.status, 403)
     assert.equal(res.json.error_code, 'origin_not_allowed')

@@ -27,209 +27,387 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       return (await store.version()) - before
     }
 
-    const key = (id: string, hash = `hash-${id}`) => ({ id, name: `key ${id}`, hash, prefix: 'sk_vx_ab', createdAt: 1000 })
+    const key = (id: string, hash = `hash-${id}`) => ({
+      id,
+      name: `key ${id}`,
+      hash,
+      prefix: 'sk_vx_ab',
+      createdAt: 1000,
+    })
 
-    test('API keys: created, found by hash, listed, revoked once; each change moves the version', () => withStore(async (s) => {
-      assert.ok(await moved(s, () => s.createApiKey(key('k1'))) > 0)
-      assert.equal((await s.findApiKeyByHash('hash-k1'))?.id, 'k1')
-      assert.equal(await s.findApiKeyByHash('nope'), undefined)
-      assert.deepEqual((await s.listApiKeys()).map((k) => k.id), ['k1'])
-      assert.ok(await moved(s, () => s.revokeApiKey('k1', 2000)) > 0)
-      assert.equal(await s.revokeApiKey('k1', 3000), false, 'already revoked')
-      assert.equal(await moved(s, () => s.revokeApiKey('k1', 3000)), 0, 'a revoke that changes nothing')
-      assert.equal(await s.revokeApiKey('missing', 3000), false)
-      assert.equal((await s.findApiKeyByHash('hash-k1'))?.revokedAt, 2000)
-      assert.deepEqual((await s.snapshot()).revokedKeyIds, ['k1'])
-    }))
+    test('API keys: created, found by hash, listed, revoked once; each change moves the version', () =>
+      withStore(async (s) => {
+        assert.ok((await moved(s, () => s.createApiKey(key('k1')))) > 0)
+        assert.equal((await s.findApiKeyByHash('hash-k1'))?.id, 'k1')
+        assert.equal(await s.findApiKeyByHash('nope'), undefined)
+        assert.deepEqual(
+          (await s.listApiKeys()).map((k) => k.id),
+          ['k1'],
+        )
+        assert.ok((await moved(s, () => s.revokeApiKey('k1', 2000))) > 0)
+        assert.equal(await s.revokeApiKey('k1', 3000), false, 'already revoked')
+        assert.equal(await moved(s, () => s.revokeApiKey('k1', 3000)), 0, 'a revoke that changes nothing')
+        assert.equal(await s.revokeApiKey('missing', 3000), false)
+        assert.equal((await s.findApiKeyByHash('hash-k1'))?.revokedAt, 2000)
+        assert.deepEqual((await s.snapshot()).revokedKeyIds, ['k1'])
+      }))
 
-    test('a key hash is unique', () => withStore(async (s) => {
-      await s.createApiKey(key('a', 'same'))
-      await assert.rejects(s.createApiKey(key('b', 'same')))
-    }))
+    test('a key hash is unique', () =>
+      withStore(async (s) => {
+        await s.createApiKey(key('a', 'same'))
+        await assert.rejects(s.createApiKey(key('b', 'same')))
+      }))
 
-    test('usage writes (last used) never move the version', () => withStore(async (s) => {
-      await s.createApiKey(key('k'))
-      assert.equal(await moved(s, () => s.touchApiKey('k', 5000)), 0)
-      assert.equal((await s.findApiKeyByHash('hash-k'))?.lastUsedAt, 5000)
-    }))
+    test('usage writes (last used) never move the version', () =>
+      withStore(async (s) => {
+        await s.createApiKey(key('k'))
+        assert.equal(await moved(s, () => s.touchApiKey('k', 5000)), 0)
+        assert.equal((await s.findApiKeyByHash('hash-k'))?.lastUsedAt, 5000)
+      }))
 
-    test('signing keys: added and retired move the version; the snapshot has them', () => withStore(async (s) => {
-      assert.ok(await moved(s, () => s.addSigningKey({ kid: 'sig1', privatePem: 'PEM1', createdAt: 1, retiredAt: null })) > 0)
-      assert.ok(await moved(s, () => s.retireSigningKey('sig1', 10)) > 0)
-      assert.equal(await moved(s, () => s.retireSigningKey('sig1', 20)), 0, 'retiring twice changes nothing')
-      const snap = await s.snapshot()
-      assert.deepEqual(snap.signingKeys, [{ kid: 'sig1', privatePem: 'PEM1', createdAt: 1, retiredAt: 10 }])
-      assert.equal(snap.version, await s.version())
-    }))
+    test('signing keys: added and retired move the version; the snapshot has them', () =>
+      withStore(async (s) => {
+        assert.ok(
+          (await moved(s, () => s.addSigningKey({ kid: 'sig1', privatePem: 'PEM1', createdAt: 1, retiredAt: null }))) >
+            0,
+        )
+        assert.ok((await moved(s, () => s.retireSigningKey('sig1', 10))) > 0)
+        assert.equal(await moved(s, () => s.retireSigningKey('sig1', 20)), 0, 'retiring twice changes nothing')
+        const snap = await s.snapshot()
+        assert.deepEqual(snap.signingKeys, [{ kid: 'sig1', privatePem: 'PEM1', createdAt: 1, retiredAt: 10 }])
+        assert.equal(snap.version, await s.version())
+      }))
 
-    test('revocations of both kinds round-trip and move the version', () => withStore(async (s) => {
-      assert.ok(await moved(s, () => s.addRevocation({ kind: 'jti', jti: 'tok_1', expiresAt: 9 * HOUR })) > 0)
-      assert.ok(await moved(s, () => s.addRevocation({ kind: 'sub', sub: 'alice', issuedBefore: 77, expiresAt: 9 * HOUR })) > 0)
-      assert.deepEqual((await s.snapshot()).revocations, [
-        { kind: 'jti', jti: 'tok_1', expiresAt: 9 * HOUR },
-        { kind: 'sub', sub: 'alice', issuedBefore: 77, expiresAt: 9 * HOUR },
-      ])
-    }))
+    test('revocations of both kinds round-trip and move the version', () =>
+      withStore(async (s) => {
+        assert.ok((await moved(s, () => s.addRevocation({ kind: 'jti', jti: 'tok_1', expiresAt: 9 * HOUR }))) > 0)
+        assert.ok(
+          (await moved(s, () =>
+            s.addRevocation({ kind: 'sub', sub: 'alice', issuedBefore: 77, expiresAt: 9 * HOUR }),
+          )) > 0,
+        )
+        assert.deepEqual((await s.snapshot()).revocations, [
+          { kind: 'jti', jti: 'tok_1', expiresAt: 9 * HOUR },
+          { kind: 'sub', sub: 'alice', issuedBefore: 77, expiresAt: 9 * HOUR },
+        ])
+      }))
 
-    test('prune drops only what is past the cutoff, and moves the version only when it drops something', () => withStore(async (s) => {
-      await s.addSigningKey({ kid: 'old', privatePem: 'P', createdAt: 0, retiredAt: null })
-      await s.retireSigningKey('old', 1 * HOUR)
-      await s.addSigningKey({ kid: 'current', privatePem: 'P', createdAt: 1 * HOUR, retiredAt: null })
-      await s.addRevocation({ kind: 'jti', jti: 'gone', expiresAt: 2 * HOUR })
-      await s.addRevocation({ kind: 'jti', jti: 'kept', expiresAt: 5 * HOUR })
-      assert.ok(await moved(s, () => s.prune(3 * HOUR)) > 0)
-      const snap = await s.snapshot()
-      assert.deepEqual(snap.signingKeys.map((k) => k.kid), ['current'])
-      assert.deepEqual(snap.revocations.map((r) => (r.kind === 'jti' ? r.jti : r.sub)), ['kept'])
-      assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0, 'nothing left to prune')
-    }))
+    test('prune drops only what is past the cutoff, and moves the version only when it drops something', () =>
+      withStore(async (s) => {
+        await s.addSigningKey({ kid: 'old', privatePem: 'P', createdAt: 0, retiredAt: null })
+        await s.retireSigningKey('old', 1 * HOUR)
+        await s.addSigningKey({ kid: 'current', privatePem: 'P', createdAt: 1 * HOUR, retiredAt: null })
+        await s.addRevocation({ kind: 'jti', jti: 'gone', expiresAt: 2 * HOUR })
+        await s.addRevocation({ kind: 'jti', jti: 'kept', expiresAt: 5 * HOUR })
+        assert.ok((await moved(s, () => s.prune(3 * HOUR))) > 0)
+        const snap = await s.snapshot()
+        assert.deepEqual(
+          snap.signingKeys.map((k) => k.kid),
+          ['current'],
+        )
+        assert.deepEqual(
+          snap.revocations.map((r) => (r.kind === 'jti' ? r.jti : r.sub)),
+          ['kept'],
+        )
+        assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0, 'nothing left to prune')
+      }))
 
-    test('characters: reserved within a budget, refused past it by exactly the budget, refunded never below zero', () => withStore(async (s) => {
-      assert.equal(await s.usedCharacters('tok_new'), 0)
-      assert.equal(await moved(s, () => s.reserveCharacters('tok_a', 60, 100, 9 * HOUR)), 0, 'usage never moves the version')
-      assert.deepEqual(await s.reserveCharacters('tok_a', 40, 100, 9 * HOUR), { granted: true, used: 100 })
-      assert.deepEqual(await s.reserveCharacters('tok_a', 1, 100, 9 * HOUR), { granted: false, used: 100 })
-      assert.deepEqual(await s.reserveCharacters('tok_b', 101, 100, 9 * HOUR), { granted: false, used: 0 })
-      assert.equal(await s.usedCharacters('tok_b'), 0, 'a refused first reservation leaves nothing behind')
-      assert.deepEqual(await s.reserveCharacters('tok_c', 5000, undefined, 9 * HOUR), { granted: true, used: 5000 })
-      await s.refundCharacters('tok_a', 30)
-      assert.equal(await s.usedCharacters('tok_a'), 70)
-      await s.refundCharacters('tok_a', 500)
-      assert.equal(await s.usedCharacters('tok_a'), 0)
-      await s.refundCharacters('tok_never_seen', 5)
-      assert.equal(await s.usedCharacters('tok_never_seen'), 0)
-    }))
+    test('characters: reserved within a budget, refused past it by exactly the budget, refunded never below zero', () =>
+      withStore(async (s) => {
+        assert.equal(await s.usedCharacters('tok_new'), 0)
+        assert.equal(
+          await moved(s, () => s.reserveCharacters('tok_a', 60, 100, 9 * HOUR)),
+          0,
+          'usage never moves the version',
+        )
+        assert.deepEqual(await s.reserveCharacters('tok_a', 40, 100, 9 * HOUR), { granted: true, used: 100 })
+        assert.deepEqual(await s.reserveCharacters('tok_a', 1, 100, 9 * HOUR), { granted: false, used: 100 })
+        assert.deepEqual(await s.reserveCharacters('tok_b', 101, 100, 9 * HOUR), { granted: false, used: 0 })
+        assert.equal(await s.usedCharacters('tok_b'), 0, 'a refused first reservation leaves nothing behind')
+        assert.deepEqual(await s.reserveCharacters('tok_c', 5000, undefined, 9 * HOUR), { granted: true, used: 5000 })
+        await s.refundCharacters('tok_a', 30)
+        assert.equal(await s.usedCharacters('tok_a'), 70)
+        await s.refundCharacters('tok_a', 500)
+        assert.equal(await s.usedCharacters('tok_a'), 0)
+        await s.refundCharacters('tok_never_seen', 5)
+        assert.equal(await s.usedCharacters('tok_never_seen'), 0)
+      }))
 
-    test('characters: 50 reservations of 10 at once against a budget of 100 grant exactly 10', () => withStore(async (s) => {
-      const results = await Promise.all(Array.from({ length: 50 }, () => s.reserveCharacters('tok_race', 10, 100, 9 * HOUR)))
-      assert.equal(results.filter((r) => r.granted).length, 10)
-      assert.deepEqual(results.filter((r) => r.granted).map((r) => r.used).sort((a, b) => a - b), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
-      assert.equal(await s.usedCharacters('tok_race'), 100)
-    }))
+    test('characters: 50 reservations of 10 at once against a budget of 100 grant exactly 10', () =>
+      withStore(async (s) => {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => s.reserveCharacters('tok_race', 10, 100, 9 * HOUR)),
+        )
+        assert.equal(results.filter((r) => r.granted).length, 10)
+        assert.deepEqual(
+          results
+            .filter((r) => r.granted)
+            .map((r) => r.used)
+            .sort((a, b) => a - b),
+          [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+        )
+        assert.equal(await s.usedCharacters('tok_race'), 100)
+      }))
 
-    test('prune drops the usage of tokens expired before the cutoff, without moving the version', () => withStore(async (s) => {
-      await s.reserveCharacters('tok_dead', 10, undefined, 1 * HOUR)
-      await s.reserveCharacters('tok_live', 10, undefined, 5 * HOUR)
-      assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0)
-      assert.equal(await s.usedCharacters('tok_dead'), 0)
-      assert.equal(await s.usedCharacters('tok_live'), 10)
-    }))
+    test('prune drops the usage of tokens expired before the cutoff, without moving the version', () =>
+      withStore(async (s) => {
+        await s.reserveCharacters('tok_dead', 10, undefined, 1 * HOUR)
+        await s.reserveCharacters('tok_live', 10, undefined, 5 * HOUR)
+        assert.equal(await moved(s, () => s.prune(3 * HOUR)), 0)
+        assert.equal(await s.usedCharacters('tok_dead'), 0)
+        assert.equal(await s.usedCharacters('tok_live'), 10)
+      }))
 
-    test('stream slots: racing acquires never pass the limit; expired leases free themselves; renew and release', () => withStore(async (s) => {
-      const now = 1_000_000
-      const got = await Promise.all(Array.from({ length: 20 }, (_, i) => s.acquireSlot('tok_s', `lease-${i}`, 3, now, 15_000)))
-      assert.equal(got.filter(Boolean).length, 3)
-      assert.equal(await s.countSlots('tok_s', now), 3)
-      assert.equal(await moved(s, () => s.acquireSlot('tok_other', 'x', 1, now, 15_000)), 0, 'counters never move the version')
-      const holders = got.flatMap((ok, i) => (ok ? [`lease-${i}`] : []))
-      // Renewed leases outlive the first TTL; one released frees its slot at once.
-      await s.renewSlots(holders.map((leaseId) => ({ jti: 'tok_s', leaseId })), now + 10_000, 15_000)
-      assert.equal(await s.countSlots('tok_s', now + 20_000), 3)
-      await s.releaseSlot('tok_s', holders[0]!)
-      assert.equal(await s.acquireSlot('tok_s', 'lease-new', 3, now + 20_000, 15_000), true)
-      assert.equal(await s.acquireSlot('tok_s', 'lease-over', 3, now + 20_000, 15_000), false)
-      // Nobody renews after that: past the TTL every lease is gone.
-      assert.equal(await s.countSlots('tok_s', now + 60_000), 0)
-      assert.equal(await s.acquireSlot('tok_s', 'lease-late', 1, now + 60_000, 15_000), true)
-    }))
+    test('stream slots: racing acquires never pass the limit; expired leases free themselves; renew and release', () =>
+      withStore(async (s) => {
+        const now = 1_000_000
+        const got = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => s.acquireSlot('tok_s', `lease-${i}`, 3, now, 15_000)),
+        )
+        assert.equal(got.filter(Boolean).length, 3)
+        assert.equal(await s.countSlots('tok_s', now), 3)
+        assert.equal(
+          await moved(s, () => s.acquireSlot('tok_other', 'x', 1, now, 15_000)),
+          0,
+          'counters never move the version',
+        )
+        const holders = got.flatMap((ok, i) => (ok ? [`lease-${i}`] : []))
+        // Renewed leases outlive the first TTL; one released frees its slot at once.
+        await s.renewSlots(
+          holders.map((leaseId) => ({ jti: 'tok_s', leaseId })),
+          now + 10_000,
+          15_000,
+        )
+        assert.equal(await s.countSlots('tok_s', now + 20_000), 3)
+        await s.releaseSlot('tok_s', holders[0]!)
+        assert.equal(await s.acquireSlot('tok_s', 'lease-new', 3, now + 20_000, 15_000), true)
+        assert.equal(await s.acquireSlot('tok_s', 'lease-over', 3, now + 20_000, 15_000), false)
+        // Nobody renews after that: past the TTL every lease is gone.
+        assert.equal(await s.countSlots('tok_s', now + 60_000), 0)
+        assert.equal(await s.acquireSlot('tok_s', 'lease-late', 1, now + 60_000, 15_000), true)
+      }))
 
-    test('rate windows: racing hits never pass the limit; the answer says how long to wait; a new window starts afresh', () => withStore(async (s) => {
-      const now = 5_000_000
-      const waits = await Promise.all(Array.from({ length: 10 }, () => s.takeRate('mint:key_1', 4, 60_000, now)))
-      assert.equal(waits.filter((w) => w === 0).length, 4)
-      assert.ok(waits.filter((w) => w > 0).every((w) => w === 60_000), waits.join(','))
-      assert.equal(await s.takeRate('mint:key_1', 4, 60_000, now + 59_000), 1000)
-      assert.equal(await s.takeRate('mint:key_2', 4, 60_000, now), 0, 'windows are per key')
-      assert.equal(await s.takeRate('mint:key_1', 4, 60_000, now + 60_000), 0, 'the next window')
-    }))
+    test('rate windows: racing hits never pass the limit; the answer says how long to wait; a new window starts afresh', () =>
+      withStore(async (s) => {
+        const now = 5_000_000
+        const waits = await Promise.all(Array.from({ length: 10 }, () => s.takeRate('mint:key_1', 4, 60_000, now)))
+        assert.equal(waits.filter((w) => w === 0).length, 4)
+        assert.ok(
+          waits.filter((w) => w > 0).every((w) => w === 60_000),
+          waits.join(','),
+        )
+        assert.equal(await s.takeRate('mint:key_1', 4, 60_000, now + 59_000), 1000)
+        assert.equal(await s.takeRate('mint:key_2', 4, 60_000, now), 0, 'windows are per key')
+        assert.equal(await s.takeRate('mint:key_1', 4, 60_000, now + 60_000), 0, 'the next window')
+      }))
 
-    test('audio milliseconds: racing reservations never pass the budget; refunds and usage', () => withStore(async (s) => {
-      const got = await Promise.all(Array.from({ length: 30 }, () => s.reserveAudio('tok_a', 1000, 10_000, 9 * HOUR)))
-      assert.equal(got.filter((r) => r.granted).length, 10)
-      assert.equal(await s.usedAudio('tok_a'), 10_000)
-      await s.refundAudio('tok_a', 2500)
-      assert.equal(await s.usedAudio('tok_a'), 7500)
-      assert.equal((await s.reserveAudio('tok_a', 2500, 10_000, 9 * HOUR)).granted, true)
-      assert.equal((await s.reserveAudio('tok_a', 1, 10_000, 9 * HOUR)).granted, false)
-      assert.equal(await moved(s, () => s.reserveAudio('tok_b', 5, undefined, 9 * HOUR)), 0, 'usage never moves the version')
-      assert.equal(await s.usedAudio('tok_never'), 0)
-    }))
+    test('audio milliseconds: racing reservations never pass the budget; refunds and usage', () =>
+      withStore(async (s) => {
+        const got = await Promise.all(Array.from({ length: 30 }, () => s.reserveAudio('tok_a', 1000, 10_000, 9 * HOUR)))
+        assert.equal(got.filter((r) => r.granted).length, 10)
+        assert.equal(await s.usedAudio('tok_a'), 10_000)
+        await s.refundAudio('tok_a', 2500)
+        assert.equal(await s.usedAudio('tok_a'), 7500)
+        assert.equal((await s.reserveAudio('tok_a', 2500, 10_000, 9 * HOUR)).granted, true)
+        assert.equal((await s.reserveAudio('tok_a', 1, 10_000, 9 * HOUR)).granted, false)
+        assert.equal(
+          await moved(s, () => s.reserveAudio('tok_b', 5, undefined, 9 * HOUR)),
+          0,
+          'usage never moves the version',
+        )
+        assert.equal(await s.usedAudio('tok_never'), 0)
+      }))
 
-    test('usage ledger: settling adds to one row per key, sub and day, refunds in the same write, and filters', () => withStore(async (s) => {
-      await s.reserveCharacters('tok_l', 100, undefined, 9 * HOUR)
-      const base = { keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0, streams: 1 }
-      assert.equal(await moved(s, () => s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 60, audioMsProduced: 1500 }, { keys: ['tok_l'], characters: 40, audioMs: 0 })), 0)
-      assert.equal(await s.usedCharacters('tok_l'), 60, 'the refund landed with the ledger row')
-      await s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 5 })
-      await s.settleUsage({ ...base, day: '2026-11-29', sub: null, characters: 7, audioMsTranscribed: 2000 })
-      await s.settleUsage({ ...base, day: '2026-11-29', keyId: 'key_2', sub: 'bob', characters: 9 })
-      const all = await s.queryUsage({ from: '2026-11-01', to: '2026-11-30' })
-      assert.deepEqual(all.map((r) => [r.day, r.keyId, r.sub, r.characters, r.streams]), [
-        ['2026-11-28', 'key_1', 'ann', 65, 2], ['2026-11-29', 'key_1', null, 7, 1], ['2026-11-29', 'key_2', 'bob', 9, 1],
-      ])
-      assert.equal(all[0]!.audioMsProduced, 1500)
-      assert.equal(all[1]!.audioMsTranscribed, 2000)
-      await s.settleUsage({ ...base, keyId: 'key_vc', day: '2026-10-27', sub: 'vc', characters: 0, audioMsVoiceChanged: 3500 })
-      assert.deepEqual((await s.queryUsage({ from: '2026-10-27', to: '2026-10-27' })).map((r) => [r.sub, r.audioMsVoiceChanged, r.streams]), [['vc', 3500, 1]])
-      assert.deepEqual((await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })).length, 2, 'dates are inclusive')
-      assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: 'bob' })).map((r) => r.keyId), ['key_2'])
-      assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: null })).map((r) => r.characters), [7], 'null: no sub')
-      assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', keyId: 'key_1' })).length, 2)
-    }))
+    test('usage ledger: settling adds to one row per key, sub and day, refunds in the same write, and filters', () =>
+      withStore(async (s) => {
+        await s.reserveCharacters('tok_l', 100, undefined, 9 * HOUR)
+        const base = { keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0, streams: 1 }
+        assert.equal(
+          await moved(s, () =>
+            s.settleUsage(
+              { ...base, day: '2026-11-28', sub: 'ann', characters: 60, audioMsProduced: 1500 },
+              { keys: ['tok_l'], characters: 40, audioMs: 0 },
+            ),
+          ),
+          0,
+        )
+        assert.equal(await s.usedCharacters('tok_l'), 60, 'the refund landed with the ledger row')
+        await s.settleUsage({ ...base, day: '2026-11-28', sub: 'ann', characters: 5 })
+        await s.settleUsage({ ...base, day: '2026-11-29', sub: null, characters: 7, audioMsTranscribed: 2000 })
+        await s.settleUsage({ ...base, day: '2026-11-29', keyId: 'key_2', sub: 'bob', characters: 9 })
+        const all = await s.queryUsage({ from: '2026-11-01', to: '2026-11-30' })
+        assert.deepEqual(
+          all.map((r) => [r.day, r.keyId, r.sub, r.characters, r.streams]),
+          [
+            ['2026-11-28', 'key_1', 'ann', 65, 2],
+            ['2026-11-29', 'key_1', null, 7, 1],
+            ['2026-11-29', 'key_2', 'bob', 9, 1],
+          ],
+        )
+        assert.equal(all[0]!.audioMsProduced, 1500)
+        assert.equal(all[1]!.audioMsTranscribed, 2000)
+        await s.settleUsage({
+          ...base,
+          keyId: 'key_vc',
+          day: '2026-10-27',
+          sub: 'vc',
+          characters: 0,
+          audioMsVoiceChanged: 3500,
+        })
+        assert.deepEqual(
+          (await s.queryUsage({ from: '2026-10-27', to: '2026-10-27' })).map((r) => [
+            r.sub,
+            r.audioMsVoiceChanged,
+            r.streams,
+          ]),
+          [['vc', 3500, 1]],
+        )
+        assert.deepEqual(
+          (await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })).length,
+          2,
+          'dates are inclusive',
+        )
+        assert.deepEqual(
+          (await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: 'bob' })).map((r) => r.keyId),
+          ['key_2'],
+        )
+        assert.deepEqual(
+          (await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', sub: null })).map((r) => r.characters),
+          [7],
+          'null: no sub',
+        )
+        assert.deepEqual((await s.queryUsage({ from: '2026-11-01', to: '2026-11-30', keyId: 'key_1' })).length, 2)
+      }))
 
-    test('settling refunds every counter a stream charged (its token and its quotas) in the same write', () => withStore(async (s) => {
-      await s.reserveCharacters('tok_q', 50, undefined, 9 * HOUR)
-      await s.reserveCharacters('quota:q_1:2026-11-29', 50, 100, 9 * HOUR)
-      await s.reserveAudio('quota:q_1:2026-11-29', 9000, undefined, 9 * HOUR)
-      await s.settleUsage({ day: '2026-11-29', keyId: 'key_1', sub: null, characters: 30, audioMsProduced: 0, audioMsTranscribed: 0, streams: 1 },
-        { keys: ['tok_q', 'quota:q_1:2026-11-29'], characters: 20, audioMs: 4000 })
-      assert.equal(await s.usedCharacters('tok_q'), 30)
-      assert.equal(await s.usedCharacters('quota:q_1:2026-11-29'), 30)
-      assert.equal(await s.usedAudio('quota:q_1:2026-11-29'), 5000)
-    }))
+    test('settling refunds every counter a stream charged (its token and its quotas) in the same write', () =>
+      withStore(async (s) => {
+        await s.reserveCharacters('tok_q', 50, undefined, 9 * HOUR)
+        await s.reserveCharacters('quota:q_1:2026-11-29', 50, 100, 9 * HOUR)
+        await s.reserveAudio('quota:q_1:2026-11-29', 9000, undefined, 9 * HOUR)
+        await s.settleUsage(
+          {
+            day: '2026-11-29',
+            keyId: 'key_1',
+            sub: null,
+            characters: 30,
+            audioMsProduced: 0,
+            audioMsTranscribed: 0,
+            streams: 1,
+          },
+          { keys: ['tok_q', 'quota:q_1:2026-11-29'], characters: 20, audioMs: 4000 },
+        )
+        assert.equal(await s.usedCharacters('tok_q'), 30)
+        assert.equal(await s.usedCharacters('quota:q_1:2026-11-29'), 30)
+        assert.equal(await s.usedAudio('quota:q_1:2026-11-29'), 5000)
+      }))
 
-    test('settlements made together all land: rows of one ledger line add up, refunds to one counter add up', () => withStore(async (s) => {
-      await s.reserveCharacters('tok_m', 100, undefined, 9 * HOUR)
-      const d = { day: '2026-11-29', keyId: 'key_m', sub: 'mo', characters: 10, audioMsProduced: 100, audioMsTranscribed: 0, streams: 1 }
-      await Promise.all([
-        s.settleUsage(d, { keys: ['tok_m'], characters: 5, audioMs: 0 }),
-        s.settleUsage({ ...d, characters: 20 }, { keys: ['tok_m'], characters: 7, audioMs: 0 }),
-        s.settleUsage({ ...d, sub: null }),
-      ])
-      const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29', keyId: 'key_m' })
-      assert.deepEqual(rows.map((r) => [r.sub, r.characters, r.audioMsProduced, r.streams]), [[null, 10, 100, 1], ['mo', 30, 200, 2]])
-      assert.equal(await s.usedCharacters('tok_m'), 88)
-    }))
+    test('settlements made together all land: rows of one ledger line add up, refunds to one counter add up', () =>
+      withStore(async (s) => {
+        await s.reserveCharacters('tok_m', 100, undefined, 9 * HOUR)
+        const d = {
+          day: '2026-11-29',
+          keyId: 'key_m',
+          sub: 'mo',
+          characters: 10,
+          audioMsProduced: 100,
+          audioMsTranscribed: 0,
+          streams: 1,
+        }
+        await Promise.all([
+          s.settleUsage(d, { keys: ['tok_m'], characters: 5, audioMs: 0 }),
+          s.settleUsage({ ...d, characters: 20 }, { keys: ['tok_m'], characters: 7, audioMs: 0 }),
+          s.settleUsage({ ...d, sub: null }),
+        ])
+        const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29', keyId: 'key_m' })
+        assert.deepEqual(
+          rows.map((r) => [r.sub, r.characters, r.audioMsProduced, r.streams]),
+          [
+            [null, 10, 100, 1],
+            ['mo', 30, 200, 2],
+          ],
+        )
+        assert.equal(await s.usedCharacters('tok_m'), 88)
+      }))
 
-    test('quotas: one per sub, key and period; a put keeps the id and takes the new caps; changes move the version', () => withStore(async (s) => {
-      const q = { id: 'q_a', sub: 'ann', keyId: null, period: 'day' as const, characters: 100, audioSeconds: null, createdAt: 5 }
-      let put: Awaited<ReturnType<typeof s.putQuota>> | undefined
-      assert.ok(await moved(s, async () => { put = await s.putQuota(q) }) > 0)
-      assert.deepEqual(put, { quota: q, created: true })
-      const again = await s.putQuota({ ...q, id: 'q_other', characters: 200, audioSeconds: 60, createdAt: 9 })
-      assert.deepEqual(again, { quota: { ...q, characters: 200, audioSeconds: 60 }, created: false })
-      await s.putQuota({ ...q, id: 'q_b', period: 'month' })
-      await s.putQuota({ id: 'q_c', sub: null, keyId: 'key_1', period: 'day', characters: null, audioSeconds: 30, createdAt: 7 })
-      await s.putQuota({ id: 'q_d', sub: null, keyId: null, period: 'month', characters: 1, audioSeconds: null, createdAt: 8 })
-      assert.deepEqual((await s.listQuotas()).map((x) => [x.id, x.sub, x.keyId, x.period, x.characters, x.audioSeconds]), [
-        ['q_a', 'ann', null, 'day', 200, 60], ['q_b', 'ann', null, 'month', 100, null], ['q_c', null, 'key_1', 'day', null, 30], ['q_d', null, null, 'month', 1, null],
-      ])
-      assert.ok(await moved(s, async () => assert.equal(await s.deleteQuota('q_b'), true)) > 0)
-      assert.equal(await moved(s, async () => assert.equal(await s.deleteQuota('q_b'), false)), 0, 'deleting nothing leaves the version alone')
-      assert.deepEqual((await s.listQuotas()).map((x) => x.id), ['q_a', 'q_c', 'q_d'])
-    }))
+    test('quotas: one per sub, key and period; a put keeps the id and takes the new caps; changes move the version', () =>
+      withStore(async (s) => {
+        const q = {
+          id: 'q_a',
+          sub: 'ann',
+          keyId: null,
+          period: 'day' as const,
+          characters: 100,
+          audioSeconds: null,
+          createdAt: 5,
+        }
+        let put: Awaited<ReturnType<typeof s.putQuota>> | undefined
+        assert.ok(
+          (await moved(s, async () => {
+            put = await s.putQuota(q)
+          })) > 0,
+        )
+        assert.deepEqual(put, { quota: q, created: true })
+        const again = await s.putQuota({ ...q, id: 'q_other', characters: 200, audioSeconds: 60, createdAt: 9 })
+        assert.deepEqual(again, { quota: { ...q, characters: 200, audioSeconds: 60 }, created: false })
+        await s.putQuota({ ...q, id: 'q_b', period: 'month' })
+        await s.putQuota({
+          id: 'q_c',
+          sub: null,
+          keyId: 'key_1',
+          period: 'day',
+          characters: null,
+          audioSeconds: 30,
+          createdAt: 7,
+        })
+        await s.putQuota({
+          id: 'q_d',
+          sub: null,
+          keyId: null,
+          period: 'month',
+          characters: 1,
+          audioSeconds: null,
+          createdAt: 8,
+        })
+        assert.deepEqual(
+          (await s.listQuotas()).map((x) => [x.id, x.sub, x.keyId, x.period, x.characters, x.audioSeconds]),
+          [
+            ['q_a', 'ann', null, 'day', 200, 60],
+            ['q_b', 'ann', null, 'month', 100, null],
+            ['q_c', null, 'key_1', 'day', null, 30],
+            ['q_d', null, null, 'month', 1, null],
+          ],
+        )
+        assert.ok((await moved(s, async () => assert.equal(await s.deleteQuota('q_b'), true))) > 0)
+        assert.equal(
+          await moved(s, async () => assert.equal(await s.deleteQuota('q_b'), false)),
+          0,
+          'deleting nothing leaves the version alone',
+        )
+        assert.deepEqual(
+          (await s.listQuotas()).map((x) => x.id),
+          ['q_a', 'q_c', 'q_d'],
+        )
+      }))
 
-    test('usage ledger: refusals are counted by reason, beside the figures or alone', () => withStore(async (s) => {
-      const base = { day: '2026-11-29', keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0 }
-      await s.settleUsage({ ...base, sub: 'ann', characters: 3, streams: 1 })
-      for (const reason of ['quota_exceeded', 'quota_exceeded', 'voice_not_allowed']) {
-        assert.equal(await moved(s, () => s.recordRefusal({ day: '2026-11-29', keyId: 'key_1', sub: 'ann', reason })), 0)
-      }
-      await s.recordRefusal({ day: '2026-11-29', keyId: 'key_1', sub: null, reason: 'rate_limited' })
-      const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })
-      assert.deepEqual(rows.map((r) => [r.sub, r.characters, r.streams, r.refused]), [
-        [null, 0, 0, { rate_limited: 1 }], ['ann', 3, 1, { quota_exceeded: 2, voice_not_allowed: 1 }],
-      ])
-    }))
+    test('usage ledger: refusals are counted by reason, beside the figures or alone', () =>
+      withStore(async (s) => {
+        const base = { day: '2026-11-29', keyId: 'key_1', audioMsProduced: 0, audioMsTranscribed: 0 }
+        await s.settleUsage({ ...base, sub: 'ann', characters: 3, streams: 1 })
+        for (const reason of ['quota_exceeded', 'quota_exceeded', 'voice_not_allowed']) {
+          assert.equal(
+            await moved(s, () => s.recordRefusal({ day: '2026-11-29', keyId: 'key_1', sub: 'ann', reason })),
+            0,
+          )
+        }
+        await s.recordRefusal({ day: '2026-11-29', keyId: 'key_1', sub: null, reason: 'rate_limited' })
+        const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29' })
+        assert.deepEqual(
+          rows.map((r) => [r.sub, r.characters, r.streams, r.refused]),
+          [
+            [null, 0, 0, { rate_limited: 1 }],
+            ['ann', 3, 1, { quota_exceeded: 2, voice_not_allowed: 1 }],
+          ],
+        )
+      }))
   })
 }

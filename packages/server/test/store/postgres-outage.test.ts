@@ -20,7 +20,7 @@ let voice: string
 before(async () => {
   proxy = await PgProxy.start()
   t = await startTestServer({ store: schema.url(proxy.url(), { connect_timeout: '1', query_timeout: '1500' }) })
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
 })
 after(async () => {
   await t.close()
@@ -38,7 +38,10 @@ describe('PostgreSQL unreachable', () => {
     assert.equal((await call(t.url, '/voices?limit=1', { headers: bearer(token) })).status, 200)
     assert.equal((await call(t.url, '/voices?limit=1', { headers: bearer(t.apiKey) })).status, 200)
     // An API key speaks unmetered; a token's speech needs its usage recorded first.
-    assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, 'Key.') })).status, 200)
+    assert.equal(
+      (await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, 'Key.') })).status,
+      200,
+    )
     const minted = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: {} })
     assert.equal(minted.status, 200, 'minting with a known key needs no store')
     for (const [path, credential, body] of [
@@ -56,7 +59,16 @@ describe('PostgreSQL unreachable', () => {
     assert.equal(stranger.status, 503)
 
     await proxy.restore()
-    await eventually(async () => (await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { jti: 'tok_whatever' } })).status === 200, 'revoking is back', 15_000)
-    assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Back.') })).status, 200)
+    await eventually(
+      async () =>
+        (await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { jti: 'tok_whatever' } }))
+          .status === 200,
+      'revoking is back',
+      15_000,
+    )
+    assert.equal(
+      (await call(t.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Back.') })).status,
+      200,
+    )
   })
 })

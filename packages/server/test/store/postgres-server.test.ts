@@ -9,7 +9,9 @@ import { PgProxy, testSchema, type TestSchema } from '../helpers/postgres.ts'
 import { startTestServer } from '../helpers/server.ts'
 
 const schemas: TestSchema[] = []
-after(async () => { for (const s of schemas) await s.drop() })
+after(async () => {
+  for (const s of schemas) await s.drop()
+})
 const fresh = (): TestSchema => {
   const s = testSchema()
   schemas.push(s)
@@ -33,7 +35,11 @@ describe('servers on PostgreSQL', () => {
       assert.equal(b.server.ctx.keyRing.publicKey(kid), undefined, 'B has not seen the new key')
       const res = await call(b.url, '/voices', { headers: bearer(token) })
       assert.equal(res.status, 200, res.text)
-      assert.equal((await call(b.url, '/voices', { headers: bearer(before) })).status, 200, 'tokens of the retired key still verify')
+      assert.equal(
+        (await call(b.url, '/voices', { headers: bearer(before) })).status,
+        200,
+        'tokens of the retired key still verify',
+      )
     } finally {
       await a.close()
       await b.close()
@@ -69,14 +75,21 @@ describe('unknown kid reload', () => {
     let now = 0
     let reloads = 0
     let records: { kid: string; privatePem: string; createdAt: number; retiredAt: null }[] = []
-    ring.onUnknownKid(async () => {
-      reloads++
-      ring.load(records)
-    }, 1000, () => now)
+    ring.onUnknownKid(
+      async () => {
+        reloads++
+        ring.load(records)
+      },
+      1000,
+      () => now,
+    )
     records = [{ kid: 'sig_new', privatePem: pem, createdAt: 1, retiredAt: null }]
     const found = await Promise.all(Array.from({ length: 10 }, () => ring.findPublicKey('sig_new')))
     assert.equal(reloads, 1, 'concurrent callers share one reload')
-    assert.ok(found.every((k) => k !== undefined), 'the reload found the new key')
+    assert.ok(
+      found.every((k) => k !== undefined),
+      'the reload found the new key',
+    )
     assert.notEqual(await ring.findPublicKey('sig_new'), undefined)
     assert.equal(await ring.findPublicKey('sig_made_up'), undefined)
     now = 999
@@ -91,7 +104,11 @@ describe('unknown kid reload', () => {
 
   test('a failing reload leaves the ring as it was and the token refused', async () => {
     const ring = new KeyRing()
-    ring.onUnknownKid(() => Promise.reject(new Error('store down')), 1000, () => 0)
+    ring.onUnknownKid(
+      () => Promise.reject(new Error('store down')),
+      1000,
+      () => 0,
+    )
     assert.equal(await ring.findPublicKey('sig_x'), undefined)
   })
 })

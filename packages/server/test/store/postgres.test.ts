@@ -10,7 +10,9 @@ import { newKek, PgProxy, testSchema, type TestSchema } from '../helpers/postgre
 import { storeContract } from './contract.ts'
 
 const schemas: TestSchema[] = []
-after(async () => { for (const s of schemas) await s.drop() })
+after(async () => {
+  for (const s of schemas) await s.drop()
+})
 const fresh = (): TestSchema => {
   const s = testSchema()
   schemas.push(s)
@@ -18,7 +20,8 @@ const fresh = (): TestSchema => {
 }
 const KEK = newKek()
 /** `null`: no key-encryption key at all. */
-const open = (url: string, kek: string | null = KEK): Promise<Store> => openStore({ dataDir: '/nonexistent', storeUrl: url, keyEncryptionKey: kek ?? undefined })
+const open = (url: string, kek: string | null = KEK): Promise<Store> =>
+  openStore({ dataDir: '/nonexistent', storeUrl: url, keyEncryptionKey: kek ?? undefined })
 const pem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
 const isStoreError = (code: string, message?: RegExp) => (err: unknown) =>
   err instanceof StoreError && err.code === code && (message === undefined || message.test(err.message))
@@ -30,8 +33,11 @@ describe('PostgreSQL store', () => {
     const schema = fresh()
     const stores = await Promise.all(Array.from({ length: 5 }, () => open(schema.url())))
     try {
-      assert.deepEqual(await schema.query('SELECT version FROM schema_migrations ORDER BY version'), MIGRATIONS.map((_, i) => ({ version: i + 1 })))
-      assert.deepEqual(await schema.query("SELECT name, value FROM meta"), [{ name: 'version', value: '1' }])
+      assert.deepEqual(
+        await schema.query('SELECT version FROM schema_migrations ORDER BY version'),
+        MIGRATIONS.map((_, i) => ({ version: i + 1 })),
+      )
+      assert.deepEqual(await schema.query('SELECT name, value FROM meta'), [{ name: 'version', value: '1' }])
       await stores[0]!.createApiKey({ id: 'k', name: 'k', hash: 'h', prefix: 'p', createdAt: 1 })
       assert.equal((await stores[4]!.listApiKeys()).length, 1, 'one schema, seen by every instance')
     } finally {
@@ -39,14 +45,22 @@ describe('PostgreSQL store', () => {
     }
     const again = await open(schema.url())
     await again.close()
-    assert.equal((await schema.query('SELECT version FROM schema_migrations')).length, MIGRATIONS.length, 'a restart applies nothing twice')
+    assert.equal(
+      (await schema.query('SELECT version FROM schema_migrations')).length,
+      MIGRATIONS.length,
+      'a restart applies nothing twice',
+    )
   })
 
   test('reservations from several instances at once never pass the budget', async () => {
     const schema = fresh()
     const stores = await Promise.all(Array.from({ length: 3 }, () => open(schema.url())))
     try {
-      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => stores[i % 3]!.reserveCharacters('tok_shared', 7, 100, Date.now() + 60_000)))
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          stores[i % 3]!.reserveCharacters('tok_shared', 7, 100, Date.now() + 60_000),
+        ),
+      )
       assert.equal(results.filter((r) => r.granted).length, 14)
       assert.equal(await stores[1]!.usedCharacters('tok_shared'), 98)
     } finally {
@@ -61,15 +75,23 @@ describe('PostgreSQL store', () => {
       const [a, b] = [pem(), pem()]
       await store.addSigningKey({ kid: 'sig_a', privatePem: a, createdAt: 1, retiredAt: null })
       await store.addSigningKey({ kid: 'sig_b', privatePem: b, createdAt: 2, retiredAt: null })
-      assert.deepEqual((await store.snapshot()).signingKeys.map((k) => k.privatePem), [a, b])
-      const rows = await schema.query<{ kid: string; private_key_sealed: string }>('SELECT kid, private_key_sealed FROM signing_keys ORDER BY kid')
+      assert.deepEqual(
+        (await store.snapshot()).signingKeys.map((k) => k.privatePem),
+        [a, b],
+      )
+      const rows = await schema.query<{ kid: string; private_key_sealed: string }>(
+        'SELECT kid, private_key_sealed FROM signing_keys ORDER BY kid',
+      )
       const der = (p: string) => p.split('\n').slice(1, -2).join('')
       for (const [i, row] of rows.entries()) {
         assert.match(row.private_key_sealed, /^v1:[A-Za-z0-9+/]+=*$/)
         assert.ok(!row.private_key_sealed.includes('PRIVATE KEY'))
         assert.ok(!row.private_key_sealed.includes(der([a, b][i]!).slice(0, 24)), 'not the key in plain base64 either')
       }
-      await schema.query('UPDATE signing_keys SET private_key_sealed = $1 WHERE kid = $2', [rows[0]!.private_key_sealed, 'sig_b'])
+      await schema.query('UPDATE signing_keys SET private_key_sealed = $1 WHERE kid = $2', [
+        rows[0]!.private_key_sealed,
+        'sig_b',
+      ])
       await assert.rejects(store.snapshot(), isStoreError('kek_wrong'))
     } finally {
       await store.close()
@@ -78,13 +100,22 @@ describe('PostgreSQL store', () => {
 
   test('the key-encryption key: required, 32 bytes of base64, and the right one, or the store does not open', async () => {
     const schema = fresh()
-    await assert.rejects(open(schema.url(), null), isStoreError('kek_missing', /^a PostgreSQL store needs VOXGATE_KEY_ENCRYPTION_KEY \(32 random bytes in base64: openssl rand -base64 32\)$/))
+    await assert.rejects(
+      open(schema.url(), null),
+      isStoreError(
+        'kek_missing',
+        /^a PostgreSQL store needs VOXGATE_KEY_ENCRYPTION_KEY \(32 random bytes in base64: openssl rand -base64 32\)$/,
+      ),
+    )
     await assert.rejects(open(schema.url(), Buffer.alloc(16).toString('base64')), isStoreError('kek_invalid'))
     await assert.rejects(open(schema.url(), 'not base64 at all!'), isStoreError('kek_invalid'))
     const store = await open(schema.url())
     await store.addSigningKey({ kid: 'sig_1', privatePem: pem(), createdAt: 1, retiredAt: null })
     await store.close()
-    await assert.rejects(open(schema.url(), newKek()), isStoreError('kek_wrong', /^VOXGATE_KEY_ENCRYPTION_KEY does not open the signing keys in this database/))
+    await assert.rejects(
+      open(schema.url(), newKek()),
+      isStoreError('kek_wrong', /^VOXGATE_KEY_ENCRYPTION_KEY does not open the signing keys in this database/),
+    )
     const reopened = await open(schema.url())
     assert.equal((await reopened.snapshot()).signingKeys.length, 1)
     await reopened.close()
@@ -94,10 +125,18 @@ describe('PostgreSQL store', () => {
     const proxy = await PgProxy.start()
     await proxy.sever()
     const schema = fresh()
-    const err = await open(schema.url(proxy.url('s3cr3t-pw'))).then(() => undefined, (e: unknown) => e)
+    const err = await open(schema.url(proxy.url('s3cr3t-pw'))).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     assert.ok(isStoreError('store_unreachable')(err), String(err))
     const message = (err as Error).message
-    assert.ok(message.startsWith(`cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${proxy.port}/test?schema=${schema.name}: `), message)
+    assert.ok(
+      message.startsWith(
+        `cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${proxy.port}/test?schema=${schema.name}: `,
+      ),
+      message,
+    )
     assert.ok(!message.includes('s3cr3t-pw') && !message.includes('\n'), message)
   })
 
@@ -108,8 +147,15 @@ describe('PostgreSQL store', () => {
     try {
       await store.createApiKey({ id: 'k', name: 'k', hash: 'h', prefix: 'p', createdAt: 1 })
       await proxy.sever()
-      for (const call of [() => store.version(), () => store.findApiKeyByHash('h'), () => store.reserveCharacters('t', 1, 10, 1)]) {
-        await assert.rejects(call(), (err: unknown) => isStoreError('store_unavailable')(err) && !(err as Error).message.includes('s3cr3t-pw'))
+      for (const call of [
+        () => store.version(),
+        () => store.findApiKeyByHash('h'),
+        () => store.reserveCharacters('t', 1, 10, 1),
+      ]) {
+        await assert.rejects(
+          call(),
+          (err: unknown) => isStoreError('store_unavailable')(err) && !(err as Error).message.includes('s3cr3t-pw'),
+        )
       }
     } finally {
       await store.close()
@@ -132,8 +178,17 @@ describe('PostgreSQL store', () => {
   })
 
   test('a bad --store URL is refused without echoing it', async () => {
-    for (const url of ['mysql://u:hunter2@h/db', 'postgres://u:hunter2@h/db?schema=a;b', 'postgres://u:hunter2@h/db?schema=Upper', 'postgres://u:hunter2@h/db?query_timeout=soon']) {
-      await assert.rejects(open(url), (err: unknown) => isStoreError('bad_store_url')(err) && !(err as Error).message.includes('hunter2'), url)
+    for (const url of [
+      'mysql://u:hunter2@h/db',
+      'postgres://u:hunter2@h/db?schema=a;b',
+      'postgres://u:hunter2@h/db?schema=Upper',
+      'postgres://u:hunter2@h/db?query_timeout=soon',
+    ]) {
+      await assert.rejects(
+        open(url),
+        (err: unknown) => isStoreError('bad_store_url')(err) && !(err as Error).message.includes('hunter2'),
+        url,
+      )
     }
   })
 })

@@ -8,7 +8,9 @@ import { openStore } from '../../src/store/open.ts'
 import { storeContract } from './contract.ts'
 
 const folders: string[] = []
-after(() => { for (const f of folders) rmSync(f, { recursive: true, force: true }) })
+after(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true })
+})
 
 storeContract('SQLite (embedded default)', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-store-'))
@@ -28,7 +30,16 @@ test('a store made before the voice-changer ledger column gets it on open, its r
   old.close()
   const store = await openStore({ dataDir })
   try {
-    await store.settleUsage({ day: '2026-11-01', keyId: 'key_1', sub: null, characters: 0, audioMsProduced: 0, audioMsTranscribed: 0, audioMsVoiceChanged: 250, streams: 1 })
+    await store.settleUsage({
+      day: '2026-11-01',
+      keyId: 'key_1',
+      sub: null,
+      characters: 0,
+      audioMsProduced: 0,
+      audioMsTranscribed: 0,
+      audioMsVoiceChanged: 250,
+      streams: 1,
+    })
     const [row] = await store.queryUsage({ from: '2026-11-01', to: '2026-11-01' })
     assert.deepEqual([row!.characters, row!.audioMsVoiceChanged, row!.streams], [5, 250, 2])
   } finally {

@@ -34,7 +34,12 @@ after(async () => {
 })
 
 test('stt.transcribe: a WAV file with word timestamps', async () => {
-  const res = await client.stt.transcribe({ file: await toFile(wav(pcm), 'speech.wav'), model: 'ink-whisper', language: 'en', timestamp_granularities: ['word'] })
+  const res = await client.stt.transcribe({
+    file: await toFile(wav(pcm), 'speech.wav'),
+    model: 'ink-whisper',
+    language: 'en',
+    timestamp_granularities: ['word'],
+  })
   assert.equal(res.type, 'transcript')
   assert.ok(wer(TEXT, res.text).errors <= 3, res.text)
   assert.equal(res.duration, pcm.length / 16000)
@@ -42,12 +47,22 @@ test('stt.transcribe: a WAV file with word timestamps', async () => {
 })
 
 test('stt.transcribe: headerless PCM with encoding and sample_rate', async () => {
-  const res = await client.stt.transcribe({ file: await toFile(bytesOf(pcm), 'speech.raw'), model: 'ink-whisper', encoding: 'pcm_s16le', sample_rate: 16000 } as never)
+  const res = await client.stt.transcribe({
+    file: await toFile(bytesOf(pcm), 'speech.raw'),
+    model: 'ink-whisper',
+    encoding: 'pcm_s16le',
+    sample_rate: 16000,
+  } as never)
   assert.ok(wer(TEXT, res.text).errors <= 3, res.text)
 })
 
 test('stt.manualFinalize.websocket (Node, Authorization header): transcripts, flush_done, done', async () => {
-  const ws = client.stt.manualFinalize.websocket({ model: 'ink-2', encoding: 'pcm_s16le', sample_rate: 16000, language: 'en' })
+  const ws = client.stt.manualFinalize.websocket({
+    model: 'ink-2',
+    encoding: 'pcm_s16le',
+    sample_rate: 16000,
+    language: 'en',
+  })
   const finals: string[] = []
   let flushed = false
   ws.on('transcript', (e: { is_final?: boolean; text?: string }) => e.is_final && finals.push(e.text ?? ''))
@@ -65,13 +80,16 @@ test('stt.manualFinalize.websocket (Node, Authorization header): transcripts, fl
   assert.ok(wer(TEXT, finals.join('')).errors <= 3, finals.join(''))
 })
 
-test("the browser handshake: ?access_token=, cartesia_version and cartesia_client in the query", async () => {
+test('the browser handshake: ?access_token=, cartesia_version and cartesia_client in the query', async () => {
   const q = `model=ink-2&encoding=pcm_s16le&sample_rate=16000&cartesia_version=2026-08-14&access_token=${token}&cartesia_client=cartesia-js%2F4.2.0`
   const s = openStt(t.url, '/stt/websocket', q)
   await s.opened
   sendAudio(s.ws, bytesOf(pcm), 3200)
   s.ws.send('close')
   assert.equal((await s.closed).code, 1000)
-  const text = s.events.filter((e) => e.is_final).map((e) => e.text).join('')
+  const text = s.events
+    .filter((e) => e.is_final)
+    .map((e) => e.text)
+    .join('')
   assert.ok(wer(TEXT, text).errors <= 3, text)
 })

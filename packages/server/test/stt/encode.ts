@@ -17,9 +17,12 @@ function toHalf(x: number): number {
 export function encodePcm(pcm: Int16Array, encoding: SttEncoding): Uint8Array {
   const n = pcm.length
   switch (encoding) {
-    case 'pcm_s16le': return new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength)
-    case 'pcm_mulaw': return encodeMulaw(pcm)
-    case 'pcm_alaw': return encodeAlaw(pcm)
+    case 'pcm_s16le':
+      return new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength)
+    case 'pcm_mulaw':
+      return encodeMulaw(pcm)
+    case 'pcm_alaw':
+      return encodeAlaw(pcm)
     case 'pcm_s32le': {
       const v = new DataView(new ArrayBuffer(n * 4))
       for (let i = 0; i < n; i++) v.setInt32(i * 4, pcm[i]! * 65536, true)

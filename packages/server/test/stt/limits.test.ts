@@ -45,13 +45,20 @@ describe('server and token limits', () => {
     const ws = await refusedHandshake(t.url, `/stt/turns/websocket?${Q}`, bearer(t.apiKey))
     assert.deepEqual([ws.status, ws.body.error_code, ws.headers['retry-after']], [503, 'server_busy', '1'])
     const res = await upload(t.apiKey, 0.2)
-    assert.deepEqual([res.status, ((await res.json()) as { error_code: string }).error_code, res.headers.get('retry-after')], [503, 'server_busy', '1'])
+    assert.deepEqual(
+      [res.status, ((await res.json()) as { error_code: string }).error_code, res.headers.get('retry-after')],
+      [503, 'server_busy', '1'],
+    )
     await closeCleanly(first)
     assert.equal((await upload(t.apiKey, 0.2)).status, 200)
   })
 
   test('limits.concurrent_streams counts STT sockets: the second gets 429 concurrency_limited', async () => {
-    const token = await mint(t.url, t.apiKey, { grants: { stt: true }, expires_in: 60, limits: { concurrent_streams: 1 } })
+    const token = await mint(t.url, t.apiKey, {
+      grants: { stt: true },
+      expires_in: 60,
+      limits: { concurrent_streams: 1 },
+    })
     const first = openStt(t.url, '/stt/websocket', Q, bearer(token))
     await first.opened
     const second = await refusedHandshake(t.url, `/stt/websocket?${Q}`, bearer(token))
@@ -64,7 +71,14 @@ describe('server and token limits', () => {
   test('limits.audio_seconds: an upload longer than what remains is refused whole; a stream that crosses it gets quota_exceeded', async () => {
     const token = await mint(t.url, t.apiKey, { grants: { stt: true }, expires_in: 60, limits: { audio_seconds: 2 } })
     const refused = await upload(token, 3)
-    assert.deepEqual([refused.status, ((await refused.json()) as { error_code: string }).error_code, refused.headers.get('x-should-retry')], [429, 'quota_exceeded', 'false'])
+    assert.deepEqual(
+      [
+        refused.status,
+        ((await refused.json()) as { error_code: string }).error_code,
+        refused.headers.get('x-should-retry'),
+      ],
+      [429, 'quota_exceeded', 'false'],
+    )
     assert.equal((await upload(token, 1.5)).status, 200)
     let self = await call(t.url, '/access-token/self', { headers: bearer(token) })
     assert.equal(self.json.usage.audio_seconds, 1.5)
@@ -77,14 +91,20 @@ describe('server and token limits', () => {
     assert.deepEqual([err.error_code, err.status_code, err.title], ['quota_exceeded', 429, 'Quota exceeded'])
     assert.equal((await s.closed).code, 1008)
     self = await call(t.url, '/access-token/self', { headers: bearer(token) })
-    assert.ok(self.json.usage.audio_seconds <= 2 && self.json.usage.audio_seconds >= 1.9, String(self.json.usage.audio_seconds))
+    assert.ok(
+      self.json.usage.audio_seconds <= 2 && self.json.usage.audio_seconds >= 1.9,
+      String(self.json.usage.audio_seconds),
+    )
     const spent = await refusedHandshake(t.url, `/stt/websocket?${Q}`, bearer(token))
     assert.deepEqual([spent.status, spent.body.error_code], [429, 'quota_exceeded'])
   })
 
   test('limits.audio_seconds must be a positive integer when minting', async () => {
     for (const audio_seconds of [0, 1.5, -1]) {
-      const res = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { grants: { stt: true }, limits: { audio_seconds } } })
+      const res = await call(t.url, '/access-token', {
+        headers: bearer(t.apiKey),
+        body: { grants: { stt: true }, limits: { audio_seconds } },
+      })
       assert.deepEqual([audio_seconds, res.status, res.json.error_code], [audio_seconds, 400, 'invalid_request'])
     }
   })
@@ -124,7 +144,13 @@ describe('malformed input leaves the socket usable', () => {
     s.ws.send('finalize')
     await s.next('flush_done')
     const errors = s.events.filter((e) => e.type === 'error')
-    assert.deepEqual(errors.map((e) => [e.error_code, e.status_code]), [['invalid_request', 400], ['invalid_request', 400]])
+    assert.deepEqual(
+      errors.map((e) => [e.error_code, e.status_code]),
+      [
+        ['invalid_request', 400],
+        ['invalid_request', 400],
+      ],
+    )
     await closeCleanly(s)
     assert.equal(s.events.at(-1).type, 'done')
   })
@@ -139,7 +165,10 @@ describe('malformed input leaves the socket usable', () => {
     s.ws.send(JSON.stringify({ type: 'config', turn: { start_threshold: 0.7, end_timeout_ms: 2000 } }))
     s.ws.send(JSON.stringify({ type: 'close' }))
     assert.equal((await s.closed).code, 1000)
-    assert.deepEqual(s.events.filter((e) => e.type === 'error').map((e) => e.error_code), ['invalid_request', 'invalid_request', 'invalid_request'])
+    assert.deepEqual(
+      s.events.filter((e) => e.type === 'error').map((e) => e.error_code),
+      ['invalid_request', 'invalid_request', 'invalid_request'],
+    )
   })
 
   test('a turns query out of range is refused before the upgrade', async () => {

@@ -15,7 +15,7 @@ import { concatPcm, FLITE_VOICES, openStt, sendAudio, silence, speak, wav, wer }
 const SENTENCES = [
   'The quick brown fox jumps over the lazy dog.',
   'Please call me back when you get home tonight.',
-  'I would like to book a table for two at seven o\'clock.',
+  "I would like to book a table for two at seven o'clock.",
   'The weather today is sunny with a light breeze from the west.',
   'Can you tell me how to get to the nearest train station?',
   'She sells sea shells by the sea shore.',
@@ -67,12 +67,23 @@ describe('batch', () => {
   })
 
   test('POST /audio/transcriptions answers the same shape, with words when asked; OpenAI fields are ignored', async () => {
-    const pcm = concatPcm([silence(1), await speak(speech, FLITE_VOICES.get('rms')!, 'Please call me back when you get home tonight.'), silence(0.5)])
+    const pcm = concatPcm([
+      silence(1),
+      await speak(speech, FLITE_VOICES.get('rms')!, 'Please call me back when you get home tonight.'),
+      silence(0.5),
+    ])
     const form = new FormData()
     form.append('file', new Blob([new Uint8Array(wav(pcm))]), 'speech.wav')
-    for (const [k, v] of [['model', 'ink-whisper'], ['timestamp_granularities[]', 'word'], ['response_format', 'verbose_json'], ['prompt', 'x'], ['temperature', '0']]) form.append(k!, v!)
+    for (const [k, v] of [
+      ['model', 'ink-whisper'],
+      ['timestamp_granularities[]', 'word'],
+      ['response_format', 'verbose_json'],
+      ['prompt', 'x'],
+      ['temperature', '0'],
+    ])
+      form.append(k!, v!)
     const res = await fetch(`${t.url}/audio/transcriptions`, { method: 'POST', headers: bearer(token), body: form })
-    const body = await res.json() as any
+    const body = (await res.json()) as any
     assert.deepEqual(Object.keys(body).sort(), ['duration', 'language', 'request_id', 'text', 'type', 'words'])
     assert.deepEqual([body.type, body.language, body.duration], ['transcript', 'en', pcm.length / 16000])
     assert.equal(body.words.map((w: { word: string }) => w.word).join(' '), body.text)
@@ -84,10 +95,14 @@ describe('batch', () => {
   test('raw PCM with ?encoding=&sample_rate= (pcm_f32le at 24000)', async () => {
     const pcm = await speak(speech, FLITE_VOICES.get('awb')!, 'The quick brown fox jumps over the lazy dog.', 24000)
     const form = new FormData()
-    form.append('file', new Blob([new Uint8Array(encodePcm(pcm, "pcm_f32le"))]), 'speech.raw')
+    form.append('file', new Blob([new Uint8Array(encodePcm(pcm, 'pcm_f32le'))]), 'speech.raw')
     form.append('model', 'ink-whisper')
-    const res = await fetch(`${t.url}/stt?encoding=pcm_f32le&sample_rate=24000`, { method: 'POST', headers: bearer(token), body: form })
-    const body = await res.json() as any
+    const res = await fetch(`${t.url}/stt?encoding=pcm_f32le&sample_rate=24000`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: form,
+    })
+    const body = (await res.json()) as any
     assert.ok(wer('The quick brown fox jumps over the lazy dog', body.text).errors <= 2, body.text)
   })
 })
@@ -97,8 +112,18 @@ describe('/stt/websocket', () => {
     const first = 'The quick brown fox jumps over the lazy dog.'
     const second = 'Please call me back when you get home tonight.'
     const slt = FLITE_VOICES.get('slt')!
-    const pcm = concatPcm([silence(0.5), await speak(speech, slt, first), silence(1.2), await speak(speech, slt, second)])
-    const s = openStt(t.url, '/stt/websocket', 'model=ink-2&encoding=pcm_s16le&sample_rate=16000&language=en&keyterm=voxgate&keyterm=fox', bearer(token))
+    const pcm = concatPcm([
+      silence(0.5),
+      await speak(speech, slt, first),
+      silence(1.2),
+      await speak(speech, slt, second),
+    ])
+    const s = openStt(
+      t.url,
+      '/stt/websocket',
+      'model=ink-2&encoding=pcm_s16le&sample_rate=16000&language=en&keyterm=voxgate&keyterm=fox',
+      bearer(token),
+    )
     await s.opened
     sendAudio(s.ws, encodePcm(pcm, 'pcm_s16le'), 3200)
     s.ws.send('finalize')
@@ -114,8 +139,19 @@ describe('/stt/websocket', () => {
     const requestId = s.events[0].request_id
     for (const e of s.events) assert.equal(e.request_id, requestId)
     for (const p of partials) assert.deepEqual(Object.keys(p).sort(), ['is_final', 'request_id', 'text', 'type'])
-    assert.deepEqual(Object.keys(finals[0]).sort(), ['duration', 'is_final', 'language', 'request_id', 'text', 'type', 'words'])
-    assert.ok(!finals[0].text.startsWith(' ') && finals[1].text.startsWith(' '), 'each final after the first carries its leading space')
+    assert.deepEqual(Object.keys(finals[0]).sort(), [
+      'duration',
+      'is_final',
+      'language',
+      'request_id',
+      'text',
+      'type',
+      'words',
+    ])
+    assert.ok(
+      !finals[0].text.startsWith(' ') && finals[1].text.startsWith(' '),
+      'each final after the first carries its leading space',
+    )
     assert.equal(finals[0].words.map((w: { word: string }) => w.word).join(' '), finals[0].text)
     assert.ok(finals[1].words[0].start > finals[0].words.at(-1).end, 'word times run on across utterances')
     const full = finals.map((f) => f.text).join('')
@@ -124,18 +160,37 @@ describe('/stt/websocket', () => {
     assert.ok(types.lastIndexOf('flush_done') > s.events.indexOf(finals[1]))
   })
 
-  const CASES: [SttEncoding, number][] = [['pcm_s16le', 16000], ['pcm_s32le', 22050], ['pcm_f16le', 44100], ['pcm_f32le', 48000], ['pcm_mulaw', 8000], ['pcm_alaw', 8000]]
+  const CASES: [SttEncoding, number][] = [
+    ['pcm_s16le', 16000],
+    ['pcm_s32le', 22050],
+    ['pcm_f16le', 44100],
+    ['pcm_f32le', 48000],
+    ['pcm_mulaw', 8000],
+    ['pcm_alaw', 8000],
+  ]
   for (const [encoding, rate] of CASES) {
     test(`${encoding} at ${rate} Hz; the older "done" command closes like "close"`, async () => {
       const text = 'Please call me back when you get home tonight.'
-      const pcm = concatPcm([silence(0.3, rate), await speak(speech, FLITE_VOICES.get('rms')!, text, rate), silence(0.3, rate)])
-      const s = openStt(t.url, '/stt/websocket', `model=ink-whisper&encoding=${encoding}&sample_rate=${rate}`, bearer(token))
+      const pcm = concatPcm([
+        silence(0.3, rate),
+        await speak(speech, FLITE_VOICES.get('rms')!, text, rate),
+        silence(0.3, rate),
+      ])
+      const s = openStt(
+        t.url,
+        '/stt/websocket',
+        `model=ink-whisper&encoding=${encoding}&sample_rate=${rate}`,
+        bearer(token),
+      )
       await s.opened
       // Frames that split samples (odd sizes) must not shift the stream.
       sendAudio(s.ws, encodePcm(pcm, encoding), Math.round(rate / 10) * STT_BYTES_PER_SAMPLE[encoding] + 1)
       s.ws.send('done')
       assert.equal((await s.closed).code, 1000)
-      const full = s.events.filter((e) => e.is_final).map((e) => e.text).join('')
+      const full = s.events
+        .filter((e) => e.is_final)
+        .map((e) => e.text)
+        .join('')
       // Narrowband audio upsampled to the wideband model loses accuracy (PROTOCOL-STT.md: 8 kHz WER 0.09-0.44).
       if (rate === 8000) assert.match(full, /home tonight/, `${encoding}@${rate}: "${full}"`)
       else assert.ok(wer(text, full).errors <= 3, `${encoding}@${rate}: "${full}"`)

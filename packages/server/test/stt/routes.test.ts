@@ -23,7 +23,13 @@ after(() => t.close())
 
 const AUDIO_QUERY = 'model=ink-2&encoding=pcm_s16le&sample_rate=16000'
 
-function upload(path: string, credential: string, fields: Record<string, string>, file?: Uint8Array, query = ''): Promise<Response> {
+function upload(
+  path: string,
+  credential: string,
+  fields: Record<string, string>,
+  file?: Uint8Array,
+  query = '',
+): Promise<Response> {
   const form = new FormData()
   if (file) form.append('file', new Blob([new Uint8Array(file)]), 'audio')
   for (const [k, v] of Object.entries(fields)) form.append(k, v)
@@ -56,7 +62,12 @@ describe('grants', () => {
   }
 
   test('an stt-only token gets 403 insufficient_scope on every TTS route', async () => {
-    const body = { model_id: 'sonic-3', transcript: 'Hi.', voice: { mode: 'id', id: 'x' }, output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 } }
+    const body = {
+      model_id: 'sonic-3',
+      transcript: 'Hi.',
+      voice: { mode: 'id', id: 'x' },
+      output_format: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+    }
     for (const path of ['/tts/bytes', '/tts/sse']) {
       const res = await call(t.url, path, { headers: bearer(stt), body })
       assert.deepEqual([path, res.status, res.json.error_code], [path, 403, 'insufficient_scope'])
@@ -91,8 +102,13 @@ describe('models and requests', () => {
   })
 
   test('a bad socket query: 400 invalid_request (encoding, rate out of 8000..48000, missing model)', async () => {
-    for (const query of ['model=ink-2&encoding=mp3&sample_rate=16000', 'model=ink-2&encoding=pcm_s16le&sample_rate=7999',
-      'model=ink-2&encoding=pcm_s16le&sample_rate=48001', 'encoding=pcm_s16le&sample_rate=16000', 'model=ink-2&encoding=pcm_s16le&sample_rate=16000&language=fr']) {
+    for (const query of [
+      'model=ink-2&encoding=mp3&sample_rate=16000',
+      'model=ink-2&encoding=pcm_s16le&sample_rate=7999',
+      'model=ink-2&encoding=pcm_s16le&sample_rate=48001',
+      'encoding=pcm_s16le&sample_rate=16000',
+      'model=ink-2&encoding=pcm_s16le&sample_rate=16000&language=fr',
+    ]) {
       const ws = await refusedHandshake(t.url, `/stt/websocket?${query}`, bearer(stt))
       assert.deepEqual([query, ws.status, ws.body.error_code], [query, 400, 'invalid_request'])
     }
@@ -101,14 +117,23 @@ describe('models and requests', () => {
   test('the dated ink-whisper snapshot is an alias; silence transcribes to an empty text', async () => {
     const res = await upload('/stt', stt, { model: 'ink-whisper-2025-06-04', language: 'en' }, wav(silence(0.5)))
     assert.equal(res.status, 200)
-    assert.deepEqual(await res.json(), { type: 'transcript', text: '', request_id: res.headers.get('x-request-id'), language: 'en', duration: 0.5 })
+    assert.deepEqual(await res.json(), {
+      type: 'transcript',
+      text: '',
+      request_id: res.headers.get('x-request-id'),
+      language: 'en',
+      duration: 0.5,
+    })
   })
 
   test('M4A: 400 unsupported_audio_format; unknown bytes without ?encoding=&sample_rate= too', async () => {
     const m4a = Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypM4A '), Buffer.alloc(100)])
     for (const file of [m4a, Buffer.from('this is not audio at all, just text')]) {
       const res = await upload('/audio/transcriptions', stt, { model: 'ink-whisper' }, file)
-      assert.deepEqual([res.status, ((await res.json()) as { error_code: string }).error_code], [400, 'unsupported_audio_format'])
+      assert.deepEqual(
+        [res.status, ((await res.json()) as { error_code: string }).error_code],
+        [400, 'unsupported_audio_format'],
+      )
     }
   })
 
@@ -123,7 +148,10 @@ describe('models and requests', () => {
 
   test('a file one byte over the upload limit: 413 payload_too_large', async () => {
     const res = await upload('/stt', stt, { model: 'ink-whisper' }, new Uint8Array(64 * 1024 + 1))
-    assert.deepEqual([res.status, ((await res.json()) as { error_code: string }).error_code], [413, 'payload_too_large'])
+    assert.deepEqual(
+      [res.status, ((await res.json()) as { error_code: string }).error_code],
+      [413, 'payload_too_large'],
+    )
   })
 
   test('garbage behind container magic never answers 5xx', async () => {

@@ -15,7 +15,9 @@ import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 const emptyModelDir = mkdtempSync(path.join(tmpdir(), 'voxgate-no-model-'))
 let t: TestServer
-before(async () => { t = await startTestServer({ sttModelDir: emptyModelDir }) })
+before(async () => {
+  t = await startTestServer({ sttModelDir: emptyModelDir })
+})
 after(async () => {
   await t.close()
   rmSync(emptyModelDir, { recursive: true, force: true })
@@ -28,16 +30,25 @@ test('the STT routes answer 503 stt_unavailable with the install command; speech
   const form = new FormData()
   form.append('file', new Blob([new Uint8Array(3200)]), 'audio.raw')
   form.append('model', 'ink-whisper')
-  for (const route of ['/stt?encoding=pcm_s16le&sample_rate=16000', '/audio/transcriptions?encoding=pcm_s16le&sample_rate=16000']) {
+  for (const route of [
+    '/stt?encoding=pcm_s16le&sample_rate=16000',
+    '/audio/transcriptions?encoding=pcm_s16le&sample_rate=16000',
+  ]) {
     const res = await fetch(`${t.url}${route}`, { method: 'POST', headers: bearer(token), body: form })
-    const body = await res.json() as { error_code: string; message: string }
+    const body = (await res.json()) as { error_code: string; message: string }
     assert.equal(res.status, 503, route)
     assert.equal(body.error_code, 'stt_unavailable')
     assert.ok(body.message.includes(INSTALL), body.message)
   }
-  const socket = await handshake(wsUrl(t.url).replace('/tts/websocket', '/stt/websocket?model=ink-2&encoding=pcm_s16le&sample_rate=16000'), bearer(token))
+  const socket = await handshake(
+    wsUrl(t.url).replace('/tts/websocket', '/stt/websocket?model=ink-2&encoding=pcm_s16le&sample_rate=16000'),
+    bearer(token),
+  )
   assert.equal(socket.status, 503)
   assert.equal(JSON.parse(socket.body).error_code, 'stt_unavailable')
-  const [voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
-  assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Still speaking.') })).status, 200)
+  const [voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
+  assert.equal(
+    (await call(t.url, '/tts/bytes', { headers: bearer(token), body: ttsBody(voice, 'Still speaking.') })).status,
+    200,
+  )
 })

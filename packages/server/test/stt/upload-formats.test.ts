@@ -21,7 +21,12 @@ before(async () => {
 })
 after(() => t.close())
 
-for (const [file, type] of [['speech.ogg', 'audio/ogg'], ['speech.webm', 'audio/webm'], ['speech.mp3', 'audio/mpeg'], ['speech.flac', 'audio/flac']] as const) {
+for (const [file, type] of [
+  ['speech.ogg', 'audio/ogg'],
+  ['speech.webm', 'audio/webm'],
+  ['speech.mp3', 'audio/mpeg'],
+  ['speech.flac', 'audio/flac'],
+] as const) {
   test(`POST /stt transcribes ${file} (WER ≤ 0.15 of the spoken sentence)`, async () => {
     const bytes = readFileSync(path.join(FIXTURES, file))
     assert.ok(bytes.length < 100_000, `${file} stays small`)
@@ -30,7 +35,7 @@ for (const [file, type] of [['speech.ogg', 'audio/ogg'], ['speech.webm', 'audio/
     form.append('model', 'ink-whisper')
     form.append('timestamp_granularities[]', 'word')
     const res = await fetch(`${t.url}/stt`, { method: 'POST', headers: bearer(token), body: form })
-    const body = await res.json() as { text: string; duration: number; words: { word: string }[] }
+    const body = (await res.json()) as { text: string; duration: number; words: { word: string }[] }
     assert.equal(res.status, 200, JSON.stringify(body))
     const w = wer(FIXTURE_SENTENCE, body.text)
     assert.ok(w.errors / w.words <= 0.15, `${file}: "${body.text}" (${w.errors}/${w.words} errors)`)

@@ -65,28 +65,42 @@ describe('backpressure', () => {
     assert.ok(whilePaused < WORDS * 0.9, `paused at ${whilePaused} chunks of about ${WORDS}`)
     socket.resume()
     assert.equal((await s.end('slow')).type, 'done')
-    const bytes = s.of('slow').filter((e) => e.type === 'chunk').reduce((n, e) => n + Buffer.from(e.data, 'base64').length, 0)
+    const bytes = s
+      .of('slow')
+      .filter((e) => e.type === 'chunk')
+      .reduce((n, e) => n + Buffer.from(e.data, 'base64').length, 0)
     assert.equal(bytes, WORDS * 2880 * 4, 'every sample arrived')
     s.close()
   })
 
   test('bytes: synthesis pauses while the client does not read, and resumes', async () => {
     produced = 0
-    const body = JSON.stringify({ model_id: 'sonic-3', voice, transcript: LONG, output_format: raw('pcm_f32le', 48000) })
+    const body = JSON.stringify({
+      model_id: 'sonic-3',
+      voice,
+      transcript: LONG,
+      output_format: raw('pcm_f32le', 48000),
+    })
     const received = await new Promise<number>((resolve, reject) => {
-      const req = https.request(`${t.url}/tts/bytes`, { method: 'POST', headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' } }, async (res) => {
-        res.pause()
-        const whilePaused = await settled()
-        try {
-          assert.ok(whilePaused < WORDS * 0.9, `paused at ${whilePaused} chunks of about ${WORDS}`)
-        } catch (err) {
-          reject(err)
-        }
-        let bytes = 0
-        res.on('data', (d: Buffer) => { bytes += d.length })
-        res.on('end', () => resolve(bytes))
-        res.resume()
-      })
+      const req = https.request(
+        `${t.url}/tts/bytes`,
+        { method: 'POST', headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' } },
+        async (res) => {
+          res.pause()
+          const whilePaused = await settled()
+          try {
+            assert.ok(whilePaused < WORDS * 0.9, `paused at ${whilePaused} chunks of about ${WORDS}`)
+          } catch (err) {
+            reject(err)
+          }
+          let bytes = 0
+          res.on('data', (d: Buffer) => {
+            bytes += d.length
+          })
+          res.on('end', () => resolve(bytes))
+          res.resume()
+        },
+      )
       req.on('error', reject)
       req.end(body)
     })

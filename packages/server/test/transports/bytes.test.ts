@@ -13,8 +13,15 @@ after(() => t.close())
 const TEXT = 'One two three four. Five six.'
 const WORDS = 6
 /** Samples the deterministic engine makes for TEXT at `rate`: 60 ms per word, resampled exactly. */
-const samplesAt = (rate: number) => WORDS * Math.round((DETERMINISTIC_RATE * DETERMINISTIC_WORD_MS) / 1000) * (rate / DETERMINISTIC_RATE)
-const req = (output_format: unknown, extra: object = {}) => ({ model_id: 'sonic-3', transcript: TEXT, voice, output_format, ...extra })
+const samplesAt = (rate: number) =>
+  WORDS * Math.round((DETERMINISTIC_RATE * DETERMINISTIC_WORD_MS) / 1000) * (rate / DETERMINISTIC_RATE)
+const req = (output_format: unknown, extra: object = {}) => ({
+  model_id: 'sonic-3',
+  transcript: TEXT,
+  voice,
+  output_format,
+  ...extra,
+})
 
 describe('POST /tts/bytes', () => {
   test('raw pcm_s16le streams with chunked encoding and exact length', async () => {
@@ -26,7 +33,12 @@ describe('POST /tts/bytes', () => {
     assert.equal(res.bytes.length, samplesAt(16000) * 2)
   })
 
-  for (const [encoding, size] of [['pcm_f32le', 4], ['pcm_s16le', 2], ['pcm_mulaw', 1], ['pcm_alaw', 1]] as const) {
+  for (const [encoding, size] of [
+    ['pcm_f32le', 4],
+    ['pcm_s16le', 2],
+    ['pcm_mulaw', 1],
+    ['pcm_alaw', 1],
+  ] as const) {
     test(`raw ${encoding}: ${size} byte(s) per sample`, async () => {
       const res = await ttsBytes(t.url, t.apiKey, req(raw(encoding, 16000)))
       assert.equal(res.bytes.length, samplesAt(16000) * size)
@@ -40,7 +52,12 @@ describe('POST /tts/bytes', () => {
     })
   }
 
-  for (const [encoding, format, bits] of [['pcm_s16le', 1, 16], ['pcm_f32le', 3, 32], ['pcm_mulaw', 7, 8], ['pcm_alaw', 6, 8]] as const) {
+  for (const [encoding, format, bits] of [
+    ['pcm_s16le', 1, 16],
+    ['pcm_f32le', 3, 32],
+    ['pcm_mulaw', 7, 8],
+    ['pcm_alaw', 6, 8],
+  ] as const) {
     test(`wav ${encoding}: header says format ${format}, ${bits} bits, the rate asked`, async () => {
       const res = await ttsBytes(t.url, t.apiKey, req({ container: 'wav', encoding, sample_rate: 24000 }))
       assert.equal(res.headers.get('content-type'), 'audio/wav')
@@ -65,7 +82,14 @@ describe('POST /tts/bytes', () => {
   })
 
   test('Cartesia model ids are aliases; an unknown model is 400 model_not_found', async () => {
-    for (const model_id of ['sonic-3', 'sonic-2', 'sonic-turbo', 'sonic-latest', 'sonic-3-2025-10-27', 'sonic-english']) {
+    for (const model_id of [
+      'sonic-3',
+      'sonic-2',
+      'sonic-turbo',
+      'sonic-latest',
+      'sonic-3-2025-10-27',
+      'sonic-english',
+    ]) {
       assert.equal((await ttsBytes(t.url, t.apiKey, { ...req(raw()), model_id })).status, 200, model_id)
     }
     const res = await ttsBytes(t.url, t.apiKey, { ...req(raw()), model_id: 'gpt-voice' })
@@ -85,7 +109,12 @@ describe('POST /tts/bytes', () => {
     ['sample rate 7999', { output_format: raw('pcm_s16le', 7999) }, 400, 'invalid_request'],
     ['sample rate 48001', { output_format: raw('pcm_s16le', 48001) }, 400, 'invalid_request'],
     ['unknown encoding', { output_format: raw('pcm_u8', 16000) }, 400, 'invalid_request'],
-    ['mp3 bit rate 1000', { output_format: { container: 'mp3', sample_rate: 44100, bit_rate: 1000 } }, 400, 'invalid_request'],
+    [
+      'mp3 bit rate 1000',
+      { output_format: { container: 'mp3', sample_rate: 44100, bit_rate: 1000 } },
+      400,
+      'invalid_request',
+    ],
     ['transcript 10001 chars', { transcript: 'a'.repeat(10_001) }, 400, 'transcript_too_long'],
     ['no transcript', { transcript: undefined }, 400, 'invalid_request'],
   ]

@@ -21,13 +21,28 @@ after(() => t.close())
  * LiveKit Agents' Cartesia plugin, reproduced byte for byte in what matters: POST /tts/bytes, only
  * `X-API-Key` and `Cartesia-Version: 2025-04-16`, no Content-Type, the body in chunked encoding.
  */
-function livekitStyle(body: string, headers: Record<string, string> = {}, server = t, auth: Record<string, string> = { 'x-api-key': server.apiKey }): Promise<{ status: number; type: string; bytes: Buffer }> {
+function livekitStyle(
+  body: string,
+  headers: Record<string, string> = {},
+  server = t,
+  auth: Record<string, string> = { 'x-api-key': server.apiKey },
+): Promise<{ status: number; type: string; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${server.url}/tts/bytes`, { method: 'POST', headers: { ...auth, 'cartesia-version': '2025-04-16', ...headers } }, (res) => {
-      const parts: Buffer[] = []
-      res.on('data', (d: Buffer) => parts.push(d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), bytes: Buffer.concat(parts) }))
-    })
+    const req = https.request(
+      `${server.url}/tts/bytes`,
+      { method: 'POST', headers: { ...auth, 'cartesia-version': '2025-04-16', ...headers } },
+      (res) => {
+        const parts: Buffer[] = []
+        res.on('data', (d: Buffer) => parts.push(d))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type']),
+            bytes: Buffer.concat(parts),
+          }),
+        )
+      },
+    )
     req.on('error', reject)
     // Two writes and no length: Node sends `Transfer-Encoding: chunked`.
     req.write(body.slice(0, 20))
@@ -36,7 +51,13 @@ function livekitStyle(body: string, headers: Record<string, string> = {}, server
 }
 
 describe('a JSON body without Content-Type', () => {
-  const body = () => JSON.stringify({ model_id: 'sonic-3', transcript: 'Hello from LiveKit.', voice: { mode: 'id', id: voice }, output_format: raw('pcm_s16le', 16000) })
+  const body = () =>
+    JSON.stringify({
+      model_id: 'sonic-3',
+      transcript: 'Hello from LiveKit.',
+      voice: { mode: 'id', id: voice },
+      output_format: raw('pcm_s16le', 16000),
+    })
 
   test('is read as JSON (chunked, X-API-Key, Cartesia-Version 2025-04-16)', async () => {
     const res = await livekitStyle(body())
@@ -88,10 +109,30 @@ describe('what cannot be honoured is refused with its field named', () => {
   const base = () => ({ model_id: 'sonic-3', transcript: 'Hi.', voice, output_format: raw() })
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['language and locale together', { language: 'en', locale: 'en-GB' }, 'invalid_request', /locale/],
-    ['a pronunciation dictionary', { pronunciation_dict_id: 'dict_1' }, 'pronunciation_dict_not_found', /pronunciation_dict_id/],
-    ['generation_config.volume above 2', { generation_config: { volume: 2.5 } }, 'invalid_request', /generation_config\.volume/],
-    ['generation_config.volume below 0.5', { generation_config: { volume: 0.2 } }, 'invalid_request', /generation_config\.volume/],
-    ['generation_config.speed above 1.5', { generation_config: { speed: 2 } }, 'invalid_request', /generation_config\.speed/],
+    [
+      'a pronunciation dictionary',
+      { pronunciation_dict_id: 'dict_1' },
+      'pronunciation_dict_not_found',
+      /pronunciation_dict_id/,
+    ],
+    [
+      'generation_config.volume above 2',
+      { generation_config: { volume: 2.5 } },
+      'invalid_request',
+      /generation_config\.volume/,
+    ],
+    [
+      'generation_config.volume below 0.5',
+      { generation_config: { volume: 0.2 } },
+      'invalid_request',
+      /generation_config\.volume/,
+    ],
+    [
+      'generation_config.speed above 1.5',
+      { generation_config: { speed: 2 } },
+      'invalid_request',
+      /generation_config\.speed/,
+    ],
   ]
   for (const route of ['/tts/bytes', '/tts/sse']) {
     for (const [name, extra, code, field] of cases) {
@@ -112,7 +153,10 @@ describe('what cannot be honoured is refused with its field named', () => {
   })
 
   test('emotion and a locale alone are accepted', async () => {
-    const res = await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: { ...base(), locale: 'en-GB', generation_config: { emotion: 'angry', volume: 0.5 } } })
+    const res = await call(t.url, '/tts/bytes', {
+      headers: bearer(t.apiKey),
+      body: { ...base(), locale: 'en-GB', generation_config: { emotion: 'angry', volume: 0.5 } },
+    })
     assert.equal(res.status, 200)
   })
 
@@ -156,8 +200,16 @@ describe('one terminal event per WebSocket context id', () => {
       s.send(req)
       await s.end('again')
       s.send({ ...req, transcript: 'Twice.' })
-      await s.next((e) => e.context_id === 'again' && e.done === true && s.of('again').filter((x) => x.done).length === 2)
-      assert.deepEqual(s.of('again').filter((e) => e.done).map((e) => e.type), ['done', 'done'])
+      await s.next(
+        (e) => e.context_id === 'again' && e.done === true && s.of('again').filter((x) => x.done).length === 2,
+      )
+      assert.deepEqual(
+        s
+          .of('again')
+          .filter((e) => e.done)
+          .map((e) => e.type),
+        ['done', 'done'],
+      )
     } finally {
       s.close()
     }
@@ -168,7 +220,15 @@ describe('phoneme_timestamps events', () => {
   test('SSE: framed like timestamps, after the audio they describe, inside it', async () => {
     const res = await call(t.url, '/tts/sse', {
       headers: bearer(t.apiKey),
-      body: { model_id: 'sonic-3', transcript: 'One two. Three.', voice, output_format: raw(), add_timestamps: true, add_phoneme_timestamps: true, context_id: 'p1' },
+      body: {
+        model_id: 'sonic-3',
+        transcript: 'One two. Three.',
+        voice,
+        output_format: raw(),
+        add_timestamps: true,
+        add_phoneme_timestamps: true,
+        context_id: 'p1',
+      },
     })
     const frames = parseSse(res.text)
     const phon = frames.filter((f) => f.event === 'phoneme_timestamps')
@@ -178,7 +238,10 @@ describe('phoneme_timestamps events', () => {
       assert.deepEqual(Object.keys(f.data.phoneme_timestamps), ['phonemes', 'start', 'end'])
     }
     assert.deepEqual(phon.flatMap((f) => f.data.phoneme_timestamps.phonemes).join(''), 'onetwothree')
-    const audio = frames.filter((f) => f.event === 'chunk').reduce((n, f) => n + Buffer.from(f.data.data, 'base64').length, 0) / 2 / 16000
+    const audio =
+      frames.filter((f) => f.event === 'chunk').reduce((n, f) => n + Buffer.from(f.data.data, 'base64').length, 0) /
+      2 /
+      16000
     assert.ok(Math.abs(phon.at(-1)!.data.phoneme_timestamps.end.at(-1) - audio) < 0.002)
   })
 

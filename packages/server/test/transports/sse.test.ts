@@ -9,7 +9,17 @@ let voice: string
 before(async () => ({ t, voice } = await startSpeechServer()))
 after(() => t.close())
 
-const sse = (body: object) => call(t.url, '/tts/sse', { headers: bearer(t.apiKey), body: { model_id: 'sonic-3', transcript: 'One two three. Four five.', voice, output_format: raw('pcm_s16le', 16000), ...body } })
+const sse = (body: object) =>
+  call(t.url, '/tts/sse', {
+    headers: bearer(t.apiKey),
+    body: {
+      model_id: 'sonic-3',
+      transcript: 'One two three. Four five.',
+      voice,
+      output_format: raw('pcm_s16le', 16000),
+      ...body,
+    },
+  })
 
 describe('POST /tts/sse', () => {
   test('event: + one data: line per frame, chunks then done, context_id echoed, stream closed', async () => {
@@ -21,7 +31,10 @@ describe('POST /tts/sse', () => {
       assert.equal(f.data.type, f.event)
       assert.equal(f.data.context_id, 'c1')
     }
-    assert.deepEqual(frames.map((f) => f.event), ['chunk', 'chunk', 'chunk', 'chunk', 'chunk', 'done'])
+    assert.deepEqual(
+      frames.map((f) => f.event),
+      ['chunk', 'chunk', 'chunk', 'chunk', 'chunk', 'done'],
+    )
     const audio = frames.filter((f) => f.event === 'chunk').map((f) => Buffer.from(f.data.data, 'base64'))
     assert.equal(Buffer.concat(audio).length, 5 * 960 * 2)
     assert.deepEqual(frames.at(-1)!.data, { type: 'done', done: true, status_code: 206, context_id: 'c1' })
@@ -31,11 +44,20 @@ describe('POST /tts/sse', () => {
   test('add_timestamps adds word timestamps in seconds', async () => {
     const frames = parseSse((await sse({ add_timestamps: true })).text)
     const ts = frames.filter((f) => f.event === 'timestamps').map((f) => f.data.word_timestamps)
-    assert.deepEqual(ts.flatMap((w) => w.words), ['One', 'two', 'three.', 'Four', 'five.'])
+    assert.deepEqual(
+      ts.flatMap((w) => w.words),
+      ['One', 'two', 'three.', 'Four', 'five.'],
+    )
     const starts = ts.flatMap((w) => w.start)
     const ends = ts.flatMap((w) => w.end)
-    assert.deepEqual(starts.map((s: number) => Math.round(s * 1000)), [0, 60, 120, 180, 240])
-    assert.deepEqual(ends.map((s: number) => Math.round(s * 1000)), [60, 120, 180, 240, 300])
+    assert.deepEqual(
+      starts.map((s: number) => Math.round(s * 1000)),
+      [0, 60, 120, 180, 240],
+    )
+    assert.deepEqual(
+      ends.map((s: number) => Math.round(s * 1000)),
+      [60, 120, 180, 240, 300],
+    )
   })
 
   test('without context_id, events carry none', async () => {
@@ -63,7 +85,12 @@ describe('POST /tts/sse at shutdown', () => {
     const res = await fetch(`${own.url}/tts/sse`, {
       method: 'POST',
       headers: { ...bearer(own.apiKey), 'content-type': 'application/json' },
-      body: JSON.stringify({ model_id: 'sonic-3', transcript: 'word '.repeat(1900), voice: ownVoice, output_format: raw('pcm_f32le', 48000) }),
+      body: JSON.stringify({
+        model_id: 'sonic-3',
+        transcript: 'word '.repeat(1900),
+        voice: ownVoice,
+        output_format: raw('pcm_f32le', 48000),
+      }),
     })
     const reader = res.body!.getReader()
     await reader.read()

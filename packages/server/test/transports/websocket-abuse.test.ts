@@ -17,7 +17,14 @@ before(async () => ({ t, voice } = await startSpeechServer({ wsIdleTimeoutMs: 40
 after(() => t.close())
 
 const open = (credential = t.apiKey) => WsSession.open(wsUrl(t.url), { authorization: `Bearer ${credential}` })
-const gen = (context_id: string, transcript: string, extra: object = {}) => ({ model_id: 'sonic-3', voice, output_format: raw('pcm_s16le', 16000), context_id, transcript, ...extra })
+const gen = (context_id: string, transcript: string, extra: object = {}) => ({
+  model_id: 'sonic-3',
+  voice,
+  output_format: raw('pcm_s16le', 16000),
+  context_id,
+  transcript,
+  ...extra,
+})
 const pausable = (s: WsSession) => (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket
 
 async function until(check: () => boolean, ms = 5000): Promise<boolean> {

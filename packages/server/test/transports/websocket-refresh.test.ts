@@ -12,12 +12,20 @@ let voice: string
 before(async () => ({ t, voice } = await startSpeechServer()))
 after(() => t.close())
 
-const openStreams = async (token: string) => (await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams
-const gen = (context_id: string, transcript: string, extra: object = {}) => ({ model_id: 'sonic-3', voice, output_format: raw('pcm_s16le', 16000), context_id, transcript, ...extra })
+const openStreams = async (token: string) =>
+  (await call(t.url, '/access-token/self', { headers: bearer(token) })).json.usage.open_streams
+const gen = (context_id: string, transcript: string, extra: object = {}) => ({
+  model_id: 'sonic-3',
+  voice,
+  output_format: raw('pcm_s16le', 16000),
+  context_id,
+  transcript,
+  ...extra,
+})
 const limited = (n: number) => mint(t.url, t.apiKey, { grants: { tts: true }, limits: { concurrent_streams: n } })
 
 describe('in-band refresh_token and stream slots', () => {
-  test('open contexts move to the fresh token: the old token\'s slots are freed', async () => {
+  test("open contexts move to the fresh token: the old token's slots are freed", async () => {
     const [oldToken, freshToken] = [await limited(2), await limited(2)]
     const s = await WsSession.open(wsUrl(t.url), { authorization: `Bearer ${oldToken}` })
     s.send(gen('a', 'waiting', { continue: true }))
@@ -56,8 +64,14 @@ describe('a socket belongs to one identity for its life (key id and sub)', () =>
     s.send({ type: 'refresh_token', access_token: await forSub('mallory') })
     const refused = await s.next((e) => e.type === 'error')
     assert.equal(refused.error_code, 'identity_mismatch')
-    assert.equal(s.events.some((e) => e.type === 'token_refreshed'), false)
-    const revoke = await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { sub: 'alice', issued_before: Math.floor(Date.now() / 1000) + 1 } })
+    assert.equal(
+      s.events.some((e) => e.type === 'token_refreshed'),
+      false,
+    )
+    const revoke = await call(t.url, '/access-token/revoke', {
+      headers: bearer(t.apiKey),
+      body: { sub: 'alice', issued_before: Math.floor(Date.now() / 1000) + 1 },
+    })
     assert.equal(revoke.status, 200)
     assert.equal(await s.closed(), 4401)
   })
@@ -86,13 +100,18 @@ describe('a socket belongs to one identity for its life (key id and sub)', () =>
     s.send(gen('only', 'waiting', { continue: true }))
     s.send({ type: 'refresh_token', access_token: token })
     await s.next((e) => e.type === 'token_refreshed')
-    assert.equal(s.of('only').some((e) => e.done === true), false)
+    assert.equal(
+      s.of('only').some((e) => e.done === true),
+      false,
+    )
     assert.equal(await openStreams(token), 1)
     s.close()
   })
 
   test('open contexts speaking a voice the fresh token excludes end with voice_not_allowed; the others go on', async () => {
-    const voices = await (await call(t.url, '/voices?limit=2', { headers: bearer(t.apiKey) })).json.data.map((v: { id: string }) => v.id)
+    const voices = await (await call(t.url, '/voices?limit=2', { headers: bearer(t.apiKey) })).json.data.map(
+      (v: { id: string }) => v.id,
+    )
     const [kept, dropped] = voices as [string, string]
     const s = await WsSession.open(wsUrl(t.url), { authorization: `Bearer ${await forSub('carol')}` })
     s.send({ ...gen('keep', 'waiting', { continue: true }), voice: kept })
@@ -107,13 +126,18 @@ describe('a socket belongs to one identity for its life (key id and sub)', () =>
   })
 
   test('a fresh token with fewer concurrent streams ends the newest contexts first', async () => {
-    const s = await WsSession.open(wsUrl(t.url), { authorization: `Bearer ${await forSub('dave', { limits: { concurrent_streams: 3 } })}` })
+    const s = await WsSession.open(wsUrl(t.url), {
+      authorization: `Bearer ${await forSub('dave', { limits: { concurrent_streams: 3 } })}`,
+    })
     for (const id of ['first', 'second', 'third']) s.send(gen(id, 'waiting', { continue: true }))
     s.send({ type: 'refresh_token', access_token: await forSub('dave', { limits: { concurrent_streams: 1 } }) })
     await s.next((e) => e.type === 'token_refreshed')
     assert.equal((await s.end('second')).error_code, 'concurrency_limited')
     assert.equal((await s.end('third')).error_code, 'concurrency_limited')
-    assert.equal(s.of('first').some((e) => e.done === true), false)
+    assert.equal(
+      s.of('first').some((e) => e.done === true),
+      false,
+    )
     s.close()
   })
 })

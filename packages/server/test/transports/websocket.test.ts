@@ -11,8 +11,16 @@ before(async () => ({ t, voice } = await startSpeechServer({ wsMaxContexts: 4, w
 after(() => t.close())
 
 const open = () => WsSession.open(wsUrl(t.url), { authorization: `Bearer ${t.apiKey}` })
-const gen = (context_id: string, transcript: string, extra: object = {}) => ({ model_id: 'sonic-3', voice, output_format: raw('pcm_s16le', 16000), context_id, transcript, ...extra })
-const audioBytes = (events: any[]) => Buffer.concat(events.filter((e) => e.type === 'chunk').map((e) => Buffer.from(e.data, 'base64'))).length
+const gen = (context_id: string, transcript: string, extra: object = {}) => ({
+  model_id: 'sonic-3',
+  voice,
+  output_format: raw('pcm_s16le', 16000),
+  context_id,
+  transcript,
+  ...extra,
+})
+const audioBytes = (events: any[]) =>
+  Buffer.concat(events.filter((e) => e.type === 'chunk').map((e) => Buffer.from(e.data, 'base64'))).length
 const WORD_BYTES = 960 * 2
 
 describe('/tts/websocket', () => {
@@ -43,10 +51,20 @@ describe('/tts/websocket', () => {
     s.send(gen('c', 'en more', { continue: true, add_timestamps: true }))
     s.send(gen('c', '', { continue: false, add_timestamps: true }))
     await s.end('c')
-    const words = s.of('c').filter((e) => e.type === 'timestamps').flatMap((e) => e.word_timestamps.words)
+    const words = s
+      .of('c')
+      .filter((e) => e.type === 'timestamps')
+      .flatMap((e) => e.word_timestamps.words)
     assert.deepEqual(words, ['Hello', 'there.', 'And', 'then', 'more'])
-    const starts = s.of('c').filter((e) => e.type === 'timestamps').flatMap((e) => e.word_timestamps.start)
-    assert.deepEqual(starts.map((x: number) => Math.round(x * 1000)), [0, 60, 120, 180, 240], 'timestamps run on across segments')
+    const starts = s
+      .of('c')
+      .filter((e) => e.type === 'timestamps')
+      .flatMap((e) => e.word_timestamps.start)
+    assert.deepEqual(
+      starts.map((x: number) => Math.round(x * 1000)),
+      [0, 60, 120, 180, 240],
+      'timestamps run on across segments',
+    )
     s.close()
   })
 
@@ -55,7 +73,14 @@ describe('/tts/websocket', () => {
     s.send(gen('f', 'no sentence end yet', { continue: true }))
     s.send(gen('f', '', { continue: true, flush: true }))
     const ack = await s.next((e) => e.context_id === 'f' && e.type === 'flush_done')
-    assert.deepEqual(ack, { type: 'flush_done', done: false, flush_done: true, flush_id: 1, status_code: 206, context_id: 'f' })
+    assert.deepEqual(ack, {
+      type: 'flush_done',
+      done: false,
+      flush_done: true,
+      flush_id: 1,
+      status_code: 206,
+      context_id: 'f',
+    })
     const before = s.of('f').filter((e) => e.type === 'chunk')
     assert.equal(audioBytes(before), 4 * WORD_BYTES)
     assert.ok(before.every((e) => e.flush_id === 1))
@@ -63,7 +88,13 @@ describe('/tts/websocket', () => {
     await s.next((e) => e.context_id === 'f' && e.type === 'flush_done' && e.flush_id === 2)
     s.send(gen('f', '', { continue: false }))
     await s.end('f')
-    assert.ok(s.of('f').filter((e) => e.type === 'chunk').slice(4).every((e) => e.flush_id === 2))
+    assert.ok(
+      s
+        .of('f')
+        .filter((e) => e.type === 'chunk')
+        .slice(4)
+        .every((e) => e.flush_id === 2),
+    )
     s.close()
   })
 

@@ -2,7 +2,11 @@ import type { SpeechService, SynthesisChunk, SynthesisRequest } from '../../src/
 
 /** Helpers that read real audio back: tests assert on samples and headers, not on mocks. */
 
-export async function collect(service: SpeechService, request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisChunk[]> {
+export async function collect(
+  service: SpeechService,
+  request: SynthesisRequest,
+  signal?: AbortSignal,
+): Promise<SynthesisChunk[]> {
   const chunks: SynthesisChunk[] = []
   for await (const chunk of service.synthesize(request, signal)) chunks.push(chunk)
   return chunks
@@ -31,16 +35,29 @@ export function parseWavHeader(bytes: Uint8Array) {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4))
   return {
-    riff: tag(0), riffSize: v.getUint32(4, true), wave: tag(8), fmt: tag(12), fmtSize: v.getUint32(16, true),
-    formatTag: v.getUint16(20, true), channels: v.getUint16(22, true), sampleRate: v.getUint32(24, true),
-    byteRate: v.getUint32(28, true), blockAlign: v.getUint16(32, true), bits: v.getUint16(34, true),
-    data: tag(36), dataSize: v.getUint32(40, true),
+    riff: tag(0),
+    riffSize: v.getUint32(4, true),
+    wave: tag(8),
+    fmt: tag(12),
+    fmtSize: v.getUint32(16, true),
+    formatTag: v.getUint16(20, true),
+    channels: v.getUint16(22, true),
+    sampleRate: v.getUint32(24, true),
+    byteRate: v.getUint32(28, true),
+    blockAlign: v.getUint16(32, true),
+    bits: v.getUint16(34, true),
+    data: tag(36),
+    dataSize: v.getUint32(40, true),
   }
 }
 
 const MP3_KBPS_V1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
 const MP3_KBPS_V2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
-const MP3_RATES: Record<number, number[]> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] }
+const MP3_RATES: Record<number, number[]> = {
+  3: [44100, 48000, 32000],
+  2: [22050, 24000, 16000],
+  0: [11025, 12000, 8000],
+}
 
 /** Walks MPEG layer III frames: every frame must start with the 0xFFE sync; returns the audio seconds. */
 export function mp3Frames(bytes: Uint8Array): { frames: number; seconds: number; sampleRate: number } {

@@ -6,7 +6,8 @@ import { encodeSamples, openEncoder } from '../../src/tts/encode.ts'
 import { mp3RateFor } from '../../src/tts/mp3.ts'
 import { mp3Frames, parseWavHeader } from './audio.ts'
 
-const tone = (n: number, rate: number) => Int16Array.from({ length: n }, (_, i) => Math.round(10000 * Math.sin((2 * Math.PI * 440 * i) / rate)))
+const tone = (n: number, rate: number) =>
+  Int16Array.from({ length: n }, (_, i) => Math.round(10000 * Math.sin((2 * Math.PI * 440 * i) / rate)))
 
 test('raw encodings have 4, 2, 1 and 1 bytes per sample and decode back', () => {
   const pcm = tone(1000, 16000)
@@ -30,8 +31,19 @@ test('a streaming WAV header has format tag, channels, rate and bits of the enco
     const h = parseWavHeader(enc.header())
     assert.equal(enc.header().length, 44)
     assert.deepEqual(h, {
-      riff: 'RIFF', riffSize: 0xffffffff, wave: 'WAVE', fmt: 'fmt ', fmtSize: 16, formatTag, channels: 1, sampleRate: 44100,
-      byteRate: (44100 * bits) / 8, blockAlign: bits / 8, bits, data: 'data', dataSize: 0xffffffff,
+      riff: 'RIFF',
+      riffSize: 0xffffffff,
+      wave: 'WAVE',
+      fmt: 'fmt ',
+      fmtSize: 16,
+      formatTag,
+      channels: 1,
+      sampleRate: 44100,
+      byteRate: (44100 * bits) / 8,
+      blockAlign: bits / 8,
+      bits,
+      data: 'data',
+      dataSize: 0xffffffff,
     })
   }
   const raw = await openEncoder({ container: 'raw', encoding: 'pcm_s16le', sample_rate: 8000 })
@@ -39,7 +51,12 @@ test('a streaming WAV header has format tag, channels, rate and bits of the enco
 })
 
 test('MP3 is a continuous stream of synced frames with the right duration', async () => {
-  for (const [rate, bitRate] of [[24000, 64000], [44100, 128000], [8000, 192000], [48000, 32000]] as const) {
+  for (const [rate, bitRate] of [
+    [24000, 64000],
+    [44100, 128000],
+    [8000, 192000],
+    [48000, 32000],
+  ] as const) {
     const enc = await openEncoder({ container: 'mp3', sample_rate: rate, bit_rate: bitRate })
     const parts = [0, 1, 2, 3].map(() => enc.encode(tone(rate / 2, rate)))
     parts.push(enc.finish())

@@ -34,8 +34,15 @@ for (const engineVoice of ['en-us+f3', 'de+m3', 'slt', 'rms', 'awb', 'kal16']) {
 
 test('espeak words carry exact positions; flite words are estimated across the speech', async () => {
   for (const engineVoice of ['en-us+f3', 'slt']) {
-    const { pcm, done } = await probeSentence(pool, { text: 'Tom & Jerry met 3 cats.', voiceId: voiceId(engineVoice), sampleRate: 16000 })
-    assert.deepEqual(done.words.map((w) => w.text), ['Tom', '&', 'Jerry', 'met', '3', 'cats.'])
+    const { pcm, done } = await probeSentence(pool, {
+      text: 'Tom & Jerry met 3 cats.',
+      voiceId: voiceId(engineVoice),
+      sampleRate: 16000,
+    })
+    assert.deepEqual(
+      done.words.map((w) => w.text),
+      ['Tom', '&', 'Jerry', 'met', '3', 'cats.'],
+    )
     const audioMs = (pcm.length / 16000) * 1000
     for (const [i, w] of done.words.entries()) {
       assert.ok(w.startMs <= w.endMs && w.endMs <= audioMs + 1, `${engineVoice} ${w.text}`)
@@ -48,8 +55,18 @@ test('espeak words carry exact positions; flite words are estimated across the s
 test('speed changes the length of the speech', async () => {
   for (const engineVoice of ['en-us+f3', 'slt']) {
     const normal = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000 })
-    const fast = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 1.5 })
-    const slow = await probeSentence(pool, { text: SENTENCE, voiceId: voiceId(engineVoice), sampleRate: 16000, speed: 0.6 })
+    const fast = await probeSentence(pool, {
+      text: SENTENCE,
+      voiceId: voiceId(engineVoice),
+      sampleRate: 16000,
+      speed: 1.5,
+    })
+    const slow = await probeSentence(pool, {
+      text: SENTENCE,
+      voiceId: voiceId(engineVoice),
+      sampleRate: 16000,
+      speed: 0.6,
+    })
     assert.ok(fast.pcm.length < normal.pcm.length * 0.85 && slow.pcm.length > normal.pcm.length * 1.3, engineVoice)
   }
 })

@@ -22,7 +22,13 @@ const VOICE = '6543f319-375f-51d6-9847-9ede2c0c7072'
 /** A runner that records every job it is given, then runs it as usual. */
 function spy(runner: SentenceRunner): { runner: SentenceRunner; jobs: SentenceJob[] } {
   const jobs: SentenceJob[] = []
-  return { jobs, runner: { start: (job, signal, options) => (jobs.push(job), runner.start(job, signal, options)), close: () => runner.close() } }
+  return {
+    jobs,
+    runner: {
+      start: (job, signal, options) => (jobs.push(job), runner.start(job, signal, options)),
+      close: () => runner.close(),
+    },
+  }
 }
 
 let speech: SpeechService
@@ -34,9 +40,18 @@ before(async () => {
   speech = await createSpeechService({ runner: s.runner })
 })
 
-async function speak(text: string, extra: Partial<SynthesisRequest> = {}): Promise<{ pcm: Int16Array; chunks: SynthesisChunk[] }> {
+async function speak(
+  text: string,
+  extra: Partial<SynthesisRequest> = {},
+): Promise<{ pcm: Int16Array; chunks: SynthesisChunk[] }> {
   const chunks: SynthesisChunk[] = []
-  for await (const c of speech.synthesize({ text, voiceId: VOICE, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: RATE }, ...extra })) chunks.push(c)
+  for await (const c of speech.synthesize({
+    text,
+    voiceId: VOICE,
+    outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: RATE },
+    ...extra,
+  }))
+    chunks.push(c)
   const bytes = Buffer.concat(chunks.map((c) => Buffer.from(c.audio)))
   return { pcm: new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1), chunks }
 }
@@ -47,18 +62,39 @@ const rms = (pcm: Int16Array) => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / 
 describe('markup never reaches the engine as text', () => {
   test('every tag is obeyed or dropped; the engine sees sentences only', async () => {
     jobs.length = 0
-    await speak('Hi <break time="100ms"/>there. <speed ratio="1.5"/>Fast <volume ratio="0.5"/>quiet <emotion value="angry"/>angry <b>bold</b> '
-      + '<spell>AB-1</spell> a < b <breakfast/>done.')
+    await speak(
+      'Hi <break time="100ms"/>there. <speed ratio="1.5"/>Fast <volume ratio="0.5"/>quiet <emotion value="angry"/>angry <b>bold</b> ' +
+        '<spell>AB-1</spell> a < b <breakfast/>done.',
+    )
     const texts = jobs.map((j) => j.text)
-    assert.ok(texts.every((t) => !/[<>]/.test(t.replace('a < b', ''))), texts.join(' | '))
+    assert.ok(
+      texts.every((t) => !/[<>]/.test(t.replace('a < b', ''))),
+      texts.join(' | '),
+    )
     assert.deepEqual(texts, ['Hi', 'there.', 'Fast', 'quiet angry bold', 'A, B, 1.', 'a < b done.'])
-    assert.deepEqual(jobs.map((j) => [j.speed, j.volume ?? 1]), [[1, 1], [1, 1], [1.5, 1], [1.5, 0.5], [1.5, 0.5], [1.5, 0.5]])
+    assert.deepEqual(
+      jobs.map((j) => [j.speed, j.volume ?? 1]),
+      [
+        [1, 1],
+        [1, 1],
+        [1.5, 1],
+        [1.5, 0.5],
+        [1.5, 0.5],
+        [1.5, 0.5],
+      ],
+    )
   })
 
   test('generation_config speed and volume multiply with the markup', async () => {
     jobs.length = 0
     await speak('One <speed ratio="0.8"/><volume ratio="2"/>two.', { speed: 1.25, volume: 0.5 })
-    assert.deepEqual(jobs.map((j) => [j.speed, j.volume ?? 1]), [[1.25, 0.5], [1, 1]])
+    assert.deepEqual(
+      jobs.map((j) => [j.speed, j.volume ?? 1]),
+      [
+        [1.25, 0.5],
+        [1, 1],
+      ],
+    )
   })
 })
 
@@ -77,7 +113,10 @@ describe('audio', () => {
   test('a break is capped at 10 s per tag and 60 s per request', async () => {
     assert.deepEqual(planUnits('<break time="30s"/>'), [{ kind: 'break', ms: 10_000 }])
     const many = planUnits('x<break time="10s"/>'.repeat(8)).filter((u) => u.kind === 'break')
-    assert.equal(many.reduce((a, u) => a + (u.kind === 'break' ? u.ms : 0), 0), BREAKS_MAX_MS_PER_REQUEST)
+    assert.equal(
+      many.reduce((a, u) => a + (u.kind === 'break' ? u.ms : 0), 0),
+      BREAKS_MAX_MS_PER_REQUEST,
+    )
   })
 
   test('<speed ratio="1.5"/> speeds up the following text, until the next speed tag', async () => {
@@ -126,7 +165,14 @@ describe('budgets count the spoken text', () => {
   test('planned sentences are substrings of the spoken text, breaks empty', async () => {
     const text = 'Say <spell>ok</spell> now.<break time="1s"/>Bye.'
     let planned: readonly string[] = []
-    await speak(text, { progress: { planned: (s) => { planned = s }, started: () => {} } })
+    await speak(text, {
+      progress: {
+        planned: (s) => {
+          planned = s
+        },
+        started: () => {},
+      },
+    })
     assert.deepEqual(planned, ['Say', 'ok', 'now.', '', 'Bye.'])
     assert.equal(countCharacters(text), 'Say ok now.Bye.'.length)
   })
@@ -135,7 +181,9 @@ describe('budgets count the spoken text', () => {
 describe('phoneme timestamps', () => {
   test('estimated from words for an engine without phonemes: monotonic, inside the audio, covering it', async () => {
     const { pcm, chunks } = await speak('Two sentences here. And more.', { phonemeTimestamps: true })
-    const p = chunks.flatMap((c) => (c.phonemes ? c.phonemes.phonemes.map((ph, i) => ({ ph, s: c.phonemes!.start[i]!, e: c.phonemes!.end[i]! })) : []))
+    const p = chunks.flatMap((c) =>
+      c.phonemes ? c.phonemes.phonemes.map((ph, i) => ({ ph, s: c.phonemes!.start[i]!, e: c.phonemes!.end[i]! })) : [],
+    )
     assert.equal(p.map((x) => x.ph).join(''), 'twosentenceshereandmore')
     for (let i = 0; i < p.length; i++) {
       assert.ok(p[i]!.s <= p[i]!.e)
@@ -147,8 +195,18 @@ describe('phoneme timestamps', () => {
   test("espeak's phoneme events and flite's -psdur become IPA with ends", () => {
     const t = new PhonemeTracker()
     const out = [...t.mark('h', 10), ...t.mark('ˈoʊ', 60), ...t.mark('', 200), ...t.mark('k', 300), ...t.finish(400)]
-    assert.deepEqual(out, [{ text: 'h', startMs: 10, endMs: 60 }, { text: 'oʊ', startMs: 60, endMs: 200 }, { text: 'k', startMs: 300, endMs: 400 }])
-    assert.deepEqual(phonemesFromPsdur('pau:0.1 hh:0.2 ow:0.35 pau:0.5 '), [{ text: 'h', startMs: 100, endMs: 200 }, { text: 'oʊ', startMs: 200, endMs: 350 }])
-    assert.deepEqual(estimatePhonemes([{ text: 'ab!', startMs: 0, endMs: 100 }]), [{ text: 'a', startMs: 0, endMs: 50 }, { text: 'b', startMs: 50, endMs: 100 }])
+    assert.deepEqual(out, [
+      { text: 'h', startMs: 10, endMs: 60 },
+      { text: 'oʊ', startMs: 60, endMs: 200 },
+      { text: 'k', startMs: 300, endMs: 400 },
+    ])
+    assert.deepEqual(phonemesFromPsdur('pau:0.1 hh:0.2 ow:0.35 pau:0.5 '), [
+      { text: 'h', startMs: 100, endMs: 200 },
+      { text: 'oʊ', startMs: 200, endMs: 350 },
+    ])
+    assert.deepEqual(estimatePhonemes([{ text: 'ab!', startMs: 0, endMs: 100 }]), [
+      { text: 'a', startMs: 0, endMs: 50 },
+      { text: 'b', startMs: 50, endMs: 100 },
+    ])
   })
 })

@@ -23,7 +23,14 @@ async function drain(stream: JobStream): Promise<{ pcm: Int16Array[]; done?: Job
   return { pcm }
 }
 
-const job = (text: string, over: Partial<SentenceJob> = {}): SentenceJob => ({ engine: 'espeak', voice: 'en-us', text, speed: 1, sampleRate: 24000, ...over })
+const job = (text: string, over: Partial<SentenceJob> = {}): SentenceJob => ({
+  engine: 'espeak',
+  voice: 'en-us',
+  text,
+  speed: 1,
+  sampleRate: 24000,
+  ...over,
+})
 
 test('a cancel reaches the sentence in progress, and the worker takes the next job', async () => {
   // About ten minutes of audio in one job: the cancel arrives long before espeak could finish it.
@@ -69,7 +76,10 @@ describe('a pool of test engines (the engines module is the one swap)', () => {
     const det = job('Same bytes everywhere.', { sampleRate: 22050 })
     const a = await drain(swapped.start(det))
     const b = await drain(inline.start(det))
-    assert.deepEqual(Buffer.concat(a.pcm.map((p) => Buffer.from(p.buffer))), Buffer.concat(b.pcm.map((p) => Buffer.from(p.buffer))))
+    assert.deepEqual(
+      Buffer.concat(a.pcm.map((p) => Buffer.from(p.buffer))),
+      Buffer.concat(b.pcm.map((p) => Buffer.from(p.buffer))),
+    )
     assert.deepEqual(a.done?.words, b.done?.words)
   })
 })
@@ -91,7 +101,10 @@ test('a closed pool refuses work', async () => {
 
 test('a sentence a listener waits for goes ahead of look-ahead sentences', async () => {
   const order: string[] = []
-  const track = async (name: string, stream: JobStream) => { await drain(stream); order.push(name) }
+  const track = async (name: string, stream: JobStream) => {
+    await drain(stream)
+    order.push(name)
+  }
   const busy = track('busy', pool.start(job('Keeps the only worker busy for a moment. '.repeat(20))))
   const ahead = track('ahead', pool.start(job('Look-ahead sentence.')))
   const first = track('first', pool.start(job('First sentence of another request.'), undefined, { urgent: true }))

@@ -5,7 +5,9 @@ import { MAX_SENTENCE_CHARS, splitSentences, takeCompleteSentences } from '../..
 test('splits sentences and keeps abbreviations and initials inside them', () => {
   assert.deepEqual(splitSentences('Dr. Smith went home. He slept.'), ['Dr. Smith went home.', 'He slept.'])
   assert.deepEqual(splitSentences('We need e.g. apples. Mr. and Mrs. Jones came at 3 p.m. today! Ok?'), [
-    'We need e.g. apples.', 'Mr. and Mrs. Jones came at 3 p.m. today!', 'Ok?',
+    'We need e.g. apples.',
+    'Mr. and Mrs. Jones came at 3 p.m. today!',
+    'Ok?',
   ])
   assert.deepEqual(splitSentences('J. K. Rowling wrote it. Yes.'), ['J. K. Rowling wrote it.', 'Yes.'])
   assert.deepEqual(splitSentences('こんにちは。元気ですか？はい'), ['こんにちは。', '元気ですか？', 'はい'])
@@ -23,7 +25,10 @@ test('a run-on sentence is cut at whitespace, never over the cap', () => {
   for (const p of parts) assert.ok(p.length <= MAX_SENTENCE_CHARS && !p.includes('wor d'))
   assert.equal(parts.join(' '), text.trim())
   const noSpaces = 'a'.repeat(1000)
-  assert.deepEqual(splitSentences(noSpaces).map((p) => p.length), [400, 400, 200])
+  assert.deepEqual(
+    splitSentences(noSpaces).map((p) => p.length),
+    [400, 400, 200],
+  )
 })
 
 test('takeCompleteSentences keeps the unfinished tail and never loses a character', () => {

@@ -43,10 +43,16 @@ test('sentences are synthesized in order, at least one chunk each, the first aud
     if (chunk.words) log.push(`words ${chunk.words.words.join(' ')}`)
   }
   const starts = log.filter((l) => l.startsWith('start'))
-  assert.deepEqual(starts, SENTENCES.map((s) => `start ${s}`))
+  assert.deepEqual(
+    starts,
+    SENTENCES.map((s) => `start ${s}`),
+  )
   assert.ok(log.indexOf('audio') < log.indexOf(`start ${SENTENCES[4]}`))
   // Words of each sentence follow its audio, in sentence order.
-  assert.deepEqual(log.filter((l) => l.startsWith('words')), SENTENCES.map((s) => `words ${s}`))
+  assert.deepEqual(
+    log.filter((l) => l.startsWith('words')),
+    SENTENCES.map((s) => `words ${s}`),
+  )
   for (let i = 0; i < SENTENCES.length; i++) {
     const between = log.slice(log.indexOf(`start ${SENTENCES[i]}`), log.indexOf(`words ${SENTENCES[i]}`))
     assert.ok(between.includes('audio'))

@@ -22,19 +22,28 @@ const today = new Date().toISOString().slice(0, 10)
 
 before(async () => {
   t = await startTestServer({ dataDir })
-  ;[voice] = await voiceIds(t.url, t.apiKey, 1) as [string]
+  ;[voice] = (await voiceIds(t.url, t.apiKey, 1)) as [string]
   const forSub = (sub: string) => mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub })
   // ann: bytes "Hello there." (12 characters, 2 words) and a WebSocket context fed in two pieces
   // "Hi " + "you." (7 characters, 2 words); ben: SSE "One two." (8, 2 words); the key itself: "Key." (4, 1 word).
   const ann = await forSub('ann')
-  assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(ann), body: ttsBody(voice, 'Hello there.') })).status, 200)
+  assert.equal(
+    (await call(t.url, '/tts/bytes', { headers: bearer(ann), body: ttsBody(voice, 'Hello there.') })).status,
+    200,
+  )
   const inbox = await openInbox(t.url, { query: `?access_token=${ann}` })
   inbox.send({ ...ttsBody(voice, 'Hi '), context_id: 'c', continue: true })
   inbox.send({ ...ttsBody(voice, 'you.'), context_id: 'c' })
   assert.equal((await inbox.terminal('c')).type, 'done')
   closeQuietly(inbox.ws)
-  assert.equal((await call(t.url, '/tts/sse', { headers: bearer(await forSub('ben')), body: ttsBody(voice, 'One two.') })).status, 200)
-  assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, 'Key.') })).status, 200)
+  assert.equal(
+    (await call(t.url, '/tts/sse', { headers: bearer(await forSub('ben')), body: ttsBody(voice, 'One two.') })).status,
+    200,
+  )
+  assert.equal(
+    (await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, 'Key.') })).status,
+    200,
+  )
 })
 after(async () => {
   await t.close()
@@ -52,34 +61,86 @@ describe('the usage ledger', () => {
     assert.equal(res.status, 200)
     // The deterministic engine speaks 60 ms a word.
     assert.deepEqual(bySub(res.json.data), { '(none)': [4, 0.06, 1], ann: [19, 0.24, 2], ben: [8, 0.12, 1] })
-    assert.deepEqual(res.json.totals, { characters: 31, audio_seconds_produced: 0.42, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 4, refused: {} })
+    assert.deepEqual(res.json.totals, {
+      characters: 31,
+      audio_seconds_produced: 0.42,
+      audio_seconds_transcribed: 0,
+      audio_seconds_voice_changed: 0,
+      streams: 4,
+      refused: {},
+    })
     assert.equal(res.json.to, today)
   })
 
   test('streams refused for a known credential are counted by reason, not as streams or characters', async () => {
     const [other] = (await voiceIds(t.url, t.apiKey, 2)).filter((v) => v !== voice) as [string]
-    const cara = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub: 'cara', limits: { characters: 5, voices: [voice] } })
-    assert.equal((await call(t.url, '/tts/bytes', { headers: bearer(cara), body: ttsBody(voice, 'Far too long for five.') })).json.error_code, 'quota_exceeded')
-    assert.equal((await call(t.url, '/tts/sse', { headers: bearer(cara), body: ttsBody(other, 'Hi.') })).json.error_code, 'voice_not_allowed')
-    const bound = await mint(t.url, t.apiKey, { grants: { tts: true }, expires_in: 600, sub: 'cara', limits: { origins: ['https://app.example.com'] } })
-    const wrongOrigin = await call(t.url, '/tts/bytes', { headers: { ...bearer(bound), origin: 'https://evil.example' }, body: ttsBody(voice, 'Hi.') })
+    const cara = await mint(t.url, t.apiKey, {
+      grants: { tts: true },
+      expires_in: 600,
+      sub: 'cara',
+      limits: { characters: 5, voices: [voice] },
+    })
+    assert.equal(
+      (await call(t.url, '/tts/bytes', { headers: bearer(cara), body: ttsBody(voice, 'Far too long for five.') })).json
+        .error_code,
+      'quota_exceeded',
+    )
+    assert.equal(
+      (await call(t.url, '/tts/sse', { headers: bearer(cara), body: ttsBody(other, 'Hi.') })).json.error_code,
+      'voice_not_allowed',
+    )
+    const bound = await mint(t.url, t.apiKey, {
+      grants: { tts: true },
+      expires_in: 600,
+      sub: 'cara',
+      limits: { origins: ['https://app.example.com'] },
+    })
+    const wrongOrigin = await call(t.url, '/tts/bytes', {
+      headers: { ...bearer(bound), origin: 'https://evil.example' },
+      body: ttsBody(voice, 'Hi.'),
+    })
     assert.equal(wrongOrigin.json.error_code, 'origin_not_allowed')
     const inbox = await openInbox(t.url, { query: `?access_token=${cara}` })
     inbox.send({ ...ttsBody(voice, 'Also far too long.'), context_id: 'x' })
     assert.equal((await inbox.terminal('x')).error_code, 'quota_exceeded')
     closeQuietly(inbox.ws)
-    await eventually(async () => (await usage('?sub=cara')).json.totals.refused.quota_exceeded === 2, 'refusals counted')
+    await eventually(
+      async () => (await usage('?sub=cara')).json.totals.refused.quota_exceeded === 2,
+      'refusals counted',
+    )
     const row = (await usage('?sub=cara&group_by=sub')).json.data[0]
-    assert.deepEqual(row, { sub: 'cara', characters: 0, audio_seconds_produced: 0, audio_seconds_transcribed: 0, audio_seconds_voice_changed: 0, streams: 0, refused: { quota_exceeded: 2, voice_not_allowed: 1, origin_not_allowed: 1 } })
+    assert.deepEqual(row, {
+      sub: 'cara',
+      characters: 0,
+      audio_seconds_produced: 0,
+      audio_seconds_transcribed: 0,
+      audio_seconds_voice_changed: 0,
+      streams: 0,
+      refused: { quota_exceeded: 2, voice_not_allowed: 1, origin_not_allowed: 1 },
+    })
   })
 
   test('grouping and filters: day, key, day+sub, one sub, one key', async () => {
     const byDay = await usage(`?from=${today}&to=${today}&group_by=day`)
-    assert.deepEqual(byDay.json.data.map((r: { day: string; characters: number }) => [r.day, r.characters]), [[today, 31]])
+    assert.deepEqual(
+      byDay.json.data.map((r: { day: string; characters: number }) => [r.day, r.characters]),
+      [[today, 31]],
+    )
     const byKey = await usage('?group_by=key')
-    assert.deepEqual(byKey.json.data.map((r: { key_id: string; characters: number }) => [r.key_id, r.characters]), [[t.apiKeyId, 31]])
+    assert.deepEqual(
+      byKey.json.data.map((r: { key_id: string; characters: number }) => [r.key_id, r.characters]),
+      [[t.apiKeyId, 31]],
+    )
     const both = await usage('?group_by=day,sub')
-    assert.deepEqual(both.json.data.map((r: { day: string; sub: string | null }) => [r.day, r.sub]), [[today, null], [today, 'ann'], [today, 'ben'], [today, 'cara']])
+    assert.deepEqual(
+      both.json.data.map((r: { day: string; sub: string | null }) => [r.day, r.sub]),
+      [
+        [today, null],
+        [today, 'ann'],
+        [today, 'ben'],
+        [today, 'cara'],
+      ],
+    )
     assert.equal((await usage('?sub=ann')).json.totals.characters, 19)
     assert.equal((await usage('?key_id=key_nobody')).json.totals.characters, 0)
   })
@@ -89,7 +150,14 @@ describe('the usage ledger', () => {
     const refused = await usage('', token)
     assert.equal(refused.status, 403)
     assert.equal(refused.json.error_code, 'api_key_required')
-    for (const [query, field] of [['?group_by=week', 'group_by'], ['?from=2026-13-40', 'from'], ['?to=yesterday', 'to'], ['?from=2026-11-02&to=2026-11-01', 'from'], ['?from=2024-01-01&to=2026-01-01', 'days'], ['?colour=red', 'colour']]) {
+    for (const [query, field] of [
+      ['?group_by=week', 'group_by'],
+      ['?from=2026-13-40', 'from'],
+      ['?to=yesterday', 'to'],
+      ['?from=2026-11-02&to=2026-11-01', 'from'],
+      ['?from=2024-01-01&to=2026-01-01', 'days'],
+      ['?colour=red', 'colour'],
+    ]) {
       const res = await usage(query!)
       assert.equal(res.status, 400, query)
       assert.equal(res.json.error_code, 'invalid_request')
@@ -102,7 +170,8 @@ describe('the usage ledger', () => {
     await t.close({ keepData: true })
     t = await startTestServer({ dataDir })
     assert.deepEqual((await usage('?group_by=sub')).json, before)
-    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'usage', '--data', dataDir, ...args], { encoding: 'utf8' })
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'usage', '--data', dataDir, ...args], { encoding: 'utf8' })
     const json = cli('--group-by', 'sub', '--json')
     assert.equal(json.status, 0, json.stderr)
     assert.deepEqual(JSON.parse(json.stdout), before)

@@ -1,4 +1,13 @@
-import { countCharacters, initialMarkupState, markupPrefix, parseMarkup, unfinishedTagStart, VoxgateError, type MarkupState, type WsGenerationRequest } from '@voxgate/protocol'
+import {
+  countCharacters,
+  initialMarkupState,
+  markupPrefix,
+  parseMarkup,
+  unfinishedTagStart,
+  VoxgateError,
+  type MarkupState,
+  type WsGenerationRequest,
+} from '@voxgate/protocol'
 import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import type { StreamLease } from '../../streams/registry.ts'
@@ -123,7 +132,10 @@ export class TtsContext {
 
   #enqueue(text: string, acknowledgeFlush: boolean): void {
     if (this.#queue.length >= MAX_QUEUED_SEGMENTS) {
-      throw new VoxgateError('rate_limited', `A context holds at most ${MAX_QUEUED_SEGMENTS} segments waiting to be spoken.`)
+      throw new VoxgateError(
+        'rate_limited',
+        `A context holds at most ${MAX_QUEUED_SEGMENTS} segments waiting to be spoken.`,
+      )
     }
     const withMarkup = markupPrefix(this.#markup) + text
     this.#markup = parseMarkup(withMarkup).state
@@ -169,15 +181,23 @@ export class TtsContext {
         this.#settle()
         return
       }
-      const request = { ...this.speech, text: seg.text, timestamps: this.timestamps, timeOffsetSeconds: this.#timeOffset, progress: reservation }
+      const request = {
+        ...this.speech,
+        text: seg.text,
+        timestamps: this.timestamps,
+        timeOffsetSeconds: this.#timeOffset,
+        progress: reservation,
+      }
       try {
         let started = performance.now()
         for await (const chunk of this.ctx.speech.synthesize(request, this.#abort.signal)) {
           if (this.#finished) return
           if (chunk.audio.byteLength > 0) this.lease.firstAudio?.()
-          if (chunk.audio.byteLength > 0) await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
+          if (chunk.audio.byteLength > 0)
+            await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
           if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
-          if (chunk.phonemes && this.speech.phonemeTimestamps) await this.sink.send(phonemeTimestampsEvent(chunk.phonemes, this.id, seg.flushId))
+          if (chunk.phonemes && this.speech.phonemeTimestamps)
+            await this.sink.send(phonemeTimestampsEvent(chunk.phonemes, this.id, seg.flushId))
           this.#timeOffset += chunk.durationSeconds
           this.#figures.audioMsProduced += chunk.durationSeconds * 1000
           started = performance.now()
@@ -189,7 +209,14 @@ export class TtsContext {
       }
     }
     if (seg.acknowledgeFlush && !this.#finished) {
-      await this.sink.send({ type: 'flush_done', done: false, flush_done: true, flush_id: seg.flushId, status_code: 206, context_id: this.id })
+      await this.sink.send({
+        type: 'flush_done',
+        done: false,
+        flush_done: true,
+        flush_id: seg.flushId,
+        status_code: 206,
+        context_id: this.id,
+      })
     }
   }
 

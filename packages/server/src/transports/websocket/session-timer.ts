@@ -13,12 +13,20 @@ export const REOPEN_HINT = 'The access token expired; open a new socket with a f
  * own `message`). API-key sockets have no deadline. Shared by every local socket and gateway relay.
  * Returns the timer, or undefined when there is none.
  */
-export function armSessionTimer(ctx: ServerContext, principal: Principal, expire: (err: VoxgateError) => void, message = REFRESH_HINT): NodeJS.Timeout | undefined {
+export function armSessionTimer(
+  ctx: ServerContext,
+  principal: Principal,
+  expire: (err: VoxgateError) => void,
+  message = REFRESH_HINT,
+): NodeJS.Timeout | undefined {
   if (principal.kind !== 'token') return undefined
   const deadline = principal.expiresAtSeconds * 1000 + ctx.config.wsSessionGraceMs
-  const timer = setTimeout(() => {
-    expire(new VoxgateError('token_expired', message))
-  }, Math.max(0, deadline - ctx.clock.now()))
+  const timer = setTimeout(
+    () => {
+      expire(new VoxgateError('token_expired', message))
+    },
+    Math.max(0, deadline - ctx.clock.now()),
+  )
   timer.unref()
   return timer
 }

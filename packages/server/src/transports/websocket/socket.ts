@@ -79,12 +79,15 @@ export class TtsSocket {
     this.#armIdle()
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength
     if (size > this.ctx.config.wsMaxPayloadBytes) {
-      return this.#reject(new VoxgateError('message_too_large', `Messages are limited to ${this.ctx.config.wsMaxPayloadBytes} bytes.`))
+      return this.#reject(
+        new VoxgateError('message_too_large', `Messages are limited to ${this.ctx.config.wsMaxPayloadBytes} bytes.`),
+      )
     }
     if (isBinary) return this.#reject(new VoxgateError('invalid_request', 'Send JSON in text frames.'))
     // ws is told not to check UTF-8 itself (it would close with 1007 before open contexts hear of it).
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-    if (!isUtf8(bytes)) return this.close(CLOSE_INVALID_DATA, new VoxgateError('invalid_request', 'A text frame was not valid UTF-8.'))
+    if (!isUtf8(bytes))
+      return this.close(CLOSE_INVALID_DATA, new VoxgateError('invalid_request', 'A text frame was not valid UTF-8.'))
     let msg: unknown
     try {
       msg = JSON.parse(bytes.toString('utf8'))
@@ -95,12 +98,17 @@ export class TtsSocket {
     this.#inbox = this.#inbox
       .then(() => this.#dispatch(msg))
       .catch((err: unknown) => this.#reject(err, contextIdOf(msg)))
-      .finally(() => { this.#pending -= 1 })
+      .finally(() => {
+        this.#pending -= 1
+      })
   }
 
   /** A client that floods the socket or does not read it is cut off: memory must stay bounded. */
   #overflow(): void {
-    this.close(CLOSE_POLICY, new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'))
+    this.close(
+      CLOSE_POLICY,
+      new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'),
+    )
     hardClose(this.socket)
   }
 
@@ -126,10 +134,15 @@ export class TtsSocket {
     // The socket may have gone while we waited; nothing may be opened for it after that.
     if (this.#closed) return lease.release()
     const context = new TtsContext(
-      request.context_id, this.ctx, this.principal, { ...speech, phonemeTimestamps: request.add_phoneme_timestamps === true },
-      request.add_timestamps === true, request.max_buffer_delay_ms,
+      request.context_id,
+      this.ctx,
+      this.principal,
+      { ...speech, phonemeTimestamps: request.add_phoneme_timestamps === true },
+      request.add_timestamps === true,
+      request.max_buffer_delay_ms,
       lease,
-      this.#sink, (id, failed) => this.#ended(id, failed),
+      this.#sink,
+      (id, failed) => this.#ended(id, failed),
     )
     this.#contexts.set(request.context_id, context)
     try {
@@ -154,7 +167,10 @@ export class TtsSocket {
     this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     if (!same) await this.#moveContexts(principal)
     this.#armSession()
-    await this.#sink.send({ type: 'token_refreshed', expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null })
+    await this.#sink.send({
+      type: 'token_refreshed',
+      expires_at: principal.kind === 'token' ? principal.expiresAtSeconds : null,
+    })
   }
 
   /** Open contexts move to the fresh token, oldest first, so the newest are the ones refused. */
@@ -179,7 +195,8 @@ export class TtsSocket {
   }
 
   #reject(err: unknown, contextId?: string): void {
-    const coded = err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
+    const coded =
+      err instanceof VoxgateError ? err : new VoxgateError('internal_error', 'The message could not be handled.')
     const context = contextId === undefined ? undefined : this.#contexts.get(contextId)
     if (context) return context.fail(coded)
     // An id already ended with an error has had its terminal event.
@@ -235,6 +252,7 @@ export class TtsSocket {
   }
 }
 
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 export const contextIdOf = (msg: unknown): string | undefined =>
   isObject(msg) && typeof msg.context_id === 'string' && msg.context_id.length <= 256 ? msg.context_id : undefined

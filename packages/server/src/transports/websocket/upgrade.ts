@@ -21,8 +21,17 @@ interface ClosableTtsSocket {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 }
 
 /**
@@ -33,8 +42,11 @@ function abortHandshake(socket: Duplex, err: VoxgateError, id: string): void {
   // A refusal the upstream passed through keeps its own error_code (gateway/errors.ts).
   const body = JSON.stringify(errorBody(err, id))
   const headers = [
-    `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}`, 'Connection: close', 'Content-Type: application/json',
-    `Content-Length: ${Buffer.byteLength(body)}`, `X-Request-Id: ${id}`,
+    `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-Id: ${id}`,
     ...(err.status === 401 ? ['WWW-Authenticate: Bearer error="invalid_token"'] : []),
     ...(err.code === 'insufficient_scope' ? ['WWW-Authenticate: Bearer error="insufficient_scope"'] : []),
     ...Object.entries(err.headers).map(([k, v]) => `${k}: ${v}`),
@@ -54,7 +66,12 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
   // The hard cap is above the configured limit so an oversized message gets a clear error event
   // instead of ws's bare 1009 close; anything past the cap still closes the socket.
   // UTF-8 is checked by the socket, so a bad frame closes with 1007 only after open contexts hear why.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.wsMaxPayloadBytes * 2, perMessageDeflate: false, skipUTF8Validation: true })
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: ctx.config.wsMaxPayloadBytes * 2,
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+  })
   const sockets = new Set<ClosableTtsSocket>()
   const track = (tts: ClosableTtsSocket, ws: WebSocket, id: string, principal: Principal): void => {
     sockets.add(tts)
@@ -62,7 +79,15 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
       sockets.delete(tts)
       ctx.metrics.websocketClosed('tts', code)
     })
-    ctx.logger.info({ reqId: id, path: '/tts/websocket', key_id: principal.keyId, sub: principal.kind === 'token' ? principal.sub : undefined }, 'websocket open')
+    ctx.logger.info(
+      {
+        reqId: id,
+        path: '/tts/websocket',
+        key_id: principal.keyId,
+        sub: principal.kind === 'token' ? principal.sub : undefined,
+      },
+      'websocket open',
+    )
   }
   return {
     handleUpgrade(req, socket, head) {
@@ -73,27 +98,36 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
       // Gateway mode: both TTS and STT sockets are relayed to the upstream, after the same checks.
       if (ctx.upstream) return handleGateway(ctx.upstream, path, req, socket, head, id, abort)
       if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch(abort)
-      if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-      authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then(
-        (principal) => {
-          wss.handleUpgrade(req, socket, head, (ws) => {
-            track(new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket), ws, id, principal)
-          })
-        },
-        abort,
-      )
+      if (path !== '/tts/websocket')
+        return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
+      authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then((principal) => {
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          track(new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket), ws, id, principal)
+        })
+      }, abort)
     },
     close() {
-      for (const s of sockets) s.close(CLOSE_SHUTDOWN, new VoxgateError('connection_closing', 'The server is shutting down.'))
+      for (const s of sockets)
+        s.close(CLOSE_SHUTDOWN, new VoxgateError('connection_closing', 'The server is shutting down.'))
       wss.close()
     },
   }
 
   function handleGateway(
-    api: Upstream, path: string | undefined, req: IncomingMessage, socket: Duplex, head: Buffer, id: string, abort: (err: unknown) => void,
+    api: Upstream,
+    path: string | undefined,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    id: string,
+    abort: (err: unknown) => void,
   ): void {
     if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeSttRelay(ctx, api, req, socket, head, id).catch(abort)
-    if (path !== '/tts/websocket') return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-    openTtsBridge(ctx, api, wss, req, socket, head, id).then(({ bridge, client, principal }) => track(bridge, client, id, principal), abort)
+    if (path !== '/tts/websocket')
+      return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
+    openTtsBridge(ctx, api, wss, req, socket, head, id).then(
+      ({ bridge, client, principal }) => track(bridge, client, id, principal),
+      abort,
+    )
   }
 }
