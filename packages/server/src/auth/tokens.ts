@@ -1,9 +1,11 @@
-import { decodeJwt, errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose'
+import { decodeJwt } from 'jose'
+import type { KeyObject } from 'node:crypto'
 import { VoxgateError, type Grants, type TokenLimits } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
 import { TokenClaims } from './claims.ts'
 import { signJwt } from './sign.ts'
+import { verifyJwt } from './verify-jwt.ts'
 import type { KeyRing } from './key-ring.ts'
 import type { TokenPrincipal } from './principal.ts'
 import type { RevocationList } from './revocations.ts'
@@ -24,13 +26,13 @@ export interface MintInput {
   limits?: TokenLimits | undefined
 }
 
-/** Only the one algorithm we sign with is ever accepted (no `none`, no HS256 key confusion). */
-const ALGORITHMS = ['EdDSA']
+/** Claims every token carries; the algorithm is pinned to EdDSA in verify-jwt.ts (no `none`, no HS256). */
+const REQUIRED_CLAIMS = ['exp', 'iat', 'jti']
 
 const invalid = (): VoxgateError => new VoxgateError('invalid_credentials', 'The access token is not valid.')
 
 /**
- * Mints and checks access tokens. A token is verified with jose once; the result is cached by the
+ * Mints and checks access tokens. A token is verified once (verify-jwt.ts); the result is cached by the
  * token string so a token seen before costs a map lookup plus the expiry and revocation checks that
  * must happen on every use.
  */
@@ -91,25 +93,23 @@ export class TokenService {
     } catch {
       throw invalid()
     }
-    return this.#verifyFresh(token, new Date(issuedAt * 1000))
+    return this.#verifyFresh(token, issuedAt * 1000)
   }
 
-  async #verifyFresh(token: string, at = new Date(this.clock.now())): Promise<TokenPrincipal> {
-    let payload: unknown
-    try {
-      ;({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => this.#keyFor(header), {
-        algorithms: ALGORITHMS,
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        clockTolerance: this.options.clockToleranceSeconds,
-        currentDate: at,
-        requiredClaims: ['exp', 'iat', 'jti'],
-        typ: 'JWT',
-      }))
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new VoxgateError('token_expired', 'The access token has expired.')
+  async #verifyFresh(token: string, at = this.clock.now()): Promise<TokenPrincipal> {
+    const result = await verifyJwt(token, {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockToleranceSeconds: this.options.clockToleranceSeconds,
+      nowSeconds: Math.floor(at / 1000),
+      requiredClaims: REQUIRED_CLAIMS,
+      keyFor: (kid) => this.#keyFor(kid),
+    })
+    if (!result.ok) {
+      if (result.reason === 'expired') throw new VoxgateError('token_expired', 'The access token has expired.')
       throw invalid()
     }
+    const payload = result.payload
     const claims = TokenClaims.safeParse(payload)
     if (!claims.success) throw invalid()
     const c = claims.data
@@ -125,11 +125,9 @@ export class TokenService {
     }
   }
 
-  async #keyFor(header: JWTHeaderParameters) {
+  #keyFor(kid: unknown): KeyObject | undefined | Promise<KeyObject | undefined> {
     // Keys come only from our own ring: an embedded `jwk`, `jku` or `x5u` is never consulted. An
     // unknown kid may be another instance's fresh rotation: the ring reloads once (rate-limited).
-    const key = await this.keyRing.findPublicKey(header.kid)
-    if (!key) throw invalid()
-    return key
+    return this.keyRing.publicKey(kid) ?? this.keyRing.findPublicKey(kid)
   }
 }
