@@ -19,15 +19,18 @@ import { documentedPages, REPO_ROOT, runnableBlocks, shellBlocks, type ShellBloc
 /** The sections whose blocks this file runs, in order, in one bash session (later ones use earlier variables). */
 const QUICK_START = { file: 'README.md', section: 'Quick start' }
 const STT_TRY_IT = { file: 'docs/speech-to-text.md', section: 'Try it' }
-const RUN_HERE = [QUICK_START, STT_TRY_IT]
+const TOKENS_TRY_IT = { file: 'docs/tokens-and-grants.md', section: 'Try it' }
+const QUOTAS_TRY_IT = { file: 'docs/usage-quotas-metrics.md', section: 'Try it' }
+const RUN_HERE = [QUICK_START, STT_TRY_IT, TOKENS_TRY_IT, QUOTAS_TRY_IT]
 
 const POCKETSPHINX_MODEL = '/usr/share/pocketsphinx/model/en-us'
-const START_WITHIN_MS = 20_000
-const BLOCKS_WITHIN_MS = 30_000
+// Generous deadlines, so a loaded machine passes and a broken start fails rather than hangs.
+const START_WITHIN_MS = 60_000
+const BLOCKS_WITHIN_MS = 60_000
 /** Where one run of blocks leaves its shell variables for the next (inside the test's own folder). */
 const SESSION = '.docs-test-session'
 
-describe('the README quick start, run as written', { timeout: 90_000 }, () => {
+describe('the README quick start, run as written', { timeout: 240_000 }, () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'voxgate-quick-start-'))
   const env = quickStartEnv()
   let server: ChildProcess | undefined
@@ -71,6 +74,21 @@ describe('the README quick start, run as written', { timeout: 90_000 }, () => {
     assert.match(transcript[1]!, /hello/i)
     assert.match(r.stdout, /\{"token":"[\w-]+\.[\w-]+\.[\w-]+"/)
   })
+
+  test('docs/tokens-and-grants.md mints a token for one user, reads it back and revokes the user', () => {
+    const r = runBlocks(runnableBlocks(TOKENS_TRY_IT.file, TOKENS_TRY_IT.section), folder, env)
+    assert.equal(r.status, 0, `the tokens try-out failed:\n${r.stderr}`)
+    assert.match(r.stdout, /"sub":"user-123"/)
+    assert.match(r.stdout, /"limits":\{"characters":2000,"concurrent_streams":2\}/)
+    assert.match(r.stdout, /\{"revoked":true\}$/)
+  })
+
+  test('docs/usage-quotas-metrics.md sets a quota and reads the ledger', () => {
+    const r = runBlocks(runnableBlocks(QUOTAS_TRY_IT.file, QUOTAS_TRY_IT.section), folder, env)
+    assert.equal(r.status, 0, `the quotas try-out failed:\n${r.stderr}`)
+    assert.match(r.stdout, /^\{"id":"[^"]+","sub":"user-123","key_id":null,"period":"day","characters":20000,/)
+    assert.match(r.stdout, /"totals":\{"characters":\d+,/)
+  })
 })
 
 test('every shell block in README.md and docs/ is run by a test, or says why not', () => {
@@ -101,6 +119,8 @@ function linkRepository(folder: string) {
   symlinkSync(path.join(REPO_ROOT, 'packages/server/bin/voxgate.mjs'), path.join(folder, 'node_modules/.bin/voxgate'))
 }
 
+let serverErrors = ''
+
 /** `npm start`'s own command from package.json (its `prestart` build has run: the test runner builds first). */
 function startAsNpmStartDoes(folder: string, env: NodeJS.ProcessEnv): ChildProcess {
   const { scripts } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
@@ -108,7 +128,7 @@ function startAsNpmStartDoes(folder: string, env: NodeJS.ProcessEnv): ChildProce
   }
   const child = spawn('bash', ['-c', scripts.start!], { cwd: folder, env, detached: true, stdio: 'pipe' })
   child.stdout!.resume()
-  child.stderr!.resume()
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (serverErrors += text))
   return child
 }
 
@@ -116,10 +136,10 @@ function startAsNpmStartDoes(folder: string, env: NodeJS.ProcessEnv): ChildProce
 async function untilServing(folder: string, port: number, child: ChildProcess) {
   const caFile = path.join(folder, '.voxgate/tls/dev-ca.pem')
   for (const deadline = Date.now() + START_WITHIN_MS; Date.now() < deadline; await sleep(200)) {
-    if (child.exitCode !== null) throw new Error(`npm start's command exited with ${child.exitCode}`)
+    if (child.exitCode !== null) throw new Error(`npm start's command exited with ${child.exitCode}: ${serverErrors}`)
     if (existsSync(caFile) && (await answers(port, readFileSync(caFile)))) return
   }
-  throw new Error(`the server did not answer on port ${port} within ${START_WITHIN_MS} ms`)
+  throw new Error(`the server did not answer on port ${port} within ${START_WITHIN_MS} ms: ${serverErrors}`)
 }
 
 function answers(port: number, ca: Buffer): Promise<boolean> {
