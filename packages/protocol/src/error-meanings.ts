@@ -63,7 +63,7 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   server_busy:
     "All speech recognisers (`--stt-max-streams`, default 4) are in use; `Retry-After: 1`. Not the token's own limit (that is `concurrency_limited`).",
   stt_unavailable:
-    'PocketSphinx (library, or the en-us model in `--stt-model-dir`, default `/usr/share/pocketsphinx/model/en-us`) is not installed on the server; the message names the `apt-get install` line ([troubleshooting](troubleshooting.md#pocketsphinx-missing)).',
+    'PocketSphinx (library, or the en-us model in `--stt-model-dir`, default `/usr/share/pocketsphinx/model/en-us`) is not installed on the server; the message names the `apt-get install` line ([troubleshooting](troubleshooting.md#pocketsphinx-is-missing)).',
   internal_error: "A bug; the request id is in the server's log.",
   not_supported: 'The voice changer without `--upstream`: voxgate has no voice changer of its own.',
   upstream_unauthorized:
