@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test'
 import { chromium, type Browser } from 'playwright-core'
 import { createSpeechService } from '../../../packages/server/src/tts/index.ts'
 import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../../../packages/server/test/stt/helpers.ts'
-import { CHROMIUM_ARGS } from './helpers/browser.ts'
+import { CHROMIUM_ARGS, signUpThenIn } from './helpers/browser.ts'
 import { startStack, type Stack } from './helpers/stack.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -63,11 +63,7 @@ after(async () => {
 test('Listen: partial then final transcripts of what the microphone hears, over a token minted for tts + stt', async () => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, permissions: ['microphone'] })
   const page = await context.newPage()
-  await page.goto(`${stack.app.url}/sign-in`)
-  await page.getByLabel('Email').fill('grace@example.test')
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByRole('button', { name: 'Sign up' }).click()
-  await page.waitForURL(`${stack.app.url}/speak`)
+  await signUpThenIn(page, stack.app.url, 'grace@example.test', 'correct horse battery staple')
 
   await page.getByRole('button', { name: 'Listen' }).click()
   await page.getByRole('button', { name: 'Stop' }).waitFor()

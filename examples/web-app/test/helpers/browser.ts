@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { chromium, type Browser, type Page, type Response } from 'playwright-core'
 
 export const CHROMIUM_ARGS = [
@@ -63,4 +64,25 @@ export async function scriptVisibleState(page: Page): Promise<string> {
     }),
   )
   return state + (await page.content())
+}
+
+/**
+ * Signs up, then in, as a person would: sign-up never signs in, it asks for a sign-in on the same page
+ * (no session cookie yet), so the Sign in button follows. Ends on /speak with its voices loaded.
+ */
+export async function signUpThenIn(page: Page, url: string, email: string, password: string): Promise<void> {
+  await page.goto(`${url}/sign-in`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign up' }).click()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /now sign in/i })
+    .waitFor()
+  assert.equal(new URL(page.url()).pathname, '/sign-in', 'sign-up stays on the sign-in page')
+  const cookies = (await page.context().cookies()).map((c) => c.name)
+  assert.ok(!cookies.includes('__Host-session'), 'sign-up starts no session')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(`${url}/speak`)
+  await page.getByLabel('Voice').locator('option').first().waitFor({ state: 'attached' })
 }
