@@ -56,8 +56,13 @@ async function playedOut(player: AudioPlayer, stopped: AbortSignal): Promise<voi
   while (!stopped.aborted && player.bufferedSeconds > 0) {
     const waitMs = Math.min(player.bufferedSeconds * 1000, 250) + 10
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, waitMs)
-      stopped.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+      const wake = () => {
+        clearTimeout(timer)
+        stopped.removeEventListener('abort', wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, waitMs)
+      stopped.addEventListener('abort', wake)
     })
   }
 }
