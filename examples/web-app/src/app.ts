@@ -8,9 +8,12 @@ import { bundleBrowserCode } from './bundle.ts'
 import { appConfig, type AppConfig, type AppConfigInput } from './config.ts'
 import { AppDb } from './db.ts'
 import { createLogger } from './logger.ts'
-import { signInRoute, signUpRoute } from './routes/auth.ts'
+import { passwordsWith } from './passwords.ts'
+import { signInRoute } from './routes/sign-in.ts'
+import { signUpRoute } from './routes/sign-up.ts'
 import { clearedSessionCookie, sessionIdOf, userOf, voiceUserOf } from './sessions.ts'
 import { SignInThrottle } from './sign-in-throttle.ts'
+import { SignUpThrottle } from './sign-up-throttle.ts'
 import { voiceLister } from './voices.ts'
 
 const PUBLIC = path.join(import.meta.dirname, '..', 'public')
@@ -74,8 +77,9 @@ function voiceRoutes(config: Readonly<AppConfig>, db: AppDb, logger: ReturnType<
 export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
   const config = appConfig(input)
   const logger = createLogger(config.log)
+  // The sign-in decoy is hashed before anything opens, so the first unknown email costs no extra hash.
+  const passwords = await passwordsWith(config.passwordHasher)
   const db = new AppDb(config.databaseFile, config.now)
-  const throttle = new SignInThrottle(config.signInLimits, config.now)
   // Expired sessions are refused when read; this also deletes the ones nobody reads again.
   const purge = setInterval(() => db.purgeExpiredSessions(), config.sessionPurgeIntervalMs)
   purge.unref()
@@ -122,11 +126,11 @@ export async function startWebApp(input: AppConfigInput): Promise<WebApp> {
       .header('cache-control', 'no-store')
       .send({ email: user.email, mode: config.tokenMode, voice_api_url: config.voicePublicUrl, voices })
   })
-  const deps = { config, db, logger, throttle }
+  const deps = { config, db, logger, passwords }
   await app.register(
     fastifyRoutes({
-      '/api/sign-up': signUpRoute(deps),
-      '/api/sign-in': signInRoute(deps),
+      '/api/sign-up': signUpRoute({ ...deps, throttle: new SignUpThrottle(config.signUpLimits, config.now) }),
+      '/api/sign-in': signInRoute({ ...deps, throttle: new SignInThrottle(config.signInLimits, config.now) }),
       ...voiceRoutes(config, db, logger),
     }),
   )

@@ -1,4 +1,5 @@
 import type { RateLimit } from '@voxgate/app-kit'
+import { argon2idHasher, type PasswordHasher } from './passwords.ts'
 
 /**
  * Everything the example app needs, in one frozen object. `dev.ts` (and the tests) build it; no
@@ -37,6 +38,14 @@ export interface AppConfig {
    * @default { perAccount: { max: 5, windowSeconds: 900 }, perAddress: { max: 20, windowSeconds: 900 } }
    */
   signInLimits: { perAccount: RateLimit; perAddress: RateLimit }
+  /**
+   * Sign-ups allowed per client address (IPv6 by /64) per window, whatever the email and whether or not
+   * it was taken (each costs a password hash); past it, sign-up answers 429 `too_many_attempts` with
+   * `Retry-After`. @default { perAddress: { max: 10, windowSeconds: 900 } }
+   */
+  signUpLimits: { perAddress: RateLimit }
+  /** Hashes and checks passwords: one call per sign-up or sign-in. @default argon2id (OWASP's baseline) */
+  passwordHasher: PasswordHasher
   /** Voice tokens one session may mint per window (the app kit's `mintLimit`). @default { max: 30, windowSeconds: 60 } */
   tokenMintLimit: RateLimit
   /** Milliseconds since the epoch: sessions, throttles and the app kit all read this clock. @default Date.now */
@@ -54,6 +63,8 @@ type Defaulted =
   | 'sessionLifetimeSeconds'
   | 'sessionPurgeIntervalMs'
   | 'signInLimits'
+  | 'signUpLimits'
+  | 'passwordHasher'
   | 'tokenMintLimit'
   | 'now'
   | 'log'
@@ -67,6 +78,9 @@ export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
   const purgeMs = input.sessionPurgeIntervalMs
   if (purgeMs !== undefined && (!Number.isInteger(purgeMs) || purgeMs < 1))
     throw new TypeError('web-app: sessionPurgeIntervalMs must be a positive integer')
+  const hasher = input.passwordHasher
+  if (hasher !== undefined && (typeof hasher.hash !== 'function' || typeof hasher.verify !== 'function'))
+    throw new TypeError('web-app: passwordHasher needs hash(password) and verify(storedHash, password)')
   return Object.freeze({
     host: '127.0.0.1',
     origin: `https://localhost:${input.port}`,
@@ -75,6 +89,8 @@ export function appConfig(input: AppConfigInput): Readonly<AppConfig> {
     sessionLifetimeSeconds: 7 * 86_400,
     sessionPurgeIntervalMs: 10 * 60_000,
     signInLimits: { perAccount: { max: 5, windowSeconds: 15 * 60 }, perAddress: { max: 20, windowSeconds: 15 * 60 } },
+    signUpLimits: { perAddress: { max: 10, windowSeconds: 15 * 60 } },
+    passwordHasher: argon2idHasher,
     tokenMintLimit: { max: 30, windowSeconds: 60 },
     now: Date.now,
     log: (line: string) => process.stdout.write(`${line}\n`),

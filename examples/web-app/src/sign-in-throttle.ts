@@ -23,17 +23,17 @@ export class SignInThrottle {
   begin(email: string, address: string | undefined): number {
     return takeAll([
       [this.#accounts, email],
-      [this.#addresses, this.#address(address)],
+      [this.#addresses, throttleKeyOf(address)],
     ])
   }
 
   /** The attempt succeeded: it does not count against the account or the address. */
   succeeded(email: string, address: string | undefined): void {
     this.#accounts.refund(email)
-    this.#addresses.refund(this.#address(address))
-  }
-
-  #address(address: string | undefined): string {
-    return address === undefined ? 'unknown' : addressKey(address)
+    this.#addresses.refund(throttleKeyOf(address))
   }
 }
+
+/** The key a client address is throttled under: IPv6 by /64; requests of no known address share one. */
+export const throttleKeyOf = (address: string | undefined): string =>
+  address === undefined ? 'unknown' : addressKey(address)

@@ -7,11 +7,14 @@ import assert from 'node:assert/strict'
 import Database from 'better-sqlite3'
 import { handshake, wsUrl } from '../../../packages/server/test/helpers/ws.ts'
 import { assertCookieLifetime } from '../../../packages/app-kit/test/helpers/fake-voice-api.ts'
+import { SIGN_UP_ANSWER } from '../src/routes/sign-up.ts'
+import { countingHasher } from './helpers/counting-hasher.ts'
 import { startStack, TOKEN_COOKIE, type Stack } from './helpers/stack.ts'
 
 let s: Stack
+const hashing = countingHasher()
 before(async () => {
-  s = await startStack('cookie', 60)
+  s = await startStack('cookie', 60, { passwordHasher: hashing.hasher })
 })
 after(() => s.close())
 
@@ -53,10 +56,24 @@ const session = (a: Answer): string => {
 }
 const password = 'a long enough password'
 
+/** Every header of an answer but `date`, which only says when it was sent. */
+const headersOf = (a: Answer): [string, string][] => [...a.headers].filter(([name]) => name !== 'date')
+
+/** The hasher calls `act` made. */
+async function hashesDuring<T>(act: () => Promise<T>): Promise<{ result: T; hash: number; verify: number }> {
+  const before = { ...hashing.calls }
+  const result = await act()
+  return { result, hash: hashing.calls.hash - before.hash, verify: hashing.calls.verify - before.verify }
+}
+
 describe('accounts and sessions', () => {
-  test('sign-up stores an argon2id hash, never the password, and starts a session in a Secure HttpOnly cookie', async () => {
-    const a = await post('/api/sign-up', { email: 'Grace@Example.test', password })
-    assert.equal(a.status, 201)
+  test('sign-up answers 202 without a cookie and stores an argon2id hash, never the password; sign-in starts a session in a Secure HttpOnly cookie', async () => {
+    const up = await post('/api/sign-up', { email: 'Grace@Example.test', password })
+    assert.equal(up.status, 202)
+    assert.deepEqual(up.json, SIGN_UP_ANSWER)
+    assert.equal(up.cookies.size, 0)
+    const a = await post('/api/sign-in', { email: 'grace@example.test', password })
+    assert.equal(a.status, 200)
     const c = a.cookies.get('__Host-session')!
     assert.match(c.value, /^[A-Za-z0-9_-]{43}$/)
     for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/'])
@@ -72,14 +89,33 @@ describe('accounts and sessions', () => {
     assert.ok(sessions.length > 0 && sessions.every((x) => x.key !== c.value), 'session ids are stored hashed')
   })
 
-  test('the same email twice is 409; a wrong password is 401 without a session', async () => {
-    assert.equal((await post('/api/sign-up', { email: 'grace@example.test', password })).status, 409)
-    const wrong = await post('/api/sign-in', { email: 'grace@example.test', password: 'wrong password!' })
-    assert.equal(wrong.status, 401)
-    assert.equal(wrong.cookies.size, 0)
-    const unknown = await post('/api/sign-in', { email: 'nobody@example.test', password })
-    assert.equal(unknown.status, 401)
-    assert.deepEqual(unknown.json, wrong.json, 'unknown email and wrong password look the same')
+  test('a taken email and a new one: the same status, headers and body, no cookie, and exactly one hash each', async () => {
+    const other = 'another fine password'
+    const taken = await hashesDuring(() => post('/api/sign-up', { email: 'GRACE@example.test', password: other }))
+    const fresh = await hashesDuring(() => post('/api/sign-up', { email: 'hedy@example.test', password: other }))
+    for (const { result, hash, verify } of [taken, fresh]) {
+      assert.equal(result.status, 202)
+      assert.deepEqual(result.json, SIGN_UP_ANSWER)
+      assert.equal(result.cookies.size, 0)
+      assert.deepEqual([hash, verify], [1, 0], 'one password hash, nothing else, for either')
+    }
+    assert.deepEqual(headersOf(taken.result), headersOf(fresh.result))
+    // The taken account keeps its own password; the new one has the password just given.
+    assert.equal((await post('/api/sign-in', { email: 'grace@example.test', password: other })).status, 401)
+    assert.equal((await post('/api/sign-in', { email: 'grace@example.test', password })).status, 200)
+    assert.equal((await post('/api/sign-in', { email: 'hedy@example.test', password: other })).status, 200)
+  })
+
+  test('a wrong password is 401 without a session, like an unknown email, after one verification each', async () => {
+    const wrong = await hashesDuring(() =>
+      post('/api/sign-in', { email: 'grace@example.test', password: 'wrong password!' }),
+    )
+    assert.equal(wrong.result.status, 401)
+    assert.equal(wrong.result.cookies.size, 0)
+    const unknown = await hashesDuring(() => post('/api/sign-in', { email: 'nobody@example.test', password }))
+    assert.equal(unknown.result.status, 401)
+    assert.deepEqual(unknown.result.json, wrong.result.json, 'unknown email and wrong password look the same')
+    assert.deepEqual([wrong.hash, wrong.verify, unknown.hash, unknown.verify], [0, 1, 0, 1])
   })
 
   test('short passwords and bad emails are 400', async () => {
@@ -87,17 +123,21 @@ describe('accounts and sessions', () => {
     assert.equal((await post('/api/sign-up', { email: 'not-an-email', password })).status, 400)
   })
 
-  test('8 spaces, `password` and other common or guessable passwords are 400 weak_password, and no account is made', async () => {
+  test('8 spaces, `password`, `Passw0rd!Passw0rd!` and other guessable passwords are 400 weak_password, no hash, no account', async () => {
     const weak: [string, string][] = [
       ['        ', 'blank'],
       ['password', 'common'],
       ['Password1!', 'common'],
+      ['Passw0rd!Passw0rd!', 'common'],
       ['12345678', 'sequence'],
       ['abababab', 'repetitive'],
       ['weak.user2024', 'personal'],
     ]
     for (const [pw, reason] of weak) {
-      const a = await post('/api/sign-up', { email: 'weak.user@example.test', password: pw })
+      const { result: a, hash } = await hashesDuring(() =>
+        post('/api/sign-up', { email: 'weak.user@example.test', password: pw }),
+      )
+      assert.equal(hash, 0, 'refused before the hash')
       assert.equal(a.status, 400, JSON.stringify(pw))
       assert.equal(a.json.error_code, 'weak_password')
       assert.equal(a.json.reason, reason)

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test'
 import { chromium, type Browser } from 'playwright-core'
 import { createSpeechService } from '../../../packages/server/src/tts/index.ts'
 import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../../../packages/server/test/stt/helpers.ts'
-import { CHROMIUM_ARGS } from './helpers/browser.ts'
+import { CHROMIUM_ARGS, recordStatus, signUpThenIn, statusLog } from './helpers/browser.ts'
 import { startStack, type Stack } from './helpers/stack.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -60,25 +60,36 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('Listen: partial then final transcripts of what the microphone hears, over a token minted for tts + stt', async () => {
+test('Listen: partial then final transcripts of what the microphone hears, over a token minted for tts + stt; "Listening…" replaces the Speak status', async () => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, permissions: ['microphone'] })
   const page = await context.newPage()
-  await page.goto(`${stack.app.url}/sign-in`)
-  await page.getByLabel('Email').fill('grace@example.test')
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByRole('button', { name: 'Sign up' }).click()
-  await page.waitForURL(`${stack.app.url}/speak`)
+  await signUpThenIn(page, stack.app.url, 'grace@example.test', 'correct horse battery staple')
 
+  // Speak first: what Listen says in the status line replaces Speak's "Done".
+  await page.getByLabel('Text').fill('A few words first.')
+  await page.getByRole('button', { name: 'Speak' }).click()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Done$/ })
+    .waitFor()
+  await recordStatus(page)
   await page.getByRole('button', { name: 'Listen' }).click()
-  await page.getByRole('button', { name: 'Stop' }).waitFor()
+  await page.getByRole('button', { name: 'Stop listening' }).waitFor()
+  assert.equal(await page.getByRole('status').textContent(), 'Listening…')
   // The first utterance ends in the WAV's 1.5 s pause; its final is on the page.
   await page.waitForFunction(
     () => (window.voxgateDemo.listen?.finals.length ?? 0) > 0 || (window.voxgateDemo.listen?.failures ?? 0) > 0,
     undefined,
     { timeout: 60_000 },
   )
-  await page.getByRole('button', { name: 'Stop' }).click()
-  await page.getByRole('button', { name: 'Listen' }).waitFor()
+  await page.getByRole('button', { name: 'Stop listening' }).click()
+  // Stopping waits for the recogniser to finish what it was sent, which lags the microphone on a
+  // loaded machine: a long guard against a hang, not a speed requirement.
+  await page.getByRole('button', { name: 'Listen', exact: true }).waitFor({ timeout: 120_000 })
+  assert.deepEqual(
+    (await statusLog(page)).map((c) => c.text),
+    ['Listening…', 'Done'],
+  )
   const listen = await page.evaluate(() => window.voxgateDemo.listen!)
   assert.equal(listen.failures, 0, String(await page.getByRole('alert').textContent()))
   assert.equal(listen.processor, 'audio-worklet')

@@ -1,6 +1,8 @@
 /** The sign-up password rules: common, repeated, sequential and personal passwords are refused. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { passwordProblem, type PasswordProblem } from '../src/password-policy.ts'
 
 const EMAIL = 'grace.hopper@example.test'
@@ -19,6 +21,17 @@ describe('passwordProblem', () => {
     ['summer2024', 'common'],
     ['trustno1', 'common'],
     ['zaq12wsx', 'common'],
+    // A common one repeated, or with digits and symbols appended (issue 19 item 10).
+    ['Passw0rd!Passw0rd!', 'common'],
+    ['passwordpassword', 'common'],
+    ['PASSWORD-password', 'common'],
+    ['dragon dragon dragon', 'common'],
+    ['p@ssw0rd p@ssw0rd', 'common'],
+    ['monkeymonkey99!', 'common'],
+    ['trustno12024', 'common'],
+    ['trustno1!!2024', 'common'],
+    ['abc123456789', 'common'],
+    ['qwerty123qwerty123', 'common'],
     ['aaaaaaaa', 'repetitive'],
     ['abababab', 'repetitive'],
     ['12121212', 'repetitive'],
@@ -48,10 +61,22 @@ describe('passwordProblem', () => {
     'sunflower-orbit-42',
     'Hopper-grace',
     'gr8 lunch at noon',
+    'dragonfly over the pond 42',
+    'monkey bread, warm, 2024',
   ]
   for (const password of accepted) {
     test(`${JSON.stringify(password)} is fine`, () => assert.equal(passwordProblem(password, EMAIL), undefined))
   }
+
+  const common = readFileSync(path.join(import.meta.dirname, '..', 'src', 'common-passwords.txt'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+  test(`each of the ${common.length} common passwords is refused doubled, and with "2024!" or "!!99" appended`, () => {
+    for (const password of common) {
+      for (const made of [password + password, `${password} ${password}`, `${password}2024!`, `${password}!!99`])
+        assert.notEqual(passwordProblem(made, EMAIL), undefined, JSON.stringify(made))
+    }
+  })
 
   test('a short local part (under 4 characters) is not treated as a word of the password', () => {
     assert.equal(passwordProblem('jo is quite happy', 'jo@example.test'), undefined)

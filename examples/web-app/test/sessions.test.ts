@@ -36,6 +36,13 @@ async function post(base: string, route: string, body: unknown, cookie?: string)
   const token = cookies.get(TOKEN_COOKIE)?.split(';')[0]?.split('=')[1]
   return { status: res.status, json: await res.json(), cookies, session, token }
 }
+/** Signs up (202, no session) and then in: the session cookie. */
+async function newAccount(base: string, email: string): Promise<string> {
+  assert.equal((await post(base, '/api/sign-up', { email, password: PASSWORD })).status, 202)
+  const signedIn = await post(base, '/api/sign-in', { email, password: PASSWORD })
+  assert.ok(signedIn.session, 'signing in starts a session')
+  return signedIn.session
+}
 const me = async (cookie: string): Promise<number> =>
   (await fetch(`${s.app.url}/api/me`, { headers: { cookie } })).status
 function sessionRows(file: string, email?: string): number {
@@ -51,10 +58,10 @@ function sessionRows(file: string, email?: string): number {
 
 describe('sign out everywhere', () => {
   test("ends every session of the account (not others'), revokes its voice tokens, and a new sign-in gets a working token", async () => {
-    const a = (await post(s.app.url, '/api/sign-up', { email: 'hal@example.test', password: PASSWORD })).session!
+    const a = await newAccount(s.app.url, 'hal@example.test')
     const b = (await post(s.app.url, '/api/sign-in', { email: 'hal@example.test', password: PASSWORD })).session!
     const c = (await post(s.app.url, '/api/sign-in', { email: 'hal@example.test', password: PASSWORD })).session!
-    const other = (await post(s.app.url, '/api/sign-up', { email: 'ida@example.test', password: PASSWORD })).session!
+    const other = await newAccount(s.app.url, 'ida@example.test')
     const token = (await post(s.app.url, '/api/voice-token', {}, b)).token!
     const opened = await handshake(wsUrl(s.voice.url), { origin: s.app.url, cookie: `${TOKEN_COOKIE}=${token}` })
     assert.equal(opened.status, 101)
@@ -99,7 +106,7 @@ describe('sign out everywhere', () => {
 
 describe('expired sessions', () => {
   test('an expired session is refused and its row deleted when it is read', async () => {
-    const cookie = (await post(s.app.url, '/api/sign-up', { email: 'jo@example.test', password: PASSWORD })).session!
+    const cookie = await newAccount(s.app.url, 'jo@example.test')
     assert.equal(sessionRows(s.app.config.databaseFile, 'jo@example.test'), 1)
     offsetMs += LIFETIME_S * 1000
     assert.equal(await me(cookie), 401)
@@ -140,7 +147,7 @@ describe('expired sessions', () => {
       log: () => undefined,
     })
     try {
-      assert.equal((await post(app.url, '/api/sign-up', { email: 'lu@example.test', password: PASSWORD })).status, 201)
+      await newAccount(app.url, 'lu@example.test')
       assert.equal(sessionRows(app.config.databaseFile), 1)
       shiftMs = 60_000
       // Nothing reads the session again; only the timer can delete it. Wait for it, however long it takes.

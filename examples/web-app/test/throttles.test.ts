@@ -4,16 +4,19 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { countingHasher } from './helpers/counting-hasher.ts'
 import { startStack, type Stack } from './helpers/stack.ts'
 
 const WINDOW_MS = 15 * 60_000
 let clockMs = Date.now()
 let s: Stack
+const hashing = countingHasher()
 before(async () => {
-  s = await startStack('memory', 60, { now: () => clockMs })
+  s = await startStack('memory', 60, { now: () => clockMs, passwordHasher: hashing.hasher })
 })
 after(() => s.close())
-// Every test starts in fresh windows: the defaults are 5 failures per account, 20 per address, per 15 min.
+// Every test starts in fresh windows: the defaults are 5 failures per account, 20 per address, and 10
+// sign-ups per address, per 15 min.
 beforeEach(() => {
   clockMs += WINDOW_MS
 })
@@ -42,7 +45,7 @@ const PASSWORD = 'plum tree over the quiet harbour'
 const signIn = (email: string, password: string) => post('/api/sign-in', { email, password })
 const statuses = (answers: Answer[]) => answers.map((a) => a.status)
 async function account(email: string): Promise<void> {
-  assert.equal((await post('/api/sign-up', { email, password: PASSWORD })).status, 201)
+  assert.equal((await post('/api/sign-up', { email, password: PASSWORD })).status, 202)
 }
 
 describe('sign-in throttle', () => {
@@ -113,6 +116,54 @@ describe('sign-in throttle', () => {
     const logs = s.appLogs.join('\n')
     assert.match(logs, /sign-in throttled/)
     assert.ok(!logs.includes('ada@example.test') && !logs.includes(PASSWORD) && !logs.includes('guess number'))
+  })
+})
+
+describe('sign-up throttle', () => {
+  const signUp = (email: string, password = PASSWORD) => post('/api/sign-up', { email, password })
+
+  test('10 sign-ups per address, new and taken emails alike, then 429 too_many_attempts with Retry-After and no hash', async () => {
+    const hashesBefore = hashing.calls.hash
+    for (let i = 0; i < 5; i++) assert.equal((await signUp(`new-${i}@example.test`)).status, 202)
+    for (let i = 0; i < 5; i++) assert.equal((await signUp('new-0@example.test')).status, 202)
+    assert.equal(hashing.calls.hash - hashesBefore, 10)
+    clockMs += 60_000
+    for (const email of ['new-0@example.test', 'never-seen@example.test']) {
+      const refused = await signUp(email)
+      assert.equal(refused.status, 429, email)
+      assert.equal(refused.json.error_code, 'too_many_attempts')
+      assert.equal(refused.retryAfter, String(15 * 60 - 60))
+      assert.equal(refused.sessionCookie, undefined)
+    }
+    assert.equal(hashing.calls.hash - hashesBefore, 10, 'a refused sign-up costs no hash')
+    assert.equal((await signIn('never-seen@example.test', PASSWORD)).status, 401, 'and makes no account')
+    clockMs += 14 * 60_000 - 1000
+    assert.equal((await signUp('never-seen@example.test')).retryAfter, '1')
+    clockMs += 1000
+    assert.equal((await signUp('never-seen@example.test')).status, 202)
+    assert.equal((await signIn('never-seen@example.test', PASSWORD)).status, 200)
+  })
+
+  test('30 sign-ups at once: 10 are hashed, 20 are 429 (counted before the hash, not after)', async () => {
+    const hashesBefore = hashing.calls.hash
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => signUp(`burst-${i}@example.test`)))
+    assert.equal(statuses(answers).filter((x) => x === 202).length, 10)
+    assert.equal(statuses(answers).filter((x) => x === 429).length, 20)
+    assert.ok(answers.filter((a) => a.status === 429).every((a) => a.retryAfter === '900'))
+    assert.equal(hashing.calls.hash - hashesBefore, 10)
+  })
+
+  test('refused before the hash, so not counted: 30 weak passwords and malformed requests, then a sign-up is 202', async () => {
+    for (let i = 0; i < 15; i++)
+      assert.equal((await signUp(`weak-${i}@example.test`, 'Passw0rd!Passw0rd!')).status, 400)
+    for (let i = 0; i < 15; i++) assert.equal((await signUp('not-an-email')).status, 400)
+    assert.equal((await signUp('finally@example.test')).status, 202)
+  })
+
+  test('the sign-up throttle logs no email and no password', () => {
+    const logs = s.appLogs.join('\n')
+    assert.match(logs, /sign-up throttled/)
+    assert.ok(!logs.includes('never-seen@example.test') && !logs.includes('burst-') && !logs.includes(PASSWORD))
   })
 })
 

@@ -1,22 +1,10 @@
-import {
-  AudioPlayer,
-  SignedOutError,
-  TokenSource,
-  VoxgateClient,
-  VoxgateClientError,
-  type Transport,
-} from '@voxgate/client'
+import { TokenSource, VoxgateClient } from '@voxgate/client'
 import { wireListenButton, type ListenCounters } from './listen-button.ts'
+import { wireSpeakButton, type SpeakCounters } from './speak-button.ts'
+import { statusLine } from './status-line.ts'
 
-/** What the page tells tests (and curious developers) about playback; never a token. */
-interface DemoCounters {
-  speaks: number
-  completed: number
-  failures: number
-  readonly chunks: number
-  readonly samples: number
-  listen?: ListenCounters
-}
+/** What the page tells tests (and curious developers); never a token. */
+type DemoCounters = SpeakCounters & { listen?: ListenCounters }
 declare global {
   interface Window {
     voxgateDemo: DemoCounters
@@ -31,20 +19,10 @@ interface Me {
 }
 
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector<T>(selector)!
-const text = $<HTMLTextAreaElement>('#text')
 const voice = $<HTMLSelectElement>('#voice')
-const transport = $<HTMLSelectElement>('#transport')
-const speakButton = $<HTMLButtonElement>('#speak')
-const status = $<HTMLElement>('#status')
 const error = $<HTMLElement>('#error')
 
 const SIGNED_OUT = 'You are signed out. Sign in again to speak.'
-
-function messageOf(err: unknown): string {
-  if (err instanceof SignedOutError) return SIGNED_OUT
-  if (err instanceof VoxgateClientError) return `Speech failed: ${err.message}`
-  return 'Speech failed.'
-}
 
 async function loadMe(): Promise<Me | undefined> {
   const res = await fetch('/api/me', { headers: { accept: 'application/json' } })
@@ -62,12 +40,19 @@ function fillVoices(voices: Me['voices']): void {
   if (english >= 0) voice.selectedIndex = english
 }
 
-function start(me: Me): void {
-  $('#who').textContent = me.email
+function showAccount(me: Me): void {
+  const who = $('#who')
+  who.textContent = me.email
+  // Cut short with an ellipsis when the screen is narrow; the whole address stays in the tooltip.
+  who.title = me.email
   $('#mode').textContent =
     me.mode === 'cookie'
       ? 'HttpOnly cookie (the page never sees the token)'
       : 'in memory (held by the SDK, never stored)'
+}
+
+function start(me: Me): void {
+  showAccount(me)
   fillVoices(me.voices)
   const tokens = new TokenSource({
     endpoint: '/api/voice-token',
@@ -75,50 +60,11 @@ function start(me: Me): void {
     onSignedOut: () => (error.textContent = SIGNED_OUT),
   })
   const client = new VoxgateClient({ baseUrl: me.voice_api_url, tokens })
-  let player: AudioPlayer | undefined
-  const demo = {
-    speaks: 0,
-    completed: 0,
-    failures: 0,
-    get chunks() {
-      return player?.chunksScheduled ?? 0
-    },
-    get samples() {
-      return player?.samplesScheduled ?? 0
-    },
-  }
-  window.voxgateDemo = demo
-  window.voxgateDemo.listen = wireListenButton(client, (message) => (error.textContent = message))
-
-  speakButton.addEventListener('click', async () => {
-    // The AudioContext is created inside the click, so browsers let it play.
-    player ??= new AudioPlayer({ context: new AudioContext() })
-    error.textContent = ''
-    status.textContent = 'Speaking…'
-    speakButton.disabled = true
-    demo.speaks += 1
-    const before = player.chunksScheduled
-    try {
-      const stream = client.speak(
-        {
-          model_id: 'sonic-3',
-          transcript: text.value,
-          voice: { id: voice.value },
-          output_format: { container: 'raw', encoding: 'pcm_f32le', sample_rate: 24_000 },
-        },
-        { transport: transport.value as Transport },
-      )
-      await player.play(stream)
-      demo.completed += 1
-      status.textContent = `Done: ${player.chunksScheduled - before} chunks over ${transport.selectedOptions[0]?.text ?? transport.value}.`
-    } catch (err) {
-      demo.failures += 1
-      status.textContent = ''
-      error.textContent = messageOf(err)
-    } finally {
-      speakButton.disabled = false
-    }
-  })
+  const showError = (message: string) => (error.textContent = message)
+  const takeStatus = statusLine($('#status'))
+  const speech = wireSpeakButton({ client, takeStatus, showError, signedOutMessage: SIGNED_OUT })
+  window.voxgateDemo = speech.counters
+  window.voxgateDemo.listen = wireListenButton(client, { takeStatus, showError })
 
   // Everywhere: every session of this account ends and every voice token it was given is revoked.
   for (const [button, route] of [
@@ -131,7 +77,7 @@ function start(me: Me): void {
       )
       tokens.close()
       client.close()
-      player?.stop()
+      speech.stop()
       location.assign('/sign-in')
     })
   }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { chromium, type Browser, type Page, type Response } from 'playwright-core'
 
 export const CHROMIUM_ARGS = [
@@ -64,3 +65,56 @@ export async function scriptVisibleState(page: Page): Promise<string> {
   )
   return state + (await page.content())
 }
+
+/**
+ * Signs up, then in, as a person would: sign-up never signs in, it asks for a sign-in on the same page
+ * (no session cookie yet), so the Sign in button follows. Ends on /speak with its voices loaded.
+ */
+export async function signUpThenIn(
+  page: Page,
+  url: string,
+  email: string,
+  password: string,
+  whenAskedToSignIn: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  await page.goto(`${url}/sign-in`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign up' }).click()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /now sign in/i })
+    .waitFor()
+  assert.equal(new URL(page.url()).pathname, '/sign-in', 'sign-up stays on the sign-in page')
+  const cookies = (await page.context().cookies()).map((c) => c.name)
+  assert.ok(!cookies.includes('__Host-session'), 'sign-up starts no session')
+  await whenAskedToSignIn()
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(`${url}/speak`)
+  await page.getByLabel('Voice').locator('option').first().waitFor({ state: 'attached' })
+}
+
+/** One change of the speak page's status line, with what the player held at that moment. */
+export interface StatusChange {
+  text: string
+  atMs: number
+  bufferedSeconds: number
+}
+
+/** Starts recording every change of `#status` (from now on) into the page. */
+export async function recordStatus(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const log: StatusChange[] = []
+    const status = document.querySelector('#status')!
+    Object.assign(window, { statusLog: log })
+    new MutationObserver(() => {
+      const text = status.textContent ?? ''
+      if (log.at(-1)?.text !== text)
+        log.push({ text, atMs: performance.now(), bufferedSeconds: window.voxgateDemo.bufferedSeconds })
+    }).observe(status, { childList: true, characterData: true, subtree: true })
+  })
+}
+
+/** The changes recorded since `recordStatus`. */
+export const statusLog = (page: Page): Promise<StatusChange[]> =>
+  page.evaluate(() => (window as unknown as { statusLog: StatusChange[] }).statusLog)

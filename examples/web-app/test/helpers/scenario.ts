@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { launchChromium, scriptVisibleState, sleep, TokenWatcher } from './browser.ts'
+import { launchChromium, scriptVisibleState, signUpThenIn, sleep, TokenWatcher } from './browser.ts'
 import { startStack, TOKEN_COOKIE } from './stack.ts'
 
 const LIFETIME_S = 3
@@ -34,12 +34,8 @@ async function speak(page: Page, transport: 'bytes' | 'SSE' | 'WebSocket'): Prom
 }
 
 async function signUpAndIn(page: Page, url: string, email: string, password: string): Promise<void> {
-  await page.goto(`${url}/sign-in`)
-  await page.getByLabel('Email').fill(email)
-  await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign up' }).click()
-  await page.waitForURL(`${url}/speak`)
-  // Out and in again, through the Sign in button this time.
+  await signUpThenIn(page, url, email, password)
+  // Out and in again, past a refused sign-in this time.
   await page.getByRole('button', { name: 'Sign out', exact: true }).click()
   await page.waitForURL(`${url}/sign-in`)
   await page.getByLabel('Password').fill('not the password')
