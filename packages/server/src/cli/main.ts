@@ -51,7 +51,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`voxgate: ${err.message} (see voxgate --help)`)
       return 2
     }
-    io.err(`voxgate: ${err instanceof Error ? err.message : String(err)}`)
+    // One line, whatever the cause: a start failure must be readable in a log collector's single row.
+    io.err(`voxgate: ${(err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')}`)
     return 1
   }
 }
