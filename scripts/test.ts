@@ -5,7 +5,7 @@
  * so the packages are built first (incremental: well under a second when nothing changed).
  */
 import { spawnSync } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { runWithTestCa } from './test-ca.ts'
 
@@ -34,4 +34,22 @@ const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
 if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) {
   console.error('scripts/test.ts: `npm run build` failed; tests that run dist/ may see an old build')
 }
-await runWithTestCa(['--test', '--test-concurrency=2', ...files])
+/**
+ * Every test ends within this (node:test's per-test timeout), whatever it waits on: a hang is a
+ * failure naming the test, not a suite that never ends. The slowest tests take about a minute on a
+ * loaded 2-core runner (several servers started from the CLI).
+ */
+const TEST_TIMEOUT_MS = 300_000
+const durations = path.join(root, 'test-artifacts', 'file-durations.txt')
+mkdirSync(path.dirname(durations), { recursive: true })
+await runWithTestCa([
+  '--test',
+  '--test-concurrency=2',
+  `--test-timeout=${TEST_TIMEOUT_MS}`,
+  // What node:test would pick by itself (spec on a terminal), plus the per-file durations.
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${path.join(root, 'scripts', 'file-durations.mjs')}`,
+  `--test-reporter-destination=${durations}`,
+  ...files,
+])

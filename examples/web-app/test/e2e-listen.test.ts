@@ -8,13 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { createSpeechService } from '../../../packages/server/src/tts/index.ts'
 import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../../../packages/server/test/stt/helpers.ts'
-import { CHROMIUM_ARGS, recordStatus, signUpThenIn, statusLog } from './helpers/browser.ts'
+import { launchChromium, recordStatus, signUpThenIn, statusLog } from './helpers/browser.ts'
+import { requireChromium } from '../../../packages/server/test/helpers/chromium.ts'
+import { needed } from '../../../packages/server/test/helpers/services.ts'
 import { startStack, type Stack } from './helpers/stack.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+await needed(requireChromium)
 const SENTENCE = 'Please call me back when you get home tonight.'
 const RATE = 48000
 let dir: string
@@ -43,15 +45,11 @@ before(async () => {
     await speech.close()
   }
   stack = await startStack('cookie', 60)
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      ...CHROMIUM_ARGS,
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${file}`,
-    ],
-  })
+  browser = await launchChromium([
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${file}`,
+  ])
 })
 
 after(async () => {

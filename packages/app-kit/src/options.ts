@@ -87,6 +87,14 @@ export interface AppKitOptions {
   cartesiaVersion?: string
   /** How long to wait for the voice API. @default 10000 */
   voiceApiTimeoutMs?: number
+  /**
+   * Where the kit logs (pino, or anything with `info` and `warn`). A mint that fails is logged as
+   * `voice token mint failed` with `reason`: `status 401 invalid_credentials` (the voice API's status
+   * and `error_code`), `network ECONNREFUSED`, `network SELF_SIGNED_CERT_IN_CHAIN` (its CA is not
+   * trusted: NODE_EXTRA_CA_CERTS), `timeout` or `malformed answer`; the client only sees 502 `mint_failed`.
+   * @example logger: pino()
+   * @default no logging
+   */
   logger?: AppKitLogger
   /** For tests and custom agents. @default globalThis.fetch */
   fetch?: typeof fetch

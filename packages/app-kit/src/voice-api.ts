@@ -30,7 +30,7 @@ async function post(o: ResolvedOptions, path: string, body: unknown): Promise<un
       redirect: 'error',
     })
   } catch (err) {
-    throw new VoiceApiError(err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : 'network', err)
+    throw new VoiceApiError(err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : networkReason(err), err)
   }
   const text = await res.text().catch(() => '')
   let parsed: unknown
@@ -41,6 +41,19 @@ async function post(o: ResolvedOptions, path: string, body: unknown): Promise<un
   }
   if (!res.ok) throw new VoiceApiError(`status ${res.status}${errorCodeOf(parsed)}`)
   return parsed
+}
+
+/** Node's socket and TLS error codes: constants, safe to log (no address, no key). */
+const NETWORK_CODE = /^(E[A-Z_]+|ERR_[A-Z_]+|UND_ERR_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/
+
+/**
+ * `network` and, where fetch says why, the code of the cause (`fetch failed` wraps it):
+ * `network ECONNREFUSED`, `network SELF_SIGNED_CERT_IN_CHAIN` (the voice API's CA is not trusted).
+ */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | undefined)?.cause
+  const code = cause?.code ?? cause?.errors?.[0]?.code
+  return typeof code === 'string' && NETWORK_CODE.test(code) ? `network ${code}` : 'network'
 }
 
 function errorCodeOf(body: unknown): string {

@@ -10,7 +10,7 @@ import { createAppKit, type AppKit } from '../src/index.ts'
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.ts'
 import { bearer, call } from '../../server/test/helpers/http.ts'
 import { handshake, wsUrl } from '../../server/test/helpers/ws.ts'
-import { assertCookieLifetime, parseSetCookie } from './helpers/fake-voice-api.ts'
+import { assertCookieLifetime, captureLogger, parseSetCookie } from './helpers/fake-voice-api.ts'
 
 const APP = 'https://localhost:4443'
 const FOREIGN = 'https://evil.example.test'
@@ -214,9 +214,11 @@ describe('app kit + voxgate, memory mode', () => {
     assert.equal((await speak(bearer(again))).status, 200)
   })
 
-  test('a wrong API key: 502 mint_failed, and the key is not in the answer', async () => {
+  test('a wrong API key: 502 mint_failed, the key not in the answer; the log names status and error_code', async () => {
     const wrongKey = `${t.apiKey.slice(0, -4)}zzzz`
+    const log = captureLogger()
     const bad = createAppKit({
+      logger: log.logger,
       voiceApiUrl: t.url,
       apiKey: wrongKey,
       allowedOrigins: [APP],
@@ -228,6 +230,9 @@ describe('app kit + voxgate, memory mode', () => {
     const text = await res.text()
     assert.equal(JSON.parse(text).error_code, 'mint_failed')
     assert.ok(!text.includes(wrongKey) && !text.includes(t.apiKey))
+    const failed = log.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'voice token mint failed')
+    assert.equal(failed?.reason, 'status 401 invalid_credentials')
+    assert.ok(!log.text().includes(wrongKey))
   })
 
   test("voxgate's logs never contain a token or the API key", () => {

@@ -4,17 +4,19 @@
  * transports into the Web Audio player while tokens are replaced underneath.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { build } from 'esbuild'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { mint } from '../../server/test/helpers/http.ts'
+import { launchChromium, requireChromium } from '../../server/test/helpers/chromium.ts'
+import { needed } from '../../server/test/helpers/services.ts'
 import { startTestServer, testTls, type TestServer } from '../../server/test/helpers/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+await needed(requireChromium)
 let voxgate: TestServer
 let page: Server
 let pageUrl: string
@@ -34,7 +36,6 @@ async function bundle(): Promise<string> {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) return
   // Tokens live 3 s and sockets end with them, so every transport crosses several refreshes. One
   // second of clock tolerance keeps a request sent just before its token's expiry from failing on a
   // loaded machine (where it may reach the server a few hundred ms later); the refresh is still needed.
@@ -64,17 +65,7 @@ before(async () => {
   })
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
   pageUrl = `https://127.0.0.1:${(page.address() as AddressInfo).port}/`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  })
+  browser = await launchChromium()
 })
 
 after(async () => {
@@ -83,9 +74,7 @@ after(async () => {
   await voxgate?.close()
 })
 
-test('in Chromium: all three transports play through the Web Audio player across token refreshes', {
-  skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium',
-}, async (t) => {
+test('in Chromium: all three transports play through the Web Audio player across token refreshes', async (t) => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true })
   const tab = await context.newPage()
   // tsx compiles this file with esbuild's keepNames, which wraps functions in `__name(...)`; the

@@ -5,19 +5,21 @@
  * ScriptProcessor fallback and the Blob-URL AudioWorklet.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { build } from 'esbuild'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { mint } from '../../server/test/helpers/http.ts'
+import { launchChromium, requireChromium } from '../../server/test/helpers/chromium.ts'
+import { needed } from '../../server/test/helpers/services.ts'
 import { startTestServer, testTls, type TestServer } from '../../server/test/helpers/server.ts'
 import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../../server/test/stt/helpers.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+await needed(requireChromium)
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.'
 let voxgate: TestServer
 let page: Server
@@ -26,7 +28,6 @@ let browser: Browser
 let dir: string
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) return
   voxgate = await startTestServer({ speech: 'real' })
   dir = mkdtempSync(path.join(tmpdir(), 'voxgate-listen-'))
   const mic = path.join(dir, 'mic.wav')
@@ -71,20 +72,11 @@ before(async () => {
   })
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
   pageUrl = `https://127.0.0.1:${(page.address() as AddressInfo).port}/`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--autoplay-policy=no-user-gesture-required',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${mic}`,
-    ],
-  })
+  browser = await launchChromium([
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${mic}`,
+  ])
 })
 
 after(async () => {
@@ -94,9 +86,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-test('in Chromium: listen() on Float32Array frames from the TTS API, and on the microphone (ScriptProcessor and AudioWorklet)', {
-  skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium',
-}, async () => {
+test('in Chromium: listen() on Float32Array frames from the TTS API, and on the microphone (ScriptProcessor and AudioWorklet)', async () => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, permissions: ['microphone'] })
   const tab = await context.newPage()
   await tab.addInitScript({ content: 'globalThis.__name = (f) => f' })

@@ -28,6 +28,8 @@ import { StreamRefusals } from './streams/refusals.ts'
 import { openSharedState } from './shared/shared-state.ts'
 import { StreamRegistry } from './streams/registry.ts'
 import { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'
+import { assertCanListen, listenError } from './port-check.ts'
+import { UndoStack } from './undo-stack.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
 import { createSttService } from './stt/service.ts'
 import { createSpeechService } from './tts/index.ts'
@@ -56,19 +58,50 @@ export interface VoxgateServer {
   close(): Promise<void>
 }
 
-/** Builds every part, listens, and returns once the server accepts connections. */
+/**
+ * Builds every part, listens, and returns once the server accepts connections. What can be checked
+ * cheaply (TLS files, the port, the upstream's answer to its key) is checked before anything is
+ * opened; a later failure closes what was opened, so a failed start leaves nothing running.
+ */
 export async function startServer(input: ServerConfigInput, deps: VoxgateServerDeps = {}): Promise<VoxgateServer> {
   const config = parseConfig(input)
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
+  const { https, devTls } = await tlsFor(config)
+  await assertCanListen(config.host, config.port)
   const upstream =
     config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
       ? new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs })
       : undefined
   // Before anything is opened: a key the upstream refuses stops the start with nothing to clean up.
   if (upstream) await checkUpstream(upstream, logger)
+  const opened = new UndoStack()
+  if (upstream) opened.push(() => upstream.close())
+  try {
+    return await assemble({ config, clock, logger, https, devTls, upstream, deps, opened })
+  } catch (err) {
+    await opened.run()
+    throw err
+  }
+}
+
+interface AssembleInput {
+  config: ServerConfig
+  clock: Clock
+  logger: Logger
+  https: HttpsOptions | undefined
+  devTls: DevTls | undefined
+  upstream: Upstream | undefined
+  deps: VoxgateServerDeps
+  /** Every part opened is pushed here, so a failure further on closes it. */
+  opened: UndoStack
+}
+
+async function assemble({ config, clock, logger, https, devTls, upstream, deps, opened }: AssembleInput) {
   const metrics = config.metrics ? createMetrics() : NO_METRICS
-  const store = meteredStore(deps.store ?? (await openStore(config)), metrics)
+  const ownStore = deps.store ?? (await openStore(config))
+  if (!deps.store) opened.push(() => ownStore.close())
+  const store = meteredStore(ownStore, metrics)
   await ensureSigningKey(store, clock.now())
   const keyRing = new KeyRing()
   const revocations = new RevocationList()
@@ -86,11 +119,13 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     revocations,
     clock,
   )
+  const shared = await openSharedState(config, store, clock, logger)
+  opened.push(() => shared.close())
+  observeRedis(shared.redis, metrics)
   const speech =
     deps.speech ??
     (await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) }))
-  const shared = await openSharedState(config, store, clock, logger)
-  observeRedis(shared.redis, metrics)
+  if (!deps.speech) opened.push(() => speech.close())
   const streams = new StreamRegistry(revocations, shared.slots, metrics.streams)
   sync.onChange(() => streams.sweep())
   const quotas = new QuotaBook()
@@ -139,20 +174,17 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     shared,
     ...(upstream && { upstream }),
   }
+  opened.push(() => ctx.stt.close())
 
-  const { https, devTls } = await tlsFor(config)
   const app = buildApp(ctx, https)
   const ws = createWebSocketTransport(ctx)
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
-  await app.listen({ host: config.host, port: config.port })
+  opened.push(() => app.close())
+  await app.listen({ host: config.host, port: config.port }).catch((err: unknown) => {
+    throw listenError(err, config.host, config.port)
+  })
   const metricsListener =
-    metrics.registry &&
-    (await startMetricsListener(metrics.registry, config.metricsHost, config.metricsPort).catch(
-      async (err: unknown) => {
-        await app.close()
-        throw err
-      },
-    ))
+    metrics.registry && (await startMetricsListener(metrics.registry, config.metricsHost, config.metricsPort))
   sync.start(config.storePollMs)
   const stopHousekeeping = startHousekeeping(
     store,
@@ -172,6 +204,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
     async close() {
       // A graceful drain, as load balancers expect: not ready at once, no new streams, open ones
       // get up to drainMs to finish by themselves.
+      logger.info({ drain_ms: config.drainMs }, 'draining')
       streams.startDraining()
       await streams.waitForStreams(config.drainMs)
       sync.stop()
@@ -187,8 +220,9 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
       if (!deps.store) await store.close()
       await metricsListener?.close()
       upstream?.close()
+      logger.info('stopped')
     },
-  }
+  } satisfies VoxgateServer
 }
 
 async function tlsFor(config: ServerConfig): Promise<{ https: HttpsOptions | undefined; devTls: DevTls | undefined }> {

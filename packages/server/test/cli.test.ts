@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -108,7 +108,7 @@ describe('voxgate CLI', () => {
     }
   })
 
-  test('serve: prints its URL and a first key; honours CLI key changes within 5 s; stops on SIGTERM', async () => {
+  test('serve: prints its URL and where the first key is; honours CLI key changes within 5 s; stops on SIGTERM', async () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'voxgate-serve-'))
     const tls = testTls()
     const child = spawn(
@@ -141,10 +141,12 @@ describe('voxgate CLI', () => {
     })
     try {
       // Start-up (speech workers warming) is not part of the 5 s contract; allow it a minute.
-      assert.ok(await within(60_000, async () => /listening on https:\/\//.test(stdout)), stderr)
-      const url = /listening on (https:\/\/\S+)/.exec(stdout)![1]!
-      const firstKey = /(sk_vx_[A-Za-z0-9_-]{43})/.exec(stderr)?.[1]
-      assert.ok(firstKey, 'first run prints a key')
+      assert.ok(await within(120_000, async () => /first-api-key/.test(stderr)), stderr)
+      const url = /listening on (https:\/\/\S+)/.exec(stderr)![1]!
+      // stderr is a pipe here, not a terminal: the first key is in a 0600 file, never printed.
+      const firstKey = readFileSync(path.join(fresh, 'first-api-key'), 'utf8').trim()
+      assert.match(firstKey, /^sk_vx_[A-Za-z0-9_-]{43}$/)
+      assert.ok(!stderr.includes(firstKey) && !stdout.includes(firstKey))
       const first = await call(url, '/access-token', { headers: bearer(firstKey), body: {} })
       assert.equal(first.status, 200)
       assert.equal(first.headers.get('strict-transport-security'), 'max-age=600')

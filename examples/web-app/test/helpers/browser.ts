@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict'
-import { chromium, type Browser, type Page, type Response } from 'playwright-core'
+import type { Page, Response } from 'playwright-core'
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--autoplay-policy=no-user-gesture-required',
-]
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
-}
+export { CHROMIUM_ARGS, launchChromium } from '../../../../packages/server/test/helpers/chromium.ts'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 

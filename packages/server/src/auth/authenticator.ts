@@ -21,6 +21,7 @@ export class Authenticator {
    * revocation list last read from the store, keep working.
    */
   readonly #known = new Map<string, string>()
+  readonly #onKeyUsed: ((keyId: string) => void)[] = []
 
   constructor(
     private readonly store: Store,
@@ -28,6 +29,11 @@ export class Authenticator {
     private readonly revocations: RevocationList,
     private readonly clock: Clock,
   ) {}
+
+  /** Calls `listener` with a key's id when it is used: the first time, then at most once a minute. */
+  onKeyUsed(listener: (keyId: string) => void): void {
+    this.#onKeyUsed.push(listener)
+  }
 
   authenticate(value: string): Promise<Principal> {
     return looksLikeJwt(value) ? this.tokens.verify(value) : this.#apiKey(value)
@@ -63,5 +69,6 @@ export class Authenticator {
     this.#touched.set(keyId, now)
     // Informational only: a busy or read-only store must never fail (or crash) the request.
     this.store.touchApiKey(keyId, now).catch(() => undefined)
+    for (const listener of this.#onKeyUsed) listener(keyId)
   }
 }

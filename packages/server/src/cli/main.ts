@@ -1,8 +1,4 @@
-import { keysCommand } from './keys.ts'
 import { processIo, type Io } from './io.ts'
-import { serveCommand } from './serve.ts'
-import { usageCommand } from './usage.ts'
-import { quotasCommand } from './quotas.ts'
 import { UsageError } from './args.ts'
 import { StoreError } from '../store/errors.ts'
 import { SERVER_VERSION } from '../version.ts'
@@ -17,19 +13,29 @@ Commands:
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
+type Command = (argv: string[], io: Io) => Promise<number>
+
+/**
+ * Each command's module, loaded when it runs: `keys`, `usage` and `quotas` never load the HTTP
+ * server and the speech engines, which are most of a start's load time.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.ts')).serveCommand,
+  keys: async () => (await import('./keys.ts')).keysCommand,
+  usage: async () => (await import('./usage.ts')).usageCommand,
+  quotas: async () => (await import('./quotas.ts')).quotasCommand,
+}
+
 /** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
       case 'serve':
-        return await serveCommand(rest, io)
       case 'keys':
-        return await keysCommand(rest, io)
       case 'usage':
-        return await usageCommand(rest, io)
       case 'quotas':
-        return await quotasCommand(rest, io)
+        return await (await COMMANDS[command]!())(rest, io)
       case '--version':
       case '-v':
       case 'version':
@@ -51,7 +57,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`voxgate: ${err.message} (see voxgate --help)`)
       return 2
     }
-    io.err(`voxgate: ${err instanceof Error ? err.message : String(err)}`)
+    // One line, whatever the cause: a start failure must be readable in a log collector's single row.
+    io.err(`voxgate: ${(err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')}`)
     return 1
   }
 }

@@ -1,9 +1,8 @@
 import { DEFAULT_DATA_DIR, type ServerConfigInput } from '../config.ts'
-import { openStore, type StoreOptions } from '../store/open.ts'
 import { startServer } from '../server.ts'
 import { UsageError } from './args.ts'
 import type { Io } from './io.ts'
-import { createKey } from './keys.ts'
+import { handOverFirstKey } from './first-key.ts'
 import { SERVE_OPTIONS } from './option-table.ts'
 import { optionsHelp, resolveOptions } from './options.ts'
 
@@ -26,20 +25,20 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     return 0
   }
   const input: ServerConfigInput = { ...config, dataDir: config.dataDir ?? DEFAULT_DATA_DIR }
-  const firstKey = await firstRunKey(input)
   const server = await startServer(input).catch((err: unknown) => {
     // Invalid option values surface from the config schema as TypeErrors: a usage mistake.
     if (err instanceof TypeError) throw new UsageError(err.message)
     throw err
   })
+  // People read stderr; stdout is the log stream alone (JSON lines when piped).
   if (server.devTls) {
     io.err(
       `Using a development certificate. To trust it: NODE_EXTRA_CA_CERTS=${server.devTls.caFile} (Node), or import that file as a trusted CA in your browser.`,
     )
   }
-  if (firstKey) io.err(`First run: created API key ${firstKey.id}. It is shown only this once:\n\n  ${firstKey.key}\n`)
-  io.out(`voxgate listening on ${server.url}`)
+  io.err(`voxgate listening on ${server.url}`)
   if (server.metricsUrl) io.err(`Metrics (Prometheus, plain HTTP): ${server.metricsUrl}`)
+  await handOverFirstKey(server, input.dataDir, io)
   // A bug must not take the server down silently; nothing reaches here from input by design.
   process.on('unhandledRejection', (err) => server.ctx.logger.error({ err }, 'unhandled rejection'))
   await new Promise<void>((resolve) => {
@@ -49,14 +48,4 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   })
   await server.close()
   return 0
-}
-
-/** On a fresh store, one API key so the quick start can mint a token straight away. */
-async function firstRunKey(options: StoreOptions) {
-  const store = await openStore(options)
-  try {
-    return (await store.listApiKeys()).length === 0 ? await createKey(store, 'first', Date.now()) : undefined
-  } finally {
-    await store.close()
-  }
 }

@@ -115,16 +115,36 @@ function retryHeaders(upstream: Upstream, headers: Headers | undefined): Record<
 }
 
 /**
+ * The upstream refused the gateway itself (401/403): its key, or (`insecure_transport`) the way the
+ * gateway reached it. The client gets 502 `upstream_unauthorized`; the upstream's status and
+ * `error_code` are kept so the operator is told which it is (gateway/start-check.ts).
+ */
+export class UpstreamUnauthorized extends VoxgateError {
+  constructor(
+    readonly upstreamStatus: number,
+    readonly upstreamCode: string | undefined,
+  ) {
+    super(
+      'upstream_unauthorized',
+      `The upstream refused the gateway (HTTP ${upstreamStatus}${upstreamCode ? `, ${upstreamCode}` : ''}); the operator must fix the gateway's upstream settings.`,
+    )
+    this.name = 'UpstreamUnauthorized'
+  }
+}
+
+/** The upstream's `error_code`, cleaned, when its body has one. */
+function upstreamCodeOf(upstream: Upstream, bodyText: string): string | undefined {
+  const code = parseBody(bodyText).code
+  const cleaned = code === undefined ? '' : clean(upstream, code, 64)
+  return /^[A-Za-z0-9_.-]+$/.test(cleaned) ? cleaned : undefined
+}
+
+/**
  * The answer for an upstream response that is not a success, HTTP or a refused WebSocket handshake:
  * `status` and `bodyText` as the upstream sent them; `headers` (optional) for a 429's retry hints.
  */
 export function upstreamFailure(upstream: Upstream, status: number, bodyText: string, headers?: Headers): VoxgateError {
-  if (status === 401 || status === 403) {
-    return new VoxgateError(
-      'upstream_unauthorized',
-      `The upstream refused the gateway's API key (HTTP ${status}); the operator must fix the key.`,
-    )
-  }
+  if (status === 401 || status === 403) return new UpstreamUnauthorized(status, upstreamCodeOf(upstream, bodyText))
   if (!PASSED_THROUGH.has(status)) return new VoxgateError('upstream_error', `The upstream failed (HTTP ${status}).`)
   const fields = parseBody(bodyText)
   const title = clean(upstream, fields.title ?? ERROR_CATALOGUE[NEAREST[status] ?? 'invalid_request'].title, 100)

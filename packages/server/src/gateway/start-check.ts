@@ -1,16 +1,25 @@
 import type { Logger } from 'pino'
 import { API_VERSION, VoxgateError } from '@voxgate/protocol'
 import { callUpstream } from './call.ts'
+import { UpstreamUnauthorized } from './errors.ts'
 import type { Upstream } from './upstream.ts'
 
-/** The start check failed: the upstream refused the key. The message names no secret. */
+/**
+ * The start check failed: the upstream refused the gateway (401/403). The message names the
+ * upstream's status and `error_code` and the fix for it, and no secret.
+ */
 export class UpstreamRefusedKey extends Error {
-  constructor() {
-    super(
-      "the upstream refused voxgate's upstream API key (HTTP 401/403 on GET /voices); check VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file",
-    )
+  constructor(readonly refusal: UpstreamUnauthorized) {
+    super(refusedMessage(refusal))
     this.name = 'UpstreamRefusedKey'
   }
+}
+
+function refusedMessage({ upstreamStatus, upstreamCode }: UpstreamUnauthorized): string {
+  const answer = `HTTP ${upstreamStatus}${upstreamCode ? `, ${upstreamCode}` : ''}`
+  if (upstreamCode === 'insecure_transport')
+    return `the upstream refused the gateway's request (${answer}): it takes credentials only over HTTPS or from a trusted TLS proxy; use its https:// URL (trust its CA with NODE_EXTRA_CA_CERTS), or, on the same host, its loopback http:// URL with the gateway's address in its --trusted-proxy`
+  return `the upstream refused voxgate's upstream API key (${answer}); check VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file`
 }
 
 /**
@@ -32,9 +41,9 @@ export async function checkUpstream(upstream: Upstream, logger: Logger): Promise
     res.resume()
     logger.info({ upstream: upstream.base.origin }, 'upstream reached')
   } catch (err) {
-    if (err instanceof VoxgateError && err.code === 'upstream_unauthorized') {
+    if (err instanceof UpstreamUnauthorized) {
       upstream.close()
-      throw new UpstreamRefusedKey()
+      throw new UpstreamRefusedKey(err)
     }
     logger.warn(
       {

@@ -94,9 +94,20 @@ export class Upstream {
   /**
    * Headers every upstream request carries: the upstream key (Cartesia's `X-API-Key`) and the
    * client's `Cartesia-Version`, forwarded as sent. Nothing else from the client is added here.
+   *
+   * Over plain HTTP (to a loopback address only: parseUpstreamUrl) the gateway also says
+   * `X-Forwarded-Proto: https`, as a TLS-terminating proxy on the same host would: an upstream
+   * voxgate run with --insecure-http-behind-proxy takes credentials only from a trusted proxy that
+   * says so. That is true to the header's purpose (no credential crosses a network in the clear):
+   * clients reach the gateway over HTTPS, and this hop never leaves the host; the upstream still
+   * decides whom it trusts (--trusted-proxy, loopback by default).
    */
   headers(cartesiaVersion: string | undefined): Record<string, string> {
-    return { 'x-api-key': this.#apiKey, ...(cartesiaVersion !== undefined && { 'cartesia-version': cartesiaVersion }) }
+    return {
+      'x-api-key': this.#apiKey,
+      ...(cartesiaVersion !== undefined && { 'cartesia-version': cartesiaVersion }),
+      ...(this.base.protocol === 'http:' && { 'x-forwarded-proto': 'https' }),
+    }
   }
 
   /** `text` with every occurrence of the upstream key removed, for anything that reaches a client or a log. */

@@ -50,10 +50,21 @@ export class RedisConnection {
     this.logger.warn({ code: err.code ?? err.name }, 'redis connection error')
   }
 
-  /** Connects both clients; a Redis down at start is not fatal (it is retried in the background). */
+  /**
+   * Connects both clients; a Redis down at start is not fatal (it is retried in the background).
+   * The wait is bounded: node-redis's `connect()` settles only once connected, which with Redis down
+   * would be never, and the start would hang.
+   */
   static async connect(url: string, prefix: string, logger: Logger): Promise<RedisConnection> {
     const conn = new RedisConnection(url, prefix, logger)
-    await Promise.all([conn.client, conn.subscriber].map((c) => c.connect().catch(() => undefined)))
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, REDIS_CALL_TIMEOUT_MS)
+    })
+    const connected = Promise.all([conn.client, conn.subscriber].map((c) => c.connect().catch(() => undefined)))
+    await Promise.race([connected, bound])
+    clearTimeout(timer)
+    if (!conn.ready) logger.warn('redis not reachable at start; starting anyway and reconnecting in the background')
     return conn
   }
 

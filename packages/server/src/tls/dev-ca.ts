@@ -1,8 +1,10 @@
 import { webcrypto } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { createSecureContext } from 'node:tls'
 import * as x509 from '@peculiar/x509'
 import { assertPrivateFile, assertPrivateFolder, writePrivateFile } from '../fs-safety.ts'
+import { StartError } from '../start-errors.ts'
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto)
 
@@ -91,8 +93,25 @@ const serial = (): string =>
     .toString('hex')
     .replace(/^[89a-f]/, '1')
 
-/** Reads a certificate chain and its key; a key file other users can read is refused, as ssh does. */
+/**
+ * Reads a certificate chain and its key; a key file other users can read is refused, as ssh does.
+ * The pair is checked here (parsed, and the key matching the certificate), so a bad one stops the
+ * start at once with one line instead of failing the first handshake.
+ */
 export function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
   assertPrivateFile(keyFile)
-  return { cert: readFileSync(certFile), key: readFileSync(keyFile) }
+  const bad = (reason: string) =>
+    new StartError('bad_tls', `cannot use TLS certificate ${certFile} with key ${keyFile}: ${reason}`)
+  let pair: { cert: Buffer; key: Buffer }
+  try {
+    pair = { cert: readFileSync(certFile), key: readFileSync(keyFile) }
+  } catch (err) {
+    throw bad((err as Error).message)
+  }
+  try {
+    createSecureContext(pair)
+  } catch (err) {
+    throw bad(`${(err as Error).message} (expected a PEM certificate chain and its PEM private key)`)
+  }
+  return pair
 }

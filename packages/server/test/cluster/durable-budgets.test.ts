@@ -144,10 +144,11 @@ describe('characters budgets are durable and shared through the store', () => {
         { stdio: ['ignore', 'pipe', 'pipe'] },
       )
       let out = ''
-      child.stdout.on('data', (d: Buffer) => {
+      // The listening line is for people, on stderr; stdout is the log stream.
+      child.stdout.on('data', () => undefined)
+      child.stderr.on('data', (d: Buffer) => {
         out += d
       })
-      child.stderr.on('data', () => undefined)
       await eventually(() => /listening on https:\/\//.test(out), 'the server listens', 60_000)
       return { child, url: /listening on (https:\/\/\S+)/.exec(out)![1]! }
     }

@@ -1,15 +1,34 @@
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import pg from 'pg'
+import { needed, requireService, serviceAt } from './services.ts'
 
-/** The machine's PostgreSQL (trust auth); every test works in a schema of its own and drops it. */
+/**
+ * The machine's PostgreSQL (trust auth); every test works in a schema of its own and drops it.
+ * VOXGATE_TEST_POSTGRES_URL points the tests at another one (any user, password and database).
+ */
 export const PG_URL = process.env.VOXGATE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-/** A key-encryption key for tests, as `openssl rand -base64 32` prints one. */
-export const newKek = (): string => randomBytes(32).toString('base64')
+// Every file that imports this needs PostgreSQL: without it, the file fails here with one line.
+await needed(() =>
+  requireService({
+    name: 'PostgreSQL',
+    ...serviceAt(PG_URL, 5432),
+    howToStart:
+      'start it (.ci/run does: pg_ctlcluster <version> main start) with a database `test`, or set VOXGATE_TEST_POSTGRES_URL=postgres://USER[:PASSWORD]@HOST:PORT/DATABASE',
+  }),
+)
 
-/** The key-encryption key test servers share unless a test gives its own, so servers on one schema agree. */
-export const TEST_KEK = newKek()
+/**
+ * How voxgate shows a store URL through a PgProxy on `port` with a password (store/url.ts): the
+ * password masked, whatever user and database VOXGATE_TEST_POSTGRES_URL names.
+ */
+export function shownProxyUrl(port: number, schema: string): string {
+  const base = new URL(PG_URL)
+  return `postgres://${base.username}:***@127.0.0.1:${port}${base.pathname}?schema=${schema}`
+}
+
+export { newKek, TEST_KEK } from './kek.ts'
 
 export interface TestSchema {
   name: string

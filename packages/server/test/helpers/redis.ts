@@ -2,9 +2,24 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createClient } from 'redis'
+import { needed, requireCommand, requireService, serviceAt } from './services.ts'
 
-/** The machine's shared Redis (never stopped by tests); each run works under its own key prefix. */
+/**
+ * The machine's shared Redis (never stopped by tests); each run works under its own key prefix.
+ * VOXGATE_TEST_REDIS_URL points the tests at another one.
+ */
 export const SHARED_REDIS_URL = process.env.VOXGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
+
+// Every file that imports this uses the shared Redis: without it, the file fails here with one line
+// (node-redis would otherwise retry its first connection for ever).
+await needed(() =>
+  requireService({
+    name: 'Redis',
+    ...serviceAt(SHARED_REDIS_URL, 6379),
+    howToStart:
+      'start it (.ci/run does: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no), or set VOXGATE_TEST_REDIS_URL=redis://HOST:PORT/DB',
+  }),
+)
 
 export const uniquePrefix = (): string => `voxgate-test-${randomBytes(6).toString('hex')}:`
 
@@ -50,6 +65,7 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
+    requireCommand('redis-server', 'install it (apt-get install redis-server), as fault tests run a Redis of their own')
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -7,7 +7,7 @@ import { startServer, type VoxgateServer, type VoxgateServerDeps } from '../../s
 import { createLogger } from '../../src/logger.ts'
 import { createDeterministicSpeech } from './inline-runner.ts'
 import { LogCapture } from './log-capture.ts'
-import { TEST_KEK } from './postgres.ts'
+import { TEST_KEK } from './kek.ts'
 
 export interface TestServer {
   server: VoxgateServer

@@ -12,21 +12,20 @@
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, request, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
-import { chromium } from 'playwright-core'
 import { testTls } from '../helpers/server.ts'
+import { launchChromium, requireChromium } from '../helpers/chromium.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..')
 const PACKAGES = ['@voxgate/protocol', '@voxgate/client', '@voxgate/app-kit', '@voxgate/server']
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc')
 const VITE = path.join(ROOT, 'node_modules/vite/bin/vite.js')
-const CHROMIUM = '/usr/bin/chromium'
 const NPM_QUIET = ['--prefer-offline', '--no-audit', '--no-fund']
 
 /** The environment a user's shell would have: none of npm's per-script variables or the test's own. */
@@ -226,9 +225,8 @@ describe('packed packages, installed into a fresh project', () => {
     )
   })
 
-  test('a Vite production build of a page importing @voxgate/client speaks in Chromium', {
-    skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium',
-  }, async (t) => {
+  test('a Vite production build of a page importing @voxgate/client speaks in Chromium', async (t) => {
+    requireChromium()
     assert.ok(voxgate, 'the server runs')
     const web = path.join(project, 'web')
     mkdirSync(web)
@@ -289,17 +287,7 @@ describe('packed packages, installed into a fresh project', () => {
         .end(readFileSync(path.join(dist, file)))
     })
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    })
+    const browser = await launchChromium()
     try {
       // Chromium does not trust the test CA or voxgate's development CA.
       const tab = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage()
