@@ -2,6 +2,7 @@
  * The gateway's small parts, byte-exact: the mapping of upstream failures (shared with the
  * WebSocket relay), the SSE frame splitter, audio sizing and the voices cache.
  */
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { VoxgateError } from '@voxgate/protocol'
@@ -14,6 +15,7 @@ import {
 } from '../../src/gateway/errors.ts'
 import { msPerByte, wavMsPerByte } from '../../src/gateway/audio-length.ts'
 import { answerMeter } from '../../src/gateway/measure/answer-meter.ts'
+import { UploadDecoder } from '../../src/gateway/measure/decoder.ts'
 import { Mp3Frames } from '../../src/gateway/measure/mp3-frames.ts'
 import { SseFrames } from '../../src/gateway/sse-frames.ts'
 import { Upstream } from '../../src/gateway/upstream.ts'
@@ -250,5 +252,33 @@ describe('voice-changer answer meters', () => {
     odd.push(wav(655_350, 1000))
     assert.equal(odd.ms, undefined)
     assert.equal(answerMeter('audio/ogg', { container: 'wav', encoding: 'pcm_s16le', sampleRate: 16000 }).ms, undefined)
+  })
+})
+
+describe('UploadDecoder', () => {
+  const mp3 = readFileSync(new URL('../stt/fixtures/speech.mp3', import.meta.url))
+  const job = (signal = new AbortController().signal, maxSeconds = 1200) => ({
+    bytes: mp3,
+    raw: undefined,
+    maxSeconds,
+    signal,
+  })
+
+  test('one decode past maxDecodes → 503 server_busy; a slot is free again once a decode ends', async () => {
+    const decoder = new UploadDecoder(1)
+    const first = decoder.seconds(job())
+    await assert.rejects(decoder.seconds(job()), (err: VoxgateError) => err.code === 'server_busy')
+    assert.ok(Math.abs((await first) - 3.567) < 0.01)
+    assert.ok((await decoder.seconds(job())) > 3)
+  })
+
+  test('a decode past maxSeconds → 413 payload_too_large; an aborted one rejects with its reason', async () => {
+    const decoder = new UploadDecoder(1)
+    await assert.rejects(decoder.seconds(job(undefined, 3)), (err: VoxgateError) => err.code === 'payload_too_large')
+    const controller = new AbortController()
+    const pending = decoder.seconds(job(controller.signal))
+    controller.abort(new VoxgateError('token_revoked', 'revoked'))
+    await assert.rejects(pending, (err: VoxgateError) => err.code === 'token_revoked')
+    assert.ok((await decoder.seconds(job())) > 3, 'the slot came back')
   })
 })

@@ -122,6 +122,33 @@ describe('gateway upload relays: audio reserved before the upstream sees a byte'
     assert.equal(await selfUsage(listener), ms / 1000)
   })
 
+  test('the form: one file only, at most 16 fields of at most 1,024 bytes (413 one past each), never relayed', async () => {
+    const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
+    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    const withFields = (count: number, bytes = 8) => {
+      const f = sttForm(mulawWav(0.1))
+      for (let i = 1; i < count; i++) f.append(`extra_${i}`, 'x'.repeat(bytes))
+      return f
+    }
+    assert.equal((await upload('/stt', listener, withFields(16))).status, 200)
+    assert.equal((await upload('/stt', listener, withFields(2, 1024))).status, 200)
+    assert.equal(fake.requests.length, 2)
+    const seventeen = await upload('/stt', listener, withFields(17))
+    const long = await upload('/stt', listener, withFields(2, 1025))
+    const twoFiles = sttForm(mulawWav(0.1))
+    twoFiles.append('file', new Blob([new Uint8Array(mulawWav(1))]), 'b.wav')
+    const second = await upload('/stt', listener, twoFiles)
+    assert.deepEqual(
+      [seventeen, long, second].map((r) => [r.status, r.json().error_code]),
+      [
+        [413, 'payload_too_large'],
+        [413, 'payload_too_large'],
+        [400, 'invalid_request'],
+      ],
+    )
+    assert.equal(fake.requests.length, 2)
+  })
+
   test('an STT upload voxgate cannot measure is refused 400, never relayed', async () => {
     const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
     const res = await upload('/stt', listener, sttForm(Buffer.from('not audio in any format voxgate knows')))
