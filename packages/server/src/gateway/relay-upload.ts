@@ -13,7 +13,7 @@ import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.t
 import type { UploadDecoder } from './measure/decoder.ts'
 import { uploadMs } from './measure/upload-seconds.ts'
 import { checkDeclaredLength, readUploadBody } from './upload-body.ts'
-import { UploadForm } from './upload-form.ts'
+import { assertMultipart, UploadForm } from './upload-form.ts'
 import type { Upstream } from './upstream.ts'
 
 /** What the upload relays share: the server, the upstream, and the decoder that measures uploads. */
@@ -24,7 +24,9 @@ export interface Uploads {
 }
 
 /** An upload relayed to the upstream, its answer arrived (a success: failures were thrown). */
-export interface RelayedUpload {
+export interface RelayedUpload<T> {
+  /** What the target's `inspect` made of the form's fields. */
+  checked: T
   res: IncomingMessage
   /** Aborted on revocation, when the client goes, or at `end`; `reason` is a VoxgateError. */
   signal: AbortSignal
@@ -35,16 +37,19 @@ export interface RelayedUpload {
 }
 
 /** Where an upload goes: the upstream path, the stream's transport (metrics), its file and its checks. */
-export interface UploadTarget {
+export interface UploadTarget<T> {
   path: string
   transport: StreamTransport
   /** The form field that holds the audio: `file` (STT), `clip` (voice changer). */
   fileField: string
-  /**
-   * Checks the form's fields before anything is reserved (throws the refusal), and says how to
-   * read a headerless file (raw PCM), if it may be one.
-   */
-  inspect(form: UploadForm): RawPcm | undefined
+  /** Checks the form's fields before anything is reserved: throws the refusal, or returns what it checked. */
+  inspect(form: UploadForm): Inspected<T>
+}
+
+export interface Inspected<T> {
+  checked: T
+  /** How to read a headerless file (raw PCM), if the file may be one. */
+  raw?: RawPcm
 }
 
 /**
@@ -55,13 +60,13 @@ export interface UploadTarget {
  * quotas; only then does the upstream see a byte, and what it sees is the form voxgate checked,
  * serialized anew. Revocation or the client leaving aborts it; a failure refunds the reservation.
  */
-export async function relayUpload(
+export async function relayUpload<T>(
   uploads: Uploads,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
-  target: UploadTarget,
-): Promise<RelayedUpload> {
+  target: UploadTarget<T>,
+): Promise<RelayedUpload<T>> {
   try {
     return await relay(uploads, principal, request, reply, target)
   } catch (err) {
@@ -71,16 +76,17 @@ export async function relayUpload(
   }
 }
 
-async function relay(
+async function relay<T>(
   uploads: Uploads,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
-  target: UploadTarget,
-): Promise<RelayedUpload> {
+  target: UploadTarget<T>,
+): Promise<RelayedUpload<T>> {
   const { ctx } = uploads
   const client = clientGone(reply.raw)
   const maxBytes = ctx.config.sttUploadLimitBytes + 64 * 1024
+  assertMultipart(request.headers['content-type'])
   checkDeclaredLength(request.raw, maxBytes)
   await ctx.stt.usage.assertRemaining(principal)
   const controller = new AbortController()
@@ -103,7 +109,7 @@ async function relay(
       request.headers['content-type'],
       target.fileField,
     )
-    const raw = target.inspect(form)
+    const { checked, raw } = target.inspect(form)
     const ms = await uploadMs(uploads.decoder, {
       bytes: form.file,
       raw,
@@ -114,7 +120,7 @@ async function relay(
     const reserved = await ctx.stt.usage.reserve(principal, ms)
     try {
       const res = await send(uploads.upstream, request, target.path, form, controller.signal)
-      return { res, signal: controller.signal, reserved, end }
+      return { checked, res, signal: controller.signal, reserved, end }
     } catch (err) {
       ctx.stt.usage.refund(reserved.charge, reserved.ms)
       throw err

@@ -31,7 +31,7 @@ export async function relayTranscription(
     path,
     transport: 'stt',
     fileField: 'file',
-    inspect: (form) => rawPcmOf(form, request.url),
+    inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
   })
   try {
     const body = await readCapped(upload.res)

@@ -50,9 +50,14 @@ export class UploadForm {
   }
 }
 
-async function parseMultipart(body: Buffer, contentType: string | undefined): Promise<FormData> {
+/** Refuses (415) a body that is not multipart, before it is read: it is Fastify's then, parsed or refused already. */
+export function assertMultipart(contentType: string | undefined): asserts contentType is string {
   if (!contentType?.toLowerCase().startsWith('multipart/form-data'))
     throw new VoxgateError('unsupported_media_type', 'Send the audio as multipart/form-data.')
+}
+
+async function parseMultipart(body: Buffer, contentType: string | undefined): Promise<FormData> {
+  assertMultipart(contentType)
   try {
     return await new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': contentType } }).formData()
   } catch {

@@ -29,19 +29,17 @@ export async function relayVoiceChanger(
 ): Promise<void> {
   const { ctx } = uploads
   await ctx.rateLimiter.take('tts', principal.keyId)
-  let format: ChangerFormat | undefined
   const upload = await relayUpload(uploads, principal, request, reply, {
     path: `/voice-changer/${transport}`,
     transport,
     fileField: 'clip',
-    inspect: (form) => {
-      format = changerFormat(form, transport)
-      return undefined
-    },
+    inspect: (form) => ({ checked: changerFormat(form, transport) }),
   })
+  const format = upload.checked
   if (transport === 'bytes') {
-    const meter = answerMeter(upload.res.headers['content-type'], format!)
+    const meter = answerMeter(upload.res.headers['content-type'], format)
     const handle = settled(ctx, principal, upload, () => meter.ms)
+    // The meter reads each chunk as it passes; the stream's end settles from it, not from the pipe's figure.
     await pipeAudio(reply, upload.res, handle, (chunk) => {
       meter.push(chunk)
       return 0
@@ -53,7 +51,7 @@ export async function relayVoiceChanger(
     const produced = (chunkMs: number) => {
       ms += chunkMs
     }
-    await pipeEvents(request, reply, upload.res, { ...handle, produced }, msPerByte(sized(format!)))
+    await pipeEvents(request, reply, upload.res, { ...handle, produced }, msPerByte(sized(format)))
   }
 }
 
@@ -64,7 +62,7 @@ const sized = (format: ChangerFormat) => ({ ...format, sample_rate: format.sampl
 function settled(
   ctx: ServerContext,
   principal: Principal,
-  upload: RelayedUpload,
+  upload: RelayedUpload<ChangerFormat>,
   measured: () => number | undefined,
 ): RelayHandle {
   let ended = false

@@ -12,6 +12,7 @@ import type { ServerResponse } from 'node:http'
 import { decodeAudioFile } from '../../src/stt/audio-file.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
+import { rawRequest } from '../helpers/raw-request.ts'
 import { answers, fake, gw, useFakeGateway } from './fake-gateway.ts'
 import { MP3_FRAME_MS, mp3Frames, mulawWav, streamedWav } from './upload-audio.ts'
 
@@ -147,6 +148,25 @@ describe('gateway upload relays: audio reserved before the upstream sees a byte'
       ],
     )
     assert.equal(fake.requests.length, 2)
+  })
+
+  test('a body that is not multipart (JSON, none, no Content-Type) → 415 at once, never relayed', {
+    timeout: 20_000,
+  }, async () => {
+    const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
+    const sent: [string, Record<string, string>, string | undefined][] = [
+      ['no Content-Type, a JSON body', {}, '{"model":"ink-whisper"}'],
+      ['no Content-Type, no body', { 'content-length': '0' }, undefined],
+      ['application/json', { 'content-type': 'application/json' }, '{"model":"ink-whisper"}'],
+    ]
+    for (const [what, headers, body] of sent) {
+      for (const path of ['/stt', '/voice-changer/bytes']) {
+        const token = path === '/stt' ? listener : await mint(gw.url, gw.apiKey, { grants: { voice_changer: true } })
+        const res = await rawRequest(gw.url, path, { headers: { ...bearer(token), ...headers }, body })
+        assert.deepEqual([res.status, res.json?.error_code], [415, 'unsupported_media_type'], `${path}, ${what}`)
+      }
+    }
+    assert.equal(fake.requests.length, 0)
   })
 
   test('an STT upload voxgate cannot measure is refused 400, never relayed', async () => {
