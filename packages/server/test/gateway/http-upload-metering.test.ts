@@ -169,6 +169,19 @@ describe('gateway upload relays: audio reserved before the upstream sees a byte'
     assert.equal(fake.requests.length, 0)
   })
 
+  test('a WAV also described as raw PCM in the query is charged the longer reading (the upstream may read it as raw)', async () => {
+    const listener = await mint(gw.url, gw.apiKey, {
+      grants: { stt: true },
+      limits: { audio_seconds: 60 },
+      expires_in: 60,
+    })
+    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"duration":0}')
+    // 1 s of 16 kHz 16-bit audio by its header; 32,044 bytes of 8 kHz μ-law read as raw: 4.0055 s.
+    const wav = streamedWav(16000, 32000)
+    assert.equal((await upload('/stt?encoding=pcm_mulaw&sample_rate=8000', listener, sttForm(wav))).status, 200)
+    assert.equal(await selfUsage(listener), 4.006)
+  })
+
   test('an STT upload voxgate cannot measure is refused 400, never relayed', async () => {
     const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 60 })
     const res = await upload('/stt', listener, sttForm(Buffer.from('not audio in any format voxgate knows')))

@@ -15,12 +15,15 @@ export interface UploadAudio {
 /**
  * How many milliseconds of audio an upload holds, measured before it is relayed: from its bytes
  * where they give it exactly (a PCM, float or G.711 WAV, from its `data` chunk to the end of the
- * file; headerless PCM described by `raw`), otherwise by decoding it as local STT does. A file
+ * file; headerless PCM described by `raw`), otherwise by decoding it as local STT does; a file
+ * with a header that is also described by `raw` counts the longer of the two readings. A file
  * voxgate cannot read is refused (400 `unsupported_audio_format`), one longer than `maxSeconds`
  * too (413 `payload_too_large`): what voxgate cannot measure is not relayed.
  */
 export async function uploadMs(decoder: UploadDecoder, audio: UploadAudio): Promise<number> {
-  const seconds = exactSeconds(audio.bytes, audio.raw) ?? (await decoder.seconds(audio))
+  const container = exactSeconds(audio.bytes, audio.raw) ?? (await decoder.seconds(audio))
+  // Described as raw PCM, a file with a header may be read by the upstream either way: the longer counts.
+  const seconds = audio.raw ? Math.max(container, rawSeconds(audio.bytes, audio.raw)) : container
   if (seconds > audio.maxSeconds)
     throw new VoxgateError('payload_too_large', `The audio is longer than ${audio.maxSeconds} seconds; split it.`)
   return Math.ceil(seconds * 1000)
@@ -33,6 +36,9 @@ function exactSeconds(bytes: Uint8Array, raw: RawPcm | undefined): number | unde
     const header = readWavHeader(bytes)
     return header.kind === 'pcm' ? (bytes.length - header.wav.dataOffset) / header.wav.bytesPerSecond : undefined
   }
-  if (container === 'unknown' && raw) return bytes.length / (STT_BYTES_PER_SAMPLE[raw.encoding] * raw.sampleRate)
+  if (container === 'unknown' && raw) return rawSeconds(bytes, raw)
   return undefined
 }
+
+const rawSeconds = (bytes: Uint8Array, raw: RawPcm): number =>
+  bytes.length / (STT_BYTES_PER_SAMPLE[raw.encoding] * raw.sampleRate)
