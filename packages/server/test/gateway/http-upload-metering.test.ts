@@ -88,6 +88,29 @@ describe('gateway upload relays: audio reserved before the upstream sees a byte'
     assert.equal((await ledger('stt-parallel')).streams, 1)
   })
 
+  test("three parallel 10 s STT uploads under a sub's 15 s audio quota: one relayed; quota used and ledger agree", async () => {
+    const asKey = { headers: bearer(gw.apiKey) }
+    const quota = (
+      await call(gw.url, '/quotas', {
+        ...asKey,
+        method: 'PUT',
+        body: { sub: 'stt-quota', period: 'day', audio_seconds: 15 },
+      })
+    ).json
+    await eventually(() => gw.server.ctx.quotas.size > 0, 'the quota is loaded')
+    const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, sub: 'stt-quota', expires_in: 60 })
+    const results = await inParallel(
+      3,
+      () => upload('/stt', listener, sttForm(mulawWav(10))),
+      (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"duration":0.5}'),
+    )
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 429, 429])
+    assert.equal(fake.requests.length, 1)
+    const used = async () => (await call(gw.url, `/quotas/${quota.id}`, asKey)).json.used.audio_seconds
+    await eventually(async () => (await ledger('stt-quota')).audio_seconds_transcribed === 10, 'ledger: 10 s')
+    assert.equal(await used(), 10)
+  })
+
   test('an STT upload longer than what is left of audio_seconds is refused whole (429), never relayed', async () => {
     const listener = await mint(gw.url, gw.apiKey, {
       grants: { stt: true },
