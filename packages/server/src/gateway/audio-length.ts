@@ -40,3 +40,14 @@ export function wavMsPerByte(first: Buffer): number {
   const byteRate = first.readUInt32LE(28)
   return byteRate > 0 ? 1000 / byteRate : 0
 }
+
+/** The milliseconds of audio in each chunk of an answer: `perByte` a byte, or (0) at the rate of a WAV header in the first chunk. */
+export function chunkSizer(perByte: number): (chunk: Buffer) => number {
+  let rate = perByte
+  let first = true
+  return (chunk) => {
+    if (first && rate === 0) rate = wavMsPerByte(chunk)
+    first = false
+    return chunk.length * rate
+  }
+}

@@ -4,7 +4,6 @@ import { pipeline } from 'node:stream/promises'
 import type { FastifyReply } from 'fastify'
 import { hardClose } from '../transports/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
-import { wavMsPerByte } from './audio-length.ts'
 import type { RelayHandle } from './relay-stream.ts'
 
 /**
@@ -12,13 +11,13 @@ import type { RelayHandle } from './relay-stream.ts'
  * so a client that does not read stops the upstream read and nothing is buffered beyond the
  * streams' high-water marks. A cut upstream cuts the client's chunked body (bytes have no error
  * event: an aborted body is how a client learns the audio is incomplete); a revocation cuts it at
- * once, queued audio included. `perByte` sizes the audio for the ledger (0: read a WAV header).
+ * once, queued audio included. `size` gives the milliseconds of audio in each chunk, for the ledger.
  */
 export async function pipeAudio(
   reply: FastifyReply,
   res: IncomingMessage,
   stream: RelayHandle,
-  perByte: number,
+  size: (chunk: Buffer) => number,
 ): Promise<void> {
   const socket = reply.raw.socket
   stream.signal.addEventListener(
@@ -35,13 +34,9 @@ export async function pipeAudio(
     'content-type': res.headers['content-type'] ?? 'application/octet-stream',
     'cache-control': 'no-store',
   })
-  let rate = perByte
-  let first = true
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (first && rate === 0) rate = wavMsPerByte(chunk)
-      first = false
-      stream.produced(chunk.length * rate)
+      stream.produced(size(chunk))
       done(null, chunk)
     },
   })

@@ -1,47 +1,74 @@
 import type { IncomingMessage } from 'node:http'
+import { Readable } from 'node:stream'
 import { VoxgateError } from '@voxgate/protocol'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { StreamTransport } from '../streams/registry.ts'
+import type { RawPcm } from '../stt/audio-file.ts'
+import type { AudioReservation } from '../stt/usage.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { callUpstream } from './call.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
-import { cappedUpload, checkDeclaredLength, declaredLength } from './upload-body.ts'
+import type { UploadDecoder } from './measure/decoder.ts'
+import { uploadMs } from './measure/upload-seconds.ts'
+import { checkDeclaredLength, readUploadBody } from './upload-body.ts'
+import { assertMultipart, UploadForm } from './upload-form.ts'
 import type { Upstream } from './upstream.ts'
 
+/** What the upload relays share: the server, the upstream, and the decoder that measures uploads. */
+export interface Uploads {
+  ctx: ServerContext
+  upstream: Upstream
+  decoder: UploadDecoder
+}
+
 /** An upload relayed to the upstream, its answer arrived (a success: failures were thrown). */
-export interface RelayedUpload {
+export interface RelayedUpload<T> {
+  /** What the target's `inspect` made of the form's fields. */
+  checked: T
   res: IncomingMessage
   /** Aborted on revocation, when the client goes, or at `end`; `reason` is a VoxgateError. */
   signal: AbortSignal
+  /** The upload's audio, measured and reserved before it was relayed: the caller settles or refunds it. */
+  reserved: AudioReservation
   /** Releases the stream slot; idempotent. */
   end(): void
 }
 
-/** Where an upload goes: the upstream path, the stream's transport (metrics), who watches it pass. */
-export interface UploadTarget {
+/** Where an upload goes: the upstream path, the stream's transport (metrics), its file and its checks. */
+export interface UploadTarget<T> {
   path: string
   transport: StreamTransport
-  watch?: (chunk: Buffer) => void
+  /** The form field that holds the audio: `file` (STT), `clip` (voice changer). */
+  fileField: string
+  /** Checks the form's fields before anything is reserved: throws the refusal, or returns what it checked. */
+  inspect(form: UploadForm): Inspected<T>
+}
+
+export interface Inspected<T> {
+  checked: T
+  /** How to read a headerless file (raw PCM), if the file may be one. */
+  raw?: RawPcm
 }
 
 /**
- * Relays a multipart upload (voice changer, STT) to `path`: the audio budget must not be spent, a
- * concurrency slot is taken (`limits.concurrent_streams`: uploads spend the upstream account too),
- * then the body streams to the upstream as it arrives (`watch` sees it pass). Revocation or the
- * client leaving aborts it.
+ * Relays a multipart upload (voice changer, STT) to `path`, exactly as a local upload is metered:
+ * the audio budget must not be spent, a concurrency slot is taken (`limits.concurrent_streams`:
+ * uploads spend the upstream account too), the upload is read whole (within the upload size
+ * limit), its audio measured (upload-seconds.ts) and reserved from the token's budget and the
+ * quotas; only then does the upstream see a byte, and what it sees is the form voxgate checked,
+ * serialized anew. Revocation or the client leaving aborts it; a failure refunds the reservation.
  */
-export async function relayUpload(
-  ctx: ServerContext,
-  upstream: Upstream,
+export async function relayUpload<T>(
+  uploads: Uploads,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
-  target: UploadTarget,
-): Promise<RelayedUpload> {
+  target: UploadTarget<T>,
+): Promise<RelayedUpload<T>> {
   try {
-    return await relay(ctx, upstream, principal, request, reply, target)
+    return await relay(uploads, principal, request, reply, target)
   } catch (err) {
     // Refused with the upload still coming: close the connection rather than read the rest of it.
     if (!request.raw.complete) reply.header('connection', 'close')
@@ -49,16 +76,17 @@ export async function relayUpload(
   }
 }
 
-async function relay(
-  ctx: ServerContext,
-  upstream: Upstream,
+async function relay<T>(
+  uploads: Uploads,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
-  target: UploadTarget,
-): Promise<RelayedUpload> {
+  target: UploadTarget<T>,
+): Promise<RelayedUpload<T>> {
+  const { ctx } = uploads
   const client = clientGone(reply.raw)
   const maxBytes = ctx.config.sttUploadLimitBytes + 64 * 1024
+  assertMultipart(request.headers['content-type'])
   checkDeclaredLength(request.raw, maxBytes)
   await ctx.stt.usage.assertRemaining(principal)
   const controller = new AbortController()
@@ -76,27 +104,54 @@ async function relay(
   client.addEventListener('abort', onClientGone, { once: true })
   try {
     // Read only now: a refused upload is never read, let alone relayed.
-    const body = cappedUpload(request.raw, maxBytes, target.watch)
-    const res = await callUpstream(upstream, {
-      method: 'POST',
-      path: target.path,
-      search: searchOf(request.url),
-      headers: forwardHeaders(request.headers, declaredLength(request.raw)),
-      cartesiaVersion: cartesiaVersionOf(request.headers),
-      body,
+    const form = await UploadForm.parse(
+      await readUploadBody(request.raw, maxBytes),
+      request.headers['content-type'],
+      target.fileField,
+    )
+    const { checked, raw } = target.inspect(form)
+    const ms = await uploadMs(uploads.decoder, {
+      bytes: form.file,
+      raw,
+      maxSeconds: ctx.config.sttMaxUploadSeconds,
       signal: controller.signal,
     })
-    // Revoked or gone while the answer is read: the upstream request goes with it.
-    controller.signal.addEventListener(
-      'abort',
-      () => {
-        if (!res.complete) res.destroy(controller.signal.reason)
-      },
-      { once: true },
-    )
-    return { res, signal: controller.signal, end }
+    // The whole upload is reserved before the upstream sees it: one that does not fit is refused whole.
+    const reserved = await ctx.stt.usage.reserve(principal, ms)
+    try {
+      const res = await send(uploads.upstream, request, target.path, form, controller.signal)
+      return { checked, res, signal: controller.signal, reserved, end }
+    } catch (err) {
+      ctx.stt.usage.refund(reserved.charge, reserved.ms)
+      throw err
+    }
   } catch (err) {
     end()
     throw err
   }
+}
+
+async function send(upstream: Upstream, request: FastifyRequest, path: string, form: UploadForm, signal: AbortSignal) {
+  const body = await form.toBody()
+  const res = await callUpstream(upstream, {
+    method: 'POST',
+    path,
+    search: searchOf(request.url),
+    headers: forwardHeaders(request.headers, {
+      'content-type': body.contentType,
+      'content-length': String(body.bytes.length),
+    }),
+    cartesiaVersion: cartesiaVersionOf(request.headers),
+    body: Readable.from([body.bytes]),
+    signal,
+  })
+  // Revoked or gone while the answer is read: the upstream request goes with it.
+  signal.addEventListener(
+    'abort',
+    () => {
+      if (!res.complete) res.destroy(signal.reason)
+    },
+    { once: true },
+  )
+  return res
 }

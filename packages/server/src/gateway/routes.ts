@@ -3,6 +3,8 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
+import { UploadDecoder } from './measure/decoder.ts'
+import type { Uploads } from './relay-upload.ts'
 import { relayTranscription } from './stt-relay.ts'
 import { relayTts } from './tts-relay.ts'
 import { RelayedTtsRequest } from './tts-request.ts'
@@ -59,23 +61,25 @@ function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard):
   )
 }
 
-/** Multipart uploads, relayed unread: in a scope of their own, where multipart is not parsed but streamed. */
+/**
+ * Multipart uploads: in a scope of their own, where Fastify leaves the body unread for the relay to
+ * read, measure and forward (relay-upload.ts). Decoding threads are shared by every upload relay.
+ */
 function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
   scope.addContentTypeParser('multipart/form-data', (_request: FastifyRequest, _payload, done) => done(null, undefined))
+  const uploads: Uploads = { ctx, upstream, decoder: new UploadDecoder(ctx.config.sttMaxStreams) }
   const changer = { onRequest: guard({ grant: 'voice_changer' }), onError }
   for (const transport of ['bytes', 'sse'] as const) {
     scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
       const principal = principalOf(request)
-      return ctx.refusals.counting(principal, () =>
-        relayVoiceChanger(ctx, upstream, principal, request, reply, transport),
-      )
+      return ctx.refusals.counting(principal, () => relayVoiceChanger(uploads, principal, request, reply, transport))
     })
   }
   const stt = { onRequest: guard({ grant: 'stt' }) }
   for (const path of ['/stt', '/audio/transcriptions']) {
     scope.post(path, { ...stt, onError }, (request, reply) => {
       const principal = principalOf(request)
-      return ctx.refusals.counting(principal, () => relayTranscription(ctx, upstream, principal, request, reply, path))
+      return ctx.refusals.counting(principal, () => relayTranscription(uploads, principal, request, reply, path))
     })
   }
   for (const path of ['/stt/websocket', '/stt/turns/websocket']) scope.get(path, stt, upgradeOnly)

@@ -1,39 +1,65 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
+import { SttBatchFields } from '@voxgate/protocol/schemas'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
-import { relayUpload } from './relay-upload.ts'
-import type { Upstream } from './upstream.ts'
+import { queryOf } from '../http/authenticate.ts'
+import { parseOr400 } from '../http/validate.ts'
+import type { RawPcm } from '../stt/audio-file.ts'
+import { queryObject } from '../stt/upgrade.ts'
+import { relayUpload, type Uploads } from './relay-upload.ts'
+import type { UploadForm } from './upload-form.ts'
 
 /** A transcript answer larger than this is not one voxgate relays. */
 const MAX_TRANSCRIPT_BODY = 4 * 1024 * 1024
 
 /**
- * `POST /stt` and `/audio/transcriptions` relayed: the upload streams to the upstream, its JSON
- * transcript comes back as sent. The audio's duration is known only from the answer (`duration`,
- * seconds), so `limits.audio_seconds` is checked before (a spent budget is refused, never relayed)
- * and charged after: one upload can overrun the budget by at most its own length.
+ * `POST /stt` and `/audio/transcriptions` relayed: the upload's duration is measured and reserved
+ * from `limits.audio_seconds` and the quotas before the upstream sees it (relay-upload.ts), as a
+ * local upload's is; the JSON transcript comes back as sent, and the reservation is what the
+ * token, the quotas and the ledger are charged (the upstream's own `duration` is not trusted).
+ * An upload the upstream refuses, or whose answer does not arrive, is refunded.
  */
 export async function relayTranscription(
-  ctx: ServerContext,
-  upstream: Upstream,
+  uploads: Uploads,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
   path: string,
 ): Promise<FastifyReply> {
-  const upload = await relayUpload(ctx, upstream, principal, request, reply, { path, transport: 'stt' })
+  const { usage } = uploads.ctx.stt
+  const upload = await relayUpload(uploads, principal, request, reply, {
+    path,
+    transport: 'stt',
+    fileField: 'file',
+    inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
+  })
   try {
     const body = await readCapped(upload.res)
-    const ms = durationMs(body)
-    // Transcribed already: charged as far as the budget holds (past it, the next upload is refused),
-    // before the answer goes, so the token's usage shows it as soon as the client has the transcript.
-    const reserved = await ctx.stt.usage.reserve(principal, ms, true).catch(() => ({ charge: [] }))
-    ctx.stt.usage.settle(principal, ms, reserved.charge, 0)
+    usage.settle(principal, upload.reserved.ms, upload.reserved.charge, 0)
     return await reply.type(upload.res.headers['content-type'] ?? 'application/json').send(body)
+  } catch (err) {
+    usage.refund(upload.reserved.charge, upload.reserved.ms)
+    throw err
   } finally {
     upload.end()
   }
+}
+
+const RawFields = SttBatchFields.pick({ encoding: true, sample_rate: true })
+
+/** Headerless PCM's description, from the query (as Cartesia takes it) or the form: both or neither. */
+function rawPcmOf(form: UploadForm, url: string): RawPcm | undefined {
+  const q = queryObject(queryOf(url))
+  const fields = parseOr400(
+    RawFields,
+    { encoding: q.encoding ?? form.single('encoding'), sample_rate: q.sample_rate ?? form.single('sample_rate') },
+    'request',
+  )
+  if (Boolean(fields.encoding) !== Boolean(fields.sample_rate))
+    throw new VoxgateError('invalid_request', 'Invalid request: raw PCM needs both encoding and sample_rate.')
+  return fields.encoding && fields.sample_rate
+    ? { encoding: fields.encoding, sampleRate: fields.sample_rate }
+    : undefined
 }
 
 async function readCapped(res: AsyncIterable<Buffer> & { destroy(): void }): Promise<Buffer> {
@@ -48,14 +74,4 @@ async function readCapped(res: AsyncIterable<Buffer> & { destroy(): void }): Pro
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
-}
-
-/** The transcript's `duration` in milliseconds, or 0 when the answer does not say. */
-function durationMs(body: Buffer): number {
-  try {
-    const { duration } = JSON.parse(body.toString('utf8')) as { duration?: unknown }
-    return typeof duration === 'number' && Number.isFinite(duration) && duration > 0 ? Math.ceil(duration * 1000) : 0
-  } catch {
-    return 0
-  }
 }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { clientGone } from '../transports/speech-stream.ts'
-import { msPerByte } from './audio-length.ts'
+import { chunkSizer, msPerByte } from './audio-length.ts'
 import { callUpstream } from './call.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import { pipeAudio } from './pipe-audio.ts'
@@ -35,7 +35,7 @@ export async function relayTts(
   const res = await send(upstream, request, stream, transport)
   stream.accepted()
   const perByte = msPerByte(body.output_format)
-  if (transport === 'bytes') await pipeAudio(reply, res, stream, perByte)
+  if (transport === 'bytes') await pipeAudio(reply, res, stream, chunkSizer(perByte))
   else await pipeEvents(request, reply, res, stream, perByte, body.context_id)
 }
 

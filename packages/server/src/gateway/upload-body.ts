@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http'
-import { Transform, type Readable } from 'node:stream'
 import { VoxgateError } from '@voxgate/protocol'
 
 const tooLarge = () => new VoxgateError('payload_too_large', 'The upload is larger than the server accepts.')
@@ -11,27 +10,28 @@ export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): voi
 }
 
 /**
- * A client's upload as it arrives, for piping to the upstream: never buffered whole, and cut with
- * 413 `payload_too_large` past `maxBytes` (a chunked upload declares no length). `watch` sees each
- * chunk as it passes.
+ * A client's upload read whole, so that its audio is measured before the upstream sees a byte: cut
+ * with 413 `payload_too_large` the moment it passes `maxBytes` (a chunked upload declares no
+ * length), and with `context_cancelled` when the client leaves mid-upload.
  */
-export function cappedUpload(req: IncomingMessage, maxBytes: number, watch?: (chunk: Buffer) => void): Readable {
-  let seen = 0
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
+export function readUploadBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let seen = 0
+    const fail = (err: unknown) => {
+      // Read no further: the answer goes out with `connection: close` (relay-upload.ts).
+      req.off('data', onData)
+      req.pause()
+      reject(err)
+    }
+    const onData = (chunk: Buffer) => {
       seen += chunk.length
-      watch?.(chunk)
-      done(seen > maxBytes ? tooLarge() : null, chunk)
-    },
+      if (seen > maxBytes) return fail(tooLarge())
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks)))
+    req.once('error', fail)
+    req.once('aborted', () => fail(new VoxgateError('context_cancelled', 'The client went away.')))
   })
-  req.once('error', (err) => counter.destroy(err))
-  // A client that leaves mid-upload leaves a body that never ends: the upstream request goes too.
-  req.once('aborted', () => counter.destroy(new VoxgateError('context_cancelled', 'The client went away.')))
-  return req.pipe(counter)
-}
-
-/** The upload's Content-Length, forwarded when the client declared one (the body is relayed unchanged). */
-export function declaredLength(req: IncomingMessage): Record<string, string> {
-  const value = req.headers['content-length']
-  return typeof value === 'string' && /^\d+$/.test(value) ? { 'content-length': value } : {}
 }

@@ -2,77 +2,90 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { DirectSource } from '../streams/block-source.ts'
-import { msPerByte, type SizedFormat } from './audio-length.ts'
-import { MultipartFieldWatcher } from './multipart-fields.ts'
+import type { AudioReservation } from '../stt/usage.ts'
+import { msPerByte } from './audio-length.ts'
+import { answerMeter } from './measure/answer-meter.ts'
+import { type ChangerFormat, changerFormat } from './measure/output-format.ts'
 import { pipeAudio } from './pipe-audio.ts'
 import { pipeEvents } from './pipe-events.ts'
 import type { RelayHandle } from './relay-stream.ts'
-import { relayUpload } from './relay-upload.ts'
-import type { Upstream } from './upstream.ts'
+import { type RelayedUpload, relayUpload, type Uploads } from './relay-upload.ts'
 
 /**
  * `POST /voice-changer/bytes` and `/voice-changer/sse` relayed (Cartesia's voice changer: an audio
- * file in, the same speech in another voice out). The upload streams to the upstream; the answer
- * comes back as TTS's does. It takes a TTS rate-limit token and a stream slot, and the audio it
- * produces is charged to `limits.audio_seconds` when it ends, sized by the `output_format[...]`
- * fields seen as the upload streamed past (an upload without them is charged nothing: voxgate
- * cannot size audio whose format it does not know; MP3 is estimated from its bit rate).
+ * file in, the same speech in another voice out). It takes a TTS rate-limit token and a stream slot;
+ * its `output_format[...]` must be one voxgate can measure (output-format.ts), and the clip's
+ * duration is reserved from `limits.audio_seconds` and the quotas before the upstream sees it
+ * (relay-upload.ts): the answer is the clip's speech, about as long. The answer comes back as TTS's
+ * does, measured from what the upstream sends (answer-meter.ts), and the reservation is settled to
+ * that figure when it ends; an answer voxgate cannot measure keeps the whole reservation.
  */
 export async function relayVoiceChanger(
-  ctx: ServerContext,
-  upstream: Upstream,
+  uploads: Uploads,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
   transport: 'bytes' | 'sse',
 ): Promise<void> {
+  const { ctx } = uploads
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const fields = new MultipartFieldWatcher(FORMAT_FIELDS)
-  const upload = await relayUpload(ctx, upstream, principal, request, reply, {
+  const upload = await relayUpload(uploads, principal, request, reply, {
     path: `/voice-changer/${transport}`,
     transport,
-    watch: (chunk) => fields.push(chunk),
+    fileField: 'clip',
+    inspect: (form) => ({ checked: changerFormat(form, transport) }),
   })
-  let audioBytes = 0
+  const format = upload.checked
+  if (transport === 'bytes') {
+    const meter = answerMeter(upload.res.headers['content-type'], format)
+    const handle = settled(ctx, principal, upload, () => meter.ms)
+    // The meter reads each chunk as it passes; the stream's end settles from it, not from the pipe's figure.
+    await pipeAudio(reply, upload.res, handle, (chunk) => {
+      meter.push(chunk)
+      return 0
+    })
+  } else {
+    // SSE chunks are raw PCM in the checked format: the pipe sizes their decoded bytes at its rate.
+    let ms = 0
+    const handle = settled(ctx, principal, upload, () => ms)
+    const produced = (chunkMs: number) => {
+      ms += chunkMs
+    }
+    await pipeEvents(request, reply, upload.res, { ...handle, produced }, msPerByte(sized(format)))
+  }
+}
+
+/** The checked format in the shape audio-length.ts sizes. */
+const sized = (format: ChangerFormat) => ({ ...format, sample_rate: format.sampleRate })
+
+/** The relay's handle: its end releases the slot and settles the reservation to the audio `measured`. */
+function settled(
+  ctx: ServerContext,
+  principal: Principal,
+  upload: RelayedUpload<ChangerFormat>,
+  measured: () => number | undefined,
+): RelayHandle {
   let ended = false
-  const handle: RelayHandle = {
+  return {
     signal: upload.signal,
-    // Bytes here (the pipes are given 1 ms per byte); sized once the upload's fields are all seen.
-    produced: (bytes) => {
-      audioBytes += bytes
-    },
+    produced: () => undefined,
     end: () => {
       if (ended) return
       ended = true
       upload.end()
-      settle(ctx, principal, Math.round(audioBytes * msPerByte(formatOf(fields.found))))
+      settle(ctx, principal, upload.reserved, measured())
     },
   }
-  if (transport === 'bytes') await pipeAudio(reply, upload.res, handle, 1)
-  else await pipeEvents(request, reply, upload.res, handle, 1)
 }
 
-const FORMAT_FIELDS = [
-  'output_format[container]',
-  'output_format[encoding]',
-  'output_format[sample_rate]',
-  'output_format[bit_rate]',
-]
-
-/** The answer's audio format, from the upload's form fields (Cartesia's `output_format[...]`). */
-function formatOf(found: Record<string, string>): SizedFormat {
-  const number = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined)
-  return {
-    container: found['output_format[container]'],
-    encoding: found['output_format[encoding]'],
-    sample_rate: number(found['output_format[sample_rate]']),
-    bit_rate: number(found['output_format[bit_rate]']),
-  }
-}
-
-/** The audio made goes to the token's audio budget (as far as it still holds) and to the ledger's voice-changer seconds. */
-function settle(ctx: ServerContext, principal: Principal, ms: number): void {
-  // Already produced upstream: past the budget, the next request is refused (assertRemaining).
-  ctx.stt.usage.reserve(principal, ms, true).catch(() => undefined)
+/**
+ * The audio made goes to the token's audio budget and the quotas, and to the ledger's voice-changer
+ * seconds: what was reserved and not made goes back; what was made beyond it is charged as far as
+ * the budget still holds (past it, the next request is refused). Unmeasured, the reservation stands.
+ */
+function settle(ctx: ServerContext, principal: Principal, reserved: AudioReservation, measured: number | undefined) {
+  const ms = Math.round(measured ?? reserved.ms)
+  if (ms < reserved.ms) ctx.stt.usage.refund(reserved.charge, reserved.ms - ms)
+  else if (ms > reserved.ms) ctx.stt.usage.reserve(principal, ms - reserved.ms, true).catch(() => undefined)
   new DirectSource(ctx.budgets, principal).settle({ audioMsVoiceChanged: ms, streams: 1 })
 }

@@ -2,6 +2,7 @@
  * The gateway's small parts, byte-exact: the mapping of upstream failures (shared with the
  * WebSocket relay), the SSE frame splitter, audio sizing and the voices cache.
  */
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { VoxgateError } from '@voxgate/protocol'
@@ -13,7 +14,9 @@ import {
   UpstreamRefusal,
 } from '../../src/gateway/errors.ts'
 import { msPerByte, wavMsPerByte } from '../../src/gateway/audio-length.ts'
-import { MultipartFieldWatcher } from '../../src/gateway/multipart-fields.ts'
+import { answerMeter } from '../../src/gateway/measure/answer-meter.ts'
+import { UploadDecoder } from '../../src/gateway/measure/decoder.ts'
+import { Mp3Frames } from '../../src/gateway/measure/mp3-frames.ts'
 import { SseFrames } from '../../src/gateway/sse-frames.ts'
 import { Upstream } from '../../src/gateway/upstream.ts'
 import { VoiceCache } from '../../src/gateway/voice-cache.ts'
@@ -204,31 +207,78 @@ describe('VoiceCache', () => {
   })
 })
 
-describe('MultipartFieldWatcher', () => {
-  test('finds the output_format fields of a real multipart body, after a large file, across any chunking', async () => {
-    const form = new FormData()
-    form.append('clip', new Blob([new Uint8Array(100_000).fill(7)]), 'clip.wav')
-    form.append('output_format[container]', 'raw')
-    form.append('output_format[encoding]', 'pcm_s16le')
-    form.append('output_format[sample_rate]', '16000')
-    form.append('voice[id]', 'v')
-    const body = Buffer.from(await new Response(form).arrayBuffer())
-    for (const size of [1, 7, 1000, body.length]) {
-      const watcher = new MultipartFieldWatcher([
-        'output_format[container]',
-        'output_format[encoding]',
-        'output_format[sample_rate]',
-      ])
-      for (let at = 0; at < body.length; at += size) watcher.push(body.subarray(at, at + size))
-      assert.deepEqual(
-        watcher.found,
-        {
-          'output_format[container]': 'raw',
-          'output_format[encoding]': 'pcm_s16le',
-          'output_format[sample_rate]': '16000',
-        },
-        `chunks of ${size}`,
-      )
+describe('voice-changer answer meters', () => {
+  /** One MPEG audio frame: a 4-byte header, the rest silence (zeros hold no false sync word). */
+  const frame = (header: number[], bytes: number) => Buffer.concat([Buffer.from(header), Buffer.alloc(bytes - 4)])
+  // MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417 bytes, 1152 samples. MPEG-2.5 layer III, 8 kbit/s, 8 kHz: 72 bytes, 576 samples.
+  const mp1 = frame([0xff, 0xfb, 0x90, 0x00], 417)
+  const mp25 = frame([0xff, 0xe3, 0x18, 0x00], 72)
+  const id3 = Buffer.concat([Buffer.from('ID3\x04\x00\x00\x00\x00\x01\x00', 'latin1'), Buffer.alloc(128, 0xff)])
+
+  test('an MP3 is the sum of its frames, each at its own rate, across any chunking, a leading ID3 tag skipped', () => {
+    const body = Buffer.concat([id3, ...Array(100).fill(mp1), ...Array(10).fill(mp25), Buffer.from('junk')])
+    const expected = (100 * 1152 * 1000) / 44100 + (10 * 576 * 1000) / 8000
+    for (const size of [1, 3, 7, 1000, body.length]) {
+      const frames = new Mp3Frames()
+      for (let at = 0; at < body.length; at += size) frames.push(body.subarray(at, at + size))
+      assert.ok(Math.abs(frames.ms - expected) < 1e-6, `chunks of ${size}: ${frames.ms} ms, expected ${expected}`)
     }
+  })
+
+  test("a WAV answer is sized from its own header (not the request's fields), a raw one from the checked format", () => {
+    const wav = (rate: number, data: number) => {
+      const h = Buffer.alloc(44)
+      h.write('RIFF', 0, 'latin1')
+      h.write('WAVEfmt ', 8, 'latin1')
+      h.writeUInt32LE(16, 16)
+      h.writeUInt16LE(1, 20)
+      h.writeUInt16LE(1, 22)
+      h.writeUInt32LE(rate, 24)
+      h.writeUInt16LE(16, 34)
+      h.write('data', 36, 'latin1')
+      h.writeUInt32LE(0xffffffff, 40)
+      return Buffer.concat([h, Buffer.alloc(data)])
+    }
+    const asked = { container: 'raw', encoding: 'pcm_f32le', sampleRate: 48000 } as const
+    const meter = answerMeter('audio/wav', asked)
+    const body = wav(8000, 16000)
+    for (let at = 0; at < body.length; at += 5) meter.push(body.subarray(at, at + 5))
+    assert.equal(meter.ms, 1000)
+    const raw = answerMeter('application/octet-stream', asked)
+    raw.push(Buffer.alloc(192_000))
+    assert.equal(raw.ms, 1000)
+    // A WAV header declaring a rate voxgate does not accept is not measured (the reservation stands).
+    const odd = answerMeter('audio/wav; charset=binary', asked)
+    odd.push(wav(655_350, 1000))
+    assert.equal(odd.ms, undefined)
+    assert.equal(answerMeter('audio/ogg', { container: 'wav', encoding: 'pcm_s16le', sampleRate: 16000 }).ms, undefined)
+  })
+})
+
+describe('UploadDecoder', () => {
+  const mp3 = readFileSync(new URL('../stt/fixtures/speech.mp3', import.meta.url))
+  const job = (signal = new AbortController().signal, maxSeconds = 1200) => ({
+    bytes: mp3,
+    raw: undefined,
+    maxSeconds,
+    signal,
+  })
+
+  test('one decode past maxDecodes → 503 server_busy; a slot is free again once a decode ends', async () => {
+    const decoder = new UploadDecoder(1)
+    const first = decoder.seconds(job())
+    await assert.rejects(decoder.seconds(job()), (err: VoxgateError) => err.code === 'server_busy')
+    assert.ok(Math.abs((await first) - 3.567) < 0.01)
+    assert.ok((await decoder.seconds(job())) > 3)
+  })
+
+  test('a decode past maxSeconds → 413 payload_too_large; an aborted one rejects with its reason', async () => {
+    const decoder = new UploadDecoder(1)
+    await assert.rejects(decoder.seconds(job(undefined, 3)), (err: VoxgateError) => err.code === 'payload_too_large')
+    const controller = new AbortController()
+    const pending = decoder.seconds(job(controller.signal))
+    controller.abort(new VoxgateError('token_revoked', 'revoked'))
+    await assert.rejects(pending, (err: VoxgateError) => err.code === 'token_revoked')
+    assert.ok((await decoder.seconds(job())) > 3, 'the slot came back')
   })
 })

@@ -148,4 +148,32 @@ describe('@cartesia/cartesia-js through a gateway (HTTP)', () => {
     const ttsOnly = await mint(upstream.url, upstream.apiKey, { grants: { tts: true }, expires_in: 60 })
     assert.equal((await call(upstream.url, '/voice-changer/bytes', { headers: bearer(ttsOnly), body: {} })).status, 403)
   })
+
+  test('without an upstream, the voice changer is 501 not_supported whatever the body: multipart, audio, none', async () => {
+    const changer = await mint(upstream.url, upstream.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
+    const form = () => {
+      const f = new FormData()
+      f.append('voice[id]', 'any-voice')
+      f.append('output_format[container]', 'wav')
+      f.append('clip', new Blob([new Uint8Array(4096)], { type: 'audio/wav' }), 'clip.wav')
+      return f
+    }
+    const bodies: [string, () => RequestInit][] = [
+      ['multipart', () => ({ body: form() })],
+      ['audio/wav', () => ({ body: new Uint8Array(4096), headers: { 'content-type': 'audio/wav' } })],
+      ['no body', () => ({})],
+    ]
+    for (const path of ['/voice-changer/bytes', '/voice-changer/sse']) {
+      for (const [what, init] of bodies) {
+        const { body, headers } = init()
+        const res = await fetch(upstream.url + path, {
+          method: 'POST',
+          body,
+          headers: { ...bearer(changer), ...(headers as Record<string, string>) },
+        })
+        assert.equal(res.status, 501, `${path}, ${what}`)
+        assert.equal(((await res.json()) as { error_code: string }).error_code, 'not_supported', `${path}, ${what}`)
+      }
+    }
+  })
 })

@@ -1,6 +1,7 @@
 /**
  * Gateway mode's relayed uploads (voice changer, STT) and voices against a recording fake upstream:
- * relayed unchanged, sized and charged, refused before relaying when they must be, cached (voices).
+ * relayed as checked, sized and charged, refused before relaying when they must be, cached (voices).
+ * How uploads are metered: http-upload-metering.test.ts.
  * The scene is fake-gateway.ts, shared with http-fake-upstream.test.ts.
  */
 import { describe, test } from 'node:test'
@@ -11,15 +12,18 @@ import { answerError } from '../helpers/fake-http-upstream.ts'
 import { sseEvents } from '../helpers/raw-request.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
 import { answers, audio, fake, gw, readAround, token, UPSTREAM_KEY, useFakeGateway, VERSION } from './fake-gateway.ts'
+import { mulawWav } from './upload-audio.ts'
 
 useFakeGateway()
 
 describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
-  const wav = Buffer.concat([Buffer.from('RIFF\0\0\0\0WAVEfmt ', 'latin1'), Buffer.alloc(28), Buffer.alloc(16000, 3)])
+  const wav = mulawWav(1)
   const form = (bytes: Buffer = wav) => {
     const f = new FormData()
     f.append('voice[id]', 'upstream-voice')
-    f.append('output_format[container]', 'wav')
+    f.append('output_format[container]', 'raw')
+    f.append('output_format[encoding]', 'pcm_s16le')
+    f.append('output_format[sample_rate]', '16000')
     f.append('clip', new Blob([new Uint8Array(bytes)], { type: 'audio/wav' }), 'clip.wav')
     return f
   }
@@ -40,15 +44,13 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
   }
 
   for (const transport of ['bytes', 'sse'] as const) {
-    test(`/voice-changer/${transport}: the multipart upload reaches the upstream unchanged, with the upstream key only`, async () => {
+    test(`/voice-changer/${transport}: the checked form reaches the upstream, serialized anew, with the upstream key only`, async () => {
       const changer = await mint(gw.url, gw.apiKey, { grants: { voice_changer: true }, expires_in: 60 })
       const frames = `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\nevent: done\ndata: {"type":"done","done":true,"status_code":206}\n\n`
       fake.handler =
         transport === 'bytes'
           ? echo('audio/wav')
           : (_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(frames)
-      const sent = form()
-      const expected = Buffer.from(await new Response(sent).arrayBuffer())
       const res = await upload(`/voice-changer/${transport}`, changer, form())
       assert.equal(res.status, 200)
       const received = fake.requests[0]!
@@ -56,13 +58,21 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
       assert.match(received.headers['content-type']!, /^multipart\/form-data; boundary=/)
       assert.equal(received.headers['x-api-key'], UPSTREAM_KEY)
       assert.equal(received.headers.authorization, undefined)
-      assert.equal(received.body.length, expected.length)
+      const relayed = await new Response(new Uint8Array(received.body), {
+        headers: { 'content-type': received.headers['content-type']! },
+      }).formData()
+      const clip = relayed.get('clip') as File
+      assert.deepEqual(
+        [...relayed].map(([name, value]) => [name, typeof value === 'string' ? value : value.name]),
+        [...form()].map(([name, value]) => [name, typeof value === 'string' ? value : value.name]),
+      )
+      assert.deepEqual(Buffer.from(await clip.arrayBuffer()), wav)
       // What the upstream answered is what the client got, byte for byte.
       assert.deepEqual(res.bytes, transport === 'bytes' ? received.body : Buffer.from(frames))
     })
   }
 
-  test("voice-changer audio is sized from the upload's output_format fields: the token's audio seconds and the ledger", async () => {
+  test("raw voice-changer audio is sized at the checked output_format: the token's audio seconds and the ledger", async () => {
     const changer = await mint(gw.url, gw.apiKey, {
       grants: { voice_changer: true },
       sub: 'vc-user',
@@ -182,7 +192,7 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
   })
 
   for (const path of ['/stt', '/audio/transcriptions']) {
-    test(`${path}: the upload is relayed, the transcript returned, its duration charged to the token`, async () => {
+    test(`${path}: the upload is relayed, the transcript returned, its measured duration charged to the token`, async () => {
       const listener = await mint(gw.url, gw.apiKey, {
         grants: { stt: true },
         limits: { audio_seconds: 60 },
@@ -199,13 +209,15 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(transcript))
       const f = new FormData()
       f.append('model', 'ink-whisper')
-      f.append('file', new Blob([new Uint8Array(wav)], { type: 'audio/wav' }), 'a.wav')
+      // Headerless PCM described in the query: 16,000 bytes of pcm_s16le at 16 kHz are 0.5 s.
+      f.append('file', new Blob([new Uint8Array(16000).fill(3)]), 'a.pcm')
       const res = await upload(`${path}?encoding=pcm_s16le&sample_rate=16000`, listener, f)
       assert.equal(res.status, 200)
       assert.deepEqual(res.json(), transcript)
       assert.equal(fake.requests[0]!.url, `${path}?encoding=pcm_s16le&sample_rate=16000`)
+      // What voxgate measured, not the upstream's `duration`.
       const self = await call(gw.url, '/access-token/self', { headers: bearer(listener) })
-      assert.equal(self.json.usage.audio_seconds, 2.5)
+      assert.equal(self.json.usage.audio_seconds, 0.5)
     })
   }
 
