@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -142,6 +143,8 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
 
   const { https, devTls } = await tlsFor(config)
   const app = buildApp(ctx, https)
+  // A request on a connection means the reader took what it sent before: its stream's tail is over.
+  app.server.prependListener('request', (req: IncomingMessage) => streams.tails.moved(req.socket))
   const ws = createWebSocketTransport(ctx)
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
   await app.listen({ host: config.host, port: config.port })
