@@ -45,6 +45,12 @@ export const ServerConfigSchema = z.strictObject({
     .optional(),
   /** Prefix of every Redis key and channel, so deployments (and test runs) can share one Redis. */
   redisPrefix: z.string().min(1).max(64).default('voxgate:'),
+  /**
+   * How long a request waits for one store call (a key lookup, a reservation, a rate-limit count)
+   * before it is answered 503 `store_unavailable`, or the path's fallback is used. Background work
+   * (settling usage, the poll, housekeeping) keeps the store's own, longer timeouts.
+   */
+  storeRequestTimeoutMs: z.number().int().min(50).max(60_000).default(1000),
   /** How often a running server re-reads keys, signing keys and revocations from the store. */
   storePollMs: z.number().int().min(50).max(5000).default(1000),
   /**

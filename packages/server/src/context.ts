@@ -16,7 +16,7 @@ import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
-import type { QuotaBook } from './quotas/book.ts'
+import type { QuotaSync } from './quotas/sync.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -31,8 +31,8 @@ export interface ServerContext {
   speech: SpeechService
   stt: SttService
   streams: StreamRegistry
-  /** The quotas per end-user and API key, as last read from the store. */
-  quotas: QuotaBook
+  /** The quotas per end-user and API key: this process's copy, and how a change made here reaches every instance. */
+  quotas: QuotaSync
   /** Tokens' characters budgets, quotas and usage, durable in the store. */
   budgets: CharacterBudgets
   /** Refused streams, counted in the usage ledger by reason. */

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -17,12 +18,17 @@ import { meteredSpeech } from './metrics/speech.ts'
 import { meteredStore } from './metrics/store.ts'
 import { StateSync } from './state-sync.ts'
 import { openStore } from './store/open.ts'
+import { isStoreOutage } from './store/errors.ts'
+import { withRequestDeadline } from './store/deadline.ts'
+import { faultReportingStore } from './store/fault-reporting.ts'
+import { FaultLog } from './fault-log.ts'
 import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
 import { Upstream } from './gateway/upstream.ts'
 import { checkUpstream } from './gateway/start-check.ts'
 import { QuotaBook } from './quotas/book.ts'
+import { QuotaSync } from './quotas/sync.ts'
 import { UsageMeter } from './quotas/meter.ts'
 import { StreamRefusals } from './streams/refusals.ts'
 import { openSharedState } from './shared/shared-state.ts'
@@ -101,7 +107,12 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
   const metrics = config.metrics ? createMetrics() : NO_METRICS
   const ownStore = deps.store ?? (await openStore(config))
   if (!deps.store) opened.push(() => ownStore.close())
-  const store = meteredStore(ownStore, metrics)
+  const storeFaults = new FaultLog({ logger, dependency: 'store', clock })
+  // A request waits for the store at most its deadline; every outage is logged once per period.
+  const store = faultReportingStore(
+    meteredStore(withRequestDeadline(ownStore, config.storeRequestTimeoutMs), metrics),
+    storeFaults,
+  )
   await ensureSigningKey(store, clock.now())
   const keyRing = new KeyRing()
   const revocations = new RevocationList()
@@ -129,24 +140,27 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
   const streams = new StreamRegistry(revocations, shared.slots, metrics.streams)
   sync.onChange(() => streams.sweep())
   const quotas = new QuotaBook()
-  quotas.load(await store.listQuotas())
+  const quotaSync = new QuotaSync(quotas, store, clock)
+  // Those already set were aligned with the ledger where they were set.
+  await quotaSync.reload({ align: false })
+  const reloadQuotas = () =>
+    quotaSync.reload().catch((err: unknown) => {
+      if (!isStoreOutage(err)) logger.error({ err }, 'quotas reload failed')
+    })
   // Quota changes move the store's version, so another instance's change reaches this one's poll.
-  sync.onChange(
-    () =>
-      void store.listQuotas().then(
-        (q) => quotas.load(q),
-        (err: unknown) => logger.error({ err }, 'quotas reload failed'),
-      ),
-  )
-  // A revocation stored by another instance reaches this one at once; after a Redis reconnect the
-  // store is re-read, since messages published meanwhile are lost.
-  await shared.revocationBus?.subscribe(
-    (r) => {
+  sync.onChange(reloadQuotas)
+  // A revocation or quota change made on another instance reaches this one at once; after a Redis
+  // reconnect the store is re-read, since messages published meanwhile are lost.
+  const bus = shared.revocationBus
+  if (bus) quotaSync.notifyOthers = () => bus.publishQuotasChanged()
+  await bus?.subscribe({
+    revoked: (r) => {
       revocations.add(r)
       streams.sweep()
     },
-    () => void sync.refresh().catch(() => undefined),
-  )
+    quotasChanged: () => void reloadQuotas(),
+    reconnected: () => void sync.refresh().catch(() => undefined),
+  })
   const ctx: ServerContext = {
     config,
     clock,
@@ -160,7 +174,7 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     streams,
     logger,
     metrics,
-    quotas,
+    quotas: quotaSync,
     budgets: new CharacterBudgets(store, new UsageMeter(store, quotas, clock, 'characters', logger), clock, logger),
     refusals: new StreamRefusals(store, clock, logger),
     stt: createSttService(
@@ -177,6 +191,8 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
   opened.push(() => ctx.stt.close())
 
   const app = buildApp(ctx, https)
+  // A request on a connection means the reader took what it sent before: its stream's tail is over.
+  app.server.prependListener('request', (req: IncomingMessage) => streams.tails.moved(req.socket))
   const ws = createWebSocketTransport(ctx)
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
   opened.push(() => app.close())

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { KeyRing } from './auth/key-ring.ts'
 import type { RevocationList } from './auth/revocations.ts'
+import { isStoreOutage } from './store/errors.ts'
 import type { Store } from './store/types.ts'
 
 /**
@@ -11,7 +12,7 @@ import type { Store } from './store/types.ts'
 export class StateSync {
   #version = -1
   #timer: NodeJS.Timeout | undefined
-  readonly #listeners = new Set<() => void>()
+  readonly #listeners = new Set<() => void | Promise<void>>()
 
   constructor(
     private readonly store: Store,
@@ -20,8 +21,11 @@ export class StateSync {
     private readonly logger: Logger,
   ) {}
 
-  /** Called after every reload, so open streams can be re-checked against revocations. */
-  onChange(listener: () => void): () => void {
+  /**
+   * Called after every reload, so open streams can be re-checked against revocations and the quotas
+   * re-read; `refresh` resolves once every listener has.
+   */
+  onChange(listener: () => void | Promise<void>): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -33,12 +37,15 @@ export class StateSync {
     this.keyRing.load(snap.signingKeys)
     this.revocations.load(snap.revokedKeyIds, snap.revocations)
     this.#version = snap.version
-    for (const listener of this.#listeners) listener()
+    await Promise.all([...this.#listeners].map((listener) => listener()))
   }
 
   start(pollMs: number): void {
     this.#timer = setInterval(() => {
-      this.refresh().catch((err: unknown) => this.logger.error({ err }, 'store poll failed'))
+      this.refresh().catch((err: unknown) => {
+        // An outage is in the store's fault log: not a line every poll.
+        if (!isStoreOutage(err)) this.logger.error({ err }, 'store poll failed')
+      })
     }, pollMs)
     this.#timer.unref()
   }

@@ -2,11 +2,23 @@ import type { Logger } from 'pino'
 import type { RedisConnection } from '../shared/redis.ts'
 import type { Revocation } from '../store/types.ts'
 
+/** What a bus message tells every instance: a stored revocation, or that the quotas changed. */
+export interface BusListeners {
+  revoked(r: Revocation): void
+  /** Another instance changed the quotas: re-read them from the store. */
+  quotasChanged(): void
+  /** The subscription came back after a loss: messages published meanwhile are lost. */
+  reconnected(): void
+}
+
+const QUOTAS_NOTICE = JSON.stringify({ kind: 'quotas' })
+
 /**
- * Revocation fan-out between instances: the instance that stores a revocation publishes it, every
- * instance applies it at once (aim: streams end within 100 ms anywhere). The store stays the source
- * of truth: the 1 s store poll runs regardless, and after a reconnect an instance re-reads the store,
- * so a message missed while Redis was away is never a revocation missed.
+ * Fan-out of changes every instance must apply at once: revocations (aim: streams end within 100 ms
+ * anywhere) and quota changes (enforced everywhere within 1 s). The instance that stores a change
+ * publishes it. The store stays the source of truth: the store poll runs regardless, and after a
+ * reconnect an instance re-reads the store, so a message missed while Redis was away is never a
+ * change missed.
  */
 export class RevocationBus {
   constructor(
@@ -18,14 +30,15 @@ export class RevocationBus {
     return this.redis.key('revocations')
   }
 
-  /** Subscribes; `onRevocation` gets each published revocation, `onReconnect` runs after a reconnect. */
-  async subscribe(onRevocation: (r: Revocation) => void, onReconnect: () => void): Promise<void> {
+  async subscribe(listeners: BusListeners): Promise<void> {
     let subscribed = false
     const listener = (message: string) => {
       try {
-        onRevocation(JSON.parse(message) as Revocation)
+        const parsed = JSON.parse(message) as Revocation | { kind: 'quotas' }
+        if (parsed.kind === 'quotas') listeners.quotasChanged()
+        else listeners.revoked(parsed)
       } catch {
-        this.logger.warn('ignored a malformed revocation message')
+        this.logger.warn('ignored a malformed bus message')
       }
     }
     const trySubscribe = async () => {
@@ -40,7 +53,7 @@ export class RevocationBus {
     let readyBefore = this.redis.subscriber.isReady
     this.redis.subscriber.on('ready', () => {
       // Messages published while we were away are lost: catch up from the store.
-      if (readyBefore) onReconnect()
+      if (readyBefore) listeners.reconnected()
       readyBefore = true
       void trySubscribe()
     })
@@ -49,6 +62,15 @@ export class RevocationBus {
 
   /** Publishes a stored revocation; a failure only means other instances learn of it by polling. */
   publish(revocation: Revocation): void {
-    this.redis.call((c) => c.publish(this.#channel, JSON.stringify(revocation))).catch(() => undefined)
+    this.#send(JSON.stringify(revocation))
+  }
+
+  /** Tells the other instances the quotas changed (they re-read them); a failure leaves it to the poll. */
+  publishQuotasChanged(): void {
+    this.#send(QUOTAS_NOTICE)
+  }
+
+  #send(message: string): void {
+    this.redis.call((c) => c.publish(this.#channel, message)).catch(() => undefined)
   }
 }

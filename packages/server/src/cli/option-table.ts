@@ -32,6 +32,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
   { flag: 'port', kind: 'int', key: 'port', arg: 'N', help: 'port (default 8443; 0 picks a free one)' },
   ...STORE_OPTIONS,
   {
+    flag: 'store-timeout-ms',
+    kind: 'int',
+    key: 'storeRequestTimeoutMs',
+    arg: 'MS',
+    help: "a request waits at most MS ms for one store call, then gets 503 store_unavailable or the path's fallback (default 1000)",
+  },
+  {
     flag: 'redis',
     kind: 'string',
     key: 'redisUrl',

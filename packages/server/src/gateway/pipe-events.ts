@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { errorEvent } from '../transports/events.ts'
-import { cutAfterGrace } from '../transports/hard-close.ts'
+import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
 import { sseFrame } from '../transports/sse-frame.ts'
 import type { RelayHandle } from './relay-stream.ts'
@@ -60,8 +60,11 @@ export async function pipeEvents(
     'abort',
     () => {
       if (!from.complete && !draining) from.destroy()
-      // As for local speech: the error event gets a short grace, then a reader far behind is cut.
-      if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
+      // As for local speech: the error event gets a short grace, then a reader far behind is cut (at
+      // once when the response has finished: no event is to come).
+      if (!revoked(stream.signal)) return
+      if (res.writableFinished) hardClose(socket)
+      else cutAfterGrace(socket, () => socket?.destroyed ?? true)
     },
     { once: true },
   )

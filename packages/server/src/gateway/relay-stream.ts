@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { StreamTransport } from '../streams/registry.ts'
-import { endOnce, startStream } from '../streams/stream-start.ts'
+import { endOnce, startStream, type StreamExchange } from '../streams/stream-start.ts'
 
 /** What the response pipes (pipe-audio.ts, pipe-events.ts) need of a relayed stream. */
 export interface RelayHandle {
@@ -9,7 +9,7 @@ export interface RelayHandle {
   signal: AbortSignal
   /** Adds relayed audio to the stream's ledger figures. */
   produced(ms: number): void
-  /** Releases the slot and settles the stream's figures; idempotent. */
+  /** The relay is done with it: the slot is freed and the figures settled once the response has closed; idempotent. */
   end(): void
 }
 
@@ -30,14 +30,14 @@ export async function openRelayedStream(
   ctx: ServerContext,
   principal: Principal,
   text: string,
-  client: AbortSignal,
+  exchange: StreamExchange,
   transport: StreamTransport,
 ): Promise<RelayedStream> {
-  const started = await startStream(ctx, principal, text, client, transport)
+  const started = await startStream(ctx, principal, text, exchange.client, transport)
   const { lease, controller, reservation } = started
   let accepted = false
   let audioMs = 0
-  const end = endOnce(started, client, () => ({
+  const end = endOnce(started, exchange, () => ({
     // Not accepted: `settle` refunds the whole reservation (no sentence of it started here).
     characters: accepted ? reservation.reserved : reservation.settle(),
     audioMsProduced: Math.round(audioMs),

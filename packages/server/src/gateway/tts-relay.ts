@@ -31,7 +31,7 @@ export async function relayTts(
   const client = clientGone(reply.raw)
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = await openRelayedStream(ctx, principal, body.transcript, client, transport)
+  const stream = await openRelayedStream(ctx, principal, body.transcript, { client, response: reply.raw }, transport)
   const res = await send(upstream, request, stream, transport)
   stream.accepted()
   const perByte = msPerByte(body.output_format)

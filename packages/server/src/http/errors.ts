@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError, type ErrorCode } from '@voxgate/protocol'
-import { clientFacing, StoreError } from '../store/errors.ts'
+import { clientFacing, isStoreOutage, StoreError } from '../store/errors.ts'
 import { errorBody } from '../gateway/errors.ts'
 
 /** RFC 6750 §3: 401s and 403s tell a Bearer client what went wrong. */
@@ -41,7 +41,9 @@ export function sendError(reply: FastifyReply, err: VoxgateError): FastifyReply 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const coded = toVoxgateError(err)
   if (coded.code === 'internal_error') request.log.error({ err }, 'unhandled error')
-  // The operator needs the store's own reason (already free of secrets); the client gets the code.
-  if (err instanceof StoreError) request.log.warn({ store_error: err.code, reason: err.message }, 'store unavailable')
+  // The operator needs the store's own reason (already free of secrets); the client gets the code. An
+  // outage is in the store's fault log (once per period, with counts), not a line per request.
+  if (err instanceof StoreError && !isStoreOutage(err))
+    request.log.warn({ store_error: err.code, reason: err.message }, 'store error')
   return sendError(reply, coded)
 }

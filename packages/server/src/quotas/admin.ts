@@ -2,8 +2,8 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
 import type { QuotaRecord, Store } from '../store/types.ts'
-import { utcDay } from '../streams/usage-delta.ts'
-import { COUNTER_GRACE_MS, periodOf, quotaCounter } from './period.ts'
+import { alignWithLedger } from './ledger-seed.ts'
+import { periodOf, quotaCounter } from './period.ts'
 import { MAX_QUOTAS, type QuotaPut, type QuotaView } from './schema.ts'
 
 /**
@@ -18,8 +18,8 @@ export class QuotaAdmin {
 
   /**
    * Sets the quota for the request's (sub, key_id, period), or changes the caps of the one there.
-   * A cap newly set starts from what the usage ledger already holds for the current period, so a
-   * quota set at noon counts the morning (streams still open then count from their next reservation).
+   * Its counters start from what the usage ledger already holds for the current period, so a quota
+   * set at noon counts the morning (streams still open then count from their next reservation).
    */
   async put(input: QuotaPut): Promise<{ quota: QuotaView; created: boolean }> {
     if (input.key_id !== undefined && !(await this.store.listApiKeys()).some((k) => k.id === input.key_id)) {
@@ -45,7 +45,7 @@ export class QuotaAdmin {
       audioSeconds: input.audio_seconds ?? null,
       createdAt: now,
     })
-    await this.#seed(quota, existing, now)
+    await alignWithLedger(this.store, quota, now)
     return { quota: await this.#view(quota, now), created }
   }
 
@@ -61,25 +61,6 @@ export class QuotaAdmin {
 
   remove(id: string): Promise<boolean> {
     return this.store.deleteQuota(id)
-  }
-
-  async #seed(quota: QuotaRecord, before: QuotaRecord | undefined, now: number): Promise<void> {
-    const newChars = quota.characters !== null && (before === undefined || before.characters === null)
-    const newAudio = quota.audioSeconds !== null && (before === undefined || before.audioSeconds === null)
-    if (!newChars && !newAudio) return
-    const span = periodOf(quota.period, now)
-    const rows = await this.store.queryUsage({
-      from: utcDay(span.startMs),
-      to: utcDay(now),
-      keyId: quota.keyId ?? undefined,
-      sub: quota.sub ?? undefined,
-    })
-    const key = quotaCounter(quota.id, span.key)
-    const expiresAt = span.endMs + COUNTER_GRACE_MS
-    const chars = rows.reduce((n, r) => n + r.characters, 0)
-    const ms = Math.round(rows.reduce((n, r) => n + r.audioMsTranscribed, 0))
-    if (newChars && chars > 0) await this.store.reserveCharacters(key, chars, undefined, expiresAt)
-    if (newAudio && ms > 0) await this.store.reserveAudio(key, ms, undefined, expiresAt)
   }
 
   async #view(q: QuotaRecord, now: number): Promise<QuotaView> {

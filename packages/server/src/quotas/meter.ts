@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Principal } from '../auth/principal.ts'
 import type { Clock } from '../clock.ts'
-import { clientFacing } from '../store/errors.ts'
+import { clientFacing, isStoreOutage } from '../store/errors.ts'
 import type { Reservation, Store } from '../store/types.ts'
 import type { QuotaBook, QuotaMeter } from './book.ts'
 import { quotaExceeded } from './refusal.ts'
@@ -87,7 +87,9 @@ export class UsageMeter {
         : (k: string) => this.store.refundAudio(k, amount)
     await Promise.all(
       charge.map((k) =>
-        give(k).catch((err: unknown) => this.logger.error({ err, meter: this.meter }, 'usage refund failed')),
+        give(k).catch((err: unknown) => {
+          if (!isStoreOutage(err)) this.logger.error({ err, meter: this.meter }, 'usage refund failed')
+        }),
       ),
     )
   }

@@ -8,15 +8,15 @@ import { QuotaPut } from '../quotas/schema.ts'
 
 /**
  * `PUT /quotas`, `GET /quotas`, `DELETE /quotas/:id` (API key only): caps per end-user and API key
- * across tokens. This instance reloads its quotas at once; the others within their store poll.
+ * across tokens. A change is enforced on this instance before it is answered, and on the others
+ * within 1 s (the Redis notice) or their store poll (without Redis).
  */
 export function registerQuotaRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   const admin = new QuotaAdmin(ctx.store, ctx.clock)
   const opts = { onRequest: guard('api_key') }
-  const reload = async () => ctx.quotas.load(await ctx.store.listQuotas())
   app.put('/quotas', opts, async (request, reply) => {
     const { quota, created } = await admin.put(parseOr400(QuotaPut, request.body))
-    await reload()
+    await ctx.quotas.changed()
     return reply.code(created ? 201 : 200).send(quota)
   })
   app.get('/quotas', opts, async () => ({ data: await admin.list() }))
@@ -27,7 +27,7 @@ export function registerQuotaRoutes(app: FastifyInstance, ctx: ServerContext, gu
   })
   app.delete<{ Params: { id: string } }>('/quotas/:id', opts, async (request, reply) => {
     if (!(await admin.remove(request.params.id))) throw new VoxgateError('not_found', 'No quota has this id.')
-    await reload()
+    await ctx.quotas.changed()
     return reply.code(204).send()
   })
 }

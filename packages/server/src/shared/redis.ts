@@ -1,6 +1,6 @@
 import { createClient } from 'redis'
-import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
+import type { FaultLog } from '../fault-log.ts'
 
 /** How long one Redis call may take before the request that needs it is answered 503. */
 export const REDIS_CALL_TIMEOUT_MS = 1500
@@ -23,7 +23,8 @@ export class RedisConnection {
   private constructor(
     url: string,
     prefix: string,
-    private readonly logger: Logger,
+    /** Where this connection's failures are logged, once per fault and period (never a line per request). */
+    readonly faults: FaultLog,
   ) {
     const options = {
       url,
@@ -39,15 +40,8 @@ export class RedisConnection {
     // Without listeners a connection error would be an uncaught exception; the URL (which may hold
     // a password) is never logged, only the error's code.
     for (const c of [this.client, this.subscriber])
-      c.on('error', (err: Error & { code?: string }) => this.#logError(err))
-  }
-
-  #lastLog = 0
-  #logError(err: Error & { code?: string }): void {
-    const now = Date.now()
-    if (now - this.#lastLog < 5000) return
-    this.#lastLog = now
-    this.logger.warn({ code: err.code ?? err.name }, 'redis connection error')
+      c.on('error', (err: Error & { code?: string }) => this.faults.failed('connection', codeOf(err)))
+    this.client.on('ready', () => this.faults.recovered())
   }
 
   /**
@@ -55,8 +49,8 @@ export class RedisConnection {
    * The wait is bounded: node-redis's `connect()` settles only once connected, which with Redis down
    * would be never, and the start would hang.
    */
-  static async connect(url: string, prefix: string, logger: Logger): Promise<RedisConnection> {
-    const conn = new RedisConnection(url, prefix, logger)
+  static async connect(url: string, prefix: string, faults: FaultLog): Promise<RedisConnection> {
+    const conn = new RedisConnection(url, prefix, faults)
     let timer: NodeJS.Timeout | undefined
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, REDIS_CALL_TIMEOUT_MS)
@@ -64,7 +58,7 @@ export class RedisConnection {
     const connected = Promise.all([conn.client, conn.subscriber].map((c) => c.connect().catch(() => undefined)))
     await Promise.race([connected, bound])
     clearTimeout(timer)
-    if (!conn.ready) logger.warn('redis not reachable at start; starting anyway and reconnecting in the background')
+    if (!conn.ready) faults.failed('connect', 'not reachable at start; starting anyway, reconnecting in the background')
     return conn
   }
 
@@ -72,18 +66,20 @@ export class RedisConnection {
     return this.client.isReady
   }
 
-  /** Runs one Redis call with the timeout; any failure is 503 `limits_unavailable`. */
-  async call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
+  /** Runs one Redis call with the timeout; any failure is 503 `limits_unavailable` (and counted as `operation`). */
+  async call<T>(fn: (client: RedisClient) => Promise<T>, operation = 'command'): Promise<T> {
     let timer: NodeJS.Timeout | undefined
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         fn(this.client),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('redis call timed out')), REDIS_CALL_TIMEOUT_MS)
         }),
       ])
+      this.faults.recovered()
+      return result
     } catch (err) {
-      this.#logError(err as Error)
+      this.faults.failed(operation, codeOf(err as Error))
       throw new VoxgateError('limits_unavailable', 'The shared limits service is unavailable; retry shortly.', {
         'retry-after': '2',
       })
@@ -102,4 +98,9 @@ export class RedisConnection {
     )
     for (const c of [this.client, this.subscriber]) if (c.isOpen) c.destroy()
   }
+}
+
+/** A failure as a code, never a message (a message may name the URL and its password). */
+function codeOf(err: Error & { code?: string }): string {
+  return err.code ?? (err.message === 'redis call timed out' ? 'timeout' : err.name)
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { RevocationBus } from '../auth/revocation-bus.ts'
 import type { Clock } from '../clock.ts'
 import type { ServerConfig } from '../config.ts'
+import { FaultLog } from '../fault-log.ts'
 import { MemoryRateLimiter, type RateLimiter } from '../streams/rate-limiter.ts'
 import { RedisRateLimiter } from '../streams/redis-rate-limiter.ts'
 import { RedisSlots, type SlotStore } from '../streams/slots.ts'
@@ -45,11 +46,12 @@ export async function openSharedState(
       close: async () => slots.close(),
     }
   }
-  const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, logger)
+  const faults = new FaultLog({ logger, dependency: 'redis', clock })
+  const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, faults)
   const slots = new RedisSlots(redis, logger)
   return {
     slots,
-    rateLimiter: new RedisRateLimiter(redis, limits, local, logger),
+    rateLimiter: new RedisRateLimiter(redis, limits, local),
     revocationBus: new RevocationBus(redis, logger),
     redis,
     async close() {

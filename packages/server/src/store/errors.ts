@@ -22,12 +22,15 @@ export class StoreError extends Error {
   }
 }
 
+/** The store did not answer (down, cut or past its deadline), as opposed to refusing a call. */
+export const isStoreOutage = (err: unknown): boolean => err instanceof StoreError && err.code === 'store_unavailable'
+
 /**
  * What a client is told when the store does not answer: 503 `store_unavailable`, retryable (never
  * the store's own message, which names hosts). Anything else passes through unchanged.
  */
 export function clientFacing(err: unknown): unknown {
-  if (err instanceof StoreError && err.code === 'store_unavailable') {
+  if (isStoreOutage(err)) {
     return new VoxgateError('store_unavailable', 'The key store is unavailable; retry shortly.', { 'retry-after': '2' })
   }
   return err

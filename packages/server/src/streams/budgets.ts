@@ -3,6 +3,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { Clock } from '../clock.ts'
 import type { Charge, UsageMeter } from '../quotas/meter.ts'
+import { isStoreOutage } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
 import { usageDelta, type StreamFigures } from './usage-delta.ts'
 
@@ -55,15 +56,16 @@ export class CharacterBudgets {
   /**
    * Settles a finished stream: its figures go to the usage ledger and the characters it reserved and
    * never spoke go back to `charge`'s counters, in one store write (never one per chunk). A failure is
-   * logged: the ledger then misses the stream and the counters stay charged (the safe side).
+   * logged (an outage in the store's fault log, counted): the ledger then misses the stream and the
+   * counters stay charged (the safe side).
    */
   settle(principal: Principal, figures: StreamFigures, charge: Charge, refundCharacters: number): void {
     if (!Object.values(figures).some((n) => n !== undefined && n > 0)) return this.refund(charge, refundCharacters)
     const refund =
       refundCharacters > 0 && charge.length > 0 ? { keys: charge, characters: refundCharacters, audioMs: 0 } : undefined
-    this.store
-      .settleUsage(usageDelta(principal, figures, this.clock.now()), refund)
-      .catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
+    this.store.settleUsage(usageDelta(principal, figures, this.clock.now()), refund).catch((err: unknown) => {
+      if (!isStoreOutage(err)) this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed')
+    })
   }
 
   used(jti: string): Promise<number> {

@@ -15,6 +15,8 @@ const RENEW_EVERY_MS = 5000
  */
 export class HeldLeases {
   readonly #held = new Map<string, string>()
+  /** The same leases by token, so an acquire can name what this process holds of that token. */
+  readonly #byToken = new Map<string, Set<string>>()
   readonly #timer: NodeJS.Timeout
 
   constructor(renew: (leases: Lease[]) => Promise<unknown>, ttlMs: number, logger: Logger) {
@@ -31,10 +33,23 @@ export class HeldLeases {
 
   add(lease: Lease): void {
     this.#held.set(lease.leaseId, lease.jti)
+    const ids = this.#byToken.get(lease.jti)
+    if (ids) ids.add(lease.leaseId)
+    else this.#byToken.set(lease.jti, new Set([lease.leaseId]))
   }
 
   delete(leaseId: string): void {
+    const jti = this.#held.get(leaseId)
     this.#held.delete(leaseId)
+    if (jti === undefined) return
+    const ids = this.#byToken.get(jti)
+    ids?.delete(leaseId)
+    if (ids?.size === 0) this.#byToken.delete(jti)
+  }
+
+  /** Lease ids this process holds of token `jti`. */
+  of(jti: string): string[] {
+    return [...(this.#byToken.get(jti) ?? [])]
   }
 
   close(): void {

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino'
 import type { RedisConnection } from '../shared/redis.ts'
 import { type MemoryRateLimiter, rateLimited, type RateLimit, type RateLimiter } from './rate-limiter.ts'
 
@@ -21,7 +20,6 @@ export class RedisRateLimiter implements RateLimiter {
     private readonly redis: RedisConnection,
     private readonly limits: Readonly<Record<string, RateLimit>>,
     fallback: MemoryRateLimiter,
-    private readonly logger: Logger,
   ) {
     this.#fallback = fallback
   }
@@ -32,15 +30,17 @@ export class RedisRateLimiter implements RateLimiter {
     let result: number
     try {
       result = Number(
-        await this.redis.call((c) =>
-          c.eval(TAKE, {
-            keys: [this.redis.key('rate', bucket, key)],
-            arguments: [String(rule.windowMs), String(rule.limit)],
-          }),
+        await this.redis.call(
+          (c) =>
+            c.eval(TAKE, {
+              keys: [this.redis.key('rate', bucket, key)],
+              arguments: [String(rule.windowMs), String(rule.limit)],
+            }),
+          'rate limit (counted in this instance meanwhile)',
         ),
       )
     } catch {
-      this.logger.warn({ bucket }, 'rate limit counted in this instance: redis unavailable')
+      // The connection's fault log has it: a line per outage and period, not one per request.
       return this.#fallback.take(bucket, key)
     }
     if (result < 0) {

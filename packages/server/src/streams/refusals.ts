@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
+import { isStoreOutage } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
 import type { Clock } from '../clock.ts'
 import { usageDelta } from './usage-delta.ts'
@@ -29,9 +30,9 @@ export class StreamRefusals {
   record(principal: Principal, err: unknown): void {
     if (!(err instanceof VoxgateError) || !REFUSAL_REASONS.has(err.code)) return
     const { day, keyId, sub } = usageDelta(principal, {}, this.clock.now())
-    this.store
-      .recordRefusal({ day, keyId, sub, reason: err.code })
-      .catch((e: unknown) => this.logger.warn({ err: e }, 'refusal not counted'))
+    this.store.recordRefusal({ day, keyId, sub, reason: err.code }).catch((e: unknown) => {
+      if (!isStoreOutage(e)) this.logger.warn({ err: e }, 'refusal not counted')
+    })
   }
 
   /** Runs `open` and counts the refusal it throws, if any. */

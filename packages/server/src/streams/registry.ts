@@ -2,6 +2,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { RevocationList } from '../auth/revocations.ts'
 import { randomId } from '../ids.ts'
+import { ConnectionTails } from './connection-tails.ts'
 import type { SlotStore } from './slots.ts'
 
 /** One open TTS stream: an HTTP bytes/SSE response or one WebSocket context. */
@@ -40,6 +41,8 @@ export class StreamRegistry {
   /** Streams holding a lease (not sockets merely watched between contexts). */
   #active = 0
   #draining = false
+  /** HTTP streams whose response has gone to the connection, their last bytes perhaps still queued. */
+  readonly tails = new ConnectionTails()
 
   constructor(
     private readonly revocations: RevocationList,
@@ -131,6 +134,7 @@ export class StreamRegistry {
    * once all have released their slots, or after `waitMs`.
    */
   async endAll(error: VoxgateError, waitMs: number): Promise<void> {
+    this.tails.clear()
     for (const s of [...this.#open]) s.onRevoked(error)
     for (const deadline = Date.now() + waitMs; this.#open.size > 0 && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 10))
@@ -140,6 +144,7 @@ export class StreamRegistry {
   /** Ends every open stream whose credential has been revoked since it opened. */
   sweep(): void {
     for (const s of this.#open) if (this.#revoked(s.principal)) s.onRevoked(revokedError())
+    this.tails.sweep((p) => this.#revoked(p), revokedError)
   }
 
   #revoked(p: Principal): boolean {

@@ -18,8 +18,14 @@ export interface SlotStore {
 /** A slot lives this long unless renewed: an instance killed with -9 frees its slots within it. */
 export const SLOT_LEASE_TTL_MS = 15_000
 
-/** Drops expired leases, then adds this one if fewer than the limit remain (one atomic step). */
+/**
+ * Re-asserts the leases this instance holds of the token (ARGV[6..], with a fresh expiry: Redis may
+ * have lost them, to a FLUSHALL or a restart without persistence), drops expired leases, then adds
+ * this one if fewer than the limit remain (one atomic step).
+ */
 const ACQUIRE = `
+for i = 6, #ARGV do redis.call('ZADD', KEYS[1], ARGV[3], ARGV[i]) end
+if #ARGV >= 6 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
@@ -29,8 +35,10 @@ return 1`
 /**
  * Slots as leases in a Redis sorted set per token (member: lease id, score: expiry). Acquiring is one
  * Lua script, never a read-modify-write from Node. Held leases are renewed every 5 s (re-added if
- * Redis lost them, e.g. after a restart); a Redis that is unreachable makes `acquire` fail closed
- * (503 `limits_unavailable`), and what this instance holds keeps streaming.
+ * Redis lost them, e.g. to a FLUSHALL or a restart without persistence), and an acquire re-adds this
+ * instance's leases of the same token first: after Redis lost them, a token can exceed its limit only
+ * on another instance, and only until this one's next renewal. A Redis that is unreachable makes
+ * `acquire` fail closed (503 `limits_unavailable`), and what this instance holds keeps streaming.
  */
 export class RedisSlots implements SlotStore {
   readonly #held: HeldLeases
@@ -48,7 +56,14 @@ export class RedisSlots implements SlotStore {
     const got = await this.redis.call((c) =>
       c.eval(ACQUIRE, {
         keys: [this.redis.key('slots', jti)],
-        arguments: [String(now), String(limit), String(now + this.ttlMs), leaseId, String(this.ttlMs * 2)],
+        arguments: [
+          String(now),
+          String(limit),
+          String(now + this.ttlMs),
+          leaseId,
+          String(this.ttlMs * 2),
+          ...this.#held.of(jti),
+        ],
       }),
     )
     if (got === 1) this.#held.add({ jti, leaseId })

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
@@ -13,9 +15,13 @@ export interface StartedStream {
   controller: AbortController
   source: DirectSource
   reservation: CharacterReservation
+  /** Watches the connection the finished response went out on (registry tails); the signal stays live till then. */
+  tail(socket: Socket): void
 }
 
 /** Why the client is gone: its own coded reason, or context_cancelled. */
+const streamEnded = (): VoxgateError => new VoxgateError('context_cancelled', 'The stream ended.')
+
 export const goneReason = (client: AbortSignal): VoxgateError =>
   client.reason instanceof VoxgateError ? client.reason : new VoxgateError('context_cancelled', 'The client went away.')
 
@@ -46,37 +52,67 @@ export async function startStream(
       source.settle({})
       throw client.aborted ? goneReason(client) : controller.signal.reason
     }
-    return { lease, controller, source, reservation }
+    const tail = (socket: Socket) =>
+      ctx.streams.tails.hold(socket, principal, {
+        revoked: (err) => controller.abort(err),
+        ended: () => controller.abort(streamEnded()),
+      })
+    return { lease, controller, source, reservation, tail }
   } catch (err) {
     lease.release()
     throw err
   }
 }
 
+/** The HTTP exchange a stream answers: its response, and the signal of its client leaving (`clientGone`). */
+export interface StreamExchange {
+  response: ServerResponse
+  client: AbortSignal
+}
+
 /**
- * The one end of a started stream, whichever comes first: the returned `end()` (the transport is
- * done) or the client leaving. It frees the slot, aborts the stream's signal, and settles what
- * `finish` reports (called once, after the abort) with the stream's ledger row. Idempotent.
+ * The one end of a started stream: when its response has closed (handed to the connection to its
+ * last byte, or cut), or the client left. Until then the stream is open, even once its audio is all
+ * made and only waits for a slow reader: it keeps its slot and counts in the open-streams figures.
+ * Then it frees the slot and settles what `finish` reports with the stream's ledger row, once. A
+ * response that went out whole is followed on its connection (`tail`) until the connection moves
+ * on: the stream's signal stays live, so a revocation still aborts it and the transport cuts the
+ * connection, dropping what the kernel still queues for the reader.
+ *
+ * The returned `done()` is the transport's word that nothing more will be produced: `finish` runs
+ * then (it stops production), and the rest waits for the response to close. Idempotent.
  */
 export function endOnce(
   stream: StartedStream,
-  client: AbortSignal,
+  exchange: StreamExchange,
   finish: () => Omit<StreamFigures, 'streams'>,
 ): () => void {
-  let ended = false
-  const end = () => {
-    if (ended) return
-    ended = true
+  const { client, response } = exchange
+  // Node detaches the socket from the response once it has finished: keep it for the tail.
+  const socket = response.socket
+  let figures: Omit<StreamFigures, 'streams'> | undefined
+  let closed = false
+  const done = () => {
+    figures ??= finish()
+  }
+  const close = () => {
+    if (closed) return
+    closed = true
     client.removeEventListener('abort', onClientGone)
+    done()
     stream.lease.release()
-    if (!stream.controller.signal.aborted)
-      stream.controller.abort(new VoxgateError('context_cancelled', 'The stream ended.'))
-    stream.source.settle({ ...finish(), streams: 1 })
+    stream.source.settle({ ...figures, streams: 1 })
+    const signal = stream.controller.signal
+    if (!signal.aborted && response.writableFinished && socket && !socket.destroyed) stream.tail(socket)
+    else if (!signal.aborted) stream.controller.abort(streamEnded())
   }
   const onClientGone = () => {
     stream.controller.abort(client.reason)
-    end()
+    close()
   }
-  client.addEventListener('abort', onClientGone, { once: true })
-  return end
+  // The client may have gone between the start's last check and now: then no event is to come.
+  if (client.aborted) queueMicrotask(onClientGone)
+  else client.addEventListener('abort', onClientGone, { once: true })
+  response.once('close', close)
+  return done
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { Clock } from '../clock.ts'
-import { clientFacing } from '../store/errors.ts'
+import { clientFacing, isStoreOutage } from '../store/errors.ts'
 import type { Charge, UsageMeter } from '../quotas/meter.ts'
 import type { Store } from '../store/types.ts'
 import { usageDelta } from '../streams/usage-delta.ts'
@@ -73,7 +73,10 @@ export class AudioUsage {
     const refund = refundMs > 0 && charge.length > 0 ? { keys: charge, characters: 0, audioMs: refundMs } : undefined
     this.store
       .settleUsage(usageDelta(principal, { audioMsTranscribed: transcribedMs, streams: 1 }, this.clock.now()), refund)
-      .catch((err: unknown) => this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed'))
+      .catch((err: unknown) => {
+        // An outage is in the store's fault log, counted: not a line per upload.
+        if (!isStoreOutage(err)) this.logger.error({ err, key_id: principal.keyId }, 'usage settlement failed')
+      })
   }
 
   /** Gives back reserved milliseconds never used; a failed refund leaves them charged (the safe side). */

@@ -30,7 +30,13 @@ export async function serveBytes(
     throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
   const speech = checkSpeechRequest(ctx, principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  const stream = await openSpeechStream(ctx, principal, { ...speech, text: body.transcript }, client, 'bytes')
+  const stream = await openSpeechStream(
+    ctx,
+    principal,
+    { ...speech, text: body.transcript },
+    { client, response: reply.raw },
+    'bytes',
+  )
   let first: IteratorResult<{ audio: Uint8Array }>
   try {
     first = await stream.chunks.next()

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { endOnce, startStream } from '../streams/stream-start.ts'
+import { endOnce, startStream, type StreamExchange } from '../streams/stream-start.ts'
 import { observeFirstAudio } from '../metrics/speech.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
 
@@ -11,7 +11,10 @@ export interface SpeechStream {
   /** Aborted on revocation, when the client goes, or when the stream ends; `reason` is a VoxgateError. */
   signal: AbortSignal
   abort(reason?: VoxgateError): void
-  /** Releases the stream's slot, cancels synthesis and refunds text never spoken; idempotent. */
+  /**
+   * The transport is done with it: synthesis stops, and once the response has closed the slot is
+   * freed and text never spoken refunded (until then a revocation still cuts it); idempotent.
+   */
   end(): void
 }
 
@@ -33,17 +36,17 @@ export function clientGone(res: ServerResponse): AbortSignal {
 /**
  * Opens one TTS stream for a principal and owns its whole life: takes a concurrency slot, reserves
  * the text's characters (only once the slot is ours, so a refused request costs nothing), starts
- * synthesis, and ends all of it exactly once, whichever comes first: the transport's `end()`, a
- * revocation, or `client` aborting (the client went away).
+ * synthesis, and ends all of it exactly once, when the response has closed or the client went away
+ * (a revocation aborts the signal, and the transport then cuts the response).
  */
 export async function openSpeechStream(
   ctx: ServerContext,
   principal: Principal,
   request: SynthesisRequest,
-  client: AbortSignal,
+  exchange: StreamExchange,
   transport: 'bytes' | 'sse',
 ): Promise<SpeechStream> {
-  const started = await startStream(ctx, principal, request.text, client, transport)
+  const started = await startStream(ctx, principal, request.text, exchange.client, transport)
   const { lease, controller, reservation } = started
   let producedSeconds = 0
   const chunks = observeFirstAudio(
@@ -55,7 +58,7 @@ export async function openSpeechStream(
     ),
     lease,
   )
-  const end = endOnce(started, client, () => {
+  const end = endOnce(started, exchange, () => {
     // Cancels queued and running sentence jobs at once, even if the generator never started.
     void chunks.return?.(undefined)?.catch(() => undefined)
     return { characters: reservation.settle(), audioMsProduced: producedSeconds * 1000 }

@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { chunkEvent, doneEvent, errorEvent, phonemeTimestampsEvent, timestampsEvent } from './events.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
-import { cutAfterGrace } from './hard-close.ts'
+import { cutAfterGrace, hardClose } from './hard-close.ts'
 import { abortReason, clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 import { sseFrame } from './sse-frame.ts'
 
@@ -54,7 +54,7 @@ export async function serveSse(
       timestamps: body.add_timestamps === true,
       phonemeTimestamps: body.add_phoneme_timestamps === true,
     },
-    client,
+    { client, response: reply.raw },
     'sse',
   )
   const res = reply.raw
@@ -67,11 +67,14 @@ export async function serveSse(
   })
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
-  // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut.
+  // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut. A
+  // response already finished (its tail) has no event to come: it is cut at once.
   stream.signal.addEventListener(
     'abort',
     () => {
-      if (revoked(stream.signal)) cutAfterGrace(socket, () => socket?.destroyed ?? true)
+      if (!revoked(stream.signal)) return
+      if (res.writableFinished) hardClose(socket)
+      else cutAfterGrace(socket, () => socket?.destroyed ?? true)
     },
     { once: true },
   )

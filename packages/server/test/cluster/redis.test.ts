@@ -10,6 +10,8 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { systemClock } from '../../src/clock.ts'
+import { FaultLog } from '../../src/fault-log.ts'
 import { createLogger } from '../../src/logger.ts'
 import { RedisConnection } from '../../src/shared/redis.ts'
 import { RedisSlots } from '../../src/streams/slots.ts'
@@ -114,9 +116,10 @@ describe('shared limits across instances', () => {
 describe('slots of an instance that died', () => {
   test('free themselves within the lease TTL (no renewals from a dead instance)', async () => {
     const logger = createLogger('silent')
+    const faults = new FaultLog({ logger, dependency: 'redis', clock: systemClock })
     const leasePrefix = uniquePrefix()
-    const dead = await RedisConnection.connect(SHARED_REDIS_URL, leasePrefix, logger)
-    const alive = await RedisConnection.connect(SHARED_REDIS_URL, leasePrefix, logger)
+    const dead = await RedisConnection.connect(SHARED_REDIS_URL, leasePrefix, faults)
+    const alive = await RedisConnection.connect(SHARED_REDIS_URL, leasePrefix, faults)
     const ttlMs = 600
     const crashed = new RedisSlots(dead, logger, ttlMs)
     const survivor = new RedisSlots(alive, logger, ttlMs)

@@ -97,7 +97,7 @@ describe('gateway upload relays: audio reserved before the upstream sees a byte'
         body: { sub: 'stt-quota', period: 'day', audio_seconds: 15 },
       })
     ).json
-    await eventually(() => gw.server.ctx.quotas.size > 0, 'the quota is loaded')
+    await eventually(() => gw.server.ctx.quotas.book.size > 0, 'the quota is loaded')
     const listener = await mint(gw.url, gw.apiKey, { grants: { stt: true }, sub: 'stt-quota', expires_in: 60 })
     const results = await inParallel(
       3,

@@ -243,7 +243,7 @@ describe('across instances and from the CLI', () => {
       const quota = (await putQuota({ sub: 'fay', period: 'day', characters: 15 })).json
       const token = await forSub('fay')
       await eventually(
-        async () => second.server.ctx.quotas.size === t.server.ctx.quotas.size,
+        async () => second.server.ctx.quotas.book.size === t.server.ctx.quotas.book.size,
         'the second instance reloaded its quotas',
       )
       assert.equal(
