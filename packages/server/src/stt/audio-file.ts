@@ -1,13 +1,14 @@
-import { decodeWaveToFloat32Channels } from '@echogarden/wave-codec'
-import { VoxgateError, type SttEncoding } from '@voxgate/protocol'
-import { floatToInt16, toInt16 } from './pcm.ts'
+import { decodeWaveToBuffer, bufferToFloat32Channels } from '@echogarden/wave-codec'
+import { STT_BYTES_PER_SAMPLE, VoxgateError, type SttEncoding } from '@voxgate/protocol'
+import type { SpeexModule } from '../tts/resample.ts'
+import { assertAcceptedFormat, unsupportedAudio } from './accepted-audio.ts'
+import { decodeFlac, decodeMp3, decodeOggOpus, opusDecoder } from './framed-audio.ts'
+import { opusPacketSeconds } from './opus-packet.ts'
+import { toInt16 } from './pcm.ts'
+import { type DecodedAudio, Pcm16kSink } from './pcm16k-sink.ts'
 import { readWebmOpus, WebmError } from './webm.ts'
 
-/** Mono 16-bit PCM at the file's own rate. */
-export interface DecodedAudio {
-  samples: Int16Array
-  sampleRate: number
-}
+export type { DecodedAudio }
 
 export interface RawPcm {
   encoding: SttEncoding
@@ -30,171 +31,125 @@ export function sniffContainer(b: Uint8Array): Container {
   return 'unknown'
 }
 
-const unsupported = (what: string) =>
-  new VoxgateError(
-    'unsupported_audio_format',
-    `${what} Send WAV, Ogg or WebM Opus, MP3, FLAC, or raw PCM with ?encoding=&sample_rate=.`,
-  )
-
-/** Joins channel buffers' chunks and averages channels to mono. */
-class MonoCollector {
-  #parts: Float32Array[] = []
-  #length = 0
-  rate = 0
-
-  constructor(private readonly maxSeconds: number) {}
-
-  add(channels: Float32Array[], samples: number, rate: number): void {
-    if (samples === 0 || channels.length === 0) return
-    this.rate = rate
-    const mono = new Float32Array(samples)
-    for (const ch of channels) for (let i = 0; i < samples; i++) mono[i]! += (ch[i] ?? 0) / channels.length
-    this.#parts.push(mono)
-    this.#length += samples
-    if (this.#length > this.maxSeconds * rate) throw tooLong(this.maxSeconds)
-  }
-
-  finish(): DecodedAudio {
-    const all = new Float32Array(this.#length)
-    let at = 0
-    for (const p of this.#parts) all.set(p, (at += p.length) - p.length)
-    return { samples: floatToInt16(all), sampleRate: this.rate || 16000 }
-  }
-}
-
-const tooLong = (maxSeconds: number) =>
-  new VoxgateError('payload_too_large', `The audio is longer than ${maxSeconds} seconds; split it.`)
-
-/** Compressed data is fed in pieces so an over-long file is refused before it is all decoded. */
-const PIECE = 64 * 1024
-function* pieces(b: Uint8Array): Generator<Uint8Array> {
-  for (let at = 0; at < b.length; at += PIECE) yield b.subarray(at, at + PIECE)
+export interface DecodeOptions {
+  bytes: Uint8Array
+  /** Headerless PCM's encoding and rate (the request's `encoding` and `sample_rate`). */
+  raw: RawPcm | undefined
+  /** The server's cap on one upload's decoded duration (`sttMaxUploadSeconds`). */
+  maxSeconds: number
+  /** The worker's Speex module: every rate is resampled to 16 kHz as it is decoded. */
+  speex: SpeexModule
 }
 
 /**
- * Decodes an uploaded file (or headerless PCM described by `raw`) to mono 16-bit PCM. Runs in a
- * recognition worker: the wasm decoders never block the event loop.
+ * Decodes an uploaded file (or headerless PCM described by `raw`) to 16 kHz mono 16-bit PCM. Runs in a
+ * recognition worker: the wasm decoders never block the event loop. Bounded by what the server
+ * accepts, never by what the file declares: a rate outside 8,000–48,000 Hz or more than two channels
+ * is refused from the header before decoding (400), and decoding stops where the audio passes
+ * `maxSeconds` (413). A damaged file is a 400, whatever the decoder throws.
  */
-export async function decodeAudioFile(
-  bytes: Uint8Array,
-  raw: RawPcm | undefined,
-  maxSeconds: number,
-): Promise<DecodedAudio> {
+export async function decodeAudioFile(options: DecodeOptions): Promise<DecodedAudio> {
+  const { bytes, raw, maxSeconds } = options
   const container = sniffContainer(bytes)
-  const out = new MonoCollector(maxSeconds)
-  switch (container) {
-    case 'wav':
-      return decodeWav(bytes, maxSeconds)
-    case 'ogg':
-      await decodeOgg(bytes, out)
-      break
-    case 'webm':
-      await decodeWebm(bytes, out)
-      break
-    case 'mp3':
-      await decodeMp3(bytes, out)
-      break
-    case 'flac':
-      await decodeFlac(bytes, out)
-      break
-    case 'mp4':
-      throw unsupported('MP4/M4A (AAC) audio is not supported.')
-    case 'unknown': {
-      if (!raw) throw unsupported('The audio format was not recognised.')
-      const whole = bytes.subarray(0, bytes.length - (bytes.length % sampleBytes(raw.encoding)))
-      if (whole.length / sampleBytes(raw.encoding) > maxSeconds * raw.sampleRate) throw tooLong(maxSeconds)
-      return { samples: toInt16(raw.encoding, whole), sampleRate: raw.sampleRate }
+  if (container === 'mp4') throw unsupportedAudio('MP4/M4A (AAC) audio is not supported.')
+  if (container === 'unknown' && !raw) throw unsupportedAudio('The audio format was not recognised.')
+  const sink = new Pcm16kSink({ maxSeconds, speex: options.speex })
+  try {
+    switch (container) {
+      case 'wav':
+        decodeWav(bytes, sink)
+        break
+      case 'ogg':
+        await decodeOggOpus(bytes, sink)
+        break
+      case 'webm':
+        await decodeWebm(bytes, sink)
+        break
+      case 'mp3':
+        await decodeMp3(bytes, sink)
+        break
+      case 'flac':
+        await decodeFlac(bytes, sink)
+        break
+      case 'unknown':
+        decodeRaw(bytes, raw!, sink)
+        break
     }
-  }
-  return out.finish()
-}
-
-const sampleBytes = (e: SttEncoding): number =>
-  e === 'pcm_mulaw' || e === 'pcm_alaw' ? 1 : e === 'pcm_s16le' || e === 'pcm_f16le' ? 2 : 4
-
-function decodeWav(bytes: Uint8Array, maxSeconds: number): DecodedAudio {
-  let audio: ReturnType<typeof decodeWaveToFloat32Channels>
-  try {
-    audio = decodeWaveToFloat32Channels(bytes, true, true)
-  } catch {
-    throw unsupported(
-      'The WAV file could not be read (its format is not PCM, float, μ-law or A-law, or it is damaged).',
-    )
-  }
-  const out = new MonoCollector(maxSeconds)
-  out.add(audio.audioChannels, audio.audioChannels[0]?.length ?? 0, audio.sampleRate)
-  if (out.rate === 0) out.rate = audio.sampleRate
-  return out.finish()
-}
-
-async function decodeOgg(bytes: Uint8Array, out: MonoCollector): Promise<void> {
-  if (!ascii(bytes, 0, 200).includes('OpusHead'))
-    throw unsupported('Only Opus is supported in Ogg (not Vorbis or FLAC).')
-  const { OggOpusDecoder } = await import('ogg-opus-decoder')
-  const decoder = new OggOpusDecoder()
-  await decoder.ready
-  try {
-    for (const piece of pieces(bytes)) {
-      // decode() is async in ogg-opus-decoder 1.7 although its types say otherwise.
-      const d = await (decoder.decode(piece) as unknown as Promise<ReturnType<typeof decoder.decode>>)
-      out.add(d.channelData, d.samplesDecoded, d.sampleRate)
-    }
-    const d = await decoder.flush()
-    out.add(d.channelData, d.samplesDecoded, d.sampleRate)
-  } finally {
-    decoder.free()
-  }
-}
-
-async function decodeWebm(bytes: Uint8Array, out: MonoCollector): Promise<void> {
-  let webm: ReturnType<typeof readWebmOpus>
-  try {
-    webm = readWebmOpus(bytes)
+    return sink.finish()
   } catch (err) {
-    if (err instanceof WebmError) throw unsupported(`The WebM file could not be read: ${err.message}.`)
-    throw err
-  }
-  const channels = Math.min(2, Math.max(1, webm.head[9] ?? 1))
-  const preSkip = (webm.head[10] ?? 0) | ((webm.head[11] ?? 0) << 8)
-  const { OpusDecoder } = await import('opus-decoder')
-  const decoder = new OpusDecoder({ channels, preSkip })
-  await decoder.ready
-  try {
-    for (let i = 0; i < webm.packets.length; i += 50) {
-      const d = decoder.decodeFrames(webm.packets.slice(i, i + 50))
-      out.add(d.channelData, d.samplesDecoded, d.sampleRate)
-    }
+    if (err instanceof VoxgateError) throw err
+    if (err instanceof WebmError) throw unsupportedAudio(`The WebM file could not be read: ${err.message}.`)
+    throw unsupportedAudio(`The ${container === 'unknown' ? 'audio' : container.toUpperCase()} file could not be read.`)
   } finally {
-    decoder.free()
+    sink.free()
   }
 }
 
-async function decodeMp3(bytes: Uint8Array, out: MonoCollector): Promise<void> {
-  const { MPEGDecoder } = await import('mpg123-decoder')
-  const decoder = new MPEGDecoder()
-  await decoder.ready
+/** PCM is converted a second at a time, so nothing the size of the whole file is made twice. */
+function decodeRaw(bytes: Uint8Array, raw: RawPcm, sink: Pcm16kSink): void {
+  assertAcceptedFormat('raw PCM', { sampleRate: raw.sampleRate, channels: 1 })
+  const size = STT_BYTES_PER_SAMPLE[raw.encoding]
+  const whole = bytes.length - (bytes.length % size)
+  sink.expect(whole / size / raw.sampleRate)
+  const second = raw.sampleRate * size
+  for (let at = 0; at < whole; at += second)
+    sink.addMono(toInt16(raw.encoding, bytes.subarray(at, Math.min(whole, at + second))), raw.sampleRate)
+}
+
+function decodeWav(bytes: Uint8Array, sink: Pcm16kSink): void {
+  let wave: ReturnType<typeof decodeWaveToBuffer>
   try {
-    for (const piece of pieces(bytes)) {
-      // decode() is async in ogg-opus-decoder 1.7 although its types say otherwise.
-      const d = await (decoder.decode(piece) as unknown as Promise<ReturnType<typeof decoder.decode>>)
-      out.add(d.channelData, d.samplesDecoded, d.sampleRate)
-    }
-  } finally {
-    decoder.free()
+    wave = decodeWaveToBuffer(bytes, true, true)
+  } catch {
+    throw unsupportedAudio('The WAV file could not be read (it is damaged).')
+  }
+  const { sampleRate, channelCount: channels, bitDepth, sampleFormat } = wave
+  assertAcceptedFormat('WAV', { sampleRate, channels })
+  const frame = (channels * bitDepth) / 8
+  if (![1, 3, 6, 7].includes(sampleFormat) || !Number.isInteger(frame) || frame <= 0)
+    throw unsupportedAudio('The WAV file is not PCM, float, μ-law or A-law.')
+  const data = wave.decodedAudioBuffer
+  const whole = data.length - (data.length % frame)
+  sink.expect(whole / frame / sampleRate)
+  const second = sampleRate * frame
+  for (let at = 0; at < whole; at += second) {
+    const piece = data.slice(at, Math.min(whole, at + second))
+    sink.addChannels(bufferToFloat32Channels(piece, channels, bitDepth, sampleFormat), piece.length / frame, sampleRate)
   }
 }
 
-async function decodeFlac(bytes: Uint8Array, out: MonoCollector): Promise<void> {
-  const { FLACDecoder } = await import('@wasm-audio-decoders/flac')
-  const decoder = new FLACDecoder()
-  await decoder.ready
+async function decodeWebm(bytes: Uint8Array, sink: Pcm16kSink): Promise<void> {
+  const webm = readWebmOpus(bytes)
+  const head = webm.head
+  if (ascii(head, 0, 8) !== 'OpusHead' || head.length < 19)
+    throw unsupportedAudio('The WebM Opus track has no OpusHead.')
+  const channels = head[9]!
+  assertAcceptedFormat('WebM Opus', { sampleRate: 48000, channels })
+  // The packets' durations are counted from their TOC bytes first: one past the cap is refused undecoded.
+  for (const packet of webm.packets()) sink.expect(opusPacketSeconds(packet))
+  const family = head[18]!
+  const decoder = await opusDecoder(
+    {
+      channels,
+      preSkip: head[10]! | (head[11]! << 8),
+      ...(family !== 0 &&
+        head.length >= 21 + channels && {
+          streamCount: head[19]!,
+          coupledStreamCount: head[20]!,
+          channelMappingTable: [...head.subarray(21, 21 + channels)],
+        }),
+    },
+    sink,
+  )
   try {
-    for (const piece of pieces(bytes)) {
-      const d = await decoder.decode(piece)
-      out.add(d.channelData, d.samplesDecoded, d.sampleRate)
+    let batch: Uint8Array[] = []
+    for (const packet of webm.packets()) {
+      batch.push(packet)
+      if (batch.length < 32) continue
+      await decoder.decode(batch, 16000)
+      batch = []
     }
-    const d = await decoder.flush()
-    out.add(d.channelData, d.samplesDecoded, d.sampleRate)
+    await decoder.decode(batch, 16000)
   } finally {
     decoder.free()
   }

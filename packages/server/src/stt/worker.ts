@@ -8,7 +8,7 @@ import { loadSpeex } from '../tts/resample.ts'
 import { decodeAudioFile, type DecodedAudio } from './audio-file.ts'
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts'
 import { PcmFramer } from './pcm.ts'
-import { loadDecoder, type Decoder } from './pocketsphinx.ts'
+import { DECODER_RATE, loadDecoder, type Decoder } from './pocketsphinx.ts'
 import { RecognitionSession } from './session.ts'
 
 const port = parentPort!
@@ -31,6 +31,7 @@ interface Current {
   file?: DecodedAudio
 }
 let current: Current = { id: 0 }
+const EMPTY = new Int16Array(0)
 
 function startSession(id: number, sampleRate: number): RecognitionSession {
   return new RecognitionSession(decoder, speex, sampleRate, {
@@ -40,11 +41,15 @@ function startSession(id: number, sampleRate: number): RecognitionSession {
   })
 }
 
-/** Recognises a held file in 1 s pieces, as a stream would arrive. */
+/** Recognises a held file (16 kHz) in 1 s pieces, as a stream would arrive; each piece is let go once heard. */
 function recognizeFile(id: number, file: DecodedAudio): void {
-  const session = startSession(id, file.sampleRate)
-  for (let at = 0; at < file.samples.length; at += file.sampleRate)
-    session.push(file.samples.subarray(at, at + file.sampleRate))
+  const session = startSession(id, DECODER_RATE)
+  const { chunks } = file
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i]!
+    chunks[i] = EMPTY
+    for (let at = 0; at < chunk.length; at += DECODER_RATE) session.push(chunk.subarray(at, at + DECODER_RATE))
+  }
   session.finalize('end')
   post({ type: 'ended', session: id, seconds: session.seconds })
 }
@@ -74,12 +79,8 @@ async function handle(msg: ToWorker): Promise<void> {
       return post({ type: 'ended', session: msg.session, seconds })
     }
     case 'file':
-      current.file = await decodeAudioFile(msg.bytes, msg.raw, msg.maxSeconds)
-      return post({
-        type: 'decoded',
-        session: msg.session,
-        seconds: current.file.samples.length / current.file.sampleRate,
-      })
+      current.file = await decodeAudioFile({ bytes: msg.bytes, raw: msg.raw, maxSeconds: msg.maxSeconds, speex })
+      return post({ type: 'decoded', session: msg.session, seconds: current.file.seconds })
     case 'recognize': {
       const file = current.file
       current = { id: msg.session }
