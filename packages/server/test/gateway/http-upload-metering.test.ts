@@ -9,6 +9,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
+import { loadSpeex } from '../../src/tts/resample.ts'
 import { decodeAudioFile } from '../../src/stt/audio-file.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
@@ -130,8 +131,8 @@ describe('gateway upload relays: audio reserved before the upstream sees a byte'
 
   test('a compressed STT upload (MP3) is measured by the local decoder: its decoded duration reserved and charged', async () => {
     const mp3 = readFileSync(new URL('../stt/fixtures/speech.mp3', import.meta.url))
-    const decoded = await decodeAudioFile(mp3, undefined, 1200)
-    const ms = Math.ceil((decoded.samples.length / decoded.sampleRate) * 1000)
+    const decoded = await decodeAudioFile({ bytes: mp3, raw: undefined, maxSeconds: 1200, speex: await loadSpeex() })
+    const ms = Math.ceil(decoded.seconds * 1000)
     const short = await mint(gw.url, gw.apiKey, { grants: { stt: true }, limits: { audio_seconds: 2 }, expires_in: 60 })
     const refused = await upload('/stt', short, sttForm(mp3))
     assert.equal(refused.status, 429)

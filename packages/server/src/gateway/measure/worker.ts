@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { VoxgateError } from '@voxgate/protocol'
 import { decodeAudioFile, type RawPcm } from '../../stt/audio-file.ts'
+import { loadSpeex } from '../../tts/resample.ts'
 import type { DecodeAnswer } from './decoder.ts'
 
 interface DecodeJob {
@@ -17,8 +18,8 @@ interface DecodeJob {
 const { bytes, raw, maxSeconds } = workerData as DecodeJob
 let answer: DecodeAnswer
 try {
-  const audio = await decodeAudioFile(bytes, raw, maxSeconds)
-  answer = { seconds: audio.samples.length / audio.sampleRate }
+  const audio = await decodeAudioFile({ bytes, raw, maxSeconds, speex: await loadSpeex() })
+  answer = { seconds: audio.seconds }
 } catch (err) {
   const coded =
     err instanceof VoxgateError && (err.code === 'unsupported_audio_format' || err.code === 'payload_too_large')
