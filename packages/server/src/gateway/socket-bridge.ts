@@ -22,6 +22,7 @@ import {
 } from '../transports/websocket/socket.ts'
 import { BridgeContext } from './bridge-context.ts'
 import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
+import { checkNoDuplicateKeys } from './duplicate-keys.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
 import { armSessionTimer } from '../transports/websocket/session-timer.ts'
@@ -32,8 +33,9 @@ export const CLOSE_UPSTREAM_LOST = 1011
 /**
  * Gateway mode's `/tts/websocket`: the client's socket bridged to one upstream socket. Every client
  * message is checked as the local socket checks it (size, schema, the token's voices, concurrent
- * streams, rate limit and characters, contexts per socket) before it is forwarded unchanged; a
- * refused one gets a local `error` event and never leaves. Every upstream event is relayed as
+ * streams, rate limit and characters, contexts per socket) before it is forwarded, re-serialized from
+ * what was checked (a message with a key twice is refused: voxgate and the upstream could each read
+ * another value); a refused one gets a local `error` event and never leaves. Every upstream event is relayed as
  * received (error events cleaned of the upstream key), and the contexts it opens and ends are
  * tracked from them for the ledger. Same terminal-event rules as the local socket: one `done` or
  * `error` per context life, and an id that ended with an error stays ended for the socket's life.
@@ -116,11 +118,12 @@ export class TtsBridge {
 
   async #dispatch(msg: unknown, text: string): Promise<void> {
     if (this.#closed) return
+    checkNoDuplicateKeys(text)
     if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
     if (isObject(msg) && msg.cancel === true) {
       const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
       // The context stays open until the upstream's terminal event for it, relayed as it comes.
-      if (this.#contexts.get(context_id)?.forwarded) await this.#forward(text)
+      if (this.#contexts.get(context_id)?.forwarded) await this.#forward(msg)
       return
     }
     const request = parseOr400(WsGenerationRequest, msg, 'message')
@@ -135,7 +138,7 @@ export class TtsBridge {
     }
     if (this.#closed) return
     context.forwarded = true
-    await this.#forward(text)
+    await this.#forward(msg)
   }
 
   /** A new context, checked in the local socket's order: contexts per socket, rate limit, stream slot. */
@@ -166,9 +169,13 @@ export class TtsBridge {
       throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
   }
 
-  /** Client → upstream; a slow upstream holds the inbox (and so the client, up to MAX_PENDING_MESSAGES). */
-  #forward(text: string): Promise<void> {
+  /**
+   * Client → upstream, the message as voxgate read and checked it (never the client's bytes); a slow
+   * upstream holds the inbox (and so the client, up to MAX_PENDING_MESSAGES).
+   */
+  #forward(msg: unknown): Promise<void> {
     if (this.upstream.readyState !== this.upstream.OPEN) return Promise.resolve()
+    const text = JSON.stringify(msg)
     if (this.upstream.bufferedAmount < RELAY_HIGH_WATER_BYTES) {
       this.upstream.send(text)
       return Promise.resolve()
@@ -254,7 +261,7 @@ export class TtsBridge {
     this.#contexts.delete(context.id)
     this.#markFailed(context.id)
     this.#down.send(JSON.stringify(errorEvent(err, this.requestId, context.id)))
-    if (context.forwarded) void this.#forward(JSON.stringify({ context_id: context.id, cancel: true }))
+    if (context.forwarded) void this.#forward({ context_id: context.id, cancel: true })
   }
 
   #markFailed(id: string): void {

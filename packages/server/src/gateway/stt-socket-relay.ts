@@ -9,6 +9,7 @@ import type { StreamLease } from '../streams/registry.ts'
 import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
 import { PacedSender } from './paced-sender.ts'
+import { readSttCommand, type SttCommandKind } from './stt-command.ts'
 import type { Upstream } from './upstream.ts'
 import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-timer.ts'
 
@@ -26,12 +27,15 @@ export interface SttRelayInit {
   requestId: string
   /** From the query's encoding and sample rate: what one second of the client's audio weighs. */
   bytesPerSecond: number
+  /** How the client's text commands read: bare words (`/stt/websocket`) or JSON (`/stt/turns/websocket`). */
+  commands: SttCommandKind
 }
 
 /**
  * Gateway mode's `/stt/websocket` and `/stt/turns/websocket`: binary audio is metered against the
  * token's audio budget before it is forwarded (a frame past the budget closes the socket, as
- * locally); text commands go through as sent; upstream events come back as received, cleaned of the
+ * locally); text commands are read as the local socket reads them and forwarded as read (an unknown
+ * one gets the local `error` event and never leaves); upstream events come back as received, cleaned of the
  * upstream key. Backpressure both ways. The stream slot, revocation and token expiry (4401),
  * idleness (1000) and shutdown (1001) are the local STT socket's; an upstream that drops the
  * connection ends the client's with an `error` event and 1011.
@@ -72,11 +76,21 @@ export class SttRelay {
   #fromClient(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return
     this.#touch()
-    if (!isBinary) return this.#toUpstream.send(data.toString('utf8'))
+    if (!isBinary) return this.#command(data.toString('utf8'))
     if (data.length === 0) return
     const refused = this.init.allowance.take(data.length / this.init.bytesPerSecond)
     if (refused) return this.close(CLOSE_POLICY, refused)
     this.#toUpstream.send(data, true)
+  }
+
+  #command(text: string): void {
+    let command: string
+    try {
+      command = readSttCommand(text, this.init.commands)
+    } catch (err) {
+      return this.#sendError(err as VoxgateError)
+    }
+    this.#toUpstream.send(command)
   }
 
   #fromUpstream(data: Buffer, isBinary: boolean): void {
@@ -96,13 +110,15 @@ export class SttRelay {
   /** Sends `err` (if any) as the last event, then closes both sockets. Idempotent. */
   close(code: number, err?: VoxgateError): void {
     if (this.#closed) return
-    if (err) {
-      const event: SttErrorEvent = { type: 'error', ...err.toBody(this.init.requestId), status_code: err.status }
-      this.#toClient.send(JSON.stringify(event))
-    }
+    if (err) this.#sendError(err)
     this.init.client.close(code)
     if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.init.tcp, () => this.init.tcp.destroyed)
     this.#cleanup()
+  }
+
+  #sendError(err: VoxgateError): void {
+    const event: SttErrorEvent = { type: 'error', ...err.toBody(this.init.requestId), status_code: err.status }
+    this.#toClient.send(JSON.stringify(event))
   }
 
   #overflow(): void {

@@ -70,7 +70,7 @@ describe('handshake', () => {
     h.ws!.close()
   })
 
-  test('a Bearer header is not forwarded either, and a message goes upstream byte for byte as the client sent it', async () => {
+  test('a Bearer header is not forwarded either, and a message goes upstream as voxgate read it, every field kept', async () => {
     const s = await openSession(await token())
     const conn = lastConnection()
     assert.equal(conn.headers.authorization, undefined)
@@ -87,6 +87,58 @@ describe('handshake', () => {
     assert.equal(s.of('c1').filter((e) => e.type === 'chunk')[0].data, FAKE_CHUNK)
     s.close()
   })
+
+  test("what goes upstream is the checked message re-serialized, not the client's bytes", async () => {
+    const s = await openSession(await token())
+    const conn = lastConnection()
+    const msg = { ...ttsBody(VOICE, 'Hi \u00e9.'), context_id: 'r1' }
+    // Spacing and an escaped key: another JSON reader could differ on neither, but only voxgate's reading goes.
+    const sent = JSON.stringify(msg, null, 2).replace('"transcript"', '"tr\\u0061nscript"')
+    try {
+      s.ws.send(sent)
+      assert.equal((await s.end('r1')).type, 'done')
+      assert.deepEqual(conn.texts, [JSON.stringify(msg)])
+    } finally {
+      s.close()
+    }
+  })
+
+  for (const [name, text, key] of [
+    [
+      'a second voice (the token allows the last)',
+      `{"model_id":"sonic-3","voice":"other-voice","transcript":"Hi.","voice":"${VOICE}","context_id":"d1","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000}}`,
+      'voice',
+    ],
+    [
+      'a second transcript (the short one counted, the long one spoken)',
+      `{"model_id":"sonic-3","voice":"${VOICE}","transcript":"${'x'.repeat(1000)}","context_id":"d1","transcript":"short","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000}}`,
+      'transcript',
+    ],
+    [
+      'a key twice inside output_format',
+      `{"model_id":"sonic-3","voice":"${VOICE}","transcript":"Hi.","context_id":"d1","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000,"sample_rate":8000}}`,
+      'sample_rate',
+    ],
+  ] as const) {
+    test(`a message with ${name}: an error event naming the key, and nothing reaches the upstream`, async () => {
+      const s = await openSession(await token({ limits: { voices: [VOICE], characters: 100 } }))
+      const conn = lastConnection()
+      try {
+        s.ws.send(text)
+        const end = await s.end('d1')
+        assert.equal(end.error_code, 'invalid_request')
+        assert.match(end.message, new RegExp(`"${key}" twice`))
+        s.send({ ...ttsBody(VOICE, 'Fine.'), context_id: 'ok' })
+        assert.equal((await s.end('ok')).type, 'done')
+        assert.deepEqual(
+          conn.messages.map((m) => m.context_id),
+          ['ok'],
+        )
+      } finally {
+        s.close()
+      }
+    })
+  }
 
   for (const [status, code] of [
     [500, 'upstream_error'],
