@@ -10,6 +10,7 @@ import { pipeEvents } from './pipe-events.ts'
 import { openRelayedStream, type RelayedStream } from './relay-stream.ts'
 import { checkRelayedSpeech, type RelayedTtsRequest } from './tts-request.ts'
 import type { Upstream } from './upstream.ts'
+import { upstreamPath } from './upstream-path.ts'
 
 type Transport = 'bytes' | 'sse'
 
@@ -43,7 +44,7 @@ async function send(upstream: Upstream, request: FastifyRequest, stream: Relayed
   try {
     return await callUpstream(upstream, {
       method: 'POST',
-      path: `/tts/${transport}`,
+      path: upstreamPath('tts', transport),
       search: searchOf(request.url),
       headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
       cartesiaVersion: cartesiaVersionOf(request.headers),

@@ -79,9 +79,17 @@ export class Upstream {
     this.agent.destroy()
   }
 
-  /** The upstream URL of `path` (which starts with `/`), with the client's query string `search` (`?…` or empty). */
+  /**
+   * The upstream URL of `path` (which starts with `/`; client values in it encoded by upstreamPath),
+   * with the client's query string `search` (`?…` or empty). A path the URL parser would rewrite
+   * (a dot segment resolved) is refused: the request would go elsewhere on the upstream.
+   */
   url(path: string, search = ''): URL {
-    return new URL(`${this.base.href.replace(/\/$/, '')}${path}${search}`)
+    const base = this.base.href.replace(/\/$/, '')
+    const url = new URL(`${base}${path}${search}`)
+    if (!url.href.startsWith(`${base}${path}`))
+      throw new TypeError('an upstream path must not be rewritten by the URL parser')
+    return url
   }
 
   /** As `url`, with the WebSocket scheme matching the upstream's (`wss:` for `https:`). */

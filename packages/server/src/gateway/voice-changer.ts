@@ -9,6 +9,7 @@ import { pipeEvents } from './pipe-events.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { relayUpload } from './relay-upload.ts'
 import type { Upstream } from './upstream.ts'
+import { upstreamPath } from './upstream-path.ts'
 
 /**
  * `POST /voice-changer/bytes` and `/voice-changer/sse` relayed (Cartesia's voice changer: an audio
@@ -29,7 +30,7 @@ export async function relayVoiceChanger(
   await ctx.rateLimiter.take('tts', principal.keyId)
   const fields = new MultipartFieldWatcher(FORMAT_FIELDS)
   const upload = await relayUpload(ctx, upstream, principal, request, reply, {
-    path: `/voice-changer/${transport}`,
+    path: upstreamPath('voice-changer', transport),
     transport,
     watch: (chunk) => fields.push(chunk),
   })

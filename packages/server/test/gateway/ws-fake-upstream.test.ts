@@ -174,6 +174,19 @@ describe('handshake', () => {
     assert.ok(!h.body.includes(UPSTREAM_KEY))
   })
 
+  test('a Cartesia-Version that is not a date (header or query) refuses the handshake 400 invalid_request; the upstream never hears of it', async () => {
+    const before = fake.connections.length
+    for (const [search, headers] of [
+      ['', { 'cartesia-version': 'x' }],
+      ['?cartesia_version=2025-04-16%0d%0aX-Injected:%201', {}],
+    ] as const) {
+      const h = await handshake(wsUrl(gw.url, search), { ...bearer(await token()), ...headers })
+      h.ws?.close()
+      assert.deepEqual([h.status, h.body && JSON.parse(h.body).error_code], [400, 'invalid_request'])
+    }
+    assert.equal(fake.connections.length, before)
+  })
+
   test('an upstream that never answers the handshake: 504 upstream_timeout', async () => {
     fake.mode = 'hang'
     const h = await handshake(wsUrl(gw.url), bearer(await token()))
