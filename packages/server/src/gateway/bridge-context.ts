@@ -44,8 +44,9 @@ export class BridgeContext {
    * (the reservation goes back and nothing may be forwarded).
    */
   async charge(transcript: string): Promise<boolean> {
-    checkTranscriptLength(transcript)
-    const characters = countCharacters(transcript)
+    // Counted as a gateway counts: tag-shaped text voxgate does not know may be spoken upstream.
+    checkTranscriptLength(transcript, 'known')
+    const characters = countCharacters(transcript, 'known')
     if (this.#totalChars + characters > CONTEXT_MAX_CHARS) {
       throw new VoxgateError('transcript_too_long', `A context takes at most ${CONTEXT_MAX_CHARS} characters in all.`)
     }

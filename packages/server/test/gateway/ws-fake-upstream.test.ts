@@ -300,6 +300,23 @@ describe('relayed contexts', () => {
     s.close()
   })
 
+  test('tag-shaped text voxgate does not know is counted on a relayed socket: a context of it past limits.characters never leaves', async () => {
+    const s = await openSession(await token({ limits: { characters: 100 } }))
+    const conn = lastConnection()
+    try {
+      s.send({ ...ttsBody(VOICE, `<x y="${'p'.repeat(8000)}"/>`), context_id: 'tag' })
+      assert.equal((await s.end('tag')).error_code, 'quota_exceeded')
+      s.send({ ...ttsBody(VOICE, '<emotion value="calm"/>Fine <break time="1s"/>now.'), context_id: 'ok' })
+      assert.equal((await s.end('ok')).type, 'done')
+      assert.deepEqual(
+        conn.messages.map((m) => m.context_id),
+        ['ok'],
+      )
+    } finally {
+      s.close()
+    }
+  })
+
   test("limits.concurrent_streams counts relayed contexts: one past it gets concurrency_limited and never leaves; its slot frees with the upstream's done", async () => {
     fake.onMessage = () => undefined
     const s = await openSession(await token({ limits: { concurrent_streams: 1 } }))
