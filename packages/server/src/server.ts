@@ -63,7 +63,12 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
   const upstream =
     config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
-      ? new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs })
+      ? new Upstream({
+          url: config.upstreamUrl,
+          apiKey: config.upstreamApiKey,
+          timeoutMs: config.upstreamTimeoutMs,
+          idleMs: config.upstreamIdleMs,
+        })
       : undefined
   // Before anything is opened: a key the upstream refuses stops the start with nothing to clean up.
   if (upstream) await checkUpstream(upstream, logger)

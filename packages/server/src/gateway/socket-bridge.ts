@@ -25,6 +25,7 @@ import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
 import { checkNoDuplicateKeys } from './duplicate-keys.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import { armSessionTimer } from '../transports/websocket/session-timer.ts'
 
 /** The upstream went away mid-stream (RFC 6455 1011, "internal error", as for a failed recogniser). */
@@ -60,6 +61,8 @@ export class TtsBridge {
   readonly #failed = new Set<string>()
   readonly #down: PacedSender
   readonly #identity: SocketIdentity
+  /** Runs only while some context is owed output; a quiet socket with nothing owed is not timed. */
+  readonly #upstreamIdle: UpstreamIdle
   #watch: StreamLease
   #idleTimer: NodeJS.Timeout | undefined
   #sessionTimer: NodeJS.Timeout | undefined
@@ -88,6 +91,12 @@ export class TtsBridge {
     this.tcp = init.tcp
     this.#identity = identityOf(principal)
     this.#down = new PacedSender(client, upstream, () => this.#overflow())
+    // A client that does not read pauses the upstream (PacedSender): the upstream is not idle then.
+    this.#upstreamIdle = new UpstreamIdle(
+      init.api.idleMs,
+      () => this.close(CLOSE_UPSTREAM_LOST, idleError(init.api.idleMs)),
+      () => upstream.isPaused,
+    )
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     client.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     client.on('close', () => this.#teardown())
@@ -123,7 +132,12 @@ export class TtsBridge {
     if (isObject(msg) && msg.cancel === true) {
       const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
       // The context stays open until the upstream's terminal event for it, relayed as it comes.
-      if (this.#contexts.get(context_id)?.forwarded) await this.#forward(msg)
+      const context = this.#contexts.get(context_id)
+      if (context?.forwarded) {
+        await this.#forward(msg)
+        context.sent('', true)
+        this.#watchUpstream()
+      }
       return
     }
     const request = parseOr400(WsGenerationRequest, msg, 'message')
@@ -139,6 +153,14 @@ export class TtsBridge {
     if (this.#closed) return
     context.forwarded = true
     await this.#forward(msg)
+    context.sent(request.transcript, request.continue !== true)
+    this.#watchUpstream()
+  }
+
+  /** The upstream idle clock: (re)started while any context is owed output, stopped otherwise. */
+  #watchUpstream(): void {
+    if ([...this.#contexts.values()].some((c) => c.owed)) this.#upstreamIdle.wait()
+    else this.#upstreamIdle.hold()
   }
 
   /** A new context, checked in the local socket's order: contexts per socket, rate limit, stream slot. */
@@ -193,6 +215,7 @@ export class TtsBridge {
     // The client already had this context's terminal event from voxgate.
     if (id !== undefined && this.#failed.has(id)) return
     const context = id === undefined ? undefined : this.#contexts.get(id)
+    context?.answered()
     if (event?.type === 'chunk') context?.heard(event.data)
     if (event?.type === 'error') text = this.api.scrub(text)
     this.#down.send(text)
@@ -201,6 +224,7 @@ export class TtsBridge {
       this.#contexts.delete(context.id)
       if (event.type === 'error') this.#markFailed(context.id)
     }
+    this.#watchUpstream()
   }
 
   /** The upstream closed without being asked: every open context hears why, then the client socket closes. */
@@ -307,6 +331,7 @@ export class TtsBridge {
   #teardown(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#upstreamIdle.hold()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#sessionTimer)
     this.#watch.release()

@@ -10,8 +10,13 @@ import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
 import { PacedSender } from './paced-sender.ts'
 import { readSttCommand, type SttCommandKind } from './stt-command.ts'
+import { readUpstreamEvent } from './client-frame.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import type { Upstream } from './upstream.ts'
 import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-timer.ts'
+
+/** Commands (as forwarded) after which the upstream owes the stream's end; a turns `config` owes nothing. */
+const END_COMMANDS = new Set(['close', 'done', JSON.stringify({ type: 'close' })])
 
 export interface SttRelayInit {
   ctx: ServerContext
@@ -46,11 +51,23 @@ export class SttRelay {
   #sessionTimer: NodeJS.Timeout | undefined
   readonly #toUpstream: PacedSender
   readonly #toClient: PacedSender
+  /**
+   * Runs while a command awaits its answer (`finalize` its `flush_done`, `close` the end): streamed
+   * audio alone owes nothing (silence has no transcript), so an upstream quiet then is not timed.
+   */
+  readonly #upstreamIdle: UpstreamIdle
+  #flushesOwed = 0
+  #endOwed = false
 
   constructor(private readonly init: SttRelayInit) {
     const { ctx, client, upstream } = init
     this.#toUpstream = new PacedSender(upstream, client, () => this.#overflow())
     this.#toClient = new PacedSender(client, upstream, () => this.#overflow())
+    this.#upstreamIdle = new UpstreamIdle(
+      init.api.idleMs,
+      () => this.close(CLOSE_INTERNAL, idleError(init.api.idleMs)),
+      () => upstream.isPaused,
+    )
     ctx.stt.sockets.add(this)
     client.on('message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary))
     client.on('close', () => this.#cleanup())
@@ -91,11 +108,22 @@ export class SttRelay {
       return this.#sendError(err as VoxgateError)
     }
     this.#toUpstream.send(command)
+    if (command === 'finalize') this.#flushesOwed += 1
+    else if (END_COMMANDS.has(command)) this.#endOwed = true
+    this.#watchUpstream()
+  }
+
+  #watchUpstream(): void {
+    if (this.#flushesOwed > 0 || this.#endOwed) this.#upstreamIdle.wait()
+    else this.#upstreamIdle.hold()
   }
 
   #fromUpstream(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return
     this.#touch()
+    if (!isBinary && this.#flushesOwed > 0 && readUpstreamEvent(data.toString('utf8'))?.type === 'flush_done')
+      this.#flushesOwed -= 1
+    this.#watchUpstream()
     if (isBinary) return this.#toClient.send(data, true)
     this.#toClient.send(this.init.api.scrub(data.toString('utf8')))
   }
@@ -153,6 +181,7 @@ export class SttRelay {
   #cleanup(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#upstreamIdle.hold()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#sessionTimer)
     this.init.allowance.close()

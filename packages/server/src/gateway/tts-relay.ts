@@ -36,8 +36,8 @@ export async function relayTts(
   const res = await send(upstream, request, stream, transport)
   stream.accepted()
   const perByte = msPerByte(body.output_format)
-  if (transport === 'bytes') await pipeAudio(reply, res, stream, perByte)
-  else await pipeEvents(request, reply, res, stream, perByte, body.context_id)
+  if (transport === 'bytes') await pipeAudio(reply, res, stream, perByte, upstream.idleMs)
+  else await pipeEvents(request, reply, res, stream, perByte, body.context_id, upstream.idleMs)
 }
 
 async function send(upstream: Upstream, request: FastifyRequest, stream: RelayedStream, transport: Transport) {
