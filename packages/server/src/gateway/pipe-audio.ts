@@ -56,7 +56,7 @@ export async function pipeAudio(
     },
   })
   // pipeline destroys every stream on a failure: the upstream request and the client's response both go.
-  if (Number.isFinite(idleMs)) idle.wait()
+  idle.wait()
   await pipeline(res, counter, reply.raw)
     .catch(() => undefined)
     .finally(() => {

@@ -111,7 +111,7 @@ async function forward(
   const frames = new SseFrames()
   let terminal = false
   const idle = new UpstreamIdle(idleMs, () => from.destroy(idleError(idleMs)))
-  if (Number.isFinite(idleMs)) idle.wait()
+  idle.wait()
   try {
     for await (const chunk of from as AsyncIterable<Buffer>) {
       idle.hold()
@@ -126,7 +126,7 @@ async function forward(
         }
       }
       if (!terminal && stream.signal.aborted) throw stream.signal.reason
-      if (!terminal && Number.isFinite(idleMs)) idle.wait()
+      if (!terminal) idle.wait()
     }
   } catch (err) {
     // Once the terminal event is out, the rest of the answer no longer matters to anyone.

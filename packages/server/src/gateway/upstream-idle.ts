@@ -21,6 +21,8 @@ export class UpstreamIdle {
 
   wait(): void {
     clearTimeout(this.#timer)
+    // No limit (a relay not given one); setTimeout would take Infinity as 1 ms.
+    if (!Number.isFinite(this.ms)) return
     this.#timer = setTimeout(() => (this.blocked() ? this.wait() : this.onIdle()), this.ms)
     this.#timer.unref()
   }
