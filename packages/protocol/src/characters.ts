@@ -235,8 +235,9 @@ function isKnownTag(raw: string): boolean {
   if (tag.closing) return bare && !tag.selfClosing && tag.name !== 'break'
   if (tag.name === 'spell') return bare && !tag.selfClosing
   const want = KNOWN_ATTRIBUTES[tag.name]
-  const value = want && only(tag, want.key)
-  return value !== undefined && want !== undefined && want.value.test(value)
+  if (want === undefined) return false
+  const value = only(tag, want.key)
+  return value !== undefined && want.value.test(value)
 }
 
 /** `text` with only the known tags removed: what a gateway counts (tag-shaped text it does not know stays). */
