@@ -207,9 +207,51 @@ export function stripMarkup(text: string): string {
   return out
 }
 
-/** The number of characters `text` counts for: Unicode code points of its spoken text. */
-export function countCharacters(text: string): number {
-  const spoken = stripMarkup(text)
+/**
+ * Which tag-shaped text is free of charge. `any` (voxgate's own engines): every tag-shaped piece,
+ * which they never speak. `known` (a gateway, whose upstream may read aloud what voxgate's engines
+ * drop): only Cartesia's tags voxgate knows, each with attribute values of their own syntax and
+ * length; every character of any other tag-shaped text, or of a known tag past its syntax, counts.
+ */
+export type MarkupRule = 'any' | 'known'
+
+/** A known tag longer than this is not markup but padding: `<break time="1s"/>` needs 18. */
+const KNOWN_TAG_MAX_CHARS = 64
+/** The attribute each known tag takes, and its value's syntax (bounded, unlike the local reading's). */
+const KNOWN_ATTRIBUTES: Record<string, { key: string; value: RegExp } | undefined> = {
+  break: { key: 'time', value: /^(?:\d{1,5}(?:\.\d{1,3})?|\.\d{1,3})(?:ms|s)$/ },
+  speed: { key: 'ratio', value: /^(?:\d{1,2}(?:\.\d{1,3})?|\.\d{1,3})$/ },
+  volume: { key: 'ratio', value: /^(?:\d{1,2}(?:\.\d{1,3})?|\.\d{1,3})$/ },
+  emotion: { key: 'value', value: /^[A-Za-z][\w:-]{0,31}$/ },
+}
+
+/** Whether a tag-shaped piece is one of Cartesia's tags as documented (the `known` rule's markup). */
+function isKnownTag(raw: string): boolean {
+  if (raw.length > KNOWN_TAG_MAX_CHARS) return false
+  const tag = readTag(raw)
+  if (tag.attrs === undefined || !(TAG_NAMES as readonly string[]).includes(tag.name)) return false
+  const bare = tag.attrs.size === 0
+  // `</speed>`, `</volume>`, `</spell>`, `</emotion>`; `<spell>` opens with no attribute.
+  if (tag.closing) return bare && !tag.selfClosing && tag.name !== 'break'
+  if (tag.name === 'spell') return bare && !tag.selfClosing
+  const want = KNOWN_ATTRIBUTES[tag.name]
+  if (want === undefined) return false
+  const value = only(tag, want.key)
+  return value !== undefined && want.value.test(value)
+}
+
+/** `text` with only the known tags removed: what a gateway counts (tag-shaped text it does not know stays). */
+function stripKnownMarkup(text: string): string {
+  if (!text.includes('<')) return text
+  return text.replace(TAG_SHAPE, (raw) => (isKnownTag(raw) ? '' : raw))
+}
+
+/**
+ * The number of characters `text` counts for: Unicode code points of its spoken text, markup (as
+ * `markup` reads it) excluded.
+ */
+export function countCharacters(text: string, markup: MarkupRule = 'any'): number {
+  const spoken = markup === 'known' ? stripKnownMarkup(text) : stripMarkup(text)
   let n = 0
   for (let i = 0; i < spoken.length; i++) {
     const c = spoken.charCodeAt(i)

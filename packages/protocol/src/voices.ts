@@ -24,6 +24,13 @@ export interface VoicePage {
   next_page: string | null
 }
 
+/**
+ * The syntax of a voice id: Cartesia's are UUIDs (`a0e99841-438c-4a64-b679-ae501e7d6091`), voxgate's
+ * too, and gateways are often given readable ids (`upstream-voice-1`); 1–128 letters, digits, `-` and
+ * `_`. Nothing else (no `.`, `/`, `%` or space) can be a path segment's worth of surprise.
+ */
+export const VOICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/
+
 /** `GET /voices` query. Unknown parameters (`expand[]`, `is_owner`, ...) are accepted and ignored. */
 export const VoicesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(VOICES_LIMIT_MAX).default(VOICES_LIMIT_DEFAULT),

@@ -37,6 +37,49 @@ describe('countCharacters: code points, Sonic-3 markup excluded', () => {
   })
 })
 
+describe("countCharacters(text, 'known'): a gateway's count, only the tags voxgate knows free", () => {
+  const prose = 'p'.repeat(8000)
+  const CASES: [string, number][] = [
+    ['abc', 3],
+    ['👋', 1],
+    ['<break time="1s"/>', 0],
+    ['<break time = "500ms" />', 0],
+    ['<speed ratio="1.5"/>fast', 4],
+    ['<speed ratio="0.8">slow</speed>', 4],
+    ['<volume ratio="0.5"/><emotion value="angry"/>x', 1],
+    ['<emotion value="sad">x</emotion>', 1],
+    ['<spell>ABC-123</spell>', 7],
+    ['a < b', 5],
+    // Tag-shaped text voxgate does not know: every character counts (an upstream may read it aloud).
+    ['<b>bold</b>', 11],
+    ['<hello world how are you>', 25],
+    [`<x y="${prose}"/>`, 8009],
+    ['<breakfast/>', 12],
+    ['<BREAK time="1s"/>', 18],
+    ['<break time=1s/>', 16],
+    ['<break time="1s" time="2s"/>', 28],
+    ['<break/>', 8],
+    ['</break>', 8],
+    ['<spell/>', 8],
+    ['<speed ratio="fast"/>', 21],
+    // A known tag with a value longer than its syntax allows counts whole.
+    ['<break time="0000001s"/>', 24],
+    ['<speed ratio="1.00000"/>', 24],
+    [`<emotion value="${'a'.repeat(33)}"/>`, 52],
+    [`<break${' '.repeat(60)}time="1s"/>`, 77],
+    ['Hi <break time="1', 17], // a tag cut off by the end of the text is text to an upstream
+  ]
+  for (const [text, n] of CASES)
+    test(JSON.stringify(text.length > 80 ? `${text.slice(0, 40)}…` : text), () =>
+      assert.equal(countCharacters(text, 'known'), n),
+    )
+
+  test("the default ('any') is the local count, unchanged", () => {
+    assert.equal(countCharacters(`<x y="${prose}"/>`), 0)
+    assert.equal(countCharacters(`<x y="${prose}"/>`, 'any'), 0)
+  })
+})
+
 describe('parseMarkup: what Sonic-3 markup asks of the voice', () => {
   const text = (pieces: MarkupPiece[]) => pieces.map((p) => (p.kind === 'text' ? p.text : `[${p.ms}]`)).join('|')
 

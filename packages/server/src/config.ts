@@ -151,6 +151,12 @@ export const ServerConfigSchema = z.strictObject({
   upstreamApiKey: z.string().min(1).optional(),
   /** How long the upstream may take to accept a connection and to send its first byte. */
   upstreamTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * Once the upstream has started answering, the longest it may stay silent while voxgate waits for
+   * its output (a request's body, an open context's audio, an STT command's answer); then the relay
+   * ends with `upstream_timeout` and frees its slot. An idle socket with nothing owed is not timed.
+   */
+  upstreamIdleMs: z.number().int().min(100).max(3_600_000).default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: one readable line per event on a terminal, JSON otherwise; `json` / `pretty` force one. */
   logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),

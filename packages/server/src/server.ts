@@ -77,7 +77,12 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   await assertCanListen(config.host, config.port)
   const upstream =
     config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
-      ? new Upstream({ url: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs: config.upstreamTimeoutMs })
+      ? new Upstream({
+          url: config.upstreamUrl,
+          apiKey: config.upstreamApiKey,
+          timeoutMs: config.upstreamTimeoutMs,
+          idleMs: config.upstreamIdleMs,
+        })
       : undefined
   // Before anything is opened: a key the upstream refuses stops the start with nothing to clean up.
   if (upstream) await checkUpstream(upstream, logger)

@@ -207,6 +207,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'with --upstream: the upstream must accept a connection, and start answering, within N s (default 10)',
   },
   {
+    flag: 'upstream-idle-seconds',
+    kind: 'seconds',
+    key: 'upstreamIdleMs',
+    arg: 'N',
+    help: 'with --upstream: once answering, the upstream may go N s without sending while output is owed; then upstream_timeout (default 30)',
+  },
+  {
     flag: 'drain-seconds',
     kind: 'seconds',
     key: 'drainMs',

@@ -20,6 +20,10 @@ export class BridgeContext {
   #heard = false
   /** A message of this context has gone upstream: ending it early means cancelling it there. */
   forwarded = false
+  /** Text went upstream that the upstream has not answered yet. */
+  #unanswered = false
+  /** The client ended the context (its last piece, or a cancel): the upstream owes its terminal event. */
+  #closing = false
   readonly #bytesPerMs: number
 
   constructor(
@@ -38,14 +42,26 @@ export class BridgeContext {
     return this.#ended
   }
 
+  /** A message went upstream: text to speak, or the context's end, is output owed. */
+  sent(text: string, last: boolean): void {
+    if (text !== '') this.#unanswered = true
+    if (last) this.#closing = true
+  }
+
+  /** Whether voxgate waits for the upstream's output for this context (the upstream idle limit runs). */
+  get owed(): boolean {
+    return !this.#ended && (this.#unanswered || this.#closing)
+  }
+
   /**
    * Reserves a transcript's characters before it is forwarded: voxgate cannot know what the upstream
    * leaves unspoken, so what is forwarded is what is charged. False when the context ended meanwhile
    * (the reservation goes back and nothing may be forwarded).
    */
   async charge(transcript: string): Promise<boolean> {
-    checkTranscriptLength(transcript)
-    const characters = countCharacters(transcript)
+    // Counted as a gateway counts: tag-shaped text voxgate does not know may be spoken upstream.
+    checkTranscriptLength(transcript, 'known')
+    const characters = countCharacters(transcript, 'known')
     if (this.#totalChars + characters > CONTEXT_MAX_CHARS) {
       throw new VoxgateError('transcript_too_long', `A context takes at most ${CONTEXT_MAX_CHARS} characters in all.`)
     }
@@ -61,6 +77,11 @@ export class BridgeContext {
   }
 
   /** An upstream `chunk` for this context: its audio counts as produced (raw PCM, so its size says how long). */
+  /** Any upstream event for this context: what was sent has been answered (a stall after this is the client's). */
+  answered(): void {
+    this.#unanswered = false
+  }
+
   heard(base64Audio: unknown): void {
     if (typeof base64Audio !== 'string' || this.#ended) return
     const bytes = Buffer.byteLength(base64Audio, 'base64')

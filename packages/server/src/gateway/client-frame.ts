@@ -12,8 +12,8 @@ export type ClientFrame =
 
 /**
  * The local socket's rules (transports/websocket/socket.ts), kept here for the relay: the size limit,
- * JSON in text frames, UTF-8 checked by us. The text is kept so that what is forwarded is exactly
- * what the client sent (fields voxgate does not know and Sonic-3 markup included).
+ * JSON in text frames, UTF-8 checked by us. The text is kept for the duplicate-key check
+ * (duplicate-keys.ts); what is forwarded is the parsed message, re-serialized.
  */
 export function readClientFrame(data: RawData, isBinary: boolean, maxBytes: number): ClientFrame {
   const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { API_VERSION, API_VERSION_PATTERN, VoxgateError } from '@voxgate/protocol'
 
 /**
  * The client headers a relay forwards: an allowlist, so nothing the client sent reaches the upstream
@@ -18,14 +19,35 @@ export function forwardHeaders(headers: IncomingHttpHeaders, own: Record<string,
   return { ...out, ...own }
 }
 
-/** The client's `Cartesia-Version`, forwarded as sent (the first, if it came twice). */
+/**
+ * The client's `Cartesia-Version`, forwarded as sent once it is a date (YYYY-MM-DD, Cartesia's
+ * syntax); anything else (a header sent twice arrives joined, so it is refused too) is a 400 before
+ * it reaches the upstream or a cache key.
+ */
 export function cartesiaVersionOf(headers: IncomingHttpHeaders): string | undefined {
-  const value = headers['cartesia-version']
-  return Array.isArray(value) ? value[0] : value
+  const raw = headers['cartesia-version']
+  const value = Array.isArray(raw) ? raw[0] : raw
+  if (value !== undefined) checkVersion(value, 'The Cartesia-Version header')
+  return value
 }
 
-/** The client's query string (`?…` or empty), passed through as sent (HTTP routes refuse credentials there). */
+/** The query's `cartesia_version` (SDKs in browsers send it there), held to the header's syntax. */
+export function checkQueryVersion(query: URLSearchParams): void {
+  for (const value of query.getAll('cartesia_version')) checkVersion(value, 'cartesia_version')
+}
+
+function checkVersion(value: string, what: string): void {
+  if (!API_VERSION_PATTERN.test(value))
+    throw new VoxgateError('invalid_request', `${what} must be a date, YYYY-MM-DD (e.g. ${API_VERSION}).`)
+}
+
+/**
+ * The client's query string (`?…` or empty), passed through as sent (HTTP routes refuse credentials
+ * there) once its `cartesia_version` is a date.
+ */
 export function searchOf(url: string): string {
   const at = url.indexOf('?')
-  return at < 0 ? '' : url.slice(at)
+  if (at < 0) return ''
+  checkQueryVersion(new URLSearchParams(url.slice(at)))
+  return url.slice(at)
 }

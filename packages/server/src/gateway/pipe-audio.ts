@@ -5,21 +5,30 @@ import type { FastifyReply } from 'fastify'
 import { hardClose } from '../transports/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
 import type { RelayHandle } from './relay-stream.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
 /**
  * Sends the upstream's audio answer to the client chunk by chunk, as it arrives: pipe backpressure,
  * so a client that does not read stops the upstream read and nothing is buffered beyond the
  * streams' high-water marks. A cut upstream cuts the client's chunked body (bytes have no error
  * event: an aborted body is how a client learns the audio is incomplete); a revocation cuts it at
- * once, queued audio included. `size` gives the milliseconds of audio in each chunk, for the ledger.
+ * once, queued audio included; an upstream silent for `idleMs` while it is read (not while a slow
+ * client holds the pipe) is cut too. `size` gives the milliseconds of audio in each chunk, for the ledger.
  */
 export async function pipeAudio(
   reply: FastifyReply,
   res: IncomingMessage,
   stream: RelayHandle,
   size: (chunk: Buffer) => number,
+  idleMs = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const socket = reply.raw.socket
+  // A paused answer is one the client holds back (pipe backpressure): voxgate is not waiting on the upstream then.
+  const idle = new UpstreamIdle(
+    idleMs,
+    () => res.destroy(idleError(idleMs)),
+    () => res.isPaused(),
+  )
   stream.signal.addEventListener(
     'abort',
     () => {
@@ -37,11 +46,16 @@ export async function pipeAudio(
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       stream.produced(size(chunk))
+      idle.wait()
       done(null, chunk)
     },
   })
   // pipeline destroys every stream on a failure: the upstream request and the client's response both go.
+  idle.wait()
   await pipeline(res, counter, reply.raw)
     .catch(() => undefined)
-    .finally(() => stream.end())
+    .finally(() => {
+      idle.hold()
+      stream.end()
+    })
 }

@@ -7,6 +7,7 @@ import { revoked } from '../transports/speech-stream.ts'
 import { sseFrame } from '../transports/sse-frame.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { SseFrames } from './sse-frames.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
 const TERMINAL = new Set(['done', 'error'])
 
@@ -45,6 +46,7 @@ export async function pipeEvents(
   stream: RelayHandle,
   perByte: number,
   contextId?: string,
+  idleMs = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const res = reply.raw
   reply.hijack()
@@ -84,7 +86,7 @@ export async function pipeEvents(
     from.once('close', () => clearTimeout(guard))
   }
   try {
-    if (!(await forward(from, res, stream, perByte, drain)))
+    if (!(await forward(from, res, stream, perByte, drain, idleMs)))
       throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
   } catch (err) {
     const reason = stream.signal.aborted && stream.signal.reason instanceof VoxgateError ? stream.signal.reason : err
@@ -98,7 +100,8 @@ export async function pipeEvents(
 
 /**
  * Forwards whole frames until the terminal event, then calls `onTerminal` and reads the rest of the
- * upstream answer without forwarding it. Returns whether the terminal event went out.
+ * upstream answer without forwarding it. Returns whether the terminal event went out. The upstream
+ * may be silent for `idleMs` while voxgate waits for its next chunk (not while it writes to a slow client).
  */
 async function forward(
   from: IncomingMessage,
@@ -106,11 +109,15 @@ async function forward(
   stream: RelayHandle,
   perByte: number,
   onTerminal: () => void,
+  idleMs: number,
 ): Promise<boolean> {
   const frames = new SseFrames()
   let terminal = false
+  const idle = new UpstreamIdle(idleMs, () => from.destroy(idleError(idleMs)))
+  idle.wait()
   try {
     for await (const chunk of from as AsyncIterable<Buffer>) {
+      idle.hold()
       if (terminal) continue
       for (const frame of frames.push(chunk)) {
         stream.produced(frame.audioBytes * perByte)
@@ -122,10 +129,13 @@ async function forward(
         }
       }
       if (!terminal && stream.signal.aborted) throw stream.signal.reason
+      if (!terminal) idle.wait()
     }
   } catch (err) {
     // Once the terminal event is out, the rest of the answer no longer matters to anyone.
     if (!terminal) throw err
+  } finally {
+    idle.hold()
   }
   return terminal
 }

@@ -33,7 +33,8 @@ export async function openRelayedStream(
   exchange: StreamExchange,
   transport: StreamTransport,
 ): Promise<RelayedStream> {
-  const started = await startStream(ctx, principal, text, exchange.client, transport)
+  // Counted as a gateway counts: tag-shaped text voxgate does not know may be spoken upstream.
+  const started = await startStream(ctx, principal, text, exchange.client, transport, 'known')
   const { lease, controller, reservation } = started
   let accepted = false
   let audioMs = 0

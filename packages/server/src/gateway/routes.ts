@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
+import { VOICE_ID_PATTERN } from '@voxgate/protocol/schemas'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
@@ -9,6 +10,7 @@ import { relayTranscription } from './stt-relay.ts'
 import { relayTts } from './tts-relay.ts'
 import { RelayedTtsRequest } from './tts-request.ts'
 import type { Upstream } from './upstream.ts'
+import { upstreamPath } from './upstream-path.ts'
 import { VoiceCache } from './voice-cache.ts'
 import { relayVoiceChanger } from './voice-changer.ts'
 import { relayVoices } from './voices.ts'
@@ -56,9 +58,11 @@ function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard):
   const opts = { onRequest: guard({ grant: 'voices' }), onError }
   for (const path of ['/voices', '/voices/'])
     app.get(path, opts, (request, reply) => relayVoices(upstream, cache, request, reply, path))
-  app.get<{ Params: { id: string } }>('/voices/:id', opts, (request, reply) =>
-    relayVoices(upstream, cache, request, reply, `/voices/${encodeURIComponent(request.params.id)}`),
-  )
+  app.get<{ Params: { id: string } }>('/voices/:id', opts, (request, reply) => {
+    // Checked before anything is sent: `..` or `%2e%2e` would be a path on the upstream, not an id.
+    if (!VOICE_ID_PATTERN.test(request.params.id)) throw new VoxgateError('voice_not_found', 'No voice has this id.')
+    return relayVoices(upstream, cache, request, reply, upstreamPath('voices', request.params.id))
+  })
 }
 
 /**

@@ -22,8 +22,10 @@ import {
 } from '../transports/websocket/socket.ts'
 import { BridgeContext } from './bridge-context.ts'
 import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
+import { checkNoDuplicateKeys } from './duplicate-keys.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import { armSessionTimer } from '../transports/websocket/session-timer.ts'
 
 /** The upstream went away mid-stream (RFC 6455 1011, "internal error", as for a failed recogniser). */
@@ -32,8 +34,9 @@ export const CLOSE_UPSTREAM_LOST = 1011
 /**
  * Gateway mode's `/tts/websocket`: the client's socket bridged to one upstream socket. Every client
  * message is checked as the local socket checks it (size, schema, the token's voices, concurrent
- * streams, rate limit and characters, contexts per socket) before it is forwarded unchanged; a
- * refused one gets a local `error` event and never leaves. Every upstream event is relayed as
+ * streams, rate limit and characters, contexts per socket) before it is forwarded, re-serialized from
+ * what was checked (a message with a key twice is refused: voxgate and the upstream could each read
+ * another value); a refused one gets a local `error` event and never leaves. Every upstream event is relayed as
  * received (error events cleaned of the upstream key), and the contexts it opens and ends are
  * tracked from them for the ledger. Same terminal-event rules as the local socket: one `done` or
  * `error` per context life, and an id that ended with an error stays ended for the socket's life.
@@ -58,6 +61,8 @@ export class TtsBridge {
   readonly #failed = new Set<string>()
   readonly #down: PacedSender
   readonly #identity: SocketIdentity
+  /** Runs only while some context is owed output; a quiet socket with nothing owed is not timed. */
+  readonly #upstreamIdle: UpstreamIdle
   #watch: StreamLease
   #idleTimer: NodeJS.Timeout | undefined
   #sessionTimer: NodeJS.Timeout | undefined
@@ -86,6 +91,12 @@ export class TtsBridge {
     this.tcp = init.tcp
     this.#identity = identityOf(principal)
     this.#down = new PacedSender(client, upstream, () => this.#overflow())
+    // A client that does not read pauses the upstream (PacedSender): the upstream is not idle then.
+    this.#upstreamIdle = new UpstreamIdle(
+      init.api.idleMs,
+      () => this.close(CLOSE_UPSTREAM_LOST, idleError(init.api.idleMs)),
+      () => upstream.isPaused,
+    )
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     client.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     client.on('close', () => this.#teardown())
@@ -116,11 +127,17 @@ export class TtsBridge {
 
   async #dispatch(msg: unknown, text: string): Promise<void> {
     if (this.#closed) return
+    checkNoDuplicateKeys(text)
     if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
     if (isObject(msg) && msg.cancel === true) {
       const { context_id } = parseOr400(WsCancelRequest, msg, 'message')
       // The context stays open until the upstream's terminal event for it, relayed as it comes.
-      if (this.#contexts.get(context_id)?.forwarded) await this.#forward(text)
+      const context = this.#contexts.get(context_id)
+      if (context?.forwarded) {
+        await this.#forward(msg)
+        context.sent('', true)
+        this.#watchUpstream()
+      }
       return
     }
     const request = parseOr400(WsGenerationRequest, msg, 'message')
@@ -135,7 +152,15 @@ export class TtsBridge {
     }
     if (this.#closed) return
     context.forwarded = true
-    await this.#forward(text)
+    await this.#forward(msg)
+    context.sent(request.transcript, request.continue !== true)
+    this.#watchUpstream()
+  }
+
+  /** The upstream idle clock: (re)started while any context is owed output, stopped otherwise. */
+  #watchUpstream(): void {
+    if ([...this.#contexts.values()].some((c) => c.owed)) this.#upstreamIdle.wait()
+    else this.#upstreamIdle.hold()
   }
 
   /** A new context, checked in the local socket's order: contexts per socket, rate limit, stream slot. */
@@ -166,9 +191,13 @@ export class TtsBridge {
       throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
   }
 
-  /** Client → upstream; a slow upstream holds the inbox (and so the client, up to MAX_PENDING_MESSAGES). */
-  #forward(text: string): Promise<void> {
+  /**
+   * Client → upstream, the message as voxgate read and checked it (never the client's bytes); a slow
+   * upstream holds the inbox (and so the client, up to MAX_PENDING_MESSAGES).
+   */
+  #forward(msg: unknown): Promise<void> {
     if (this.upstream.readyState !== this.upstream.OPEN) return Promise.resolve()
+    const text = JSON.stringify(msg)
     if (this.upstream.bufferedAmount < RELAY_HIGH_WATER_BYTES) {
       this.upstream.send(text)
       return Promise.resolve()
@@ -186,6 +215,7 @@ export class TtsBridge {
     // The client already had this context's terminal event from voxgate.
     if (id !== undefined && this.#failed.has(id)) return
     const context = id === undefined ? undefined : this.#contexts.get(id)
+    context?.answered()
     if (event?.type === 'chunk') context?.heard(event.data)
     if (event?.type === 'error') text = this.api.scrub(text)
     this.#down.send(text)
@@ -194,6 +224,7 @@ export class TtsBridge {
       this.#contexts.delete(context.id)
       if (event.type === 'error') this.#markFailed(context.id)
     }
+    this.#watchUpstream()
   }
 
   /** The upstream closed without being asked: every open context hears why, then the client socket closes. */
@@ -254,7 +285,7 @@ export class TtsBridge {
     this.#contexts.delete(context.id)
     this.#markFailed(context.id)
     this.#down.send(JSON.stringify(errorEvent(err, this.requestId, context.id)))
-    if (context.forwarded) void this.#forward(JSON.stringify({ context_id: context.id, cancel: true }))
+    if (context.forwarded) void this.#forward({ context_id: context.id, cancel: true })
   }
 
   #markFailed(id: string): void {
@@ -300,6 +331,7 @@ export class TtsBridge {
   #teardown(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#upstreamIdle.hold()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#sessionTimer)
     this.#watch.release()

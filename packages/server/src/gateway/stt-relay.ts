@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { SttBatchFields } from '@voxgate/protocol/schemas'
@@ -7,6 +8,7 @@ import { parseOr400 } from '../http/validate.ts'
 import type { RawPcm } from '../stt/audio-file.ts'
 import { queryObject } from '../stt/upgrade.ts'
 import { relayUpload, type Uploads } from './relay-upload.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import type { UploadForm } from './upload-form.ts'
 
 /** A transcript answer larger than this is not one voxgate relays. */
@@ -34,7 +36,7 @@ export async function relayTranscription(
     inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
   })
   try {
-    const body = await readCapped(upload.res)
+    const body = await readCapped(upload.res, uploads.upstream.idleMs)
     usage.settle(principal, upload.reserved.ms, upload.reserved.charge, 0)
     return await reply.type(upload.res.headers['content-type'] ?? 'application/json').send(body)
   } catch (err) {
@@ -62,16 +64,24 @@ function rawPcmOf(form: UploadForm, url: string): RawPcm | undefined {
     : undefined
 }
 
-async function readCapped(res: AsyncIterable<Buffer> & { destroy(): void }): Promise<Buffer> {
+/** The transcript, read whole within its cap; an upstream silent for `idleMs` meanwhile is cut. */
+async function readCapped(res: IncomingMessage, idleMs: number): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of res) {
-    size += chunk.length
-    if (size > MAX_TRANSCRIPT_BODY) {
-      res.destroy()
-      throw new VoxgateError('upstream_error', "The upstream's transcript is too large.")
+  const idle = new UpstreamIdle(idleMs, () => res.destroy(idleError(idleMs)))
+  try {
+    idle.wait()
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      idle.wait()
+      size += chunk.length
+      if (size > MAX_TRANSCRIPT_BODY) {
+        res.destroy()
+        throw new VoxgateError('upstream_error', "The upstream's transcript is too large.")
+      }
+      chunks.push(chunk)
     }
-    chunks.push(chunk)
+  } finally {
+    idle.hold()
   }
   return Buffer.concat(chunks)
 }

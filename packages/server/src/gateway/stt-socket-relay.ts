@@ -9,8 +9,14 @@ import type { StreamLease } from '../streams/registry.ts'
 import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
 import { PacedSender } from './paced-sender.ts'
+import { readSttCommand, type SttCommandKind } from './stt-command.ts'
+import { readUpstreamEvent } from './client-frame.ts'
+import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import type { Upstream } from './upstream.ts'
 import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-timer.ts'
+
+/** Commands (as forwarded) after which the upstream owes the stream's end; a turns `config` owes nothing. */
+const END_COMMANDS = new Set(['close', 'done', JSON.stringify({ type: 'close' })])
 
 export interface SttRelayInit {
   ctx: ServerContext
@@ -26,12 +32,15 @@ export interface SttRelayInit {
   requestId: string
   /** From the query's encoding and sample rate: what one second of the client's audio weighs. */
   bytesPerSecond: number
+  /** How the client's text commands read: bare words (`/stt/websocket`) or JSON (`/stt/turns/websocket`). */
+  commands: SttCommandKind
 }
 
 /**
  * Gateway mode's `/stt/websocket` and `/stt/turns/websocket`: binary audio is metered against the
  * token's audio budget before it is forwarded (a frame past the budget closes the socket, as
- * locally); text commands go through as sent; upstream events come back as received, cleaned of the
+ * locally); text commands are read as the local socket reads them and forwarded as read (an unknown
+ * one gets the local `error` event and never leaves); upstream events come back as received, cleaned of the
  * upstream key. Backpressure both ways. The stream slot, revocation and token expiry (4401),
  * idleness (1000) and shutdown (1001) are the local STT socket's; an upstream that drops the
  * connection ends the client's with an `error` event and 1011.
@@ -42,11 +51,23 @@ export class SttRelay {
   #sessionTimer: NodeJS.Timeout | undefined
   readonly #toUpstream: PacedSender
   readonly #toClient: PacedSender
+  /**
+   * Runs while a command awaits its answer (`finalize` its `flush_done`, `close` the end): streamed
+   * audio alone owes nothing (silence has no transcript), so an upstream quiet then is not timed.
+   */
+  readonly #upstreamIdle: UpstreamIdle
+  #flushesOwed = 0
+  #endOwed = false
 
   constructor(private readonly init: SttRelayInit) {
     const { ctx, client, upstream } = init
     this.#toUpstream = new PacedSender(upstream, client, () => this.#overflow())
     this.#toClient = new PacedSender(client, upstream, () => this.#overflow())
+    this.#upstreamIdle = new UpstreamIdle(
+      init.api.idleMs,
+      () => this.close(CLOSE_INTERNAL, idleError(init.api.idleMs)),
+      () => upstream.isPaused,
+    )
     ctx.stt.sockets.add(this)
     client.on('message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary))
     client.on('close', () => this.#cleanup())
@@ -72,16 +93,37 @@ export class SttRelay {
   #fromClient(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return
     this.#touch()
-    if (!isBinary) return this.#toUpstream.send(data.toString('utf8'))
+    if (!isBinary) return this.#command(data.toString('utf8'))
     if (data.length === 0) return
     const refused = this.init.allowance.take(data.length / this.init.bytesPerSecond)
     if (refused) return this.close(CLOSE_POLICY, refused)
     this.#toUpstream.send(data, true)
   }
 
+  #command(text: string): void {
+    let command: string
+    try {
+      command = readSttCommand(text, this.init.commands)
+    } catch (err) {
+      return this.#sendError(err as VoxgateError)
+    }
+    this.#toUpstream.send(command)
+    if (command === 'finalize') this.#flushesOwed += 1
+    else if (END_COMMANDS.has(command)) this.#endOwed = true
+    this.#watchUpstream()
+  }
+
+  #watchUpstream(): void {
+    if (this.#flushesOwed > 0 || this.#endOwed) this.#upstreamIdle.wait()
+    else this.#upstreamIdle.hold()
+  }
+
   #fromUpstream(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return
     this.#touch()
+    if (!isBinary && this.#flushesOwed > 0 && readUpstreamEvent(data.toString('utf8'))?.type === 'flush_done')
+      this.#flushesOwed -= 1
+    this.#watchUpstream()
     if (isBinary) return this.#toClient.send(data, true)
     this.#toClient.send(this.init.api.scrub(data.toString('utf8')))
   }
@@ -96,13 +138,15 @@ export class SttRelay {
   /** Sends `err` (if any) as the last event, then closes both sockets. Idempotent. */
   close(code: number, err?: VoxgateError): void {
     if (this.#closed) return
-    if (err) {
-      const event: SttErrorEvent = { type: 'error', ...err.toBody(this.init.requestId), status_code: err.status }
-      this.#toClient.send(JSON.stringify(event))
-    }
+    if (err) this.#sendError(err)
     this.init.client.close(code)
     if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.init.tcp, () => this.init.tcp.destroyed)
     this.#cleanup()
+  }
+
+  #sendError(err: VoxgateError): void {
+    const event: SttErrorEvent = { type: 'error', ...err.toBody(this.init.requestId), status_code: err.status }
+    this.#toClient.send(JSON.stringify(event))
   }
 
   #overflow(): void {
@@ -137,6 +181,7 @@ export class SttRelay {
   #cleanup(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#upstreamIdle.hold()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#sessionTimer)
     this.init.allowance.close()

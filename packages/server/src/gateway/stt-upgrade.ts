@@ -65,6 +65,7 @@ export async function upgradeSttRelay(
         allowance,
         requestId,
         bytesPerSecond,
+        commands: path === '/stt/turns/websocket' ? 'turns' : 'manual',
       })
       client.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
       ctx.logger.info(

@@ -10,6 +10,7 @@ import { pipeEvents } from './pipe-events.ts'
 import { openRelayedStream, type RelayedStream } from './relay-stream.ts'
 import { checkRelayedSpeech, type RelayedTtsRequest } from './tts-request.ts'
 import type { Upstream } from './upstream.ts'
+import { upstreamPath } from './upstream-path.ts'
 
 type Transport = 'bytes' | 'sse'
 
@@ -35,15 +36,15 @@ export async function relayTts(
   const res = await send(upstream, request, stream, transport)
   stream.accepted()
   const perByte = msPerByte(body.output_format)
-  if (transport === 'bytes') await pipeAudio(reply, res, stream, chunkSizer(perByte))
-  else await pipeEvents(request, reply, res, stream, perByte, body.context_id)
+  if (transport === 'bytes') await pipeAudio(reply, res, stream, chunkSizer(perByte), upstream.idleMs)
+  else await pipeEvents(request, reply, res, stream, perByte, body.context_id, upstream.idleMs)
 }
 
 async function send(upstream: Upstream, request: FastifyRequest, stream: RelayedStream, transport: Transport) {
   try {
     return await callUpstream(upstream, {
       method: 'POST',
-      path: `/tts/${transport}`,
+      path: upstreamPath('tts', transport),
       search: searchOf(request.url),
       headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
       cartesiaVersion: cartesiaVersionOf(request.headers),

@@ -19,7 +19,7 @@ export type RelayedTtsRequest = z.infer<typeof RelayedTtsRequest>
 
 /** The checks voxgate owns before a TTS request is relayed: transcript length and `limits.voices`. */
 export function checkRelayedSpeech(principal: Principal, body: RelayedTtsRequest): void {
-  checkTranscriptLength(body.transcript)
+  checkTranscriptLength(body.transcript, 'known')
   // The token's voice ids are the upstream's: no local catalogue is consulted, here or at mint time.
   const allowed = principal.kind === 'token' ? principal.limits?.voices : undefined
   if (allowed && !allowed.includes(body.voice))

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
 import { queryOf } from '../http/authenticate.ts'
 import { networkFailure, upstreamFailure } from './errors.ts'
+import { cartesiaVersionOf, checkQueryVersion } from './forward-headers.ts'
 import type { Upstream } from './upstream.ts'
 
 /** Query parameters that carry the client's credential: voxgate's to check, never the upstream's to see. */
@@ -16,6 +17,7 @@ export const UPSTREAM_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 
 /** The client's query string without its credential, for the upstream URL (`?…` or empty). */
 export function upstreamSearch(query: URLSearchParams): string {
+  checkQueryVersion(query)
   const forwarded = new URLSearchParams(query)
   for (const name of CREDENTIAL_PARAMS) forwarded.delete(name)
   const search = forwarded.toString()
@@ -24,16 +26,16 @@ export function upstreamSearch(query: URLSearchParams): string {
 
 /**
  * Opens the upstream socket for a client's handshake at the same path: the upstream key and the
- * client's `Cartesia-Version` in headers, nothing else of the client's (no credential, cookie or
+ * client's `Cartesia-Version` (a date, or the handshake is refused 400) in headers, nothing else of the client's (no credential, cookie or
  * Origin). A refusal or a failure rejects with the coded error the client's handshake gets
  * (gateway/errors.ts); the connection and the upstream's answer must come within `timeoutMs`.
  * The socket resolves paused: the caller resumes it once its listeners are attached.
  */
 export function connectUpstream(upstream: Upstream, path: string, req: IncomingMessage): Promise<WebSocket> {
-  const version = req.headers['cartesia-version']
+  const version = cartesiaVersionOf(req.headers)
   const url = upstream.socketUrl(path, upstreamSearch(queryOf(req.url)))
   const ws = new WebSocket(url, {
-    headers: upstream.headers(Array.isArray(version) ? version[0] : version),
+    headers: upstream.headers(version),
     perMessageDeflate: false,
     followRedirects: false,
     maxPayload: UPSTREAM_MAX_PAYLOAD_BYTES,

@@ -7,6 +7,8 @@ export interface UpstreamOptions {
   url: string
   apiKey: string
   timeoutMs: number
+  /** The idle limit between upstream chunks while output is owed (config `upstreamIdleMs`). */
+  idleMs: number
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', 'localhost.'])
@@ -54,6 +56,7 @@ export function parseUpstreamUrl(raw: string): URL {
 export class Upstream {
   readonly base: URL
   readonly timeoutMs: number
+  readonly idleMs: number
   /**
    * Kept-alive connections for the HTTP relays: a TLS handshake per request would add a round trip
    * or two to every first audio. Bounded, and idle ones go after a while (the upstream may drop them).
@@ -64,6 +67,7 @@ export class Upstream {
   constructor(options: UpstreamOptions) {
     this.base = parseUpstreamUrl(options.url)
     this.timeoutMs = options.timeoutMs
+    this.idleMs = options.idleMs
     this.#apiKey = options.apiKey
     const agentOptions = { keepAlive: true, maxFreeSockets: 32, timeout: 30_000 }
     this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions)
@@ -79,9 +83,17 @@ export class Upstream {
     this.agent.destroy()
   }
 
-  /** The upstream URL of `path` (which starts with `/`), with the client's query string `search` (`?…` or empty). */
+  /**
+   * The upstream URL of `path` (which starts with `/`; client values in it encoded by upstreamPath),
+   * with the client's query string `search` (`?…` or empty). A path the URL parser would rewrite
+   * (a dot segment resolved) is refused: the request would go elsewhere on the upstream.
+   */
   url(path: string, search = ''): URL {
-    return new URL(`${this.base.href.replace(/\/$/, '')}${path}${search}`)
+    const base = this.base.href.replace(/\/$/, '')
+    const url = new URL(`${base}${path}${search}`)
+    if (!url.href.startsWith(`${base}${path}`))
+      throw new TypeError('an upstream path must not be rewritten by the URL parser')
+    return url
   }
 
   /** As `url`, with the WebSocket scheme matching the upstream's (`wss:` for `https:`). */

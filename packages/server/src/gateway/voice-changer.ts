@@ -10,6 +10,7 @@ import { pipeAudio } from './pipe-audio.ts'
 import { pipeEvents } from './pipe-events.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { type RelayedUpload, relayUpload, type Uploads } from './relay-upload.ts'
+import { upstreamPath } from './upstream-path.ts'
 
 /**
  * `POST /voice-changer/bytes` and `/voice-changer/sse` relayed (Cartesia's voice changer: an audio
@@ -30,7 +31,7 @@ export async function relayVoiceChanger(
   const { ctx } = uploads
   await ctx.rateLimiter.take('tts', principal.keyId)
   const upload = await relayUpload(uploads, principal, request, reply, {
-    path: `/voice-changer/${transport}`,
+    path: upstreamPath('voice-changer', transport),
     transport,
     fileField: 'clip',
     inspect: (form) => ({ checked: changerFormat(form, transport) }),
@@ -40,10 +41,16 @@ export async function relayVoiceChanger(
     const meter = answerMeter(upload.res.headers['content-type'], format)
     const handle = settled(ctx, principal, upload, () => meter.ms)
     // The meter reads each chunk as it passes; the stream's end settles from it, not from the pipe's figure.
-    await pipeAudio(reply, upload.res, handle, (chunk) => {
-      meter.push(chunk)
-      return 0
-    })
+    await pipeAudio(
+      reply,
+      upload.res,
+      handle,
+      (chunk) => {
+        meter.push(chunk)
+        return 0
+      },
+      uploads.upstream.idleMs,
+    )
   } else {
     // SSE chunks are raw PCM in the checked format: the pipe sizes their decoded bytes at its rate.
     let ms = 0
@@ -51,7 +58,8 @@ export async function relayVoiceChanger(
     const produced = (chunkMs: number) => {
       ms += chunkMs
     }
-    await pipeEvents(request, reply, upload.res, { ...handle, produced }, msPerByte(sized(format)))
+    const perByte = msPerByte(sized(format))
+    await pipeEvents(request, reply, upload.res, { ...handle, produced }, perByte, undefined, uploads.upstream.idleMs)
   }
 }
 

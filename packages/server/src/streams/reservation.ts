@@ -1,4 +1,4 @@
-import { countCharacters, stripMarkup } from '@voxgate/protocol'
+import { countCharacters, stripMarkup, type MarkupRule } from '@voxgate/protocol'
 import type { SynthesisProgress } from '../tts/types.ts'
 
 /** Where a reservation takes its characters from: the token's budget, directly or through a block. */
@@ -29,14 +29,18 @@ export class CharacterReservation implements SynthesisProgress {
   private constructor(
     private readonly source: CharacterSource,
     text: string,
+    markup: MarkupRule,
   ) {
     this.#spoken = stripMarkup(text)
-    this.reserved = countCharacters(text)
+    this.reserved = countCharacters(text, markup)
   }
 
-  /** Reserves the characters of `text`; throws quota_exceeded (reserving nothing) past the budget. */
-  static async open(source: CharacterSource, text: string): Promise<CharacterReservation> {
-    const reservation = new CharacterReservation(source, text)
+  /**
+   * Reserves the characters of `text` (markup as `markup` reads it: `known` for a relayed text, whose
+   * upstream may speak tags voxgate's engines drop); throws quota_exceeded (reserving nothing) past the budget.
+   */
+  static async open(source: CharacterSource, text: string, markup: MarkupRule = 'any'): Promise<CharacterReservation> {
+    const reservation = new CharacterReservation(source, text, markup)
     await source.take(reservation.reserved)
     return reservation
   }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { VoxgateError } from '@voxgate/protocol'
+import { type MarkupRule, VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { DirectSource } from './block-source.ts'
@@ -37,6 +37,7 @@ export async function startStream(
   text: string,
   client: AbortSignal,
   transport: StreamTransport,
+  markup: MarkupRule = 'any',
 ): Promise<StartedStream> {
   if (client.aborted) throw goneReason(client)
   const controller = new AbortController()
@@ -45,7 +46,7 @@ export async function startStream(
   try {
     // The slot may have come from Redis: the client can have gone meanwhile.
     if (client.aborted) throw goneReason(client)
-    const reservation = await CharacterReservation.open(source, text)
+    const reservation = await CharacterReservation.open(source, text, markup)
     // The client may have left, or the token been revoked, during that write.
     if (client.aborted || controller.signal.aborted) {
       reservation.settle()

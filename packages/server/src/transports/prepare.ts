@@ -1,5 +1,6 @@
 import {
   countCharacters,
+  type MarkupRule,
   TRANSCRIPT_MAX_CHARS,
   VoxgateError,
   type OutputFormat,
@@ -64,9 +65,9 @@ export function checkSpeechRequest(
   }
 }
 
-/** The request limit counts characters as budgets do: code points, markup excluded. */
-export function checkTranscriptLength(text: string): void {
-  if (text.length > TRANSCRIPT_MAX_CHARS && countCharacters(text) > TRANSCRIPT_MAX_CHARS) {
+/** The request limit counts characters as budgets do: code points, markup (as `markup` reads it) excluded. */
+export function checkTranscriptLength(text: string, markup: MarkupRule = 'any'): void {
+  if (text.length > TRANSCRIPT_MAX_CHARS && countCharacters(text, markup) > TRANSCRIPT_MAX_CHARS) {
     throw new VoxgateError('transcript_too_long', `The transcript is longer than ${TRANSCRIPT_MAX_CHARS} characters.`)
   }
 }

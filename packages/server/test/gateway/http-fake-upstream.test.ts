@@ -314,6 +314,24 @@ describe('gateway HTTP relay: revocation and usage', () => {
     const self = await call(gw.url, '/access-token/self', { headers: bearer(counted) })
     assert.equal(self.json.usage.characters, BODY.transcript.length)
   })
+
+  test('tag-shaped text voxgate does not know is counted through a gateway (the upstream may read it aloud); known tags are free', async () => {
+    const counted = await mint(gw.url, gw.apiKey, {
+      grants: { tts: true },
+      limits: { characters: 100 },
+      expires_in: 60,
+    })
+    fake.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(audio)
+    for (const transcript of [`<${'hello world '.repeat(10).trim()}>`, `<x y="${'p'.repeat(8000)}"/>`]) {
+      const res = await tts('/tts/bytes', bearer(counted), { ...BODY, transcript })
+      assert.deepEqual([res.status, res.json?.error_code], [429, 'quota_exceeded'])
+    }
+    assert.equal(fake.requests.length, 0)
+    const known = 'Hi <break time="1s"/><speed ratio="1.2">there</speed> <spell>AB</spell>'
+    assert.equal((await tts('/tts/bytes', bearer(counted), { ...BODY, transcript: known })).status, 200)
+    const self = await call(gw.url, '/access-token/self', { headers: bearer(counted) })
+    assert.equal(self.json.usage.characters, 'Hi there AB'.length)
+  })
 })
 
 describe('gateway HTTP relay: flow control', () => {

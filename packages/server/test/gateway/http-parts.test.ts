@@ -22,7 +22,7 @@ import { Upstream } from '../../src/gateway/upstream.ts'
 import { VoiceCache } from '../../src/gateway/voice-cache.ts'
 
 const KEY = 'sk_car_0123456789abcdef'
-const upstream = new Upstream({ url: 'https://api.example.com', apiKey: KEY, timeoutMs: 1000 })
+const upstream = new Upstream({ url: 'https://api.example.com', apiKey: KEY, timeoutMs: 1000, idleMs: 30_000 })
 
 describe('upstreamFailure', () => {
   test('401 and 403 are 502 upstream_unauthorized; 5xx and odd statuses 502 upstream_error', () => {

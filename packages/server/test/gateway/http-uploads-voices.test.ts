@@ -11,7 +11,7 @@ import { bearer, call, mint } from '../helpers/http.ts'
 import { answerError } from '../helpers/fake-http-upstream.ts'
 import { sseEvents } from '../helpers/raw-request.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
-import { answers, audio, fake, gw, readAround, token, UPSTREAM_KEY, useFakeGateway, VERSION } from './fake-gateway.ts'
+import { answers, audio, fake, gw, readAround, token, tts, UPSTREAM_KEY, useFakeGateway, VERSION } from './fake-gateway.ts'
 import { mulawWav } from './upload-audio.ts'
 
 useFakeGateway()
@@ -249,9 +249,65 @@ describe('gateway HTTP relay: voices', () => {
     assert.equal(fake.requests.length, 1)
     assert.equal((await list('/voices?limit=3')).json.data[0].id, 'v2')
     assert.equal((await list('/voices?limit=2&language=en', '2024-06-10')).json.data[0].id, 'v3')
-    const one = await list('/voices/a%20b')
-    assert.equal(one.json.data[0].url, '/voices/a%20b')
+    const one = await list('/voices/a0e99841-438c-4a64-b679-ae501e7d6091')
+    assert.equal(one.json.data[0].url, '/voices/a0e99841-438c-4a64-b679-ae501e7d6091')
     assert.equal(fake.requests.length, 4)
+  })
+
+  /** A GET with its path exactly as given (fetch and `new URL` would resolve the dot segments first). */
+  const literalGet = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; json: any }>((resolve, reject) => {
+      const { hostname, port } = new URL(gw.url)
+      const req = https.request(
+        { hostname, port, path, method: 'GET', headers: { ...bearer(token), ...headers } },
+        (res) => {
+          let text = ''
+          res.on('data', (c: Buffer) => (text += c))
+          res.on('end', () => {
+            answers.push(text)
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) })
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+
+  test('GET /voices/:id with anything but a voice id (a dot segment, encoded or not, a space, a slash) → 404 voice_not_found, never relayed', async () => {
+    for (const path of [
+      '/voices/..',
+      '/voices/%2e%2e',
+      '/voices/.%2e',
+      '/voices/%2E.',
+      '/voices/.',
+      '/voices/a%20b',
+      '/voices/a%2fb',
+      `/voices/${'a'.repeat(129)}`,
+    ]) {
+      const res = await literalGet(path)
+      assert.deepEqual([res.status, res.json.error_code], [404, 'voice_not_found'], path)
+    }
+    assert.equal(fake.requests.length, 0)
+    assert.equal((await literalGet(`/voices/${'a'.repeat(128)}`)).status, 200, 'one short of the limit is relayed')
+    assert.equal(fake.requests[0]!.url, `/voices/${'a'.repeat(128)}`)
+  })
+
+  test('Cartesia-Version must be a date before it reaches the upstream or a cache key: 400 invalid_request otherwise, header or query', async () => {
+    for (const [path, headers] of [
+      ['/voices', { 'cartesia-version': '2025-4-16' }],
+      ['/voices', { 'cartesia-version': 'latest' }],
+      ['/voices', { 'cartesia-version': '2025-04-16, 2024-06-10' }],
+      ['/voices?cartesia_version=../../x', {}],
+      ['/voices/upstream-voice?cartesia_version=2025-04-16&cartesia_version=x', {}],
+    ] as const) {
+      const res = await literalGet(path, headers)
+      assert.deepEqual([res.status, res.json.error_code], [400, 'invalid_request'], path)
+    }
+    assert.equal(fake.requests.length, 0)
+    const res = await tts('/tts/bytes', { 'cartesia-version': '2025-04-16T00:00' })
+    assert.deepEqual([res.status, res.json?.error_code], [400, 'invalid_request'])
+    assert.equal(fake.requests.length, 0)
+    assert.equal((await literalGet('/voices?cartesia_version=2025-04-16', { 'cartesia-version': VERSION })).status, 200)
   })
 
   test('GET /voices/:id passes an upstream 404 through; it is not cached', async () => {

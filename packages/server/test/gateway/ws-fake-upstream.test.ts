@@ -70,7 +70,7 @@ describe('handshake', () => {
     h.ws!.close()
   })
 
-  test('a Bearer header is not forwarded either, and a message goes upstream byte for byte as the client sent it', async () => {
+  test('a Bearer header is not forwarded either, and a message goes upstream as voxgate read it, every field kept', async () => {
     const s = await openSession(await token())
     const conn = lastConnection()
     assert.equal(conn.headers.authorization, undefined)
@@ -87,6 +87,58 @@ describe('handshake', () => {
     assert.equal(s.of('c1').filter((e) => e.type === 'chunk')[0].data, FAKE_CHUNK)
     s.close()
   })
+
+  test("what goes upstream is the checked message re-serialized, not the client's bytes", async () => {
+    const s = await openSession(await token())
+    const conn = lastConnection()
+    const msg = { ...ttsBody(VOICE, 'Hi \u00e9.'), context_id: 'r1' }
+    // Spacing and an escaped key: another JSON reader could differ on neither, but only voxgate's reading goes.
+    const sent = JSON.stringify(msg, null, 2).replace('"transcript"', '"tr\\u0061nscript"')
+    try {
+      s.ws.send(sent)
+      assert.equal((await s.end('r1')).type, 'done')
+      assert.deepEqual(conn.texts, [JSON.stringify(msg)])
+    } finally {
+      s.close()
+    }
+  })
+
+  for (const [name, text, key] of [
+    [
+      'a second voice (the token allows the last)',
+      `{"model_id":"sonic-3","voice":"other-voice","transcript":"Hi.","voice":"${VOICE}","context_id":"d1","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000}}`,
+      'voice',
+    ],
+    [
+      'a second transcript (the short one counted, the long one spoken)',
+      `{"model_id":"sonic-3","voice":"${VOICE}","transcript":"${'x'.repeat(1000)}","context_id":"d1","transcript":"short","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000}}`,
+      'transcript',
+    ],
+    [
+      'a key twice inside output_format',
+      `{"model_id":"sonic-3","voice":"${VOICE}","transcript":"Hi.","context_id":"d1","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000,"sample_rate":8000}}`,
+      'sample_rate',
+    ],
+  ] as const) {
+    test(`a message with ${name}: an error event naming the key, and nothing reaches the upstream`, async () => {
+      const s = await openSession(await token({ limits: { voices: [VOICE], characters: 100 } }))
+      const conn = lastConnection()
+      try {
+        s.ws.send(text)
+        const end = await s.end('d1')
+        assert.equal(end.error_code, 'invalid_request')
+        assert.match(end.message, new RegExp(`"${key}" twice`))
+        s.send({ ...ttsBody(VOICE, 'Fine.'), context_id: 'ok' })
+        assert.equal((await s.end('ok')).type, 'done')
+        assert.deepEqual(
+          conn.messages.map((m) => m.context_id),
+          ['ok'],
+        )
+      } finally {
+        s.close()
+      }
+    })
+  }
 
   for (const [status, code] of [
     [500, 'upstream_error'],
@@ -120,6 +172,19 @@ describe('handshake', () => {
     assert.equal(h.headers['retry-after'], '3', 'the retry hint travels on')
     assert.equal(h.headers['x-other'], undefined)
     assert.ok(!h.body.includes(UPSTREAM_KEY))
+  })
+
+  test('a Cartesia-Version that is not a date (header or query) refuses the handshake 400 invalid_request; the upstream never hears of it', async () => {
+    const before = fake.connections.length
+    for (const [search, headers] of [
+      ['', { 'cartesia-version': 'x' }],
+      ['?cartesia_version=2025-04-16%0d%0aX-Injected:%201', {}],
+    ] as const) {
+      const h = await handshake(wsUrl(gw.url, search), { ...bearer(await token()), ...headers })
+      h.ws?.close()
+      assert.deepEqual([h.status, h.body && JSON.parse(h.body).error_code], [400, 'invalid_request'])
+    }
+    assert.equal(fake.connections.length, before)
   })
 
   test('an upstream that never answers the handshake: 504 upstream_timeout', async () => {
@@ -233,6 +298,23 @@ describe('relayed contexts', () => {
     )
     assert.deepEqual(upstreamSaw, [`a: ${first}`, 'a: ', `c: ${piece}`, 'cancel c'])
     s.close()
+  })
+
+  test('tag-shaped text voxgate does not know is counted on a relayed socket: a context of it past limits.characters never leaves', async () => {
+    const s = await openSession(await token({ limits: { characters: 100 } }))
+    const conn = lastConnection()
+    try {
+      s.send({ ...ttsBody(VOICE, `<x y="${'p'.repeat(8000)}"/>`), context_id: 'tag' })
+      assert.equal((await s.end('tag')).error_code, 'quota_exceeded')
+      s.send({ ...ttsBody(VOICE, '<emotion value="calm"/>Fine <break time="1s"/>now.'), context_id: 'ok' })
+      assert.equal((await s.end('ok')).type, 'done')
+      assert.deepEqual(
+        conn.messages.map((m) => m.context_id),
+        ['ok'],
+      )
+    } finally {
+      s.close()
+    }
   })
 
   test("limits.concurrent_streams counts relayed contexts: one past it gets concurrency_limited and never leaves; its slot frees with the upstream's done", async () => {

@@ -82,6 +82,51 @@ describe('STT sockets through the gateway', () => {
     assert.equal((await s.closed).code, 1000)
   })
 
+  test('/stt/websocket commands go up as voxgate read them: a JSON-encoded one as the bare word; an unknown one gets the local error and never leaves', async () => {
+    fake.onMessage = () => undefined
+    const s = openStt(gw.url, '/stt/websocket', Q, bearer(await sttToken()))
+    await s.opened
+    const conn = lastConnection()
+    try {
+      s.ws.send(' "finalize" ')
+      s.ws.send('finalize now please')
+      s.ws.send('{"type":"close","type":"finalize"}')
+      s.ws.send('close')
+      await fake.until(() => conn.texts.length >= 2)
+      assert.deepEqual(conn.texts, ['finalize', 'close'])
+      const errors = [await s.next('error'), await s.next('error')]
+      assert.deepEqual(
+        errors.map((e) => e.error_code),
+        ['invalid_request', 'invalid_request'],
+      )
+    } finally {
+      s.ws.close()
+    }
+  })
+
+  test('/stt/turns/websocket: a command goes up re-serialized; one with a key twice gets an error naming it and never leaves', async () => {
+    fake.onMessage = () => undefined
+    const s = openStt(gw.url, '/stt/turns/websocket', Q, bearer(await sttToken()))
+    await s.opened
+    const conn = lastConnection()
+    try {
+      s.ws.send('{"type":"config","turn":{"end_threshold":0.2,"end_threshold":0.5}}')
+      s.ws.send('{ "type" : "config", "turn" : { "end_threshold" : 0.3 } }')
+      s.ws.send('{"type":"shout"}')
+      s.ws.send('{"type":"close"}')
+      await fake.until(() => conn.texts.length >= 2)
+      assert.deepEqual(conn.texts, ['{"type":"config","turn":{"end_threshold":0.3}}', '{"type":"close"}'])
+      const errors = [await s.next('error'), await s.next('error')]
+      assert.deepEqual(
+        errors.map((e) => e.error_code),
+        ['invalid_request', 'invalid_request'],
+      )
+      assert.match(errors[0].message, /"end_threshold" twice/)
+    } finally {
+      s.ws.close()
+    }
+  })
+
   test('limits.audio_seconds: the frame that crosses it gets quota_exceeded and 1008 and never leaves; a spent token is refused 429 at the handshake', async () => {
     fake.onMessage = () => undefined
     const token = await sttToken({ limits: { audio_seconds: 1 } })

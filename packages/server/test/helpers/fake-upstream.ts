@@ -10,6 +10,8 @@ export interface FakeConnection {
   headers: IncomingHttpHeaders
   /** Parsed JSON messages (text frames; `{ text }` when not JSON), or `{ binary: n }` for a binary frame of n bytes. */
   messages: any[]
+  /** The text frames exactly as they arrived. */
+  texts: string[]
   closed: Promise<number>
 }
 
@@ -73,6 +75,7 @@ export class FakeUpstream {
         url: req.url ?? '',
         headers: req.headers,
         messages: [],
+        texts: [],
         closed: new Promise((resolve) =>
           ws.once('close', (code) => {
             this.#open -= 1
@@ -86,6 +89,7 @@ export class FakeUpstream {
       ws.on('message', (data, isBinary) => {
         const msg = isBinary ? { binary: (data as Buffer).length } : parse(data.toString())
         conn.messages.push(msg)
+        if (!isBinary) conn.texts.push(data.toString())
         if (this.onMessage) this.onMessage(conn, msg)
         else if (conn.url.startsWith('/stt/')) answerStt(ws, msg)
         else if (!isBinary) answer(ws, msg)

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createPublicKey } from 'node:crypto'
+import https from 'node:https'
 import { decodeJwt } from 'jose'
 import { createKey } from '../../src/cli/keys.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -13,6 +14,7 @@ import { bearer, call, mint } from '../helpers/http.ts'
 import { handshake, wsUrl } from '../helpers/ws.ts'
 import { foreignKey, forgeries, signWith } from '../helpers/forge.ts'
 import { ttsBody, voiceIds } from '../helpers/security.ts'
+import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 
 let t: TestServer
 let voice: string
@@ -391,6 +393,63 @@ function runAuthSuite(target: Target): void {
 }
 
 for (const target of TARGETS) runAuthSuite(target)
+
+// ---------------------------------------------------------------- through a gateway (issue 19)
+
+describe('through a gateway: attacks on what is relayed', () => {
+  let fake: FakeHttpUpstream
+  let gw: TestServer
+  let tok: string
+  before(async () => {
+    fake = await FakeHttpUpstream.start()
+    gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: 'sk_car_attack_suite_upstream_0123456789' })
+    tok = await mint(gw.url, gw.apiKey, {
+      grants: FULL,
+      limits: { characters: 100 },
+      expires_in: 600,
+    })
+    fake.reset()
+  })
+  after(async () => {
+    await gw.close()
+    await fake.close()
+  })
+  /** A GET with its path as given: fetch would resolve the dot segments before sending. */
+  const literalGet = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+      const { hostname, port } = new URL(gw.url)
+      const req = https.request({ hostname, port, path, headers: { ...bearer(tok), ...headers } }, (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: JSON.parse(text).error_code }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+
+  for (const path of ['/voices/..', '/voices/%2e%2e', '/voices/.%2e'])
+    test(`${path} never reaches the upstream's root: 404 voice_not_found`, async () => {
+      assert.deepEqual(await literalGet(path), { status: 404, code: 'voice_not_found' })
+      assert.equal(fake.requests.length, 0)
+    })
+
+  test('a Cartesia-Version that is not a date never reaches the upstream or the voices cache: 400 invalid_request', async () => {
+    assert.deepEqual(await literalGet('/voices', { 'cartesia-version': 'x/../../admin' }), {
+      status: 400,
+      code: 'invalid_request',
+    })
+    assert.equal(fake.requests.length, 0)
+  })
+
+  test('tag-shaped prose is counted: 8,000 characters in an unknown tag past a 100-character budget → 429 quota_exceeded, never relayed', async () => {
+    const res = await call(gw.url, '/tts/bytes', {
+      headers: bearer(tok),
+      body: { ...ttsBody('upstream-voice', `<x y="${'p'.repeat(8000)}"/>`), voice: 'upstream-voice' },
+    })
+    assert.deepEqual([res.status, res.json?.error_code], [429, 'quota_exceeded'])
+    assert.equal(fake.requests.length, 0)
+  })
+})
 
 describe('after every attack', () => {
   test('the server still answers', async () => {
