@@ -11,7 +11,18 @@ import { bearer, call, mint } from '../helpers/http.ts'
 import { answerError } from '../helpers/fake-http-upstream.ts'
 import { sseEvents } from '../helpers/raw-request.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
-import { answers, audio, fake, gw, readAround, token, tts, UPSTREAM_KEY, useFakeGateway, VERSION } from './fake-gateway.ts'
+import {
+  answers,
+  audio,
+  fake,
+  gw,
+  readAround,
+  token,
+  tts,
+  UPSTREAM_KEY,
+  useFakeGateway,
+  VERSION,
+} from './fake-gateway.ts'
 import { mulawWav } from './upload-audio.ts'
 
 useFakeGateway()
