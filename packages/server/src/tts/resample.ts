@@ -1,7 +1,25 @@
-import SpeexInit, { type SpeexModule } from '@echogarden/speex-resampler-wasm/simd'
+import SpeexInit from '@echogarden/speex-resampler-wasm/simd'
 import { concatPcm } from './pcm.ts'
 
-export type { SpeexModule }
+/** The Speex resampler's wasm module: the calls voxgate makes of it (the package ships no types). */
+export interface SpeexModule {
+  HEAP16: Int16Array
+  HEAPU32: Uint32Array
+  _malloc(bytes: number): number
+  _free(ptr: number): void
+  _speex_resampler_init(channels: number, inRate: number, outRate: number, quality: number, errPtr: number): number
+  _speex_resampler_destroy(state: number): void
+  _speex_resampler_get_input_latency(state: number): number
+  _speex_resampler_get_output_latency(state: number): number
+  _speex_resampler_process_int(
+    state: number,
+    channel: number,
+    inPtr: number,
+    inLenPtr: number,
+    outPtr: number,
+    outLenPtr: number,
+  ): number
+}
 
 /** Speex quality 0..10; 5 is its "default" trade-off, measured fast enough (TTS-ENGINES.md §5). */
 const QUALITY = 5

@@ -27,24 +27,7 @@ declare module '@echogarden/espeak-ng-emscripten' {
 }
 
 declare module '@echogarden/speex-resampler-wasm/simd' {
-  export interface SpeexModule {
-    HEAP16: Int16Array
-    HEAPU32: Uint32Array
-    _malloc(bytes: number): number
-    _free(ptr: number): void
-    _speex_resampler_init(channels: number, inRate: number, outRate: number, quality: number, errPtr: number): number
-    _speex_resampler_destroy(state: number): void
-    _speex_resampler_get_input_latency(state: number): number
-    _speex_resampler_get_output_latency(state: number): number
-    _speex_resampler_process_int(
-      state: number,
-      channel: number,
-      inPtr: number,
-      inLenPtr: number,
-      outPtr: number,
-      outLenPtr: number,
-    ): number
-  }
-  const init: () => Promise<SpeexModule>
+  // The module's shape lives in resample.ts, so the published declarations never name this untyped package.
+  const init: () => Promise<import('./resample.ts').SpeexModule>
   export default init
 }
