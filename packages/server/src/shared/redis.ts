@@ -92,10 +92,20 @@ export class RedisConnection {
     return this.prefix + parts.join(':')
   }
 
+  /**
+   * A graceful close waits for the commands in flight, but no longer than one call may take: with
+   * Redis unreachable they would never be answered, and a shutdown must not hang on them.
+   */
   async close(): Promise<void> {
-    await Promise.all(
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, REDIS_CALL_TIMEOUT_MS)
+    })
+    const closed = Promise.all(
       [this.client, this.subscriber].map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)),
     )
+    await Promise.race([closed, bound])
+    clearTimeout(timer)
     for (const c of [this.client, this.subscriber]) if (c.isOpen) c.destroy()
   }
 }

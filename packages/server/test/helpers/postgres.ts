@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import net from 'node:net'
 import pg from 'pg'
 import { needed, requireService, serviceAt } from './services.ts'
+import { TcpProxy } from './tcp-proxy.ts'
 
 /**
  * The machine's PostgreSQL (trust auth); every test works in a schema of its own and drops it.
@@ -70,59 +70,17 @@ export function testSchema(): TestSchema {
   }
 }
 
-/**
- * A TCP proxy in front of PostgreSQL that a test can break: `sever()` cuts every connection and
- * refuses new ones; `stall()` keeps connections open but delivers nothing either way (a dead link).
- */
-export class PgProxy {
-  readonly #server = net.createServer((client) => this.#accept(client))
-  readonly #sockets = new Set<net.Socket>()
-  #stalled = false
-  port = 0
-
-  static async start(): Promise<PgProxy> {
-    const proxy = new PgProxy()
-    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve))
-    proxy.port = (proxy.#server.address() as net.AddressInfo).port
-    return proxy
+/** A TcpProxy in front of the test PostgreSQL (tcp-proxy.ts), with the store URL through it. */
+export class PgProxy extends TcpProxy {
+  static override async start(): Promise<PgProxy> {
+    const pg = new URL(PG_URL)
+    return TcpProxy.listen(new PgProxy({ host: pg.hostname, port: Number(pg.port || 5432) }))
   }
 
   /** PG_URL with this proxy as host, plus a user password if given. */
   url(password?: string): string {
-    const u = new URL(PG_URL)
-    u.host = `127.0.0.1:${this.port}`
+    const u = this.via(PG_URL)
     if (password) u.password = password
     return u.href
-  }
-
-  #accept(client: net.Socket): void {
-    this.#sockets.add(client)
-    client.on('close', () => this.#sockets.delete(client)).on('error', () => undefined)
-    if (this.#stalled) return
-    const upstream = net.connect(Number(new URL(PG_URL).port || 5432), new URL(PG_URL).hostname)
-    this.#sockets.add(upstream)
-    upstream.on('close', () => this.#sockets.delete(upstream)).on('error', () => undefined)
-    client.pipe(upstream).pipe(client)
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
-  }
-
-  stall(): void {
-    this.#stalled = true
-    for (const s of this.#sockets) {
-      s.unpipe()
-      s.pause()
-    }
-  }
-
-  async sever(): Promise<void> {
-    for (const s of this.#sockets) s.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  /** Serves again on the same port after `sever()` (PostgreSQL is back). */
-  async restore(): Promise<void> {
-    this.#stalled = false
-    await new Promise<void>((resolve) => this.#server.listen(this.port, '127.0.0.1', resolve))
   }
 }

@@ -10,6 +10,8 @@ import { mint } from '../helpers/http.ts'
 import { startSpeechServer, raw } from '../helpers/speech.ts'
 import { wsUrl } from '../helpers/ws.ts'
 import { WsSession } from '../helpers/ws-session.ts'
+import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
+import { TcpProxy } from '../helpers/tcp-proxy.ts'
 
 let t: TestServer
 let voice: string
@@ -64,13 +66,23 @@ describe('WebSocket abuse', { timeout: 30_000 }, () => {
   })
 
   test('more messages pending than the socket serves: closed with 1008', async () => {
-    const token = await mint(t.url, t.apiKey, { grants: { tts: true } })
-    const [h, p] = token.split('.')
-    const forged = `${h}.${p}.${'A'.repeat(86)}`
-    const s = await open(token)
-    // Each refresh needs an asynchronous signature check, so they pile up in the inbox.
-    for (let i = 0; i < 400; i++) s.send({ type: 'refresh_token', access_token: forged })
-    assert.equal(await s.closed(), 1008)
+    // Messages pile up when serving each one waits on a dependency: here Redis, reached through a
+    // proxy that goes silent, so every stream start waits out its bounded call (1.5 s) meanwhile.
+    const redis = new URL(SHARED_REDIS_URL)
+    const proxy = await TcpProxy.start({ host: redis.hostname, port: Number(redis.port || 6379) })
+    const prefix = uniquePrefix()
+    const slow = await startSpeechServer({ redisUrl: proxy.via(SHARED_REDIS_URL).href, redisPrefix: prefix })
+    try {
+      const s = await WsSession.open(wsUrl(slow.t.url), { authorization: `Bearer ${slow.t.apiKey}` })
+      proxy.stall()
+      for (let i = 0; i < 400; i++) s.send({ ...gen(`c${i}`, 'Hello.'), voice: slow.voice })
+      assert.equal(await s.closed(), 1008)
+    } finally {
+      // The server's close does not wait on the stalled link beyond one Redis call's bound.
+      await slow.t.close()
+      await proxy.sever()
+      await dropPrefix(SHARED_REDIS_URL, prefix)
+    }
   })
 
   test('messages still queued when the socket goes never open streams for it', async () => {
