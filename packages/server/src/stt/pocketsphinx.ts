@@ -19,14 +19,20 @@ export const DECODER_RATE = 16000
 
 export interface RecognizedWord {
   word: string
-  /** 10 ms frames counted since the decoder was created (they run on across utterances). */
+  /** 10 ms frames counted since the stream started (`resetState`; they run on across utterances). */
   startFrame: number
   endFrame: number
 }
 
 export interface Decoder {
-  /** Frames fed since the decoder was created: where the next utterance's frames start counting. */
+  /** Frames fed since the stream started (`resetState`): where the next utterance's frames start counting. */
   readonly framesFed: number
+  /**
+   * Puts the decoder's carried-over state (the front end's noise estimate, and the live cepstral mean
+   * normalisation, which each utterance updates) back to where the model starts it: every upload and
+   * every socket then hears the same audio the same way, whatever the decoder heard before.
+   */
+  resetState(): void
   startUtterance(): void
   /** Feeds 16 kHz mono samples. */
   process(samples: Int16Array): void
@@ -77,6 +83,7 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const err_set_logfp = base.func('void err_set_logfp(void *fp)')
   const ps_args = ps.func('void *ps_args()')
   const ps_init = ps.func('void *ps_init(void *config)')
+  const ps_start_stream = ps.func('int ps_start_stream(void *ps)')
   const ps_start_utt = ps.func('int ps_start_utt(void *ps)')
   const ps_end_utt = ps.func('int ps_end_utt(void *ps)')
   const ps_process_raw = ps.func(
@@ -88,6 +95,7 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const ps_seg_next = ps.func('void *ps_seg_next(void *seg)')
   const ps_seg_word = ps.func('const char *ps_seg_word(void *seg)')
   const ps_seg_frames = ps.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)')
+  const ps_get_feat = ps.func('void *ps_get_feat(void *ps)')
 
   err_set_logfp(null)
   const argv = [
@@ -104,12 +112,19 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   if (!config) throw new Error('pocketsphinx: the configuration was refused')
   const decoder = ps_init(config)
   if (!decoder) throw new Error('pocketsphinx: the decoder failed to load its model')
+  const cmn = cmnOf(koffi, ps_get_feat(decoder))
   const score = [0]
   let samplesFed = 0
 
   return {
     get framesFed() {
       return Math.floor(samplesFed / (DECODER_RATE * FRAME_SECONDS))
+    },
+    resetState: () => {
+      // A new stream: the front end's noise estimate and the stream offset start again.
+      ps_start_stream(decoder)
+      cmn.reset()
+      samplesFed = 0 // ps_start_stream counts frames from 0 again
     },
     startUtterance: () => void ps_start_utt(decoder),
     process: (samples) => {
@@ -131,6 +146,58 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
         words.push({ word: cleanWord(word), startFrame: sf[0]!, endFrame: ef[0]! })
       }
       return words
+    },
+  }
+}
+
+type Koffi = typeof import('koffi')
+
+/**
+ * sphinxbase's `feat_t` up to its `cmn_struct` and its `cmn_t` (sphinxbase/feat.h and cmn.h of
+ * 5prealpha; Debian installs no headers). The layout is checked when a decoder loads: the CMN's vector
+ * length must be the feature's cepstrum size, or the decoder refuses to start.
+ */
+function cmnOf(koffi: Koffi, feat: unknown) {
+  const FeatHead = koffi.struct('voxgate_feat_head', {
+    refcount: 'int',
+    name: 'void *',
+    cepsize: 'int32_t',
+    n_stream: 'int32_t',
+    stream_len: 'void *',
+    window_size: 'int32_t',
+    n_sv: 'int32_t',
+    sv_len: 'void *',
+    subvecs: 'void *',
+    sv_buf: 'void *',
+    sv_dim: 'int32_t',
+    cmn: 'int',
+    varnorm: 'int32_t',
+    agc: 'int',
+    compute_feat: 'void *',
+    cmn_struct: 'void *',
+  })
+  const Cmn = koffi.struct('voxgate_cmn', {
+    cmn_mean: 'void *',
+    cmn_var: 'void *',
+    sum: 'void *',
+    nframe: 'int32_t',
+    veclen: 'int32_t',
+  })
+  const head = koffi.decode(feat, FeatHead) as { cepsize: number; cmn_struct: bigint | null }
+  const at = head.cmn_struct
+  const cmn = at ? (koffi.decode(at, Cmn) as { cmn_mean: bigint; sum: bigint; veclen: number }) : undefined
+  if (!at || !cmn || cmn.veclen !== head.cepsize || cmn.veclen <= 0 || cmn.veclen > 64)
+    throw new Error('pocketsphinx: an unexpected sphinxbase feature layout (not 5prealpha)')
+  const vector = koffi.array('float', cmn.veclen)
+  const initial = koffi.decode(cmn.cmn_mean, vector) as Float32Array
+  const zeros = new Float32Array(cmn.veclen)
+  const nframeAt = koffi.offsetof(Cmn, 'nframe')
+  return {
+    /** The model's initial means, an empty running sum and no frames counted: the state `ps_init` leaves. */
+    reset(): void {
+      koffi.encode(cmn.cmn_mean, vector, initial)
+      koffi.encode(cmn.sum, vector, zeros)
+      koffi.encode(at, nframeAt, 'int32_t', 0)
     },
   }
 }
