@@ -158,7 +158,7 @@ type Koffi = typeof import('koffi')
  * length must be the feature's cepstrum size, or the decoder refuses to start.
  */
 function cmnOf(koffi: Koffi, feat: unknown) {
-  const FeatHead = koffi.struct('voxgate_feat_head', {
+  const FeatHead = koffi.struct({
     refcount: 'int',
     name: 'void *',
     cepsize: 'int32_t',
@@ -176,7 +176,7 @@ function cmnOf(koffi: Koffi, feat: unknown) {
     compute_feat: 'void *',
     cmn_struct: 'void *',
   })
-  const Cmn = koffi.struct('voxgate_cmn', {
+  const Cmn = koffi.struct({
     cmn_mean: 'void *',
     cmn_var: 'void *',
     sum: 'void *',
