@@ -28,11 +28,14 @@ export interface Decoder {
   /** Frames fed since the stream started (`resetState`): where the next utterance's frames start counting. */
   readonly framesFed: number
   /**
-   * Puts the decoder's carried-over state (the front end's noise estimate, and the live cepstral mean
-   * normalisation, which each utterance updates) back to where the model starts it: every upload and
+   * Puts the decoder's carried-over state back to one fixed start: a new stream (the front end's noise
+   * estimate and frame count start again) and the live cepstral mean normalisation (CMN), which each
+   * utterance updates, as `keepStartState` last kept it (the model's own until then). Every upload and
    * every socket then hears the same audio the same way, whatever the decoder heard before.
    */
   resetState(): void
+  /** Keeps the CMN as it is now as the start every `resetState` restores (after calibration.ts's speech). */
+  keepStartState(): void
   startUtterance(): void
   /** Feeds 16 kHz mono samples. */
   process(samples: Int16Array): void
@@ -113,6 +116,8 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const decoder = ps_init(config)
   if (!decoder) throw new Error('pocketsphinx: the decoder failed to load its model')
   const cmn = cmnOf(koffi, ps_get_feat(decoder))
+  /** What `resetState` puts back: the model's own CMN until `keepStartState` takes a calibrated one. */
+  let startCmn = cmn.read()
   const score = [0]
   let samplesFed = 0
 
@@ -123,8 +128,11 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
     resetState: () => {
       // A new stream: the front end's noise estimate and the stream offset start again.
       ps_start_stream(decoder)
-      cmn.reset()
+      cmn.write(startCmn)
       samplesFed = 0 // ps_start_stream counts frames from 0 again
+    },
+    keepStartState: () => {
+      startCmn = cmn.read()
     },
     startUtterance: () => void ps_start_utt(decoder),
     process: (samples) => {
@@ -151,6 +159,13 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
 }
 
 type Koffi = typeof import('koffi')
+
+/** sphinxbase's live cepstral mean normalisation: everything of it that one utterance changes. */
+interface CmnState {
+  mean: Float32Array
+  sum: Float32Array
+  nframe: number
+}
 
 /**
  * sphinxbase's `feat_t` up to its `cmn_struct` and its `cmn_t` (sphinxbase/feat.h and cmn.h of
@@ -189,15 +204,19 @@ function cmnOf(koffi: Koffi, feat: unknown) {
   if (!at || !cmn || cmn.veclen !== head.cepsize || cmn.veclen <= 0 || cmn.veclen > 64)
     throw new Error('pocketsphinx: an unexpected sphinxbase feature layout (not 5prealpha)')
   const vector = koffi.array('float', cmn.veclen)
-  const initial = koffi.decode(cmn.cmn_mean, vector) as Float32Array
-  const zeros = new Float32Array(cmn.veclen)
   const nframeAt = koffi.offsetof(Cmn, 'nframe')
+  const floats = (ptr: unknown) => Float32Array.from(koffi.decode(ptr, vector) as ArrayLike<number>)
   return {
-    /** The model's initial means, an empty running sum and no frames counted: the state `ps_init` leaves. */
-    reset(): void {
-      koffi.encode(cmn.cmn_mean, vector, initial)
-      koffi.encode(cmn.sum, vector, zeros)
-      koffi.encode(at, nframeAt, 'int32_t', 0)
+    /** The live CMN as it is now: its means, its running sum and the frames that sum counts. */
+    read: (): CmnState => ({
+      mean: floats(cmn.cmn_mean),
+      sum: floats(cmn.sum),
+      nframe: koffi.decode(at, nframeAt, 'int32_t') as number,
+    }),
+    write(state: CmnState): void {
+      koffi.encode(cmn.cmn_mean, vector, state.mean)
+      koffi.encode(cmn.sum, vector, state.sum)
+      koffi.encode(at, nframeAt, 'int32_t', state.nframe)
     },
   }
 }
