@@ -3,10 +3,10 @@ import { DECODER_RATE, type Decoder } from './pocketsphinx.ts'
 
 /**
  * Speech every recognition worker's decoder hears once, when it loads, before any session: Harvard
- * sentences (IEEE 1969, public domain), two in each of voxgate's Flite voices. The live cepstral mean
+ * sentences (IEEE 1969, public domain), one in each of voxgate's Flite voices. The live cepstral mean
  * normalisation (CMN) it converges to is what every upload and socket then starts from. The model's own
  * initial means are generic, so a session starting from them mishears its first utterance (recognition.test.ts's
- * batch WER 0.169, against 0.119 on a decoder warmed by earlier uploads and 0.102 from this start); speech made
+ * batch WER 0.169, against 0.119 on a decoder warmed by earlier uploads and 0.076 from this start); speech made
  * here, offline and the same on every run, gives every session the same start, adapted to speech.
  */
 const CALIBRATION = [
@@ -14,10 +14,6 @@ const CALIBRATION = [
   { voice: 'rms', text: 'Glue the sheet to the dark blue background.' },
   { voice: 'awb', text: 'It is easy to tell the depth of a well.' },
   { voice: 'kal16', text: 'These days a chicken leg is a rare dish.' },
-  { voice: 'slt', text: 'Rice is often served in round bowls.' },
-  { voice: 'rms', text: 'The juice of lemons makes fine punch.' },
-  { voice: 'awb', text: 'The box was thrown beside the parked truck.' },
-  { voice: 'kal16', text: 'Four hours of steady work faced us.' },
 ] as const
 
 /** Silence either side of each sentence, as an upload usually has. */
