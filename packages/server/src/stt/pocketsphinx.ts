@@ -19,14 +19,23 @@ export const DECODER_RATE = 16000
 
 export interface RecognizedWord {
   word: string
-  /** 10 ms frames counted since the decoder was created (they run on across utterances). */
+  /** 10 ms frames counted since the stream started (`resetState`; they run on across utterances). */
   startFrame: number
   endFrame: number
 }
 
 export interface Decoder {
-  /** Frames fed since the decoder was created: where the next utterance's frames start counting. */
+  /** Frames fed since the stream started (`resetState`): where the next utterance's frames start counting. */
   readonly framesFed: number
+  /**
+   * Puts the decoder's carried-over state back to one fixed start: a new stream (the front end's noise
+   * estimate and frame count start again) and the live cepstral mean normalisation (CMN), which each
+   * utterance updates, as `keepStartState` last kept it (the model's own until then). Every upload and
+   * every socket then hears the same audio the same way, whatever the decoder heard before.
+   */
+  resetState(): void
+  /** Keeps the CMN as it is now as the start every `resetState` restores (after calibration.ts's speech). */
+  keepStartState(): void
   startUtterance(): void
   /** Feeds 16 kHz mono samples. */
   process(samples: Int16Array): void
@@ -77,6 +86,7 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const err_set_logfp = base.func('void err_set_logfp(void *fp)')
   const ps_args = ps.func('void *ps_args()')
   const ps_init = ps.func('void *ps_init(void *config)')
+  const ps_start_stream = ps.func('int ps_start_stream(void *ps)')
   const ps_start_utt = ps.func('int ps_start_utt(void *ps)')
   const ps_end_utt = ps.func('int ps_end_utt(void *ps)')
   const ps_process_raw = ps.func(
@@ -88,6 +98,7 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   const ps_seg_next = ps.func('void *ps_seg_next(void *seg)')
   const ps_seg_word = ps.func('const char *ps_seg_word(void *seg)')
   const ps_seg_frames = ps.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)')
+  const ps_get_feat = ps.func('void *ps_get_feat(void *ps)')
 
   err_set_logfp(null)
   const argv = [
@@ -104,12 +115,24 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
   if (!config) throw new Error('pocketsphinx: the configuration was refused')
   const decoder = ps_init(config)
   if (!decoder) throw new Error('pocketsphinx: the decoder failed to load its model')
+  const cmn = cmnOf(koffi, ps_get_feat(decoder))
+  /** What `resetState` puts back: the model's own CMN until `keepStartState` takes a calibrated one. */
+  let startCmn = cmn.read()
   const score = [0]
   let samplesFed = 0
 
   return {
     get framesFed() {
       return Math.floor(samplesFed / (DECODER_RATE * FRAME_SECONDS))
+    },
+    resetState: () => {
+      // A new stream: the front end's noise estimate and the stream offset start again.
+      ps_start_stream(decoder)
+      cmn.write(startCmn)
+      samplesFed = 0 // ps_start_stream counts frames from 0 again
+    },
+    keepStartState: () => {
+      startCmn = cmn.read()
     },
     startUtterance: () => void ps_start_utt(decoder),
     process: (samples) => {
@@ -131,6 +154,69 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
         words.push({ word: cleanWord(word), startFrame: sf[0]!, endFrame: ef[0]! })
       }
       return words
+    },
+  }
+}
+
+type Koffi = typeof import('koffi')
+
+/** sphinxbase's live cepstral mean normalisation: everything of it that one utterance changes. */
+interface CmnState {
+  mean: Float32Array
+  sum: Float32Array
+  nframe: number
+}
+
+/**
+ * sphinxbase's `feat_t` up to its `cmn_struct` and its `cmn_t` (sphinxbase/feat.h and cmn.h of
+ * 5prealpha; Debian installs no headers). The layout is checked when a decoder loads: the CMN's vector
+ * length must be the feature's cepstrum size, or the decoder refuses to start.
+ */
+function cmnOf(koffi: Koffi, feat: unknown) {
+  const FeatHead = koffi.struct({
+    refcount: 'int',
+    name: 'void *',
+    cepsize: 'int32_t',
+    n_stream: 'int32_t',
+    stream_len: 'void *',
+    window_size: 'int32_t',
+    n_sv: 'int32_t',
+    sv_len: 'void *',
+    subvecs: 'void *',
+    sv_buf: 'void *',
+    sv_dim: 'int32_t',
+    cmn: 'int',
+    varnorm: 'int32_t',
+    agc: 'int',
+    compute_feat: 'void *',
+    cmn_struct: 'void *',
+  })
+  const Cmn = koffi.struct({
+    cmn_mean: 'void *',
+    cmn_var: 'void *',
+    sum: 'void *',
+    nframe: 'int32_t',
+    veclen: 'int32_t',
+  })
+  const head = koffi.decode(feat, FeatHead) as { cepsize: number; cmn_struct: bigint | null }
+  const at = head.cmn_struct
+  const cmn = at ? (koffi.decode(at, Cmn) as { cmn_mean: bigint; sum: bigint; veclen: number }) : undefined
+  if (!at || !cmn || cmn.veclen !== head.cepsize || cmn.veclen <= 0 || cmn.veclen > 64)
+    throw new Error('pocketsphinx: an unexpected sphinxbase feature layout (not 5prealpha)')
+  const vector = koffi.array('float', cmn.veclen)
+  const nframeAt = koffi.offsetof(Cmn, 'nframe')
+  const floats = (ptr: unknown) => Float32Array.from(koffi.decode(ptr, vector) as ArrayLike<number>)
+  return {
+    /** The live CMN as it is now: its means, its running sum and the frames that sum counts. */
+    read: (): CmnState => ({
+      mean: floats(cmn.cmn_mean),
+      sum: floats(cmn.sum),
+      nframe: koffi.decode(at, nframeAt, 'int32_t') as number,
+    }),
+    write(state: CmnState): void {
+      koffi.encode(cmn.cmn_mean, vector, state.mean)
+      koffi.encode(cmn.sum, vector, state.sum)
+      koffi.encode(at, nframeAt, 'int32_t', state.nframe)
     },
   }
 }

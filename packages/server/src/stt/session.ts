@@ -33,6 +33,7 @@ export class RecognitionSession {
     private readonly events: SessionEvents,
   ) {
     this.#resampler = createResampler(speex, inRate, DECODER_RATE)
+    decoder.resetState()
     this.#firstFrame = decoder.framesFed
     decoder.startUtterance()
   }

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { VoxgateError } from '@voxgate/protocol'
 import { loadSpeex } from '../tts/resample.ts'
+import { calibrate, calibrationSpeech } from './calibration.ts'
 import { decodeAudioFile, type DecodedAudio } from './audio-file.ts'
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts'
 import { PcmFramer } from './pcm.ts'
@@ -19,6 +20,8 @@ let speex: Awaited<ReturnType<typeof loadSpeex>>
 try {
   decoder = loadDecoder((workerData as WorkerInit).modelDir)
   speex = await loadSpeex()
+  // Every session starts from the CMN this speech leaves: the same start for all, adapted to speech.
+  calibrate(decoder, await calibrationSpeech())
 } catch (err) {
   post({ type: 'boot_failed', message: err instanceof Error ? err.message : String(err) })
   process.exit(1)
