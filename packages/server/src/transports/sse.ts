@@ -68,12 +68,13 @@ export async function serveSse(
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
   // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut. A
-  // response already finished (its tail) has no event to come: it is cut at once.
+  // response already ended (its `done` queued, or in the kernel as its tail) has no event to come: it
+  // is cut at once, or the grace would only let the rest flow into the reader's receive buffer.
   stream.signal.addEventListener(
     'abort',
     () => {
       if (!revoked(stream.signal)) return
-      if (res.writableFinished) hardClose(socket)
+      if (res.writableEnded) hardClose(socket)
       else cutAfterGrace(socket, () => socket?.destroyed ?? true)
     },
     { once: true },

@@ -117,6 +117,8 @@ describe('revocation reaches the tail of an HTTP stream', () => {
       const { streams } = t.server.ctx
       assert.equal(streams.size + streams.tails.size, 1, 'the stream is followed until its reader has it')
 
+      // Whether every byte had left the process (the response closed, its connection followed as a tail).
+      const handedToKernel = streams.size === 0 && streams.tails.size === 1
       const t0 = performance.now()
       const revoked = await call(t.url, '/access-token/revoke', { headers: bearer(t.apiKey), body: { token } })
       assert.equal(revoked.status, 200)
@@ -124,7 +126,10 @@ describe('revocation reaches the tail of an HTTP stream', () => {
       const elapsed = performance.now() - t0
       assert.ok(elapsed < CONTRACT_MS, `the reader was still receiving ${Math.round(elapsed)} ms after the revoke call`)
       // Cut, or (SSE, while the response was still being written) ended by the token_revoked event.
-      if (complete) {
+      // The one way it may still arrive whole: every byte had already crossed into the reader's own
+      // receive buffer, which Linux autotunes up to tcp_rmem's maximum (32 MB on some machines), out
+      // of any server's reach; the reset then reaches nothing. The docs name this limit.
+      if (complete && !handedToKernel) {
         assert.equal(transport, 'sse', 'a revoked bytes response is cut, never finished as if complete')
         assert.match(tail, /"error_code":"token_revoked"/)
         assert.doesNotMatch(tail, /"type":"done"/)
