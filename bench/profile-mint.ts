@@ -16,7 +16,7 @@ try {
     url: t.url,
     connections: 16,
     path: '/access-token',
-    method: 'POST',
+    method: 'POST' as const,
     headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
   }
