@@ -6,6 +6,7 @@ import { serveBytes } from '../transports/bytes.ts'
 import { formatBytes, speechFormatOf } from './speech-formats.ts'
 import { checkInputLength, OpenAiSpeechRequest, toBytesRequest } from './speech-request.ts'
 import { speechSse } from './speech-sse.ts'
+import { openAiModelList } from './model-list.ts'
 
 /**
  * OpenAI's speech route, at `/v1/audio/speech` (where OpenAI's SDKs post) and `/audio/speech`. It is
@@ -28,4 +29,9 @@ export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerCont
       })
     })
   }
+}
+
+/** `GET /v1/models`: any valid credential may list what the OpenAI routes accept. */
+export function registerOpenAiModelRoute(app: FastifyInstance, guard: Guard): void {
+  app.get('/v1/models', { onRequest: guard('any') }, async () => openAiModelList())
 }
