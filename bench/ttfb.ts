@@ -83,6 +83,17 @@ export async function ttfb(t: TtfbTarget, transport: Transport, transcript: stri
   return firstWsAudio(ws, t, transcript)
 }
 
+/** First MP3 byte at 24 kHz from `/tts/bytes` or from OpenAI's `/v1/audio/speech` (the bench's `openai` section). */
+export function firstMp3Audio(t: TtfbTarget, route: 'tts-bytes' | 'openai', transcript: string): Promise<number> {
+  if (route === 'openai')
+    return firstHttpAudio(t, '/v1/audio/speech', { model: 'tts-1', voice: t.voiceId, input: transcript })
+  return firstHttpAudio(
+    t,
+    '/tts/bytes',
+    body(t.voiceId, transcript, { output_format: { container: 'mp3', sample_rate: 24000, bit_rate: 128000 } }),
+  )
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN

@@ -21,6 +21,11 @@ export const LIMIT_AUDIO_SECONDS_MAX = 10_000_000
 
 /** Characters (see `countCharacters`) in one TTS request. */
 export const TRANSCRIPT_MAX_CHARS = 10_000
+/** Characters (see `countCharacters`) in one OpenAI-compatible `input` (`POST /v1/audio/speech`), OpenAI's own bound. */
+export const OPENAI_SPEECH_INPUT_MAX_CHARS = 4096
+/** OpenAI's `speed` range; the engines then clamp it to what `generation_config.speed` takes (0.6–1.5). */
+export const OPENAI_SPEED_MIN = 0.25
+export const OPENAI_SPEED_MAX = 4
 export const SAMPLE_RATE_MIN = 8000
 export const SAMPLE_RATE_MAX = 48000
 export const MP3_BIT_RATES = [32000, 64000, 96000, 128000, 192000] as const

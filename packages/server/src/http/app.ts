@@ -12,6 +12,7 @@ import { registerVoiceRoutes } from '../routes/voices.ts'
 import { registerSttRoutes } from '../stt/routes.ts'
 import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
 import { registerGatewayRoutes } from '../gateway/routes.ts'
+import { registerOpenAiModelRoute, registerOpenAiSpeechRoutes } from '../openai/routes.ts'
 import { apiVersion } from './api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from './authenticate.ts'
@@ -115,6 +116,8 @@ export function buildApp(
   } else {
     registerVoiceRoutes(app, ctx, guard)
     registerTtsRoutes(app, ctx, guard)
+    registerOpenAiSpeechRoutes(app, ctx, guard)
+    registerOpenAiModelRoute(app, guard)
     registerSttRoutes(app, ctx, guard)
     registerVoiceChangerRoutes(app, guard)
   }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { VoxgateError, type ErrorCode } from '@voxgate/protocol'
 import { clientFacing, isStoreOutage, StoreError } from '../store/errors.ts'
 import { errorBody } from '../gateway/errors.ts'
+import { isOpenAiPath, openAiErrorBody } from '../openai/errors.ts'
 
 /** RFC 6750 §3: 401s and 403s tell a Bearer client what went wrong. */
 function authenticateHeader(err: VoxgateError): string | undefined {
@@ -30,12 +31,14 @@ export function toVoxgateError(thrown: unknown): VoxgateError {
   return new VoxgateError('internal_error', 'The server failed to handle the request.')
 }
 
-/** Sends any failure in Cartesia's error shape, with `Content-Type: application/json`. */
+/** Sends any failure in Cartesia's error shape (OpenAI's on `/v1/*`), with `Content-Type: application/json`. */
 export function sendError(reply: FastifyReply, err: VoxgateError): FastifyReply {
   const www = authenticateHeader(err)
   if (www) reply.header('www-authenticate', www)
   for (const [name, value] of Object.entries(err.headers)) reply.header(name, value)
-  return reply.code(err.status).type('application/json').send(errorBody(err, reply.request.id))
+  const id = reply.request.id
+  const body = isOpenAiPath(reply.request.url) ? openAiErrorBody(err, id) : errorBody(err, id)
+  return reply.code(err.status).type('application/json').send(body)
 }
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -1,7 +1,10 @@
 import { ERROR_CATALOGUE, type ErrorCode } from '@voxgate/protocol'
 import { byStatus, routeErrors } from './errors.ts'
 import { queryParameters, requestSchema, type JsonSchema } from './json-schema.ts'
-import { ROUTES, type Access, type RouteDoc, type WebSocketDoc } from './routes.ts'
+import { OPENAI_ROUTES } from './openai-routes.ts'
+import { ROUTES as CARTESIA_ROUTES, type Access, type RouteDoc, type WebSocketDoc } from './routes.ts'
+
+const ROUTES: readonly RouteDoc[] = [...CARTESIA_ROUTES, ...OPENAI_ROUTES]
 
 export interface OpenApiOptions {
   version: string

@@ -342,7 +342,9 @@ export const ROUTES: readonly RouteDoc[] = [
     tag: 'stt',
     access: { grant: 'stt' },
     body: { schema: SttBatchFields, name: 'SttBatchFields', multipart: true },
-    ok: json('As `POST /stt`'),
+    ok: json(
+      "As `POST /stt`; OpenAI's `response_format` (text, verbose_json, srt, vtt) and `stream=true` are honoured (gateway mode relays the upstream's JSON)",
+    ),
     errors: [...STT_ERRORS, 'unsupported_audio_format'],
   },
   {

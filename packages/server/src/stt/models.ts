@@ -4,6 +4,14 @@ import { VoxgateError } from '@voxgate/protocol'
 export const STT_ENGINE_MODEL = 'voxgate-pocketsphinx'
 
 /**
+ * OpenAI's transcription models: on OpenAI's paths (`/audio/transcriptions`, `/v1/...`) aliases of
+ * the one engine too, so OpenAI's SDKs work unchanged; Cartesia's `/stt` does not know them.
+ */
+export const OPENAI_STT_MODELS = ['whisper-1', 'gpt-4o-transcribe', 'gpt-4o-mini-transcribe'] as const
+
+export const isOpenAiSttModel = (id: string): boolean => (OPENAI_STT_MODELS as readonly string[]).includes(id)
+
+/**
  * Cartesia's STT models (`ink-2` realtime, `ink-whisper` and its dated snapshots) are all served by
  * the one offline engine, so apps written for Cartesia work unchanged.
  */

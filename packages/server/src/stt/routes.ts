@@ -4,6 +4,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { transcribeUpload } from './batch.ts'
+import { serveTranscription } from '../openai/transcriptions.ts'
 import { MAX_FIELD_BYTES, MAX_FIELDS } from './multipart.ts'
 
 /**
@@ -24,10 +25,15 @@ export function registerSttRoutes(app: FastifyInstance, ctx: ServerContext, guar
       },
     })
     const opts = { onRequest: guard({ grant: 'stt' }), bodyLimit: ctx.config.sttUploadLimitBytes + 64 * 1024 }
-    for (const path of ['/stt', '/audio/transcriptions']) {
-      scope.post(path, opts, (request) => {
+    scope.post('/stt', opts, (request) => {
+      const principal = principalOf(request)
+      return ctx.refusals.counting(principal, () => transcribeUpload(ctx, request, principal))
+    })
+    // OpenAI's path, with and without its /v1 prefix: OpenAI's response formats and stream.
+    for (const path of ['/audio/transcriptions', '/v1/audio/transcriptions']) {
+      scope.post(path, opts, (request, reply) => {
         const principal = principalOf(request)
-        return ctx.refusals.counting(principal, () => transcribeUpload(ctx, request, principal))
+        return ctx.refusals.counting(principal, () => serveTranscription(ctx, principal, request, reply))
       })
     }
     for (const path of ['/stt/websocket', '/stt/turns/websocket']) {

@@ -13,6 +13,13 @@ const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
   raw: 'application/octet-stream',
 }
 
+/** How a route other than `/tts/bytes` sends the same stream (OpenAI's `/v1/audio/speech`). */
+export interface BytesOutput {
+  contentType: string
+  /** Turns the audio, as made, into the bytes sent: another container, or SSE events. */
+  reshape(audio: AsyncIterable<Buffer>): AsyncIterable<Buffer>
+}
+
 /**
  * `POST /tts/bytes`: audio streamed with chunked encoding as each sentence is synthesized. The first
  * chunk is awaited before the status line goes out, so a failure to start is still a JSON error;
@@ -23,6 +30,7 @@ export async function serveBytes(
   principal: Principal,
   reply: FastifyReply,
   body: TtsBytesRequest,
+  output: BytesOutput = { contentType: CONTENT_TYPES[body.output_format.container], reshape: (audio) => audio },
 ): Promise<FastifyReply> {
   const client = clientGone(reply.raw)
   checkTranscriptLength(body.transcript)
@@ -67,7 +75,7 @@ export async function serveBytes(
     { once: true },
   )
   return reply
-    .type(CONTENT_TYPES[body.output_format.container])
+    .type(output.contentType)
     .header('cache-control', 'no-store')
-    .send(Readable.from(audio(), { objectMode: false }))
+    .send(Readable.from(output.reshape(audio()), { objectMode: false }))
 }

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify'
+import type { ServerContext } from '../context.ts'
+import { principalOf, type Guard } from '../http/guard.ts'
+import { parseOr400 } from '../http/validate.ts'
+import { serveBytes } from '../transports/bytes.ts'
+import { formatBytes, speechFormatOf } from './speech-formats.ts'
+import { checkInputLength, OpenAiSpeechRequest, toBytesRequest } from './speech-request.ts'
+import { speechSse } from './speech-sse.ts'
+import { openAiModelList } from './model-list.ts'
+
+/**
+ * OpenAI's speech route, at `/v1/audio/speech` (where OpenAI's SDKs post) and `/audio/speech`. It is
+ * `/tts/bytes` in OpenAI's shape: the same grant, stream start, budget, limits, ledger and revocation.
+ */
+export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+  const opts = { onRequest: guard({ grant: 'tts' }) }
+  for (const path of ['/v1/audio/speech', '/audio/speech']) {
+    app.post(path, opts, (request, reply) => {
+      const principal = principalOf(request)
+      return ctx.refusals.counting(principal, () => {
+        const body = parseOr400(OpenAiSpeechRequest, request.body)
+        const characters = checkInputLength(body.input)
+        const format = speechFormatOf(body.response_format)
+        const sse = body.stream_format === 'sse'
+        return serveBytes(ctx, principal, reply, toBytesRequest(body, format.outputFormat), {
+          contentType: sse ? 'text/event-stream; charset=utf-8' : format.contentType,
+          reshape: (audio) => (sse ? speechSse(formatBytes(format, audio), characters) : formatBytes(format, audio)),
+        })
+      })
+    })
+  }
+}
+
+/** `GET /v1/models`: any valid credential may list what the OpenAI routes accept. */
+export function registerOpenAiModelRoute(app: FastifyInstance, guard: Guard): void {
+  app.get('/v1/models', { onRequest: guard('any') }, async () => openAiModelList())
+}
