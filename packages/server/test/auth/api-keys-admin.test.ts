@@ -117,3 +117,29 @@ describe('DELETE /api-keys/:id', () => {
     assert.ok(!(await admin('/api-keys')).json.data.some((k: { id: string }) => k.id === created.id))
   })
 })
+
+describe('DELETE /api-keys/:id across instances', () => {
+  test('another instance on the same store refuses the key and its tokens within its store poll', async () => {
+    const b = await startTestServer({ dataDir: t.dataDir })
+    try {
+      const created = (await admin('/api-keys', { body: { name: 'shared' } })).json
+      const token = await mint(b.url, created.key)
+      assert.equal((await call(b.url, '/access-token/self', { headers: bearer(token) })).status, 200)
+      assert.equal((await admin(`/api-keys/${created.id}`, { method: 'DELETE' })).status, 204)
+      // B reads the store on every key use, so the key is refused at once; tokens follow its poll (100 ms here).
+      assertError(
+        await call(b.url, '/access-token', { headers: bearer(created.key), body: {} }),
+        401,
+        'invalid_credentials',
+      )
+      let res = await call(b.url, '/access-token/self', { headers: bearer(token) })
+      for (let i = 0; i < 50 && res.status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+        res = await call(b.url, '/access-token/self', { headers: bearer(token) })
+      }
+      assertError(res, 401, 'token_revoked')
+    } finally {
+      await b.close({ keepData: true })
+    }
+  })
+})
