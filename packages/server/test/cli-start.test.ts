@@ -121,7 +121,7 @@ describe('voxgate serve: the first API key, with stderr not a terminal', () => {
     const first = await start()
     let key: string
     try {
-      assert.match(first.stderr(), new RegExp(`created API key key_\\w+; it is in ${file} \\(mode 0600\\)`))
+      assert.match(first.stderr(), new RegExp(`created API key key_[\\w-]+; it is in ${file} \\(mode 0600\\)`))
       assert.equal(statSync(file).mode & 0o777, 0o600)
       key = readFileSync(file, 'utf8').trim()
       assert.match(key, /^sk_vx_[A-Za-z0-9_-]{43}$/)
