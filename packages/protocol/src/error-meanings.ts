@@ -27,10 +27,14 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
     'Unknown or revoked API key, or a token that is malformed, forged, not ours, or for another audience. Mint a new token; check which server the key belongs to.',
   token_expired: 'The token is past `exp` (5 s of skew allowed). Refresh it.',
   token_revoked: 'The token, its `sub`, or its API key was revoked. Sign in again for a new token.',
+  api_key_expired:
+    'The API key is past its `expires_at`. Create a new key (`POST /api-keys` or `voxgate keys create`) and switch to it.',
   api_key_required:
     'A token on a route that needs an API key (minting, revocation, usage, quotas). Call it from your backend with the API key.',
   insufficient_scope:
-    "The token's grants do not cover the route ([grants](tokens-and-grants.md#grants)). Mint with the grant it needs (`stt` for speech to text).",
+    "The token's grants do not cover the route ([grants](tokens-and-grants.md#grants)), or the API key lacks the scope the message names (`mint`, `speech`, `read`, `admin`). Mint with the grant it needs, or use a key with that scope.",
+  key_policy_exceeded:
+    "A mint outside the API key's policy; the message names the field (`allowed_grants`, `max_expires_in`, `max_limits.characters`, `max_limits.audio_seconds`). Ask within the policy (a budgeted key's tokens must carry that budget).",
   origin_not_allowed:
     "The `Origin` is not allowed for the token cookie, a browser WebSocket, or the token's `limits.origins`. Add it (`--allowed-origin`, or the token's limits).",
   voice_not_allowed: "The voice is not in the token's `limits.voices`.",
@@ -39,6 +43,8 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   identity_mismatch:
     'A WebSocket `refresh_token` with a token of another API key or `sub`. Open a new socket for that user.',
   not_found: 'No such route.',
+  last_admin_key:
+    'Revoking or down-scoping the last live `admin` API key; the store would have no key that can administer it. Create another `admin` key first.',
   voice_not_found: 'No such voice. `GET /voices` lists them.',
   request_timeout:
     'The headers did not arrive within `--headers-timeout-seconds`, the request within `--request-timeout-seconds`, or the body fell below `--body-min-rate` after the grace. The connection is closed.',

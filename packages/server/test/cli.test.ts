@@ -66,7 +66,7 @@ describe('voxgate CLI', () => {
     const created = voxgate('keys', 'create', '--name', 'ci', '--json')
     assert.equal(created.code, 0, created.stderr)
     const key = JSON.parse(created.stdout)
-    assert.deepEqual(Object.keys(key).sort(), ['created_at', 'id', 'key', 'name'])
+    assert.deepEqual(Object.keys(key).sort(), ['created_at', 'expires_at', 'id', 'key', 'name', 'scopes'])
     assert.match(key.key, /^sk_vx_[A-Za-z0-9_-]{43}$/)
     assert.equal(key.name, 'ci')
     const list = voxgate('keys', 'list', '--json')
@@ -81,6 +81,28 @@ describe('voxgate CLI', () => {
       null,
     )
     assert.equal(voxgate('keys', 'revoke', key.id).code, 2, 'revoking twice is a usage error')
+  })
+
+  test('keys create --scopes --expires-in-days: stored and listed; bad values exit 2 naming the flag', () => {
+    const before = Date.now()
+    const created = voxgate('keys', 'create', '--scopes', 'read,mint', '--expires-in-days', '30', '--json')
+    assert.equal(created.code, 0, created.stderr)
+    const key = JSON.parse(created.stdout)
+    assert.deepEqual(key.scopes, ['read', 'mint'])
+    const expires = Date.parse(key.expires_at)
+    assert.ok(expires >= before + 30 * 86_400_000 && expires <= Date.now() + 30 * 86_400_000, key.expires_at)
+    const row = JSON.parse(voxgate('keys', 'list', '--json').stdout).find((k: { id: string }) => k.id === key.id)
+    assert.deepEqual([row.scopes, row.expires_at], [['read', 'mint'], key.expires_at])
+    for (const [flag, value] of [
+      ['--scopes', 'mint,root'],
+      ['--expires-in-days', '0'],
+      ['--expires-in-days', '3651'],
+    ]) {
+      const r = voxgate('keys', 'create', flag!, value!)
+      assert.equal(r.code, 2, `${flag} ${value}`)
+      assert.match(r.stderr, new RegExp(flag!))
+    }
+    assert.equal(voxgate('keys', 'create', '--expires-in-days', '3650', '--json').code, 0)
   })
 
   test('a store other users can read: keys and serve refuse with one line naming the chmod, exit 1', () => {

@@ -9,7 +9,7 @@ import type { TokenService } from './tokens.ts'
 
 /** Last-used times are informational: written at most this often per key. */
 const TOUCH_INTERVAL_MS = 60_000
-/** API keys remembered after a successful lookup (digest → key id); the oldest go first past this. */
+/** API keys remembered after a successful lookup (digest → principal); the oldest go first past this. */
 const KNOWN_KEYS_MAX = 10_000
 
 /** Turns a credential value into a Principal, or throws a coded 401. */
@@ -20,7 +20,7 @@ export class Authenticator {
    * refused at once); only while the store does not answer does a known key, checked against the
    * revocation list last read from the store, keep working.
    */
-  readonly #known = new Map<string, string>()
+  readonly #known = new Map<string, ApiKeyPrincipal>()
   readonly #onKeyUsed: ((keyId: string) => void)[] = []
 
   constructor(
@@ -47,9 +47,9 @@ export class Authenticator {
     try {
       record = await this.store.findApiKeyByHash(hash)
     } catch (err) {
-      const knownId = this.#known.get(hash)
-      if (knownId === undefined || this.revocations.isKeyRevoked(knownId)) throw clientFacing(err)
-      return { kind: 'api_key', keyId: knownId }
+      const known = this.#known.get(hash)
+      if (known === undefined || this.revocations.isKeyRevoked(known.keyId)) throw clientFacing(err)
+      return known
     }
     if (!record || !sameDigest(record.hash, hash))
       throw new VoxgateError('invalid_credentials', 'The API key is not valid.')
@@ -57,10 +57,18 @@ export class Authenticator {
       this.revocations.revokeKey(record.id)
       throw new VoxgateError('invalid_credentials', 'The API key has been revoked.')
     }
+    if (record.expiresAt !== null && record.expiresAt <= this.clock.now())
+      throw new VoxgateError('api_key_expired', 'The API key has expired.')
+    const principal: ApiKeyPrincipal = {
+      kind: 'api_key',
+      keyId: record.id,
+      scopes: record.scopes,
+      policy: record.policy,
+    }
     if (this.#known.size >= KNOWN_KEYS_MAX) this.#known.delete(this.#known.keys().next().value!)
-    this.#known.set(hash, record.id)
+    this.#known.set(hash, principal)
     this.#touch(record.id)
-    return { kind: 'api_key', keyId: record.id }
+    return principal
   }
 
   #touch(keyId: string): void {

@@ -1,3 +1,4 @@
+import type { KeyPolicy, Scope } from './scopes.ts'
 import type { Grants, TokenLimits } from '@voxgate/protocol'
 
 /** Who is calling, once a credential has been checked. */
@@ -6,6 +7,8 @@ export type Principal = ApiKeyPrincipal | TokenPrincipal
 export interface ApiKeyPrincipal {
   kind: 'api_key'
   keyId: string
+  scopes: readonly Scope[]
+  policy: KeyPolicy | null
 }
 
 export interface TokenPrincipal {

@@ -1,5 +1,6 @@
 import { generateApiKey } from '../auth/api-keys.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
+import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../auth/scopes.ts'
 import { openStore } from '../store/open.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
@@ -10,8 +11,10 @@ import { optionsHelp, resolveOptions } from './options.ts'
 
 export const KEYS_HELP = `Usage: voxgate keys <create|list|revoke|rotate-signing> [options]
 
-  keys create [--name N] [--json]   create an API key and print it once
-  keys list [--json]                id, name, display prefix, created, last used, revoked
+  keys create [--name N] [--scopes mint,speech,read,admin] [--expires-in-days N] [--json]
+                                    create an API key and print it once (scopes: admin for
+                                    the store's first key, else mint,speech)
+  keys list [--json]                id, name, scopes, display prefix, created, expires, last used, revoked
   keys revoke <id>                  revoke a key and every token it minted
   keys rotate-signing               sign new tokens with a new key (old tokens stay valid)
 
@@ -23,10 +26,21 @@ ${optionsHelp(STORE_OPTIONS)}
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-export async function createKey(store: Store, name: string, nowMs: number) {
+export interface KeyOptions {
+  /** Absent: `admin` for the first key of a store (someone must be able to administer it), else DEFAULT_SCOPES. */
+  scopes?: readonly Scope[]
+  policy?: KeyPolicy | null
+  /** Epoch ms; absent: never expires. */
+  expiresAt?: number | null
+}
+
+export async function createKey(store: Store, name: string, nowMs: number, options: KeyOptions = {}) {
   const key = generateApiKey()
-  await store.createApiKey({ id: key.id, name, hash: key.hash, prefix: key.prefix, createdAt: nowMs })
-  return { id: key.id, key: key.key, name, created_at: iso(nowMs) }
+  const scopes = [...(options.scopes ?? ((await store.listApiKeys()).length === 0 ? FULL_SCOPES : DEFAULT_SCOPES))]
+  const policy = options.policy ?? null
+  const expiresAt = options.expiresAt ?? null
+  await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt })
+  return { id: key.id, key: key.key, name, scopes, created_at: iso(nowMs), expires_at: iso(expiresAt) }
 }
 
 export async function keysCommand(argv: string[], io: Io): Promise<number> {
@@ -35,7 +49,12 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_HELP)
     return sub === undefined ? 2 : 0
   }
-  const local = { name: { type: 'string' }, json: { type: 'boolean' } } as const
+  const local = {
+    name: { type: 'string' },
+    json: { type: 'boolean' },
+    scopes: { type: 'string' },
+    'expires-in-days': { type: 'string' },
+  } as const
   const { config, values, positionals, help } = resolveOptions(STORE_OPTIONS, rest, io.env, local, true)
   if (help) {
     io.out(KEYS_HELP)
@@ -46,7 +65,11 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'create': {
         if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`)
-        const created = await createKey(store, typeof values.name === 'string' ? values.name : 'default', Date.now())
+        const now = Date.now()
+        const created = await createKey(store, typeof values.name === 'string' ? values.name : 'default', now, {
+          scopes: parseScopes(values.scopes),
+          expiresAt: expiryOf(values['expires-in-days'], now),
+        })
         if (values.json) io.out(JSON.stringify(created))
         else
           io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:\n\n  ${created.key}\n`)
@@ -56,8 +79,10 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
         const keys = (await store.listApiKeys()).map((k) => ({
           id: k.id,
           name: k.name,
+          scopes: k.scopes,
           prefix: k.prefix,
           created_at: iso(k.createdAt),
+          expires_at: iso(k.expiresAt),
           last_used_at: iso(k.lastUsedAt),
           revoked_at: iso(k.revokedAt),
         }))
@@ -65,7 +90,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
         else
           for (const k of keys)
             io.out(
-              `${k.id}  ${k.prefix}…  ${k.name}  created ${k.created_at}  last used ${k.last_used_at ?? 'never'}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`,
+              `${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',')}]  created ${k.created_at}  last used ${k.last_used_at ?? 'never'}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`,
             )
         return 0
       }
@@ -87,4 +112,25 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+/** `--scopes mint,speech`: every name a known scope, or a usage error naming the flag. */
+function parseScopes(value: unknown): Scope[] | undefined {
+  if (typeof value !== 'string') return undefined
+  const scopes = value.split(',').map((s) => s.trim())
+  const bad = scopes.find((s) => !isScope(s))
+  if (bad !== undefined) throw new UsageError(`--scopes: unknown scope "${bad}" (use ${SCOPES.join(', ')})`)
+  return [...new Set(scopes as Scope[])]
+}
+
+/** Longest `--expires-in-days`. */
+const EXPIRES_IN_DAYS_MAX = 3650
+
+/** `--expires-in-days N` (1 to 3650) as an instant, or a usage error naming the flag. */
+function expiryOf(value: unknown, nowMs: number): number | null {
+  if (typeof value !== 'string') return null
+  const days = Number(value)
+  if (!Number.isInteger(days) || days < 1 || days > EXPIRES_IN_DAYS_MAX)
+    throw new UsageError(`--expires-in-days: a whole number of days from 1 to ${EXPIRES_IN_DAYS_MAX}`)
+  return nowMs + days * 86_400_000
 }

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 
 import type { ServerContext } from '../context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
+import { registerApiKeyRoutes } from '../routes/api-keys.ts'
 import { registerHealthRoutes } from '../routes/health.ts'
 import { registerUsageRoutes } from '../routes/usage.ts'
 import { registerQuotaRoutes } from '../routes/quotas.ts'
@@ -110,6 +111,7 @@ export function buildApp(
   registerAccessTokenRoutes(app, ctx, guard)
   registerUsageRoutes(app, ctx, guard)
   registerQuotaRoutes(app, ctx, guard)
+  registerApiKeyRoutes(app, ctx, guard)
   if (ctx.upstream) {
     // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
     registerGatewayRoutes(app, ctx, ctx.upstream, guard)

@@ -5,6 +5,7 @@ import { extractCredential } from '../auth/credentials.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { checkOrigin } from './origin.ts'
+import { routeAccess, type RouteAccess } from './scopes.ts'
 
 /**
  * The whole credential check of a request, shared by HTTP routes and the WebSocket upgrade:
@@ -16,9 +17,12 @@ export async function authenticateRequest(
   query: URLSearchParams,
   requirement: Requirement,
   websocket: boolean,
+  /** The route's template (`/voices/:id`); absent: the request's path (WebSocket upgrades have no params). */
+  route?: string,
 ): Promise<Principal> {
   try {
-    const principal = await checkCredential(ctx, req, query, requirement, websocket)
+    const access = routeAccess(req.method ?? 'GET', route ?? (req.url ?? '').split('?')[0]!)
+    const principal = await checkCredential(ctx, req, query, { requirement, access }, websocket)
     ctx.metrics.credentialChecked('ok')
     return principal
   } catch (err) {
@@ -31,7 +35,7 @@ async function checkCredential(
   ctx: ServerContext,
   req: IncomingMessage,
   query: URLSearchParams,
-  requirement: Requirement,
+  { requirement, access }: { requirement: Requirement; access: RouteAccess },
   websocket: boolean,
 ): Promise<Principal> {
   const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
@@ -39,7 +43,7 @@ async function checkCredential(
     throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
   if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
   const principal = await ctx.authenticator.authenticate(credential.value)
-  authorize(principal, requirement)
+  authorize(principal, requirement, access)
   try {
     checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)
   } catch (err) {

@@ -21,7 +21,8 @@ export type Guard = (requirement: Requirement) => onRequestHookHandler
  */
 export function createGuard(ctx: ServerContext): Guard {
   return (requirement) => async (request) => {
-    request.principal = await authenticateRequest(ctx, request.raw, queryOf(request.url), requirement, false)
+    const route = request.routeOptions.url ?? ''
+    request.principal = await authenticateRequest(ctx, request.raw, queryOf(request.url), requirement, false, route)
   }
 }
 

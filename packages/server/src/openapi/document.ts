@@ -1,3 +1,4 @@
+import { routeAccess } from '../http/scopes.ts'
 import { ERROR_CATALOGUE, type ErrorCode } from '@voxgate/protocol'
 import { byStatus, routeErrors } from './errors.ts'
 import { queryParameters, requestSchema, type JsonSchema } from './json-schema.ts'
@@ -67,8 +68,9 @@ function operation(route: RouteDoc): Record<string, unknown> {
     operationId: operationId(route),
     summary: route.summary,
     tags: [route.tag],
-    security: security(route.access, route.websocket !== undefined),
+    security: security(route.access, route.websocket !== undefined, keyScopes(route)),
     ...(typeof route.access === 'object' && { 'x-grant': route.access.grant }),
+    ...(keyScopes(route).length > 0 && { 'x-api-key-scope': keyScopes(route)[0] }),
     parameters: [
       { $ref: '#/components/parameters/CartesiaVersion' },
       { $ref: '#/components/parameters/CartesiaVersionQuery' },
@@ -207,13 +209,23 @@ function securitySchemes(cookie: string | undefined): Record<string, unknown> {
   }
 }
 
-/** Any one of the schemes will do (each is its own requirement object). */
-function security(access: Access, websocket: boolean): Record<string, string[]>[] {
+/**
+ * The scope an API key needs on the route, from the route access table (http/scopes.ts); OpenAPI 3.1
+ * lets a non-OAuth requirement list such role names. Empty for public routes and any-credential ones.
+ */
+function keyScopes(route: RouteDoc): string[] {
+  const access = routeAccess(route.method.toUpperCase(), route.path.replace(/\{([A-Za-z_]+)\}/g, ':$1'))
+  return access === 'public' || access === 'any' ? [] : [access]
+}
+
+/** Any one of the schemes will do (each is its own requirement object); key carriers name the key's scope. */
+function security(access: Access, websocket: boolean, scopes: string[]): Record<string, string[]>[] {
   if (access === 'none') return []
+  const keyCarriers = ['bearer', 'apiKeyHeader', ...(websocket ? ['apiKeyQuery'] : [])]
   const schemes = [
     'bearer',
     'apiKeyHeader',
     ...(access === 'api_key' ? [] : [...(websocket ? ['accessTokenQuery', 'apiKeyQuery'] : []), 'tokenCookie']),
   ]
-  return schemes.map((name) => ({ [name]: [] }))
+  return schemes.map((name) => ({ [name]: keyCarriers.includes(name) ? scopes : [] }))
 }

@@ -15,7 +15,8 @@ const JSON_BODY: ErrorCode[] = ['invalid_request', 'payload_too_large', 'unsuppo
 function credentialErrors(access: Access, websocket: boolean): ErrorCode[] {
   if (access === 'none') return []
   const base = websocket ? CREDENTIAL : [...CREDENTIAL, 'credential_in_query' as const]
-  if (access === 'api_key') return [...base, 'api_key_required']
+  // An API key without the route's scope is refused too (http/scopes.ts).
+  if (access === 'api_key') return [...base, 'api_key_required', 'insufficient_scope']
   return access === 'any' ? base : [...base, 'insufficient_scope']
 }
 

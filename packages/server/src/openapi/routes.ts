@@ -16,6 +16,7 @@ import {
 import { RevokeRequest } from '../routes/access-token.ts'
 import { UsageQuery } from '../usage/report.ts'
 import { QuotaPut } from '../quotas/schema.ts'
+import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch } from '../keys/schema.ts'
 
 /** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
 export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' | 'voice_changer' }
@@ -33,7 +34,7 @@ export interface WebSocketDoc {
 
 /** One row of the route table: everything but the schemas, which come from the validators. */
 export interface RouteDoc {
-  method: 'get' | 'post' | 'put' | 'delete'
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete'
   /** OpenAPI path (`{id}`), the Fastify route `/voices/:id`. */
   path: string
   summary: string
@@ -162,7 +163,7 @@ export const ROUTES: readonly RouteDoc[] = [
     access: 'api_key',
     body: { schema: AccessTokenRequest, name: 'AccessTokenRequest' },
     ok: json('`{token}`', { token: { type: 'string' } }),
-    errors: ['rate_limited', 'limits_unavailable'],
+    errors: ['rate_limited', 'limits_unavailable', 'key_policy_exceeded'],
   },
   {
     method: 'post',
@@ -220,6 +221,54 @@ export const ROUTES: readonly RouteDoc[] = [
     access: 'api_key',
     ok: { status: 204, type: '', description: 'Removed' },
     errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/api-keys',
+    summary: 'Create an API key (scopes default to mint and speech); its secret is in this answer only',
+    tag: 'operators',
+    access: 'api_key',
+    body: { schema: ApiKeyCreate, name: 'ApiKeyCreate' },
+    ok: { ...json('`{id, key, name, scopes, created_at, expires_at}`'), status: 201 },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    path: '/api-keys',
+    summary: 'API keys (never a secret), by status: active (default, expired included), revoked or all',
+    tag: 'operators',
+    access: 'api_key',
+    query: ApiKeyListQuery,
+    ok: json('`{data: [keys]}`'),
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    path: '/api-keys/{id}',
+    summary: 'One API key (never its secret)',
+    tag: 'operators',
+    access: 'api_key',
+    ok: json('The key'),
+    errors: ['not_found'],
+  },
+  {
+    method: 'patch',
+    path: '/api-keys/{id}',
+    summary: "Change a key's name, scopes or expiry",
+    tag: 'operators',
+    access: 'api_key',
+    body: { schema: ApiKeyPatch, name: 'ApiKeyPatch' },
+    ok: json('The key'),
+    errors: ['invalid_request', 'not_found', 'last_admin_key'],
+  },
+  {
+    method: 'delete',
+    path: '/api-keys/{id}',
+    summary: 'Revoke a key and every token it minted, on every instance',
+    tag: 'operators',
+    access: 'api_key',
+    ok: { status: 204, type: '', description: 'Revoked' },
+    errors: ['not_found', 'last_admin_key'],
   },
   {
     method: 'get',

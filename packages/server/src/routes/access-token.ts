@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import {
   CREDENTIAL_MAX_CHARS,
@@ -8,6 +8,9 @@ import {
   VoxgateError,
 } from '@voxgate/protocol'
 import { AccessTokenRequest } from '@voxgate/protocol/schemas'
+import { requireScope } from '../auth/authorize.ts'
+import { checkMintPolicy } from '../auth/key-policy.ts'
+import type { ApiKeyPrincipal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
@@ -23,15 +26,12 @@ export const RevokeRequest = z.union([
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   app.post('/access-token', { onRequest: guard('api_key') }, async (request) => {
     const body = parseOr400(AccessTokenRequest, request.body ?? {})
-    await ctx.rateLimiter.take('mint', principalOf(request).keyId)
-    const { token } = await ctx.tokens.mint({
-      keyId: principalOf(request).keyId,
-      // Omitted grants mean the one grant the seed documents, so `create({expires_in})` is usable.
-      grants: body.grants ?? { tts: true },
-      ttlSeconds: body.expires_in ?? TOKEN_TTL_DEFAULT_SECONDS,
-      sub: body.sub,
-      limits: body.limits,
-    })
+    const caller = apiKeyOf(request)
+    // Omitted grants mean the one grant the seed documents, so `create({expires_in})` is usable.
+    const ask = { grants: body.grants ?? { tts: true }, ttlSeconds: body.expires_in ?? TOKEN_TTL_DEFAULT_SECONDS }
+    checkMintPolicy(caller.policy, { ...ask, limits: body.limits })
+    await ctx.rateLimiter.take('mint', caller.keyId)
+    const { token } = await ctx.tokens.mint({ keyId: caller.keyId, ...ask, sub: body.sub, limits: body.limits })
     ctx.metrics.tokenMinted()
     return { token }
   })
@@ -42,9 +42,12 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
     // covers tokens issued up to then, so it must last that much longer.
     const from = Math.max(ctx.clock.now(), 'issued_before' in body ? body.issued_before * 1000 : 0)
     const expiresAt = from + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
+    const caller = apiKeyOf(request)
+    // A bare jti names no key, so only `admin` may revoke by it (or by `sub`, every key's tokens).
+    if (!('token' in body)) requireScope(caller.scopes, 'admin', `Revoking by ${'jti' in body ? 'jti' : 'sub'}`)
     const revocation: Revocation =
       'token' in body
-        ? { kind: 'jti', jti: (await inspectOr400(ctx, body.token)).jti, expiresAt }
+        ? { kind: 'jti', jti: (await ownTokenOr403(ctx, caller, body.token)).jti, expiresAt }
         : 'jti' in body
           ? { kind: 'jti', jti: body.jti, expiresAt }
           : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
@@ -73,6 +76,20 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
       },
     }
   })
+}
+
+/** The route table lets only API keys here; this narrows the type for the route. */
+function apiKeyOf(request: FastifyRequest): ApiKeyPrincipal {
+  const p = principalOf(request)
+  if (p.kind !== 'api_key') throw new VoxgateError('api_key_required', 'This route needs an API key.')
+  return p
+}
+
+/** A `mint` key revokes the tokens it minted; another key's token needs `admin`. */
+async function ownTokenOr403(ctx: ServerContext, caller: ApiKeyPrincipal, token: string) {
+  const target = await inspectOr400(ctx, token)
+  if (target.keyId !== caller.keyId) requireScope(caller.scopes, 'admin', "Revoking another API key's token")
+  return target
 }
 
 /** The token to revoke is data, not the caller's credential: a bad one is a 400, not a 401. */

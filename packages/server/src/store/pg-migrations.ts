@@ -63,6 +63,10 @@ export const MIGRATIONS: readonly string[] = [
      characters BIGINT, audio_seconds BIGINT, created_at BIGINT NOT NULL, UNIQUE (sub, key_id, period));`,
   // 7: milliseconds of audio relayed to the voice changer (gateway mode), per ledger row.
   'ALTER TABLE usage_ledger ADD COLUMN audio_ms_voice_changed BIGINT NOT NULL DEFAULT 0;',
+  // 8: API key scopes (keys made before keep full power), the policy bounding what a key mints, its expiry.
+  `ALTER TABLE api_keys ADD COLUMN scopes JSONB NOT NULL DEFAULT '["admin"]';
+   ALTER TABLE api_keys ADD COLUMN policy JSONB;
+   ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -3,8 +3,12 @@ import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
+import type { KeyPolicy, Scope } from '../auth/scopes.ts'
 import type {
+  ApiKeyChange,
   ApiKeyRecord,
+  KeyChangeResult,
+  NewApiKeyRecord,
   QuotaRecord,
   Reservation,
   Revocation,
@@ -28,6 +32,9 @@ interface KeyRow {
   created_at: string
   last_used_at: string | null
   revoked_at: string | null
+  scopes: Scope[]
+  policy: KeyPolicy | null
+  expires_at: string | null
 }
 interface SigningJson {
   kid: string
@@ -52,6 +59,9 @@ const num = (v: string | null): number | null => (v === null ? null : Number(v))
 const toKey = (r: KeyRow): ApiKeyRecord => ({
   id: r.id,
   name: r.name,
+  scopes: r.scopes,
+  policy: r.policy,
+  expiresAt: num(r.expires_at),
   hash: r.hash,
   prefix: r.prefix,
   createdAt: Number(r.created_at),
@@ -67,6 +77,14 @@ const toRevocation = (r: RevocationJson): Revocation =>
 const versioned = (change: string) => `WITH change AS (${change}),
   bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND EXISTS (SELECT 1 FROM change))
   SELECT count(*)::int AS n FROM change`
+
+/**
+ * The guard of a key change: the key keeps `admin` (its scopes become `after`), was not admin, or
+ * another live admin key exists. The other admin rows are locked, so two changes that would each take
+ * away one of the last two admin keys queue instead of both passing.
+ */
+const STAYS_ADMIN = (after: string) => `${after} ? 'admin' OR NOT scopes ? 'admin'
+  OR EXISTS (SELECT 1 FROM api_keys o WHERE o.id <> api_keys.id AND o.revoked_at IS NULL AND o.scopes ? 'admin' FOR UPDATE)`
 
 /** One statement, so one MVCC snapshot: a consistent view without holding a connection in a transaction. */
 const SNAPSHOT = `SELECT
@@ -153,10 +171,20 @@ export class PostgresStore implements Store {
     return (await this.#query<{ n: number }>(versioned(change), params)).rows[0]!.n
   }
 
-  async createApiKey(r: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+  async createApiKey(r: NewApiKeyRecord): Promise<void> {
     await this.#versioned(
-      'INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING 1',
-      [r.id, r.name, r.hash, r.prefix, r.createdAt],
+      `INSERT INTO api_keys (id, name, hash, prefix, created_at, scopes, policy, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING 1`,
+      [
+        r.id,
+        r.name,
+        r.hash,
+        r.prefix,
+        r.createdAt,
+        JSON.stringify(r.scopes),
+        r.policy && JSON.stringify(r.policy),
+        r.expiresAt,
+      ],
     )
   }
 
@@ -176,6 +204,41 @@ export class PostgresStore implements Store {
         id,
       ])) === 1
     )
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = (await this.#query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id])).rows[0]
+    return row && toKey(row)
+  }
+
+  async updateApiKey(id: string, change: ApiKeyChange): Promise<KeyChangeResult> {
+    const keepExpiry = change.expiresAt === undefined
+    return this.#keyChange(
+      `UPDATE api_keys SET name = coalesce($2, name), scopes = coalesce($3::jsonb, scopes),
+         expires_at = CASE WHEN $4::boolean THEN expires_at ELSE $5::bigint END
+       WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN('coalesce($3::jsonb, scopes)')}) RETURNING 1`,
+      [
+        id,
+        change.name ?? null,
+        change.scopes ? JSON.stringify(change.scopes) : null,
+        keepExpiry,
+        change.expiresAt ?? null,
+      ],
+    )
+  }
+
+  async removeApiKey(id: string, atMs: number): Promise<KeyChangeResult> {
+    return this.#keyChange(
+      `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN("'[]'::jsonb")}) RETURNING 1`,
+      [id, atMs],
+    )
+  }
+
+  /** Runs a guarded key change; when it changed nothing, tells a missing key from the last admin one. */
+  async #keyChange(change: string, params: unknown[]): Promise<KeyChangeResult> {
+    if ((await this.#versioned(change, params)) === 1) return 'changed'
+    const key = await this.getApiKey(params[0] as string)
+    return !key || key.revokedAt !== null ? 'not_found' : 'last_admin_key'
   }
 
   // Not a versioned change: last-used is informational and must not make every poller reload.

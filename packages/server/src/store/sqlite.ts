@@ -7,7 +7,10 @@ import { mergeLedger } from './ledger-merge.ts'
 import { toQuota, type QuotaRow } from './quota-row.ts'
 import { SettlementBatch, type Settlements } from './settlement-batch.ts'
 import type {
+  ApiKeyChange,
   ApiKeyRecord,
+  KeyChangeResult,
+  NewApiKeyRecord,
   QuotaRecord,
   Reservation,
   Revocation,
@@ -26,7 +29,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 1);
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
-  created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER);
+  created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER,
+  scopes TEXT NOT NULL DEFAULT '["admin"]', policy TEXT, expires_at INTEGER);
 CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY, private_pem TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER);
 CREATE TABLE IF NOT EXISTS revocations (
@@ -56,6 +60,9 @@ interface KeyRow {
   created_at: number
   last_used_at: number | null
   revoked_at: number | null
+  scopes: string
+  policy: string | null
+  expires_at: number | null
 }
 interface SigningRow {
   kid: string
@@ -93,6 +100,9 @@ const toUsage = (r: LedgerRow): UsageDelta => ({
 const toKey = (r: KeyRow): ApiKeyRecord => ({
   id: r.id,
   name: r.name,
+  scopes: JSON.parse(r.scopes),
+  policy: r.policy === null ? null : JSON.parse(r.policy),
+  expiresAt: r.expires_at,
   hash: r.hash,
   prefix: r.prefix,
   createdAt: r.created_at,
@@ -149,21 +159,28 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000')
     this.#db.pragma('synchronous = NORMAL')
     this.#db.exec(SCHEMA)
-    // A store made before the voice-changer column existed gets it (CREATE TABLE IF NOT EXISTS keeps old tables as they are).
-    if (
-      !this.#db
-        .prepare<[], { name: string }>('PRAGMA table_info(usage_ledger)')
-        .all()
-        .some((c) => c.name === 'audio_ms_voice_changed')
-    ) {
-      this.#db.exec('ALTER TABLE usage_ledger ADD COLUMN audio_ms_voice_changed INTEGER NOT NULL DEFAULT 0')
-    }
+    // A store made before a column existed gets it (CREATE TABLE IF NOT EXISTS keeps old tables as they are).
+    this.#addColumn('usage_ledger', 'audio_ms_voice_changed', 'INTEGER NOT NULL DEFAULT 0')
+    // Keys made before scopes existed keep full power.
+    this.#addColumn('api_keys', 'scopes', `TEXT NOT NULL DEFAULT '["admin"]'`)
+    this.#addColumn('api_keys', 'policy', 'TEXT')
+    this.#addColumn('api_keys', 'expires_at', 'INTEGER')
     this.#counters = new SqliteCounters(this.#db)
     const db = this.#db
     this.#stmt = {
       bump: db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'version'"),
       version: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'version'"),
-      insertKey: db.prepare('INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)'),
+      insertKey: db.prepare(
+        'INSERT INTO api_keys (id, name, hash, prefix, created_at, scopes, policy, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      keyById: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?'),
+      updateKey: db.prepare(
+        'UPDATE api_keys SET name = ?, scopes = ?, expires_at = ? WHERE id = ? AND revoked_at IS NULL',
+      ),
+      otherAdmins: db.prepare<[string], { n: number }>(
+        `SELECT count(*) AS n FROM api_keys, json_each(api_keys.scopes)
+         WHERE api_keys.id <> ? AND api_keys.revoked_at IS NULL AND json_each.value = 'admin'`,
+      ),
       keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?'),
       keys: db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
       revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
@@ -222,6 +239,12 @@ export class SqliteStore implements Store {
     }
   }
 
+  #addColumn(table: string, column: string, definition: string): void {
+    const columns = this.#db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all()
+    if (!columns.some((c) => c.name === column))
+      this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`)
+  }
+
   #write<T>(fn: () => T): T {
     return this.#db.transaction(() => {
       const result = fn()
@@ -230,8 +253,20 @@ export class SqliteStore implements Store {
     })()
   }
 
-  async createApiKey(r: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
-    this.#write(() => this.#stmt.insertKey.run(r.id, r.name, r.hash, r.prefix, r.createdAt))
+  async createApiKey(r: NewApiKeyRecord): Promise<void> {
+    const policy = r.policy === null ? null : JSON.stringify(r.policy)
+    this.#write(() =>
+      this.#stmt.insertKey.run(
+        r.id,
+        r.name,
+        r.hash,
+        r.prefix,
+        r.createdAt,
+        JSON.stringify(r.scopes),
+        policy,
+        r.expiresAt,
+      ),
+    )
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -249,6 +284,43 @@ export class SqliteStore implements Store {
       if (changed) this.#stmt.bump.run()
       return changed
     })()
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#stmt.keyById.get(id)
+    return row && toKey(row)
+  }
+
+  // IMMEDIATE: the write lock is taken before the admin count is read, so two processes cannot each
+  // take away one of the last two admin keys.
+  async updateApiKey(id: string, change: ApiKeyChange): Promise<KeyChangeResult> {
+    return this.#db
+      .transaction((): KeyChangeResult => {
+        const row = this.#stmt.keyById.get(id)
+        if (!row || row.revoked_at !== null) return 'not_found'
+        const key = toKey(row)
+        const scopes = change.scopes ?? key.scopes
+        if (key.scopes.includes('admin') && !scopes.includes('admin') && this.#stmt.otherAdmins.get(id)!.n === 0)
+          return 'last_admin_key'
+        const expiresAt = change.expiresAt === undefined ? key.expiresAt : change.expiresAt
+        this.#stmt.updateKey.run(change.name ?? key.name, JSON.stringify(scopes), expiresAt, id)
+        this.#stmt.bump.run()
+        return 'changed'
+      })
+      .immediate()
+  }
+
+  async removeApiKey(id: string, atMs: number): Promise<KeyChangeResult> {
+    return this.#db
+      .transaction((): KeyChangeResult => {
+        const row = this.#stmt.keyById.get(id)
+        if (!row || row.revoked_at !== null) return 'not_found'
+        if (toKey(row).scopes.includes('admin') && this.#stmt.otherAdmins.get(id)!.n === 0) return 'last_admin_key'
+        this.#stmt.revokeKey.run(atMs, id)
+        this.#stmt.bump.run()
+        return 'changed'
+      })
+      .immediate()
   }
 
   // Not a versioned change: last-used is informational and must not make every poller reload.

@@ -1,3 +1,5 @@
+import type { KeyPolicy, Scope } from '../auth/scopes.ts'
+
 /**
  * The one storage interface: SQLite (embedded default, sqlite.ts) or PostgreSQL (postgres.ts), both
  * keeping the contract below. Methods are async so a networked store fits without changing callers; the hot
@@ -22,6 +24,12 @@
 export interface ApiKeyRecord {
   id: string
   name: string
+  /** What the key may do (auth/scopes.ts); keys from before scopes existed read as `["admin"]`. */
+  scopes: Scope[]
+  /** Bounds on what it mints; null: none. */
+  policy: KeyPolicy | null
+  /** When the key stops working (401 `api_key_expired`); null: never. */
+  expiresAt: number | null
   /** sha256 of the whole key, hex. The key itself is never stored. */
   hash: string
   /** The first characters of the key, for people to recognise it in a list. */
@@ -30,6 +38,18 @@ export interface ApiKeyRecord {
   lastUsedAt: number | null
   revokedAt: number | null
 }
+
+/** What `PATCH /api-keys/:id` may change; absent fields stay. */
+export interface ApiKeyChange {
+  name?: string | undefined
+  scopes?: Scope[] | undefined
+  expiresAt?: number | null | undefined
+}
+
+export type KeyChangeResult = 'changed' | 'not_found' | 'last_admin_key'
+
+/** A key as created: everything but what using and revoking it later sets. */
+export type NewApiKeyRecord = Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>
 
 export interface SigningKeyRecord {
   kid: string
@@ -140,12 +160,21 @@ export interface SharedCounters {
 }
 
 export interface Store extends SharedCounters {
-  createApiKey(record: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void>
+  createApiKey(record: NewApiKeyRecord): Promise<void>
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>
   listApiKeys(): Promise<ApiKeyRecord[]>
   /** False when no such key or already revoked. */
   revokeApiKey(id: string, atMs: number): Promise<boolean>
   touchApiKey(id: string, atMs: number): Promise<void>
+  /** One key by id (revoked or not). */
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>
+  /**
+   * Changes a live key, unless that would leave no live `admin` key (checked in the same write).
+   * Moves the version when it changed one.
+   */
+  updateApiKey(id: string, change: ApiKeyChange): Promise<KeyChangeResult>
+  /** As `revokeApiKey`, refusing to revoke the last live `admin` key (the HTTP API's DELETE). */
+  removeApiKey(id: string, atMs: number): Promise<KeyChangeResult>
   addSigningKey(record: SigningKeyRecord): Promise<void>
   retireSigningKey(kid: string, atMs: number): Promise<void>
   /**

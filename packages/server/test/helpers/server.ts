@@ -58,7 +58,7 @@ export async function startTestServer(
     { port: 0, speechWorkers: 1, storePollMs: 100, logLevel: 'info', drainMs: 0, ...testTls(), ...config, dataDir },
     { logger: createLogger('info', logs), ...deps, ...(speech && { speech }) },
   )
-  const key = await createKey(server.ctx.store, 'test', Date.now())
+  const key = await createKey(server.ctx.store, 'test', Date.now(), { scopes: ['admin'] })
   return {
     server,
     url: server.url,

@@ -8,6 +8,7 @@ import { call } from '../helpers/http.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { buildApp } from '../../src/http/app.ts'
 import { requestSchema } from '../../src/openapi/json-schema.ts'
+import { routeAccess } from '../../src/http/scopes.ts'
 
 let t: TestServer
 let doc: any
@@ -122,5 +123,18 @@ describe('GET /openapi.json', () => {
       { $ref: '#/components/schemas/SttTurnsCommand' },
     ])
     assert.ok(doc.components.schemas.ErrorEvent)
+  })
+})
+
+describe('scopes in the document', () => {
+  test("every operation's key carriers name the scope the route access table gives it", async () => {
+    for (const { method, url } of await registeredRoutes()) {
+      const op = doc.paths[openApiPath(url)][method.toLowerCase()]
+      const access = routeAccess(method, url)
+      const expected = access === 'public' || access === 'any' ? [] : [access]
+      const bearer = op.security.find((s: Record<string, string[]>) => 'bearer' in s)
+      if (access === 'public') assert.deepEqual(op.security, [], `${method} ${url}`)
+      else assert.deepEqual(bearer.bearer, expected, `${method} ${url}`)
+    }
   })
 })

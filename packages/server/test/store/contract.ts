@@ -33,6 +33,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       hash,
       prefix: 'sk_vx_ab',
       createdAt: 1000,
+      scopes: ['mint' as const, 'speech' as const],
+      policy: null,
+      expiresAt: null,
     })
 
     test('API keys: created, found by hash, listed, revoked once; each change moves the version', () =>
@@ -50,6 +53,50 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal(await s.revokeApiKey('missing', 3000), false)
         assert.equal((await s.findApiKeyByHash('hash-k1'))?.revokedAt, 2000)
         assert.deepEqual((await s.snapshot()).revokedKeyIds, ['k1'])
+      }))
+
+    test('API keys keep their scopes and policy', () =>
+      withStore(async (s) => {
+        const policy = { allowed_grants: ['tts' as const], max_expires_in: 600, max_limits: { characters: 1000 } }
+        await s.createApiKey({ ...key('app'), scopes: ['mint'], policy })
+        await s.createApiKey({ ...key('ops'), scopes: ['admin'] })
+        const found = await s.findApiKeyByHash('hash-app')
+        assert.deepEqual([found?.scopes, found?.policy], [['mint'], policy])
+        assert.deepEqual(
+          (await s.listApiKeys()).map((k) => [k.id, k.scopes, k.policy]),
+          [
+            ['app', ['mint'], policy],
+            ['ops', ['admin'], null],
+          ],
+        )
+      }))
+
+    test('API keys: changed and removed by id; the last live admin key is kept; each change moves the version', () =>
+      withStore(async (s) => {
+        await s.createApiKey({ ...key('ops'), scopes: ['admin'] })
+        await s.createApiKey({ ...key('app'), expiresAt: 9000 })
+        assert.equal((await s.getApiKey('app'))?.expiresAt, 9000)
+        assert.equal(await s.getApiKey('missing'), undefined)
+        assert.equal(await s.removeApiKey('ops', 2000), 'last_admin_key')
+        assert.equal(await s.updateApiKey('ops', { scopes: ['read'] }), 'last_admin_key')
+        assert.equal(await moved(s, () => s.updateApiKey('ops', { scopes: ['mint'] })), 0, 'a refused change')
+        assert.ok(
+          (await moved(s, () => s.updateApiKey('app', { name: 'renamed', scopes: ['admin'], expiresAt: null }))) > 0,
+        )
+        assert.deepEqual([(await s.getApiKey('app'))?.name, (await s.getApiKey('app'))?.expiresAt], ['renamed', null])
+        assert.ok((await moved(s, () => s.removeApiKey('ops', 2000))) > 0, 'another admin remains')
+        assert.equal((await s.getApiKey('ops'))?.revokedAt, 2000)
+        assert.equal(await s.removeApiKey('ops', 3000), 'not_found')
+        assert.equal(await s.updateApiKey('ops', { name: 'x' }), 'not_found')
+        assert.equal(await s.removeApiKey('app', 3000), 'last_admin_key')
+      }))
+
+    test('two removals racing for the last two admin keys: exactly one passes', () =>
+      withStore(async (s) => {
+        await s.createApiKey({ ...key('a1'), scopes: ['admin'] })
+        await s.createApiKey({ ...key('a2'), scopes: ['admin'] })
+        const results = await Promise.all([s.removeApiKey('a1', 5), s.removeApiKey('a2', 5)])
+        assert.deepEqual(results.sort(), ['changed', 'last_admin_key'])
       }))
 
     test('a key hash is unique', () =>

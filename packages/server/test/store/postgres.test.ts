@@ -29,6 +29,26 @@ const isStoreError = (code: string, message?: RegExp) => (err: unknown) =>
 storeContract('PostgreSQL', () => open(fresh().url()))
 
 describe('PostgreSQL store', () => {
+  test('keys made before the scopes migration keep full power (admin) and no policy', async () => {
+    const schema = fresh()
+    await schema.query(`CREATE SCHEMA "${schema.name}"`)
+    await schema.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    for (let v = 1; v <= 7; v++) {
+      await schema.query(MIGRATIONS[v - 1]!)
+      await schema.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 1)', [v])
+    }
+    await schema.query(
+      "INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES ('key_old', 'old', 'h-old', 'sk_vx_ab', 1)",
+    )
+    const store = await open(schema.url())
+    try {
+      const key = await store.findApiKeyByHash('h-old')
+      assert.deepEqual([key?.scopes, key?.policy], [['admin'], null])
+    } finally {
+      await store.close()
+    }
+  })
+
   test('5 instances starting at once on a fresh schema all succeed, and migrate it once', async () => {
     const schema = fresh()
     const stores = await Promise.all(Array.from({ length: 5 }, () => open(schema.url())))
@@ -38,7 +58,16 @@ describe('PostgreSQL store', () => {
         MIGRATIONS.map((_, i) => ({ version: i + 1 })),
       )
       assert.deepEqual(await schema.query('SELECT name, value FROM meta'), [{ name: 'version', value: '1' }])
-      await stores[0]!.createApiKey({ id: 'k', name: 'k', hash: 'h', prefix: 'p', createdAt: 1 })
+      await stores[0]!.createApiKey({
+        id: 'k',
+        name: 'k',
+        hash: 'h',
+        prefix: 'p',
+        createdAt: 1,
+        scopes: ['admin'],
+        policy: null,
+        expiresAt: null,
+      })
       assert.equal((await stores[4]!.listApiKeys()).length, 1, 'one schema, seen by every instance')
     } finally {
       await Promise.all(stores.map((s) => s.close()))
@@ -140,7 +169,16 @@ describe('PostgreSQL store', () => {
     const proxy = await PgProxy.start()
     const store = await open(schema.url(proxy.url('s3cr3t-pw')))
     try {
-      await store.createApiKey({ id: 'k', name: 'k', hash: 'h', prefix: 'p', createdAt: 1 })
+      await store.createApiKey({
+        id: 'k',
+        name: 'k',
+        hash: 'h',
+        prefix: 'p',
+        createdAt: 1,
+        scopes: ['admin'],
+        policy: null,
+        expiresAt: null,
+      })
       await proxy.sever()
       for (const call of [
         () => store.version(),

@@ -46,3 +46,22 @@ test('a store made before the voice-changer ledger column gets it on open, its r
     await store.close()
   }
 })
+
+test('keys in a store made before scopes existed keep full power (admin) and no policy', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-store-'))
+  folders.push(dataDir)
+  const file = path.join(dataDir, 'voxgate.db')
+  closeSync(openSync(file, 'w', 0o600))
+  const old = new Database(file)
+  old.exec(`CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+    created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER);
+    INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES ('key_old', 'old', 'h-old', 'sk_vx_ab', 1);`)
+  old.close()
+  const store = await openStore({ dataDir })
+  try {
+    const key = await store.findApiKeyByHash('h-old')
+    assert.deepEqual([key?.scopes, key?.policy], [['admin'], null])
+  } finally {
+    await store.close()
+  }
+})

@@ -1,3 +1,4 @@
+import { routeAccess } from '../../http/scopes.ts'
 import { VoxgateError } from '@voxgate/protocol'
 import type { WsRefreshToken } from '@voxgate/protocol/schemas'
 import { authorize } from '../../auth/authorize.ts'
@@ -30,7 +31,7 @@ export async function verifyRefresh(
   const principal = await ctx.authenticator.authenticate(msg.access_token)
   if (principal.kind !== 'token')
     throw new VoxgateError('invalid_request', 'refresh_token takes an access token, not an API key.')
-  authorize(principal, { grant: 'tts' })
+  authorize(principal, { grant: 'tts' }, routeAccess('GET', '/tts/websocket'))
   checkOrigin(origin, { value: msg.access_token, carrier: 'query' }, principal, ctx.config.allowedOrigins, true)
   const fresh = identityOf(principal)
   if (fresh.keyId !== identity.keyId || fresh.sub !== identity.sub) {

@@ -1,0 +1,60 @@
+import { VoxgateError } from '@voxgate/protocol'
+import type { Scope } from '../auth/scopes.ts'
+
+/**
+ * What an API key needs to call a route: a scope, `any` (any valid credential: the route checks
+ * what it is), or `public` (no credential at all). Tokens are checked by their grants instead.
+ */
+export type RouteAccess = Scope | 'any' | 'public'
+
+/**
+ * The one table of route access, keyed `METHOD /template` as Fastify registers the route (a
+ * WebSocket upgrade looks up its GET route). The guard reads it for every request; a route missing
+ * from it is refused (and fails the table test in test/auth/scopes.test.ts).
+ */
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'GET /': 'public',
+  'GET /.well-known/jwks.json': 'public',
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /openapi.json': 'public',
+  'POST /access-token': 'mint',
+  // A `mint` key revokes the tokens it minted; a `sub` or another key's token needs `admin` (the route checks).
+  'POST /access-token/revoke': 'mint',
+  'GET /access-token/self': 'any',
+  'GET /usage': 'read',
+  'GET /quotas': 'read',
+  'GET /quotas/:id': 'read',
+  'PUT /quotas': 'admin',
+  'DELETE /quotas/:id': 'admin',
+  'POST /api-keys': 'admin',
+  'GET /api-keys': 'read',
+  'GET /api-keys/:id': 'read',
+  'PATCH /api-keys/:id': 'admin',
+  'DELETE /api-keys/:id': 'admin',
+  'POST /tts/bytes': 'speech',
+  'POST /tts/sse': 'speech',
+  'GET /tts/websocket': 'speech',
+  'GET /voices': 'speech',
+  'GET /voices/': 'speech',
+  'GET /voices/:id': 'speech',
+  'POST /stt': 'speech',
+  'POST /audio/transcriptions': 'speech',
+  'GET /stt/websocket': 'speech',
+  'GET /stt/turns/websocket': 'speech',
+  'POST /voice-changer/bytes': 'speech',
+  'POST /voice-changer/sse': 'speech',
+  'POST /v1/audio/speech': 'speech',
+  'POST /audio/speech': 'speech',
+  'POST /v1/audio/transcriptions': 'speech',
+  // Lists what the OpenAI routes accept; any credential, as `GET /access-token/self`.
+  'GET /v1/models': 'any',
+}
+
+/** The access decision of a route; HEAD is its GET. A route with no decision fails closed. */
+export function routeAccess(method: string, template: string): RouteAccess {
+  const access = ROUTE_ACCESS[`${method === 'HEAD' ? 'GET' : method} ${template}`]
+  if (access === undefined)
+    throw new VoxgateError('internal_error', `route ${method} ${template} has no access decision`)
+  return access
+}
