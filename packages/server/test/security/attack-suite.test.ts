@@ -15,6 +15,9 @@ import { handshake, wsUrl } from '../helpers/ws.ts'
 import { foreignKey, forgeries, signWith } from '../helpers/forge.ts'
 import { ttsBody, voiceIds } from '../helpers/security.ts'
 import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
+import { FakeUpstream } from '../helpers/fake-upstream.ts'
+import { WsSession } from '../helpers/ws-session.ts'
+import { flacOf } from '../stt/bombs.ts'
 
 let t: TestServer
 let voice: string
@@ -448,6 +451,74 @@ describe('through a gateway: attacks on what is relayed', () => {
     })
     assert.deepEqual([res.status, res.json?.error_code], [429, 'quota_exceeded'])
     assert.equal(fake.requests.length, 0)
+  })
+})
+
+// ---------------------------------------------------------------- issue 19's cases, against this server
+
+describe('hardening round three: what the outside review found', () => {
+  test('a FLAC declaring 655,350 Hz (a decoder bomb: 16 kB that once decoded to 870 MB) → 400 unsupported_audio_format', async () => {
+    const form = new FormData()
+    form.append('file', new Blob([new Uint8Array(flacOf({ rate: 655350, seconds: 10 }))]), 'bomb.flac')
+    form.append('model', 'ink-whisper')
+    const res = await fetch(`${t.url}/stt`, { method: 'POST', headers: bearer(t.apiKey), body: form })
+    const body = (await res.json()) as { error_code?: string }
+    assert.deepEqual([res.status, body.error_code], [400, 'unsupported_audio_format'])
+  })
+
+  test("the voice changer without an upstream answers a multipart upload (Cartesia's body) 501 not_supported", async () => {
+    const form = new FormData()
+    form.append('clip', new Blob([new Uint8Array(3200)]), 'clip.wav')
+    form.append('voice[id]', voice)
+    const res = await fetch(`${t.url}/voice-changer/bytes`, { method: 'POST', headers: bearer(t.apiKey), body: form })
+    const body = (await res.json()) as { error_code?: string }
+    assert.deepEqual([res.status, body.error_code], [501, 'not_supported'])
+  })
+
+  test("an app backend's key (mint, speech) cannot read usage, lift a quota or make a key: 403 insufficient_scope", async () => {
+    const app = (await createKey(t.server.ctx.store, 'attack-app', Date.now(), { scopes: ['mint', 'speech'] })).key
+    secrets.add(app)
+    for (const [method, path, body] of [
+      ['GET', '/usage', undefined],
+      ['PUT', '/quotas', { sub: 'victim', period: 'day', characters: 1_000_000_000 }],
+      ['POST', '/api-keys', { name: 'escalated', scopes: ['admin'] }],
+      ['POST', '/access-token/revoke', { sub: 'someone-else', issued_before: Math.floor(Date.now() / 1000) }],
+    ] as const) {
+      const res = await call(t.url, path, { method, headers: bearer(app), ...(body && { body }) })
+      assert.deepEqual([res.status, res.json?.error_code], [403, 'insufficient_scope'], `${method} ${path}`)
+    }
+  })
+})
+
+describe('through a gateway: a relayed socket message with a key twice', () => {
+  const VOICE = 'upstream-voice-1'
+  let fake: FakeUpstream
+  let gw: TestServer
+  before(async () => {
+    fake = await FakeUpstream.start()
+    gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: 'sk_car_attack_suite_ws_upstream_0123456789' })
+  })
+  after(async () => {
+    await gw.close()
+    await fake.close()
+  })
+
+  test('JSON.parse keeps the last "voice", another reader the first: refused naming the key, never relayed', async () => {
+    const tok = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 600, limits: { voices: [VOICE] } })
+    secrets.add(tok)
+    const s = await WsSession.open(wsUrl(gw.url), bearer(tok))
+    try {
+      const conn = fake.connections.at(-1)!
+      s.ws.send(
+        `{"model_id":"sonic-3","voice":"any-other-voice","transcript":"Hi.","context_id":"d1","voice":"${VOICE}","output_format":{"container":"raw","encoding":"pcm_s16le","sample_rate":16000}}`,
+      )
+      const end = await s.end('d1')
+      assert.equal(end.error_code, 'invalid_request')
+      assert.match(end.message, /"voice" twice/)
+      assert.deepEqual(conn.messages, [])
+    } finally {
+      s.close()
+    }
   })
 })
 
