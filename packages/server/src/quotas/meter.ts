@@ -3,8 +3,9 @@ import type { Principal } from '../auth/principal.ts'
 import type { Clock } from '../clock.ts'
 import { clientFacing, isStoreOutage } from '../store/errors.ts'
 import type { Reservation, Store } from '../store/types.ts'
-import type { QuotaBook, QuotaMeter } from './book.ts'
+import type { QuotaBook, QuotaCharge, QuotaMeter } from './book.ts'
 import { quotaExceeded } from './refusal.ts'
+import { thresholdsReached, type ThresholdReached } from './thresholds.ts'
 
 /** The usage counters one reservation charged: its token's (the jti) and its quotas' for the period. */
 export type Charge = readonly string[]
@@ -27,6 +28,12 @@ export interface TokenCounter {
  * shrinks for the counters after it (and is given back on those before).
  */
 export class UsageMeter {
+  /**
+   * Told of each quota threshold a granted request reached (the server enqueues a `quota.threshold`
+   * webhook event); awaited, so the event is in the outbox before the request goes on.
+   */
+  onThreshold: ((reached: ThresholdReached) => Promise<void>) | undefined
+
   constructor(
     private readonly store: Store,
     private readonly quotas: QuotaBook,
@@ -55,9 +62,12 @@ export class UsageMeter {
         limit: c.limit as number | undefined,
         expiresAt: c.expiresAt,
         refused: (used: number) => quotaExceeded(c, this.meter, used, now),
+        quota: c as QuotaCharge | undefined,
       })),
     ]
     const charged: string[] = []
+    /** Each quota counter's usage after its reservation, and the amount it was charged then. */
+    const after: { charge: QuotaCharge; used: number; amount: number }[] = []
     let granted = amount
     try {
       for (const step of steps) {
@@ -70,12 +80,27 @@ export class UsageMeter {
         }
         if (!r.granted) throw step.refused(r.used)
         charged.push(step.key)
+        if ('quota' in step && step.quota) after.push({ charge: step.quota, used: r.used, amount: granted })
       }
     } catch (err) {
       await this.refund(charged, granted)
       throw clientFacing(err)
     }
+    // Only a granted request reaches a threshold: a refused one gave back all it had reserved.
+    if (this.onThreshold) await this.#announce(after, granted)
     return { amount: granted, charge: charged }
+  }
+
+  async #announce(after: readonly { charge: QuotaCharge; used: number; amount: number }[], granted: number) {
+    for (const a of after) {
+      // A later counter with less room shrank the amount: this counter got the difference back.
+      const used = a.used - (a.amount - granted)
+      for (const reached of thresholdsReached(a.charge, this.meter, used - granted, used)) {
+        await this.onThreshold?.(reached).catch((err: unknown) => {
+          if (!isStoreOutage(err)) this.logger.error({ err, quota_id: a.charge.quota.id }, 'quota alert failed')
+        })
+      }
+    }
   }
 
   /** Gives `amount` back to each counter of `charge`. A refund that fails leaves them charged (the safe side). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
-import { createKey } from '../cli/keys.ts'
+import { announceRevoked, createKey } from '../cli/keys.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
@@ -74,7 +74,9 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
   })
   app.delete<{ Params: { id: string } }>('/api-keys/:id', opts, async (request, reply) => {
     const id = request.params.id
-    expect(await ctx.store.removeApiKey(id, ctx.clock.now()))
+    const now = ctx.clock.now()
+    expect(await ctx.store.removeApiKey(id, now))
+    await announceRevoked(ctx.store, id, now)
     // As `voxgate keys revoke`: this instance refuses the key and its tokens at once, and ends their
     // streams; the others do so at their next store poll (--store-poll-ms, 1 s by default).
     ctx.revocations.revokeKey(id)
