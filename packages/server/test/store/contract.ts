@@ -498,10 +498,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           ],
         )
         assert.equal(claimed[0]!.body, event('msg_1', 'quota.threshold', 1000).body)
-        assert.deepEqual(
-          [claimed[0]!.url, claimed[0]!.secret],
-          [webhook('wh_q', []).url, webhook('wh_q', []).secret],
-        )
+        assert.deepEqual([claimed[0]!.url, claimed[0]!.secret], [webhook('wh_q', []).url, webhook('wh_q', []).secret])
         assert.deepEqual(await s.claimWebhookDeliveries(999, 30_000, 10), [], 'not due before it was made')
       }))
 
@@ -515,7 +512,10 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         )
         assert.equal(stored.filter(Boolean).length, 1)
         assert.equal((await s.listWebhookDeliveries('wh_q', 100)).length, 1)
-        assert.equal(await s.enqueueWebhookEvent(event('msg_x', 'quota.threshold', 1000, 'quota.threshold|q|p|1')), true)
+        assert.equal(
+          await s.enqueueWebhookEvent(event('msg_x', 'quota.threshold', 1000, 'quota.threshold|q|p|1')),
+          true,
+        )
       }))
 
     test('outbox: a claimed delivery is leased: claims at once take disjoint ones; the lease ends with the attempt or its time', () =>
@@ -592,7 +592,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           (await s.listWebhookDeliveries('wh_b', 100)).map((d) => d.eventId),
           ['msg_new'],
         )
-        assert.equal(await s.enqueueWebhookEvent(event('msg_again', 'quota.threshold', 6000, 'k-old')), true, 'its key is free again')
+        assert.equal(
+          await s.enqueueWebhookEvent(event('msg_again', 'quota.threshold', 6000, 'k-old')),
+          true,
+          'its key is free again',
+        )
       }))
 
     test('usage ledger: refusals are counted by reason, beside the figures or alone', () =>
