@@ -51,6 +51,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       scopes: body.scopes,
       policy: (body.policy as ApiKeyRecord['policy']) ?? null,
       expiresAt,
+      events: ctx.outbox,
     })
     return reply.code(201).send(created)
   })
@@ -76,7 +77,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
     const id = request.params.id
     const now = ctx.clock.now()
     expect(await ctx.store.removeApiKey(id, now))
-    await announceRevoked(ctx.store, id, now)
+    await announceRevoked(ctx.store, id, now, ctx.outbox)
     // As `voxgate keys revoke`: this instance refuses the key and its tokens at once, and ends their
     // streams; the others do so at their next store poll (--store-poll-ms, 1 s by default).
     ctx.revocations.revokeKey(id)

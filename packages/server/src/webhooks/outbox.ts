@@ -34,11 +34,25 @@ export async function enqueueEvent(store: Store, e: NewOutboxEvent): Promise<str
   return stored ? id : undefined
 }
 
+/** Where a change announces its event: the server's Outbox, or the store's outbox alone (the CLI). */
+export interface EventSink {
+  enqueue(
+    type: OutboxEventType,
+    data: Record<string, unknown>,
+    options: Omit<NewOutboxEvent, 'type' | 'data'>,
+  ): Promise<string | undefined>
+}
+
+/** The outbox of a store with no deliverer in this process (the CLI): a running server sends it. */
+export const storeEvents = (store: Store): EventSink => ({
+  enqueue: (type, data, options) => enqueueEvent(store, { type, data, ...options }),
+})
+
 /**
  * The server's side of the outbox: enqueues, then tells this instance's deliverer, so an event made
  * here leaves at once instead of at the next poll. Other callers (rotation, the audit) use this.
  */
-export class Outbox {
+export class Outbox implements EventSink {
   constructor(
     private readonly store: Store,
     private readonly wake: () => void = () => undefined,
