@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net'
 export interface Received {
   headers: IncomingHttpHeaders
   body: string
+  /** When it arrived (this process's clock, ms). */
+  at: number
   json: { type: string; timestamp: string; data: Record<string, unknown> }
 }
 
@@ -39,7 +41,7 @@ export class WebhookReceiver {
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8')
-        this.received.push({ headers: req.headers, body, json: JSON.parse(body) })
+        this.received.push({ headers: req.headers, body, at: Date.now(), json: JSON.parse(body) })
         const a = this.answer(this.received.length)
         res.writeHead(a.status, a.headers).end()
       })
