@@ -19,6 +19,15 @@ export interface TokenCounter {
   refused: (used: number) => Error
 }
 
+/** One counter a reservation charges: the token's own, or a quota's (`quota` set). */
+interface Step {
+  key: string
+  limit: number | undefined
+  expiresAt: number
+  refused: (used: number) => Error
+  quota?: QuotaCharge
+}
+
 /**
  * Reserves an amount from every counter a request is charged to, in order: the token's own budget,
  * then each quota that applies. Each step is one atomic, durable store reservation, so no counter is
@@ -55,14 +64,14 @@ export class UsageMeter {
     partial = false,
   ): Promise<{ amount: number; charge: Charge }> {
     const now = this.clock.now()
-    const steps = [
+    const steps: Step[] = [
       ...(token ? [{ key: token.key, limit: token.limit, expiresAt: token.expiresAt, refused: token.refused }] : []),
       ...this.quotas.charges(principal, this.meter, now).map((c) => ({
         key: c.key,
-        limit: c.limit as number | undefined,
+        limit: c.limit,
         expiresAt: c.expiresAt,
         refused: (used: number) => quotaExceeded(c, this.meter, used, now),
-        quota: c as QuotaCharge | undefined,
+        quota: c,
       })),
     ]
     const charged: string[] = []
@@ -80,7 +89,7 @@ export class UsageMeter {
         }
         if (!r.granted) throw step.refused(r.used)
         charged.push(step.key)
-        if ('quota' in step && step.quota) after.push({ charge: step.quota, used: r.used, amount: granted })
+        if (step.quota) after.push({ charge: step.quota, used: r.used, amount: granted })
       }
     } catch (err) {
       await this.refund(charged, granted)
