@@ -15,7 +15,8 @@ import { UsageMeter } from '../../src/quotas/meter.ts'
 import type { ThresholdReached } from '../../src/quotas/thresholds.ts'
 import { openStore } from '../../src/store/open.ts'
 import type { QuotaRecord, Store } from '../../src/store/types.ts'
-import { thresholdData } from '../../src/webhooks/quota-alerts.ts'
+import { Outbox } from '../../src/webhooks/outbox.ts'
+import { announceThreshold, thresholdData } from '../../src/webhooks/quota-alerts.ts'
 import { ManualClock } from '../helpers/clock.ts'
 
 const folders: string[] = []
@@ -119,5 +120,24 @@ test('audio, partial: a later quota with less room shrinks the amount; the earli
     [thresholdData(reached[0]!).used, thresholdData(reached[0]!).limit, thresholdData(reached[0]!).unit],
     [10, 10, 'audio_seconds'],
   )
+  await store.close()
+})
+
+test('a refund never un-fires, and reaching the same threshold again in the period fires nothing more', async () => {
+  const { m, store } = await meterWith('characters', [quota('q_r', { characters: 100, alertAt: [0.5] })])
+  await store.createWebhook({
+    id: 'wh_r',
+    url: 'https://hooks.example.com/r',
+    events: ['quota.threshold'],
+    secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+    createdAt: 0,
+  })
+  m.onThreshold = announceThreshold(new Outbox(store), () => clock.now())
+  const { charge } = await m.reserve(principal, 60, undefined)
+  await m.refund(charge, 30)
+  assert.equal(await store.usedCharacters(charge[0]!), 30, 'back below 50 %')
+  await m.reserve(principal, 40, undefined)
+  const sent = await store.listWebhookDeliveries('wh_r', 100)
+  assert.equal(sent.length, 1, 'one quota.threshold event for 0.5 in this period')
   await store.close()
 })
