@@ -6,6 +6,8 @@ import { checkedAddresses, DestinationRefused, type DestinationPolicy } from './
 /** An attempt that got no answer within this long failed. */
 export const DELIVERY_TIMEOUT_MS = 10_000
 
+class DestinationTimeout extends Error {}
+
 export interface SendResult {
   /** The receiver's status code, if it answered. */
   statusCode: number | null
@@ -27,12 +29,24 @@ export async function sendWebhook(input: {
   timeoutMs?: number
 }): Promise<SendResult> {
   const url = new URL(input.url)
+  const timeoutMs = input.timeoutMs ?? DELIVERY_TIMEOUT_MS
+  const deadline = Date.now() + timeoutMs
   let addresses: { address: string; family: number }[]
+  let timer: NodeJS.Timeout | undefined
   try {
-    addresses = await checkedAddresses(url, input.policy)
+    // The lookup counts against the attempt's time too: the lease assumes an attempt ends within it.
+    addresses = await Promise.race([
+      checkedAddresses(url, input.policy),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DestinationTimeout()), timeoutMs)
+      }),
+    ])
   } catch (err) {
     if (err instanceof DestinationRefused) return { statusCode: null, error: `refused: ${err.message}` }
+    if (err instanceof DestinationTimeout) return { statusCode: null, error: `no answer within ${timeoutMs / 1000} s` }
     throw err
+  } finally {
+    clearTimeout(timer)
   }
   const lookup: LookupFunction = (_host, options, callback) => {
     const first = addresses[0]!
@@ -40,7 +54,6 @@ export async function sendWebhook(input: {
     else callback(null, first.address, first.family)
   }
   const client = url.protocol === 'https:' ? https : http
-  const timeoutMs = input.timeoutMs ?? DELIVERY_TIMEOUT_MS
   return new Promise<SendResult>((resolve) => {
     const req = client.request(url, {
       method: 'POST',
@@ -53,9 +66,12 @@ export async function sendWebhook(input: {
       lookup,
       agent: false,
     })
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)
+    const answerTimer = setTimeout(
+      () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)),
+      Math.max(0, deadline - Date.now()),
+    )
     const done = (result: SendResult) => {
-      clearTimeout(timer)
+      clearTimeout(answerTimer)
       resolve(result)
     }
     req.on('error', (err: NodeJS.ErrnoException) => done({ statusCode: null, error: err.code ?? err.message }))

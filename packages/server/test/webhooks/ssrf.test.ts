@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { addressRefusal } from '../../src/webhooks/addresses.ts'
 import { sendWebhook } from '../../src/webhooks/send.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
@@ -156,5 +158,35 @@ describe('at delivery', () => {
     assert.equal(lookups, 1)
     assert.equal(receiver.received.length, before + 1)
     assert.equal(receiver.received.at(-1)!.headers.host, `receiver.voxgate.invalid:${receiver.port}`)
+  })
+})
+
+describe('the attempt timeout', () => {
+  test('a receiver that never answers, or a name that never resolves, fails the attempt at its timeout', async () => {
+    const silent = createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()))
+    try {
+      const port = (silent.address() as AddressInfo).port
+      const policy = { allowPrivate: true }
+      const mute = await sendWebhook({
+        url: `http://127.0.0.1:${port}/`,
+        headers: {},
+        body: '{}',
+        policy,
+        timeoutMs: 200,
+      })
+      assert.deepEqual(mute, { statusCode: null, error: 'no answer within 0.2 s' })
+      const hanging = await sendWebhook({
+        url: 'https://stuck.voxgate.invalid/',
+        headers: {},
+        body: '{}',
+        policy: { allowPrivate: false, resolve: () => new Promise(() => undefined) },
+        timeoutMs: 200,
+      })
+      assert.deepEqual(hanging, { statusCode: null, error: 'no answer within 0.2 s' })
+    } finally {
+      silent.closeAllConnections()
+      await new Promise((resolve) => silent.close(resolve))
+    }
   })
 })
