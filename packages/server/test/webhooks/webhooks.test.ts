@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
-import { MAX_WEBHOOKS, WEBHOOK_URL_MAX_CHARS } from '../../src/webhooks/schema.ts'
+import { DELIVERIES_LISTED, MAX_WEBHOOKS, WEBHOOK_URL_MAX_CHARS } from '../../src/webhooks/schema.ts'
 import { rotateSigningKey } from '../../src/auth/key-ring.ts'
 import { createKey } from '../../src/cli/keys.ts'
 import { ManualClock } from '../helpers/clock.ts'
@@ -139,6 +139,24 @@ describe('the webhook routes', () => {
     )
     for (const id of made) assert.equal((await admin(`/webhooks/${id}`, { method: 'DELETE' })).status, 204)
   })
+})
+
+test(`deliveries: at most the latest ${DELIVERIES_LISTED} are listed`, async () => {
+  const hook = await addWebhook(['signing_key.rotated'])
+  try {
+    for (let i = 0; i <= DELIVERIES_LISTED; i++)
+      await t.server.ctx.outbox.enqueue('webhook.test', { n: i }, { atMs: clock.now(), webhookId: hook.id })
+    const listed = await deliveries(hook.id)
+    assert.equal(listed.length, DELIVERIES_LISTED)
+    assert.ok(listed.every((d) => d.type === 'webhook.test'))
+    await eventually(
+      () =>
+        receiver.received.filter((r) => r.json.type === 'webhook.test' && r.json.data.n !== undefined).length === 101,
+      'all of them are delivered',
+    )
+  } finally {
+    assert.equal((await admin(`/webhooks/${hook.id}`, { method: 'DELETE' })).status, 204)
+  }
 })
 
 describe('delivery', () => {
