@@ -77,11 +77,11 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
     const id = request.params.id
     const now = ctx.clock.now()
     expect(await ctx.store.removeApiKey(id, now))
-    await announceRevoked(ctx.store, id, now, ctx.outbox)
     // As `voxgate keys revoke`: this instance refuses the key and its tokens at once, and ends their
     // streams; the others do so at their next store poll (--store-poll-ms, 1 s by default).
     ctx.revocations.revokeKey(id)
     ctx.streams.sweep()
+    await announceRevoked(ctx.store, id, now, ctx.outbox)
     return reply.code(204).send()
   })
 }
