@@ -11,6 +11,7 @@ import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../packages/server/t
 import { ttsBody, voiceIds } from '../packages/server/test/helpers/security.ts'
 import { startTestServer, type TestServer } from '../packages/server/test/helpers/server.ts'
 import { WebhookReceiver } from '../packages/server/test/helpers/webhook-receiver.ts'
+import { load } from './http-load.ts'
 import { percentile } from './ttfb.ts'
 
 const RUNS = 100
@@ -51,10 +52,58 @@ function report(label: string, latencies: number[]): void {
   )
 }
 
+const ROUNDS = 8
+const ROUND_MS = 1500
+
+/**
+ * Minting on a server with 20 webhooks (every event type) against one with none, in interleaved
+ * rounds (A B B A …) so both meet the same machine load: the outbox poll and the deliverer must cost
+ * minting nothing that shows (target: median ratio ≥ 0.97).
+ */
+async function mintRatio(receiver: WebhookReceiver): Promise<{ median: number; min: number; max: number }> {
+  const options = { logLevel: 'silent', webhookAllowPrivate: true, mintPerMinute: 0 } as const
+  const hooked = await startTestServer(options)
+  const plain = await startTestServer(options)
+  try {
+    for (let i = 0; i < 20; i++)
+      await call(hooked.url, '/webhooks', {
+        headers: bearer(hooked.apiKey),
+        body: { url: receiver.url(), events: ['quota.threshold', 'api_key.created', 'api_key.revoked'] },
+      })
+    const mintOn = async (t: TestServer) =>
+      (
+        await load({
+          url: t.url,
+          connections: 16,
+          durationMs: ROUND_MS,
+          path: '/access-token',
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+        })
+      ).perSecond
+    const ratios: number[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      const [a, b] = r % 2 === 0 ? [plain, hooked] : [hooked, plain]
+      const first = await mintOn(a)
+      const second = await mintOn(b)
+      ratios.push(a === hooked ? first / second : second / first)
+    }
+    return { median: percentile(ratios, 50), min: Math.min(...ratios), max: Math.max(...ratios) }
+  } finally {
+    await plain.close()
+    await hooked.close()
+  }
+}
+
 export async function webhooksSection(): Promise<void> {
   console.log('\n## webhooks: quota threshold reached → signed webhook received (loopback receiver)')
   const receiver = await WebhookReceiver.start()
   try {
+    const ratio = await mintRatio(receiver)
+    console.log(
+      `minting with 20 webhooks / without: median ${ratio.median.toFixed(2)} (rounds ${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}; target ≥ 0.97)`,
+    )
     const one = await startTestServer({ logLevel: 'silent', webhookAllowPrivate: true, ttsStreamsPerMinute: 0 })
     try {
       report('one instance, SQLite', await crossings([one], receiver))
