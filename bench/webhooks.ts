@@ -2,7 +2,8 @@
  * `npm run bench -- webhooks`: the time from a quota threshold being reached to its signed webhook
  * arriving at a local receiver (issue 22 item 7), on one instance (SQLite) and on three (one
  * PostgreSQL store and Redis). Measured from the event's own `timestamp` (the instant the reaching
- * reservation enqueued it) to the receiver's clock, the same machine's; p50 and p99.
+ * reservation enqueued it) to the receiver's clock, the same machine's; p50 and p99. First, minting
+ * with 20 webhooks configured against none (median ratio of interleaved rounds).
  */
 import { createKey } from '../packages/server/src/cli/keys.ts'
 import { bearer, call, mint } from '../packages/server/test/helpers/http.ts'
