@@ -97,6 +97,7 @@ if (only.includes('cluster')) await cluster()
 // `npm run bench -- gateway`: a gateway in front of an upstream voxgate vs straight to it (not part of the default run).
 if (only.includes('gateway')) await (await import('./gateway.ts')).gatewaySection()
 if (want('openai')) await (await import('./openai.ts')).openAiSection()
+if (want('webhooks')) await (await import('./webhooks.ts')).webhooksSection()
 
 /** `npm run bench -- cluster` (PostgreSQL and Redis on this machine; not part of the default run). */
 async function cluster(): Promise<void> {

@@ -21,6 +21,8 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
     'A `pronunciation_dict_id`: voxgate has no pronunciation dictionaries. Leave the field out.',
   unsupported_feature:
     '`save: true` on `/tts/bytes`: voxgate keeps no audio files (no `Cartesia-File-ID`). Leave it out or `false`.',
+  webhook_url_not_allowed:
+    'A webhook URL that is not `https://`, holds a user or password, or whose host is (or resolves to) a private, loopback, link-local or cloud metadata address ([webhooks](webhooks.md#what-a-webhook-may-reach)). Use a public HTTPS endpoint; `--webhook-allow-private` (development only) allows private ones and `http://`.',
   missing_credentials:
     'No credential. Send `Authorization: Bearer <key or token>` ([credentials](tokens-and-grants.md#credentials)).',
   invalid_credentials:

@@ -12,6 +12,7 @@ export const ERROR_CATALOGUE = {
   unsupported_audio_format: { status: 400, title: 'Unsupported audio format' },
   pronunciation_dict_not_found: { status: 400, title: 'Pronunciation dictionary not found' },
   unsupported_feature: { status: 400, title: 'Not supported' },
+  webhook_url_not_allowed: { status: 400, title: 'Webhook URL not allowed' },
   missing_credentials: { status: 401, title: 'Unauthorized' },
   invalid_credentials: { status: 401, title: 'Unauthorized' },
   token_expired: { status: 401, title: 'Unauthorized' },

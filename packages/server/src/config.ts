@@ -166,6 +166,11 @@ export const ServerConfigSchema = z.strictObject({
   metricsHost: z.string().min(1).default('127.0.0.1'),
   /** The metrics listener's port (0 picks a free one). */
   metricsPort: z.number().int().min(0).max(65535).default(9464),
+  /**
+   * Webhooks may reach private, loopback and link-local addresses, and `http://` URLs (development
+   * and tests: a receiver on this machine). Cloud metadata addresses stay refused.
+   */
+  webhookAllowPrivate: z.boolean().default(false),
 })
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>

@@ -17,6 +17,8 @@ import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
 import type { QuotaSync } from './quotas/sync.ts'
+import type { Outbox } from './webhooks/outbox.ts'
+import type { WebhookAdmin } from './webhooks/admin.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -43,6 +45,10 @@ export interface ServerContext {
   logger: Logger
   /** Prometheus metrics of this server (no-ops unless `--metrics`). */
   metrics: Metrics
+  /** The webhook outbox: `enqueue` an event (api_key.rotated, …); this instance sends it at once. */
+  outbox: Outbox
+  /** Webhooks as `/webhooks` manages them. */
+  webhooks: WebhookAdmin
   /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
   upstream?: Upstream
 }

@@ -2,11 +2,14 @@ import type { Logger } from 'pino'
 import { TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import type { Clock } from './clock.ts'
 import type { Store } from './store/types.ts'
+import { announceExpiringKeys } from './webhooks/expiring.ts'
+import { EVENT_RETENTION_MS } from './webhooks/outbox.ts'
 
 /**
  * Drops what can never matter again, on a timer, so the store cannot grow without bound: signing
  * keys retired longer ago than any token lives (plus the clock tolerance), and revocations past
- * their own expiry. Runs once at start, then every `intervalMs`.
+ * their own expiry, webhook events past their retention. It also enqueues `api_key.expiring` for keys
+ * near their expiry. Runs once at start, then every `intervalMs`.
  */
 export function startHousekeeping(
   store: Store,
@@ -15,8 +18,13 @@ export function startHousekeeping(
   logger: Logger,
 ): () => void {
   const run = () => {
-    const before = clock.now() - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000
-    store.prune(before).catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))
+    const now = clock.now()
+    const before = now - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000
+    Promise.all([
+      store.prune(before),
+      store.pruneWebhookEvents(now - EVENT_RETENTION_MS),
+      announceExpiringKeys(store, now),
+    ]).catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))
   }
   run()
   const timer = setInterval(run, options.intervalMs)

@@ -40,6 +40,10 @@ import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
 import { createSttService } from './stt/service.ts'
 import { createSpeechService } from './tts/index.ts'
 import type { SpeechService } from './tts/types.ts'
+import { WebhookAdmin } from './webhooks/admin.ts'
+import { WebhookDeliverer } from './webhooks/deliverer.ts'
+import { Outbox } from './webhooks/outbox.ts'
+import { announceThreshold } from './webhooks/quota-alerts.ts'
 
 /** How long a shutdown waits for open streams to send their terminal events. */
 const SHUTDOWN_DRAIN_MS = 2000
@@ -166,6 +170,13 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     quotasChanged: () => void reloadQuotas(),
     reconnected: () => void sync.refresh().catch(() => undefined),
   })
+  const webhookPolicy = { allowPrivate: config.webhookAllowPrivate }
+  const deliverer = new WebhookDeliverer({ store, clock, logger, policy: webhookPolicy, pollMs: config.storePollMs })
+  opened.push(() => deliverer.stop())
+  const outbox = new Outbox(store, () => deliverer.wake())
+  const characterMeter = new UsageMeter(store, quotas, clock, 'characters', logger)
+  const audioMeter = new UsageMeter(store, quotas, clock, 'audio', logger)
+  characterMeter.onThreshold = audioMeter.onThreshold = announceThreshold(outbox, () => clock.now())
   const ctx: ServerContext = {
     config,
     clock,
@@ -180,17 +191,19 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     logger,
     metrics,
     quotas: quotaSync,
-    budgets: new CharacterBudgets(store, new UsageMeter(store, quotas, clock, 'characters', logger), clock, logger),
+    budgets: new CharacterBudgets(store, characterMeter, clock, logger),
     refusals: new StreamRefusals(store, clock, logger),
     stt: createSttService(
       { maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir },
       store,
-      new UsageMeter(store, quotas, clock, 'audio', logger),
+      audioMeter,
       clock,
       logger,
     ),
     rateLimiter: shared.rateLimiter,
     shared,
+    outbox,
+    webhooks: new WebhookAdmin(store, clock, webhookPolicy, () => deliverer.wake()),
     ...(upstream && { upstream }),
   }
   opened.push(() => ctx.stt.close())
@@ -207,6 +220,7 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
   const metricsListener =
     metrics.registry && (await startMetricsListener(metrics.registry, config.metricsHost, config.metricsPort))
   sync.start(config.storePollMs)
+  deliverer.start()
   const stopHousekeeping = startHousekeeping(
     store,
     clock,
@@ -230,6 +244,7 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
       await streams.waitForStreams(config.drainMs)
       sync.stop()
       stopHousekeeping()
+      await deliverer.stop()
       // Every open stream gets its terminal event before connections go: WebSockets first (1001),
       // then SSE and bytes responses; Fastify then waits for those to finish.
       ws.close()

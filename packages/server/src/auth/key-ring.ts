@@ -3,6 +3,7 @@ import type { JWK } from 'jose'
 import { TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import { randomId } from '../ids.ts'
 import type { SigningKeyRecord, Store } from '../store/types.ts'
+import { enqueueEvent } from '../webhooks/outbox.ts'
 
 interface LoadedKey {
   kid: string
@@ -124,7 +125,9 @@ export async function rotateSigningKey(store: Store, nowMs: number, toleranceSec
   const { signingKeys } = await store.snapshot()
   const fresh = newSigningKey(nowMs)
   await store.addSigningKey(fresh)
-  for (const k of signingKeys) if (k.retiredAt === null) await store.retireSigningKey(k.kid, nowMs)
+  const retired = signingKeys.filter((k) => k.retiredAt === null).map((k) => k.kid)
+  for (const kid of retired) await store.retireSigningKey(kid, nowMs)
+  await enqueueEvent(store, { type: 'signing_key.rotated', data: { kid: fresh.kid, retired }, atMs: nowMs })
   await store.prune(nowMs - (TOKEN_TTL_MAX_SECONDS + toleranceSeconds) * 1000)
   return fresh.kid
 }

@@ -2,6 +2,7 @@ import { generateApiKey } from '../auth/api-keys.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
 import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../auth/scopes.ts'
 import { openStore } from '../store/open.ts'
+import { storeEvents, type EventSink } from '../webhooks/outbox.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
 import { UsageError } from './args.ts'
@@ -32,6 +33,8 @@ export interface KeyOptions {
   policy?: KeyPolicy | null
   /** Epoch ms; absent: never expires. */
   expiresAt?: number | null
+  /** Where `api_key.created` goes; absent: the store's outbox. */
+  events?: EventSink
 }
 
 export async function createKey(store: Store, name: string, nowMs: number, options: KeyOptions = {}) {
@@ -40,7 +43,20 @@ export async function createKey(store: Store, name: string, nowMs: number, optio
   const policy = options.policy ?? null
   const expiresAt = options.expiresAt ?? null
   await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt })
-  return { id: key.id, key: key.key, name, scopes, created_at: iso(nowMs), expires_at: iso(expiresAt) }
+  const view = { id: key.id, name, scopes, created_at: iso(nowMs), expires_at: iso(expiresAt) }
+  await (options.events ?? storeEvents(store)).enqueue('api_key.created', view, { atMs: nowMs })
+  return { id: key.id, key: key.key, name, scopes, created_at: view.created_at, expires_at: view.expires_at }
+}
+
+/** The `api_key.revoked` webhook event of a key just revoked (its id and name; never a secret). */
+export async function announceRevoked(
+  store: Store,
+  id: string,
+  nowMs: number,
+  events: EventSink = storeEvents(store),
+): Promise<void> {
+  const key = await store.getApiKey(id)
+  await events.enqueue('api_key.revoked', { id, name: key?.name ?? null }, { atMs: nowMs })
 }
 
 export async function keysCommand(argv: string[], io: Io): Promise<number> {
@@ -97,7 +113,9 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       case 'revoke': {
         const [id, extra] = positionals
         if (id === undefined || extra !== undefined) throw new UsageError('keys revoke takes exactly one key id')
-        if (!(await store.revokeApiKey(id, Date.now()))) throw new UsageError(`no active key with id ${id}`)
+        const now = Date.now()
+        if (!(await store.revokeApiKey(id, now))) throw new UsageError(`no active key with id ${id}`)
+        await announceRevoked(store, id, now)
         io.out(`Revoked ${id}. Running servers refuse it, and every token it minted, within seconds.`)
         return 0
       }

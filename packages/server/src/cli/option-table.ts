@@ -123,6 +123,12 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'port of the metrics listener, plain HTTP (default 9464)',
   },
   {
+    flag: 'webhook-allow-private',
+    kind: 'switch',
+    key: 'webhookAllowPrivate',
+    help: 'webhooks may reach private and loopback addresses and http:// URLs (development only; cloud metadata stays refused)',
+  },
+  {
     flag: 'mint-per-minute',
     kind: 'int',
     key: 'mintPerMinute',

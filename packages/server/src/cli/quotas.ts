@@ -11,9 +11,11 @@ import { optionsHelp, resolveOptions } from './options.ts'
 
 export const QUOTAS_HELP = `Usage: voxgate quotas <set|list|remove> [options]
 
-  quotas set --period day|month [--sub S] [--key-id ID] [--characters N] [--audio-seconds N] [--json]
+  quotas set --period day|month [--sub S] [--key-id ID] [--characters N] [--audio-seconds N]
+             [--alert-at 0.5,0.9,1] [--json]
       cap what one end-user (sub), one API key, or both (neither: all use) may use per UTC day or
-      month, across all their tokens; setting the same sub, key and period again changes the caps
+      month, across all their tokens; setting the same sub, key and period again changes the caps;
+      --alert-at: the fractions of a cap that fire a quota.threshold webhook event (default 0.8,1)
   quotas list [--json]      every quota, with its use in the current period
   quotas remove <id>        remove a quota
 
@@ -42,6 +44,7 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
     'key-id': { type: 'string' },
     characters: { type: 'string' },
     'audio-seconds': { type: 'string' },
+    'alert-at': { type: 'string' },
     json: { type: 'boolean' },
   } as const
   const { config, values, positionals, help } = resolveOptions(STORE_OPTIONS, rest, io.env, local, true)
@@ -64,6 +67,11 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
           ...(values.characters !== undefined && { characters: int(String(values.characters), 'characters') }),
           ...(values['audio-seconds'] !== undefined && {
             audio_seconds: int(String(values['audio-seconds']), 'audio-seconds'),
+          }),
+          ...(values['alert-at'] !== undefined && {
+            alert_at: String(values['alert-at'])
+              .split(',')
+              .map((v) => (/^\d*\.?\d+$/.test(v.trim()) ? Number(v) : Number.NaN)),
           }),
         })
         if (!parsed.success) {

@@ -32,6 +32,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /api-keys/:id': 'read',
   'PATCH /api-keys/:id': 'admin',
   'DELETE /api-keys/:id': 'admin',
+  'POST /webhooks': 'admin',
+  // A `read` key sees the URLs with their path and query masked (the route checks).
+  'GET /webhooks': 'read',
+  'DELETE /webhooks/:id': 'admin',
+  'GET /webhooks/:id/deliveries': 'read',
+  'POST /webhooks/:id/test': 'admin',
+  'POST /webhooks/:id/rotate-secret': 'admin',
   'POST /tts/bytes': 'speech',
   'POST /tts/sse': 'speech',
   'GET /tts/websocket': 'speech',

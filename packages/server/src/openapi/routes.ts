@@ -17,6 +17,7 @@ import { RevokeRequest } from '../routes/access-token.ts'
 import { UsageQuery } from '../usage/report.ts'
 import { QuotaPut } from '../quotas/schema.ts'
 import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch } from '../keys/schema.ts'
+import { WebhookCreate } from '../webhooks/schema.ts'
 
 /** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
 export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' | 'voice_changer' }
@@ -269,6 +270,62 @@ export const ROUTES: readonly RouteDoc[] = [
     access: 'api_key',
     ok: { status: 204, type: '', description: 'Revoked' },
     errors: ['not_found', 'last_admin_key'],
+  },
+  {
+    method: 'post',
+    path: '/webhooks',
+    summary:
+      'Add a webhook (https:// only; a private or loopback address is refused); its secret is in this answer only',
+    tag: 'operators',
+    access: 'api_key',
+    body: { schema: WebhookCreate, name: 'WebhookCreate' },
+    ok: { ...json('`{id, url, events, created_at, secret}`'), status: 201 },
+    errors: ['invalid_request', 'webhook_url_not_allowed'],
+  },
+  {
+    method: 'get',
+    path: '/webhooks',
+    summary: 'Every webhook (never a secret); a read key sees URLs with path and query masked',
+    tag: 'operators',
+    access: 'api_key',
+    ok: json('`{data: [{id, url, events, created_at}]}`'),
+    errors: [],
+  },
+  {
+    method: 'delete',
+    path: '/webhooks/{id}',
+    summary: 'Remove a webhook and its pending deliveries',
+    tag: 'operators',
+    access: 'api_key',
+    ok: { status: 204, type: '', description: 'Removed' },
+    errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    path: '/webhooks/{id}/deliveries',
+    summary: "A webhook's latest 100 deliveries, newest first",
+    tag: 'operators',
+    access: 'api_key',
+    ok: json('`{data: [{event_id, type, attempt, status_code, error, next_attempt_at, delivered_at}]}`'),
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/webhooks/{id}/test',
+    summary: 'Send a webhook.test event to this webhook, delivered and retried like any other',
+    tag: 'operators',
+    access: 'api_key',
+    ok: { ...json('`{event_id}`'), status: 202 },
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/webhooks/{id}/rotate-secret',
+    summary: 'A new signing secret, at once (pending retries are signed with it); shown in this answer only',
+    tag: 'operators',
+    access: 'api_key',
+    ok: json('`{id, secret}`'),
+    errors: ['not_found'],
   },
   {
     method: 'get',

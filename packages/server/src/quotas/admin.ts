@@ -4,6 +4,7 @@ import { randomId } from '../ids.ts'
 import type { QuotaRecord, Store } from '../store/types.ts'
 import { alignWithLedger } from './ledger-seed.ts'
 import { periodOf, quotaCounter } from './period.ts'
+import { alertThresholds } from './thresholds.ts'
 import { MAX_QUOTAS, type QuotaPut, type QuotaView } from './schema.ts'
 
 /**
@@ -43,6 +44,7 @@ export class QuotaAdmin {
       period: input.period,
       characters: input.characters ?? null,
       audioSeconds: input.audio_seconds ?? null,
+      alertAt: input.alert_at ?? null,
       createdAt: now,
     })
     await alignWithLedger(this.store, quota, now)
@@ -73,6 +75,7 @@ export class QuotaAdmin {
       period: q.period,
       characters: q.characters,
       audio_seconds: q.audioSeconds,
+      alert_at: [...alertThresholds(q)],
       created_at: new Date(q.createdAt).toISOString(),
       period_ends: new Date(span.endMs).toISOString(),
       used: {

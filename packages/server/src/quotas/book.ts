@@ -15,6 +15,7 @@ export interface QuotaCharge {
   expiresAt: number
   /** When the period ends: a refused client may retry then (`Retry-After`). */
   periodEndMs: number
+  periodStartMs: number
 }
 
 const ANY = '\u0000'
@@ -71,6 +72,7 @@ export class QuotaBook {
         limit: cap,
         expiresAt: span.endMs + COUNTER_GRACE_MS,
         periodEndMs: span.endMs,
+        periodStartMs: span.startMs,
       })
     }
     return out

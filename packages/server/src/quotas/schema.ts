@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { SUB_MAX_CHARS } from '@voxgate/protocol'
+import { MAX_ALERT_THRESHOLDS } from './thresholds.ts'
 
 /** Quotas one deployment may hold: each request looks up its own in memory, and every instance keeps them all. */
 export const MAX_QUOTAS = 10_000
@@ -17,6 +18,13 @@ export const QuotaPut = z
     period: z.enum(['day', 'month']),
     characters: z.number().int().min(0).max(QUOTA_MAX_CHARACTERS).optional(),
     audio_seconds: z.number().int().min(0).max(QUOTA_MAX_AUDIO_SECONDS).optional(),
+    /** Fractions of each cap whose crossing fires a `quota.threshold` webhook event; absent: 0.8 and 1. */
+    alert_at: z
+      .array(z.number().gt(0).max(1))
+      .min(1)
+      .max(MAX_ALERT_THRESHOLDS)
+      .transform((a) => [...new Set(a)].sort((x, y) => x - y))
+      .optional(),
   })
   .refine((q) => q.characters !== undefined || q.audio_seconds !== undefined, {
     message: 'set characters, audio_seconds or both',
@@ -32,6 +40,8 @@ export interface QuotaView {
   period: 'day' | 'month'
   characters: number | null
   audio_seconds: number | null
+  /** The thresholds that fire `quota.threshold` webhook events. */
+  alert_at: number[]
   created_at: string
   /** When the current period ends (UTC): usage starts again from zero then. */
   period_ends: string

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
-import { createKey } from '../cli/keys.ts'
+import { announceRevoked, createKey } from '../cli/keys.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
@@ -51,6 +51,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       scopes: body.scopes,
       policy: (body.policy as ApiKeyRecord['policy']) ?? null,
       expiresAt,
+      events: ctx.outbox,
     })
     return reply.code(201).send(created)
   })
@@ -74,11 +75,13 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
   })
   app.delete<{ Params: { id: string } }>('/api-keys/:id', opts, async (request, reply) => {
     const id = request.params.id
-    expect(await ctx.store.removeApiKey(id, ctx.clock.now()))
+    const now = ctx.clock.now()
+    expect(await ctx.store.removeApiKey(id, now))
     // As `voxgate keys revoke`: this instance refuses the key and its tokens at once, and ends their
     // streams; the others do so at their next store poll (--store-poll-ms, 1 s by default).
     ctx.revocations.revokeKey(id)
     ctx.streams.sweep()
+    await announceRevoked(ctx.store, id, now, ctx.outbox)
     return reply.code(204).send()
   })
 }

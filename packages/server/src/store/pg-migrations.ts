@@ -67,6 +67,19 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE api_keys ADD COLUMN scopes JSONB NOT NULL DEFAULT '["admin"]';
    ALTER TABLE api_keys ADD COLUMN policy JSONB;
    ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;`,
+  // 10: webhooks and their durable outbox (an event per row, its dedupe key unique across the cluster;
+  // a delivery per event and webhook, leased by one instance at a time), and a quota's alert thresholds.
+  `CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events JSONB NOT NULL, secret_sealed TEXT NOT NULL,
+     created_at BIGINT NOT NULL);
+   CREATE TABLE webhook_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+     dedupe_key TEXT UNIQUE);
+   CREATE INDEX webhook_events_created_at ON webhook_events (created_at);
+   CREATE TABLE webhook_deliveries (webhook_id TEXT NOT NULL, event_id TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0,
+     status_code INTEGER, error TEXT, next_attempt_at BIGINT, leased_until BIGINT NOT NULL DEFAULT 0, delivered_at BIGINT,
+     created_at BIGINT NOT NULL, PRIMARY KEY (webhook_id, event_id));
+   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+   CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+   ALTER TABLE quotas ADD COLUMN alert_at JSONB;`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

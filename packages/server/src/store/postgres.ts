@@ -5,6 +5,11 @@ import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
 import type { KeyPolicy, Scope } from '../auth/scopes.ts'
 import type {
+  ClaimedDelivery,
+  OutboxEvent,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookRecord,
   ApiKeyChange,
   ApiKeyRecord,
   KeyChangeResult,
@@ -56,6 +61,52 @@ interface SnapshotRow {
 }
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v))
+
+interface WebhookRow {
+  id: string
+  url: string
+  events: string[]
+  secret_sealed: string
+  created_at: string
+}
+interface DeliveryRow {
+  webhook_id: string
+  event_id: string
+  type: string
+  attempt: number
+  status_code: number | null
+  error: string | null
+  next_attempt_at: string | null
+  delivered_at: string | null
+  created_at: string
+}
+/** Webhook secrets are sealed as signing keys are, bound to their webhook's id. */
+const webhookAad = (id: string) => `webhook:${id}`
+
+/**
+ * The outbox write, one statement: the event unless its dedupe key is taken (the unique index makes a
+ * concurrent insert of the same key wait, then do nothing), and a delivery per subscribed webhook
+ * (or the one webhook $6) for the event only if it was stored.
+ */
+const ENQUEUE = `WITH ev AS (
+    INSERT INTO webhook_events (id, type, body, created_at, dedupe_key) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (dedupe_key) DO NOTHING RETURNING id),
+  d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at)
+    SELECT w.id, ev.id, $4, $4 FROM webhooks w CROSS JOIN ev
+    WHERE CASE WHEN $6::text IS NULL THEN w.events ? $2 ELSE w.id = $6 END RETURNING 1)
+  SELECT (SELECT count(*) FROM ev)::int AS n`
+
+/**
+ * Claims due deliveries for one attempt: SKIP LOCKED lets instances claiming at once take disjoint
+ * rows, and the lease keeps them off every other instance's list until it ends or the attempt is recorded.
+ */
+const CLAIM = `UPDATE webhook_deliveries d SET leased_until = $1 + $2
+  FROM webhook_events e, webhooks w
+  WHERE e.id = d.event_id AND w.id = d.webhook_id AND (d.webhook_id, d.event_id) IN (
+    SELECT webhook_id, event_id FROM webhook_deliveries
+    WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1 AND leased_until <= $1
+    ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+  RETURNING d.webhook_id, d.event_id, e.type, e.body, w.url, w.secret_sealed, d.attempt, e.created_at AS event_created_at`
 const toKey = (r: KeyRow): ApiKeyRecord => ({
   id: r.id,
   name: r.name,
@@ -448,12 +499,23 @@ export class PostgresStore implements Store {
     // One statement: the upsert and the version bump land together. xmax = 0 only on a fresh insert.
     const { rows } = await this.#query<QuotaRow & { inserted: boolean }>(
       `WITH change AS (
-        INSERT INTO quotas AS q (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (sub, key_id, period) DO UPDATE SET characters = EXCLUDED.characters, audio_seconds = EXCLUDED.audio_seconds
+        INSERT INTO quotas AS q (id, sub, key_id, period, characters, audio_seconds, created_at, alert_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (sub, key_id, period) DO UPDATE SET characters = EXCLUDED.characters, audio_seconds = EXCLUDED.audio_seconds,
+          alert_at = EXCLUDED.alert_at
         RETURNING q.*, (q.xmax = 0) AS inserted),
       bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version')
       SELECT * FROM change`,
-      [q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt],
+      [
+        q.id,
+        q.sub ?? '',
+        q.keyId ?? '',
+        q.period,
+        q.characters,
+        q.audioSeconds,
+        q.createdAt,
+        q.alertAt ? JSON.stringify(q.alertAt) : null,
+      ],
     )
     return { quota: toQuota(rows[0]!), created: rows[0]!.inserted }
   }
@@ -471,6 +533,125 @@ export class PostgresStore implements Store {
     await this.#versioned(
       'INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES ($1, $2, $3, $4) RETURNING 1',
       [r.kind, value, issuedBefore, r.expiresAt],
+    )
+  }
+
+  // Webhooks are not versioned changes: no instance caches them, each delivery reads its webhook.
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    await this.#query('INSERT INTO webhooks (id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      w.id,
+      w.url,
+      JSON.stringify(w.events),
+      seal(this.#kek, webhookAad(w.id), w.secret),
+      w.createdAt,
+    ])
+  }
+
+  #webhook(r: WebhookRow): WebhookRecord {
+    return {
+      id: r.id,
+      url: r.url,
+      events: r.events,
+      secret: unseal(this.#kek, webhookAad(r.id), r.secret_sealed),
+      createdAt: Number(r.created_at),
+    }
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    const { rows } = await this.#query<WebhookRow>('SELECT * FROM webhooks ORDER BY created_at, id')
+    return rows.map((r) => this.#webhook(r))
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | undefined> {
+    const row = (await this.#query<WebhookRow>('SELECT * FROM webhooks WHERE id = $1', [id])).rows[0]
+    return row && this.#webhook(row)
+  }
+
+  async removeWebhook(id: string): Promise<boolean> {
+    const { rows } = await this.#query<{ n: number }>(
+      `WITH w AS (DELETE FROM webhooks WHERE id = $1 RETURNING 1),
+       d AS (DELETE FROM webhook_deliveries WHERE webhook_id = $1 RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [id],
+    )
+    return rows[0]!.n === 1
+  }
+
+  async setWebhookSecret(id: string, secret: string): Promise<boolean> {
+    const { rowCount } = await this.#query('UPDATE webhooks SET secret_sealed = $2 WHERE id = $1', [
+      id,
+      seal(this.#kek, webhookAad(id), secret),
+    ])
+    return rowCount === 1
+  }
+
+  async enqueueWebhookEvent(e: OutboxEvent, onlyWebhookId?: string): Promise<boolean> {
+    const { rows } = await this.#query<{ n: number }>(ENQUEUE, [
+      e.id,
+      e.type,
+      e.body,
+      e.createdAt,
+      e.dedupeKey,
+      onlyWebhookId ?? null,
+    ])
+    return rows[0]!.n === 1
+  }
+
+  async claimWebhookDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    const { rows } = await this.#query<{
+      webhook_id: string
+      event_id: string
+      type: string
+      body: string
+      url: string
+      secret_sealed: string
+      attempt: number
+      event_created_at: string
+    }>(CLAIM, [nowMs, leaseMs, limit])
+    return rows.map((r) => ({
+      webhookId: r.webhook_id,
+      eventId: r.event_id,
+      type: r.type,
+      body: r.body,
+      url: r.url,
+      secret: unseal(this.#kek, webhookAad(r.webhook_id), r.secret_sealed),
+      attempt: r.attempt,
+      eventCreatedAt: Number(r.event_created_at),
+    }))
+  }
+
+  async recordWebhookAttempt(a: WebhookAttempt): Promise<void> {
+    await this.#query(
+      `UPDATE webhook_deliveries SET attempt = $3, status_code = $4, error = $5, next_attempt_at = $6, delivered_at = $7,
+         leased_until = 0 WHERE webhook_id = $1 AND event_id = $2`,
+      [a.webhookId, a.eventId, a.attempt, a.statusCode, a.error, a.nextAttemptAt, a.deliveredAt],
+    )
+  }
+
+  async listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    const { rows } = await this.#query<DeliveryRow>(
+      `SELECT d.*, e.type FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+       WHERE d.webhook_id = $1 ORDER BY d.created_at DESC, d.event_id DESC LIMIT $2`,
+      [webhookId, limit],
+    )
+    return rows.map((r) => ({
+      webhookId: r.webhook_id,
+      eventId: r.event_id,
+      type: r.type,
+      attempt: r.attempt,
+      statusCode: r.status_code,
+      error: r.error,
+      nextAttemptAt: num(r.next_attempt_at),
+      deliveredAt: num(r.delivered_at),
+      createdAt: Number(r.created_at),
+    }))
+  }
+
+  async pruneWebhookEvents(beforeMs: number): Promise<void> {
+    await this.#query(
+      `WITH gone AS (DELETE FROM webhook_events WHERE created_at < $1 RETURNING id)
+       DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM gone)`,
+      [beforeMs],
     )
   }
 

@@ -8,6 +8,8 @@ export interface QuotaRow {
   period: QuotaPeriod
   characters: number | null
   audio_seconds: number | null
+  /** JSON text in SQLite, JSONB (parsed) in PostgreSQL; null: the default thresholds. */
+  alert_at: string | number[] | null
   created_at: number
 }
 /** '' stands for "any" in the table, so the unique constraint holds (NULLs would all differ). */
@@ -18,5 +20,6 @@ export const toQuota = (r: QuotaRow): QuotaRecord => ({
   period: r.period,
   characters: r.characters === null ? null : Number(r.characters),
   audioSeconds: r.audio_seconds === null ? null : Number(r.audio_seconds),
+  alertAt: typeof r.alert_at === 'string' ? (JSON.parse(r.alert_at) as number[]) : (r.alert_at ?? null),
   createdAt: Number(r.created_at),
 })

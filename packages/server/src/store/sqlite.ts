@@ -7,6 +7,11 @@ import { mergeLedger } from './ledger-merge.ts'
 import { toQuota, type QuotaRow } from './quota-row.ts'
 import { SettlementBatch, type Settlements } from './settlement-batch.ts'
 import type {
+  ClaimedDelivery,
+  OutboxEvent,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookRecord,
   ApiKeyChange,
   ApiKeyRecord,
   KeyChangeResult,
@@ -50,6 +55,17 @@ CREATE TABLE IF NOT EXISTS token_audio (
 CREATE TABLE IF NOT EXISTS quotas (
   id TEXT PRIMARY KEY, sub TEXT NOT NULL, key_id TEXT NOT NULL, period TEXT NOT NULL CHECK (period IN ('day', 'month')),
   characters INTEGER, audio_seconds INTEGER, created_at INTEGER NOT NULL, UNIQUE (sub, key_id, period));
+CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL,
+  created_at INTEGER NOT NULL, dedupe_key TEXT UNIQUE);
+CREATE INDEX IF NOT EXISTS webhook_events_created_at ON webhook_events (created_at);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (webhook_id TEXT NOT NULL, event_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0, status_code INTEGER, error TEXT, next_attempt_at INTEGER,
+  leased_until INTEGER NOT NULL DEFAULT 0, delivered_at INTEGER, created_at INTEGER NOT NULL,
+  PRIMARY KEY (webhook_id, event_id));
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id);
 `
 
 interface KeyRow {
@@ -64,6 +80,52 @@ interface KeyRow {
   policy: string | null
   expires_at: number | null
 }
+interface WebhookRow {
+  id: string
+  url: string
+  events: string
+  secret: string
+  created_at: number
+}
+interface DeliveryRow {
+  webhook_id: string
+  event_id: string
+  type: string
+  attempt: number
+  status_code: number | null
+  error: string | null
+  next_attempt_at: number | null
+  delivered_at: number | null
+  created_at: number
+}
+interface ClaimRow {
+  webhook_id: string
+  event_id: string
+  type: string
+  body: string
+  url: string
+  secret: string
+  attempt: number
+  event_created_at: number
+}
+const toWebhook = (r: WebhookRow): WebhookRecord => ({
+  id: r.id,
+  url: r.url,
+  events: JSON.parse(r.events),
+  secret: r.secret,
+  createdAt: r.created_at,
+})
+const toDelivery = (r: DeliveryRow): WebhookDelivery => ({
+  webhookId: r.webhook_id,
+  eventId: r.event_id,
+  type: r.type,
+  attempt: r.attempt,
+  statusCode: r.status_code,
+  error: r.error,
+  nextAttemptAt: r.next_attempt_at,
+  deliveredAt: r.delivered_at,
+  createdAt: r.created_at,
+})
 interface SigningRow {
   kid: string
   private_pem: string
@@ -165,6 +227,7 @@ export class SqliteStore implements Store {
     this.#addColumn('api_keys', 'scopes', `TEXT NOT NULL DEFAULT '["admin"]'`)
     this.#addColumn('api_keys', 'policy', 'TEXT')
     this.#addColumn('api_keys', 'expires_at', 'INTEGER')
+    this.#addColumn('quotas', 'alert_at', 'TEXT')
     this.#counters = new SqliteCounters(this.#db)
     const db = this.#db
     this.#stmt = {
@@ -231,11 +294,42 @@ export class SqliteStore implements Store {
         'SELECT * FROM quotas WHERE sub = ? AND key_id = ? AND period = ?',
       ),
       quotaInsert: db.prepare(
-        'INSERT INTO quotas (id, sub, key_id, period, characters, audio_seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO quotas (id, sub, key_id, period, characters, audio_seconds, created_at, alert_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      quotaUpdate: db.prepare('UPDATE quotas SET characters = ?, audio_seconds = ? WHERE id = ?'),
+      quotaUpdate: db.prepare('UPDATE quotas SET characters = ?, audio_seconds = ?, alert_at = ? WHERE id = ?'),
       quotas: db.prepare<[], QuotaRow>('SELECT * FROM quotas ORDER BY created_at, id'),
       quotaDelete: db.prepare('DELETE FROM quotas WHERE id = ?'),
+      webhookInsert: db.prepare('INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)'),
+      webhooks: db.prepare<[], WebhookRow>('SELECT * FROM webhooks ORDER BY created_at, id'),
+      webhookById: db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?'),
+      webhookDelete: db.prepare('DELETE FROM webhooks WHERE id = ?'),
+      webhookDeliveriesDelete: db.prepare('DELETE FROM webhook_deliveries WHERE webhook_id = ?'),
+      webhookSecret: db.prepare('UPDATE webhooks SET secret = ? WHERE id = ?'),
+      eventInsert: db.prepare(
+        'INSERT INTO webhook_events (id, type, body, created_at, dedupe_key) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING',
+      ),
+      deliveryInsert: db.prepare(
+        'INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      deliveriesDue: db.prepare<[number, number, number], ClaimRow>(
+        `SELECT d.webhook_id, d.event_id, e.type, e.body, w.url, w.secret, d.attempt, e.created_at AS event_created_at
+         FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= ? AND d.leased_until <= ?
+         ORDER BY d.next_attempt_at LIMIT ?`,
+      ),
+      deliveryLease: db.prepare('UPDATE webhook_deliveries SET leased_until = ? WHERE webhook_id = ? AND event_id = ?'),
+      deliveryRecord: db.prepare(
+        `UPDATE webhook_deliveries SET attempt = ?, status_code = ?, error = ?, next_attempt_at = ?, delivered_at = ?, leased_until = 0
+         WHERE webhook_id = ? AND event_id = ?`,
+      ),
+      deliveries: db.prepare<[string, number], DeliveryRow>(
+        `SELECT d.*, e.type FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+         WHERE d.webhook_id = ? ORDER BY d.created_at DESC, d.event_id DESC LIMIT ?`,
+      ),
+      eventsPruneDeliveries: db.prepare(
+        'DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM webhook_events WHERE created_at < ?)',
+      ),
+      eventsPrune: db.prepare('DELETE FROM webhook_events WHERE created_at < ?'),
     }
   }
 
@@ -467,15 +561,30 @@ export class SqliteStore implements Store {
   async putQuota(q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
     return this.#write(() => {
       const existing = this.#stmt.quotaFind.get(q.sub ?? '', q.keyId ?? '', q.period)
+      const alertAt = q.alertAt ? JSON.stringify(q.alertAt) : null
       if (existing) {
-        this.#stmt.quotaUpdate.run(q.characters, q.audioSeconds, existing.id)
+        this.#stmt.quotaUpdate.run(q.characters, q.audioSeconds, alertAt, existing.id)
         return {
-          quota: { ...toQuota(existing), characters: q.characters, audioSeconds: q.audioSeconds },
+          quota: {
+            ...toQuota(existing),
+            characters: q.characters,
+            audioSeconds: q.audioSeconds,
+            alertAt: q.alertAt ?? null,
+          },
           created: false,
         }
       }
-      this.#stmt.quotaInsert.run(q.id, q.sub ?? '', q.keyId ?? '', q.period, q.characters, q.audioSeconds, q.createdAt)
-      return { quota: q, created: true }
+      this.#stmt.quotaInsert.run(
+        q.id,
+        q.sub ?? '',
+        q.keyId ?? '',
+        q.period,
+        q.characters,
+        q.audioSeconds,
+        q.createdAt,
+        alertAt,
+      )
+      return { quota: { ...q, alertAt: q.alertAt ?? null }, created: true }
     })
   }
 
@@ -497,6 +606,88 @@ export class SqliteStore implements Store {
         ? this.#stmt.insertRevocation.run('jti', r.jti, null, r.expiresAt)
         : this.#stmt.insertRevocation.run('sub', r.sub, r.issuedBefore, r.expiresAt),
     )
+  }
+
+  // Webhooks are not versioned changes: no instance caches them, each delivery reads its webhook.
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    this.#stmt.webhookInsert.run(w.id, w.url, JSON.stringify(w.events), w.secret, w.createdAt)
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return this.#stmt.webhooks.all().map(toWebhook)
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | undefined> {
+    const row = this.#stmt.webhookById.get(id)
+    return row && toWebhook(row)
+  }
+
+  async removeWebhook(id: string): Promise<boolean> {
+    return this.#db.transaction(() => {
+      this.#stmt.webhookDeliveriesDelete.run(id)
+      return this.#stmt.webhookDelete.run(id).changes === 1
+    })()
+  }
+
+  async setWebhookSecret(id: string, secret: string): Promise<boolean> {
+    return this.#stmt.webhookSecret.run(secret, id).changes === 1
+  }
+
+  // IMMEDIATE: the dedupe key is checked and the deliveries written under the write lock, so two
+  // processes crossing the same threshold store one event.
+  async enqueueWebhookEvent(e: OutboxEvent, onlyWebhookId?: string): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        if (this.#stmt.eventInsert.run(e.id, e.type, e.body, e.createdAt, e.dedupeKey).changes === 0) return false
+        const targets = this.#stmt.webhooks
+          .all()
+          .filter((w) => (onlyWebhookId === undefined ? JSON.parse(w.events).includes(e.type) : w.id === onlyWebhookId))
+        for (const w of targets) this.#stmt.deliveryInsert.run(w.id, e.id, e.createdAt, e.createdAt)
+        return true
+      })
+      .immediate()
+  }
+
+  async claimWebhookDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.#db
+      .transaction(() => {
+        const rows = this.#stmt.deliveriesDue.all(nowMs, nowMs, limit)
+        for (const r of rows) this.#stmt.deliveryLease.run(nowMs + leaseMs, r.webhook_id, r.event_id)
+        return rows.map((r) => ({
+          webhookId: r.webhook_id,
+          eventId: r.event_id,
+          type: r.type,
+          body: r.body,
+          url: r.url,
+          secret: r.secret,
+          attempt: r.attempt,
+          eventCreatedAt: r.event_created_at,
+        }))
+      })
+      .immediate()
+  }
+
+  async recordWebhookAttempt(a: WebhookAttempt): Promise<void> {
+    this.#stmt.deliveryRecord.run(
+      a.attempt,
+      a.statusCode,
+      a.error,
+      a.nextAttemptAt,
+      a.deliveredAt,
+      a.webhookId,
+      a.eventId,
+    )
+  }
+
+  async listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.#stmt.deliveries.all(webhookId, limit).map(toDelivery)
+  }
+
+  async pruneWebhookEvents(beforeMs: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt.eventsPruneDeliveries.run(beforeMs)
+      this.#stmt.eventsPrune.run(beforeMs)
+    })()
   }
 
   async version(): Promise<number> {

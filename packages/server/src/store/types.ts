@@ -126,6 +126,8 @@ export interface QuotaRecord {
   characters: number | null
   /** Seconds of audio transcribed per period; null: not capped. */
   audioSeconds: number | null
+  /** Fractions of a cap whose crossing fires a `quota.threshold` webhook event; null: the default (0.8, 1). */
+  alertAt?: number[] | null | undefined
   createdAt: number
 }
 
@@ -133,6 +135,68 @@ export interface QuotaRecord {
 export interface Reservation {
   granted: boolean
   used: number
+}
+
+/** A webhook endpoint (issue 22 item 4): where events go, which ones, and the secret that signs them. */
+export interface WebhookRecord {
+  id: string
+  url: string
+  /** Event types it receives (`quota.threshold`, `api_key.created`, …). */
+  events: string[]
+  /** `whsec_<base64>`; sealed with the KEK in PostgreSQL. */
+  secret: string
+  createdAt: number
+}
+
+/** One event in the outbox: its body is fixed when it is enqueued, so every attempt signs the same bytes. */
+export interface OutboxEvent {
+  /** `msg_…`: the `webhook-id` of every delivery of it. */
+  id: string
+  type: string
+  /** `{"type","timestamp","data"}` as sent. */
+  body: string
+  createdAt: number
+  /** At most one event ever holds a given key (a quota's threshold in one period, …); null: none. */
+  dedupeKey: string | null
+}
+
+/** One event's delivery to one webhook: its latest attempt. */
+export interface WebhookDelivery {
+  webhookId: string
+  eventId: string
+  type: string
+  /** Attempts made so far (0: none yet). */
+  attempt: number
+  statusCode: number | null
+  error: string | null
+  /** When the next attempt is due; null once delivered or given up. */
+  nextAttemptAt: number | null
+  deliveredAt: number | null
+  createdAt: number
+}
+
+/** A delivery claimed for one attempt, with what sending it needs. */
+export interface ClaimedDelivery {
+  webhookId: string
+  eventId: string
+  type: string
+  body: string
+  url: string
+  secret: string
+  /** Attempts made before this one. */
+  attempt: number
+  eventCreatedAt: number
+}
+
+/** The outcome of one attempt; `nextAttemptAt` null ends the delivery (delivered, or given up). */
+export interface WebhookAttempt {
+  webhookId: string
+  eventId: string
+  attempt: number
+  statusCode: number | null
+  error: string | null
+  nextAttemptAt: number | null
+  deliveredAt: number | null
 }
 
 export interface StoreSnapshot {
@@ -220,6 +284,32 @@ export interface Store extends SharedCounters {
   /** False when no such quota. Moves the version when it removed one. */
   deleteQuota(id: string): Promise<boolean>
   addRevocation(revocation: Revocation): Promise<void>
+  createWebhook(record: WebhookRecord): Promise<void>
+  /** Every webhook, oldest first. */
+  listWebhooks(): Promise<WebhookRecord[]>
+  getWebhook(id: string): Promise<WebhookRecord | undefined>
+  /** Removes a webhook and its deliveries (pending ones included); false when no such webhook. */
+  removeWebhook(id: string): Promise<boolean>
+  /** Replaces a webhook's secret (later attempts, pending retries included, sign with it); false when no such webhook. */
+  setWebhookSecret(id: string, secret: string): Promise<boolean>
+  /**
+   * The outbox: stores the event and one delivery, due at once, per webhook subscribed to its type
+   * (with `onlyWebhookId`: to that webhook alone, whatever it subscribed to), in one write. False,
+   * and nothing stored, when an event with the same `dedupeKey` exists: across every process sharing
+   * the store, at most one event ever holds a key.
+   */
+  enqueueWebhookEvent(event: OutboxEvent, onlyWebhookId?: string): Promise<boolean>
+  /**
+   * Takes up to `limit` deliveries due at `nowMs` and leases them until `nowMs + leaseMs`: no other
+   * process claims them meanwhile (one that crashed mid-attempt leaves them to be claimed again).
+   */
+  claimWebhookDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>
+  /** Records an attempt's outcome and ends the lease. */
+  recordWebhookAttempt(attempt: WebhookAttempt): Promise<void>
+  /** A webhook's latest `limit` deliveries, newest first. */
+  listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>
+  /** Drops events (and their deliveries) created before `beforeMs` (housekeeping). */
+  pruneWebhookEvents(beforeMs: number): Promise<void>
   version(): Promise<number>
   snapshot(): Promise<StoreSnapshot>
   close(): Promise<void>

@@ -59,6 +59,7 @@ describe('the quota API', () => {
         period: 'day',
         characters: 100,
         audio_seconds: null,
+        alert_at: [0.8, 1],
         created_at: new Date(NOW).toISOString(),
         period_ends: '2026-11-30T00:00:00.000Z',
         used: { characters: 0, audio_seconds: null },
@@ -116,6 +117,10 @@ describe('the quota API', () => {
       [{ period: 'day', characters: 5, sub: 'x'.repeat(257) }, 'sub'],
       [{ period: 'day', characters: 5, extra: 1 }, 'Unrecognized key'],
       [{ period: 'day', characters: 5, key_id: 'key_nobody' }, 'key_id: no API key has this id'],
+      [{ period: 'day', characters: 5, alert_at: [0] }, 'alert_at'],
+      [{ period: 'day', characters: 5, alert_at: [1.01] }, 'alert_at'],
+      [{ period: 'day', characters: 5, alert_at: [] }, 'alert_at'],
+      [{ period: 'day', characters: 5, alert_at: Array.from({ length: 11 }, (_, i) => (i + 1) / 11) }, 'alert_at'],
     ]
     for (const [body, field] of cases) {
       const res = await putQuota(body)
@@ -127,6 +132,9 @@ describe('the quota API', () => {
         .status,
       201,
     )
+    const ten = Array.from({ length: 10 }, (_, i) => (i + 1) / 10)
+    const most = await putQuota({ sub: 'edge', period: 'day', characters: 5, alert_at: ten })
+    assert.deepEqual([most.status, most.json.alert_at], [200, ten])
   })
 })
 
