@@ -48,8 +48,12 @@ export async function* encodeAac(pcm: AsyncIterable<Buffer>, options: AacEncode)
   // biome-ignore format: one option per line reads as ffmpeg's own documentation does
   const child = spawn(options.ffmpeg, [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
+    // Raw PCM needs no probing; the default would hold the first 2 s of speech back to probe it.
+    '-probesize', '32', '-analyzeduration', '0',
     '-f', 's16le', '-ar', String(options.sampleRate), '-ac', '1', '-i', 'pipe:0',
-    '-c:a', 'aac', '-b:a', AAC_BIT_RATE, '-f', 'adts', 'pipe:1',
+    '-c:a', 'aac', '-b:a', AAC_BIT_RATE,
+    // Each frame written as it is made: a pipe is otherwise filled 32 kB (4 s of speech) at a time.
+    '-flush_packets', '1', '-f', 'adts', 'pipe:1',
   ], { stdio: ['pipe', 'pipe', 'ignore'] })
   let failure: unknown
   const fail = (err: unknown) => {

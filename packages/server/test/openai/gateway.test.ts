@@ -16,7 +16,7 @@ import { API_VERSION, countCharacters } from '@voxgate/protocol'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { AAC_SLACK_SAMPLES, ffmpegToPcm } from '../helpers/ffmpeg.ts'
+import { AAC_SLACK_SAMPLES, ffmpegChildren, ffmpegToPcm } from '../helpers/ffmpeg.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
 import { StartError } from '../../src/start-errors.ts'
 import { mulawWav } from '../gateway/upload-audio.ts'
@@ -175,6 +175,25 @@ describe('POST /v1/audio/speech through a gateway: the upstream gets /tts/bytes'
     assert.deepEqual([bytes[0], bytes[1]! & 0xf0], [0xff, 0xf0])
     const samples = ffmpegToPcm(bytes, 24000).length
     assert.ok(samples >= SAMPLES && samples <= SAMPLES + AAC_SLACK_SAMPLES, `${samples}`)
+  })
+
+  test('a client that leaves mid-aac: ffmpeg is killed and the upstream request dropped', async () => {
+    fake.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' })
+      res.write(PCM)
+    }
+    const client = new AbortController()
+    const res = await fetch(`${gw.url}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tts-1', voice: 'alloy', input: INPUT, response_format: 'aac' }),
+      signal: client.signal,
+    })
+    assert.equal(res.status, 200)
+    await eventually(() => ffmpegChildren().length === 1, 'ffmpeg encoding')
+    client.abort()
+    await eventually(() => ffmpegChildren().length === 0, 'ffmpeg killed')
+    await fake.until(() => fake.open === 0)
   })
 
   test('stream_format sse: the upstream’s audio in speech.audio.delta events, then speech.audio.done with usage', async () => {
