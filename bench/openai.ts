@@ -8,6 +8,8 @@ import { DEFAULT_VOICE_ID } from '../packages/server/src/tts/index.ts'
 import { firstMp3Audio, percentile } from './ttfb.ts'
 
 const RUNS = 30
+/** The issue's target: OpenAI's route costs at most this much more than `/tts/bytes` at p50. */
+const TARGET_MS = 5
 const TEXT = 'The quick brown fox jumps over the lazy dog.'
 const fmt = (n: number) => n.toFixed(1)
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${fmt(n)}`
@@ -26,8 +28,9 @@ export async function openAiSection(): Promise<void> {
     }
     const [b, o] = [percentile(bytes, 50), percentile(openai, 50)]
     console.log(`\n## OpenAI speech: time to first audio, Flite SLT, 24 kHz MP3, ${RUNS} runs each, interleaved`)
+    const verdict = o - b <= TARGET_MS ? 'within target' : 'OVER target'
     console.log(
-      `/tts/bytes p50 ${fmt(b)} ms (baseline), /v1/audio/speech p50 ${fmt(o)} ms, ${signed(o - b)} ms (target ≤ +5)`,
+      `/tts/bytes p50 ${fmt(b)} ms (baseline), /v1/audio/speech (mp3, stream_format audio) p50 ${fmt(o)} ms, ${signed(o - b)} ms (target ≤ +${TARGET_MS}): ${verdict}`,
     )
   } finally {
     await t.close()

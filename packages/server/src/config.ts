@@ -157,6 +157,13 @@ export const ServerConfigSchema = z.strictObject({
    * ends with `upstream_timeout` and frees its slot. An idle socket with nothing owed is not timed.
    */
   upstreamIdleMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  /** Gateway mode: a JSON file mapping OpenAI's voice names to the upstream's voice ids (openai/voice-map.ts). */
+  openAiVoiceMapFile: z.string().min(1).optional(),
+  /**
+   * The `ffmpeg` that encodes OpenAI's `aac` (found on PATH when not given). Looked for at start;
+   * absent, `response_format: "aac"` is refused and every other format still works.
+   */
+  ffmpegPath: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: one readable line per event on a terminal, JSON otherwise; `json` / `pretty` force one. */
   logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -197,6 +204,10 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
     throw new TypeError(
       "invalid server option: --upstream needs the upstream's API key (VOXGATE_UPSTREAM_API_KEY or --upstream-api-key-file), and the key needs --upstream",
     )
+  }
+  if (parsed.data.openAiVoiceMapFile && !parsed.data.upstreamUrl) {
+    // Local speech maps OpenAI's names to its own voices (docs/openai.md); the file names upstream voices.
+    throw new TypeError('invalid server option: --openai-voice-map is for gateway mode; it needs --upstream')
   }
   const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
   return Object.freeze({

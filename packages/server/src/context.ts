@@ -51,4 +51,8 @@ export interface ServerContext {
   webhooks: WebhookAdmin
   /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
   upstream?: Upstream
+  /** Gateway mode, `--openai-voice-map`: OpenAI voice name → upstream voice id. */
+  openAiVoiceMap?: ReadonlyMap<string, string>
+  /** The ffmpeg found at start, which encodes OpenAI's `aac`; absent, `aac` is refused. */
+  ffmpeg?: string
 }

@@ -26,6 +26,8 @@ import { startHousekeeping } from './housekeeping.ts'
 import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
 import { Upstream } from './gateway/upstream.ts'
+import { findFfmpeg } from './openai/ffmpeg.ts'
+import { loadOpenAiVoiceMap } from './openai/voice-map.ts'
 import { checkUpstream } from './gateway/start-check.ts'
 import { QuotaBook } from './quotas/book.ts'
 import { QuotaSync } from './quotas/sync.ts'
@@ -79,6 +81,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
   const { https, devTls } = await tlsFor(config)
   await assertCanListen(config.host, config.port)
+  const openAiVoiceMap = config.openAiVoiceMapFile ? loadOpenAiVoiceMap(config.openAiVoiceMapFile) : undefined
   const upstream =
     config.upstreamUrl !== undefined && config.upstreamApiKey !== undefined
       ? new Upstream({
@@ -93,7 +96,7 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const opened = new UndoStack()
   if (upstream) opened.push(() => upstream.close())
   try {
-    return await assemble({ config, clock, logger, https, devTls, upstream, deps, opened })
+    return await assemble({ config, clock, logger, https, devTls, upstream, openAiVoiceMap, deps, opened })
   } catch (err) {
     await opened.run()
     throw err
@@ -107,12 +110,14 @@ interface AssembleInput {
   https: HttpsOptions | undefined
   devTls: DevTls | undefined
   upstream: Upstream | undefined
+  openAiVoiceMap: ReadonlyMap<string, string> | undefined
   deps: VoxgateServerDeps
   /** Every part opened is pushed here, so a failure further on closes it. */
   opened: UndoStack
 }
 
-async function assemble({ config, clock, logger, https, devTls, upstream, deps, opened }: AssembleInput) {
+async function assemble(input: AssembleInput) {
+  const { config, clock, logger, https, devTls, upstream, openAiVoiceMap, deps, opened } = input
   const metrics = config.metrics ? createMetrics() : NO_METRICS
   const ownStore = deps.store ?? (await openStore(config))
   if (!deps.store) opened.push(() => ownStore.close())
@@ -205,6 +210,8 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     outbox,
     webhooks: new WebhookAdmin(store, clock, webhookPolicy, () => deliverer.wake()),
     ...(upstream && { upstream }),
+    ...(openAiVoiceMap && { openAiVoiceMap }),
+    ...withFfmpeg(config.ffmpegPath, logger),
   }
   opened.push(() => ctx.stt.close())
 
@@ -259,6 +266,14 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
       logger.info('stopped')
     },
   } satisfies VoxgateServer
+}
+
+/** The ffmpeg for OpenAI's `aac`, looked for once; its absence is said once, where operators look. */
+function withFfmpeg(configured: string | undefined, logger: Logger): { ffmpeg?: string } {
+  const ffmpeg = findFfmpeg(configured)
+  if (ffmpeg) return { ffmpeg }
+  logger.info({ ffmpeg: configured ?? 'PATH' }, 'no ffmpeg found: response_format aac is refused')
+  return {}
 }
 
 async function tlsFor(config: ServerConfig): Promise<{ https: HttpsOptions | undefined; devTls: DevTls | undefined }> {

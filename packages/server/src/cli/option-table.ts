@@ -220,6 +220,22 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'with --upstream: once answering, the upstream may go N s without sending while output is owed; then upstream_timeout (default 30)',
   },
   {
+    flag: 'openai-voice-map',
+    env: 'VOXGATE_OPENAI_VOICE_MAP',
+    kind: 'string',
+    key: 'openAiVoiceMapFile',
+    arg: 'FILE',
+    help: 'with --upstream: JSON object of OpenAI voice names to upstream voice ids, for /v1/audio/speech (checked at start)',
+  },
+  {
+    flag: 'ffmpeg',
+    env: 'VOXGATE_FFMPEG',
+    kind: 'string',
+    key: 'ffmpegPath',
+    arg: 'PATH',
+    help: "the ffmpeg that encodes /v1/audio/speech's aac (default: ffmpeg on PATH; none found: aac is refused)",
+  },
+  {
     flag: 'drain-seconds',
     kind: 'seconds',
     key: 'drainMs',

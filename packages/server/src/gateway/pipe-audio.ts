@@ -7,6 +7,12 @@ import { revoked } from '../transports/speech-stream.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
+/** The client's answer in place of the upstream's bytes as they are: its content type, and the audio reshaped. */
+export interface RelayOutput {
+  contentType: string
+  reshape(audio: AsyncIterable<Buffer>): AsyncIterable<Buffer>
+}
+
 /**
  * Sends the upstream's audio answer to the client chunk by chunk, as it arrives: pipe backpressure,
  * so a client that does not read stops the upstream read and nothing is buffered beyond the
@@ -14,6 +20,7 @@ import { idleError, UpstreamIdle } from './upstream-idle.ts'
  * event: an aborted body is how a client learns the audio is incomplete); a revocation cuts it at
  * once, queued audio included; an upstream silent for `idleMs` while it is read (not while a slow
  * client holds the pipe) is cut too. `size` gives the milliseconds of audio in each chunk, for the ledger.
+ * With `output`, the audio is reshaped on its way (counted as the upstream sent it).
  */
 export async function pipeAudio(
   reply: FastifyReply,
@@ -21,6 +28,7 @@ export async function pipeAudio(
   stream: RelayHandle,
   size: (chunk: Buffer) => number,
   idleMs = Number.POSITIVE_INFINITY,
+  output?: RelayOutput,
 ): Promise<void> {
   const socket = reply.raw.socket
   // A paused answer is one the client holds back (pipe backpressure): voxgate is not waiting on the upstream then.
@@ -40,7 +48,7 @@ export async function pipeAudio(
   reply.hijack()
   reply.raw.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
-    'content-type': res.headers['content-type'] ?? 'application/octet-stream',
+    'content-type': output?.contentType ?? res.headers['content-type'] ?? 'application/octet-stream',
     'cache-control': 'no-store',
   })
   const counter = new Transform({
@@ -49,10 +57,18 @@ export async function pipeAudio(
       idle.wait()
       done(null, chunk)
     },
+    // The upstream has sent it all: nothing more is owed (an encode after it is voxgate's own time).
+    flush(done) {
+      idle.hold()
+      done()
+    },
   })
   // pipeline destroys every stream on a failure: the upstream request and the client's response both go.
   idle.wait()
-  await pipeline(res, counter, reply.raw)
+  const piped = output
+    ? pipeline(res, counter, (audio: AsyncIterable<Buffer>) => output.reshape(audio), reply.raw)
+    : pipeline(res, counter, reply.raw)
+  await piped
     .catch(() => undefined)
     .finally(() => {
       idle.hold()

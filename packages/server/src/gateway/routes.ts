@@ -19,7 +19,7 @@ import { relayVoices } from './voices.ts'
  * Route hook: an upstream failure is the operator's to fix (a wrong key, an upstream down), so it is
  * logged, by code; its message holds a status at most, never an upstream body or the key.
  */
-const onError = async (request: FastifyRequest, _reply: unknown, err: unknown) => {
+export const onError = async (request: FastifyRequest, _reply: unknown, err: unknown) => {
   if (err instanceof VoxgateError && err.code.startsWith('upstream_'))
     request.log.warn({ error_code: err.code, reason: err.message }, 'upstream failure')
 }
@@ -31,14 +31,15 @@ const upgradeOnly = async () => {
 /**
  * Gateway mode's HTTP routes, registered instead of the local speech, voices and STT routes: the
  * same paths and grants, each relayed to the upstream after voxgate's own checks. Refusals are
- * counted in the ledger as for local speech. `/agents/*` is not relayed.
+ * counted in the ledger as for local speech. `/agents/*` is not relayed. OpenAI's routes are
+ * openai/'s, translated onto these relays; they share the returned uploads (and so its decoders).
  */
 export function registerGatewayRoutes(
   app: FastifyInstance,
   ctx: ServerContext,
   upstream: Upstream,
   guard: Guard,
-): void {
+): Uploads {
   const tts = { onRequest: guard({ grant: 'tts' }) }
   for (const transport of ['bytes', 'sse'] as const) {
     app.post(`/tts/${transport}`, { ...tts, onError }, (request, reply) => {
@@ -50,7 +51,9 @@ export function registerGatewayRoutes(
   }
   app.get('/tts/websocket', tts, upgradeOnly)
   registerVoices(app, upstream, guard)
-  app.register(async (scope) => registerUploads(scope, ctx, upstream, guard))
+  const uploads: Uploads = { ctx, upstream, decoder: new UploadDecoder(ctx.config.sttMaxStreams) }
+  app.register(async (scope) => registerUploads(scope, uploads, guard))
+  return uploads
 }
 
 function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard): void {
@@ -65,13 +68,18 @@ function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard):
   })
 }
 
+/** In `scope`, Fastify leaves multipart bodies unread, for the upload relay to read, measure and forward. */
+export function acceptUploads(scope: FastifyInstance): void {
+  scope.addContentTypeParser('multipart/form-data', (_request: FastifyRequest, _payload, done) => done(null, undefined))
+}
+
 /**
  * Multipart uploads: in a scope of their own, where Fastify leaves the body unread for the relay to
  * read, measure and forward (relay-upload.ts). Decoding threads are shared by every upload relay.
  */
-function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
-  scope.addContentTypeParser('multipart/form-data', (_request: FastifyRequest, _payload, done) => done(null, undefined))
-  const uploads: Uploads = { ctx, upstream, decoder: new UploadDecoder(ctx.config.sttMaxStreams) }
+function registerUploads(scope: FastifyInstance, uploads: Uploads, guard: Guard): void {
+  const { ctx } = uploads
+  acceptUploads(scope)
   const changer = { onRequest: guard({ grant: 'voice_changer' }), onError }
   for (const transport of ['bytes', 'sse'] as const) {
     scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
@@ -80,11 +88,10 @@ function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: U
     })
   }
   const stt = { onRequest: guard({ grant: 'stt' }) }
-  for (const path of ['/stt', '/audio/transcriptions']) {
-    scope.post(path, { ...stt, onError }, (request, reply) => {
-      const principal = principalOf(request)
-      return ctx.refusals.counting(principal, () => relayTranscription(uploads, principal, request, reply, path))
-    })
-  }
+  // `/audio/transcriptions` is OpenAI's, in openai/: it answers in OpenAI's response formats.
+  scope.post('/stt', { ...stt, onError }, (request, reply) => {
+    const principal = principalOf(request)
+    return ctx.refusals.counting(principal, () => relayTranscription(uploads, principal, request, reply, '/stt'))
+  })
   for (const path of ['/stt/websocket', '/stt/turns/websocket']) scope.get(path, stt, upgradeOnly)
 }

@@ -36,7 +36,7 @@ export async function relayTranscription(
     inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
   })
   try {
-    const body = await readCapped(upload.res, uploads.upstream.idleMs)
+    const body = await readTranscript(upload.res, uploads.upstream.idleMs)
     usage.settle(principal, upload.reserved.ms, upload.reserved.charge, 0)
     return await reply.type(upload.res.headers['content-type'] ?? 'application/json').send(body)
   } catch (err) {
@@ -50,7 +50,7 @@ export async function relayTranscription(
 const RawFields = SttBatchFields.pick({ encoding: true, sample_rate: true })
 
 /** Headerless PCM's description, from the query (as Cartesia takes it) or the form: both or neither. */
-function rawPcmOf(form: UploadForm, url: string): RawPcm | undefined {
+export function rawPcmOf(form: UploadForm, url: string): RawPcm | undefined {
   const q = queryObject(queryOf(url))
   const fields = parseOr400(
     RawFields,
@@ -65,7 +65,7 @@ function rawPcmOf(form: UploadForm, url: string): RawPcm | undefined {
 }
 
 /** The transcript, read whole within its cap; an upstream silent for `idleMs` meanwhile is cut. */
-async function readCapped(res: IncomingMessage, idleMs: number): Promise<Buffer> {
+export async function readTranscript(res: IncomingMessage, idleMs: number): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   const idle = new UpstreamIdle(idleMs, () => res.destroy(idleError(idleMs)))

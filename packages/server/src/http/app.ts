@@ -14,6 +14,7 @@ import { registerVoiceRoutes } from '../routes/voices.ts'
 import { registerSttRoutes } from '../stt/routes.ts'
 import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
 import { registerGatewayRoutes } from '../gateway/routes.ts'
+import { registerOpenAiGatewayRoutes } from '../openai/gateway-routes.ts'
 import { registerOpenAiModelRoute, registerOpenAiSpeechRoutes } from '../openai/routes.ts'
 import { apiVersion } from './api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
@@ -116,7 +117,9 @@ export function buildApp(
   registerWebhookRoutes(app, ctx, guard)
   if (ctx.upstream) {
     // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
-    registerGatewayRoutes(app, ctx, ctx.upstream, guard)
+    const uploads = registerGatewayRoutes(app, ctx, ctx.upstream, guard)
+    registerOpenAiGatewayRoutes(app, { ctx, upstream: ctx.upstream, uploads, guard })
+    registerOpenAiModelRoute(app, guard, { gateway: true })
   } else {
     registerVoiceRoutes(app, ctx, guard)
     registerTtsRoutes(app, ctx, guard)

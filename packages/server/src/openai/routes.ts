@@ -3,9 +3,9 @@ import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { serveBytes } from '../transports/bytes.ts'
-import { formatBytes, speechFormatOf } from './speech-formats.ts'
+import { speechFormatOf } from './speech-formats.ts'
+import { speechOutput } from './speech-output.ts'
 import { checkInputLength, OpenAiSpeechRequest, toBytesRequest } from './speech-request.ts'
-import { speechSse } from './speech-sse.ts'
 import { openAiModelList } from './model-list.ts'
 
 /**
@@ -20,18 +20,23 @@ export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerCont
       return ctx.refusals.counting(principal, () => {
         const body = parseOr400(OpenAiSpeechRequest, request.body)
         const characters = checkInputLength(body.input)
-        const format = speechFormatOf(body.response_format)
-        const sse = body.stream_format === 'sse'
-        return serveBytes(ctx, principal, reply, toBytesRequest(body, format.outputFormat), {
-          contentType: sse ? 'text/event-stream; charset=utf-8' : format.contentType,
-          reshape: (audio) => (sse ? speechSse(formatBytes(format, audio), characters) : formatBytes(format, audio)),
-        })
+        const format = speechFormatOf(body.response_format, ctx.ffmpeg)
+        return serveBytes(
+          ctx,
+          principal,
+          reply,
+          toBytesRequest(body, format.outputFormat),
+          speechOutput({ format, sse: body.stream_format === 'sse', characters, ffmpeg: ctx.ffmpeg }),
+        )
       })
     })
   }
 }
 
-/** `GET /v1/models`: any valid credential may list what the OpenAI routes accept. */
-export function registerOpenAiModelRoute(app: FastifyInstance, guard: Guard): void {
-  app.get('/v1/models', { onRequest: guard('any') }, async () => openAiModelList())
+/**
+ * `GET /v1/models`: any valid credential may list what the OpenAI routes accept. A gateway lists
+ * OpenAI's names only: other model ids go to the upstream as sent, and are the upstream's to list.
+ */
+export function registerOpenAiModelRoute(app: FastifyInstance, guard: Guard, options = { gateway: false }): void {
+  app.get('/v1/models', { onRequest: guard('any') }, async () => openAiModelList(options))
 }

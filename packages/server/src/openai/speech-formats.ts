@@ -1,4 +1,5 @@
 import { VoxgateError, type OutputFormat } from '@voxgate/protocol'
+import { encodeAac } from './ffmpeg.ts'
 import { encodeWhole, type LibavFormat } from './libav-encode.ts'
 
 /** OpenAI's speech sample rate: `pcm` is 24 kHz 16-bit little-endian mono, and every format is made at it. */
@@ -13,6 +14,8 @@ export interface SpeechFormat {
   outputFormat: OutputFormat
   /** Formats the pipeline cannot make: its PCM, gathered, becomes one file at the end. */
   wholeFile?: LibavFormat
+  /** AAC: the pipeline's PCM piped through ffmpeg as it is made (only where ffmpeg was found at start). */
+  ffmpeg?: true
 }
 
 const FORMATS: Record<string, SpeechFormat> = {
@@ -24,28 +27,40 @@ const FORMATS: Record<string, SpeechFormat> = {
   pcm: { contentType: 'audio/pcm', outputFormat: PCM_24K },
   opus: { contentType: 'audio/ogg; codecs=opus', outputFormat: PCM_24K, wholeFile: 'opus' },
   flac: { contentType: 'audio/flac', outputFormat: PCM_24K, wholeFile: 'flac' },
+  aac: { contentType: 'audio/aac', outputFormat: PCM_24K, ffmpeg: true },
 }
 
-/** The `response_format`s this server makes, in the order a refusal names them. */
-export const SPEECH_FORMATS: readonly string[] = Object.keys(FORMATS)
+/** The `response_format`s a server makes, in the order a refusal names them: AAC only with ffmpeg. */
+export function speechFormats(ffmpeg: string | undefined): string[] {
+  return Object.keys(FORMATS).filter((name) => ffmpeg !== undefined || !FORMATS[name]!.ffmpeg)
+}
 
-/** OpenAI's format, or 400 `unsupported_output_format` naming the ones voxgate can make (AAC has no encoder here). */
-export function speechFormatOf(name: string): SpeechFormat {
-  const format = Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined
-  if (!format) {
-    throw new VoxgateError(
-      'unsupported_output_format',
-      `response_format: this server cannot make that format; use one of ${SPEECH_FORMATS.join(', ')}.`,
-    )
+/** OpenAI's format, or 400 `unsupported_output_format` naming the ones this server can make. */
+export function speechFormatOf(name: string, ffmpeg: string | undefined): SpeechFormat {
+  const formats = speechFormats(ffmpeg)
+  if (!formats.includes(name)) {
+    const why = Object.hasOwn(FORMATS, name)
+      ? `${name} needs ffmpeg, and this server found none at start (--ffmpeg)`
+      : 'voxgate cannot make that format'
+    throw new VoxgateError('unsupported_output_format', `response_format: ${why}; use one of ${formats.join(', ')}.`)
   }
-  return format
+  return FORMATS[name]!
 }
 
 /**
- * The bytes of a format as they are sent: the pipeline's own as made, or for Opus and FLAC the whole
- * recording encoded once synthesis ends (libav.js encodes a file, not a stream of sentences).
+ * The bytes of a format as they are sent: the pipeline's own as made, AAC as ffmpeg makes it, or for
+ * Opus and FLAC the whole recording encoded once synthesis ends (libav.js encodes a file, not a
+ * stream of sentences).
  */
-export async function* formatBytes(format: SpeechFormat, audio: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+export async function* formatBytes(
+  format: SpeechFormat,
+  audio: AsyncIterable<Buffer>,
+  ffmpeg: string | undefined,
+): AsyncGenerator<Buffer> {
+  if (format.ffmpeg && ffmpeg) {
+    yield* encodeAac(audio, { ffmpeg, sampleRate: OPENAI_SAMPLE_RATE })
+    return
+  }
   if (!format.wholeFile) {
     yield* audio
     return

@@ -49,8 +49,11 @@ export function toBytesRequest(
     transcript: body.input,
     voice: voiceIdOf(body.voice),
     output_format: outputFormat,
-    ...(body.speed !== undefined && {
-      generation_config: { speed: Math.min(ENGINE_SPEED_MAX, Math.max(ENGINE_SPEED_MIN, body.speed)) },
-    }),
+    ...(body.speed !== undefined && { generation_config: { speed: engineSpeed(body.speed) } }),
   }
+}
+
+/** OpenAI's speed clamped to what the engines (and Cartesia's `generation_config.speed`) take. */
+export function engineSpeed<T extends number | undefined>(speed: T): T {
+  return (speed === undefined ? undefined : Math.min(ENGINE_SPEED_MAX, Math.max(ENGINE_SPEED_MIN, speed))) as T
 }

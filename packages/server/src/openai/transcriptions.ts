@@ -1,22 +1,34 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import type { SttWord } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { parseOr400 } from '../http/validate.ts'
-import { readBatchRequest, recognizeBatch, type Recognized } from '../stt/batch.ts'
+import { readBatchRequest, recognizeBatch } from '../stt/batch.ts'
 import { segmentsOf, srt, vtt } from './transcript-formats.ts'
 
 /**
  * OpenAI's fields beyond Cartesia's: how to answer, and `prompt` and `temperature`, which are
- * accepted and have no effect (PocketSphinx takes neither).
+ * accepted and have no effect (PocketSphinx takes neither; a relay does not send them on).
  */
-const OpenAiTranscriptionFields = z.object({
+export const OpenAiTranscriptionFields = z.object({
   response_format: z.enum(['json', 'text', 'verbose_json', 'srt', 'vtt']).default('json'),
   stream: z.enum(['true', 'false']).default('false'),
   prompt: z.string().optional(),
   temperature: z.coerce.number().min(0).max(1).optional(),
 })
-type OpenAiTranscriptionFields = z.infer<typeof OpenAiTranscriptionFields>
+export type OpenAiTranscriptionFields = z.infer<typeof OpenAiTranscriptionFields>
+
+/** A transcript, recognised here or relayed, as OpenAI's formats read it. */
+export interface Transcript {
+  /** Words grouped as spoken: each group is a `verbose_json` segment, an SRT or WebVTT cue, a stream delta. */
+  utterances: SttWord[][]
+  /** Seconds of audio in the file. */
+  duration: number
+  language: string
+  /** `timestamp_granularities[]` as asked: `word` adds the words to `json` and `verbose_json`, `segment` the segments. */
+  granularities: readonly string[]
+}
 
 /**
  * `POST /audio/transcriptions` and `/v1/audio/transcriptions`: the upload recognised as on `/stt`,
@@ -32,60 +44,61 @@ export async function serveTranscription(
   const batch = await readBatchRequest(request, { openAiModels: true })
   const openai = parseOr400(OpenAiTranscriptionFields, batch.extras, 'request')
   const recognized = await recognizeBatch(ctx, principal, batch)
+  const transcript: Transcript = {
+    ...recognized,
+    language: 'en',
+    granularities: batch.fields.timestamp_granularities ?? ['segment'],
+  }
+  return answerTranscription(reply, openai, transcript, () => ({
+    type: 'transcript',
+    text: textOf(transcript),
+    request_id: request.id,
+    language: 'en',
+    duration: recognized.duration,
+    ...(transcript.granularities.includes('word') && { words: recognized.utterances.flat() }),
+  }))
+}
+
+const textOf = (t: Transcript) => t.utterances.map((words) => words.map((w) => w.word).join(' ')).join(' ')
+
+/** OpenAI's language names for the codes a transcript carries (`verbose_json` names the language). */
+const LANGUAGE_NAMES: Record<string, string> = { en: 'english', de: 'german', es: 'spanish', fr: 'french' }
+
+/** Sends `t` in the shape asked for; `json` builds the `json` answer (Cartesia's transcript here). */
+export function answerTranscription(
+  reply: FastifyReply,
+  openai: OpenAiTranscriptionFields,
+  t: Transcript,
+  json: () => object,
+): FastifyReply {
   reply.header('cache-control', 'no-store')
-  if (openai.stream === 'true') return reply.type('text/event-stream; charset=utf-8').send(events(recognized))
-  const words = recognized.utterances.flat()
-  const text = words.map((w) => w.word).join(' ')
-  const granularities = batch.fields.timestamp_granularities ?? ['segment']
-  return answer(reply, openai, {
-    json: () => ({
-      type: 'transcript',
-      text,
-      request_id: request.id,
-      language: 'en',
-      duration: recognized.duration,
-      ...(granularities.includes('word') && { words }),
-    }),
-    verbose: () => ({
-      task: 'transcribe',
-      language: 'english',
-      duration: recognized.duration,
-      text,
-      ...(granularities.includes('segment') && { segments: segmentsOf(recognized.utterances) }),
-      ...(granularities.includes('word') && { words }),
-    }),
-    text,
-    recognized,
-  })
-}
-
-interface Answers {
-  json: () => object
-  verbose: () => object
-  text: string
-  recognized: Recognized
-}
-
-function answer(reply: FastifyReply, openai: OpenAiTranscriptionFields, a: Answers): FastifyReply {
+  if (openai.stream === 'true') return reply.type('text/event-stream; charset=utf-8').send(events(t))
   const plain = (body: string, type = 'text/plain; charset=utf-8') => reply.type(type).send(body)
   switch (openai.response_format) {
     case 'json':
-      return reply.send(a.json())
+      return reply.send(json())
     case 'verbose_json':
-      return reply.send(a.verbose())
+      return reply.send({
+        task: 'transcribe',
+        language: LANGUAGE_NAMES[t.language] ?? t.language,
+        duration: t.duration,
+        text: textOf(t),
+        ...(t.granularities.includes('segment') && { segments: segmentsOf(t.utterances) }),
+        ...(t.granularities.includes('word') && { words: t.utterances.flat() }),
+      })
     case 'text':
-      return plain(a.text)
+      return plain(textOf(t))
     case 'srt':
-      return plain(srt(segmentsOf(a.recognized.utterances)))
+      return plain(srt(segmentsOf(t.utterances)))
     case 'vtt':
-      return plain(vtt(segmentsOf(a.recognized.utterances)), 'text/vtt; charset=utf-8')
+      return plain(vtt(segmentsOf(t.utterances)), 'text/vtt; charset=utf-8')
   }
 }
 
 /** OpenAI's transcription stream: one delta per utterance (sent once the file is recognised), then the whole text. */
-function events(recognized: Recognized): string {
+function events(t: Transcript): string {
   const frame = (event: object) => `data: ${JSON.stringify(event)}\n\n`
-  const texts = recognized.utterances.map((words) => words.map((w) => w.word).join(' '))
-  const deltas = texts.map((t, i) => frame({ type: 'transcript.text.delta', delta: i === 0 ? t : ` ${t}` }))
+  const texts = t.utterances.map((words) => words.map((w) => w.word).join(' '))
+  const deltas = texts.map((text, i) => frame({ type: 'transcript.text.delta', delta: i === 0 ? text : ` ${text}` }))
   return `${deltas.join('')}${frame({ type: 'transcript.text.done', text: texts.join(' ') })}`
 }

@@ -18,6 +18,9 @@ const OPENAI_VOICE_ENGINES: Readonly<Record<string, string>> = {
   verse: 'flite:awb',
 }
 
+/** OpenAI's voice names, in the order its documentation lists them. */
+export const OPENAI_VOICE_NAMES: readonly string[] = Object.keys(OPENAI_VOICE_ENGINES)
+
 /** OpenAI voice name → voxgate voice id, built once from the catalogue. */
 export const OPENAI_VOICES: ReadonlyMap<string, string> = new Map(
   Object.entries(OPENAI_VOICE_ENGINES).map(([name, engineVoice]) => {

@@ -12,6 +12,7 @@ import { FLACDecoder } from '@wasm-audio-decoders/flac'
 import { countCharacters, OPENAI_SPEECH_INPUT_MAX_CHARS } from '@voxgate/protocol'
 import { DETERMINISTIC_RATE, DETERMINISTIC_WORD_MS } from '../helpers/deterministic-engine.ts'
 import { parseWavHeader } from '../helpers/audio.ts'
+import { AAC_SLACK_SAMPLES, ffmpegToPcm } from '../helpers/ffmpeg.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
 import { startSpeechServer } from '../helpers/speech.ts'
@@ -124,12 +125,39 @@ describe('POST /v1/audio/speech with the openai SDK', () => {
     assert.ok(d.samples >= want && d.samples <= want + 960, `${d.samples} vs ${want}`)
   })
 
-  test('aac, which no encoder here makes, is a 400 in OpenAI shape naming the formats voxgate can make', async () => {
-    const err = await refusal(speak({ response_format: 'aac' }))
-    assert.equal(err.status, 400)
+  test('aac is ADTS made by ffmpeg, and ffmpeg decodes it to the speech length', async () => {
+    const { type, bytes } = await speak({ response_format: 'aac' })
+    assert.equal(type, 'audio/aac')
+    // Every ADTS frame starts with the 12-bit sync word.
+    assert.deepEqual([bytes[0], bytes[1]! & 0xf0], [0xff, 0xf0])
+    const samples = ffmpegToPcm(bytes, 24000).length
+    assert.ok(samples >= SAMPLES_24K && samples <= SAMPLES_24K + AAC_SLACK_SAMPLES, `${samples} vs ${SAMPLES_24K}`)
+  })
+
+  test('aac without ffmpeg (--ffmpeg /nonexistent) is a 400 in OpenAI shape naming the formats that work', async () => {
+    const { t: bare } = await startSpeechServer({ ffmpegPath: '/nonexistent' })
+    try {
+      const sdk = new OpenAI({ apiKey: bare.apiKey, baseURL: `${bare.url}/v1`, maxRetries: 0 })
+      const err = await refusal(
+        sdk.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: TEXT, response_format: 'aac' }),
+      )
+      assert.equal(err.status, 400)
+      assert.equal(err.code, 'unsupported_output_format')
+      assert.equal(err.type, 'invalid_request_error')
+      assert.match(
+        err.message,
+        /aac needs ffmpeg, and this server found none at start \(--ffmpeg\); use one of mp3, wav, pcm, opus, flac\.$/,
+      )
+      assert.match(bare.logs.text(), /no ffmpeg found: response_format aac is refused/)
+    } finally {
+      await bare.close()
+    }
+  })
+
+  test('a format voxgate does not know is a 400 naming every format it makes, aac included', async () => {
+    const err = await refusal(speak({ response_format: 'ogg' as 'mp3' }))
     assert.equal(err.code, 'unsupported_output_format')
-    assert.equal(err.type, 'invalid_request_error')
-    assert.match(err.message, /mp3, wav, pcm, opus, flac/)
+    assert.match(err.message, /use one of mp3, wav, pcm, opus, flac, aac\.$/)
   })
 
   test('stream_format sse: speech.audio.delta events carry the pcm bytes, then one speech.audio.done with usage', async () => {
