@@ -3,20 +3,26 @@ import { TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import type { Clock } from './clock.ts'
 import type { Store } from './store/types.ts'
 
+const DAY_MS = 86_400_000
+
 /**
  * Drops what can never matter again, on a timer, so the store cannot grow without bound: signing
- * keys retired longer ago than any token lives (plus the clock tolerance), and revocations past
- * their own expiry. Runs once at start, then every `intervalMs`.
+ * keys retired longer ago than any token lives (plus the clock tolerance), revocations past
+ * their own expiry, and audit rows older than the retention. Runs once at start, then every `intervalMs`.
  */
 export function startHousekeeping(
   store: Store,
   clock: Clock,
-  options: { intervalMs: number; toleranceSeconds: number },
+  options: { intervalMs: number; toleranceSeconds: number; auditRetentionDays: number },
   logger: Logger,
 ): () => void {
   const run = () => {
-    const before = clock.now() - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000
+    const now = clock.now()
+    const before = now - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000
     store.prune(before).catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))
+    store
+      .pruneAudit(now - options.auditRetentionDays * DAY_MS)
+      .catch((err: unknown) => logger.error({ err }, 'audit log housekeeping failed'))
   }
   run()
   const timer = setInterval(run, options.intervalMs)

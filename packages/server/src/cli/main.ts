@@ -7,9 +7,10 @@ export const MAIN_HELP = `Usage: voxgate <command> [options]
 
 Commands:
   serve         run the voice server
-  keys          create, list and revoke API keys; rotate the signing key
+  keys          create, list, rotate and revoke API keys; rotate the signing key
   usage         characters, audio and streams by day, end-user and API key (the usage ledger)
   quotas        cap what an end-user or an API key may use per day or month, across tokens
+  audit         the audit log: every change to keys, quotas, revocations and signing keys
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys.ts')).keysCommand,
   usage: async () => (await import('./usage.ts')).usageCommand,
   quotas: async () => (await import('./quotas.ts')).quotasCommand,
+  audit: async () => (await import('./audit.ts')).auditCommand,
 }
 
 /** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
@@ -35,6 +37,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'keys':
       case 'usage':
       case 'quotas':
+      case 'audit':
         return await (await COMMANDS[command]!())(rest, io)
       case '--version':
       case '-v':

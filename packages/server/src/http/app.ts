@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerApiKeyRoutes } from '../routes/api-keys.ts'
+import { registerAuditRoutes } from '../routes/audit.ts'
 import { registerHealthRoutes } from '../routes/health.ts'
 import { registerUsageRoutes } from '../routes/usage.ts'
 import { registerQuotaRoutes } from '../routes/quotas.ts'
@@ -112,6 +113,7 @@ export function buildApp(
   registerUsageRoutes(app, ctx, guard)
   registerQuotaRoutes(app, ctx, guard)
   registerApiKeyRoutes(app, ctx, guard)
+  registerAuditRoutes(app, ctx, guard)
   if (ctx.upstream) {
     // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
     registerGatewayRoutes(app, ctx, ctx.upstream, guard)

@@ -14,6 +14,9 @@ const BACKGROUND: ReadonlySet<string> = new Set([
   'recordRefusal',
   'touchApiKey',
   'prune',
+  'pruneAudit',
+  // An expired key's audit row is written off the 401's path.
+  'appendAudit',
   'version',
   'snapshot',
   'close',
