@@ -21,6 +21,8 @@ type Table = (typeof TABLES)[number]
 /** A store, and a way to make every write to some of its tables fail. */
 interface Engine {
   store: Store
+  /** Runs SQL on the store's database from outside the store. */
+  sql(statement: string): Promise<void>
   failWrites(table: Table): Promise<void>
   allowWrites(table: Table): Promise<void>
   close(): Promise<void>
@@ -40,6 +42,9 @@ async function sqlite(): Promise<Engine> {
   const db = new Database(path.join(dataDir, 'voxgate.db'))
   return {
     store,
+    async sql(statement) {
+      db.exec(statement)
+    },
     async failWrites(table) {
       for (const op of ['INSERT', 'UPDATE', 'DELETE'])
         db.exec(
@@ -64,6 +69,9 @@ async function postgres(): Promise<Engine> {
     BEGIN RAISE EXCEPTION 'refused by the test'; END $$`)
   return {
     store,
+    async sql(statement) {
+      await schema.query(statement)
+    },
     async failWrites(table) {
       await schema.query(
         `CREATE TRIGGER test_fail_${table} BEFORE INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION test_refuse()`,
@@ -197,6 +205,16 @@ for (const [name, open] of [
           await e.allowWrites(change.table)
         }
         assert.equal(await auditRows(e.store), 0)
+      }))
+
+    test('rows cannot be updated, only deleted (by pruning)', () =>
+      withSeeded(async (e) => {
+        await e.store.createApiKey(key('k', ['mint']), draft('api_key.created', 'k'))
+        await assert.rejects(e.sql("UPDATE audit_log SET action = 'api_key.revoked'"), /append-only/)
+        assert.deepEqual(
+          (await e.store.queryAudit({ limit: 10 })).entries.map((r) => r.action),
+          ['api_key.created'],
+        )
       }))
 
     test('with nothing refused, each change lands with exactly its row', () =>
