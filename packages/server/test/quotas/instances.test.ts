@@ -57,7 +57,7 @@ describe('a new quota on two instances', () => {
     )
     const shared = { store: schema.url(), redisUrl: SHARED_REDIS_URL, redisPrefix: prefix }
     const a = await instance(shared)
-    const apiKey = (await createKey(a.server.ctx.store, 'quotas', Date.now())).key
+    const apiKey = (await createKey(a.server.ctx.store, 'quotas', Date.now(), { scopes: ['admin'] })).key
     const [voice] = (await voiceIds(a.url, apiKey, 1)) as [string]
     const token = await mint(a.url, apiKey, { grants: { tts: true }, expires_in: 600, sub: 'nora' })
     assert.equal((await speak(a, token, voice)).status, 200)
@@ -93,7 +93,7 @@ describe('a new quota on two instances', () => {
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }))
     const a = await instance({ dataDir })
     const b = await instance({ dataDir })
-    const apiKey = (await createKey(a.server.ctx.store, 'quotas', Date.now())).key
+    const apiKey = (await createKey(a.server.ctx.store, 'quotas', Date.now(), { scopes: ['admin'] })).key
     const [voice] = (await voiceIds(a.url, apiKey, 1)) as [string]
     const token = await mint(a.url, apiKey, { grants: { tts: true }, expires_in: 600, sub: 'olga' })
 
