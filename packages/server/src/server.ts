@@ -224,7 +224,11 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
   const stopHousekeeping = startHousekeeping(
     store,
     clock,
-    { intervalMs: config.housekeepingIntervalMs, toleranceSeconds: config.clockToleranceSeconds },
+    {
+      intervalMs: config.housekeepingIntervalMs,
+      toleranceSeconds: config.clockToleranceSeconds,
+      auditRetentionDays: config.auditRetentionDays,
+    },
     logger,
   )
   const port = (app.server.address() as AddressInfo).port

@@ -220,6 +220,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'with --upstream: once answering, the upstream may go N s without sending while output is owed; then upstream_timeout (default 30)',
   },
   {
+    flag: 'audit-retention-days',
+    kind: 'int',
+    key: 'auditRetentionDays',
+    arg: 'N',
+    help: 'housekeeping prunes audit rows older than N days (default 400)',
+  },
+  {
     flag: 'drain-seconds',
     kind: 'seconds',
     key: 'drainMs',

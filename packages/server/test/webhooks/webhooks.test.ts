@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { DELIVERIES_LISTED, MAX_WEBHOOKS, WEBHOOK_URL_MAX_CHARS } from '../../src/webhooks/schema.ts'
+import { cliOrigin } from '../../src/audit/origin.ts'
 import { rotateSigningKey } from '../../src/auth/key-ring.ts'
 import { createKey } from '../../src/cli/keys.ts'
 import { ManualClock } from '../helpers/clock.ts'
@@ -272,7 +273,7 @@ describe('delivery', () => {
     assert.equal((await admin(`/api-keys/${created.json.id}`, { method: 'DELETE' })).status, 204)
     await eventually(() => receiver.of('api_key.revoked').length === 1, 'api_key.revoked arrives')
     assert.deepEqual(receiver.of('api_key.revoked')[0]!.json.data, { id: created.json.id, name: 'app backend' })
-    const kid = await rotateSigningKey(t.server.ctx.store, clock.now(), 5)
+    const kid = await rotateSigningKey(t.server.ctx.store, clock.now(), { toleranceSeconds: 5, origin: cliOrigin() })
     await eventually(() => receiver.of('signing_key.rotated').length === 1, 'signing_key.rotated arrives', 10_000)
     const rotated = receiver.of('signing_key.rotated')[0]!.json.data as { kid: string; retired: string[] }
     assert.equal(rotated.kid, kid)
