@@ -136,13 +136,16 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       }
       case 'rotate': {
         const id = onlyId(positionals, 'rotate')
+        const now = Date.now()
         const rotated = await rotateKey(store, {
           id,
           graceSeconds: graceOf(values['grace-seconds']),
-          nowMs: Date.now(),
+          nowMs: now,
           origin,
         })
         if (!rotated) throw new UsageError(`no active key with id ${id}`)
+        // A running server delivers it from the store's outbox.
+        await storeEvents(store).enqueue('api_key.rotated', { id }, { atMs: now })
         if (values.json) io.out(JSON.stringify(rotated))
         else
           io.out(

@@ -283,6 +283,33 @@ describe('delivery', () => {
     await admin(`/webhooks/${hook.id}`, { method: 'DELETE' })
   })
 
+  test('api_key.rotated from POST /api-keys/:id/rotate: signed, the key id only (never a secret); a 404 rotation fires none', async () => {
+    const hook = await addWebhook(['api_key.rotated'])
+    const created = await admin('/api-keys', { body: { name: 'rotating backend' } })
+    assert.equal(created.status, 201, created.text)
+    clock.advance(1000)
+    const rotated = await admin(`/api-keys/${created.json.id}/rotate`, { body: { grace_seconds: 60 } })
+    assert.equal(rotated.status, 200, rotated.text)
+    await eventually(() => receiver.of('api_key.rotated').length === 1, 'api_key.rotated arrives')
+    const event = receiver.of('api_key.rotated')[0]!
+    assert.deepEqual(event.json, {
+      type: 'api_key.rotated',
+      timestamp: new Date(clock.now()).toISOString(),
+      data: { id: created.json.id },
+    })
+    assert.ok(verifiedBySpec(hook.secret, event))
+    for (const secret of [created.json.key, rotated.json.key]) assert.ok(!event.body.includes(secret), 'never a secret')
+    assertError(await admin('/api-keys/key_nope/rotate', { body: {} }), 404, 'not_found')
+    await eventually(async () => (await deliveries(hook.id))[0]?.status_code === 200, 'the delivery is recorded')
+    assert.deepEqual(
+      (await deliveries(hook.id)).map((d) => [d.type, d.status_code]),
+      [['api_key.rotated', 200]],
+      'one event in all: the refused rotation fired none',
+    )
+    await admin(`/api-keys/${created.json.id}`, { method: 'DELETE' })
+    await admin(`/webhooks/${hook.id}`, { method: 'DELETE' })
+  })
+
   test('a redirect is not followed: the attempt fails with its status, and nothing else is called', async () => {
     const hook = await addWebhook(['quota.threshold'])
     const before = receiver.received.length
