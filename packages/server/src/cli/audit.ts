@@ -15,8 +15,8 @@ import { optionsHelp, resolveOptions } from './options.ts'
 
 export const AUDIT_HELP = `Usage: voxgate audit [--from T] [--to T] [--action A] [--key-id ID] [--target-id ID] [--limit N] [--cursor C] [--json]
 
-The audit log, as GET /audit answers it: one row per change (keys, quotas, revocations, signing
-keys), newest first, with who made it (an API key or the CLI). T is RFC 3339 or a UTC date
+The audit log, as GET /audit answers it: one row per change (keys, quotas, revocations, webhooks,
+signing keys), newest first, with who made it (an API key or the CLI). T is RFC 3339 or a UTC date
 (YYYY-MM-DD; a date-only --to includes its whole day); --key-id is the acting key; --limit is 1 to
 ${AUDIT_PAGE_MAX} (default ${AUDIT_PAGE_DEFAULT}); --cursor continues from the previous page's next cursor.
 

@@ -11,7 +11,7 @@ Commands:
   usage         characters, audio and streams by day, end-user and API key (the usage ledger)
   quotas        cap what an end-user or an API key may use per day or month, across tokens
   webhooks      signed webhooks: quota thresholds, key changes (add, list, remove, deliveries)
-  audit         the audit log: every change to keys, quotas, revocations and signing keys
+  audit         the audit log: every change to keys, quotas, revocations, webhooks and signing keys
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 

@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'quota.removed',
   'token.revoked',
   'subject.revoked',
+  'webhook.created',
+  'webhook.removed',
   'signing_key.rotated',
 ] as const
 
@@ -34,7 +36,7 @@ export interface AuditActor {
   keyId?: string | undefined
 }
 
-/** What the change was made to: `api_key`, `quota`, `token` (a jti), `subject` (a sub), `signing_key`, … */
+/** What the change was made to: `api_key`, `quota`, `token` (a jti), `subject` (a sub), `webhook`, `signing_key`, … */
 export interface AuditTarget {
   type: string
   id: string

@@ -605,14 +605,23 @@ export class PostgresStore implements Store {
   }
 
   // Webhooks are not versioned changes: no instance caches them, each delivery reads its webhook.
-  async createWebhook(w: WebhookRecord): Promise<void> {
-    await this.#query('INSERT INTO webhooks (id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      w.id,
-      w.url,
-      JSON.stringify(w.events),
-      seal(this.#kek, webhookAad(w.id), w.secret),
-      w.createdAt,
-    ])
+  async createWebhook(w: WebhookRecord, audit?: AuditDraft): Promise<void> {
+    const insert = (query: PgQuery) =>
+      query('INSERT INTO webhooks (id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        w.id,
+        w.url,
+        JSON.stringify(w.events),
+        seal(this.#kek, webhookAad(w.id), w.secret),
+        w.createdAt,
+      ])
+    if (!audit) {
+      await insert(this.#query)
+      return
+    }
+    await this.#transaction(async (query) => {
+      await insert(query)
+      await appendAudit(query, audit)
+    })
   }
 
   #webhook(r: WebhookRow): WebhookRecord {
@@ -635,14 +644,23 @@ export class PostgresStore implements Store {
     return row && this.#webhook(row)
   }
 
-  async removeWebhook(id: string): Promise<boolean> {
-    const { rows } = await this.#query<{ n: number }>(
-      `WITH w AS (DELETE FROM webhooks WHERE id = $1 RETURNING 1),
-       d AS (DELETE FROM webhook_deliveries WHERE webhook_id = $1 RETURNING 1)
-       SELECT count(*)::int AS n FROM w`,
-      [id],
-    )
-    return rows[0]!.n === 1
+  async removeWebhook(id: string, audit?: AuditDraft): Promise<boolean> {
+    const remove = async (query: PgQuery) =>
+      (
+        await query<{ n: number }>(
+          `WITH w AS (DELETE FROM webhooks WHERE id = $1 RETURNING 1),
+           d AS (DELETE FROM webhook_deliveries WHERE webhook_id = $1 RETURNING 1)
+           SELECT count(*)::int AS n FROM w`,
+          [id],
+        )
+      ).rows[0]!.n === 1
+    if (!audit) return remove(this.#query)
+    return this.#transaction(async (query) => {
+      const removed = await remove(query)
+      // Nothing removed, nothing recorded.
+      if (removed) await appendAudit(query, audit)
+      return removed
+    })
   }
 
   async setWebhookSecret(id: string, secret: string): Promise<boolean> {

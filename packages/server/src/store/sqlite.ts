@@ -669,8 +669,11 @@ export class SqliteStore implements Store {
   }
 
   // Webhooks are not versioned changes: no instance caches them, each delivery reads its webhook.
-  async createWebhook(w: WebhookRecord): Promise<void> {
-    this.#stmt.webhookInsert.run(w.id, w.url, JSON.stringify(w.events), w.secret, w.createdAt)
+  async createWebhook(w: WebhookRecord, audit?: AuditDraft): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt.webhookInsert.run(w.id, w.url, JSON.stringify(w.events), w.secret, w.createdAt)
+      this.#record(audit)
+    })()
   }
 
   async listWebhooks(): Promise<WebhookRecord[]> {
@@ -682,10 +685,13 @@ export class SqliteStore implements Store {
     return row && toWebhook(row)
   }
 
-  async removeWebhook(id: string): Promise<boolean> {
+  async removeWebhook(id: string, audit?: AuditDraft): Promise<boolean> {
     return this.#db.transaction(() => {
       this.#stmt.webhookDeliveriesDelete.run(id)
-      return this.#stmt.webhookDelete.run(id).changes === 1
+      const removed = this.#stmt.webhookDelete.run(id).changes === 1
+      // Nothing removed, nothing recorded.
+      if (removed) this.#record(audit)
+      return removed
     })()
   }
 

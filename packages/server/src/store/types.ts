@@ -311,12 +311,12 @@ export interface Store extends SharedCounters {
   /** False when no such quota. Moves the version when it removed one. */
   deleteQuota(id: string, audit?: AuditDraft): Promise<boolean>
   addRevocation(revocation: Revocation, audit?: AuditDraft): Promise<void>
-  createWebhook(record: WebhookRecord): Promise<void>
+  createWebhook(record: WebhookRecord, audit?: AuditDraft): Promise<void>
   /** Every webhook, oldest first. */
   listWebhooks(): Promise<WebhookRecord[]>
   getWebhook(id: string): Promise<WebhookRecord | undefined>
   /** Removes a webhook and its deliveries (pending ones included); false when no such webhook. */
-  removeWebhook(id: string): Promise<boolean>
+  removeWebhook(id: string, audit?: AuditDraft): Promise<boolean>
   /** Replaces a webhook's secret (later attempts, pending retries included, sign with it); false when no such webhook. */
   setWebhookSecret(id: string, secret: string): Promise<boolean>
   /**

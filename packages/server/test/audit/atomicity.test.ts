@@ -15,7 +15,7 @@ import { auditDraft, type AuditAction } from '../../src/store/audit-types.ts'
 import type { Store } from '../../src/store/types.ts'
 import { TEST_KEK, testSchema, type TestSchema } from '../helpers/postgres.ts'
 
-const TABLES = ['audit_log', 'api_keys', 'quotas', 'revocations', 'signing_keys'] as const
+const TABLES = ['audit_log', 'api_keys', 'quotas', 'revocations', 'signing_keys', 'webhooks'] as const
 type Table = (typeof TABLES)[number]
 
 /** A store, and a way to make every write to some of its tables fail. */
@@ -101,6 +101,14 @@ const key = (id: string, scopes: ('admin' | 'mint')[]) => ({
   expiresAt: null,
 })
 
+const webhook = (id: string) => ({
+  id,
+  url: 'https://hooks.example.com/in',
+  events: ['api_key.rotated'],
+  secret: 'whsec_dGVzdA==',
+  createdAt: 1,
+})
+
 /** Every audited change, each against the table it writes. */
 const CHANGES: { name: string; table: Table; run: (s: Store) => Promise<unknown> }[] = [
   {
@@ -145,6 +153,16 @@ const CHANGES: { name: string; table: Table; run: (s: Store) => Promise<unknown>
         draft('signing_key.rotated', 'sig_1'),
       ),
   },
+  {
+    name: 'createWebhook',
+    table: 'webhooks',
+    run: (s) => s.createWebhook(webhook('wh_new'), draft('webhook.created', 'wh_new')),
+  },
+  {
+    name: 'removeWebhook',
+    table: 'webhooks',
+    run: (s) => s.removeWebhook('wh_seed', draft('webhook.removed', 'wh_seed')),
+  },
 ]
 
 /** Everything the changes above could touch, to compare before and after. */
@@ -156,6 +174,7 @@ async function state(s: Store) {
     quotas: (await s.listQuotas()).map((q) => [q.id, q.characters]),
     revocations: snapshot.revocations,
     signing: snapshot.signingKeys.map((k) => [k.kid, k.retiredAt]),
+    webhooks: (await s.listWebhooks()).map((w) => w.id),
   }
 }
 
@@ -181,6 +200,7 @@ for (const [name, open] of [
           createdAt: 1,
         })
         await e.store.addSigningKey({ kid: 'sig_0', privatePem: 'P', createdAt: 1, retiredAt: null })
+        await e.store.createWebhook(webhook('wh_seed'))
         await fn(e)
       } finally {
         await e.close()
@@ -231,6 +251,8 @@ for (const [name, open] of [
           'quota.removed',
           'subject.revoked',
           'signing_key.rotated',
+          'webhook.created',
+          'webhook.removed',
         ])
       }))
   })

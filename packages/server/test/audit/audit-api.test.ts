@@ -87,6 +87,54 @@ describe('every change route writes its row', () => {
     for (const secret of [created.json.key, rotated.json.key]) assert.ok(!all.text.includes(secret), 'never a secret')
   })
 
+  test('POST and DELETE /webhooks: webhook.created (its URL masked, never the secret) and webhook.removed; a 404 writes none', async () => {
+    // A public address: the webhook is checked when added, and removed before any event could go to it.
+    const added = await admin('/webhooks', {
+      body: { url: 'https://93.184.215.14/hooks/T123?token=abc', events: ['api_key.expiring'] },
+    })
+    assert.equal(added.status, 201, added.text)
+    const id = added.json.id
+    assert.deepEqual(await latest(id), {
+      id: (await latest(id))!.id,
+      at: new Date(clock.now()).toISOString(),
+      action: 'webhook.created',
+      actor: { type: 'api_key', key_id: t.apiKeyId },
+      target: { type: 'webhook', id },
+      request_id: added.headers.get('x-request-id'),
+      ip: '127.0.0.1',
+      details: { url: 'https://93.184.215.14/***', events: ['api_key.expiring'] },
+    })
+    clock.advance(1000)
+    const removed = await admin(`/webhooks/${id}`, { method: 'DELETE' })
+    assert.equal(removed.status, 204)
+    assertError(await admin(`/webhooks/${id}`, { method: 'DELETE' }), 404, 'not_found')
+    const all = await admin(`/audit?target_id=${id}`)
+    assert.deepEqual(
+      all.json.data.map((r: Row) => [r.action, r.at, r.request_id, r.target]),
+      [
+        [
+          'webhook.removed',
+          new Date(clock.now()).toISOString(),
+          removed.headers.get('x-request-id'),
+          { type: 'webhook', id },
+        ],
+        [
+          'webhook.created',
+          new Date(clock.now() - 1000).toISOString(),
+          added.headers.get('x-request-id'),
+          { type: 'webhook', id },
+        ],
+      ],
+    )
+    assert.deepEqual(all.json.data[0].details, {})
+    for (const hidden of [added.json.secret, 'T123', 'token=abc']) assert.ok(!all.text.includes(hidden), hidden)
+    assert.deepEqual(
+      (await audit('?action=webhook.removed')).data.map((r) => r.target.id),
+      [id],
+      'the refused second DELETE wrote nothing',
+    )
+  })
+
   test('refused changes write nothing: 404, 409 last_admin_key, 400', async () => {
     const before = (await audit('?limit=1000')).data.length
     assertError(await admin('/api-keys/key_nope', { method: 'DELETE' }), 404, 'not_found')

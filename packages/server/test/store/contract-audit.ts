@@ -142,6 +142,34 @@ export function auditContract(withStore: (fn: (s: Store) => Promise<void>) => Pr
       assert.match(created.id, /^aud_[A-Za-z0-9_-]{16}$/)
     }))
 
+  test('webhooks: adding and removing one appends its row; removing one that is gone appends none', () =>
+    withStore(async (s) => {
+      const hook = {
+        id: 'wh_1',
+        url: 'https://hooks.example.com/in',
+        events: ['quota.threshold'],
+        secret: 'whsec_dGVzdA==',
+        createdAt: 1000,
+      }
+      const created = auditDraft(ORIGIN, {
+        at: 5000,
+        action: 'webhook.created',
+        target: { type: 'webhook', id: 'wh_1' },
+        details: { url: 'https://hooks.example.com/***', events: ['quota.threshold'] },
+      })
+      await s.createWebhook(hook, created)
+      assert.deepEqual(await s.getWebhook('wh_1'), hook)
+      const removed = auditDraft(CLI, { at: 6000, action: 'webhook.removed', target: { type: 'webhook', id: 'wh_1' } })
+      assert.equal(await s.removeWebhook('wh_1', removed), true)
+      assert.equal(await s.removeWebhook('wh_1', removed), false)
+      assert.equal(await s.getWebhook('wh_1'), undefined)
+      const entries = (await s.queryAudit({ limit: 1000 })).entries.map((e) => ({ ...e, id: 'x' }))
+      assert.deepEqual(entries, [
+        { ...removed, id: 'x' },
+        { ...created, id: 'x' },
+      ])
+    }))
+
   test('appendAudit with once: at most one row per key within the window, even when racing', () =>
     withStore(async (s) => {
       const once = { key: 'api_key.expired_used:k', withinMs: HOUR }
