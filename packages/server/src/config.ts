@@ -65,6 +65,8 @@ export const ServerConfigSchema = z.strictObject({
     .min(1000)
     .max(86_400_000)
     .default(10 * 60_000),
+  /** Audit rows older than this many days are pruned by housekeeping. */
+  auditRetentionDays: z.number().int().min(1).max(36_500).default(400),
   /** Verified tokens kept in memory so a token seen before costs a map lookup. */
   tokenCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
   /** A request's headers must all arrive within this long of its first byte (or of the connection). */

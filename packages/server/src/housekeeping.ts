@@ -5,16 +5,18 @@ import type { Store } from './store/types.ts'
 import { announceExpiringKeys } from './webhooks/expiring.ts'
 import { EVENT_RETENTION_MS } from './webhooks/outbox.ts'
 
+const DAY_MS = 86_400_000
+
 /**
  * Drops what can never matter again, on a timer, so the store cannot grow without bound: signing
- * keys retired longer ago than any token lives (plus the clock tolerance), and revocations past
- * their own expiry, webhook events past their retention. It also enqueues `api_key.expiring` for keys
- * near their expiry. Runs once at start, then every `intervalMs`.
+ * keys retired longer ago than any token lives (plus the clock tolerance), revocations past
+ * their own expiry, webhook events past their retention, and audit rows older than the retention. It
+ * also enqueues `api_key.expiring` for keys near their expiry. Runs once at start, then every `intervalMs`.
  */
 export function startHousekeeping(
   store: Store,
   clock: Clock,
-  options: { intervalMs: number; toleranceSeconds: number },
+  options: { intervalMs: number; toleranceSeconds: number; auditRetentionDays: number },
   logger: Logger,
 ): () => void {
   const run = () => {
@@ -25,6 +27,9 @@ export function startHousekeeping(
       store.pruneWebhookEvents(now - EVENT_RETENTION_MS),
       announceExpiringKeys(store, now),
     ]).catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))
+    store
+      .pruneAudit(now - options.auditRetentionDays * DAY_MS)
+      .catch((err: unknown) => logger.error({ err }, 'audit log housekeeping failed'))
   }
   run()
   const timer = setInterval(run, options.intervalMs)

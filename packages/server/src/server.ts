@@ -231,7 +231,11 @@ async function assemble(input: AssembleInput) {
   const stopHousekeeping = startHousekeeping(
     store,
     clock,
-    { intervalMs: config.housekeepingIntervalMs, toleranceSeconds: config.clockToleranceSeconds },
+    {
+      intervalMs: config.housekeepingIntervalMs,
+      toleranceSeconds: config.clockToleranceSeconds,
+      auditRetentionDays: config.auditRetentionDays,
+    },
     logger,
   )
   const port = (app.server.address() as AddressInfo).port

@@ -62,6 +62,13 @@ describe('voxgate CLI with --store postgres://…', () => {
       [key.id],
     )
     assert.equal(voxgate(env, 'keys', 'rotate-signing').code, 0)
+    const refused = voxgate(env, 'keys', 'revoke', key.id)
+    assert.deepEqual(
+      [refused.code, refused.stderr.trim()],
+      [1, `voxgate: last_admin_key: ${key.id} is the last admin key; create another admin key first`],
+      'the last admin key stays, as over HTTP',
+    )
+    assert.equal(voxgate(env, 'keys', 'create', '--scopes', 'admin').code, 0)
     assert.equal(voxgate(env, 'keys', 'revoke', key.id).code, 0)
     assert.equal((await schema.query('SELECT version FROM schema_migrations')).length, MIGRATIONS.length)
     assert.equal((await schema.query<{ n: string }>('SELECT count(*) AS n FROM signing_keys'))[0]!.n, '1')

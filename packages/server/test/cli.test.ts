@@ -75,6 +75,8 @@ describe('voxgate CLI', () => {
     const row = JSON.parse(list.stdout).find((k: { id: string }) => k.id === key.id)
     assert.equal(row.prefix, key.key.slice(0, 12))
     assert.equal(row.revoked_at, null)
+    // The first key is the store's only admin key: another must exist before it may go.
+    assert.equal(voxgate('keys', 'create', '--scopes', 'admin').code, 0)
     assert.equal(voxgate('keys', 'revoke', key.id).code, 0)
     assert.notEqual(
       JSON.parse(voxgate('keys', 'list', '--json').stdout).find((k: { id: string }) => k.id === key.id).revoked_at,

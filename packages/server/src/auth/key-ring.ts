@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import type { JWK } from 'jose'
 import { TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import { randomId } from '../ids.ts'
+import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { SigningKeyRecord, Store } from '../store/types.ts'
 import { enqueueEvent } from '../webhooks/outbox.ts'
 
@@ -120,14 +121,24 @@ export async function ensureSigningKey(store: Store, nowMs: number): Promise<voi
   if (!signingKeys.some((k) => k.retiredAt === null)) await store.addSigningKey(newSigningKey(nowMs))
 }
 
-/** Starts signing with a new key; the old ones keep verifying until their tokens have expired. */
-export async function rotateSigningKey(store: Store, nowMs: number, toleranceSeconds: number): Promise<string> {
-  const { signingKeys } = await store.snapshot()
+/**
+ * Starts signing with a new key; the old ones keep verifying until their tokens have expired. The new
+ * key, the old ones' retirement and the audit row land in one transaction.
+ */
+export async function rotateSigningKey(
+  store: Store,
+  nowMs: number,
+  options: { toleranceSeconds: number; origin: AuditOrigin },
+): Promise<string> {
   const fresh = newSigningKey(nowMs)
-  await store.addSigningKey(fresh)
-  const retired = signingKeys.filter((k) => k.retiredAt === null).map((k) => k.kid)
-  for (const kid of retired) await store.retireSigningKey(kid, nowMs)
+  const audit = auditDraft(options.origin, {
+    at: nowMs,
+    action: 'signing_key.rotated',
+    target: { type: 'signing_key', id: fresh.kid },
+  })
+  // The store adds the kids it retired to the row's details (known only inside its transaction).
+  const retired = await store.replaceSigningKey(fresh, audit)
   await enqueueEvent(store, { type: 'signing_key.rotated', data: { kid: fresh.kid, retired }, atMs: nowMs })
-  await store.prune(nowMs - (TOKEN_TTL_MAX_SECONDS + toleranceSeconds) * 1000)
+  await store.prune(nowMs - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000)
   return fresh.kid
 }

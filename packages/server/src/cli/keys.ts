@@ -1,6 +1,9 @@
 import { generateApiKey } from '../auth/api-keys.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
 import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../auth/scopes.ts'
+import { cliOrigin } from '../audit/origin.ts'
+import { ROTATION_GRACE_DEFAULT_SECONDS, ROTATION_GRACE_MAX_SECONDS, rotateKey } from '../keys/rotate.ts'
+import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import { openStore } from '../store/open.ts'
 import { storeEvents, type EventSink } from '../webhooks/outbox.ts'
 import type { Store } from '../store/types.ts'
@@ -10,14 +13,20 @@ import type { Io } from './io.ts'
 import { STORE_OPTIONS } from './option-table.ts'
 import { optionsHelp, resolveOptions } from './options.ts'
 
-export const KEYS_HELP = `Usage: voxgate keys <create|list|revoke|rotate-signing> [options]
+export const KEYS_HELP = `Usage: voxgate keys <create|list|rotate|revoke|rotate-signing> [options]
 
   keys create [--name N] [--scopes mint,speech,read,admin] [--expires-in-days N] [--json]
                                     create an API key and print it once (scopes: admin for
                                     the store's first key, else mint,speech)
-  keys list [--json]                id, name, scopes, display prefix, created, expires, last used, revoked
-  keys revoke <id>                  revoke a key and every token it minted
-  keys rotate-signing               sign new tokens with a new key (old tokens stay valid)
+  keys list [--json]                id, name, scopes, display prefix, created, expires, last used,
+                                    rotating until, revoked
+  keys rotate <id> [--grace-seconds N] [--json]
+                                    give a key a new secret, printed once; the old one works N s
+                                    more (default ${ROTATION_GRACE_DEFAULT_SECONDS}, at most ${ROTATION_GRACE_MAX_SECONDS})
+  keys revoke <id> [--json]         revoke a key and every token it minted (never the last admin key)
+  keys rotate-signing [--json]      sign new tokens with a new key (old tokens stay valid)
+
+Every change is recorded in the audit log (voxgate audit) as made by the CLI.
 
 Every command applies the store's pending migrations first.
 
@@ -28,6 +37,8 @@ ${optionsHelp(STORE_OPTIONS)}
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 export interface KeyOptions {
+  /** Who creates it, for the audit row. @default the CLI */
+  origin?: AuditOrigin
   /** Absent: `admin` for the first key of a store (someone must be able to administer it), else DEFAULT_SCOPES. */
   scopes?: readonly Scope[]
   policy?: KeyPolicy | null
@@ -42,7 +53,13 @@ export async function createKey(store: Store, name: string, nowMs: number, optio
   const scopes = [...(options.scopes ?? ((await store.listApiKeys()).length === 0 ? FULL_SCOPES : DEFAULT_SCOPES))]
   const policy = options.policy ?? null
   const expiresAt = options.expiresAt ?? null
-  await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt })
+  const audit = auditDraft(options.origin ?? cliOrigin(), {
+    at: nowMs,
+    action: 'api_key.created',
+    target: { type: 'api_key', id: key.id },
+    details: { name, scopes, policy, expires_at: iso(expiresAt) },
+  })
+  await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt }, audit)
   const view = { id: key.id, name, scopes, created_at: iso(nowMs), expires_at: iso(expiresAt) }
   await (options.events ?? storeEvents(store)).enqueue('api_key.created', view, { atMs: nowMs })
   return { id: key.id, key: key.key, name, scopes, created_at: view.created_at, expires_at: view.expires_at }
@@ -70,13 +87,17 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     json: { type: 'boolean' },
     scopes: { type: 'string' },
     'expires-in-days': { type: 'string' },
+    'grace-seconds': { type: 'string' },
   } as const
   const { config, values, positionals, help } = resolveOptions(STORE_OPTIONS, rest, io.env, local, true)
   if (help) {
     io.out(KEYS_HELP)
     return 0
   }
+  if (sub !== 'rotate' && values['grace-seconds'] !== undefined)
+    throw new UsageError('--grace-seconds goes with keys rotate only')
   const store = await openStore({ ...config, dataDir: config.dataDir ?? DEFAULT_DATA_DIR })
+  const origin = cliOrigin()
   try {
     switch (sub) {
       case 'create': {
@@ -85,6 +106,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
         const created = await createKey(store, typeof values.name === 'string' ? values.name : 'default', now, {
           scopes: parseScopes(values.scopes),
           expiresAt: expiryOf(values['expires-in-days'], now),
+          origin,
         })
         if (values.json) io.out(JSON.stringify(created))
         else
@@ -92,6 +114,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'list': {
+        const now = Date.now()
         const keys = (await store.listApiKeys()).map((k) => ({
           id: k.id,
           name: k.name,
@@ -100,28 +123,56 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
           created_at: iso(k.createdAt),
           expires_at: iso(k.expiresAt),
           last_used_at: iso(k.lastUsedAt),
+          rotating_until: k.rotatingUntil !== null && k.rotatingUntil > now ? iso(k.rotatingUntil) : null,
           revoked_at: iso(k.revokedAt),
         }))
         if (values.json) io.out(JSON.stringify(keys))
         else
           for (const k of keys)
             io.out(
-              `${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',')}]  created ${k.created_at}  last used ${k.last_used_at ?? 'never'}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`,
+              `${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',')}]  created ${k.created_at}  last used ${k.last_used_at ?? 'never'}${k.rotating_until ? `  old secret until ${k.rotating_until}` : ''}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`,
             )
         return 0
       }
-      case 'revoke': {
-        const [id, extra] = positionals
-        if (id === undefined || extra !== undefined) throw new UsageError('keys revoke takes exactly one key id')
+      case 'rotate': {
+        const id = onlyId(positionals, 'rotate')
         const now = Date.now()
-        if (!(await store.revokeApiKey(id, now))) throw new UsageError(`no active key with id ${id}`)
+        const rotated = await rotateKey(store, {
+          id,
+          graceSeconds: graceOf(values['grace-seconds']),
+          nowMs: now,
+          origin,
+        })
+        if (!rotated) throw new UsageError(`no active key with id ${id}`)
+        // A running server delivers it from the store's outbox.
+        await storeEvents(store).enqueue('api_key.rotated', { id }, { atMs: now })
+        if (values.json) io.out(JSON.stringify(rotated))
+        else
+          io.out(
+            `Rotated ${id}. Its new secret is shown only this once:\n\n  ${rotated.key}\n\nThe old secret works until ${rotated.rotating_until}.`,
+          )
+        return 0
+      }
+      case 'revoke': {
+        const id = onlyId(positionals, 'revoke')
+        const now = Date.now()
+        const audit = auditDraft(origin, { at: now, action: 'api_key.revoked', target: { type: 'api_key', id } })
+        const result = await store.removeApiKey(id, now, audit)
+        if (result === 'not_found') throw new UsageError(`no active key with id ${id}`)
+        // As the HTTP API's 409: someone must be able to administer the store.
+        if (result === 'last_admin_key') {
+          io.err(`voxgate: last_admin_key: ${id} is the last admin key; create another admin key first`)
+          return 1
+        }
         await announceRevoked(store, id, now)
-        io.out(`Revoked ${id}. Running servers refuse it, and every token it minted, within seconds.`)
+        if (values.json) io.out(JSON.stringify({ id, revoked_at: iso(now) }))
+        else io.out(`Revoked ${id}. Running servers refuse it, and every token it minted, within seconds.`)
         return 0
       }
       case 'rotate-signing': {
-        const kid = await rotateSigningKey(store, Date.now(), 5)
-        io.out(`New tokens are signed with ${kid}; tokens signed before stay valid until they expire.`)
+        const kid = await rotateSigningKey(store, Date.now(), { toleranceSeconds: 5, origin })
+        if (values.json) io.out(JSON.stringify({ kid }))
+        else io.out(`New tokens are signed with ${kid}; tokens signed before stay valid until they expire.`)
         return 0
       }
       default:
@@ -130,6 +181,21 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+function onlyId(positionals: string[], command: string): string {
+  const [id, extra] = positionals
+  if (id === undefined || extra !== undefined) throw new UsageError(`keys ${command} takes exactly one key id`)
+  return id
+}
+
+/** `--grace-seconds N` (0 to 604800; default 86400), or a usage error naming the flag. */
+function graceOf(value: unknown): number {
+  if (value === undefined) return ROTATION_GRACE_DEFAULT_SECONDS
+  const seconds = Number(value)
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || seconds > ROTATION_GRACE_MAX_SECONDS)
+    throw new UsageError(`--grace-seconds: a whole number of seconds from 0 to ${ROTATION_GRACE_MAX_SECONDS}`)
+  return seconds
 }
 
 /** `--scopes mint,speech`: every name a known scope, or a usage error naming the flag. */

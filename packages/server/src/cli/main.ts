@@ -7,10 +7,11 @@ export const MAIN_HELP = `Usage: voxgate <command> [options]
 
 Commands:
   serve         run the voice server
-  keys          create, list and revoke API keys; rotate the signing key
+  keys          create, list, rotate and revoke API keys; rotate the signing key
   usage         characters, audio and streams by day, end-user and API key (the usage ledger)
   quotas        cap what an end-user or an API key may use per day or month, across tokens
   webhooks      signed webhooks: quota thresholds, key changes (add, list, remove, deliveries)
+  audit         the audit log: every change to keys, quotas, revocations, webhooks and signing keys
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   usage: async () => (await import('./usage.ts')).usageCommand,
   quotas: async () => (await import('./quotas.ts')).quotasCommand,
   webhooks: async () => (await import('./webhooks.ts')).webhooksCommand,
+  audit: async () => (await import('./audit.ts')).auditCommand,
 }
 
 /** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
@@ -38,6 +40,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'usage':
       case 'quotas':
       case 'webhooks':
+      case 'audit':
         return await (await COMMANDS[command]!())(rest, io)
       case '--version':
       case '-v':

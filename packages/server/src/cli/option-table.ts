@@ -236,6 +236,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: "the ffmpeg that encodes /v1/audio/speech's aac (default: ffmpeg on PATH; none found: aac is refused)",
   },
   {
+    flag: 'audit-retention-days',
+    kind: 'int',
+    key: 'auditRetentionDays',
+    arg: 'N',
+    help: 'housekeeping prunes audit rows older than N days (default 400)',
+  },
+  {
     flag: 'drain-seconds',
     kind: 'seconds',
     key: 'drainMs',

@@ -1,4 +1,5 @@
 import { VoxgateError } from '@voxgate/protocol'
+import { cliOrigin } from '../audit/origin.ts'
 import { systemClock } from '../clock.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
 import { QuotaAdmin } from '../quotas/admin.ts'
@@ -80,7 +81,7 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
             `--${String(issue?.path[0] ?? 'option').replace('_', '-')}: ${issue?.message ?? 'is invalid'}`,
           )
         }
-        const { quota, created } = await admin.put(parsed.data).catch((err: unknown) => {
+        const { quota, created } = await admin.put(parsed.data, cliOrigin()).catch((err: unknown) => {
           throw err instanceof VoxgateError
             ? new UsageError(err.message.replace('Invalid request body: ', '--').replace('key_id', 'key-id'))
             : err
@@ -94,7 +95,7 @@ export async function quotasCommand(argv: string[], io: Io): Promise<number> {
         return 0
       }
       default: {
-        if (!(await admin.remove(positionals[0]!))) {
+        if (!(await admin.remove(positionals[0]!, cliOrigin()))) {
           io.err(`voxgate: no quota has the id ${positionals[0]}`)
           return 1
         }

@@ -1,4 +1,5 @@
 import { VoxgateError } from '@voxgate/protocol'
+import { cliOrigin } from '../audit/origin.ts'
 import { systemClock } from '../clock.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
 import { openStore } from '../store/open.ts'
@@ -63,7 +64,7 @@ export async function webhooksCommand(argv: string[], io: Io): Promise<number> {
           const issue = parsed.error.issues[0]
           throw new UsageError(`--${String(issue?.path[0] ?? 'events')}: ${issue?.message ?? 'is invalid'}`)
         }
-        const created = await admin.add(parsed.data).catch((err: unknown) => {
+        const created = await admin.add(parsed.data, cliOrigin()).catch((err: unknown) => {
           throw err instanceof VoxgateError ? new UsageError(err.message.replace('Invalid request body: ', '')) : err
         })
         io.out(
@@ -85,7 +86,7 @@ export async function webhooksCommand(argv: string[], io: Io): Promise<number> {
         return 0
       }
       case 'remove': {
-        await admin.remove(positionals[0]!)
+        await admin.remove(positionals[0]!, cliOrigin())
         io.out(`Removed webhook ${positionals[0]}`)
         return 0
       }

@@ -38,7 +38,7 @@ export async function upgradeSttRelay(
 ): Promise<void> {
   const path = (req.url ?? '').split('?')[0] ?? ''
   const query = queryOf(req.url)
-  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true)
+  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId })
   return ctx.refusals.counting(principal, async () => {
     const audio = parseOr400(RelayedAudioQuery, queryObject(query), 'query')
     let relay: SttRelay | undefined

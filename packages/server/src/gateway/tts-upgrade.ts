@@ -26,7 +26,7 @@ export async function openTtsBridge(
   head: Buffer,
   requestId: string,
 ): Promise<OpenedBridge> {
-  const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true)
+  const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, { id: requestId })
   // A revocation that lands while the upstream socket opens refuses the handshake (the bridge's own
   // watch starts only once it exists).
   let revokedEarly: VoxgateError | undefined

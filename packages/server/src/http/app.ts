@@ -4,6 +4,7 @@ import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerApiKeyRoutes } from '../routes/api-keys.ts'
 import { registerWebhookRoutes } from '../routes/webhooks.ts'
+import { registerAuditRoutes } from '../routes/audit.ts'
 import { registerHealthRoutes } from '../routes/health.ts'
 import { registerUsageRoutes } from '../routes/usage.ts'
 import { registerQuotaRoutes } from '../routes/quotas.ts'
@@ -115,6 +116,7 @@ export function buildApp(
   registerQuotaRoutes(app, ctx, guard)
   registerApiKeyRoutes(app, ctx, guard)
   registerWebhookRoutes(app, ctx, guard)
+  registerAuditRoutes(app, ctx, guard)
   if (ctx.upstream) {
     // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
     const uploads = registerGatewayRoutes(app, ctx, ctx.upstream, guard)

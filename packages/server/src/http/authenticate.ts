@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
+import type { CredentialOrigin } from '../auth/authenticator.ts'
 import { authorize, type Requirement } from '../auth/authorize.ts'
 import { extractCredential } from '../auth/credentials.ts'
 import type { Principal } from '../auth/principal.ts'
@@ -17,12 +18,17 @@ export async function authenticateRequest(
   query: URLSearchParams,
   requirement: Requirement,
   websocket: boolean,
-  /** The route's template (`/voices/:id`); absent: the request's path (WebSocket upgrades have no params). */
-  route?: string,
+  request: {
+    /** The route's template (`/voices/:id`); absent: the request's path (WebSocket upgrades have no params). */
+    route?: string
+    /** The request's id, for the audit row of an expired key's use. */
+    id: string
+  },
 ): Promise<Principal> {
   try {
-    const access = routeAccess(req.method ?? 'GET', route ?? (req.url ?? '').split('?')[0]!)
-    const principal = await checkCredential(ctx, req, query, { requirement, access }, websocket)
+    const access = routeAccess(req.method ?? 'GET', request.route ?? (req.url ?? '').split('?')[0]!)
+    const origin = { requestId: request.id, ip: req.socket.remoteAddress }
+    const principal = await checkCredential(ctx, req, query, { requirement, access, origin }, websocket)
     ctx.metrics.credentialChecked('ok')
     return principal
   } catch (err) {
@@ -35,14 +41,14 @@ async function checkCredential(
   ctx: ServerContext,
   req: IncomingMessage,
   query: URLSearchParams,
-  { requirement, access }: { requirement: Requirement; access: RouteAccess },
+  { requirement, access, origin }: { requirement: Requirement; access: RouteAccess; origin: CredentialOrigin },
   websocket: boolean,
 ): Promise<Principal> {
   const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
   if (!credential)
     throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
   if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
-  const principal = await ctx.authenticator.authenticate(credential.value)
+  const principal = await ctx.authenticator.authenticate(credential.value, origin)
   authorize(principal, requirement, access)
   try {
     checkOrigin(originOf(req), credential, principal, ctx.config.allowedOrigins, websocket)

@@ -22,7 +22,10 @@ export type Guard = (requirement: Requirement) => onRequestHookHandler
 export function createGuard(ctx: ServerContext): Guard {
   return (requirement) => async (request) => {
     const route = request.routeOptions.url ?? ''
-    request.principal = await authenticateRequest(ctx, request.raw, queryOf(request.url), requirement, false, route)
+    request.principal = await authenticateRequest(ctx, request.raw, queryOf(request.url), requirement, false, {
+      route,
+      id: request.id,
+    })
   }
 }
 

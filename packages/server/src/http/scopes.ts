@@ -32,6 +32,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /api-keys/:id': 'read',
   'PATCH /api-keys/:id': 'admin',
   'DELETE /api-keys/:id': 'admin',
+  'POST /api-keys/:id/rotate': 'admin',
+  'GET /audit': 'read',
   'POST /webhooks': 'admin',
   // A `read` key sees the URLs with their path and query masked (the route checks).
   'GET /webhooks': 'read',

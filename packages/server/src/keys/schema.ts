@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { GRANT_NAMES, LIMIT_AUDIO_SECONDS_MAX, LIMIT_CHARACTERS_MAX, TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import { SCOPES, type Scope } from '../auth/scopes.ts'
+import { ROTATION_GRACE_DEFAULT_SECONDS, ROTATION_GRACE_MAX_SECONDS } from './rotate.ts'
 
 /** Longest key name, characters. */
 export const KEY_NAME_MAX_CHARS = 100
@@ -41,3 +42,8 @@ export const ApiKeyPatch = z.strictObject({
 
 /** `GET /api-keys`: expired keys are active (they were not revoked). */
 export const ApiKeyListQuery = z.strictObject({ status: z.enum(['active', 'revoked', 'all']).default('active') })
+
+/** `POST /api-keys/:id/rotate`: how long the replaced secret keeps working, seconds. */
+export const ApiKeyRotate = z.strictObject({
+  grace_seconds: z.number().int().min(0).max(ROTATION_GRACE_MAX_SECONDS).default(ROTATION_GRACE_DEFAULT_SECONDS),
+})

@@ -16,8 +16,9 @@ import {
 import { RevokeRequest } from '../routes/access-token.ts'
 import { UsageQuery } from '../usage/report.ts'
 import { QuotaPut } from '../quotas/schema.ts'
-import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch } from '../keys/schema.ts'
+import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch, ApiKeyRotate } from '../keys/schema.ts'
 import { WebhookCreate } from '../webhooks/schema.ts'
+import { AuditQuery } from '../audit/query.ts'
 
 /** Who may call a route: nobody needs a credential, an API key only, any credential, or a grant. */
 export type Access = 'none' | 'api_key' | 'any' | { grant: 'tts' | 'voices' | 'stt' | 'voice_changer' }
@@ -270,6 +271,27 @@ export const ROUTES: readonly RouteDoc[] = [
     access: 'api_key',
     ok: { status: 204, type: '', description: 'Revoked' },
     errors: ['not_found', 'last_admin_key'],
+  },
+  {
+    method: 'post',
+    path: '/api-keys/{id}/rotate',
+    summary:
+      'Give a key a new secret (in this answer only); the old one works for grace_seconds more (default 86400), then 401 api_key_expired',
+    tag: 'operators',
+    access: 'api_key',
+    body: { schema: ApiKeyRotate, name: 'ApiKeyRotate' },
+    ok: json('The key, with `key` (the new secret) and `rotating_until`'),
+    errors: ['invalid_request', 'not_found'],
+  },
+  {
+    method: 'get',
+    path: '/audit',
+    summary: 'The audit log, newest first: one row per change, paged with `cursor` / `next_cursor`',
+    tag: 'operators',
+    access: 'api_key',
+    query: AuditQuery,
+    ok: json('`{data: [rows], next_cursor}`'),
+    errors: ['invalid_request'],
   },
   {
     method: 'post',

@@ -1,6 +1,7 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
+import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { QuotaRecord, Store } from '../store/types.ts'
 import { alignWithLedger } from './ledger-seed.ts'
 import { periodOf, quotaCounter } from './period.ts'
@@ -22,7 +23,7 @@ export class QuotaAdmin {
    * Its counters start from what the usage ledger already holds for the current period, so a quota
    * set at noon counts the morning (streams still open then count from their next reservation).
    */
-  async put(input: QuotaPut): Promise<{ quota: QuotaView; created: boolean }> {
+  async put(input: QuotaPut, origin: AuditOrigin): Promise<{ quota: QuotaView; created: boolean }> {
     if (input.key_id !== undefined && !(await this.store.listApiKeys()).some((k) => k.id === input.key_id)) {
       throw new VoxgateError('invalid_request', 'Invalid request body: key_id: no API key has this id.')
     }
@@ -37,7 +38,7 @@ export class QuotaAdmin {
         `Invalid request body: at most ${MAX_QUOTAS} quotas; remove some first.`,
       )
     }
-    const { quota, created } = await this.store.putQuota({
+    const record = {
       id: randomId('quota'),
       sub: input.sub ?? null,
       keyId: input.key_id ?? null,
@@ -46,7 +47,21 @@ export class QuotaAdmin {
       audioSeconds: input.audio_seconds ?? null,
       alertAt: input.alert_at ?? null,
       createdAt: now,
+    }
+    // The store fills in the target: the id the quota keeps (an existing one's, on a change).
+    const audit = auditDraft(origin, {
+      at: now,
+      action: 'quota.set',
+      target: { type: 'quota', id: record.id },
+      details: {
+        sub: record.sub,
+        key_id: record.keyId,
+        period: record.period,
+        characters: record.characters,
+        audio_seconds: record.audioSeconds,
+      },
     })
+    const { quota, created } = await this.store.putQuota(record, audit)
     await alignWithLedger(this.store, quota, now)
     return { quota: await this.#view(quota, now), created }
   }
@@ -61,8 +76,12 @@ export class QuotaAdmin {
     return q && this.#view(q, this.clock.now())
   }
 
-  remove(id: string): Promise<boolean> {
-    return this.store.deleteQuota(id)
+  remove(id: string, origin: AuditOrigin): Promise<boolean> {
+    const at = this.clock.now()
+    return this.store.deleteQuota(
+      id,
+      auditDraft(origin, { at, action: 'quota.removed', target: { type: 'quota', id } }),
+    )
   }
 
   async #view(q: QuotaRecord, now: number): Promise<QuotaView> {

@@ -14,6 +14,8 @@ import type { ApiKeyPrincipal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
+import { requestOrigin } from '../audit/origin.ts'
+import { auditDraft, type AuditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Revocation } from '../store/types.ts'
 
 /** What a revocation names: one token, one token id, or every token of an end-user issued before a time. */
@@ -51,7 +53,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerConte
         : 'jti' in body
           ? { kind: 'jti', jti: body.jti, expiresAt }
           : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
-    await ctx.store.addRevocation(revocation)
+    await ctx.store.addRevocation(revocation, revocationAudit(revocation, requestOrigin(request), ctx.clock.now()))
     ctx.revocations.add(revocation)
     ctx.streams.sweep()
     ctx.shared.revocationBus?.publish(revocation)
@@ -106,3 +108,15 @@ async function inspectOr400(ctx: ServerContext, token: string) {
 
 /** Audio seconds to the millisecond. */
 const roundSeconds = (s: number): number => Math.round(s * 1000) / 1000
+
+/** `token.revoked` names the token by its id (never the token itself); `subject.revoked` names the sub. */
+function revocationAudit(r: Revocation, origin: AuditOrigin, at: number): AuditDraft {
+  return r.kind === 'jti'
+    ? auditDraft(origin, { at, action: 'token.revoked', target: { type: 'token', id: r.jti } })
+    : auditDraft(origin, {
+        at,
+        action: 'subject.revoked',
+        target: { type: 'subject', id: r.sub },
+        details: { issued_before: r.issuedBefore },
+      })
+}

@@ -1,16 +1,22 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
+import { requestOrigin } from '../audit/origin.ts'
 import { announceRevoked, createKey } from '../cli/keys.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
-import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch } from '../keys/schema.ts'
+import { rotateKey } from '../keys/rotate.ts'
+import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch, ApiKeyRotate } from '../keys/schema.ts'
+import { auditDraft } from '../store/audit-types.ts'
 import type { ApiKeyRecord, KeyChangeResult } from '../store/types.ts'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-/** A key as the API shows it: never its secret or digest. */
-export const keyView = (k: ApiKeyRecord) => ({
+/**
+ * A key as the API shows it: never its secret or digest. `rotating_until`: while a rotation's grace
+ * runs (at `nowMs`), when the replaced secret stops working; else null.
+ */
+export const keyView = (k: ApiKeyRecord, nowMs: number) => ({
   id: k.id,
   name: k.name,
   scopes: k.scopes,
@@ -20,6 +26,7 @@ export const keyView = (k: ApiKeyRecord) => ({
   expires_at: iso(k.expiresAt),
   last_used_at: iso(k.lastUsedAt),
   revoked_at: iso(k.revokedAt),
+  rotating_until: k.rotatingUntil !== null && k.rotatingUntil > nowMs ? iso(k.rotatingUntil) : null,
 })
 
 const notFound = () => new VoxgateError('not_found', 'No live API key has this id.')
@@ -38,7 +45,8 @@ function futureMs(value: string, nowMs: number): number {
 }
 
 /**
- * The API key admin API (issue 22 item 2): create, change, list, revoke. Scopes come from the route
+ * The API key admin API (issue 22 item 2): create, change, list, rotate, revoke; each change with its
+ * audit row, written in the same transaction. Scopes come from the route
  * table (http/scopes.ts); tokens never reach these routes. The secret appears in the creation answer only.
  */
 export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
@@ -52,6 +60,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       policy: (body.policy as ApiKeyRecord['policy']) ?? null,
       expiresAt,
       events: ctx.outbox,
+      origin: requestOrigin(request),
     })
     return reply.code(201).send(created)
   })
@@ -60,23 +69,57 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
     const keys = (await ctx.store.listApiKeys()).filter(
       (k) => status === 'all' || (status === 'revoked') === (k.revokedAt !== null),
     )
-    return { data: keys.map(keyView) }
+    const now = ctx.clock.now()
+    return { data: keys.map((k) => keyView(k, now)) }
   })
   app.get<{ Params: { id: string } }>('/api-keys/:id', opts, async (request) => {
     const key = await ctx.store.getApiKey(request.params.id)
     if (!key) throw notFound()
-    return keyView(key)
+    return keyView(key, ctx.clock.now())
   })
   app.patch<{ Params: { id: string } }>('/api-keys/:id', opts, async (request) => {
     const body = parseOr400(ApiKeyPatch, request.body ?? {})
-    const expiresAt = typeof body.expires_at === 'string' ? futureMs(body.expires_at, ctx.clock.now()) : body.expires_at
-    expect(await ctx.store.updateApiKey(request.params.id, { name: body.name, scopes: body.scopes, expiresAt }))
-    return keyView((await ctx.store.getApiKey(request.params.id))!)
+    const now = ctx.clock.now()
+    const expiresAt = typeof body.expires_at === 'string' ? futureMs(body.expires_at, now) : body.expires_at
+    const id = request.params.id
+    // The row says what was asked to change (the fields sent), never a secret.
+    const audit = auditDraft(requestOrigin(request), {
+      at: now,
+      action: 'api_key.updated',
+      target: { type: 'api_key', id },
+      details: {
+        ...(body.name !== undefined && { name: body.name }),
+        ...(body.scopes !== undefined && { scopes: body.scopes }),
+        ...(expiresAt !== undefined && { expires_at: iso(expiresAt) }),
+      },
+    })
+    expect(await ctx.store.updateApiKey(id, { name: body.name, scopes: body.scopes, expiresAt }, audit))
+    return keyView((await ctx.store.getApiKey(id))!, now)
+  })
+  app.post<{ Params: { id: string } }>('/api-keys/:id/rotate', opts, async (request) => {
+    const body = parseOr400(ApiKeyRotate, request.body ?? {})
+    const now = ctx.clock.now()
+    const id = request.params.id
+    const rotated = await rotateKey(ctx.store, {
+      id,
+      graceSeconds: body.grace_seconds,
+      nowMs: now,
+      origin: requestOrigin(request),
+    })
+    if (!rotated) throw notFound()
+    // After the rotation is durable (its audit row with it); the event carries the id only, never a secret.
+    await ctx.outbox.enqueue('api_key.rotated', { id }, { atMs: now })
+    return { ...keyView((await ctx.store.getApiKey(id))!, now), key: rotated.key }
   })
   app.delete<{ Params: { id: string } }>('/api-keys/:id', opts, async (request, reply) => {
     const id = request.params.id
     const now = ctx.clock.now()
-    expect(await ctx.store.removeApiKey(id, now))
+    const audit = auditDraft(requestOrigin(request), {
+      at: now,
+      action: 'api_key.revoked',
+      target: { type: 'api_key', id },
+    })
+    expect(await ctx.store.removeApiKey(id, now, audit))
     // As `voxgate keys revoke`: this instance refuses the key and its tokens at once, and ends their
     // streams; the others do so at their next store poll (--store-poll-ms, 1 s by default).
     ctx.revocations.revokeKey(id)

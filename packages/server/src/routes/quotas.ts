@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
+import { requestOrigin } from '../audit/origin.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
@@ -15,7 +16,7 @@ export function registerQuotaRoutes(app: FastifyInstance, ctx: ServerContext, gu
   const admin = new QuotaAdmin(ctx.store, ctx.clock)
   const opts = { onRequest: guard('api_key') }
   app.put('/quotas', opts, async (request, reply) => {
-    const { quota, created } = await admin.put(parseOr400(QuotaPut, request.body))
+    const { quota, created } = await admin.put(parseOr400(QuotaPut, request.body), requestOrigin(request))
     await ctx.quotas.changed()
     return reply.code(created ? 201 : 200).send(quota)
   })
@@ -26,7 +27,8 @@ export function registerQuotaRoutes(app: FastifyInstance, ctx: ServerContext, gu
     return quota
   })
   app.delete<{ Params: { id: string } }>('/quotas/:id', opts, async (request, reply) => {
-    if (!(await admin.remove(request.params.id))) throw new VoxgateError('not_found', 'No quota has this id.')
+    if (!(await admin.remove(request.params.id, requestOrigin(request))))
+      throw new VoxgateError('not_found', 'No quota has this id.')
     await ctx.quotas.changed()
     return reply.code(204).send()
   })

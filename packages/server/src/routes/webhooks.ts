@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { requestOrigin } from '../audit/origin.ts'
 import { hasScope } from '../auth/scopes.ts'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
@@ -14,14 +15,14 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ServerContext, 
   const opts = { onRequest: guard('api_key') }
   const admin = ctx.webhooks
   app.post('/webhooks', opts, async (request, reply) =>
-    reply.code(201).send(await admin.add(parseOr400(WebhookCreate, request.body ?? {}))),
+    reply.code(201).send(await admin.add(parseOr400(WebhookCreate, request.body ?? {}), requestOrigin(request))),
   )
   app.get('/webhooks', opts, async (request) => {
     const p = principalOf(request)
     return { data: await admin.list({ masked: !(p.kind === 'api_key' && hasScope(p.scopes, 'admin')) }) }
   })
   app.delete<{ Params: { id: string } }>('/webhooks/:id', opts, async (request, reply) => {
-    await admin.remove(request.params.id)
+    await admin.remove(request.params.id, requestOrigin(request))
     return reply.code(204).send()
   })
   app.get<{ Params: { id: string } }>('/webhooks/:id/deliveries', opts, async (request) => ({

@@ -17,6 +17,9 @@ const BACKGROUND: ReadonlySet<string> = new Set([
   'claimWebhookDeliveries',
   'recordWebhookAttempt',
   'pruneWebhookEvents',
+  'pruneAudit',
+  // An expired key's audit row is written off the 401's path.
+  'appendAudit',
   'version',
   'snapshot',
   'close',

@@ -67,6 +67,19 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE api_keys ADD COLUMN scopes JSONB NOT NULL DEFAULT '["admin"]';
    ALTER TABLE api_keys ADD COLUMN policy JSONB;
    ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;`,
+  // 9: key rotation (the secret replaced works until rotating_until), and the audit log: append-only
+  // (the trigger refuses updates; pruning deletes), `seq` orders rows within one millisecond, and
+  // audit_once remembers when a row that is written at most once per window last was.
+  `ALTER TABLE api_keys ADD COLUMN previous_hash TEXT UNIQUE;
+   ALTER TABLE api_keys ADD COLUMN rotating_until BIGINT;
+   CREATE TABLE audit_log (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, at BIGINT NOT NULL, action TEXT NOT NULL,
+     actor_type TEXT NOT NULL, actor_key_id TEXT, target_type TEXT NOT NULL, target_id TEXT NOT NULL,
+     request_id TEXT NOT NULL, ip TEXT, details JSONB NOT NULL);
+   CREATE INDEX audit_log_at ON audit_log (at, seq);
+   CREATE TABLE audit_once (key TEXT PRIMARY KEY, at BIGINT NOT NULL);
+   CREATE FUNCTION voxgate_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+   CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION voxgate_audit_append_only();`,
   // 10: webhooks and their durable outbox (an event per row, its dedupe key unique across the cluster;
   // a delivery per event and webhook, leased by one instance at a time), and a quota's alert thresholds.
   `CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events JSONB NOT NULL, secret_sealed TEXT NOT NULL,

@@ -2,6 +2,8 @@ import type pg from 'pg'
 import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
+import { appendAudit, appendAuditOnce, pruneAudit, queryAudit, type PgQuery } from './postgres-audit.ts'
+import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
 import type { KeyPolicy, Scope } from '../auth/scopes.ts'
 import type {
@@ -12,6 +14,7 @@ import type {
   WebhookRecord,
   ApiKeyChange,
   ApiKeyRecord,
+  ApiKeyRotation,
   KeyChangeResult,
   NewApiKeyRecord,
   QuotaRecord,
@@ -40,6 +43,8 @@ interface KeyRow {
   scopes: Scope[]
   policy: KeyPolicy | null
   expires_at: string | null
+  previous_hash: string | null
+  rotating_until: string | null
 }
 interface SigningJson {
   kid: string
@@ -114,6 +119,8 @@ const toKey = (r: KeyRow): ApiKeyRecord => ({
   policy: r.policy,
   expiresAt: num(r.expires_at),
   hash: r.hash,
+  previousHash: r.previous_hash,
+  rotatingUntil: num(r.rotating_until),
   prefix: r.prefix,
   createdAt: Number(r.created_at),
   lastUsedAt: num(r.last_used_at),
@@ -203,26 +210,44 @@ export class PostgresStore implements Store {
     unseal(this.#kek, 'kek-check', rows[0]!.check_value)
   }
 
-  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    sql: string,
-    params: unknown[] = [],
-  ): Promise<pg.QueryResult<R>> {
+  #query: PgQuery = (sql, params = []) => runOn(this.#target.pool, sql, params)
+
+  /**
+   * Runs `work` in one transaction on one connection: it commits when `work` resolves and rolls back
+   * when it throws, so a change and its audit row land together or not at all.
+   */
+  async #transaction<T>(work: (query: PgQuery) => Promise<T>): Promise<T> {
+    const client = await this.#target.pool.connect().catch((err: unknown) => {
+      throw new StoreError('store_unavailable', `PostgreSQL: ${pgFailure(err)}`)
+    })
+    const query: PgQuery = (sql, params = []) => runOn(client, sql, params)
+    let broken = false
     try {
-      return await this.#target.pool.query<R>(sql, params)
+      await query('BEGIN')
+      const result = await work(query)
+      await query('COMMIT')
+      return result
     } catch (err) {
-      // pg's errors carry no credentials, but wrap them so no connection detail rides along either.
-      const e = new StoreError('store_unavailable', `PostgreSQL: ${pgFailure(err)}`)
-      if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
-        Object.assign(e, { sqlState: err.code })
-      throw e
+      // A connection that cannot even roll back is dropped, not handed to the next caller.
+      await client.query('ROLLBACK').catch(() => (broken = true))
+      throw err
+    } finally {
+      client.release(broken)
     }
   }
 
-  async #versioned(change: string, params: unknown[]): Promise<number> {
-    return (await this.#query<{ n: number }>(versioned(change), params)).rows[0]!.n
+  /** A versioned change; with an audit draft, in a transaction that appends the row when the change changed something. */
+  async #versioned(change: string, params: unknown[], audit?: AuditDraft): Promise<number> {
+    const run = async (query: PgQuery) => (await query<{ n: number }>(versioned(change), params)).rows[0]!.n
+    if (!audit) return run(this.#query)
+    return this.#transaction(async (query) => {
+      const n = await run(query)
+      if (n > 0) await appendAudit(query, audit)
+      return n
+    })
   }
 
-  async createApiKey(r: NewApiKeyRecord): Promise<void> {
+  async createApiKey(r: NewApiKeyRecord, audit?: AuditDraft): Promise<void> {
     await this.#versioned(
       `INSERT INTO api_keys (id, name, hash, prefix, created_at, scopes, policy, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING 1`,
@@ -236,11 +261,13 @@ export class PostgresStore implements Store {
         r.policy && JSON.stringify(r.policy),
         r.expiresAt,
       ],
+      audit,
     )
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = (await this.#query<KeyRow>('SELECT * FROM api_keys WHERE hash = $1', [hash])).rows[0]
+    const row = (await this.#query<KeyRow>('SELECT * FROM api_keys WHERE hash = $1 OR previous_hash = $1', [hash]))
+      .rows[0]
     return row && toKey(row)
   }
 
@@ -262,7 +289,7 @@ export class PostgresStore implements Store {
     return row && toKey(row)
   }
 
-  async updateApiKey(id: string, change: ApiKeyChange): Promise<KeyChangeResult> {
+  async updateApiKey(id: string, change: ApiKeyChange, audit?: AuditDraft): Promise<KeyChangeResult> {
     const keepExpiry = change.expiresAt === undefined
     return this.#keyChange(
       `UPDATE api_keys SET name = coalesce($2, name), scopes = coalesce($3::jsonb, scopes),
@@ -275,19 +302,31 @@ export class PostgresStore implements Store {
         keepExpiry,
         change.expiresAt ?? null,
       ],
+      audit,
     )
   }
 
-  async removeApiKey(id: string, atMs: number): Promise<KeyChangeResult> {
+  async removeApiKey(id: string, atMs: number, audit?: AuditDraft): Promise<KeyChangeResult> {
     return this.#keyChange(
       `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN("'[]'::jsonb")}) RETURNING 1`,
       [id, atMs],
+      audit,
     )
   }
 
+  async rotateApiKey(r: ApiKeyRotation, audit?: AuditDraft): Promise<'changed' | 'not_found'> {
+    const n = await this.#versioned(
+      `UPDATE api_keys SET previous_hash = hash, rotating_until = $2, hash = $3, prefix = $4
+       WHERE id = $1 AND revoked_at IS NULL RETURNING 1`,
+      [r.id, r.previousUntil, r.hash, r.prefix],
+      audit,
+    )
+    return n === 1 ? 'changed' : 'not_found'
+  }
+
   /** Runs a guarded key change; when it changed nothing, tells a missing key from the last admin one. */
-  async #keyChange(change: string, params: unknown[]): Promise<KeyChangeResult> {
-    if ((await this.#versioned(change, params)) === 1) return 'changed'
+  async #keyChange(change: string, params: unknown[], audit?: AuditDraft): Promise<KeyChangeResult> {
+    if ((await this.#versioned(change, params, audit)) === 1) return 'changed'
     const key = await this.getApiKey(params[0] as string)
     return !key || key.revokedAt !== null ? 'not_found' : 'last_admin_key'
   }
@@ -309,6 +348,21 @@ export class PostgresStore implements Store {
       atMs,
       kid,
     ])
+  }
+
+  async replaceSigningKey(r: SigningKeyRecord, audit?: AuditDraft): Promise<string[]> {
+    return this.#transaction(async (query) => {
+      const { rows } = await query<{ kid: string }>(
+        `WITH retired AS (UPDATE signing_keys SET retired_at = $3 WHERE retired_at IS NULL RETURNING kid, created_at),
+        added AS (INSERT INTO signing_keys (kid, private_key_sealed, created_at) VALUES ($1, $2, $3)),
+        bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version')
+        SELECT kid FROM retired ORDER BY created_at, kid`,
+        [r.kid, seal(this.#kek, r.kid, r.privatePem), r.createdAt],
+      )
+      const retired = rows.map((k) => k.kid)
+      if (audit) await appendAudit(query, { ...audit, details: { ...audit.details, retired } })
+      return retired
+    })
   }
 
   async prune(beforeMs: number): Promise<void> {
@@ -495,9 +549,22 @@ export class PostgresStore implements Store {
     return row ? Number(row.characters) : 0
   }
 
-  async putQuota(q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
+  async putQuota(q: QuotaRecord, audit?: AuditDraft): Promise<{ quota: QuotaRecord; created: boolean }> {
+    if (!audit) return this.#putQuota(this.#query, q)
+    return this.#transaction(async (query) => {
+      const put = await this.#putQuota(query, q)
+      await appendAudit(query, {
+        ...audit,
+        target: { type: 'quota', id: put.quota.id },
+        details: { ...audit.details, created: put.created },
+      })
+      return put
+    })
+  }
+
+  async #putQuota(query: PgQuery, q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
     // One statement: the upsert and the version bump land together. xmax = 0 only on a fresh insert.
-    const { rows } = await this.#query<QuotaRow & { inserted: boolean }>(
+    const { rows } = await query<QuotaRow & { inserted: boolean }>(
       `WITH change AS (
         INSERT INTO quotas AS q (id, sub, key_id, period, characters, audio_seconds, created_at, alert_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -524,27 +591,37 @@ export class PostgresStore implements Store {
     return (await this.#query<QuotaRow>('SELECT * FROM quotas ORDER BY created_at, id')).rows.map(toQuota)
   }
 
-  async deleteQuota(id: string): Promise<boolean> {
-    return (await this.#versioned('DELETE FROM quotas WHERE id = $1 RETURNING 1', [id])) === 1
+  async deleteQuota(id: string, audit?: AuditDraft): Promise<boolean> {
+    return (await this.#versioned('DELETE FROM quotas WHERE id = $1 RETURNING 1', [id], audit)) === 1
   }
 
-  async addRevocation(r: Revocation): Promise<void> {
+  async addRevocation(r: Revocation, audit?: AuditDraft): Promise<void> {
     const [value, issuedBefore] = r.kind === 'jti' ? [r.jti, null] : [r.sub, r.issuedBefore]
     await this.#versioned(
       'INSERT INTO revocations (kind, value, issued_before, expires_at) VALUES ($1, $2, $3, $4) RETURNING 1',
       [r.kind, value, issuedBefore, r.expiresAt],
+      audit,
     )
   }
 
   // Webhooks are not versioned changes: no instance caches them, each delivery reads its webhook.
-  async createWebhook(w: WebhookRecord): Promise<void> {
-    await this.#query('INSERT INTO webhooks (id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      w.id,
-      w.url,
-      JSON.stringify(w.events),
-      seal(this.#kek, webhookAad(w.id), w.secret),
-      w.createdAt,
-    ])
+  async createWebhook(w: WebhookRecord, audit?: AuditDraft): Promise<void> {
+    const insert = (query: PgQuery) =>
+      query('INSERT INTO webhooks (id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        w.id,
+        w.url,
+        JSON.stringify(w.events),
+        seal(this.#kek, webhookAad(w.id), w.secret),
+        w.createdAt,
+      ])
+    if (!audit) {
+      await insert(this.#query)
+      return
+    }
+    await this.#transaction(async (query) => {
+      await insert(query)
+      await appendAudit(query, audit)
+    })
   }
 
   #webhook(r: WebhookRow): WebhookRecord {
@@ -567,14 +644,23 @@ export class PostgresStore implements Store {
     return row && this.#webhook(row)
   }
 
-  async removeWebhook(id: string): Promise<boolean> {
-    const { rows } = await this.#query<{ n: number }>(
-      `WITH w AS (DELETE FROM webhooks WHERE id = $1 RETURNING 1),
-       d AS (DELETE FROM webhook_deliveries WHERE webhook_id = $1 RETURNING 1)
-       SELECT count(*)::int AS n FROM w`,
-      [id],
-    )
-    return rows[0]!.n === 1
+  async removeWebhook(id: string, audit?: AuditDraft): Promise<boolean> {
+    const remove = async (query: PgQuery) =>
+      (
+        await query<{ n: number }>(
+          `WITH w AS (DELETE FROM webhooks WHERE id = $1 RETURNING 1),
+           d AS (DELETE FROM webhook_deliveries WHERE webhook_id = $1 RETURNING 1)
+           SELECT count(*)::int AS n FROM w`,
+          [id],
+        )
+      ).rows[0]!.n === 1
+    if (!audit) return remove(this.#query)
+    return this.#transaction(async (query) => {
+      const removed = await remove(query)
+      // Nothing removed, nothing recorded.
+      if (removed) await appendAudit(query, audit)
+      return removed
+    })
   }
 
   async setWebhookSecret(id: string, secret: string): Promise<boolean> {
@@ -655,6 +741,20 @@ export class PostgresStore implements Store {
     )
   }
 
+  async appendAudit(draft: AuditDraft, once?: AuditOnce): Promise<boolean> {
+    if (once) return appendAuditOnce(this.#query, draft, once)
+    await appendAudit(this.#query, draft)
+    return true
+  }
+
+  queryAudit(filter: AuditFilter): Promise<AuditPage> {
+    return queryAudit(this.#query, filter)
+  }
+
+  pruneAudit(beforeMs: number): Promise<number> {
+    return pruneAudit(this.#query, beforeMs)
+  }
+
   async version(): Promise<number> {
     return Number(
       (await this.#query<{ value: string }>("SELECT value FROM meta WHERE name = 'version'")).rows[0]?.value ?? 0,
@@ -678,5 +778,21 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.#target.pool.end()
+  }
+}
+
+/** One statement on a pool or a client. pg's errors carry no credentials, but they are wrapped so no connection detail rides along either. */
+async function runOn<R extends pg.QueryResultRow>(
+  db: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: unknown[],
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await db.query<R>(sql, params)
+  } catch (err) {
+    const e = new StoreError('store_unavailable', `PostgreSQL: ${pgFailure(err)}`)
+    if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
+      Object.assign(e, { sqlState: err.code })
+    throw e
   }
 }

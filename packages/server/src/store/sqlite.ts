@@ -3,6 +3,8 @@ import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { assertPrivateFile, assertPrivateFolder, createPrivateFile, DataFileError, shellArg } from '../fs-safety.ts'
 import { SqliteCounters } from './sqlite-counters.ts'
+import { SqliteAudit } from './sqlite-audit.ts'
+import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
 import { mergeLedger } from './ledger-merge.ts'
 import { toQuota, type QuotaRow } from './quota-row.ts'
 import { SettlementBatch, type Settlements } from './settlement-batch.ts'
@@ -14,6 +16,7 @@ import type {
   WebhookRecord,
   ApiKeyChange,
   ApiKeyRecord,
+  ApiKeyRotation,
   KeyChangeResult,
   NewApiKeyRecord,
   QuotaRecord,
@@ -35,7 +38,7 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 1);
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
   created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER,
-  scopes TEXT NOT NULL DEFAULT '["admin"]', policy TEXT, expires_at INTEGER);
+  scopes TEXT NOT NULL DEFAULT '["admin"]', policy TEXT, expires_at INTEGER, previous_hash TEXT, rotating_until INTEGER);
 CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY, private_pem TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER);
 CREATE TABLE IF NOT EXISTS revocations (
@@ -79,6 +82,8 @@ interface KeyRow {
   scopes: string
   policy: string | null
   expires_at: number | null
+  previous_hash: string | null
+  rotating_until: number | null
 }
 interface WebhookRow {
   id: string
@@ -166,6 +171,8 @@ const toKey = (r: KeyRow): ApiKeyRecord => ({
   policy: r.policy === null ? null : JSON.parse(r.policy),
   expiresAt: r.expires_at,
   hash: r.hash,
+  previousHash: r.previous_hash,
+  rotatingUntil: r.rotating_until,
   prefix: r.prefix,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
@@ -212,6 +219,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database
   readonly #stmt
   readonly #counters: SqliteCounters
+  readonly #audit: SqliteAudit
   readonly #settlements = new SettlementBatch((batch) => this.#writeSettlements(batch))
 
   constructor(file: string) {
@@ -228,7 +236,11 @@ export class SqliteStore implements Store {
     this.#addColumn('api_keys', 'policy', 'TEXT')
     this.#addColumn('api_keys', 'expires_at', 'INTEGER')
     this.#addColumn('quotas', 'alert_at', 'TEXT')
+    this.#addColumn('api_keys', 'previous_hash', 'TEXT')
+    this.#addColumn('api_keys', 'rotating_until', 'INTEGER')
+    this.#db.exec('CREATE UNIQUE INDEX IF NOT EXISTS api_keys_previous_hash ON api_keys (previous_hash)')
     this.#counters = new SqliteCounters(this.#db)
+    this.#audit = new SqliteAudit(this.#db)
     const db = this.#db
     this.#stmt = {
       bump: db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'version'"),
@@ -244,7 +256,13 @@ export class SqliteStore implements Store {
         `SELECT count(*) AS n FROM api_keys, json_each(api_keys.scopes)
          WHERE api_keys.id <> ? AND api_keys.revoked_at IS NULL AND json_each.value = 'admin'`,
       ),
-      keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?'),
+      keyByHash: db.prepare<[string, string], KeyRow>('SELECT * FROM api_keys WHERE hash = ? OR previous_hash = ?'),
+      rotateKey: db.prepare(
+        'UPDATE api_keys SET previous_hash = hash, rotating_until = ?, hash = ?, prefix = ? WHERE id = ? AND revoked_at IS NULL',
+      ),
+      activeSigning: db.prepare<[], { kid: string }>(
+        'SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at, kid',
+      ),
       keys: db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
       revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
@@ -347,9 +365,14 @@ export class SqliteStore implements Store {
     })()
   }
 
-  async createApiKey(r: NewApiKeyRecord): Promise<void> {
+  /** Appends the change's audit row, if it has one; call it inside the change's transaction. */
+  #record(audit: AuditDraft | undefined): void {
+    if (audit) this.#audit.append(audit)
+  }
+
+  async createApiKey(r: NewApiKeyRecord, audit?: AuditDraft): Promise<void> {
     const policy = r.policy === null ? null : JSON.stringify(r.policy)
-    this.#write(() =>
+    this.#write(() => {
       this.#stmt.insertKey.run(
         r.id,
         r.name,
@@ -359,12 +382,13 @@ export class SqliteStore implements Store {
         JSON.stringify(r.scopes),
         policy,
         r.expiresAt,
-      ),
-    )
+      )
+      this.#record(audit)
+    })
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.#stmt.keyByHash.get(hash)
+    const row = this.#stmt.keyByHash.get(hash, hash)
     return row && toKey(row)
   }
 
@@ -387,7 +411,7 @@ export class SqliteStore implements Store {
 
   // IMMEDIATE: the write lock is taken before the admin count is read, so two processes cannot each
   // take away one of the last two admin keys.
-  async updateApiKey(id: string, change: ApiKeyChange): Promise<KeyChangeResult> {
+  async updateApiKey(id: string, change: ApiKeyChange, audit?: AuditDraft): Promise<KeyChangeResult> {
     return this.#db
       .transaction((): KeyChangeResult => {
         const row = this.#stmt.keyById.get(id)
@@ -399,12 +423,13 @@ export class SqliteStore implements Store {
         const expiresAt = change.expiresAt === undefined ? key.expiresAt : change.expiresAt
         this.#stmt.updateKey.run(change.name ?? key.name, JSON.stringify(scopes), expiresAt, id)
         this.#stmt.bump.run()
+        this.#record(audit)
         return 'changed'
       })
       .immediate()
   }
 
-  async removeApiKey(id: string, atMs: number): Promise<KeyChangeResult> {
+  async removeApiKey(id: string, atMs: number, audit?: AuditDraft): Promise<KeyChangeResult> {
     return this.#db
       .transaction((): KeyChangeResult => {
         const row = this.#stmt.keyById.get(id)
@@ -412,9 +437,19 @@ export class SqliteStore implements Store {
         if (toKey(row).scopes.includes('admin') && this.#stmt.otherAdmins.get(id)!.n === 0) return 'last_admin_key'
         this.#stmt.revokeKey.run(atMs, id)
         this.#stmt.bump.run()
+        this.#record(audit)
         return 'changed'
       })
       .immediate()
+  }
+
+  async rotateApiKey(r: ApiKeyRotation, audit?: AuditDraft): Promise<'changed' | 'not_found'> {
+    return this.#db.transaction(() => {
+      if (this.#stmt.rotateKey.run(r.previousUntil, r.hash, r.prefix, r.id).changes === 0) return 'not_found'
+      this.#stmt.bump.run()
+      this.#record(audit)
+      return 'changed'
+    })()
   }
 
   // Not a versioned change: last-used is informational and must not make every poller reload.
@@ -430,6 +465,16 @@ export class SqliteStore implements Store {
     this.#db.transaction(() => {
       if (this.#stmt.retireSigning.run(atMs, kid).changes > 0) this.#stmt.bump.run()
     })()
+  }
+
+  async replaceSigningKey(r: SigningKeyRecord, audit?: AuditDraft): Promise<string[]> {
+    return this.#write(() => {
+      const retired = this.#stmt.activeSigning.all().map((k) => k.kid)
+      for (const kid of retired) this.#stmt.retireSigning.run(r.createdAt, kid)
+      this.#stmt.insertSigning.run(r.kid, r.privatePem, r.createdAt)
+      this.#record(audit && { ...audit, details: { ...audit.details, retired } })
+      return retired
+    })
   }
 
   async prune(beforeMs: number): Promise<void> {
@@ -558,33 +603,31 @@ export class SqliteStore implements Store {
     return this.#stmt.usage.get(jti)?.characters ?? 0
   }
 
-  async putQuota(q: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }> {
+  async putQuota(q: QuotaRecord, audit?: AuditDraft): Promise<{ quota: QuotaRecord; created: boolean }> {
     return this.#write(() => {
       const existing = this.#stmt.quotaFind.get(q.sub ?? '', q.keyId ?? '', q.period)
       const alertAt = q.alertAt ? JSON.stringify(q.alertAt) : null
-      if (existing) {
-        this.#stmt.quotaUpdate.run(q.characters, q.audioSeconds, alertAt, existing.id)
-        return {
-          quota: {
-            ...toQuota(existing),
-            characters: q.characters,
-            audioSeconds: q.audioSeconds,
-            alertAt: q.alertAt ?? null,
-          },
-          created: false,
-        }
-      }
-      this.#stmt.quotaInsert.run(
-        q.id,
-        q.sub ?? '',
-        q.keyId ?? '',
-        q.period,
-        q.characters,
-        q.audioSeconds,
-        q.createdAt,
-        alertAt,
-      )
-      return { quota: { ...q, alertAt: q.alertAt ?? null }, created: true }
+      if (existing) this.#stmt.quotaUpdate.run(q.characters, q.audioSeconds, alertAt, existing.id)
+      else
+        this.#stmt.quotaInsert.run(
+          q.id,
+          q.sub ?? '',
+          q.keyId ?? '',
+          q.period,
+          q.characters,
+          q.audioSeconds,
+          q.createdAt,
+          alertAt,
+        )
+      const caps = { characters: q.characters, audioSeconds: q.audioSeconds, alertAt: q.alertAt ?? null }
+      const quota = existing ? { ...toQuota(existing), ...caps } : { ...q, ...caps }
+      if (audit)
+        this.#record({
+          ...audit,
+          target: { type: 'quota', id: quota.id },
+          details: { ...audit.details, created: !existing },
+        })
+      return { quota, created: !existing }
     })
   }
 
@@ -592,25 +635,45 @@ export class SqliteStore implements Store {
     return this.#stmt.quotas.all().map(toQuota)
   }
 
-  async deleteQuota(id: string): Promise<boolean> {
+  async deleteQuota(id: string, audit?: AuditDraft): Promise<boolean> {
     return this.#db.transaction(() => {
       const removed = this.#stmt.quotaDelete.run(id).changes === 1
-      if (removed) this.#stmt.bump.run()
+      if (removed) {
+        this.#stmt.bump.run()
+        this.#record(audit)
+      }
       return removed
     })()
   }
 
-  async addRevocation(r: Revocation): Promise<void> {
-    this.#write(() =>
-      r.kind === 'jti'
-        ? this.#stmt.insertRevocation.run('jti', r.jti, null, r.expiresAt)
-        : this.#stmt.insertRevocation.run('sub', r.sub, r.issuedBefore, r.expiresAt),
-    )
+  async addRevocation(r: Revocation, audit?: AuditDraft): Promise<void> {
+    this.#write(() => {
+      if (r.kind === 'jti') this.#stmt.insertRevocation.run('jti', r.jti, null, r.expiresAt)
+      else this.#stmt.insertRevocation.run('sub', r.sub, r.issuedBefore, r.expiresAt)
+      this.#record(audit)
+    })
+  }
+
+  async appendAudit(draft: AuditDraft, once?: AuditOnce): Promise<boolean> {
+    if (once) return this.#audit.appendOnce(draft, once)
+    this.#audit.append(draft)
+    return true
+  }
+
+  async queryAudit(filter: AuditFilter): Promise<AuditPage> {
+    return this.#audit.page(filter)
+  }
+
+  async pruneAudit(beforeMs: number): Promise<number> {
+    return this.#audit.prune(beforeMs)
   }
 
   // Webhooks are not versioned changes: no instance caches them, each delivery reads its webhook.
-  async createWebhook(w: WebhookRecord): Promise<void> {
-    this.#stmt.webhookInsert.run(w.id, w.url, JSON.stringify(w.events), w.secret, w.createdAt)
+  async createWebhook(w: WebhookRecord, audit?: AuditDraft): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt.webhookInsert.run(w.id, w.url, JSON.stringify(w.events), w.secret, w.createdAt)
+      this.#record(audit)
+    })()
   }
 
   async listWebhooks(): Promise<WebhookRecord[]> {
@@ -622,10 +685,13 @@ export class SqliteStore implements Store {
     return row && toWebhook(row)
   }
 
-  async removeWebhook(id: string): Promise<boolean> {
+  async removeWebhook(id: string, audit?: AuditDraft): Promise<boolean> {
     return this.#db.transaction(() => {
       this.#stmt.webhookDeliveriesDelete.run(id)
-      return this.#stmt.webhookDelete.run(id).changes === 1
+      const removed = this.#stmt.webhookDelete.run(id).changes === 1
+      // Nothing removed, nothing recorded.
+      if (removed) this.#record(audit)
+      return removed
     })()
   }
 

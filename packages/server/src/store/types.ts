@@ -1,4 +1,5 @@
 import type { KeyPolicy, Scope } from '../auth/scopes.ts'
+import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
 
 /**
  * The one storage interface: SQLite (embedded default, sqlite.ts) or PostgreSQL (postgres.ts), both
@@ -19,7 +20,9 @@ import type { KeyPolicy, Scope } from '../auth/scopes.ts'
  * - a write that resolved is durable (it survives `kill -9` of the process);
  * - the shared counters (`SharedCounters`) are atomic across every process sharing the store: a slot
  *   is never granted past its limit, a rate window never counts past its limit; they never move the
- *   version either.
+ *   version either;
+ * - a change given an `audit` draft appends its audit row in the same transaction as the change: both
+ *   land or neither does, and a call that changes nothing appends nothing (audit-types.ts).
  */
 export interface ApiKeyRecord {
   id: string
@@ -32,6 +35,10 @@ export interface ApiKeyRecord {
   expiresAt: number | null
   /** sha256 of the whole key, hex. The key itself is never stored. */
   hash: string
+  /** After a rotation: the digest of the secret it replaced, which works until `rotatingUntil`. */
+  previousHash: string | null
+  /** When the replaced secret stops working (401 `api_key_expired`); null: no rotation yet. */
+  rotatingUntil: number | null
   /** The first characters of the key, for people to recognise it in a list. */
   prefix: string
   createdAt: number
@@ -49,7 +56,18 @@ export interface ApiKeyChange {
 export type KeyChangeResult = 'changed' | 'not_found' | 'last_admin_key'
 
 /** A key as created: everything but what using and revoking it later sets. */
-export type NewApiKeyRecord = Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>
+export type NewApiKeyRecord = Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt' | 'previousHash' | 'rotatingUntil'>
+
+/**
+ * A new secret for a live key: the current one becomes the previous one (working until
+ * `previousUntil`), and a previous one from an earlier rotation stops at once.
+ */
+export interface ApiKeyRotation {
+  id: string
+  hash: string
+  prefix: string
+  previousUntil: number
+}
 
 export interface SigningKeyRecord {
   kid: string
@@ -224,7 +242,8 @@ export interface SharedCounters {
 }
 
 export interface Store extends SharedCounters {
-  createApiKey(record: NewApiKeyRecord): Promise<void>
+  createApiKey(record: NewApiKeyRecord, audit?: AuditDraft): Promise<void>
+  /** The key whose current or previous (rotated) secret has this digest. */
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>
   listApiKeys(): Promise<ApiKeyRecord[]>
   /** False when no such key or already revoked. */
@@ -236,11 +255,18 @@ export interface Store extends SharedCounters {
    * Changes a live key, unless that would leave no live `admin` key (checked in the same write).
    * Moves the version when it changed one.
    */
-  updateApiKey(id: string, change: ApiKeyChange): Promise<KeyChangeResult>
-  /** As `revokeApiKey`, refusing to revoke the last live `admin` key (the HTTP API's DELETE). */
-  removeApiKey(id: string, atMs: number): Promise<KeyChangeResult>
+  updateApiKey(id: string, change: ApiKeyChange, audit?: AuditDraft): Promise<KeyChangeResult>
+  /** As `revokeApiKey`, refusing to revoke the last live `admin` key (the HTTP API's DELETE, `keys revoke`). */
+  removeApiKey(id: string, atMs: number, audit?: AuditDraft): Promise<KeyChangeResult>
+  /** Gives a live key a new secret (ApiKeyRotation). Moves the version. */
+  rotateApiKey(rotation: ApiKeyRotation, audit?: AuditDraft): Promise<'changed' | 'not_found'>
   addSigningKey(record: SigningKeyRecord): Promise<void>
   retireSigningKey(kid: string, atMs: number): Promise<void>
+  /**
+   * Adds `record` and retires every other active signing key at its `createdAt`, in one transaction;
+   * returns the kids retired (also added to the audit row's details as `retired`). Moves the version.
+   */
+  replaceSigningKey(record: SigningKeyRecord, audit?: AuditDraft): Promise<string[]>
   /**
    * Adds `characters` to token `jti`'s usage when the total stays within `budget` (no budget: always),
    * atomically and durably. `expiresAt` (ms) lets housekeeping drop the row once the token is dead.
@@ -277,19 +303,20 @@ export interface Store extends SharedCounters {
   /**
    * Sets the quota for its (`sub`, `keyId`, `period`): a new one gets `record.id` and `createdAt`, an
    * existing one keeps its id (and its period's usage) and takes the new caps. Moves the version.
+   * The audit row's target id becomes the id the quota keeps, and its details get `created`.
    */
-  putQuota(record: QuotaRecord): Promise<{ quota: QuotaRecord; created: boolean }>
+  putQuota(record: QuotaRecord, audit?: AuditDraft): Promise<{ quota: QuotaRecord; created: boolean }>
   /** Every quota, oldest first. */
   listQuotas(): Promise<QuotaRecord[]>
   /** False when no such quota. Moves the version when it removed one. */
-  deleteQuota(id: string): Promise<boolean>
-  addRevocation(revocation: Revocation): Promise<void>
-  createWebhook(record: WebhookRecord): Promise<void>
+  deleteQuota(id: string, audit?: AuditDraft): Promise<boolean>
+  addRevocation(revocation: Revocation, audit?: AuditDraft): Promise<void>
+  createWebhook(record: WebhookRecord, audit?: AuditDraft): Promise<void>
   /** Every webhook, oldest first. */
   listWebhooks(): Promise<WebhookRecord[]>
   getWebhook(id: string): Promise<WebhookRecord | undefined>
   /** Removes a webhook and its deliveries (pending ones included); false when no such webhook. */
-  removeWebhook(id: string): Promise<boolean>
+  removeWebhook(id: string, audit?: AuditDraft): Promise<boolean>
   /** Replaces a webhook's secret (later attempts, pending retries included, sign with it); false when no such webhook. */
   setWebhookSecret(id: string, secret: string): Promise<boolean>
   /**
@@ -310,6 +337,15 @@ export interface Store extends SharedCounters {
   listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>
   /** Drops events (and their deliveries) created before `beforeMs` (housekeeping). */
   pruneWebhookEvents(beforeMs: number): Promise<void>
+  /**
+   * Appends a row that records no change of its own (an expired key tried); with `once`, only when no
+   * row under `once.key` was appended within `once.withinMs`, across every instance. True when appended.
+   */
+  appendAudit(draft: AuditDraft, once?: AuditOnce): Promise<boolean>
+  /** A page of the audit log, newest first (AuditPage). */
+  queryAudit(filter: AuditFilter): Promise<AuditPage>
+  /** Drops audit rows written before `beforeMs` (housekeeping); returns how many. Never moves the version. */
+  pruneAudit(beforeMs: number): Promise<number>
   version(): Promise<number>
   snapshot(): Promise<StoreSnapshot>
   close(): Promise<void>

@@ -42,7 +42,7 @@ export async function upgradeStt(
 ): Promise<void> {
   const path = (req.url ?? '').split('?')[0]
   const query = queryOf(req.url)
-  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true)
+  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId })
   return ctx.refusals.counting(principal, async () => {
     const turnsQuery =
       path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined

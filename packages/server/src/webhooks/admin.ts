@@ -1,6 +1,7 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
+import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Store, WebhookDelivery, WebhookRecord } from '../store/types.ts'
 import { checkedAddresses, DestinationRefused, type DestinationPolicy } from './destination.ts'
 import { enqueueEvent } from './outbox.ts'
@@ -37,7 +38,8 @@ const notFound = () => new VoxgateError('not_found', 'No webhook has this id.')
 /**
  * Adding, listing, removing and testing webhooks: the one implementation behind `/webhooks` and
  * `voxgate webhooks`. A URL is checked when it is added (scheme, and every address its host
- * resolves to) and again at every delivery.
+ * resolves to) and again at every delivery. Adding and removing write their audit rows in the same
+ * transaction as the change.
  */
 export class WebhookAdmin {
   constructor(
@@ -48,7 +50,7 @@ export class WebhookAdmin {
     private readonly enqueued: () => void = () => undefined,
   ) {}
 
-  async add(input: WebhookCreate) {
+  async add(input: WebhookCreate, origin: AuditOrigin) {
     let url: URL
     try {
       url = new URL(input.url)
@@ -73,8 +75,15 @@ export class WebhookAdmin {
       secret: newWebhookSecret(),
       createdAt: this.clock.now(),
     }
-    await this.store.createWebhook(record)
-    // audit: webhook.created (merged with the audit branch)
+    // The row shows the URL masked, as a `read` key sees it (GET /audit is `read`): a URL's path and
+    // query often carry the receiver's token.
+    const audit = auditDraft(origin, {
+      at: record.createdAt,
+      action: 'webhook.created',
+      target: { type: 'webhook', id: record.id },
+      details: { url: maskedUrl(record.url), events: record.events },
+    })
+    await this.store.createWebhook(record, audit)
     return { ...webhookView(record, { masked: false }), secret: record.secret }
   }
 
@@ -82,9 +91,13 @@ export class WebhookAdmin {
     return (await this.store.listWebhooks()).map((w) => webhookView(w, options))
   }
 
-  async remove(id: string): Promise<void> {
-    if (!(await this.store.removeWebhook(id))) throw notFound()
-    // audit: webhook.removed (merged with the audit branch)
+  async remove(id: string, origin: AuditOrigin): Promise<void> {
+    const audit = auditDraft(origin, {
+      at: this.clock.now(),
+      action: 'webhook.removed',
+      target: { type: 'webhook', id },
+    })
+    if (!(await this.store.removeWebhook(id, audit))) throw notFound()
   }
 
   async deliveries(id: string) {

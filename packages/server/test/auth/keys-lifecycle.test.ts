@@ -2,6 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeProtectedHeader } from 'jose'
 import { rotateSigningKey } from '../../src/auth/key-ring.ts'
+import { cliOrigin } from '../../src/audit/origin.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 
@@ -45,7 +46,7 @@ describe('key lifecycle', () => {
     const t = await startTestServer()
     try {
       const before = await mint(t.url, t.apiKey, { grants: { voices: true } })
-      await rotateSigningKey(t.server.ctx.store, Date.now(), 5)
+      await rotateSigningKey(t.server.ctx.store, Date.now(), { toleranceSeconds: 5, origin: cliOrigin() })
       await t.server.ctx.sync.refresh()
       const afterRotation = await mint(t.url, t.apiKey, { grants: { voices: true } })
       assert.notEqual(decodeProtectedHeader(before).kid, decodeProtectedHeader(afterRotation).kid)

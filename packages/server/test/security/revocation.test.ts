@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { decodeJwt } from 'jose'
 import { createKey } from '../../src/cli/keys.ts'
 import { rotateSigningKey } from '../../src/auth/key-ring.ts'
+import { cliOrigin } from '../../src/audit/origin.ts'
 import { ManualClock } from '../helpers/clock.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
@@ -286,7 +287,7 @@ describe('revocations outlive every token they cover', () => {
       assert.ok((decodeJwt(token).iat as number) < cutoff)
       const voices = () => call(c.url, '/voices', { headers: bearer(token) })
       assert.equal((await voices()).json?.error_code, 'token_revoked', 'issued before the cutoff: revoked')
-      await rotateSigningKey(c.server.ctx.store, clock.now(), 5)
+      await rotateSigningKey(c.server.ctx.store, clock.now(), { toleranceSeconds: 5, origin: cliOrigin() })
       await c.server.ctx.sync.refresh()
       const after = await voices()
       assert.equal(after.status, 401, `the revoked token came back to life after the prune: ${after.status}`)

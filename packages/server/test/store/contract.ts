@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Store } from '../../src/store/types.ts'
+import { auditContract } from './contract-audit.ts'
 
 const HOUR = 3_600_000
 
@@ -619,5 +620,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           ],
         )
       }))
+
+    auditContract(withStore)
   })
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
 import { KeyRing, rotateSigningKey } from '../../src/auth/key-ring.ts'
+import { cliOrigin } from '../../src/audit/origin.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { PgProxy, testSchema, type TestSchema } from '../helpers/postgres.ts'
 import { startTestServer } from '../helpers/server.ts'
@@ -28,7 +29,7 @@ describe('servers on PostgreSQL', () => {
       b.server.ctx.sync.stop()
       const before = await mint(a.url, a.apiKey, { grants: { voices: true }, expires_in: 60 })
       assert.equal((await call(b.url, '/voices', { headers: bearer(before) })).status, 200, 'one key set for both')
-      const kid = await rotateSigningKey(a.server.ctx.store, Date.now(), 5)
+      const kid = await rotateSigningKey(a.server.ctx.store, Date.now(), { toleranceSeconds: 5, origin: cliOrigin() })
       await a.server.ctx.sync.refresh()
       const token = await mint(a.url, a.apiKey, { grants: { voices: true }, expires_in: 60 })
       assert.equal(decodeProtectedHeader(token).kid, kid)

@@ -81,6 +81,47 @@ describe('voxgate webhooks', () => {
     assert.equal(voxgate(data, 'webhooks', 'list').stdout.trim(), 'No webhooks.')
   })
 
+  test('keys rotate puts api_key.rotated in the outbox; webhooks add and remove are audited as made by the CLI', () => {
+    const data = folder()
+    const made = voxgate(data, 'keys', 'create', '--name', 'k', '--json')
+    assert.equal(made.code, 0, made.stderr)
+    const key = JSON.parse(made.stdout)
+    const added = voxgate(
+      data,
+      'webhooks',
+      'add',
+      'http://127.0.0.1:9/hook?token=x',
+      '--events',
+      'api_key.rotated',
+      '--webhook-allow-private',
+      '--json',
+    )
+    assert.equal(added.code, 0, added.stderr)
+    const hook = JSON.parse(added.stdout)
+    assert.equal(voxgate(data, 'keys', 'rotate', 'key_nope').code, 2, 'no such key: no rotation, no event')
+    const rotated = voxgate(data, 'keys', 'rotate', key.id, '--json')
+    assert.equal(rotated.code, 0, rotated.stderr)
+    // No server runs: the event waits in the outbox for the first one that starts.
+    const deliveries = voxgate(data, 'webhooks', 'deliveries', hook.id, '--json')
+    assert.equal(deliveries.code, 0, deliveries.stderr)
+    assert.deepEqual(
+      JSON.parse(deliveries.stdout).map((d: Record<string, unknown>) => [d.type, d.attempt, d.delivered_at]),
+      [['api_key.rotated', 0, null]],
+    )
+    assert.equal(voxgate(data, 'webhooks', 'remove', hook.id).code, 0)
+    assert.equal(voxgate(data, 'webhooks', 'remove', hook.id).code, 1)
+    const log = voxgate(data, 'audit', '--target-id', hook.id, '--json')
+    assert.equal(log.code, 0, log.stderr)
+    assert.deepEqual(
+      JSON.parse(log.stdout).data.map((r: Record<string, unknown>) => [r.action, r.actor, r.details]),
+      [
+        ['webhook.removed', { type: 'cli' }, {}],
+        ['webhook.created', { type: 'cli' }, { url: 'http://127.0.0.1:9/***', events: ['api_key.rotated'] }],
+      ],
+    )
+    assert.ok(!log.stdout.includes(hook.secret) && !log.stdout.includes('token=x'))
+  })
+
   test('quotas set --alert-at takes fractions in (0, 1], at most 10; one more, 0 or 1.5 exit 2 naming the flag', () => {
     const data = folder()
     const set = voxgate(

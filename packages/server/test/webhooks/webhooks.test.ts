@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { DELIVERIES_LISTED, MAX_WEBHOOKS, WEBHOOK_URL_MAX_CHARS } from '../../src/webhooks/schema.ts'
+import { cliOrigin } from '../../src/audit/origin.ts'
 import { rotateSigningKey } from '../../src/auth/key-ring.ts'
 import { createKey } from '../../src/cli/keys.ts'
 import { ManualClock } from '../helpers/clock.ts'
@@ -272,13 +273,40 @@ describe('delivery', () => {
     assert.equal((await admin(`/api-keys/${created.json.id}`, { method: 'DELETE' })).status, 204)
     await eventually(() => receiver.of('api_key.revoked').length === 1, 'api_key.revoked arrives')
     assert.deepEqual(receiver.of('api_key.revoked')[0]!.json.data, { id: created.json.id, name: 'app backend' })
-    const kid = await rotateSigningKey(t.server.ctx.store, clock.now(), 5)
+    const kid = await rotateSigningKey(t.server.ctx.store, clock.now(), { toleranceSeconds: 5, origin: cliOrigin() })
     await eventually(() => receiver.of('signing_key.rotated').length === 1, 'signing_key.rotated arrives', 10_000)
     const rotated = receiver.of('signing_key.rotated')[0]!.json.data as { kid: string; retired: string[] }
     assert.equal(rotated.kid, kid)
     assert.equal(rotated.retired.length, 1)
     for (const r of [event, ...receiver.of('api_key.revoked'), ...receiver.of('signing_key.rotated')])
       assert.ok(verifiedBySpec(hook.secret, r))
+    await admin(`/webhooks/${hook.id}`, { method: 'DELETE' })
+  })
+
+  test('api_key.rotated from POST /api-keys/:id/rotate: signed, the key id only (never a secret); a 404 rotation fires none', async () => {
+    const hook = await addWebhook(['api_key.rotated'])
+    const created = await admin('/api-keys', { body: { name: 'rotating backend' } })
+    assert.equal(created.status, 201, created.text)
+    clock.advance(1000)
+    const rotated = await admin(`/api-keys/${created.json.id}/rotate`, { body: { grace_seconds: 60 } })
+    assert.equal(rotated.status, 200, rotated.text)
+    await eventually(() => receiver.of('api_key.rotated').length === 1, 'api_key.rotated arrives')
+    const event = receiver.of('api_key.rotated')[0]!
+    assert.deepEqual(event.json, {
+      type: 'api_key.rotated',
+      timestamp: new Date(clock.now()).toISOString(),
+      data: { id: created.json.id },
+    })
+    assert.ok(verifiedBySpec(hook.secret, event))
+    for (const secret of [created.json.key, rotated.json.key]) assert.ok(!event.body.includes(secret), 'never a secret')
+    assertError(await admin('/api-keys/key_nope/rotate', { body: {} }), 404, 'not_found')
+    await eventually(async () => (await deliveries(hook.id))[0]?.status_code === 200, 'the delivery is recorded')
+    assert.deepEqual(
+      (await deliveries(hook.id)).map((d) => [d.type, d.status_code]),
+      [['api_key.rotated', 200]],
+      'one event in all: the refused rotation fired none',
+    )
+    await admin(`/api-keys/${created.json.id}`, { method: 'DELETE' })
     await admin(`/webhooks/${hook.id}`, { method: 'DELETE' })
   })
 

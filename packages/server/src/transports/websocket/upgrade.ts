@@ -100,7 +100,7 @@ export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport
       if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch(abort)
       if (path !== '/tts/websocket')
         return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-      authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true).then((principal) => {
+      authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, { id }).then((principal) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
           track(new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket), ws, id, principal)
         })
