@@ -106,6 +106,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       origin: requestOrigin(request),
     })
     if (!rotated) throw notFound()
+    ctx.authenticator.forgetKey(id)
     return { ...keyView((await ctx.store.getApiKey(id))!, now), key: rotated.key }
   })
   app.delete<{ Params: { id: string } }>('/api-keys/:id', opts, async (request, reply) => {
