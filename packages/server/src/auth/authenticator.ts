@@ -52,6 +52,14 @@ export class Authenticator {
     this.#onKeyUsed.push(listener)
   }
 
+  /**
+   * Drops what this instance remembers of a key's secrets (after a rotation here), so a secret seen
+   * before the rotation cannot outlive its grace from memory while the store is down.
+   */
+  forgetKey(keyId: string): void {
+    for (const [hash, known] of this.#known) if (known.principal.keyId === keyId) this.#known.delete(hash)
+  }
+
   /** `origin` (the request's id and address) goes into the audit row when an expired key is tried. */
   authenticate(value: string, origin?: CredentialOrigin): Promise<Principal> {
     return looksLikeJwt(value) ? this.tokens.verify(value) : this.#apiKey(value, origin)

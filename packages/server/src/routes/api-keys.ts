@@ -107,6 +107,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       origin: requestOrigin(request),
     })
     if (!rotated) throw notFound()
+    ctx.authenticator.forgetKey(id)
     // After the rotation is durable (its audit row with it); the event carries the id only, never a secret.
     await ctx.outbox.enqueue('api_key.rotated', { id }, { atMs: now })
     return { ...keyView((await ctx.store.getApiKey(id))!, now), key: rotated.key }

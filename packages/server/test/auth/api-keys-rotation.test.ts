@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { bearer, call, mint, type ApiResponse } from '../helpers/http.ts'
 import { ManualClock } from '../helpers/clock.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
-import { testSchema } from '../helpers/postgres.ts'
+import { PgProxy, testSchema } from '../helpers/postgres.ts'
 import { ttsBody, voiceIds } from '../helpers/security.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
@@ -203,6 +203,39 @@ describe('rotation on two instances sharing one PostgreSQL store', () => {
     } finally {
       await b.close()
       await a.close()
+      await schema.drop()
+    }
+  })
+})
+
+describe('rotation while PostgreSQL is unreachable', () => {
+  test('a replaced secret known from memory still stops when its grace ends; the new one goes on', async () => {
+    const schema = testSchema()
+    const proxy = await PgProxy.start()
+    const c = new ManualClock(Date.UTC(2026, 5, 3))
+    const s = await startTestServer(
+      { store: schema.url(proxy.url(), { connect_timeout: '1', query_timeout: '1500' }) },
+      { clock: c },
+    )
+    try {
+      const k = await newKey(s.url, s.apiKey)
+      assert.equal(await mintWith(k.key, s.url), 200, 'seen before the rotation')
+      const rotated = (await rotate(k.id, { grace_seconds: 60 }, s.url, s.apiKey)).json
+      await proxy.sever()
+      assert.equal(await mintWith(k.key, s.url), '503 store_unavailable', 'the rotation made this instance forget it')
+      await proxy.restore()
+      await eventually(async () => (await mintWith(rotated.key, s.url)) === 200, 'the store answers again', 15_000)
+      assert.equal(await mintWith(k.key, s.url), 200)
+      await proxy.sever()
+      assert.equal(await mintWith(k.key, s.url), 200, 'within the grace, verified from memory')
+      c.advance(60_000)
+      assert.deepEqual(
+        [await mintWith(k.key, s.url), await mintWith(rotated.key, s.url)],
+        ['503 store_unavailable', 200],
+      )
+    } finally {
+      await s.close()
+      await proxy.sever()
       await schema.drop()
     }
   })
