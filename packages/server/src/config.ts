@@ -166,6 +166,17 @@ export const ServerConfigSchema = z.strictObject({
   metricsHost: z.string().min(1).default('127.0.0.1'),
   /** The metrics listener's port (0 picks a free one). */
   metricsPort: z.number().int().min(0).max(65535).default(9464),
+  /** Serve the operator console at `/console/` on this listener (docs/console.md); off by default. */
+  console: z.boolean().default(false),
+  /**
+   * The URL people reach this server at (`https://voice.example.com`): the console's own origin, which
+   * a state-changing request with the console cookie must come from. Unset: `https://` + the Host header.
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .regex(/^https:\/\//, 'must be an https:// URL')
+    .optional(),
 })
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>

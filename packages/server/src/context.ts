@@ -17,6 +17,8 @@ import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
 import type { QuotaSync } from './quotas/sync.ts'
+import type { ConsoleSessions } from './console/sessions.ts'
+import type { StreamCounts } from './console/stream-counts.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -45,4 +47,8 @@ export interface ServerContext {
   metrics: Metrics
   /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
   upstream?: Upstream
+  /** With `--console`: its sessions (the cookie is accepted on the console's routes only). */
+  console?: ConsoleSessions
+  /** With `--console`: open streams by transport, this instance's or the cluster's (Redis). */
+  streamCounts?: StreamCounts
 }

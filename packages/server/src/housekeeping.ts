@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import type { Clock } from './clock.ts'
 import type { Store } from './store/types.ts'
+import { CONSOLE_SESSION_IDLE_MS } from './console/sessions.ts'
 
 /**
  * Drops what can never matter again, on a timer, so the store cannot grow without bound: signing
@@ -17,6 +18,10 @@ export function startHousekeeping(
   const run = () => {
     const before = clock.now() - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000
     store.prune(before).catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))
+    const now = clock.now()
+    store
+      .pruneConsoleSessions(now, now - CONSOLE_SESSION_IDLE_MS)
+      .catch((err: unknown) => logger.error({ err }, 'store housekeeping failed'))
   }
   run()
   const timer = setInterval(run, options.intervalMs)

@@ -10,6 +10,7 @@ Commands:
   keys          create, list and revoke API keys; rotate the signing key
   usage         characters, audio and streams by day, end-user and API key (the usage ledger)
   quotas        cap what an end-user or an API key may use per day or month, across tokens
+  console-link  print a one-time link that signs in to the operator console (serve --console)
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys.ts')).keysCommand,
   usage: async () => (await import('./usage.ts')).usageCommand,
   quotas: async () => (await import('./quotas.ts')).quotasCommand,
+  'console-link': async () => (await import('./console-link.ts')).consoleLinkCommand,
 }
 
 /** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
@@ -35,6 +37,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'keys':
       case 'usage':
       case 'quotas':
+      case 'console-link':
         return await (await COMMANDS[command]!())(rest, io)
       case '--version':
       case '-v':

@@ -8,6 +8,7 @@ import { toQuota, type QuotaRow } from './quota-row.ts'
 import { SettlementBatch, type Settlements } from './settlement-batch.ts'
 import type {
   ApiKeyChange,
+  ConsoleSessionRecord,
   ApiKeyRecord,
   KeyChangeResult,
   NewApiKeyRecord,
@@ -50,6 +51,10 @@ CREATE TABLE IF NOT EXISTS token_audio (
 CREATE TABLE IF NOT EXISTS quotas (
   id TEXT PRIMARY KEY, sub TEXT NOT NULL, key_id TEXT NOT NULL, period TEXT NOT NULL CHECK (period IN ('day', 'month')),
   characters INTEGER, audio_seconds INTEGER, created_at INTEGER NOT NULL, UNIQUE (sub, key_id, period));
+CREATE TABLE IF NOT EXISTS console_login_codes (code_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS console_sessions (
+  id_hash TEXT PRIMARY KEY, key_id TEXT, scope TEXT NOT NULL CHECK (scope IN ('admin', 'read')),
+  created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 `
 
 interface KeyRow {
@@ -236,6 +241,28 @@ export class SqliteStore implements Store {
       quotaUpdate: db.prepare('UPDATE quotas SET characters = ?, audio_seconds = ? WHERE id = ?'),
       quotas: db.prepare<[], QuotaRow>('SELECT * FROM quotas ORDER BY created_at, id'),
       quotaDelete: db.prepare('DELETE FROM quotas WHERE id = ?'),
+      codeInsert: db.prepare('INSERT INTO console_login_codes (code_hash, expires_at) VALUES (?, ?)'),
+      codeTake: db.prepare<[string], { expires_at: number }>(
+        'DELETE FROM console_login_codes WHERE code_hash = ? RETURNING expires_at',
+      ),
+      codePrune: db.prepare('DELETE FROM console_login_codes WHERE expires_at <= ?'),
+      sessionInsert: db.prepare(
+        'INSERT INTO console_sessions (id_hash, key_id, scope, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      sessionGet: db.prepare<
+        [string],
+        {
+          id_hash: string
+          key_id: string | null
+          scope: 'admin' | 'read'
+          created_at: number
+          last_seen_at: number
+          expires_at: number
+        }
+      >('SELECT * FROM console_sessions WHERE id_hash = ?'),
+      sessionTouch: db.prepare('UPDATE console_sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE id_hash = ?'),
+      sessionEnd: db.prepare('DELETE FROM console_sessions WHERE id_hash = ?'),
+      sessionPrune: db.prepare('DELETE FROM console_sessions WHERE expires_at <= ? OR last_seen_at < ?'),
     }
   }
 
@@ -497,6 +524,47 @@ export class SqliteStore implements Store {
         ? this.#stmt.insertRevocation.run('jti', r.jti, null, r.expiresAt)
         : this.#stmt.insertRevocation.run('sub', r.sub, r.issuedBefore, r.expiresAt),
     )
+  }
+
+  async addConsoleLoginCode(codeHash: string, expiresAt: number): Promise<void> {
+    this.#stmt.codeInsert.run(codeHash, expiresAt)
+  }
+
+  async takeConsoleLoginCode(codeHash: string, nowMs: number): Promise<boolean> {
+    // One DELETE: of two processes racing with one code, only one gets its row back.
+    const row = this.#stmt.codeTake.get(codeHash)
+    return row !== undefined && row.expires_at > nowMs
+  }
+
+  async createConsoleSession(r: ConsoleSessionRecord): Promise<void> {
+    this.#stmt.sessionInsert.run(r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt)
+  }
+
+  async getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {
+    const r = this.#stmt.sessionGet.get(idHash)
+    return (
+      r && {
+        idHash: r.id_hash,
+        keyId: r.key_id,
+        scope: r.scope,
+        createdAt: r.created_at,
+        lastSeenAt: r.last_seen_at,
+        expiresAt: r.expires_at,
+      }
+    )
+  }
+
+  async touchConsoleSession(idHash: string, atMs: number): Promise<void> {
+    this.#stmt.sessionTouch.run(atMs, idHash)
+  }
+
+  async endConsoleSession(idHash: string): Promise<boolean> {
+    return this.#stmt.sessionEnd.run(idHash).changes === 1
+  }
+
+  async pruneConsoleSessions(nowMs: number, idleBeforeMs: number): Promise<void> {
+    this.#stmt.sessionPrune.run(nowMs, idleBeforeMs)
+    this.#stmt.codePrune.run(nowMs)
   }
 
   async version(): Promise<number> {
