@@ -22,9 +22,11 @@ export interface Series {
   values: number[]
 }
 
+const bars = uPlot.paths.bars!({ size: [0.7, 48] })
+
 /**
- * A stacked area chart of `series` per day (each drawn on top of the ones after it), sized to its
- * box. A picture only (`aria-hidden`): the table beside it is its text alternative.
+ * A stacked bar chart of `series` per day (each series' bar drawn from zero to its running total,
+ * the totals first, so each shows as its own band), sized to its box. A picture only (`aria-hidden`): the table beside it is its text alternative.
  */
 export function stackedChart(days: string[], series: Series[], unit: string): { el: HTMLElement; stop(): void } {
   const box = h('div', { class: 'chart', 'aria-hidden': 'true' })
@@ -48,7 +50,7 @@ export function stackedChart(days: string[], series: Series[], unit: string): { 
         height: 240,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] } },
         axes: [
           { stroke: axisColor, grid: { stroke: gridColor } },
           {
@@ -64,8 +66,9 @@ export function stackedChart(days: string[], series: Series[], unit: string): { 
           ...series.map((s, i) => ({
             label: s.label,
             stroke: PALETTE[i % PALETTE.length],
-            fill: `${PALETTE[i % PALETTE.length]}cc`,
-            width: 1,
+            fill: PALETTE[i % PALETTE.length],
+            width: 0,
+            paths: bars,
             points: { show: false },
           })),
         ],

@@ -28,7 +28,7 @@ const SCOPES = [
 export function keys(section: HTMLElement, session: Session): undefined {
   const admin = session.scope === 'admin'
   const status = h('div')
-  const list = h('div', {}, loading('keys'))
+  const list = h('div', { class: 'card' }, loading('keys'))
   const create = admin ? h('button', { type: 'button', onclick: () => openCreate() }, 'Create key') : null
   section.append(h('div', { class: 'toolbar' }, create), status, list)
 

@@ -49,7 +49,7 @@ export function overview(section: HTMLElement, session: Session): () => void {
     h('h2', { id: 'health-title' }, 'Health'),
     loading('health'),
   )
-  section.append(h('div', { class: 'grid' }, live, today, month, changes, health))
+  section.append(h('div', { class: 'grid' }, live, today, health, changes, month))
   const stops: (() => void)[] = []
 
   // Open streams: the live feed; the figure is announced politely as it changes.
@@ -213,7 +213,7 @@ export function overview(section: HTMLElement, session: Session): () => void {
             h('dd', { class: body.ready ? 'ok' : 'bad' }, body.ready ? 'Yes' : 'No'),
             Object.entries(body.checks).flatMap(([name, value]) => [
               h('dt', {}, name[0]!.toUpperCase() + name.slice(1)),
-              h('dd', {}, String(value).replaceAll('_', ' ')),
+              h('dd', {}, typeof value === 'boolean' ? (value ? 'Yes' : 'No') : String(value).replaceAll('_', ' ')),
             ]),
           )
         : h('p', { class: 'error', role: 'alert' }, 'The server did not answer /readyz.'),

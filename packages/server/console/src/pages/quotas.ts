@@ -36,7 +36,7 @@ function bar(label: string, used: number | null, limit: number | null, fmt: (n: 
 export function quotas(section: HTMLElement, session: Session): undefined {
   const admin = session.scope === 'admin'
   const status = h('div')
-  const list = h('div', {}, loading('quotas'))
+  const list = h('div', { class: 'card' }, loading('quotas'))
   const sub = h('input', { id: 'quota-sub', autocomplete: 'off', placeholder: 'any' })
   const keyId = h('input', { id: 'quota-key', autocomplete: 'off', placeholder: 'any' })
   const period = h(

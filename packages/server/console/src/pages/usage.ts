@@ -1,3 +1,4 @@
+import { api } from '../api.ts'
 import { stackedChart } from '../chart.ts'
 import { empty, fill, h, loading, table } from '../dom.ts'
 import { attempt } from '../errors.ts'
@@ -40,7 +41,7 @@ export function usage(section: HTMLElement): () => void {
     h('button', { type: 'submit' }, 'Apply'),
     csv,
   )
-  const out = h('div', {}, loading('usage'))
+  const out = h('div', { class: 'card' }, loading('usage'))
   section.append(controls, out)
   let stopChart: (() => void) | undefined
   let report: UsageReport | undefined
@@ -48,11 +49,18 @@ export function usage(section: HTMLElement): () => void {
   const load = () =>
     attempt(out, async () => {
       fill(out, loading('usage'))
-      report = await usageReport(from.value, to.value, `day,${group.value}`)
+      const [answer, keys] = await Promise.all([
+        usageReport(from.value, to.value, `day,${group.value}`),
+        api<{ data: { id: string; name: string }[] }>('GET', '/api-keys?status=all'),
+      ])
+      report = answer
+      const names = new Map(keys.data.map((k) => [k.id, k.name]))
+      const keyName = (id: string) => (names.has(id) ? `${names.get(id)} (${id})` : id)
       stopChart?.()
       const m = measure.value as Measure
       const by = group.value === 'sub' ? 'sub' : 'key_id'
       const { days, series } = seriesOf(report, m, by)
+      if (by === 'key_id') for (const s of series) s.label = keyName(s.label)
       if (report.data.length === 0) {
         csv.disabled = true
         fill(out, empty('No usage in this range.'))
@@ -70,7 +78,7 @@ export function usage(section: HTMLElement): () => void {
           ['Day', by === 'sub' ? 'Sub' : 'Key', 'Characters', 'Audio spoken', 'Audio heard', 'Streams'],
           report.data.map((r) => [
             r.day ?? '',
-            (by === 'sub' ? r.sub : r.key_id) ?? '—',
+            (by === 'sub' ? r.sub : r.key_id && keyName(r.key_id)) ?? '—',
             count(r.characters),
             duration(r.audio_seconds_produced),
             duration(r.audio_seconds_transcribed),
