@@ -334,6 +334,7 @@ describe('the operator console in Chromium', () => {
         assert.deepEqual(await violations(page), [], `${name}: CSP violations`)
       }
     }
+    await page.setViewportSize(DESKTOP)
     await page.emulateMedia({ colorScheme: 'dark' })
     await page.goto(`${t.url}/console/usage`)
     await page.getByRole('table', { name: /^Usage from / }).waitFor()

@@ -34,14 +34,10 @@ export function audit(section: HTMLElement): undefined {
   const form = h(
     'form',
     { class: 'controls' },
-    h('label', { for: 'audit-action' }, 'Action'),
-    action,
-    h('label', { for: 'audit-key' }, 'Key id'),
-    keyId,
-    h('label', { for: 'audit-from' }, 'From'),
-    from,
-    h('label', { for: 'audit-to' }, 'To'),
-    to,
+    h('span', { class: 'field' }, h('label', { for: 'audit-action' }, 'Action'), action),
+    h('span', { class: 'field' }, h('label', { for: 'audit-key' }, 'Key id'), keyId),
+    h('span', { class: 'field' }, h('label', { for: 'audit-from' }, 'From'), from),
+    h('span', { class: 'field' }, h('label', { for: 'audit-to' }, 'To'), to),
     h('button', { type: 'submit' }, 'Filter'),
   )
   const out = h('div', {}, loading('the audit log'))

@@ -30,14 +30,10 @@ export function usage(section: HTMLElement): () => void {
   const controls = h(
     'form',
     { class: 'controls' },
-    h('label', { for: 'usage-from' }, 'From'),
-    from,
-    h('label', { for: 'usage-to' }, 'To'),
-    to,
-    h('label', { for: 'usage-group' }, 'Group by'),
-    group,
-    h('label', { for: 'usage-measure' }, 'Show'),
-    measure,
+    h('span', { class: 'field' }, h('label', { for: 'usage-from' }, 'From'), from),
+    h('span', { class: 'field' }, h('label', { for: 'usage-to' }, 'To'), to),
+    h('span', { class: 'field' }, h('label', { for: 'usage-group' }, 'Group by'), group),
+    h('span', { class: 'field' }, h('label', { for: 'usage-measure' }, 'Show'), measure),
     h('button', { type: 'submit' }, 'Apply'),
     csv,
   )
