@@ -30,32 +30,40 @@ export function fill(el: Element, ...children: (Child | Child[])[]): void {
   }
 }
 
-/** A table with a caption, header row and rows; `numeric` columns align right. */
+/**
+ * A table with a caption, header row and rows; `numeric` columns align right. Each cell carries its
+ * column's name (`data-label`), which narrow screens show beside the value when rows become blocks;
+ * explicit roles keep it a table for assistive technology then.
+ */
 export function table(caption: string, headers: string[], rows: Child[][], numeric: number[] = []): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
     h(
       'table',
-      {},
+      { role: 'table' },
       h('caption', {}, caption),
       h(
         'thead',
-        {},
+        { role: 'rowgroup' },
         h(
           'tr',
-          {},
-          headers.map((text, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : undefined }, text)),
+          { role: 'row' },
+          headers.map((text, i) =>
+            h('th', { scope: 'col', role: 'columnheader', class: numeric.includes(i) ? 'num' : undefined }, text),
+          ),
         ),
       ),
       h(
         'tbody',
-        {},
+        { role: 'rowgroup' },
         rows.map((row) =>
           h(
             'tr',
-            {},
-            row.map((cell, i) => h('td', { class: numeric.includes(i) ? 'num' : undefined }, cell)),
+            { role: 'row' },
+            row.map((cell, i) =>
+              h('td', { role: 'cell', 'data-label': headers[i], class: numeric.includes(i) ? 'num' : undefined }, cell),
+            ),
           ),
         ),
       ),
