@@ -83,7 +83,7 @@ test('a stream on B shows on A as cluster-wide open streams, up and back down; B
     assert.equal(idle.total, 0)
     const voice = await firstVoice(b!.url, b!.apiKey)
     const token = (
-      await call(b.url, '/access-token', { headers: bearer(b.apiKey), body: { sub: 'dave', expires_in: 60 } })
+      await call(b!.url, '/access-token', { headers: bearer(b!.apiKey), body: { sub: 'dave', expires_in: 60 } })
     ).json.token as string
     const ws = await WsSession.open(wsUrl(b!.url), { authorization: `Bearer ${token}` })
     ws.send({
