@@ -89,9 +89,19 @@ async function client(): Promise<void> {
   console.log(`browser bundle: ${minified} B minified, ${gzipped} B gzipped (target < 15 kB)`)
 }
 
+/** The operator console as a browser downloads it: its HTML, scripts and styles, charts included. */
+async function consoleSize(): Promise<void> {
+  console.log('\n## operator console')
+  const { buildConsole, consoleGzipBytes } = await import('../scripts/build-console.ts')
+  await buildConsole()
+  const gzipped = consoleGzipBytes()
+  console.log(`console bundle: ${gzipped} B gzipped (${fmt(gzipped / 1024)} kB; target < 150 kB)`)
+}
+
 if (want('auth')) await auth()
 if (want('speech') || want('ttfb-only') || want('streams-only')) await speech()
 if (want('client')) await client()
+if (want('console')) await consoleSize()
 if (want('stt')) await (await import('./stt.ts')).sttSection()
 if (only.includes('cluster')) await cluster()
 // `npm run bench -- gateway`: a gateway in front of an upstream voxgate vs straight to it (not part of the default run).

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { runWithTestCa } from './test-ca.ts'
+import { buildConsole } from './build-console.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 
@@ -34,6 +35,8 @@ const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
 if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) {
   console.error('scripts/test.ts: `npm run build` failed; tests that run dist/ may see an old build')
 }
+// The console's static files (the server serves them with --console); skipped when unchanged.
+await buildConsole()
 /**
  * Every test ends within this (node:test's per-test timeout), whatever it waits on: a hang is a
  * failure naming the test, not a suite that never ends. The slowest tests take about a minute on a

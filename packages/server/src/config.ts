@@ -180,6 +180,17 @@ export const ServerConfigSchema = z.strictObject({
    * and tests: a receiver on this machine). Cloud metadata addresses stay refused.
    */
   webhookAllowPrivate: z.boolean().default(false),
+  /** Serve the operator console at `/console/` on this listener (docs/console.md); off by default. */
+  console: z.boolean().default(false),
+  /**
+   * The URL people reach this server at (`https://voice.example.com`): the console's own origin, which
+   * a state-changing request with the console cookie must come from. Unset: `https://` + the Host header.
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .regex(/^https:\/\//, 'must be an https:// URL')
+    .optional(),
 })
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>

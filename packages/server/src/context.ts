@@ -19,6 +19,8 @@ import type { Upstream } from './gateway/upstream.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 import type { Outbox } from './webhooks/outbox.ts'
 import type { WebhookAdmin } from './webhooks/admin.ts'
+import type { ConsoleSessions } from './console/sessions.ts'
+import type { StreamCounts } from './console/stream-counts.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -55,4 +57,8 @@ export interface ServerContext {
   openAiVoiceMap?: ReadonlyMap<string, string>
   /** The ffmpeg found at start, which encodes OpenAI's `aac`; absent, `aac` is refused. */
   ffmpeg?: string
+  /** With `--console`: its sessions (the cookie is accepted on the console's routes only). */
+  console?: ConsoleSessions
+  /** With `--console`: open streams by transport, this instance's or the cluster's (Redis). */
+  streamCounts?: StreamCounts
 }

@@ -6,6 +6,7 @@ import { announceExpiringKeys } from './webhooks/expiring.ts'
 import { EVENT_RETENTION_MS } from './webhooks/outbox.ts'
 
 const DAY_MS = 86_400_000
+import { CONSOLE_SESSION_IDLE_MS } from './console/sessions.ts'
 
 /**
  * Drops what can never matter again, on a timer, so the store cannot grow without bound: signing
@@ -30,6 +31,9 @@ export function startHousekeeping(
     store
       .pruneAudit(now - options.auditRetentionDays * DAY_MS)
       .catch((err: unknown) => logger.error({ err }, 'audit log housekeeping failed'))
+    store
+      .pruneConsoleSessions(now, now - CONSOLE_SESSION_IDLE_MS)
+      .catch((err: unknown) => logger.error({ err }, 'console session housekeeping failed'))
   }
   run()
   const timer = setInterval(run, options.intervalMs)

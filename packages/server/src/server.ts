@@ -41,6 +41,9 @@ import { UndoStack } from './undo-stack.ts'
 import { createWebSocketTransport } from './transports/websocket/upgrade.ts'
 import { createSttService } from './stt/service.ts'
 import { createSpeechService } from './tts/index.ts'
+import { ConsoleSessions } from './console/sessions.ts'
+import { StreamCounts } from './console/stream-counts.ts'
+import { loadConsoleAssets } from './console/assets.ts'
 import type { SpeechService } from './tts/types.ts'
 import { WebhookAdmin } from './webhooks/admin.ts'
 import { WebhookDeliverer } from './webhooks/deliverer.ts'
@@ -80,6 +83,8 @@ export async function startServer(input: ServerConfigInput, deps: VoxgateServerD
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logFormat)
   const { https, devTls } = await tlsFor(config)
+  // Before anything is opened: `--console` without the built console stops the start.
+  if (config.console) loadConsoleAssets()
   await assertCanListen(config.host, config.port)
   const openAiVoiceMap = config.openAiVoiceMapFile ? loadOpenAiVoiceMap(config.openAiVoiceMapFile) : undefined
   const upstream =
@@ -214,6 +219,13 @@ async function assemble(input: AssembleInput) {
     ...withFfmpeg(config.ffmpegPath, logger),
   }
   opened.push(() => ctx.stt.close())
+  if (config.console) {
+    ctx.console = new ConsoleSessions(store, ctx.authenticator, clock)
+    const counts = new StreamCounts(streams, shared.redis, clock)
+    ctx.streamCounts = counts
+    counts.start()
+    opened.push(() => counts.close())
+  }
 
   const app = buildApp(ctx, https)
   // A request on a connection means the reader took what it sent before: its stream's tail is over.
@@ -261,6 +273,7 @@ async function assemble(input: AssembleInput) {
       ws.close()
       await ctx.stt.close()
       await streams.endAll(new VoxgateError('connection_closing', 'The server is shutting down.'), SHUTDOWN_DRAIN_MS)
+      await ctx.streamCounts?.close()
       await app.close()
       if (!deps.speech) await speech.close()
       await shared.close()

@@ -9,6 +9,8 @@ export interface ApiKeyPrincipal {
   keyId: string
   scopes: readonly Scope[]
   policy: KeyPolicy | null
+  /** Set when the credential is an operator console session's cookie (console/sessions.ts), not the key itself. */
+  console?: { sessionHash: string }
 }
 
 export interface TokenPrincipal {

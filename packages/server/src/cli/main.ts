@@ -12,6 +12,7 @@ Commands:
   quotas        cap what an end-user or an API key may use per day or month, across tokens
   webhooks      signed webhooks: quota thresholds, key changes (add, list, remove, deliveries)
   audit         the audit log: every change to keys, quotas, revocations, webhooks and signing keys
+  console-link  print a one-time link that signs in to the operator console (serve --console)
 
 Run voxgate <command> --help for a command's options; voxgate --version prints the version.`
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   quotas: async () => (await import('./quotas.ts')).quotasCommand,
   webhooks: async () => (await import('./webhooks.ts')).webhooksCommand,
   audit: async () => (await import('./audit.ts')).auditCommand,
+  'console-link': async () => (await import('./console-link.ts')).consoleLinkCommand,
 }
 
 /** Runs one CLI command; returns the exit code (2 for usage errors, 1 for failures). */
@@ -41,6 +43,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'quotas':
       case 'webhooks':
       case 'audit':
+      case 'console-link':
         return await (await COMMANDS[command]!())(rest, io)
       case '--version':
       case '-v':

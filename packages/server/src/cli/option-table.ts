@@ -129,6 +129,19 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'webhooks may reach private and loopback addresses and http:// URLs (development only; cloud metadata stays refused)',
   },
   {
+    flag: 'console',
+    kind: 'switch',
+    key: 'console',
+    help: 'serve the operator console at /console/ on this listener (off by default; sign in with voxgate console-link)',
+  },
+  {
+    flag: 'public-url',
+    kind: 'string',
+    key: 'publicUrl',
+    arg: 'URL',
+    help: "the https:// URL people reach this server at: the console's origin (default https:// + the request's Host)",
+  },
+  {
     flag: 'mint-per-minute',
     kind: 'int',
     key: 'mintPerMinute',

@@ -26,6 +26,8 @@ import { errorHandler, sendError } from './errors.ts'
 import { registerBodyRate } from './slow-body.ts'
 import { clientErrorHandler } from './client-error.ts'
 import { VoxgateError } from '@voxgate/protocol'
+import { loadConsoleAssets, registerConsoleAssets } from '../console/assets.ts'
+import { registerConsoleRoutes } from '../console/routes.ts'
 
 export interface BuildOptions {
   /** Told of every route as it is registered (the OpenAPI test lists them so). */
@@ -131,6 +133,10 @@ export function buildApp(
     registerVoiceChangerRoutes(app, guard)
   }
   registerOpenApiRoute(app, ctx)
+  if (ctx.console && ctx.streamCounts) {
+    registerConsoleAssets(app, loadConsoleAssets())
+    registerConsoleRoutes(app, ctx, guard, { sessions: ctx.console, streamCounts: ctx.streamCounts })
+  }
   return app
 }
 

@@ -2,9 +2,10 @@ import type { IncomingMessage } from 'node:http'
 import { VoxgateError } from '@voxgate/protocol'
 import type { CredentialOrigin } from '../auth/authenticator.ts'
 import { authorize, type Requirement } from '../auth/authorize.ts'
-import { extractCredential } from '../auth/credentials.ts'
+import { extractCredential, readCookie } from '../auth/credentials.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
+import { acceptsConsoleSession, CONSOLE_COOKIE } from '../console/sessions.ts'
 import { checkOrigin } from './origin.ts'
 import { routeAccess, type RouteAccess } from './scopes.ts'
 
@@ -26,9 +27,10 @@ export async function authenticateRequest(
   },
 ): Promise<Principal> {
   try {
-    const access = routeAccess(req.method ?? 'GET', request.route ?? (req.url ?? '').split('?')[0]!)
+    const template = request.route ?? (req.url ?? '').split('?')[0]!
+    const access = routeAccess(req.method ?? 'GET', template)
     const origin = { requestId: request.id, ip: req.socket.remoteAddress }
-    const principal = await checkCredential(ctx, req, query, { requirement, access, origin }, websocket)
+    const principal = await checkCredential(ctx, req, query, { requirement, access, origin, template }, websocket)
     ctx.metrics.credentialChecked('ok')
     return principal
   } catch (err) {
@@ -41,10 +43,27 @@ async function checkCredential(
   ctx: ServerContext,
   req: IncomingMessage,
   query: URLSearchParams,
-  { requirement, access, origin }: { requirement: Requirement; access: RouteAccess; origin: CredentialOrigin },
+  {
+    requirement,
+    access,
+    origin,
+    template,
+  }: { requirement: Requirement; access: RouteAccess; origin: CredentialOrigin; template: string },
   websocket: boolean,
 ): Promise<Principal> {
   const credential = extractCredential({ headers: req.headers, query, websocket }, ctx.config.tokenCookieName)
+  // The console's session cookie stands in for a key on the console's routes only, when nothing else is sent.
+  const session =
+    !credential && !websocket && ctx.console && acceptsConsoleSession(template)
+      ? readCookie(req.headers.cookie, CONSOLE_COOKIE)
+      : undefined
+  if (session !== undefined && ctx.console) {
+    if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
+    const principal = await ctx.console.principal(session)
+    authorize(principal, requirement, access)
+    checkConsoleOrigin(req, ctx.config.publicUrl)
+    return principal
+  }
   if (!credential)
     throw new VoxgateError('missing_credentials', 'Send an API key or access token as Authorization: Bearer.')
   if (ctx.config.insecureHttpBehindProxy) checkForwardedHttps(req, ctx.config.trustedProxies)
@@ -59,6 +78,26 @@ async function checkCredential(
     throw err
   }
   return principal
+}
+
+/** Methods that change nothing; every other one is a write, which a cookie may make only from the console's own origin. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * The console's own origin: `--public-url`'s, else `https://` and the request's Host. A cookie rides
+ * along with cross-site requests (SameSite=Strict aside), so a write with it must say it comes from
+ * here; a write with no `Origin` at all is refused too.
+ */
+export function consoleOrigin(req: IncomingMessage, publicUrl: string | undefined): string {
+  return publicUrl !== undefined ? new URL(publicUrl).origin : `https://${req.headers.host ?? ''}`
+}
+
+/** 403 `origin_not_allowed` unless a write comes from the console's own origin. */
+export function checkConsoleOrigin(req: IncomingMessage, publicUrl: string | undefined): void {
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return
+  const origin = originOf(req)
+  if (origin === undefined || origin !== consoleOrigin(req, publicUrl))
+    throw new VoxgateError('origin_not_allowed', "A console write must come from the console's own origin.")
 }
 
 /**

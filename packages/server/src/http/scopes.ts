@@ -58,6 +58,15 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /v1/audio/transcriptions': 'speech',
   // Lists what the OpenAI routes accept; any credential, as `GET /access-token/self`.
   'GET /v1/models': 'any',
+  // The operator console (--console): its files, and its sign-in and sign-out, which check what they
+  // are sent themselves (a code, a key, the session cookie); its session and live events read.
+  'GET /console': 'public',
+  'GET /console/': 'public',
+  'GET /console/*': 'public',
+  'POST /console/api/login': 'public',
+  'POST /console/api/logout': 'public',
+  'GET /console/api/session': 'read',
+  'GET /console/api/events': 'read',
 }
 
 /** The access decision of a route; HEAD is its GET. A route with no decision fails closed. */

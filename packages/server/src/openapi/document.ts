@@ -3,6 +3,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '@voxgate/protocol'
 import { byStatus, routeErrors } from './errors.ts'
 import { queryParameters, requestSchema, type JsonSchema } from './json-schema.ts'
 import { OPENAI_ROUTES } from './openai-routes.ts'
+import { CONSOLE_ROUTES } from './console-routes.ts'
 import { ROUTES as CARTESIA_ROUTES, type Access, type RouteDoc, type WebSocketDoc } from './routes.ts'
 
 const ROUTES: readonly RouteDoc[] = [...CARTESIA_ROUTES, ...OPENAI_ROUTES]
@@ -11,6 +12,8 @@ export interface OpenApiOptions {
   version: string
   /** The cookie mode's cookie name, when the server has one. */
   tokenCookieName: string | undefined
+  /** Whether the server serves the operator console (`--console`): its routes are documented then. */
+  console?: boolean
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -22,7 +25,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 export function buildOpenApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = { Error: errorSchema(), ErrorEvent: errorEventSchema() }
   const paths: Record<string, Record<string, unknown>> = {}
-  for (const route of ROUTES) {
+  const routes = options.console ? [...ROUTES, ...CONSOLE_ROUTES] : ROUTES
+  for (const route of routes) {
     if (route.body) schemas[route.body.name] ??= requestSchema(route.body.schema)
     for (const [name, schema] of Object.entries(route.websocket?.client ?? {})) schemas[name] ??= requestSchema(schema)
     paths[route.path] = { ...paths[route.path], [route.method]: operation(route) }
@@ -36,7 +40,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
         'A Cartesia-compatible voice API. Every error has the shape `{error_code, title, message, request_id}`; `error_code` is one of `x-error-catalogue`.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: [...new Set(ROUTES.map((r) => r.tag))].map((name) => ({ name })),
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
     paths,
     components: {
       schemas,
@@ -89,6 +93,7 @@ const operationId = (route: RouteDoc): string =>
     ? 'Root'
     : route.path
         .replace(/\/$/, '/list')
+        .replace(/\/\*$/, '/files')
         .split(/[^A-Za-z0-9]+/)
         .filter(Boolean)
         .map((w) => w[0]!.toUpperCase() + w.slice(1))

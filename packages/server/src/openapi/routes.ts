@@ -103,7 +103,7 @@ const WS_CLOSE_CODES = {
 const WS_UPGRADE =
   'A WebSocket upgrade (`Upgrade: websocket`); the credential is checked before the upgrade, so a refusal is an HTTP status. A plain GET gets 400.'
 
-const json = (description: string, properties?: Record<string, Record<string, unknown>>) => ({
+export const json = (description: string, properties?: Record<string, Record<string, unknown>>) => ({
   status: 200,
   type: 'application/json',
   description,

@@ -8,7 +8,11 @@ export function registerOpenApiRoute(app: FastifyInstance, ctx: ServerContext): 
   let document: string | undefined
   app.get('/openapi.json', async (_request, reply) => {
     document ??= JSON.stringify(
-      buildOpenApiDocument({ version: SERVER_VERSION, tokenCookieName: ctx.config.tokenCookieName }),
+      buildOpenApiDocument({
+        version: SERVER_VERSION,
+        tokenCookieName: ctx.config.tokenCookieName,
+        console: ctx.config.console,
+      }),
     )
     return reply.type('application/json').header('cache-control', 'public, max-age=300').send(document)
   })

@@ -10,6 +10,7 @@ import { StoreRateLimiter } from '../streams/store-rate-limiter.ts'
 import { StoreSlots } from '../streams/store-slots.ts'
 import type { SharedCounters } from '../store/types.ts'
 import { RedisConnection } from './redis.ts'
+import { CONSOLE_SIGN_IN_PER_MINUTE } from '../console/sign-in-limit.ts'
 
 /**
  * The short-lived state several instances must share: concurrent-stream slots, per-key rate limits
@@ -34,6 +35,8 @@ export async function openSharedState(
   const limits = {
     mint: { limit: config.mintPerMinute, windowMs: 60_000 },
     tts: { limit: config.ttsStreamsPerMinute, windowMs: 60_000 },
+    // Per client address (console/routes.ts); the console's own limit, not an option.
+    console_sign_in: { limit: CONSOLE_SIGN_IN_PER_MINUTE, windowMs: 60_000 },
   }
   const local = new MemoryRateLimiter(limits, clock)
   if (!config.redisUrl) {

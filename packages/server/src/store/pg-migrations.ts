@@ -93,6 +93,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
    CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
    ALTER TABLE quotas ADD COLUMN alert_at JSONB;`,
+  // 11: operator console sign-in codes and sessions, by the digests of their secrets.
+  `CREATE TABLE console_login_codes (code_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+   CREATE TABLE console_sessions (id_hash TEXT PRIMARY KEY, key_id TEXT, scope TEXT NOT NULL CHECK (scope IN ('admin', 'read')),
+     created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -22,6 +22,7 @@ import type {
   Revocation,
   SigningKeyRecord,
   Store,
+  ConsoleSessionRecord,
   StoreSnapshot,
   UsageDelta,
   UsageFilter,
@@ -64,6 +65,23 @@ interface SnapshotRow {
   signing: SigningJson[]
   revocations: RevocationJson[]
 }
+
+interface ConsoleSessionRow {
+  id_hash: string
+  key_id: string | null
+  scope: 'admin' | 'read'
+  created_at: string
+  last_seen_at: string
+  expires_at: string
+}
+const toConsoleSession = (r: ConsoleSessionRow): ConsoleSessionRecord => ({
+  idHash: r.id_hash,
+  keyId: r.key_id,
+  scope: r.scope,
+  createdAt: Number(r.created_at),
+  lastSeenAt: Number(r.last_seen_at),
+  expiresAt: Number(r.expires_at),
+})
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v))
 
@@ -753,6 +771,47 @@ export class PostgresStore implements Store {
 
   pruneAudit(beforeMs: number): Promise<number> {
     return pruneAudit(this.#query, beforeMs)
+  }
+
+  async addConsoleLoginCode(codeHash: string, expiresAt: number): Promise<void> {
+    await this.#query('INSERT INTO console_login_codes (code_hash, expires_at) VALUES ($1, $2)', [codeHash, expiresAt])
+  }
+
+  async takeConsoleLoginCode(codeHash: string, nowMs: number): Promise<boolean> {
+    // One DELETE: of two instances racing with one code, only one gets its row back.
+    const { rows } = await this.#query<{ expires_at: string }>(
+      'DELETE FROM console_login_codes WHERE code_hash = $1 RETURNING expires_at',
+      [codeHash],
+    )
+    return rows.length === 1 && Number(rows[0]!.expires_at) > nowMs
+  }
+
+  async createConsoleSession(r: ConsoleSessionRecord): Promise<void> {
+    await this.#query(
+      'INSERT INTO console_sessions (id_hash, key_id, scope, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt],
+    )
+  }
+
+  async getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {
+    const { rows } = await this.#query<ConsoleSessionRow>('SELECT * FROM console_sessions WHERE id_hash = $1', [idHash])
+    return rows[0] && toConsoleSession(rows[0])
+  }
+
+  async touchConsoleSession(idHash: string, atMs: number): Promise<void> {
+    await this.#query('UPDATE console_sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE id_hash = $2', [
+      atMs,
+      idHash,
+    ])
+  }
+
+  async endConsoleSession(idHash: string): Promise<boolean> {
+    return (await this.#query('DELETE FROM console_sessions WHERE id_hash = $1', [idHash])).rowCount === 1
+  }
+
+  async pruneConsoleSessions(nowMs: number, idleBeforeMs: number): Promise<void> {
+    await this.#query('DELETE FROM console_sessions WHERE expires_at <= $1 OR last_seen_at < $2', [nowMs, idleBeforeMs])
+    await this.#query('DELETE FROM console_login_codes WHERE expires_at <= $1', [nowMs])
   }
 
   async version(): Promise<number> {

@@ -15,6 +15,7 @@ import type {
   WebhookDelivery,
   WebhookRecord,
   ApiKeyChange,
+  ConsoleSessionRecord,
   ApiKeyRecord,
   ApiKeyRotation,
   KeyChangeResult,
@@ -69,6 +70,10 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (webhook_id TEXT NOT NULL, event_i
   PRIMARY KEY (webhook_id, event_id));
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id);
+CREATE TABLE IF NOT EXISTS console_login_codes (code_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS console_sessions (
+  id_hash TEXT PRIMARY KEY, key_id TEXT, scope TEXT NOT NULL CHECK (scope IN ('admin', 'read')),
+  created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 `
 
 interface KeyRow {
@@ -348,6 +353,28 @@ export class SqliteStore implements Store {
         'DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM webhook_events WHERE created_at < ?)',
       ),
       eventsPrune: db.prepare('DELETE FROM webhook_events WHERE created_at < ?'),
+      codeInsert: db.prepare('INSERT INTO console_login_codes (code_hash, expires_at) VALUES (?, ?)'),
+      codeTake: db.prepare<[string], { expires_at: number }>(
+        'DELETE FROM console_login_codes WHERE code_hash = ? RETURNING expires_at',
+      ),
+      codePrune: db.prepare('DELETE FROM console_login_codes WHERE expires_at <= ?'),
+      sessionInsert: db.prepare(
+        'INSERT INTO console_sessions (id_hash, key_id, scope, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      sessionGet: db.prepare<
+        [string],
+        {
+          id_hash: string
+          key_id: string | null
+          scope: 'admin' | 'read'
+          created_at: number
+          last_seen_at: number
+          expires_at: number
+        }
+      >('SELECT * FROM console_sessions WHERE id_hash = ?'),
+      sessionTouch: db.prepare('UPDATE console_sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE id_hash = ?'),
+      sessionEnd: db.prepare('DELETE FROM console_sessions WHERE id_hash = ?'),
+      sessionPrune: db.prepare('DELETE FROM console_sessions WHERE expires_at <= ? OR last_seen_at < ?'),
     }
   }
 
@@ -754,6 +781,47 @@ export class SqliteStore implements Store {
       this.#stmt.eventsPruneDeliveries.run(beforeMs)
       this.#stmt.eventsPrune.run(beforeMs)
     })()
+  }
+
+  async addConsoleLoginCode(codeHash: string, expiresAt: number): Promise<void> {
+    this.#stmt.codeInsert.run(codeHash, expiresAt)
+  }
+
+  async takeConsoleLoginCode(codeHash: string, nowMs: number): Promise<boolean> {
+    // One DELETE: of two processes racing with one code, only one gets its row back.
+    const row = this.#stmt.codeTake.get(codeHash)
+    return row !== undefined && row.expires_at > nowMs
+  }
+
+  async createConsoleSession(r: ConsoleSessionRecord): Promise<void> {
+    this.#stmt.sessionInsert.run(r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt)
+  }
+
+  async getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {
+    const r = this.#stmt.sessionGet.get(idHash)
+    return (
+      r && {
+        idHash: r.id_hash,
+        keyId: r.key_id,
+        scope: r.scope,
+        createdAt: r.created_at,
+        lastSeenAt: r.last_seen_at,
+        expiresAt: r.expires_at,
+      }
+    )
+  }
+
+  async touchConsoleSession(idHash: string, atMs: number): Promise<void> {
+    this.#stmt.sessionTouch.run(atMs, idHash)
+  }
+
+  async endConsoleSession(idHash: string): Promise<boolean> {
+    return this.#stmt.sessionEnd.run(idHash).changes === 1
+  }
+
+  async pruneConsoleSessions(nowMs: number, idleBeforeMs: number): Promise<void> {
+    this.#stmt.sessionPrune.run(nowMs, idleBeforeMs)
+    this.#stmt.codePrune.run(nowMs)
   }
 
   async version(): Promise<number> {

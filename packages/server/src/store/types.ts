@@ -241,6 +241,22 @@ export interface SharedCounters {
   takeRate(key: string, limit: number, windowMs: number, nowMs: number): Promise<number>
 }
 
+/**
+ * A signed-in operator console (docs/console.md). Found by the digest of its cookie's opaque id (the
+ * id itself is never stored); ends at `expiresAt` (absolute) or once idle past the caller's limit.
+ */
+export interface ConsoleSessionRecord {
+  /** sha256 of the session id, hex. */
+  idHash: string
+  /** The API key that signed in; null for a one-time link (`voxgate console-link`). */
+  keyId: string | null
+  /** What a link session may do; a key's session follows its key's scopes at each request. */
+  scope: 'admin' | 'read'
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+}
+
 export interface Store extends SharedCounters {
   createApiKey(record: NewApiKeyRecord, audit?: AuditDraft): Promise<void>
   /** The key whose current or previous (rotated) secret has this digest. */
@@ -346,6 +362,21 @@ export interface Store extends SharedCounters {
   queryAudit(filter: AuditFilter): Promise<AuditPage>
   /** Drops audit rows written before `beforeMs` (housekeeping); returns how many. Never moves the version. */
   pruneAudit(beforeMs: number): Promise<number>
+  /** Stores a one-time console sign-in code (by digest) valid until `expiresAt`. */
+  addConsoleLoginCode(codeHash: string, expiresAt: number): Promise<void>
+  /**
+   * Uses a console sign-in code: true once, for a code stored and not expired at `nowMs`; it is gone
+   * afterwards (atomic across every instance: two instances racing with one code, one wins).
+   */
+  takeConsoleLoginCode(codeHash: string, nowMs: number): Promise<boolean>
+  createConsoleSession(record: ConsoleSessionRecord): Promise<void>
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined>
+  /** Moves a session's last-seen time forward (its idle clock). */
+  touchConsoleSession(idHash: string, atMs: number): Promise<void>
+  /** Ends a session on every instance; false when there was none. */
+  endConsoleSession(idHash: string): Promise<boolean>
+  /** Drops sessions past `expiresAt` or not seen since `idleBeforeMs`, and expired codes (housekeeping). */
+  pruneConsoleSessions(nowMs: number, idleBeforeMs: number): Promise<void>
   version(): Promise<number>
   snapshot(): Promise<StoreSnapshot>
   close(): Promise<void>

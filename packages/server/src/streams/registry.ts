@@ -27,6 +27,8 @@ export interface StreamObservation {
 
 interface OpenStream {
   principal: Principal
+  /** Absent for a credential watched between streams (an idle WebSocket). */
+  transport?: StreamTransport
   /** Told when the stream's credential stops being valid (revocation); it must end the stream. */
   onRevoked: (error: VoxgateError) => void
 }
@@ -81,7 +83,7 @@ export class StreamRegistry {
         'retry-after': '1',
       })
     }
-    const stream: OpenStream = { principal, onRevoked }
+    const stream: OpenStream = { principal, onRevoked, transport }
     this.#open.add(stream)
     this.#active += 1
     // A revocation that landed while the slot was being taken swept past this stream: check now.
@@ -149,6 +151,19 @@ export class StreamRegistry {
 
   #revoked(p: Principal): boolean {
     return p.kind === 'token' ? this.revocations.isTokenRevoked(p) : this.revocations.isKeyRevoked(p.keyId)
+  }
+
+  /** The streams open here now, each as its transport, key and `sub` (the console's Overview). */
+  openNow(): { transport: StreamTransport; keyId: string; sub: string | null }[] {
+    const out: { transport: StreamTransport; keyId: string; sub: string | null }[] = []
+    for (const s of this.#open)
+      if (s.transport !== undefined)
+        out.push({
+          transport: s.transport,
+          keyId: s.principal.keyId,
+          sub: s.principal.kind === 'token' ? (s.principal.sub ?? null) : null,
+        })
+    return out
   }
 
   get size(): number {

@@ -22,12 +22,12 @@ before(async () => {
 after(() => t.close())
 
 /** Every route Fastify registers for this server, as Fastify's onRoute hook reports them. */
-async function registeredRoutes(): Promise<{ method: string; url: string }[]> {
+async function registeredRoutes(server: TestServer = t): Promise<{ method: string; url: string }[]> {
   const routes: { method: string; url: string }[] = []
   const onRoute = (r: RouteOptions) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url })
   }
-  const app = buildApp(t.server.ctx, undefined, { onRoute })
+  const app = buildApp(server.server.ctx, undefined, { onRoute })
   await app.ready()
   await app.close()
   // Fastify adds a HEAD route for each GET by itself; the GET stands for both.
@@ -53,6 +53,25 @@ describe('GET /openapi.json', () => {
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
       for (const method of Object.keys(ops))
         assert.ok(registered.has(`${method} ${path}`), `${method} ${path} is documented but not served`)
+    }
+  })
+
+  test('with --console, the console routes are documented too, exactly those served, and the document is valid', async () => {
+    const withConsole = await startTestServer({ console: true })
+    try {
+      const consoleDoc = (await call(withConsole.url, '/openapi.json')).json
+      const result = await validate(structuredClone(consoleDoc))
+      assert.ok(result.valid, result.valid ? '' : compileErrors(result))
+      const routes = await registeredRoutes(withConsole)
+      for (const { method, url } of routes)
+        assert.ok(consoleDoc.paths[openApiPath(url)]?.[method.toLowerCase()], `${method} ${url} is missing`)
+      const registered = new Set(routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`))
+      for (const [path, ops] of Object.entries<any>(consoleDoc.paths))
+        for (const method of Object.keys(ops)) assert.ok(registered.has(`${method} ${path}`), `${method} ${path}`)
+      assert.ok(consoleDoc.paths['/console/api/login'].post)
+      assert.equal(doc.paths['/console/api/login'], undefined, 'not documented where not served')
+    } finally {
+      await withConsole.close()
     }
   })
 

@@ -66,9 +66,27 @@ function httpsJson(
   })
 }
 
+function httpsText(url: string, ca: Buffer) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>(
+    (resolve, reject) => {
+      request(url, { ca }, (res) => {
+        let text = ''
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }))
+      })
+        .on('error', reject)
+        .end()
+    },
+  )
+}
+
 /** The tarballs, installed into a fresh project the way a user would (`npm install <tarballs>`). */
 async function installPacked(project: string): Promise<void> {
   await run(process.execPath, [TSC, '-b', 'tsconfig.build.json'], ROOT)
+  // The console's files, which @voxgate/server ships (`npm run build` makes them; skipped when unchanged).
+  await run(process.execPath, ['--import', 'tsx', 'scripts/build-console.ts'], ROOT)
   const packed = await run(
     'npm',
     ['pack', '--ignore-scripts', '--json', '--pack-destination', project, ...PACKAGES.flatMap((p) => ['-w', p])],
@@ -165,11 +183,29 @@ describe('packed packages, installed into a fresh project', () => {
   })
 
   test('npx voxgate serve answers GET / over TLS from the development CA it created', async () => {
-    voxgate = await serve(project, ['--port', '0', '--data', dataDir, '--allowed-origin', pageOrigin])
+    voxgate = await serve(project, ['--port', '0', '--data', dataDir, '--allowed-origin', pageOrigin, '--console'])
     assert.ok(voxgate.caFile.startsWith(dataDir), voxgate.caFile)
     const res = await httpsJson(`${voxgate.url}/`, readFileSync(voxgate.caFile))
     assert.equal(res.status, 200)
     assert.equal((res.body as { ok: boolean }).ok, true)
+  })
+
+  test('the installed server serves the console at /console/, and console-link prints its sign-in link', async () => {
+    const ca = readFileSync(voxgate!.caFile)
+    const page = await httpsText(`${voxgate!.url}/console/`, ca)
+    assert.equal(page.status, 200)
+    assert.match(page.headers['content-security-policy'] as string, /^default-src 'self'; /)
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(page.text)?.[1]
+    assert.ok(script, page.text)
+    const asset = await httpsText(`${voxgate!.url}${script}`, ca)
+    assert.equal(asset.status, 200)
+    assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable')
+    const link = await run(
+      'npx',
+      ['--no-install', 'voxgate', 'console-link', '--data', dataDir, '--public-url', voxgate!.url],
+      project,
+    )
+    assert.match(link.stdout.trim(), new RegExp(`^${voxgate!.url}/console/login#code=[A-Za-z0-9_-]{43}$`))
   })
 
   test('Node imports every package as ESM; no TypeScript loader is involved', async () => {

@@ -1,0 +1,2 @@
+/** Styles are bundled by Vite; importing one yields nothing. */
+declare module '*.css'

@@ -1,0 +1,93 @@
+import { api, routeExists } from '../api.ts'
+import { confirmDialog } from '../dialog.ts'
+import { empty, fill, h, loading, table } from '../dom.ts'
+import { attempt } from '../errors.ts'
+import { when } from '../format.ts'
+import { actorName, auditPage } from '../audit-data.ts'
+import type { Session } from './index.ts'
+
+const ACTIONS = ['subject.revoked', 'token.revoked', 'api_key.revoked']
+
+/** Revoke a `sub` (every token issued until now) or one token id; the recent ones from the audit log. */
+export function revocations(section: HTMLElement, session: Session): undefined {
+  const status = h('div')
+  const recent = h(
+    'section',
+    { 'aria-labelledby': 'recent-title' },
+    h('h2', { id: 'recent-title' }, 'Recent revocations'),
+    loading('revocations'),
+  )
+  const kind = h(
+    'select',
+    { id: 'revoke-kind' },
+    h('option', { value: 'sub' }, 'End-user (sub)'),
+    h('option', { value: 'jti' }, 'Token id (jti)'),
+  )
+  const value = h('input', { id: 'revoke-value', required: true, autocomplete: 'off', maxlength: 256 })
+  const form =
+    session.scope === 'admin'
+      ? h(
+          'form',
+          { class: 'card stack', 'aria-labelledby': 'revoke-title' },
+          h('h2', { id: 'revoke-title' }, 'Revoke'),
+          h(
+            'p',
+            { class: 'muted' },
+            'An end-user: every token issued to them until now, on every instance, open streams included. A token id: that one token.',
+          ),
+          h('label', { for: 'revoke-kind' }, 'What'),
+          kind,
+          h('label', { for: 'revoke-value' }, 'Sub or token id'),
+          value,
+          h('button', { type: 'submit', class: 'danger' }, 'Revoke'),
+        )
+      : null
+  if (form) section.append(form)
+  section.append(status, recent)
+  form?.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void (async () => {
+      const what = kind.value === 'sub' ? `every token of “${value.value}” issued until now` : `token ${value.value}`
+      if (!(await confirmDialog('Revoke', `Revoke ${what}? This cannot be undone.`, 'Revoke'))) return
+      await attempt(status, async () => {
+        await api(
+          'POST',
+          '/access-token/revoke',
+          kind.value === 'sub'
+            ? { sub: value.value, issued_before: Math.floor(Date.now() / 1000) }
+            : { jti: value.value },
+        )
+        status.append(h('p', { role: 'status' }, `Revoked ${what}.`))
+        value.value = ''
+        void load()
+      })
+    })()
+  })
+  const load = async () => {
+    const heading = h('h2', { id: 'recent-title' }, 'Recent revocations')
+    if (!(await routeExists('/audit?limit=1'))) {
+      fill(recent, heading, empty('Recent revocations come from the audit log, which is not available on this server.'))
+      return
+    }
+    await attempt(recent, async () => {
+      const pages = await Promise.all(ACTIONS.map((action) => auditPage({ action, limit: '20' })))
+      const rows = pages
+        .flatMap((p) => p.data)
+        .sort((a, b) => b.at.localeCompare(a.at))
+        .slice(0, 30)
+      fill(
+        recent,
+        heading,
+        rows.length === 0
+          ? empty('Nothing has been revoked yet.')
+          : table(
+              'Recent revocations',
+              ['When', 'What', 'Target', 'By'],
+              rows.map((e) => [when(e.at), h('code', {}, e.action), e.target.id, actorName(e.actor)]),
+            ),
+      )
+    })
+  }
+  void load()
+  return undefined
+}
