@@ -16,6 +16,7 @@ import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
+import type { CircuitBreaker } from './gateway/circuit-breaker.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
@@ -45,4 +46,6 @@ export interface ServerContext {
   metrics: Metrics
   /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
   upstream?: Upstream
+  /** Gateway mode: the upstream's circuit breaker; every relay's upstream call goes through it. */
+  circuit?: CircuitBreaker
 }

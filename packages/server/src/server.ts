@@ -27,6 +27,7 @@ import type { Store } from './store/types.ts'
 import { CharacterBudgets } from './streams/budgets.ts'
 import { Upstream } from './gateway/upstream.ts'
 import { checkUpstream } from './gateway/start-check.ts'
+import { openCircuitBreaker } from './gateway/open-circuit.ts'
 import { QuotaBook } from './quotas/book.ts'
 import { QuotaSync } from './quotas/sync.ts'
 import { UsageMeter } from './quotas/meter.ts'
@@ -191,9 +192,11 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     ),
     rateLimiter: shared.rateLimiter,
     shared,
-    ...(upstream && { upstream }),
+    ...(upstream && { upstream, circuit: openCircuitBreaker({ config, clock, upstream, redis: shared.redis }) }),
   }
   opened.push(() => ctx.stt.close())
+  const circuit = ctx.circuit
+  if (circuit) metrics.upstreamCircuit(() => circuit.state())
 
   const app = buildApp(ctx, https)
   // A request on a connection means the reader took what it sent before: its stream's tail is over.

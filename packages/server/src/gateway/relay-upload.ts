@@ -9,6 +9,7 @@ import type { RawPcm } from '../stt/audio-file.ts'
 import type { AudioReservation } from '../stt/usage.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { callUpstream } from './call.ts'
+import { throughCircuit } from './circuit-breaker.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import type { UploadDecoder } from './measure/decoder.ts'
 import { uploadMs } from './measure/upload-seconds.ts'
@@ -119,7 +120,9 @@ async function relay<T>(
     // The whole upload is reserved before the upstream sees it: one that does not fit is refused whole.
     const reserved = await ctx.stt.usage.reserve(principal, ms)
     try {
-      const res = await send(uploads.upstream, request, target.path, form, controller.signal)
+      const res = await throughCircuit(ctx.circuit, () =>
+        send(uploads.upstream, request, target.path, form, controller.signal),
+      )
       return { checked, res, signal: controller.signal, reserved, end }
     } catch (err) {
       ctx.stt.usage.refund(reserved.charge, reserved.ms)

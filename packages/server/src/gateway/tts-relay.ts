@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { chunkSizer, msPerByte } from './audio-length.ts'
 import { callUpstream } from './call.ts'
+import { throughCircuit } from './circuit-breaker.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import { pipeAudio } from './pipe-audio.ts'
 import { pipeEvents } from './pipe-events.ts'
@@ -33,24 +34,32 @@ export async function relayTts(
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = await openRelayedStream(ctx, principal, body.transcript, { client, response: reply.raw }, transport)
-  const res = await send(upstream, request, stream, transport)
+  const res = await send(ctx, upstream, request, stream, transport)
   stream.accepted()
   const perByte = msPerByte(body.output_format)
   if (transport === 'bytes') await pipeAudio(reply, res, stream, chunkSizer(perByte), upstream.idleMs)
   else await pipeEvents(request, reply, res, stream, perByte, body.context_id, upstream.idleMs)
 }
 
-async function send(upstream: Upstream, request: FastifyRequest, stream: RelayedStream, transport: Transport) {
+async function send(
+  ctx: ServerContext,
+  upstream: Upstream,
+  request: FastifyRequest,
+  stream: RelayedStream,
+  transport: Transport,
+) {
   try {
-    return await callUpstream(upstream, {
-      method: 'POST',
-      path: upstreamPath('tts', transport),
-      search: searchOf(request.url),
-      headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
-      cartesiaVersion: cartesiaVersionOf(request.headers),
-      body: JSON.stringify(request.body),
-      signal: stream.signal,
-    })
+    return await throughCircuit(ctx.circuit, () =>
+      callUpstream(upstream, {
+        method: 'POST',
+        path: upstreamPath('tts', transport),
+        search: searchOf(request.url),
+        headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
+        cartesiaVersion: cartesiaVersionOf(request.headers),
+        body: JSON.stringify(request.body),
+        signal: stream.signal,
+      }),
+    )
   } catch (err) {
     stream.end()
     throw err

@@ -7,6 +7,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
+import { throughCircuit } from './circuit-breaker.ts'
 import { TtsBridge } from './socket-bridge.ts'
 import type { Upstream } from './upstream.ts'
 import { connectUpstream } from './upstream-socket.ts'
@@ -32,7 +33,7 @@ export async function openTtsBridge(
   let revokedEarly: VoxgateError | undefined
   const watch = ctx.streams.watch(principal, (err) => (revokedEarly = err))
   try {
-    const upstream = await connectUpstream(api, '/tts/websocket', req)
+    const upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, '/tts/websocket', req))
     if (revokedEarly) {
       upstream.terminate()
       throw revokedEarly
