@@ -17,6 +17,7 @@ import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
 import type { CircuitBreaker } from './gateway/circuit-breaker.ts'
+import type { LocalFallback } from './gateway/fallback.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
@@ -48,4 +49,6 @@ export interface ServerContext {
   upstream?: Upstream
   /** Gateway mode: the upstream's circuit breaker; every relay's upstream call goes through it. */
   circuit?: CircuitBreaker
+  /** Gateway mode with `--fallback local`: what speaks when the upstream fails. */
+  fallback?: LocalFallback
 }

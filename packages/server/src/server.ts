@@ -28,6 +28,7 @@ import { CharacterBudgets } from './streams/budgets.ts'
 import { Upstream } from './gateway/upstream.ts'
 import { checkUpstream } from './gateway/start-check.ts'
 import { openCircuitBreaker } from './gateway/open-circuit.ts'
+import { localFallback } from './gateway/open-fallback.ts'
 import { QuotaBook } from './quotas/book.ts'
 import { QuotaSync } from './quotas/sync.ts'
 import { UsageMeter } from './quotas/meter.ts'
@@ -193,6 +194,7 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     rateLimiter: shared.rateLimiter,
     shared,
     ...(upstream && { upstream, circuit: openCircuitBreaker({ config, clock, upstream, redis: shared.redis }) }),
+    ...(config.fallback === 'local' && { fallback: localFallback(config, speech) }),
   }
   opened.push(() => ctx.stt.close())
   const circuit = ctx.circuit

@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
+import type { TtsSseRequest } from '@voxgate/protocol'
+import { serveBytes } from '../transports/bytes.ts'
+import { serveSse } from '../transports/sse.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { chunkSizer, msPerByte } from './audio-length.ts'
 import { callUpstream } from './call.ts'
@@ -34,7 +37,21 @@ export async function relayTts(
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = await openRelayedStream(ctx, principal, body.transcript, { client, response: reply.raw }, transport)
-  const res = await send(ctx, upstream, request, stream, transport)
+  let res: Awaited<ReturnType<typeof send>>
+  try {
+    res = await send(ctx, upstream, request, stream, transport)
+  } catch (err) {
+    const plan = ctx.fallback?.planFor(err, request.body, transport)
+    if (!plan) {
+      stream.end()
+      throw err
+    }
+    stream.handOver()
+    ctx.metrics.fallback(plan.reason)
+    request.log.warn({ reason: plan.reason }, 'upstream failed; speaking locally (--fallback local)')
+    if (transport === 'bytes') return void (await serveBytes(ctx, principal, reply, plan.request, { fallback: true }))
+    return serveSse(ctx, principal, request, reply, plan.request as TtsSseRequest, { fallback: true })
+  }
   stream.accepted()
   const perByte = msPerByte(body.output_format)
   if (transport === 'bytes') await pipeAudio(reply, res, stream, chunkSizer(perByte), upstream.idleMs)
@@ -48,20 +65,15 @@ async function send(
   stream: RelayedStream,
   transport: Transport,
 ) {
-  try {
-    return await throughCircuit(ctx.circuit, () =>
-      callUpstream(upstream, {
-        method: 'POST',
-        path: upstreamPath('tts', transport),
-        search: searchOf(request.url),
-        headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
-        cartesiaVersion: cartesiaVersionOf(request.headers),
-        body: JSON.stringify(request.body),
-        signal: stream.signal,
-      }),
-    )
-  } catch (err) {
-    stream.end()
-    throw err
-  }
+  return throughCircuit(ctx.circuit, () =>
+    callUpstream(upstream, {
+      method: 'POST',
+      path: upstreamPath('tts', transport),
+      search: searchOf(request.url),
+      headers: forwardHeaders(request.headers, { 'content-type': 'application/json' }),
+      cartesiaVersion: cartesiaVersionOf(request.headers),
+      body: JSON.stringify(request.body),
+      signal: stream.signal,
+    }),
+  )
 }

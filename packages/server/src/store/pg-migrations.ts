@@ -67,6 +67,9 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE api_keys ADD COLUMN scopes JSONB NOT NULL DEFAULT '["admin"]';
    ALTER TABLE api_keys ADD COLUMN policy JSONB;
    ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;`,
+  // 12: of a ledger row's characters, those spoken by the gateway's local fallback and those answered from the TTS cache.
+  `ALTER TABLE usage_ledger ADD COLUMN characters_fallback BIGINT NOT NULL DEFAULT 0;
+   ALTER TABLE usage_ledger ADD COLUMN characters_cached BIGINT NOT NULL DEFAULT 0;`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -7,6 +7,9 @@ import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { hardClose } from './hard-close.ts'
 import { clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 
+/** Says an answer was spoken by the offline engines because the upstream failed (gateway `--fallback local`). */
+export const FALLBACK_HEADER = 'x-voxgate-fallback'
+
 const CONTENT_TYPES: Record<OutputFormat['container'], string> = {
   wav: 'audio/wav',
   mp3: 'audio/mpeg',
@@ -20,6 +23,14 @@ export interface BytesOutput {
   reshape(audio: AsyncIterable<Buffer>): AsyncIterable<Buffer>
 }
 
+/** How a caller other than the `/tts/bytes` route shapes the same stream. */
+export interface BytesOptions {
+  /** Another route's shape (OpenAI's `/v1/audio/speech`). */
+  output?: BytesOutput
+  /** Gateway mode's local fallback: checked and rate-counted as a relay already, and labelled so. */
+  fallback?: boolean
+}
+
 /**
  * `POST /tts/bytes`: audio streamed with chunked encoding as each sentence is synthesized. The first
  * chunk is awaited before the status line goes out, so a failure to start is still a JSON error;
@@ -30,20 +41,26 @@ export async function serveBytes(
   principal: Principal,
   reply: FastifyReply,
   body: TtsBytesRequest,
-  output: BytesOutput = { contentType: CONTENT_TYPES[body.output_format.container], reshape: (audio) => audio },
+  options: BytesOptions = {},
 ): Promise<FastifyReply> {
+  const { fallback = false } = options
+  const output = options.output ?? {
+    contentType: CONTENT_TYPES[body.output_format.container],
+    reshape: (audio: AsyncIterable<Buffer>) => audio,
+  }
   const client = clientGone(reply.raw)
   checkTranscriptLength(body.transcript)
   if (body.save === true)
     throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
-  const speech = checkSpeechRequest(ctx, principal, body)
-  await ctx.rateLimiter.take('tts', principal.keyId)
+  const speech = checkSpeechRequest(ctx, principal, body, { voiceAllowed: fallback })
+  if (!fallback) await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = await openSpeechStream(
     ctx,
     principal,
     { ...speech, text: body.transcript },
     { client, response: reply.raw },
     'bytes',
+    { fallback },
   )
   let first: IteratorResult<{ audio: Uint8Array }>
   try {
@@ -74,6 +91,7 @@ export async function serveBytes(
     },
     { once: true },
   )
+  if (fallback) reply.header(FALLBACK_HEADER, 'local')
   return reply
     .type(output.contentType)
     .header('cache-control', 'no-store')
