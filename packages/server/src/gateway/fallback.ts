@@ -42,6 +42,11 @@ export class LocalFallback {
     return request === undefined ? undefined : { reason, request }
   }
 
+  /** The WebSocket shape of `localRequest`, for a fallback socket (transports/websocket/socket.ts). */
+  readonly socketRequests = {
+    localRequest: (raw: unknown) => this.localRequest(raw, 'websocket'),
+  }
+
   /** The relayed body as a local request of `transport`'s shape; undefined when it cannot be one. */
   localRequest<K extends Transport>(raw: unknown, transport: K): (typeof SCHEMAS)[K]['_output'] | undefined {
     if (raw === null || typeof raw !== 'object') return undefined
