@@ -18,6 +18,7 @@ import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
 import type { CircuitBreaker } from './gateway/circuit-breaker.ts'
 import type { LocalFallback } from './gateway/fallback.ts'
+import type { TtsCache } from './tts/cache.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
@@ -51,4 +52,6 @@ export interface ServerContext {
   circuit?: CircuitBreaker
   /** Gateway mode with `--fallback local`: what speaks when the upstream fails. */
   fallback?: LocalFallback
+  /** `--tts-cache-mb`: rendered `/tts/bytes` and `/v1/audio/speech` answers, local or relayed. */
+  ttsCache?: TtsCache
 }

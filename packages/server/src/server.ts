@@ -29,6 +29,7 @@ import { Upstream } from './gateway/upstream.ts'
 import { checkUpstream } from './gateway/start-check.ts'
 import { openCircuitBreaker } from './gateway/open-circuit.ts'
 import { localFallback } from './gateway/open-fallback.ts'
+import { openTtsCache } from './tts/open-cache.ts'
 import { QuotaBook } from './quotas/book.ts'
 import { QuotaSync } from './quotas/sync.ts'
 import { UsageMeter } from './quotas/meter.ts'
@@ -195,6 +196,7 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     shared,
     ...(upstream && { upstream, circuit: openCircuitBreaker({ config, clock, upstream, redis: shared.redis }) }),
     ...(config.fallback === 'local' && { fallback: localFallback(config, speech) }),
+    ...(config.ttsCacheMb > 0 && { ttsCache: openTtsCache(config, clock, shared.redis) }),
   }
   opened.push(() => ctx.stt.close())
   const circuit = ctx.circuit

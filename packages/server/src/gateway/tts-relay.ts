@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { TtsSseRequest } from '@voxgate/protocol'
 import { serveBytes } from '../transports/bytes.ts'
+import { serveCachedBytes } from '../transports/cached-bytes.ts'
 import { serveSse } from '../transports/sse.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { chunkSizer, msPerByte } from './audio-length.ts'
@@ -36,6 +37,25 @@ export async function relayTts(
   const client = clientGone(reply.raw)
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
+  // The TTS cache: a hit never reaches the upstream (only /tts/bytes answers are kept).
+  const cache = transport === 'bytes' ? ctx.ttsCache : undefined
+  const key = cache?.keyOf({
+    route: '/tts/bytes',
+    keyId: principal.keyId,
+    version: cartesiaVersionOf(request.headers),
+    body: request.body as Record<string, unknown>,
+  })
+  if (cache && key !== undefined) {
+    const hit = await cache.get(key)
+    ctx.metrics.ttsCache(hit ? 'hit' : 'miss')
+    if (hit)
+      return void (await serveCachedBytes(ctx, principal, reply, {
+        hit,
+        transcript: body.transcript,
+        markup: 'known',
+        free: cache.free,
+      }))
+  }
   const stream = await openRelayedStream(ctx, principal, body.transcript, { client, response: reply.raw }, transport)
   let res: Awaited<ReturnType<typeof send>>
   try {
@@ -54,7 +74,11 @@ export async function relayTts(
   }
   stream.accepted()
   const perByte = msPerByte(body.output_format)
-  if (transport === 'bytes') await pipeAudio(reply, res, stream, chunkSizer(perByte), upstream.idleMs)
+  if (transport === 'bytes')
+    await pipeAudio(reply, res, stream, chunkSizer(perByte), {
+      idleMs: upstream.idleMs,
+      ...(cache && key !== undefined && { fill: cache.fill(key) }),
+    })
   else await pipeEvents(request, reply, res, stream, perByte, body.context_id, upstream.idleMs)
 }
 

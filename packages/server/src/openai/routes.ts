@@ -23,6 +23,7 @@ export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerCont
         const format = speechFormatOf(body.response_format)
         const sse = body.stream_format === 'sse'
         return serveBytes(ctx, principal, reply, toBytesRequest(body, format.outputFormat), {
+          cacheKey: { route: '/v1/audio/speech', body: body as Record<string, unknown> },
           output: {
             contentType: sse ? 'text/event-stream; charset=utf-8' : format.contentType,
             reshape: (audio) => (sse ? speechSse(formatBytes(format, audio), characters) : formatBytes(format, audio)),

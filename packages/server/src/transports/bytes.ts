@@ -6,6 +6,7 @@ import type { ServerContext } from '../context.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { hardClose } from './hard-close.ts'
 import { clientGone, openSpeechStream, revoked } from './speech-stream.ts'
+import { serveCachedBytes } from './cached-bytes.ts'
 
 /** Says an answer was spoken by the offline engines because the upstream failed (gateway `--fallback local`). */
 export const FALLBACK_HEADER = 'x-voxgate-fallback'
@@ -29,6 +30,11 @@ export interface BytesOptions {
   output?: BytesOutput
   /** Gateway mode's local fallback: checked and rate-counted as a relay already, and labelled so. */
   fallback?: boolean
+  /**
+   * What the TTS cache keys the answer by (tts/cache.ts): the route and the request as the client
+   * sent it. Default: `/tts/bytes` and `body`. A fallback is never cached (the upstream's voice may be back).
+   */
+  cacheKey?: { route: string; body: Record<string, unknown> }
 }
 
 /**
@@ -54,6 +60,20 @@ export async function serveBytes(
     throw new VoxgateError('unsupported_feature', 'save: voxgate keeps no audio files; leave save out or false.')
   const speech = checkSpeechRequest(ctx, principal, body, { voiceAllowed: fallback })
   if (!fallback) await ctx.rateLimiter.take('tts', principal.keyId)
+  const cache = fallback ? undefined : ctx.ttsCache
+  const { route, body: keyBody } = options.cacheKey ?? { route: '/tts/bytes', body }
+  const key = cache?.keyOf({ route, keyId: principal.keyId, body: keyBody })
+  if (cache && key !== undefined) {
+    const hit = await cache.get(key)
+    ctx.metrics.ttsCache(hit ? 'hit' : 'miss')
+    if (hit)
+      return serveCachedBytes(ctx, principal, reply, {
+        hit,
+        transcript: body.transcript,
+        markup: 'any',
+        free: cache.free,
+      })
+  }
   const stream = await openSpeechStream(
     ctx,
     principal,
@@ -62,7 +82,7 @@ export async function serveBytes(
     'bytes',
     { fallback },
   )
-  let first: IteratorResult<{ audio: Uint8Array }>
+  let first: IteratorResult<{ audio: Uint8Array; durationSeconds: number }>
   try {
     first = await stream.chunks.next()
     // The client may have gone while the first audio was made: nothing is sent to nobody.
@@ -71,9 +91,11 @@ export async function serveBytes(
     stream.end()
     throw err
   }
+  let audioMs = 0
   async function* audio(): AsyncGenerator<Buffer> {
     try {
       for (let r = first; !r.done; r = await stream.chunks.next()) {
+        audioMs += r.value.durationSeconds * 1000
         if (r.value.audio.byteLength > 0)
           yield Buffer.from(r.value.audio.buffer, r.value.audio.byteOffset, r.value.audio.byteLength)
       }
@@ -95,5 +117,15 @@ export async function serveBytes(
   return reply
     .type(output.contentType)
     .header('cache-control', 'no-store')
-    .send(Readable.from(output.reshape(audio()), { objectMode: false }))
+    .send(Readable.from(kept(output.reshape(audio())), { objectMode: false }))
+
+  /** The answer as sent, collected for the cache on a miss; kept only once it was sent whole. */
+  async function* kept(shaped: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const fill = cache && key !== undefined ? cache.fill(key) : undefined
+    for await (const chunk of shaped) {
+      fill?.add(chunk)
+      yield chunk
+    }
+    fill?.complete(output.contentType, audioMs)
+  }
 }
