@@ -265,8 +265,8 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     flag: 'tts-cache-scope',
     kind: 'string',
     key: 'ttsCacheScope',
-    arg: 'key|global',
-    help: 'key: a cache per API key (the one that minted the token), so no app learns what another synthesized; global: one cache (default key)',
+    arg: 'SCOPE',
+    help: 'key|global: key, a cache per API key (the one that minted the token), so no app learns what another synthesized; global, one cache for all (default key)',
   },
   {
     flag: 'drain-seconds',
