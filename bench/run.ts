@@ -106,6 +106,8 @@ if (want('stt')) await (await import('./stt.ts')).sttSection()
 if (only.includes('cluster')) await cluster()
 // `npm run bench -- gateway`: a gateway in front of an upstream voxgate vs straight to it (not part of the default run).
 if (only.includes('gateway')) await (await import('./gateway.ts')).gatewaySection()
+// `npm run bench -- gateway-cache`: a TTS cache hit against a miss, local and relayed (issue 25).
+if (only.includes('gateway-cache')) await (await import('./gateway-cache.ts')).gatewayCacheSection()
 if (want('openai')) await (await import('./openai.ts')).openAiSection()
 if (want('webhooks')) await (await import('./webhooks.ts')).webhooksSection()
 

@@ -166,6 +166,22 @@ export const ServerConfigSchema = z.strictObject({
    * absent, `response_format: "aac"` is refused and every other format still works.
    */
   ffmpegPath: z.string().min(1).optional(),
+  /** Gateway mode: upstream failures in a row (5xx, 429, 401/403, timeout, network) that open the circuit. */
+  upstreamFailureThreshold: z.number().int().min(1).max(1000).default(5),
+  /** Gateway mode: how long an open circuit skips the upstream before probing it; doubled per failed probe, up to 5 minutes. */
+  upstreamCooldownMs: z.number().int().min(1000).max(300_000).default(10_000),
+  /** Gateway mode: `local` serves TTS (and STT where PocketSphinx is installed) offline when the upstream fails. */
+  fallback: z.enum(['local']).optional(),
+  /** With `fallback`: a JSON file mapping upstream voice ids to local ones, read at start. */
+  fallbackVoiceMapFile: z.string().min(1).optional(),
+  /** TTS cache size in MiB (0: no cache); rendered `/tts/bytes` audio, LRU, entries up to 5 MiB. */
+  ttsCacheMb: z.number().int().min(0).max(65_536).default(0),
+  /** Keep the TTS cache in Redis (shared by every instance, under the same size cap) instead of this process. */
+  ttsCacheRedis: z.boolean().default(false),
+  /** A cache hit costs the token's budget and the quotas nothing. */
+  ttsCacheFree: z.boolean().default(false),
+  /** `key`: each API key (the one that minted the token) has a cache of its own; `global`: one for all. */
+  ttsCacheScope: z.enum(['key', 'global']).default('key'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: one readable line per event on a terminal, JSON otherwise; `json` / `pretty` force one. */
   logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -221,6 +237,15 @@ export function parseConfig(input: ServerConfigInput): ServerConfig {
   if (parsed.data.openAiVoiceMapFile && !parsed.data.upstreamUrl) {
     // Local speech maps OpenAI's names to its own voices (docs/openai.md); the file names upstream voices.
     throw new TypeError('invalid server option: --openai-voice-map is for gateway mode; it needs --upstream')
+  }
+  if (parsed.data.fallback && !parsed.data.upstreamUrl) {
+    throw new TypeError('invalid server option: --fallback applies to gateway mode; give --upstream too')
+  }
+  if (parsed.data.fallbackVoiceMapFile && !parsed.data.fallback) {
+    throw new TypeError('invalid server option: --fallback-voice-map needs --fallback local')
+  }
+  if (parsed.data.ttsCacheRedis && (!parsed.data.redisUrl || parsed.data.ttsCacheMb === 0)) {
+    throw new TypeError('invalid server option: --tts-cache-redis needs --redis and --tts-cache-mb')
   }
   const config = { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) }
   return Object.freeze({

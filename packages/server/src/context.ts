@@ -16,6 +16,9 @@ import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
+import type { CircuitBreaker } from './gateway/circuit-breaker.ts'
+import type { LocalFallback } from './gateway/fallback.ts'
+import type { TtsCache } from './tts/cache.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 import type { Outbox } from './webhooks/outbox.ts'
 import type { WebhookAdmin } from './webhooks/admin.ts'
@@ -61,4 +64,10 @@ export interface ServerContext {
   console?: ConsoleSessions
   /** With `--console`: open streams by transport, this instance's or the cluster's (Redis). */
   streamCounts?: StreamCounts
+  /** Gateway mode: the upstream's circuit breaker; every relay's upstream call goes through it. */
+  circuit?: CircuitBreaker
+  /** Gateway mode with `--fallback local`: what speaks when the upstream fails. */
+  fallback?: LocalFallback
+  /** `--tts-cache-mb`: rendered `/tts/bytes` and `/v1/audio/speech` answers, local or relayed. */
+  ttsCache?: TtsCache
 }

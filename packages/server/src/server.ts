@@ -29,6 +29,9 @@ import { Upstream } from './gateway/upstream.ts'
 import { findFfmpeg } from './openai/ffmpeg.ts'
 import { loadOpenAiVoiceMap } from './openai/voice-map.ts'
 import { checkUpstream } from './gateway/start-check.ts'
+import { openCircuitBreaker } from './gateway/open-circuit.ts'
+import { localFallback } from './gateway/open-fallback.ts'
+import { openTtsCache } from './tts/open-cache.ts'
 import { QuotaBook } from './quotas/book.ts'
 import { QuotaSync } from './quotas/sync.ts'
 import { UsageMeter } from './quotas/meter.ts'
@@ -214,7 +217,9 @@ async function assemble(input: AssembleInput) {
     shared,
     outbox,
     webhooks: new WebhookAdmin(store, clock, webhookPolicy, () => deliverer.wake()),
-    ...(upstream && { upstream }),
+    ...(upstream && { upstream, circuit: openCircuitBreaker({ config, clock, upstream, redis: shared.redis }) }),
+    ...(config.fallback === 'local' && { fallback: localFallback(config, speech) }),
+    ...(config.ttsCacheMb > 0 && { ttsCache: openTtsCache(config, clock, shared.redis) }),
     ...(openAiVoiceMap && { openAiVoiceMap }),
     ...withFfmpeg(config.ffmpegPath, logger),
   }
@@ -226,6 +231,8 @@ async function assemble(input: AssembleInput) {
     counts.start()
     opened.push(() => counts.close())
   }
+  const circuit = ctx.circuit
+  if (circuit) metrics.upstreamCircuit(() => circuit.state())
 
   const app = buildApp(ctx, https)
   // A request on a connection means the reader took what it sent before: its stream's tail is over.

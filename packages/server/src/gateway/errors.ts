@@ -132,6 +132,18 @@ export class UpstreamUnauthorized extends VoxgateError {
   }
 }
 
+/**
+ * The upstream answered with a status that is neither a success nor a refusal passed through (a
+ * 5xx, a 3xx, an odd 4xx): 502 `upstream_error`. The status is kept: only a 5xx counts against the
+ * upstream (circuit-breaker.ts, fallback.ts).
+ */
+export class UpstreamServerError extends VoxgateError {
+  constructor(readonly upstreamStatus: number) {
+    super('upstream_error', `The upstream failed (HTTP ${upstreamStatus}).`)
+    this.name = 'UpstreamServerError'
+  }
+}
+
 /** The upstream's `error_code`, cleaned, when its body has one. */
 function upstreamCodeOf(upstream: Upstream, bodyText: string): string | undefined {
   const code = parseBody(bodyText).code
@@ -145,7 +157,7 @@ function upstreamCodeOf(upstream: Upstream, bodyText: string): string | undefine
  */
 export function upstreamFailure(upstream: Upstream, status: number, bodyText: string, headers?: Headers): VoxgateError {
   if (status === 401 || status === 403) return new UpstreamUnauthorized(status, upstreamCodeOf(upstream, bodyText))
-  if (!PASSED_THROUGH.has(status)) return new VoxgateError('upstream_error', `The upstream failed (HTTP ${status}).`)
+  if (!PASSED_THROUGH.has(status)) return new UpstreamServerError(status)
   const fields = parseBody(bodyText)
   const title = clean(upstream, fields.title ?? ERROR_CATALOGUE[NEAREST[status] ?? 'invalid_request'].title, 100)
   const message =

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import type { FastifyReply } from 'fastify'
 import { hardClose } from '../transports/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
+import type { CacheFill } from '../tts/cache.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
@@ -11,6 +12,15 @@ import { idleError, UpstreamIdle } from './upstream-idle.ts'
 export interface RelayOutput {
   contentType: string
   reshape(audio: AsyncIterable<Buffer>): AsyncIterable<Buffer>
+}
+
+export interface PipeAudioOptions {
+  /** The upstream's idle limit while it is read (`--upstream-idle-seconds`). */
+  idleMs?: number
+  /** Collects the answer for the TTS cache; kept only once the whole answer went through. */
+  fill?: CacheFill
+  /** The client's answer in place of the upstream's bytes as they are (never cached: the cache holds what the upstream sent). */
+  output?: RelayOutput
 }
 
 /**
@@ -27,9 +37,9 @@ export async function pipeAudio(
   res: IncomingMessage,
   stream: RelayHandle,
   size: (chunk: Buffer) => number,
-  idleMs = Number.POSITIVE_INFINITY,
-  output?: RelayOutput,
+  options: PipeAudioOptions = {},
 ): Promise<void> {
+  const { idleMs = Number.POSITIVE_INFINITY, fill, output } = options
   const socket = reply.raw.socket
   // A paused answer is one the client holds back (pipe backpressure): voxgate is not waiting on the upstream then.
   const idle = new UpstreamIdle(
@@ -45,15 +55,18 @@ export async function pipeAudio(
     },
     { once: true },
   )
+  const contentType = res.headers['content-type'] ?? 'application/octet-stream'
   reply.hijack()
   reply.raw.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
-    'content-type': output?.contentType ?? res.headers['content-type'] ?? 'application/octet-stream',
+    'content-type': output?.contentType ?? contentType,
     'cache-control': 'no-store',
   })
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      stream.produced(size(chunk))
+      const ms = size(chunk)
+      stream.produced(ms)
+      fill?.add(chunk, ms)
       idle.wait()
       done(null, chunk)
     },
@@ -65,10 +78,12 @@ export async function pipeAudio(
   })
   // pipeline destroys every stream on a failure: the upstream request and the client's response both go.
   idle.wait()
-  const piped = output
+  await (output
     ? pipeline(res, counter, (audio: AsyncIterable<Buffer>) => output.reshape(audio), reply.raw)
     : pipeline(res, counter, reply.raw)
-  await piped
+  )
+    // Sent whole (a cut answer rejects): only then may it be served again from the cache.
+    .then(() => fill?.complete(contentType))
     .catch(() => undefined)
     .finally(() => {
       idle.hold()

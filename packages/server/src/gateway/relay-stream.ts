@@ -1,3 +1,4 @@
+import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import type { StreamTransport } from '../streams/registry.ts'
@@ -17,6 +18,11 @@ export interface RelayHandle {
 export interface RelayedStream extends RelayHandle {
   /** The upstream accepted the request: its characters are charged when the stream ends. */
   accepted(): void
+  /**
+   * The upstream failed and the local fallback serves the request instead, as a stream of its own:
+   * this one frees its slot and gives its characters back at once, and counts as no stream.
+   */
+  handOver(): void
 }
 
 /**
@@ -37,11 +43,13 @@ export async function openRelayedStream(
   const started = await startStream(ctx, principal, text, exchange.client, transport, 'known')
   const { lease, controller, reservation } = started
   let accepted = false
+  let handedOver = false
   let audioMs = 0
   const end = endOnce(started, exchange, () => ({
     // Not accepted: `settle` refunds the whole reservation (no sentence of it started here).
     characters: accepted ? reservation.reserved : reservation.settle(),
     audioMsProduced: Math.round(audioMs),
+    ...(handedOver && { streams: 0 }),
   }))
   return {
     signal: controller.signal,
@@ -52,6 +60,16 @@ export async function openRelayedStream(
     },
     produced: (ms) => {
       audioMs += ms
+    },
+    handOver: () => {
+      handedOver = true
+      // Before the fallback reserves: a token near its budget must have these characters back first.
+      reservation.settle()
+      started.source.settle({ streams: 0 })
+      lease.release()
+      // Its signal goes quiet: the fallback's own stream watches revocation and the connection from here.
+      started.controller.abort(new VoxgateError('context_cancelled', 'The request went to the local fallback.'))
+      end()
     },
     end,
   }

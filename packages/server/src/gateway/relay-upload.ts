@@ -9,6 +9,8 @@ import type { RawPcm } from '../stt/audio-file.ts'
 import type { AudioReservation } from '../stt/usage.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { callUpstream } from './call.ts'
+import { throughCircuit } from './circuit-breaker.ts'
+import { type UpstreamFailureReason, upstreamFailureReason } from './upstream-failure.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import type { UploadDecoder } from './measure/decoder.ts'
 import { uploadMs } from './measure/upload-seconds.ts'
@@ -44,6 +46,23 @@ export interface UploadTarget<T> {
   fileField: string
   /** Checks the form's fields before anything is reserved: throws the refusal, or returns what it checked. */
   inspect(form: UploadForm): Inspected<T>
+  /**
+   * The local fallback may answer this upload (`--fallback local`): an upstream failure then throws
+   * UploadNotRelayed, carrying the checked form, with the reservation and the slot given back.
+   */
+  fallback?: boolean
+}
+
+/** The upstream failed an upload the local fallback may answer: the form voxgate read and checked, and why. */
+export class UploadNotRelayed extends Error {
+  constructor(
+    readonly reason: UpstreamFailureReason,
+    readonly form: UploadForm,
+    readonly raw: RawPcm | undefined,
+  ) {
+    super('The upstream failed the upload; the local fallback answers it.')
+    this.name = 'UploadNotRelayed'
+  }
 }
 
 export interface Inspected<T> {
@@ -119,11 +138,14 @@ async function relay<T>(
     // The whole upload is reserved before the upstream sees it: one that does not fit is refused whole.
     const reserved = await ctx.stt.usage.reserve(principal, ms)
     try {
-      const res = await send(uploads.upstream, request, target.path, form, controller.signal)
+      const res = await throughCircuit(ctx.circuit, () =>
+        send(uploads.upstream, request, target.path, form, controller.signal),
+      )
       return { checked, res, signal: controller.signal, reserved, end }
     } catch (err) {
       ctx.stt.usage.refund(reserved.charge, reserved.ms)
-      throw err
+      const reason = target.fallback && ctx.fallback ? upstreamFailureReason(err) : undefined
+      throw reason ? new UploadNotRelayed(reason, form, raw) : err
     }
   } catch (err) {
     end()

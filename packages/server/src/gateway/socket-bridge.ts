@@ -27,6 +27,7 @@ import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import { armSessionTimer } from '../transports/websocket/session-timer.ts'
+import { TtsSocket, type TtsSocketOptions } from '../transports/websocket/socket.ts'
 
 /** The upstream went away mid-stream (RFC 6455 1011, "internal error", as for a failed recogniser). */
 export const CLOSE_UPSTREAM_LOST = 1011
@@ -68,6 +69,8 @@ export class TtsBridge {
   #sessionTimer: NodeJS.Timeout | undefined
   #closing = false
   #closed = false
+  /** The local socket that took the client over when the upstream went (`--fallback local`). */
+  #successor: TtsSocket | undefined
   #inbox: Promise<void> = Promise.resolve()
   #pending = 0
   private readonly ctx: ServerContext
@@ -227,11 +230,26 @@ export class TtsBridge {
     this.#watchUpstream()
   }
 
-  /** The upstream closed without being asked: every open context hears why, then the client socket closes. */
+  /**
+   * The upstream closed without being asked: every open context hears why, then the client socket
+   * closes; with `--fallback local` it stays open instead, and the next context is spoken locally
+   * (a context that started upstream never changes voice mid-way).
+   */
   #upstreamGone(code: number): void {
     if (this.#closing || this.#closed) return
     const err = new VoxgateError('upstream_error', 'The upstream closed the connection.')
+    if (this.ctx.fallback) return this.#handOver(err, this.ctx.fallback.socketRequests)
     this.close(this.#contexts.size > 0 || (code !== 1000 && code !== 1001) ? CLOSE_UPSTREAM_LOST : CLOSE_SHUTDOWN, err)
+  }
+
+  /** Ends the relayed contexts with `err`, then hands the client's socket to a local one (fallback). */
+  #handOver(err: VoxgateError, requests: NonNullable<TtsSocketOptions['fallback']>): void {
+    for (const c of [...this.#contexts.values()]) this.#fail(c, err)
+    this.ctx.metrics.fallback('unreachable')
+    this.#teardown()
+    this.#successor = new TtsSocket(this.ctx, this.client, this.principal, this.origin, this.requestId, this.tcp, {
+      fallback: requests,
+    })
   }
 
   /** The local socket's refresh: the same check, then open contexts move to the fresh token. */
@@ -319,6 +337,7 @@ export class TtsBridge {
 
   /** Ends every open context with `err` (each cancelled upstream), closes the upstream, then the client. */
   close(code: number, err: VoxgateError): void {
+    if (this.#successor) return this.#successor.close(code, err)
     if (this.#closing) return
     this.#closing = true
     for (const c of [...this.#contexts.values()]) this.#fail(c, err)

@@ -7,7 +7,8 @@ import { queryOf } from '../http/authenticate.ts'
 import { parseOr400 } from '../http/validate.ts'
 import type { RawPcm } from '../stt/audio-file.ts'
 import { queryObject } from '../stt/upgrade.ts'
-import { relayUpload, type Uploads } from './relay-upload.ts'
+import { relayUpload, UploadNotRelayed, type Uploads } from './relay-upload.ts'
+import { transcribeLocally } from './stt-fallback.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import type { UploadForm } from './upload-form.ts'
 
@@ -29,12 +30,20 @@ export async function relayTranscription(
   path: string,
 ): Promise<FastifyReply> {
   const { usage } = uploads.ctx.stt
-  const upload = await relayUpload(uploads, principal, request, reply, {
-    path,
-    transport: 'stt',
-    fileField: 'file',
-    inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
-  })
+  let upload: Awaited<ReturnType<typeof relayUpload<undefined>>>
+  try {
+    upload = await relayUpload(uploads, principal, request, reply, {
+      path,
+      transport: 'stt',
+      fileField: 'file',
+      inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
+      // Cartesia's /stt answers in the shape the local recogniser makes; OpenAI's path keeps the upstream failure.
+      fallback: path === '/stt',
+    })
+  } catch (err) {
+    if (!(err instanceof UploadNotRelayed)) throw err
+    return reply.send(await transcribeLocally(uploads.ctx, principal, request, reply, err))
+  }
   try {
     const body = await readTranscript(upload.res, uploads.upstream.idleMs)
     usage.settle(principal, upload.reserved.ms, upload.reserved.charge, 0)

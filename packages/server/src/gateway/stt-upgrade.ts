@@ -12,6 +12,7 @@ import { queryObject } from '../stt/upgrade.ts'
 import { SttRelay } from './stt-socket-relay.ts'
 import { completeUpgrade } from './tts-upgrade.ts'
 import type { Upstream } from './upstream.ts'
+import { throughCircuit } from './circuit-breaker.ts'
 import { connectUpstream } from './upstream-socket.ts'
 
 /**
@@ -47,7 +48,7 @@ export async function upgradeSttRelay(
     let allowance: AudioAllowance | undefined
     try {
       allowance = await AudioAllowance.open(ctx.stt.usage, principal)
-      const upstream = await connectUpstream(api, path, req)
+      const upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, path, req))
       if (revokedEarly) {
         upstream.terminate()
         throw revokedEarly

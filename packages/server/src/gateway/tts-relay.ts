@@ -1,9 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
+import type { TtsSseRequest } from '@voxgate/protocol'
+import { serveBytes } from '../transports/bytes.ts'
+import { serveCachedBytes } from '../transports/cached-bytes.ts'
+import { serveSse } from '../transports/sse.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { chunkSizer, msPerByte } from './audio-length.ts'
 import { callUpstream } from './call.ts'
+import { throughCircuit } from './circuit-breaker.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import { pipeAudio, type RelayOutput } from './pipe-audio.ts'
 import { pipeEvents } from './pipe-events.ts'
@@ -43,24 +48,64 @@ export async function relayTts(
   const client = clientGone(reply.raw)
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
+  // The TTS cache: a hit never reaches the upstream (only /tts/bytes answers are kept).
+  // A translated request is not cached here: the cache holds /tts/bytes answers as the client asked for them.
+  const cache = transport === 'bytes' && !translated ? ctx.ttsCache : undefined
+  const key = cache?.keyOf({
+    route: '/tts/bytes',
+    keyId: principal.keyId,
+    version: cartesiaVersionOf(request.headers),
+    body: request.body as Record<string, unknown>,
+  })
+  if (cache && key !== undefined) {
+    const hit = await cache.get(key)
+    ctx.metrics.ttsCache(hit ? 'hit' : 'miss')
+    if (hit)
+      return void (await serveCachedBytes(ctx, principal, reply, {
+        hit,
+        transcript: body.transcript,
+        markup: 'known',
+        free: cache.free,
+      }))
+  }
   const stream = await openRelayedStream(ctx, principal, body.transcript, { client, response: reply.raw }, transport)
-  const res = await send(upstream, request, stream, transport, translated)
+  let res: Awaited<ReturnType<typeof send>>
+  try {
+    res = await send(ctx, upstream, request, stream, transport, translated)
+  } catch (err) {
+    // A translated request (OpenAI's speech) has no local plan yet: its body is not Cartesia's.
+    const plan = translated ? undefined : ctx.fallback?.planFor(err, request.body, transport)
+    if (!plan) {
+      stream.end()
+      throw err
+    }
+    stream.handOver()
+    ctx.metrics.fallback(plan.reason)
+    request.log.warn({ reason: plan.reason }, 'upstream failed; speaking locally (--fallback local)')
+    if (transport === 'bytes') return void (await serveBytes(ctx, principal, reply, plan.request, { fallback: true }))
+    return serveSse(ctx, principal, request, reply, plan.request as TtsSseRequest, { fallback: true })
+  }
   stream.accepted()
   const perByte = msPerByte(body.output_format)
   if (transport === 'bytes')
-    await pipeAudio(reply, res, stream, chunkSizer(perByte), upstream.idleMs, translated?.output)
+    await pipeAudio(reply, res, stream, chunkSizer(perByte), {
+      idleMs: upstream.idleMs,
+      ...(translated && { output: translated.output }),
+      ...(cache && key !== undefined && { fill: cache.fill(key) }),
+    })
   else await pipeEvents(request, reply, res, stream, perByte, body.context_id, upstream.idleMs)
 }
 
 async function send(
+  ctx: ServerContext,
   upstream: Upstream,
   request: FastifyRequest,
   stream: RelayedStream,
   transport: Transport,
   translated: TranslatedTts | undefined,
 ) {
-  try {
-    return await callUpstream(upstream, {
+  return throughCircuit(ctx.circuit, () =>
+    callUpstream(upstream, {
       method: 'POST',
       path: upstreamPath('tts', transport),
       search: searchOf(request.url),
@@ -68,9 +113,6 @@ async function send(
       cartesiaVersion: translated?.cartesiaVersion ?? cartesiaVersionOf(request.headers),
       body: JSON.stringify(translated?.body ?? request.body),
       signal: stream.signal,
-    })
-  } catch (err) {
-    stream.end()
-    throw err
-  }
+    }),
+  )
 }

@@ -7,9 +7,12 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
+import { throughCircuit } from './circuit-breaker.ts'
 import { TtsBridge } from './socket-bridge.ts'
 import type { Upstream } from './upstream.ts'
 import { connectUpstream } from './upstream-socket.ts'
+import { upstreamFailureReason } from './upstream-failure.ts'
+import { TtsSocket } from '../transports/websocket/socket.ts'
 
 /**
  * Gateway mode's `/tts/websocket` handshake: the client's credential is checked first (nothing
@@ -32,7 +35,20 @@ export async function openTtsBridge(
   let revokedEarly: VoxgateError | undefined
   const watch = ctx.streams.watch(principal, (err) => (revokedEarly = err))
   try {
-    const upstream = await connectUpstream(api, '/tts/websocket', req)
+    let upstream: WebSocket
+    try {
+      upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, '/tts/websocket', req))
+    } catch (err) {
+      const reason = ctx.fallback && upstreamFailureReason(err)
+      if (!ctx.fallback || !reason) throw err
+      if (revokedEarly) throw revokedEarly
+      // --fallback local: the whole socket is spoken by the offline engines, every event labelled.
+      ctx.metrics.fallback(reason)
+      const client = await completeLocalUpgrade(wss, req, socket, head)
+      const options = { fallback: ctx.fallback.socketRequests }
+      const local = new TtsSocket(ctx, client, principal, originOf(req), requestId, socket as Socket, options)
+      return { bridge: local, client, principal }
+    }
     if (revokedEarly) {
       upstream.terminate()
       throw revokedEarly
@@ -55,9 +71,16 @@ export async function openTtsBridge(
 }
 
 export interface OpenedBridge {
-  bridge: TtsBridge
+  /** The relay, or (the upstream failed, `--fallback local`) a local socket speaking in its stead. */
+  bridge: TtsBridge | TtsSocket
   client: WebSocket
   principal: Principal
+}
+
+/** Completes the client's upgrade for a socket served locally; rejects when the client is gone. */
+function completeLocalUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
+  if (socket.destroyed) return Promise.reject(new VoxgateError('invalid_request', 'The client went away.'))
+  return new Promise<WebSocket>((resolve) => wss.handleUpgrade(req, socket, head, resolve))
 }
 
 /**

@@ -49,7 +49,7 @@ export async function relayVoiceChanger(
         meter.push(chunk)
         return 0
       },
-      uploads.upstream.idleMs,
+      { idleMs: uploads.upstream.idleMs },
     )
   } else {
     // SSE chunks are raw PCM in the checked format: the pipe sizes their decoded bytes at its rate.

@@ -30,7 +30,17 @@ export interface Metrics {
   redisError(): void
   /** Where the speech pool gauges are read from, on each scrape. */
   speechLoad(read: () => SpeechLoad | undefined): void
+  /** Gateway mode: where the upstream circuit's state is read from, on each scrape. */
+  upstreamCircuit(read: () => Promise<CircuitStateName>): void
+  /** Gateway mode: a request served by the offline engines instead of the upstream, by why. */
+  fallback(reason: string): void
+  /** A TTS cache lookup: `hit` or `miss`. */
+  ttsCache(outcome: 'hit' | 'miss'): void
 }
+
+/** The upstream circuit's states (gateway/circuit-breaker.ts), each a series of `voxgate_upstream_circuit_state`. */
+export type CircuitStateName = 'closed' | 'open' | 'half_open'
+const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'half_open']
 
 /** WebSocket close codes kept as their own label value; any other (a client may send 1000..4999) is `other`. */
 const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 4401])
@@ -53,6 +63,9 @@ export const NO_METRICS: Metrics = {
   storeError: noop,
   redisError: noop,
   speechLoad: noop,
+  upstreamCircuit: noop,
+  fallback: noop,
+  ttsCache: noop,
 }
 
 export function createMetrics(): Metrics {
@@ -84,6 +97,18 @@ export function createMetrics(): Metrics {
       this.set(readLoad()?.workers ?? 0)
     },
   })
+  let readCircuit: (() => Promise<CircuitStateName>) | undefined
+  new Gauge({
+    name: 'voxgate_upstream_circuit_state',
+    help: "Gateway mode: 1 for the upstream circuit's current state (closed, open, half_open), 0 for the others.",
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      if (!readCircuit) return
+      const now = await readCircuit()
+      for (const state of CIRCUIT_STATES) this.set({ state }, state === now ? 1 : 0)
+    },
+  })
   return {
     registry,
     streams: streamObserver(m),
@@ -99,6 +124,11 @@ export function createMetrics(): Metrics {
     speechLoad: (read) => {
       readLoad = read
     },
+    upstreamCircuit: (read) => {
+      readCircuit = read
+    },
+    fallback: (reason) => m.fallbacks.inc({ reason }),
+    ttsCache: (outcome) => m.ttsCache.inc({ outcome }),
   }
 }
 
@@ -144,6 +174,18 @@ function definitions(registry: Registry) {
     redisErrors: new Counter({
       name: 'voxgate_redis_errors_total',
       help: 'Errors reported by the Redis clients.',
+      registers,
+    }),
+    fallbacks: new Counter({
+      name: 'voxgate_upstream_fallbacks_total',
+      help: 'Gateway mode: requests served by the offline engines instead of the upstream, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    ttsCache: new Counter({
+      name: 'voxgate_tts_cache_lookups_total',
+      help: 'TTS cache lookups by outcome (hit, miss).',
+      labelNames: ['outcome'],
       registers,
     }),
     open: new Gauge({

@@ -21,13 +21,10 @@ export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerCont
         const body = parseOr400(OpenAiSpeechRequest, request.body)
         const characters = checkInputLength(body.input)
         const format = speechFormatOf(body.response_format, ctx.ffmpeg)
-        return serveBytes(
-          ctx,
-          principal,
-          reply,
-          toBytesRequest(body, format.outputFormat),
-          speechOutput({ format, sse: body.stream_format === 'sse', characters, ffmpeg: ctx.ffmpeg }),
-        )
+        return serveBytes(ctx, principal, reply, toBytesRequest(body, format.outputFormat), {
+          cacheKey: { route: '/v1/audio/speech', body: body as Record<string, unknown> },
+          output: speechOutput({ format, sse: body.stream_format === 'sse', characters, ffmpeg: ctx.ffmpeg }),
+        })
       })
     })
   }

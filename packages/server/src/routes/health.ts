@@ -7,7 +7,8 @@ const STORE_CHECK_TIMEOUT_MS = 1000
 /**
  * What load balancers ask. `/healthz`: the process answers (restart it if not). `/readyz`: send it
  * traffic: the store answers, Redis is connected (when configured), speech is warm, and it is not
- * draining; otherwise 503 with the failing checks named. Neither needs a credential nor says more.
+ * draining; otherwise 503 with the failing checks named. In gateway mode the body also says the
+ * upstream circuit's state (`checks.upstream`), which never makes the instance unready. Neither needs a credential nor says more.
  */
 export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/healthz', async (_request, reply) => {
@@ -21,9 +22,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
       speech: 'ok',
       draining: ctx.streams.draining,
     }
+    // Reported, never a reason to be unready: an upstream outage must not pull every instance out of
+    // its load balancer (and with --fallback they still speak).
+    const upstream = ctx.circuit && (await ctx.circuit.state())
     const ready = checks.store === 'ok' && checks.redis !== 'unreachable' && !checks.draining
     reply.header('cache-control', 'no-store').code(ready ? 200 : 503)
-    return { ready, checks }
+    return { ready, checks: { ...checks, ...(upstream && { upstream }) } }
   })
 }
 

@@ -29,6 +29,8 @@ export function mergeLedger(figures: readonly UsageDelta[], refusals: readonly R
           audioMsProduced: 0,
           audioMsTranscribed: 0,
           audioMsVoiceChanged: 0,
+          charactersFallback: 0,
+          charactersCached: 0,
           streams: 0,
           refused: {},
         })

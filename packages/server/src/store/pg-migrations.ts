@@ -97,6 +97,9 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE console_login_codes (code_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
    CREATE TABLE console_sessions (id_hash TEXT PRIMARY KEY, key_id TEXT, scope TEXT NOT NULL CHECK (scope IN ('admin', 'read')),
      created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);`,
+  // 12: of a ledger row's characters, those spoken by the gateway's local fallback and those answered from the TTS cache.
+  `ALTER TABLE usage_ledger ADD COLUMN characters_fallback BIGINT NOT NULL DEFAULT 0;
+   ALTER TABLE usage_ledger ADD COLUMN characters_cached BIGINT NOT NULL DEFAULT 0;`,
 ]
 
 /** Any 64-bit number of our own: serialises voxgate migrations on one database, whatever the schema. */

@@ -468,11 +468,14 @@ export class PostgresStore implements Store {
     // One statement: the ledger row and the refunds land together or not at all.
     await this.#query(
       `WITH ledger AS (
-        INSERT INTO usage_ledger AS l (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $11) ON CONFLICT (day, key_id, sub) DO UPDATE SET
+        INSERT INTO usage_ledger AS l (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed,
+          characters_fallback, characters_cached)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $13) ON CONFLICT (day, key_id, sub) DO UPDATE SET
           characters = l.characters + EXCLUDED.characters, audio_ms_produced = l.audio_ms_produced + EXCLUDED.audio_ms_produced,
           audio_ms_transcribed = l.audio_ms_transcribed + EXCLUDED.audio_ms_transcribed, streams = l.streams + EXCLUDED.streams,
-          audio_ms_voice_changed = l.audio_ms_voice_changed + EXCLUDED.audio_ms_voice_changed RETURNING 1),
+          audio_ms_voice_changed = l.audio_ms_voice_changed + EXCLUDED.audio_ms_voice_changed,
+          characters_fallback = l.characters_fallback + EXCLUDED.characters_fallback,
+          characters_cached = l.characters_cached + EXCLUDED.characters_cached RETURNING 1),
       chars AS (UPDATE token_usage SET characters = GREATEST(0, characters - $9) WHERE jti = ANY($8::text[]) AND $9 > 0 RETURNING 1),
       audio AS (UPDATE token_audio SET ms = GREATEST(0, ms - $10) WHERE jti = ANY($8::text[]) AND $10 > 0 RETURNING 1)
       SELECT 1`,
@@ -488,6 +491,8 @@ export class PostgresStore implements Store {
         refund?.characters ?? 0,
         Math.floor(refund?.audioMs ?? 0),
         Math.round(d.audioMsVoiceChanged ?? 0),
+        d.charactersFallback ?? 0,
+        d.charactersCached ?? 0,
       ],
     )
   }
@@ -522,6 +527,8 @@ export class PostgresStore implements Store {
       audio_ms_produced: string
       audio_ms_transcribed: string
       audio_ms_voice_changed: string
+      characters_fallback: string
+      characters_cached: string
       streams: string
     }>(
       `SELECT * FROM usage_ledger WHERE day >= $1 AND day <= $2 AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR sub = $4)
@@ -537,6 +544,8 @@ export class PostgresStore implements Store {
         audioMsProduced: Number(r.audio_ms_produced),
         audioMsTranscribed: Number(r.audio_ms_transcribed),
         audioMsVoiceChanged: Number(r.audio_ms_voice_changed),
+        charactersFallback: Number(r.characters_fallback),
+        charactersCached: Number(r.characters_cached),
         streams: Number(r.streams),
       })),
       refusals,

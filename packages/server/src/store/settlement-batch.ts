@@ -34,6 +34,8 @@ export class SettlementBatch {
       row.audioMsProduced += d.audioMsProduced
       row.audioMsTranscribed += d.audioMsTranscribed
       row.audioMsVoiceChanged = (row.audioMsVoiceChanged ?? 0) + (d.audioMsVoiceChanged ?? 0)
+      row.charactersFallback = (row.charactersFallback ?? 0) + (d.charactersFallback ?? 0)
+      row.charactersCached = (row.charactersCached ?? 0) + (d.charactersCached ?? 0)
       row.streams += d.streams
     } else {
       this.#deltas.set(id, { ...d })

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS token_usage (
 CREATE TABLE IF NOT EXISTS usage_ledger (
   day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, characters INTEGER NOT NULL, audio_ms_produced INTEGER NOT NULL,
   audio_ms_transcribed INTEGER NOT NULL, streams INTEGER NOT NULL, audio_ms_voice_changed INTEGER NOT NULL DEFAULT 0,
+  characters_fallback INTEGER NOT NULL DEFAULT 0, characters_cached INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (day, key_id, sub));
 CREATE TABLE IF NOT EXISTS usage_refusals (
   day TEXT NOT NULL, key_id TEXT NOT NULL, sub TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
@@ -157,6 +158,8 @@ interface LedgerRow {
   audio_ms_produced: number
   audio_ms_transcribed: number
   audio_ms_voice_changed: number
+  characters_fallback: number
+  characters_cached: number
   streams: number
 }
 const toUsage = (r: LedgerRow): UsageDelta => ({
@@ -167,6 +170,8 @@ const toUsage = (r: LedgerRow): UsageDelta => ({
   audioMsProduced: Number(r.audio_ms_produced),
   audioMsTranscribed: Number(r.audio_ms_transcribed),
   audioMsVoiceChanged: Number(r.audio_ms_voice_changed),
+  charactersFallback: Number(r.characters_fallback),
+  charactersCached: Number(r.characters_cached),
   streams: Number(r.streams),
 })
 const toKey = (r: KeyRow): ApiKeyRecord => ({
@@ -236,6 +241,8 @@ export class SqliteStore implements Store {
     this.#db.exec(SCHEMA)
     // A store made before a column existed gets it (CREATE TABLE IF NOT EXISTS keeps old tables as they are).
     this.#addColumn('usage_ledger', 'audio_ms_voice_changed', 'INTEGER NOT NULL DEFAULT 0')
+    this.#addColumn('usage_ledger', 'characters_fallback', 'INTEGER NOT NULL DEFAULT 0')
+    this.#addColumn('usage_ledger', 'characters_cached', 'INTEGER NOT NULL DEFAULT 0')
     // Keys made before scopes existed keep full power.
     this.#addColumn('api_keys', 'scopes', `TEXT NOT NULL DEFAULT '["admin"]'`)
     this.#addColumn('api_keys', 'policy', 'TEXT')
@@ -290,10 +297,12 @@ export class SqliteStore implements Store {
       refundUsage: db.prepare('UPDATE token_usage SET characters = MAX(0, characters - ?) WHERE jti = ?'),
       pruneUsage: db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
       ledgerAdd:
-        db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, sub) DO UPDATE SET characters = characters + excluded.characters,
+        db.prepare(`INSERT INTO usage_ledger (day, key_id, sub, characters, audio_ms_produced, audio_ms_transcribed, streams, audio_ms_voice_changed,
+        characters_fallback, characters_cached)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, sub) DO UPDATE SET characters = characters + excluded.characters,
         audio_ms_produced = audio_ms_produced + excluded.audio_ms_produced, audio_ms_transcribed = audio_ms_transcribed + excluded.audio_ms_transcribed,
-        streams = streams + excluded.streams, audio_ms_voice_changed = audio_ms_voice_changed + excluded.audio_ms_voice_changed`),
+        streams = streams + excluded.streams, audio_ms_voice_changed = audio_ms_voice_changed + excluded.audio_ms_voice_changed,
+        characters_fallback = characters_fallback + excluded.characters_fallback, characters_cached = characters_cached + excluded.characters_cached`),
       ledger: db.prepare<
         [string, string, string | null, string | null, string | null, string | null],
         LedgerRow
@@ -588,6 +597,8 @@ export class SqliteStore implements Store {
           Math.round(d.audioMsTranscribed),
           d.streams,
           Math.round(d.audioMsVoiceChanged ?? 0),
+          d.charactersFallback ?? 0,
+          d.charactersCached ?? 0,
         )
       }
       for (const r of refunds) {

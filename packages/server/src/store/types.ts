@@ -96,6 +96,10 @@ export interface UsageDelta {
   audioMsTranscribed: number
   /** Milliseconds of audio relayed to the voice changer (gateway mode); absent: none. */
   audioMsVoiceChanged?: number
+  /** Of `characters`: spoken by the offline engines because the upstream failed (gateway `--fallback`); absent: none. */
+  charactersFallback?: number
+  /** Of `characters`: answered from the TTS cache; absent: none. */
+  charactersCached?: number
   streams: number
 }
 

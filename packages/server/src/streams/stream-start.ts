@@ -80,18 +80,16 @@ export interface StreamExchange {
  * on: the stream's signal stays live, so a revocation still aborts it and the transport cuts the
  * connection, dropping what the kernel still queues for the reader.
  *
+ * `finish` may report `streams: 0`: the stream gave way to another that is counted instead.
+ *
  * The returned `done()` is the transport's word that nothing more will be produced: `finish` runs
  * then (it stops production), and the rest waits for the response to close. Idempotent.
  */
-export function endOnce(
-  stream: StartedStream,
-  exchange: StreamExchange,
-  finish: () => Omit<StreamFigures, 'streams'>,
-): () => void {
+export function endOnce(stream: StartedStream, exchange: StreamExchange, finish: () => StreamFigures): () => void {
   const { client, response } = exchange
   // Node detaches the socket from the response once it has finished: keep it for the tail.
   const socket = response.socket
-  let figures: Omit<StreamFigures, 'streams'> | undefined
+  let figures: StreamFigures | undefined
   let closed = false
   const done = () => {
     figures ??= finish()
@@ -102,7 +100,8 @@ export function endOnce(
     client.removeEventListener('abort', onClientGone)
     done()
     stream.lease.release()
-    stream.source.settle({ ...figures, streams: 1 })
+    // One stream, unless `finish` says it was none (a relay handed over to the local fallback).
+    stream.source.settle({ streams: 1, ...figures })
     const signal = stream.controller.signal
     if (!signal.aborted && response.writableFinished && socket && !socket.destroyed) stream.tail(socket)
     else if (!signal.aborted) stream.controller.abort(streamEnded())

@@ -7,6 +7,10 @@ export interface StreamFigures {
   audioMsProduced?: number
   audioMsTranscribed?: number
   audioMsVoiceChanged?: number
+  /** Of `characters`: spoken locally because the upstream failed (gateway/fallback.ts). */
+  charactersFallback?: number
+  /** Of `characters`: answered from the TTS cache (tts/cache.ts). */
+  charactersCached?: number
   streams?: number
 }
 
@@ -23,6 +27,8 @@ export function usageDelta(principal: Principal, figures: StreamFigures, nowMs: 
     audioMsProduced: figures.audioMsProduced ?? 0,
     audioMsTranscribed: figures.audioMsTranscribed ?? 0,
     audioMsVoiceChanged: figures.audioMsVoiceChanged ?? 0,
+    charactersFallback: figures.charactersFallback ?? 0,
+    charactersCached: figures.charactersCached ?? 0,
     streams: figures.streams ?? 0,
   }
 }

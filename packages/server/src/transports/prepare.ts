@@ -37,6 +37,7 @@ export function checkSpeechRequest(
   ctx: ServerContext,
   principal: Principal,
   fields: SpeechFields,
+  options: { voiceAllowed?: boolean } = {},
 ): Omit<SynthesisRequest, 'text'> {
   if (fields.language !== undefined && fields.locale !== undefined) {
     throw new VoxgateError('invalid_request', 'Invalid request body: locale: set language or locale, not both.')
@@ -51,7 +52,8 @@ export function checkSpeechRequest(
     throw new VoxgateError('model_not_found', 'Unknown model_id; GET / lists none, use sonic-3 or a voxgate-* model.')
   }
   if (!ctx.speech.voices.get(fields.voice)) throw new VoxgateError('voice_not_found', 'No voice has this id.')
-  const allowed = principal.kind === 'token' ? principal.limits?.voices : undefined
+  // A fallback's voice was chosen by the gateway for an upstream voice the token was checked for.
+  const allowed = principal.kind === 'token' && !options.voiceAllowed ? principal.limits?.voices : undefined
   if (allowed && !allowed.includes(fields.voice)) {
     throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
   }

@@ -33,6 +33,16 @@ export function clientGone(res: ServerResponse): AbortSignal {
   return controller.signal
 }
 
+/** How a local stream was asked for, beyond its request. */
+export interface LocalSpeechOptions {
+  /**
+   * Gateway mode's fallback (gateway/fallback.ts): the upstream failed, so the offline engines
+   * speak. The request was checked and rate-counted as a relay already; its characters are counted
+   * in the ledger's `characters_fallback` too.
+   */
+  fallback?: boolean
+}
+
 /**
  * Opens one TTS stream for a principal and owns its whole life: takes a concurrency slot, reserves
  * the text's characters (only once the slot is ours, so a refused request costs nothing), starts
@@ -45,6 +55,7 @@ export async function openSpeechStream(
   request: SynthesisRequest,
   exchange: StreamExchange,
   transport: 'bytes' | 'sse',
+  options: LocalSpeechOptions = {},
 ): Promise<SpeechStream> {
   const started = await startStream(ctx, principal, request.text, exchange.client, transport)
   const { lease, controller, reservation } = started
@@ -61,7 +72,12 @@ export async function openSpeechStream(
   const end = endOnce(started, exchange, () => {
     // Cancels queued and running sentence jobs at once, even if the generator never started.
     void chunks.return?.(undefined)?.catch(() => undefined)
-    return { characters: reservation.settle(), audioMsProduced: producedSeconds * 1000 }
+    const characters = reservation.settle()
+    return {
+      characters,
+      audioMsProduced: producedSeconds * 1000,
+      ...(options.fallback && { charactersFallback: characters }),
+    }
   })
   return {
     chunks,

@@ -6,16 +6,19 @@ import type { ServerContext } from '../context.ts'
 import { chunkEvent, doneEvent, errorEvent, phonemeTimestampsEvent, timestampsEvent } from './events.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { cutAfterGrace, hardClose } from './hard-close.ts'
-import { abortReason, clientGone, openSpeechStream, revoked } from './speech-stream.ts'
+import { abortReason, clientGone, type LocalSpeechOptions, openSpeechStream, revoked } from './speech-stream.ts'
+import { FALLBACK_HEADER } from './bytes.ts'
 import { sseFrame } from './sse-frame.ts'
 
 /**
  * Writes one frame and waits for the socket to drain, so a slow reader pauses synthesis. An abort
  * (revocation) stops the wait, so the terminal event is queued at once.
  */
-async function write(res: ServerResponse, event: StreamEvent, signal: AbortSignal): Promise<void> {
+async function write(res: ServerResponse, event: StreamEvent, signal: AbortSignal, fallback = false): Promise<void> {
   if (res.destroyed) return
-  if (!res.write(sseFrame(event)) && !signal.aborted) {
+  // A fallback's every event says so, as its WebSocket events do: a client can tell the voice changed.
+  const frame = sseFrame(event, fallback ? { fallback: 'local' } : {})
+  if (!res.write(frame) && !signal.aborted) {
     await new Promise<void>((resolve) => {
       const done = () => {
         res.off('drain', done)
@@ -40,11 +43,13 @@ export async function serveSse(
   request: FastifyRequest,
   reply: FastifyReply,
   body: TtsSseRequest,
+  options: LocalSpeechOptions = {},
 ): Promise<void> {
+  const { fallback = false } = options
   const client = clientGone(reply.raw)
   checkTranscriptLength(body.transcript)
-  const speech = checkSpeechRequest(ctx, principal, body)
-  await ctx.rateLimiter.take('tts', principal.keyId)
+  const speech = checkSpeechRequest(ctx, principal, body, { voiceAllowed: fallback })
+  if (!fallback) await ctx.rateLimiter.take('tts', principal.keyId)
   const stream = await openSpeechStream(
     ctx,
     principal,
@@ -56,6 +61,7 @@ export async function serveSse(
     },
     { client, response: reply.raw },
     'sse',
+    { fallback },
   )
   const res = reply.raw
   reply.hijack()
@@ -64,6 +70,7 @@ export async function serveSse(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
     'x-accel-buffering': 'no',
+    ...(fallback && { [FALLBACK_HEADER]: 'local' }),
   })
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
@@ -84,16 +91,17 @@ export async function serveSse(
     let started = performance.now()
     for (let r = await stream.chunks.next(); !r.done; r = await stream.chunks.next()) {
       const step = performance.now() - started
-      if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id), stream.signal)
-      if (r.value.words && body.add_timestamps) await write(res, timestampsEvent(r.value.words, id), stream.signal)
+      if (r.value.audio.byteLength > 0) await write(res, chunkEvent(r.value.audio, step, id), stream.signal, fallback)
+      if (r.value.words && body.add_timestamps)
+        await write(res, timestampsEvent(r.value.words, id), stream.signal, fallback)
       if (r.value.phonemes && body.add_phoneme_timestamps)
-        await write(res, phonemeTimestampsEvent(r.value.phonemes, id), stream.signal)
+        await write(res, phonemeTimestampsEvent(r.value.phonemes, id), stream.signal, fallback)
       started = performance.now()
     }
     if (stream.signal.aborted) throw stream.signal.reason
-    await write(res, doneEvent(id), stream.signal)
+    await write(res, doneEvent(id), stream.signal, fallback)
   } catch (err) {
-    await write(res, errorEvent(abortReason(stream.signal, err), request.id, id), stream.signal)
+    await write(res, errorEvent(abortReason(stream.signal, err), request.id, id), stream.signal, fallback)
   } finally {
     stream.end()
     // After a revocation the connection must not be reused: closing our side lets a reader who keeps

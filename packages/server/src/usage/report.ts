@@ -42,6 +42,10 @@ export interface UsageFigures {
   audio_seconds_transcribed: number
   /** Seconds of audio relayed to the voice changer (gateway mode). */
   audio_seconds_voice_changed: number
+  /** Of `characters`: spoken by the gateway's offline fallback because the upstream failed. */
+  characters_fallback: number
+  /** Of `characters`: answered from the TTS cache. */
+  characters_cached: number
   streams: number
   /** Streams refused for a known credential, by reason (`quota_exceeded`, `concurrency_limited`, …). */
   refused: Record<string, number>
@@ -85,6 +89,8 @@ export async function usageReport(
     audio_seconds_produced: 0,
     audio_seconds_transcribed: 0,
     audio_seconds_voice_changed: 0,
+    characters_fallback: 0,
+    characters_cached: 0,
     streams: 0,
     refused: {},
   }
@@ -99,6 +105,8 @@ export async function usageReport(
           audio_seconds_produced: 0,
           audio_seconds_transcribed: 0,
           audio_seconds_voice_changed: 0,
+          characters_fallback: 0,
+          characters_cached: 0,
           streams: 0,
           refused: {},
         })
@@ -122,6 +130,8 @@ function add(into: UsageFigures, r: UsageRow): void {
   into.audio_seconds_produced = round1(into.audio_seconds_produced + seconds(r.audioMsProduced))
   into.audio_seconds_transcribed = round1(into.audio_seconds_transcribed + seconds(r.audioMsTranscribed))
   into.audio_seconds_voice_changed = round1(into.audio_seconds_voice_changed + seconds(r.audioMsVoiceChanged ?? 0))
+  into.characters_fallback += r.charactersFallback ?? 0
+  into.characters_cached += r.charactersCached ?? 0
   into.streams += r.streams
   for (const [reason, n] of Object.entries(r.refused)) into.refused[reason] = (into.refused[reason] ?? 0) + n
 }

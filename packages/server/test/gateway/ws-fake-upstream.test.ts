@@ -23,7 +23,13 @@ const tokens: string[] = []
 
 before(async () => {
   fake = await FakeUpstream.start()
-  gw = await startTestServer({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, upstreamTimeoutMs: 1000 })
+  // Each failure staged here is tested on its own: the circuit breaker (circuit-breaker.test.ts) stays out of it.
+  gw = await startTestServer({
+    upstreamUrl: fake.url,
+    upstreamApiKey: UPSTREAM_KEY,
+    upstreamTimeoutMs: 1000,
+    upstreamFailureThreshold: 1000,
+  })
 })
 afterEach(async () => {
   // No leaked sockets: whatever a test opened upstream is closed once its client is gone.

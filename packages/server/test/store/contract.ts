@@ -363,10 +363,21 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         }
         await Promise.all([
           s.settleUsage(d, { keys: ['tok_m'], characters: 5, audioMs: 0 }),
-          s.settleUsage({ ...d, characters: 20 }, { keys: ['tok_m'], characters: 7, audioMs: 0 }),
-          s.settleUsage({ ...d, sub: null }),
+          s.settleUsage(
+            { ...d, characters: 20, charactersFallback: 20, charactersCached: 0 },
+            { keys: ['tok_m'], characters: 7, audioMs: 0 },
+          ),
+          s.settleUsage({ ...d, sub: null, charactersCached: 10 }),
         ])
         const rows = await s.queryUsage({ from: '2026-11-29', to: '2026-11-29', keyId: 'key_m' })
+        assert.deepEqual(
+          rows.map((r) => [r.sub, r.charactersFallback, r.charactersCached]),
+          [
+            [null, 0, 10],
+            ['mo', 20, 0],
+          ],
+          'the fallback and cached parts of the characters add up as the characters do',
+        )
         assert.deepEqual(
           rows.map((r) => [r.sub, r.characters, r.audioMsProduced, r.streams]),
           [

@@ -66,6 +66,8 @@ describe('the usage ledger', () => {
       audio_seconds_produced: 0.42,
       audio_seconds_transcribed: 0,
       audio_seconds_voice_changed: 0,
+      characters_fallback: 0,
+      characters_cached: 0,
       streams: 4,
       refused: {},
     })
@@ -115,6 +117,8 @@ describe('the usage ledger', () => {
       audio_seconds_produced: 0,
       audio_seconds_transcribed: 0,
       audio_seconds_voice_changed: 0,
+      characters_fallback: 0,
+      characters_cached: 0,
       streams: 0,
       refused: { quota_exceeded: 2, voice_not_allowed: 1, origin_not_allowed: 1 },
     })

@@ -82,8 +82,12 @@ export class TtsContext {
 
   /** The block goes back with what the context did under its token, in one write. */
   #settle(): void {
-    if (this.#budget.closed) this.ctx.budgets.settle(this.principal, this.#figures, [], 0)
-    else this.#budget.close(this.#figures)
+    // A gateway fallback's socket (its events labelled so): every character it speaks is a fallback's.
+    const figures = this.sink.label.fallback
+      ? { ...this.#figures, charactersFallback: this.#figures.characters }
+      : this.#figures
+    if (this.#budget.closed) this.ctx.budgets.settle(this.principal, figures, [], 0)
+    else this.#budget.close(figures)
     // A context is one stream in the ledger, however many tokens it went through.
     this.#figures = { characters: 0, audioMsProduced: 0, streams: 0 }
   }

@@ -28,6 +28,16 @@ export const MAX_PENDING_MESSAGES = 256
 /** Context ids remembered as ended with an error, per socket (the oldest are forgotten first). */
 export const MAX_FAILED_CONTEXT_IDS = 1024
 
+/** How a socket is served beyond its credential. */
+export interface TtsSocketOptions {
+  /**
+   * Gateway mode's local fallback (gateway/fallback.ts): generation requests arrive in the upstream's
+   * terms (its voice ids, checked against the token as such) and are turned into local ones; every
+   * event says `fallback: "local"` and the ledger counts the characters as a fallback's.
+   */
+  fallback?: { localRequest(raw: unknown): WsGenerationRequest | undefined }
+}
+
 /**
  * One authenticated `/tts/websocket` connection: routes JSON messages to contexts by `context_id`,
  * enforces the message-size and context-count limits with error events (the socket stays open), and
@@ -63,9 +73,10 @@ export class TtsSocket {
     private readonly origin: string | undefined,
     requestId: string,
     private readonly socket: Socket,
+    private readonly options: TtsSocketOptions = {},
   ) {
     this.#identity = identityOf(principal)
-    this.#sink = socketSink(ws, requestId, () => this.#overflow())
+    this.#sink = socketSink(ws, requestId, () => this.#overflow(), options.fallback ? { fallback: 'local' } : {})
     this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     ws.on('close', () => this.#teardown())
@@ -103,6 +114,18 @@ export class TtsSocket {
       })
   }
 
+  /** A generation request as local speech reads it: on a fallback socket, the relayed one turned local. */
+  #generationRequest(msg: unknown): WsGenerationRequest {
+    const request = parseOr400(WsGenerationRequest, msg, 'message')
+    const fallback = this.options.fallback
+    if (!fallback) return request
+    // The token's voices are the upstream's ids: checked as given, before the voice is mapped.
+    const allowed = this.principal.kind === 'token' ? this.principal.limits?.voices : undefined
+    if (allowed && !allowed.includes(request.voice))
+      throw new VoxgateError('voice_not_allowed', 'This access token may not use this voice.')
+    return fallback.localRequest(msg) ?? request
+  }
+
   /** A client that floods the socket or does not read it is cut off: memory must stay bounded. */
   #overflow(): void {
     this.close(
@@ -121,14 +144,14 @@ export class TtsSocket {
       this.#contexts.get(context_id)?.cancel()
       return
     }
-    const request = parseOr400(WsGenerationRequest, msg, 'message')
+    const request = this.#generationRequest(msg)
     if (this.#failed.has(request.context_id)) return
     const existing = this.#contexts.get(request.context_id)
     if (existing) return existing.input(request)
     if (this.#contexts.size >= this.ctx.config.wsMaxContexts) {
       throw new VoxgateError('too_many_contexts', `A socket may hold ${this.ctx.config.wsMaxContexts} open contexts.`)
     }
-    const speech = checkSpeechRequest(this.ctx, this.principal, request)
+    const speech = checkSpeechRequest(this.ctx, this.principal, request, { voiceAllowed: !!this.options.fallback })
     await this.ctx.rateLimiter.take('tts', this.principal.keyId)
     const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
     // The socket may have gone while we waited; nothing may be opened for it after that.
@@ -178,7 +201,8 @@ export class TtsSocket {
     const voices = principal.kind === 'token' ? principal.limits?.voices : undefined
     for (const c of this.#contexts.values()) {
       if (c.finished) continue
-      if (voices && !voices.includes(c.voiceId)) {
+      // A fallback's contexts speak local voices the token names by their upstream ids: checked when they opened.
+      if (voices && !this.options.fallback && !voices.includes(c.voiceId)) {
         c.fail(new VoxgateError('voice_not_allowed', 'The refreshed access token may not use this voice.'))
         continue
       }

@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SttBatchResponse } from '@voxgate/protocol'
+import type { Principal } from '../auth/principal.ts'
+import type { ServerContext } from '../context.ts'
+import { recognizeBatch } from '../stt/batch.ts'
+import { FALLBACK_HEADER } from '../transports/bytes.ts'
+import type { UploadNotRelayed } from './relay-upload.ts'
+
+/**
+ * `--fallback local` for `POST /stt`: the upstream failed an upload voxgate had read and checked, so
+ * the local recogniser (PocketSphinx) transcribes it instead, with the same slot, audio budget and
+ * quotas as a local upload, and says so in `X-Voxgate-Fallback: local`. Where the recogniser is not
+ * installed, its own answer (503 `stt_unavailable`) is the client's.
+ */
+export async function transcribeLocally(
+  ctx: ServerContext,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  failed: UploadNotRelayed,
+): Promise<SttBatchResponse> {
+  ctx.metrics.fallback(failed.reason)
+  request.log.warn({ reason: failed.reason }, 'upstream failed; transcribing locally (--fallback local)')
+  const granularities = failed.form.form
+    .getAll('timestamp_granularities[]')
+    .concat(failed.form.form.getAll('timestamp_granularities'))
+  const { utterances, duration } = await recognizeBatch(ctx, principal, {
+    fields: { model: failed.form.single('model') ?? 'ink-whisper' },
+    extras: {},
+    file: Buffer.from(failed.form.file),
+    raw: failed.raw,
+  })
+  const words = utterances.flat()
+  reply.header(FALLBACK_HEADER, 'local')
+  return {
+    type: 'transcript',
+    text: words.map((w) => w.word).join(' '),
+    request_id: request.id,
+    language: 'en',
+    duration,
+    ...(granularities.includes('word') && { words }),
+  }
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto'
+import type { RedisConnection } from '../shared/redis.ts'
+
+/** The largest answer the TTS cache keeps: longer audio is streamed as ever and not kept. */
+export const TTS_CACHE_MAX_ENTRY_BYTES = 5 * 1024 * 1024
+
+/** One rendered answer, as it was sent. */
+export interface CachedAudio {
+  contentType: string
+  body: Buffer
+  /** Milliseconds of audio in it, for the ledger's `audio_seconds_produced` of a hit. */
+  audioMs: number
+}
+
+/** Where entries live: this process's memory, or Redis (shared by every instance, under the same cap). */
+export interface TtsCacheStore {
+  get(key: string): Promise<CachedAudio | undefined>
+  set(key: string, entry: CachedAudio): Promise<void>
+}
+
+/** What shapes a cache key besides the request: who may share the entry, and which route's shape it has. */
+export interface CacheKeyInput {
+  /** `/tts/bytes` or `/v1/audio/speech` (the same audio in another shape is another entry). */
+  route: string
+  /** The API key that minted the caller's token (or the caller's key); left out with scope `global`. */
+  keyId: string
+  /** The relayed request's `Cartesia-Version` (the upstream may speak differently per version). */
+  version?: string | undefined
+  /** The request body, as validated: everything in it that shapes the audio. */
+  body: Record<string, unknown>
+}
+
+/** Fields of a TTS body that never change the audio: they are not part of the key. */
+const NOT_AUDIO = new Set(['context_id', 'save', 'stream', 'stream_format'])
+
+export interface TtsCacheOptions {
+  store: TtsCacheStore
+  /** `key`: one cache per API key, so one app cannot learn from a fast answer what another synthesized. */
+  scope: 'key' | 'global'
+  /** `--tts-cache-free`: a hit costs the token's budget and the quotas nothing (the ledger still counts it). */
+  free: boolean
+}
+
+/**
+ * The TTS cache (`--tts-cache-mb`): rendered `/tts/bytes` (and `/v1/audio/speech`) answers kept by a
+ * key that is the SHA-256 of a canonical form of everything that shapes the audio: the route, the
+ * body's fields (model, voice, transcript, language, output format, generation config and any other,
+ * keys sorted at every depth, `context_id` left out), the upstream API version when relayed, and the
+ * minting API key's id unless the scope is global. Never a token: a token is not in the body, and
+ * the key is a hash, so nothing of a request can be read back from it.
+ */
+export class TtsCache {
+  constructor(private readonly options: TtsCacheOptions) {}
+
+  get free(): boolean {
+    return this.options.free
+  }
+
+  keyOf(input: CacheKeyInput): string {
+    const body = Object.fromEntries(Object.entries(input.body).filter(([k]) => !NOT_AUDIO.has(k)))
+    const scope = this.options.scope === 'key' ? input.keyId : '*'
+    const canonical = canonicalJson({ route: input.route, scope, version: input.version ?? null, body })
+    return createHash('sha256').update(canonical).digest('hex')
+  }
+
+  get(key: string): Promise<CachedAudio | undefined> {
+    return this.options.store.get(key)
+  }
+
+  /** Collects an answer as it is sent; kept once it was sent whole (`complete`), if it fits. */
+  fill(key: string): CacheFill {
+    return new CacheFill((entry) => void this.options.store.set(key, entry).catch(() => undefined))
+  }
+}
+
+/** An answer being collected for the cache while it streams; dropped past the entry limit or when cut. */
+export class CacheFill {
+  #chunks: Buffer[] = []
+  #size = 0
+  #audioMs = 0
+  #tooLarge = false
+
+  constructor(private readonly keep: (entry: CachedAudio) => void) {}
+
+  add(chunk: Buffer, audioMs = 0): void {
+    if (this.#tooLarge) return
+    this.#size += chunk.length
+    this.#audioMs += audioMs
+    if (this.#size > TTS_CACHE_MAX_ENTRY_BYTES) {
+      this.#tooLarge = true
+      this.#chunks = []
+      return
+    }
+    this.#chunks.push(Buffer.from(chunk))
+  }
+
+  /** The answer went out whole: it is kept. */
+  complete(contentType: string, audioMs = this.#audioMs): void {
+    if (this.#tooLarge) return
+    this.keep({ contentType, body: Buffer.concat(this.#chunks), audioMs: Math.round(audioMs) })
+    this.#chunks = []
+  }
+}
+
+/** JSON with object keys sorted at every depth: the same request always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/** The cache of one instance: least recently used out first, within `maxBytes`. */
+export class MemoryTtsCache implements TtsCacheStore {
+  /** Map order is use order: the first entry is the least recently used. */
+  readonly #entries = new Map<string, CachedAudio>()
+  #bytes = 0
+
+  constructor(private readonly maxBytes: number) {}
+
+  async get(key: string): Promise<CachedAudio | undefined> {
+    const entry = this.#entries.get(key)
+    if (!entry) return undefined
+    this.#entries.delete(key)
+    this.#entries.set(key, entry)
+    return entry
+  }
+
+  async set(key: string, entry: CachedAudio): Promise<void> {
+    if (entry.body.length > Math.min(this.maxBytes, TTS_CACHE_MAX_ENTRY_BYTES)) return
+    const old = this.#entries.get(key)
+    if (old) {
+      this.#bytes -= old.body.length
+      this.#entries.delete(key)
+    }
+    this.#entries.set(key, entry)
+    this.#bytes += entry.body.length
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes <= this.maxBytes) break
+      this.#entries.delete(k)
+      this.#bytes -= e.body.length
+    }
+  }
+
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.#bytes
+  }
+}
+
+/**
+ * set: KEYS entry, use order (sorted set), total bytes; ARGV content type, audio ms, body (base64),
+ * its size, now, the cap. The entry is stored and the least recently used go until the total fits.
+ */
+const SET = `if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'ct', ARGV[1], 'ms', ARGV[2], 'body', ARGV[3], 'size', ARGV[4])
+  redis.call('INCRBY', KEYS[3], ARGV[4])
+end
+redis.call('ZADD', KEYS[2], ARGV[5], KEYS[1])
+local total = tonumber(redis.call('GET', KEYS[3]) or '0')
+while total > tonumber(ARGV[6]) do
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not oldest then break end
+  local size = tonumber(redis.call('HGET', oldest, 'size') or '0')
+  redis.call('DEL', oldest)
+  redis.call('ZREM', KEYS[2], oldest)
+  total = redis.call('DECRBY', KEYS[3], size)
+end
+return total`
+
+/** get: KEYS entry, use order; ARGV now. The entry's fields, its use recorded. */
+const GET = `local e = redis.call('HMGET', KEYS[1], 'ct', 'ms', 'body')
+if not e[3] then return nil end
+redis.call('ZADD', KEYS[2], ARGV[1], KEYS[1])
+return e`
+
+/**
+ * The cache shared by every instance through Redis (`--tts-cache-redis`), under its own cap (the
+ * same `--tts-cache-mb`, counted as stored: base64, so a third more than the audio). Redis
+ * unreachable, the cache is simply missed: speech goes on uncached.
+ */
+export class RedisTtsCache implements TtsCacheStore {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly maxBytes: number,
+    private readonly now: () => number,
+  ) {}
+
+  async get(key: string): Promise<CachedAudio | undefined> {
+    try {
+      const r = (await this.redis.call(
+        (c) => c.eval(GET, { keys: [this.#entry(key), this.#order()], arguments: [String(this.now())] }),
+        'tts cache',
+      )) as [string, string, string] | null
+      if (!r) return undefined
+      return { contentType: r[0], audioMs: Number(r[1]), body: Buffer.from(r[2], 'base64') }
+    } catch {
+      return undefined
+    }
+  }
+
+  async set(key: string, entry: CachedAudio): Promise<void> {
+    const body = entry.body.toString('base64')
+    if (body.length > this.maxBytes) return
+    const keys = [this.#entry(key), this.#order(), this.redis.key('ttscache', 'bytes')]
+    const args = [entry.contentType, String(entry.audioMs), body, String(body.length), String(this.now())]
+    await this.redis.call((c) => c.eval(SET, { keys, arguments: [...args, String(this.maxBytes)] }), 'tts cache')
+  }
+
+  #entry(key: string): string {
+    return this.redis.key('ttscache', 'entry', key)
+  }
+
+  #order(): string {
+    return this.redis.key('ttscache', 'order')
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `--fallback local` for STT uploads (issue 25, item 1): an upstream that fails a `POST /stt` (5xx,
+ * unreachable) gets it transcribed by the local recogniser, labelled `X-Voxgate-Fallback: local`,
+ * charged the measured audio; the client's own 400 passes through.
+ */
+import { after, afterEach, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { bearer, call, mint } from '../helpers/http.ts'
+import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { mulawWav } from './upload-audio.ts'
+
+const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'
+let fake: FakeHttpUpstream
+let gw: TestServer
+let token: string
+
+before(async () => {
+  fake = await FakeHttpUpstream.start()
+  gw = await startTestServer({
+    upstreamUrl: fake.url,
+    upstreamApiKey: UPSTREAM_KEY,
+    upstreamFailureThreshold: 1000,
+    fallback: 'local',
+    sttUploadLimitBytes: 64 * 1024,
+  })
+  token = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 600, sub: 'stt-fb' })
+  fake.reset()
+})
+afterEach(async () => {
+  await fake.until(() => fake.open === 0)
+  fake.reset()
+})
+after(async () => {
+  await gw.close()
+  await fake.close()
+})
+
+async function upload(path = '/stt') {
+  const form = new FormData()
+  form.append('model', 'ink-whisper')
+  form.append('file', new Blob([new Uint8Array(mulawWav(2))]), 'a.wav')
+  const res = await fetch(gw.url + path, { method: 'POST', headers: bearer(token), body: form })
+  return { status: res.status, headers: res.headers, json: await res.json() }
+}
+
+test('an upstream 500: transcribed locally, labelled, the measured audio charged', async () => {
+  fake.handler = answerError(500, 'internal', 'boom')
+  const res = await upload()
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
+  assert.equal(res.json.type, 'transcript')
+  assert.equal(res.json.duration, 2)
+  assert.equal(fake.requests.length, 1)
+  let used = 0
+  for (let i = 0; i < 50 && used !== 2; i++)
+    used = (await call(gw.url, '/access-token/self', { headers: bearer(token) })).json.usage.audio_seconds
+  assert.equal(used, 2)
+})
+
+test('an unreachable upstream: transcribed locally', async () => {
+  fake.handler = (req) => req.socket.destroy()
+  const res = await upload()
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
+})
+
+test("the client's own 400 passes through", async () => {
+  fake.handler = answerError(400, 'bad_request', 'bad file')
+  const res = await upload()
+  assert.equal(res.status, 400)
+  assert.equal(res.json.error_code, 'bad_request')
+  assert.equal(res.headers.get('x-voxgate-fallback'), null)
+})
+
+test("OpenAI's /audio/transcriptions keeps the upstream failure", async () => {
+  fake.handler = answerError(500, 'internal', 'boom')
+  const res = await upload('/audio/transcriptions')
+  assert.equal(res.status, 502)
+  assert.equal(res.json.error_code, 'upstream_error')
+})
