@@ -9,7 +9,7 @@ import { RedisSlots, type SlotStore } from '../streams/slots.ts'
 import { StoreRateLimiter } from '../streams/store-rate-limiter.ts'
 import { StoreSlots } from '../streams/store-slots.ts'
 import type { SharedCounters } from '../store/types.ts'
-import { RedisConnection } from './redis.ts'
+import type { RedisConnection } from './redis.ts'
 
 /**
  * The short-lived state several instances must share: concurrent-stream slots, per-key rate limits
@@ -47,6 +47,8 @@ export async function openSharedState(
     }
   }
   const faults = new FaultLog({ logger, dependency: 'redis', clock })
+  // Loaded only when asked for: node-redis is some 580 modules, most of a start's module loading.
+  const { RedisConnection } = await import('./redis.ts')
   const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, faults)
   const slots = new RedisSlots(redis, logger)
   return {
