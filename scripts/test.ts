@@ -25,7 +25,7 @@ function findTests(dir: string, out: string[] = []): string[] {
 /**
  * The files that take longest on a quiet 2-core machine, about longest first (test-artifacts/file-durations.txt
  * after a full run; a path suffix each), the speech-recognition files, which need the CPU throughout,
- * spaced by files that mostly wait. node --test starts files in the order given: these start at once
+ * spaced by files that mostly wait. run-test-files.ts starts files in the order given: these start at once
  * and the short files fill the cores around them, instead of a long file starting late and ending the
  * run alone. Every other file follows, in path order. A new file that takes over half a minute
  * belongs here, at its place.
@@ -84,9 +84,10 @@ if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root,
   console.error('scripts/test.ts: `npm run build` failed; tests that run dist/ may see an old build')
 }
 /**
- * Every test ends within this (node:test's per-test timeout), whatever it waits on: a hang is a
- * failure naming the test, not a suite that never ends. The slowest tests take about a minute on a
- * loaded 2-core runner (several servers started from the CLI).
+ * Every test file ends within this (the timeout of node:test's run(), which each file's test inherits;
+ * in Node 20 it bounds the file's process as a whole), whatever it waits on: a hang is a failure
+ * naming the file, not a suite that never ends. The slowest files take about two minutes on a loaded
+ * 2-core runner.
  */
 const TEST_TIMEOUT_MS = 300_000
 /**
@@ -98,13 +99,9 @@ const FILE_CONCURRENCY = 2 * availableParallelism()
 const durations = path.join(root, 'test-artifacts', 'file-durations.txt')
 mkdirSync(path.dirname(durations), { recursive: true })
 await runWithTestCa([
-  '--test',
-  `--test-concurrency=${FILE_CONCURRENCY}`,
-  `--test-timeout=${TEST_TIMEOUT_MS}`,
-  // What node:test would pick by itself (spec on a terminal), plus the per-file durations.
-  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
-  '--test-reporter-destination=stdout',
-  `--test-reporter=${path.join(root, 'scripts', 'file-durations.mjs')}`,
-  `--test-reporter-destination=${durations}`,
+  path.join(root, 'scripts', 'run-test-files.ts'),
+  String(FILE_CONCURRENCY),
+  String(TEST_TIMEOUT_MS),
+  durations,
   ...files,
 ])
