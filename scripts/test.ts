@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { runWithTestCa } from './test-ca.ts'
 import { buildConsole } from './build-console.ts'
@@ -22,11 +23,59 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out
 }
 
+/**
+ * The files that take longest on a quiet 2-core machine, about longest first (test-artifacts/file-durations.txt
+ * after a full run; a path suffix each), the speech-recognition files, which need the CPU throughout,
+ * spaced by files that mostly wait. run-test-files.ts starts files in the order given: these start at once
+ * and the short files fill the cores around them, instead of a long file starting late and ending the
+ * run alone. Every other file follows, in path order. A new file that takes over half a minute
+ * belongs here, at its place.
+ */
+const LONGEST_FIRST = [
+  'packaging/pack-install',
+  'stt/decoder-bombs',
+  'cluster/three-instances',
+  'stt/recognition',
+  'docs/quick-start',
+  'stt/decoder-state',
+  'security/aborts',
+  'openai/transcriptions',
+  'server/test/cli',
+  'stt/turns',
+  'client/test/listen',
+  'stt/cartesia-sdk-stt',
+  'quotas/quotas',
+  'stt/upload-formats',
+  'client/test/listen-browser',
+  'sdk/cartesia-sdk',
+  'cluster/durable-budgets',
+  'sdk/markup-sdk',
+  'gateway/chain',
+  'stt/limits',
+  'cli-start',
+  'security/attack-suite',
+  'stt/fuzz',
+  'security/fuzz',
+  'stt/routes',
+  'tts/engines',
+  'e2e-cookie',
+  'e2e-memory',
+  'client/test/browser',
+  'speak-integration',
+].map((suffix) => `${suffix}.test.ts`)
+
+/** Where `file` starts: its place in LONGEST_FIRST, or after all of them. */
+const startRank = (file: string): number => {
+  const rank = LONGEST_FIRST.findIndex((suffix) => file.endsWith(`/${suffix}`))
+  return rank === -1 ? LONGEST_FIRST.length : rank
+}
+
 const filters = process.argv.slice(2)
 const files = ['packages', 'examples']
   .flatMap((d) => findTests(path.join(root, d)))
   .sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort((a, b) => startRank(a) - startRank(b))
 if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
@@ -38,21 +87,24 @@ if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root,
 // The console's static files (the server serves them with --console); skipped when unchanged.
 await buildConsole()
 /**
- * Every test ends within this (node:test's per-test timeout), whatever it waits on: a hang is a
- * failure naming the test, not a suite that never ends. The slowest tests take about a minute on a
- * loaded 2-core runner (several servers started from the CLI).
+ * Every test file ends within this (the timeout of node:test's run(), which each file's test inherits;
+ * in Node 20 it bounds the file's process as a whole), whatever it waits on: a hang is a failure
+ * naming the file, not a suite that never ends. The slowest files take about two minutes on a loaded
+ * 2-core runner.
  */
 const TEST_TIMEOUT_MS = 300_000
+/**
+ * Files running at once: two a core. Most files spend most of their time waiting (servers starting,
+ * tokens expiring, audio paced in real time), so one a core leaves the cores idle; many more would
+ * only stretch the files that need the CPU (speech recognition, Chromium, tsc) against each other.
+ */
+const FILE_CONCURRENCY = 2 * availableParallelism()
 const durations = path.join(root, 'test-artifacts', 'file-durations.txt')
 mkdirSync(path.dirname(durations), { recursive: true })
 await runWithTestCa([
-  '--test',
-  '--test-concurrency=2',
-  `--test-timeout=${TEST_TIMEOUT_MS}`,
-  // What node:test would pick by itself (spec on a terminal), plus the per-file durations.
-  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
-  '--test-reporter-destination=stdout',
-  `--test-reporter=${path.join(root, 'scripts', 'file-durations.mjs')}`,
-  `--test-reporter-destination=${durations}`,
+  path.join(root, 'scripts', 'run-test-files.ts'),
+  String(FILE_CONCURRENCY),
+  String(TEST_TIMEOUT_MS),
+  durations,
   ...files,
 ])

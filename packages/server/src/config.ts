@@ -122,7 +122,7 @@ export const ServerConfigSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
     .optional(),
-  /** Speech worker threads; defaults to the number of cores. */
+  /** Speech synthesis worker threads (1 to 64); defaults to the number of cores. Each keeps its engines warm (a few seconds of CPU to start). */
   speechWorkers: z.number().int().min(1).max(64).optional(),
   /** Speech recognisers (one worker thread and ~96 MB each): STT streams and uploads served at once; more get 503 `server_busy`. */
   sttMaxStreams: z.number().int().min(1).max(64).default(4),

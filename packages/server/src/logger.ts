@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module'
 import pino, { type DestinationStream, type Logger } from 'pino'
-import pretty from 'pino-pretty'
 
 /**
  * Structured JSON logs. Routes log ids (request, key, `sub`), never credentials; redaction is the
@@ -47,6 +47,8 @@ export function createLogger(level: string, destination?: DestinationStream, for
   }
   const toTerminal = destination === undefined && process.stdout.isTTY === true
   if (format === 'json' || (format === 'auto' && !toTerminal)) return pino(options, destination)
+  // Required only for pretty output: JSON logs (services, tests) never load pino-pretty's modules.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')
   return pino(
     options,
     pretty({

@@ -13,7 +13,7 @@ import type { ServerContext } from './context.ts'
 import { buildApp, type HttpsOptions } from './http/app.ts'
 import { createLogger } from './logger.ts'
 import { startMetricsListener } from './metrics/listener.ts'
-import { createMetrics, NO_METRICS, observeRedis } from './metrics/metrics.ts'
+import { NO_METRICS, observeRedis } from './metrics/metrics.ts'
 import { meteredSpeech } from './metrics/speech.ts'
 import { meteredStore } from './metrics/store.ts'
 import { StateSync } from './state-sync.ts'
@@ -126,7 +126,7 @@ interface AssembleInput {
 
 async function assemble(input: AssembleInput) {
   const { config, clock, logger, https, devTls, upstream, openAiVoiceMap, deps, opened } = input
-  const metrics = config.metrics ? createMetrics() : NO_METRICS
+  const metrics = config.metrics ? (await import('./metrics/prometheus.ts')).createMetrics() : NO_METRICS
   const ownStore = deps.store ?? (await openStore(config))
   if (!deps.store) opened.push(() => ownStore.close())
   const storeFaults = new FaultLog({ logger, dependency: 'store', clock })

@@ -67,6 +67,8 @@ describe('serve options from flags and the environment', () => {
       ]),
       { insecureHttpBehindProxy: true, allowedOrigins: ['https://a.example', 'https://c.example'] },
     )
+    assert.deepEqual(resolve(['--speech-workers', '1']), { speechWorkers: 1 })
+    assert.deepEqual(resolve([], { VOXGATE_SPEECH_WORKERS: '3' }), { speechWorkers: 3 })
     assert.deepEqual(resolve([], { VOXGATE_INSECURE_HTTP_BEHIND_PROXY: '0', VOXGATE_TRUSTED_PROXY: '10.0.0.1' }), {
       insecureHttpBehindProxy: false,
       trustedProxies: ['10.0.0.1'],

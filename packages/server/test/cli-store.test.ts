@@ -137,6 +137,7 @@ describe('voxgate CLI with --store postgres://…', () => {
         VOXGATE_TLS_KEY: tls.tlsKeyFile,
         VOXGATE_LOG_LEVEL: 'trace',
         VOXGATE_MINT_PER_MINUTE: '5',
+        VOXGATE_SPEECH_WORKERS: '1',
       },
     })
     let out = ''

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { testTls } from './helpers/server.ts'
 import { bearer, call } from './helpers/http.ts'
+import { TEST_SPEECH_WORKERS } from './helpers/cli.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../bin/voxgate.mjs')
 const dataDir = mkdtempSync(path.join(tmpdir(), 'voxgate-cli-'))
@@ -54,6 +55,8 @@ describe('voxgate CLI', () => {
       ['serve', '--body-min-rate', '1.5'],
       ['serve', '--hsts-max-age', '-1'],
       ['serve', '--headers-timeout-seconds', '30', '--request-timeout-seconds', '20'],
+      ['serve', '--speech-workers', '0'],
+      ['serve', '--speech-workers', '65'],
     ]) {
       const r = voxgate(...args)
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
@@ -152,6 +155,7 @@ describe('voxgate CLI', () => {
         'warn',
         '--hsts-max-age',
         '600',
+        ...TEST_SPEECH_WORKERS,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )

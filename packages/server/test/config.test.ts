@@ -12,6 +12,11 @@ describe('server options are validated and frozen at start', () => {
     assert.ok(Object.isFrozen(c.allowedOrigins))
   })
 
+  test('speech workers: 1 to 64 (the refusals are below)', () => {
+    assert.equal(parseConfig({ dataDir: 'x', speechWorkers: 1 }).speechWorkers, 1)
+    assert.equal(parseConfig({ dataDir: 'x', speechWorkers: 64 }).speechWorkers, 64)
+  })
+
   const bad: [string, object, RegExp][] = [
     [
       'a token cookie without an origin allowlist',
@@ -20,6 +25,8 @@ describe('server options are validated and frozen at start', () => {
     ],
     ['a certificate without its key', { tlsCertFile: 'c.pem' }, /--tls-cert and --tls-key go together/],
     ['a port past 65535', { port: 65536 }, /port/],
+    ['no speech worker', { speechWorkers: 0 }, /speechWorkers/],
+    ['65 speech workers', { speechWorkers: 65 }, /speechWorkers/],
     ['an origin with a path', { allowedOrigins: ['https://a.example/x'] }, /allowedOrigins/],
     [
       'a cookie name with a semicolon',

@@ -184,6 +184,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'seconds a body may take before the minimum rate applies (default 10)',
   },
   {
+    flag: 'speech-workers',
+    kind: 'int',
+    key: 'speechWorkers',
+    arg: 'N',
+    help: 'speech synthesis worker threads, each with its own warm engines, 1 to 64 (default: one per core)',
+  },
+  {
     flag: 'stt-max-streams',
     kind: 'int',
     key: 'sttMaxStreams',

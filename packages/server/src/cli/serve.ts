@@ -1,5 +1,4 @@
-import { DEFAULT_DATA_DIR, type ServerConfigInput } from '../config.ts'
-import { startServer } from '../server.ts'
+import { DEFAULT_DATA_DIR, parseConfig, type ServerConfigInput } from '../config.ts'
 import { UsageError } from './args.ts'
 import type { Io } from './io.ts'
 import { handOverFirstKey } from './first-key.ts'
@@ -25,11 +24,18 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     return 0
   }
   const input: ServerConfigInput = { ...config, dataDir: config.dataDir ?? DEFAULT_DATA_DIR }
-  const server = await startServer(input).catch((err: unknown) => {
-    // Invalid option values surface from the config schema as TypeErrors: a usage mistake.
-    if (err instanceof TypeError) throw new UsageError(err.message)
-    throw err
-  })
+  // Invalid option values surface as TypeErrors (the config schema, the upstream URL): a usage mistake.
+  const asUsageError = (err: unknown): never => {
+    throw err instanceof TypeError ? new UsageError(err.message) : err
+  }
+  // Checked before the server's modules load, so help and a mistyped option answer at once.
+  try {
+    parseConfig(input)
+  } catch (err) {
+    asUsageError(err)
+  }
+  const { startServer } = await import('../server.ts')
+  const server = await startServer(input).catch(asUsageError)
   // People read stderr; stdout is the log stream alone (JSON lines when piped).
   if (server.devTls) {
     io.err(

@@ -9,7 +9,7 @@ import { RedisSlots, type SlotStore } from '../streams/slots.ts'
 import { StoreRateLimiter } from '../streams/store-rate-limiter.ts'
 import { StoreSlots } from '../streams/store-slots.ts'
 import type { SharedCounters } from '../store/types.ts'
-import { RedisConnection } from './redis.ts'
+import type { RedisConnection } from './redis.ts'
 import { CONSOLE_SIGN_IN_PER_MINUTE } from '../console/sign-in-limit.ts'
 
 /**
@@ -50,6 +50,8 @@ export async function openSharedState(
     }
   }
   const faults = new FaultLog({ logger, dependency: 'redis', clock })
+  // Loaded only when asked for: node-redis is some 580 modules, most of a start's module loading.
+  const { RedisConnection } = await import('./redis.ts')
   const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, faults)
   const slots = new RedisSlots(redis, logger)
   return {

@@ -1,5 +1,4 @@
 import { parseKek } from './key-sealing.ts'
-import { PostgresStore } from './postgres.ts'
 import { SqliteStore } from './sqlite.ts'
 import type { Store } from './types.ts'
 import { parseStoreUrl } from './url.ts'
@@ -21,5 +20,7 @@ export interface StoreOptions {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const location = parseStoreUrl(options.storeUrl, options.dataDir)
   if (location.kind === 'sqlite') return new SqliteStore(location.file)
+  // Loaded only for PostgreSQL: pg is not needed by the SQLite store (the default) or its CLI commands.
+  const { PostgresStore } = await import('./postgres.ts')
   return PostgresStore.open(location.url, parseKek(options.keyEncryptionKey))
 }

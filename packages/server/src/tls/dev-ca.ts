@@ -2,11 +2,8 @@ import { webcrypto } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createSecureContext } from 'node:tls'
-import * as x509 from '@peculiar/x509'
 import { assertPrivateFile, assertPrivateFolder, writePrivateFile } from '../fs-safety.ts'
 import { StartError } from '../start-errors.ts'
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto)
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
 const DAY_MS = 86_400_000
@@ -44,6 +41,9 @@ export async function ensureDevTls(dir: string, extraHosts: readonly string[] = 
   assertPrivateFile(files.keyFile)
   if (existsSync(files.caFile) && existsSync(files.certFile) && existsSync(files.keyFile))
     return { ...files, created: false }
+  // Loaded only to make the files (first run): @peculiar/x509 and its ASN.1 stack are some 200 modules.
+  const x509 = await import('@peculiar/x509')
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto)
   const now = Date.now()
   const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair
   const ca = await x509.X509CertificateGenerator.createSelfSigned({

@@ -15,6 +15,7 @@ import { bearer, call, mint } from '../helpers/http.ts'
 import { startTestServer, testTls } from '../helpers/server.ts'
 import { ttsBody, voiceIds } from '../helpers/security.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
+import { TEST_SPEECH_WORKERS } from '../helpers/cli.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/voxgate.mjs')
 const folders: string[] = []
@@ -140,6 +141,7 @@ describe('characters budgets are durable and shared through the store', () => {
           tls.tlsKeyFile,
           '--log-level',
           'warn',
+          ...TEST_SPEECH_WORKERS,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       )

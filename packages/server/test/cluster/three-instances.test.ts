@@ -17,6 +17,7 @@ import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 import { closeQuietly, openInbox, readSse, ttsBody, voiceIds } from '../helpers/security.ts'
 import { startTestServer, testTls, type TestServer } from '../helpers/server.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
+import { TEST_SPEECH_WORKERS } from '../helpers/cli.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/voxgate.mjs')
 const schema = testSchema()
@@ -53,6 +54,7 @@ async function spawnInstance(): Promise<{ child: ChildProcess; url: string }> {
       prefix,
       '--drain-seconds',
       '0',
+      ...TEST_SPEECH_WORKERS,
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],

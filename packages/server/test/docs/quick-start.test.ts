@@ -39,6 +39,8 @@ describe('the README quick start, run as written', { timeout: 240_000 }, () => {
     for (const tool of ['curl', 'jq']) assertInstalled(tool)
     linkRepository(folder)
     env.VOXGATE_PORT = String(await freePort())
+    // One speech worker instead of one per core: the commands are the reader's, the server's size is the test's.
+    env.VOXGATE_SPEECH_WORKERS = '1'
     server = startAsNpmStartDoes(folder, env)
     await untilServing(folder, Number(env.VOXGATE_PORT), server)
   })

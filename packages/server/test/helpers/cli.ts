@@ -16,10 +16,17 @@ export interface ServeRun {
   stop(): Promise<number | null>
 }
 
+/**
+ * One speech worker for a `voxgate serve` a test starts: these servers speak a sentence or two at
+ * most, and each worker costs seconds of CPU to warm its engines (two by default on a 2-core runner).
+ */
+export const TEST_SPEECH_WORKERS = ['--speech-workers', '1']
+
 /** `voxgate serve` in a child process with piped stdout and stderr, as a service manager runs it. */
 export function spawnServe(dataDir: string, args: string[], env: Record<string, string> = {}): ServeRun {
   const started = Date.now()
-  const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--data', dataDir, ...args], {
+  const serve = [BIN, 'serve', '--host', '127.0.0.1', '--data', dataDir, ...TEST_SPEECH_WORKERS, ...args]
+  const child = spawn(process.execPath, serve, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   })

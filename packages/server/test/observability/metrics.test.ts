@@ -6,7 +6,7 @@ import { bearer, call, mint } from '../helpers/http.ts'
 import { scrape, Scrape } from '../helpers/prometheus.ts'
 import { openInbox, ttsBody, voiceIds } from '../helpers/security.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { createMetrics } from '../../src/metrics/metrics.ts'
+import { createMetrics } from '../../src/metrics/prometheus.ts'
 import { meteredStore } from '../../src/metrics/store.ts'
 import type { Store } from '../../src/store/types.ts'
 

@@ -183,7 +183,18 @@ describe('packed packages, installed into a fresh project', () => {
   })
 
   test('npx voxgate serve answers GET / over TLS from the development CA it created', async () => {
-    voxgate = await serve(project, ['--port', '0', '--data', dataDir, '--allowed-origin', pageOrigin, '--console'])
+    // One speech worker (a flag a user may pass too): the page speaks two sentences.
+    voxgate = await serve(project, [
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      '--allowed-origin',
+      pageOrigin,
+      '--console',
+      '--speech-workers',
+      '1',
+    ])
     assert.ok(voxgate.caFile.startsWith(dataDir), voxgate.caFile)
     const res = await httpsJson(`${voxgate.url}/`, readFileSync(voxgate.caFile))
     assert.equal(res.status, 200)

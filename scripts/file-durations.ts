@@ -3,8 +3,10 @@
  * written when the run ends (to test-artifacts/file-durations.txt), so the suite's 5-minute budget
  * can be watched file by file without rerunning anything.
  */
-export default async function* fileDurations(source) {
-  const files = []
+import type { TestEvent } from 'node:test/reporters'
+
+export default async function* fileDurations(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
+  const files: { file: string; seconds: number; failed: boolean }[] = []
   for await (const event of source) {
     if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.nesting === 0 && event.data.file) {
       // A file's top-level tests and suites run one after another: summed, they are the file's time
