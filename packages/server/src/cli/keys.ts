@@ -1,6 +1,6 @@
 import { generateApiKey } from '../auth/api-keys.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
-import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../auth/scopes.ts'
+import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../keys/scopes.ts'
 import { openStore } from '../store/open.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'

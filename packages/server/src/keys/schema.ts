@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { GRANT_NAMES, LIMIT_AUDIO_SECONDS_MAX, LIMIT_CHARACTERS_MAX, TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
-import { SCOPES, type Scope } from '../auth/scopes.ts'
+import { SCOPES, type Scope } from './scopes.ts'
 
 /** Longest key name, characters. */
 export const KEY_NAME_MAX_CHARS = 100

@@ -3,7 +3,7 @@ import { StoreError } from './errors.ts'
 import { seal, unseal } from './key-sealing.ts'
 import { migrate } from './pg-migrations.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
-import type { KeyPolicy, Scope } from '../auth/scopes.ts'
+import type { KeyPolicy, Scope } from '../keys/scopes.ts'
 import type {
   ApiKeyChange,
   ApiKeyRecord,
