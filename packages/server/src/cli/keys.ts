@@ -1,6 +1,6 @@
-import { generateApiKey } from '../auth/api-keys.ts'
+import { createKey, iso } from '../auth/create-key.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
-import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../keys/scopes.ts'
+import { isScope, SCOPES, type KeyPolicy, type Scope } from '../keys/scopes.ts'
 import { openStore } from '../store/open.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
@@ -23,25 +23,6 @@ Every command applies the store's pending migrations first.
 Options:
 ${optionsHelp(STORE_OPTIONS)}
   -h, --help                    this help`
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
-
-export interface KeyOptions {
-  /** Absent: `admin` for the first key of a store (someone must be able to administer it), else DEFAULT_SCOPES. */
-  scopes?: readonly Scope[]
-  policy?: KeyPolicy | null
-  /** Epoch ms; absent: never expires. */
-  expiresAt?: number | null
-}
-
-export async function createKey(store: Store, name: string, nowMs: number, options: KeyOptions = {}) {
-  const key = generateApiKey()
-  const scopes = [...(options.scopes ?? ((await store.listApiKeys()).length === 0 ? FULL_SCOPES : DEFAULT_SCOPES))]
-  const policy = options.policy ?? null
-  const expiresAt = options.expiresAt ?? null
-  await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt })
-  return { id: key.id, key: key.key, name, scopes, created_at: iso(nowMs), expires_at: iso(expiresAt) }
-}
 
 export async function keysCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv

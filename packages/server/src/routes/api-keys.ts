@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
-import { createKey } from '../cli/keys.ts'
+import { createKey } from '../auth/create-key.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
