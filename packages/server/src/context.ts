@@ -15,7 +15,6 @@ import type { SharedState } from './streams/shared-state.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
 import type { SttService } from './stt/service.ts'
-import type { Upstream } from './gateway/upstream.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
@@ -43,6 +42,4 @@ export interface ServerContext {
   logger: Logger
   /** Prometheus metrics of this server (no-ops unless `--metrics`). */
   metrics: Metrics
-  /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
-  upstream?: Upstream
 }

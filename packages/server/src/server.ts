@@ -9,7 +9,7 @@ import { RevocationList } from './auth/revocations.ts'
 import { TokenService } from './auth/tokens.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config.ts'
-import type { ServerContext } from './context.ts'
+import type { AppContext } from './app/app-context.ts'
 import { buildApp, type HttpsOptions } from './app/app.ts'
 import { createLogger } from './logger.ts'
 import { startMetricsListener } from './metrics/listener.ts'
@@ -56,7 +56,7 @@ export interface VoxgateServer {
   /** `https://host:port` (or `http://` behind a proxy). */
   url: string
   port: number
-  ctx: ServerContext
+  ctx: AppContext
   /** Set when a development certificate is in use. */
   devTls: DevTls | undefined
   /** `http://host:port/metrics` with `--metrics`, else undefined. */
@@ -166,7 +166,7 @@ async function assemble({ config, clock, logger, https, devTls, upstream, deps, 
     quotasChanged: () => void reloadQuotas(),
     reconnected: () => void sync.refresh().catch(() => undefined),
   })
-  const ctx: ServerContext = {
+  const ctx: AppContext = {
     config,
     clock,
     store,
