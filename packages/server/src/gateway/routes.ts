@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { VOICE_ID_PATTERN } from '@voxgate/protocol/schemas'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { UploadDecoder } from './measure/decoder.ts'
@@ -33,12 +33,7 @@ const upgradeOnly = async () => {
  * same paths and grants, each relayed to the upstream after voxgate's own checks. Refusals are
  * counted in the ledger as for local speech. `/agents/*` is not relayed.
  */
-export function registerGatewayRoutes(
-  app: FastifyInstance,
-  ctx: ServerContext,
-  upstream: Upstream,
-  guard: Guard,
-): void {
+export function registerGatewayRoutes(app: FastifyInstance, ctx: SttContext, upstream: Upstream, guard: Guard): void {
   const tts = { onRequest: guard({ grant: 'tts' }) }
   for (const transport of ['bytes', 'sse'] as const) {
     app.post(`/tts/${transport}`, { ...tts, onError }, (request, reply) => {
@@ -69,7 +64,7 @@ function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard):
  * Multipart uploads: in a scope of their own, where Fastify leaves the body unread for the relay to
  * read, measure and forward (relay-upload.ts). Decoding threads are shared by every upload relay.
  */
-function registerUploads(scope: FastifyInstance, ctx: ServerContext, upstream: Upstream, guard: Guard): void {
+function registerUploads(scope: FastifyInstance, ctx: SttContext, upstream: Upstream, guard: Guard): void {
   scope.addContentTypeParser('multipart/form-data', (_request: FastifyRequest, _payload, done) => done(null, undefined))
   const uploads: Uploads = { ctx, upstream, decoder: new UploadDecoder(ctx.config.sttMaxStreams) }
   const changer = { onRequest: guard({ grant: 'voice_changer' }), onError }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { readBatchRequest, recognizeBatch, type Recognized } from '../stt/batch.ts'
 import { segmentsOf, srt, vtt } from './transcript-formats.ts'
@@ -24,7 +24,7 @@ type OpenAiTranscriptionFields = z.infer<typeof OpenAiTranscriptionFields>
  * `{text}`), or with `stream=true` as OpenAI's `transcript.text.delta` / `transcript.text.done` events.
  */
 export async function serveTranscription(
-  ctx: ServerContext,
+  ctx: SttContext,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
