@@ -8,26 +8,11 @@ import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
 import { cutAfterGrace, hardClose } from './hard-close.ts'
 import { abortReason, clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 import { sseFrame } from './sse-frame.ts'
+import { drainedWrite } from './drained-write.ts'
 
-/**
- * Writes one frame and waits for the socket to drain, so a slow reader pauses synthesis. An abort
- * (revocation) stops the wait, so the terminal event is queued at once.
- */
-async function write(res: ServerResponse, event: StreamEvent, signal: AbortSignal): Promise<void> {
-  if (res.destroyed) return
-  if (!res.write(sseFrame(event)) && !signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off('drain', done)
-        res.off('close', done)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      res.on('drain', done).on('close', done)
-      signal.addEventListener('abort', done, { once: true })
-    })
-  }
-}
+/** Writes one frame, waiting for the socket to drain (drained-write.ts). */
+const write = (res: ServerResponse, event: StreamEvent, signal: AbortSignal): Promise<void> =>
+  drainedWrite(res, sseFrame(event), signal)
 
 /**
  * `POST /tts/sse`: `chunk` (and `timestamps`, `phoneme_timestamps`) events, then exactly one `done` or `error`, then the
