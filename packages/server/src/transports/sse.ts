@@ -9,6 +9,7 @@ import { cutAfterGrace, hardClose } from './hard-close.ts'
 import { abortReason, clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 import { sseFrame } from './sse-frame.ts'
 import { drainedWrite } from './drained-write.ts'
+import { startEventStream } from './event-stream-head.ts'
 
 /** Writes one frame, waiting for the socket to drain (drained-write.ts). */
 const write = (res: ServerResponse, event: StreamEvent, signal: AbortSignal): Promise<void> =>
@@ -42,14 +43,7 @@ export async function serveSse(
     { client, response: reply.raw },
     'sse',
   )
-  const res = reply.raw
-  reply.hijack()
-  res.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-accel-buffering': 'no',
-  })
+  const res = startEventStream(reply)
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
   // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut. A
