@@ -7,6 +7,7 @@ import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import { openStore } from '../store/open.ts'
 import { storeEvents, type EventSink } from '../webhooks/outbox.ts'
 import type { Store } from '../store/types.ts'
+import { isoOrNull } from '../clock.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
 import { UsageError } from './args.ts'
 import type { Io } from './io.ts'
@@ -34,8 +35,6 @@ Options:
 ${optionsHelp(STORE_OPTIONS)}
   -h, --help                    this help`
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
-
 export interface KeyOptions {
   /** Who creates it, for the audit row. @default the CLI */
   origin?: AuditOrigin
@@ -57,10 +56,10 @@ export async function createKey(store: Store, name: string, nowMs: number, optio
     at: nowMs,
     action: 'api_key.created',
     target: { type: 'api_key', id: key.id },
-    details: { name, scopes, policy, expires_at: iso(expiresAt) },
+    details: { name, scopes, policy, expires_at: isoOrNull(expiresAt) },
   })
   await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt }, audit)
-  const view = { id: key.id, name, scopes, created_at: iso(nowMs), expires_at: iso(expiresAt) }
+  const view = { id: key.id, name, scopes, created_at: isoOrNull(nowMs), expires_at: isoOrNull(expiresAt) }
   await (options.events ?? storeEvents(store)).enqueue('api_key.created', view, { atMs: nowMs })
   return { id: key.id, key: key.key, name, scopes, created_at: view.created_at, expires_at: view.expires_at }
 }
@@ -120,11 +119,11 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
           name: k.name,
           scopes: k.scopes,
           prefix: k.prefix,
-          created_at: iso(k.createdAt),
-          expires_at: iso(k.expiresAt),
-          last_used_at: iso(k.lastUsedAt),
-          rotating_until: k.rotatingUntil !== null && k.rotatingUntil > now ? iso(k.rotatingUntil) : null,
-          revoked_at: iso(k.revokedAt),
+          created_at: isoOrNull(k.createdAt),
+          expires_at: isoOrNull(k.expiresAt),
+          last_used_at: isoOrNull(k.lastUsedAt),
+          rotating_until: k.rotatingUntil !== null && k.rotatingUntil > now ? isoOrNull(k.rotatingUntil) : null,
+          revoked_at: isoOrNull(k.revokedAt),
         }))
         if (values.json) io.out(JSON.stringify(keys))
         else
@@ -165,7 +164,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
           return 1
         }
         await announceRevoked(store, id, now)
-        if (values.json) io.out(JSON.stringify({ id, revoked_at: iso(now) }))
+        if (values.json) io.out(JSON.stringify({ id, revoked_at: isoOrNull(now) }))
         else io.out(`Revoked ${id}. Running servers refuse it, and every token it minted, within seconds.`)
         return 0
       }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { requestOrigin } from '../audit/origin.ts'
 import { announceRevoked, createKey } from '../cli/keys.ts'
+import { isoOrNull } from '../clock.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
@@ -9,8 +10,6 @@ import { rotateKey } from '../keys/rotate.ts'
 import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch, ApiKeyRotate } from '../keys/schema.ts'
 import { auditDraft } from '../store/audit-types.ts'
 import type { ApiKeyRecord, KeyChangeResult } from '../store/types.ts'
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 /**
  * A key as the API shows it: never its secret or digest. `rotating_until`: while a rotation's grace
@@ -22,11 +21,11 @@ export const keyView = (k: ApiKeyRecord, nowMs: number) => ({
   scopes: k.scopes,
   policy: k.policy,
   prefix: k.prefix,
-  created_at: iso(k.createdAt),
-  expires_at: iso(k.expiresAt),
-  last_used_at: iso(k.lastUsedAt),
-  revoked_at: iso(k.revokedAt),
-  rotating_until: k.rotatingUntil !== null && k.rotatingUntil > nowMs ? iso(k.rotatingUntil) : null,
+  created_at: isoOrNull(k.createdAt),
+  expires_at: isoOrNull(k.expiresAt),
+  last_used_at: isoOrNull(k.lastUsedAt),
+  revoked_at: isoOrNull(k.revokedAt),
+  rotating_until: k.rotatingUntil !== null && k.rotatingUntil > nowMs ? isoOrNull(k.rotatingUntil) : null,
 })
 
 const notFound = () => new VoxgateError('not_found', 'No live API key has this id.')
@@ -90,7 +89,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       details: {
         ...(body.name !== undefined && { name: body.name }),
         ...(body.scopes !== undefined && { scopes: body.scopes }),
-        ...(expiresAt !== undefined && { expires_at: iso(expiresAt) }),
+        ...(expiresAt !== undefined && { expires_at: isoOrNull(expiresAt) }),
       },
     })
     expect(await ctx.store.updateApiKey(id, { name: body.name, scopes: body.scopes, expiresAt }, audit))

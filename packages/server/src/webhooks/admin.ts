@@ -1,5 +1,5 @@
 import { VoxgateError } from '@voxgate/protocol'
-import type { Clock } from '../clock.ts'
+import { isoOrNull, type Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Store, WebhookDelivery, WebhookRecord } from '../store/types.ts'
@@ -7,8 +7,6 @@ import { checkedAddresses, DestinationRefused, type DestinationPolicy } from './
 import { enqueueEvent } from './outbox.ts'
 import { DELIVERIES_LISTED, MAX_WEBHOOKS, type WebhookCreate } from './schema.ts'
 import { newWebhookSecret } from './signature.ts'
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 /** A URL with its path and query hidden (what a `read` key sees): they often carry a receiver's token. */
 export function maskedUrl(url: string): string {
@@ -20,7 +18,7 @@ export const webhookView = (w: WebhookRecord, options: { masked: boolean }) => (
   id: w.id,
   url: options.masked ? maskedUrl(w.url) : w.url,
   events: w.events,
-  created_at: iso(w.createdAt),
+  created_at: isoOrNull(w.createdAt),
 })
 
 export const deliveryView = (d: WebhookDelivery) => ({
@@ -29,8 +27,8 @@ export const deliveryView = (d: WebhookDelivery) => ({
   attempt: d.attempt,
   status_code: d.statusCode,
   error: d.error,
-  next_attempt_at: iso(d.nextAttemptAt),
-  delivered_at: iso(d.deliveredAt),
+  next_attempt_at: isoOrNull(d.nextAttemptAt),
+  delivered_at: isoOrNull(d.deliveredAt),
 })
 
 const notFound = () => new VoxgateError('not_found', 'No webhook has this id.')
