@@ -3,7 +3,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { looksLikeJwt } from '../auth/api-keys.ts'
 import type { ApiKeyPrincipal } from '../auth/principal.ts'
-import type { Scope } from '../auth/scopes.ts'
+import type { Scope } from '../keys/scopes.ts'
 import type { Clock } from '../clock.ts'
 import type { ConsoleSessionRecord, Store } from '../store/types.ts'
 

@@ -1,5 +1,5 @@
 import { VoxgateError } from '@voxgate/protocol'
-import type { Scope } from '../auth/scopes.ts'
+import type { Scope } from '../keys/scopes.ts'
 
 /**
  * What an API key needs to call a route: a scope, `any` (any valid credential: the route checks

@@ -1,4 +1,4 @@
-import type { KeyPolicy, Scope } from '../auth/scopes.ts'
+import type { KeyPolicy, Scope } from '../keys/scopes.ts'
 import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
 
 /**
@@ -27,7 +27,7 @@ import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-type
 export interface ApiKeyRecord {
   id: string
   name: string
-  /** What the key may do (auth/scopes.ts); keys from before scopes existed read as `["admin"]`. */
+  /** What the key may do (keys/scopes.ts); keys from before scopes existed read as `["admin"]`. */
   scopes: Scope[]
   /** Bounds on what it mints; null: none. */
   policy: KeyPolicy | null

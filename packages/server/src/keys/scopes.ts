@@ -3,7 +3,8 @@ import type { GrantName, TokenLimits } from '@voxgate/protocol'
 /**
  * What an API key may do (issue 22). `admin` implies every other scope; the others are disjoint:
  * `mint` (access tokens), `speech` (the speech routes with the key itself), `read` (usage, quotas,
- * keys, audit). Tokens never carry scopes: they carry grants.
+ * keys, audit). Tokens never carry scopes: they carry grants. Kept with the key records, below both
+ * the store that holds them and auth that checks them.
  */
 export type Scope = 'mint' | 'speech' | 'read' | 'admin'
 export const SCOPES: readonly Scope[] = ['mint', 'speech', 'read', 'admin']
