@@ -1,5 +1,5 @@
 import { VoxgateError, type GrantName } from '@voxgate/protocol'
-import type { RouteAccess } from '../http/scopes.ts'
+import type { RouteAccess } from '../keys/scopes.ts'
 import type { Principal } from './principal.ts'
 import { hasScope, type Scope } from '../keys/scopes.ts'
 

@@ -7,7 +7,8 @@ import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { acceptsConsoleSession, CONSOLE_COOKIE } from '../console/sessions.ts'
 import { checkOrigin } from './origin.ts'
-import { routeAccess, type RouteAccess } from './scopes.ts'
+import type { RouteAccess } from '../keys/scopes.ts'
+import { routeAccess } from './scopes.ts'
 
 /**
  * The whole credential check of a request, shared by HTTP routes and the WebSocket upgrade:

@@ -1,11 +1,5 @@
 import { VoxgateError } from '@voxgate/protocol'
-import type { Scope } from '../keys/scopes.ts'
-
-/**
- * What an API key needs to call a route: a scope, `any` (any valid credential: the route checks
- * what it is), or `public` (no credential at all). Tokens are checked by their grants instead.
- */
-export type RouteAccess = Scope | 'any' | 'public'
+import type { RouteAccess } from '../keys/scopes.ts'
 
 /**
  * The one table of route access, keyed `METHOD /template` as Fastify registers the route (a

@@ -9,6 +9,13 @@ import type { GrantName, TokenLimits } from '@voxgate/protocol'
 export type Scope = 'mint' | 'speech' | 'read' | 'admin'
 export const SCOPES: readonly Scope[] = ['mint', 'speech', 'read', 'admin']
 
+/**
+ * What an API key needs to call a route: a scope, `any` (any valid credential: the route checks
+ * what it is), or `public` (no credential at all). Tokens are checked by their grants instead.
+ * http/scopes.ts's ROUTE_ACCESS gives each route one.
+ */
+export type RouteAccess = Scope | 'any' | 'public'
+
 /** Keys made before scopes existed, and the first key of a fresh store, hold every power. */
 export const FULL_SCOPES: readonly Scope[] = ['admin']
 /** Keys made later, unless told otherwise: an app backend's key, which mints and speaks. */
