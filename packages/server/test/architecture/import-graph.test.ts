@@ -57,12 +57,6 @@ const STILL_TANGLED = {
     'http/errors.ts → openai/errors.ts (transports imports features)',
     'routes/api-keys.ts → cli/keys.ts (features imports server)',
     'routes/openapi.ts → openapi/document.ts (features imports app)',
-    'shared/shared-state.ts → auth/revocation-bus.ts (cluster imports auth)',
-    'shared/shared-state.ts → streams/rate-limiter.ts (cluster imports accounting)',
-    'shared/shared-state.ts → streams/redis-rate-limiter.ts (cluster imports accounting)',
-    'shared/shared-state.ts → streams/slots.ts (cluster imports accounting)',
-    'shared/shared-state.ts → streams/store-rate-limiter.ts (cluster imports accounting)',
-    'shared/shared-state.ts → streams/store-slots.ts (cluster imports accounting)',
     'streams/stream-start.ts → context.ts (accounting imports context)',
     'transports/websocket/upgrade.ts → gateway/errors.ts (transports imports features)',
     'transports/websocket/upgrade.ts → gateway/stt-upgrade.ts (transports imports features)',
@@ -71,7 +65,6 @@ const STILL_TANGLED = {
     'transports/websocket/upgrade.ts → stt/upgrade.ts (transports imports features)',
   ] as string[],
   mutualPairs: [
-    'auth ↔ shared',
     'context.ts ↔ gateway',
     'context.ts ↔ streams',
     'context.ts ↔ stt',
@@ -83,7 +76,6 @@ const STILL_TANGLED = {
     'openai ↔ stt',
     'openapi ↔ routes',
     'quotas ↔ streams',
-    'shared ↔ streams',
     'stt ↔ transports',
   ] as string[],
 }
