@@ -1,5 +1,5 @@
 import type { QuotaRecord, Store } from '../store/types.ts'
-import { utcDay } from '../streams/usage-delta.ts'
+import { utcDay } from '../usage/usage-delta.ts'
 import { COUNTER_GRACE_MS, periodOf, quotaCounter } from './period.ts'
 
 /**

@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.ts'
 import type { Charge } from '../quotas/meter.ts'
 import type { CharacterBudgets } from './budgets.ts'
 import type { CharacterSource } from './reservation.ts'
-import type { StreamFigures } from './usage-delta.ts'
+import type { StreamFigures } from '../usage/usage-delta.ts'
 
 /** Characters a WebSocket context reserves at a time when its text arrives in small pieces. */
 export const RESERVATION_BLOCK_CHARS = 1000

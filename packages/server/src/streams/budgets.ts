@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts'
 import type { Charge, UsageMeter } from '../quotas/meter.ts'
 import { isStoreOutage } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
-import { usageDelta, type StreamFigures } from './usage-delta.ts'
+import { usageDelta, type StreamFigures } from '../usage/usage-delta.ts'
 
 /**
  * Characters: tokens' budgets (`limits.characters`) and the quotas per end-user and API key, kept in

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.ts'
 import { isStoreOutage } from '../store/errors.ts'
 import type { Store } from '../store/types.ts'
 import type { Clock } from '../clock.ts'
-import { usageDelta } from './usage-delta.ts'
+import { usageDelta } from '../usage/usage-delta.ts'
 
 /** The refusals the ledger counts: a known credential asked for a stream it may not have. */
 export const REFUSAL_REASONS: ReadonlySet<string> = new Set([

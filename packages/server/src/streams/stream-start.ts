@@ -4,7 +4,7 @@ import { type MarkupRule, VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { DirectSource } from './block-source.ts'
-import type { StreamFigures } from './usage-delta.ts'
+import type { StreamFigures } from '../usage/usage-delta.ts'
 import type { StreamLease, StreamTransport } from './registry.ts'
 import { CharacterReservation } from './reservation.ts'
 

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts'
 import { clientFacing, isStoreOutage } from '../store/errors.ts'
 import type { Charge, UsageMeter } from '../quotas/meter.ts'
 import type { Store } from '../store/types.ts'
-import { usageDelta } from '../streams/usage-delta.ts'
+import { usageDelta } from '../usage/usage-delta.ts'
 
 /**
  * Seconds of audio each token has had transcribed (`limits.audio_seconds`, `usage.audio_seconds`):

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { SUB_MAX_CHARS } from '@voxgate/protocol'
 import type { Store, UsageRow } from '../store/types.ts'
-import { utcDay } from '../streams/usage-delta.ts'
+import { utcDay } from './usage-delta.ts'
 
 /** How a usage report may be grouped (combinable: `day,sub`). */
 export const GROUPS = ['day', 'sub', 'key'] as const

@@ -75,7 +75,6 @@ const STILL_TANGLED = {
     'http ↔ stt',
     'openai ↔ stt',
     'openapi ↔ routes',
-    'quotas ↔ streams',
     'stt ↔ transports',
   ] as string[],
 }
