@@ -83,7 +83,7 @@ export const LAYERS: readonly Layer[] = [
   {
     name: 'app',
     holds: 'the route table and WebSocket router that compose the features, error mapping, the OpenAPI document',
-    units: ['openapi'],
+    units: ['app', 'openapi'],
   },
   {
     name: 'server',

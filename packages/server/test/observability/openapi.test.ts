@@ -6,7 +6,7 @@ import { ERROR_CATALOGUE } from '@voxgate/protocol'
 import { AccessTokenRequest, TtsBytesRequest, WsGenerationRequest } from '@voxgate/protocol/schemas'
 import { call } from '../helpers/http.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { buildApp } from '../../src/http/app.ts'
+import { buildApp } from '../../src/app/app.ts'
 import { requestSchema } from '../../src/openapi/json-schema.ts'
 import { routeAccess } from '../../src/http/scopes.ts'
 
