@@ -31,7 +31,7 @@ export function queryObject(query: URLSearchParams): Record<string, string | str
  * `/stt/websocket` and `/stt/turns/websocket`. Everything that can refuse the socket is checked before
  * the upgrade, so the client gets an HTTP status: credential and `stt` grant (401/403), query (400),
  * model (400), the token's concurrent streams and audio budget (429), a free recogniser (503). The
- * caller (transports/websocket/upgrade.ts) turns a rejection into that HTTP answer.
+ * caller (app/websocket-router.ts) turns a rejection into that HTTP answer.
  */
 export async function upgradeStt(
   ctx: ServerContext,

@@ -43,21 +43,13 @@ const STILL_TANGLED = {
     'routes/api-keys.ts → cli/keys.ts (features imports server)',
     'routes/openapi.ts → openapi/document.ts (features imports app)',
     'streams/stream-start.ts → context.ts (accounting imports context)',
-    'transports/websocket/upgrade.ts → app/errors.ts (transports imports app)',
-    'transports/websocket/upgrade.ts → gateway/errors.ts (transports imports features)',
-    'transports/websocket/upgrade.ts → gateway/stt-upgrade.ts (transports imports features)',
-    'transports/websocket/upgrade.ts → gateway/tts-upgrade.ts (transports imports features)',
-    'transports/websocket/upgrade.ts → gateway/upstream.ts (transports imports features)',
-    'transports/websocket/upgrade.ts → stt/upgrade.ts (transports imports features)',
   ] as string[],
   mutualPairs: [
     'context.ts ↔ gateway',
     'context.ts ↔ streams',
     'context.ts ↔ stt',
-    'gateway ↔ transports',
     'openai ↔ stt',
     'openapi ↔ routes',
-    'stt ↔ transports',
   ] as string[],
 }
 
