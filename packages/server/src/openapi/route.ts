@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ServerContext } from '../context.ts'
-import { buildOpenApiDocument } from '../openapi/document.ts'
+import { buildOpenApiDocument } from './document.ts'
 import { SERVER_VERSION } from '../version.ts'
 
 /** `GET /openapi.json`: the API's OpenAPI 3.1 document, built once on first request. No credential. */
