@@ -4,7 +4,7 @@
  * Redis against slots in memory; minting and first-sight credential checks on PostgreSQL against
  * SQLite. Loopback only; bounded.
  */
-import { createKey } from '../packages/server/src/cli/keys.ts'
+import { createKey } from '../packages/server/src/keys/create-key.ts'
 import { bearer, call, mint } from '../packages/server/test/helpers/http.ts'
 import { testSchema } from '../packages/server/test/helpers/postgres.ts'
 import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../packages/server/test/helpers/redis.ts'

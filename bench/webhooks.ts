@@ -5,7 +5,7 @@
  * reservation enqueued it) to the receiver's clock, the same machine's; p50 and p99. First, minting
  * with 20 webhooks configured against none (median ratio of interleaved rounds).
  */
-import { createKey } from '../packages/server/src/cli/keys.ts'
+import { createKey } from '../packages/server/src/keys/create-key.ts'
 import { bearer, call, mint } from '../packages/server/test/helpers/http.ts'
 import { testSchema } from '../packages/server/test/helpers/postgres.ts'
 import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../packages/server/test/helpers/redis.ts'

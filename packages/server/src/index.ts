@@ -4,7 +4,7 @@
  */
 export { startServer, type VoxgateServer, type VoxgateServerDeps } from './server.ts'
 export { parseConfig, ServerConfigSchema, type ServerConfig, type ServerConfigInput } from './config.ts'
-export { createKey } from './cli/keys.ts'
+export { createKey } from './keys/create-key.ts'
 export { main } from './cli/main.ts'
 export { createLogger } from './logger.ts'
 export { ensureDevTls, readTls, type DevTls } from './tls/dev-ca.ts'

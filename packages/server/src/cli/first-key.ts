@@ -4,7 +4,7 @@ import { hashApiKey } from '../auth/api-keys.ts'
 import { writePrivateFile } from '../fs-safety.ts'
 import type { VoxgateServer } from '../server.ts'
 import type { Io } from './io.ts'
-import { createKey } from './keys.ts'
+import { createKey } from '../keys/create-key.ts'
 
 /** The file in the data folder that holds the first API key until it is first used. */
 export const FIRST_KEY_FILE = 'first-api-key'

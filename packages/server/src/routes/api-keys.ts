@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { requestOrigin } from '../audit/origin.ts'
-import { announceRevoked, createKey } from '../cli/keys.ts'
+import { announceRevoked, createKey } from '../keys/create-key.ts'
 import { isoOrNull } from '../clock.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'

@@ -40,7 +40,6 @@ const STILL_TANGLED = {
   upward: [
     'context.ts → gateway/upstream.ts (context imports features)',
     'context.ts → stt/service.ts (context imports features)',
-    'routes/api-keys.ts → cli/keys.ts (features imports server)',
     'streams/stream-start.ts → context.ts (accounting imports context)',
   ] as string[],
   mutualPairs: ['context.ts ↔ gateway', 'context.ts ↔ streams', 'context.ts ↔ stt', 'openai ↔ stt'] as string[],

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { RouteOptions } from 'fastify'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import { buildApp } from '../../src/app/app.ts'
 import { ROUTE_ACCESS, routeAccess } from '../../src/http/scopes.ts'
 import { SCOPES, type KeyPolicy, type Scope } from '../../src/keys/scopes.ts'

@@ -79,7 +79,7 @@ describe('shared limits across instances', () => {
   })
 
   test('per-key mint rate limits are counted once for the deployment, not once per instance', async () => {
-    const { createKey } = await import('../../src/cli/keys.ts')
+    const { createKey } = await import('../../src/keys/create-key.ts')
     const key = await createKey(a.server.ctx.store, 'rate', Date.now())
     const statuses: number[] = []
     for (let i = 0; i < 41; i++) {

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import { CONSOLE_CSP } from '../../src/console/assets.ts'
 import {
   CONSOLE_LINK_TTL_MS,

@@ -13,7 +13,7 @@ import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 import { rawRequest } from '../helpers/raw-request.ts'
 import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import { TTS_CACHE_MAX_ENTRY_BYTES } from '../../src/tts/cache.ts'
 
 const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'

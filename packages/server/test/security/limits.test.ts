@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeJwt } from 'jose'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint, type ApiResponse } from '../helpers/http.ts'
 import { handshake, wsUrl } from '../helpers/ws.ts'

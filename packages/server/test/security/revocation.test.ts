@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeJwt } from 'jose'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import { rotateSigningKey } from '../../src/auth/key-ring.ts'
 import { cliOrigin } from '../../src/audit/origin.ts'
 import { ManualClock } from '../helpers/clock.ts'

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import type { TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { startSpeechServer, raw } from '../helpers/speech.ts'

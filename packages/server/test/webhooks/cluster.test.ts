@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createKey } from '../../src/cli/keys.ts'
+import { createKey } from '../../src/keys/create-key.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { testSchema } from '../helpers/postgres.ts'
