@@ -16,7 +16,11 @@ import { registerSttRoutes } from '../stt/routes.ts'
 import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
 import { registerGatewayRoutes } from '../gateway/routes.ts'
 import { registerOpenAiGatewayRoutes } from '../openai/gateway-routes.ts'
-import { registerOpenAiModelRoute, registerOpenAiSpeechRoutes } from '../openai/routes.ts'
+import {
+  registerOpenAiModelRoute,
+  registerOpenAiSpeechRoutes,
+  registerOpenAiTranscriptionRoutes,
+} from '../openai/routes.ts'
 import { apiVersion } from '../http/api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from '../http/authenticate.ts'
@@ -130,6 +134,7 @@ export function buildApp(
     registerOpenAiSpeechRoutes(app, ctx, guard)
     registerOpenAiModelRoute(app, guard)
     registerSttRoutes(app, ctx, guard)
+    registerOpenAiTranscriptionRoutes(app, ctx, guard)
     registerVoiceChangerRoutes(app, guard)
   }
   registerOpenApiRoute(app, ctx)

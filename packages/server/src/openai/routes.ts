@@ -7,6 +7,8 @@ import { speechFormatOf } from './speech-formats.ts'
 import { speechOutput } from './speech-output.ts'
 import { checkInputLength, OpenAiSpeechRequest, toBytesRequest } from './speech-request.ts'
 import { openAiModelList } from './model-list.ts'
+import { registerUploadParsing, uploadRouteOptions } from '../stt/routes.ts'
+import { serveTranscription } from './transcriptions.ts'
 
 /**
  * OpenAI's speech route, at `/v1/audio/speech` (where OpenAI's SDKs post) and `/audio/speech`. It is
@@ -36,4 +38,21 @@ export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerCont
  */
 export function registerOpenAiModelRoute(app: FastifyInstance, guard: Guard, options = { gateway: false }): void {
   app.get('/v1/models', { onRequest: guard('any') }, async () => openAiModelList(options))
+}
+
+/**
+ * `POST /audio/transcriptions`, with and without OpenAI's /v1 prefix: an upload recognised as on
+ * `/stt`, answered in OpenAI's response formats or as its stream (local speech; gateway mode relays
+ * these paths itself).
+ */
+export function registerOpenAiTranscriptionRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+  app.register(async (scope) => {
+    await registerUploadParsing(scope, ctx)
+    for (const path of ['/audio/transcriptions', '/v1/audio/transcriptions']) {
+      scope.post(path, uploadRouteOptions(ctx, guard), (request, reply) => {
+        const principal = principalOf(request)
+        return ctx.refusals.counting(principal, () => serveTranscription(ctx, principal, request, reply))
+      })
+    }
+  })
 }
