@@ -9,7 +9,7 @@ import { RevocationList } from './auth/revocations.ts'
 import { TokenService } from './auth/tokens.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config.ts'
-import type { ServerContext } from './context.ts'
+import type { AppContext } from './app/app-context.ts'
 import { buildApp, type HttpsOptions } from './app/app.ts'
 import { createLogger } from './logger.ts'
 import { startMetricsListener } from './metrics/listener.ts'
@@ -68,7 +68,7 @@ export interface VoxgateServer {
   /** `https://host:port` (or `http://` behind a proxy). */
   url: string
   port: number
-  ctx: ServerContext
+  ctx: AppContext
   /** Set when a development certificate is in use. */
   devTls: DevTls | undefined
   /** `http://host:port/metrics` with `--metrics`, else undefined. */
@@ -190,7 +190,7 @@ async function assemble(input: AssembleInput) {
   const characterMeter = new UsageMeter(store, quotas, clock, 'characters', logger)
   const audioMeter = new UsageMeter(store, quotas, clock, 'audio', logger)
   characterMeter.onThreshold = audioMeter.onThreshold = announceThreshold(outbox, () => clock.now())
-  const ctx: ServerContext = {
+  const ctx: AppContext = {
     config,
     clock,
     store,

@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
-import type { ServerContext } from '../context.ts'
+import type { AppContext } from './app-context.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerApiKeyRoutes } from '../routes/api-keys.ts'
@@ -48,7 +48,7 @@ export interface HttpsOptions {
  * read: a bad credential is a 401 whatever the body, and a good one with a bad body is a 400.
  */
 export function buildApp(
-  ctx: ServerContext,
+  ctx: AppContext,
   https: HttpsOptions | undefined,
   options: BuildOptions = {},
 ): FastifyInstance {
@@ -149,7 +149,7 @@ export function buildApp(
  * Node's own clocks on a request being received (not on the response): headers, then the whole
  * request. It checks them on an interval, so the interval is a fraction of the headers timeout.
  */
-function serverTimeouts(config: ServerContext['config']) {
+function serverTimeouts(config: AppContext['config']) {
   return {
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,

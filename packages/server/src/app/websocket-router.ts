@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { ServerContext } from '../context.ts'
+import type { AppContext } from './app-context.ts'
 import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
 import { toVoxgateError } from './errors.ts'
 import { requestId } from '../ids.ts'
@@ -62,7 +62,7 @@ export interface WebSocketTransport {
 }
 
 /** `/tts/websocket`: the credential is checked before the upgrade (ws `noServer` + `handleUpgrade`). */
-export function createWebSocketTransport(ctx: ServerContext): WebSocketTransport {
+export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
   // The hard cap is above the configured limit so an oversized message gets a clear error event
   // instead of ws's bare 1009 close; anything past the cap still closes the socket.
   // UTF-8 is checked by the socket, so a bad frame closes with 1007 only after open contexts hear why.
