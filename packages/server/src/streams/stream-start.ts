@@ -2,10 +2,10 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { type MarkupRule, VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { CharacterBudgets } from './budgets.ts'
 import { DirectSource } from './block-source.ts'
 import type { StreamFigures } from '../usage/usage-delta.ts'
-import type { StreamLease, StreamTransport } from './registry.ts'
+import type { StreamLease, StreamRegistry, StreamTransport } from './registry.ts'
 import { CharacterReservation } from './reservation.ts'
 
 /** What an HTTP TTS stream holds once it may start, local or relayed. */
@@ -17,6 +17,12 @@ export interface StartedStream {
   reservation: CharacterReservation
   /** Watches the connection the finished response went out on (registry tails); the signal stays live till then. */
   tail(socket: Socket): void
+}
+
+/** What a stream's start uses of the server (a ServerContext has both). */
+export interface StreamStartParts {
+  streams: StreamRegistry
+  budgets: CharacterBudgets
 }
 
 /** Why the client is gone: its own coded reason, or context_cancelled. */
@@ -32,7 +38,7 @@ export const goneReason = (client: AbortSignal): VoxgateError =>
  * checked after each wait. On any failure nothing is held.
  */
 export async function startStream(
-  ctx: ServerContext,
+  ctx: StreamStartParts,
   principal: Principal,
   text: string,
   client: AbortSignal,
