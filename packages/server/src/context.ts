@@ -14,7 +14,6 @@ import type { StreamRefusals } from './streams/refusals.ts'
 import type { SharedState } from './streams/shared-state.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
-import type { SttService } from './stt/service.ts'
 import type { Upstream } from './gateway/upstream.ts'
 import type { CircuitBreaker } from './gateway/circuit-breaker.ts'
 import type { LocalFallback } from './gateway/fallback.ts'
@@ -36,7 +35,6 @@ export interface ServerContext {
   authenticator: Authenticator
   sync: StateSync
   speech: SpeechService
-  stt: SttService
   streams: StreamRegistry
   /** The quotas per end-user and API key: this process's copy, and how a change made here reaches every instance. */
   quotas: QuotaSync

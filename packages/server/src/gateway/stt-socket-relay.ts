@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import type WebSocket from 'ws'
 import { VoxgateError, type SttErrorEvent } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import type { AudioAllowance } from '../stt/allowance.ts'
 import { CLOSE_INTERNAL } from '../stt/socket.ts'
 import type { StreamLease } from '../streams/registry.ts'
@@ -19,7 +19,7 @@ import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-ti
 const END_COMMANDS = new Set(['close', 'done', JSON.stringify({ type: 'close' })])
 
 export interface SttRelayInit {
-  ctx: ServerContext
+  ctx: SttContext
   /** The upstream API: its key is scrubbed from the events relayed. */
   api: Upstream
   client: WebSocket

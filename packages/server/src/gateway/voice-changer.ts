@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { DirectSource } from '../streams/block-source.ts'
 import type { AudioReservation } from '../stt/usage.ts'
 import { msPerByte } from './audio-length.ts'
@@ -68,7 +68,7 @@ const sized = (format: ChangerFormat) => ({ ...format, sample_rate: format.sampl
 
 /** The relay's handle: its end releases the slot and settles the reservation to the audio `measured`. */
 function settled(
-  ctx: ServerContext,
+  ctx: SttContext,
   principal: Principal,
   upload: RelayedUpload<ChangerFormat>,
   measured: () => number | undefined,
@@ -91,7 +91,7 @@ function settled(
  * seconds: what was reserved and not made goes back; what was made beyond it is charged as far as
  * the budget still holds (past it, the next request is refused). Unmeasured, the reservation stands.
  */
-function settle(ctx: ServerContext, principal: Principal, reserved: AudioReservation, measured: number | undefined) {
+function settle(ctx: SttContext, principal: Principal, reserved: AudioReservation, measured: number | undefined) {
   const ms = Math.round(measured ?? reserved.ms)
   if (ms < reserved.ms) ctx.stt.usage.refund(reserved.charge, reserved.ms - ms)
   else if (ms > reserved.ms) ctx.stt.usage.reserve(principal, ms - reserved.ms, true).catch(() => undefined)

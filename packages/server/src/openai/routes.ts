@@ -8,6 +8,7 @@ import { speechOutput } from './speech-output.ts'
 import { checkInputLength, OpenAiSpeechRequest, toBytesRequest } from './speech-request.ts'
 import { openAiModelList } from './model-list.ts'
 import { registerUploadParsing, uploadRouteOptions } from '../stt/routes.ts'
+import type { SttContext } from '../stt/service.ts'
 import { serveTranscription } from './transcriptions.ts'
 
 /**
@@ -45,7 +46,7 @@ export function registerOpenAiModelRoute(app: FastifyInstance, guard: Guard, opt
  * `/stt`, answered in OpenAI's response formats or as its stream (local speech; gateway mode relays
  * these paths itself).
  */
-export function registerOpenAiTranscriptionRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerOpenAiTranscriptionRoutes(app: FastifyInstance, ctx: SttContext, guard: Guard): void {
   app.register(async (scope) => {
     await registerUploadParsing(scope, ctx)
     for (const path of ['/audio/transcriptions', '/v1/audio/transcriptions']) {

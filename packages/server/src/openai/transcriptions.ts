@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { SttWord } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { readBatchRequest, recognizeBatch } from '../stt/batch.ts'
 import { segmentsOf, srt, vtt } from './transcript-formats.ts'
@@ -36,7 +36,7 @@ export interface Transcript {
  * `{text}`), or with `stream=true` as OpenAI's `transcript.text.delta` / `transcript.text.done` events.
  */
 export async function serveTranscription(
-  ctx: ServerContext,
+  ctx: SttContext,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,

@@ -11,7 +11,7 @@ import { AccessTokenRequest } from '@voxgate/protocol/schemas'
 import { requireScope } from '../auth/authorize.ts'
 import { checkMintPolicy } from '../auth/key-policy.ts'
 import type { ApiKeyPrincipal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { requestOrigin } from '../audit/origin.ts'
@@ -25,7 +25,7 @@ export const RevokeRequest = z.union([
   z.strictObject({ sub: z.string().min(1).max(SUB_MAX_CHARS), issued_before: z.number().int().min(0) }),
 ])
 
-export function registerAccessTokenRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerAccessTokenRoutes(app: FastifyInstance, ctx: SttContext, guard: Guard): void {
   app.post('/access-token', { onRequest: guard('api_key') }, async (request) => {
     const body = parseOr400(AccessTokenRequest, request.body ?? {})
     const caller = apiKeyOf(request)
@@ -88,14 +88,14 @@ function apiKeyOf(request: FastifyRequest): ApiKeyPrincipal {
 }
 
 /** A `mint` key revokes the tokens it minted; another key's token needs `admin`. */
-async function ownTokenOr403(ctx: ServerContext, caller: ApiKeyPrincipal, token: string) {
+async function ownTokenOr403(ctx: SttContext, caller: ApiKeyPrincipal, token: string) {
   const target = await inspectOr400(ctx, token)
   if (target.keyId !== caller.keyId) requireScope(caller.scopes, 'admin', "Revoking another API key's token")
   return target
 }
 
 /** The token to revoke is data, not the caller's credential: a bad one is a 400, not a 401. */
-async function inspectOr400(ctx: ServerContext, token: string) {
+async function inspectOr400(ctx: SttContext, token: string) {
   try {
     return await ctx.tokens.inspect(token)
   } catch {

@@ -2,7 +2,7 @@ import { VoxgateError, type SttBatchResponse, type SttWord } from '@voxgate/prot
 import { SttBatchFields } from '@voxgate/protocol/schemas'
 import type { FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { parseOr400 } from '../http/validate.ts'
 import type { RawPcm } from './audio-file.ts'
 import type { FromWorker } from './messages.ts'
@@ -67,11 +67,7 @@ export async function readBatchRequest(
  * budget before any recognition (a file longer than what remains is refused whole, 429
  * `quota_exceeded`).
  */
-export async function recognizeBatch(
-  ctx: ServerContext,
-  principal: Principal,
-  batch: BatchRequest,
-): Promise<Recognized> {
+export async function recognizeBatch(ctx: SttContext, principal: Principal, batch: BatchRequest): Promise<Recognized> {
   await ctx.stt.usage.assertRemaining(principal)
   let revoked: VoxgateError | undefined
   const lease = await ctx.streams.open(principal, (err) => (revoked = err), 'stt')
@@ -100,7 +96,7 @@ export async function recognizeBatch(
 
 /** `POST /stt`: one file in, one JSON transcript out (Cartesia's shape). */
 export async function transcribeUpload(
-  ctx: ServerContext,
+  ctx: SttContext,
   request: FastifyRequest,
   principal: Principal,
 ): Promise<SttBatchResponse> {

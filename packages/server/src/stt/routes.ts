@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { transcribeUpload } from './batch.ts'
 import { MAX_FIELD_BYTES, MAX_FIELDS } from './multipart.ts'
@@ -11,7 +11,7 @@ import { MAX_FIELD_BYTES, MAX_FIELDS } from './multipart.ts'
  * The WebSockets are upgrades (stt/upgrade.ts); a plain GET on their paths gets the same credential
  * check and then a 400.
  */
-export function registerSttRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerSttRoutes(app: FastifyInstance, ctx: SttContext, guard: Guard): void {
   app.register(async (scope) => {
     await registerUploadParsing(scope, ctx)
     scope.post('/stt', uploadRouteOptions(ctx, guard), (request) => {
@@ -30,7 +30,7 @@ export function registerSttRoutes(app: FastifyInstance, ctx: ServerContext, guar
  * Multipart parsing with the STT upload's limits, for a route scope that takes audio uploads (this
  * one, and the OpenAI-compatible transcription routes').
  */
-export async function registerUploadParsing(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function registerUploadParsing(scope: FastifyInstance, ctx: SttContext): Promise<void> {
   await scope.register(multipart, {
     limits: {
       fileSize: ctx.config.sttUploadLimitBytes,
@@ -44,7 +44,7 @@ export async function registerUploadParsing(scope: FastifyInstance, ctx: ServerC
 }
 
 /** An audio upload route's options: the `stt` grant, and a body limit of the upload plus its form's fields. */
-export const uploadRouteOptions = (ctx: ServerContext, guard: Guard) => ({
+export const uploadRouteOptions = (ctx: SttContext, guard: Guard) => ({
   onRequest: guard({ grant: 'stt' }),
   bodyLimit: ctx.config.sttUploadLimitBytes + 64 * 1024,
 })

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { UsageMeter } from '../quotas/meter.ts'
 import type { Clock } from '../clock.ts'
 import type { Store } from '../store/types.ts'
+import type { ServerContext } from '../context.ts'
 import { RecognizerPool } from './pool.ts'
 import { AudioUsage } from './usage.ts'
 
@@ -29,6 +30,11 @@ export interface SttService {
   /** Accepts STT upgrades (`noServer`: the credential is checked before). */
   readonly wss: WebSocketServer
   close(): Promise<void>
+}
+
+/** What the speech-to-text routes and sockets, local or relayed, are handed. */
+export interface SttContext extends ServerContext {
+  stt: SttService
 }
 
 export function createSttService(

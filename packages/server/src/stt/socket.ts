@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import { STT_BYTES_PER_SAMPLE, VoxgateError, type SttEncoding, type SttErrorEvent } from '@voxgate/protocol'
 import type { WebSocket } from 'ws'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import type { StreamLease } from '../streams/registry.ts'
 import { cutAfterGrace } from '../transports/hard-close.ts'
 import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
@@ -17,7 +17,7 @@ export const CLOSE_INTERNAL = 1011
 export type RecognitionMessage = Exclude<FromWorker, { type: 'ready' | 'boot_failed' | 'progress' | 'failed' }>
 
 export interface SttSocketInit {
-  ctx: ServerContext
+  ctx: SttContext
   ws: WebSocket
   tcp: Socket
   principal: Principal
@@ -37,7 +37,7 @@ export interface SttSocketInit {
  * events.
  */
 export abstract class SttSocket {
-  protected readonly ctx: ServerContext
+  protected readonly ctx: SttContext
   protected readonly requestId: string
   protected readonly recognizer: Recognizer
   protected closed = false

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { VoxgateError } from '@voxgate/protocol'
 import { SttTurnsQuery, SttWebSocketQuery, type TurnSettings } from '@voxgate/protocol/schemas'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { authenticateRequest, queryOf } from '../http/authenticate.ts'
 import { parseOr400 } from '../http/validate.ts'
 import type { StreamLease } from '../streams/registry.ts'
@@ -34,7 +34,7 @@ export function queryObject(query: URLSearchParams): Record<string, string | str
  * caller (app/websocket-router.ts) turns a rejection into that HTTP answer.
  */
 export async function upgradeStt(
-  ctx: ServerContext,
+  ctx: SttContext,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -106,6 +106,6 @@ function turnSettings(q: SttTurnsQuery): TurnSettings {
   }
 }
 
-function logOpen(ctx: ServerContext, reqId: string, path: string | undefined, p: Principal): void {
+function logOpen(ctx: SttContext, reqId: string, path: string | undefined, p: Principal): void {
   ctx.logger.info({ reqId, path, key_id: p.keyId, sub: p.kind === 'token' ? p.sub : undefined }, 'websocket open')
 }
