@@ -52,6 +52,25 @@ describe('the server keeps to its layers (src/layers.ts)', () => {
   test('no module cycle', () => {
     assert.deepEqual(report.cycles, [])
   })
+
+  test("docs/development.md's Layers table is this table", () => {
+    const cells = (row: string) =>
+      row
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim())
+    const doc = readFileSync(path.join(root, 'docs/development.md'), 'utf8')
+    const section = doc.slice(doc.indexOf('## Layers'), doc.indexOf('\n## ', doc.indexOf('## Layers') + 1))
+    const rows = section
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .slice(2)
+      .map(cells)
+    assert.deepEqual(
+      rows,
+      LAYERS.map((l) => [l.name, l.holds, l.units.map((u) => `\`${u}\``).join(', ')]),
+    )
+  })
 })
 
 describe('the layer checker, on a graph made up here', () => {
