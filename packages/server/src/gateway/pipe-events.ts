@@ -5,28 +5,12 @@ import { errorEvent } from '../transports/events.ts'
 import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
 import { sseFrame } from '../transports/sse-frame.ts'
+import { drainedWrite } from '../transports/drained-write.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { SseFrames } from './sse-frames.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
 const TERMINAL = new Set(['done', 'error'])
-
-/** Writes and, when the socket is full, waits for it to drain: a slow reader pauses the upstream read. */
-async function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<void> {
-  if (res.destroyed) return
-  if (!res.write(text) && !signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off('drain', done)
-        res.off('close', done)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      res.on('drain', done).on('close', done)
-      signal.addEventListener('abort', done, { once: true })
-    })
-  }
-}
 
 /** How long the rest of an upstream answer may take to arrive after its terminal event before it is dropped. */
 const DRAIN_MS = 2000
@@ -92,7 +76,7 @@ export async function pipeEvents(
     const reason = stream.signal.aborted && stream.signal.reason instanceof VoxgateError ? stream.signal.reason : err
     const coded =
       reason instanceof VoxgateError ? reason : new VoxgateError('upstream_error', 'The upstream stream was cut.')
-    await write(res, sseFrame(errorEvent(coded, request.id, contextId)), stream.signal)
+    await drainedWrite(res, sseFrame(errorEvent(coded, request.id, contextId)), stream.signal)
   } finally {
     finish()
   }
@@ -121,7 +105,7 @@ async function forward(
       if (terminal) continue
       for (const frame of frames.push(chunk)) {
         stream.produced(frame.audioBytes * perByte)
-        await write(to, frame.text, stream.signal)
+        await drainedWrite(to, frame.text, stream.signal)
         if (frame.type !== undefined && TERMINAL.has(frame.type)) {
           terminal = true
           onTerminal()

@@ -9,28 +9,14 @@ import { cutAfterGrace, hardClose } from './hard-close.ts'
 import { abortReason, clientGone, type LocalSpeechOptions, openSpeechStream, revoked } from './speech-stream.ts'
 import { FALLBACK_HEADER } from './bytes.ts'
 import { sseFrame } from './sse-frame.ts'
+import { drainedWrite } from './drained-write.ts'
 
 /**
- * Writes one frame and waits for the socket to drain, so a slow reader pauses synthesis. An abort
- * (revocation) stops the wait, so the terminal event is queued at once.
+ * Writes one frame, waiting for the socket to drain (drained-write.ts). A fallback's every event says
+ * so, as its WebSocket events do: a client can tell the voice changed.
  */
-async function write(res: ServerResponse, event: StreamEvent, signal: AbortSignal, fallback = false): Promise<void> {
-  if (res.destroyed) return
-  // A fallback's every event says so, as its WebSocket events do: a client can tell the voice changed.
-  const frame = sseFrame(event, fallback ? { fallback: 'local' } : {})
-  if (!res.write(frame) && !signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off('drain', done)
-        res.off('close', done)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      res.on('drain', done).on('close', done)
-      signal.addEventListener('abort', done, { once: true })
-    })
-  }
-}
+const write = (res: ServerResponse, event: StreamEvent, signal: AbortSignal, fallback = false): Promise<void> =>
+  drainedWrite(res, sseFrame(event, fallback ? { fallback: 'local' } : {}), signal)
 
 /**
  * `POST /tts/sse`: `chunk` (and `timestamps`, `phoneme_timestamps`) events, then exactly one `done` or `error`, then the
