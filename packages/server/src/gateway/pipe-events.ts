@@ -6,6 +6,7 @@ import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
 import { sseFrame } from '../transports/sse-frame.ts'
 import { drainedWrite } from '../transports/drained-write.ts'
+import { startEventStream } from '../transports/event-stream-head.ts'
 import type { RelayHandle } from './relay-stream.ts'
 import { SseFrames } from './sse-frames.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
@@ -32,14 +33,7 @@ export async function pipeEvents(
   contextId?: string,
   idleMs = Number.POSITIVE_INFINITY,
 ): Promise<void> {
-  const res = reply.raw
-  reply.hijack()
-  res.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-accel-buffering': 'no',
-  })
+  const res = startEventStream(reply)
   const socket = res.socket
   let draining = false
   stream.signal.addEventListener(

@@ -10,6 +10,7 @@ import { abortReason, clientGone, type LocalSpeechOptions, openSpeechStream, rev
 import { FALLBACK_HEADER } from './bytes.ts'
 import { sseFrame } from './sse-frame.ts'
 import { drainedWrite } from './drained-write.ts'
+import { startEventStream } from './event-stream-head.ts'
 
 /**
  * Writes one frame, waiting for the socket to drain (drained-write.ts). A fallback's every event says
@@ -49,15 +50,7 @@ export async function serveSse(
     'sse',
     { fallback },
   )
-  const res = reply.raw
-  reply.hijack()
-  res.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-accel-buffering': 'no',
-    ...(fallback && { [FALLBACK_HEADER]: 'local' }),
-  })
+  const res = startEventStream(reply, fallback ? { [FALLBACK_HEADER]: 'local' } : {})
   const socket = res.socket
   // A revoked stream must end within a second even for a reader far behind: the error event gets a
   // short grace, then whatever is still queued for the peer (in Node or the kernel) is cut. A
