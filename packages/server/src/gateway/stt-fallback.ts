@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SttBatchResponse } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SttContext } from '../stt/service.ts'
 import { recognizeBatch } from '../stt/batch.ts'
 import { FALLBACK_HEADER } from '../transports/bytes.ts'
 import type { UploadNotRelayed } from './relay-upload.ts'
@@ -13,7 +13,7 @@ import type { UploadNotRelayed } from './relay-upload.ts'
  * installed, its own answer (503 `stt_unavailable`) is the client's.
  */
 export async function transcribeLocally(
-  ctx: ServerContext,
+  ctx: SttContext,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,

@@ -51,7 +51,7 @@ export async function openSharedState(
   }
   const faults = new FaultLog({ logger, dependency: 'redis', clock })
   // Loaded only when asked for: node-redis is some 580 modules, most of a start's module loading.
-  const { RedisConnection } = await import('./redis.ts')
+  const { RedisConnection } = await import('../shared/redis.ts')
   const redis = await RedisConnection.connect(config.redisUrl, config.redisPrefix, faults)
   const slots = new RedisSlots(redis, logger)
   return {
