@@ -14,15 +14,12 @@ import type { StreamRefusals } from './streams/refusals.ts'
 import type { SharedState } from './streams/shared-state.ts'
 import type { StreamRegistry } from './streams/registry.ts'
 import type { SpeechService } from './tts/types.ts'
-import type { Upstream } from './gateway/upstream.ts'
-import type { CircuitBreaker } from './gateway/circuit-breaker.ts'
-import type { LocalFallback } from './gateway/fallback.ts'
 import type { TtsCache } from './tts/cache.ts'
 import type { QuotaSync } from './quotas/sync.ts'
 import type { Outbox } from './webhooks/outbox.ts'
 import type { WebhookAdmin } from './webhooks/admin.ts'
-import type { ConsoleSessions } from './console/sessions.ts'
-import type { StreamCounts } from './console/stream-counts.ts'
+import type { ConsoleSessions } from './auth/console-sessions.ts'
+import type { StreamCounts } from './streams/stream-counts.ts'
 
 /** What every route and transport is handed: the server's parts, built once in server.ts. */
 export interface ServerContext {
@@ -52,20 +49,12 @@ export interface ServerContext {
   outbox: Outbox
   /** Webhooks as `/webhooks` manages them. */
   webhooks: WebhookAdmin
-  /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
-  upstream?: Upstream
-  /** Gateway mode, `--openai-voice-map`: OpenAI voice name → upstream voice id. */
-  openAiVoiceMap?: ReadonlyMap<string, string>
   /** The ffmpeg found at start, which encodes OpenAI's `aac`; absent, `aac` is refused. */
   ffmpeg?: string
   /** With `--console`: its sessions (the cookie is accepted on the console's routes only). */
   console?: ConsoleSessions
   /** With `--console`: open streams by transport, this instance's or the cluster's (Redis). */
   streamCounts?: StreamCounts
-  /** Gateway mode: the upstream's circuit breaker; every relay's upstream call goes through it. */
-  circuit?: CircuitBreaker
-  /** Gateway mode with `--fallback local`: what speaks when the upstream fails. */
-  fallback?: LocalFallback
   /** `--tts-cache-mb`: rendered `/tts/bytes` and `/v1/audio/speech` answers, local or relayed. */
   ttsCache?: TtsCache
 }

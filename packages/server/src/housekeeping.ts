@@ -6,7 +6,7 @@ import { announceExpiringKeys } from './webhooks/expiring.ts'
 import { EVENT_RETENTION_MS } from './webhooks/outbox.ts'
 
 const DAY_MS = 86_400_000
-import { CONSOLE_SESSION_IDLE_MS } from './console/sessions.ts'
+import { CONSOLE_SESSION_IDLE_MS } from './auth/console-sessions.ts'
 
 /**
  * Drops what can never matter again, on a timer, so the store cannot grow without bound: signing

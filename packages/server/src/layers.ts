@@ -42,18 +42,19 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'store',
-    holds: 'durable state (SQLite, PostgreSQL) and the records kept in it: keys and their scopes and policies',
-    units: ['keys', 'store', 'housekeeping.ts'],
-  },
-  {
-    name: 'engines',
-    holds: 'speech synthesis: engines, worker pools, voices, text splitting, resampling, encoders',
-    units: ['tts'],
+    holds:
+      'durable state (SQLite, PostgreSQL) and the records kept in it: keys, their scopes and policies, the audit log, the webhook outbox and its delivery',
+    units: ['scopes.ts', 'store', 'audit', 'webhooks'],
   },
   {
     name: 'cluster',
     holds: 'the connection to Redis that instances share',
     units: ['shared'],
+  },
+  {
+    name: 'engines',
+    holds: 'speech synthesis: engines, worker pools, voices, text splitting, resampling, encoders, the TTS cache',
+    units: ['tts'],
   },
   {
     name: 'auth',
@@ -67,8 +68,8 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'context',
-    holds: 'ServerContext: the parts built once at start that routes and transports are handed',
-    units: ['context.ts'],
+    holds: 'ServerContext: the parts built once at start that routes and transports are handed; the periodic clean-up',
+    units: ['context.ts', 'housekeeping.ts'],
   },
   {
     name: 'transports',
@@ -77,8 +78,9 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'features',
-    holds: 'speech to text, the gateway relays, the OpenAI-compatible routes, the Cartesia routes',
-    units: ['stt', 'gateway', 'openai', 'routes'],
+    holds:
+      'speech to text, the gateway relays, the OpenAI-compatible routes, the Cartesia routes, key administration, the console',
+    units: ['stt', 'gateway', 'openai', 'routes', 'keys', 'console'],
   },
   {
     name: 'app',

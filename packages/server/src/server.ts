@@ -44,14 +44,14 @@ import { UndoStack } from './undo-stack.ts'
 import { createWebSocketTransport } from './app/websocket-router.ts'
 import { createSttService } from './stt/service.ts'
 import { createSpeechService } from './tts/index.ts'
-import { ConsoleSessions } from './console/sessions.ts'
-import { StreamCounts } from './console/stream-counts.ts'
+import { ConsoleSessions } from './auth/console-sessions.ts'
+import { StreamCounts } from './streams/stream-counts.ts'
 import { loadConsoleAssets } from './console/assets.ts'
 import type { SpeechService } from './tts/types.ts'
 import { WebhookAdmin } from './webhooks/admin.ts'
 import { WebhookDeliverer } from './webhooks/deliverer.ts'
 import { Outbox } from './webhooks/outbox.ts'
-import { announceThreshold } from './webhooks/quota-alerts.ts'
+import { announceThreshold } from './quotas/quota-alerts.ts'
 
 /** How long a shutdown waits for open streams to send their terminal events. */
 const SHUTDOWN_DRAIN_MS = 2000

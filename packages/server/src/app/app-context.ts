@@ -1,12 +1,10 @@
+import type { GatewayParts } from '../gateway/gateway-context.ts'
 import type { SttContext } from '../stt/service.ts'
-import type { Upstream } from '../gateway/upstream.ts'
 
 /**
- * What the app layer is handed: the server's parts, and whether speech is local or relayed. Only the
- * route table and the WebSocket router choose between the two, so the upstream lives here and not in
- * ServerContext, which every layer below may read (likewise speech to text's parts live in SttContext).
+ * What the app layer is handed: the server's parts, speech to text's, and in gateway mode the
+ * upstream's. Only the route table and the WebSocket router choose between local and relayed speech
+ * (`inGatewayMode`), so the upstream lives here and in GatewayContext, not in ServerContext, which
+ * every layer below may read.
  */
-export interface AppContext extends SttContext {
-  /** Gateway mode: the Cartesia-compatible API speech is relayed to; absent, speech is local. */
-  upstream?: Upstream
-}
+export interface AppContext extends SttContext, Partial<GatewayParts> {}

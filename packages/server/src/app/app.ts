@@ -15,6 +15,7 @@ import { registerVoiceRoutes } from '../routes/voices.ts'
 import { registerSttRoutes } from '../stt/routes.ts'
 import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
 import { registerGatewayRoutes } from '../gateway/routes.ts'
+import { inGatewayMode } from '../gateway/gateway-context.ts'
 import { registerOpenAiGatewayRoutes } from '../openai/gateway-routes.ts'
 import {
   registerOpenAiModelRoute,
@@ -116,17 +117,18 @@ export function buildApp(
   registerCors(app, ctx.config.allowedOrigins)
   const guard = createGuard(ctx)
   registerStatusRoutes(app, ctx)
-  registerHealthRoutes(app, ctx)
+  const gateway = inGatewayMode(ctx) ? ctx : undefined
+  registerHealthRoutes(app, ctx, gateway && { upstreamState: () => gateway.circuit.state() })
   registerAccessTokenRoutes(app, ctx, guard)
   registerUsageRoutes(app, ctx, guard)
   registerQuotaRoutes(app, ctx, guard)
   registerApiKeyRoutes(app, ctx, guard)
   registerWebhookRoutes(app, ctx, guard)
   registerAuditRoutes(app, ctx, guard)
-  if (ctx.upstream) {
+  if (gateway) {
     // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
-    const uploads = registerGatewayRoutes(app, ctx, ctx.upstream, guard)
-    registerOpenAiGatewayRoutes(app, { ctx, upstream: ctx.upstream, uploads, guard })
+    const uploads = registerGatewayRoutes(app, gateway, gateway.upstream, guard)
+    registerOpenAiGatewayRoutes(app, { ctx: gateway, upstream: gateway.upstream, uploads, guard })
     registerOpenAiModelRoute(app, guard, { gateway: true })
   } else {
     registerVoiceRoutes(app, ctx, guard)

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AppContext } from './app-context.ts'
+import { type GatewayContext, inGatewayMode } from '../gateway/gateway-context.ts'
 import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
 import { toVoxgateError } from './errors.ts'
 import { requestId } from '../ids.ts'
@@ -72,6 +73,7 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
     perMessageDeflate: false,
     skipUTF8Validation: true,
   })
+  const gateway = inGatewayMode(ctx) ? ctx : undefined
   const sockets = new Set<ClosableTtsSocket>()
   const track = (tts: ClosableTtsSocket, ws: WebSocket, id: string, principal: Principal): void => {
     sockets.add(tts)
@@ -96,7 +98,7 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
       const path = (req.url ?? '').split('?')[0]
       const abort = (err: unknown) => abortHandshake(socket, toVoxgateError(err), id)
       // Gateway mode: both TTS and STT sockets are relayed to the upstream, after the same checks.
-      if (ctx.upstream) return handleGateway(ctx.upstream, path, req, socket, head, id, abort)
+      if (gateway) return handleGateway(gateway, path, req, socket, head, id, abort)
       if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch(abort)
       if (path !== '/tts/websocket')
         return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
@@ -114,7 +116,7 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
   }
 
   function handleGateway(
-    api: Upstream,
+    gateway: GatewayContext,
     path: string | undefined,
     req: IncomingMessage,
     socket: Duplex,
@@ -122,10 +124,11 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
     id: string,
     abort: (err: unknown) => void,
   ): void {
-    if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeSttRelay(ctx, api, req, socket, head, id).catch(abort)
+    if (STT_SOCKET_PATHS.has(path ?? ''))
+      return void upgradeSttRelay(gateway, gateway.upstream, req, socket, head, id).catch(abort)
     if (path !== '/tts/websocket')
       return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-    openTtsBridge(ctx, api, wss, req, socket, head, id).then(
+    openTtsBridge(gateway, gateway.upstream, wss, req, socket, head, id).then(
       ({ bridge, client, principal }) => track(bridge, client, id, principal),
       abort,
     )

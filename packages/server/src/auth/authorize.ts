@@ -1,7 +1,7 @@
 import { VoxgateError, type GrantName } from '@voxgate/protocol'
-import type { RouteAccess } from '../keys/scopes.ts'
+import type { RouteAccess } from '../scopes.ts'
 import type { Principal } from './principal.ts'
-import { hasScope, type Scope } from '../keys/scopes.ts'
+import { hasScope, type Scope } from '../scopes.ts'
 
 /** What a route demands of its caller: a grant (tokens) or an API key outright. */
 /** `any`: any valid credential (a token describing itself). */

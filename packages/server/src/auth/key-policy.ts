@@ -1,5 +1,5 @@
 import { VoxgateError, type Grants, type TokenLimits } from '@voxgate/protocol'
-import type { KeyPolicy } from '../keys/scopes.ts'
+import type { KeyPolicy } from '../scopes.ts'
 
 /** What a mint asks for, as the policy sees it. */
 export interface MintAsk {

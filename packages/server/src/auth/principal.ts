@@ -1,4 +1,4 @@
-import type { KeyPolicy, Scope } from '../keys/scopes.ts'
+import type { KeyPolicy, Scope } from '../scopes.ts'
 import type { Grants, TokenLimits } from '@voxgate/protocol'
 
 /** Who is calling, once a credential has been checked. */

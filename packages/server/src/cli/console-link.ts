@@ -1,5 +1,5 @@
 import { DEFAULT_DATA_DIR } from '../config.ts'
-import { ConsoleSessions, CONSOLE_LINK_TTL_MS } from '../console/sessions.ts'
+import { ConsoleSessions, CONSOLE_LINK_TTL_MS } from '../auth/console-sessions.ts'
 import { openStore } from '../store/open.ts'
 import { UsageError } from './args.ts'
 import type { Io } from './io.ts'

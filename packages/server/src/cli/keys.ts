@@ -1,6 +1,6 @@
 import { announceRevoked, createKey } from '../keys/create-key.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
-import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../keys/scopes.ts'
+import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../scopes.ts'
 import { cliOrigin } from '../audit/origin.ts'
 import { ROTATION_GRACE_DEFAULT_SECONDS, ROTATION_GRACE_MAX_SECONDS, rotateKey } from '../keys/rotate.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'

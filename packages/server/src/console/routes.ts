@@ -6,9 +6,9 @@ import type { ServerContext } from '../context.ts'
 import { checkConsoleOrigin } from '../http/authenticate.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
-import { CONSOLE_COOKIE, type ConsoleSessions, sessionCookie } from './sessions.ts'
-import type { StreamCounts } from './stream-counts.ts'
-import { CONSOLE_SIGN_IN_PER_MINUTE } from './sign-in-limit.ts'
+import { CONSOLE_COOKIE, type ConsoleSessions, sessionCookie } from '../auth/console-sessions.ts'
+import type { StreamCounts } from '../streams/stream-counts.ts'
+import { CONSOLE_SIGN_IN_PER_MINUTE } from '../auth/console-sessions.ts'
 
 /** How often the live-events route sends the open streams (the Overview updates within 2 s). */
 const EVENTS_EVERY_MS = 1000

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { VoxgateError } from '@voxgate/protocol'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
-import type { SttContext } from '../stt/service.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import type { StreamTransport } from '../streams/registry.ts'
 import type { RawPcm } from '../stt/audio-file.ts'
 import type { AudioReservation } from '../stt/usage.ts'
@@ -20,7 +20,7 @@ import type { Upstream } from './upstream.ts'
 
 /** What the upload relays share: the server, the upstream, and the decoder that measures uploads. */
 export interface Uploads {
-  ctx: SttContext
+  ctx: GatewayContext
   upstream: Upstream
   decoder: UploadDecoder
 }

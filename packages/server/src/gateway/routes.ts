@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { VOICE_ID_PATTERN } from '@voxgate/protocol/schemas'
-import type { SttContext } from '../stt/service.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { UploadDecoder } from './measure/decoder.ts'
@@ -36,7 +36,7 @@ const upgradeOnly = async () => {
  */
 export function registerGatewayRoutes(
   app: FastifyInstance,
-  ctx: SttContext,
+  ctx: GatewayContext,
   upstream: Upstream,
   guard: Guard,
 ): Uploads {

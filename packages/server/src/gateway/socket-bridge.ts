@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws'
 import { VoxgateError } from '@voxgate/protocol'
 import { WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/protocol/schemas'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import { parseOr400 } from '../http/validate.ts'
 import type { StreamLease } from '../streams/registry.ts'
 import { errorEvent } from '../transports/events.ts'
@@ -43,7 +43,7 @@ export const CLOSE_UPSTREAM_LOST = 1011
  * `error` per context life, and an id that ended with an error stays ended for the socket's life.
  */
 export interface TtsBridgeInit {
-  ctx: ServerContext
+  ctx: GatewayContext
   /** The upstream API: its key is scrubbed from the error events relayed. */
   api: Upstream
   client: WebSocket
@@ -73,7 +73,7 @@ export class TtsBridge {
   #successor: TtsSocket | undefined
   #inbox: Promise<void> = Promise.resolve()
   #pending = 0
-  private readonly ctx: ServerContext
+  private readonly ctx: GatewayContext
   private readonly api: Upstream
   private readonly client: WebSocket
   private readonly upstream: WebSocket

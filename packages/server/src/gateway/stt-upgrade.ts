@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { z } from 'zod'
 import { STT_BYTES_PER_SAMPLE, STT_SAMPLE_RATE_MAX, STT_SAMPLE_RATE_MIN, type VoxgateError } from '@voxgate/protocol'
 import { SttEncoding } from '@voxgate/protocol/schemas'
-import type { SttContext } from '../stt/service.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import { authenticateRequest, queryOf } from '../http/authenticate.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { AudioAllowance } from '../stt/allowance.ts'
@@ -30,7 +30,7 @@ const RelayedAudioQuery = z.object({
  * then the upstream socket, and only then the client's upgrade, so every refusal is an HTTP answer.
  */
 export async function upgradeSttRelay(
-  ctx: SttContext,
+  ctx: GatewayContext,
   api: Upstream,
   req: IncomingMessage,
   socket: Duplex,

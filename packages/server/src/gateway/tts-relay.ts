@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import type { TtsSseRequest } from '@voxgate/protocol'
 import { serveBytes } from '../transports/bytes.ts'
 import { serveCachedBytes } from '../transports/cached-bytes.ts'
@@ -36,7 +36,7 @@ export interface TranslatedTts {
  * error, as for local speech.
  */
 export async function relayTts(
-  ctx: ServerContext,
+  ctx: GatewayContext,
   upstream: Upstream,
   principal: Principal,
   request: FastifyRequest,
@@ -97,7 +97,7 @@ export async function relayTts(
 }
 
 async function send(
-  ctx: ServerContext,
+  ctx: GatewayContext,
   upstream: Upstream,
   request: FastifyRequest,
   stream: RelayedStream,

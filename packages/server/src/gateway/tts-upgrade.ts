@@ -5,7 +5,7 @@ import type { WebSocketServer } from 'ws'
 import type WebSocket from 'ws'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
 import { throughCircuit } from './circuit-breaker.ts'
 import { TtsBridge } from './socket-bridge.ts'
@@ -21,7 +21,7 @@ import { TtsSocket } from '../transports/websocket/socket.ts'
  * handshake (502/504), never an open socket that closes at once.
  */
 export async function openTtsBridge(
-  ctx: ServerContext,
+  ctx: GatewayContext,
   api: Upstream,
   wss: WebSocketServer,
   req: IncomingMessage,

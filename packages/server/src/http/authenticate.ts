@@ -5,9 +5,9 @@ import { authorize, type Requirement } from '../auth/authorize.ts'
 import { extractCredential, readCookie } from '../auth/credentials.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
-import { acceptsConsoleSession, CONSOLE_COOKIE } from '../console/sessions.ts'
+import { acceptsConsoleSession, CONSOLE_COOKIE } from '../auth/console-sessions.ts'
 import { checkOrigin } from './origin.ts'
-import type { RouteAccess } from '../keys/scopes.ts'
+import type { RouteAccess } from '../scopes.ts'
 import { routeAccess } from './scopes.ts'
 
 /**

@@ -1,5 +1,5 @@
 import { VoxgateError } from '@voxgate/protocol'
-import type { RouteAccess } from '../keys/scopes.ts'
+import type { RouteAccess } from '../scopes.ts'
 
 /**
  * The one table of route access, keyed `METHOD /template` as Fastify registers the route (a

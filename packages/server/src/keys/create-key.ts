@@ -1,8 +1,8 @@
 import { generateApiKey } from '../auth/api-keys.ts'
 import { cliOrigin } from '../audit/origin.ts'
 import { isoOrNull } from '../clock.ts'
-import type { KeyPolicy, Scope } from './scopes.ts'
-import { DEFAULT_SCOPES, FULL_SCOPES } from './scopes.ts'
+import type { KeyPolicy, Scope } from '../scopes.ts'
+import { DEFAULT_SCOPES, FULL_SCOPES } from '../scopes.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Store } from '../store/types.ts'
 import { storeEvents, type EventSink } from '../webhooks/outbox.ts'
@@ -51,4 +51,3 @@ export async function announceRevoked(
   const key = await store.getApiKey(id)
   await events.enqueue('api_key.revoked', { id, name: key?.name ?? null }, { atMs: nowMs })
 }
-

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { GRANT_NAMES, LIMIT_AUDIO_SECONDS_MAX, LIMIT_CHARACTERS_MAX, TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
-import { SCOPES, type Scope } from './scopes.ts'
+import { SCOPES, type Scope } from '../scopes.ts'
 import { ROTATION_GRACE_DEFAULT_SECONDS, ROTATION_GRACE_MAX_SECONDS } from './rotate.ts'
 
 /** Longest key name, characters. */

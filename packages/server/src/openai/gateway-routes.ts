@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { ServerContext } from '../context.ts'
+import type { GatewayContext } from '../gateway/gateway-context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import type { Uploads } from '../gateway/relay-upload.ts'
@@ -12,7 +12,7 @@ import { checkInputLength, OpenAiSpeechRequest } from './speech-request.ts'
 import { toUpstreamSpeech } from './upstream-speech.ts'
 
 export interface OpenAiGateway {
-  ctx: ServerContext
+  ctx: GatewayContext
   upstream: Upstream
   /** The gateway's upload relays (gateway/routes.ts), whose decoders transcriptions share. */
   uploads: Uploads

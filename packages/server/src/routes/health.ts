@@ -10,7 +10,12 @@ const STORE_CHECK_TIMEOUT_MS = 1000
  * draining; otherwise 503 with the failing checks named. In gateway mode the body also says the
  * upstream circuit's state (`checks.upstream`), which never makes the instance unready. Neither needs a credential nor says more.
  */
-export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
+export interface HealthOptions {
+  /** Gateway mode: the upstream circuit's state, for `checks.upstream`. */
+  upstreamState?: () => Promise<string>
+}
+
+export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext, options: HealthOptions = {}): void {
   app.get('/healthz', async (_request, reply) => {
     reply.header('cache-control', 'no-store')
     return { ok: true }
@@ -24,7 +29,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
     }
     // Reported, never a reason to be unready: an upstream outage must not pull every instance out of
     // its load balancer (and with --fallback they still speak).
-    const upstream = ctx.circuit && (await ctx.circuit.state())
+    const upstream = options.upstreamState && (await options.upstreamState())
     const ready = checks.store === 'ok' && checks.redis !== 'unreachable' && !checks.draining
     reply.header('cache-control', 'no-store').code(ready ? 200 : 503)
     return { ready, checks: { ...checks, ...(upstream && { upstream }) } }

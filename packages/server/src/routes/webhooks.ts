@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { requestOrigin } from '../audit/origin.ts'
-import { hasScope } from '../keys/scopes.ts'
+import { hasScope } from '../scopes.ts'
 import type { ServerContext } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'

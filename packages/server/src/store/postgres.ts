@@ -5,7 +5,7 @@ import { migrate } from './pg-migrations.ts'
 import { appendAudit, appendAuditOnce, pruneAudit, queryAudit, type PgQuery } from './postgres-audit.ts'
 import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
 import { createPool, pgFailure, type PgTarget } from './pg-pool.ts'
-import type { KeyPolicy, Scope } from '../keys/scopes.ts'
+import type { KeyPolicy, Scope } from '../scopes.ts'
 import type {
   ClaimedDelivery,
   OutboxEvent,

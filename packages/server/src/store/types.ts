@@ -1,4 +1,4 @@
-import type { KeyPolicy, Scope } from '../keys/scopes.ts'
+import type { KeyPolicy, Scope } from '../scopes.ts'
 import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
 
 /**

@@ -10,7 +10,7 @@ import { StoreRateLimiter } from './store-rate-limiter.ts'
 import { StoreSlots } from './store-slots.ts'
 import type { SharedCounters } from '../store/types.ts'
 import type { RedisConnection } from '../shared/redis.ts'
-import { CONSOLE_SIGN_IN_PER_MINUTE } from '../console/sign-in-limit.ts'
+import { CONSOLE_SIGN_IN_PER_MINUTE } from '../auth/console-sessions.ts'
 
 /**
  * The short-lived state several instances must share: concurrent-stream slots, per-key rate limits

@@ -13,8 +13,8 @@ import {
   CONSOLE_SESSION_IDLE_MS,
   CONSOLE_SESSION_MAX_MS,
   ConsoleSessions,
-} from '../../src/console/sessions.ts'
-import { CONSOLE_SIGN_IN_PER_MINUTE } from '../../src/console/sign-in-limit.ts'
+} from '../../src/auth/console-sessions.ts'
+import { CONSOLE_SIGN_IN_PER_MINUTE } from '../../src/auth/console-sessions.ts'
 import { bearer, call, type ApiResponse } from '../helpers/http.ts'
 import { ManualClock } from '../helpers/clock.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'

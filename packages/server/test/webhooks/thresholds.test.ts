@@ -16,7 +16,7 @@ import type { ThresholdReached } from '../../src/quotas/thresholds.ts'
 import { openStore } from '../../src/store/open.ts'
 import type { QuotaRecord, Store } from '../../src/store/types.ts'
 import { Outbox } from '../../src/webhooks/outbox.ts'
-import { announceThreshold, thresholdData } from '../../src/webhooks/quota-alerts.ts'
+import { announceThreshold, thresholdData } from '../../src/quotas/quota-alerts.ts'
 import { ManualClock } from '../helpers/clock.ts'
 
 const folders: string[] = []

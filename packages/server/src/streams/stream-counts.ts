@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
 import type { RedisConnection } from '../shared/redis.ts'
-import type { StreamRegistry, StreamTransport } from '../streams/registry.ts'
+import type { StreamRegistry, StreamTransport } from './registry.ts'
 
 /** How often each instance publishes its open streams to Redis. */
 export const STREAM_COUNTS_PUBLISH_MS = 1000

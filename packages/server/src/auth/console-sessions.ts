@@ -1,11 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { VoxgateError } from '@voxgate/protocol'
-import type { Authenticator } from '../auth/authenticator.ts'
-import { looksLikeJwt } from '../auth/api-keys.ts'
-import type { ApiKeyPrincipal } from '../auth/principal.ts'
-import type { Scope } from '../keys/scopes.ts'
+import type { Authenticator } from './authenticator.ts'
+import { looksLikeJwt } from './api-keys.ts'
+import type { ApiKeyPrincipal } from './principal.ts'
+import type { Scope } from '../scopes.ts'
 import type { Clock } from '../clock.ts'
 import type { ConsoleSessionRecord, Store } from '../store/types.ts'
+
+/**
+ * Console sign-in attempts (a link's code or a key typed in) one client address may make per minute,
+ * as any sign-in form is throttled; counted where the other rate limits are (Redis, else the store).
+ */
+export const CONSOLE_SIGN_IN_PER_MINUTE = 10
 
 /** A one-time sign-in link (`voxgate console-link`) is valid this long. */
 export const CONSOLE_LINK_TTL_MS = 5 * 60_000

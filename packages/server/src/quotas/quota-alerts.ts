@@ -1,6 +1,6 @@
-import type { ThresholdReached } from '../quotas/thresholds.ts'
-import { quotaThresholdKey, type QuotaThresholdData } from './events.ts'
-import type { Outbox } from './outbox.ts'
+import type { ThresholdReached } from './thresholds.ts'
+import { quotaThresholdKey, type QuotaThresholdData } from '../webhooks/events.ts'
+import type { Outbox } from '../webhooks/outbox.ts'
 
 /** A reached threshold as the `quota.threshold` event's data: audio in seconds, as quotas are set. */
 export function thresholdData(r: ThresholdReached): QuotaThresholdData {
