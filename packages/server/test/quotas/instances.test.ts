@@ -18,7 +18,14 @@ import { dropPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 import { ttsBody, voiceIds } from '../helpers/security.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
-const NOTICE_MS = 1000
+/**
+ * B's store poll in the Redis case: longer than the whole file runs, so only the Redis notice can tell
+ * B of the new quota. What is asserted is that path, not how many milliseconds it took on a loaded
+ * machine.
+ */
+const NO_POLL_MS = 10 * 60_000
+/** How long to wait for the notice before calling it lost. */
+const NOTICE_WAIT_MS = 30_000
 /** Longer than any test here runs: the store poll never stands in for the notice. */
 const SLOW_POLL_MS = 5000
 /** 60 characters: two fit a 100-character quota only if nothing else was counted. */
@@ -62,8 +69,8 @@ describe('a new quota on two instances', () => {
     const token = await mint(a.url, apiKey, { grants: { tts: true }, expires_in: 600, sub: 'nora' })
     assert.equal((await speak(a, token, voice)).status, 200)
     await eventually(async () => (await ledger(a, 'nora')) === 60, 'the first 60 characters are in the ledger')
-    // B starts now, so its first store poll comes SLOW_POLL_MS later, long after this test's checks.
-    const b = await instance(shared)
+    // B never polls the store during this test: only the notice can tell it of the quota.
+    const b = await instance({ ...shared, storePollMs: NO_POLL_MS })
 
     const put = await call(a.url, '/quotas', {
       method: 'PUT',
@@ -72,15 +79,12 @@ describe('a new quota on two instances', () => {
     })
     assert.equal(put.status, 201, put.text)
     assert.equal(put.json.used.characters, 60)
-    const t0 = performance.now()
     // Enforced on A by the time it answered.
     const onA = await speak(a, token, voice)
     assert.equal(onA.status, 429, onA.text)
     assert.equal(onA.json.error_code, 'quota_exceeded')
-    // And on B through the notice, well before its poll.
-    await eventually(() => b.server.ctx.quotas.book.size === 1, 'B enforces the new quota', 3 * NOTICE_MS)
-    const learnt = performance.now() - t0
-    assert.ok(learnt < NOTICE_MS, `B learnt of the quota ${Math.round(learnt)} ms after the PUT answered`)
+    // And on B, through the notice: B's store poll does not run during this test.
+    await eventually(() => b.server.ctx.quotas.book.size === 1, 'B enforces the new quota', NOTICE_WAIT_MS)
     const onB = await speak(b, token, voice)
     assert.equal(onB.status, 429, onB.text)
     assert.equal(onB.json.error_code, 'quota_exceeded')
