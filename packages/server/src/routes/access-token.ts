@@ -15,11 +15,9 @@ import type { SttContext } from '../stt/service.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { requestOrigin } from '../audit/origin.ts'
+import { REVOKE_REASON_MAX_CHARS } from '../audit/reason.ts'
 import { auditDraft, type AuditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Revocation } from '../store/types.ts'
-
-/** Longest `reason` a revocation may carry (free text for the audit log, not a transcript). */
-export const REVOKE_REASON_MAX_CHARS = 500
 
 /** Why, in the operator's words: kept in the audit row's `details`, never checked. */
 const reason = z.string().trim().min(1).max(REVOKE_REASON_MAX_CHARS).optional()
