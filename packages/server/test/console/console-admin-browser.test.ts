@@ -145,9 +145,10 @@ describe('the console admin pages in Chromium', () => {
     assert.match(secret, /^sk_vx_[A-Za-z0-9_-]{43}$/)
     const until = page.getByRole('row').filter({ hasText: 'backend' }).locator('td[data-label="Rotating until"]')
     await until.filter({ hasText: / UTC$/ }).waitFor()
-    await shoot('keys-rotated')
     await shown.getByRole('button', { name: 'Done' }).click()
     await shown.waitFor({ state: 'detached' })
+    // After the dialog: no secret in the review screenshots.
+    await shoot('keys-rotated')
     assert.equal((await page.content()).includes(secret), false, 'the secret is gone with its dialog')
     for (const key of [app.key, secret]) {
       const minted = await call(t.url, '/access-token', { headers: bearer(key), body: { expires_in: 60 } })
@@ -249,6 +250,7 @@ describe('the console admin pages in Chromium', () => {
     const log = page.getByRole('table', { name: 'Audit log' })
     await log.getByRole('cell', { name: 'console.signed_in' }).first().waitFor()
     await log.getByRole('cell', { name: 'console (link)', exact: true }).first().waitFor()
+    await log.getByRole('cell', { name: 'scope: admin; method: link', exact: true }).first().waitFor()
     await shoot('audit-console')
   })
 
@@ -279,6 +281,11 @@ describe('the console admin pages in Chromium', () => {
     const heard = (await page.getByLabel('Transcript').textContent()) ?? ''
     assert.ok(wer(SENTENCE, heard).errors <= 2, `heard "${heard}"`)
     assert.equal(await page.locator('#pg-listen-status').textContent(), 'Done listening.')
+    // The token's usage shows the audio it was heard with (3 s of speech and 1 s of silence).
+    await page
+      .locator('#pg-audio-heard')
+      .filter({ hasText: /^[1-9][\d.]* s$/ })
+      .waitFor()
     await shoot('playground-listen')
   })
 })

@@ -1,7 +1,7 @@
 import { empty, fill, h, loading, table } from '../dom.ts'
 import { errorBox, isNotFound, notAvailable } from '../errors.ts'
 import { when } from '../format.ts'
-import { actorName, auditPage } from '../audit-data.ts'
+import { actorName, auditPage, detailsText } from '../audit-data.ts'
 import { AUDIT_ACTIONS } from '../server-names.ts'
 
 const PAGE_SIZE = '50'
@@ -59,12 +59,13 @@ export function audit(section: HTMLElement): undefined {
           ? empty('No entry matches.')
           : table(
               'Audit log',
-              ['When', 'Action', 'Target', 'By', 'Request'],
+              ['When', 'Action', 'Target', 'By', 'Details', 'Request'],
               page.data.map((e) => [
                 when(e.at),
                 h('code', {}, e.action),
                 `${e.target.type} ${e.target.id}`,
                 actorName(e.actor),
+                detailsText(e.details),
                 e.request_id ?? '—',
               ]),
             ),

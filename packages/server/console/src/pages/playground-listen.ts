@@ -16,7 +16,12 @@ const TRAILING_SILENCE_SECONDS = 1
  * `/stt/websocket`, with the same token (it needs the `stt` grant). The source is the audio the page
  * just spoke (transcribed back, no device needed) or the microphone.
  */
-export function listenCard(parts: { client: () => VoxgateClient | undefined; spoken: () => SpokenAudio | undefined }): {
+export function listenCard(parts: {
+  client: () => VoxgateClient | undefined
+  spoken: () => SpokenAudio | undefined
+  /** Called when a session ends, to show the token's usage (its audio seconds) again. */
+  ended: () => void
+}): {
   card: HTMLElement
   tokenChanged: (grants: { stt: boolean }) => void
   stop: () => void
@@ -40,7 +45,7 @@ export function listenCard(parts: { client: () => VoxgateClient | undefined; spo
     h('label', { for: 'pg-listen-source' }, 'Source'),
     source,
     hint,
-    h('div', { class: 'actions' }, button, stopButton),
+    h('div', { class: 'row-actions' }, button, stopButton),
     h('p', {}, h('strong', {}, 'Heard: '), heard),
     status,
     error,
@@ -90,6 +95,7 @@ export function listenCard(parts: { client: () => VoxgateClient | undefined; spo
         running = undefined
         button.disabled = !stt
         stopButton.hidden = true
+        parts.ended()
       }
     })()
   })

@@ -2,7 +2,7 @@ import { AudioPlayer, TokenSource, VoxgateClient, type Transport } from '@voxgat
 import { api } from '../api.ts'
 import { fill, h } from '../dom.ts'
 import { attempt, errorBox } from '../errors.ts'
-import { count } from '../format.ts'
+import { count, duration } from '../format.ts'
 import type { Session } from './index.ts'
 import { listenCard, type SpokenAudio } from './playground-listen.ts'
 
@@ -103,7 +103,11 @@ export function playground(section: HTMLElement, session: Session): () => void {
   let client: VoxgateClient | undefined
   /** The last speech, for Listen to transcribe back; replaced by each Speak. */
   let spokenAudio: SpokenAudio | undefined
-  const listen = listenCard({ client: () => client, spoken: () => spokenAudio })
+  const listen = listenCard({
+    client: () => client,
+    spoken: () => spokenAudio,
+    ended: () => void showUsage().catch(() => undefined),
+  })
   if (session.scope !== 'admin') section.append(h('p', { class: 'muted' }, 'Minting needs an admin session.'))
   section.append(
     h(
@@ -140,6 +144,8 @@ export function playground(section: HTMLElement, session: Session): () => void {
         { id: 'pg-characters-used' },
         `${count(info.usage.characters)}${characters.value ? ` / ${count(Number(characters.value))}` : ''}`,
       ),
+      h('dt', {}, 'Audio heard'),
+      h('dd', { id: 'pg-audio-heard' }, duration(info.usage.audio_seconds)),
       h('dt', {}, 'Open streams'),
       h('dd', {}, count(info.usage.open_streams)),
       h('dt', {}, 'Expires'),
