@@ -4,11 +4,13 @@
  * delivered to a local receiver and shown, and removed; a revocation with its reason, shown in the
  * recent list and the audit log as the console's; the Playground transcribing back what it spoke.
  * Errors show their error_code; the pages work from the keyboard and name every control; the lists
- * of actions and events are the server's own. Screenshots at 1440 and 390 px in test-artifacts/console/.
+ * of actions and events are the server's own; the Playground also listens to a microphone (Chromium's fake
+ * device playing a Flite recording). Screenshots at 1440 and 390 px in test-artifacts/console/.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { ConsoleSessions } from '../../src/auth/console-sessions.ts'
@@ -19,7 +21,7 @@ import { launchChromium } from '../helpers/chromium.ts'
 import { bearer, call } from '../helpers/http.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts'
-import { FLITE_VOICES, wer } from '../stt/helpers.ts'
+import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../stt/helpers.ts'
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../../test-artifacts/console')
 const DESKTOP = { width: 1440, height: 900 }
@@ -31,6 +33,8 @@ let browser: Browser
 let context: BrowserContext
 let page: Page
 let receiver: WebhookReceiver
+let micBrowser: Browser | undefined
+let micDir: string | undefined
 
 before(async () => {
   t = await startTestServer({ console: true, speech: 'real', webhookAllowPrivate: true })
@@ -51,6 +55,8 @@ before(async () => {
 })
 after(async () => {
   await browser?.close()
+  await micBrowser?.close()
+  if (micDir) rmSync(micDir, { recursive: true, force: true })
   await receiver?.stop()
   await t?.close()
 })
@@ -287,5 +293,60 @@ describe('the console admin pages in Chromium', () => {
       .filter({ hasText: /^[1-9][\d.]* s$/ })
       .waitFor()
     await shoot('playground-listen')
+  })
+
+  test('the Playground listens to the microphone (a fake device playing a recording) until Stop listening', async () => {
+    micDir = mkdtempSync(path.join(tmpdir(), 'voxgate-console-mic-'))
+    const mic = path.join(micDir, 'mic.wav')
+    const pcm = await speak(t.server.ctx.speech, FLITE_VOICES.get('slt')!, SENTENCE, 48000)
+    writeFileSync(mic, wav(concatPcm([silence(1, 48000), pcm, silence(1.5, 48000)]), 48000))
+    micBrowser = await launchChromium([
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${mic}`,
+    ])
+    const micContext = await micBrowser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: DESKTOP,
+      permissions: ['microphone'],
+    })
+    await micContext.addInitScript(() => {
+      const seen: string[] = []
+      Object.defineProperty(window, 'cspViolations', { value: seen })
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`))
+    })
+    const p = await micContext.newPage()
+    const code = await ConsoleSessions.createLoginCode(t.server.ctx.store, Date.now())
+    await p.goto(`${t.url}/console/login#code=${code}`)
+    await p.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await p.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Playground', exact: true }).click()
+    await p.getByLabel('stt: listen').check()
+    await p.getByRole('button', { name: 'Mint token' }).click()
+    await p.getByLabel('Decoded claims').filter({ hasText: '"stt": true' }).waitFor()
+    await p.getByLabel('Source').selectOption({ label: 'The microphone' })
+    await p.getByRole('button', { name: 'Listen', exact: true }).click()
+    await p.locator('#pg-listen-status').filter({ hasText: 'Listening…' }).waitFor()
+    // The device plays the recording in a loop: once most of the sentence is heard, the operator stops.
+    await p.waitForFunction(
+      () => (document.querySelector('#pg-heard')?.textContent ?? '').split(' ').length >= 8,
+      null,
+      {
+        timeout: 120_000,
+      },
+    )
+    await p.getByRole('button', { name: 'Stop listening' }).click()
+    await p
+      .locator('#pg-listen-status')
+      .filter({ hasText: /^Done listening/ })
+      .waitFor()
+    const heard = (await p.getByLabel('Transcript').textContent()) ?? ''
+    assert.ok(wer(SENTENCE, heard.split(' ').slice(0, 9).join(' ')).errors <= 3, `heard "${heard}"`)
+    assert.equal(await p.getByRole('button', { name: 'Stop listening' }).isHidden(), true)
+    assert.deepEqual(
+      await p.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+      [],
+      'the microphone needs no blob: script (ScriptProcessor capture)',
+    )
+    await micContext.close()
   })
 })
