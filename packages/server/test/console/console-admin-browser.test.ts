@@ -5,11 +5,11 @@
  * recent list and the audit log as the console's; the Playground transcribing back what it spoke.
  * Errors show their error_code; the pages work from the keyboard and name every control; the lists
  * of actions and events are the server's own; the Playground also listens to a microphone (Chromium's fake
- * device playing a Flite recording). Screenshots at 1440 and 390 px in test-artifacts/console/.
+ * device playing a Flite recording); Usage downloads its CSV with formula-like cells defused. Screenshots at 1440 and 390 px in test-artifacts/console/.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -19,6 +19,7 @@ import { AUDIT_ACTIONS } from '../../src/store/audit-types.ts'
 import { WEBHOOK_EVENT_TYPES } from '../../src/webhooks/events.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { bearer, call } from '../helpers/http.ts'
+import { raw, ttsBytes } from '../helpers/speech.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts'
 import { concatPcm, FLITE_VOICES, silence, speak, wav, wer } from '../stt/helpers.ts'
@@ -348,5 +349,39 @@ describe('the console admin pages in Chromium', () => {
       'the microphone needs no blob: script (ScriptProcessor capture)',
     )
     await micContext.close()
+  })
+
+  test("Usage's Download CSV: the ledger's rows, a formula-like sub defused", async () => {
+    const sub = '=HYPERLINK("x")'
+    const minted = await call(t.url, '/access-token', { headers: bearer(t.apiKey), body: { sub, expires_in: 60 } })
+    const spoken = await ttsBytes(t.url, minted.json.token as string, {
+      model_id: 'sonic-3',
+      voice: FLITE_VOICES.get('slt')!,
+      transcript: 'Hello.',
+      output_format: raw(),
+    })
+    assert.equal(spoken.status, 200)
+    await go('Usage')
+    await page.getByLabel('Group by').selectOption('sub')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page
+      .getByRole('table', { name: /^Usage from / })
+      .getByRole('cell', { name: 'playground', exact: true })
+      .waitFor()
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ])
+    assert.match(download.suggestedFilename(), /^voxgate-usage-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/)
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trimEnd()
+      .split('\n')
+    assert.equal(lines[0], 'day,key_id,sub,characters,audio_seconds_produced,audio_seconds_transcribed,streams')
+    const today = new Date().toISOString().slice(0, 10)
+    const row = (sub: string) => lines.find((l) => l.startsWith(`${today},,${sub},`))?.split(',')
+    // The Playground's sentence (44 characters), and the 6 of "Hello." under a sub a spreadsheet would run.
+    assert.equal(row('playground')?.[3], '44', lines.join('\n'))
+    assert.equal(row('"\'=HYPERLINK(""x"")"')?.[3], '6', lines.join('\n'))
+    assert.deepEqual(await violations(), [])
   })
 })
