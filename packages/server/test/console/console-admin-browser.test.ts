@@ -2,10 +2,11 @@
  * The console's admin pages in Chromium, against a real server with real speech (Flite and
  * PocketSphinx): rotating a key with a grace from the Keys page; a webhook added, its test event
  * delivered to a local receiver and shown, and removed; a revocation with its reason, shown in the
- * recent list and the audit log as the console's; the Playground transcribing back what it spoke.
- * Errors show their error_code; the pages work from the keyboard and name every control; the lists
- * of actions and events are the server's own; the Playground also listens to a microphone (Chromium's fake
- * device playing a Flite recording); Usage downloads its CSV with formula-like cells defused. Screenshots at 1440 and 390 px in test-artifacts/console/.
+ * recent list and the audit log as the console's; the Playground transcribing back what it spoke, and
+ * listening to a microphone (Chromium's fake device playing a Flite recording); Usage's CSV with
+ * formula-like cells defused. Errors show their error_code; the pages work from the keyboard and name
+ * every control; the lists of actions and events are the server's own. Screenshots at 1440 and 390 px
+ * in test-artifacts/console/.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
