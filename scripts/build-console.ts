@@ -15,7 +15,15 @@ const source = path.join(root, 'packages/server/console')
 export const CONSOLE_OUT = path.join(root, 'packages/server/dist-console')
 const STAMP = path.join(CONSOLE_OUT, '.build-stamp')
 /** Everything the bundle is made of: its source, the libraries it bundles from this repository, this script. */
-const INPUTS = [source, path.join(root, 'packages/client/src'), path.join(root, 'packages/protocol/src')]
+const INPUTS = [
+  source,
+  path.join(root, 'packages/client/src'),
+  path.join(root, 'packages/protocol/src'),
+  // The names the console takes from the server (console/src/server-names.ts).
+  path.join(root, 'packages/server/src/store/audit-types.ts'),
+  path.join(root, 'packages/server/src/webhooks/events.ts'),
+  path.join(root, 'packages/server/src/audit/reason.ts'),
+]
 
 function files(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir).sort()) {
@@ -28,7 +36,7 @@ function files(dir: string, out: string[] = []): string[] {
 
 function inputHash(): string {
   const hash = createHash('sha256')
-  for (const file of [...INPUTS.flatMap((d) => files(d)), import.meta.filename]) {
+  for (const file of [...INPUTS.flatMap((d) => (statSync(d).isDirectory() ? files(d) : [d])), import.meta.filename]) {
     hash.update(path.relative(root, file)).update('\0').update(readFileSync(file)).update('\0')
   }
   // The versions of the bundled libraries and of Vite itself.

@@ -32,7 +32,8 @@ export interface TokenInfo {
   expires_at: number
   sub: string | null
   limits: Record<string, unknown> | null
-  usage: { characters: number; open_streams: number }
+  /** What the token has used: characters spoken, seconds of audio transcribed, streams open now. */
+  usage: { characters: number; audio_seconds: number; open_streams: number }
 }
 
 /**

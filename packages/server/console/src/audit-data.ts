@@ -24,3 +24,9 @@ export const actorName = (a: AuditEntry['actor']): string =>
   a.type === 'cli'
     ? 'CLI'
     : `${a.type === 'console' ? 'console' : 'key'}${a.key_id ? ` ${a.key_id}` : a.type === 'console' ? ' (link)' : ''}`
+
+/** A row's details as one line (`scope: admin; method: link`), or "—" when it has none. */
+export const detailsText = (details: AuditEntry['details']): string => {
+  const parts = Object.entries(details ?? {}).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+  return parts.length === 0 ? '—' : parts.join('; ')
+}

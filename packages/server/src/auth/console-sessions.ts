@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Authenticator } from './authenticator.ts'
 import { looksLikeJwt } from './api-keys.ts'
-import type { ApiKeyPrincipal } from './principal.ts'
+import type { ApiKeyPrincipal, ConsoleSessionOf } from './principal.ts'
 import type { Scope } from '../scopes.ts'
 import type { Clock } from '../clock.ts'
 import type { ConsoleSessionRecord, Store } from '../store/types.ts'
+import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 
 /**
  * Console sign-in attempts (a link's code or a key typed in) one client address may make per minute,
@@ -28,6 +29,15 @@ export const CONSOLE_COOKIE = '__Host-voxgate-console'
 export const CONSOLE_LINK_KEY_ID = 'console'
 
 const digest = (secret: string): string => createHash('sha256').update(secret).digest('hex')
+
+/**
+ * How the audit log names a session: the start of its id's digest, never the id (the cookie's
+ * secret). The store holds the whole digest already, so the name gives nothing away.
+ */
+export const sessionRef = (sessionHash: string): string => `cs_${sessionHash.slice(0, 16)}`
+
+/** Where a sign-in comes from: the request's id and the caller's address, for its audit row. */
+export type SignInOrigin = Omit<AuditOrigin, 'actor'>
 const ended = () => new VoxgateError('invalid_credentials', 'The console session has ended; sign in again.')
 
 /** The `Set-Cookie` value that starts a session (its id) or, with no id, ends it in this browser. */
@@ -55,15 +65,15 @@ export class ConsoleSessions {
   }
 
   /** Signs in with a one-time code; the code is gone whatever the outcome. Returns the session id. */
-  async signInWithCode(code: string): Promise<{ id: string; scope: Scope }> {
+  async signInWithCode(code: string, origin: SignInOrigin): Promise<{ id: string; scope: Scope }> {
     const now = this.clock.now()
     if (!(await this.store.takeConsoleLoginCode(digest(code), now)))
       throw new VoxgateError('invalid_credentials', 'This sign-in link is not valid: it expired or was used already.')
-    return { id: await this.#start(null, 'admin', now), scope: 'admin' }
+    return { id: await this.#start({ keyId: null, scope: 'admin', now, origin }), scope: 'admin' }
   }
 
   /** Signs in with an `admin` or `read` API key; any other key is 403 `insufficient_scope`. */
-  async signInWithKey(key: string): Promise<{ id: string; scope: Scope; keyId: string }> {
+  async signInWithKey(key: string, origin: SignInOrigin): Promise<{ id: string; scope: Scope; keyId: string }> {
     if (looksLikeJwt(key))
       throw new VoxgateError('api_key_required', 'Sign in to the console with an API key, not an access token.')
     const principal = await this.authenticator.authenticate(key)
@@ -71,19 +81,39 @@ export class ConsoleSessions {
     const scope = consoleScope(principal.scopes)
     if (!scope)
       throw new VoxgateError('insufficient_scope', 'The console needs an API key with the "admin" or "read" scope.')
-    return { id: await this.#start(principal.keyId, scope, this.clock.now()), scope, keyId: principal.keyId }
+    const id = await this.#start({ keyId: principal.keyId, scope, now: this.clock.now(), origin })
+    return { id, scope, keyId: principal.keyId }
   }
 
-  async #start(keyId: string | null, scope: 'admin' | 'read', now: number): Promise<string> {
+  /** Stores a new session with its `console.signed_in` row (one transaction); returns the session id. */
+  async #start(s: {
+    keyId: string | null
+    scope: 'admin' | 'read'
+    now: number
+    origin: SignInOrigin
+  }): Promise<string> {
     const id = randomBytes(32).toString('base64url')
-    await this.store.createConsoleSession({
-      idHash: digest(id),
-      keyId,
-      scope,
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: now + CONSOLE_SESSION_MAX_MS,
-    })
+    const idHash = digest(id)
+    const actor = { type: 'console' as const, ...(s.keyId !== null && { keyId: s.keyId }) }
+    await this.store.createConsoleSession(
+      {
+        idHash,
+        keyId: s.keyId,
+        scope: s.scope,
+        createdAt: s.now,
+        lastSeenAt: s.now,
+        expiresAt: s.now + CONSOLE_SESSION_MAX_MS,
+      },
+      auditDraft(
+        { ...s.origin, actor },
+        {
+          at: s.now,
+          action: 'console.signed_in',
+          target: { type: 'console_session', id: sessionRef(idHash) },
+          details: { scope: s.scope, method: s.keyId === null ? 'link' : 'key' },
+        },
+      ),
+    )
     return id
   }
 
@@ -92,7 +122,7 @@ export class ConsoleSessions {
    * revoked key ends it on every instance at once), and its idle clock restarted. A session signed in
    * with a key holds that key's power as it is now: revoked, expired or down-scoped below `read`, it ends.
    */
-  async principal(id: string): Promise<ApiKeyPrincipal & { console: { sessionHash: string } }> {
+  async principal(id: string): Promise<ApiKeyPrincipal & { console: ConsoleSessionOf }> {
     const now = this.clock.now()
     const sessionHash = digest(id)
     const session = await this.store.getConsoleSession(sessionHash)
@@ -118,7 +148,7 @@ export class ConsoleSessions {
       keyId: session.keyId ?? CONSOLE_LINK_KEY_ID,
       scopes,
       policy,
-      console: { sessionHash },
+      console: { sessionHash, keyId: session.keyId },
     }
   }
 

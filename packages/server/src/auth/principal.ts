@@ -9,8 +9,16 @@ export interface ApiKeyPrincipal {
   keyId: string
   scopes: readonly Scope[]
   policy: KeyPolicy | null
-  /** Set when the credential is an operator console session's cookie (console/sessions.ts), not the key itself. */
-  console?: { sessionHash: string }
+  /** Set when the credential is an operator console session's cookie (auth/console-sessions.ts), not the key itself. */
+  console?: ConsoleSessionOf
+}
+
+/** The console session behind a principal. */
+export interface ConsoleSessionOf {
+  /** The digest of the session id (never the id: that is the cookie's secret). */
+  sessionHash: string
+  /** The key that signed in; null for a session started by a one-time link (`keyId` is then `console`). */
+  keyId: string | null
 }
 
 export interface TokenPrincipal {

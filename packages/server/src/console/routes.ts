@@ -35,7 +35,9 @@ export function registerConsoleRoutes(
     checkConsoleOrigin(request.raw, ctx.config.publicUrl)
     await throttle(ctx, request.ip)
     const body = parseOr400(SignIn, request.body ?? {})
-    const session = 'code' in body ? await sessions.signInWithCode(body.code) : await sessions.signInWithKey(body.key)
+    const origin = { requestId: request.id, ip: request.ip }
+    const session =
+      'code' in body ? await sessions.signInWithCode(body.code, origin) : await sessions.signInWithKey(body.key, origin)
     reply.header('set-cookie', sessionCookie(session.id)).header('cache-control', 'no-store')
     return { scope: session.scope, key_id: 'keyId' in session ? session.keyId : null }
   })
@@ -58,7 +60,7 @@ export function registerConsoleRoutes(
     reply.header('cache-control', 'no-store')
     return {
       scope: p.scopes.includes('admin') ? 'admin' : 'read',
-      key_id: p.console && p.keyId === 'console' ? null : p.keyId,
+      key_id: p.console ? p.console.keyId : p.keyId,
       idle_at: deadlines ? new Date(deadlines.idleAt).toISOString() : null,
       expires_at: deadlines ? new Date(deadlines.expiresAt).toISOString() : null,
     }

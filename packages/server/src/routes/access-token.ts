@@ -15,14 +15,21 @@ import type { SttContext } from '../stt/service.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { requestOrigin } from '../audit/origin.ts'
+import { REVOKE_REASON_MAX_CHARS } from '../audit/reason.ts'
 import { auditDraft, type AuditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Revocation } from '../store/types.ts'
 
-/** What a revocation names: one token, one token id, or every token of an end-user issued before a time. */
+/** Why, in the operator's words: kept in the audit row's `details`, never checked. */
+const reason = z.string().trim().min(1).max(REVOKE_REASON_MAX_CHARS).optional()
+
+/**
+ * What a revocation names: one token, one token id, or every token of an end-user issued before a
+ * time; each with an optional `reason` for the audit log.
+ */
 export const RevokeRequest = z.union([
-  z.strictObject({ token: z.string().min(1).max(CREDENTIAL_MAX_CHARS) }),
-  z.strictObject({ jti: z.string().min(1).max(128) }),
-  z.strictObject({ sub: z.string().min(1).max(SUB_MAX_CHARS), issued_before: z.number().int().min(0) }),
+  z.strictObject({ token: z.string().min(1).max(CREDENTIAL_MAX_CHARS), reason }),
+  z.strictObject({ jti: z.string().min(1).max(128), reason }),
+  z.strictObject({ sub: z.string().min(1).max(SUB_MAX_CHARS), issued_before: z.number().int().min(0), reason }),
 ])
 
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: SttContext, guard: Guard): void {
@@ -53,7 +60,12 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: SttContext,
         : 'jti' in body
           ? { kind: 'jti', jti: body.jti, expiresAt }
           : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
-    await ctx.store.addRevocation(revocation, revocationAudit(revocation, requestOrigin(request), ctx.clock.now()))
+    const audit = revocationAudit(revocation, {
+      origin: requestOrigin(request),
+      at: ctx.clock.now(),
+      reason: body.reason,
+    })
+    await ctx.store.addRevocation(revocation, audit)
     ctx.revocations.add(revocation)
     ctx.streams.sweep()
     ctx.shared.revocationBus?.publish(revocation)
@@ -110,13 +122,17 @@ async function inspectOr400(ctx: SttContext, token: string) {
 const roundSeconds = (s: number): number => Math.round(s * 1000) / 1000
 
 /** `token.revoked` names the token by its id (never the token itself); `subject.revoked` names the sub. */
-function revocationAudit(r: Revocation, origin: AuditOrigin, at: number): AuditDraft {
+function revocationAudit(
+  r: Revocation,
+  { origin, at, reason }: { origin: AuditOrigin; at: number; reason: string | undefined },
+): AuditDraft {
+  const why = reason === undefined ? {} : { reason }
   return r.kind === 'jti'
-    ? auditDraft(origin, { at, action: 'token.revoked', target: { type: 'token', id: r.jti } })
+    ? auditDraft(origin, { at, action: 'token.revoked', target: { type: 'token', id: r.jti }, details: why })
     : auditDraft(origin, {
         at,
         action: 'subject.revoked',
         target: { type: 'subject', id: r.sub },
-        details: { issued_before: r.issuedBefore },
+        details: { issued_before: r.issuedBefore, ...why },
       })
 }

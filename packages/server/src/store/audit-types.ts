@@ -23,16 +23,17 @@ export const AUDIT_ACTIONS = [
   'webhook.created',
   'webhook.removed',
   'signing_key.rotated',
+  'console.signed_in',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 export const isAuditAction = (value: string): value is AuditAction => AUDIT_ACTIONS.includes(value as AuditAction)
 
-/** Who made the change: an API key over HTTP, the CLI against the store, or (later) the console. */
+/** Who made the change: an API key over HTTP, the CLI against the store, or an operator console session. */
 export interface AuditActor {
   type: 'api_key' | 'cli' | 'console'
-  /** The acting API key (for `api_key`, and the key behind a console session). */
+  /** The acting API key (for `api_key`), or the key a console session signed in with (none for a one-time link). */
   keyId?: string | undefined
 }
 

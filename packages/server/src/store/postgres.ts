@@ -795,11 +795,20 @@ export class PostgresStore implements Store {
     return rows.length === 1 && Number(rows[0]!.expires_at) > nowMs
   }
 
-  async createConsoleSession(r: ConsoleSessionRecord): Promise<void> {
-    await this.#query(
-      'INSERT INTO console_sessions (id_hash, key_id, scope, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt],
-    )
+  async createConsoleSession(r: ConsoleSessionRecord, audit?: AuditDraft): Promise<void> {
+    const insert = (query: PgQuery) =>
+      query(
+        'INSERT INTO console_sessions (id_hash, key_id, scope, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt],
+      )
+    if (!audit) {
+      await insert(this.#query)
+      return
+    }
+    await this.#transaction(async (query) => {
+      await insert(query)
+      await appendAudit(query, audit)
+    })
   }
 
   async getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {

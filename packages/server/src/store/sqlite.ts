@@ -804,8 +804,11 @@ export class SqliteStore implements Store {
     return row !== undefined && row.expires_at > nowMs
   }
 
-  async createConsoleSession(r: ConsoleSessionRecord): Promise<void> {
-    this.#stmt.sessionInsert.run(r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt)
+  async createConsoleSession(r: ConsoleSessionRecord, audit?: AuditDraft): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt.sessionInsert.run(r.idHash, r.keyId, r.scope, r.createdAt, r.lastSeenAt, r.expiresAt)
+      this.#record(audit)
+    })()
   }
 
   async getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {

@@ -373,7 +373,8 @@ export interface Store extends SharedCounters {
    * afterwards (atomic across every instance: two instances racing with one code, one wins).
    */
   takeConsoleLoginCode(codeHash: string, nowMs: number): Promise<boolean>
-  createConsoleSession(record: ConsoleSessionRecord): Promise<void>
+  /** Starts a console session, with its `console.signed_in` row in the same transaction. */
+  createConsoleSession(record: ConsoleSessionRecord, audit?: AuditDraft): Promise<void>
   getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined>
   /** Moves a session's last-seen time forward (its idle clock). */
   touchConsoleSession(idHash: string, atMs: number): Promise<void>

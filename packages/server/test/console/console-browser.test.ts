@@ -1,6 +1,6 @@
 /**
  * The operator console in Chromium (issue 23 item 5), against a real server with real traffic: the
- * one-time link, each page with data, a key created, used and revoked, a quota bar that moves after a
+ * one-time link, each page with data, a key created, used, rotated and revoked, a quota bar that moves after a
  * stream, live open streams going up and down with a real WebSocket stream, the Playground speaking
  * with no token in the page, a read session that cannot write, no CSP violation anywhere, and
  * screenshots at 390 and 1440 px in test-artifacts/console/.
@@ -44,7 +44,7 @@ async function newContext(viewport = DESKTOP): Promise<BrowserContext> {
   })
   context.on('response', (res) => {
     const p = new URL(res.url()).pathname
-    if ((p === '/access-token' || p === '/api-keys') && res.status() < 300)
+    if ((p === '/access-token' || p === '/api-keys' || p.endsWith('/rotate')) && res.status() < 300)
       void res.json().then(
         (body: { token?: string; key?: string }) => {
           if (body.token) secrets.add(body.token)
@@ -154,7 +154,7 @@ describe('the operator console in Chromium', () => {
     await page.getByText('No webhook yet.').waitFor()
   })
 
-  test('create → copy → use → revoke a key; the secret leaves the page with its dialog', async () => {
+  test('create → copy → use → rotate → revoke a key; each secret leaves the page with its dialog', async () => {
     await page.goto(`${t.url}/console/keys`)
     await page.getByRole('button', { name: 'Create key' }).click()
     const dialog = page.getByRole('dialog', { name: 'Create key' })
@@ -177,12 +177,28 @@ describe('the operator console in Chromium', () => {
     const listed = await call(t.url, '/usage', { headers: bearer(secret) })
     assert.equal(listed.json.error_code, 'insufficient_scope', 'a mint-only key reads nothing')
 
+    // Rotated with no grace: the old secret ends at once, the new one works.
+    await page.getByRole('button', { name: 'Rotate app-backend' }).click()
+    const rotate = page.getByRole('dialog', { name: 'Rotate key “app-backend”' })
+    await rotate.getByLabel('The old secret keeps working').selectOption({ label: 'Not at all: it stops now' })
+    await rotate.getByRole('button', { name: 'Rotate app-backend' }).click()
+    const renewed = page.getByRole('dialog', { name: 'New secret for “app-backend”' })
+    const next = await renewed.getByLabel('The new secret').inputValue()
+    assert.match(next, /^sk_vx_/)
+    await renewed.getByRole('button', { name: 'Done' }).click()
+    await renewed.waitFor({ state: 'detached' })
+    assert.equal((await page.content()).includes(next), false, 'the new secret is gone with its dialog')
+    const old = await call(t.url, '/access-token', { headers: bearer(secret), body: { expires_in: 60 } })
+    assert.deepEqual([old.status, old.json.error_code], [401, 'api_key_expired'])
+    const fresh = await call(t.url, '/access-token', { headers: bearer(next), body: { expires_in: 60 } })
+    assert.equal(fresh.status, 200, fresh.text)
+
     await page.getByRole('button', { name: 'Revoke app-backend' }).click()
     const confirm = page.getByRole('dialog', { name: 'Revoke key “app-backend”' })
     await confirm.getByText(/stops working on every instance/).waitFor()
     await confirm.getByRole('button', { name: 'Revoke app-backend' }).click()
     await page.getByRole('button', { name: 'Revoke app-backend' }).waitFor({ state: 'detached' })
-    const after = await call(t.url, '/access-token', { headers: bearer(secret), body: { expires_in: 60 } })
+    const after = await call(t.url, '/access-token', { headers: bearer(next), body: { expires_in: 60 } })
     assert.equal(after.status, 401)
     assert.equal(after.json.error_code, 'invalid_credentials')
   })

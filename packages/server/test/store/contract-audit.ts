@@ -237,4 +237,33 @@ export function auditContract(withStore: (fn: (s: Store) => Promise<void>) => Pr
       ])
       assert.equal(await s.pruneAudit(2000), 0)
     }))
+
+  test('a console session and its console.signed_in row: both or neither', () =>
+    withStore(async (s) => {
+      const session = {
+        idHash: 'h1',
+        keyId: 'key_ops',
+        scope: 'read' as const,
+        createdAt: 1,
+        lastSeenAt: 1,
+        expiresAt: 9,
+      }
+      const signedIn = auditDraft(
+        { actor: { type: 'console', keyId: 'key_ops' }, requestId: 'req-2', ip: '127.0.0.1' },
+        {
+          at: 5000,
+          action: 'console.signed_in',
+          target: { type: 'console_session', id: 'cs_h1' },
+          details: { scope: 'read', method: 'key' },
+        },
+      )
+      await s.createConsoleSession(session, signedIn)
+      assert.deepEqual(await s.getConsoleSession('h1'), session)
+      // A row that cannot be written (a BigInt is no JSON) leaves no session behind.
+      const unwritable = { ...signedIn, details: { n: 1n } }
+      await assert.rejects(s.createConsoleSession({ ...session, idHash: 'h2' }, unwritable))
+      assert.equal(await s.getConsoleSession('h2'), undefined)
+      const entries = (await s.queryAudit({ limit: 1000 })).entries.map((e) => ({ ...e, id: 'x' }))
+      assert.deepEqual(entries, [{ ...signedIn, id: 'x' }])
+    }))
 }

@@ -1,23 +1,9 @@
 import { empty, fill, h, loading, table } from '../dom.ts'
 import { errorBox, isNotFound, notAvailable } from '../errors.ts'
 import { when } from '../format.ts'
-import { actorName, auditPage } from '../audit-data.ts'
+import { actorName, auditPage, detailsText } from '../audit-data.ts'
+import { AUDIT_ACTIONS } from '../server-names.ts'
 
-const ACTIONS = [
-  'api_key.created',
-  'api_key.updated',
-  'api_key.rotated',
-  'api_key.revoked',
-  'api_key.expired_used',
-  'quota.set',
-  'quota.removed',
-  'token.revoked',
-  'subject.revoked',
-  'webhook.created',
-  'webhook.removed',
-  'signing_key.rotated',
-  'console.signed_in',
-]
 const PAGE_SIZE = '50'
 
 /** The audit log (`GET /audit`, issue 22), filtered by action, key and dates, a page at a time. */
@@ -26,7 +12,7 @@ export function audit(section: HTMLElement): undefined {
     'select',
     { id: 'audit-action' },
     h('option', { value: '' }, 'Any'),
-    ACTIONS.map((a) => h('option', { value: a }, a)),
+    AUDIT_ACTIONS.map((a) => h('option', { value: a }, a)),
   )
   const keyId = h('input', { id: 'audit-key', autocomplete: 'off', placeholder: 'any' })
   const from = h('input', { id: 'audit-from', type: 'date' })
@@ -73,12 +59,13 @@ export function audit(section: HTMLElement): undefined {
           ? empty('No entry matches.')
           : table(
               'Audit log',
-              ['When', 'Action', 'Target', 'By', 'Request'],
+              ['When', 'Action', 'Target', 'By', 'Details', 'Request'],
               page.data.map((e) => [
                 when(e.at),
                 h('code', {}, e.action),
                 `${e.target.type} ${e.target.id}`,
                 actorName(e.actor),
+                detailsText(e.details),
                 e.request_id ?? '—',
               ]),
             ),

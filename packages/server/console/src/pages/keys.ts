@@ -24,6 +24,14 @@ const SCOPES = [
   ['admin', 'Everything, every change included'],
 ] as const
 
+/** How long a rotated key's old secret keeps working (`grace_seconds`, 0 to 604800). */
+const GRACES = [
+  [0, 'Not at all: it stops now'],
+  [3_600, 'For 1 hour'],
+  [86_400, 'For 24 hours'],
+  [604_800, 'For 7 days'],
+] as const
+
 /** The keys (never a secret but once, at creation), with Create, Rotate (where the server rotates) and Revoke. */
 export function keys(section: HTMLElement, session: Session): undefined {
   const admin = session.scope === 'admin'
@@ -65,11 +73,7 @@ export function keys(section: HTMLElement, session: Session): undefined {
                       'div',
                       { class: 'row-actions' },
                       rotation
-                        ? h(
-                            'button',
-                            { type: 'button', class: 'small', onclick: () => void rotate(k) },
-                            `Rotate ${k.name}`,
-                          )
+                        ? h('button', { type: 'button', class: 'small', onclick: () => rotate(k) }, `Rotate ${k.name}`)
                         : null,
                       h(
                         'button',
@@ -92,19 +96,39 @@ export function keys(section: HTMLElement, session: Session): undefined {
     if (sure) await attempt(status, async () => api('DELETE', `/api-keys/${encodeURIComponent(k.id)}`).then(load))
   }
 
-  const rotate = async (k: ApiKey) => {
-    const sure = await confirmDialog(
-      `Rotate key “${k.name}”`,
-      `A new secret for “${k.name}” is shown once; the old one keeps working for 24 hours.`,
-      `Rotate ${k.name}`,
+  const rotate = (k: ApiKey) => {
+    const error = h('div')
+    const grace = h(
+      'select',
+      { id: 'rotate-grace', name: 'grace' },
+      GRACES.map(([seconds, text]) => h('option', { value: seconds, selected: seconds === 86_400 }, text)),
     )
-    if (!sure) return
-    await attempt(status, async () => {
-      const rotated = await api<{ key: string }>('POST', `/api-keys/${encodeURIComponent(k.id)}/rotate`, {
-        grace_seconds: 86_400,
+    const form = h(
+      'form',
+      { class: 'stack' },
+      h('p', {}, `A new secret for “${k.name}” (${k.id}) is shown once. Deploy it before the old one stops.`),
+      h('label', { for: 'rotate-grace' }, 'The old secret keeps working'),
+      grace,
+      error,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit' }, `Rotate ${k.name}`),
+      ),
+    )
+    const dialog = modal(`Rotate key “${k.name}”`, form)
+    grace.focus()
+    form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      void attempt(error, async () => {
+        const rotated = await api<{ key: string }>('POST', `/api-keys/${encodeURIComponent(k.id)}/rotate`, {
+          grace_seconds: Number(grace.value),
+        })
+        dialog.close()
+        showSecret(`New secret for “${k.name}”`, rotated.key)
+        await load()
       })
-      showSecret(`New secret for “${k.name}”`, rotated.key)
-      await load()
     })
   }
 

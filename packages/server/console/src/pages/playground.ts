@@ -2,8 +2,9 @@ import { AudioPlayer, TokenSource, VoxgateClient, type Transport } from '@voxgat
 import { api } from '../api.ts'
 import { fill, h } from '../dom.ts'
 import { attempt, errorBox } from '../errors.ts'
-import { count } from '../format.ts'
+import { count, duration } from '../format.ts'
 import type { Session } from './index.ts'
+import { listenCard, type SpokenAudio } from './playground-listen.ts'
 
 /** The claims of a JWT, read without checking it (the server checks it): never the token itself. */
 function claimsOf(token: string): Record<string, unknown> {
@@ -99,6 +100,14 @@ export function playground(section: HTMLElement, session: Session): () => void {
     spoken,
     speakError,
   )
+  let client: VoxgateClient | undefined
+  /** The last speech, for Listen to transcribe back; replaced by each Speak. */
+  let spokenAudio: SpokenAudio | undefined
+  const listen = listenCard({
+    client: () => client,
+    spoken: () => spokenAudio,
+    ended: () => void showUsage().catch(() => undefined),
+  })
   if (session.scope !== 'admin') section.append(h('p', { class: 'muted' }, 'Minting needs an admin session.'))
   section.append(
     h(
@@ -115,11 +124,11 @@ export function playground(section: HTMLElement, session: Session): () => void {
         usage,
       ),
       speakCard,
+      listen.card,
     ),
   )
   if (session.scope !== 'admin') mintButton.disabled = true
 
-  let client: VoxgateClient | undefined
   let tokens: TokenSource | undefined
   let player: AudioPlayer | undefined
   let poll: ReturnType<typeof setInterval> | undefined
@@ -135,6 +144,8 @@ export function playground(section: HTMLElement, session: Session): () => void {
         { id: 'pg-characters-used' },
         `${count(info.usage.characters)}${characters.value ? ` / ${count(Number(characters.value))}` : ''}`,
       ),
+      h('dt', {}, 'Audio heard'),
+      h('dd', { id: 'pg-audio-heard' }, duration(info.usage.audio_seconds)),
       h('dt', {}, 'Open streams'),
       h('dd', {}, count(info.usage.open_streams)),
       h('dt', {}, 'Expires'),
@@ -170,6 +181,7 @@ export function playground(section: HTMLElement, session: Session): () => void {
       })
       client = new VoxgateClient({ baseUrl: location.origin, tokens })
       speakButton.disabled = !tts.checked
+      listen.tokenChanged({ stt: stt.checked })
       fill(voice)
       if (voicesGrant.checked) {
         for await (const v of client.voices.list()) voice.add(new Option(`${v.name} (${v.language})`, v.id))
@@ -187,6 +199,7 @@ export function playground(section: HTMLElement, session: Session): () => void {
     player ??= new AudioPlayer()
     let samples = 0
     let sampleRate = 24_000
+    const frames: Float32Array[] = []
     poll = setInterval(() => void showUsage().catch(() => undefined), 500)
     void (async () => {
       try {
@@ -202,8 +215,10 @@ export function playground(section: HTMLElement, session: Session): () => void {
         for await (const chunk of stream) {
           samples += chunk.samples
           sampleRate = chunk.sampleRate
+          frames.push(new Float32Array(chunk.audio.slice().buffer))
           player!.enqueue(chunk)
         }
+        spokenAudio = { sampleRate, frames }
         spoken.textContent = `Spoke ${(samples / sampleRate).toFixed(1)} s of audio.`
       } catch (err) {
         spoken.textContent = 'Failed.'
@@ -218,6 +233,7 @@ export function playground(section: HTMLElement, session: Session): () => void {
 
   return () => {
     clearInterval(poll)
+    listen.stop()
     player?.stop()
     tokens?.close()
     client?.close()

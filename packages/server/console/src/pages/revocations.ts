@@ -4,9 +4,11 @@ import { empty, fill, h, loading, table } from '../dom.ts'
 import { attempt } from '../errors.ts'
 import { when } from '../format.ts'
 import { actorName, auditPage } from '../audit-data.ts'
+import { type AuditAction, REVOKE_REASON_MAX_CHARS } from '../server-names.ts'
 import type { Session } from './index.ts'
 
-const ACTIONS = ['subject.revoked', 'token.revoked', 'api_key.revoked']
+/** The audit actions that are revocations; typed, so a renamed action fails the typecheck. */
+const ACTIONS: readonly AuditAction[] = ['subject.revoked', 'token.revoked', 'api_key.revoked']
 
 /** Revoke a `sub` (every token issued until now) or one token id; the recent ones from the audit log. */
 export function revocations(section: HTMLElement, session: Session): undefined {
@@ -24,6 +26,12 @@ export function revocations(section: HTMLElement, session: Session): undefined {
     h('option', { value: 'jti' }, 'Token id (jti)'),
   )
   const value = h('input', { id: 'revoke-value', required: true, autocomplete: 'off', maxlength: 256 })
+  const reason = h('input', {
+    id: 'revoke-reason',
+    autocomplete: 'off',
+    maxlength: REVOKE_REASON_MAX_CHARS,
+    'aria-describedby': 'revoke-reason-hint',
+  })
   const form =
     session.scope === 'admin'
       ? h(
@@ -39,6 +47,13 @@ export function revocations(section: HTMLElement, session: Session): undefined {
           kind,
           h('label', { for: 'revoke-value' }, 'Sub or token id'),
           value,
+          h('label', { for: 'revoke-reason' }, 'Reason (optional)'),
+          reason,
+          h(
+            'p',
+            { id: 'revoke-reason-hint', class: 'muted' },
+            'Kept in the audit log with the revocation. No secrets.',
+          ),
           h('button', { type: 'submit', class: 'danger' }, 'Revoke'),
         )
       : null
@@ -50,15 +65,17 @@ export function revocations(section: HTMLElement, session: Session): undefined {
       const what = kind.value === 'sub' ? `every token of “${value.value}” issued until now` : `token ${value.value}`
       if (!(await confirmDialog('Revoke', `Revoke ${what}? This cannot be undone.`, 'Revoke'))) return
       await attempt(status, async () => {
+        const why = reason.value.trim() === '' ? {} : { reason: reason.value }
         await api(
           'POST',
           '/access-token/revoke',
           kind.value === 'sub'
-            ? { sub: value.value, issued_before: Math.floor(Date.now() / 1000) }
-            : { jti: value.value },
+            ? { sub: value.value, issued_before: Math.floor(Date.now() / 1000), ...why }
+            : { jti: value.value, ...why },
         )
         status.append(h('p', { role: 'status' }, `Revoked ${what}.`))
         value.value = ''
+        reason.value = ''
         void load()
       })
     })()
@@ -82,8 +99,14 @@ export function revocations(section: HTMLElement, session: Session): undefined {
           ? empty('Nothing has been revoked yet.')
           : table(
               'Recent revocations',
-              ['When', 'What', 'Target', 'By'],
-              rows.map((e) => [when(e.at), h('code', {}, e.action), e.target.id, actorName(e.actor)]),
+              ['When', 'What', 'Target', 'Reason', 'By'],
+              rows.map((e) => [
+                when(e.at),
+                h('code', {}, e.action),
+                e.target.id,
+                typeof e.details?.reason === 'string' ? e.details.reason : '—',
+                actorName(e.actor),
+              ]),
             ),
       )
     })

@@ -3,6 +3,7 @@ import { confirmDialog, modal } from '../dialog.ts'
 import { empty, fill, h, loading, table } from '../dom.ts'
 import { attempt, errorBox, isNotFound, notAvailable } from '../errors.ts'
 import { when } from '../format.ts'
+import { WEBHOOK_EVENT_TYPES } from '../server-names.ts'
 import type { Session } from './index.ts'
 
 /** A webhook as issue 22 documents `GET /webhooks` (a `read` session sees URLs masked). */
@@ -21,14 +22,8 @@ interface Delivery {
   delivered_at: string | null
 }
 
-const EVENTS = [
-  'quota.threshold',
-  'api_key.created',
-  'api_key.rotated',
-  'api_key.revoked',
-  'api_key.expiring',
-  'signing_key.rotated',
-]
+/** How many seconds the page watches a test event's delivery after "Send test". */
+const TEST_WATCH_TRIES = 15
 
 /** Webhook endpoints, their events and recent deliveries, "Send test", add and remove. */
 export function webhooks(section: HTMLElement, session: Session): undefined {
@@ -62,16 +57,28 @@ export function webhooks(section: HTMLElement, session: Session): undefined {
                         {
                           type: 'button',
                           class: 'small',
+                          // Unique among several webhooks, and starting with what the button says.
+                          'aria-label': `Send test to ${w.url}`,
                           onclick: () =>
                             void attempt(status, async () => {
                               await api('POST', `/webhooks/${encodeURIComponent(w.id)}/test`)
-                              status.append(h('p', { role: 'status' }, 'Test event queued.'))
-                              await showDeliveries(w, deliveries)
+                              const note = h('p', { role: 'status' }, 'Test event queued.')
+                              status.append(note)
+                              note.textContent = await followTest(w, deliveries)
                             }),
                         },
                         'Send test',
                       ),
-                      h('button', { type: 'button', class: 'danger small', onclick: () => void remove(w) }, 'Remove'),
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'danger small',
+                          'aria-label': `Remove ${w.url}`,
+                          onclick: () => void remove(w),
+                        },
+                        'Remove',
+                      ),
                     )
                   : null,
                 deliveries,
@@ -82,9 +89,12 @@ export function webhooks(section: HTMLElement, session: Session): undefined {
       fill(list, isNotFound(err) ? notAvailable('Webhooks') : errorBox(err))
     }
   }
-  const showDeliveries = (w: Webhook, where: HTMLElement) =>
-    attempt(where, async () => {
+  /** Shows the webhook's recent deliveries; returns them (none when the list could not be read). */
+  const showDeliveries = async (w: Webhook, where: HTMLElement): Promise<Delivery[]> => {
+    let shown: Delivery[] = []
+    await attempt(where, async () => {
       const { data } = await api<{ data: Delivery[] }>('GET', `/webhooks/${encodeURIComponent(w.id)}/deliveries`)
+      shown = data
       fill(
         where,
         data.length === 0
@@ -103,6 +113,22 @@ export function webhooks(section: HTMLElement, session: Session): undefined {
             ),
       )
     })
+    return shown
+  }
+  /**
+   * Watches the deliveries until the test event's first attempt has an outcome (the first try is
+   * made within seconds; later retries follow a backoff of hours, so the watch stops there).
+   */
+  const followTest = async (w: Webhook, where: HTMLElement): Promise<string> => {
+    for (let i = 0; i < TEST_WATCH_TRIES; i++) {
+      const test = (await showDeliveries(w, where)).find((d) => d.type === 'webhook.test')
+      if (test?.delivered_at) return `Test event delivered (${test.status_code}).`
+      if (test && (test.error || test.status_code))
+        return `Test event not delivered: ${test.status_code ?? test.error}; it is retried.`
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    return 'Test event queued; see its delivery below.'
+  }
   const remove = async (w: Webhook) => {
     if (await confirmDialog('Remove webhook', `Stop sending events to ${w.url}?`, 'Remove webhook'))
       await attempt(status, async () => api('DELETE', `/webhooks/${encodeURIComponent(w.id)}`).then(load))
@@ -110,7 +136,7 @@ export function webhooks(section: HTMLElement, session: Session): undefined {
   const openAdd = () => {
     const error = h('div')
     const url = h('input', { id: 'webhook-url', type: 'url', required: true, placeholder: 'https://…' })
-    const boxes = EVENTS.map((e) =>
+    const boxes = WEBHOOK_EVENT_TYPES.map((e) =>
       h(
         'label',
         { class: 'check' },
