@@ -97,7 +97,7 @@ export async function upgradeStt(
   })
 }
 
-function turnSettings(q: SttTurnsQuery): TurnSettings {
+export function turnSettings(q: SttTurnsQuery): TurnSettings {
   return {
     ...(q.turn_start_threshold !== undefined && { start_threshold: q.turn_start_threshold }),
     ...(q.turn_eager_end_threshold !== undefined && { eager_end_threshold: q.turn_eager_end_threshold }),
