@@ -1,7 +1,8 @@
 /**
  * `--fallback local` for STT uploads (issue 25, item 1): an upstream that fails a `POST /stt` (5xx,
  * unreachable) gets it transcribed by the local recogniser, labelled `X-Voxgate-Fallback: local`,
- * charged the measured audio; the client's own 400 passes through.
+ * charged the measured audio; OpenAI's `/audio/transcriptions` the same, answered in its
+ * `response_format`; the client's own 400 passes through.
  */
 import { after, afterEach, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -73,9 +74,26 @@ test("the client's own 400 passes through", async () => {
   assert.equal(res.headers.get('x-voxgate-fallback'), null)
 })
 
-test("OpenAI's /audio/transcriptions keeps the upstream failure", async () => {
-  fake.handler = answerError(500, 'internal', 'boom')
-  const res = await upload('/audio/transcriptions')
-  assert.equal(res.status, 502)
-  assert.equal(res.json.error_code, 'upstream_error')
+for (const path of ['/audio/transcriptions', '/v1/audio/transcriptions'])
+  test(`OpenAI's ${path}: an upstream 500 is transcribed locally, in the response_format asked for`, async () => {
+    fake.handler = answerError(500, 'internal', 'boom')
+    const form = new FormData()
+    form.append('model', 'whisper-1')
+    form.append('response_format', 'verbose_json')
+    form.append('file', new Blob([new Uint8Array(mulawWav(2))]), 'a.wav')
+    const res = await fetch(gw.url + path, { method: 'POST', headers: bearer(token), body: form })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
+    const body = await res.json()
+    assert.deepEqual([body.task, body.language, body.duration, body.text], ['transcribe', 'english', 2, ''])
+    assert.deepEqual(body.segments, [])
+    assert.equal(fake.requests.length, 1)
+  })
+
+test("OpenAI's /audio/transcriptions: the client's own 400 passes through in OpenAI's error shape", async () => {
+  fake.handler = answerError(400, 'bad_request', 'bad file')
+  const res = await upload('/v1/audio/transcriptions')
+  assert.equal(res.status, 400)
+  assert.deepEqual([res.json.error.code, res.json.error.type], ['bad_request', 'invalid_request_error'])
+  assert.equal(res.headers.get('x-voxgate-fallback'), null)
 })
