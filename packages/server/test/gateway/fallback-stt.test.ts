@@ -21,6 +21,7 @@ before(async () => {
   gw = await startTestServer({
     upstreamUrl: fake.url,
     upstreamApiKey: UPSTREAM_KEY,
+    upstreamTimeoutMs: 1000,
     upstreamFailureThreshold: 1000,
     fallback: 'local',
     sttUploadLimitBytes: 64 * 1024,
@@ -65,6 +66,20 @@ test('an unreachable upstream: transcribed locally', async () => {
   assert.equal(res.status, 200)
   assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
 })
+
+const triggers: [string, FakeHttpUpstream['handler']][] = [
+  ['a 503', answerError(503, 'busy', 'busy')],
+  ['a 429', answerError(429, 'rate_limited', 'slow down')],
+  ['a 401 to the gateway key', answerError(401, 'unauthorized', 'bad key')],
+  ['a 403 to the gateway key', answerError(403, 'forbidden', 'no')],
+  ['an upstream that never answers (timeout)', () => undefined],
+]
+for (const [what, handler] of triggers)
+  test(`${what}: transcribed locally, labelled`, async () => {
+    fake.handler = handler
+    const res = await upload()
+    assert.deepEqual([res.status, res.headers.get('x-voxgate-fallback'), res.json.duration], [200, 'local', 2])
+  })
 
 test("the client's own 400 passes through", async () => {
   fake.handler = answerError(400, 'bad_request', 'bad file')
