@@ -48,13 +48,13 @@ export async function relayTts(
   const client = clientGone(reply.raw)
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  // The TTS cache: a hit never reaches the upstream (only /tts/bytes answers are kept).
-  // A translated request is not cached here: the cache holds /tts/bytes answers as the client asked for them.
-  const cache = transport === 'bytes' && !translated ? ctx.ttsCache : undefined
+  // The TTS cache: a hit never reaches the upstream (only /tts/bytes answers are kept). A translated
+  // request (OpenAI's speech) is keyed by the client's own body and kept as the client got it.
+  const cache = transport === 'bytes' ? ctx.ttsCache : undefined
   const key = cache?.keyOf({
-    route: '/tts/bytes',
+    route: translated ? '/v1/audio/speech' : '/tts/bytes',
     keyId: principal.keyId,
-    version: cartesiaVersionOf(request.headers),
+    version: translated?.cartesiaVersion ?? cartesiaVersionOf(request.headers),
     body: request.body as Record<string, unknown>,
   })
   if (cache && key !== undefined) {
