@@ -5,7 +5,7 @@
  * transcript never asked before (a counter in it); a hit is one sentence asked, read whole (only a
  * whole answer is kept), then asked again. Servers run in this process (unlike `gateway`, which forks
  * them), so the figures include the client's share of one event loop; the difference between hit and
- * miss is what matters. The breaker/cache-on-vs-off throughput ratio is not measured here yet.
+ * miss is what matters. The breaker/cache-on-vs-off throughput ratio is `gateway-overhead`'s.
  */
 import https from 'node:https'
 import { bearer, mint } from '../packages/server/test/helpers/http.ts'

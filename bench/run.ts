@@ -108,6 +108,9 @@ if (only.includes('cluster')) await cluster()
 if (only.includes('gateway')) await (await import('./gateway.ts')).gatewaySection()
 // `npm run bench -- gateway-cache`: a TTS cache hit against a miss, local and relayed (issue 25).
 if (only.includes('gateway-cache')) await (await import('./gateway-cache.ts')).gatewayCacheSection()
+// `npm run bench -- gateway-overhead` (and `-aa`): breaker, cache and fallback on vs off, throughput (issue 25).
+if (only.includes('gateway-overhead')) await (await import('./gateway-overhead.ts')).gatewayOverheadSection()
+if (only.includes('gateway-overhead-aa')) await (await import('./gateway-overhead.ts')).gatewayOverheadSection(true)
 if (want('openai')) await (await import('./openai.ts')).openAiSection()
 if (want('webhooks')) await (await import('./webhooks.ts')).webhooksSection()
 

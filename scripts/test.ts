@@ -48,6 +48,7 @@ const LONGEST_FIRST = [
   'stt/upload-formats',
   'client/test/listen-browser',
   'sdk/cartesia-sdk',
+  'gateway/fallback-stt-ws',
   'cluster/durable-budgets',
   'sdk/markup-sdk',
   'gateway/chain',

@@ -8,8 +8,9 @@ import { optionsHelp, resolveOptions } from './options.ts'
 
 export const USAGE_HELP = `Usage: voxgate usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--group-by day,sub,key] [--sub S] [--key-id ID] [--json]
 
-What the usage ledger holds, as GET /usage answers it: characters synthesized, seconds of audio
-produced and transcribed, and streams, per UTC day, end-user (sub) and API key. Dates are inclusive;
+What the usage ledger holds, as GET /usage answers it: characters synthesized (and the parts of them
+spoken by the gateway's local fallback, chars_fallback, and sent from the TTS cache, chars_cached),
+seconds of audio produced and transcribed, and streams, per UTC day, end-user (sub) and API key. Dates are inclusive;
 the default is the 30 days up to today; --group-by combines ${GROUPS.join(', ')} (default day).
 
 Options:
@@ -62,6 +63,9 @@ function table(r: UsageReport): string {
   const head = [
     ...r.group_by.map((g) => (g === 'key' ? 'key_id' : g)),
     'characters',
+    // Parts of `characters` (gateway mode's fallback, and TTS cache hits), as GET /usage reports them.
+    'chars_fallback',
+    'chars_cached',
     'audio_s_out',
     'audio_s_in',
     'audio_s_vc',
@@ -75,6 +79,8 @@ function table(r: UsageReport): string {
       label !== undefined ? (i === 0 ? label : '') : String(row[g === 'key' ? 'key_id' : g] ?? '(none)'),
     ),
     String(row.characters),
+    String(row.characters_fallback),
+    String(row.characters_cached),
     String(row.audio_seconds_produced),
     String(row.audio_seconds_transcribed),
     String(row.audio_seconds_voice_changed),

@@ -19,7 +19,7 @@ export interface PipeAudioOptions {
   idleMs?: number
   /** Collects the answer for the TTS cache; kept only once the whole answer went through. */
   fill?: CacheFill
-  /** The client's answer in place of the upstream's bytes as they are (never cached: the cache holds what the upstream sent). */
+  /** The client's answer in place of the upstream's bytes as they are; the cache keeps it as the client got it. */
   output?: RelayOutput
 }
 
@@ -62,11 +62,14 @@ export async function pipeAudio(
     'content-type': output?.contentType ?? contentType,
     'cache-control': 'no-store',
   })
+  let audioMs = 0
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       const ms = size(chunk)
       stream.produced(ms)
-      fill?.add(chunk, ms)
+      audioMs += ms
+      // Reshaped (OpenAI's speech), the cache keeps the answer as the client gets it: collected below.
+      if (!output) fill?.add(chunk, ms)
       idle.wait()
       done(null, chunk)
     },
@@ -79,14 +82,22 @@ export async function pipeAudio(
   // pipeline destroys every stream on a failure: the upstream request and the client's response both go.
   idle.wait()
   await (output
-    ? pipeline(res, counter, (audio: AsyncIterable<Buffer>) => output.reshape(audio), reply.raw)
+    ? pipeline(res, counter, (audio: AsyncIterable<Buffer>) => kept(output.reshape(audio), fill), reply.raw)
     : pipeline(res, counter, reply.raw)
   )
     // Sent whole (a cut answer rejects): only then may it be served again from the cache.
-    .then(() => fill?.complete(contentType))
+    .then(() => fill?.complete(output?.contentType ?? contentType, audioMs))
     .catch(() => undefined)
     .finally(() => {
       idle.hold()
       stream.end()
     })
+}
+
+/** The reshaped answer, collected for the cache as it goes to the client. */
+async function* kept(shaped: AsyncIterable<Buffer>, fill: CacheFill | undefined): AsyncGenerator<Buffer> {
+  for await (const chunk of shaped) {
+    fill?.add(chunk)
+    yield chunk
+  }
 }

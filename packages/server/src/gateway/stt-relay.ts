@@ -37,8 +37,7 @@ export async function relayTranscription(
       transport: 'stt',
       fileField: 'file',
       inspect: (form) => ({ checked: undefined, raw: rawPcmOf(form, request.url) }),
-      // Cartesia's /stt answers in the shape the local recogniser makes; OpenAI's path keeps the upstream failure.
-      fallback: path === '/stt',
+      fallback: true,
     })
   } catch (err) {
     if (!(err instanceof UploadNotRelayed)) throw err

@@ -14,6 +14,10 @@ import { completeUpgrade } from './tts-upgrade.ts'
 import type { Upstream } from './upstream.ts'
 import { throughCircuit } from './circuit-breaker.ts'
 import { connectUpstream } from './upstream-socket.ts'
+import { upstreamFailureReason } from './upstream-failure.ts'
+import { type FailedSttHandshake, localSttQuery, serveSttLocally } from './stt-socket-fallback.ts'
+import type { StreamLease } from '../streams/registry.ts'
+import type WebSocket from 'ws'
 
 /**
  * What the relay reads of an STT socket's query: the audio's encoding and rate, to count seconds.
@@ -42,33 +46,61 @@ export async function upgradeSttRelay(
   const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId })
   return ctx.refusals.counting(principal, async () => {
     const audio = parseOr400(RelayedAudioQuery, queryObject(query), 'query')
-    let relay: SttRelay | undefined
+    let served: { revoked(err: VoxgateError): void } | undefined
     let revokedEarly: VoxgateError | undefined
-    const lease = await ctx.streams.open(principal, (err) => (relay ? relay.revoked(err) : (revokedEarly = err)), 'stt')
-    let allowance: AudioAllowance | undefined
-    try {
-      allowance = await AudioAllowance.open(ctx.stt.usage, principal)
-      const upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, path, req))
-      if (revokedEarly) {
+    const lease = await ctx.streams.open(
+      principal,
+      (err) => (served ? served.revoked(err) : (revokedEarly = err)),
+      'stt',
+    )
+    const relayTo = async (upstream: WebSocket, taken: Taken) => {
+      const early = taken.revokedEarly()
+      if (early) {
         upstream.terminate()
-        throw revokedEarly
+        throw early
       }
       const client = await completeUpgrade(ctx.stt.wss, req, socket, head, upstream)
       const bytesPerSecond = STT_BYTES_PER_SAMPLE[audio.encoding] * audio.sample_rate
-      relay = new SttRelay({
+      const relay = new SttRelay({
         ctx,
         api,
         client,
         upstream,
         tcp: socket as Socket,
         principal,
-        lease,
-        allowance,
+        ...taken,
         requestId,
         bytesPerSecond,
         commands: path === '/stt/turns/websocket' ? 'turns' : 'manual',
       })
-      client.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
+      return { served: relay, ws: client }
+    }
+    let allowance: AudioAllowance | undefined
+    try {
+      allowance = await AudioAllowance.open(ctx.stt.usage, principal)
+      let upstream: WebSocket | undefined
+      let failure: unknown
+      try {
+        upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, path, req))
+      } catch (err) {
+        failure = err
+      }
+      const taken = { lease, allowance, revokedEarly: () => revokedEarly }
+      const opened = upstream
+        ? await relayTo(upstream, taken)
+        : await fallBack(failure, {
+            ctx,
+            req,
+            socket,
+            head,
+            requestId,
+            principal,
+            path,
+            query: queryObject(query),
+            ...taken,
+          })
+      served = opened.served
+      opened.ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
       ctx.logger.info(
         {
           reqId: requestId,
@@ -84,4 +116,18 @@ export async function upgradeSttRelay(
       throw err
     }
   })
+}
+
+interface Taken {
+  lease: StreamLease
+  allowance: AudioAllowance
+  revokedEarly(): VoxgateError | undefined
+}
+
+/** `--fallback local` where it applies (stt-socket-fallback.ts); otherwise the upstream's failure stands. */
+async function fallBack(err: unknown, handshake: Omit<FailedSttHandshake, 'reason'>) {
+  const reason = handshake.ctx.fallback ? upstreamFailureReason(err) : undefined
+  const local = reason ? localSttQuery(handshake.path, handshake.query) : undefined
+  if (!reason || !local) throw err
+  return serveSttLocally({ ...handshake, reason }, local)
 }

@@ -48,13 +48,13 @@ export async function relayTts(
   const client = clientGone(reply.raw)
   checkRelayedSpeech(principal, body)
   await ctx.rateLimiter.take('tts', principal.keyId)
-  // The TTS cache: a hit never reaches the upstream (only /tts/bytes answers are kept).
-  // A translated request is not cached here: the cache holds /tts/bytes answers as the client asked for them.
-  const cache = transport === 'bytes' && !translated ? ctx.ttsCache : undefined
+  // The TTS cache: a hit never reaches the upstream (only /tts/bytes answers are kept). A translated
+  // request (OpenAI's speech) is keyed by the client's own body and kept as the client got it.
+  const cache = transport === 'bytes' ? ctx.ttsCache : undefined
   const key = cache?.keyOf({
-    route: '/tts/bytes',
+    route: translated ? '/v1/audio/speech' : '/tts/bytes',
     keyId: principal.keyId,
-    version: cartesiaVersionOf(request.headers),
+    version: translated?.cartesiaVersion ?? cartesiaVersionOf(request.headers),
     body: request.body as Record<string, unknown>,
   })
   if (cache && key !== undefined) {
@@ -73,8 +73,9 @@ export async function relayTts(
   try {
     res = await send(ctx, upstream, request, stream, transport, translated)
   } catch (err) {
-    // A translated request (OpenAI's speech) has no local plan yet: its body is not Cartesia's.
-    const plan = translated ? undefined : ctx.fallback?.planFor(err, request.body, transport)
+    // A translated request (OpenAI's speech) is planned from the Cartesia body sent upstream, and
+    // answered in the client's shape by the same output the relay would have used.
+    const plan = ctx.fallback?.planFor(err, translated?.body ?? request.body, transport)
     if (!plan) {
       stream.end()
       throw err
@@ -82,7 +83,10 @@ export async function relayTts(
     stream.handOver()
     ctx.metrics.fallback(plan.reason)
     request.log.warn({ reason: plan.reason }, 'upstream failed; speaking locally (--fallback local)')
-    if (transport === 'bytes') return void (await serveBytes(ctx, principal, reply, plan.request, { fallback: true }))
+    if (transport === 'bytes') {
+      const output = translated && { output: translated.output }
+      return void (await serveBytes(ctx, principal, reply, plan.request, { fallback: true, ...output }))
+    }
     return serveSse(ctx, principal, request, reply, plan.request as TtsSseRequest, { fallback: true })
   }
   stream.accepted()

@@ -13,6 +13,7 @@ import type { Upstream } from './upstream.ts'
 import { connectUpstream } from './upstream-socket.ts'
 import { upstreamFailureReason } from './upstream-failure.ts'
 import { TtsSocket } from '../transports/websocket/socket.ts'
+import { completeLocalUpgrade } from './local-upgrade.ts'
 
 /**
  * Gateway mode's `/tts/websocket` handshake: the client's credential is checked first (nothing
@@ -75,12 +76,6 @@ export interface OpenedBridge {
   bridge: TtsBridge | TtsSocket
   client: WebSocket
   principal: Principal
-}
-
-/** Completes the client's upgrade for a socket served locally; rejects when the client is gone. */
-function completeLocalUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
-  if (socket.destroyed) return Promise.reject(new VoxgateError('invalid_request', 'The client went away.'))
-  return new Promise<WebSocket>((resolve) => wss.handleUpgrade(req, socket, head, resolve))
 }
 
 /**

@@ -3,7 +3,9 @@ import { z } from 'zod'
 import { type SttWord, VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import { parseOr400 } from '../http/validate.ts'
-import { relayUpload, type Uploads } from '../gateway/relay-upload.ts'
+import { relayUpload, UploadNotRelayed, type Uploads } from '../gateway/relay-upload.ts'
+import { recognizeLocally } from '../gateway/stt-fallback.ts'
+import type { ServerContext } from '../context.ts'
 import { rawPcmOf, readTranscript } from '../gateway/stt-relay.ts'
 import type { UploadForm } from '../gateway/upload-form.ts'
 import { isOpenAiSttModel } from '../stt/models.ts'
@@ -37,12 +39,24 @@ export async function relayOpenAiTranscription(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   const { usage } = uploads.ctx.stt
-  const upload = await relayUpload(uploads, principal, request, reply, {
-    path: '/audio/transcriptions',
-    transport: 'stt',
-    fileField: 'file',
-    inspect: (form) => ({ checked: askForJson(form), raw: rawPcmOf(form, request.url) }),
-  })
+  // What the form asked for, kept for a local answer: the form itself is rewritten for the upstream.
+  let asked: Asked | undefined
+  let upload: Awaited<ReturnType<typeof relayUpload<Asked>>>
+  try {
+    upload = await relayUpload(uploads, principal, request, reply, {
+      path: '/audio/transcriptions',
+      transport: 'stt',
+      fileField: 'file',
+      inspect: (form) => {
+        asked = askForJson(form)
+        return { checked: asked, raw: rawPcmOf(form, request.url) }
+      },
+      fallback: true,
+    })
+  } catch (err) {
+    if (!(err instanceof UploadNotRelayed) || !asked) throw err
+    return answerLocally(uploads.ctx, principal, request, reply, { failed: err, asked })
+  }
   let body: Buffer
   try {
     body = await readTranscript(upload.res, uploads.upstream.idleMs)
@@ -120,4 +134,28 @@ function segmentWords(words: readonly SttWord[]): SttWord[][] {
   }
   if (current.length > 0) segments.push(current)
   return segments
+}
+
+/**
+ * `--fallback local`: the upstream failed the upload, so the local recogniser transcribes it
+ * (stt-fallback.ts) and voxgate answers in the `response_format` asked for, as its local route does.
+ */
+async function answerLocally(
+  ctx: ServerContext,
+  principal: Principal,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { failed, asked }: { failed: UploadNotRelayed; asked: Asked },
+): Promise<FastifyReply> {
+  const recognized = await recognizeLocally(ctx, principal, request, reply, failed)
+  const transcript: Transcript = { ...recognized, language: 'en', granularities: asked.granularities }
+  const words = recognized.utterances.flat()
+  return answerTranscription(reply, asked.openai, transcript, () => ({
+    type: 'transcript',
+    text: words.map((w) => w.word).join(' '),
+    request_id: request.id,
+    language: 'en',
+    duration: recognized.duration,
+    ...(asked.granularities.includes('word') && { words }),
+  }))
 }

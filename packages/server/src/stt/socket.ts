@@ -28,6 +28,11 @@ export interface SttSocketInit {
   requestId: string
   encoding: SttEncoding
   sampleRate: number
+  /**
+   * Gateway mode's local fallback (gateway/stt-socket-fallback.ts): the upstream failed the socket's
+   * handshake, so every event says `fallback: "local"`: the client knows who heard it.
+   */
+  fallback?: boolean
 }
 
 /**
@@ -49,6 +54,7 @@ export abstract class SttSocket {
   readonly #lease: StreamLease
   readonly #allowance: AudioAllowance
   readonly #bytesPerSecond: number
+  readonly #fallback: boolean
   #backlogBytes = 0
   #idleTimer: NodeJS.Timeout | undefined
   #sessionTimer: NodeJS.Timeout | undefined
@@ -63,6 +69,7 @@ export abstract class SttSocket {
     this.#allowance = init.allowance
     this.requestId = init.requestId
     this.#bytesPerSecond = STT_BYTES_PER_SAMPLE[init.encoding] * init.sampleRate
+    this.#fallback = init.fallback ?? false
     this.ctx.stt.sockets.add(this)
     this.recognizer.onMessage = (msg) => this.#fromRecognizer(msg)
     this.recognizer.send({ type: 'open', encoding: init.encoding, sampleRate: init.sampleRate })
@@ -88,7 +95,8 @@ export abstract class SttSocket {
   protected onProgress(_seconds: number): void {}
 
   protected send(event: object): void {
-    if (!this.closed && this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(event))
+    if (this.closed || this.#ws.readyState !== this.#ws.OPEN) return
+    this.#ws.send(JSON.stringify(this.#fallback ? { ...event, fallback: 'local' } : event))
   }
 
   /** An `error` event in Cartesia's STT shape; the socket stays open unless the caller closes it. */

@@ -7,7 +7,6 @@ import type { Principal } from '../auth/principal.ts'
 import type { SttContext } from '../stt/service.ts'
 import { authenticateRequest, queryOf } from '../http/authenticate.ts'
 import { parseOr400 } from '../http/validate.ts'
-import type { StreamLease } from '../streams/registry.ts'
 import { ManualSttSocket } from './manual-socket.ts'
 import { assertSttModel } from './models.ts'
 import type { Recognizer } from './pool.ts'
@@ -97,7 +96,7 @@ export async function upgradeStt(
   })
 }
 
-function turnSettings(q: SttTurnsQuery): TurnSettings {
+export function turnSettings(q: SttTurnsQuery): TurnSettings {
   return {
     ...(q.turn_start_threshold !== undefined && { start_threshold: q.turn_start_threshold }),
     ...(q.turn_eager_end_threshold !== undefined && { eager_end_threshold: q.turn_eager_end_threshold }),

@@ -3,7 +3,8 @@
  * 429, 401, 403, unreachable, timeout, an open circuit) is answered by the offline engines with the
  * mapped voice, labelled `X-Voxgate-Fallback: local` (and `"fallback": "local"` on every SSE event),
  * byte for byte what a local voxgate says for the same request; the client's own 400/404/422 pass
- * through untouched. The ledger counts the fallback's characters apart, metrics count it by reason.
+ * through untouched. OpenAI's /v1/audio/speech falls back the same way, in the format it asked for.
+ * The ledger counts the fallback's characters apart, metrics count it by reason.
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -188,6 +189,35 @@ describe('/tts/sse', () => {
     fake.handler = answerError(422, 'unprocessable', 'no')
     const res = await post(gw, token, '/tts/sse', body())
     assert.equal(res.status, 422)
+    assert.equal(res.headers['x-voxgate-fallback'], undefined)
+  })
+})
+
+describe("OpenAI's /v1/audio/speech", () => {
+  const speech = (voice: string, response_format: string) => ({
+    model: 'tts-1',
+    input: 'Hello from the fallback.',
+    voice,
+    response_format,
+  })
+  for (const format of ['pcm', 'wav'])
+    test(`${format}: spoken locally with the mapped voice, in the format asked for, labelled`, async () => {
+      fake.handler = answerError(500, 'internal', 'boom')
+      const res = await post(gw, token, '/v1/audio/speech', speech('upstream-voice', format))
+      assert.equal(res.status, 200)
+      assert.equal(res.headers['x-voxgate-fallback'], 'local')
+      assert.equal(fake.requests.length, 1, 'the upstream was tried once')
+      const locally = await post(local, localToken, '/v1/audio/speech', speech(MAPPED, format))
+      assert.equal(locally.status, 200)
+      assert.equal(res.headers['content-type'], locally.headers['content-type'])
+      assert.deepEqual(res.body, locally.body)
+    })
+
+  test("the client's own 400 passes through in OpenAI's error shape", async () => {
+    fake.handler = answerError(400, 'bad_request', 'your request')
+    const res = await post(gw, token, '/v1/audio/speech', speech('upstream-voice', 'pcm'))
+    assert.equal(res.status, 400)
+    assert.equal(res.json.error.code, 'bad_request')
     assert.equal(res.headers['x-voxgate-fallback'], undefined)
   })
 })

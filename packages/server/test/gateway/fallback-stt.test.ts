@@ -1,7 +1,8 @@
 /**
  * `--fallback local` for STT uploads (issue 25, item 1): an upstream that fails a `POST /stt` (5xx,
  * unreachable) gets it transcribed by the local recogniser, labelled `X-Voxgate-Fallback: local`,
- * charged the measured audio; the client's own 400 passes through.
+ * charged the measured audio; OpenAI's `/audio/transcriptions` the same, answered in its
+ * `response_format`; the client's own 400 passes through.
  */
 import { after, afterEach, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -20,6 +21,7 @@ before(async () => {
   gw = await startTestServer({
     upstreamUrl: fake.url,
     upstreamApiKey: UPSTREAM_KEY,
+    upstreamTimeoutMs: 1000,
     upstreamFailureThreshold: 1000,
     fallback: 'local',
     sttUploadLimitBytes: 64 * 1024,
@@ -65,6 +67,20 @@ test('an unreachable upstream: transcribed locally', async () => {
   assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
 })
 
+const triggers: [string, FakeHttpUpstream['handler']][] = [
+  ['a 503', answerError(503, 'busy', 'busy')],
+  ['a 429', answerError(429, 'rate_limited', 'slow down')],
+  ['a 401 to the gateway key', answerError(401, 'unauthorized', 'bad key')],
+  ['a 403 to the gateway key', answerError(403, 'forbidden', 'no')],
+  ['an upstream that never answers (timeout)', () => undefined],
+]
+for (const [what, handler] of triggers)
+  test(`${what}: transcribed locally, labelled`, async () => {
+    fake.handler = handler
+    const res = await upload()
+    assert.deepEqual([res.status, res.headers.get('x-voxgate-fallback'), res.json.duration], [200, 'local', 2])
+  })
+
 test("the client's own 400 passes through", async () => {
   fake.handler = answerError(400, 'bad_request', 'bad file')
   const res = await upload()
@@ -73,9 +89,26 @@ test("the client's own 400 passes through", async () => {
   assert.equal(res.headers.get('x-voxgate-fallback'), null)
 })
 
-test("OpenAI's /audio/transcriptions keeps the upstream failure", async () => {
-  fake.handler = answerError(500, 'internal', 'boom')
-  const res = await upload('/audio/transcriptions')
-  assert.equal(res.status, 502)
-  assert.equal(res.json.error_code, 'upstream_error')
+for (const path of ['/audio/transcriptions', '/v1/audio/transcriptions'])
+  test(`OpenAI's ${path}: an upstream 500 is transcribed locally, in the response_format asked for`, async () => {
+    fake.handler = answerError(500, 'internal', 'boom')
+    const form = new FormData()
+    form.append('model', 'whisper-1')
+    form.append('response_format', 'verbose_json')
+    form.append('file', new Blob([new Uint8Array(mulawWav(2))]), 'a.wav')
+    const res = await fetch(gw.url + path, { method: 'POST', headers: bearer(token), body: form })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
+    const body = await res.json()
+    assert.deepEqual([body.task, body.language, body.duration, body.text], ['transcribe', 'english', 2, ''])
+    assert.deepEqual(body.segments, [])
+    assert.equal(fake.requests.length, 1)
+  })
+
+test("OpenAI's /audio/transcriptions: the client's own 400 passes through in OpenAI's error shape", async () => {
+  fake.handler = answerError(400, 'bad_request', 'bad file')
+  const res = await upload('/v1/audio/transcriptions')
+  assert.equal(res.status, 400)
+  assert.deepEqual([res.json.error.code, res.json.error.type], ['bad_request', 'invalid_request_error'])
+  assert.equal(res.headers.get('x-voxgate-fallback'), null)
 })

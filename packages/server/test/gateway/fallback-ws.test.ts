@@ -17,6 +17,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { handshake, wsUrl } from '../helpers/ws.ts'
 import { WsSession } from '../helpers/ws-session.ts'
 import { createVoiceCatalogue } from '../../src/tts/voices.ts'
+import WebSocket from 'ws'
 
 const UPSTREAM_KEY = 'sk_car_fake_upstream_key_do_not_leak_0123456789'
 const MAPPED = createVoiceCatalogue().list({ limit: 2 }).data[1]!.id
@@ -96,6 +97,21 @@ describe('the upstream refuses or ignores the handshake', () => {
       await s.closed()
     })
   }
+
+  test('the fallback handshake says so: its 101 has X-Voxgate-Fallback: local; a relayed one has none', async () => {
+    const label = (url: string) =>
+      new Promise<unknown>((resolve) => {
+        let header: unknown
+        const ws = new WebSocket(url, { headers: bearer(token) })
+        ws.once('upgrade', (res) => (header = res.headers['x-voxgate-fallback']))
+        ws.once('open', () => ws.close())
+        ws.once('close', () => resolve(header))
+      })
+    fake.mode = { status: 503, body: '{}' }
+    assert.equal(await label(wsUrl(gw.url)), 'local')
+    fake.mode = 'accept'
+    assert.equal(await label(wsUrl(gw.url)), undefined)
+  })
 
   test("the client's own 400: the handshake is refused as before, no fallback", async () => {
     fake.mode = { status: 400, body: '{"error_code":"bad_request","message":"bad query"}' }

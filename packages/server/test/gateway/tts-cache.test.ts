@@ -1,6 +1,6 @@
 /**
  * The TTS cache relayed (issue 25, item 3): a hit is the miss's bytes, sent without calling the
- * upstream; any field that shapes the audio (and the API version, and the minting key unless the
+ * upstream (OpenAI's /v1/audio/speech too, kept as the client got it); any field that shapes the audio (and the API version, and the minting key unless the
  * scope is global) is part of the key; a failure or a cut answer is never kept; LRU within the cap,
  * entries up to 5 MiB; hits counted as cached in the ledger and charged unless --tts-cache-free;
  * shared by two instances through Redis with --tts-cache-redis.
@@ -96,6 +96,31 @@ describe('one instance, scope key', () => {
       'hit',
     )
     assert.equal(ttsCalls(fake), 1)
+  })
+
+  test("OpenAI's /v1/audio/speech: a hit is the miss as the client got it, without the upstream; another format misses", async () => {
+    const openAi = (response_format: string) =>
+      rawRequest(gw.url, '/v1/audio/speech', {
+        headers: { 'content-type': 'application/json', ...bearer(token) },
+        body: JSON.stringify({
+          model: 'tts-1',
+          input: 'An OpenAI greeting.',
+          voice: 'upstream-voice',
+          response_format,
+        }),
+      })
+    const before = ttsCalls(fake)
+    const miss = await openAi('pcm')
+    assert.deepEqual([miss.status, miss.headers['x-voxgate-cache']], [200, undefined])
+    assert.equal(ttsCalls(fake), before + 1)
+    const hit = await openAi('pcm')
+    assert.deepEqual([hit.status, hit.headers['x-voxgate-cache']], [200, 'hit'])
+    assert.deepEqual(hit.body, miss.body)
+    assert.equal(hit.headers['content-type'], miss.headers['content-type'])
+    assert.equal(ttsCalls(fake), before + 1, 'the hit never reached the upstream')
+    const wav = await openAi('wav')
+    assert.deepEqual([wav.status, wav.headers['x-voxgate-cache']], [200, undefined])
+    assert.equal(ttsCalls(fake), before + 2)
   })
 
   test('each field that shapes the audio, and the API version, misses', async () => {

@@ -182,10 +182,13 @@ describe('the usage ledger', () => {
     const text = cli('--group-by', 'sub')
     assert.equal(text.status, 0, text.stderr)
     const lines = text.stdout.trim().split('\n')
-    assert.match(lines[1]!, /^sub\s+characters\s+audio_s_out\s+audio_s_in\s+audio_s_vc\s+streams\s+refused$/)
-    assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\.24\s+0\s+0\s+2\s+0$/)
-    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+0\s+4$/)
-    assert.match(lines.at(-1)!, /^total\s+31\s+0\.42\s+0\s+0\s+4\s+4$/)
+    assert.match(
+      lines[1]!,
+      /^sub\s+characters\s+chars_fallback\s+chars_cached\s+audio_s_out\s+audio_s_in\s+audio_s_vc\s+streams\s+refused$/,
+    )
+    assert.match(lines.find((l) => l.startsWith('ann'))!, /^ann\s+19\s+0\s+0\s+0\.24\s+0\s+0\s+2\s+0$/)
+    assert.match(lines.find((l) => l.startsWith('cara'))!, /^cara\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+4$/)
+    assert.match(lines.at(-1)!, /^total\s+31\s+0\s+0\s+0\.42\s+0\s+0\s+4\s+4$/)
     const bad = cli('--group-by', 'week')
     assert.equal(bad.status, 2)
     assert.match(bad.stderr, /^voxgate: --group-by must be/)
