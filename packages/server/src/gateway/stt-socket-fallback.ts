@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import type { VoxgateError } from '@voxgate/protocol'
 import { SttTurnsQuery, SttWebSocketQuery } from '@voxgate/protocol/schemas'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { GatewayContext } from './gateway-context.ts'
 import type { AudioAllowance } from '../stt/allowance.ts'
 import { ManualSttSocket } from '../stt/manual-socket.ts'
 import { isSttModel } from '../stt/models.ts'
@@ -20,7 +20,7 @@ const LOCAL_MODEL = 'ink-2'
 
 /** A relayed STT handshake the upstream failed, with what was already taken for it. */
 export interface FailedSttHandshake {
-  ctx: ServerContext
+  ctx: GatewayContext
   req: IncomingMessage
   socket: Duplex
   head: Buffer

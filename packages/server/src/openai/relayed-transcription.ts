@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { relayUpload, UploadNotRelayed, type Uploads } from '../gateway/relay-upload.ts'
 import { recognizeLocally } from '../gateway/stt-fallback.ts'
-import type { ServerContext } from '../context.ts'
+import type { GatewayContext } from '../gateway/gateway-context.ts'
 import { rawPcmOf, readTranscript } from '../gateway/stt-relay.ts'
 import type { UploadForm } from '../gateway/upload-form.ts'
 import { isOpenAiSttModel } from '../stt/models.ts'
@@ -141,7 +141,7 @@ function segmentWords(words: readonly SttWord[]): SttWord[][] {
  * (stt-fallback.ts) and voxgate answers in the `response_format` asked for, as its local route does.
  */
 async function answerLocally(
-  ctx: ServerContext,
+  ctx: GatewayContext,
   principal: Principal,
   request: FastifyRequest,
   reply: FastifyReply,
