@@ -21,17 +21,33 @@ import type { WebhookAdmin } from './webhooks/admin.ts'
 import type { ConsoleSessions } from './auth/console-sessions.ts'
 import type { StreamCounts } from './streams/stream-counts.ts'
 
-/** What every route and transport is handed: the server's parts, built once in server.ts. */
-export interface ServerContext {
+/**
+ * What every part of the server reads: its configuration, clock, logs, metrics and store. Each group
+ * below extends it, so a module that takes one group still has these.
+ */
+export interface CoreParts {
   config: ServerConfig
   clock: Clock
+  logger: Logger
+  /** Prometheus metrics of this server (no-ops unless `--metrics`). */
+  metrics: Metrics
   store: Store
+}
+
+/** Who is calling: keys, access tokens, the signing keys and revocations they are checked against. */
+export interface AuthParts extends CoreParts {
   keyRing: KeyRing
   revocations: RevocationList
   tokens: TokenService
   authenticator: Authenticator
+  /** Signing keys, revocations and quotas re-read from the store, as other instances change them. */
   sync: StateSync
-  speech: SpeechService
+  /** With `--console`: its sessions (the cookie is accepted on the console's routes only). */
+  console?: ConsoleSessions
+}
+
+/** What a call may take and what it took: streams and their slots, budgets, quotas, rate limits, refusals. */
+export interface AccountingParts extends CoreParts {
   streams: StreamRegistry
   /** The quotas per end-user and API key: this process's copy, and how a change made here reaches every instance. */
   quotas: QuotaSync
@@ -42,19 +58,29 @@ export interface ServerContext {
   rateLimiter: RateLimiter
   /** Slots, rate limits and revocation fan-out shared between instances (Redis), or this process's. */
   shared: SharedState
-  logger: Logger
-  /** Prometheus metrics of this server (no-ops unless `--metrics`). */
-  metrics: Metrics
+  /** With `--console`: open streams by transport, this instance's or the cluster's (Redis). */
+  streamCounts?: StreamCounts
+}
+
+/** What speaks: the synthesis engines, the rendered-answer cache, the encoder for OpenAI's `aac`. */
+export interface SpeechParts extends CoreParts {
+  speech: SpeechService
+  /** `--tts-cache-mb`: rendered `/tts/bytes` and `/v1/audio/speech` answers, local or relayed. */
+  ttsCache?: TtsCache
+  /** The ffmpeg found at start, which encodes OpenAI's `aac`; absent, `aac` is refused. */
+  ffmpeg?: string
+}
+
+/** What operators are told: webhook events and the webhooks that receive them. */
+export interface OperationsParts extends CoreParts {
   /** The webhook outbox: `enqueue` an event (api_key.rotated, …); this instance sends it at once. */
   outbox: Outbox
   /** Webhooks as `/webhooks` manages them. */
   webhooks: WebhookAdmin
-  /** The ffmpeg found at start, which encodes OpenAI's `aac`; absent, `aac` is refused. */
-  ffmpeg?: string
-  /** With `--console`: its sessions (the cookie is accepted on the console's routes only). */
-  console?: ConsoleSessions
-  /** With `--console`: open streams by transport, this instance's or the cluster's (Redis). */
-  streamCounts?: StreamCounts
-  /** `--tts-cache-mb`: rendered `/tts/bytes` and `/v1/audio/speech` answers, local or relayed. */
-  ttsCache?: TtsCache
 }
+
+/**
+ * What the routes and transports are handed: every group, built once in server.ts by its own factory
+ * (assembly/). A module that uses one group takes that group's type, not this.
+ */
+export interface ServerContext extends AuthParts, AccountingParts, SpeechParts, OperationsParts {}

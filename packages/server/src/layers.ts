@@ -89,7 +89,8 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'server',
-    holds: 'composition and entry points: startServer, the CLI, the package index',
-    units: ['server.ts', 'cli', 'index.ts'],
+    holds:
+      'composition and entry points: the factories that build each group of parts, startServer, the CLI, the package index',
+    units: ['assembly', 'server.ts', 'cli', 'index.ts'],
   },
 ]

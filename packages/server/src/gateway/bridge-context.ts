@@ -1,6 +1,6 @@
 import { countCharacters, STT_BYTES_PER_SAMPLE, VoxgateError, type RawOutputFormat } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { AccountingParts } from '../context.ts'
 import { BlockSource } from '../streams/block-source.ts'
 import { REFUSAL_REASONS } from '../streams/refusals.ts'
 import type { StreamLease } from '../streams/registry.ts'
@@ -30,7 +30,7 @@ export class BridgeContext {
     readonly id: string,
     readonly voiceId: string,
     format: RawOutputFormat,
-    private readonly ctx: ServerContext,
+    private readonly ctx: AccountingParts,
     private principal: Principal,
     private lease: StreamLease,
   ) {

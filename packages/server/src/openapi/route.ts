@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import type { ServerContext } from '../context.ts'
+import type { CoreParts } from '../context.ts'
 import { buildOpenApiDocument } from './document.ts'
 import { SERVER_VERSION } from '../version.ts'
 
 /** `GET /openapi.json`: the API's OpenAPI 3.1 document, built once on first request. No credential. */
-export function registerOpenApiRoute(app: FastifyInstance, ctx: ServerContext): void {
+export function registerOpenApiRoute(app: FastifyInstance, ctx: CoreParts): void {
   let document: string | undefined
   app.get('/openapi.json', async (_request, reply) => {
     document ??= JSON.stringify(

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { AuditQuery, auditView, encodeCursor, toAuditFilter } from '../audit/query.ts'
-import type { ServerContext } from '../context.ts'
+import type { CoreParts } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 
@@ -8,7 +8,7 @@ import { parseOr400 } from '../http/validate.ts'
  * `GET /audit` (issue 22 item 3; `read`): the audit log, newest first, a page at a time. No route
  * changes or deletes a row; only housekeeping prunes rows past `--audit-retention-days`.
  */
-export function registerAuditRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerAuditRoutes(app: FastifyInstance, ctx: CoreParts, guard: Guard): void {
   app.get('/audit', { onRequest: guard('api_key') }, async (request) => {
     const query = parseOr400(AuditQuery, request.query ?? {}, 'query')
     const page = await ctx.store.queryAudit(toAuditFilter(query))

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { ServerContext } from '../context.ts'
+import type { AccountingParts } from '../context.ts'
 
 /** How long readiness waits for the store before calling it unreachable. */
 const STORE_CHECK_TIMEOUT_MS = 1000
@@ -15,7 +15,7 @@ export interface HealthOptions {
   upstreamState?: () => Promise<string>
 }
 
-export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext, options: HealthOptions = {}): void {
+export function registerHealthRoutes(app: FastifyInstance, ctx: AccountingParts, options: HealthOptions = {}): void {
   app.get('/healthz', async (_request, reply) => {
     reply.header('cache-control', 'no-store')
     return { ok: true }
@@ -36,7 +36,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext, o
   })
 }
 
-async function storeAnswers(ctx: ServerContext): Promise<boolean> {
+async function storeAnswers(ctx: AccountingParts): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   try {
     await Promise.race([

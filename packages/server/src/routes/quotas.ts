@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { requestOrigin } from '../audit/origin.ts'
-import type { ServerContext } from '../context.ts'
+import type { AccountingParts } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { QuotaAdmin } from '../quotas/admin.ts'
@@ -12,7 +12,7 @@ import { QuotaPut } from '../quotas/schema.ts'
  * across tokens. A change is enforced on this instance before it is answered, and on the others
  * within 1 s (the Redis notice) or their store poll (without Redis).
  */
-export function registerQuotaRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerQuotaRoutes(app: FastifyInstance, ctx: AccountingParts, guard: Guard): void {
   const admin = new QuotaAdmin(ctx.store, ctx.clock)
   const opts = { onRequest: guard('api_key') }
   app.put('/quotas', opts, async (request, reply) => {

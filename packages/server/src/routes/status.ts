@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import type { ServerContext } from '../context.ts'
+import type { AuthParts } from '../context.ts'
 import { DEFAULT_API_VERSION } from '../http/api-version.ts'
 
-export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): void {
+export function registerStatusRoutes(app: FastifyInstance, ctx: AuthParts): void {
   app.get('/', async () => ({ ok: true, version: DEFAULT_API_VERSION }))
   // Public keys, so other services can verify voxgate tokens offline.
   app.get('/.well-known/jwks.json', async (_request, reply) => {

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { VoicesQuery } from '@voxgate/protocol/schemas'
-import type { ServerContext } from '../context.ts'
+import type { SpeechParts } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 
 /** Before 2024-11-13 the list was a bare array (SDK2 calls `GET /voices/` and expects one). */
 const BARE_ARRAY_BEFORE = '2024-11-13'
 
-export function registerVoiceRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerVoiceRoutes(app: FastifyInstance, ctx: SpeechParts, guard: Guard): void {
   const list = async (request: FastifyRequest) => {
     const query = parseOr400(VoicesQuery, request.query, 'query')
     const page = ctx.speech.voices.list(query)

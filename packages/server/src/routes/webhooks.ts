@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requestOrigin } from '../audit/origin.ts'
 import { hasScope } from '../scopes.ts'
-import type { ServerContext } from '../context.ts'
+import type { OperationsParts } from '../context.ts'
 import { principalOf, type Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { WebhookCreate } from '../webhooks/schema.ts'
@@ -11,7 +11,7 @@ import { WebhookCreate } from '../webhooks/schema.ts'
  * deliveries, a test event, a new secret. Scopes come from the route table (http/scopes.ts): a
  * `read` key lists webhooks with their URLs' path and query masked.
  */
-export function registerWebhookRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
+export function registerWebhookRoutes(app: FastifyInstance, ctx: OperationsParts, guard: Guard): void {
   const opts = { onRequest: guard('api_key') }
   const admin = ctx.webhooks
   app.post('/webhooks', opts, async (request, reply) =>

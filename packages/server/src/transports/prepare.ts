@@ -7,7 +7,7 @@ import {
   type TtsSseRequest,
 } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { ServerContext } from '../context.ts'
+import type { SpeechParts } from '../context.ts'
 import type { SynthesisRequest } from '../tts/types.ts'
 
 /** The fields every transport's request shares, after schema validation. */
@@ -34,7 +34,7 @@ export function speedOf(fields: Pick<SpeechFields, 'generation_config' | 'speed'
  * dictionary), model, voice, the token's voice allowlist. Returns the engine-facing request.
  */
 export function checkSpeechRequest(
-  ctx: ServerContext,
+  ctx: SpeechParts,
   principal: Principal,
   fields: SpeechFields,
   options: { voiceAllowed?: boolean } = {},

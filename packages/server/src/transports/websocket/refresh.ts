@@ -3,7 +3,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { WsRefreshToken } from '@voxgate/protocol/schemas'
 import { authorize } from '../../auth/authorize.ts'
 import type { Principal, TokenPrincipal } from '../../auth/principal.ts'
-import type { ServerContext } from '../../context.ts'
+import type { AuthParts } from '../../context.ts'
 import { checkOrigin } from '../../http/origin.ts'
 
 /** Who a socket belongs to, fixed for its life: a refresh may extend it, never hand it over. */
@@ -23,7 +23,7 @@ export const identityOf = (p: Principal): SocketIdentity => ({
  * accepted only for the socket's own identity (API key and `sub`).
  */
 export async function verifyRefresh(
-  ctx: ServerContext,
+  ctx: AuthParts,
   msg: WsRefreshToken,
   origin: string | undefined,
   identity: SocketIdentity,

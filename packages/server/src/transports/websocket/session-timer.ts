@@ -1,6 +1,6 @@
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../../auth/principal.ts'
-import type { ServerContext } from '../../context.ts'
+import type { CoreParts } from '../../context.ts'
 
 /** What a TTS socket's client is told: it can refresh in band. */
 const REFRESH_HINT = 'The access token expired; send a refresh_token message to extend the socket.'
@@ -14,7 +14,7 @@ export const REOPEN_HINT = 'The access token expired; open a new socket with a f
  * Returns the timer, or undefined when there is none.
  */
 export function armSessionTimer(
-  ctx: ServerContext,
+  ctx: CoreParts,
   principal: Principal,
   expire: (err: VoxgateError) => void,
   message = REFRESH_HINT,
