@@ -128,6 +128,11 @@ export const ServerConfigSchema = z.strictObject({
   sttMaxStreams: z.number().int().min(1).max(64).default(4),
   /** PocketSphinx's en-us model folder (Debian's `pocketsphinx-en-us` puts it here). */
   sttModelDir: z.string().min(1).default('/usr/share/pocketsphinx/model/en-us'),
+  /**
+   * Where the recognisers' calibration is kept between starts (a small JSON file, remade when the model,
+   * PocketSphinx or Flite changes); unset: `stt-calibration.json` in the data folder.
+   */
+  sttCalibrationFile: z.string().min(1).optional(),
   /** Largest `POST /stt` / `/audio/transcriptions` file (OpenAI's limit is 25 MB). */
   sttUploadLimitBytes: z
     .number()

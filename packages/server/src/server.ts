@@ -207,7 +207,12 @@ async function assemble(input: AssembleInput) {
     budgets: new CharacterBudgets(store, characterMeter, clock, logger),
     refusals: new StreamRefusals(store, clock, logger),
     stt: createSttService(
-      { maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir },
+      {
+        maxStreams: config.sttMaxStreams,
+        wsMaxPayloadBytes: config.wsMaxPayloadBytes,
+        modelDir: config.sttModelDir,
+        calibrationFile: config.sttCalibrationFile ?? path.join(config.dataDir, 'stt-calibration.json'),
+      },
       store,
       audioMeter,
       clock,

@@ -205,6 +205,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'PocketSphinx en-us model folder (default /usr/share/pocketsphinx/model/en-us)',
   },
   {
+    flag: 'stt-calibration-file',
+    kind: 'string',
+    key: 'sttCalibrationFile',
+    arg: 'FILE',
+    help: "where the speech recognisers' calibration is kept between starts, so that the first STT request after a start skips seconds of CPU; remade when the model, PocketSphinx or Flite changes (default: stt-calibration.json in the data folder)",
+  },
+  {
     flag: 'upstream',
     env: 'VOXGATE_UPSTREAM',
     kind: 'string',
