@@ -157,7 +157,10 @@ async function assemble(input: AssembleInput) {
   observeRedis(shared.redis, metrics)
   const speech =
     deps.speech ??
-    (await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) }))
+    (await createSpeechService({
+      ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }),
+      warm: !config.speechColdStart,
+    }))
   if (!deps.speech) opened.push(() => speech.close())
   const streams = new StreamRegistry(revocations, shared.slots, metrics.streams)
   sync.onChange(() => streams.sweep())

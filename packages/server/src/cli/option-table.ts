@@ -191,6 +191,12 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'speech synthesis worker threads, each with its own warm engines, 1 to 64 (default: one per core)',
   },
   {
+    flag: 'speech-cold-start',
+    kind: 'switch',
+    key: 'speechColdStart',
+    help: "speech workers skip warming their engines: seconds of CPU less per worker at start, but each worker's first sentences are slower (off by default)",
+  },
+  {
     flag: 'stt-max-streams',
     kind: 'int',
     key: 'sttMaxStreams',

@@ -63,6 +63,8 @@ export async function startTestServer(
       storePollMs: 100,
       logLevel: 'info',
       drainMs: 0,
+      // Real speech (`speech: 'real'`) unwarmed, as TEST_SPEECH_WORKERS (helpers/cli.ts) says why.
+      speechColdStart: true,
       ...(sttCalibrationFile && { sttCalibrationFile }),
       ...testTls(),
       ...config,

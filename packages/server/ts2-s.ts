@@ -1,0 +1,10 @@
+const t0 = performance.now(); const c0 = process.cpuUsage()
+const cpu = () => { const c = process.cpuUsage(c0); return Math.round((c.user + c.system) / 1000) }
+const { startTestServer } = await import('./test/helpers/server.ts')
+console.log('import', Math.round(performance.now() - t0), 'cpu', cpu())
+const t = await startTestServer()
+console.log('start', Math.round(performance.now() - t0), 'cpu', cpu())
+const t2 = await startTestServer()
+console.log('start2', Math.round(performance.now() - t0), 'cpu', cpu())
+await t.close(); await t2.close()
+console.log('close', Math.round(performance.now() - t0), 'cpu', cpu())
