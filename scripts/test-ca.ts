@@ -7,14 +7,23 @@ import { ensureDevTls } from '@voxgate/server'
 /**
  * Runs `node --import tsx <args>` with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
  * Node reads only at start-up) and VOXGATE_TEST_TLS_DIR pointing at its localhost certificate, so
- * tests and benches use real, verified TLS everywhere. Exits with the child's code.
+ * tests and benches use real, verified TLS everywhere; and one STT calibration file in that folder.
+ * Exits with the child's code.
  */
 export async function runWithTestCa(args: string[]): Promise<never> {
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
   const tls = await ensureDevTls(dir)
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     stdio: 'inherit',
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caFile, VOXGATE_TEST_TLS_DIR: dir },
+    env: {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: tls.caFile,
+      VOXGATE_TEST_TLS_DIR: dir,
+      // Every server of the run, in-process or `voxgate serve`, keeps the speech recognisers' calibration
+      // in this one file (`--stt-calibration-file`): the first recogniser of the run calibrates, and each
+      // later one, in any process, starts from it instead of spending seconds of CPU doing the same again.
+      VOXGATE_STT_CALIBRATION_FILE: path.join(dir, 'stt-calibration.json'),
+    },
   })
   return new Promise<never>(() => {
     child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

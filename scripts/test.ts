@@ -53,6 +53,7 @@ const LONGEST_FIRST = [
   'sdk/markup-sdk',
   'gateway/chain',
   'stt/limits',
+  'stt/calibration-file',
   'cli-start',
   'security/attack-suite',
   'stt/fuzz',
@@ -98,8 +99,9 @@ const TEST_TIMEOUT_MS = 300_000
  * Files running at once: two a core. Most files spend most of their time waiting (servers starting,
  * tokens expiring, audio paced in real time), so one a core leaves the cores idle; many more would
  * only stretch the files that need the CPU (speech recognition, Chromium, tsc) against each other.
+ * `VOXGATE_TEST_FILE_CONCURRENCY` sets another number, to measure a machine's best one.
  */
-const FILE_CONCURRENCY = 2 * availableParallelism()
+const FILE_CONCURRENCY = Number(process.env.VOXGATE_TEST_FILE_CONCURRENCY) || 2 * availableParallelism()
 const durations = path.join(root, 'test-artifacts', 'file-durations.txt')
 mkdirSync(path.dirname(durations), { recursive: true })
 await runWithTestCa([

@@ -26,7 +26,8 @@ let browser: Browser
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'voxgate-mic-'))
   const file = path.join(dir, 'mic.wav')
-  const speech = await createSpeechService({ workers: 1 })
+  // Flite only, which speaks each sentence in a fresh instance: warming the engines (seconds of CPU) changes no byte.
+  const speech = await createSpeechService({ workers: 1, warm: false })
   try {
     // A second of silence first (capture starts a moment after the device), then the sentence and a
     // pause long enough for the recogniser to end the utterance. Chromium loops the file.

@@ -124,10 +124,20 @@ export const ServerConfigSchema = z.strictObject({
     .optional(),
   /** Speech synthesis worker threads (1 to 64); defaults to the number of cores. Each keeps its engines warm (a few seconds of CPU to start). */
   speechWorkers: z.number().int().min(1).max(64).optional(),
+  /**
+   * Speech workers are ready without warming their engines: seconds of CPU less per worker at start, and
+   * the first sentences each worker speaks are slower (the engines' code is not yet compiled hot).
+   */
+  speechColdStart: z.boolean().default(false),
   /** Speech recognisers (one worker thread and ~96 MB each): STT streams and uploads served at once; more get 503 `server_busy`. */
   sttMaxStreams: z.number().int().min(1).max(64).default(4),
   /** PocketSphinx's en-us model folder (Debian's `pocketsphinx-en-us` puts it here). */
   sttModelDir: z.string().min(1).default('/usr/share/pocketsphinx/model/en-us'),
+  /**
+   * Where the recognisers' calibration is kept between starts (a small JSON file, remade when the model,
+   * PocketSphinx or Flite changes); unset: `stt-calibration.json` in the data folder.
+   */
+  sttCalibrationFile: z.string().min(1).optional(),
   /** Largest `POST /stt` / `/audio/transcriptions` file (OpenAI's limit is 25 MB). */
   sttUploadLimitBytes: z
     .number()

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { AccountingParts, CoreParts } from '../context.ts'
 import type { GatewayParts } from '../gateway/gateway-context.ts'
 import { openCircuitBreaker } from '../gateway/open-circuit.ts'
@@ -26,7 +27,12 @@ export function openFeatures(
 ): { stt: SttService } & Partial<GatewayParts> {
   const { config, clock, logger, store, shared } = parts
   const stt = createSttService(
-    { maxStreams: config.sttMaxStreams, wsMaxPayloadBytes: config.wsMaxPayloadBytes, modelDir: config.sttModelDir },
+    {
+      maxStreams: config.sttMaxStreams,
+      wsMaxPayloadBytes: config.wsMaxPayloadBytes,
+      modelDir: config.sttModelDir,
+      calibrationFile: config.sttCalibrationFile ?? path.join(config.dataDir, 'stt-calibration.json'),
+    },
     store,
     input.audioMeter,
     clock,

@@ -27,7 +27,10 @@ export async function openSpeech(
   const { config, clock, logger, metrics } = core
   const engines =
     input.speech ??
-    (await createSpeechService({ ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }) }))
+    (await createSpeechService({
+      ...(config.speechWorkers !== undefined && { workers: config.speechWorkers }),
+      warm: !config.speechColdStart,
+    }))
   if (!input.speech) opened.push(() => engines.close())
   // Looked for once; its absence is said once, where operators look.
   const ffmpeg = findFfmpeg(config.ffmpegPath)

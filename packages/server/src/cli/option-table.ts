@@ -191,6 +191,12 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: 'speech synthesis worker threads, each with its own warm engines, 1 to 64 (default: one per core)',
   },
   {
+    flag: 'speech-cold-start',
+    kind: 'switch',
+    key: 'speechColdStart',
+    help: "speech workers skip warming their engines: seconds of CPU less per worker at start, but each worker's first sentences are slower (off by default)",
+  },
+  {
     flag: 'stt-max-streams',
     kind: 'int',
     key: 'sttMaxStreams',
@@ -203,6 +209,13 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     key: 'sttModelDir',
     arg: 'DIR',
     help: 'PocketSphinx en-us model folder (default /usr/share/pocketsphinx/model/en-us)',
+  },
+  {
+    flag: 'stt-calibration-file',
+    kind: 'string',
+    key: 'sttCalibrationFile',
+    arg: 'FILE',
+    help: "where the speech recognisers' calibration is kept between starts, so that the first STT request after a start skips seconds of CPU; remade when the model, PocketSphinx or Flite changes (default: stt-calibration.json in the data folder)",
   },
   {
     flag: 'upstream',

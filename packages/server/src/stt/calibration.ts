@@ -1,5 +1,5 @@
 import { createFliteEngine } from '../tts/engine-flite.ts'
-import { DECODER_RATE, type Decoder } from './pocketsphinx.ts'
+import { type CmnState, DECODER_RATE, type Decoder } from './pocketsphinx.ts'
 
 /**
  * Speech every recognition worker's decoder hears once, when it loads, before any session: Harvard
@@ -9,7 +9,7 @@ import { DECODER_RATE, type Decoder } from './pocketsphinx.ts'
  * batch WER 0.169, against 0.119 on a decoder warmed by earlier uploads and 0.076 from this start); speech made
  * here, offline and the same on every run, gives every session the same start, adapted to speech.
  */
-const CALIBRATION = [
+export const CALIBRATION = [
   { voice: 'slt', text: 'The birch canoe slid on the smooth planks.' },
   { voice: 'rms', text: 'Glue the sheet to the dark blue background.' },
   { voice: 'awb', text: 'It is easy to tell the depth of a well.' },
@@ -17,7 +17,8 @@ const CALIBRATION = [
 ] as const
 
 /** Silence either side of each sentence, as an upload usually has. */
-const PAD = new Int16Array(0.3 * DECODER_RATE)
+export const PAD_SECONDS = 0.3
+const PAD = new Int16Array(PAD_SECONDS * DECODER_RATE)
 
 /** The calibration sentences as 16 kHz mono utterances, synthesised by Flite (deterministic, no files). */
 export async function calibrationSpeech(): Promise<Int16Array[]> {
@@ -35,14 +36,34 @@ export async function calibrationSpeech(): Promise<Int16Array[]> {
   })
 }
 
-/** Runs `utterances` through a freshly started decoder and keeps the CMN they leave as its session start. */
-export function calibrate(decoder: Decoder, utterances: readonly Int16Array[]): void {
+/**
+ * Runs `utterances` through a freshly started decoder and keeps the CMN they leave as its session start;
+ * returns that CMN, which `startFrom` gives another decoder of the same model without the decoding.
+ */
+export function calibrate(decoder: Decoder, utterances: readonly Int16Array[]): CmnState {
   decoder.resetState()
   for (const utterance of utterances) {
     decoder.startUtterance()
     decoder.process(utterance)
     decoder.endUtterance()
   }
-  decoder.keepStartState()
+  const start = decoder.keepStartState()
   decoder.resetState()
+  return start
+}
+
+/**
+ * Gives a freshly loaded decoder the session start `calibrate` left in another of the same model. The
+ * CMN is all that calibration changes (the front end computes it; the search keeps nothing across
+ * streams), so the decoder is then as if it had heard the calibration speech itself. False, and the
+ * decoder untouched, when `calibrated` does not fit it.
+ */
+export function startFrom(decoder: Decoder, calibrated: CmnState): boolean {
+  try {
+    decoder.keepStartState(calibrated)
+  } catch {
+    return false // one that does not fit this model (its vector length): the caller calibrates instead
+  }
+  decoder.resetState()
+  return true
 }

@@ -1,5 +1,6 @@
 import type { SttEncoding, SttWord } from '@voxgate/protocol'
 import type { RawPcm } from './audio-file.ts'
+import type { CmnState } from './pocketsphinx.ts'
 
 /** Why an utterance ended: the recogniser's voice-activity detector, the client's `finalize`, or the end of the audio. */
 export type FinalReason = 'vad' | 'finalize' | 'end'
@@ -19,7 +20,8 @@ export type ToWorker =
   | { type: 'recognize'; session: number }
 
 export type FromWorker =
-  | { type: 'ready' }
+  /** Loaded, and starting every session from `calibration` (calibration.ts). */
+  | { type: 'ready'; calibration: CmnState }
   | { type: 'boot_failed'; message: string }
   | { type: 'speech_start'; session: number }
   | { type: 'partial'; session: number; text: string }
@@ -42,4 +44,6 @@ export interface WorkerInit {
   entry: string
   /** The PocketSphinx en-us model folder (`--stt-model-dir`). */
   modelDir: string
+  /** The session start an earlier worker of this model calibrated to; absent, the worker calibrates itself. */
+  calibration?: CmnState
 }

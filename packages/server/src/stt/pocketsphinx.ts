@@ -34,8 +34,11 @@ export interface Decoder {
    * every socket then hears the same audio the same way, whatever the decoder heard before.
    */
   resetState(): void
-  /** Keeps the CMN as it is now as the start every `resetState` restores (after calibration.ts's speech). */
-  keepStartState(): void
+  /**
+   * Keeps a CMN as the start every `resetState` restores: `state` (another decoder's of the same model,
+   * calibration.ts), or the CMN as it is now (after calibration.ts's speech). Returns what it kept.
+   */
+  keepStartState(state?: CmnState): CmnState
   startUtterance(): void
   /** Feeds 16 kHz mono samples. */
   process(samples: Int16Array): void
@@ -47,10 +50,19 @@ export interface Decoder {
   endUtterance(): RecognizedWord[]
 }
 
+const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
+
+/** The PocketSphinx and SphinxBase library files installed here (what the dynamic loader finds first, in practice). */
+export function libraryFiles(): string[] {
+  return [POCKETSPHINX_LIBRARY, SPHINXBASE_LIBRARY].flatMap((name) => {
+    const found = LIBRARY_DIRS.map((d) => path.join(d, name)).find((file) => existsSync(file))
+    return found ? [found] : []
+  })
+}
+
 /** Why recognition cannot run here, or undefined when the library and model are installed. */
 export function missingPieces(modelDir = MODEL_DIR): string | undefined {
-  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
-  const hasLib = libDirs.some((d) => existsSync(path.join(d, POCKETSPHINX_LIBRARY)))
+  const hasLib = LIBRARY_DIRS.some((d) => existsSync(path.join(d, POCKETSPHINX_LIBRARY)))
   if (!hasLib) return `${POCKETSPHINX_LIBRARY} is not installed`
   if (!existsSync(path.join(modelDir, 'en-us.lm.bin')))
     return `the PocketSphinx en-us model is not installed (${modelDir})`
@@ -131,8 +143,10 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
       cmn.write(startCmn)
       samplesFed = 0 // ps_start_stream counts frames from 0 again
     },
-    keepStartState: () => {
-      startCmn = cmn.read()
+    keepStartState: (state) => {
+      if (state) cmn.check(state)
+      startCmn = state ?? cmn.read()
+      return startCmn
     },
     startUtterance: () => void ps_start_utt(decoder),
     process: (samples) => {
@@ -161,7 +175,7 @@ export function loadDecoder(modelDir = MODEL_DIR): Decoder {
 type Koffi = typeof import('koffi')
 
 /** sphinxbase's live cepstral mean normalisation: everything of it that one utterance changes. */
-interface CmnState {
+export interface CmnState {
   mean: Float32Array
   sum: Float32Array
   nframe: number
@@ -213,6 +227,12 @@ function cmnOf(koffi: Koffi, feat: unknown) {
       sum: floats(cmn.sum),
       nframe: koffi.decode(at, nframeAt, 'int32_t') as number,
     }),
+    /** Throws unless `state` fits this decoder's CMN (a vector of its length, finite numbers). */
+    check(state: CmnState): void {
+      const fits = (v: Float32Array) => v.length === cmn.veclen && v.every(Number.isFinite)
+      if (!fits(state.mean) || !fits(state.sum) || !Number.isInteger(state.nframe) || state.nframe < 0)
+        throw new Error('pocketsphinx: a CMN start state that does not fit this model')
+    },
     write(state: CmnState): void {
       koffi.encode(cmn.cmn_mean, vector, state.mean)
       koffi.encode(cmn.sum, vector, state.sum)

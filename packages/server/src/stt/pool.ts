@@ -1,11 +1,20 @@
 import type { Worker } from 'node:worker_threads'
 import { VoxgateError } from '@voxgate/protocol'
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts'
-import { INSTALL_COMMAND, missingPieces } from './pocketsphinx.ts'
+import { type CmnState, INSTALL_COMMAND, missingPieces } from './pocketsphinx.ts'
 import { startWorker } from '../workers.ts'
+import { calibrationKey, readCalibration, writeCalibration } from './calibration-file.ts'
 
 type Outgoing = ToWorker extends infer M ? (M extends { session: number } ? Omit<M, 'session'> : never) : never
 type Incoming = Exclude<FromWorker, { type: 'ready' | 'boot_failed' }>
+
+/**
+ * Calibrations (calibration.ts) this process has, by calibrationKey: the first recogniser of a model
+ * makes one (or it is read from the calibration file) and every later one, in any pool (several servers
+ * may share a process), starts from it instead of decoding the calibration speech again (seconds of
+ * CPU each). It is the same for every decoder of a model: the same synthesised speech, the same model.
+ */
+const calibrations = new Map<string, CmnState>()
 
 interface Slot {
   worker: Worker
@@ -55,6 +64,8 @@ export interface RecognizerPoolOptions {
   maxStreams: number
   /** The PocketSphinx en-us model folder. */
   modelDir: string
+  /** Where the calibration is kept between runs (calibration-file.ts); without it, only in memory. */
+  calibrationFile?: string
 }
 
 /**
@@ -114,12 +125,15 @@ export class RecognizerPool {
   }
 
   #spawn(): Promise<Slot> {
-    const init: Omit<WorkerInit, 'entry'> = { modelDir: this.options.modelDir }
+    const { modelDir } = this.options
+    const start = this.#knownCalibration()
+    const init: Omit<WorkerInit, 'entry'> = { modelDir, calibration: start?.state }
     const worker = startWorker(import.meta.url, init)
     const slot: Slot = { worker, user: undefined }
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') {
+          if (start && !start.state) this.#keepCalibration(start.key, msg.calibration)
           this.#slots.add(slot)
           resolve(slot)
         } else if (msg.type === 'boot_failed') reject(unavailableError(msg.message))
@@ -139,6 +153,30 @@ export class RecognizerPool {
           })
       })
     })
+  }
+
+  /**
+   * This model's calibration key, with the calibration already made for it (in this process, or kept
+   * in the calibration file), if any; undefined when the model cannot be described (the worker will
+   * then report what is wrong with it).
+   */
+  #knownCalibration(): { key: string; state: CmnState | undefined } | undefined {
+    let key: string
+    try {
+      key = calibrationKey(this.options.modelDir)
+    } catch {
+      return undefined
+    }
+    const file = this.options.calibrationFile
+    let state = calibrations.get(key)
+    if (!state && file && (state = readCalibration(file, key))) calibrations.set(key, state)
+    return { key, state }
+  }
+
+  #keepCalibration(key: string, state: CmnState): void {
+    if (calibrations.has(key)) return
+    calibrations.set(key, state)
+    if (this.options.calibrationFile) writeCalibration(this.options.calibrationFile, key, state)
   }
 }
 

@@ -17,6 +17,8 @@ export interface SttServiceOptions {
   wsMaxPayloadBytes: number
   /** The PocketSphinx en-us model folder. */
   modelDir: string
+  /** Where the recognisers' calibration is kept between starts. */
+  calibrationFile: string
 }
 
 /**
@@ -45,7 +47,8 @@ export function createSttService(
   logger: Logger,
 ): SttService {
   const sockets = new Set<ClosableSocket>()
-  const recognizers = new RecognizerPool({ maxStreams: options.maxStreams, modelDir: options.modelDir })
+  const { maxStreams, modelDir, calibrationFile } = options
+  const recognizers = new RecognizerPool({ maxStreams, modelDir, calibrationFile })
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.wsMaxPayloadBytes, perMessageDeflate: false })
   return {
     recognizers,

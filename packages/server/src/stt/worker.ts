@@ -5,11 +5,11 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { VoxgateError } from '@voxgate/protocol'
 import { loadSpeex } from '../tts/resample.ts'
-import { calibrate, calibrationSpeech } from './calibration.ts'
+import { calibrate, calibrationSpeech, startFrom } from './calibration.ts'
 import { decodeAudioFile, type DecodedAudio } from './audio-file.ts'
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts'
 import { PcmFramer } from './pcm.ts'
-import { DECODER_RATE, loadDecoder, type Decoder } from './pocketsphinx.ts'
+import { type CmnState, DECODER_RATE, loadDecoder, type Decoder } from './pocketsphinx.ts'
 import { RecognitionSession } from './session.ts'
 
 const port = parentPort!
@@ -17,11 +17,17 @@ const post = (msg: FromWorker): void => port.postMessage(msg)
 
 let decoder: Decoder
 let speex: Awaited<ReturnType<typeof loadSpeex>>
+let calibration: CmnState
 try {
-  decoder = loadDecoder((workerData as WorkerInit).modelDir)
+  const init = workerData as WorkerInit
+  decoder = loadDecoder(init.modelDir)
   speex = await loadSpeex()
-  // Every session starts from the CMN this speech leaves: the same start for all, adapted to speech.
-  calibrate(decoder, await calibrationSpeech())
+  // Every session starts from the CMN the calibration speech leaves: the same start for all, adapted to
+  // speech. Heard once a process (seconds of CPU); later workers start from the first one's.
+  calibration =
+    init.calibration && startFrom(decoder, init.calibration)
+      ? init.calibration
+      : calibrate(decoder, await calibrationSpeech())
 } catch (err) {
   post({ type: 'boot_failed', message: err instanceof Error ? err.message : String(err) })
   process.exit(1)
@@ -109,4 +115,4 @@ port.on('message', (msg: ToWorker) => {
       })
     })
 })
-post({ type: 'ready' })
+post({ type: 'ready', calibration })

@@ -17,10 +17,11 @@ export interface ServeRun {
 }
 
 /**
- * One speech worker for a `voxgate serve` a test starts: these servers speak a sentence or two at
- * most, and each worker costs seconds of CPU to warm its engines (two by default on a 2-core runner).
+ * One speech worker, not warmed, for a `voxgate serve` a test starts: these servers speak a sentence or
+ * two at most, and each worker costs seconds of CPU to warm its engines (two by default on a 2-core
+ * runner), which changes how fast the first sentences come, never what they are.
  */
-export const TEST_SPEECH_WORKERS = ['--speech-workers', '1']
+export const TEST_SPEECH_WORKERS = ['--speech-workers', '1', '--speech-cold-start']
 
 /** `voxgate serve` in a child process with piped stdout and stderr, as a service manager runs it. */
 export function spawnServe(dataDir: string, args: string[], env: Record<string, string> = {}): ServeRun {

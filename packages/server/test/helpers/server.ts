@@ -54,8 +54,22 @@ export async function startTestServer(
   const dataDir = config.dataDir ?? mkdtempSync(path.join(tmpdir(), 'voxgate-test-'))
   const logs = new LogCapture()
   const speech = deps.speech ?? (engine === 'deterministic' ? await createDeterministicSpeech() : undefined)
+  // The run's shared calibration file (scripts/test-ca.ts), as `voxgate serve` would read it from the environment.
+  const sttCalibrationFile = process.env.VOXGATE_STT_CALIBRATION_FILE
   const server = await startServer(
-    { port: 0, speechWorkers: 1, storePollMs: 100, logLevel: 'info', drainMs: 0, ...testTls(), ...config, dataDir },
+    {
+      port: 0,
+      speechWorkers: 1,
+      storePollMs: 100,
+      logLevel: 'info',
+      drainMs: 0,
+      // Real speech (`speech: 'real'`) unwarmed, as TEST_SPEECH_WORKERS (helpers/cli.ts) says why.
+      speechColdStart: true,
+      ...(sttCalibrationFile && { sttCalibrationFile }),
+      ...testTls(),
+      ...config,
+      dataDir,
+    },
     { logger: createLogger('info', logs), ...deps, ...(speech && { speech }) },
   )
   const key = await createKey(server.ctx.store, 'test', Date.now(), { scopes: ['admin'] })

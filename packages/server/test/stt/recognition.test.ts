@@ -33,7 +33,8 @@ let token: string
 
 before(async () => {
   t = await startTestServer({ sttMaxStreams: 2 })
-  speech = await createSpeechService({ workers: 1 })
+  // Flite only, which speaks each sentence in a fresh instance: warming the engines (seconds of CPU) changes no byte.
+  speech = await createSpeechService({ workers: 1, warm: false })
   token = await mint(t.url, t.apiKey, { grants: { stt: true }, expires_in: 600 })
 })
 after(async () => {

@@ -14,7 +14,8 @@ let t: TestServer
 let speech: SpeechService
 before(async () => {
   t = await startTestServer()
-  speech = await createSpeechService({ workers: 1 })
+  // Flite only, which speaks each sentence in a fresh instance: warming the engines (seconds of CPU) changes no byte.
+  speech = await createSpeechService({ workers: 1, warm: false })
 })
 after(async () => {
   await speech.close()
