@@ -73,8 +73,9 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'transports',
-    holds: 'HTTP plumbing (guard, validation, authentication, CORS) and the TTS transports (bytes, SSE, WebSocket)',
-    units: ['http', 'transports'],
+    holds:
+      "HTTP plumbing (guard, validation, authentication, CORS), a WebSocket's life (sockets), and the TTS transports (bytes, SSE, WebSocket)",
+    units: ['http', 'sockets', 'transports'],
   },
   {
     name: 'features',

@@ -34,6 +34,25 @@ interface Segment {
   acknowledgeFlush: boolean
 }
 
+export interface TtsContextInit {
+  /** The client's `context_id`. */
+  id: string
+  ctx: ServerContext
+  /** The credential charged for the context (a refresh may move it to a fresh one). */
+  principal: Principal
+  /** What to speak with: voice, language, format, speed, phoneme timestamps. */
+  speech: Omit<SynthesisRequest, 'text'>
+  /** Word timestamps were asked for (`add_timestamps`). */
+  timestamps: boolean
+  /** How long an incomplete sentence waits for more text; Cartesia's default when absent. */
+  maxBufferDelayMs: number | undefined
+  /** The context's stream slot. */
+  lease: StreamLease
+  sink: EventSink
+  /** Told once, when the context has sent its terminal event; `failed` when that was an `error`. */
+  onFinished(id: string, failed: boolean): void
+}
+
 /**
  * One WebSocket context: text arrives in pieces (`continue: true`), is cut at sentence boundaries,
  * on `flush`, at the end of input, or after `max_buffer_delay_ms`, and is spoken segment by segment
@@ -61,19 +80,27 @@ export class TtsContext {
   /** What the context did under its current token, for the usage ledger (settled with the block). */
   #figures = { characters: 0, audioMsProduced: 0, streams: 1 }
 
-  constructor(
-    readonly id: string,
-    private readonly ctx: ServerContext,
-    private principal: Principal,
-    private readonly speech: Omit<SynthesisRequest, 'text'>,
-    private readonly timestamps: boolean,
-    private readonly maxBufferDelayMs: number | undefined,
-    private lease: StreamLease,
-    private readonly sink: EventSink,
-    /** Told once, when the context has sent its terminal event; `failed` when that was an `error`. */
-    private readonly onFinished: (id: string, failed: boolean) => void,
-  ) {
-    this.#budget = new BlockSource(ctx.budgets, principal)
+  readonly id: string
+  private readonly ctx: ServerContext
+  private principal: Principal
+  private readonly speech: Omit<SynthesisRequest, 'text'>
+  private readonly timestamps: boolean
+  private readonly maxBufferDelayMs: number | undefined
+  private lease: StreamLease
+  private readonly sink: EventSink
+  private readonly onFinished: TtsContextInit['onFinished']
+
+  constructor(init: TtsContextInit) {
+    this.id = init.id
+    this.ctx = init.ctx
+    this.principal = init.principal
+    this.speech = init.speech
+    this.timestamps = init.timestamps
+    this.maxBufferDelayMs = init.maxBufferDelayMs
+    this.lease = init.lease
+    this.sink = init.sink
+    this.onFinished = init.onFinished
+    this.#budget = new BlockSource(init.ctx.budgets, init.principal)
   }
 
   get finished(): boolean {
