@@ -7,7 +7,7 @@ import type { GatewayContext } from './gateway-context.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { errorEvent } from '../transports/events.ts'
 import { CLOSE_INTERNAL, CLOSE_INVALID_DATA, CLOSE_SHUTDOWN } from '../sockets/close-codes.ts'
-import { REFRESH_HINT, SocketLife } from '../sockets/life.ts'
+import { SocketLife, type SocketRole, TTS_SOCKET } from '../sockets/life.ts'
 import { identityOf, verifyRefresh, type SocketIdentity } from '../transports/websocket/refresh.ts'
 import { FailedIds } from '../transports/websocket/failed-ids.ts'
 import { contextIdOf, isObject, type LocalFallback, TtsSocket } from '../transports/websocket/socket.ts'
@@ -73,24 +73,7 @@ export class TtsBridge {
     this.requestId = init.requestId
     this.tcp = init.tcp
     this.#identity = identityOf(principal)
-    this.#life = new SocketLife({
-      ctx,
-      ws: client,
-      tcp: init.tcp,
-      principal,
-      endpoint: 'tts',
-      revocation: 'watch',
-      expiryHint: REFRESH_HINT,
-      reasonInCloseFrame: true,
-      role: {
-        message: (data, isBinary) => this.#onMessage(data, isBinary),
-        // Every open context hears `err`, and is cancelled upstream.
-        closing: (err) => {
-          for (const c of [...this.#contexts.values()]) this.#fail(c, err ?? closedError())
-        },
-        teardown: () => this.#teardown(),
-      },
-    })
+    this.#life = new SocketLife({ ctx, kind: TTS_SOCKET, ws: client, tcp: init.tcp, principal, role: this.#role() })
     this.#down = new PacedSender(client, upstream, () => this.#life.overflow())
     // A client that does not read pauses the upstream (PacedSender): the upstream is not idle then.
     this.#upstreamIdle = new UpstreamIdle(
@@ -103,6 +86,17 @@ export class TtsBridge {
     // A socket error is followed by 'close', handled above.
     upstream.on('error', () => undefined)
     upstream.resume()
+  }
+
+  /** Every open context hears of the close (and is cancelled upstream); the upstream closes with the client. */
+  #role(): SocketRole {
+    return {
+      message: (data, isBinary) => this.#onMessage(data, isBinary),
+      closing: (err) => {
+        for (const c of [...this.#contexts.values()]) this.#fail(c, err ?? closedError())
+      },
+      teardown: () => this.#teardown(),
+    }
   }
 
   get #live(): boolean {

@@ -68,7 +68,6 @@ export async function upgradeSttRelay(
         bytesPerSecond,
         commands: path === '/stt/turns/websocket' ? 'turns' : 'manual',
       })
-      client.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
       ctx.logger.info(
         {
           reqId: requestId,

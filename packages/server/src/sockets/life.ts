@@ -13,9 +13,9 @@ import { cutAfterGrace, hardClose } from './hard-close.ts'
 export const MAX_PENDING_MESSAGES = 256
 
 /** What a TTS socket's client is told when its token runs out: it can refresh in band. */
-export const REFRESH_HINT = 'The access token expired; send a refresh_token message to extend the socket.'
+const REFRESH_HINT = 'The access token expired; send a refresh_token message to extend the socket.'
 /** What an STT socket's client is told: STT sockets have no in-band refresh. */
-export const REOPEN_HINT = 'The access token expired; open a new socket with a fresh token.'
+const REOPEN_HINT = 'The access token expired; open a new socket with a fresh token.'
 
 const FLOODED = 'The socket is not being read, or messages arrive faster than they are served.'
 
@@ -55,27 +55,48 @@ export interface ShutdownRegistry {
   delete(socket: { shutdown(): void }): unknown
 }
 
+/** What sets one kind of socket apart: TTS sockets (local or relayed) are alike, and so are STT ones. */
+export interface SocketKind {
+  /** The label of the closes counted in the metrics. */
+  readonly endpoint: 'tts' | 'stt'
+  /**
+   * How a revocation reaches the socket. `watch`: the life watches the credential itself, as a TTS
+   * socket holds no stream slot between its contexts. `lease`: the socket is one stream whose lease
+   * was opened before it, and the lease's callback calls `revoked`.
+   */
+  readonly revocation: 'watch' | 'lease'
+  /** What the client is told when its token runs out. */
+  readonly expiryHint: string
+  /** TTS sockets name the error code in the close frame's reason; STT sockets send the code alone. */
+  readonly reasonInCloseFrame: boolean
+}
+
+/** `/tts/websocket`: contexts come and go, a refresh extends the socket, the close frame names the error. */
+export const TTS_SOCKET: SocketKind = {
+  endpoint: 'tts',
+  revocation: 'watch',
+  expiryHint: REFRESH_HINT,
+  reasonInCloseFrame: true,
+}
+
+/** `/stt/websocket` and `/stt/turns/websocket`: one stream, its lease opened before the upgrade. */
+export const STT_SOCKET: SocketKind = {
+  endpoint: 'stt',
+  revocation: 'lease',
+  expiryHint: REOPEN_HINT,
+  reasonInCloseFrame: false,
+}
+
 export interface SocketLifeOptions {
   ctx: SocketLifeContext
+  kind: SocketKind
   /** The client's socket. */
   ws: WebSocket
   /** The client's connection: cut at once on overflow, and after a grace on a credential close. */
   tcp: Socket
   /** The credential the socket runs under; its expiry (plus the session grace) ends the socket. */
   principal: Principal
-  /** The label of the closes counted in the metrics. */
-  endpoint: 'tts' | 'stt'
   role: SocketRole
-  /**
-   * How a revocation reaches the socket. `watch`: the life watches the credential itself, as a TTS
-   * socket holds no stream slot between its contexts. `lease`: the socket is one stream whose lease
-   * was opened before it, and the lease's callback calls `revoked`.
-   */
-  revocation: 'watch' | 'lease'
-  /** What the client is told when its token runs out (REFRESH_HINT or REOPEN_HINT). */
-  expiryHint: string
-  /** TTS sockets name the error code in the close frame's reason; STT sockets send the code alone. */
-  reasonInCloseFrame: boolean
   /** Where the socket is listed while it lives, for the server's shutdown. */
   registry?: ShutdownRegistry
 }
@@ -104,7 +125,7 @@ export class SocketLife {
   readonly #onClose = (code: number): void => {
     this.#teardown()
     this.#state = 'closed'
-    this.#o.ctx.metrics.websocketClosed(this.#o.endpoint, code)
+    this.#o.ctx.metrics.websocketClosed(this.#o.kind.endpoint, code)
   }
   /** ws follows an error with 'close'; what the socket held is freed now. */
   readonly #onError = (): void => {
@@ -182,7 +203,7 @@ export class SocketLife {
     if (this.#state !== 'open') return
     this.#state = 'closing'
     this.#o.role.closing(err)
-    this.#o.ws.close(code, this.#o.reasonInCloseFrame ? err?.code : undefined)
+    this.#o.ws.close(code, this.#o.kind.reasonInCloseFrame ? err?.code : undefined)
     // A revoked socket must be gone within a second even if its reader lags far behind.
     if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.#o.tcp, () => this.#o.tcp.destroyed)
     this.#teardown()
@@ -202,7 +223,7 @@ export class SocketLife {
   }
 
   #watchCredential(): void {
-    if (this.#o.revocation !== 'watch') return
+    if (this.#o.kind.revocation !== 'watch') return
     this.#watch?.release()
     this.#watch = this.#o.ctx.streams.watch(this.#principal, (err) => this.revoked(err))
   }
@@ -213,7 +234,7 @@ export class SocketLife {
     const p = this.#principal
     if (p.kind !== 'token') return
     const deadline = p.expiresAtSeconds * 1000 + this.#o.ctx.config.wsSessionGraceMs
-    const expire = () => this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', this.#o.expiryHint))
+    const expire = () => this.close(CLOSE_CREDENTIAL, new VoxgateError('token_expired', this.#o.kind.expiryHint))
     this.#sessionTimer = setTimeout(expire, Math.max(0, deadline - this.#o.ctx.clock.now()))
     this.#sessionTimer.unref()
   }

@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts'
 import type { SttContext } from '../stt/service.ts'
 import type { StreamLease } from '../streams/registry.ts'
 import { CLOSE_INTERNAL, CLOSE_POLICY } from '../sockets/close-codes.ts'
-import { REOPEN_HINT, SocketLife } from '../sockets/life.ts'
+import { SocketLife, type SocketRole, STT_SOCKET } from '../sockets/life.ts'
 import type { FromWorker } from './messages.ts'
 import type { Recognizer } from './pool.ts'
 import type { AudioAllowance } from './allowance.ts'
@@ -53,26 +53,29 @@ export abstract class SttSocket {
     this.#bytesPerSecond = STT_BYTES_PER_SAMPLE[init.encoding] * init.sampleRate
     this.recognizer.onMessage = (msg) => this.#fromRecognizer(msg)
     this.recognizer.send({ type: 'open', encoding: init.encoding, sampleRate: init.sampleRate })
+    const { ctx, ws, tcp, principal } = init
     this.#life = new SocketLife({
-      ctx: init.ctx,
-      ws: init.ws,
-      tcp: init.tcp,
-      principal: init.principal,
-      endpoint: 'stt',
-      revocation: 'lease',
-      expiryHint: REOPEN_HINT,
-      reasonInCloseFrame: false,
-      registry: init.ctx.stt.sockets,
-      role: {
-        message: (data, isBinary) => this.#onMessage(data as Buffer, isBinary),
-        closing: (err) => err && this.sendError(err),
-        teardown: () => {
-          this.recognizer.release()
-          init.allowance.close()
-          init.lease.release()
-        },
-      },
+      ctx,
+      kind: STT_SOCKET,
+      ws,
+      tcp,
+      principal,
+      role: this.#role(init),
+      registry: ctx.stt.sockets,
     })
+  }
+
+  /** The recogniser, the audio budget's reservation and the stream slot go back with the socket. */
+  #role({ allowance, lease }: SttSocketInit): SocketRole {
+    return {
+      message: (data, isBinary) => this.#onMessage(data as Buffer, isBinary),
+      closing: (err) => err && this.sendError(err),
+      teardown: () => {
+        this.recognizer.release()
+        allowance.close()
+        lease.release()
+      },
+    }
   }
 
   /** The lease's revocation callback: revoked credentials close with 4401, shutdown with 1001. */

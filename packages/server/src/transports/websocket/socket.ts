@@ -7,7 +7,7 @@ import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import { parseOr400 } from '../../http/validate.ts'
 import { CLOSE_INVALID_DATA } from '../../sockets/close-codes.ts'
-import { REFRESH_HINT, SocketLife } from '../../sockets/life.ts'
+import { SocketLife, type SocketRole, TTS_SOCKET } from '../../sockets/life.ts'
 import { checkSpeechRequest } from '../prepare.ts'
 import { TtsContext } from './context.ts'
 import { identityOf, verifyRefresh, type SocketIdentity } from './refresh.ts'
@@ -68,29 +68,24 @@ export class TtsSocket {
     this.#origin = init.origin
     this.#fallback = init.fallback
     this.#identity = identityOf(principal)
-    this.#life = new SocketLife({
-      ctx,
-      ws,
-      tcp: init.tcp,
-      principal,
-      endpoint: 'tts',
-      revocation: 'watch',
-      expiryHint: REFRESH_HINT,
-      reasonInCloseFrame: true,
-      role: {
-        message: (data, isBinary) => this.#onMessage(data, isBinary),
-        closing: (err) => {
-          for (const c of this.#contexts.values()) c.fail(err ?? closedError())
-        },
-        teardown: () => {
-          for (const c of this.#contexts.values()) c.fail(closedError())
-          this.#contexts.clear()
-        },
-        // A context waiting for more input is not activity; only one still speaking is.
-        busy: () => [...this.#contexts.values()].some((c) => c.busy),
-      },
-    })
+    this.#life = new SocketLife({ ctx, kind: TTS_SOCKET, ws, tcp: init.tcp, principal, role: this.#role() })
     this.#sink = socketSink(ws, init.requestId, () => this.#life.overflow(), init.fallback ? { fallback: 'local' } : {})
+  }
+
+  /** What this socket does at each point of its life: its contexts hear of the close, and end with it. */
+  #role(): SocketRole {
+    return {
+      message: (data, isBinary) => this.#onMessage(data, isBinary),
+      closing: (err) => {
+        for (const c of this.#contexts.values()) c.fail(err ?? closedError())
+      },
+      teardown: () => {
+        for (const c of this.#contexts.values()) c.fail(closedError())
+        this.#contexts.clear()
+      },
+      // A context waiting for more input is not activity; only one still speaking is.
+      busy: () => [...this.#contexts.values()].some((c) => c.busy),
+    }
   }
 
   get #open(): boolean {
