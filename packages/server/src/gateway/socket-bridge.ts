@@ -160,14 +160,14 @@ export class TtsBridge {
     const lease = await this.ctx.streams.open(this.principal, (err) => this.#life.revoked(err), 'websocket')
     // The socket may have gone while we waited; nothing may be opened for it after that.
     if (!this.#live) return void lease.release()
-    const context = new BridgeContext(
-      request.context_id,
-      request.voice,
-      request.output_format,
-      this.ctx,
-      this.principal,
+    const context = new BridgeContext({
+      id: request.context_id,
+      voiceId: request.voice,
+      format: request.output_format,
+      ctx: this.ctx,
+      principal: this.principal,
       lease,
-    )
+    })
     this.#contexts.set(request.context_id, context)
     return context
   }
