@@ -84,12 +84,12 @@ export class BridgeContext {
     return true
   }
 
-  /** An upstream `chunk` for this context: its audio counts as produced (raw PCM, so its size says how long). */
   /** Any upstream event for this context: what was sent has been answered (a stall after this is the client's). */
   answered(): void {
     this.#unanswered = false
   }
 
+  /** An upstream `chunk` for this context: its audio counts as produced (raw PCM, so its size says how long). */
   heard(base64Audio: unknown): void {
     if (typeof base64Audio !== 'string' || this.#ended) return
     const bytes = Buffer.byteLength(base64Audio, 'base64')
