@@ -73,8 +73,7 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'transports',
-    holds:
-      "HTTP plumbing (guard, validation, authentication, CORS), a WebSocket's life (sockets), and the TTS transports (bytes, SSE, WebSocket)",
+    holds: "HTTP plumbing (guard, validation, authentication, CORS), a WebSocket's life, the TTS transports",
     units: ['http', 'sockets', 'transports'],
   },
   {
