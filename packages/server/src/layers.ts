@@ -73,8 +73,8 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     name: 'transports',
-    holds: 'HTTP plumbing (guard, validation, authentication, CORS) and the TTS transports (bytes, SSE, WebSocket)',
-    units: ['http', 'transports'],
+    holds: "HTTP plumbing (guard, validation, authentication, CORS), a WebSocket's life, the TTS transports",
+    units: ['http', 'sockets', 'transports'],
   },
   {
     name: 'features',

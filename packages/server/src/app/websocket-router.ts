@@ -12,9 +12,9 @@ import { STT_SOCKET_PATHS, upgradeStt } from '../stt/upgrade.ts'
 import { errorBody } from '../gateway/errors.ts'
 import { upgradeSttRelay } from '../gateway/stt-upgrade.ts'
 import { openTtsBridge } from '../gateway/tts-upgrade.ts'
-import type { Upstream } from '../gateway/upstream.ts'
 import type { Principal } from '../auth/principal.ts'
-import { CLOSE_SHUTDOWN, TtsSocket } from '../transports/websocket/socket.ts'
+import { CLOSE_SHUTDOWN } from '../sockets/close-codes.ts'
+import { TtsSocket } from '../transports/websocket/socket.ts'
 
 /** What the transport ends at shutdown: a local TTS socket or a relayed one. */
 interface ClosableTtsSocket {
@@ -77,10 +77,8 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
   const sockets = new Set<ClosableTtsSocket>()
   const track = (tts: ClosableTtsSocket, ws: WebSocket, id: string, principal: Principal): void => {
     sockets.add(tts)
-    ws.on('close', (code: number) => {
-      sockets.delete(tts)
-      ctx.metrics.websocketClosed('tts', code)
-    })
+    // The socket's life counts its close in the metrics (sockets/life.ts).
+    ws.on('close', () => sockets.delete(tts))
     ctx.logger.info(
       {
         reqId: id,
@@ -104,7 +102,8 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
         return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
       authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, { id }).then((principal) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
-          track(new TtsSocket(ctx, ws, principal, originOf(req), id, socket as Socket), ws, id, principal)
+          const tcp = socket as Socket
+          track(new TtsSocket({ ctx, ws, principal, origin: originOf(req), requestId: id, tcp }), ws, id, principal)
         })
       }, abort)
     },

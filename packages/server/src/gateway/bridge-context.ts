@@ -1,11 +1,23 @@
 import { countCharacters, STT_BYTES_PER_SAMPLE, VoxgateError, type RawOutputFormat } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
-import type { AccountingParts } from '../context.ts'
-import { BlockSource } from '../streams/block-source.ts'
-import { REFUSAL_REASONS } from '../streams/refusals.ts'
+import type { ServerContext } from '../context.ts'
+import { ContextAccount } from '../sockets/context-account.ts'
 import type { StreamLease } from '../streams/registry.ts'
 import { checkTranscriptLength } from '../transports/prepare.ts'
 import { CONTEXT_MAX_CHARS } from '../transports/websocket/context.ts'
+
+export interface BridgeContextInit {
+  /** The client's `context_id`. */
+  id: string
+  /** The upstream's voice id, as the token's `limits.voices` names it. */
+  voiceId: string
+  /** The audio the upstream returns, to count its duration. */
+  format: RawOutputFormat
+  ctx: ServerContext
+  principal: Principal
+  /** The context's stream slot. */
+  lease: StreamLease
+}
 
 /**
  * One relayed WebSocket context, as voxgate accounts for it: its stream slot, the characters it
@@ -13,8 +25,9 @@ import { CONTEXT_MAX_CHARS } from '../transports/websocket/context.ts'
  * audio the upstream returned for it. The upstream speaks; this only counts and ends.
  */
 export class BridgeContext {
-  #budget: BlockSource
-  #figures = { characters: 0, audioMsProduced: 0, streams: 1 }
+  readonly id: string
+  readonly voiceId: string
+  readonly #account: ContextAccount
   #totalChars = 0
   #ended = false
   #heard = false
@@ -26,16 +39,11 @@ export class BridgeContext {
   #closing = false
   readonly #bytesPerMs: number
 
-  constructor(
-    readonly id: string,
-    readonly voiceId: string,
-    format: RawOutputFormat,
-    private readonly ctx: AccountingParts,
-    private principal: Principal,
-    private lease: StreamLease,
-  ) {
-    this.#budget = new BlockSource(ctx.budgets, principal)
-    this.#bytesPerMs = (STT_BYTES_PER_SAMPLE[format.encoding] * format.sample_rate) / 1000
+  constructor(init: BridgeContextInit) {
+    this.id = init.id
+    this.voiceId = init.voiceId
+    this.#account = new ContextAccount(init)
+    this.#bytesPerMs = (STT_BYTES_PER_SAMPLE[init.format.encoding] * init.format.sample_rate) / 1000
   }
 
   get ended(): boolean {
@@ -65,40 +73,36 @@ export class BridgeContext {
     if (this.#totalChars + characters > CONTEXT_MAX_CHARS) {
       throw new VoxgateError('transcript_too_long', `A context takes at most ${CONTEXT_MAX_CHARS} characters in all.`)
     }
-    const budget = this.#budget
+    const budget = this.#account.budget
     await budget.take(characters)
-    if (this.#ended || budget !== this.#budget) {
+    if (this.#ended || budget !== this.#account.budget) {
       budget.giveBack(characters)
       return !this.#ended && (await this.charge(transcript))
     }
     this.#totalChars += characters
-    this.#figures.characters += characters
+    this.#account.add({ characters })
     return true
   }
 
-  /** An upstream `chunk` for this context: its audio counts as produced (raw PCM, so its size says how long). */
   /** Any upstream event for this context: what was sent has been answered (a stall after this is the client's). */
   answered(): void {
     this.#unanswered = false
   }
 
+  /** An upstream `chunk` for this context: its audio counts as produced (raw PCM, so its size says how long). */
   heard(base64Audio: unknown): void {
     if (typeof base64Audio !== 'string' || this.#ended) return
     const bytes = Buffer.byteLength(base64Audio, 'base64')
     if (bytes > 0 && !this.#heard) {
       this.#heard = true
-      this.lease.firstAudio?.()
+      this.#account.firstAudio()
     }
-    this.#figures.audioMsProduced += bytes / this.#bytesPerMs
+    this.#account.add({ audioMsProduced: bytes / this.#bytesPerMs })
   }
 
   /** A fresh token on the socket is charged from now on; the stream slot moves to it. */
   setPrincipal(principal: Principal, lease: StreamLease): void {
-    this.lease.release()
-    this.#settle()
-    this.principal = principal
-    this.lease = lease
-    this.#budget = new BlockSource(this.ctx.budgets, principal)
+    this.#account.moveTo(principal, lease)
   }
 
   /**
@@ -108,17 +112,6 @@ export class BridgeContext {
   end(err?: VoxgateError): void {
     if (this.#ended) return
     this.#ended = true
-    if (err && this.#figures.characters === 0 && this.#figures.audioMsProduced === 0 && REFUSAL_REASONS.has(err.code)) {
-      this.ctx.refusals.record(this.principal, err)
-      this.#figures.streams = 0
-    }
-    this.lease.release()
-    this.#settle()
-  }
-
-  #settle(): void {
-    this.#budget.close(this.#figures)
-    // A context is one stream in the ledger, however many tokens it went through.
-    this.#figures = { characters: 0, audioMsProduced: 0, streams: 0 }
+    this.#account.end(err)
   }
 }

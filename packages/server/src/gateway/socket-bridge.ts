@@ -5,32 +5,18 @@ import { WsCancelRequest, WsGenerationRequest, WsRefreshToken } from '@voxgate/p
 import type { Principal } from '../auth/principal.ts'
 import type { GatewayContext } from './gateway-context.ts'
 import { parseOr400 } from '../http/validate.ts'
-import type { StreamLease } from '../streams/registry.ts'
 import { errorEvent } from '../transports/events.ts'
-import { cutAfterGrace, hardClose } from '../transports/hard-close.ts'
+import { CLOSE_INTERNAL, CLOSE_INVALID_DATA, CLOSE_SHUTDOWN } from '../sockets/close-codes.ts'
+import { SocketLife, type SocketRole, TTS_SOCKET } from '../sockets/life.ts'
 import { identityOf, verifyRefresh, type SocketIdentity } from '../transports/websocket/refresh.ts'
-import {
-  CLOSE_CREDENTIAL,
-  CLOSE_IDLE,
-  CLOSE_INVALID_DATA,
-  CLOSE_POLICY,
-  CLOSE_SHUTDOWN,
-  MAX_FAILED_CONTEXT_IDS,
-  MAX_PENDING_MESSAGES,
-  contextIdOf,
-  isObject,
-} from '../transports/websocket/socket.ts'
+import { FailedIds } from '../transports/websocket/failed-ids.ts'
+import { contextIdOf, isObject, type LocalFallback, TtsSocket } from '../transports/websocket/socket.ts'
 import { BridgeContext } from './bridge-context.ts'
 import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
 import { checkNoDuplicateKeys } from './duplicate-keys.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
-import { armSessionTimer } from '../transports/websocket/session-timer.ts'
-import { TtsSocket, type TtsSocketOptions } from '../transports/websocket/socket.ts'
-
-/** The upstream went away mid-stream (RFC 6455 1011, "internal error", as for a failed recogniser). */
-export const CLOSE_UPSTREAM_LOST = 1011
 
 /**
  * Gateway mode's `/tts/websocket`: the client's socket bridged to one upstream socket. Every client
@@ -59,20 +45,14 @@ export interface TtsBridgeInit {
 
 export class TtsBridge {
   readonly #contexts = new Map<string, BridgeContext>()
-  readonly #failed = new Set<string>()
+  readonly #failed = new FailedIds()
   readonly #down: PacedSender
   readonly #identity: SocketIdentity
   /** Runs only while some context is owed output; a quiet socket with nothing owed is not timed. */
   readonly #upstreamIdle: UpstreamIdle
-  #watch: StreamLease
-  #idleTimer: NodeJS.Timeout | undefined
-  #sessionTimer: NodeJS.Timeout | undefined
-  #closing = false
-  #closed = false
+  readonly #life: SocketLife
   /** The local socket that took the client over when the upstream went (`--fallback local`). */
   #successor: TtsSocket | undefined
-  #inbox: Promise<void> = Promise.resolve()
-  #pending = 0
   private readonly ctx: GatewayContext
   private readonly api: Upstream
   private readonly client: WebSocket
@@ -93,43 +73,48 @@ export class TtsBridge {
     this.requestId = init.requestId
     this.tcp = init.tcp
     this.#identity = identityOf(principal)
-    this.#down = new PacedSender(client, upstream, () => this.#overflow())
+    this.#life = new SocketLife({ ctx, kind: TTS_SOCKET, ws: client, tcp: init.tcp, principal, role: this.#role() })
+    this.#down = new PacedSender(client, upstream, () => this.#life.overflow())
     // A client that does not read pauses the upstream (PacedSender): the upstream is not idle then.
     this.#upstreamIdle = new UpstreamIdle(
       init.api.idleMs,
-      () => this.close(CLOSE_UPSTREAM_LOST, idleError(init.api.idleMs)),
+      () => this.close(CLOSE_INTERNAL, idleError(init.api.idleMs)),
       () => upstream.isPaused,
     )
-    this.#watch = ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
-    client.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
-    client.on('close', () => this.#teardown())
-    client.on('error', () => this.#teardown())
     upstream.on('message', (data, isBinary) => this.#fromUpstream(data as Buffer, isBinary))
     upstream.on('close', (code) => this.#upstreamGone(code))
     // A socket error is followed by 'close', handled above.
     upstream.on('error', () => undefined)
     upstream.resume()
-    this.#armIdle()
-    this.#armSession()
+  }
+
+  /** Every open context hears of the close (and is cancelled upstream); the upstream closes with the client. */
+  #role(): SocketRole {
+    return {
+      message: (data, isBinary) => this.#onMessage(data, isBinary),
+      closing: (err) => {
+        for (const c of [...this.#contexts.values()]) this.#fail(c, err ?? closedError())
+      },
+      teardown: () => this.#teardown(),
+    }
+  }
+
+  get #live(): boolean {
+    return this.#life.state === 'open'
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
-    if (this.#closing || this.#closed) return
-    this.#armIdle()
     const frame = readClientFrame(data, isBinary, this.ctx.config.wsMaxPayloadBytes)
     if (frame.kind === 'invalid_utf8') return this.close(CLOSE_INVALID_DATA, frame.error)
     if (frame.kind === 'refused') return this.#reject(frame.error)
-    if (++this.#pending > MAX_PENDING_MESSAGES) return this.#overflow()
-    this.#inbox = this.#inbox
-      .then(() => this.#dispatch(frame.msg, frame.text))
-      .catch((err: unknown) => this.#reject(err, contextIdOf(frame.msg)))
-      .finally(() => {
-        this.#pending -= 1
-      })
+    this.#life.serve(
+      () => this.#dispatch(frame.msg, frame.text),
+      (err) => this.#reject(err, contextIdOf(frame.msg)),
+    )
   }
 
   async #dispatch(msg: unknown, text: string): Promise<void> {
-    if (this.#closed) return
+    if (!this.#live) return
     checkNoDuplicateKeys(text)
     if (isObject(msg) && msg.type === 'refresh_token') return this.#refresh(parseOr400(WsRefreshToken, msg, 'message'))
     if (isObject(msg) && msg.cancel === true) {
@@ -147,13 +132,13 @@ export class TtsBridge {
     if (this.#failed.has(request.context_id)) return
     this.#checkVoice(request.voice)
     const context = this.#contexts.get(request.context_id) ?? (await this.#open(request))
-    if (!context || this.#closed) return
+    if (!context || !this.#live) return
     if (!(await context.charge(request.transcript))) {
       // The context ended (its upstream `done`) while the characters were reserved: as locally, a
       // message for an id whose context is done starts a new one.
-      return this.#failed.has(request.context_id) || this.#closed ? undefined : this.#dispatch(msg, text)
+      return this.#failed.has(request.context_id) || !this.#live ? undefined : this.#dispatch(msg, text)
     }
-    if (this.#closed) return
+    if (!this.#live) return
     context.forwarded = true
     await this.#forward(msg)
     context.sent(request.transcript, request.continue !== true)
@@ -172,17 +157,17 @@ export class TtsBridge {
       throw new VoxgateError('too_many_contexts', `A socket may hold ${this.ctx.config.wsMaxContexts} open contexts.`)
     }
     await this.ctx.rateLimiter.take('tts', this.principal.keyId)
-    const lease = await this.ctx.streams.open(this.principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
+    const lease = await this.ctx.streams.open(this.principal, (err) => this.#life.revoked(err), 'websocket')
     // The socket may have gone while we waited; nothing may be opened for it after that.
-    if (this.#closed) return void lease.release()
-    const context = new BridgeContext(
-      request.context_id,
-      request.voice,
-      request.output_format,
-      this.ctx,
-      this.principal,
+    if (!this.#live) return void lease.release()
+    const context = new BridgeContext({
+      id: request.context_id,
+      voiceId: request.voice,
+      format: request.output_format,
+      ctx: this.ctx,
+      principal: this.principal,
       lease,
-    )
+    })
     this.#contexts.set(request.context_id, context)
     return context
   }
@@ -209,8 +194,8 @@ export class TtsBridge {
   }
 
   #fromUpstream(data: Buffer, isBinary: boolean): void {
-    if (this.#closed) return
-    this.#armIdle()
+    if (!this.#live) return
+    this.#life.touch()
     if (isBinary) return this.#down.send(data, true)
     let text = data.toString('utf8')
     const event = readUpstreamEvent(text)
@@ -225,7 +210,7 @@ export class TtsBridge {
     if (context && (event?.type === 'done' || event?.type === 'error')) {
       context.end()
       this.#contexts.delete(context.id)
-      if (event.type === 'error') this.#markFailed(context.id)
+      if (event.type === 'error') this.#failed.add(context.id)
     }
     this.#watchUpstream()
   }
@@ -236,32 +221,29 @@ export class TtsBridge {
    * (a context that started upstream never changes voice mid-way).
    */
   #upstreamGone(code: number): void {
-    if (this.#closing || this.#closed) return
+    if (!this.#live) return
     const err = new VoxgateError('upstream_error', 'The upstream closed the connection.')
     if (this.ctx.fallback) return this.#handOver(err, this.ctx.fallback.socketRequests)
-    this.close(this.#contexts.size > 0 || (code !== 1000 && code !== 1001) ? CLOSE_UPSTREAM_LOST : CLOSE_SHUTDOWN, err)
+    this.close(this.#contexts.size > 0 || (code !== 1000 && code !== 1001) ? CLOSE_INTERNAL : CLOSE_SHUTDOWN, err)
   }
 
   /** Ends the relayed contexts with `err`, then hands the client's socket to a local one (fallback). */
-  #handOver(err: VoxgateError, requests: NonNullable<TtsSocketOptions['fallback']>): void {
+  #handOver(err: VoxgateError, fallback: LocalFallback): void {
     for (const c of [...this.#contexts.values()]) this.#fail(c, err)
     this.ctx.metrics.fallback('unreachable')
-    this.#teardown()
-    this.#successor = new TtsSocket(this.ctx, this.client, this.principal, this.origin, this.requestId, this.tcp, {
-      fallback: requests,
-    })
+    this.#life.handOver()
+    const { ctx, client: ws, principal, origin, requestId, tcp } = this
+    this.#successor = new TtsSocket({ ctx, ws, principal, origin, requestId, tcp, fallback })
   }
 
   /** The local socket's refresh: the same check, then open contexts move to the fresh token. */
   async #refresh(msg: WsRefreshToken): Promise<void> {
     const principal = await verifyRefresh(this.ctx, msg, this.origin, this.#identity)
-    if (this.#closed) return
+    if (!this.#live) return
     const same = this.principal.kind === 'token' && this.principal.jti === principal.jti
     this.principal = principal
-    this.#watch.release()
-    this.#watch = this.ctx.streams.watch(principal, (err) => this.close(CLOSE_CREDENTIAL, err))
+    this.#life.renew(principal)
     if (!same) await this.#moveContexts(principal)
-    this.#armSession()
     this.#down.send(
       JSON.stringify({
         type: 'token_refreshed',
@@ -275,7 +257,7 @@ export class TtsBridge {
     for (const c of [...this.#contexts.values()]) {
       try {
         this.#checkVoice(c.voiceId, principal)
-        const lease = await this.ctx.streams.open(principal, (err) => this.close(CLOSE_CREDENTIAL, err), 'websocket')
+        const lease = await this.ctx.streams.open(principal, (err) => this.#life.revoked(err), 'websocket')
         if (c.ended) lease.release()
         else c.setPrincipal(principal, lease)
       } catch (err) {
@@ -294,66 +276,27 @@ export class TtsBridge {
     // A context refused before it opened (rate limit, voice, the token's streams) counts as a refusal.
     if (contextId !== undefined) this.ctx.refusals.record(this.principal, coded)
     this.#down.send(JSON.stringify(errorEvent(coded, this.requestId, contextId)))
-    if (contextId !== undefined) this.#markFailed(contextId)
+    if (contextId !== undefined) this.#failed.add(contextId)
   }
 
   /** Ends a context here: the client gets its terminal `error`, the upstream a `cancel`. */
   #fail(context: BridgeContext, err: VoxgateError): void {
     context.end(err)
     this.#contexts.delete(context.id)
-    this.#markFailed(context.id)
+    this.#failed.add(context.id)
     this.#down.send(JSON.stringify(errorEvent(err, this.requestId, context.id)))
     if (context.forwarded) void this.#forward({ context_id: context.id, cancel: true })
-  }
-
-  #markFailed(id: string): void {
-    this.#failed.add(id)
-    if (this.#failed.size > MAX_FAILED_CONTEXT_IDS) this.#failed.delete(this.#failed.values().next().value as string)
-  }
-
-  /** A client that floods the socket or does not read it is cut off: memory must stay bounded. */
-  #overflow(): void {
-    this.close(
-      CLOSE_POLICY,
-      new VoxgateError('rate_limited', 'The socket is not being read, or messages arrive faster than they are served.'),
-    )
-    hardClose(this.tcp)
-  }
-
-  /** Quiet both ways (no client message, no upstream event) for the idle timeout: the socket closes. */
-  #armIdle(): void {
-    clearTimeout(this.#idleTimer)
-    this.#idleTimer = setTimeout(() => {
-      this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.'))
-    }, this.ctx.config.wsIdleTimeoutMs)
-    this.#idleTimer.unref()
-  }
-
-  /** A token-authenticated socket lives until the token's expiry plus the session grace. */
-  #armSession(): void {
-    clearTimeout(this.#sessionTimer)
-    this.#sessionTimer = armSessionTimer(this.ctx, this.principal, (err) => this.close(CLOSE_CREDENTIAL, err))
   }
 
   /** Ends every open context with `err` (each cancelled upstream), closes the upstream, then the client. */
   close(code: number, err: VoxgateError): void {
     if (this.#successor) return this.#successor.close(code, err)
-    if (this.#closing) return
-    this.#closing = true
-    for (const c of [...this.#contexts.values()]) this.#fail(c, err)
-    this.client.close(code, err.code)
-    // A revoked socket must be gone within a second even if its reader lags far behind.
-    if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.tcp, () => this.tcp.destroyed)
-    this.#teardown()
+    this.#life.close(code, err)
   }
 
+  /** The upstream is closed with the client's socket, or when it is handed over. */
   #teardown(): void {
-    if (this.#closed) return
-    this.#closed = true
     this.#upstreamIdle.hold()
-    clearTimeout(this.#idleTimer)
-    clearTimeout(this.#sessionTimer)
-    this.#watch.release()
     for (const c of this.#contexts.values()) c.end()
     this.#contexts.clear()
     // A paused upstream could not read the close handshake's answer.
@@ -361,3 +304,5 @@ export class TtsBridge {
     this.upstream.close(1000)
   }
 }
+
+const closedError = (): VoxgateError => new VoxgateError('connection_closing', 'The socket closed.')

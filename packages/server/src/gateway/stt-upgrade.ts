@@ -100,7 +100,6 @@ export async function upgradeSttRelay(
             ...taken,
           })
       served = opened.served
-      opened.ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
       ctx.logger.info(
         {
           reqId: requestId,

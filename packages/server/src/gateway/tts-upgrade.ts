@@ -46,8 +46,15 @@ export async function openTtsBridge(
       // --fallback local: the whole socket is spoken by the offline engines, every event labelled.
       ctx.metrics.fallback(reason)
       const client = await completeLocalUpgrade(wss, req, socket, head)
-      const options = { fallback: ctx.fallback.socketRequests }
-      const local = new TtsSocket(ctx, client, principal, originOf(req), requestId, socket as Socket, options)
+      const local = new TtsSocket({
+        ctx,
+        ws: client,
+        principal,
+        origin: originOf(req),
+        requestId,
+        tcp: socket as Socket,
+        fallback: ctx.fallback.socketRequests,
+      })
       return { bridge: local, client, principal }
     }
     if (revokedEarly) {

@@ -4,15 +4,11 @@ import type { WebSocket } from 'ws'
 import type { Principal } from '../auth/principal.ts'
 import type { SttContext } from '../stt/service.ts'
 import type { StreamLease } from '../streams/registry.ts'
-import { cutAfterGrace } from '../transports/hard-close.ts'
-import { CLOSE_CREDENTIAL, CLOSE_IDLE, CLOSE_POLICY, CLOSE_SHUTDOWN } from '../transports/websocket/socket.ts'
+import { CLOSE_INTERNAL, CLOSE_POLICY } from '../sockets/close-codes.ts'
+import { SocketLife, type SocketRole, STT_SOCKET } from '../sockets/life.ts'
 import type { FromWorker } from './messages.ts'
 import type { Recognizer } from './pool.ts'
 import type { AudioAllowance } from './allowance.ts'
-import { armSessionTimer, REOPEN_HINT } from '../transports/websocket/session-timer.ts'
-
-/** Close code for a recogniser that failed (RFC 6455 1011, "internal error"). */
-export const CLOSE_INTERNAL = 1011
 
 export type RecognitionMessage = Exclude<FromWorker, { type: 'ready' | 'boot_failed' | 'progress' | 'failed' }>
 
@@ -45,48 +41,53 @@ export abstract class SttSocket {
   protected readonly ctx: SttContext
   protected readonly requestId: string
   protected readonly recognizer: Recognizer
-  protected closed = false
   /** A `close` command was received: audio after it is ignored. */
   protected ending = false
   readonly #ws: WebSocket
-  readonly #tcp: Socket
-  readonly #principal: Principal
-  readonly #lease: StreamLease
+  readonly #life: SocketLife
   readonly #allowance: AudioAllowance
   readonly #bytesPerSecond: number
   readonly #fallback: boolean
   #backlogBytes = 0
-  #idleTimer: NodeJS.Timeout | undefined
-  #sessionTimer: NodeJS.Timeout | undefined
 
   constructor(init: SttSocketInit) {
     this.ctx = init.ctx
     this.#ws = init.ws
-    this.#tcp = init.tcp
-    this.#principal = init.principal
     this.recognizer = init.recognizer
-    this.#lease = init.lease
     this.#allowance = init.allowance
     this.requestId = init.requestId
     this.#bytesPerSecond = STT_BYTES_PER_SAMPLE[init.encoding] * init.sampleRate
     this.#fallback = init.fallback ?? false
-    this.ctx.stt.sockets.add(this)
     this.recognizer.onMessage = (msg) => this.#fromRecognizer(msg)
     this.recognizer.send({ type: 'open', encoding: init.encoding, sampleRate: init.sampleRate })
-    init.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary))
-    init.ws.on('close', () => this.#cleanup())
-    init.ws.on('error', () => this.#cleanup())
-    this.#touch()
-    this.#armSessionTimer()
+    const { ctx, ws, tcp, principal } = init
+    this.#life = new SocketLife({
+      ctx,
+      kind: STT_SOCKET,
+      ws,
+      tcp,
+      principal,
+      role: this.#role(init),
+      registry: ctx.stt.sockets,
+    })
+  }
+
+  /** The recogniser, the audio budget's reservation and the stream slot go back with the socket. */
+  #role({ allowance, lease }: SttSocketInit): SocketRole {
+    return {
+      message: (data, isBinary) => this.#onMessage(data as Buffer, isBinary),
+      closing: (err) => err && this.sendError(err),
+      teardown: () => {
+        this.recognizer.release()
+        allowance.close()
+        lease.release()
+      },
+    }
   }
 
   /** The lease's revocation callback: revoked credentials close with 4401, shutdown with 1001. */
   revoked(err: VoxgateError): void {
-    this.close(err.code === 'connection_closing' ? CLOSE_SHUTDOWN : CLOSE_CREDENTIAL, err)
-  }
-
-  shutdown(): void {
-    this.close(CLOSE_SHUTDOWN, new VoxgateError('connection_closing', 'The server is shutting down.'))
+    this.#life.revoked(err)
   }
 
   protected abstract onText(text: string): void
@@ -95,8 +96,8 @@ export abstract class SttSocket {
   protected onProgress(_seconds: number): void {}
 
   protected send(event: object): void {
-    if (this.closed || this.#ws.readyState !== this.#ws.OPEN) return
-    this.#ws.send(JSON.stringify(this.#fallback ? { ...event, fallback: 'local' } : event))
+    if (this.#ws.readyState === this.#ws.OPEN)
+      this.#ws.send(JSON.stringify(this.#fallback ? { ...event, fallback: 'local' } : event))
   }
 
   /** An `error` event in Cartesia's STT shape; the socket stays open unless the caller closes it. */
@@ -107,17 +108,10 @@ export abstract class SttSocket {
 
   /** Sends `err` (if any) as the last event, then closes. Idempotent. */
   close(code: number, err?: VoxgateError): void {
-    if (this.closed) return
-    if (err) this.sendError(err)
-    this.closed = true
-    this.#ws.close(code)
-    if (code === CLOSE_CREDENTIAL) cutAfterGrace(this.#tcp, () => this.#tcp.destroyed)
-    this.#cleanup()
+    this.#life.close(code, err)
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.closed) return
-    this.#touch()
     if (isBinary) return this.#onAudio(data)
     this.onText(data.toString('utf8'))
   }
@@ -142,39 +136,11 @@ export abstract class SttSocket {
   }
 
   #fromRecognizer(msg: Exclude<FromWorker, { type: 'ready' | 'boot_failed' }>): void {
-    if (this.closed) return
+    if (this.#life.state !== 'open') return
     if (msg.type === 'progress') {
       this.#backlogBytes = Math.max(0, this.#backlogBytes - msg.bytes)
       this.onProgress(msg.seconds)
     } else if (msg.type === 'failed') this.close(CLOSE_INTERNAL, new VoxgateError('internal_error', msg.message))
     else this.onRecognition(msg)
-  }
-
-  #touch(): void {
-    clearTimeout(this.#idleTimer)
-    this.#idleTimer = setTimeout(
-      () => this.close(CLOSE_IDLE, new VoxgateError('connection_closing', 'The socket was idle for too long.')),
-      this.ctx.config.wsIdleTimeoutMs,
-    )
-    this.#idleTimer.unref()
-  }
-
-  #armSessionTimer(): void {
-    this.#sessionTimer = armSessionTimer(
-      this.ctx,
-      this.#principal,
-      (err) => this.close(CLOSE_CREDENTIAL, err),
-      REOPEN_HINT,
-    )
-  }
-
-  #cleanup(): void {
-    this.closed = true
-    clearTimeout(this.#idleTimer)
-    clearTimeout(this.#sessionTimer)
-    this.recognizer.release()
-    this.#allowance.close()
-    this.#lease.release()
-    this.ctx.stt.sockets.delete(this)
   }
 }

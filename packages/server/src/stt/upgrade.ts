@@ -89,7 +89,6 @@ export async function upgradeStt(
       sampleRate: params.sample_rate,
     })
     ctx.stt.wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('close', (code: number) => ctx.metrics.websocketClosed('stt', code))
       target = turnsQuery ? new TurnsSttSocket(init(ws), turnSettings(turnsQuery)) : new ManualSttSocket(init(ws))
       logOpen(ctx, requestId, path, principal)
     })

@@ -4,7 +4,7 @@ import { VoxgateError, type OutputFormat, type TtsBytesRequest } from '@voxgate/
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { checkSpeechRequest, checkTranscriptLength } from './prepare.ts'
-import { hardClose } from './hard-close.ts'
+import { hardClose } from '../sockets/hard-close.ts'
 import { clientGone, openSpeechStream, revoked } from './speech-stream.ts'
 import { serveCachedBytes } from './cached-bytes.ts'
 

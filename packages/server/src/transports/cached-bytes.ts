@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { endOnce, startStream } from '../streams/stream-start.ts'
 import type { CachedAudio } from '../tts/cache.ts'
-import { hardClose } from './hard-close.ts'
+import { hardClose } from '../sockets/hard-close.ts'
 import { clientGone, revoked } from './speech-stream.ts'
 
 /** Says an answer came from the TTS cache (tts/cache.ts). */

@@ -11,8 +11,7 @@ import {
 import type { Principal } from '../../auth/principal.ts'
 import type { ServerContext } from '../../context.ts'
 import type { StreamLease } from '../../streams/registry.ts'
-import { BlockSource } from '../../streams/block-source.ts'
-import { REFUSAL_REASONS } from '../../streams/refusals.ts'
+import { ContextAccount } from '../../sockets/context-account.ts'
 import { CharacterReservation } from '../../streams/reservation.ts'
 import { takeCompleteSentences } from '../../tts/index.ts'
 import type { SynthesisRequest } from '../../tts/types.ts'
@@ -32,6 +31,25 @@ interface Segment {
   flushId: number
   /** Acknowledge the flush with `flush_done` once this segment's audio is out. */
   acknowledgeFlush: boolean
+}
+
+export interface TtsContextInit {
+  /** The client's `context_id`. */
+  id: string
+  ctx: ServerContext
+  /** The credential charged for the context (a refresh may move it to a fresh one). */
+  principal: Principal
+  /** What to speak with: voice, language, format, speed, phoneme timestamps. */
+  speech: Omit<SynthesisRequest, 'text'>
+  /** Word timestamps were asked for (`add_timestamps`). */
+  timestamps: boolean
+  /** How long an incomplete sentence waits for more text; Cartesia's default when absent. */
+  maxBufferDelayMs: number | undefined
+  /** The context's stream slot. */
+  lease: StreamLease
+  sink: EventSink
+  /** Told once, when the context has sent its terminal event; `failed` when that was an `error`. */
+  onFinished(id: string, failed: boolean): void
 }
 
 /**
@@ -56,40 +74,32 @@ export class TtsContext {
   /** The markup in force at the end of the text queued so far. */
   #markup: MarkupState = initialMarkupState()
   readonly #abort = new AbortController()
-  /** The context's characters, reserved from its token's budget in blocks. */
-  #budget: BlockSource
-  /** What the context did under its current token, for the usage ledger (settled with the block). */
-  #figures = { characters: 0, audioMsProduced: 0, streams: 1 }
+  /** The context's slot, characters and figures, under whichever token it runs. */
+  readonly #account: ContextAccount
 
-  constructor(
-    readonly id: string,
-    private readonly ctx: ServerContext,
-    private principal: Principal,
-    private readonly speech: Omit<SynthesisRequest, 'text'>,
-    private readonly timestamps: boolean,
-    private readonly maxBufferDelayMs: number | undefined,
-    private lease: StreamLease,
-    private readonly sink: EventSink,
-    /** Told once, when the context has sent its terminal event; `failed` when that was an `error`. */
-    private readonly onFinished: (id: string, failed: boolean) => void,
-  ) {
-    this.#budget = new BlockSource(ctx.budgets, principal)
+  readonly id: string
+  private readonly ctx: ServerContext
+  private readonly speech: Omit<SynthesisRequest, 'text'>
+  private readonly timestamps: boolean
+  private readonly maxBufferDelayMs: number | undefined
+  private readonly sink: EventSink
+  private readonly onFinished: TtsContextInit['onFinished']
+
+  constructor(init: TtsContextInit) {
+    this.id = init.id
+    this.ctx = init.ctx
+    this.speech = init.speech
+    this.timestamps = init.timestamps
+    this.maxBufferDelayMs = init.maxBufferDelayMs
+    this.sink = init.sink
+    this.onFinished = init.onFinished
+    // A gateway fallback's socket (its events labelled so): every character it speaks is a fallback's.
+    const fallback = init.sink.label.fallback !== undefined
+    this.#account = new ContextAccount({ ctx: init.ctx, principal: init.principal, lease: init.lease, fallback })
   }
 
   get finished(): boolean {
     return this.#finished
-  }
-
-  /** The block goes back with what the context did under its token, in one write. */
-  #settle(): void {
-    // A gateway fallback's socket (its events labelled so): every character it speaks is a fallback's.
-    const figures = this.sink.label.fallback
-      ? { ...this.#figures, charactersFallback: this.#figures.characters }
-      : this.#figures
-    if (this.#budget.closed) this.ctx.budgets.settle(this.principal, figures, [], 0)
-    else this.#budget.close(figures)
-    // A context is one stream in the ledger, however many tokens it went through.
-    this.#figures = { characters: 0, audioMsProduced: 0, streams: 0 }
   }
 
   get voiceId(): string {
@@ -179,10 +189,10 @@ export class TtsContext {
   async #speak(seg: Segment): Promise<void> {
     if (seg.text.trim().length > 0) {
       // The same path as bytes and SSE: reserve the segment, refund the sentences never started.
-      const reservation = await CharacterReservation.open(this.#budget, seg.text)
+      const reservation = await CharacterReservation.open(this.#account.budget, seg.text)
       if (this.#finished) {
-        this.#figures.characters += reservation.settle()
-        this.#settle()
+        this.#account.add({ characters: reservation.settle() })
+        this.#account.settle()
         return
       }
       const request = {
@@ -196,20 +206,20 @@ export class TtsContext {
         let started = performance.now()
         for await (const chunk of this.ctx.speech.synthesize(request, this.#abort.signal)) {
           if (this.#finished) return
-          if (chunk.audio.byteLength > 0) this.lease.firstAudio?.()
+          if (chunk.audio.byteLength > 0) this.#account.firstAudio()
           if (chunk.audio.byteLength > 0)
             await this.sink.send(chunkEvent(chunk.audio, performance.now() - started, this.id, seg.flushId))
           if (chunk.words && this.timestamps) await this.sink.send(timestampsEvent(chunk.words, this.id, seg.flushId))
           if (chunk.phonemes && this.speech.phonemeTimestamps)
             await this.sink.send(phonemeTimestampsEvent(chunk.phonemes, this.id, seg.flushId))
           this.#timeOffset += chunk.durationSeconds
-          this.#figures.audioMsProduced += chunk.durationSeconds * 1000
+          this.#account.add({ audioMsProduced: chunk.durationSeconds * 1000 })
           started = performance.now()
         }
       } finally {
-        this.#figures.characters += reservation.settle()
+        this.#account.add({ characters: reservation.settle() })
         // A segment cut short by the context's end settles after the block did: its share follows.
-        if (this.#finished) this.#settle()
+        if (this.#finished) this.#account.settle()
       }
     }
     if (seg.acknowledgeFlush && !this.#finished) {
@@ -229,34 +239,24 @@ export class TtsContext {
    * stream slot moves to it (the old token's slot is freed).
    */
   setPrincipal(principal: Principal, lease: StreamLease): void {
-    this.lease.release()
-    this.#settle()
-    this.principal = principal
-    this.lease = lease
-    this.#budget = new BlockSource(this.ctx.budgets, principal)
+    this.#account.moveTo(principal, lease)
   }
 
   /** Ends the context with an error event (or `done` when cancelled); idempotent. */
   fail(err: VoxgateError): void {
-    if (this.#finished) return
     // A context refused before it spoke a word (its budget, say) is a refusal in the ledger, not a stream.
-    if (this.#figures.characters === 0 && this.#figures.audioMsProduced === 0 && REFUSAL_REASONS.has(err.code)) {
-      this.ctx.refusals.record(this.principal, err)
-      this.#figures.streams = 0
-    }
-    this.#finish(this.sink.errorEvent(err, this.id))
+    if (!this.#finished) this.#finish(this.sink.errorEvent(err, this.id), err)
   }
 
   cancel(): void {
     if (!this.#finished) this.#finish(doneEvent(this.id))
   }
 
-  #finish(event: Parameters<EventSink['send']>[0]): void {
+  #finish(event: Parameters<EventSink['send']>[0], err?: VoxgateError): void {
     this.#finished = true
     clearTimeout(this.#bufferTimer)
     this.#abort.abort()
-    this.lease.release()
-    this.#settle()
+    this.#account.end(err)
     void this.sink.send(event)
     this.onFinished(this.id, event.type === 'error')
   }
