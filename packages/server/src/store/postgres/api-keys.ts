@@ -1,7 +1,7 @@
 import type { KeyPolicy, Scope } from '../../scopes.ts'
 import type { ApiKeyRecord, ApiKeyStore, KeyChangeResult, KeyTrail } from '../api-keys.ts'
 import type { PgQuery } from './connection.ts'
-import { versioned, writeTrail, type PgContext } from './context.ts'
+import { versioned, versionedRows, writeTrail, type PgContext } from './context.ts'
 
 interface KeyRow {
   id: string
@@ -51,20 +51,22 @@ const byId = async (query: PgQuery, id: string) =>
  * moves the version; with a trail, it runs in a transaction with its audit row and its event.
  */
 export function pgApiKeys(ctx: PgContext): ApiKeyStore {
-  /** A versioned change of key `id`; the trail is written when it changed the key, from the key as changed. */
-  async function change(id: string, sql: string, params: unknown[], trail?: KeyTrail): Promise<number> {
-    const run = async (q: PgQuery) => (await q<{ n: number }>(versioned(sql), params)).rows[0]!.n
-    if (!trail?.audit && !trail?.event) return run(ctx.query)
+  /**
+   * A versioned change (a statement ending in `RETURNING *`); with a trail, in a transaction that
+   * writes it when the change changed the key, its event made from the key as the change left it.
+   */
+  async function change(sql: string, params: unknown[], trail?: KeyTrail): Promise<number> {
+    if (!trail?.audit && !trail?.event) return (await ctx.query<{ n: number }>(versioned(sql), params)).rows[0]!.n
     return ctx.transaction(async (q) => {
-      const n = await run(q)
-      if (n > 0) await writeTrail(q, trail, async () => toKey((await byId(q, id))!))
-      return n
+      const [row] = (await q<KeyRow>(versionedRows(sql), params)).rows
+      if (row) await writeTrail(q, trail, toKey(row))
+      return row ? 1 : 0
     })
   }
 
-  /** Runs a guarded key change; when it changed nothing, tells a missing key from the last admin one. */
+  /** Runs a guarded change of key `id`; when it changed nothing, tells a missing key from the last admin one. */
   async function guarded(id: string, sql: string, params: unknown[], trail?: KeyTrail): Promise<KeyChangeResult> {
-    if ((await change(id, sql, params, trail)) === 1) return 'changed'
+    if ((await change(sql, params, trail)) === 1) return 'changed'
     const row = await byId(ctx.query, id)
     return !row || row.revoked_at !== null ? 'not_found' : 'last_admin_key'
   }
@@ -72,9 +74,8 @@ export function pgApiKeys(ctx: PgContext): ApiKeyStore {
   return {
     async createApiKey(r, trail) {
       await change(
-        r.id,
         `INSERT INTO api_keys (id, name, hash, prefix, created_at, scopes, policy, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING 1`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
         [
           r.id,
           r.name,
@@ -105,8 +106,8 @@ export function pgApiKeys(ctx: PgContext): ApiKeyStore {
     },
 
     async revokeApiKey(id, atMs) {
-      const sql = 'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING 1'
-      return (await change(id, sql, [atMs, id])) === 1
+      const sql = 'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING *'
+      return (await change(sql, [atMs, id])) === 1
     },
 
     // Not a versioned change: last-used is informational and must not make every poller reload.
@@ -119,7 +120,7 @@ export function pgApiKeys(ctx: PgContext): ApiKeyStore {
         id,
         `UPDATE api_keys SET name = coalesce($2, name), scopes = coalesce($3::jsonb, scopes),
            expires_at = CASE WHEN $4::boolean THEN expires_at ELSE $5::bigint END
-         WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN('coalesce($3::jsonb, scopes)')}) RETURNING 1`,
+         WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN('coalesce($3::jsonb, scopes)')}) RETURNING *`,
         [
           id,
           c.name ?? null,
@@ -134,7 +135,7 @@ export function pgApiKeys(ctx: PgContext): ApiKeyStore {
     async removeApiKey(id, atMs, trail) {
       return guarded(
         id,
-        `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN("'[]'::jsonb")}) RETURNING 1`,
+        `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND (${STAYS_ADMIN("'[]'::jsonb")}) RETURNING *`,
         [id, atMs],
         trail,
       )
@@ -142,9 +143,8 @@ export function pgApiKeys(ctx: PgContext): ApiKeyStore {
 
     async rotateApiKey(r, trail) {
       const n = await change(
-        r.id,
         `UPDATE api_keys SET previous_hash = hash, rotating_until = $2, hash = $3, prefix = $4
-         WHERE id = $1 AND revoked_at IS NULL RETURNING 1`,
+         WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
         [r.id, r.previousUntil, r.hash, r.prefix],
         trail,
       )

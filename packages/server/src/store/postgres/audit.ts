@@ -2,11 +2,12 @@ import { AUDIT_INSERT_COLUMNS, auditColumns, cursorOf, newAuditId, toAuditEntry,
 import type { AuditDraft, AuditFilter, AuditOnce, AuditPage, AuditStore } from '../audit-types.ts'
 import type { PgQuery } from './connection.ts'
 
-const INSERT = `INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`
+/** The row's insert; its ten parameters come first (`auditColumns`), so a statement may add its own after them. */
+export const AUDIT_INSERT = `INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`
 
 /** Appends one row; pass the client of the change's transaction so both commit or neither does. */
 export async function appendAudit(query: PgQuery, draft: AuditDraft): Promise<void> {
-  await query(INSERT, auditColumns(draft, newAuditId()))
+  await query(AUDIT_INSERT, auditColumns(draft, newAuditId()))
 }
 
 /**

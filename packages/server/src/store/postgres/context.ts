@@ -3,12 +3,17 @@ import type { AuditDraft } from '../audit-types.ts'
 import type { ChangeTrail } from '../trail.ts'
 import { appendAudit } from './audit.ts'
 import { inTransaction, runOn, type PgQuery } from './connection.ts'
-import { enqueueIn } from './outbox.ts'
+import { appendAuditAndEnqueue, enqueueIn } from './outbox.ts'
 
 /** `change` is one data-modifying statement ending in `RETURNING 1`; the version moves only when it changed a row. */
 export const versioned = (change: string) => `WITH change AS (${change}),
   bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND EXISTS (SELECT 1 FROM change))
   SELECT count(*)::int AS n FROM change`
+
+/** As `versioned`, for a change ending in `RETURNING *`: answers the rows it changed, as they are now. */
+export const versionedRows = (change: string) => `WITH change AS (${change}),
+  bump AS (UPDATE meta SET value = value + 1 WHERE name = 'version' AND EXISTS (SELECT 1 FROM change))
+  SELECT * FROM change`
 
 /**
  * What every PostgreSQL concern shares: the pool, the key-encryption key, transactions, and the
@@ -44,12 +49,13 @@ export function pgContext(pool: pg.Pool, kek: Buffer): PgContext {
   }
 }
 
-/** Writes a change's trail with the query of its transaction: its audit row, then its event made from `result()`. */
-export async function writeTrail<T>(
-  query: PgQuery,
-  trail: ChangeTrail<T> | undefined,
-  result: () => Promise<T> | T,
-): Promise<void> {
-  if (trail?.audit) await appendAudit(query, trail.audit)
-  if (trail?.event) await enqueueIn(query, trail.event(await result()))
+/**
+ * Writes a change's trail with the query of its transaction: its audit row and its event made from
+ * `result`, in one statement when it has both (each round trip holds the transaction open longer).
+ */
+export async function writeTrail<T>(query: PgQuery, trail: ChangeTrail<T> | undefined, result: T): Promise<void> {
+  const event = trail?.event?.(result)
+  if (trail?.audit && event) await appendAuditAndEnqueue(query, trail.audit, event)
+  else if (trail?.audit) await appendAudit(query, trail.audit)
+  else if (event) await enqueueIn(query, event)
 }

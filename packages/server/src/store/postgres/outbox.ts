@@ -1,4 +1,7 @@
+import { auditColumns, newAuditId } from '../audit-row.ts'
+import type { AuditDraft } from '../audit-types.ts'
 import type { OutboxEvent } from '../webhooks.ts'
+import { AUDIT_INSERT } from './audit.ts'
 import type { PgQuery } from './connection.ts'
 
 /**
@@ -6,13 +9,29 @@ import type { PgQuery } from './connection.ts'
  * concurrent insert of the same key wait, then do nothing), and a delivery per subscribed webhook
  * (or the one webhook $6) for the event only if it was stored.
  */
-const ENQUEUE = `WITH ev AS (
-    INSERT INTO webhook_events (id, type, body, created_at, dedupe_key) VALUES ($1, $2, $3, $4, $5)
+const enqueueCtes = (p: (n: number) => string) => `ev AS (
+    INSERT INTO webhook_events (id, type, body, created_at, dedupe_key) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})
     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id),
   d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at)
-    SELECT w.id, ev.id, $4, $4 FROM webhooks w CROSS JOIN ev
-    WHERE CASE WHEN $6::text IS NULL THEN w.events ? $2 ELSE w.id = $6 END RETURNING 1)
+    SELECT w.id, ev.id, ${p(4)}, ${p(4)} FROM webhooks w CROSS JOIN ev
+    WHERE CASE WHEN ${p(6)}::text IS NULL THEN w.events ? ${p(2)} ELSE w.id = ${p(6)} END RETURNING 1)`
+const ENQUEUE = `WITH ${enqueueCtes((n) => `$${n}`)} SELECT (SELECT count(*) FROM ev)::int AS n`
+
+/**
+ * An audit row and an event in one statement (one round trip inside a change's transaction): the
+ * row's ten parameters first, then the event's six.
+ */
+export const AUDIT_AND_ENQUEUE = `WITH row AS (${AUDIT_INSERT} RETURNING 1), ${enqueueCtes((n) => `$${n + 10}`)}
   SELECT (SELECT count(*) FROM ev)::int AS n`
+
+const enqueueParams = (e: OutboxEvent, onlyWebhookId?: string) => [
+  e.id,
+  e.type,
+  e.body,
+  e.createdAt,
+  e.dedupeKey,
+  onlyWebhookId ?? null,
+]
 
 /**
  * Claims due deliveries for one attempt: SKIP LOCKED lets instances claiming at once take disjoint
@@ -31,6 +50,10 @@ export const CLAIM = `UPDATE webhook_deliveries d SET leased_until = $1 + $2
  * (context.ts `writeTrail`). False, storing nothing, when its dedupe key is taken.
  */
 export async function enqueueIn(query: PgQuery, e: OutboxEvent, onlyWebhookId?: string): Promise<boolean> {
-  const params = [e.id, e.type, e.body, e.createdAt, e.dedupeKey, onlyWebhookId ?? null]
-  return (await query<{ n: number }>(ENQUEUE, params)).rows[0]!.n === 1
+  return (await query<{ n: number }>(ENQUEUE, enqueueParams(e, onlyWebhookId))).rows[0]!.n === 1
+}
+
+/** Appends an audit row and puts an event in the outbox in one statement, with the query of a change's transaction. */
+export async function appendAuditAndEnqueue(query: PgQuery, audit: AuditDraft, e: OutboxEvent): Promise<void> {
+  await query(AUDIT_AND_ENQUEUE, [...auditColumns(audit, newAuditId()), ...enqueueParams(e)])
 }

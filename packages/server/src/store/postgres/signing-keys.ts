@@ -46,7 +46,7 @@ export function pgSigningKeys(ctx: PgContext): SigningKeyStore {
         )
         const retired = rows.map((k) => k.kid)
         const audit = trail?.audit && { ...trail.audit, details: { ...trail.audit.details, retired } }
-        await writeTrail(query, { ...trail, audit }, () => retired)
+        await writeTrail(query, { ...trail, audit }, retired)
         return retired
       })
     },
