@@ -4,7 +4,7 @@ import { isoOrNull } from '../clock.ts'
 import type { KeyPolicy, Scope } from '../scopes.ts'
 import { DEFAULT_SCOPES, FULL_SCOPES } from '../scopes.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
-import type { Store } from '../store/types.ts'
+import type { ApiKeyStore } from '../store/types.ts'
 import type { EventSink } from '../webhooks/outbox.ts'
 import { createdView, keyCreatedEvent } from './events.ts'
 
@@ -25,7 +25,7 @@ export interface KeyOptions {
  * transaction; the key itself is in the answer and nowhere else. The CLI (`voxgate keys create`, the
  * first key) and the key admin API (`POST /api-keys`) both make keys here.
  */
-export async function createKey(store: Store, name: string, nowMs: number, options: KeyOptions = {}) {
+export async function createKey(store: ApiKeyStore, name: string, nowMs: number, options: KeyOptions = {}) {
   const key = generateApiKey()
   const scopes = [...(options.scopes ?? ((await store.listApiKeys()).length === 0 ? FULL_SCOPES : DEFAULT_SCOPES))]
   const policy = options.policy ?? null

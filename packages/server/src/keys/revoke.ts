@@ -1,5 +1,5 @@
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
-import type { KeyChangeResult, Store } from '../store/types.ts'
+import type { ApiKeyStore, KeyChangeResult } from '../store/types.ts'
 import type { EventSink } from '../webhooks/outbox.ts'
 import { keyRevokedEvent } from './events.ts'
 
@@ -16,7 +16,7 @@ export interface Revocation {
  * and `voxgate keys revoke`. The revocation, its audit row and its `api_key.revoked` event land in one
  * transaction; a refusal (missing key, last admin key) writes none of them.
  */
-export async function revokeKey(store: Store, r: Revocation): Promise<KeyChangeResult> {
+export async function revokeKey(store: ApiKeyStore, r: Revocation): Promise<KeyChangeResult> {
   const audit = auditDraft(r.origin, { at: r.nowMs, action: 'api_key.revoked', target: { type: 'api_key', id: r.id } })
   const result = await store.removeApiKey(r.id, r.nowMs, { audit, event: keyRevokedEvent(r.nowMs) })
   if (result === 'changed') r.events?.stored()

@@ -1,6 +1,6 @@
 import { generateApiKey } from '../auth/api-keys.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
-import type { Store } from '../store/types.ts'
+import type { ApiKeyStore } from '../store/types.ts'
 import type { EventSink } from '../webhooks/outbox.ts'
 import { keyRotatedEvent } from './events.ts'
 
@@ -24,7 +24,7 @@ export interface Rotation {
  * The rotation, its audit row and its `api_key.rotated` event (the id only) land in one transaction.
  * Undefined when no live key has the id.
  */
-export async function rotateKey(store: Store, r: Rotation) {
+export async function rotateKey(store: ApiKeyStore, r: Rotation) {
   const fresh = generateApiKey()
   const until = r.nowMs + r.graceSeconds * 1000
   const rotatingUntil = new Date(until).toISOString()
