@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { bearer, call } from './helpers/http.ts'
 import { newKek, PgProxy, shownProxyUrl, testSchema, type TestSchema } from './helpers/postgres.ts'
 import { testTls } from './helpers/server.ts'
-import { MIGRATIONS } from '../src/store/pg-migrations.ts'
+import { MIGRATIONS } from '../src/store/postgres/migrations.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../bin/voxgate.mjs')
 const SECRET = 'pw-cli-never-printed'

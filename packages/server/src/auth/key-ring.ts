@@ -4,7 +4,7 @@ import { TOKEN_TTL_MAX_SECONDS } from '@voxgate/protocol'
 import { randomId } from '../ids.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { SigningKeyRecord, Store } from '../store/types.ts'
-import { enqueueEvent } from '../webhooks/outbox.ts'
+import { outboxEvent } from '../webhooks/outbox.ts'
 
 interface LoadedKey {
   kid: string
@@ -123,7 +123,7 @@ export async function ensureSigningKey(store: Store, nowMs: number): Promise<voi
 
 /**
  * Starts signing with a new key; the old ones keep verifying until their tokens have expired. The new
- * key, the old ones' retirement and the audit row land in one transaction.
+ * key, the old ones' retirement, the audit row and the webhook event land in one transaction.
  */
 export async function rotateSigningKey(
   store: Store,
@@ -136,9 +136,11 @@ export async function rotateSigningKey(
     action: 'signing_key.rotated',
     target: { type: 'signing_key', id: fresh.kid },
   })
-  // The store adds the kids it retired to the row's details (known only inside its transaction).
-  const retired = await store.replaceSigningKey(fresh, audit)
-  await enqueueEvent(store, { type: 'signing_key.rotated', data: { kid: fresh.kid, retired }, atMs: nowMs })
+  // The kids retired are known only inside the store's transaction: it adds them to the row's details
+  // and hands them to the event, which lands in the outbox in that same transaction.
+  const event = (retired: string[]) =>
+    outboxEvent({ type: 'signing_key.rotated', data: { kid: fresh.kid, retired }, atMs: nowMs })
+  await store.replaceSigningKey(fresh, { audit, event })
   await store.prune(nowMs - (TOKEN_TTL_MAX_SECONDS + options.toleranceSeconds) * 1000)
   return fresh.kid
 }

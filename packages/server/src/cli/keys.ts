@@ -1,12 +1,10 @@
-import { announceRevoked, createKey } from '../keys/create-key.ts'
+import { createKey } from '../keys/create-key.ts'
+import { revokeKey } from '../keys/revoke.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
 import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../scopes.ts'
 import { cliOrigin } from '../audit/origin.ts'
 import { ROTATION_GRACE_DEFAULT_SECONDS, ROTATION_GRACE_MAX_SECONDS, rotateKey } from '../keys/rotate.ts'
-import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import { openStore } from '../store/open.ts'
-import { storeEvents, type EventSink } from '../webhooks/outbox.ts'
-import type { Store } from '../store/types.ts'
 import { isoOrNull } from '../clock.ts'
 import { DEFAULT_DATA_DIR } from '../config.ts'
 import { UsageError } from './args.ts'
@@ -96,6 +94,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       case 'rotate': {
         const id = onlyId(positionals, 'rotate')
         const now = Date.now()
+        // Its event lands in the store's outbox with it; a running server delivers it.
         const rotated = await rotateKey(store, {
           id,
           graceSeconds: graceOf(values['grace-seconds']),
@@ -103,8 +102,6 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
           origin,
         })
         if (!rotated) throw new UsageError(`no active key with id ${id}`)
-        // A running server delivers it from the store's outbox.
-        await storeEvents(store).enqueue('api_key.rotated', { id }, { atMs: now })
         if (values.json) io.out(JSON.stringify(rotated))
         else
           io.out(
@@ -115,15 +112,13 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       case 'revoke': {
         const id = onlyId(positionals, 'revoke')
         const now = Date.now()
-        const audit = auditDraft(origin, { at: now, action: 'api_key.revoked', target: { type: 'api_key', id } })
-        const result = await store.removeApiKey(id, now, audit)
+        const result = await revokeKey(store, { id, nowMs: now, origin })
         if (result === 'not_found') throw new UsageError(`no active key with id ${id}`)
         // As the HTTP API's 409: someone must be able to administer the store.
         if (result === 'last_admin_key') {
           io.err(`voxgate: last_admin_key: ${id} is the last admin key; create another admin key first`)
           return 1
         }
-        await announceRevoked(store, id, now)
         if (values.json) io.out(JSON.stringify({ id, revoked_at: isoOrNull(now) }))
         else io.out(`Revoked ${id}. Running servers refuse it, and every token it minted, within seconds.`)
         return 0

@@ -4,8 +4,9 @@ import { isoOrNull } from '../clock.ts'
 import type { KeyPolicy, Scope } from '../scopes.ts'
 import { DEFAULT_SCOPES, FULL_SCOPES } from '../scopes.ts'
 import { auditDraft, type AuditOrigin } from '../store/audit-types.ts'
-import type { Store } from '../store/types.ts'
-import { storeEvents, type EventSink } from '../webhooks/outbox.ts'
+import type { ApiKeyStore } from '../store/types.ts'
+import type { EventSink } from '../webhooks/outbox.ts'
+import { createdView, keyCreatedEvent } from './events.ts'
 
 export interface KeyOptions {
   /** Who creates it, for the audit row. @default the CLI */
@@ -15,16 +16,16 @@ export interface KeyOptions {
   policy?: KeyPolicy | null
   /** Epoch ms; absent: never expires. */
   expiresAt?: number | null
-  /** Where `api_key.created` goes; absent: the store's outbox. */
+  /** Told once `api_key.created` is in the outbox (the server's sends it at once); absent: a running server sends it. */
   events?: EventSink
 }
 
 /**
- * Makes an API key and stores its hash with its audit row; the key itself is in the answer and nowhere
- * else. The CLI (`voxgate keys create`, the first key) and the key admin API (`POST /api-keys`) both
- * make keys here.
+ * Makes an API key and stores its hash with its audit row and its `api_key.created` event, in one
+ * transaction; the key itself is in the answer and nowhere else. The CLI (`voxgate keys create`, the
+ * first key) and the key admin API (`POST /api-keys`) both make keys here.
  */
-export async function createKey(store: Store, name: string, nowMs: number, options: KeyOptions = {}) {
+export async function createKey(store: ApiKeyStore, name: string, nowMs: number, options: KeyOptions = {}) {
   const key = generateApiKey()
   const scopes = [...(options.scopes ?? ((await store.listApiKeys()).length === 0 ? FULL_SCOPES : DEFAULT_SCOPES))]
   const policy = options.policy ?? null
@@ -35,19 +36,8 @@ export async function createKey(store: Store, name: string, nowMs: number, optio
     target: { type: 'api_key', id: key.id },
     details: { name, scopes, policy, expires_at: isoOrNull(expiresAt) },
   })
-  await store.createApiKey({ ...key, name, createdAt: nowMs, scopes, policy, expiresAt }, audit)
-  const view = { id: key.id, name, scopes, created_at: isoOrNull(nowMs), expires_at: isoOrNull(expiresAt) }
-  await (options.events ?? storeEvents(store)).enqueue('api_key.created', view, { atMs: nowMs })
-  return { id: key.id, key: key.key, name, scopes, created_at: view.created_at, expires_at: view.expires_at }
-}
-
-/** The `api_key.revoked` webhook event of a key just revoked (its id and name; never a secret). */
-export async function announceRevoked(
-  store: Store,
-  id: string,
-  nowMs: number,
-  events: EventSink = storeEvents(store),
-): Promise<void> {
-  const key = await store.getApiKey(id)
-  await events.enqueue('api_key.revoked', { id, name: key?.name ?? null }, { atMs: nowMs })
+  const record = { ...key, name, createdAt: nowMs, scopes, policy, expiresAt }
+  await store.createApiKey(record, { audit, event: keyCreatedEvent(nowMs) })
+  options.events?.stored()
+  return { ...createdView(record), key: key.key }
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { VoxgateError } from '@voxgate/protocol'
 import { requestOrigin } from '../audit/origin.ts'
-import { announceRevoked, createKey } from '../keys/create-key.ts'
+import { createKey } from '../keys/create-key.ts'
+import { revokeKey } from '../keys/revoke.ts'
 import { isoOrNull } from '../clock.ts'
 import type { ServerContext } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
@@ -45,7 +46,7 @@ function futureMs(value: string, nowMs: number): number {
 
 /**
  * The API key admin API (issue 22 item 2): create, change, list, rotate, revoke; each change with its
- * audit row, written in the same transaction. Scopes come from the route
+ * audit row and its webhook event, written in the same transaction. Scopes come from the route
  * table (http/scopes.ts); tokens never reach these routes. The secret appears in the creation answer only.
  */
 export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
@@ -92,7 +93,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
         ...(expiresAt !== undefined && { expires_at: isoOrNull(expiresAt) }),
       },
     })
-    expect(await ctx.store.updateApiKey(id, { name: body.name, scopes: body.scopes, expiresAt }, audit))
+    expect(await ctx.store.updateApiKey(id, { name: body.name, scopes: body.scopes, expiresAt }, { audit }))
     return keyView((await ctx.store.getApiKey(id))!, now)
   })
   app.post<{ Params: { id: string } }>('/api-keys/:id/rotate', opts, async (request) => {
@@ -104,27 +105,20 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
       graceSeconds: body.grace_seconds,
       nowMs: now,
       origin: requestOrigin(request),
+      events: ctx.outbox,
     })
     if (!rotated) throw notFound()
     ctx.authenticator.forgetKey(id)
-    // After the rotation is durable (its audit row with it); the event carries the id only, never a secret.
-    await ctx.outbox.enqueue('api_key.rotated', { id }, { atMs: now })
     return { ...keyView((await ctx.store.getApiKey(id))!, now), key: rotated.key }
   })
   app.delete<{ Params: { id: string } }>('/api-keys/:id', opts, async (request, reply) => {
     const id = request.params.id
     const now = ctx.clock.now()
-    const audit = auditDraft(requestOrigin(request), {
-      at: now,
-      action: 'api_key.revoked',
-      target: { type: 'api_key', id },
-    })
-    expect(await ctx.store.removeApiKey(id, now, audit))
+    expect(await revokeKey(ctx.store, { id, nowMs: now, origin: requestOrigin(request), events: ctx.outbox }))
     // As `voxgate keys revoke`: this instance refuses the key and its tokens at once, and ends their
     // streams; the others do so at their next store poll (--store-poll-ms, 1 s by default).
     ctx.revocations.revokeKey(id)
     ctx.streams.sweep()
-    await announceRevoked(ctx.store, id, now, ctx.outbox)
     return reply.code(204).send()
   })
 }

@@ -5,8 +5,8 @@
  *
  * To record a new kind of change: add its name to AUDIT_ACTIONS, give the store method that makes the
  * change an `audit?: AuditDraft` parameter, and append the draft inside that method's transaction
- * (SQLite: `SqliteAudit.append` within `db.transaction`; PostgreSQL: `appendAudit` with the client of
- * `PostgresStore#transaction`).
+ * (SQLite: `SqliteContext.trail` within the change's `db.transaction`; PostgreSQL: `writeTrail` with the
+ * query of the change's `PgContext.transaction`).
  */
 
 /** Every action the log knows; a new change appends its name here (`area.verb`). */
@@ -113,4 +113,22 @@ export function auditDraft(
     target: change.target,
     details: change.details ?? {},
   }
+}
+
+/**
+ * The audit log: append-only (no call changes a row; both stores refuse an UPDATE), newest first.
+ * Rows of changes are written by the change's own method (its `audit` or trail); these calls append
+ * rows that record no change of their own, read and prune. None moves the version.
+ */
+export interface AuditStore {
+  /**
+   * Appends a row that records no change of its own (an expired key tried); with `once`, only when no
+   * row under `once.key` was appended within `once.withinMs`, across every instance (racing callers:
+   * one appends). True when appended.
+   */
+  appendAudit(draft: AuditDraft, once?: AuditOnce): Promise<boolean>
+  /** A page of the audit log, newest first (AuditPage); bounds on `at` are inclusive. */
+  queryAudit(filter: AuditFilter): Promise<AuditPage>
+  /** Drops audit rows written before `beforeMs` (housekeeping); returns how many. */
+  pruneAudit(beforeMs: number): Promise<number>
 }

@@ -1,4 +1,4 @@
-import type { UsageDelta, UsageRow } from './types.ts'
+import type { UsageDelta, UsageRow } from './usage.ts'
 
 /** A refusal count as stores read it. */
 export interface RefusalCount {

@@ -1,5 +1,5 @@
 import { parseKek } from './key-sealing.ts'
-import { SqliteStore } from './sqlite.ts'
+import { openSqliteStore } from './sqlite/store.ts'
 import type { Store } from './types.ts'
 import { parseStoreUrl } from './url.ts'
 
@@ -19,8 +19,8 @@ export interface StoreOptions {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const location = parseStoreUrl(options.storeUrl, options.dataDir)
-  if (location.kind === 'sqlite') return new SqliteStore(location.file)
+  if (location.kind === 'sqlite') return openSqliteStore(location.file)
   // Loaded only for PostgreSQL: pg is not needed by the SQLite store (the default) or its CLI commands.
-  const { PostgresStore } = await import('./postgres.ts')
-  return PostgresStore.open(location.url, parseKek(options.keyEncryptionKey))
+  const { openPostgresStore } = await import('./postgres/store.ts')
+  return openPostgresStore(location.url, parseKek(options.keyEncryptionKey))
 }

@@ -1,4 +1,4 @@
-import type { QuotaPeriod, QuotaRecord } from './types.ts'
+import type { QuotaPeriod, QuotaRecord } from './quotas.ts'
 
 /** A quota as both stores keep it. */
 export interface QuotaRow {

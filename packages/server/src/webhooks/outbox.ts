@@ -1,5 +1,5 @@
 import { randomId } from '../ids.ts'
-import type { Store } from '../store/types.ts'
+import type { OutboxEvent, Store } from '../store/types.ts'
 import type { OutboxEventType } from './events.ts'
 
 /**
@@ -19,34 +19,35 @@ export interface NewOutboxEvent {
 }
 
 /**
- * Puts an event in the store's outbox, durable once this resolves: the running servers deliver it
- * (whichever instance claims it first), so a CLI command or an instance that dies right after still
- * has it sent. Its body, `{"type","timestamp","data"}`, is fixed here, so every attempt signs the
- * same bytes. Returns the event id, or undefined when `dedupeKey` was taken.
+ * An event as the outbox stores it: a new id, and its body, `{"type","timestamp","data"}`, fixed here,
+ * so every attempt signs the same bytes. An admin change hands it to the store in its trail
+ * (store/trail.ts), to be stored in the change's own transaction.
  */
-export async function enqueueEvent(store: Store, e: NewOutboxEvent): Promise<string | undefined> {
-  const id = randomId('msg')
+export function outboxEvent(e: Omit<NewOutboxEvent, 'webhookId'>): OutboxEvent {
   const body = JSON.stringify({ type: e.type, timestamp: new Date(e.atMs).toISOString(), data: e.data })
-  const stored = await store.enqueueWebhookEvent(
-    { id, type: e.type, body, createdAt: e.atMs, dedupeKey: e.dedupeKey ?? null },
-    e.webhookId,
-  )
-  return stored ? id : undefined
+  return { id: randomId('msg'), type: e.type, body, createdAt: e.atMs, dedupeKey: e.dedupeKey ?? null }
 }
 
-/** Where a change announces its event: the server's Outbox, or the store's outbox alone (the CLI). */
+/**
+ * Puts an event in the store's outbox, durable once this resolves: the running servers deliver it
+ * (whichever instance claims it first), so a CLI command or an instance that dies right after still
+ * has it sent. Returns the event id, or undefined when `dedupeKey` was taken.
+ */
+export async function enqueueEvent(store: Store, e: NewOutboxEvent): Promise<string | undefined> {
+  const event = outboxEvent(e)
+  return (await store.enqueueWebhookEvent(event, e.webhookId)) ? event.id : undefined
+}
+
+/** Where a change announces its event: the server's Outbox (a CLI command has none: a running server sends it). */
 export interface EventSink {
   enqueue(
     type: OutboxEventType,
     data: Record<string, unknown>,
     options: Omit<NewOutboxEvent, 'type' | 'data'>,
   ): Promise<string | undefined>
+  /** Told that a change stored its event in the outbox itself (its trail), so this instance may send it at once. */
+  stored(): void
 }
-
-/** The outbox of a store with no deliverer in this process (the CLI): a running server sends it. */
-export const storeEvents = (store: Store): EventSink => ({
-  enqueue: (type, data, options) => enqueueEvent(store, { type, data, ...options }),
-})
 
 /**
  * The server's side of the outbox: enqueues, then tells this instance's deliverer, so an event made
@@ -62,5 +63,9 @@ export class Outbox implements EventSink {
     const id = await enqueueEvent(this.store, { type, data, ...options })
     if (id !== undefined) this.wake()
     return id
+  }
+
+  stored(): void {
+    this.wake()
   }
 }

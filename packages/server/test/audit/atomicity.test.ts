@@ -1,8 +1,9 @@
 /**
- * The audit row is written in the same transaction as its change (issue 22 item 3), in both stores:
- * when the row cannot be written the change does not happen, and when the change cannot be made no
- * row appears. Failures are made by triggers the test adds to its own database (a SQLite file in a
- * temp folder, a PostgreSQL schema of its own), so the store's code runs unchanged.
+ * The audit row, and for key and signing-key changes their webhook event, are written in the same
+ * transaction as their change (issue 22 items 3 and 4), in both stores: when the row or the event
+ * cannot be written the change does not happen, and when the change cannot be made neither appears.
+ * Failures are made by triggers the test adds to its own database (a SQLite file in a temp folder, a
+ * PostgreSQL schema of its own), so the store's code runs unchanged.
  */
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,9 +14,11 @@ import Database from 'better-sqlite3'
 import { openStore } from '../../src/store/open.ts'
 import { auditDraft, type AuditAction } from '../../src/store/audit-types.ts'
 import type { Store } from '../../src/store/types.ts'
+import { keyCreatedEvent, keyRevokedEvent, keyRotatedEvent } from '../../src/keys/events.ts'
+import { outboxEvent } from '../../src/webhooks/outbox.ts'
 import { TEST_KEK, testSchema, type TestSchema } from '../helpers/postgres.ts'
 
-const TABLES = ['audit_log', 'api_keys', 'quotas', 'revocations', 'signing_keys', 'webhooks'] as const
+const TABLES = ['audit_log', 'webhook_events', 'api_keys', 'quotas', 'revocations', 'signing_keys', 'webhooks'] as const
 type Table = (typeof TABLES)[number]
 
 /** A store, and a way to make every write to some of its tables fail. */
@@ -25,6 +28,8 @@ interface Engine {
   sql(statement: string): Promise<void>
   failWrites(table: Table): Promise<void>
   allowWrites(table: Table): Promise<void>
+  /** Reads the store's database from outside the store. */
+  select(query: string): Promise<Record<string, unknown>[]>
   close(): Promise<void>
 }
 
@@ -54,6 +59,9 @@ async function sqlite(): Promise<Engine> {
     async allowWrites(table) {
       for (const op of ['INSERT', 'UPDATE', 'DELETE']) db.exec(`DROP TRIGGER fail_${op}_${table}`)
     },
+    async select(query) {
+      return db.prepare<[], Record<string, unknown>>(query).all()
+    },
     async close() {
       db.close()
       await store.close()
@@ -80,6 +88,7 @@ async function postgres(): Promise<Engine> {
     async allowWrites(table) {
       await schema.query(`DROP TRIGGER test_fail_${table} ON ${table}`)
     },
+    select: (query) => schema.query(query),
     close: () => store.close(),
   }
 }
@@ -109,25 +118,39 @@ const webhook = (id: string) => ({
   createdAt: 1,
 })
 
-/** Every audited change, each against the table it writes. */
-const CHANGES: { name: string; table: Table; run: (s: Store) => Promise<unknown> }[] = [
+const signingRotated = (retired: string[]) =>
+  outboxEvent({ type: 'signing_key.rotated', data: { kid: 'sig_1', retired }, atMs: 9 })
+
+/** Every audited change, each against the table it writes; `event`: it also puts an event in the outbox. */
+const CHANGES: { name: string; table: Table; event?: true; run: (s: Store) => Promise<unknown> }[] = [
   {
     name: 'createApiKey',
     table: 'api_keys',
-    run: (s) => s.createApiKey(key('new', ['mint']), draft('api_key.created', 'new')),
+    event: true,
+    run: (s) =>
+      s.createApiKey(key('new', ['mint']), { audit: draft('api_key.created', 'new'), event: keyCreatedEvent(5000) }),
   },
   {
     name: 'updateApiKey',
     table: 'api_keys',
-    run: (s) => s.updateApiKey('app', { name: 'renamed' }, draft('api_key.updated', 'app')),
+    run: (s) => s.updateApiKey('app', { name: 'renamed' }, { audit: draft('api_key.updated', 'app') }),
   },
   {
     name: 'rotateApiKey',
     table: 'api_keys',
+    event: true,
     run: (s) =>
-      s.rotateApiKey({ id: 'app', hash: 'hash-app2', prefix: 'p', previousUntil: 9 }, draft('api_key.rotated', 'app')),
+      s.rotateApiKey(
+        { id: 'app', hash: 'hash-app2', prefix: 'p', previousUntil: 9 },
+        { audit: draft('api_key.rotated', 'app'), event: keyRotatedEvent(5000) },
+      ),
   },
-  { name: 'removeApiKey', table: 'api_keys', run: (s) => s.removeApiKey('app', 7, draft('api_key.revoked', 'app')) },
+  {
+    name: 'removeApiKey',
+    table: 'api_keys',
+    event: true,
+    run: (s) => s.removeApiKey('app', 7, { audit: draft('api_key.revoked', 'app'), event: keyRevokedEvent(5000) }),
+  },
   {
     name: 'putQuota',
     table: 'quotas',
@@ -147,10 +170,11 @@ const CHANGES: { name: string; table: Table; run: (s: Store) => Promise<unknown>
   {
     name: 'replaceSigningKey',
     table: 'signing_keys',
+    event: true,
     run: (s) =>
       s.replaceSigningKey(
         { kid: 'sig_1', privatePem: 'P', createdAt: 9, retiredAt: null },
-        draft('signing_key.rotated', 'sig_1'),
+        { audit: draft('signing_key.rotated', 'sig_1'), event: signingRotated },
       ),
   },
   {
@@ -179,6 +203,9 @@ async function state(s: Store) {
 }
 
 const auditRows = async (s: Store) => (await s.queryAudit({ limit: 1000 })).entries.length
+const count = async (e: Engine, table: Table) => Number((await e.select(`SELECT count(*) AS n FROM ${table}`))[0]!.n)
+/** How many events the outbox holds, and rows the audit log. */
+const outboxRows = async (e: Engine) => [await count(e, 'webhook_events'), await count(e, 'audit_log')]
 
 for (const [name, open] of [
   ['SQLite', sqlite],
@@ -215,6 +242,18 @@ for (const [name, open] of [
         assert.deepEqual(await state(e.store), before)
         await e.allowWrites('audit_log')
         assert.equal(await auditRows(e.store), 0)
+        assert.equal(await count(e, 'webhook_events'), 0, 'no event either')
+      }))
+
+    test('the outbox event cannot be stored: every change that announces one is refused, with no change and no row', () =>
+      withSeeded(async (e) => {
+        const before = await state(e.store)
+        await e.failWrites('webhook_events')
+        for (const change of CHANGES.filter((c) => c.event))
+          await assert.rejects(change.run(e.store), /refused by the test/, change.name)
+        assert.deepEqual(await state(e.store), before)
+        await e.allowWrites('webhook_events')
+        assert.deepEqual(await outboxRows(e), [0, 0], 'no event, no audit row')
       }))
 
     test('the change cannot be made: no audit row appears', () =>
@@ -224,12 +263,12 @@ for (const [name, open] of [
           await assert.rejects(change.run(e.store), /refused by the test/, change.name)
           await e.allowWrites(change.table)
         }
-        assert.equal(await auditRows(e.store), 0)
+        assert.deepEqual(await outboxRows(e), [0, 0], 'no event, no audit row')
       }))
 
     test('rows cannot be updated, only deleted (by pruning)', () =>
       withSeeded(async (e) => {
-        await e.store.createApiKey(key('k', ['mint']), draft('api_key.created', 'k'))
+        await e.store.createApiKey(key('k', ['mint']), { audit: draft('api_key.created', 'k') })
         await assert.rejects(e.sql("UPDATE audit_log SET action = 'api_key.revoked'"), /append-only/)
         assert.deepEqual(
           (await e.store.queryAudit({ limit: 10 })).entries.map((r) => r.action),
@@ -254,6 +293,12 @@ for (const [name, open] of [
           'webhook.created',
           'webhook.removed',
         ])
+        const events = await e.select('SELECT type FROM webhook_events ORDER BY created_at, type')
+        assert.deepEqual(
+          events.map((r) => r.type),
+          ['signing_key.rotated', 'api_key.created', 'api_key.revoked', 'api_key.rotated'],
+          'each change that announces itself lands with its event',
+        )
       }))
   })
 }

@@ -3,11 +3,11 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { StoreError } from '../../src/store/errors.ts'
-import { MIGRATIONS } from '../../src/store/pg-migrations.ts'
+import { MIGRATIONS } from '../../src/store/postgres/migrations.ts'
 import { openStore } from '../../src/store/open.ts'
 import type { Store } from '../../src/store/types.ts'
 import { newKek, PgProxy, shownProxyUrl, testSchema, type TestSchema } from '../helpers/postgres.ts'
-import { storeContract } from './contract.ts'
+import { storeContract } from './contract/index.ts'
 
 const schemas: TestSchema[] = []
 after(async () => {

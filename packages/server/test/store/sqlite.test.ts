@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { openStore } from '../../src/store/open.ts'
-import { storeContract } from './contract.ts'
+import { storeContract } from './contract/index.ts'
 
 const folders: string[] = []
 after(() => {

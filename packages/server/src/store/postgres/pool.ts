@@ -1,6 +1,6 @@
 import pg from 'pg'
-import { StoreError } from './errors.ts'
-import { redactUrl } from './url.ts'
+import { StoreError } from '../errors.ts'
+import { redactUrl } from '../url.ts'
 
 /**
  * Bounds on every wait, so a store call rejects instead of hanging when PostgreSQL or the network

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { StoreError } from './errors.ts'
+import { StoreError } from '../errors.ts'
 
 /**
  * The PostgreSQL schema, as numbered migrations applied in order at start by every server and CLI

@@ -1,14 +1,14 @@
 /**
- * The store contract, part two (src/store/types.ts, audit-types.ts): key rotation, and the audit log
- * written with each change, filtered and paged. Run by `storeContract` (contract.ts) for every store.
+ * The audit log contract (src/store/audit-types.ts): the row each audited change writes with it, on
+ * every concern, and the log itself: appended at most once per key and window, filtered, paged, pruned.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { AuditDraft, AuditOrigin } from '../../src/store/audit-types.ts'
-import { auditDraft } from '../../src/store/audit-types.ts'
-import type { Store } from '../../src/store/types.ts'
+import type { AuditDraft, AuditOrigin } from '../../../src/store/audit-types.ts'
+import { auditDraft } from '../../../src/store/audit-types.ts'
+import type { Store } from '../../../src/store/types.ts'
+import { HOUR, type WithStore } from './helpers.ts'
 
-const HOUR = 3_600_000
 const ORIGIN: AuditOrigin = { actor: { type: 'api_key', keyId: 'key_ops' }, requestId: 'req-1', ip: '127.0.0.1' }
 const CLI: AuditOrigin = { actor: { type: 'cli' }, requestId: 'req-cli' }
 
@@ -31,52 +31,31 @@ async function rows(s: Store): Promise<[string, string][]> {
   return page.entries.map((e): [string, string] => [e.action, e.target.id]).reverse()
 }
 
-export function auditContract(withStore: (fn: (s: Store) => Promise<void>) => Promise<void>): void {
-  test('rotation: the new secret and the replaced one find the key; a second rotation ends the first secret', () =>
-    withStore(async (s) => {
-      await s.createApiKey(key('k'))
-      const before = await s.version()
-      assert.equal(
-        await s.rotateApiKey({ id: 'k', hash: 'hash-k2', prefix: 'sk_vx_k2', previousUntil: 9000 }),
-        'changed',
-      )
-      assert.ok((await s.version()) > before, 'a rotation moves the version')
-      for (const hash of ['hash-k2', 'hash-k']) {
-        const found = await s.findApiKeyByHash(hash)
-        assert.deepEqual(
-          [found?.id, found?.hash, found?.previousHash, found?.rotatingUntil, found?.prefix],
-          ['k', 'hash-k2', 'hash-k', 9000, 'sk_vx_k2'],
-        )
-      }
-      await s.rotateApiKey({ id: 'k', hash: 'hash-k3', prefix: 'sk_vx_k3', previousUntil: 12_000 })
-      assert.equal(await s.findApiKeyByHash('hash-k'), undefined, 'one old secret at a time')
-      assert.equal((await s.findApiKeyByHash('hash-k2'))?.rotatingUntil, 12_000)
-      assert.equal((await s.findApiKeyByHash('hash-k3'))?.id, 'k')
-      assert.equal(await s.rotateApiKey({ id: 'nope', hash: 'h', prefix: 'p', previousUntil: 1 }), 'not_found')
-      await s.createApiKey(key('ops', ['admin']))
-      await s.removeApiKey('k', 20_000)
-      assert.equal(
-        await s.rotateApiKey({ id: 'k', hash: 'hash-k4', prefix: 'p', previousUntil: 1 }),
-        'not_found',
-        'a revoked key is not rotated',
-      )
-    }))
-
+export function auditContract(withStore: WithStore): void {
   test('each audited change appends its row; a change that changes nothing appends none', () =>
     withStore(async (s) => {
-      await s.createApiKey(key('ops', ['admin']), draft('api_key.created', 'ops'))
-      await s.createApiKey(key('app'), draft('api_key.created', 'app'))
-      assert.equal(await s.updateApiKey('app', { name: 'x' }, draft('api_key.updated', 'app')), 'changed')
-      assert.equal(await s.updateApiKey('ops', { scopes: ['read'] }, draft('api_key.updated', 'ops')), 'last_admin_key')
-      assert.equal(await s.updateApiKey('nope', { name: 'x' }, draft('api_key.updated', 'nope')), 'not_found')
+      await s.createApiKey(key('ops', ['admin']), { audit: draft('api_key.created', 'ops') })
+      await s.createApiKey(key('app'), { audit: draft('api_key.created', 'app') })
+      assert.equal(await s.updateApiKey('app', { name: 'x' }, { audit: draft('api_key.updated', 'app') }), 'changed')
+      assert.equal(
+        await s.updateApiKey('ops', { scopes: ['read'] }, { audit: draft('api_key.updated', 'ops') }),
+        'last_admin_key',
+      )
+      assert.equal(
+        await s.updateApiKey('nope', { name: 'x' }, { audit: draft('api_key.updated', 'nope') }),
+        'not_found',
+      )
       await s.rotateApiKey(
         { id: 'app', hash: 'hash-app2', prefix: 'p', previousUntil: 1 },
-        draft('api_key.rotated', 'app'),
+        { audit: draft('api_key.rotated', 'app') },
       )
-      await s.rotateApiKey({ id: 'nope', hash: 'h', prefix: 'p', previousUntil: 1 }, draft('api_key.rotated', 'nope'))
-      assert.equal(await s.removeApiKey('ops', 6000, draft('api_key.revoked', 'ops')), 'last_admin_key')
-      assert.equal(await s.removeApiKey('app', 6000, draft('api_key.revoked', 'app')), 'changed')
-      assert.equal(await s.removeApiKey('app', 6000, draft('api_key.revoked', 'app')), 'not_found')
+      await s.rotateApiKey(
+        { id: 'nope', hash: 'h', prefix: 'p', previousUntil: 1 },
+        { audit: draft('api_key.rotated', 'nope') },
+      )
+      assert.equal(await s.removeApiKey('ops', 6000, { audit: draft('api_key.revoked', 'ops') }), 'last_admin_key')
+      assert.equal(await s.removeApiKey('app', 6000, { audit: draft('api_key.revoked', 'app') }), 'changed')
+      assert.equal(await s.removeApiKey('app', 6000, { audit: draft('api_key.revoked', 'app') }), 'not_found')
       const q = {
         id: 'q1',
         sub: 'ann',
@@ -95,7 +74,7 @@ export function auditContract(withStore: (fn: (s: Store) => Promise<void>) => Pr
       await s.addSigningKey({ kid: 'sig_old', privatePem: 'P', createdAt: 1, retiredAt: null })
       const retired = await s.replaceSigningKey(
         { kid: 'sig_new', privatePem: 'P2', createdAt: 8000, retiredAt: null },
-        draft('signing_key.rotated', 'sig_new'),
+        { audit: draft('signing_key.rotated', 'sig_new') },
       )
       assert.deepEqual(retired, ['sig_old'])
       assert.deepEqual(

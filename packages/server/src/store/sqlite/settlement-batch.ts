@@ -1,4 +1,4 @@
-import type { UsageDelta, UsageRefund } from './types.ts'
+import type { UsageDelta, UsageRefund } from '../usage.ts'
 
 /** What one flush writes: ledger rows merged by (day, key, sub), refunds merged by counter. */
 export interface Settlements {

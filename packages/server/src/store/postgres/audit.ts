@@ -1,18 +1,13 @@
-import type pg from 'pg'
-import { AUDIT_INSERT_COLUMNS, auditColumns, cursorOf, newAuditId, toAuditEntry, type AuditRow } from './audit-row.ts'
-import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
+import { AUDIT_INSERT_COLUMNS, auditColumns, cursorOf, newAuditId, toAuditEntry, type AuditRow } from '../audit-row.ts'
+import type { AuditDraft, AuditFilter, AuditOnce, AuditPage, AuditStore } from '../audit-types.ts'
+import type { PgQuery } from './connection.ts'
 
-/** Runs one statement on a pool or on a transaction's client, errors already made StoreErrors. */
-export type PgQuery = <R extends pg.QueryResultRow = pg.QueryResultRow>(
-  sql: string,
-  params?: unknown[],
-) => Promise<pg.QueryResult<R>>
-
-const INSERT = `INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`
+/** The row's insert; its ten parameters come first (`auditColumns`), so a statement may add its own after them. */
+export const AUDIT_INSERT = `INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`
 
 /** Appends one row; pass the client of the change's transaction so both commit or neither does. */
 export async function appendAudit(query: PgQuery, draft: AuditDraft): Promise<void> {
-  await query(INSERT, auditColumns(draft, newAuditId()))
+  await query(AUDIT_INSERT, auditColumns(draft, newAuditId()))
 }
 
 /**
@@ -64,3 +59,14 @@ export async function pruneAudit(query: PgQuery, beforeMs: number): Promise<numb
   )
   return rows[0]!.n
 }
+
+/** The audit log's calls (audit-types.ts states the contract). */
+export const pgAuditStore = (query: PgQuery): AuditStore => ({
+  async appendAudit(draft, once) {
+    if (once) return appendAuditOnce(query, draft, once)
+    await appendAudit(query, draft)
+    return true
+  },
+  queryAudit: (filter) => queryAudit(query, filter),
+  pruneAudit: (beforeMs) => pruneAudit(query, beforeMs),
+})

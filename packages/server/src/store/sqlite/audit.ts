@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
-import { AUDIT_INSERT_COLUMNS, auditColumns, cursorOf, newAuditId, toAuditEntry, type AuditRow } from './audit-row.ts'
-import type { AuditDraft, AuditFilter, AuditOnce, AuditPage } from './audit-types.ts'
+import { AUDIT_INSERT_COLUMNS, auditColumns, cursorOf, newAuditId, toAuditEntry, type AuditRow } from '../audit-row.ts'
+import type { AuditDraft, AuditFilter, AuditOnce, AuditPage, AuditStore } from '../audit-types.ts'
 
 /**
  * The audit log's tables. `seq` orders rows written within one millisecond and is never reused
@@ -19,8 +19,8 @@ CREATE TRIGGER IF NOT EXISTS audit_log_append_only BEFORE UPDATE ON audit_log
 `
 
 /**
- * The audit log in SQLite. `append` is synchronous so a store method can call it inside the
- * transaction of the change it records.
+ * The audit log in SQLite (its tables made by AUDIT_SCHEMA). `append` is synchronous so a store method
+ * can call it inside the transaction of the change it records (context.ts).
  */
 export class SqliteAudit {
   readonly #db: Database.Database
@@ -28,7 +28,6 @@ export class SqliteAudit {
 
   constructor(db: Database.Database) {
     this.#db = db
-    db.exec(AUDIT_SCHEMA)
     this.#stmt = {
       insert: db.prepare(`INSERT INTO audit_log (${AUDIT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       page: db.prepare<Record<string, unknown>, AuditRow>(`SELECT * FROM audit_log
@@ -86,3 +85,14 @@ export class SqliteAudit {
     })()
   }
 }
+
+/** The audit log's calls (audit-types.ts states the contract). */
+export const sqliteAuditStore = (log: SqliteAudit): AuditStore => ({
+  async appendAudit(draft, once) {
+    if (once) return log.appendOnce(draft, once)
+    log.append(draft)
+    return true
+  },
+  queryAudit: async (filter) => log.page(filter),
+  pruneAudit: async (beforeMs) => log.prune(beforeMs),
+})
