@@ -836,6 +836,10 @@ export class SqliteStore implements Store {
   }
 
   async version(): Promise<number> {
+    return this.versionNow()
+  }
+
+  versionNow(): number {
     return this.#stmt.version.get()?.value ?? 0
   }
 

@@ -382,6 +382,12 @@ export interface Store extends SharedCounters {
   /** Drops sessions past `expiresAt` or not seen since `idleBeforeMs`, and expired codes (housekeeping). */
   pruneConsoleSessions(nowMs: number, idleBeforeMs: number): Promise<void>
   version(): Promise<number>
+  /**
+   * `version()` answered synchronously, where reading it costs no round trip (SQLite: one indexed
+   * read in this process). The authenticator reads a known API key's row again only when it moved; a
+   * store without it has the row read on every key use.
+   */
+  versionNow?(): number
   snapshot(): Promise<StoreSnapshot>
   close(): Promise<void>
 }
