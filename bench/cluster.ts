@@ -100,10 +100,10 @@ export async function benchStores(durationMs: number) {
   const sqlite = await startTestServer({ logLevel: 'silent', mintPerMinute: 0 })
   const pg = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, store: schema.url() })
   try {
-    const mintSqlite = await benchMintThroughput(sqlite, durationMs)
-    const mintPg = await benchMintThroughput(pg, durationMs)
-    const checkSqlite = await benchCredentialCheck(sqlite, 1000)
-    const checkPg = await benchCredentialCheck(pg, 1000)
+    const mintSqlite = await benchMintThroughput(sqlite, durationMs, 1)
+    const mintPg = await benchMintThroughput(pg, durationMs, 1)
+    const checkSqlite = await benchCredentialCheck(sqlite, 1000, 1)
+    const checkPg = await benchCredentialCheck(pg, 1000, 1)
     return {
       mintSqlite: mintSqlite.mintPerSecond,
       mintPg: mintPg.mintPerSecond,

@@ -14,6 +14,8 @@ export interface LoadSpec {
   body?: string
   connections: number
   durationMs: number
+  /** Stops after this many requests too (an instruction count under callgrind wants a fixed number). */
+  requests?: number
 }
 
 export interface LoadResult {
@@ -30,6 +32,8 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let errors = 0
   const start = performance.now()
   const end = start + spec.durationMs
+  const cap = spec.requests ?? Number.POSITIVE_INFINITY
+  let started = 0
   const one = () =>
     new Promise<void>((resolve) => {
       const req = https.request(
@@ -58,7 +62,10 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     })
   await Promise.all(
     Array.from({ length: spec.connections }, async () => {
-      while (performance.now() < end) await one()
+      while (performance.now() < end && started < cap) {
+        started++
+        await one()
+      }
     }),
   )
   const seconds = (performance.now() - start) / 1000

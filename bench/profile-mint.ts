@@ -1,54 +1,138 @@
 /**
- * `npm run bench -- profile-mint`: a CPU profile of minting alone (the server and load of
- * `npm run bench -- auth`), taken only while the load runs, written to bench-profiles/mint.cpuprofile
- * (open it in Chrome's DevTools) and summarised as self time per module, for docs/performance.md.
+ * `npm run bench -- profile-mint`: where a mint's time goes on the server's thread. The server and
+ * load of `npm run bench -- auth`; `GET /` and `POST /access-token` are profiled in interleaved rounds
+ * (the machine is shared), each sample is put in the first category its stack names (leaf first), and
+ * the server thread's own CPU time (from /proc, so other processes' load does not count) turns shares
+ * into microseconds per request. The last round's profiles are written to bench-profiles/ (open them in
+ * Chrome's DevTools). PROFILE_MS sets a round's length, PROFILE_ROUNDS their number.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session, type Profiler } from 'node:inspector/promises'
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
-import { load } from './http-load.ts'
+import { load, type LoadSpec } from './http-load.ts'
+import { threadCpuMs } from './thread-cpu.ts'
+
+/** Categories, most specific first: a sample counts for the first whose pattern a frame of its stack matches. */
+const CATEGORIES: [string, RegExp][] = [
+  // Not the request's: the test server polls the store every 100 ms (state, webhook outbox).
+  ['background timers (store poll, webhook outbox)', /^(listOnTimeout|processTimers) /],
+  ['Ed25519 signature', /^signOneShot /],
+  ['token id (random bytes)', /^randomId /],
+  ['token claims and encoding (JSON, base64url)', /^(signJwt|mint) .*auth\/(sign|tokens)\.ts/],
+  ['API key: store lookup', /^findApiKeyByHash |store\/(deadline|fault-reporting)\.ts/],
+  ['API key: digest and the rest of the check', /auth\/(authenticator|api-keys)\.ts/],
+  [
+    'credential extraction, route access, origin',
+    /http\/(guard|authenticate|origin|scopes)\.ts|auth\/(credentials|authorize)\.ts/,
+  ],
+  ['body-rate guard', /http\/slow-body\.ts/],
+  ['body: JSON parse', /content-type-parser\.js|secure-json-parse/],
+  ['body: schema validation (zod)', /\/zod\//],
+  ['mint route, policy, metrics', /routes\/access-token\.ts|auth\/key-policy\.ts|prom-client/],
+  ['request log and per-request logger', /\/pino\/|logger-factory\.js/],
+  ['response: serialise, headers, TLS write', /^(writev|writevGeneric|writeGeneric) |reply\.js|_http_outgoing/],
+  [
+    'request: TLS read, HTTP parse, routing',
+    /_http_server|_http_common|_http_incoming|find-my-way|route\.js|tls_wrap|onStreamRead/,
+  ],
+  ['Fastify hooks and promises (the rest)', /fastify\/|task_queues|runMicrotasks/],
+]
+
+interface Round {
+  route: string
+  requests: number
+  cpuMs: number
+  profile: Profiler.Profile
+}
 
 const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 })
 const session = new Session()
 session.connect()
 try {
-  const request = {
-    url: t.url,
-    connections: 16,
-    path: '/access-token',
-    method: 'POST' as const,
-    headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+  const common = { url: t.url, connections: 16, durationMs: Number(process.env.PROFILE_MS ?? 3000) }
+  const routes: Record<string, LoadSpec> = {
+    'GET /': { ...common, path: '/', method: 'GET' },
+    'POST /access-token': {
+      ...common,
+      path: '/access-token',
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+    },
   }
-  await load({ ...request, durationMs: 1000 }) // warm-up: JIT, connections, caches
+  for (const spec of Object.values(routes)) await load({ ...spec, durationMs: 1000 }) // warm-up: JIT, connections
   await session.post('Profiler.enable')
-  await session.post('Profiler.start')
-  const r = await load({ ...request, durationMs: Number(process.env.PROFILE_MS ?? 5000) })
-  const { profile } = await session.post('Profiler.stop')
+  const rounds: Round[] = []
+  const names = Object.keys(routes)
+  for (let i = 0; i < Number(process.env.PROFILE_ROUNDS ?? 2); i++) {
+    for (const route of i % 2 === 0 ? names : [...names].reverse()) {
+      await session.post('Profiler.start')
+      const cpu0 = threadCpuMs()
+      const r = await load(routes[route]!)
+      const cpuMs = threadCpuMs() - cpu0
+      const { profile } = await session.post('Profiler.stop')
+      rounds.push({ route, requests: r.requests, cpuMs, profile })
+    }
+  }
+  printTable(rounds, names)
   mkdirSync('bench-profiles', { recursive: true })
-  writeFileSync('bench-profiles/mint.cpuprofile', JSON.stringify(profile))
-  console.log(`POST /access-token ${r.perSecond.toFixed(0)} req/s, errors ${r.errors}; self time by module:`)
-  for (const [name, share] of selfTimeByModule(profile).slice(0, 25))
-    console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${name}`)
+  for (const r of rounds.slice(-names.length))
+    writeFileSync(`bench-profiles/${r.route.replace(/\W+/g, '_')}.cpuprofile`, JSON.stringify(r.profile))
 } finally {
   session.disconnect()
   await t.close()
 }
 
-/** Self time per package (node_modules), per source file of ours, or per V8/Node category. */
-function selfTimeByModule(profile: Profiler.Profile): [string, number][] {
+function printTable(rounds: Round[], routes: string[]): void {
+  const perRequest = new Map<string, Map<string, number>>()
+  for (const route of routes) {
+    const mine = rounds.filter((r) => r.route === route)
+    const requests = mine.reduce((n, r) => n + r.requests, 0)
+    const sum = new Map<string, number>()
+    for (const r of mine) {
+      for (const [category, share] of categorise(r.profile)) {
+        sum.set(category, (sum.get(category) ?? 0) + (share * r.cpuMs * 1000) / requests)
+      }
+    }
+    perRequest.set(route, sum)
+  }
+  const [base, mint] = routes.map((r) => perRequest.get(r)!) as [Map<string, number>, Map<string, number>]
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+  console.log(`server-thread CPU µs per request, ${rounds.length} rounds`)
+  console.log(`${'category'.padEnd(46)} ${routes[0]!.padStart(8)} ${routes[1]!.padStart(20)}  difference`)
+  const rows = [...new Set([...base.keys(), ...mint.keys()])].sort((a, b) => (mint.get(b) ?? 0) - (mint.get(a) ?? 0))
+  for (const c of rows) {
+    const [g, m] = [base.get(c) ?? 0, mint.get(c) ?? 0]
+    console.log(
+      `${c.padEnd(46)} ${g.toFixed(1).padStart(8)} ${m.toFixed(1).padStart(20)}  ${(m - g).toFixed(1).padStart(9)}`,
+    )
+  }
+  const [g, m] = [total(base), total(mint)]
+  console.log(
+    `${'total'.padEnd(46)} ${g.toFixed(1).padStart(8)} ${m.toFixed(1).padStart(20)}  ${(m - g).toFixed(1).padStart(9)}`,
+  )
+}
+
+/** Share of the thread's busy samples (idle and the profiler's own excluded) per category. */
+function categorise(profile: Profiler.Profile): Map<string, number> {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
-  const byModule = new Map<string, number>()
-  let total = 0
-  profile.samples?.forEach((id, i) => {
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const label = (id: number): string => {
+    const f = nodes.get(id)!.callFrame
+    return `${f.functionName || '(anonymous)'} ${f.url}`
+  }
+  const time = new Map<string, number>()
+  let busy = 0
+  profile.samples?.forEach((leaf, i) => {
     const dt = profile.timeDeltas?.[i] ?? 0
-    const frame = nodes.get(id)?.callFrame
-    const url = frame?.url ?? ''
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]
-    const name =
-      pkg ?? (url.includes('/packages/') ? url.replace(/.*\/packages\//, '') : url || frame?.functionName || '?')
-    byModule.set(name, (byModule.get(name) ?? 0) + dt)
-    total += dt
+    const stack: string[] = []
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) stack.push(label(id))
+    if (/^\(idle\)/.test(stack[0]!) || stack.some((f) => /^post node:inspector/.test(f))) return
+    busy += dt
+    const category =
+      CATEGORIES.find(([, pattern]) => stack.some((f) => pattern.test(f)))?.[0] ?? 'other (V8, GC, timers)'
+    time.set(category, (time.get(category) ?? 0) + dt)
   })
-  return [...byModule].map(([k, v]): [string, number] => [k, v / total]).sort((a, b) => b[1] - a[1])
+  return new Map([...time].map(([c, dt]) => [c, dt / busy]))
 }

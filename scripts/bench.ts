@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do.
  * `npm run bench -- operators` (the ledger and metrics on vs off; `operators-aa`: its A/A check) runs
- * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` writes
- * a CPU profile of minting alone to bench-profiles/ (bench/profile-mint.ts).
+ * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` prints
+ * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts).
  */
 import { runWithTestCa } from './test-ca.ts'
 
@@ -11,10 +11,6 @@ const entry = args.some((a) => a === 'operators' || a === 'operators-aa' || a ==
   ? './bench-operators.ts'
   : '../bench/run.ts'
 if (args[0] === 'profile-mint') {
-  await runWithTestCa([
-    '--cpu-prof',
-    '--cpu-prof-dir=bench-profiles',
-    new URL('../bench/profile-mint.ts', import.meta.url).pathname,
-  ])
+  await runWithTestCa([new URL('../bench/profile-mint.ts', import.meta.url).pathname])
 }
 await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])

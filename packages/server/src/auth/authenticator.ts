@@ -4,14 +4,15 @@ import { clientFacing } from '../store/errors.ts'
 import { auditDraft } from '../store/audit-types.ts'
 import type { ApiKeyRecord, Store } from '../store/types.ts'
 import { hashApiKey, looksLikeJwt, sameDigest } from './api-keys.ts'
+import { KnownKeys } from './known-keys.ts'
 import type { ApiKeyPrincipal, Principal } from './principal.ts'
 import type { RevocationList } from './revocations.ts'
 import type { TokenService } from './tokens.ts'
 
 /** Last-used times are informational: written at most this often per key. */
 const TOUCH_INTERVAL_MS = 60_000
-/** API keys remembered after a successful lookup (digest → principal); the oldest go first past this. */
-const KNOWN_KEYS_MAX = 10_000
+/** Keys whose expired use was audited recently; the map is cleared past this. */
+const EXPIRED_AUDITED_MAX = 10_000
 /** `api_key.expired_used` is written at most once per key per this long, across every instance. */
 export const EXPIRED_USE_AUDIT_INTERVAL_MS = 3_600_000
 
@@ -21,21 +22,16 @@ export interface CredentialOrigin {
   ip?: string | undefined
 }
 
-interface KnownKey {
-  principal: ApiKeyPrincipal
-  /** When this secret stops working (expiry, or the end of a rotation's grace); null: never. */
-  until: number | null
-}
-
 /** Turns a credential value into a Principal, or throws a coded 401. */
 export class Authenticator {
   readonly #touched = new Map<string, number>()
   /**
-   * Keys this instance has seen, by digest. The store is read on every key use (so a revoked key is
-   * refused at once); only while the store does not answer does a known key, checked against the
-   * revocation list last read from the store, keep working.
+   * Keys this instance has verified, by digest. A key is read from the store again only when the
+   * store's change counter moved since (so a key revoked or rotated by any process is refused at
+   * once); while the store does not answer, a known key, checked against the revocation list last
+   * read from the store, keeps working.
    */
-  readonly #known = new Map<string, KnownKey>()
+  readonly #known = new KnownKeys()
   /** When this instance last wrote `api_key.expired_used` per key: the store is asked at most once an hour per key. */
   readonly #expiredAudited = new Map<string, number>()
   readonly #onKeyUsed: ((keyId: string) => void)[] = []
@@ -57,7 +53,7 @@ export class Authenticator {
    * before the rotation cannot outlive its grace from memory while the store is down.
    */
   forgetKey(keyId: string): void {
-    for (const [hash, known] of this.#known) if (known.principal.keyId === keyId) this.#known.delete(hash)
+    this.#known.forget(keyId)
   }
 
   /** `origin` (the request's id and address) goes into the audit row when an expired key is tried. */
@@ -67,20 +63,21 @@ export class Authenticator {
 
   async #apiKey(key: string, origin: CredentialOrigin | undefined): Promise<ApiKeyPrincipal> {
     const hash = hashApiKey(key)
+    const version = this.#storeVersion()
+    const fresh = this.#known.fresh(hash, this.clock.now(), version)
+    if (fresh !== undefined && !this.revocations.isKeyRevoked(fresh.keyId)) {
+      this.#touch(fresh.keyId)
+      return fresh
+    }
     // The lookup is by digest, so timing reveals nothing about the key; the final comparison is
     // constant-time all the same.
     let record: Awaited<ReturnType<Store['findApiKeyByHash']>>
     try {
       record = await this.store.findApiKeyByHash(hash)
     } catch (err) {
-      const known = this.#known.get(hash)
-      if (
-        known === undefined ||
-        this.revocations.isKeyRevoked(known.principal.keyId) ||
-        (known.until !== null && known.until <= this.clock.now())
-      )
-        throw clientFacing(err)
-      return known.principal
+      const known = this.#known.fallback(hash, this.clock.now())
+      if (known === undefined || this.revocations.isKeyRevoked(known.keyId)) throw clientFacing(err)
+      return known
     }
     // A rotated key answers to its new secret and, until the grace ends, to the one it replaced.
     const previous = record !== undefined && record.hash !== hash
@@ -108,11 +105,20 @@ export class Authenticator {
       scopes: record.scopes,
       policy: record.policy,
     }
-    if (this.#known.size >= KNOWN_KEYS_MAX) this.#known.delete(this.#known.keys().next().value!)
     const until = [record.expiresAt, previous ? record.rotatingUntil : null].filter((t) => t !== null)
-    this.#known.set(hash, { principal, until: until.length > 0 ? Math.min(...until) : null })
+    // The version read before the row: a change committed in between moves it past this one.
+    this.#known.remember(hash, { principal, until: until.length > 0 ? Math.min(...until) : null, version })
     this.#touch(record.id)
     return principal
+  }
+
+  /** The store's change counter where reading it costs no round trip; undefined (read the row) otherwise. */
+  #storeVersion(): number | undefined {
+    try {
+      return this.store.versionNow?.()
+    } catch {
+      return undefined
+    }
   }
 
   /**
@@ -122,7 +128,7 @@ export class Authenticator {
   #auditExpiredUse(record: ApiKeyRecord, reason: 'expired' | 'rotated', origin: CredentialOrigin | undefined): void {
     const now = this.clock.now()
     if (now - (this.#expiredAudited.get(record.id) ?? -Infinity) < EXPIRED_USE_AUDIT_INTERVAL_MS) return
-    if (this.#expiredAudited.size >= KNOWN_KEYS_MAX) this.#expiredAudited.clear()
+    if (this.#expiredAudited.size >= EXPIRED_AUDITED_MAX) this.#expiredAudited.clear()
     this.#expiredAudited.set(record.id, now)
     const draft = auditDraft(
       { actor: { type: 'api_key', keyId: record.id }, requestId: origin?.requestId ?? 'none', ip: origin?.ip },

@@ -9,6 +9,18 @@ const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value))
  * with it, so the two can never disagree on the format.
  */
 export function signJwt(kid: string, privateKey: KeyObject, claims: Record<string, unknown>): string {
-  const input = `${base64url({ alg: 'EdDSA', kid, typ: 'JWT' })}.${base64url(claims)}`
+  const input = `${encodedHeader(kid)}.${base64url(claims)}`
   return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`
+}
+
+/** The header is the same for every token of a signing key: encoded once per key (there are a handful). */
+const headers = new Map<string, string>()
+function encodedHeader(kid: string): string {
+  let header = headers.get(kid)
+  if (header === undefined) {
+    if (headers.size >= 64) headers.clear()
+    header = base64url({ alg: 'EdDSA', kid, typ: 'JWT' })
+    headers.set(kid, header)
+  }
+  return header
 }

@@ -20,6 +20,12 @@ export interface StoreSnapshot {
  */
 export interface StoreState {
   version(): Promise<number>
+  /**
+   * `version()` answered synchronously, where reading it costs no round trip (SQLite: one indexed
+   * read in this process). The authenticator reads a known API key's row again only when it moved; a
+   * store without it has the row read on every key use.
+   */
+  versionNow?(): number
   snapshot(): Promise<StoreSnapshot>
   /**
    * Drops signing keys retired before `beforeMs`, revocations that expired before it (moving the

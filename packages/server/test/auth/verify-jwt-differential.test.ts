@@ -119,6 +119,12 @@ const CASES: Record<string, () => Promise<string> | string> = {
   'foreign key': () => signJwt(KID, generateKeyPairSync('ed25519').privateKey, claims()),
   'unknown kid': () => signJwt('sig_other', privateKey, claims()),
   'kid not a string': () => signRaw({ ...header, kid: 7 }, b64(claims())),
+  'missing kid': () => signRaw({ alg: 'EdDSA', typ: 'JWT' }, b64(claims())),
+  'alg none, no signature': () => `${b64({ alg: 'none', kid: KID, typ: 'JWT' })}.${b64(claims())}.`,
+  'alg HS256 with our signature': () => signRaw({ ...header, alg: 'HS256' }, b64(claims())),
+  'alg ES256 with our signature': () => signRaw({ ...header, alg: 'ES256' }, b64(claims())),
+  'alg as an array': () => signRaw({ ...header, alg: ['EdDSA'] }, b64(claims())),
+  'not yet valid by an hour': () => signJwt(KID, privateKey, claims({ nbf: NOW + 3600, exp: NOW + 7200 })),
 }
 
 describe('verify-jwt agrees with jose', () => {
@@ -126,6 +132,32 @@ describe('verify-jwt agrees with jose', () => {
     for (const [name, make] of Object.entries(CASES)) {
       const token = await make()
       assert.equal(await byVoxgate(token), await byJose(token), name)
+    }
+  })
+
+  test('and both give the verdict each named case calls for', async () => {
+    const expected: Record<string, Verdict> = {
+      valid: 'ok',
+      'valid, signed by jose': 'ok',
+      'inside the skew': 'ok',
+      'nbf inside the skew': 'ok',
+      'expired by a second': 'expired',
+      'wrong audience': 'invalid',
+      'wrong issuer': 'invalid',
+      'nbf in the future': 'invalid',
+      'not yet valid by an hour': 'invalid',
+      'missing kid': 'invalid',
+      'unknown kid': 'invalid',
+      'foreign key': 'invalid',
+      'alg none, no signature': 'invalid',
+      'alg HS256 with our signature': 'invalid',
+      'alg ES256 with our signature': 'invalid',
+      'alg Ed25519': 'invalid',
+      'alg as an array': 'invalid',
+    }
+    for (const [name, verdict] of Object.entries(expected)) {
+      const token = await CASES[name]!()
+      assert.equal(await byVoxgate(token), verdict, name)
     }
   })
 

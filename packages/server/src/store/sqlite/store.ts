@@ -108,6 +108,10 @@ export function openSqliteStore(file: string): Store {
       return stmt.version.get()?.value ?? 0
     },
 
+    versionNow() {
+      return stmt.version.get()?.value ?? 0
+    },
+
     async snapshot() {
       return db.transaction(() => ({
         version: stmt.version.get()?.value ?? 0,
