@@ -1,5 +1,6 @@
 /**
- * Scopes on API keys (issue 22 item 1): the route table covers every registered route, each scope
+ * Scopes on API keys (issue 22 item 1): the route table covers every registered route, in local and
+ * in gateway mode (whose features register the same routes, issue 21 item 3), each scope
  * meets each route as the table says, tokens never reach the key-only routes, a `mint` key revokes
  * only its own tokens, and a key's policy bounds what it mints.
  */
