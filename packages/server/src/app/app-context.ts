@@ -3,8 +3,8 @@ import type { SttContext } from '../stt/service.ts'
 
 /**
  * What the app layer is handed: the server's parts, speech to text's, and in gateway mode the
- * upstream's. Only the route table and the WebSocket router choose between local and relayed speech
- * (`inGatewayMode`), so the upstream lives here and in GatewayContext, not in ServerContext, which
+ * upstream's. Only `speechFeatures` (speech-features.ts) chooses between local and relayed speech
+ * (`inGatewayMode`), once at start, so the upstream lives here and in GatewayContext, not in ServerContext, which
  * every layer below may read.
  */
 export interface AppContext extends SttContext, Partial<GatewayParts> {}

@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { AppContext } from './app-context.ts'
+import type { Feature } from './feature.ts'
+import { speechFeatures } from './speech-features.ts'
 import { requestId } from '../ids.ts'
 import { registerAccessTokenRoutes } from '../routes/access-token.ts'
 import { registerApiKeyRoutes } from '../routes/api-keys.ts'
@@ -10,18 +12,6 @@ import { registerUsageRoutes } from '../routes/usage.ts'
 import { registerQuotaRoutes } from '../routes/quotas.ts'
 import { registerOpenApiRoute } from '../openapi/route.ts'
 import { registerStatusRoutes } from '../routes/status.ts'
-import { registerTtsRoutes } from '../routes/tts.ts'
-import { registerVoiceRoutes } from '../routes/voices.ts'
-import { registerSttRoutes } from '../stt/routes.ts'
-import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
-import { registerGatewayRoutes } from '../gateway/routes.ts'
-import { inGatewayMode } from '../gateway/gateway-context.ts'
-import { registerOpenAiGatewayRoutes } from '../openai/gateway-routes.ts'
-import {
-  registerOpenAiModelRoute,
-  registerOpenAiSpeechRoutes,
-  registerOpenAiTranscriptionRoutes,
-} from '../openai/routes.ts'
 import { apiVersion } from '../http/api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from '../http/authenticate.ts'
@@ -37,6 +27,8 @@ import { registerConsoleRoutes } from '../console/routes.ts'
 export interface BuildOptions {
   /** Told of every route as it is registered (the OpenAPI test lists them so). */
   onRoute?: (route: RouteOptions) => void
+  /** Speech, speech to text, voices, the voice changer, OpenAI's: local or relayed (speech-features.ts). */
+  features?: readonly Feature[]
 }
 
 export interface HttpsOptions {
@@ -117,28 +109,17 @@ export function buildApp(
   registerCors(app, ctx.config.allowedOrigins)
   const guard = createGuard(ctx)
   registerStatusRoutes(app, ctx)
-  const gateway = inGatewayMode(ctx) ? ctx : undefined
-  registerHealthRoutes(app, ctx, gateway && { upstreamState: () => gateway.circuit.state() })
+  // Gateway mode's circuit breaker, whose state the health check reports.
+  const circuit = ctx.circuit
+  registerHealthRoutes(app, ctx, circuit && { upstreamState: () => circuit.state() })
   registerAccessTokenRoutes(app, ctx, guard)
   registerUsageRoutes(app, ctx, guard)
   registerQuotaRoutes(app, ctx, guard)
   registerApiKeyRoutes(app, ctx, guard)
   registerWebhookRoutes(app, ctx, guard)
   registerAuditRoutes(app, ctx, guard)
-  if (gateway) {
-    // Gateway mode: the same paths, relayed to the upstream after voxgate's own checks.
-    const uploads = registerGatewayRoutes(app, gateway, gateway.upstream, guard)
-    registerOpenAiGatewayRoutes(app, { ctx: gateway, upstream: gateway.upstream, uploads, guard })
-    registerOpenAiModelRoute(app, guard, { gateway: true })
-  } else {
-    registerVoiceRoutes(app, ctx, guard)
-    registerTtsRoutes(app, ctx, guard)
-    registerOpenAiSpeechRoutes(app, ctx, guard)
-    registerOpenAiModelRoute(app, guard)
-    registerSttRoutes(app, ctx, guard)
-    registerOpenAiTranscriptionRoutes(app, ctx, guard)
-    registerVoiceChangerRoutes(app, guard)
-  }
+  // Local or relayed, the same paths: which was chosen once, by speechFeatures.
+  for (const feature of options.features ?? speechFeatures(ctx)) feature.routes(app, guard)
   registerOpenApiRoute(app, ctx)
   if (ctx.console && ctx.streamCounts) {
     registerConsoleAssets(app, loadConsoleAssets())

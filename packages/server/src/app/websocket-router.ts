@@ -1,25 +1,15 @@
 import type { IncomingMessage } from 'node:http'
-import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AppContext } from './app-context.ts'
-import { type GatewayContext, inGatewayMode } from '../gateway/gateway-context.ts'
-import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
+import type { ClosableTtsSocket, Feature, SocketHandler } from './feature.ts'
+import { speechFeatures } from './speech-features.ts'
 import { toVoxgateError } from './errors.ts'
 import { requestId } from '../ids.ts'
 import { VoxgateError } from '@voxgate/protocol'
-import { STT_SOCKET_PATHS, upgradeStt } from '../stt/upgrade.ts'
 import { errorBody } from '../gateway/errors.ts'
-import { upgradeSttRelay } from '../gateway/stt-upgrade.ts'
-import { openTtsBridge } from '../gateway/tts-upgrade.ts'
 import type { Principal } from '../auth/principal.ts'
 import { CLOSE_SHUTDOWN } from '../sockets/close-codes.ts'
-import { TtsSocket } from '../transports/websocket/socket.ts'
-
-/** What the transport ends at shutdown: a local TTS socket or a relayed one. */
-interface ClosableTtsSocket {
-  close(code: number, err: VoxgateError): void
-}
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -62,8 +52,17 @@ export interface WebSocketTransport {
   close(): void
 }
 
-/** `/tts/websocket`: the credential is checked before the upgrade (ws `noServer` + `handleUpgrade`). */
-export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
+export interface WebSocketTransportOptions {
+  /** Whose socket paths the router serves (speech-features.ts); chosen once, at start. */
+  features?: readonly Feature[]
+}
+
+/**
+ * The WebSocket router: each path goes to the feature that owns it, local or relayed alike; an unknown
+ * path is a 404 handshake. Every feature checks the credential before the upgrade (ws `noServer` +
+ * `handleUpgrade`), so a refusal is an HTTP answer.
+ */
+export function createWebSocketTransport(ctx: AppContext, options: WebSocketTransportOptions = {}): WebSocketTransport {
   // The hard cap is above the configured limit so an oversized message gets a clear error event
   // instead of ws's bare 1009 close; anything past the cap still closes the socket.
   // UTF-8 is checked by the socket, so a bad frame closes with 1007 only after open contexts hear why.
@@ -73,39 +72,35 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
     perMessageDeflate: false,
     skipUTF8Validation: true,
   })
-  const gateway = inGatewayMode(ctx) ? ctx : undefined
+  const handlers = socketPaths(options.features ?? speechFeatures(ctx))
   const sockets = new Set<ClosableTtsSocket>()
-  const track = (tts: ClosableTtsSocket, ws: WebSocket, id: string, principal: Principal): void => {
-    sockets.add(tts)
-    // The socket's life counts its close in the metrics (sockets/life.ts).
-    ws.on('close', () => sockets.delete(tts))
-    ctx.logger.info(
-      {
-        reqId: id,
-        path: '/tts/websocket',
-        key_id: principal.keyId,
-        sub: principal.kind === 'token' ? principal.sub : undefined,
-      },
-      'websocket open',
-    )
-  }
+  const track =
+    (id: string) =>
+    (tts: ClosableTtsSocket, ws: WebSocket, principal: Principal): void => {
+      sockets.add(tts)
+      // The socket's life counts its close in the metrics (sockets/life.ts).
+      ws.on('close', () => sockets.delete(tts))
+      ctx.logger.info(
+        {
+          reqId: id,
+          path: '/tts/websocket',
+          key_id: principal.keyId,
+          sub: principal.kind === 'token' ? principal.sub : undefined,
+        },
+        'websocket open',
+      )
+    }
   return {
     handleUpgrade(req, socket, head) {
       const id = requestId()
       socket.on('error', () => socket.destroy())
-      const path = (req.url ?? '').split('?')[0]
-      const abort = (err: unknown) => abortHandshake(socket, toVoxgateError(err), id)
-      // Gateway mode: both TTS and STT sockets are relayed to the upstream, after the same checks.
-      if (gateway) return handleGateway(gateway, path, req, socket, head, id, abort)
-      if (STT_SOCKET_PATHS.has(path ?? '')) return void upgradeStt(ctx, req, socket, head, id).catch(abort)
-      if (path !== '/tts/websocket')
-        return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-      authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, { id }).then((principal) => {
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          const tcp = socket as Socket
-          track(new TtsSocket({ ctx, ws, principal, origin: originOf(req), requestId: id, tcp }), ws, id, principal)
-        })
-      }, abort)
+      const path = (req.url ?? '').split('?')[0] ?? ''
+      const handler = handlers.get(path)
+      if (!handler) return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
+      // A handler is async: it runs at once up to its first wait, and anything it throws rejects.
+      handler({ req, socket, head, id, wss, track: track(id) }).catch((err: unknown) =>
+        abortHandshake(socket, toVoxgateError(err), id),
+      )
     },
     close() {
       for (const s of sockets)
@@ -113,23 +108,19 @@ export function createWebSocketTransport(ctx: AppContext): WebSocketTransport {
       wss.close()
     },
   }
+}
 
-  function handleGateway(
-    gateway: GatewayContext,
-    path: string | undefined,
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    id: string,
-    abort: (err: unknown) => void,
-  ): void {
-    if (STT_SOCKET_PATHS.has(path ?? ''))
-      return void upgradeSttRelay(gateway, gateway.upstream, req, socket, head, id).catch(abort)
-    if (path !== '/tts/websocket')
-      return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
-    openTtsBridge(gateway, gateway.upstream, wss, req, socket, head, id).then(
-      ({ bridge, client, principal }) => track(bridge, client, id, principal),
-      abort,
-    )
+/** Every feature's socket paths, in one table; two features claiming one path is a mistake at start. */
+function socketPaths(features: readonly Feature[]): ReadonlyMap<string, SocketHandler> {
+  const paths = new Map<string, SocketHandler>()
+  const owners = new Map<string, string>()
+  for (const feature of features) {
+    for (const [path, handler] of feature.sockets ?? []) {
+      const owner = owners.get(path)
+      if (owner) throw new Error(`Both ${owner} and ${feature.name} serve WebSocket ${path}.`)
+      owners.set(path, feature.name)
+      paths.set(path, handler)
+    }
   }
+  return paths
 }

@@ -4,6 +4,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { AppContext } from '../app/app-context.ts'
 import { buildApp, type HttpsOptions } from '../app/app.ts'
 import { createWebSocketTransport } from '../app/websocket-router.ts'
+import { speechFeatures } from '../app/speech-features.ts'
 import { startHousekeeping } from '../housekeeping.ts'
 import { startMetricsListener } from '../metrics/listener.ts'
 import { listenError } from '../port-check.ts'
@@ -36,10 +37,12 @@ export interface Serving {
 export async function serve(ctx: AppContext, input: ServeInput): Promise<Serving> {
   const { config, logger, streams, sync } = ctx
   const { deliverer } = input
-  const app = buildApp(ctx, input.https)
+  // Local or relayed speech, chosen once: the route table and the WebSocket router serve the same list.
+  const features = speechFeatures(ctx)
+  const app = buildApp(ctx, input.https, { features })
   // A request on a connection means the reader took what it sent before: its stream's tail is over.
   app.server.prependListener('request', (req: IncomingMessage) => streams.tails.moved(req.socket))
-  const ws = createWebSocketTransport(ctx)
+  const ws = createWebSocketTransport(ctx, { features })
   app.server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
   input.opened.push(() => app.close())
   await app.listen({ host: config.host, port: config.port }).catch((err: unknown) => {

@@ -31,15 +31,16 @@ const upgradeOnly = async () => {
 /**
  * Gateway mode's HTTP routes, registered instead of the local speech, voices and STT routes: the
  * same paths and grants, each relayed to the upstream after voxgate's own checks. Refusals are
- * counted in the ledger as for local speech. `/agents/*` is not relayed. OpenAI's routes are
- * openai/'s, translated onto these relays; they share the returned uploads (and so its decoders).
+ * counted in the ledger as for local speech. `/agents/*` is not relayed. Each feature's routes are a
+ * function of their own (app/relayed-features.ts composes them); OpenAI's are openai/'s, translated
+ * onto these relays.
  */
-export function registerGatewayRoutes(
+export function registerRelayedTtsRoutes(
   app: FastifyInstance,
   ctx: GatewayContext,
   upstream: Upstream,
   guard: Guard,
-): Uploads {
+): void {
   const tts = { onRequest: guard({ grant: 'tts' }) }
   for (const transport of ['bytes', 'sse'] as const) {
     app.post(`/tts/${transport}`, { ...tts, onError }, (request, reply) => {
@@ -50,13 +51,17 @@ export function registerGatewayRoutes(
     })
   }
   app.get('/tts/websocket', tts, upgradeOnly)
-  registerVoices(app, upstream, guard)
-  const uploads: Uploads = { ctx, upstream, decoder: new UploadDecoder(ctx.config.sttMaxStreams) }
-  app.register(async (scope) => registerUploads(scope, uploads, guard))
-  return uploads
 }
 
-function registerVoices(app: FastifyInstance, upstream: Upstream, guard: Guard): void {
+/**
+ * The upload relays' shared parts: every relay that takes an upload (voice changer, `/stt`, OpenAI's
+ * transcriptions) shares one, and so its decoding threads.
+ */
+export function relayedUploads(ctx: GatewayContext, upstream: Upstream): Uploads {
+  return { ctx, upstream, decoder: new UploadDecoder(ctx.config.sttMaxStreams) }
+}
+
+export function registerRelayedVoiceRoutes(app: FastifyInstance, upstream: Upstream, guard: Guard): void {
   const cache = new VoiceCache()
   const opts = { onRequest: guard({ grant: 'voices' }), onError }
   for (const path of ['/voices', '/voices/'])
@@ -74,24 +79,34 @@ export function acceptUploads(scope: FastifyInstance): void {
 }
 
 /**
- * Multipart uploads: in a scope of their own, where Fastify leaves the body unread for the relay to
- * read, measure and forward (relay-upload.ts). Decoding threads are shared by every upload relay.
+ * The voice changer's uploads: in a scope of their own, where Fastify leaves the body unread for the
+ * relay to read, measure and forward (relay-upload.ts).
  */
-function registerUploads(scope: FastifyInstance, uploads: Uploads, guard: Guard): void {
+export function registerRelayedVoiceChangerRoutes(app: FastifyInstance, uploads: Uploads, guard: Guard): void {
   const { ctx } = uploads
-  acceptUploads(scope)
-  const changer = { onRequest: guard({ grant: 'voice_changer' }), onError }
-  for (const transport of ['bytes', 'sse'] as const) {
-    scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
-      const principal = principalOf(request)
-      return ctx.refusals.counting(principal, () => relayVoiceChanger(uploads, principal, request, reply, transport))
-    })
-  }
-  const stt = { onRequest: guard({ grant: 'stt' }) }
-  // `/audio/transcriptions` is OpenAI's, in openai/: it answers in OpenAI's response formats.
-  scope.post('/stt', { ...stt, onError }, (request, reply) => {
-    const principal = principalOf(request)
-    return ctx.refusals.counting(principal, () => relayTranscription(uploads, principal, request, reply, '/stt'))
+  app.register(async (scope) => {
+    acceptUploads(scope)
+    const changer = { onRequest: guard({ grant: 'voice_changer' }), onError }
+    for (const transport of ['bytes', 'sse'] as const) {
+      scope.post(`/voice-changer/${transport}`, changer, (request, reply) => {
+        const principal = principalOf(request)
+        return ctx.refusals.counting(principal, () => relayVoiceChanger(uploads, principal, request, reply, transport))
+      })
+    }
   })
-  for (const path of ['/stt/websocket', '/stt/turns/websocket']) scope.get(path, stt, upgradeOnly)
+}
+
+/** `/stt`'s uploads, relayed as the voice changer's are; the STT sockets' paths answer a plain GET. */
+export function registerRelayedSttRoutes(app: FastifyInstance, uploads: Uploads, guard: Guard): void {
+  const { ctx } = uploads
+  app.register(async (scope) => {
+    acceptUploads(scope)
+    const stt = { onRequest: guard({ grant: 'stt' }) }
+    // `/audio/transcriptions` is OpenAI's, in openai/: it answers in OpenAI's response formats.
+    scope.post('/stt', { ...stt, onError }, (request, reply) => {
+      const principal = principalOf(request)
+      return ctx.refusals.counting(principal, () => relayTranscription(uploads, principal, request, reply, '/stt'))
+    })
+    for (const path of ['/stt/websocket', '/stt/turns/websocket']) scope.get(path, stt, upgradeOnly)
+  })
 }

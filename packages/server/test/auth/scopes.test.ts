@@ -1,5 +1,6 @@
 /**
- * Scopes on API keys (issue 22 item 1): the route table covers every registered route, each scope
+ * Scopes on API keys (issue 22 item 1): the route table covers every registered route, in local and
+ * in gateway mode (whose features register the same routes, issue 21 item 3), each scope
  * meets each route as the table says, tokens never reach the key-only routes, a `mint` key revokes
  * only its own tokens, and a key's policy bounds what it mints.
  */
@@ -8,6 +9,8 @@ import assert from 'node:assert/strict'
 import type { RouteOptions } from 'fastify'
 import { createKey } from '../../src/keys/create-key.ts'
 import { buildApp } from '../../src/app/app.ts'
+import { speechFeatures } from '../../src/app/speech-features.ts'
+import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 import { ROUTE_ACCESS, routeAccess } from '../../src/http/scopes.ts'
 import { SCOPES, type KeyPolicy, type Scope } from '../../src/scopes.ts'
 import { openStore } from '../../src/store/open.ts'
@@ -28,13 +31,13 @@ before(async () => {
 })
 after(() => t.close())
 
-/** Every route Fastify registers for this server (HEAD routes stand with their GET). */
-async function registeredRoutes(): Promise<{ method: string; url: string }[]> {
+/** Every route Fastify registers for a server (HEAD routes stand with their GET); this file's by default. */
+async function registeredRoutes(server: TestServer = t): Promise<{ method: string; url: string }[]> {
   const routes: { method: string; url: string }[] = []
   const onRoute = (r: RouteOptions) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
   }
-  const app = buildApp(t.server.ctx, undefined, { onRoute })
+  const app = buildApp(server.server.ctx, undefined, { onRoute })
   await app.ready()
   await app.close()
   return routes
@@ -73,6 +76,32 @@ describe('the route access table', () => {
     for (const { method, url } of routes) assert.doesNotThrow(() => routeAccess(method, url), `${method} ${url}`)
     const served = new Set(routes.map((r) => `${r.method} ${r.url}`))
     for (const entry of Object.keys(ROUTE_ACCESS)) assert.ok(served.has(entry), `${entry} is in the table, not served`)
+  })
+
+  test('in gateway mode too: every relayed route has a decision, and the relayed features serve the local routes', async () => {
+    // A gateway in front of a fake upstream (it answers the start check); no request reaches it here.
+    const fake = await FakeHttpUpstream.start()
+    const gw = await startTestServer({
+      upstreamUrl: fake.url,
+      upstreamApiKey: 'sk_car_upstream-0123456789abcdef',
+      console: true,
+    })
+    try {
+      const relayed = await registeredRoutes(gw)
+      for (const { method, url } of relayed) assert.doesNotThrow(() => routeAccess(method, url), `${method} ${url}`)
+      // The same methods and paths either way: only what answers them changes.
+      const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`
+      assert.deepEqual(relayed.map(key).sort(), (await registeredRoutes()).map(key).sort())
+      // Each feature's WebSocket path, local or relayed, is a GET route of its own with a decision.
+      for (const server of [t, gw]) {
+        const paths = speechFeatures(server.server.ctx).flatMap((f) => [...(f.sockets?.keys() ?? [])])
+        assert.deepEqual(paths.sort(), ['/stt/turns/websocket', '/stt/websocket', '/tts/websocket'])
+        for (const path of paths) assert.notEqual(routeAccess('GET', path), 'public', path)
+      }
+    } finally {
+      await gw.close()
+      await fake.close()
+    }
   })
 
   test('each scope against each route: 403 insufficient_scope naming the scope exactly when the key lacks it', async () => {

@@ -1,0 +1,69 @@
+import type { Socket } from 'node:net'
+import type { Feature, SocketHandler } from './feature.ts'
+import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
+import {
+  registerOpenAiModelRoute,
+  registerOpenAiSpeechRoutes,
+  registerOpenAiTranscriptionRoutes,
+} from '../openai/routes.ts'
+import { registerTtsRoutes } from '../routes/tts.ts'
+import { registerVoiceChangerRoutes } from '../routes/voice-changer.ts'
+import { registerVoiceRoutes } from '../routes/voices.ts'
+import { registerSttRoutes } from '../stt/routes.ts'
+import type { SttContext } from '../stt/service.ts'
+import { STT_SOCKET_PATHS, upgradeStt } from '../stt/upgrade.ts'
+import { TtsSocket } from '../transports/websocket/socket.ts'
+
+/** Speech from this server's engines: `/tts/bytes`, `/tts/sse` and `/tts/websocket`. */
+export function localSpeech(ctx: SttContext): Feature {
+  // The credential is checked before the upgrade, so a refusal is an HTTP answer.
+  const socket: SocketHandler = async ({ req, socket, head, id, wss, track }) => {
+    const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, { id })
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const tcp = socket as Socket
+      track(new TtsSocket({ ctx, ws, principal, origin: originOf(req), requestId: id, tcp }), ws, principal)
+    })
+  }
+  return {
+    name: 'speech',
+    routes: (app, guard) => registerTtsRoutes(app, ctx, guard),
+    sockets: new Map([['/tts/websocket', socket]]),
+  }
+}
+
+/** The engines' voices. */
+export function localVoices(ctx: SttContext): Feature {
+  return { name: 'voices', routes: (app, guard) => registerVoiceRoutes(app, ctx, guard) }
+}
+
+/** Speech to text by this server's recognisers: `/stt` and its two sockets. */
+export function localStt(ctx: SttContext): Feature {
+  const socket: SocketHandler = ({ req, socket, head, id }) => upgradeStt(ctx, req, socket, head, id)
+  return {
+    name: 'speech to text',
+    routes: (app, guard) => registerSttRoutes(app, ctx, guard),
+    sockets: new Map([...STT_SOCKET_PATHS].map((path) => [path, socket])),
+  }
+}
+
+/** The voice changer's routes, which say that this server has none of its own. */
+export function localVoiceChanger(): Feature {
+  return { name: 'voice changer', routes: (app, guard) => registerVoiceChangerRoutes(app, guard) }
+}
+
+/** OpenAI's speech, models and transcriptions, on the local engines and recognisers. */
+export function localOpenAi(ctx: SttContext): Feature {
+  return {
+    name: 'openai',
+    routes: (app, guard) => {
+      registerOpenAiSpeechRoutes(app, ctx, guard)
+      registerOpenAiModelRoute(app, guard)
+      registerOpenAiTranscriptionRoutes(app, ctx, guard)
+    },
+  }
+}
+
+/** Every feature served by this server itself. */
+export function localFeatures(ctx: SttContext): Feature[] {
+  return [localVoices(ctx), localSpeech(ctx), localOpenAi(ctx), localStt(ctx), localVoiceChanger()]
+}
