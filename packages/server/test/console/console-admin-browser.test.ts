@@ -238,7 +238,7 @@ describe('the console admin pages in Chromium', () => {
     await confirm.getByText('Revoke every token of “erin” issued until now? This cannot be undone.').waitFor()
     await confirm.getByRole('button', { name: 'Revoke' }).click()
     await page.getByRole('status').filter({ hasText: 'Revoked every token of “erin” issued until now.' }).waitFor()
-    const recent = page.getByRole('table', { name: 'Recent revocations' })
+    const recent = page.getByRole('table', { name: 'The last 30, newest first' })
     const row = recent.getByRole('row').filter({ hasText: 'erin' })
     await row.getByRole('cell', { name: 'abuse report 7', exact: true }).waitFor()
     await row.getByRole('cell', { name: 'console (link)', exact: true }).waitFor()

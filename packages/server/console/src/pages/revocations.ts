@@ -98,7 +98,7 @@ export function revocations(section: HTMLElement, session: Session): undefined {
         rows.length === 0
           ? empty('Nothing has been revoked yet.')
           : table(
-              'Recent revocations',
+              'The last 30, newest first',
               ['When', 'What', 'Target', 'Reason', 'By'],
               rows.map((e) => [
                 when(e.at),
