@@ -1,3 +1,9 @@
+/**
+ * The route table OpenAPI is generated from: one `RouteDoc` per HTTP route and WebSocket path, in the
+ * order docs/endpoints.md lists them. Over 400 lines because it is data, a few lines a route for some
+ * sixty routes, read top to bottom against the wire; splitting it by feature would scatter the one
+ * list a reviewer checks for a route that is missing.
+ */
 import type { z } from 'zod'
 import type { ErrorCode } from '@voxgate/protocol'
 import {

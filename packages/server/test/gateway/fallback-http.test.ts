@@ -16,6 +16,7 @@ import { answerError, FakeHttpUpstream, type FakeHandler } from '../helpers/fake
 import { rawRequest, sseEvents } from '../helpers/raw-request.ts'
 import { scrape } from '../helpers/prometheus.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { startFallbackGateway } from '../helpers/fallback-gateway.ts'
 import { createVoiceCatalogue } from '../../src/tts/voices.ts'
 
 const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'
@@ -45,17 +46,10 @@ let localToken: string
 
 before(async () => {
   fake = await FakeHttpUpstream.start()
-  const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-fallback-'))
-  const mapFile = path.join(dir, 'voices.json')
-  writeFileSync(mapFile, JSON.stringify({ 'upstream-voice': MAPPED }))
-  gw = await startTestServer({
+  gw = await startFallbackGateway({
     upstreamUrl: fake.url,
     upstreamApiKey: UPSTREAM_KEY,
-    upstreamTimeoutMs: 1000,
-    // Every trigger on its own here; the open circuit has its own gateway below.
-    upstreamFailureThreshold: 1000,
-    fallback: 'local',
-    fallbackVoiceMapFile: mapFile,
+    mappedVoice: MAPPED,
     metrics: true,
     metricsPort: 0,
   })

@@ -13,6 +13,7 @@ import { FakeUpstream } from '../helpers/fake-upstream.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { scrape } from '../helpers/prometheus.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { startFallbackGateway } from '../helpers/fallback-gateway.ts'
 import { createSpeechService } from '../../src/tts/index.ts'
 import {
   bytesOf,
@@ -37,13 +38,9 @@ let speechPcm: Buffer
 
 before(async () => {
   fake = await FakeUpstream.start()
-  gw = await startTestServer({
+  gw = await startFallbackGateway({
     upstreamUrl: fake.url,
     upstreamApiKey: UPSTREAM_KEY,
-    upstreamTimeoutMs: 1000,
-    // Every trigger on its own here; the open circuit has its own gateway below.
-    upstreamFailureThreshold: 1000,
-    fallback: 'local',
     metrics: true,
     metricsPort: 0,
   })

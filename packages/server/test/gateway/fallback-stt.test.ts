@@ -8,7 +8,8 @@ import { after, afterEach, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
-import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { type TestServer } from '../helpers/server.ts'
+import { startFallbackGateway } from '../helpers/fallback-gateway.ts'
 import { mulawWav } from './upload-audio.ts'
 
 const UPSTREAM_KEY = 'sk_car_upstream-secret-0123456789abcdef'
@@ -18,12 +19,9 @@ let token: string
 
 before(async () => {
   fake = await FakeHttpUpstream.start()
-  gw = await startTestServer({
+  gw = await startFallbackGateway({
     upstreamUrl: fake.url,
     upstreamApiKey: UPSTREAM_KEY,
-    upstreamTimeoutMs: 1000,
-    upstreamFailureThreshold: 1000,
-    fallback: 'local',
     sttUploadLimitBytes: 64 * 1024,
   })
   token = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 600, sub: 'stt-fb' })

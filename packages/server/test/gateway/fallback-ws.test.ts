@@ -7,13 +7,11 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { FakeUpstream } from '../helpers/fake-upstream.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { rawRequest } from '../helpers/raw-request.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { startFallbackGateway } from '../helpers/fallback-gateway.ts'
 import { handshake, wsUrl } from '../helpers/ws.ts'
 import { WsSession } from '../helpers/ws-session.ts'
 import { createVoiceCatalogue } from '../../src/tts/voices.ts'
@@ -38,17 +36,7 @@ let token: string
 
 before(async () => {
   fake = await FakeUpstream.start()
-  const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-fallback-ws-'))
-  const mapFile = path.join(dir, 'voices.json')
-  writeFileSync(mapFile, JSON.stringify({ 'upstream-voice': MAPPED }))
-  gw = await startTestServer({
-    upstreamUrl: fake.url,
-    upstreamApiKey: UPSTREAM_KEY,
-    upstreamTimeoutMs: 1000,
-    upstreamFailureThreshold: 1000,
-    fallback: 'local',
-    fallbackVoiceMapFile: mapFile,
-  })
+  gw = await startFallbackGateway({ upstreamUrl: fake.url, upstreamApiKey: UPSTREAM_KEY, mappedVoice: MAPPED })
   local = await startTestServer()
   token = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 600, sub: 'ws-fb' })
 })

@@ -3,6 +3,8 @@
  * be staged): handshake hygiene, refused and timed-out upstream handshakes, an upstream that drops
  * mid-stream, revocation cancelling upstream, a characters budget across contexts, refused messages
  * never forwarded, and a client that stops reading. Every test ends with no socket left open upstream.
+ * Over 400 lines: every case stages its own failure on the one recording upstream and shares its
+ * handshake helpers; the budget and refusal cases are the first to move out if it grows.
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -3,6 +3,8 @@
  * a voxgate token: translated onto the upstream's `/tts/bytes` and `/audio/transcriptions` (a
  * recording fake upstream here, the network edge; a real voxgate upstream in gateway-chain.test.ts),
  * the voice map, the formats voxgate encodes itself, and the checks and charges of a relayed stream.
+ * Over 400 lines: speech and transcription share the SDK client, the fake upstream and the voice map
+ * set up once here; split them into two files if either grows.
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -2,6 +2,8 @@
  * One shared attack suite (STYLE.md habit 9, `runAuthSuite(route)`): every attack in ATTACKS is run
  * against every target in TARGETS (each HTTP route and both WebSocket carriers), and each asserts the
  * exact status and error code. At the end, the server's logs must hold none of the secrets used.
+ * Over 400 lines because the suite is one matrix (attacks × targets) whose point is that nothing is
+ * left out: split, a new target could be added to one half and miss the other half's attacks.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -3,6 +3,8 @@
  * with the Standard Webhooks reference library, quota thresholds fired once (never by a refused
  * request), key events, retries after 500s and a receiver that is down, on a controlled clock, to
  * the end of the 24 h window; redirects not followed.
+ * Over 400 lines: one server and one controlled clock serve every case, and the retry cases walk
+ * that clock through the whole window; routes and limits are the first to move out.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
