@@ -5,15 +5,21 @@ import path from 'node:path'
 import { ensureDevTls } from '@voxgate/server'
 
 /**
- * Runs `node --import tsx <args>` with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
+ * Runs `node <execArgv> <args>` (by default `--import tsx`, for a TypeScript entry) with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
  * Node reads only at start-up) and VOXGATE_TEST_TLS_DIR pointing at its localhost certificate, so
  * tests and benches use real, verified TLS everywhere; and one STT calibration file in that folder.
  * Exits with the child's code.
  */
-export async function runWithTestCa(args: string[]): Promise<never> {
+export async function runWithTestCa(args: string[], execArgv = ['--import', 'tsx']): Promise<never> {
+  const code = await spawnWithTestCa(args, execArgv)
+  process.exit(code)
+}
+
+/** runWithTestCa's child, resolving with its exit code (1 when a signal ended it) instead of exiting. */
+export async function spawnWithTestCa(args: string[], execArgv = ['--import', 'tsx']): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
   const tls = await ensureDevTls(dir)
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...execArgv, ...args], {
     stdio: 'inherit',
     env: {
       ...process.env,
@@ -25,7 +31,7 @@ export async function runWithTestCa(args: string[]): Promise<never> {
       VOXGATE_STT_CALIBRATION_FILE: path.join(dir, 'stt-calibration.json'),
     },
   })
-  return new Promise<never>(() => {
-    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+  return new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
   })
 }

@@ -1,15 +1,17 @@
 /**
  * `npm test`: runs every `*.test.ts` with Node's test runner under a fresh test CA (scripts/test-ca.ts).
- * Arguments filter the files by path substring: `npm test -- websocket`.
+ * Arguments filter the files by path substring: `npm test -- websocket`. The files run bundled
+ * (scripts/bundle-tests.ts says why); `VOXGATE_TEST_BUNDLE=0` runs them through tsx instead.
  * Tests import the TypeScript source, but the CLI tests and the packaging test run the built dist/,
  * so the packages are built first (incremental: well under a second when nothing changed).
  */
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, statSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { runWithTestCa } from './test-ca.ts'
+import { spawnWithTestCa } from './test-ca.ts'
 import { buildConsole } from './build-console.ts'
+import { bundleTests } from './bundle-tests.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 
@@ -83,6 +85,18 @@ if (files.length === 0) {
   process.exit(1)
 }
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
+/**
+ * The whole repository's typecheck (`npm run typecheck`), alongside the tests rather than before them:
+ * on a fresh clone it is half a minute of one core, which the tests' files would otherwise wait for with
+ * the other core idle. Its errors go to stderr (stdout is the tests' report); `npm test` fails on either.
+ */
+const typecheck = new Promise<number>((resolve) => {
+  const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit', '--pretty'], {
+    cwd: root,
+    stdio: ['ignore', process.stderr, process.stderr],
+  })
+  child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+})
 if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) {
   console.error('scripts/test.ts: `npm run build` failed; tests that run dist/ may see an old build')
 }
@@ -104,10 +118,18 @@ const TEST_TIMEOUT_MS = 300_000
 const FILE_CONCURRENCY = Number(process.env.VOXGATE_TEST_FILE_CONCURRENCY) || 2 * availableParallelism()
 const durations = path.join(root, 'test-artifacts', 'file-durations.txt')
 mkdirSync(path.dirname(durations), { recursive: true })
-await runWithTestCa([
-  path.join(root, 'scripts', 'run-test-files.ts'),
-  String(FILE_CONCURRENCY),
-  String(TEST_TIMEOUT_MS),
-  durations,
-  ...files,
-])
+const runner = path.join(root, 'scripts', 'run-test-files.ts')
+const settings = [String(FILE_CONCURRENCY), String(TEST_TIMEOUT_MS), durations]
+let tests: number
+if (process.env.VOXGATE_TEST_BUNDLE === '0') {
+  tests = await spawnWithTestCa([runner, ...settings, '-', ...files])
+} else {
+  // The runner too, so that node:test's children inherit no tsx: they take the runner's own flags.
+  const bundles = path.join(root, 'test-artifacts', 'bundles')
+  rmSync(bundles, { recursive: true, force: true })
+  const [runnerBundle, ...fileBundles] = await bundleTests(root, bundles, [runner, ...files])
+  tests = await spawnWithTestCa([runnerBundle!, ...settings, bundles, ...fileBundles], ['--enable-source-maps'])
+}
+const typed = await typecheck
+if (typed !== 0) console.error('npm test: the typecheck failed (its errors are above, on stderr)')
+process.exit(tests !== 0 ? tests : typed)

@@ -72,7 +72,13 @@ export async function startTestServer(
     },
     { logger: createLogger('info', logs), ...deps, ...(speech && { speech }) },
   )
-  const key = await createKey(server.ctx.store, 'test', Date.now(), { scopes: ['admin'] })
+  // A server whose set-up fails is closed before the error goes on: left listening, it would keep the
+  // test file's process alive until the file's timeout instead of failing it at once.
+  const key = await createKey(server.ctx.store, 'test', Date.now(), { scopes: ['admin'] }).catch(async (err) => {
+    await server.close()
+    if (speech && !deps.speech) await speech.close()
+    throw err
+  })
   return {
     server,
     url: server.url,
