@@ -1,4 +1,5 @@
 import { VoxgateError, type OutputFormat } from '@voxgate/protocol'
+import type { FfmpegAac } from '../context.ts'
 import { encodeAac } from './ffmpeg.ts'
 import { encodeStream, type LibavFormat } from './libav-encode.ts'
 
@@ -31,12 +32,12 @@ const FORMATS: Record<string, SpeechFormat> = {
 }
 
 /** The `response_format`s a server makes, in the order a refusal names them: AAC only with ffmpeg. */
-export function speechFormats(ffmpeg: string | undefined): string[] {
+export function speechFormats(ffmpeg: FfmpegAac | undefined): string[] {
   return Object.keys(FORMATS).filter((name) => ffmpeg !== undefined || !FORMATS[name]!.ffmpeg)
 }
 
 /** OpenAI's format, or 400 `unsupported_output_format` naming the ones this server can make. */
-export function speechFormatOf(name: string, ffmpeg: string | undefined): SpeechFormat {
+export function speechFormatOf(name: string, ffmpeg: FfmpegAac | undefined): SpeechFormat {
   const formats = speechFormats(ffmpeg)
   if (!formats.includes(name)) {
     const why = Object.hasOwn(FORMATS, name)
@@ -54,9 +55,9 @@ export function speechFormatOf(name: string, ffmpeg: string | undefined): Speech
 export async function* formatBytes(
   format: SpeechFormat,
   audio: AsyncIterable<Buffer>,
-  ffmpeg: string | undefined,
+  ffmpeg: FfmpegAac | undefined,
 ): AsyncGenerator<Buffer> {
-  if (format.ffmpeg && ffmpeg) yield* encodeAac(audio, { ffmpeg, sampleRate: OPENAI_SAMPLE_RATE })
+  if (format.ffmpeg && ffmpeg) yield* encodeAac(audio, { ...ffmpeg, sampleRate: OPENAI_SAMPLE_RATE })
   else if (format.libav) yield* encodeStream(format.libav, audio, OPENAI_SAMPLE_RATE)
   else yield* audio
 }

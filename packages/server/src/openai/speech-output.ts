@@ -1,3 +1,4 @@
+import type { FfmpegAac } from '../context.ts'
 import { formatBytes, type SpeechFormat } from './speech-formats.ts'
 import { speechSse } from './speech-sse.ts'
 
@@ -7,7 +8,7 @@ export interface SpeechOutputOptions {
   sse: boolean
   /** The input's characters, for the SSE `usage`. */
   characters: number
-  ffmpeg: string | undefined
+  ffmpeg: FfmpegAac | undefined
 }
 
 /**

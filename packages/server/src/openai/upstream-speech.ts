@@ -1,3 +1,4 @@
+import type { FfmpegAac } from '../context.ts'
 import { API_VERSION, VoxgateError } from '@voxgate/protocol'
 import type { TranslatedTts } from '../gateway/tts-relay.ts'
 import type { RelayedTtsRequest } from '../gateway/tts-request.ts'
@@ -16,7 +17,7 @@ export interface UpstreamSpeech {
   characters: number
   /** `--openai-voice-map`: OpenAI name → upstream voice id. */
   voiceMap: ReadonlyMap<string, string> | undefined
-  ffmpeg: string | undefined
+  ffmpeg: FfmpegAac | undefined
 }
 
 /**
