@@ -4,7 +4,7 @@ import type { TranslatedTts } from '../gateway/tts-relay.ts'
 import type { RelayedTtsRequest } from '../gateway/tts-request.ts'
 import { OPENAI_SPEECH_MODELS } from './models.ts'
 import type { SpeechFormat } from './speech-formats.ts'
-import { speechOutput } from './speech-output.ts'
+import { speechOutput, type SpeechOutputOptions } from './speech-output.ts'
 import { engineSpeed, type OpenAiSpeechRequest } from './speech-request.ts'
 import { OPENAI_VOICE_NAMES } from './voices.ts'
 
@@ -18,6 +18,7 @@ export interface UpstreamSpeech {
   /** `--openai-voice-map`: OpenAI name → upstream voice id. */
   voiceMap: ReadonlyMap<string, string> | undefined
   ffmpeg: FfmpegAac | undefined
+  log: SpeechOutputOptions['log']
 }
 
 /**
@@ -49,6 +50,7 @@ export function toUpstreamSpeech(s: UpstreamSpeech): { checked: RelayedTtsReques
         sse: s.body.stream_format === 'sse',
         characters: s.characters,
         ffmpeg: s.ffmpeg,
+        log: s.log,
       }),
     },
   }

@@ -17,6 +17,7 @@ import { ffmpegChildren, ffmpegToPcm } from '../helpers/ffmpeg.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
 import { bearer } from '../helpers/http.ts'
 import { startSpeechServer } from '../helpers/speech.ts'
+import type { TestServer } from '../helpers/server.ts'
 
 const FFMPEG = findFfmpeg(undefined)!
 const root = mkdtempSync(path.join(tmpdir(), 'voxgate-ffmpeg-'))
@@ -76,12 +77,12 @@ describe('a server whose AAC encode passes --aac-max-output-bytes', () => {
       body: JSON.stringify({ model: 'tts-1', voice: 'alloy', input, response_format: 'aac' }),
     })
 
-  test('the answer is refused or cut short with internal_error, ffmpeg is gone, and the next answer is whole', async () => {
+  test('the answer is refused or cut short, internal_error is logged, ffmpeg is gone, the next answer is whole', async () => {
     const { t } = await startSpeechServer({ aacMaxOutputBytes: 1024 })
     try {
       const res = await speak(t.url, t.apiKey, 'One two three four. Five six. Seven eight nine ten eleven twelve.')
-      // Where the bound is passed decides how it shows: within ffmpeg's first write, before the status
-      // line went out, it is a 500 naming the code; after it, the body ends cut short (fetch rejects).
+      // Where the bound is passed decides how the client sees it: within ffmpeg's first write, before
+      // the status line went out, a 500 naming the code; after it, a body cut short (fetch rejects).
       if (res.status === 500) {
         const body = await res.json()
         assert.equal(body.error.code, 'internal_error')
@@ -90,6 +91,11 @@ describe('a server whose AAC encode passes --aac-max-output-bytes', () => {
         assert.equal(res.status, 200)
         await assert.rejects(res.arrayBuffer(), { name: 'TypeError', message: 'terminated' })
       }
+      // Either way the operator is told, with the code.
+      await eventually(() => failures(t).length === 1, 'the failure logged')
+      assert.deepEqual(failures(t), [
+        { level: 40, error_code: 'internal_error', reason: 'The AAC encode passed 1024 bytes.' },
+      ])
       await eventually(() => ffmpegChildren().length === 0, 'ffmpeg killed')
       // Under the bound (a word of speech is well under 1 kB of AAC), the same server answers whole.
       const next = await speak(t.url, t.apiKey, 'Hi.')
@@ -97,11 +103,20 @@ describe('a server whose AAC encode passes --aac-max-output-bytes', () => {
       const bytes = new Uint8Array(await next.arrayBuffer())
       assert.ok(bytes.length > 0 && bytes.length <= 1024, `${bytes.length} bytes`)
       assert.ok(ffmpegToPcm(bytes, 24_000).length > 0)
+      assert.equal(failures(t).length, 1)
     } finally {
       await t.close()
     }
   })
 })
+
+/** The server's `speech stream failed` lines: level, code and reason. */
+function failures(t: TestServer) {
+  return t.logs.lines
+    .map((line) => JSON.parse(line))
+    .filter((l) => l.msg === 'speech stream failed')
+    .map(({ level, error_code, reason }) => ({ level, error_code, reason }))
+}
 
 describe('the AAC encode’s run-time bound (--aac-max-seconds), with the real ffmpeg and a frozen clock', () => {
   /** PCM whose end the test decides: half now, the rest when `end()` is called. */
