@@ -23,14 +23,17 @@ export function speechOutput(o: SpeechOutputOptions) {
   return {
     contentType: o.sse ? 'text/event-stream; charset=utf-8' : o.format.contentType,
     reshape: (audio: AsyncIterable<Buffer>): AsyncIterable<Buffer> => {
-      const bytes = logFailure(formatBytes(o.format, audio, o.ffmpeg), o.log)
+      const made = formatBytes(o.format, audio, o.ffmpeg)
+      // Only where voxgate encodes: MP3, WAV and PCM pass straight through (no stage added on their path).
+      const bytes = o.format.libav || o.format.ffmpeg ? logFailure(made, o.log) : made
       return o.sse ? speechSse(bytes, o.characters) : bytes
     },
   }
 }
 
 /**
- * Logs an internal failure (an encoder's bound passed, an encoder or engine failing) with its code.
+ * Logs an internal failure of an encode (a bound passed, the encoder failing, or the audio it was
+ * fed failing) with its code.
  * Once the status line is out the client sees only a body cut short; before it, the 500 is logged
  * as every unhandled error is, and this line says which stream it was.
  */
