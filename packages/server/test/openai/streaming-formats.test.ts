@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { OggOpusDecoder } from 'ogg-opus-decoder'
 import { FLACDecoder } from '@wasm-audio-decoders/flac'
 import { DETERMINISTIC_RATE, DETERMINISTIC_WORD_MS } from '../helpers/deterministic-engine.ts'
-import { ControlledSpeech } from '../helpers/controlled-speech.ts'
+import { ControlledSpeech, eventually } from '../helpers/controlled-speech.ts'
 import { decodedSamples } from '../helpers/decoded-audio.ts'
 import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 import { bearer, mint } from '../helpers/http.ts'
@@ -106,6 +106,34 @@ describe('local speech', () => {
       },
     )
   }
+
+  test('a client that leaves mid-opus ends its synthesis, and the next opus answer is whole', LIVENESS, async () => {
+    speech.holdAfter(FIRST_SENTENCE_CHUNKS)
+    const leaving = new AbortController()
+    const res = await fetch(`${t.url}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tts-1', voice: 'alloy', input: TEXT, response_format: 'opus' }),
+      signal: leaving.signal,
+    })
+    await readUntilAudible('opus', res.body!.getReader())
+    leaving.abort()
+    await eventually(() => speech.inFlight === 0, 'the synthesis ended')
+    speech.release()
+    const next = await post(t.url, token, { voice: 'alloy', response_format: 'opus' })
+    const [least, most] = FORMATS.opus.samples(SAMPLES_24K)
+    const samples = await samplesOf('opus', new Uint8Array(await next.arrayBuffer()))
+    assert.ok(samples >= least! && samples <= most!, `${samples} vs ${least}..${most}`)
+  })
+
+  test('encodes at once share one libav.js and interleave: each is the very bytes it is alone', async () => {
+    const body = async (format: Format, input = TEXT) =>
+      Buffer.from(await (await post(t.url, token, { voice: 'alloy', response_format: format, input })).arrayBuffer())
+    const other = 'Seven eight. Nine ten eleven.'
+    const alone = [await body('opus'), await body('flac'), await body('opus', other), await body('flac', other)]
+    const together = await Promise.all([body('opus'), body('flac'), body('opus', other), body('flac', other)])
+    together.forEach((bytes, i) => assert.ok(bytes.equals(alone[i]!), `answer ${i} differs alongside others`))
+  })
 })
 
 describe('gateway: the upstream’s PCM on the same streaming encoder', () => {
