@@ -176,6 +176,21 @@ export const ServerConfigSchema = z.strictObject({
    * absent, `response_format: "aac"` is refused and every other format still works.
    */
   ffmpegPath: z.string().min(1).optional(),
+  /**
+   * One `aac` encode (an ffmpeg process) may run this long, from its first input byte to its last
+   * output byte; then ffmpeg is killed and the response cut short. 4,096 characters speak in far less.
+   */
+  aacMaxRunMs: z.number().int().min(1000).max(3_600_000).default(300_000),
+  /**
+   * One `aac` encode may write at most this many bytes; then ffmpeg is killed and the response cut
+   * short. 4,096 characters of speech at 64 kbit/s are well under 4 MB.
+   */
+  aacMaxOutputBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1_073_741_824)
+    .default(16 * 1024 * 1024),
   /** Gateway mode: upstream failures in a row (5xx, 429, 401/403, timeout, network) that open the circuit. */
   upstreamFailureThreshold: z.number().int().min(1).max(1000).default(5),
   /** Gateway mode: how long an open circuit skips the upstream before probing it; doubled per failed probe, up to 5 minutes. */

@@ -67,8 +67,18 @@ export interface SpeechParts extends CoreParts {
   speech: SpeechService
   /** `--tts-cache-mb`: rendered `/tts/bytes` and `/v1/audio/speech` answers, local or relayed. */
   ttsCache?: TtsCache
-  /** The ffmpeg found at start, which encodes OpenAI's `aac`; absent, `aac` is refused. */
-  ffmpeg?: string
+  /** The ffmpeg found at start, which encodes OpenAI's `aac`, and each encode's bounds; absent, `aac` is refused. */
+  ffmpeg?: FfmpegAac
+}
+
+/** How OpenAI's `aac` is made: ffmpeg, and the bounds each of its encodes runs within. */
+export interface FfmpegAac {
+  /** The ffmpeg executable found at start. */
+  path: string
+  /** `--aac-max-seconds`: one encode may run this long, first input byte to last output byte. */
+  maxRunMs: number
+  /** `--aac-max-output-bytes`: one encode may write at most this many bytes. */
+  maxOutputBytes: number
 }
 
 /** What operators are told: webhook events and the webhooks that receive them. */

@@ -40,7 +40,9 @@ export async function openSpeech(
       ...core,
       speech: meteredSpeech(engines, metrics),
       ...(config.ttsCacheMb > 0 && { ttsCache: openTtsCache(config, clock, input.redis) }),
-      ...(ffmpeg && { ffmpeg }),
+      ...(ffmpeg && {
+        ffmpeg: { path: ffmpeg, maxRunMs: config.aacMaxRunMs, maxOutputBytes: config.aacMaxOutputBytes },
+      }),
     },
     engines,
     close: async () => {

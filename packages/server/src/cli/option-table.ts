@@ -269,6 +269,20 @@ export const SERVE_OPTIONS: readonly CliOption[] = [
     help: "the ffmpeg that encodes /v1/audio/speech's aac (default: ffmpeg on PATH; none found: aac is refused)",
   },
   {
+    flag: 'aac-max-seconds',
+    kind: 'seconds',
+    key: 'aacMaxRunMs',
+    arg: 'N',
+    help: 'one aac encode (ffmpeg) may run N s; then it is killed and the response cut short (default 300)',
+  },
+  {
+    flag: 'aac-max-output-bytes',
+    kind: 'int',
+    key: 'aacMaxOutputBytes',
+    arg: 'N',
+    help: 'one aac encode (ffmpeg) may write N bytes; then it is killed and the response cut short (default 16777216)',
+  },
+  {
     flag: 'audit-retention-days',
     kind: 'int',
     key: 'auditRetentionDays',

@@ -3,6 +3,7 @@ import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { VoxgateError } from '@voxgate/protocol'
+import type { FfmpegAac } from '../context.ts'
 
 /**
  * The ffmpeg voxgate runs for AAC (OpenAI's `aac`): `configured` (`--ffmpeg`) if it is an executable
@@ -26,27 +27,23 @@ export function findFfmpeg(configured: string | undefined, searchPath = process.
   })
 }
 
-/** One encode may run this long, from its first input byte to its last output byte (OpenAI's 4,096 characters speak in far less). */
-export const AAC_MAX_RUN_MS = 5 * 60_000
-/** One encode may write at most this many bytes: 4,096 characters of speech at 64 kbit/s are well under 4 MB. */
-export const AAC_MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 /** AAC-LC's bit rate for mono speech at 24 kHz. */
 const AAC_BIT_RATE = '64k'
 
-export interface AacEncode {
-  ffmpeg: string
+/** ffmpeg and its bounds (`--aac-max-seconds`, `--aac-max-output-bytes`), and the PCM's rate. */
+export interface AacEncode extends FfmpegAac {
   sampleRate: number
 }
 
 /**
  * Mono 16-bit PCM in, AAC in ADTS frames out, as it is made: ffmpeg reads the PCM on its stdin and
  * writes ADTS (each frame self-contained, so the stream plays as it arrives) on its stdout. The run
- * is bounded (AAC_MAX_RUN_MS, AAC_MAX_OUTPUT_BYTES) and the process killed whenever the encode ends
+ * is bounded (`maxRunMs`, `maxOutputBytes`) and the process killed whenever the encode ends
  * early: the client gone (the generator returned), the input failed (revocation), a bound passed.
  */
 export async function* encodeAac(pcm: AsyncIterable<Buffer>, options: AacEncode): AsyncGenerator<Buffer> {
   // biome-ignore format: one option per line reads as ffmpeg's own documentation does
-  const child = spawn(options.ffmpeg, [
+  const child = spawn(options.path, [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
     // Raw PCM needs no probing; the default would hold the first 2 s of speech back to probe it.
     '-probesize', '32', '-analyzeduration', '0',
@@ -68,19 +65,25 @@ export async function* encodeAac(pcm: AsyncIterable<Buffer>, options: AacEncode)
     child.once('close', (code) => resolve(code))
   })
   const timer = setTimeout(
-    () => fail(new VoxgateError('internal_error', `The AAC encode ran longer than ${AAC_MAX_RUN_MS / 1000} s.`)),
-    AAC_MAX_RUN_MS,
+    () => fail(new VoxgateError('internal_error', `The AAC encode ran longer than ${options.maxRunMs / 1000} s.`)),
+    options.maxRunMs,
   )
   const feeding = feed(pcm, child.stdin!).catch(fail)
   let size = 0
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       size += chunk.length
-      if (size > AAC_MAX_OUTPUT_BYTES) {
-        fail(new VoxgateError('internal_error', `The AAC encode passed ${AAC_MAX_OUTPUT_BYTES} bytes.`))
+      if (size > options.maxOutputBytes) {
+        fail(new VoxgateError('internal_error', `The AAC encode passed ${options.maxOutputBytes} bytes.`))
         break
       }
       yield chunk
+    }
+    // A bound passed ends the encode once ffmpeg has gone, not once the input next moves (input that
+    // is stuck is what the run-time bound is for).
+    if (failure) {
+      await exited
+      throw failure
     }
     await feeding
     const code = await exited

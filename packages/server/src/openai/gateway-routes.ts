@@ -40,6 +40,7 @@ export function registerOpenAiGatewayRoutes(app: FastifyInstance, g: OpenAiGatew
           characters,
           voiceMap: ctx.openAiVoiceMap,
           ffmpeg: ctx.ffmpeg,
+          log: request.log,
         })
         return relayTts(ctx, upstream, principal, request, reply, checked, 'bytes', translated)
       })

@@ -26,7 +26,13 @@ export function registerOpenAiSpeechRoutes(app: FastifyInstance, ctx: ServerCont
         const format = speechFormatOf(body.response_format, ctx.ffmpeg)
         return serveBytes(ctx, principal, reply, toBytesRequest(body, format.outputFormat), {
           cacheKey: { route: '/v1/audio/speech', body: body as Record<string, unknown> },
-          output: speechOutput({ format, sse: body.stream_format === 'sse', characters, ffmpeg: ctx.ffmpeg }),
+          output: speechOutput({
+            format,
+            sse: body.stream_format === 'sse',
+            characters,
+            ffmpeg: ctx.ffmpeg,
+            log: request.log,
+          }),
         })
       })
     })

@@ -1,6 +1,7 @@
 import { VoxgateError, type OutputFormat } from '@voxgate/protocol'
+import type { FfmpegAac } from '../context.ts'
 import { encodeAac } from './ffmpeg.ts'
-import { encodeWhole, type LibavFormat } from './libav-encode.ts'
+import { encodeStream, type LibavFormat } from './libav-encode.ts'
 
 /** OpenAI's speech sample rate: `pcm` is 24 kHz 16-bit little-endian mono, and every format is made at it. */
 export const OPENAI_SAMPLE_RATE = 24_000
@@ -12,8 +13,8 @@ export interface SpeechFormat {
   contentType: string
   /** The pipeline's own output format: MP3, WAV and PCM come straight from it. */
   outputFormat: OutputFormat
-  /** Formats the pipeline cannot make: its PCM, gathered, becomes one file at the end. */
-  wholeFile?: LibavFormat
+  /** Formats the pipeline cannot make: its PCM encoded by libav.js as it is made. */
+  libav?: LibavFormat
   /** AAC: the pipeline's PCM piped through ffmpeg as it is made (only where ffmpeg was found at start). */
   ffmpeg?: true
 }
@@ -25,18 +26,18 @@ const FORMATS: Record<string, SpeechFormat> = {
   },
   wav: { contentType: 'audio/wav', outputFormat: { ...PCM_24K, container: 'wav' } },
   pcm: { contentType: 'audio/pcm', outputFormat: PCM_24K },
-  opus: { contentType: 'audio/ogg; codecs=opus', outputFormat: PCM_24K, wholeFile: 'opus' },
-  flac: { contentType: 'audio/flac', outputFormat: PCM_24K, wholeFile: 'flac' },
+  opus: { contentType: 'audio/ogg; codecs=opus', outputFormat: PCM_24K, libav: 'opus' },
+  flac: { contentType: 'audio/flac', outputFormat: PCM_24K, libav: 'flac' },
   aac: { contentType: 'audio/aac', outputFormat: PCM_24K, ffmpeg: true },
 }
 
 /** The `response_format`s a server makes, in the order a refusal names them: AAC only with ffmpeg. */
-export function speechFormats(ffmpeg: string | undefined): string[] {
+export function speechFormats(ffmpeg: FfmpegAac | undefined): string[] {
   return Object.keys(FORMATS).filter((name) => ffmpeg !== undefined || !FORMATS[name]!.ffmpeg)
 }
 
 /** OpenAI's format, or 400 `unsupported_output_format` naming the ones this server can make. */
-export function speechFormatOf(name: string, ffmpeg: string | undefined): SpeechFormat {
+export function speechFormatOf(name: string, ffmpeg: FfmpegAac | undefined): SpeechFormat {
   const formats = speechFormats(ffmpeg)
   if (!formats.includes(name)) {
     const why = Object.hasOwn(FORMATS, name)
@@ -48,27 +49,15 @@ export function speechFormatOf(name: string, ffmpeg: string | undefined): Speech
 }
 
 /**
- * The bytes of a format as they are sent: the pipeline's own as made, AAC as ffmpeg makes it, or for
- * Opus and FLAC the whole recording encoded once synthesis ends (libav.js encodes a file, not a
- * stream of sentences).
+ * The bytes of a format as they are sent, each piece as soon as it is made: the pipeline's own, AAC
+ * as ffmpeg makes it, Opus and FLAC as libav.js encodes each chunk of the pipeline's PCM.
  */
 export async function* formatBytes(
   format: SpeechFormat,
   audio: AsyncIterable<Buffer>,
-  ffmpeg: string | undefined,
+  ffmpeg: FfmpegAac | undefined,
 ): AsyncGenerator<Buffer> {
-  if (format.ffmpeg && ffmpeg) {
-    yield* encodeAac(audio, { ffmpeg, sampleRate: OPENAI_SAMPLE_RATE })
-    return
-  }
-  if (!format.wholeFile) {
-    yield* audio
-    return
-  }
-  const parts: Buffer[] = []
-  for await (const chunk of audio) parts.push(chunk)
-  const pcm = Buffer.concat(parts)
-  const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1)
-  const file = await encodeWhole(format.wholeFile, samples, OPENAI_SAMPLE_RATE)
-  yield Buffer.from(file.buffer, file.byteOffset, file.byteLength)
+  if (format.ffmpeg && ffmpeg) yield* encodeAac(audio, { ...ffmpeg, sampleRate: OPENAI_SAMPLE_RATE })
+  else if (format.libav) yield* encodeStream(format.libav, audio, OPENAI_SAMPLE_RATE)
+  else yield* audio
 }

@@ -1,9 +1,10 @@
+import type { FfmpegAac } from '../context.ts'
 import { API_VERSION, VoxgateError } from '@voxgate/protocol'
 import type { TranslatedTts } from '../gateway/tts-relay.ts'
 import type { RelayedTtsRequest } from '../gateway/tts-request.ts'
 import { OPENAI_SPEECH_MODELS } from './models.ts'
 import type { SpeechFormat } from './speech-formats.ts'
-import { speechOutput } from './speech-output.ts'
+import { speechOutput, type SpeechOutputOptions } from './speech-output.ts'
 import { engineSpeed, type OpenAiSpeechRequest } from './speech-request.ts'
 import { OPENAI_VOICE_NAMES } from './voices.ts'
 
@@ -16,7 +17,8 @@ export interface UpstreamSpeech {
   characters: number
   /** `--openai-voice-map`: OpenAI name → upstream voice id. */
   voiceMap: ReadonlyMap<string, string> | undefined
-  ffmpeg: string | undefined
+  ffmpeg: FfmpegAac | undefined
+  log: SpeechOutputOptions['log']
 }
 
 /**
@@ -48,6 +50,7 @@ export function toUpstreamSpeech(s: UpstreamSpeech): { checked: RelayedTtsReques
         sse: s.body.stream_format === 'sse',
         characters: s.characters,
         ffmpeg: s.ffmpeg,
+        log: s.log,
       }),
     },
   }

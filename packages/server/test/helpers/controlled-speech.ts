@@ -3,16 +3,19 @@ import { createDeterministicSpeech } from './inline-runner.ts'
 
 /**
  * The deterministic engine behind a test-controlled door (the engine is the only part tests swap):
- * it counts syntheses in flight, can hold every synthesis before its first audio (`hold`), and can
- * pace chunks (`chunkDelayMs`), so a test can make a client leave at exactly the moment it means to.
+ * it counts syntheses in flight and chunks handed out, can hold every synthesis before its first
+ * audio (`hold`) or after its first chunks (`holdAfter`), and can pace chunks (`chunkDelayMs`), so
+ * a test can make a client leave, or look at what it has received, at exactly the moment it means to.
  */
 export class ControlledSpeech implements SpeechService {
   /** Syntheses begun and not yet finished (their generator's `finally` has not run). */
   inFlight = 0
   /** Syntheses begun since creation. */
   begun = 0
+  /** Chunks handed to the server since creation (the deterministic engine's: about one a word). */
+  yielded = 0
   chunkDelayMs = 0
-  #gate: { promise: Promise<void>; open: () => void } | undefined
+  #gate: { promise: Promise<void>; open: () => void; after: number } | undefined
 
   private constructor(private readonly inner: SpeechService) {}
 
@@ -30,9 +33,14 @@ export class ControlledSpeech implements SpeechService {
 
   /** Every synthesis from now on waits before its first audio until `release()`. */
   hold(): void {
+    this.holdAfter(0)
+  }
+
+  /** Every synthesis from now on hands out its first `chunks` chunks, then waits until `release()`. */
+  holdAfter(chunks: number): void {
     let open!: () => void
     const promise = new Promise<void>((resolve) => (open = resolve))
-    this.#gate = { promise, open }
+    this.#gate = { promise, open, after: chunks }
   }
 
   release(): void {
@@ -44,9 +52,14 @@ export class ControlledSpeech implements SpeechService {
     this.inFlight += 1
     this.begun += 1
     try {
-      if (this.#gate) await abortable(this.#gate.promise, signal)
+      let sent = 0
+      const gate = this.#gate
+      if (gate?.after === 0) await abortable(gate.promise, signal)
       for await (const chunk of this.inner.synthesize(request, signal)) {
         if (this.chunkDelayMs > 0) await abortable(new Promise((r) => setTimeout(r, this.chunkDelayMs)), signal)
+        if (gate && gate.after > 0 && sent === gate.after) await abortable(gate.promise, signal)
+        sent += 1
+        this.yielded += 1
         yield chunk
       }
     } finally {

@@ -12,6 +12,7 @@ import { FLACDecoder } from '@wasm-audio-decoders/flac'
 import { countCharacters, OPENAI_SPEECH_INPUT_MAX_CHARS } from '@voxgate/protocol'
 import { DETERMINISTIC_RATE, DETERMINISTIC_WORD_MS } from '../helpers/deterministic-engine.ts'
 import { parseWavHeader } from '../helpers/audio.ts'
+import { decodedSamples } from '../helpers/decoded-audio.ts'
 import { AAC_SLACK_SAMPLES, ffmpegToPcm } from '../helpers/ffmpeg.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { eventually } from '../helpers/controlled-speech.ts'
@@ -50,29 +51,6 @@ async function refusal(call: Promise<unknown>): Promise<InstanceType<typeof Open
     return err
   }
   assert.fail('the call was not refused')
-}
-
-async function decodedSamples(
-  decoder: { ready: Promise<void>; decode(b: Uint8Array): unknown; free(): void; flush?: () => unknown },
-  bytes: Uint8Array,
-) {
-  await decoder.ready
-  try {
-    const parts = [await decoder.decode(bytes)] as {
-      samplesDecoded: number
-      sampleRate: number
-      channelData: Float32Array[]
-    }[]
-    if (decoder.flush) parts.push((await decoder.flush()) as (typeof parts)[number])
-    const samples = parts.reduce((n, p) => n + p.samplesDecoded, 0)
-    return {
-      samples,
-      sampleRate: parts[0]?.sampleRate ?? 0,
-      channelData: parts.flatMap((p) => Array.from(p.channelData[0] ?? [])),
-    }
-  } finally {
-    decoder.free()
-  }
 }
 
 describe('POST /v1/audio/speech with the openai SDK', () => {
