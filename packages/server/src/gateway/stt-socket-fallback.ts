@@ -124,7 +124,7 @@ export interface SttTakeover {
   /** The local recogniser, or its refusal (503 `stt_unavailable`, `server_busy`). */
   recognizer(): Promise<Recognizer>
   /** The local socket on the client's `ws`, with the relay's slot and audio allowance, which it keeps. */
-  serve(ws: WebSocket, recognizer: Recognizer): SttSocket
+  serve(ws: WebSocket, recognizer: Recognizer, reason: UpstreamFailureReason): SttSocket
 }
 
 /**
@@ -136,9 +136,12 @@ export function sttTakeover(h: LocalSocketInput, path: string, query: Record<str
   if (!local) return undefined
   const takeover: SttTakeover = {
     recognizer: () => h.ctx.stt.recognizers.acquire(),
-    serve: (ws, recognizer) => {
-      h.ctx.metrics.fallback('unreachable')
-      h.ctx.logger.warn({ reqId: h.requestId }, 'upstream lost mid-stream; recognising locally (--fallback local)')
+    serve: (ws, recognizer, reason) => {
+      h.ctx.metrics.fallback(reason)
+      h.ctx.logger.warn(
+        { reqId: h.requestId, reason },
+        'upstream lost mid-stream; recognising locally (--fallback local)',
+      )
       return localSocket(h, local, ws, recognizer, true)
     },
   }

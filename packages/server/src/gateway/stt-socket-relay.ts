@@ -14,6 +14,7 @@ import { idleError, UpstreamIdle } from './upstream-idle.ts'
 import type { Upstream } from './upstream.ts'
 import type { CircuitTicket } from './circuit-breaker.ts'
 import type { SttTakeover } from './stt-socket-fallback.ts'
+import type { UpstreamFailureReason } from './upstream-failure.ts'
 import type { SttSocket } from '../stt/socket.ts'
 import type { Recognizer } from '../stt/pool.ts'
 
@@ -171,8 +172,9 @@ export class SttRelay {
     this.#upstreamIdle.hold()
     this.#sendError(err)
     this.#held = []
+    const reason = err.code === 'upstream_timeout' ? 'timeout' : 'unreachable'
     takeover.recognizer().then(
-      (recognizer) => this.#handOver(takeover, recognizer),
+      (recognizer) => this.#handOver(takeover, recognizer, reason),
       (refused: unknown) => this.close(CLOSE_INTERNAL, coded(refused)),
     )
   }
@@ -186,12 +188,12 @@ export class SttRelay {
   }
 
   /** The local socket takes the client's: this one lets go (the slot and allowance go with it), then the held frames follow. */
-  #handOver(takeover: SttTakeover, recognizer: Recognizer): void {
+  #handOver(takeover: SttTakeover, recognizer: Recognizer, reason: UpstreamFailureReason): void {
     if (this.#life.state !== 'open') return recognizer.release()
     const held = this.#held ?? []
     this.#handedOver = true
     this.#life.handOver()
-    this.#successor = takeover.serve(this.init.client, recognizer)
+    this.#successor = takeover.serve(this.init.client, recognizer, reason)
     // Through the socket's own listener, so the local socket meters and checks them as any frame.
     for (const { data, isBinary } of held) this.init.client.emit('message', data, isBinary)
   }
