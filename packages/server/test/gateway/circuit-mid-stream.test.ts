@@ -298,3 +298,40 @@ describe('sockets', () => {
     assert.equal(await circuitOf(gw), 'closed')
   })
 })
+
+describe('an upstream that stalls after its 200', () => {
+  let fake: FakeHttpUpstream
+  let gw: TestServer
+  let token: string
+
+  before(async () => {
+    fake = await FakeHttpUpstream.start()
+    // The stall is the fake's own (it never sends again): a slow machine only makes the limit come later.
+    gw = await startTestServer({ ...options(fake.url), upstreamIdleMs: 300, upstreamFailureThreshold: 1 })
+    token = await mint(gw.url, gw.apiKey, { grants: { tts: true }, expires_in: 3600 })
+  })
+  after(async () => {
+    await gw.close()
+    await fake.close()
+  })
+
+  test('past the idle limit is a failure: the circuit opens', async () => {
+    fake.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(sseFrame({ type: 'chunk', data: FAKE_CHUNK, done: false }))
+    }
+    const res = await rawRequest(gw.url, '/tts/sse', {
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: JSON.stringify(BODY),
+    })
+    assert.deepEqual(
+      sseEvents(res.body).map((e) => [e.type, e.error_code]),
+      [
+        ['chunk', undefined],
+        ['error', 'upstream_timeout'],
+      ],
+    )
+    assert.equal(await circuitOf(gw), 'open')
+    await fake.until(() => fake.open === 0)
+  })
+})
