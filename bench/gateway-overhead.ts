@@ -65,7 +65,7 @@ async function serve(role: Role): Promise<void> {
   const relay = upstream && { upstreamUrl: upstream.url, upstreamApiKey: upstream.apiKey }
   const on = role === 'on' ? { ttsCacheMb: 64, fallback: 'local' as const } : {}
   const t = await startTestServer({ ...base, ...relay, ...on }, { logger: createLogger('silent') })
-  // "off": the relay calls the upstream directly, as before the breaker (throughCircuit skips an absent one).
+  // "off": the relay calls the upstream directly, as before the breaker (startThrough skips an absent one).
   if (role === 'off') (t.server.ctx as { circuit?: unknown }).circuit = undefined
   if (role === 'on' && (!t.server.ctx.circuit || !t.server.ctx.ttsCache)) throw new Error('"on" lacks its parts')
   const voice = upstream?.voice ?? ((await voiceIds(t.url, t.apiKey, 1)) as [string])[0]

@@ -2,6 +2,11 @@ import type { Clock } from '../clock.ts'
 import { type CircuitRecord, type CircuitStore, probeDue } from './circuit-store.ts'
 import { UpstreamCircuitOpen, upstreamOutcome } from './upstream-failure.ts'
 
+/** Reported by a relay the upstream failed after it started (circuit-breaker.ts `CircuitTicket.failed`). */
+const UPSTREAM_FAILED = Symbol('upstream failed mid-way')
+/** Reported by a relay that ended for its client's sake: no verdict on the upstream. */
+const ABANDONED = Symbol('abandoned')
+
 export type CircuitState = 'closed' | 'open' | 'half_open'
 
 /** The longest a cool-down grows to while probes keep failing (the issue's "doubling to 5 min"). */
@@ -58,7 +63,7 @@ export class CircuitBreaker {
 
   /** Reports how an admitted call went: `err` undefined is an answer. */
   async report(admission: Admission, err?: unknown): Promise<void> {
-    const outcome = err === undefined ? 'answered' : upstreamOutcome(err)
+    const outcome = err === undefined ? 'answered' : err === UPSTREAM_FAILED ? 'failure' : upstreamOutcome(err)
     const { store, clock } = this.options
     if (outcome === 'failure')
       return store.failed({
@@ -72,18 +77,21 @@ export class CircuitBreaker {
     if (admission.probe) return store.releaseProbe()
   }
 
-  /** Runs one upstream call through the breaker: admitted first, its outcome counted before it is returned. */
-  async guard<T>(call: () => Promise<T>): Promise<T> {
-    const admission = await this.admit()
-    let result: T
+  /**
+   * Starts one relay through the breaker: admitted first; a call that throws is counted at once (its
+   * error is rethrown); one that succeeds hands back its ticket, on which the relay reports how it
+   * ended (an upstream that accepts and then fails is a failure too).
+   */
+  async start<T>(call: () => Promise<T>): Promise<Started<T>> {
+    const ticket = new CircuitTicket(this, await this.admit())
+    let value: T
     try {
-      result = await call()
+      value = await call()
     } catch (err) {
-      await this.report(admission, err)
+      await ticket.settle(err)
       throw err
     }
-    await this.report(admission)
-    return result
+    return { value, ticket }
   }
 
   async state(): Promise<CircuitState> {
@@ -91,7 +99,63 @@ export class CircuitBreaker {
   }
 }
 
+/** A relay the upstream accepted, and its ticket for the outcome still to come. */
+export interface Started<T> {
+  value: T
+  ticket: CircuitTicket
+}
+
+/**
+ * One admitted relay's standing with the breaker. The start of a relay proves little (an upstream
+ * that answers 200 and then cuts the body is failing), so the relay reports when its outcome is
+ * known: `answered` on a clean finish (a stream's end, a socket context's `done`), `failed` when
+ * the upstream cut it, went quiet past the idle limit or sent a 5xx event, `abandoned` when it ended
+ * for the client's sake (it left, its token was revoked): that says nothing of the upstream. A long
+ * socket may report many times; only its first report is the probe's verdict.
+ */
+export class CircuitTicket {
+  #admission: Admission
+  #reported = false
+
+  constructor(
+    private readonly breaker: CircuitBreaker | undefined,
+    admission: Admission,
+  ) {
+    this.#admission = admission
+  }
+
+  answered(): void {
+    this.#report(undefined)
+  }
+
+  /** The upstream failed the relay after it started (cut, stalled, a 5xx event): a failure whatever `err` says. */
+  failed(): void {
+    this.#report(UPSTREAM_FAILED)
+  }
+
+  abandoned(): void {
+    if (!this.#reported) this.#report(ABANDONED)
+  }
+
+  /** A call that threw before it started: counted as its error says (a client's 4xx is an answer). */
+  settle(err: unknown): Promise<void> {
+    return this.#report(err)
+  }
+
+  /** Resolves once the store has it; a relay need not wait (the stores never reject: circuit-store.ts). */
+  #report(err: unknown): Promise<void> {
+    const admission = this.#admission
+    this.#reported = true
+    // After the first report the relay is an ordinary request: its answers write (the count may have moved).
+    this.#admission = { probe: false, clean: false }
+    return this.breaker?.report(admission, err).catch(() => undefined) ?? Promise.resolve()
+  }
+}
+
+/** A relay without a breaker (none configured): its reports go nowhere. */
+export const NO_TICKET = new CircuitTicket(undefined, { probe: false, clean: true })
+
 /** `call` through `circuit` where there is one (gateway mode always has one). */
-export function throughCircuit<T>(circuit: CircuitBreaker | undefined, call: () => Promise<T>): Promise<T> {
-  return circuit ? circuit.guard(call) : call()
+export function startThrough<T>(circuit: CircuitBreaker | undefined, call: () => Promise<T>): Promise<Started<T>> {
+  return circuit ? circuit.start(call) : call().then((value) => ({ value, ticket: NO_TICKET }))
 }

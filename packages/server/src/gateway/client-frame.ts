@@ -38,6 +38,8 @@ export interface UpstreamEvent {
   type?: unknown
   context_id?: unknown
   data?: unknown
+  /** An `error` event's HTTP-style status: a 5xx is the upstream's own failure. */
+  status_code?: unknown
 }
 
 export function readUpstreamEvent(text: string): UpstreamEvent | undefined {

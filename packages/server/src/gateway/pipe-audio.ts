@@ -5,7 +5,9 @@ import type { FastifyReply } from 'fastify'
 import { hardClose } from '../sockets/hard-close.ts'
 import { revoked } from '../transports/speech-stream.ts'
 import type { CacheFill } from '../tts/cache.ts'
+import type { CircuitTicket } from './circuit-breaker.ts'
 import type { RelayHandle } from './relay-stream.ts'
+import { watchRelay } from './relay-verdict.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
 /** The client's answer in place of the upstream's bytes as they are: its content type, and the audio reshaped. */
@@ -15,6 +17,8 @@ export interface RelayOutput {
 }
 
 export interface PipeAudioOptions {
+  /** Told how the relay ended: answered whole, cut by the upstream, or left by the client. */
+  circuit: CircuitTicket
   /** The upstream's idle limit while it is read (`--upstream-idle-seconds`). */
   idleMs?: number
   /** Collects the answer for the TTS cache; kept only once the whole answer went through. */
@@ -37,9 +41,10 @@ export async function pipeAudio(
   res: IncomingMessage,
   stream: RelayHandle,
   size: (chunk: Buffer) => number,
-  options: PipeAudioOptions = {},
+  options: PipeAudioOptions,
 ): Promise<void> {
-  const { idleMs = Number.POSITIVE_INFINITY, fill, output } = options
+  const { idleMs = Number.POSITIVE_INFINITY, fill, output, circuit } = options
+  watchRelay(res, reply.raw, stream.signal, circuit)
   const socket = reply.raw.socket
   // A paused answer is one the client holds back (pipe backpressure): voxgate is not waiting on the upstream then.
   const idle = new UpstreamIdle(

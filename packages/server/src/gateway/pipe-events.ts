@@ -7,14 +7,26 @@ import { revoked } from '../transports/speech-stream.ts'
 import { sseFrame } from '../transports/sse-frame.ts'
 import { drainedWrite } from '../transports/drained-write.ts'
 import { startEventStream } from '../transports/event-stream-head.ts'
+import type { CircuitTicket } from './circuit-breaker.ts'
 import type { RelayHandle } from './relay-stream.ts'
-import { SseFrames } from './sse-frames.ts'
+import { type SseFrame, SseFrames } from './sse-frames.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
 const TERMINAL = new Set(['done', 'error'])
 
 /** How long the rest of an upstream answer may take to arrive after its terminal event before it is dropped. */
 const DRAIN_MS = 2000
+
+export interface PipeEventsOptions {
+  /** Milliseconds of audio per byte of a chunk's decoded `data`, for the ledger. */
+  perByte: number
+  /** The request's `context_id`, for voxgate's own `error` event. */
+  contextId?: string
+  /** The upstream's idle limit while it is read (`--upstream-idle-seconds`). */
+  idleMs?: number
+  /** Told how the relay ended: its `done` (or a client's error) answered, a cut, stall or 5xx `error` failed, the client gone abandoned. */
+  circuit: CircuitTicket
+}
 
 /**
  * Sends the upstream's SSE answer to the client: its events forwarded whole, as they arrive, up to
@@ -29,10 +41,9 @@ export async function pipeEvents(
   reply: FastifyReply,
   from: IncomingMessage,
   stream: RelayHandle,
-  perByte: number,
-  contextId?: string,
-  idleMs = Number.POSITIVE_INFINITY,
+  options: PipeEventsOptions,
 ): Promise<void> {
+  const { perByte, contextId, idleMs = Number.POSITIVE_INFINITY, circuit } = options
   const res = startEventStream(reply)
   const socket = res.socket
   let draining = false
@@ -56,7 +67,10 @@ export async function pipeEvents(
     if (revoked(stream.signal)) res.end(() => socket?.end())
     else res.end()
   }
-  const drain = () => {
+  const drain = (terminal: SseFrame) => {
+    // The verdict before the client's response ends: its next request meets the circuit as it now is.
+    if (serverErrorOf(terminal)) circuit.failed()
+    else circuit.answered()
     draining = true
     finish()
     const guard = setTimeout(() => from.destroy(), DRAIN_MS)
@@ -67,6 +81,9 @@ export async function pipeEvents(
     if (!(await forward(from, res, stream, perByte, drain, idleMs)))
       throw new VoxgateError('upstream_error', 'The upstream stream ended before its last event.')
   } catch (err) {
+    // A cut, a stall or a frame too large is the upstream's; a revocation or the client leaving is not.
+    if (stream.signal.aborted) circuit.abandoned()
+    else circuit.failed()
     const reason = stream.signal.aborted && stream.signal.reason instanceof VoxgateError ? stream.signal.reason : err
     const coded =
       reason instanceof VoxgateError ? reason : new VoxgateError('upstream_error', 'The upstream stream was cut.')
@@ -74,6 +91,11 @@ export async function pipeEvents(
   } finally {
     finish()
   }
+}
+
+/** Whether a terminal `error` event is the upstream's own failure (a 5xx `status_code`), not the request's. */
+function serverErrorOf(frame: SseFrame): boolean {
+  return frame.type === 'error' && (frame.statusCode ?? 0) >= 500
 }
 
 /**
@@ -86,11 +108,11 @@ async function forward(
   to: ServerResponse,
   stream: RelayHandle,
   perByte: number,
-  onTerminal: () => void,
+  onTerminal: (frame: SseFrame) => void,
   idleMs: number,
 ): Promise<boolean> {
   const frames = new SseFrames()
-  let terminal = false
+  let terminal: SseFrame | undefined
   const idle = new UpstreamIdle(idleMs, () => from.destroy(idleError(idleMs)))
   idle.wait()
   try {
@@ -101,8 +123,8 @@ async function forward(
         stream.produced(frame.audioBytes * perByte)
         await drainedWrite(to, frame.text, stream.signal)
         if (frame.type !== undefined && TERMINAL.has(frame.type)) {
-          terminal = true
-          onTerminal()
+          terminal = frame
+          onTerminal(frame)
           break
         }
       }
@@ -115,5 +137,5 @@ async function forward(
   } finally {
     idle.hold()
   }
-  return terminal
+  return terminal !== undefined
 }

@@ -9,7 +9,7 @@ import type { RawPcm } from '../stt/audio-file.ts'
 import type { AudioReservation } from '../stt/usage.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { callUpstream } from './call.ts'
-import { throughCircuit } from './circuit-breaker.ts'
+import { type CircuitTicket, startThrough } from './circuit-breaker.ts'
 import { type UpstreamFailureReason, upstreamFailureReason } from './upstream-failure.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import type { UploadDecoder } from './measure/decoder.ts'
@@ -36,6 +36,11 @@ export interface RelayedUpload<T> {
   reserved: AudioReservation
   /** Releases the stream slot; idempotent. */
   end(): void
+  /** Told how reading the answer went: the upstream accepted the upload, its answer may still fail. */
+  circuit: CircuitTicket
+  /** The form voxgate read and checked, kept for the local fallback of an answer cut after its headers. */
+  form: UploadForm
+  raw: RawPcm | undefined
 }
 
 /** Where an upload goes: the upstream path, the stream's transport (metrics), its file and its checks. */
@@ -138,10 +143,10 @@ async function relay<T>(
     // The whole upload is reserved before the upstream sees it: one that does not fit is refused whole.
     const reserved = await ctx.stt.usage.reserve(principal, ms)
     try {
-      const res = await throughCircuit(ctx.circuit, () =>
+      const { value: res, ticket } = await startThrough(ctx.circuit, () =>
         send(uploads.upstream, request, target.path, form, controller.signal),
       )
-      return { checked, res, signal: controller.signal, reserved, end }
+      return { checked, res, signal: controller.signal, reserved, end, circuit: ticket, form, raw }
     } catch (err) {
       ctx.stt.usage.refund(reserved.charge, reserved.ms)
       const reason = target.fallback && ctx.fallback ? upstreamFailureReason(err) : undefined

@@ -12,6 +12,7 @@ import { identityOf, verifyRefresh, type SocketIdentity } from '../transports/we
 import { FailedIds } from '../transports/websocket/failed-ids.ts'
 import { contextIdOf, isObject, type LocalFallback, TtsSocket } from '../transports/websocket/socket.ts'
 import { BridgeContext } from './bridge-context.ts'
+import type { CircuitTicket } from './circuit-breaker.ts'
 import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
 import { checkNoDuplicateKeys } from './duplicate-keys.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
@@ -35,6 +36,11 @@ export interface TtsBridgeInit {
   client: WebSocket
   /** The upstream socket, opened paused (gateway/upstream-socket.ts); resumed once listened to. */
   upstream: WebSocket
+  /**
+   * Told of each context's end: its `done` is an answer; a 5xx `error` event, the upstream dropping
+   * the connection with a context open, or its stall past the idle limit is a failure.
+   */
+  circuit: CircuitTicket
   principal: Principal
   /** The client's Origin header, for the refresh check. */
   origin: string | undefined
@@ -57,6 +63,7 @@ export class TtsBridge {
   private readonly api: Upstream
   private readonly client: WebSocket
   private readonly upstream: WebSocket
+  private readonly circuit: CircuitTicket
   private principal: Principal
   private readonly origin: string | undefined
   private readonly requestId: string
@@ -68,6 +75,7 @@ export class TtsBridge {
     this.api = init.api
     this.client = client
     this.upstream = upstream
+    this.circuit = init.circuit
     this.principal = principal
     this.origin = init.origin
     this.requestId = init.requestId
@@ -78,7 +86,10 @@ export class TtsBridge {
     // A client that does not read pauses the upstream (PacedSender): the upstream is not idle then.
     this.#upstreamIdle = new UpstreamIdle(
       init.api.idleMs,
-      () => this.close(CLOSE_INTERNAL, idleError(init.api.idleMs)),
+      () => {
+        this.circuit.failed()
+        this.close(CLOSE_INTERNAL, idleError(init.api.idleMs))
+      },
       () => upstream.isPaused,
     )
     upstream.on('message', (data, isBinary) => this.#fromUpstream(data as Buffer, isBinary))
@@ -207,12 +218,20 @@ export class TtsBridge {
     if (event?.type === 'chunk') context?.heard(event.data)
     if (event?.type === 'error') text = this.api.scrub(text)
     this.#down.send(text)
+    if (event?.type === 'done') this.circuit.answered()
+    if (event?.type === 'error') this.#countError(event)
     if (context && (event?.type === 'done' || event?.type === 'error')) {
       context.end()
       this.#contexts.delete(context.id)
       if (event.type === 'error') this.#failed.add(context.id)
     }
     this.#watchUpstream()
+  }
+
+  /** An upstream `error` event: a 5xx is the upstream failing; anything else refused the request (an answer). */
+  #countError(event: { status_code?: unknown }): void {
+    if (typeof event.status_code === 'number' && event.status_code >= 500) this.circuit.failed()
+    else this.circuit.answered()
   }
 
   /**
@@ -223,8 +242,12 @@ export class TtsBridge {
   #upstreamGone(code: number): void {
     if (!this.#live) return
     const err = new VoxgateError('upstream_error', 'The upstream closed the connection.')
+    const failed = this.#contexts.size > 0 || (code !== 1000 && code !== 1001)
+    // A context cut, or an abnormal close: the upstream failed; its clean close of a quiet socket says nothing.
+    if (failed) this.circuit.failed()
+    else this.circuit.abandoned()
     if (this.ctx.fallback) return this.#handOver(err, this.ctx.fallback.socketRequests)
-    this.close(this.#contexts.size > 0 || (code !== 1000 && code !== 1001) ? CLOSE_INTERNAL : CLOSE_SHUTDOWN, err)
+    this.close(failed ? CLOSE_INTERNAL : CLOSE_SHUTDOWN, err)
   }
 
   /** Ends the relayed contexts with `err`, then hands the client's socket to a local one (fallback). */
@@ -296,6 +319,8 @@ export class TtsBridge {
 
   /** The upstream is closed with the client's socket, or when it is handed over. */
   #teardown(): void {
+    // Closed for the client's sake (it left, revocation, shutdown): no verdict, unless one came before.
+    this.circuit.abandoned()
     this.#upstreamIdle.hold()
     for (const c of this.#contexts.values()) c.end()
     this.#contexts.clear()

@@ -7,6 +7,8 @@ export interface SseFrame {
   type: string | undefined
   /** Bytes of audio a `chunk` event carries (its base64 `data`, measured without decoding). */
   audioBytes: number
+  /** The event's `status_code`, when it has a numeric one (an `error` event's says whose failure it is). */
+  statusCode?: number
 }
 
 /** A frame longer than this is not SSE voxgate can relay (a chunk event is tens of kilobytes). */
@@ -44,9 +46,14 @@ function describe(text: string): SseFrame {
     .map((l) => l.slice(5).trimStart())
     .join('\n')
   try {
-    const event = JSON.parse(data) as { type?: unknown; data?: unknown }
+    const event = JSON.parse(data) as { type?: unknown; data?: unknown; status_code?: unknown }
     const type = typeof event.type === 'string' ? event.type : undefined
-    return { text, type, audioBytes: type === 'chunk' && typeof event.data === 'string' ? base64Bytes(event.data) : 0 }
+    return {
+      text,
+      type,
+      audioBytes: type === 'chunk' && typeof event.data === 'string' ? base64Bytes(event.data) : 0,
+      ...(typeof event.status_code === 'number' && { statusCode: event.status_code }),
+    }
   } catch {
     return { text, type: undefined, audioBytes: 0 }
   }

@@ -1,12 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { WebSocket } from 'ws'
 import type { VoxgateError } from '@voxgate/protocol'
 import { SttTurnsQuery, SttWebSocketQuery } from '@voxgate/protocol/schemas'
 import type { Principal } from '../auth/principal.ts'
 import type { GatewayContext } from './gateway-context.ts'
 import type { AudioAllowance } from '../stt/allowance.ts'
 import { ManualSttSocket } from '../stt/manual-socket.ts'
+import type { Recognizer } from '../stt/pool.ts'
 import { isSttModel } from '../stt/models.ts'
 import type { SttSocket } from '../stt/socket.ts'
 import { TurnsSttSocket } from '../stt/turns-socket.ts'
@@ -77,6 +79,29 @@ export async function serveSttLocally(h: FailedSttHandshake, local: NonNullable<
   }
   h.ctx.metrics.fallback(h.reason)
   h.ctx.logger.warn({ reqId: h.requestId, reason: h.reason }, 'upstream failed; recognising locally (--fallback local)')
+  return { served: localSocket(h, local, ws, recognizer), ws }
+}
+
+/** What a local socket needs of the relayed handshake: who, on which connection, with what slot and allowance. */
+export type LocalSocketInput = Pick<
+  FailedSttHandshake,
+  'ctx' | 'socket' | 'principal' | 'lease' | 'allowance' | 'requestId'
+>
+
+type LocalQuery = NonNullable<ReturnType<typeof localSttQuery>>
+
+/**
+ * The local recogniser's socket on the client's `ws`, every event labelled `fallback: "local"`.
+ * `tookOver`: the socket was open already (a relay handed it over), so the turns socket's
+ * `connected` greeting, which the client had from the upstream, is not sent again.
+ */
+function localSocket(
+  h: LocalSocketInput,
+  local: LocalQuery,
+  ws: WebSocket,
+  recognizer: Recognizer,
+  tookOver = false,
+): SttSocket {
   const init = {
     ctx: h.ctx,
     ws,
@@ -89,9 +114,36 @@ export async function serveSttLocally(h: FailedSttHandshake, local: NonNullable<
     encoding: local.params.encoding,
     sampleRate: local.params.sample_rate,
     fallback: true,
+    tookOver,
   }
-  const served: SttSocket = local.turns
-    ? new TurnsSttSocket(init, turnSettings(local.turns))
-    : new ManualSttSocket(init)
-  return { served, ws }
+  return local.turns ? new TurnsSttSocket(init, turnSettings(local.turns)) : new ManualSttSocket(init)
+}
+
+/** How a relayed socket that lost its upstream is taken over by the local recogniser (stt-socket-relay.ts). */
+export interface SttTakeover {
+  /** The local recogniser, or its refusal (503 `stt_unavailable`, `server_busy`). */
+  recognizer(): Promise<Recognizer>
+  /** The local socket on the client's `ws`, with the relay's slot and audio allowance, which it keeps. */
+  serve(ws: WebSocket, recognizer: Recognizer, reason: UpstreamFailureReason): SttSocket
+}
+
+/**
+ * `--fallback local` for a relayed STT socket whose upstream goes mid-way, or undefined where the
+ * local recogniser cannot hear this query (the socket then closes as without a fallback).
+ */
+export function sttTakeover(h: LocalSocketInput, path: string, query: Record<string, string | string[]>) {
+  const local = localSttQuery(path, query)
+  if (!local) return undefined
+  const takeover: SttTakeover = {
+    recognizer: () => h.ctx.stt.recognizers.acquire(),
+    serve: (ws, recognizer, reason) => {
+      h.ctx.metrics.fallback(reason)
+      h.ctx.logger.warn(
+        { reqId: h.requestId, reason },
+        'upstream lost mid-stream; recognising locally (--fallback local)',
+      )
+      return localSocket(h, local, ws, recognizer, true)
+    },
+  }
+  return takeover
 }

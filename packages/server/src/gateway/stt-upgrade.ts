@@ -12,10 +12,10 @@ import { queryObject } from '../stt/upgrade.ts'
 import { SttRelay } from './stt-socket-relay.ts'
 import { completeUpgrade } from './tts-upgrade.ts'
 import type { Upstream } from './upstream.ts'
-import { throughCircuit } from './circuit-breaker.ts'
+import { type Started, startThrough } from './circuit-breaker.ts'
 import { connectUpstream } from './upstream-socket.ts'
 import { upstreamFailureReason } from './upstream-failure.ts'
-import { type FailedSttHandshake, localSttQuery, serveSttLocally } from './stt-socket-fallback.ts'
+import { type FailedSttHandshake, localSttQuery, serveSttLocally, sttTakeover } from './stt-socket-fallback.ts'
 import type { StreamLease } from '../streams/registry.ts'
 import type WebSocket from 'ws'
 
@@ -53,13 +53,19 @@ export async function upgradeSttRelay(
       (err) => (served ? served.revoked(err) : (revokedEarly = err)),
       'stt',
     )
-    const relayTo = async (upstream: WebSocket, taken: Taken) => {
+    const relayTo = async ({ value: upstream, ticket: circuit }: Started<WebSocket>, taken: Taken) => {
       const early = taken.revokedEarly()
       if (early) {
+        circuit.abandoned()
         upstream.terminate()
         throw early
       }
-      const client = await completeUpgrade(ctx.stt.wss, req, socket, head, upstream)
+      const client = await completeUpgrade(ctx.stt.wss, req, socket, head, upstream).catch((err: unknown) => {
+        circuit.abandoned()
+        throw err
+      })
+      const handshake = { ctx, socket, principal, lease: taken.lease, allowance: taken.allowance, requestId }
+      const takeover = ctx.fallback ? sttTakeover(handshake, path, queryObject(query)) : undefined
       const bytesPerSecond = STT_BYTES_PER_SAMPLE[audio.encoding] * audio.sample_rate
       const relay = new SttRelay({
         ctx,
@@ -72,16 +78,18 @@ export async function upgradeSttRelay(
         requestId,
         bytesPerSecond,
         commands: path === '/stt/turns/websocket' ? 'turns' : 'manual',
+        circuit,
+        ...(takeover && { takeover }),
       })
       return { served: relay, ws: client }
     }
     let allowance: AudioAllowance | undefined
     try {
       allowance = await AudioAllowance.open(ctx.stt.usage, principal)
-      let upstream: WebSocket | undefined
+      let upstream: Started<WebSocket> | undefined
       let failure: unknown
       try {
-        upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, path, req))
+        upstream = await startThrough(ctx.circuit, () => connectUpstream(api, path, req))
       } catch (err) {
         failure = err
       }

@@ -8,7 +8,7 @@ import { serveSse } from '../transports/sse.ts'
 import { clientGone } from '../transports/speech-stream.ts'
 import { chunkSizer, msPerByte } from './audio-length.ts'
 import { callUpstream } from './call.ts'
-import { throughCircuit } from './circuit-breaker.ts'
+import { startThrough } from './circuit-breaker.ts'
 import { cartesiaVersionOf, forwardHeaders, searchOf } from './forward-headers.ts'
 import { pipeAudio, type RelayOutput } from './pipe-audio.ts'
 import { pipeEvents } from './pipe-events.ts'
@@ -91,13 +91,21 @@ export async function relayTts(
   }
   stream.accepted()
   const perByte = msPerByte(body.output_format)
+  const circuit = res.ticket
   if (transport === 'bytes')
-    await pipeAudio(reply, res, stream, chunkSizer(perByte), {
+    await pipeAudio(reply, res.value, stream, chunkSizer(perByte), {
+      circuit,
       idleMs: upstream.idleMs,
       ...(translated && { output: translated.output }),
       ...(cache && key !== undefined && { fill: cache.fill(key) }),
     })
-  else await pipeEvents(request, reply, res, stream, perByte, body.context_id, upstream.idleMs)
+  else
+    await pipeEvents(request, reply, res.value, stream, {
+      perByte,
+      contextId: body.context_id,
+      idleMs: upstream.idleMs,
+      circuit,
+    })
 }
 
 async function send(
@@ -108,7 +116,7 @@ async function send(
   transport: Transport,
   translated: TranslatedTts | undefined,
 ) {
-  return throughCircuit(ctx.circuit, () =>
+  return startThrough(ctx.circuit, () =>
     callUpstream(upstream, {
       method: 'POST',
       path: upstreamPath('tts', transport),

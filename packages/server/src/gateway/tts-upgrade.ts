@@ -7,7 +7,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { GatewayContext } from './gateway-context.ts'
 import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
-import { throughCircuit } from './circuit-breaker.ts'
+import { type CircuitTicket, startThrough } from './circuit-breaker.ts'
 import { TtsBridge } from './socket-bridge.ts'
 import type { Upstream } from './upstream.ts'
 import { connectUpstream } from './upstream-socket.ts'
@@ -37,8 +37,11 @@ export async function openTtsBridge(
   const watch = ctx.streams.watch(principal, (err) => (revokedEarly = err))
   try {
     let upstream: WebSocket
+    let circuit: CircuitTicket
     try {
-      upstream = await throughCircuit(ctx.circuit, () => connectUpstream(api, '/tts/websocket', req))
+      ;({ value: upstream, ticket: circuit } = await startThrough(ctx.circuit, () =>
+        connectUpstream(api, '/tts/websocket', req),
+      ))
     } catch (err) {
       const reason = ctx.fallback && upstreamFailureReason(err)
       if (!ctx.fallback || !reason) throw err
@@ -58,15 +61,20 @@ export async function openTtsBridge(
       return { bridge: local, client, principal }
     }
     if (revokedEarly) {
+      circuit.abandoned()
       upstream.terminate()
       throw revokedEarly
     }
-    const client = await completeUpgrade(wss, req, socket, head, upstream)
+    const client = await completeUpgrade(wss, req, socket, head, upstream).catch((err: unknown) => {
+      circuit.abandoned()
+      throw err
+    })
     const bridge = new TtsBridge({
       ctx,
       api,
       client,
       upstream,
+      circuit,
       principal,
       origin: originOf(req),
       requestId,

@@ -49,7 +49,7 @@ export async function relayVoiceChanger(
         meter.push(chunk)
         return 0
       },
-      { idleMs: uploads.upstream.idleMs },
+      { idleMs: uploads.upstream.idleMs, circuit: upload.circuit },
     )
   } else {
     // SSE chunks are raw PCM in the checked format: the pipe sizes their decoded bytes at its rate.
@@ -59,7 +59,13 @@ export async function relayVoiceChanger(
       ms += chunkMs
     }
     const perByte = msPerByte(sized(format))
-    await pipeEvents(request, reply, upload.res, { ...handle, produced }, perByte, undefined, uploads.upstream.idleMs)
+    await pipeEvents(
+      request,
+      reply,
+      upload.res,
+      { ...handle, produced },
+      { perByte, idleMs: uploads.upstream.idleMs, circuit: upload.circuit },
+    )
   }
 }
 

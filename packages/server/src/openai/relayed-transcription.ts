@@ -6,7 +6,7 @@ import { parseOr400 } from '../http/validate.ts'
 import { relayUpload, UploadNotRelayed, type Uploads } from '../gateway/relay-upload.ts'
 import { recognizeLocally } from '../gateway/stt-fallback.ts'
 import type { GatewayContext } from '../gateway/gateway-context.ts'
-import { rawPcmOf, readTranscript } from '../gateway/stt-relay.ts'
+import { rawPcmOf, settleTranscript } from '../gateway/stt-relay.ts'
 import type { UploadForm } from '../gateway/upload-form.ts'
 import { isOpenAiSttModel } from '../stt/models.ts'
 import { answerTranscription, OpenAiTranscriptionFields, type Transcript } from './transcriptions.ts'
@@ -38,10 +38,10 @@ export async function relayOpenAiTranscription(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const { usage } = uploads.ctx.stt
   // What the form asked for, kept for a local answer: the form itself is rewritten for the upstream.
   let asked: Asked | undefined
   let upload: Awaited<ReturnType<typeof relayUpload<Asked>>>
+  let body: Buffer
   try {
     upload = await relayUpload(uploads, principal, request, reply, {
       path: '/audio/transcriptions',
@@ -53,19 +53,11 @@ export async function relayOpenAiTranscription(
       },
       fallback: true,
     })
+    // An answer cut after its headers falls back too (settleTranscript): none of it was sent.
+    body = await settleTranscript(uploads, principal, upload)
   } catch (err) {
     if (!(err instanceof UploadNotRelayed) || !asked) throw err
     return answerLocally(uploads.ctx, principal, request, reply, { failed: err, asked })
-  }
-  let body: Buffer
-  try {
-    body = await readTranscript(upload.res, uploads.upstream.idleMs)
-    usage.settle(principal, upload.reserved.ms, upload.reserved.charge, 0)
-  } catch (err) {
-    usage.refund(upload.reserved.charge, upload.reserved.ms)
-    throw err
-  } finally {
-    upload.end()
   }
   const { openai, granularities } = upload.checked
   if (openai.response_format === 'json' && openai.stream === 'false')

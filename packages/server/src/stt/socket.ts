@@ -29,6 +29,11 @@ export interface SttSocketInit {
    * handshake, so every event says `fallback: "local"`: the client knows who heard it.
    */
   fallback?: boolean
+  /**
+   * The client's socket was open already: a relay whose upstream went mid-way handed it to this one
+   * (gateway/stt-socket-relay.ts), so greetings the client had from the upstream are not sent again.
+   */
+  tookOver?: boolean
 }
 
 /**

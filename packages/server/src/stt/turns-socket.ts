@@ -26,7 +26,7 @@ export class TurnsSttSocket extends SttSocket {
   constructor(init: SttSocketInit, settings: TurnSettings) {
     super(init)
     this.settings = settings
-    this.#emit({ type: 'connected', request_id: this.requestId })
+    if (!init.tookOver) this.#emit({ type: 'connected', request_id: this.requestId })
   }
 
   protected onText(text: string): void {

@@ -4,8 +4,9 @@
  * the same (101 labelled `X-Voxgate-Fallback: local`), heard by the local recogniser with every event
  * `fallback: "local"` and the same finals a local voxgate makes; the client's own 400 and a query the
  * local recogniser cannot serve keep the upstream's answer. A socket the upstream drops once relayed
- * ends with `upstream_error` and 1011 (no recogniser change mid-stream); the next one falls back. A
- * revoke ends a fallback socket with token_revoked and 4401, as a local one.
+ * gets `upstream_error` and stays open: the audio sent after it is heard by the local recogniser,
+ * labelled, and charged once (what the upstream had is not replayed). A revoke ends a fallback
+ * socket with token_revoked and 4401, as a local one.
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -151,24 +152,69 @@ describe('the upstream refuses or ignores the handshake', () => {
 })
 
 describe('a socket in flight', () => {
-  test('an upstream that drops a relayed socket: upstream_error, 1011; the next socket falls back', async () => {
+  test('an upstream that drops a relayed socket: upstream_error, the socket stays open, later audio heard locally', async () => {
+    // The upstream takes the first frame, then drops the connection.
     fake.onMessage = (c) => c.ws.terminate()
     const token = await sttToken(gw)
+    const fallbacks = async () =>
+      (await scrape(gw.server.metricsUrl!)).value('voxgate_upstream_fallbacks_total', { reason: 'unreachable' }) ?? 0
+    const before = await fallbacks()
     const s = openStt(gw.url, '/stt/websocket', Q, bearer(token))
     const upgraded = new Promise((resolve) => s.ws.once('upgrade', (res) => resolve(res.headers['x-voxgate-fallback'])))
     await s.opened
     assert.equal(await upgraded, undefined, 'relayed, not a fallback')
     s.ws.send(new Uint8Array(FRAME))
-    assert.equal((await s.closed).code, 1011)
-    const errors = s.events.filter((e) => e.type === 'error')
+    const lost = await s.next('error')
+    assert.deepEqual([lost.error_code, lost.status_code, lost.fallback], ['upstream_error', 502, undefined])
+    // The audio after the loss goes to the local recogniser; the frame the upstream had is not replayed.
+    sendAudio(s.ws, speechPcm, FRAME)
+    s.ws.send('finalize')
+    await s.next('flush_done')
+    s.ws.send('close')
+    await s.next('done')
+    assert.equal((await s.closed).code, 1000)
+    const after = s.events.slice(1)
+    assert.equal(s.events[0], lost, 'the error event comes first')
     assert.deepEqual(
-      errors.map((e) => [e.error_code, e.status_code, e.fallback]),
-      [['upstream_error', 502, undefined]],
+      [...new Set(after.map((e) => e.type))].sort(),
+      ['done', 'flush_done', 'transcript'],
+      'then only the local socket speaks',
     )
-    fake.mode = { status: 503, body: '{}' }
-    const next = await transcribe(gw, token)
-    assert.equal(next.header, 'local')
-    assert.ok(next.text.length > 0)
+    for (const e of after) assert.equal(e.fallback, 'local', JSON.stringify(e))
+    assert.deepEqual(
+      after.filter((e) => e.type !== 'transcript').map((e) => e.type),
+      ['flush_done', 'done'],
+    )
+    const finals = after.filter((e) => e.type === 'transcript' && e.is_final).map((e) => e.text)
+    assert.equal(finals.join(''), await localText())
+    assert.equal(await fallbacks(), before + 1)
+    // Charged once: the frame relayed before the loss, and the audio heard locally after it.
+    const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
+    assert.equal(self.json.usage.audio_seconds, (FRAME + speechPcm.length) / (FRAME * 10))
+    assert.equal(fake.connections.at(-1)?.messages.length, 1, 'the upstream had one frame')
+  })
+
+  test('a relayed turns socket taken over locally is not greeted twice', async () => {
+    fake.greeting = { type: 'connected', request_id: 'up-1' }
+    fake.onMessage = (c) => c.ws.terminate()
+    try {
+      const s = openStt(gw.url, '/stt/turns/websocket', Q, bearer(await sttToken(gw)))
+      await s.opened
+      await s.next('connected')
+      s.ws.send(new Uint8Array(FRAME))
+      assert.equal((await s.next('error')).error_code, 'upstream_error')
+      s.ws.send(JSON.stringify({ type: 'close' }))
+      assert.equal((await s.closed).code, 1000)
+      assert.deepEqual(
+        s.events.map((e) => [e.type, e.fallback]),
+        [
+          ['connected', undefined],
+          ['error', undefined],
+        ],
+      )
+    } finally {
+      fake.greeting = undefined
+    }
   })
 
   test('a revoke ends a fallback socket like a local one: token_revoked, then 4401', async () => {

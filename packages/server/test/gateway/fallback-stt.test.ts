@@ -2,7 +2,8 @@
  * `--fallback local` for STT uploads (issue 25, item 1): an upstream that fails a `POST /stt` (5xx,
  * unreachable) gets it transcribed by the local recogniser, labelled `X-Voxgate-Fallback: local`,
  * charged the measured audio; OpenAI's `/audio/transcriptions` the same, answered in its
- * `response_format`; the client's own 400 passes through.
+ * `response_format`; the client's own 400 passes through. An answer the upstream cuts after its 200
+ * headers falls back too: the transcript is read whole before any of it is sent, and the upload is held.
  */
 import { after, afterEach, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -78,6 +79,43 @@ for (const [what, handler] of triggers)
     const res = await upload()
     assert.deepEqual([res.status, res.headers.get('x-voxgate-fallback'), res.json.duration], [200, 'local', 2])
   })
+
+/** 200 and the first bytes of a transcript, then the connection cut: nothing of it has reached the client yet. */
+const cutAfterHeaders: FakeHttpUpstream['handler'] = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.write('{"type":"transcript","text":"hel', () => res.socket?.destroy())
+}
+
+test('an answer cut after its 200 headers: transcribed locally, labelled, the audio charged once', async () => {
+  const fresh = await mint(gw.url, gw.apiKey, { grants: { stt: true }, expires_in: 600, sub: 'stt-cut' })
+  fake.handler = cutAfterHeaders
+  const form = new FormData()
+  form.append('model', 'ink-whisper')
+  form.append('file', new Blob([new Uint8Array(mulawWav(2))]), 'a.wav')
+  const res = await fetch(`${gw.url}/stt`, { method: 'POST', headers: bearer(fresh), body: form })
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
+  const body = await res.json()
+  assert.deepEqual([body.type, body.duration], ['transcript', 2])
+  assert.equal(fake.requests.length, 1, 'the upstream had the upload once; the local recogniser the same bytes')
+  let used = 0
+  for (let i = 0; i < 50 && used !== 2; i++)
+    used = (await call(gw.url, '/access-token/self', { headers: bearer(fresh) })).json.usage.audio_seconds
+  assert.equal(used, 2, 'refunded from the relay, charged by the local recogniser: once')
+})
+
+test("OpenAI's /v1/audio/transcriptions: an answer cut after its 200 headers is transcribed locally", async () => {
+  fake.handler = cutAfterHeaders
+  const form = new FormData()
+  form.append('model', 'whisper-1')
+  form.append('response_format', 'verbose_json')
+  form.append('file', new Blob([new Uint8Array(mulawWav(2))]), 'a.wav')
+  const res = await fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', headers: bearer(token), body: form })
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('x-voxgate-fallback'), 'local')
+  const body = await res.json()
+  assert.deepEqual([body.task, body.duration], ['transcribe', 2])
+})
 
 test("the client's own 400 passes through", async () => {
   fake.handler = answerError(400, 'bad_request', 'bad file')
