@@ -48,7 +48,7 @@ function futureMs(value: string, nowMs: number): number {
 /**
  * The API key admin API (issue 22 item 2): create, change, list, rotate, revoke; each change with its
  * audit row and its webhook event, written in the same transaction. Scopes come from the route
- * table (http/scopes.ts); tokens never reach these routes. The secret appears in the creation answer only.
+ * docs below (API_KEY_DOCS); tokens never reach these routes. The secret appears in the creation answer only.
  */
 export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   const opts = { onRequest: guard('api_key') }

@@ -9,7 +9,7 @@ import { json, type RouteDoc } from '../http/route-doc.ts'
 
 /**
  * Webhooks (issue 22 item 4): add (the secret is in that answer only), list, remove, their latest
- * deliveries, a test event, a new secret. Scopes come from the route table (http/scopes.ts): a
+ * deliveries, a test event, a new secret. Scopes come from the route docs below (WEBHOOK_DOCS): a
  * `read` key lists webhooks with their URLs' path and query masked.
  */
 export function registerWebhookRoutes(app: FastifyInstance, ctx: OperationsParts, guard: Guard): void {
