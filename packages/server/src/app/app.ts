@@ -7,7 +7,7 @@ import { apiVersion } from '../http/api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from '../http/authenticate.ts'
 import { createGuard } from '../http/guard.ts'
-import { accessTable } from '../http/scopes.ts'
+import { accessTable, routeAccess } from '../http/scopes.ts'
 import { registerCors } from '../http/cors.ts'
 import { errorHandler, sendError } from './errors.ts'
 import { registerBodyRate } from '../http/slow-body.ts'
@@ -99,7 +99,12 @@ export function buildApp(
   registerCors(app, ctx.config.allowedOrigins)
   // Every route is a feature's, and each route's access decision is its doc's (route-table.ts).
   const features = options.features ?? appFeatures(ctx)
-  const guard = createGuard(ctx, accessTable(features.flatMap((f) => f.docs)))
+  const table = accessTable(features.flatMap((f) => f.docs))
+  // A route with no doc would be undocumented and refused at every request: it stops the start instead.
+  app.addHook('onRoute', ({ method, url }) => {
+    for (const m of [method].flat()) if (m !== 'HEAD') routeAccess(table, m, url)
+  })
+  const guard = createGuard(ctx, table)
   for (const feature of features) feature.routes(app, guard)
   return app
 }
