@@ -12,7 +12,7 @@ export const SCOPES: readonly Scope[] = ['mint', 'speech', 'read', 'admin']
 /**
  * What an API key needs to call a route: a scope, `any` (any valid credential: the route checks
  * what it is), or `public` (no credential at all). Tokens are checked by their grants instead.
- * http/scopes.ts's ROUTE_ACCESS gives each route one.
+ * Each route's doc gives it one (http/route-doc.ts; http/scopes.ts builds the table).
  */
 export type RouteAccess = Scope | 'any' | 'public'
 

@@ -1,33 +1,23 @@
 import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { AppContext } from './app-context.ts'
 import type { Feature } from './feature.ts'
-import { speechFeatures } from './speech-features.ts'
+import { appFeatures } from './route-table.ts'
 import { requestId } from '../ids.ts'
-import { registerAccessTokenRoutes } from '../routes/access-token.ts'
-import { registerApiKeyRoutes } from '../routes/api-keys.ts'
-import { registerWebhookRoutes } from '../routes/webhooks.ts'
-import { registerAuditRoutes } from '../routes/audit.ts'
-import { registerHealthRoutes } from '../routes/health.ts'
-import { registerUsageRoutes } from '../routes/usage.ts'
-import { registerQuotaRoutes } from '../routes/quotas.ts'
-import { registerOpenApiRoute } from '../openapi/route.ts'
-import { registerStatusRoutes } from '../routes/status.ts'
 import { apiVersion } from '../http/api-version.ts'
 import { TLS_POLICY } from '../tls/policy.ts'
 import { queryOf, viaTrustedHttpsProxy } from '../http/authenticate.ts'
 import { createGuard } from '../http/guard.ts'
+import { accessTable, routeAccess } from '../http/scopes.ts'
 import { registerCors } from '../http/cors.ts'
 import { errorHandler, sendError } from './errors.ts'
 import { registerBodyRate } from '../http/slow-body.ts'
 import { clientErrorHandler } from '../http/client-error.ts'
 import { VoxgateError } from '@voxgate/protocol'
-import { loadConsoleAssets, registerConsoleAssets } from '../console/assets.ts'
-import { registerConsoleRoutes } from '../console/routes.ts'
 
 export interface BuildOptions {
   /** Told of every route as it is registered (the OpenAPI test lists them so). */
   onRoute?: (route: RouteOptions) => void
-  /** Speech, speech to text, voices, the voice changer, OpenAI's: local or relayed (speech-features.ts). */
+  /** The route table (route-table.ts `appFeatures`), which the WebSocket router is handed too. */
   features?: readonly Feature[]
 }
 
@@ -107,24 +97,15 @@ export function buildApp(
     ctx.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
   })
   registerCors(app, ctx.config.allowedOrigins)
-  const guard = createGuard(ctx)
-  registerStatusRoutes(app, ctx)
-  // Gateway mode's circuit breaker, whose state the health check reports.
-  const circuit = ctx.circuit
-  registerHealthRoutes(app, ctx, circuit && { upstreamState: () => circuit.state() })
-  registerAccessTokenRoutes(app, ctx, guard)
-  registerUsageRoutes(app, ctx, guard)
-  registerQuotaRoutes(app, ctx, guard)
-  registerApiKeyRoutes(app, ctx, guard)
-  registerWebhookRoutes(app, ctx, guard)
-  registerAuditRoutes(app, ctx, guard)
-  // Local or relayed, the same paths: which was chosen once, by speechFeatures.
-  for (const feature of options.features ?? speechFeatures(ctx)) feature.routes(app, guard)
-  registerOpenApiRoute(app, ctx)
-  if (ctx.console && ctx.streamCounts) {
-    registerConsoleAssets(app, loadConsoleAssets())
-    registerConsoleRoutes(app, ctx, guard, { sessions: ctx.console, streamCounts: ctx.streamCounts })
-  }
+  // Every route is a feature's, and each route's access decision is its doc's (route-table.ts).
+  const features = options.features ?? appFeatures(ctx)
+  const table = accessTable(features.flatMap((f) => f.docs))
+  // A route with no doc would be undocumented and refused at every request: it stops the start instead.
+  app.addHook('onRoute', ({ method, url }) => {
+    for (const m of [method].flat()) if (m !== 'HEAD') routeAccess(table, m, url)
+  })
+  const guard = createGuard(ctx, table)
+  for (const feature of features) feature.routes(app, guard)
   return app
 }
 

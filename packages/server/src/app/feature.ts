@@ -5,6 +5,8 @@ import type { WebSocket, WebSocketServer } from 'ws'
 import type { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { Guard } from '../http/guard.ts'
+import type { RouteDoc } from '../http/route-doc.ts'
+import type { RouteAccess } from '../scopes.ts'
 
 /** What the transport ends at shutdown: a local TTS socket or a relayed one. */
 export interface ClosableTtsSocket {
@@ -18,6 +20,8 @@ export interface Upgrade {
   head: Buffer
   /** The request id, answered in `X-Request-Id` and logged. */
   id: string
+  /** The path's access decision (http/scopes.ts), from its GET route's doc. */
+  access: RouteAccess
   /** The router's WebSocket server (`noServer`): one set of frame limits for every TTS socket. */
   wss: WebSocketServer
   /** Hands an opened TTS socket to the router, which logs it and closes it at shutdown. */
@@ -31,15 +35,21 @@ export interface Upgrade {
 export type SocketHandler = (upgrade: Upgrade) => Promise<void>
 
 /**
- * A feature (speech, speech to text, voices, the voice changer, OpenAI's routes), served locally or
- * relayed to the upstream. Which of the two is chosen once, at start (speech-features.ts); the route
- * table and the WebSocket router register whatever features they are handed, so neither asks which
- * mode the server runs in.
+ * A group of routes: the operators' (keys, quotas, webhooks, audit…), the status routes, and speech,
+ * speech to text, voices, the voice changer and OpenAI's routes, these served locally or relayed to
+ * the upstream. Which of the two is chosen once, at start (speech-features.ts); the route table
+ * (route-table.ts) lists every feature, and the app, the WebSocket router, the OpenAPI document and
+ * the access decisions all read that one list, so none asks which mode the server runs in.
  */
 export interface Feature {
   /** For reading and for errors (two features claiming one socket path). */
   readonly name: string
   routes(app: FastifyInstance, guard: Guard): void
+  /**
+   * One doc per route `routes` registers (a WebSocket path is its GET route): what OpenAPI says of it
+   * and the access decision the guard checks (http/route-doc.ts). Local and relayed share one list.
+   */
+  readonly docs: readonly RouteDoc[]
   /** Its WebSocket paths and what takes each handshake over. */
   readonly sockets?: ReadonlyMap<string, SocketHandler>
 }

@@ -3,13 +3,15 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AppContext } from './app-context.ts'
 import type { ClosableTtsSocket, Feature, SocketHandler } from './feature.ts'
-import { speechFeatures } from './speech-features.ts'
+import { appFeatures } from './route-table.ts'
 import { toVoxgateError } from './errors.ts'
 import { requestId } from '../ids.ts'
 import { VoxgateError } from '@voxgate/protocol'
 import { errorBody } from '../gateway/errors.ts'
 import type { Principal } from '../auth/principal.ts'
 import { CLOSE_SHUTDOWN } from '../sockets/close-codes.ts'
+import { accessTable, routeAccess } from '../http/scopes.ts'
+import type { RouteAccess } from '../scopes.ts'
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -53,7 +55,7 @@ export interface WebSocketTransport {
 }
 
 export interface WebSocketTransportOptions {
-  /** Whose socket paths the router serves (speech-features.ts); chosen once, at start. */
+  /** Whose socket paths the router serves (route-table.ts, the list the app registers); chosen once, at start. */
   features?: readonly Feature[]
 }
 
@@ -72,7 +74,7 @@ export function createWebSocketTransport(ctx: AppContext, options: WebSocketTran
     perMessageDeflate: false,
     skipUTF8Validation: true,
   })
-  const handlers = socketPaths(options.features ?? speechFeatures(ctx))
+  const handlers = socketPaths(options.features ?? appFeatures(ctx))
   const sockets = new Set<ClosableTtsSocket>()
   const track =
     (id: string) =>
@@ -95,10 +97,11 @@ export function createWebSocketTransport(ctx: AppContext, options: WebSocketTran
       const id = requestId()
       socket.on('error', () => socket.destroy())
       const path = (req.url ?? '').split('?')[0] ?? ''
-      const handler = handlers.get(path)
-      if (!handler) return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
+      const route = handlers.get(path)
+      if (!route) return abortHandshake(socket, new VoxgateError('not_found', 'No WebSocket at this path.'), id)
+      const { handler, access } = route
       // A handler is async: it runs at once up to its first wait, and anything it throws rejects.
-      handler({ req, socket, head, id, wss, track: track(id) }).catch((err: unknown) =>
+      handler({ req, socket, head, id, access, wss, track: track(id) }).catch((err: unknown) =>
         abortHandshake(socket, toVoxgateError(err), id),
       )
     },
@@ -110,16 +113,25 @@ export function createWebSocketTransport(ctx: AppContext, options: WebSocketTran
   }
 }
 
-/** Every feature's socket paths, in one table; two features claiming one path is a mistake at start. */
-function socketPaths(features: readonly Feature[]): ReadonlyMap<string, SocketHandler> {
-  const paths = new Map<string, SocketHandler>()
+interface SocketRoute {
+  handler: SocketHandler
+  access: RouteAccess
+}
+
+/**
+ * Every feature's socket paths, in one table, each with its GET route's access decision (its doc's).
+ * Two features claiming one path, or a path with no doc, is a mistake at start.
+ */
+function socketPaths(features: readonly Feature[]): ReadonlyMap<string, SocketRoute> {
+  const table = accessTable(features.flatMap((f) => f.docs))
+  const paths = new Map<string, SocketRoute>()
   const owners = new Map<string, string>()
   for (const feature of features) {
     for (const [path, handler] of feature.sockets ?? []) {
       const owner = owners.get(path)
       if (owner) throw new Error(`Both ${owner} and ${feature.name} serve WebSocket ${path}.`)
       owners.set(path, feature.name)
-      paths.set(path, handler)
+      paths.set(path, { handler, access: routeAccess(table, 'GET', path) })
     }
   }
   return paths

@@ -4,7 +4,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { AppContext } from '../app/app-context.ts'
 import { buildApp, type HttpsOptions } from '../app/app.ts'
 import { createWebSocketTransport } from '../app/websocket-router.ts'
-import { speechFeatures } from '../app/speech-features.ts'
+import { appFeatures } from '../app/route-table.ts'
 import { startHousekeeping } from '../housekeeping.ts'
 import { startMetricsListener } from '../metrics/listener.ts'
 import { listenError } from '../port-check.ts'
@@ -37,8 +37,8 @@ export interface Serving {
 export async function serve(ctx: AppContext, input: ServeInput): Promise<Serving> {
   const { config, logger, streams, sync } = ctx
   const { deliverer } = input
-  // Local or relayed speech, chosen once: the route table and the WebSocket router serve the same list.
-  const features = speechFeatures(ctx)
+  // The route table, local or relayed speech chosen once: the app and the WebSocket router serve the same list.
+  const features = appFeatures(ctx)
   const app = buildApp(ctx, input.https, { features })
   // A request on a connection means the reader took what it sent before: its stream's tail is over.
   app.server.prependListener('request', (req: IncomingMessage) => streams.tails.moved(req.socket))

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { STT_BYTES_PER_SAMPLE, STT_SAMPLE_RATE_MAX, STT_SAMPLE_RATE_MIN, type VoxgateError } from '@voxgate/protocol'
 import { SttEncoding } from '@voxgate/protocol/schemas'
 import type { GatewayContext } from './gateway-context.ts'
-import { authenticateRequest, queryOf } from '../http/authenticate.ts'
+import { authenticateRequest, type HandshakeRoute, queryOf } from '../http/authenticate.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { AudioAllowance } from '../stt/allowance.ts'
 import { queryObject } from '../stt/upgrade.ts'
@@ -39,11 +39,11 @@ export async function upgradeSttRelay(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  requestId: string,
+  { id: requestId, access }: HandshakeRoute,
 ): Promise<void> {
   const path = (req.url ?? '').split('?')[0] ?? ''
   const query = queryOf(req.url)
-  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId })
+  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId, access })
   return ctx.refusals.counting(principal, async () => {
     const audio = parseOr400(RelayedAudioQuery, queryObject(query), 'query')
     let served: { revoked(err: VoxgateError): void } | undefined

@@ -6,7 +6,7 @@ import type WebSocket from 'ws'
 import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { GatewayContext } from './gateway-context.ts'
-import { authenticateRequest, originOf, queryOf } from '../http/authenticate.ts'
+import { authenticateRequest, type HandshakeRoute, originOf, queryOf } from '../http/authenticate.ts'
 import { type CircuitTicket, startThrough } from './circuit-breaker.ts'
 import { TtsBridge } from './socket-bridge.ts'
 import type { Upstream } from './upstream.ts'
@@ -28,9 +28,12 @@ export async function openTtsBridge(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  requestId: string,
+  { id: requestId, access }: HandshakeRoute,
 ): Promise<OpenedBridge> {
-  const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, { id: requestId })
+  const principal = await authenticateRequest(ctx, req, queryOf(req.url), { grant: 'tts' }, true, {
+    id: requestId,
+    access,
+  })
   // A revocation that lands while the upstream socket opens refuses the handshake (the bridge's own
   // watch starts only once it exists).
   let revokedEarly: VoxgateError | undefined

@@ -8,7 +8,12 @@ import type { ServerContext } from '../context.ts'
 import { acceptsConsoleSession, CONSOLE_COOKIE } from '../auth/console-sessions.ts'
 import { checkOrigin } from './origin.ts'
 import type { RouteAccess } from '../scopes.ts'
-import { routeAccess } from './scopes.ts'
+
+/** A WebSocket handshake's request id and its route's access decision, as the router hands them over. */
+export interface HandshakeRoute {
+  id: string
+  access: RouteAccess
+}
 
 /**
  * The whole credential check of a request, shared by HTTP routes and the WebSocket upgrade:
@@ -25,11 +30,13 @@ export async function authenticateRequest(
     route?: string
     /** The request's id, for the audit row of an expired key's use. */
     id: string
+    /** The route's access decision (http/scopes.ts), which an API key is checked against. */
+    access: RouteAccess
   },
 ): Promise<Principal> {
   try {
     const template = request.route ?? (req.url ?? '').split('?')[0]!
-    const access = routeAccess(req.method ?? 'GET', template)
+    const { access } = request
     const origin = { requestId: request.id, ip: req.socket.remoteAddress }
     const principal = await checkCredential(ctx, req, query, { requirement, access, origin, template }, websocket)
     ctx.metrics.credentialChecked('ok')

@@ -4,6 +4,7 @@ import type { Requirement } from '../auth/authorize.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { authenticateRequest, queryOf } from './authenticate.ts'
+import { routeAccess, type AccessTable } from './scopes.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,15 +17,18 @@ declare module 'fastify' {
 export type Guard = (requirement: Requirement) => onRequestHookHandler
 
 /**
- * The request guard: authenticates the caller and checks the route's requirement, then records the
- * principal on the request. Routes take it as an argument; nothing imports the app module for it.
+ * The request guard: authenticates the caller and checks the route's requirement and its access
+ * decision in `table` (the features' route docs), then records the principal on the request. Routes
+ * take it as an argument; nothing imports the app module for it.
  */
-export function createGuard(ctx: ServerContext): Guard {
+export function createGuard(ctx: ServerContext, table: AccessTable): Guard {
   return (requirement) => async (request) => {
     const route = request.routeOptions.url ?? ''
+    const access = routeAccess(table, request.method, route)
     request.principal = await authenticateRequest(ctx, request.raw, queryOf(request.url), requirement, false, {
       route,
       id: request.id,
+      access,
     })
   }
 }

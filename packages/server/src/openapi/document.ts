@@ -1,31 +1,29 @@
-import { routeAccess } from '../http/scopes.ts'
 import { ERROR_CATALOGUE, type ErrorCode } from '@voxgate/protocol'
+import { accessOf, type Access, type RouteDoc, type WebSocketDoc } from '../http/route-doc.ts'
 import { byStatus, routeErrors } from './errors.ts'
 import { queryParameters, requestSchema, type JsonSchema } from './json-schema.ts'
-import { OPENAI_ROUTES } from './openai-routes.ts'
-import { CONSOLE_ROUTES } from './console-routes.ts'
-import { ROUTES as CARTESIA_ROUTES, type Access, type RouteDoc, type WebSocketDoc } from './routes.ts'
-
-const ROUTES: readonly RouteDoc[] = [...CARTESIA_ROUTES, ...OPENAI_ROUTES]
 
 export interface OpenApiOptions {
   version: string
   /** The cookie mode's cookie name, when the server has one. */
   tokenCookieName: string | undefined
-  /** Whether the server serves the operator console (`--console`): its routes are documented then. */
-  console?: boolean
+  /**
+   * The routes, in the order the document lists them: the docs of the features the app registered
+   * (app/route-table.ts), so the console's routes are in it exactly when the server serves them.
+   */
+  routes: readonly RouteDoc[]
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 
 /**
- * voxgate's OpenAPI 3.1 document: the route table (routes.ts) with every schema converted from the
- * zod schemas the server validates with, and every error from the catalogue.
+ * voxgate's OpenAPI 3.1 document: the features' route docs with every schema converted from the zod
+ * schemas the server validates with, and every error from the catalogue.
  */
 export function buildOpenApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = { Error: errorSchema(), ErrorEvent: errorEventSchema() }
   const paths: Record<string, Record<string, unknown>> = {}
-  const routes = options.console ? [...ROUTES, ...CONSOLE_ROUTES] : ROUTES
+  const { routes } = options
   for (const route of routes) {
     if (route.body) schemas[route.body.name] ??= requestSchema(route.body.schema)
     for (const [name, schema] of Object.entries(route.websocket?.client ?? {})) schemas[name] ??= requestSchema(schema)
@@ -215,11 +213,12 @@ function securitySchemes(cookie: string | undefined): Record<string, unknown> {
 }
 
 /**
- * The scope an API key needs on the route, from the route access table (http/scopes.ts); OpenAPI 3.1
- * lets a non-OAuth requirement list such role names. Empty for public routes and any-credential ones.
+ * The scope an API key needs on the route, the access decision the guard checks (http/route-doc.ts);
+ * OpenAPI 3.1 lets a non-OAuth requirement list such role names. Empty for public routes and
+ * any-credential ones.
  */
 function keyScopes(route: RouteDoc): string[] {
-  const access = routeAccess(route.method.toUpperCase(), route.path.replace(/\{([A-Za-z_]+)\}/g, ':$1'))
+  const access = accessOf(route)
   return access === 'public' || access === 'any' ? [] : [access]
 }
 

@@ -1,5 +1,5 @@
 import { ERROR_CATALOGUE, type ErrorCode } from '@voxgate/protocol'
-import type { Access, RouteDoc } from './routes.ts'
+import type { Access, RouteDoc } from '../http/route-doc.ts'
 
 const CREDENTIAL: ErrorCode[] = [
   'missing_credentials',

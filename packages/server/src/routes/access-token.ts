@@ -18,6 +18,7 @@ import { requestOrigin } from '../audit/origin.ts'
 import { REVOKE_REASON_MAX_CHARS } from '../audit/reason.ts'
 import { auditDraft, type AuditDraft, type AuditOrigin } from '../store/audit-types.ts'
 import type { Revocation } from '../store/types.ts'
+import { json, type RouteDoc } from '../http/route-doc.ts'
 
 /** Why, in the operator's words: kept in the audit row's `details`, never checked. */
 const reason = z.string().trim().min(1).max(REVOKE_REASON_MAX_CHARS).optional()
@@ -136,3 +137,39 @@ function revocationAudit(
         details: { issued_before: r.issuedBefore, ...why },
       })
 }
+
+/** These routes as OpenAPI documents them and the access table decides them (http/route-doc.ts). */
+export const ACCESS_TOKEN_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/access-token',
+    summary: 'Mint a short-lived access token',
+    tag: 'access tokens',
+    access: 'api_key',
+    scope: 'mint',
+    body: { schema: AccessTokenRequest, name: 'AccessTokenRequest' },
+    ok: json('`{token}`', { token: { type: 'string' } }),
+    errors: ['rate_limited', 'limits_unavailable', 'key_policy_exceeded'],
+  },
+  {
+    method: 'post',
+    path: '/access-token/revoke',
+    summary: "Revoke a token, a token id, or an end-user's tokens",
+    tag: 'access tokens',
+    access: 'api_key',
+    // A `mint` key revokes the tokens it minted; a `sub` or another key's token needs `admin` (the route checks).
+    scope: 'mint',
+    body: { schema: RevokeRequest, name: 'RevokeRequest' },
+    ok: json('`{revoked: true}`', { revoked: { type: 'boolean' } }),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/access-token/self',
+    summary: "The calling token's grants, limits and usage",
+    tag: 'access tokens',
+    access: 'any',
+    ok: json('Grants, times, sub, limits, usage'),
+    errors: ['invalid_request'],
+  },
+]

@@ -11,6 +11,7 @@ import { rotateKey } from '../keys/rotate.ts'
 import { ApiKeyCreate, ApiKeyListQuery, ApiKeyPatch, ApiKeyRotate } from '../keys/schema.ts'
 import { auditDraft } from '../store/audit-types.ts'
 import type { ApiKeyRecord, KeyChangeResult } from '../store/types.ts'
+import { json, type RouteDoc } from '../http/route-doc.ts'
 
 /**
  * A key as the API shows it: never its secret or digest. `rotating_until`: while a rotation's grace
@@ -47,7 +48,7 @@ function futureMs(value: string, nowMs: number): number {
 /**
  * The API key admin API (issue 22 item 2): create, change, list, rotate, revoke; each change with its
  * audit row and its webhook event, written in the same transaction. Scopes come from the route
- * table (http/scopes.ts); tokens never reach these routes. The secret appears in the creation answer only.
+ * docs below (API_KEY_DOCS); tokens never reach these routes. The secret appears in the creation answer only.
  */
 export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, guard: Guard): void {
   const opts = { onRequest: guard('api_key') }
@@ -122,3 +123,72 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: ServerContext, g
     return reply.code(204).send()
   })
 }
+
+/** These routes as OpenAPI documents them and the access table decides them (http/route-doc.ts). */
+export const API_KEY_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/api-keys',
+    summary: 'Create an API key (scopes default to mint and speech); its secret is in this answer only',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'admin',
+    body: { schema: ApiKeyCreate, name: 'ApiKeyCreate' },
+    ok: { ...json('`{id, key, name, scopes, created_at, expires_at}`'), status: 201 },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    path: '/api-keys',
+    summary: 'API keys (never a secret), by status: active (default, expired included), revoked or all',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'read',
+    query: ApiKeyListQuery,
+    ok: json('`{data: [keys]}`'),
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    path: '/api-keys/{id}',
+    summary: 'One API key (never its secret)',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'read',
+    ok: json('The key'),
+    errors: ['not_found'],
+  },
+  {
+    method: 'patch',
+    path: '/api-keys/{id}',
+    summary: "Change a key's name, scopes or expiry",
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'admin',
+    body: { schema: ApiKeyPatch, name: 'ApiKeyPatch' },
+    ok: json('The key'),
+    errors: ['invalid_request', 'not_found', 'last_admin_key'],
+  },
+  {
+    method: 'delete',
+    path: '/api-keys/{id}',
+    summary: 'Revoke a key and every token it minted, on every instance',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'admin',
+    ok: { status: 204, type: '', description: 'Revoked' },
+    errors: ['not_found', 'last_admin_key'],
+  },
+  {
+    method: 'post',
+    path: '/api-keys/{id}/rotate',
+    summary:
+      'Give a key a new secret (in this answer only); the old one works for grace_seconds more (default 86400), then 401 api_key_expired',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'admin',
+    body: { schema: ApiKeyRotate, name: 'ApiKeyRotate' },
+    ok: json('The key, with `key` (the new secret) and `rotating_until`'),
+    errors: ['invalid_request', 'not_found'],
+  },
+]

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { AccountingParts } from '../context.ts'
+import { json, type RouteDoc } from '../http/route-doc.ts'
 
 /** How long readiness waits for the store before calling it unreachable. */
 const STORE_CHECK_TIMEOUT_MS = 1000
@@ -52,3 +53,25 @@ async function storeAnswers(ctx: AccountingParts): Promise<boolean> {
     clearTimeout(timer)
   }
 }
+
+/** These routes as OpenAPI documents them and the access table decides them (http/route-doc.ts). */
+export const HEALTH_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    tag: 'status',
+    access: 'none',
+    ok: json('`{ok: true}`', { ok: { type: 'boolean' } }),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: store, Redis, draining (503 when not ready)',
+    tag: 'status',
+    access: 'none',
+    ok: json('`{ready, checks}`'),
+    errors: [],
+  },
+]

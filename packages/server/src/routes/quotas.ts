@@ -6,6 +6,7 @@ import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { QuotaAdmin } from '../quotas/admin.ts'
 import { QuotaPut } from '../quotas/schema.ts'
+import { json, type RouteDoc } from '../http/route-doc.ts'
 
 /**
  * `PUT /quotas`, `GET /quotas`, `DELETE /quotas/:id` (API key only): caps per end-user and API key
@@ -33,3 +34,48 @@ export function registerQuotaRoutes(app: FastifyInstance, ctx: AccountingParts, 
     return reply.code(204).send()
   })
 }
+
+/** These routes as OpenAPI documents them and the access table decides them (http/route-doc.ts). */
+export const QUOTA_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'put',
+    path: '/quotas',
+    summary: 'Set a quota per end-user (sub) and/or API key, per UTC day or month (201 created, 200 changed)',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'admin',
+    body: { schema: QuotaPut, name: 'QuotaPut' },
+    ok: json('The quota, with `period_ends` and `used` in the current period'),
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    path: '/quotas',
+    summary: 'Every quota, with its use in the current period',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'read',
+    ok: json('`{data: [quotas]}`'),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/quotas/{id}',
+    summary: 'One quota',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'read',
+    ok: json('The quota'),
+    errors: ['not_found'],
+  },
+  {
+    method: 'delete',
+    path: '/quotas/{id}',
+    summary: 'Remove a quota',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'admin',
+    ok: { status: 204, type: '', description: 'Removed' },
+    errors: ['not_found'],
+  },
+]

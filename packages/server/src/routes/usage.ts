@@ -4,6 +4,7 @@ import type { CoreParts } from '../context.ts'
 import type { Guard } from '../http/guard.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { UsageQuery, usageReport } from '../usage/report.ts'
+import { json, type RouteDoc } from '../http/route-doc.ts'
 
 /** `GET /usage` (API key only): the usage ledger by day, `sub` and key, for the operator. */
 export function registerUsageRoutes(app: FastifyInstance, ctx: CoreParts, guard: Guard): void {
@@ -17,3 +18,18 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: CoreParts, guard:
     }
   })
 }
+
+/** These routes as OpenAPI documents them and the access table decides them (http/route-doc.ts). */
+export const USAGE_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/usage',
+    summary: 'Usage by day, sub and API key, from the ledger',
+    tag: 'operators',
+    access: 'api_key',
+    scope: 'read',
+    query: UsageQuery,
+    ok: json('`{from, to, group_by, data: [rows], totals}`'),
+    errors: ['invalid_request'],
+  },
+]

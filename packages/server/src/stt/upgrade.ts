@@ -5,7 +5,7 @@ import { VoxgateError } from '@voxgate/protocol'
 import { SttTurnsQuery, SttWebSocketQuery, type TurnSettings } from '@voxgate/protocol/schemas'
 import type { Principal } from '../auth/principal.ts'
 import type { SttContext } from '../stt/service.ts'
-import { authenticateRequest, queryOf } from '../http/authenticate.ts'
+import { authenticateRequest, type HandshakeRoute, queryOf } from '../http/authenticate.ts'
 import { parseOr400 } from '../http/validate.ts'
 import { ManualSttSocket } from './manual-socket.ts'
 import { assertSttModel } from './models.ts'
@@ -37,11 +37,11 @@ export async function upgradeStt(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  requestId: string,
+  { id: requestId, access }: HandshakeRoute,
 ): Promise<void> {
   const path = (req.url ?? '').split('?')[0]
   const query = queryOf(req.url)
-  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId })
+  const principal = await authenticateRequest(ctx, req, query, { grant: 'stt' }, true, { id: requestId, access })
   return ctx.refusals.counting(principal, async () => {
     const turnsQuery =
       path === '/stt/turns/websocket' ? parseOr400(SttTurnsQuery, queryObject(query), 'query') : undefined

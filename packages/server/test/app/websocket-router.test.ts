@@ -1,7 +1,8 @@
 /**
  * The WebSocket router (issue 21 item 3): it dispatches a handshake by path to the feature that owns
  * it, local or relayed alike, so an unknown path is the same 404 `not_found` in both modes, every
- * feature's path reaches that feature's own checks, and two features claiming one path stop the start.
+ * feature's path reaches that feature's own checks, and two features claiming one path, or a path with no
+ * route doc (so no access decision), stop the start.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -59,5 +60,14 @@ test('two features that claim one socket path stop the start, naming both', () =
   const impostor: Feature = { ...localStt(ctx), sockets: localSpeech(ctx).sockets }
   assert.throws(() => createWebSocketTransport(ctx, { features: [localSpeech(ctx), impostor] }), {
     message: 'Both speech and speech to text serve WebSocket /tts/websocket.',
+  })
+})
+
+test('a socket path with no route doc stops the start: its access decision would be missing', () => {
+  const ctx = local.server.ctx
+  const undocumented: Feature = { ...localSpeech(ctx), docs: [] }
+  assert.throws(() => createWebSocketTransport(ctx, { features: [undocumented] }), {
+    code: 'internal_error',
+    message: 'route GET /tts/websocket has no access decision',
   })
 })

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { bearer, call, mint } from '../helpers/http.ts'
+import { routeTableOf } from '../helpers/route-table.ts'
 
 let t: TestServer
 before(async () => {
@@ -65,6 +66,34 @@ describe('grants × routes', () => {
         ...(route.method === 'POST' && { body: { bad: true } }),
       })
       assert.equal(res.status, PASS_STATUS[route.path] ?? 400, res.text)
+    })
+  }
+
+  // Every route of the route table (app/route-table.ts), not only the six above: a token reaches a route
+  // exactly when the route's doc names a grant it holds (or `any`), and never a route for keys.
+  for (const grants of GRANT_SETS) {
+    test(`token ${JSON.stringify(grants)} on every guarded route of the route table`, async () => {
+      const token = await mint(t.url, t.apiKey, { grants })
+      const docs = (await routeTableOf(t)).docs.filter((d) => d.access !== 'none')
+      for (const doc of docs) {
+        const method = doc.method.toUpperCase()
+        const res = await call(t.url, doc.path.replace(/\{[A-Za-z_]+\}/g, 'x'), {
+          method,
+          headers: bearer(token),
+          ...(method !== 'GET' && method !== 'DELETE' && { body: { bad: true } }),
+        })
+        const held = (grants as Record<string, boolean>)[typeof doc.access === 'object' ? doc.access.grant : '']
+        const route = `${method} ${doc.path}: ${res.text.slice(0, 200)}`
+        if (doc.access === 'any' || held === true) assert.ok(res.status !== 401 && res.status !== 403, route)
+        else {
+          assert.equal(res.status, 403, route)
+          const body = res.json.error_code === undefined ? res.json.error : res.json
+          assert.equal(
+            body.error_code ?? body.code,
+            doc.access === 'api_key' ? 'api_key_required' : 'insufficient_scope',
+          )
+        }
+      }
     })
   }
 

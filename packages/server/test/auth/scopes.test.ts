@@ -1,17 +1,17 @@
 /**
- * Scopes on API keys (issue 22 item 1): the route table covers every registered route, in local and
- * in gateway mode (whose features register the same routes, issue 21 item 3), each scope
- * meets each route as the table says, tokens never reach the key-only routes, a `mint` key revokes
- * only its own tokens, and a key's policy bounds what it mints.
+ * Scopes on API keys (issue 22 item 1): the route table (app/route-table.ts, issue 21 item 3) gives
+ * every registered route exactly one doc and so one access decision, in local and in gateway mode
+ * (whose features register the same routes), each scope meets each route as its decision says,
+ * tokens never reach the key-only routes, a `mint` key revokes only its own tokens, and a key's
+ * policy bounds what it mints.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { RouteOptions } from 'fastify'
 import { createKey } from '../../src/keys/create-key.ts'
-import { buildApp } from '../../src/app/app.ts'
-import { speechFeatures } from '../../src/app/speech-features.ts'
 import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
-import { ROUTE_ACCESS, routeAccess } from '../../src/http/scopes.ts'
+import { routeAccess } from '../../src/http/scopes.ts'
+import { routeKey } from '../../src/http/route-doc.ts'
+import { routeKeyOf, routeTableOf, type RouteTable } from '../helpers/route-table.ts'
 import { SCOPES, type KeyPolicy, type Scope } from '../../src/scopes.ts'
 import { openStore } from '../../src/store/open.ts'
 import { bearer, call, mint, type ApiResponse } from '../helpers/http.ts'
@@ -30,18 +30,6 @@ before(async () => {
     keys[scope] = (await createKey(t.server.ctx.store, scope, Date.now(), { scopes: [scope] })).key
 })
 after(() => t.close())
-
-/** Every route Fastify registers for a server (HEAD routes stand with their GET); this file's by default. */
-async function registeredRoutes(server: TestServer = t): Promise<{ method: string; url: string }[]> {
-  const routes: { method: string; url: string }[] = []
-  const onRoute = (r: RouteOptions) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
-  }
-  const app = buildApp(server.server.ctx, undefined, { onRoute })
-  await app.ready()
-  await app.close()
-  return routes
-}
 
 /**
  * One request (with the console's Origin); a live event stream (the console's) is read up to its status and headers only, since
@@ -69,16 +57,27 @@ function assertError(res: ApiResponse, status: number, code: string, message?: R
   if (message) assert.match(body.message, message)
 }
 
-describe('the route access table', () => {
-  test('has a decision for every registered route, and none for a route that is not served', async () => {
-    const routes = await registeredRoutes()
-    assert.ok(routes.length >= 20)
-    for (const { method, url } of routes) assert.doesNotThrow(() => routeAccess(method, url), `${method} ${url}`)
-    const served = new Set(routes.map((r) => `${r.method} ${r.url}`))
-    for (const entry of Object.keys(ROUTE_ACCESS)) assert.ok(served.has(entry), `${entry} is in the table, not served`)
+/** Each registered route has exactly one doc, each doc is a registered route, and no doc repeats. */
+function assertOneDocPerRoute(table: RouteTable): void {
+  const registered = table.routes.map(routeKeyOf).sort()
+  const documented = table.docs.map(routeKey).sort()
+  assert.deepEqual(documented, registered)
+  assert.equal(new Set(registered).size, registered.length, 'no route is registered twice')
+  for (const { method, url } of table.routes) assert.doesNotThrow(() => routeAccess(table.access, method, url))
+}
+
+describe('the route table', () => {
+  let local: RouteTable
+  before(async () => {
+    local = await routeTableOf(t)
   })
 
-  test('in gateway mode too: every relayed route has a decision, and the relayed features serve the local routes', async () => {
+  test('gives every registered route one doc and one access decision, and documents nothing it does not serve', () => {
+    assert.ok(local.routes.length >= 20)
+    assertOneDocPerRoute(local)
+  })
+
+  test('in gateway mode too: every relayed route has one doc, and the relayed features serve the local routes', async () => {
     // A gateway in front of a fake upstream (it answers the start check); no request reaches it here.
     const fake = await FakeHttpUpstream.start()
     const gw = await startTestServer({
@@ -87,16 +86,16 @@ describe('the route access table', () => {
       console: true,
     })
     try {
-      const relayed = await registeredRoutes(gw)
-      for (const { method, url } of relayed) assert.doesNotThrow(() => routeAccess(method, url), `${method} ${url}`)
-      // The same methods and paths either way: only what answers them changes.
-      const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`
-      assert.deepEqual(relayed.map(key).sort(), (await registeredRoutes()).map(key).sort())
+      const relayed = await routeTableOf(gw)
+      assertOneDocPerRoute(relayed)
+      // The same methods and paths, and the same decisions, either way: only what answers them changes.
+      assert.deepEqual(relayed.routes.map(routeKeyOf).sort(), local.routes.map(routeKeyOf).sort())
+      assert.deepEqual(new Map([...relayed.access].sort()), new Map([...local.access].sort()))
       // Each feature's WebSocket path, local or relayed, is a GET route of its own with a decision.
-      for (const server of [t, gw]) {
-        const paths = speechFeatures(server.server.ctx).flatMap((f) => [...(f.sockets?.keys() ?? [])])
+      for (const table of [local, relayed]) {
+        const paths = table.features.flatMap((f) => [...(f.sockets?.keys() ?? [])])
         assert.deepEqual(paths.sort(), ['/stt/turns/websocket', '/stt/websocket', '/tts/websocket'])
-        for (const path of paths) assert.notEqual(routeAccess('GET', path), 'public', path)
+        for (const path of paths) assert.notEqual(routeAccess(table.access, 'GET', path), 'public', path)
       }
     } finally {
       await gw.close()
@@ -105,8 +104,8 @@ describe('the route access table', () => {
   })
 
   test('each scope against each route: 403 insufficient_scope naming the scope exactly when the key lacks it', async () => {
-    for (const { method, url } of await registeredRoutes()) {
-      const access = routeAccess(method, url)
+    for (const { method, url } of local.routes) {
+      const access = routeAccess(local.access, method, url)
       for (const scope of SCOPES) {
         const body = method === 'POST' || method === 'PUT' ? {} : undefined
         const res = await callOnce(withParams(url), { method, headers: bearer(keys[scope]), body })
@@ -119,8 +118,8 @@ describe('the route access table', () => {
 
   test('tokens on every mint, read and admin route: 403 api_key_required', async () => {
     const token = await mint(t.url, t.apiKey, { grants: { tts: true, stt: true, voices: true }, expires_in: 60 })
-    for (const { method, url } of await registeredRoutes()) {
-      if (!['mint', 'read', 'admin'].includes(routeAccess(method, url))) continue
+    for (const { method, url } of local.routes) {
+      if (!['mint', 'read', 'admin'].includes(routeAccess(local.access, method, url))) continue
       const body = method === 'POST' || method === 'PUT' ? {} : undefined
       const res = await call(t.url, withParams(url), { method, headers: bearer(token), body })
       assertError(res, 403, 'api_key_required')

@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { compileErrors, validate } from '@readme/openapi-parser'
-import type { RouteOptions } from 'fastify'
 import { ERROR_CATALOGUE } from '@voxgate/protocol'
 import { AccessTokenRequest, TtsBytesRequest, WsGenerationRequest } from '@voxgate/protocol/schemas'
 import { call } from '../helpers/http.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { buildApp } from '../../src/app/app.ts'
 import { requestSchema } from '../../src/openapi/json-schema.ts'
 import { routeAccess } from '../../src/http/scopes.ts'
+import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
+import { routeTableOf, type RouteTable } from '../helpers/route-table.ts'
 
 let t: TestServer
 let doc: any
@@ -21,17 +21,9 @@ before(async () => {
 })
 after(() => t.close())
 
-/** Every route Fastify registers for this server, as Fastify's onRoute hook reports them. */
+/** Every route Fastify registers for a server from its route table (app/route-table.ts). */
 async function registeredRoutes(server: TestServer = t): Promise<{ method: string; url: string }[]> {
-  const routes: { method: string; url: string }[] = []
-  const onRoute = (r: RouteOptions) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url })
-  }
-  const app = buildApp(server.server.ctx, undefined, { onRoute })
-  await app.ready()
-  await app.close()
-  // Fastify adds a HEAD route for each GET by itself; the GET stands for both.
-  return routes.filter((r) => r.method !== 'HEAD')
+  return (await routeTableOf(server)).routes
 }
 
 const openApiPath = (fastifyUrl: string) => fastifyUrl.replace(/:([A-Za-z_]+)/g, '{$1}')
@@ -145,11 +137,39 @@ describe('GET /openapi.json', () => {
   })
 })
 
+describe('the document is generated from the route table', () => {
+  /** The paths of the table's docs, first appearance first: the document's order. */
+  const pathsOf = (table: RouteTable) => [...new Set(table.docs.map((d) => d.path))]
+
+  test('its paths are the route docs of the features the app registered, in their order', async () => {
+    assert.deepEqual(Object.keys(doc.paths), pathsOf(await routeTableOf(t)))
+  })
+
+  test('in gateway mode: the same document as local mode, from the relayed features', async () => {
+    const fake = await FakeHttpUpstream.start()
+    const gw = await startTestServer({
+      allowedOrigins: ['https://app.example.com'],
+      tokenCookieName: 'vg_token',
+      upstreamUrl: fake.url,
+      upstreamApiKey: 'sk_car_upstream-0123456789abcdef',
+    })
+    try {
+      const gwDoc = (await call(gw.url, '/openapi.json')).json
+      assert.deepEqual(Object.keys(gwDoc.paths), pathsOf(await routeTableOf(gw)))
+      assert.deepEqual(gwDoc, doc)
+    } finally {
+      await gw.close()
+      await fake.close()
+    }
+  })
+})
+
 describe('scopes in the document', () => {
-  test("every operation's key carriers name the scope the route access table gives it", async () => {
-    for (const { method, url } of await registeredRoutes()) {
+  test("every operation's key carriers name the scope of the route's access decision", async () => {
+    const table = await routeTableOf(t)
+    for (const { method, url } of table.routes) {
       const op = doc.paths[openApiPath(url)][method.toLowerCase()]
-      const access = routeAccess(method, url)
+      const access = routeAccess(table.access, method, url)
       const expected = access === 'public' || access === 'any' ? [] : [access]
       const bearer = op.security.find((s: Record<string, string[]>) => 'bearer' in s)
       if (access === 'public') assert.deepEqual(op.security, [], `${method} ${url}`)

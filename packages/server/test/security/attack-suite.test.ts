@@ -2,6 +2,8 @@
  * One shared attack suite (STYLE.md habit 9, `runAuthSuite(route)`): every attack in ATTACKS is run
  * against every target in TARGETS (each HTTP route and both WebSocket carriers), and each asserts the
  * exact status and error code. At the end, the server's logs must hold none of the secrets used.
+ * The targets are routes of the route table (app/route-table.ts); attack-suite-routes.test.ts runs the
+ * refusals on every route of it.
  * Over 400 lines because the suite is one matrix (attacks × targets) whose point is that nothing is
  * left out: split, a new target could be added to one half and miss the other half's attacks.
  */
@@ -20,6 +22,8 @@ import { FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
 import { FakeUpstream } from '../helpers/fake-upstream.ts'
 import { WsSession } from '../helpers/ws-session.ts'
 import { flacOf } from '../stt/bombs.ts'
+import { routeKey } from '../../src/http/route-doc.ts'
+import { routeTableOf } from '../helpers/route-table.ts'
 
 let t: TestServer
 let voice: string
@@ -398,6 +402,14 @@ function runAuthSuite(target: Target): void {
 }
 
 for (const target of TARGETS) runAuthSuite(target)
+
+test('every target is a route of the route table (attack-suite-routes.test.ts attacks all of them)', async () => {
+  const routes = new Set((await routeTableOf(t)).docs.map(routeKey))
+  for (const target of TARGETS) {
+    const [method, path] = target.name.split(' ') as [string, string]
+    assert.ok(routes.has(method === 'WS' ? `GET ${path}` : `${method} ${path}`), target.name)
+  }
+})
 
 // ---------------------------------------------------------------- through a gateway (issue 19)
 

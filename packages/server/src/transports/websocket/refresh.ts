@@ -1,4 +1,3 @@
-import { routeAccess } from '../../http/scopes.ts'
 import { VoxgateError } from '@voxgate/protocol'
 import type { WsRefreshToken } from '@voxgate/protocol/schemas'
 import { authorize } from '../../auth/authorize.ts'
@@ -31,7 +30,8 @@ export async function verifyRefresh(
   const principal = await ctx.authenticator.authenticate(msg.access_token)
   if (principal.kind !== 'token')
     throw new VoxgateError('invalid_request', 'refresh_token takes an access token, not an API key.')
-  authorize(principal, { grant: 'tts' }, routeAccess('GET', '/tts/websocket'))
+  // A token is checked by its grant alone; the access decision (`speech`) is what a key would need.
+  authorize(principal, { grant: 'tts' }, 'speech')
   checkOrigin(origin, { value: msg.access_token, carrier: 'query' }, principal, ctx.config.allowedOrigins, true)
   const fresh = identityOf(principal)
   if (fresh.keyId !== identity.keyId || fresh.sub !== identity.sub) {

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '@voxgate/protocol'
 import { SttBatchFields } from '@voxgate/protocol/schemas'
-import { OpenAiSpeechRequest } from '../openai/speech-request.ts'
-import type { RouteDoc } from './routes.ts'
+import { OpenAiSpeechRequest } from './speech-request.ts'
+import type { RouteDoc } from '../http/route-doc.ts'
 
 const SPEECH_ERRORS: ErrorCode[] = [
   'invalid_request',
@@ -46,7 +46,7 @@ const TRANSCRIPTION_ERRORS: ErrorCode[] = [
 ]
 
 /** OpenAI's routes; on `/v1/*` every error has OpenAI's shape `{error: {message, type, param, code}}`. */
-export const OPENAI_ROUTES: readonly RouteDoc[] = [
+export const OPENAI_DOCS: readonly RouteDoc[] = [
   speech('/v1/audio/speech', "OpenAI's `{error: {message, type, param, code}}`"),
   speech('/audio/speech', "Cartesia's"),
   {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { json, type RouteDoc } from './routes.ts'
+import { json, type RouteDoc } from '../http/route-doc.ts'
 
+/** The sign-in body as documented (console/routes.ts validates it with length bounds too). */
 const SignIn = z.union([z.strictObject({ code: z.string() }), z.strictObject({ key: z.string() })])
 const html = (description: string) => ({ status: 200, type: 'text/html', description })
 
@@ -8,7 +9,7 @@ const html = (description: string) => ({ status: 200, type: 'text/html', descrip
  * The operator console's routes (`--console`, docs/console.md): its files and its own API. They are
  * in the document only where the server serves them.
  */
-export const CONSOLE_ROUTES: readonly RouteDoc[] = [
+export const CONSOLE_DOCS: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/console',
@@ -69,6 +70,7 @@ export const CONSOLE_ROUTES: readonly RouteDoc[] = [
     summary: 'Who is signed in: `{scope, key_id, idle_at, expires_at}` (the session cookie, or a read key)',
     tag: 'console',
     access: 'api_key',
+    scope: 'read',
     ok: json('`{scope, key_id, idle_at, expires_at}`'),
     errors: [],
   },
@@ -79,6 +81,7 @@ export const CONSOLE_ROUTES: readonly RouteDoc[] = [
       'Server-sent events: `open_streams` every second (by transport and sub; cluster-wide with Redis), `signed_out` when the session ends',
     tag: 'console',
     access: 'api_key',
+    scope: 'read',
     ok: { status: 200, type: 'text/event-stream', description: 'The live feed' },
     errors: [],
   },
