@@ -61,6 +61,9 @@ after(async () => {
 
 test('Listen: partial then final transcripts of what the microphone hears, over a token minted for tts + stt; "Listening…" replaces the Speak status', async () => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, permissions: ['microphone'] })
+  // Starting to listen waits for a recogniser, which a suite of files at once makes slow to come: every
+  // wait here gets a long guard against a hang (Playwright's 30 s was passed under load 17), none a speed requirement.
+  context.setDefaultTimeout(90_000)
   const page = await context.newPage()
   await signUpThenIn(page, stack.app.url, 'grace@example.test', 'correct horse battery staple')
 
