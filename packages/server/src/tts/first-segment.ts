@@ -52,13 +52,22 @@ export type Step =
       last: boolean
     }
 
+export interface StepOptions {
+  /**
+   * Cut the first sentence: the request starts its stream's audio (an HTTP request, a WebSocket
+   * context's first segment). A later segment of a context continues audio under way, and stays whole.
+   */
+  cutFirst: boolean
+}
+
 /**
  * The engine jobs for `units`, in order: one per sentence, except the first sentence, which is cut
- * by `splitFirstSegment` (unless it is spelled out: its letters are read one by one anyway).
+ * by `splitFirstSegment` when `cutFirst` says so (never when it is spelled out: its letters are read
+ * one by one anyway).
  */
-export function planSteps(units: Unit[]): Step[] {
+export function planSteps(units: Unit[], options: StepOptions): Step[] {
   const steps: Step[] = []
-  let first = true
+  let first = options.cutFirst
   units.forEach((unit, i) => {
     if (unit.kind === 'break') {
       steps.push({ kind: 'break', unit: i, ms: unit.ms })

@@ -98,8 +98,8 @@ function joinPhonemes(parts: PhonemeTimestamps[]): PhonemeTimestamps | undefined
 
 /**
  * Text → markup and sentences → engine jobs (in order) and silence for breaks → encoded chunks.
- * The first sentence goes to the engine as a short head and its rest (first-segment.ts), so the
- * first audio waits for a few words only. Synthesis stays at most one job ahead of the consumer:
+ * The first sentence of a stream goes to the engine as a short head and its rest (first-segment.ts),
+ * so the first audio waits for a few words only. Synthesis stays at most one job ahead of the consumer:
  * job i+1 starts once job i has produced its first audio (so the first job has the cores to itself
  * until its first audio is made), and i+2 only once the consumer has pulled all of i. Ending the
  * iteration or aborting `signal` cancels every started job (in a worker, mid-sentence) and releases
@@ -115,7 +115,7 @@ export async function* synthesize(
   request.progress?.planned(units.map((u) => (u.kind === 'speech' ? u.source : '')))
   if (units.length === 0) return
   signal?.throwIfAborted()
-  const steps = planSteps(units)
+  const steps = planSteps(units, { cutFirst: (request.timeOffsetSeconds ?? 0) === 0 })
   const encoder = await openEncoder(request.outputFormat)
   const started: JobStream[] = []
   try {

@@ -53,7 +53,7 @@ test('short sentences, short rests and text without spaces stay whole', () => {
 })
 
 test('only the first sentence is cut, a spelled-out one never, and breaks keep their place', () => {
-  const steps = planSteps(planUnits(`${LONG} ${LONG}`))
+  const steps = planSteps(planUnits(`${LONG} ${LONG}`), { cutFirst: true })
   assert.deepEqual(
     steps.map((s) => (s.kind === 'speech' ? [s.unit, s.text, s.last] : [s.unit, s.ms])),
     [
@@ -62,14 +62,14 @@ test('only the first sentence is cut, a spelled-out one never, and breaks keep t
       [1, LONG, true],
     ],
   )
-  const spelled = planSteps(planUnits('<break time="200ms"/><spell>ABCDEFGHIJKLMNOP</spell>'))
+  const spelled = planSteps(planUnits('<break time="200ms"/><spell>ABCDEFGHIJKLMNOP</spell>'), { cutFirst: true })
   assert.deepEqual(
     spelled.map((s) => s.kind),
     ['break', 'speech'],
   )
 })
 
-async function collect(text: string, log: string[] = []): Promise<SynthesisChunk[]> {
+async function collect(text: string, log: string[] = [], timeOffsetSeconds = 0): Promise<SynthesisChunk[]> {
   const inner = await InlineRunner.create()
   const runner: SentenceRunner = {
     start(job, signal, options) {
@@ -84,6 +84,7 @@ async function collect(text: string, log: string[] = []): Promise<SynthesisChunk
     voiceId: DEFAULT_VOICE_ID,
     outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
     timestamps: true,
+    timeOffsetSeconds,
   }
   const out: SynthesisChunk[] = []
   for await (const chunk of synthesize(deps, request)) out.push(chunk)
@@ -109,6 +110,12 @@ test('the head goes to the engine first, as urgent; its rest follows as look-ahe
   // Not one sample more or less: the audio is as long as its words.
   const samples = chunks.reduce((n, c) => n + c.audio.byteLength / 2, 0)
   assert.equal(samples, Math.round((LONG.split(' ').length + 3) * 0.06 * 16000))
+})
+
+test("a WebSocket context's later segment continues its audio: its first sentence stays whole", async () => {
+  const log: string[] = []
+  await collect(LONG, log, 1.5)
+  assert.deepEqual(log, [`urgent ${LONG}`])
 })
 
 test('the cut neither adds nor drops audio: the same bytes as the sentence said in one job', async () => {
