@@ -99,7 +99,8 @@ function joinPhonemes(parts: PhonemeTimestamps[]): PhonemeTimestamps | undefined
 /**
  * Text → markup and sentences → engine jobs (in order) and silence for breaks → encoded chunks.
  * The first sentence of a stream goes to the engine as a short head and its rest (first-segment.ts),
- * so the first audio waits for a few words only. Synthesis stays at most one job ahead of the consumer:
+ * so the first audio waits for a few words only; the rest is as urgent as the head (its listener is
+ * already listening), later sentences are look-ahead. Synthesis stays at most one job ahead of the consumer:
  * job i+1 starts once job i has produced its first audio (so the first job has the cores to itself
  * until its first audio is made), and i+2 only once the consumer has pulled all of i. Ending the
  * iteration or aborting `signal` cancels every started job (in a worker, mid-sentence) and releases
@@ -163,7 +164,9 @@ export async function* synthesize(
       next = undefined
       const startNext = () => {
         const j = nextSpeech(i + 1)
-        if (next === undefined && j >= 0) next = { index: j, stream: start(j, false) }
+        // The rest of a cut sentence is what its listener, already hearing the head, waits for next.
+        const rest = steps[j]?.unit === step.unit
+        if (next === undefined && j >= 0) next = { index: j, stream: start(j, rest) }
       }
       const offsetSeconds = (request.timeOffsetSeconds ?? 0) + emitted / rate
       const partStart = emitted

@@ -91,12 +91,12 @@ async function collect(text: string, log: string[] = [], timeOffsetSeconds = 0):
   return out
 }
 
-test('the head goes to the engine first, as urgent; its rest follows as look-ahead; the words stay one event per sentence', async () => {
+test('the head goes to the engine first, then its rest, both urgent; later sentences are look-ahead; the words stay one event per sentence', async () => {
   const log: string[] = []
   const chunks = await collect(`${LONG} That is all.`, log)
   assert.deepEqual(log, [
     'urgent Access tokens let a browser speak without ever',
-    'ahead seeing the API key.',
+    'urgent seeing the API key.',
     'ahead That is all.',
   ])
   const words = chunks.filter((c) => c.words).map((c) => c.words!)
