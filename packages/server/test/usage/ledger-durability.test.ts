@@ -95,3 +95,22 @@ test('what GET /usage showed survives kill -9 of the server process', async () =
   }
   assert.deepEqual(await ledgerInFolder(dataDir), { streams: STREAMS, characters: STREAMS * TEXT.length })
 })
+
+test('a reservation and a read see a refund that still waits in the batch', async () => {
+  const store = await openStore({ dataDir: folder() })
+  try {
+    const expires = Date.now() + 600_000
+    const d = { day: today(), keyId: 'key_r', sub: null, characters: 10, audioMsProduced: 0, audioMsTranscribed: 0 }
+    assert.deepEqual(await store.reserveCharacters('tok_r', 100, 100, expires), { granted: true, used: 100 })
+    // The first settlement is written at once; the second, right after it, waits for the interval.
+    await store.settleUsage({ ...d, streams: 1 })
+    const settled = store.settleUsage({ ...d, streams: 1 }, { keys: ['tok_r'], characters: 60, audioMs: 0 })
+    assert.deepEqual(await store.reserveCharacters('tok_r', 50, 100, expires), { granted: true, used: 90 })
+    assert.equal(await store.usedCharacters('tok_r'), 90)
+    await settled
+    const [row] = await store.queryUsage({ from: today(), to: today() })
+    assert.equal(row?.streams, 2)
+  } finally {
+    await store.close()
+  }
+})
