@@ -2,8 +2,8 @@
  * A request's first audio waits for its first engine job, and a worker runs a job to its end before
  * it takes the next one: under a burst of streams, every stream's first audio waits for the first
  * jobs queued before its own. So the first sentence of a request goes to the engine in two parts: a
- * short head (its first clause, or its first few words) and the rest, which follows as the next
- * job like any look-ahead sentence. Later sentences are whole, as an engine says them best.
+ * short head (its first clause, or its first few words) and the rest, which follows as the next job,
+ * as urgent as the head (pipeline.ts). Later sentences are whole, as an engine says them best.
  */
 import type { SpeechUnit, Unit } from './plan.ts'
 
