@@ -10,6 +10,7 @@ import { openEncoder } from './encode.ts'
 import type { SentenceJob } from './job.ts'
 import type { JobStream, SentenceRunner } from './job-stream.ts'
 import { resolveVoice } from './language.ts'
+import { planSteps, type Step } from './first-segment.ts'
 import { clampGain, clampSpeed, planUnits, type SpeechUnit } from './plan.ts'
 import type { SynthesisChunk, SynthesisRequest } from './types.ts'
 import type { VoiceEntry } from './voice-table.ts'
@@ -79,12 +80,31 @@ function phonemeTimestamps(phonemes: EnginePhoneme[], offsetSeconds: number, aud
   }
 }
 
+/** The word timestamps of a sentence's parts (its first may be cut in two) as one event's. */
+function joinWords(parts: WordTimestamps[]): WordTimestamps | undefined {
+  if (parts.length <= 1) return parts[0]
+  return {
+    words: parts.flatMap((p) => p.words),
+    start: parts.flatMap((p) => p.start),
+    end: parts.flatMap((p) => p.end),
+  }
+}
+
+function joinPhonemes(parts: PhonemeTimestamps[]): PhonemeTimestamps | undefined {
+  if (parts.length <= 1) return parts[0]
+  const joined = (k: 'start' | 'end') => parts.flatMap((p) => p[k])
+  return { phonemes: parts.flatMap((p) => p.phonemes), start: joined('start'), end: joined('end') }
+}
+
 /**
  * Text → markup and sentences → engine jobs (in order) and silence for breaks → encoded chunks.
- * Synthesis stays at most one sentence ahead of the consumer: sentence i+1 starts once sentence i has
- * produced its first audio (so the first sentence has the cores to itself until its first byte is
- * out), and i+2 only once the consumer has pulled all of i. Ending the iteration or aborting `signal`
- * cancels every started job (in a worker, mid-sentence) and releases the encoder.
+ * The first sentence of a stream goes to the engine as a short head and its rest (first-segment.ts),
+ * so the first audio waits for a few words only; the rest is as urgent as the head (its listener is
+ * already listening), later sentences are look-ahead. Synthesis stays at most one job ahead of the consumer:
+ * job i+1 starts once job i has produced its first audio (so the first job has the cores to itself
+ * until its first audio is made), and i+2 only once the consumer has pulled all of i. Ending the
+ * iteration or aborting `signal` cancels every started job (in a worker, mid-sentence) and releases
+ * the encoder.
  */
 export async function* synthesize(
   deps: PipelineDeps,
@@ -96,19 +116,20 @@ export async function* synthesize(
   request.progress?.planned(units.map((u) => (u.kind === 'speech' ? u.source : '')))
   if (units.length === 0) return
   signal?.throwIfAborted()
+  const steps = planSteps(units, { cutFirst: (request.timeOffsetSeconds ?? 0) === 0 })
   const encoder = await openEncoder(request.outputFormat)
   const started: JobStream[] = []
   try {
     const rate = encoder.sampleRate
     const jobFor = planJobs(deps, request, rate)
     const start = (i: number, urgent: boolean) => {
-      const unit = units[i] as SpeechUnit
-      request.progress?.started(i)
-      const stream = deps.runner.start(jobFor(unit.text, unit), signal, { urgent })
+      const step = steps[i] as Extract<Step, { kind: 'speech' }>
+      request.progress?.started(step.unit)
+      const stream = deps.runner.start(jobFor(step.text, step.markup), signal, { urgent })
       started.push(stream)
       return stream
     }
-    const nextSpeech = (from: number) => units.findIndex((u, i) => i >= from && u.kind === 'speech')
+    const nextSpeech = (from: number) => steps.findIndex((s, i) => i >= from && s.kind === 'speech')
     let header = encoder.header()
     const withHeader = (audio: Uint8Array) => {
       if (header.length === 0) return audio
@@ -123,12 +144,15 @@ export async function* synthesize(
     const first = nextSpeech(0)
     let next: { index: number; stream: JobStream } | undefined =
       first >= 0 ? { index: first, stream: start(first, true) } : undefined
-    for (let i = 0; i < units.length; i++) {
-      const unit = units[i]
-      if (unit?.kind === 'break') {
-        request.progress?.started(i)
+    // The timestamps of a sentence's parts so far: one event per sentence, after its last part.
+    let words: WordTimestamps[] = []
+    let phonemes: PhonemeTimestamps[] = []
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!
+      if (step.kind === 'break') {
+        request.progress?.started(step.unit)
         // Silence at the output rate, exactly as long as asked (not the engine's own pause).
-        const silence = new Int16Array(Math.round((unit.ms * rate) / 1000))
+        const silence = new Int16Array(Math.round((step.ms * rate) / 1000))
         for (const piece of slices(silence, maxChunk)) {
           signal?.throwIfAborted()
           emitted += piece.length
@@ -140,10 +164,12 @@ export async function* synthesize(
       next = undefined
       const startNext = () => {
         const j = nextSpeech(i + 1)
-        if (next === undefined && j >= 0) next = { index: j, stream: start(j, false) }
+        // The rest of a cut sentence is what its listener, already hearing the head, waits for next.
+        const rest = steps[j]?.unit === step.unit
+        if (next === undefined && j >= 0) next = { index: j, stream: start(j, rest) }
       }
       const offsetSeconds = (request.timeOffsetSeconds ?? 0) + emitted / rate
-      const sentenceStart = emitted
+      const partStart = emitted
       for await (const event of current) {
         // Audio already synthesized and queued is dropped once the request is aborted.
         signal?.throwIfAborted()
@@ -155,19 +181,20 @@ export async function* synthesize(
           }
           continue
         }
-        if (request.timestamps && event.words.length > 0) {
-          yield { audio: withHeader(EMPTY), words: timestamps(event.words, offsetSeconds), durationSeconds: 0 }
-        }
+        if (request.timestamps && event.words.length > 0) words.push(timestamps(event.words, offsetSeconds))
         if (request.phonemeTimestamps && event.phonemes.length > 0) {
-          const audioMs = ((emitted - sentenceStart) * 1000) / rate
-          yield {
-            audio: withHeader(EMPTY),
-            phonemes: phonemeTimestamps(event.phonemes, offsetSeconds, audioMs),
-            durationSeconds: 0,
-          }
+          const audioMs = ((emitted - partStart) * 1000) / rate
+          phonemes.push(phonemeTimestamps(event.phonemes, offsetSeconds, audioMs))
         }
       }
       startNext()
+      if (!step.last) continue
+      const sentenceWords = joinWords(words)
+      if (sentenceWords) yield { audio: withHeader(EMPTY), words: sentenceWords, durationSeconds: 0 }
+      const sentencePhonemes = joinPhonemes(phonemes)
+      if (sentencePhonemes) yield { audio: withHeader(EMPTY), phonemes: sentencePhonemes, durationSeconds: 0 }
+      words = []
+      phonemes = []
     }
     const tail = encoder.finish()
     if (tail.length > 0 || header.length > 0) yield { audio: withHeader(tail), durationSeconds: 0 }

@@ -121,9 +121,14 @@ export function sqliteUsage(ctx: SqliteContext): UsageStore & { flush(): void } 
       }
     })()
   const settlements = new SettlementBatch(writeSettlements)
+  // Reads and reservations see every settlement made before them, as if none waited in the batch.
+  const settled = (key: string) => {
+    if (settlements.refunds(key)) settlements.flush()
+  }
 
   return {
     async reserveCharacters(jti, characters, budget, expiresAt) {
+      settled(jti)
       const used = () => stmt.usage.get(jti)?.characters ?? 0
       return reserve(used, () => stmt.addUsage.run(jti, characters, expiresAt), characters, budget)
     },
@@ -131,9 +136,11 @@ export function sqliteUsage(ctx: SqliteContext): UsageStore & { flush(): void } 
       if (characters > 0) stmt.refundUsage.run(characters, jti)
     },
     async usedCharacters(jti) {
+      settled(jti)
       return stmt.usage.get(jti)?.characters ?? 0
     },
     async reserveAudio(jti, ms, budgetMs, expiresAt) {
+      settled(jti)
       const used = () => stmt.audio.get(jti)?.ms ?? 0
       return reserve(used, () => stmt.addAudio.run(jti, ms, expiresAt), ms, budgetMs)
     },
@@ -141,6 +148,7 @@ export function sqliteUsage(ctx: SqliteContext): UsageStore & { flush(): void } 
       if (ms > 0) stmt.refundAudio.run(ms, jti)
     },
     async usedAudio(jti) {
+      settled(jti)
       return stmt.audio.get(jti)?.ms ?? 0
     },
     settleUsage: (d, refund) => settlements.add(d, refund),
@@ -148,6 +156,7 @@ export function sqliteUsage(ctx: SqliteContext): UsageStore & { flush(): void } 
       stmt.refusalAdd.run(r.day, r.keyId, r.sub ?? '', r.reason)
     },
     async queryUsage(f) {
+      settlements.flush()
       const key = f.keyId ?? null
       const sub = f.sub === undefined ? null : (f.sub ?? '')
       const refusals = stmt.refusals.all(f.from, f.to, key, key, sub, sub).map((r) => ({
