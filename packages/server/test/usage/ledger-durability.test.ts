@@ -1,6 +1,6 @@
 /**
- * The ledger batches the settlements of streams that end close together (store/sqlite/settlement-batch.ts):
- * no row may be lost to it. After a clean shutdown every stream is in the store; a read of the ledger
+ * The ledger batches the settlements of streams that end in the same turn of the event loop
+ * (store/sqlite/settlement-batch.ts): no row may be lost to it. After a clean shutdown every stream is in the store; a read of the ledger
  * (`GET /usage`) writes what waits first, and what it showed survives a `kill -9`; a reservation sees
  * the refunds made before it.
  */

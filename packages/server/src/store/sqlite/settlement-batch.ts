@@ -11,27 +11,18 @@ interface Waiter {
   reject: (err: unknown) => void
 }
 
-/** Under load, the least time between two writes: settlements meanwhile wait and share the next one. */
-export const SETTLEMENT_INTERVAL_MS = 10
-/** So many settlements waiting are written at once, whatever the interval. */
-const MAX_WAITING = 512
-
 /**
- * Gathers the settlements of streams that end close together and writes them in one transaction,
- * rows for the same ledger line and refunds to the same counter added up first: under load, a hundred
- * streams ending together cost one write instead of a hundred (a commit costs some ten times a row).
- * A settlement after a quiet spell is written on the next turn of the event loop (`setImmediate`),
- * as soon as it would have been alone; one that comes within SETTLEMENT_INTERVAL_MS of the last
- * write waits for the interval's end, so a busy server commits at most once per interval. Each
- * caller's promise settles with its batch's write (durable once it resolves); `flush` writes what
- * waits at once (the store's reads of the ledger and its `close` call it).
+ * Gathers the settlements of streams that end in the same turn of the event loop and writes them in
+ * one transaction, rows for the same ledger line and refunds to the same counter added up first: under
+ * load, a hundred streams ending together cost one write instead of a hundred. Nothing waits for a
+ * timer: the batch is flushed on `setImmediate`, so a lone settlement lands as soon as it would have,
+ * and each caller's promise settles with its batch's write (durable once it resolves).
  */
 export class SettlementBatch {
   #deltas = new Map<string, UsageDelta>()
   #refunds = new Map<string, { characters: number; audioMs: number }>()
   #waiters: Waiter[] = []
-  #scheduled: { immediate: NodeJS.Immediate } | { timer: NodeJS.Timeout } | undefined
-  #lastWrite = -Infinity
+  #scheduled: NodeJS.Immediate | undefined
 
   constructor(private readonly write: (batch: Settlements) => void) {}
 
@@ -54,19 +45,8 @@ export class SettlementBatch {
       r.characters += refund!.characters
       r.audioMs += refund!.audioMs
     }
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
-    if (this.#waiters.length >= MAX_WAITING) this.flush()
-    else this.#schedule()
-    return done
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return
-    const wait = this.#lastWrite + SETTLEMENT_INTERVAL_MS - performance.now()
-    this.#scheduled =
-      wait > 0
-        ? { timer: setTimeout(() => this.flush(), Math.ceil(wait)) }
-        : { immediate: setImmediate(() => this.flush()) }
+    this.#scheduled ??= setImmediate(() => this.flush())
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
 
   /** Whether a refund to counter `key` waits here (a reservation against it must see it first). */
@@ -76,8 +56,7 @@ export class SettlementBatch {
 
   /** Writes what is pending now (before the ledger is read, and before the store closes). */
   flush(): void {
-    if (this.#scheduled && 'timer' in this.#scheduled) clearTimeout(this.#scheduled.timer)
-    else if (this.#scheduled) clearImmediate(this.#scheduled.immediate)
+    if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     if (this.#waiters.length === 0) return
     const batch: Settlements = {
@@ -88,7 +67,6 @@ export class SettlementBatch {
     this.#deltas = new Map()
     this.#refunds = new Map()
     this.#waiters = []
-    this.#lastWrite = performance.now()
     try {
       this.write(batch)
       for (const w of waiters) w.resolve()
