@@ -6,7 +6,7 @@
  * so the packages are built first (incremental: well under a second when nothing changed).
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { spawnWithTestCa } from './test-ca.ts'
@@ -125,10 +125,16 @@ if (process.env.VOXGATE_TEST_BUNDLE === '0') {
   tests = await spawnWithTestCa([runner, ...settings, '-', ...files])
 } else {
   // The runner too, so that node:test's children inherit no tsx: they take the runner's own flags.
-  const bundles = path.join(root, 'test-artifacts', 'bundles')
-  rmSync(bundles, { recursive: true, force: true })
-  const [runnerBundle, ...fileBundles] = await bundleTests(root, bundles, [runner, ...files])
-  tests = await spawnWithTestCa([runnerBundle!, ...settings, bundles, ...fileBundles], ['--enable-source-maps'])
+  // A folder of this run's own: two runs at once in one checkout (`npm test -- a` beside a full run)
+  // must not remove each other's bundles.
+  mkdirSync(path.join(root, 'test-artifacts'), { recursive: true })
+  const bundles = mkdtempSync(path.join(root, 'test-artifacts', 'bundles-'))
+  try {
+    const [runnerBundle, ...fileBundles] = await bundleTests(root, bundles, [runner, ...files])
+    tests = await spawnWithTestCa([runnerBundle!, ...settings, bundles, ...fileBundles], ['--enable-source-maps'])
+  } finally {
+    rmSync(bundles, { recursive: true, force: true })
+  }
 }
 const typed = await typecheck
 if (typed !== 0) console.error('npm test: the typecheck failed (its errors are above, on stderr)')
