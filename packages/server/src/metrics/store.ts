@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.ts'
+import { wrapMethods } from '../store/wrap-methods.ts'
 import type { Metrics } from './metrics.ts'
 
 /**
@@ -7,20 +8,14 @@ import type { Metrics } from './metrics.ts'
  */
 export function meteredStore(store: Store, metrics: Metrics): Store {
   if (!metrics.registry) return store
-  return new Proxy(store, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop)
-      if (typeof value !== 'function' || typeof prop !== 'string') return value
-      return (...args: unknown[]) => {
-        try {
-          const result: unknown = value.apply(target, args)
-          if (result instanceof Promise) result.catch(() => metrics.storeError(prop))
-          return result
-        } catch (err) {
-          metrics.storeError(prop)
-          throw err
-        }
-      }
-    },
+  return wrapMethods(store, (method, name) => (...args: unknown[]) => {
+    try {
+      const result: unknown = method.apply(store, args)
+      if (result instanceof Promise) result.catch(() => metrics.storeError(name))
+      return result
+    } catch (err) {
+      metrics.storeError(name)
+      throw err
+    }
   })
 }
