@@ -19,7 +19,7 @@ const CATEGORIES: [string, RegExp][] = [
   ['Ed25519 signature', /^signOneShot /],
   ['token id (random bytes)', /^randomId /],
   ['token claims and encoding (JSON, base64url)', /^(signJwt|mint) .*auth\/(sign|tokens)\.ts/],
-  ['API key: store lookup', /^findApiKeyByHash |store\/(deadline|fault-reporting)\.ts/],
+  ['API key: store lookup', /^findApiKeyByHash |store\/(deadline|fault-reporting|wrap-methods)\.ts/],
   ['API key: digest and the rest of the check', /auth\/(authenticator|api-keys)\.ts/],
   [
     'credential extraction, route access, origin',
