@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- profile-mint`: where a mint's time goes on the server's thread. The server and
  * load of `npm run bench -- auth`; `GET /` and `POST /access-token` are profiled in interleaved rounds
- * (the machine is shared), each sample is put in the first category its stack names (leaf first), and
+ * (the machine is shared), each sample is put in the category its innermost naming frame names, and
  * the server thread's own CPU time (from /proc, so other processes' load does not count) turns shares
  * into microseconds per request. The last round's profiles are written to bench-profiles/ (open them in
  * Chrome's DevTools). PROFILE_MS sets a round's length, PROFILE_ROUNDS their number.
@@ -12,14 +12,14 @@ import { startTestServer } from '../packages/server/test/helpers/server.ts'
 import { load, type LoadSpec } from './http-load.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 
-/** Categories, most specific first: a sample counts for the first whose pattern a frame of its stack matches. */
+/** Categories: a sample counts for the one its innermost naming frame matches (background timers: any frame). */
 const CATEGORIES: [string, RegExp][] = [
   // Not the request's: the test server polls the store every 100 ms (state, webhook outbox).
   ['background timers (store poll, webhook outbox)', /^(listOnTimeout|processTimers) /],
   ['Ed25519 signature', /^signOneShot /],
   ['token id (random bytes)', /^randomId /],
   ['token claims and encoding (JSON, base64url)', /^(signJwt|mint) .*auth\/(sign|tokens)\.ts/],
-  ['API key: store lookup', /^findApiKeyByHash |store\/(deadline|fault-reporting)\.ts/],
+  ['API key: store lookup', /^findApiKeyByHash |store\/(deadline|fault-reporting|wrap-methods)\.ts/],
   ['API key: digest and the rest of the check', /auth\/(authenticator|api-keys)\.ts/],
   [
     'credential extraction, route access, origin',
@@ -113,6 +113,21 @@ function printTable(rounds: Round[], routes: string[]): void {
   )
 }
 
+/**
+ * The category of a sample: background timers by any frame; otherwise the innermost frame that names
+ * a category. Leaf first, because callback-style hooks run what follows them (the body's parse, the
+ * route) inside their own frames, so an outer frame says little about where the time went.
+ */
+function categoryOf(stack: string[]): string {
+  const [background, ...rest] = CATEGORIES
+  if (stack.some((f) => background![1].test(f))) return background![0]
+  for (const frame of stack) {
+    const found = rest.find(([, pattern]) => pattern.test(frame))
+    if (found) return found[0]
+  }
+  return 'other (V8, GC, timers)'
+}
+
 /** Share of the thread's busy samples (idle and the profiler's own excluded) per category. */
 function categorise(profile: Profiler.Profile): Map<string, number> {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
@@ -130,8 +145,7 @@ function categorise(profile: Profiler.Profile): Map<string, number> {
     for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) stack.push(label(id))
     if (/^\(idle\)/.test(stack[0]!) || stack.some((f) => /^post node:inspector/.test(f))) return
     busy += dt
-    const category =
-      CATEGORIES.find(([, pattern]) => stack.some((f) => pattern.test(f)))?.[0] ?? 'other (V8, GC, timers)'
+    const category = categoryOf(stack)
     time.set(category, (time.get(category) ?? 0) + dt)
   })
   return new Map([...time].map(([c, dt]) => [c, dt / busy]))

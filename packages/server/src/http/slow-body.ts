@@ -16,7 +16,7 @@ export interface BodyRate {
  * or not anything reads the body (a route that answered early still has Node drain it).
  */
 export function watchBodyRate(req: IncomingMessage, rate: BodyRate, onSlow: () => void): void {
-  if (rate.minBytesPerSecond === 0 || req.complete) return
+  if (rate.minBytesPerSecond === 0 || req.complete || !hasBody(req)) return
   const socket = req.socket
   const start = performance.now()
   const base = socket.bytesRead
@@ -36,11 +36,13 @@ export function watchBodyRate(req: IncomingMessage, rate: BodyRate, onSlow: () =
  * The minimum body rate on every route. While Fastify parses a body it reads a stream of ours, so a
  * slow one fails the parse with `408 request_timeout` and `Connection: close` like any body error;
  * when nothing is parsing it any more (the answer went out early) the connection is simply cut.
+ * The hooks are callback-style: they never wait, and an async hook costs a promise and a microtask
+ * hop on every request.
  */
 export function registerBodyRate(app: FastifyInstance, rate: BodyRate): void {
   if (rate.minBytesPerSecond === 0) return
   const parsing = new WeakMap<IncomingMessage, PassThrough>()
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     watchBodyRate(request.raw, rate, () => {
       const body = parsing.get(request.raw)
       if (body && !reply.sent)
@@ -52,14 +54,36 @@ export function registerBodyRate(app: FastifyInstance, rate: BodyRate): void {
         )
       else request.raw.socket.destroy()
     })
+    done()
   })
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     // Multipart bodies (STT uploads) are read by @fastify/multipart straight from the request (busboy
     // pipes request.raw), never through this payload: a second reader would stall them. A slow one is cut at the socket.
-    if (request.raw.complete || /^multipart\//i.test(request.headers['content-type'] ?? '')) return payload
+    if (arrived(request.raw) || /^multipart\//i.test(request.headers['content-type'] ?? '')) return done(null, payload)
     const body = new PassThrough()
     payload.once('error', (err) => body.destroy(err))
     parsing.set(request.raw, body)
-    return payload.pipe(body)
+    done(null, payload.pipe(body))
   })
+}
+
+/**
+ * A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 §6.3), and Node
+ * marks it complete as soon as its headers are parsed: there is nothing to time.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+/**
+ * The whole body is already buffered in the request, unread, so no deadline of the guard's can
+ * matter any more: nothing is left to arrive slowly. Usually so for a small body, whose bytes come in
+ * the read that brought the headers: Node pushes them before this runs but marks the request complete
+ * only after (so `complete` alone says no).
+ */
+function arrived(req: IncomingMessage): boolean {
+  if (req.complete) return true
+  const length = req.headers['content-length']
+  return length !== undefined && req.headers['transfer-encoding'] === undefined && req.readableLength === Number(length)
 }

@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.ts'
+import { wrapMethods } from '../store/wrap-methods.ts'
 import type { Metrics } from './metrics.ts'
 
 /**
@@ -7,28 +8,14 @@ import type { Metrics } from './metrics.ts'
  */
 export function meteredStore(store: Store, metrics: Metrics): Store {
   if (!metrics.registry) return store
-  // One wrapper per method, made on its first use (again if the method is replaced): the store is
-  // called several times a stream, and a new closure per call showed in the profile.
-  const wrappers = new Map<string, { value: unknown; wrapper: (...args: unknown[]) => unknown }>()
-  return new Proxy(store, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop)
-      if (typeof value !== 'function' || typeof prop !== 'string') return value
-      const known = wrappers.get(prop)
-      if (known?.value === value) return known.wrapper
-      const failed = () => metrics.storeError(prop)
-      const wrapper = (...args: unknown[]) => {
-        try {
-          const result: unknown = value.apply(target, args)
-          if (result instanceof Promise) result.catch(failed)
-          return result
-        } catch (err) {
-          failed()
-          throw err
-        }
-      }
-      wrappers.set(prop, { value, wrapper })
-      return wrapper
-    },
+  return wrapMethods(store, (method, name) => (...args: unknown[]) => {
+    try {
+      const result: unknown = method.apply(store, args)
+      if (result instanceof Promise) result.catch(() => metrics.storeError(name))
+      return result
+    } catch (err) {
+      metrics.storeError(name)
+      throw err
+    }
   })
 }

@@ -1,5 +1,6 @@
 import { StoreError } from './errors.ts'
 import type { Store } from './types.ts'
+import { wrapMethods } from './wrap-methods.ts'
 
 /**
  * Calls made off any request's path (settling finished streams, refunds, lease upkeep, the poll,
@@ -33,16 +34,12 @@ const BACKGROUND: ReadonlySet<string> = new Set([
  * may still land later, which leaves a counter charged (the safe side) or a revocation stored.
  */
 export function withRequestDeadline(store: Store, deadlineMs: number): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop)
-      if (typeof value !== 'function' || typeof prop !== 'string') return value
-      if (BACKGROUND.has(prop)) return value.bind(target)
-      return (...args: unknown[]) => {
-        const result: unknown = value.apply(target, args)
-        return result instanceof Promise ? beforeDeadline(result, deadlineMs, prop) : result
-      }
-    },
+  return wrapMethods(store, (method, name) => {
+    if (BACKGROUND.has(name)) return method.bind(store)
+    return (...args: unknown[]) => {
+      const result: unknown = method.apply(store, args)
+      return result instanceof Promise ? beforeDeadline(result, deadlineMs, name) : result
+    }
   })
 }
 

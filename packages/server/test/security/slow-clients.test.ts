@@ -95,6 +95,16 @@ describe('a body trickled below the minimum rate', () => {
     assert.equal(JSON.parse(res.body).request_id, res.headers['x-request-id'])
   })
 
+  test('part of a small body with the headers, the rest trickled → 408 request_timeout', GUARD, async () => {
+    // The first bytes arrive in the headers' read (as a whole small body usually does, which is then
+    // parsed without the guard's stream); the rest never keeps up, so the parse still fails with 408.
+    const json = JSON.stringify({ grants: { tts: true }, expires_in: 60 })
+    const raw = await openRaw(t.server.port)
+    raw.socket.write(head('/access-token', bearer(t.apiKey), json.length + 1000) + json)
+    void trickle(raw.socket, ' ', 100)
+    assertTimedOut(await raw.closed)
+  })
+
   test('after an early answer (no credential → 401), the unread trickle is cut too', GUARD, async () => {
     const raw = await openRaw(t.server.port)
     raw.socket.write(head('/access-token', {}, 1000))
