@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ensureDevTls } from '@voxgate/server'
+import { MODEL_DIR } from '../packages/server/src/stt/pocketsphinx.ts'
+import { RecognizerPool } from '../packages/server/src/stt/pool.ts'
 
 /**
  * Runs `node <execArgv> <args>` (by default `--import tsx`, for a TypeScript entry) with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
@@ -18,7 +20,8 @@ export async function runWithTestCa(args: string[], execArgv = ['--import', 'tsx
 /** runWithTestCa's child, resolving with its exit code (1 when a signal ended it) instead of exiting. */
 export async function spawnWithTestCa(args: string[], execArgv = ['--import', 'tsx']): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
-  const tls = await ensureDevTls(dir)
+  const calibrationFile = path.join(dir, 'stt-calibration.json')
+  const [tls] = await Promise.all([ensureDevTls(dir), calibrateOnce(calibrationFile)])
   const child = spawn(process.execPath, [...execArgv, ...args], {
     stdio: 'inherit',
     env: {
@@ -28,10 +31,26 @@ export async function spawnWithTestCa(args: string[], execArgv = ['--import', 't
       // Every server of the run, in-process or `voxgate serve`, keeps the speech recognisers' calibration
       // in this one file (`--stt-calibration-file`): the first recogniser of the run calibrates, and each
       // later one, in any process, starts from it instead of spending seconds of CPU doing the same again.
-      VOXGATE_STT_CALIBRATION_FILE: path.join(dir, 'stt-calibration.json'),
+      VOXGATE_STT_CALIBRATION_FILE: calibrationFile,
     },
   })
   return new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
   })
+}
+
+/**
+ * Writes the run's calibration file before any test starts: the files that start first are speech
+ * recognition's, and each of them, finding no file yet, would calibrate on its own at once (seconds of
+ * CPU each, all at the busiest moment of the run). One recogniser started and released here writes it.
+ * Without PocketSphinx there is nothing to calibrate; the STT tests say what is missing.
+ */
+async function calibrateOnce(calibrationFile: string): Promise<void> {
+  const pool = new RecognizerPool({ maxStreams: 1, modelDir: MODEL_DIR, calibrationFile })
+  if (pool.unavailable) return
+  try {
+    ;(await pool.acquire()).release()
+  } finally {
+    await pool.close()
+  }
 }
