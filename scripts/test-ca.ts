@@ -7,21 +7,29 @@ import { MODEL_DIR } from '../packages/server/src/stt/pocketsphinx.ts'
 import { RecognizerPool } from '../packages/server/src/stt/pool.ts'
 
 /**
- * Runs `node <execArgv> <args>` (by default `--import tsx`, for a TypeScript entry) with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
+ * Runs `node --import tsx <args>` (a TypeScript entry: benches) with a fresh test CA trusted through NODE_EXTRA_CA_CERTS (which
  * Node reads only at start-up) and VOXGATE_TEST_TLS_DIR pointing at its localhost certificate, so
  * tests and benches use real, verified TLS everywhere; and one STT calibration file in that folder.
  * Exits with the child's code.
  */
-export async function runWithTestCa(args: string[], execArgv = ['--import', 'tsx']): Promise<never> {
-  const code = await spawnWithTestCa(args, execArgv)
+export async function runWithTestCa(args: string[]): Promise<never> {
+  const code = await spawnWithTestCa(args)
   process.exit(code)
 }
 
 /** runWithTestCa's child, resolving with its exit code (1 when a signal ended it) instead of exiting. */
-export async function spawnWithTestCa(args: string[], execArgv = ['--import', 'tsx']): Promise<number> {
+export interface TestCaRun {
+  /** Node's flags for the child. @default ['--import', 'tsx'], for a TypeScript entry */
+  execArgv?: string[]
+  /** Write the run's STT calibration file before the child starts (calibrateOnce says why). */
+  calibrateStt?: boolean
+}
+
+export async function spawnWithTestCa(args: string[], options: TestCaRun = {}): Promise<number> {
+  const { execArgv = ['--import', 'tsx'], calibrateStt = false } = options
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
   const calibrationFile = path.join(dir, 'stt-calibration.json')
-  const [tls] = await Promise.all([ensureDevTls(dir), calibrateOnce(calibrationFile)])
+  const [tls] = await Promise.all([ensureDevTls(dir), calibrateStt && calibrateOnce(calibrationFile)])
   const child = spawn(process.execPath, [...execArgv, ...args], {
     stdio: 'inherit',
     env: {

@@ -115,7 +115,7 @@ const runner = path.join(root, 'scripts', 'run-test-files.ts')
 const settings = [String(FILE_CONCURRENCY), String(TEST_TIMEOUT_MS), durations]
 let tests: number
 if (process.env.VOXGATE_TEST_BUNDLE === '0') {
-  tests = await spawnWithTestCa([runner, ...settings, '-', ...files])
+  tests = await spawnWithTestCa([runner, ...settings, '-', ...files], { calibrateStt: true })
 } else {
   // The runner too, so that node:test's children inherit no tsx: they take the runner's own flags.
   // A folder of this run's own: two runs at once in one checkout (`npm test -- a` beside a full run)
@@ -124,7 +124,10 @@ if (process.env.VOXGATE_TEST_BUNDLE === '0') {
   const bundles = mkdtempSync(path.join(root, 'test-artifacts', 'bundles-'))
   try {
     const [runnerBundle, ...fileBundles] = await bundleTests(root, bundles, [runner, ...files])
-    tests = await spawnWithTestCa([runnerBundle!, ...settings, bundles, ...fileBundles], ['--enable-source-maps'])
+    tests = await spawnWithTestCa([runnerBundle!, ...settings, bundles, ...fileBundles], {
+      execArgv: ['--enable-source-maps'],
+      calibrateStt: true,
+    })
   } finally {
     rmSync(bundles, { recursive: true, force: true })
   }
