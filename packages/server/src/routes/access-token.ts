@@ -30,7 +30,18 @@ const reason = z.string().trim().min(1).max(REVOKE_REASON_MAX_CHARS).optional()
 export const RevokeRequest = z.union([
   z.strictObject({ token: z.string().min(1).max(CREDENTIAL_MAX_CHARS), reason }),
   z.strictObject({ jti: z.string().min(1).max(128), reason }),
-  z.strictObject({ sub: z.string().min(1).max(SUB_MAX_CHARS), issued_before: z.number().int().min(0), reason }),
+  z.strictObject({
+    sub: z.string().min(1).max(SUB_MAX_CHARS),
+    issued_before: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Unix seconds, exclusive: the sub's tokens with an earlier `iat` are revoked. Omitted: every token issued until now by the server's clock, the current second included.",
+      ),
+    reason,
+  }),
 ])
 
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: SttContext, guard: Guard): void {
@@ -48,9 +59,14 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: SttContext,
 
   app.post('/access-token/revoke', { onRequest: guard('api_key') }, async (request) => {
     const body = parseOr400(RevokeRequest, request.body ?? {})
+    // `sub` alone means every token of that end-user issued until now, by this server's clock: the cutoff
+    // is exclusive and `iat` whole seconds, so it is the next second (a token minted later in this same
+    // second is refused too; one minted in it before the request would otherwise survive). The console
+    // sends `sub` alone, so an operator's browser clock cannot move the cutoff.
+    const issuedBefore = 'sub' in body ? (body.issued_before ?? Math.floor(ctx.clock.now() / 1000) + 1) : 0
     // No token outlives its maximum lifetime, so neither need its revocation; a cutoff in the future
     // covers tokens issued up to then, so it must last that much longer.
-    const from = Math.max(ctx.clock.now(), 'issued_before' in body ? body.issued_before * 1000 : 0)
+    const from = Math.max(ctx.clock.now(), issuedBefore * 1000)
     const expiresAt = from + (TOKEN_TTL_MAX_SECONDS + ctx.config.clockToleranceSeconds) * 1000
     const caller = apiKeyOf(request)
     // A bare jti names no key, so only `admin` may revoke by it (or by `sub`, every key's tokens).
@@ -60,7 +76,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: SttContext,
         ? { kind: 'jti', jti: (await ownTokenOr403(ctx, caller, body.token)).jti, expiresAt }
         : 'jti' in body
           ? { kind: 'jti', jti: body.jti, expiresAt }
-          : { kind: 'sub', sub: body.sub, issuedBefore: body.issued_before, expiresAt }
+          : { kind: 'sub', sub: body.sub, issuedBefore, expiresAt }
     const audit = revocationAudit(revocation, {
       origin: requestOrigin(request),
       at: ctx.clock.now(),

@@ -270,6 +270,65 @@ describe('revocations survive a restart', () => {
   })
 })
 
+describe('revoking by `sub` alone', () => {
+  test("covers every token issued until now by the server's clock, the current second included; audited with that cutoff", async () => {
+    // 0.2 s into a second: a token minted now has this second as its `iat`, which `issued_before: now`
+    // (exclusive, whole seconds) would spare. The console revokes a user this way.
+    const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000 + 200)
+    const c = await startTestServer({}, { clock })
+    try {
+      const sub = 'carol'
+      const second = Math.floor(clock.now() / 1000)
+      const minted = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 600, sub })
+      assert.equal(decodeJwt(minted).iat, second)
+      clock.advance(500)
+      const other = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 600, sub: 'dave' })
+      const res = await call(c.url, '/access-token/revoke', { headers: bearer(c.apiKey), body: { sub } })
+      assert.deepEqual([res.status, res.json], [200, { revoked: true }])
+      const voices = (token: string) => call(c.url, '/voices', { headers: bearer(token) })
+      const refused = await voices(minted)
+      assert.deepEqual([refused.status, refused.json.error_code], [401, 'token_revoked'])
+      assert.equal((await voices(other)).status, 200, 'another sub is untouched')
+      // Later in the same second, a new token of that sub is refused too (the cutoff is the next second);
+      // from the next second on, new tokens work.
+      clock.advance(200)
+      const sameSecond = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 600, sub })
+      assert.equal((await voices(sameSecond)).json.error_code, 'token_revoked')
+      clock.advance(200)
+      const nextSecond = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 600, sub })
+      assert.equal(decodeJwt(nextSecond).iat, second + 1)
+      assert.equal((await voices(nextSecond)).status, 200)
+      const audit = await call(c.url, '/audit?action=subject.revoked', { headers: bearer(c.apiKey) })
+      assert.equal(audit.status, 200, audit.text)
+      const rows = (audit.json as { data: { details: { issued_before: number } }[] }).data
+      assert.deepEqual(
+        rows.map((r) => r.details.issued_before),
+        [second + 1],
+      )
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('an explicit `issued_before` stays exclusive: a token of that very second is spared', async () => {
+    const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000 + 200)
+    const c = await startTestServer({}, { clock })
+    try {
+      const sub = 'erin'
+      const token = await mint(c.url, c.apiKey, { grants: { voices: true }, expires_in: 600, sub })
+      const iat = decodeJwt(token).iat as number
+      const res = await call(c.url, '/access-token/revoke', {
+        headers: bearer(c.apiKey),
+        body: { sub, issued_before: iat },
+      })
+      assert.equal(res.status, 200)
+      assert.equal((await call(c.url, '/voices', { headers: bearer(token) })).status, 200)
+    } finally {
+      await c.close()
+    }
+  })
+})
+
 describe('revocations outlive every token they cover', () => {
   test('a {sub, issued_before} cutoff in the future still holds after the store prunes old revocations (key rotation)', async () => {
     const clock = new ManualClock(Date.now())

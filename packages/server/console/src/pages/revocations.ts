@@ -70,7 +70,7 @@ export function revocations(section: HTMLElement, session: Session): undefined {
           'POST',
           '/access-token/revoke',
           kind.value === 'sub'
-            ? { sub: value.value, issued_before: Math.floor(Date.now() / 1000), ...why }
+            ? { sub: value.value, ...why } // every token issued until now, by the server's clock
             : { jti: value.value, ...why },
         )
         status.append(h('p', { role: 'status' }, `Revoked ${what}.`))
