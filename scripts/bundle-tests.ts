@@ -1,7 +1,8 @@
 /**
- * Bundles test files for `npm test` (scripts/test.ts): each `*.test.ts` becomes one JavaScript file, its
- * TypeScript (the test, its helpers, the packages' sources) compiled in, its npm dependencies left as
- * imports of the files Node would load anyway.
+ * Bundles test files for `npm test` (scripts/test.ts): each `*.test.ts` becomes one JavaScript entry, its
+ * TypeScript (the test, its helpers, the packages' sources) compiled into it and into chunks the entries
+ * share, its npm dependencies left as imports of the files Node would load anyway. A dynamic import
+ * stays one: its chunk loads only in a file that runs it.
  *
  * Why: a file run through tsx pays for tsx's module hooks on every import (hundreds: Fastify, zod,
  * the server's own modules), about 0.8 s of CPU a file before its first test, which over the suite's
@@ -72,6 +73,10 @@ export async function bundleTests(root: string, outDir: string, files: readonly 
     format: 'esm',
     target: 'node20',
     sourcemap: 'linked',
+    // The files share most of their code (the server, the helpers): split, it is written once as chunks
+    // the files import, instead of once into every file (242 MB of bundles and maps, 10-35 s, against
+    // 8 MB and 1-3 s).
+    splitting: true,
     logLevel: 'warning',
     plugins: [sourceMeta, packagesByPath],
   })

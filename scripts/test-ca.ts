@@ -17,29 +17,45 @@ export async function runWithTestCa(args: string[]): Promise<never> {
   process.exit(code)
 }
 
+/** The run's TLS folder: a fresh test CA and localhost certificate, and where the STT calibration is kept. */
+export interface TestCa {
+  dir: string
+  caFile: string
+  calibrationFile: string
+}
+
+/**
+ * Makes the run's test CA and, with `calibrateStt`, writes its STT calibration file (calibrateOnce says
+ * why). `npm test` starts this first, so the calibration runs beside the build and the bundling.
+ */
+export async function prepareTestCa(options: { calibrateStt?: boolean } = {}): Promise<TestCa> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
+  const calibrationFile = path.join(dir, 'stt-calibration.json')
+  const [tls] = await Promise.all([ensureDevTls(dir), options.calibrateStt && calibrateOnce(calibrationFile)])
+  return { dir, caFile: tls.caFile, calibrationFile }
+}
+
 /** runWithTestCa's child, resolving with its exit code (1 when a signal ended it) instead of exiting. */
 export interface TestCaRun {
   /** Node's flags for the child. @default ['--import', 'tsx'], for a TypeScript entry */
   execArgv?: string[]
-  /** Write the run's STT calibration file before the child starts (calibrateOnce says why). */
-  calibrateStt?: boolean
+  /** The CA to run under (prepareTestCa's). @default a fresh one, without STT calibration */
+  ca?: Promise<TestCa>
 }
 
 export async function spawnWithTestCa(args: string[], options: TestCaRun = {}): Promise<number> {
-  const { execArgv = ['--import', 'tsx'], calibrateStt = false } = options
-  const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-test-tls-'))
-  const calibrationFile = path.join(dir, 'stt-calibration.json')
-  const [tls] = await Promise.all([ensureDevTls(dir), calibrateStt && calibrateOnce(calibrationFile)])
+  const { execArgv = ['--import', 'tsx'] } = options
+  const ca = await (options.ca ?? prepareTestCa())
   const child = spawn(process.execPath, [...execArgv, ...args], {
     stdio: 'inherit',
     env: {
       ...process.env,
-      NODE_EXTRA_CA_CERTS: tls.caFile,
-      VOXGATE_TEST_TLS_DIR: dir,
+      NODE_EXTRA_CA_CERTS: ca.caFile,
+      VOXGATE_TEST_TLS_DIR: ca.dir,
       // Every server of the run, in-process or `voxgate serve`, keeps the speech recognisers' calibration
       // in this one file (`--stt-calibration-file`): the first recogniser of the run calibrates, and each
       // later one, in any process, starts from it instead of spending seconds of CPU doing the same again.
-      VOXGATE_STT_CALIBRATION_FILE: calibrationFile,
+      VOXGATE_STT_CALIBRATION_FILE: ca.calibrationFile,
     },
   })
   return new Promise<number>((resolve) => {

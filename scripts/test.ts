@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { spawnWithTestCa } from './test-ca.ts'
+import { prepareTestCa, spawnWithTestCa } from './test-ca.ts'
 import { buildConsole } from './build-console.ts'
 import { bundleTests } from './bundle-tests.ts'
 
@@ -86,6 +86,10 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
+// The run's CA and STT calibration (a recogniser's worker) go on beside the build and the bundling below.
+const ca = prepareTestCa({ calibrateStt: true })
+// A rejection is awaited where the runner starts; until then it must not end the process as unhandled.
+ca.catch(() => {})
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
 if (spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) {
   console.error('scripts/test.ts: `npm run build` failed; tests that run dist/ may see an old build')
@@ -115,7 +119,7 @@ const runner = path.join(root, 'scripts', 'run-test-files.ts')
 const settings = [String(FILE_CONCURRENCY), String(TEST_TIMEOUT_MS), durations]
 let tests: number
 if (process.env.VOXGATE_TEST_BUNDLE === '0') {
-  tests = await spawnWithTestCa([runner, ...settings, '-', ...files], { calibrateStt: true })
+  tests = await spawnWithTestCa([runner, ...settings, '-', ...files], { ca })
 } else {
   // The runner too, so that node:test's children inherit no tsx: they take the runner's own flags.
   // A folder of this run's own: two runs at once in one checkout (`npm test -- a` beside a full run)
@@ -126,7 +130,7 @@ if (process.env.VOXGATE_TEST_BUNDLE === '0') {
     const [runnerBundle, ...fileBundles] = await bundleTests(root, bundles, [runner, ...files])
     tests = await spawnWithTestCa([runnerBundle!, ...settings, bundles, ...fileBundles], {
       execArgv: ['--enable-source-maps'],
-      calibrateStt: true,
+      ca,
     })
   } finally {
     rmSync(bundles, { recursive: true, force: true })

@@ -46,7 +46,8 @@ before(async () => {
     metricsPort: 0,
   })
   local = await startTestServer()
-  const speech = await createSpeechService({ workers: 1 })
+  // Flite speaks each sentence in a fresh instance: warming the engines (seconds of CPU) changes no byte.
+  const speech = await createSpeechService({ workers: 1, warm: false })
   try {
     speechPcm = bytesOf(concatPcm([silence(0.3), await speak(speech, FLITE_VOICES.get('slt')!, TEXT), silence(0.6)]))
   } finally {
