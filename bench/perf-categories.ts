@@ -11,7 +11,9 @@ type Category = [name: string, frame: RegExp]
 /** A sample whose stack holds any of these frames counts here (first match in this order). */
 const ANYWHERE: Category[] = [
   ['GC (scavenge, mark-compact)', /v8::internal::Heap::|Scavenge|MinorGC|MarkCompact|ConcurrentMarking/],
-  ['Ed25519 signature (node:crypto, OpenSSL)', /signOneShot|SignTraits|ed25519/],
+  // The signing itself (on this thread before the signature moved to the thread pool); not the
+  // completion callback, under which the answer is written.
+  ['Ed25519 signature (node:crypto, OpenSSL)', /SignTraits::DeriveBits|ossl_ed25519|EVP_DigestSign/],
   ['kernel: TCP send (the write system call)', /tcp_sendmsg|sock_write_iter|__x64_sys_write/],
   ['kernel: TCP receive (the read system call)', /tcp_recvmsg|sock_read_iter|__x64_sys_read$/],
   ['kernel: context switch', /^\[k\] (finish_task_switch|__schedule)/],
@@ -21,6 +23,10 @@ const ANYWHERE: Category[] = [
 
 /** Otherwise the innermost frame that matches one of these decides (first match in this order). */
 const INNERMOST: Category[] = [
+  [
+    'Ed25519 signature: its job (set-up, hand-off, completion)',
+    /signOneShot|DeriveBitsJob<node::crypto::SignTraits>|CryptoJob<node::crypto::SignTraits>/,
+  ],
   ['TLS decryption (SSL_read)', /SSL_read/],
   ['SQLite (the change counter, a key row)', /sqlite3|better_sqlite3|store\/sqlite/],
   ['JSON body: read and parse', /JsonParser|secure-json-parse|content-type-parser/],
