@@ -2,14 +2,20 @@
  * `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do.
  * `npm run bench -- operators` (the ledger and metrics on vs off; `operators-aa`: its A/A check) runs
  * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` prints
- * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts).
+ * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts);
+ * `npm run bench -- perf-mint` does so with Linux perf, which sees the native frames (bench/perf-mint.ts).
  */
-import { runWithTestCa } from './test-ca.ts'
+import { runWithTestCa, spawnWithTestCa } from './test-ca.ts'
 
 const args = process.argv.slice(2)
 const entry = args.some((a) => a === 'operators' || a === 'operators-aa' || a === 'operators-real')
   ? './bench-operators.ts'
   : '../bench/run.ts'
+if (args[0] === 'perf-mint') {
+  // Node's perf map names the JIT frames for perf.
+  const perfMint = new URL('../bench/perf-mint.ts', import.meta.url).pathname
+  process.exit(await spawnWithTestCa([perfMint], { execArgv: ['--perf-basic-prof', '--import', 'tsx'] }))
+}
 if (args[0] === 'profile-mint') {
   await runWithTestCa([new URL('../bench/profile-mint.ts', import.meta.url).pathname])
 }

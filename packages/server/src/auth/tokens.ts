@@ -62,7 +62,7 @@ export class TokenService {
       jti,
     })
     if (input.sub !== undefined) claims.sub = input.sub
-    return { token: signJwt(kid, privateKey, claims), expiresAt: iat + input.ttlSeconds, jti }
+    return { token: await signJwt(kid, privateKey, claims), expiresAt: iat + input.ttlSeconds, jti }
   }
 
   /** Throws a coded VoxgateError; never includes the token in a message. */

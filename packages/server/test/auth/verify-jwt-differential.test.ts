@@ -112,10 +112,10 @@ const CASES: Record<string, () => Promise<string> | string> = {
   'payload invalid UTF-8': () => signRaw(header, Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')),
   'payload with a bad base64 char': () => signRaw(header, `${b64(claims())}*`),
   'header with padding': () => signRaw(`${b64(header)}==`, b64(claims())),
-  'four segments': () => `${signJwt(KID, privateKey, claims())}.x`,
-  'two segments': () => signJwt(KID, privateKey, claims()).split('.').slice(0, 2).join('.'),
-  'empty signature': () => `${signJwt(KID, privateKey, claims()).split('.').slice(0, 2).join('.')}.`,
-  'signature of length 1 mod 4': () => `${signJwt(KID, privateKey, claims())}AAAAA`,
+  'four segments': async () => `${await signJwt(KID, privateKey, claims())}.x`,
+  'two segments': async () => (await signJwt(KID, privateKey, claims())).split('.').slice(0, 2).join('.'),
+  'empty signature': async () => `${(await signJwt(KID, privateKey, claims())).split('.').slice(0, 2).join('.')}.`,
+  'signature of length 1 mod 4': async () => `${await signJwt(KID, privateKey, claims())}AAAAA`,
   'foreign key': () => signJwt(KID, generateKeyPairSync('ed25519').privateKey, claims()),
   'unknown kid': () => signJwt('sig_other', privateKey, claims()),
   'kid not a string': () => signRaw({ ...header, kid: 7 }, b64(claims())),
@@ -162,7 +162,7 @@ describe('verify-jwt agrees with jose', () => {
   })
 
   test('on the forgeries every auth test uses', async () => {
-    const genuine = signJwt(KID, privateKey, claims())
+    const genuine = await signJwt(KID, privateKey, claims())
     const pem = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString()
     for (const [name, forged] of Object.entries(forgeries(genuine, pem))) {
       assert.equal(await byVoxgate(forged), 'invalid', name)
@@ -171,7 +171,7 @@ describe('verify-jwt agrees with jose', () => {
   })
 
   test('on random edits of genuine tokens', async () => {
-    const base = signJwt(KID, privateKey, claims({ sub: 'user-1', limits: { characters: 100 } }))
+    const base = await signJwt(KID, privateKey, claims({ sub: 'user-1', limits: { characters: 100 } }))
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'
     await fc.assert(
       fc.asyncProperty(
@@ -202,7 +202,7 @@ describe('verify-jwt agrees with jose', () => {
           },
         ),
         async (over) => {
-          const token = signJwt(KID, privateKey, claims(over))
+          const token = await signJwt(KID, privateKey, claims(over))
           assert.equal(await byVoxgate(token), await byJose(token))
         },
       ),
@@ -211,7 +211,7 @@ describe('verify-jwt agrees with jose', () => {
   })
 
   test('the deliberate difference: a padded or spaced signature is refused (jose takes it)', async () => {
-    const genuine = signJwt(KID, privateKey, claims())
+    const genuine = await signJwt(KID, privateKey, claims())
     const [h, p, s] = genuine.split('.') as [string, string, string]
     for (const sig of [`${s}==`, `${s.slice(0, 10)} ${s.slice(10)}`]) {
       const token = `${h}.${p}.${sig}`
