@@ -2,7 +2,8 @@
  * `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do.
  * `npm run bench -- operators` (the ledger and metrics on vs off; `operators-aa`: its A/A check) runs
  * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` prints
- * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts).
+ * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts);
+ * `PROFILE_SIDE=on|off npm run bench -- profile-ledger`, where a short stream's does (bench/profile-ledger.ts).
  */
 import { runWithTestCa } from './test-ca.ts'
 
@@ -12,5 +13,8 @@ const entry = args.some((a) => a === 'operators' || a === 'operators-aa' || a ==
   : '../bench/run.ts'
 if (args[0] === 'profile-mint') {
   await runWithTestCa([new URL('../bench/profile-mint.ts', import.meta.url).pathname])
+}
+if (args[0] === 'profile-ledger') {
+  await runWithTestCa([new URL('../bench/profile-ledger.ts', import.meta.url).pathname])
 }
 await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])
