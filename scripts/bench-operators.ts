@@ -24,9 +24,9 @@
  * worker threads, what production runs. Loopback only; about 80 s each.
  */
 import { fork } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import https from 'node:https'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isMainThread } from 'node:worker_threads'
@@ -79,6 +79,8 @@ type SideName = 'on' | 'off'
 /** A server under test, in a process of its own (see `serve`). */
 interface Side {
   name: SideName
+  /** The server's process, whose CPU time each phase reads (/proc). */
+  pid: number
   url: string
   apiKey: string
   voice: string
@@ -151,6 +153,7 @@ async function startProcess(name: SideName, config: SideName): Promise<Side> {
   const ready = await next<{ url: string; apiKey: string; voice: string }>()
   return {
     name,
+    pid: child.pid!,
     ...ready,
     async check() {
       const answer = next<{ ledgerRows: number; metrics: boolean }>()
@@ -167,6 +170,8 @@ async function startProcess(name: SideName, config: SideName): Promise<Side> {
 
 /** One request shape against one server, sent over `connections` keep-alive connections. */
 interface Target {
+  /** The server's process (its CPU time is read around each phase). */
+  pid: number
   url: string
   path: string
   headers: Record<string, string>
@@ -193,7 +198,7 @@ interface Phase {
  * without a worker start or a TLS handshake between them, so on and off can alternate every second.
  * Returns requests per second per phase, and the count of non-200 answers and failed requests.
  */
-async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; errors: number }> {
+async function runSchedule(schedule: Schedule): Promise<PhaseFigures> {
   const agents = schedule.targets.map((t) => {
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(t.url).hostname))
       throw new Error('load tests target loopback only')
@@ -201,6 +206,7 @@ async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; e
   })
   let errors = 0
   const perSecond: number[] = []
+  const cpu: { main: number; all: number }[] = []
   for (const phase of schedule.phases) {
     const t = schedule.targets[phase.target]!
     const target = new URL(t.url)
@@ -231,6 +237,7 @@ async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; e
         })
         req.end(t.body)
       })
+    const cpu0 = serverCpuMs(t.pid)
     const start = performance.now()
     const end = start + phase.ms
     await Promise.all(
@@ -239,14 +246,38 @@ async function runSchedule(schedule: Schedule): Promise<{ perSecond: number[]; e
       }),
     )
     perSecond.push(requests / ((performance.now() - start) / 1000))
+    const cpu1 = serverCpuMs(t.pid)
+    cpu.push({ main: ((cpu1.main - cpu0.main) * 1000) / requests, all: ((cpu1.all - cpu0.all) * 1000) / requests })
   }
   for (const a of agents) a.destroy()
-  return { perSecond, errors }
+  return { perSecond, cpu, errors }
+}
+
+/** Requests per second per phase, and the server's CPU µs per request (main thread; all its threads). */
+interface PhaseFigures {
+  perSecond: number[]
+  cpu: { main: number; all: number }[]
+  errors: number
+}
+
+/**
+ * CPU time a server process has run, in ms (Linux schedstat: nanoseconds on a CPU): its main thread,
+ * and all its threads (V8's collector and compiler threads, and any thread work was moved to). Unlike
+ * throughput, it barely grows while other processes hold the cores, so it shows a few µs per stream.
+ */
+function serverCpuMs(pid: number): { main: number; all: number } {
+  const ms = (task: string) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+    } catch {
+      return 0 // a thread that ended between the listing and the read
+    }
+  }
+  return { main: ms(String(pid)), all: readdirSync(`/proc/${pid}/task`).reduce((n, task) => n + ms(task), 0) }
 }
 
 serveInWorker('operators-schedule', runSchedule)
-const schedule = (s: Schedule) =>
-  inWorker<Schedule, { perSecond: number[]; errors: number }>(import.meta.url, 'operators-schedule', s)
+const schedule = (s: Schedule) => inWorker<Schedule, PhaseFigures>(import.meta.url, 'operators-schedule', s)
 
 type Workload = { name: string; target: (s: Side) => Target }
 
@@ -257,6 +288,7 @@ const WORKLOADS: Workload[] = [
   {
     name: 'mint (POST /access-token with an API key, 16 connections)',
     target: (s) => ({
+      pid: s.pid,
       url: s.url,
       path: '/access-token',
       headers: json(s.apiKey),
@@ -267,6 +299,7 @@ const WORKLOADS: Workload[] = [
   {
     name: `tts  (POST /tts/bytes "${TRANSCRIPT}" with an API key, ${ENGINE === 'real' ? 'the real engines in worker threads (what production runs)' : 'deterministic engine'}, 8 connections)`,
     target: (s) => ({
+      pid: s.pid,
       url: s.url,
       path: '/tts/bytes',
       headers: json(s.apiKey),
@@ -279,6 +312,11 @@ const WORKLOADS: Workload[] = [
 /** `aa`: both sides "off", to see the bench's own bias (expect ratios around 1.00). */
 export async function operatorsSection(aa = false): Promise<void> {
   console.log(`\n## operators: usage ledger + metrics on vs off${aa ? ' (A/A check: both sides off)' : ''}`)
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  )
   console.log(
     `${ROUNDS} interleaved rounds per workload, each on/off/off/on or off/on/on/off (alternating) with ${PHASE_MS / 1000} s phases; the machine is shared and noisy, so read the ratios`,
   )
@@ -299,7 +337,7 @@ export async function operatorsSection(aa = false): Promise<void> {
         for (const side of order) phases.push({ target: 2 * w + side, ms: PHASE_MS, round: r })
       }
     }
-    const { perSecond, errors } = await schedule({ targets, phases })
+    const { perSecond, cpu, errors } = await schedule({ targets, phases })
 
     // The ledger must really be written on "on" and dropped on "off", or the comparison means nothing.
     const [onState, offState] = await Promise.all([on.check(), off.check()])
@@ -307,7 +345,9 @@ export async function operatorsSection(aa = false): Promise<void> {
       throw new Error('"on" wrote no ledger row or has no metrics')
     if (offState.ledgerRows !== 0 || offState.metrics) throw new Error('"off" wrote a ledger row or has metrics')
 
-    const measured = phases.map((p, i) => ({ ...p, perSecond: perSecond[i]! })).filter((p) => p.round >= 0)
+    const measured = phases
+      .map((p, i) => ({ ...p, perSecond: perSecond[i]!, cpu: cpu[i]! }))
+      .filter((p) => p.round >= 0)
     for (const [w, workload] of WORKLOADS.entries()) {
       // Each side's rate in a round: the mean of its two phases (equal durations).
       const rate = (side: number, r: number) =>
@@ -319,6 +359,20 @@ export async function operatorsSection(aa = false): Promise<void> {
       const m = median(ratios)
       console.log(workload.name)
       console.log(`  on ${fmt(median(onRates), 0)} req/s, off ${fmt(median(offRates), 0)} req/s (medians over rounds)`)
+      // CPU per request: each side's mean over its two phases of a round, then the per-round difference.
+      const cpuOf = (side: number, r: number, of: 'main' | 'all') => {
+        const xs = measured.filter((p) => p.round === r && p.target === 2 * w + side).map((p) => p.cpu[of])
+        return xs.reduce((a, b) => a + b, 0) / xs.length
+      }
+      for (const of of ['main', 'all'] as const) {
+        const onCpu = rounds.map((r) => cpuOf(0, r, of))
+        const offCpu = rounds.map((r) => cpuOf(1, r, of))
+        const extra = onCpu.map((x, r) => x - offCpu[r]!)
+        const share = onCpu.map((x, r) => offCpu[r]! / x)
+        console.log(
+          `  server CPU per request (${of === 'main' ? 'main thread' : 'all threads'}): on ${fmt(median(onCpu), 0)} µs, off ${fmt(median(offCpu), 0)} µs; on − off median ${fmt(median(extra), 1)} µs (${fmt(Math.min(...extra), 1)}–${fmt(Math.max(...extra), 1)}), off/on ${fmt(median(share))}`,
+        )
+      }
       console.log(
         `  on/off ratio: median ${fmt(m)}, spread ${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))} over ${ratios.length} rounds [${ratios.map((x) => fmt(x)).join(' ')}]; target median ≥ ${TARGET}: ${m >= TARGET ? 'met' : 'not met'}`,
       )

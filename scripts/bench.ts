@@ -3,7 +3,8 @@
  * `npm run bench -- operators` (the ledger and metrics on vs off; `operators-aa`: its A/A check) runs
  * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` prints
  * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts);
- * `npm run bench -- perf-mint` does so with Linux perf, which sees the native frames (bench/perf-mint.ts).
+ * `npm run bench -- perf-mint` does so with Linux perf, which sees the native frames (bench/perf-mint.ts);
+ * `PROFILE_SIDE=on|off npm run bench -- profile-ledger`, where a short stream's does (bench/profile-ledger.ts).
  */
 import { runWithTestCa, spawnWithTestCa } from './test-ca.ts'
 
@@ -18,5 +19,8 @@ if (args[0] === 'perf-mint') {
 }
 if (args[0] === 'profile-mint') {
   await runWithTestCa([new URL('../bench/profile-mint.ts', import.meta.url).pathname])
+}
+if (args[0] === 'profile-ledger') {
+  await runWithTestCa([new URL('../bench/profile-ledger.ts', import.meta.url).pathname])
 }
 await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])

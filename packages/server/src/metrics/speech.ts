@@ -1,6 +1,5 @@
 import { countCharacters } from '@voxgate/protocol'
-import type { SpeechService, SynthesisChunk } from '../tts/types.ts'
-import type { StreamLease } from '../streams/registry.ts'
+import type { SpeechService } from '../tts/types.ts'
 import type { Metrics } from './metrics.ts'
 
 /**
@@ -21,22 +20,5 @@ export function meteredSpeech(speech: SpeechService, metrics: Metrics): SpeechSe
     },
     close: () => speech.close(),
     ...(speech.load && { load: () => speech.load?.() }),
-  }
-}
-
-/** Tells the stream's lease when its first audio arrives; the iterator itself when nobody listens. */
-export function observeFirstAudio(
-  chunks: AsyncIterator<SynthesisChunk>,
-  lease: StreamLease,
-): AsyncIterator<SynthesisChunk> {
-  const heard = lease.firstAudio
-  if (!heard) return chunks
-  return {
-    async next() {
-      const r = await chunks.next()
-      if (!r.done && r.value.audio.byteLength > 0) heard()
-      return r
-    },
-    return: (value) => chunks.return?.(value) ?? Promise.resolve({ done: true, value }),
   }
 }

@@ -3,7 +3,6 @@ import { VoxgateError } from '@voxgate/protocol'
 import type { Principal } from '../auth/principal.ts'
 import type { ServerContext } from '../context.ts'
 import { endOnce, startStream, type StreamExchange } from '../streams/stream-start.ts'
-import { observeFirstAudio } from '../metrics/speech.ts'
 import type { SynthesisChunk, SynthesisRequest } from '../tts/types.ts'
 
 export interface SpeechStream {
@@ -60,14 +59,14 @@ export async function openSpeechStream(
   const started = await startStream(ctx, principal, request.text, exchange.client, transport)
   const { lease, controller, reservation } = started
   let producedSeconds = 0
-  const chunks = observeFirstAudio(
-    countAudio(
-      ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](),
-      (s) => {
-        producedSeconds += s
-      },
-    ),
-    lease,
+  const heard = lease.firstAudio
+  const chunks = countAudio(
+    ctx.speech.synthesize({ ...request, progress: reservation }, controller.signal)[Symbol.asyncIterator](),
+    (chunk) => {
+      producedSeconds += chunk.durationSeconds
+      // The metrics' time to first audio (a no-op after the first; absent when metrics are off).
+      if (heard && chunk.audio.byteLength > 0) heard()
+    },
   )
   const end = endOnce(started, exchange, () => {
     // Cancels queued and running sentence jobs at once, even if the generator never started.
@@ -100,15 +99,18 @@ export function abortReason(signal: AbortSignal, err: unknown): VoxgateError {
   return new VoxgateError('internal_error', 'Speech synthesis failed.')
 }
 
-/** Counts the seconds of audio a stream yields (for the usage ledger), chunk by chunk, in memory. */
+/**
+ * Shows each chunk a stream yields to `seen` (the usage ledger's seconds of audio, the metrics' first
+ * audio), in memory: one wrapper for both, so a stream pays one extra `await` a chunk, not two.
+ */
 function countAudio(
   chunks: AsyncIterator<SynthesisChunk>,
-  add: (seconds: number) => void,
+  seen: (chunk: SynthesisChunk) => void,
 ): AsyncIterator<SynthesisChunk> {
   return {
     async next() {
       const r = await chunks.next()
-      if (!r.done) add(r.value.durationSeconds)
+      if (!r.done) seen(r.value)
       return r
     },
     return: (value) => chunks.return?.(value) ?? Promise.resolve({ done: true, value }),

@@ -14,8 +14,16 @@ export interface StreamFigures {
   streams?: number
 }
 
+const DAY_MS = 86_400_000
+/** The last day asked for: every stream that ends settles with its day, and it is nearly always today's. */
+let last = { day: Number.NaN, text: '' }
+
 /** The UTC date of `ms`, `YYYY-MM-DD`: the ledger's day. */
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
+export function utcDay(ms: number): string {
+  const day = Math.floor(ms / DAY_MS)
+  if (day !== last.day) last = { day, text: new Date(day * DAY_MS).toISOString().slice(0, 10) }
+  return last.text
+}
 
 /** The ledger row a principal's finished stream adds to: its API key, its `sub`, today (UTC). */
 export function usageDelta(principal: Principal, figures: StreamFigures, nowMs: number): UsageDelta {

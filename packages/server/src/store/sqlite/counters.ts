@@ -37,22 +37,34 @@ export function sqliteCounters(db: Database.Database): SharedCounters {
     ),
     countWindow: db.prepare('UPDATE rate_windows SET count = count + 1 WHERE key = ?'),
   }
+  // Each transaction made once: better-sqlite3's `db.transaction` builds its wrappers anew on every
+  // call, which costs about as much as a small commit, and these run per stream and per request.
+  const acquire = db.transaction((jti: string, leaseId: string, limit: number, nowMs: number, ttlMs: number) => {
+    stmt.dropExpired.run(jti, nowMs)
+    if ((stmt.count.get(jti, nowMs)?.n ?? 0) >= limit) return false
+    stmt.upsertSlot.run(jti, leaseId, nowMs + ttlMs)
+    return true
+  }).immediate
+  const renew = db.transaction((leases: readonly { jti: string; leaseId: string }[], nowMs: number, ttlMs: number) => {
+    for (const l of leases) stmt.upsertSlot.run(l.jti, l.leaseId, nowMs + ttlMs)
+  }).immediate
+  const take = db.transaction((key: string, limit: number, windowMs: number, nowMs: number) => {
+    const w = stmt.window.get(key)
+    if (!w || nowMs - w.started_at >= windowMs) {
+      stmt.startWindow.run(key, nowMs)
+      return 0
+    }
+    if (w.count >= limit) return Math.max(1, w.started_at + windowMs - nowMs)
+    stmt.countWindow.run(key)
+    return 0
+  }).immediate
   return {
     async acquireSlot(jti, leaseId, limit, nowMs, ttlMs) {
-      return db
-        .transaction(() => {
-          stmt.dropExpired.run(jti, nowMs)
-          if ((stmt.count.get(jti, nowMs)?.n ?? 0) >= limit) return false
-          stmt.upsertSlot.run(jti, leaseId, nowMs + ttlMs)
-          return true
-        })
-        .immediate()
+      return acquire(jti, leaseId, limit, nowMs, ttlMs)
     },
 
     async renewSlots(leases, nowMs, ttlMs) {
-      db.transaction(() => {
-        for (const l of leases) stmt.upsertSlot.run(l.jti, l.leaseId, nowMs + ttlMs)
-      }).immediate()
+      renew(leases, nowMs, ttlMs)
     },
 
     async releaseSlot(jti, leaseId) {
@@ -64,18 +76,7 @@ export function sqliteCounters(db: Database.Database): SharedCounters {
     },
 
     async takeRate(key, limit, windowMs, nowMs) {
-      return db
-        .transaction(() => {
-          const w = stmt.window.get(key)
-          if (!w || nowMs - w.started_at >= windowMs) {
-            stmt.startWindow.run(key, nowMs)
-            return 0
-          }
-          if (w.count >= limit) return Math.max(1, w.started_at + windowMs - nowMs)
-          stmt.countWindow.run(key)
-          return 0
-        })
-        .immediate()
+      return take(key, limit, windowMs, nowMs)
     },
   }
 }
