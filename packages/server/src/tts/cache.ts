@@ -57,9 +57,10 @@ export class TtsCache {
   }
 
   keyOf(input: CacheKeyInput): string {
-    const body = Object.fromEntries(Object.entries(input.body).filter(([k]) => !NOT_AUDIO.has(k)))
     const scope = this.options.scope === 'key' ? input.keyId : '*'
-    const canonical = canonicalJson({ route: input.route, scope, version: input.version ?? null, body })
+    // canonicalJson({ route, scope, version, body: the body less NOT_AUDIO }), written out: its keys
+    // in sorted order, without building the filtered copy (a key is computed on every request).
+    const canonical = `{"body":${canonicalObject(input.body, NOT_AUDIO)},"route":${JSON.stringify(input.route)},"scope":${JSON.stringify(scope)},"version":${JSON.stringify(input.version ?? null)}}`
     return createHash('sha256').update(canonical).digest('hex')
   }
 
@@ -73,7 +74,10 @@ export class TtsCache {
   }
 }
 
-/** An answer being collected for the cache while it streams; dropped past the entry limit or when cut. */
+/**
+ * An answer being collected for the cache while it streams; dropped past the entry limit or when cut.
+ * Chunks are held as they come and copied once, into the entry, when the answer is complete.
+ */
 export class CacheFill {
   #chunks: Buffer[] = []
   #size = 0
@@ -82,36 +86,59 @@ export class CacheFill {
 
   constructor(private readonly keep: (entry: CachedAudio) => void) {}
 
+  /** A chunk whose memory its sender may write again (an engine's or an encoder's buffer): copied now. */
   add(chunk: Buffer, audioMs = 0): void {
-    if (this.#tooLarge) return
-    this.#size += chunk.length
-    this.#audioMs += audioMs
-    if (this.#size > TTS_CACHE_MAX_ENTRY_BYTES) {
-      this.#tooLarge = true
-      this.#chunks = []
-      return
-    }
-    this.#chunks.push(Buffer.from(chunk))
+    if (this.#fits(chunk, audioMs)) this.#chunks.push(Buffer.from(chunk))
+  }
+
+  /**
+   * A chunk nobody writes to again, held as it is until `complete`: an upstream answer's body chunk
+   * (Node's HTTP parser gives each its own copy), so a relayed answer is copied once, not twice.
+   */
+  addOwned(chunk: Buffer, audioMs = 0): void {
+    if (this.#fits(chunk, audioMs)) this.#chunks.push(chunk)
   }
 
   /** The answer went out whole: it is kept. */
   complete(contentType: string, audioMs = this.#audioMs): void {
     if (this.#tooLarge) return
-    this.keep({ contentType, body: Buffer.concat(this.#chunks), audioMs: Math.round(audioMs) })
+    this.keep({ contentType, body: Buffer.concat(this.#chunks, this.#size), audioMs: Math.round(audioMs) })
     this.#chunks = []
+  }
+
+  /** Counts `chunk` in; false (and nothing held any more) once the answer is past the entry limit. */
+  #fits(chunk: Buffer, audioMs: number): boolean {
+    if (this.#tooLarge) return false
+    this.#size += chunk.length
+    this.#audioMs += audioMs
+    if (this.#size <= TTS_CACHE_MAX_ENTRY_BYTES) return true
+    this.#tooLarge = true
+    this.#chunks = []
+    return false
   }
 }
 
-/** JSON with object keys sorted at every depth: the same request always gives the same text. */
+/**
+ * JSON with object keys sorted at every depth: the same request always gives the same text. Written
+ * with loops and one string (it runs on every request); the text is pinned by tts-cache-key.test.ts.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (!Array.isArray(value)) return canonicalObject(value as Record<string, unknown>)
+  let out = '['
+  for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${canonicalJson(value[i]) ?? ''}`
+  return `${out}]`
+}
+
+/** An object's canonical JSON: keys in code-unit order (`sort`'s own), undefined values and `skip`'s keys left out. */
+function canonicalObject(value: Record<string, unknown>, skip?: ReadonlySet<string>): string {
+  let out = '{'
+  for (const k of Object.keys(value).sort()) {
+    const v = value[k]
+    if (v === undefined || skip?.has(k)) continue
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`
   }
-  return JSON.stringify(value)
+  return `${out}}`
 }
 
 /** The cache of one instance: least recently used out first, within `maxBytes`. */
