@@ -12,10 +12,21 @@ export interface CachedAudio {
   audioMs: number
 }
 
+/**
+ * An answer as a fill hands it to a store: its chunks as they were sent (one, or a relayed answer's
+ * own body chunks: see CacheFill) and their total size, which is what the cache counts.
+ */
+export interface FilledAudio {
+  contentType: string
+  chunks: readonly Buffer[]
+  bytes: number
+  audioMs: number
+}
+
 /** Where entries live: this process's memory, or Redis (shared by every instance, under the same cap). */
 export interface TtsCacheStore {
   get(key: string): Promise<CachedAudio | undefined>
-  set(key: string, entry: CachedAudio): Promise<void>
+  set(key: string, entry: FilledAudio): Promise<void>
 }
 
 /** What shapes a cache key besides the request: who may share the entry, and which route's shape it has. */
@@ -84,11 +95,16 @@ export class CacheFill {
   #audioMs = 0
   #tooLarge = false
 
-  constructor(private readonly keep: (entry: CachedAudio) => void) {}
+  /** Every chunk so far was handed over whole (`addOwned`, its own memory exactly): the list may be kept as it is. */
+  #owned = true
+
+  constructor(private readonly keep: (entry: FilledAudio) => void) {}
 
   /** A chunk whose memory its sender may write again (an engine's or an encoder's buffer): copied now. */
   add(chunk: Buffer, audioMs = 0): void {
-    if (this.#fits(chunk, audioMs)) this.#chunks.push(Buffer.from(chunk))
+    if (!this.#fits(chunk, audioMs)) return
+    this.#owned = false
+    this.#chunks.push(Buffer.from(chunk))
   }
 
   /**
@@ -96,13 +112,22 @@ export class CacheFill {
    * (Node's HTTP parser gives each its own copy), so a relayed answer is copied once, not twice.
    */
   addOwned(chunk: Buffer, audioMs = 0): void {
+    // A view into a larger buffer would keep all of it alive, uncounted: that one is copied, at the end.
+    if (chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength) return this.add(chunk, audioMs)
     if (this.#fits(chunk, audioMs)) this.#chunks.push(chunk)
   }
 
-  /** The answer went out whole: it is kept. */
+  /**
+   * The answer went out whole: it is kept. A relayed answer's own chunks are kept as they are (no copy
+   * on a miss; the memory store joins them on the first hit), unless they average under
+   * MIN_KEPT_CHUNK_BYTES, where each chunk's own object would cost more than its bytes say; any other
+   * answer is joined into one buffer now (a copied small chunk shares Node's buffer pool).
+   */
   complete(contentType: string, audioMs = this.#audioMs): void {
     if (this.#tooLarge) return
-    this.keep({ contentType, body: Buffer.concat(this.#chunks, this.#size), audioMs: Math.round(audioMs) })
+    const asSent = this.#owned && this.#size >= this.#chunks.length * MIN_KEPT_CHUNK_BYTES
+    const chunks = asSent ? this.#chunks : [Buffer.concat(this.#chunks, this.#size)]
+    this.keep({ contentType, chunks, bytes: this.#size, audioMs: Math.round(audioMs) })
     this.#chunks = []
   }
 
@@ -141,10 +166,24 @@ function canonicalObject(value: Record<string, unknown>, skip?: ReadonlySet<stri
   return `${out}}`
 }
 
-/** The cache of one instance: least recently used out first, within `maxBytes`. */
+/**
+ * Chunks a relayed answer is kept in must average at least this many bytes; smaller ones are joined
+ * first (an upstream that sends tiny chunks would otherwise hold an object per few bytes, uncounted).
+ */
+const MIN_KEPT_CHUNK_BYTES = 1024
+
+/** A memory entry: its chunks until the first hit joins them into one (most entries are never hit). */
+interface MemoryEntry {
+  contentType: string
+  chunks: readonly Buffer[]
+  bytes: number
+  audioMs: number
+}
+
+/** The cache of one instance: least recently used out first, within `maxBytes` (the answers' bytes). */
 export class MemoryTtsCache implements TtsCacheStore {
   /** Map order is use order: the first entry is the least recently used. */
-  readonly #entries = new Map<string, CachedAudio>()
+  readonly #entries = new Map<string, MemoryEntry>()
   #bytes = 0
 
   constructor(private readonly maxBytes: number) {}
@@ -154,22 +193,25 @@ export class MemoryTtsCache implements TtsCacheStore {
     if (!entry) return undefined
     this.#entries.delete(key)
     this.#entries.set(key, entry)
-    return entry
+    // Joined once, here: a miss kept the relayed chunks as they came; a hit is sent as one buffer.
+    if (entry.chunks.length !== 1) entry.chunks = [Buffer.concat(entry.chunks, entry.bytes)]
+    return { contentType: entry.contentType, body: entry.chunks[0]!, audioMs: entry.audioMs }
   }
 
-  async set(key: string, entry: CachedAudio): Promise<void> {
-    if (entry.body.length > Math.min(this.maxBytes, TTS_CACHE_MAX_ENTRY_BYTES)) return
+  async set(key: string, entry: FilledAudio): Promise<void> {
+    if (entry.bytes > Math.min(this.maxBytes, TTS_CACHE_MAX_ENTRY_BYTES)) return
     const old = this.#entries.get(key)
     if (old) {
-      this.#bytes -= old.body.length
+      this.#bytes -= old.bytes
       this.#entries.delete(key)
     }
-    this.#entries.set(key, entry)
-    this.#bytes += entry.body.length
+    const { contentType, chunks, bytes, audioMs } = entry
+    this.#entries.set(key, { contentType, chunks, bytes, audioMs })
+    this.#bytes += bytes
     for (const [k, e] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break
       this.#entries.delete(k)
-      this.#bytes -= e.body.length
+      this.#bytes -= e.bytes
     }
   }
 
@@ -230,8 +272,9 @@ export class RedisTtsCache implements TtsCacheStore {
     }
   }
 
-  async set(key: string, entry: CachedAudio): Promise<void> {
-    const body = entry.body.toString('base64')
+  async set(key: string, entry: FilledAudio): Promise<void> {
+    const whole = entry.chunks.length === 1 ? entry.chunks[0]! : Buffer.concat(entry.chunks, entry.bytes)
+    const body = whole.toString('base64')
     if (body.length > this.maxBytes) return
     const keys = [this.#entry(key), this.#order(), this.redis.key('ttscache', 'bytes')]
     const args = [entry.contentType, String(entry.audioMs), body, String(body.length), String(this.now())]

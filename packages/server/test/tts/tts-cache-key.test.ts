@@ -8,7 +8,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   type CachedAudio,
+  CacheFill,
   canonicalJson,
+  type FilledAudio,
   MemoryTtsCache,
   TTS_CACHE_MAX_ENTRY_BYTES,
   TtsCache,
@@ -111,7 +113,12 @@ test('a fill past the entry cap keeps nothing; one at the cap is kept', async ()
 
 test('the memory store: least recently used out first, within its bytes', async () => {
   const store = new MemoryTtsCache(10)
-  const entry = (n: number): CachedAudio => ({ contentType: 'audio/wav', body: Buffer.alloc(n), audioMs: 0 })
+  const entry = (n: number): FilledAudio => ({
+    contentType: 'audio/wav',
+    chunks: [Buffer.alloc(n)],
+    bytes: n,
+    audioMs: 0,
+  })
   await store.set('a', entry(4))
   await store.set('b', entry(4))
   await store.get('a')
@@ -123,4 +130,56 @@ test('the memory store: least recently used out first, within its bytes', async 
   await store.set('big', entry(11))
   assert.equal(await store.get('big'), undefined, 'an entry larger than the whole cache is not kept')
   assert.equal(store.bytes, 8)
+})
+
+/** What a fill hands its store once complete. */
+function filled(feed: (fill: CacheFill) => void): FilledAudio {
+  const kept: FilledAudio[] = []
+  const fill = new CacheFill((entry) => kept.push(entry))
+  feed(fill)
+  fill.complete('audio/wav')
+  assert.equal(kept.length, 1)
+  return kept[0]!
+}
+
+test("a relayed answer's own chunks are kept as they came; tiny, borrowed or copied ones are joined into one", () => {
+  const own = [Buffer.alloc(2000, 1), Buffer.alloc(1500, 2), Buffer.alloc(600, 3)]
+  const asSent = filled((f) => {
+    for (const c of own) f.addOwned(c)
+  })
+  assert.equal(asSent.bytes, 4100)
+  assert.equal(asSent.chunks.length, 3)
+  own.forEach((c, i) => assert.equal(asSent.chunks[i], c, 'the same buffer, not a copy'))
+
+  const tiny = filled((f) => {
+    for (let i = 0; i < 10; i++) f.addOwned(Buffer.alloc(100, i))
+  })
+  assert.equal(tiny.chunks.length, 1, 'chunks averaging under 1 KiB are joined')
+  assert.deepEqual(tiny.chunks[0], Buffer.concat(Array.from({ length: 10 }, (_, i) => Buffer.alloc(100, i))))
+
+  const big = Buffer.alloc(8000, 9)
+  const borrowed = filled((f) => f.addOwned(big.subarray(1000, 4000)))
+  assert.equal(borrowed.chunks.length, 1)
+  assert.notEqual(borrowed.chunks[0]!.buffer, big.buffer, 'a view into a larger buffer is copied, not kept')
+  assert.deepEqual(borrowed.chunks[0], Buffer.alloc(3000, 9))
+
+  const copied = filled((f) => {
+    f.addOwned(Buffer.alloc(2000, 1))
+    f.add(Buffer.alloc(2000, 2))
+  })
+  assert.equal(copied.chunks.length, 1)
+  assert.deepEqual(copied.chunks[0], Buffer.concat([Buffer.alloc(2000, 1), Buffer.alloc(2000, 2)]))
+})
+
+test('the memory store counts a kept answer by its bytes and joins its chunks once, on the first hit', async () => {
+  const store = new MemoryTtsCache(10_000)
+  const chunks = [Buffer.alloc(3000, 1), Buffer.alloc(3000, 2)]
+  await store.set('k', { contentType: 'audio/wav', chunks, bytes: 6000, audioMs: 5 })
+  assert.equal(store.bytes, 6000)
+  const first = await store.get('k')
+  assert.deepEqual(first, { contentType: 'audio/wav', body: Buffer.concat(chunks), audioMs: 5 } satisfies CachedAudio)
+  assert.equal((await store.get('k'))!.body, first!.body, 'joined once: the same buffer on every later hit')
+  await store.set('other', { contentType: 'audio/wav', chunks: [Buffer.alloc(5000)], bytes: 5000, audioMs: 0 })
+  assert.equal(await store.get('k'), undefined, 'evicted by its bytes: 6000 + 5000 > 10000')
+  assert.equal(store.bytes, 5000)
 })
