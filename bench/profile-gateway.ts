@@ -168,7 +168,7 @@ function shares(profile: Profiler.Profile, key: (stack: CallFrame[]) => string):
     const dt = profile.timeDeltas?.[i] ?? 0
     const stack: CallFrame[] = []
     for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) stack.push(nodes.get(id)!.callFrame)
-    if (stack[0]!.functionName === '(idle)' || stack.some((f) => f.url === 'node:inspector/promises')) return
+    if (stack[0]!.functionName === '(idle)' || stack.some((f) => f.url.startsWith('node:inspector'))) return
     busy += dt
     const k = key(stack)
     time.set(k, (time.get(k) ?? 0) + dt)
