@@ -172,55 +172,6 @@ function canonicalObject(value: Record<string, unknown>, skip?: ReadonlySet<stri
  */
 const MIN_KEPT_CHUNK_BYTES = 1024
 
-/** A memory entry: its chunks until the first hit joins them into one (most entries are never hit). */
-interface MemoryEntry {
-  contentType: string
-  chunks: readonly Buffer[]
-  bytes: number
-  audioMs: number
-}
-
-/** The cache of one instance: least recently used out first, within `maxBytes` (the answers' bytes). */
-export class MemoryTtsCache implements TtsCacheStore {
-  /** Map order is use order: the first entry is the least recently used. */
-  readonly #entries = new Map<string, MemoryEntry>()
-  #bytes = 0
-
-  constructor(private readonly maxBytes: number) {}
-
-  async get(key: string): Promise<CachedAudio | undefined> {
-    const entry = this.#entries.get(key)
-    if (!entry) return undefined
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
-    // Joined once, here: a miss kept the relayed chunks as they came; a hit is sent as one buffer.
-    if (entry.chunks.length !== 1) entry.chunks = [Buffer.concat(entry.chunks, entry.bytes)]
-    return { contentType: entry.contentType, body: entry.chunks[0]!, audioMs: entry.audioMs }
-  }
-
-  async set(key: string, entry: FilledAudio): Promise<void> {
-    if (entry.bytes > Math.min(this.maxBytes, TTS_CACHE_MAX_ENTRY_BYTES)) return
-    const old = this.#entries.get(key)
-    if (old) {
-      this.#bytes -= old.bytes
-      this.#entries.delete(key)
-    }
-    const { contentType, chunks, bytes, audioMs } = entry
-    this.#entries.set(key, { contentType, chunks, bytes, audioMs })
-    this.#bytes += bytes
-    for (const [k, e] of this.#entries) {
-      if (this.#bytes <= this.maxBytes) break
-      this.#entries.delete(k)
-      this.#bytes -= e.bytes
-    }
-  }
-
-  /** Bytes held now. */
-  get bytes(): number {
-    return this.#bytes
-  }
-}
-
 /**
  * set: KEYS entry, use order (sorted set), total bytes; ARGV content type, audio ms, body (base64),
  * its size, now, the cap. The entry is stored and the least recently used go until the total fits.

@@ -11,10 +11,10 @@ import {
   CacheFill,
   canonicalJson,
   type FilledAudio,
-  MemoryTtsCache,
   TTS_CACHE_MAX_ENTRY_BYTES,
   TtsCache,
 } from '../../src/tts/cache.ts'
+import { MemoryTtsCache } from '../../src/tts/cache-memory.ts'
 
 const body = {
   model_id: 'sonic-3',
@@ -182,4 +182,29 @@ test('the memory store counts a kept answer by its bytes and joins its chunks on
   await store.set('other', { contentType: 'audio/wav', chunks: [Buffer.alloc(5000)], bytes: 5000, audioMs: 0 })
   assert.equal(await store.get('k'), undefined, 'evicted by its bytes: 6000 + 5000 > 10000')
   assert.equal(store.bytes, 5000)
+})
+
+test('the memory store: a key set again is replaced and most recent; one large entry evicts several, oldest first', async () => {
+  const store = new MemoryTtsCache(12)
+  const entry = (n: number, fill = 0): FilledAudio => ({
+    contentType: 'audio/wav',
+    chunks: [Buffer.alloc(n, fill)],
+    bytes: n,
+    audioMs: 0,
+  })
+  for (const k of ['a', 'b', 'c', 'd']) await store.set(k, entry(3))
+  await store.set('a', entry(2, 1))
+  assert.equal(store.bytes, 11)
+  assert.deepEqual((await store.get('a'))?.body, Buffer.alloc(2, 1))
+  await store.get('b')
+  // Use order now c, d, a, b: 8 more bytes push out c and d (3 + 3), not a or b.
+  await store.set('e', entry(7))
+  assert.deepEqual(await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (k) => (await store.get(k)) !== undefined)), [
+    true,
+    true,
+    false,
+    false,
+    true,
+  ])
+  assert.equal(store.bytes, 12)
 })
