@@ -45,8 +45,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
-type Role = 'upstream' | 'on' | 'off'
-interface Ready {
+export type Role = 'upstream' | 'on' | 'off'
+export interface Ready {
   url: string
   apiKey: string
   voice: string
@@ -77,7 +77,7 @@ async function serve(role: Role): Promise<void> {
   process.send!({ url: t.url, apiKey: t.apiKey, voice } satisfies Ready)
 }
 
-async function startProcess(role: Role, upstream?: Ready): Promise<Ready & { close(): Promise<void> }> {
+export async function startProcess(role: Role, upstream?: Ready): Promise<Ready & { close(): Promise<void> }> {
   const child = fork(fileURLToPath(import.meta.url), ['--gateway-overhead-serve', role], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

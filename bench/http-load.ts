@@ -12,6 +12,10 @@ export interface LoadSpec {
   method: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: string
+  /** Replaced in `body` by a number never sent before on every request (distinct transcripts). */
+  counter?: string
+  /** The first number put in for `counter` (a later phase starts past the numbers an earlier one sent). @default 0 */
+  counterFrom?: number
   connections: number
   durationMs: number
   /** Stops after this many requests too (an instruction count under callgrind wants a fixed number). */
@@ -34,6 +38,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const end = start + spec.durationMs
   const cap = spec.requests ?? Number.POSITIVE_INFINITY
   let started = 0
+  let sent = spec.counterFrom ?? 0
   const one = () =>
     new Promise<void>((resolve) => {
       const req = https.request(
@@ -58,7 +63,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
         errors++
         resolve()
       })
-      req.end(spec.body)
+      req.end(spec.counter ? spec.body?.replaceAll(spec.counter, String(sent++)) : spec.body)
     })
   await Promise.all(
     Array.from({ length: spec.connections }, async () => {

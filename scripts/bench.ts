@@ -4,7 +4,8 @@
  * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` prints
  * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts);
  * `npm run bench -- perf-mint` does so with Linux perf, which sees the native frames (bench/perf-mint.ts);
- * `PROFILE_SIDE=on|off npm run bench -- profile-ledger`, where a short stream's does (bench/profile-ledger.ts).
+ * `PROFILE_SIDE=on|off npm run bench -- profile-ledger`, where a short stream's does (bench/profile-ledger.ts);
+ * `profile-gateway` does the same for the gateway of `gateway-overhead`, "on" against "off" (bench/profile-gateway.ts).
  */
 import { runWithTestCa, spawnWithTestCa } from './test-ca.ts'
 
@@ -17,8 +18,8 @@ if (args[0] === 'perf-mint') {
   const perfMint = new URL('../bench/perf-mint.ts', import.meta.url).pathname
   process.exit(await spawnWithTestCa([perfMint], { execArgv: ['--perf-basic-prof', '--import', 'tsx'] }))
 }
-if (args[0] === 'profile-mint') {
-  await runWithTestCa([new URL('../bench/profile-mint.ts', import.meta.url).pathname])
+if (args[0] === 'profile-mint' || args[0] === 'profile-gateway') {
+  await runWithTestCa([new URL(`../bench/${args[0]}.ts`, import.meta.url).pathname])
 }
 if (args[0] === 'profile-ledger') {
   await runWithTestCa([new URL('../bench/profile-ledger.ts', import.meta.url).pathname])

@@ -74,7 +74,8 @@ export async function pipeAudio(
       stream.produced(ms)
       audioMs += ms
       // Reshaped (OpenAI's speech), the cache keeps the answer as the client gets it: collected below.
-      if (!output) fill?.add(chunk, ms)
+      // A body chunk is the parser's own copy, never written again: held, not copied.
+      if (!output) fill?.addOwned(chunk, ms)
       idle.wait()
       done(null, chunk)
     },

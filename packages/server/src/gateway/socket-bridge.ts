@@ -17,6 +17,7 @@ import { readClientFrame, readUpstreamEvent } from './client-frame.ts'
 import { checkNoDuplicateKeys } from './duplicate-keys.ts'
 import { PacedSender, RELAY_HIGH_WATER_BYTES } from './paced-sender.ts'
 import type { Upstream } from './upstream.ts'
+import type { UpstreamFailureReason } from './upstream-failure.ts'
 import { idleError, UpstreamIdle } from './upstream-idle.ts'
 
 /**
@@ -86,10 +87,7 @@ export class TtsBridge {
     // A client that does not read pauses the upstream (PacedSender): the upstream is not idle then.
     this.#upstreamIdle = new UpstreamIdle(
       init.api.idleMs,
-      () => {
-        this.circuit.failed()
-        this.close(CLOSE_INTERNAL, idleError(init.api.idleMs))
-      },
+      () => this.#stalled(idleError(init.api.idleMs)),
       () => upstream.isPaused,
     )
     upstream.on('message', (data, isBinary) => this.#fromUpstream(data as Buffer, isBinary))
@@ -246,14 +244,25 @@ export class TtsBridge {
     // A context cut, or an abnormal close: the upstream failed; its clean close of a quiet socket says nothing.
     if (failed) this.circuit.failed()
     else this.circuit.abandoned()
-    if (this.ctx.fallback) return this.#handOver(err, this.ctx.fallback.socketRequests)
+    if (this.ctx.fallback) return this.#handOver(err, this.ctx.fallback.socketRequests, 'unreachable')
     this.close(failed ? CLOSE_INTERNAL : CLOSE_SHUTDOWN, err)
   }
 
+  /**
+   * The upstream sent nothing for the idle limit while a context was owed output: a failure, and the
+   * upstream is lost as if it had dropped (each open context hears `upstream_timeout`); with
+   * `--fallback local` the client's socket stays open and goes on locally, as an STT socket does.
+   */
+  #stalled(err: VoxgateError): void {
+    this.circuit.failed()
+    if (this.ctx.fallback && this.#live) return this.#handOver(err, this.ctx.fallback.socketRequests, 'timeout')
+    this.close(CLOSE_INTERNAL, err)
+  }
+
   /** Ends the relayed contexts with `err`, then hands the client's socket to a local one (fallback). */
-  #handOver(err: VoxgateError, fallback: LocalFallback): void {
+  #handOver(err: VoxgateError, fallback: LocalFallback, reason: UpstreamFailureReason): void {
     for (const c of [...this.#contexts.values()]) this.#fail(c, err)
-    this.ctx.metrics.fallback('unreachable')
+    this.ctx.metrics.fallback(reason)
     this.#life.handOver()
     const { ctx, client: ws, principal, origin, requestId, tcp } = this
     this.#successor = new TtsSocket({ ctx, ws, principal, origin, requestId, tcp, fallback })

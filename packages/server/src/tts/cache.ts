@@ -12,10 +12,21 @@ export interface CachedAudio {
   audioMs: number
 }
 
+/**
+ * An answer as a fill hands it to a store: its chunks as they were sent (one, or a relayed answer's
+ * own body chunks: see CacheFill) and their total size, which is what the cache counts.
+ */
+export interface FilledAudio {
+  contentType: string
+  chunks: readonly Buffer[]
+  bytes: number
+  audioMs: number
+}
+
 /** Where entries live: this process's memory, or Redis (shared by every instance, under the same cap). */
 export interface TtsCacheStore {
   get(key: string): Promise<CachedAudio | undefined>
-  set(key: string, entry: CachedAudio): Promise<void>
+  set(key: string, entry: FilledAudio): Promise<void>
 }
 
 /** What shapes a cache key besides the request: who may share the entry, and which route's shape it has. */
@@ -57,9 +68,10 @@ export class TtsCache {
   }
 
   keyOf(input: CacheKeyInput): string {
-    const body = Object.fromEntries(Object.entries(input.body).filter(([k]) => !NOT_AUDIO.has(k)))
     const scope = this.options.scope === 'key' ? input.keyId : '*'
-    const canonical = canonicalJson({ route: input.route, scope, version: input.version ?? null, body })
+    // canonicalJson({ route, scope, version, body: the body less NOT_AUDIO }), written out: its keys
+    // in sorted order, without building the filtered copy (a key is computed on every request).
+    const canonical = `{"body":${canonicalObject(input.body, NOT_AUDIO)},"route":${JSON.stringify(input.route)},"scope":${JSON.stringify(scope)},"version":${JSON.stringify(input.version ?? null)}}`
     return createHash('sha256').update(canonical).digest('hex')
   }
 
@@ -73,84 +85,92 @@ export class TtsCache {
   }
 }
 
-/** An answer being collected for the cache while it streams; dropped past the entry limit or when cut. */
+/**
+ * An answer being collected for the cache while it streams; dropped past the entry limit or when cut.
+ * Chunks are held as they come and copied once, into the entry, when the answer is complete.
+ */
 export class CacheFill {
   #chunks: Buffer[] = []
   #size = 0
   #audioMs = 0
   #tooLarge = false
 
-  constructor(private readonly keep: (entry: CachedAudio) => void) {}
+  /** Every chunk so far was handed over whole (`addOwned`, its own memory exactly): the list may be kept as it is. */
+  #owned = true
 
+  constructor(private readonly keep: (entry: FilledAudio) => void) {}
+
+  /** A chunk whose memory its sender may write again (an engine's or an encoder's buffer): copied now. */
   add(chunk: Buffer, audioMs = 0): void {
-    if (this.#tooLarge) return
-    this.#size += chunk.length
-    this.#audioMs += audioMs
-    if (this.#size > TTS_CACHE_MAX_ENTRY_BYTES) {
-      this.#tooLarge = true
-      this.#chunks = []
-      return
-    }
+    if (!this.#fits(chunk, audioMs)) return
+    this.#owned = false
     this.#chunks.push(Buffer.from(chunk))
   }
 
-  /** The answer went out whole: it is kept. */
+  /**
+   * A chunk nobody writes to again, held as it is until `complete`: an upstream answer's body chunk
+   * (Node's HTTP parser gives each its own copy), so a relayed answer is copied once, not twice.
+   */
+  addOwned(chunk: Buffer, audioMs = 0): void {
+    // A view into a larger buffer would keep all of it alive, uncounted: that one is copied, at the end.
+    if (chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength) return this.add(chunk, audioMs)
+    if (this.#fits(chunk, audioMs)) this.#chunks.push(chunk)
+  }
+
+  /**
+   * The answer went out whole: it is kept. A relayed answer's own chunks are kept as they are (no copy
+   * on a miss; the memory store joins them on the first hit), unless they average under
+   * MIN_KEPT_CHUNK_BYTES, where each chunk's own object would cost more than its bytes say; any other
+   * answer is joined into one buffer now (a copied small chunk shares Node's buffer pool).
+   */
   complete(contentType: string, audioMs = this.#audioMs): void {
     if (this.#tooLarge) return
-    this.keep({ contentType, body: Buffer.concat(this.#chunks), audioMs: Math.round(audioMs) })
+    const asSent = this.#owned && this.#size >= this.#chunks.length * MIN_KEPT_CHUNK_BYTES
+    const chunks = asSent ? this.#chunks : [Buffer.concat(this.#chunks, this.#size)]
+    this.keep({ contentType, chunks, bytes: this.#size, audioMs: Math.round(audioMs) })
     this.#chunks = []
   }
+
+  /** Counts `chunk` in; false (and nothing held any more) once the answer is past the entry limit. */
+  #fits(chunk: Buffer, audioMs: number): boolean {
+    if (this.#tooLarge) return false
+    this.#size += chunk.length
+    this.#audioMs += audioMs
+    if (this.#size <= TTS_CACHE_MAX_ENTRY_BYTES) return true
+    this.#tooLarge = true
+    this.#chunks = []
+    return false
+  }
 }
 
-/** JSON with object keys sorted at every depth: the same request always gives the same text. */
+/**
+ * JSON with object keys sorted at every depth: the same request always gives the same text. Written
+ * with loops and one string (it runs on every request); the text is pinned by tts-cache-key.test.ts.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (!Array.isArray(value)) return canonicalObject(value as Record<string, unknown>)
+  let out = '['
+  for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${canonicalJson(value[i]) ?? ''}`
+  return `${out}]`
 }
 
-/** The cache of one instance: least recently used out first, within `maxBytes`. */
-export class MemoryTtsCache implements TtsCacheStore {
-  /** Map order is use order: the first entry is the least recently used. */
-  readonly #entries = new Map<string, CachedAudio>()
-  #bytes = 0
-
-  constructor(private readonly maxBytes: number) {}
-
-  async get(key: string): Promise<CachedAudio | undefined> {
-    const entry = this.#entries.get(key)
-    if (!entry) return undefined
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
-    return entry
+/** An object's canonical JSON: keys in code-unit order (`sort`'s own), undefined values and `skip`'s keys left out. */
+function canonicalObject(value: Record<string, unknown>, skip?: ReadonlySet<string>): string {
+  let out = '{'
+  for (const k of Object.keys(value).sort()) {
+    const v = value[k]
+    if (v === undefined || skip?.has(k)) continue
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`
   }
-
-  async set(key: string, entry: CachedAudio): Promise<void> {
-    if (entry.body.length > Math.min(this.maxBytes, TTS_CACHE_MAX_ENTRY_BYTES)) return
-    const old = this.#entries.get(key)
-    if (old) {
-      this.#bytes -= old.body.length
-      this.#entries.delete(key)
-    }
-    this.#entries.set(key, entry)
-    this.#bytes += entry.body.length
-    for (const [k, e] of this.#entries) {
-      if (this.#bytes <= this.maxBytes) break
-      this.#entries.delete(k)
-      this.#bytes -= e.body.length
-    }
-  }
-
-  /** Bytes held now. */
-  get bytes(): number {
-    return this.#bytes
-  }
+  return `${out}}`
 }
+
+/**
+ * Chunks a relayed answer is kept in must average at least this many bytes; smaller ones are joined
+ * first (an upstream that sends tiny chunks would otherwise hold an object per few bytes, uncounted).
+ */
+const MIN_KEPT_CHUNK_BYTES = 1024
 
 /**
  * set: KEYS entry, use order (sorted set), total bytes; ARGV content type, audio ms, body (base64),
@@ -203,8 +223,9 @@ export class RedisTtsCache implements TtsCacheStore {
     }
   }
 
-  async set(key: string, entry: CachedAudio): Promise<void> {
-    const body = entry.body.toString('base64')
+  async set(key: string, entry: FilledAudio): Promise<void> {
+    const whole = entry.chunks.length === 1 ? entry.chunks[0]! : Buffer.concat(entry.chunks, entry.bytes)
+    const body = whole.toString('base64')
     if (body.length > this.maxBytes) return
     const keys = [this.#entry(key), this.#order(), this.redis.key('ttscache', 'bytes')]
     const args = [entry.contentType, String(entry.audioMs), body, String(body.length), String(this.now())]

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.ts'
 import type { ServerConfig } from '../config.ts'
 import type { RedisConnection } from '../shared/redis.ts'
-import { MemoryTtsCache, RedisTtsCache, TtsCache } from './cache.ts'
+import { RedisTtsCache, TtsCache } from './cache.ts'
+import { MemoryTtsCache } from './cache-memory.ts'
 
 /** The TTS cache as configured: in this process, or in Redis with `--tts-cache-redis` (config.ts checks `--redis` is given). */
 export function openTtsCache(config: ServerConfig, clock: Clock, redis: RedisConnection | undefined): TtsCache {
