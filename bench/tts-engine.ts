@@ -44,3 +44,43 @@ export async function measureEngineFirstSentence(
   total.sort((a, b) => a - b)
   return { voiceId, runs, p50: percentile(first, 50), p95: percentile(first, 95), totalP50: percentile(total, 50) }
 }
+
+export interface RealTimeFactor {
+  /** Engine time ÷ audio time over `sentences`, the median round's (an engine time is the worker's). */
+  factor: number
+  /** The rounds' least and greatest factors. */
+  spread: [number, number]
+  /** Streams the workers could keep synthesizing in real time: workers ÷ factor. */
+  ceiling: number
+}
+
+/**
+ * An engine's real-time factor on this machine: each sentence synthesized alone, one after another
+ * (so each has a core to itself), engine time against the seconds of audio it made. A stream needs
+ * `factor` of a core, so `workers` workers keep at most `workers ÷ factor` streams in real time: the
+ * ceiling a burst of streams cannot pass however the work is scheduled (the server's own thread, the
+ * encoding and sockets, share the same cores on top).
+ * @example
+ * const { ceiling } = await measureRealTimeFactor(pool, DEFAULT_VOICE_ID, TWELVE, { rounds: 3, workers: pool.size })
+ */
+export async function measureRealTimeFactor(
+  runner: SentenceRunner,
+  voiceId: string,
+  sentences: string[],
+  options: { rounds: number; workers: number },
+): Promise<RealTimeFactor> {
+  const factors: number[] = []
+  for (let round = -1; round < options.rounds; round++) {
+    let engineMs = 0
+    let audioMs = 0
+    for (const text of sentences) {
+      const { done } = await probeSentence(runner, { text, voiceId, sampleRate: 24000 })
+      engineMs += done.totalMs
+      audioMs += (done.nativeSamples * 1000) / done.nativeRate
+    }
+    if (round >= 0) factors.push(engineMs / audioMs)
+  }
+  factors.sort((a, b) => a - b)
+  const factor = percentile(factors, 50)
+  return { factor, spread: [factors[0] ?? NaN, factors.at(-1) ?? NaN], ceiling: options.workers / factor }
+}
