@@ -1,5 +1,11 @@
 import type { SentenceRunner } from '../packages/server/src/tts/job-stream.ts'
+import { createEngines } from '../packages/server/src/tts/engines.ts'
+import { runJob, type SentenceJob } from '../packages/server/src/tts/job.ts'
+import { resolveVoice } from '../packages/server/src/tts/language.ts'
+import { loadSpeex } from '../packages/server/src/tts/resample.ts'
+import { createVoiceCatalogue } from '../packages/server/src/tts/voices.ts'
 import { probeSentence } from '../packages/server/test/helpers/probe.ts'
+import { threadCpuMs } from './thread-cpu.ts'
 
 export interface EngineFirstSentence {
   voiceId: string
@@ -46,41 +52,65 @@ export async function measureEngineFirstSentence(
 }
 
 export interface RealTimeFactor {
-  /** Engine time ÷ audio time over `sentences`, the median round's (an engine time is the worker's). */
+  /** CPU time ÷ audio time over the sentences, the median round's. */
   factor: number
   /** The rounds' least and greatest factors. */
   spread: [number, number]
-  /** Streams the workers could keep synthesizing in real time: workers ÷ factor. */
+  /** The same by wall-clock time: above `factor` when other processes held the core. */
+  wallFactor: number
+  /** Streams `workers` cores could keep synthesizing in real time: workers ÷ factor. */
   ceiling: number
 }
 
 /**
- * An engine's real-time factor on this machine: each sentence synthesized alone, one after another
- * (so each has a core to itself), engine time against the seconds of audio it made. A stream needs
- * `factor` of a core, so `workers` workers keep at most `workers ÷ factor` streams in real time: the
- * ceiling a burst of streams cannot pass however the work is scheduled (the server's own thread, the
- * encoding and sockets, share the same cores on top).
+ * An engine's real-time factor on this machine: the sentences synthesized one after another in this
+ * thread, its CPU time against the seconds of audio made (CPU time, not wall-clock: on a shared
+ * machine the wall clock also counts other processes' turns on the core). A stream needs `factor` of
+ * a core, so `workers` workers, one a core, keep at most `workers ÷ factor` streams in real time: the
+ * ceiling a burst of streams cannot pass however the work is scheduled (the server's own thread,
+ * encoding and sockets, shares the same cores on top).
  * @example
- * const { ceiling } = await measureRealTimeFactor(pool, DEFAULT_VOICE_ID, TWELVE, { rounds: 3, workers: pool.size })
+ * const { ceiling } = await measureRealTimeFactor(DEFAULT_VOICE_ID, SENTENCES, { rounds: 3, workers: 2 })
  */
 export async function measureRealTimeFactor(
-  runner: SentenceRunner,
   voiceId: string,
   sentences: string[],
   options: { rounds: number; workers: number },
 ): Promise<RealTimeFactor> {
+  const engines = await createEngines()
+  const speex = await loadSpeex()
+  const entry = createVoiceCatalogue().entry(voiceId)
+  if (!entry) throw new Error(`no voice ${voiceId}`)
+  const jobFor = (text: string): SentenceJob => ({ ...resolveVoice(entry), text, speed: 1, sampleRate: 24000 })
   const factors: number[] = []
+  const wallFactors: number[] = []
   for (let round = -1; round < options.rounds; round++) {
-    let engineMs = 0
-    let audioMs = 0
+    let samples = 0
+    const cpu = threadCpuMs()
+    const wall = performance.now()
     for (const text of sentences) {
-      const { done } = await probeSentence(runner, { text, voiceId, sampleRate: 24000 })
-      engineMs += done.totalMs
-      audioMs += (done.nativeSamples * 1000) / done.nativeRate
+      runJob(
+        engines,
+        speex,
+        jobFor(text),
+        () => false,
+        (e) => {
+          if (e.type === 'chunk') samples += e.pcm.length
+        },
+      )
     }
-    if (round >= 0) factors.push(engineMs / audioMs)
+    const audioMs = (samples * 1000) / 24000
+    if (round < 0) continue
+    factors.push((threadCpuMs() - cpu) / audioMs)
+    wallFactors.push((performance.now() - wall) / audioMs)
   }
-  factors.sort((a, b) => a - b)
-  const factor = percentile(factors, 50)
-  return { factor, spread: [factors[0] ?? NaN, factors.at(-1) ?? NaN], ceiling: options.workers / factor }
+  const factor = median(factors)
+  const spread: [number, number] = [Math.min(...factors), Math.max(...factors)]
+  return { factor, spread, wallFactor: median(wallFactors), ceiling: options.workers / factor }
 }
+
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  )
