@@ -54,13 +54,13 @@ function noisy(pcm: Int16Array, amplitude: number): Int16Array {
 test('one file transcribed 5 times on one worker, interleaved with other audio, gives 5 identical transcripts', async () => {
   const voices = [...FLITE_VOICES.values()]
   // Speech in loud noise: recognised on a knife edge, so any carried-over state shows in the words.
+  // One sentence: noise makes the decoder's search wide, so each second of this file costs several of
+  // clean speech, and it is transcribed five times.
   const file = wav(
     noisy(
       concatPcm([
         silence(0.3),
         await speak(speech, voices[1]!, 'Please call me back when you get home tonight.'),
-        silence(0.3),
-        await speak(speech, voices[1]!, 'The children are playing in the park after school.'),
         silence(0.3),
       ]),
       4000,
