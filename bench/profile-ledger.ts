@@ -17,6 +17,7 @@ import type { Store, UsageDelta, UsageRefund } from '../packages/server/src/stor
 import { ttsBody, voiceIds } from '../packages/server/test/helpers/security.ts'
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
 import { load } from './http-load.ts'
+import { categorise } from './profile-categories.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 
 /** Categories: a sample counts for the one its innermost naming frame matches (background timers: any frame). */
@@ -115,7 +116,7 @@ function printTable(rounds: Round[]): void {
   const requests = rounds.reduce((n, r) => n + r.requests, 0)
   const sum = new Map<string, number>()
   for (const r of rounds) {
-    for (const [category, share] of categorise(r.profile)) {
+    for (const [category, share] of categorise(r.profile, CATEGORIES, 'the rest of the stream')) {
       sum.set(category, (sum.get(category) ?? 0) + (share * r.cpuMs * 1000) / requests)
     }
   }
@@ -128,38 +129,4 @@ function printTable(rounds: Round[]): void {
       .toFixed(1)
       .padStart(8)}`,
   )
-}
-
-/** The innermost frame that names a category (background timers: any frame). */
-function categoryOf(stack: string[]): string {
-  const [background, ...rest] = CATEGORIES
-  if (stack.some((f) => background![1].test(f))) return background![0]
-  for (const frame of stack) {
-    const found = rest.find(([, pattern]) => pattern.test(frame))
-    if (found) return found[0]
-  }
-  return 'the rest of the stream'
-}
-
-/** Share of the thread's busy samples (idle and the profiler's own excluded) per category. */
-function categorise(profile: Profiler.Profile): Map<string, number> {
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const label = (id: number): string => {
-    const f = nodes.get(id)!.callFrame
-    return `${f.functionName || '(anonymous)'} ${f.url}`
-  }
-  const time = new Map<string, number>()
-  let busy = 0
-  profile.samples?.forEach((leaf, i) => {
-    const dt = profile.timeDeltas?.[i] ?? 0
-    const stack: string[] = []
-    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) stack.push(label(id))
-    if (/^\(idle\)/.test(stack[0]!) || stack.some((f) => /^post node:inspector/.test(f))) return
-    busy += dt
-    const category = categoryOf(stack)
-    time.set(category, (time.get(category) ?? 0) + dt)
-  })
-  return new Map([...time].map(([c, dt]) => [c, dt / busy]))
 }

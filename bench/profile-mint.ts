@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session, type Profiler } from 'node:inspector/promises'
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
 import { load, type LoadSpec } from './http-load.ts'
+import { categorise } from './profile-categories.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 
 /** Categories: a sample counts for the one its innermost naming frame matches (background timers: any frame). */
@@ -90,7 +91,7 @@ function printTable(rounds: Round[], routes: string[]): void {
     const requests = mine.reduce((n, r) => n + r.requests, 0)
     const sum = new Map<string, number>()
     for (const r of mine) {
-      for (const [category, share] of categorise(r.profile)) {
+      for (const [category, share] of categorise(r.profile, CATEGORIES, 'other (V8, GC, timers)')) {
         sum.set(category, (sum.get(category) ?? 0) + (share * r.cpuMs * 1000) / requests)
       }
     }
@@ -111,42 +112,4 @@ function printTable(rounds: Round[], routes: string[]): void {
   console.log(
     `${'total'.padEnd(46)} ${g.toFixed(1).padStart(8)} ${m.toFixed(1).padStart(20)}  ${(m - g).toFixed(1).padStart(9)}`,
   )
-}
-
-/**
- * The category of a sample: background timers by any frame; otherwise the innermost frame that names
- * a category. Leaf first, because callback-style hooks run what follows them (the body's parse, the
- * route) inside their own frames, so an outer frame says little about where the time went.
- */
-function categoryOf(stack: string[]): string {
-  const [background, ...rest] = CATEGORIES
-  if (stack.some((f) => background![1].test(f))) return background![0]
-  for (const frame of stack) {
-    const found = rest.find(([, pattern]) => pattern.test(frame))
-    if (found) return found[0]
-  }
-  return 'other (V8, GC, timers)'
-}
-
-/** Share of the thread's busy samples (idle and the profiler's own excluded) per category. */
-function categorise(profile: Profiler.Profile): Map<string, number> {
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const label = (id: number): string => {
-    const f = nodes.get(id)!.callFrame
-    return `${f.functionName || '(anonymous)'} ${f.url}`
-  }
-  const time = new Map<string, number>()
-  let busy = 0
-  profile.samples?.forEach((leaf, i) => {
-    const dt = profile.timeDeltas?.[i] ?? 0
-    const stack: string[] = []
-    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) stack.push(label(id))
-    if (/^\(idle\)/.test(stack[0]!) || stack.some((f) => /^post node:inspector/.test(f))) return
-    busy += dt
-    const category = categoryOf(stack)
-    time.set(category, (time.get(category) ?? 0) + dt)
-  })
-  return new Map([...time].map(([c, dt]) => [c, dt / busy]))
 }
