@@ -2,7 +2,8 @@
  * Revocation reaches live streams: every way to revoke ends an open WebSocket (each context gets a
  * `token_revoked` error event, then close 4401) and an open SSE stream within 1 s of the revoke call.
  * That second is the issue's contract, so the tests measure it (the one timing threshold we allow).
- * Then: revocations survive a restart, the in-band `refresh_token`, and the session grace.
+ * Then: revoking by `sub` alone (this second included), revocations survive a restart, the in-band
+ * `refresh_token`, and the session grace.
  * Over 400 lines: each way to revoke meets each carrier; the restart, refresh and grace cases are
  * the first to move to a file of their own.
  */
