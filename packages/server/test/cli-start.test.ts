@@ -152,3 +152,24 @@ describe('voxgate serve: the first API key, with stderr not a terminal', () => {
     }
   })
 })
+
+describe('voxgate serve: a SIGTERM at any moment of its start is a graceful stop', () => {
+  test('sent the moment "listening" is printed, before the first key is handed over: exit 0, "stopped" logged', async () => {
+    const tls = testTls()
+    const run = spawnServe(freshDataDir(), ['--port', '0', '--tls-cert', tls.tlsCertFile, '--tls-key', tls.tlsKeyFile])
+    // Checked after every I/O event, so the signal follows the line by well under a millisecond, while
+    // the first key's hand-over (a store write, a 0600 file) is still under way.
+    const deadline = Date.now() + 60_000
+    while (run.url() === undefined) {
+      assert.ok(Date.now() < deadline, `no listening line: ${run.stderr()}`)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    assert.equal(await run.stop(), 0, run.stderr())
+    const msgs = run
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg)
+    assert.ok(msgs.includes('stopped'), `logged: ${msgs.join(', ')}`)
+  })
+})

@@ -34,6 +34,14 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     asUsageError(err)
   }
+  // From here on a SIGTERM or SIGINT is a graceful stop, whenever it comes: while the server starts or
+  // hands over its first key (a service manager stopping it at once), the start finishes, then it
+  // closes. Installed later, a signal in between took Node's default and killed the process.
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = () => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
   const { startServer } = await import('../server.ts')
   const server = await startServer(input).catch(asUsageError)
   // People read stderr; stdout is the log stream alone (JSON lines when piped).
@@ -47,11 +55,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   await handOverFirstKey(server, input.dataDir, io)
   // A bug must not take the server down silently; nothing reaches here from input by design.
   process.on('unhandledRejection', (err) => server.ctx.logger.error({ err }, 'unhandled rejection'))
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  await stopRequested
   await server.close()
   return 0
 }
