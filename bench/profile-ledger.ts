@@ -13,12 +13,12 @@ import { Session, type Profiler } from 'node:inspector/promises'
 import { loadavg } from 'node:os'
 import { createLogger } from '../packages/server/src/logger.ts'
 import { openStore } from '../packages/server/src/store/open.ts'
-import type { Store, UsageDelta, UsageRefund } from '../packages/server/src/store/types.ts'
 import { ttsBody, voiceIds } from '../packages/server/test/helpers/security.ts'
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
 import { load } from './http-load.ts'
 import { categorise } from './profile-categories.ts'
 import { threadCpuMs } from './thread-cpu.ts'
+import { withoutLedger } from './without-ledger.ts'
 
 /** Categories: a sample counts for the one its innermost naming frame matches (background timers: any frame). */
 const CATEGORIES: [string, RegExp][] = [
@@ -42,24 +42,6 @@ interface Round {
   requests: number
   cpuMs: number
   profile: Profiler.Profile
-}
-
-/** The bench's "off" store: settlements only give back what they reserved; refusals are not counted. */
-function withoutLedger(store: Store): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'settleUsage') {
-        return async (_delta: UsageDelta, refund?: UsageRefund) => {
-          for (const key of refund?.keys ?? []) {
-            if (refund!.characters > 0) await target.refundCharacters(key, refund!.characters)
-          }
-        }
-      }
-      if (prop === 'recordRefusal') return async () => {}
-      const value: unknown = Reflect.get(target, prop)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
 }
 
 const side = process.env.PROFILE_SIDE === 'off' ? 'off' : 'on'

@@ -1,7 +1,5 @@
 /**
  * `npm run bench -- operators` (issue 14, item 8): what the usage ledger and the metrics cost.
- * Just over 400 lines: the two sides' servers, the load, the CPU counts and the report are one
- * protocol between parent and children; the A/A mode and the real-engine mode reuse all of it.
  *
  * "On" is the server as it ships with `metrics: true`: prom-client counters and histograms on every
  * request, the metered store, and the usage ledger written by each stream's settlement. "Off" is
@@ -34,10 +32,10 @@ import { fileURLToPath } from 'node:url'
 import { isMainThread } from 'node:worker_threads'
 import { createLogger } from '../packages/server/src/logger.ts'
 import { openStore } from '../packages/server/src/store/open.ts'
-import type { Store, UsageDelta, UsageRefund } from '../packages/server/src/store/types.ts'
 import { voiceIds, ttsBody } from '../packages/server/test/helpers/security.ts'
 import { startTestServer, type TestServer } from '../packages/server/test/helpers/server.ts'
 import { inWorker, serveInWorker } from '../bench/in-worker.ts'
+import { withoutLedger } from '../bench/without-ledger.ts'
 
 const ROUNDS = 10
 const PHASE_MS = 750
@@ -50,30 +48,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-/**
- * A real store with the ledger switched off: every call goes to the store itself (bound to it, so its
- * private fields work), except that settling a stream only gives back what it reserved and never used,
- * and refusals are not counted.
- */
-function withoutLedger(store: Store): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'settleUsage') {
-        return async (_delta: UsageDelta, refund?: UsageRefund) => {
-          // Back to every counter the stream charged (its token's jti, its quotas'), as the store does.
-          for (const key of refund?.keys ?? []) {
-            if (refund!.characters > 0) await target.refundCharacters(key, refund!.characters)
-            if (refund!.audioMs > 0) await target.refundAudio(key, Math.floor(refund!.audioMs))
-          }
-        }
-      }
-      if (prop === 'recordRefusal') return async () => {}
-      const value: unknown = Reflect.get(target, prop)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
 }
 
 type SideName = 'on' | 'off'
