@@ -36,9 +36,23 @@ export async function createEspeakEngine(): Promise<Engine> {
   const worker = new module.eSpeakNGWorker()
   const sampleRate = worker.get_samplerate()
 
+  /**
+   * The voice the engine holds: loading one costs 0.2–0.9 ms (its file and phoneme tables), as much as a
+   * word of speech, so a sentence in the voice of the last one keeps it. Synthesis never changes it (the
+   * text is escaped, so no SSML `<voice>` can), which `test/tts/engines.test.ts` holds.
+   */
+  let loaded: string | undefined
+  const setVoice = (voice: string): boolean => {
+    if (voice === loaded) return true
+    loaded = undefined
+    if (worker.set_voice(voice) !== 0) return false
+    loaded = voice
+    return true
+  }
+
   function synth(text: string, options: EngineSynthOptions, onChunk: ChunkCallback): { sampleRate: number } {
     // An unknown voice returns non-zero and keeps the previous one: fall back to a known voice instead.
-    if (worker.set_voice(options.voice) !== 0) worker.set_voice('en-us')
+    if (!setVoice(options.voice)) setVoice('en-us')
     const wpm = Math.round(BASE_RATE_WPM * options.speed)
     worker.set_rate(Math.min(MAX_RATE_WPM, Math.max(MIN_RATE_WPM, wpm)))
     worker.set_pitch(options.pitch ?? DEFAULT_PITCH)
@@ -72,6 +86,6 @@ export async function createEspeakEngine(): Promise<Engine> {
     return { sampleRate }
   }
 
-  // set_voice's result is the check; synth always sets the voice again, so the side effect is harmless.
-  return { id: 'espeak', sampleRate, synth, hasVoice: (voice) => worker.set_voice(voice) === 0 }
+  // Loading the voice is the check; synth loads the one it needs, so what this leaves loaded is harmless.
+  return { id: 'espeak', sampleRate, synth, hasVoice: setVoice }
 }

@@ -3,6 +3,13 @@ import { applyGain } from './gain.ts'
 import { estimatePhonemes } from './phonemes.ts'
 import { createResampler, type SpeexModule } from './resample.ts'
 
+/**
+ * The longest audio in one chunk of a stream, and the length a speech worker hands a job's audio on in
+ * after its first chunk (worker.ts): every chunk costs the same whatever its length (a message to the
+ * server's thread, an event or frame, a TLS write, the client's parse).
+ */
+export const CHUNK_SECONDS = 0.25
+
 /** One sentence to synthesize, as sent to a worker (structured-clone friendly). */
 export interface SentenceJob {
   engine: EngineId

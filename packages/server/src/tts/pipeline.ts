@@ -7,7 +7,7 @@ import {
 } from '@voxgate/protocol'
 import type { EnginePhoneme, EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
-import type { SentenceJob } from './job.ts'
+import { CHUNK_SECONDS, type SentenceJob } from './job.ts'
 import type { JobStream, SentenceRunner } from './job-stream.ts'
 import { resolveVoice } from './language.ts'
 import { planSteps, type Step } from './first-segment.ts'
@@ -15,8 +15,6 @@ import { clampGain, clampSpeed, planUnits, type SpeechUnit } from './plan.ts'
 import type { SynthesisChunk, SynthesisRequest } from './types.ts'
 import type { VoiceEntry } from './voice-table.ts'
 
-/** Longest audio in one chunk: flite hands over a whole sentence, which would make one huge frame. */
-const MAX_CHUNK_SECONDS = 0.25
 const EMPTY = new Uint8Array(0)
 
 export interface PipelineDeps {
@@ -139,7 +137,8 @@ export async function* synthesize(
       header = EMPTY
       return out
     }
-    const maxChunk = Math.max(1, Math.round(rate * MAX_CHUNK_SECONDS))
+    // Jobs hand audio on in pieces of this length already, but several at once (flite gives a whole sentence).
+    const maxChunk = Math.max(1, Math.round(rate * CHUNK_SECONDS))
     let emitted = 0
     const first = nextSpeech(0)
     let next: { index: number; stream: JobStream } | undefined =

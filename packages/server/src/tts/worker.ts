@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { EnginesModule } from './engines.ts'
-import { runJob, type EngineSet, type JobEvent, type SentenceJob } from './job.ts'
+import { CHUNK_SECONDS, runJob, type EngineSet, type JobEvent, type SentenceJob } from './job.ts'
+import { PcmPieces } from './pcm.ts'
 import { loadSpeex } from './resample.ts'
 import { VOICE_ENTRIES } from './voice-table.ts'
 
@@ -68,12 +69,30 @@ const warm: Warm = (engine, voice, text, sampleRate = 24000) =>
   )
 if (init.warm) warmCore(warm)
 
+/**
+ * A job's first audio goes to the server at once; after it, audio goes in whole CHUNK_SECONDS pieces.
+ * eSpeak calls back every ~90 ms of audio, and passing each call on made three times the messages,
+ * events, frames and TLS writes, each costing the same whatever its length: under a burst of streams
+ * that work took the cores the engines needed for other streams' first audio. The engines here run a
+ * sentence to its end in one synchronous call (a few ms), so holding a piece back delays nothing a
+ * listener waits for: the rest of the sentence follows within that call.
+ */
 port.on('message', (msg: ToWorker) => {
   const { id, job } = msg
+  const pieces = new PcmPieces(Math.round(job.sampleRate * CHUNK_SECONDS))
+  let first = true
+  const chunk = (pcm: Int16Array | undefined) => {
+    if (!pcm) return
+    port.postMessage({ type: 'chunk', id, pcm } satisfies FromWorker, [pcm.buffer as ArrayBuffer])
+  }
   const post = (e: JobEvent) => {
-    if (e.type === 'chunk')
-      port.postMessage({ type: 'chunk', id, pcm: e.pcm } satisfies FromWorker, [e.pcm.buffer as ArrayBuffer])
-    else port.postMessage({ ...e, id } satisfies FromWorker)
+    if (e.type === 'chunk') {
+      chunk(first ? e.pcm : pieces.push(e.pcm))
+      first = false
+      return
+    }
+    if (!e.cancelled) chunk(pieces.flush())
+    port.postMessage({ ...e, id } satisfies FromWorker)
   }
   try {
     runJob(engines, speex, job, () => Atomics.load(cancelFlag, 0) === id, post)

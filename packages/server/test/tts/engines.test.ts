@@ -78,6 +78,49 @@ test('every catalogued voice exists in its engine', async () => {
   assert.equal(engines.espeak.hasVoice('xx-nope'), false)
 })
 
+test('espeak keeps the voice of the last sentence and says each in the voice it asks for', async () => {
+  // eSpeak varies its own speech a little (two runs never match byte for byte, and lengths move by a few
+  // dozen samples), but each voice has a length of its own for a sentence: within 0.5 % of it, the voice
+  // spoke; the voices below are 2.7 % and more apart.
+  const samples = (engine: Engine, text: string, voice: string) => {
+    let n = 0
+    engine.synth(text, { voice, speed: 1 }, (pcm) => {
+      n += pcm.length
+      return false
+    })
+    return n
+  }
+  const reference = await createEspeakEngine()
+  const expected = {
+    f3: samples(reference, SENTENCE, 'en-us+f3'),
+    m3: samples(reference, SENTENCE, 'en-us+m3'),
+    de: samples(reference, SENTENCE, 'de+m3'),
+    us: samples(reference, SENTENCE, 'en-us'),
+  }
+  const spoke = (n: number, voice: keyof typeof expected) => {
+    for (const [other, length] of Object.entries(expected)) {
+      const near = Math.abs(n - length) <= length * 0.005
+      assert.equal(near, other === voice, `${n} samples against ${other}'s ${length}, asked for ${voice}`)
+    }
+  }
+  const kept = await createEspeakEngine()
+  spoke(samples(kept, SENTENCE, 'en-us+f3'), 'f3')
+  spoke(samples(kept, SENTENCE, 'en-us+f3'), 'f3')
+  spoke(samples(kept, SENTENCE, 'en-us+m3'), 'm3')
+  samples(kept, 'Guten Tag, wie geht es Ihnen? Ein kleiner Hund, a café, and the Zeitgeist.', 'de+m3')
+  spoke(samples(kept, SENTENCE, 'de+m3'), 'de')
+  spoke(samples(kept, SENTENCE, 'en-us+f3'), 'f3')
+  // A check loads the voice it checks; the next sentence still gets its own, and an unknown voice en-us.
+  assert.equal(kept.hasVoice('de+m3'), true)
+  spoke(samples(kept, SENTENCE, 'en-us+f3'), 'f3')
+  assert.equal(kept.hasVoice('xx-nope'), false)
+  spoke(samples(kept, SENTENCE, 'en-us+f3'), 'f3')
+  spoke(samples(kept, SENTENCE, 'xx-nope'), 'us')
+  // A text that switches language for a word leaves the voice as it was.
+  samples(kept, 'Ein kleiner Hund, a café, and the Zeitgeist.', 'en-us+m3')
+  spoke(samples(kept, SENTENCE, 'en-us+m3'), 'm3')
+})
+
 test('flite keeps one instance across sentences and says each as a fresh instance would', async () => {
   const synth = (engine: Engine, text: string, voice: string, speed = 1) => {
     const parts: Int16Array[] = []
