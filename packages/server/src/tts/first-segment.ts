@@ -5,38 +5,46 @@
  * short head (its first clause, or its first few words) and the rest, which follows as the next job,
  * as urgent as the head (pipeline.ts). Later sentences are whole, as an engine says them best.
  */
+import type { EngineId } from './engine.ts'
 import type { SpeechUnit, Unit } from './plan.ts'
 
 /**
- * The head's most words (a clause ending earlier ends it sooner). Under a burst of streams started at
- * once, the p50 stream's first audio waits for half the heads queued before it, shared by the
- * workers, so it grows with the head's cost: eSpeak's 5 words cost 0.62× its 8 (8.0 against 13.0 ms
- * of CPU), Flite's 0.77×; 5 words are still about 1.7 s of speech, which covers the rest's wait.
+ * The head's most words, by engine (a clause ending earlier ends it sooner). Under a burst of streams
+ * started at once, the p50 stream's first audio waits for half the heads queued before it, shared by
+ * the workers, so it grows with the head's cost. But each stream's rest is queued behind every head,
+ * and must arrive before the head's audio and the player's buffer run out: at N streams, N rests ÷
+ * workers ≤ head audio + buffer, so a shorter head leaves less time for a longer rest.
+ * - eSpeak, 4: its 4 words cost ~0.75× its 5 (a job's cost is ~0.8 ms plus ~0.6 ms a word, and
+ *   resampling), and are ~1.4 s of speech; its rests are cheap (200 streams' rests ≈ 0.6 s of two
+ *   workers).
+ * - Flite, 5: a job costs ~8 ms before its first word and ~3 ms a word (its vocoder), so its rests are
+ *   four times eSpeak's; with 4-word heads, 150 streams' rests would take about all of the head's audio
+ *   and the buffer (docs/performance.md, streams, round four).
  */
-export const FIRST_SEGMENT_WORDS = 5
+export const HEAD_WORDS: Readonly<Record<EngineId, number>> = { espeak: 4, flite: 5 }
 /** A sentence whose rest would be shorter than this is not cut: so short a rest saves too little. */
 const MIN_REST_WORDS = 3
 /** A word that ends a clause: a comma, semicolon or colon after it, or a dash standing alone. */
 const CLAUSE_END = /^(?:.*[,;:，、；：]["'”’)\]]*|[-–—]+)$/u
 
 /**
- * Splits a sentence longer than FIRST_SEGMENT_WORDS words after its first clause if that ends
- * within them (after its second word at the earliest), else after FIRST_SEGMENT_WORDS words; whole
- * when the rest would be under MIN_REST_WORDS words. Words are runs of non-space characters, so a text
+ * Splits a sentence longer than `headWords` words after its first clause if that ends within them
+ * (after its second word at the earliest), else after `headWords` words; whole when the rest would be
+ * under MIN_REST_WORDS words. Words are runs of non-space characters, so a text
  * written without spaces (Chinese, Japanese) is never cut. The parts keep every character but the
  * whitespace at the cut.
  */
-export function splitFirstSegment(sentence: string): [string] | [string, string] {
+export function splitFirstSegment(sentence: string, headWords: number): [string] | [string, string] {
   const words = [...sentence.matchAll(/\S+/gu)]
-  if (words.length <= FIRST_SEGMENT_WORDS) return [sentence]
+  if (words.length <= headWords) return [sentence]
   let cut = -1
-  for (let k = 1; k < Math.min(words.length, FIRST_SEGMENT_WORDS); k++) {
+  for (let k = 1; k < Math.min(words.length, headWords); k++) {
     if (CLAUSE_END.test(words[k]![0])) {
       cut = k
       break
     }
   }
-  if (cut < 0) cut = FIRST_SEGMENT_WORDS - 1
+  if (cut < 0) cut = headWords - 1
   if (words.length - (cut + 1) < MIN_REST_WORDS) return [sentence]
   const word = words[cut]!
   const at = (word.index ?? 0) + word[0].length
@@ -63,6 +71,8 @@ export interface StepOptions {
    * context's first segment). A later segment of a context continues audio under way, and stays whole.
    */
   cutFirst: boolean
+  /** The engine that speaks: its head length (HEAD_WORDS). */
+  engine: EngineId
 }
 
 /**
@@ -78,7 +88,8 @@ export function planSteps(units: Unit[], options: StepOptions): Step[] {
       steps.push({ kind: 'break', unit: i, ms: unit.ms })
       return
     }
-    const parts = first && unit.text === unit.source ? splitFirstSegment(unit.text) : [unit.text]
+    const parts =
+      first && unit.text === unit.source ? splitFirstSegment(unit.text, HEAD_WORDS[options.engine]) : [unit.text]
     first = false
     parts.forEach((text, k) => {
       steps.push({ kind: 'speech', unit: i, text, markup: unit, last: k === parts.length - 1 })

@@ -5,7 +5,7 @@ import {
   type PhonemeTimestamps,
   type WordTimestamps,
 } from '@voxgate/protocol'
-import type { EnginePhoneme, EngineWord } from './engine.ts'
+import type { EngineId, EnginePhoneme, EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
 import { CHUNK_SECONDS, type SentenceJob } from './job.ts'
 import type { JobStream, SentenceRunner } from './job-stream.ts'
@@ -25,12 +25,14 @@ export interface PipelineDeps {
 /** What markup asks of one sentence on top of the request's own settings. */
 export type SentenceMarkup = Pick<SpeechUnit, 'speed' | 'volume'>
 
+/** How a request's sentences become engine jobs: its engine, and the job for each sentence. */
+export interface JobPlan {
+  engine: EngineId
+  job(text: string, markup?: SentenceMarkup): SentenceJob
+}
+
 /** The engine job for each sentence of a request, or a coded error for what the transport missed. */
-export function planJobs(
-  deps: PipelineDeps,
-  request: SynthesisRequest,
-  sampleRate: number,
-): (text: string, markup?: SentenceMarkup) => SentenceJob {
+export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRate: number): JobPlan {
   const entry = deps.entry(request.voiceId)
   if (!entry) throw new VoxgateError('voice_not_found', 'No voice has this id.')
   if (!Number.isInteger(sampleRate) || sampleRate < SAMPLE_RATE_MIN || sampleRate > SAMPLE_RATE_MAX) {
@@ -43,7 +45,7 @@ export function planJobs(
   // Cartesia's ranges; the transports already map their speed fields into them, markup multiplies.
   const speed = clampSpeed(request.speed ?? 1)
   const volume = clampGain(request.volume ?? 1)
-  return (text, markup) => {
+  const job = (text: string, markup?: SentenceMarkup): SentenceJob => {
     const gain = clampGain(volume * (markup?.volume ?? 1))
     return {
       engine,
@@ -54,6 +56,7 @@ export function planJobs(
       sampleRate,
     }
   }
+  return { engine, job }
 }
 
 function* slices(pcm: Int16Array, max: number): Generator<Int16Array> {
@@ -114,16 +117,16 @@ export async function* synthesize(
   request.progress?.planned(units.map((u) => (u.kind === 'speech' ? u.source : '')))
   if (units.length === 0) return
   signal?.throwIfAborted()
-  const steps = planSteps(units, { cutFirst: (request.timeOffsetSeconds ?? 0) === 0 })
   const encoder = await openEncoder(request.outputFormat)
   const started: JobStream[] = []
   try {
     const rate = encoder.sampleRate
-    const jobFor = planJobs(deps, request, rate)
+    const plan = planJobs(deps, request, rate)
+    const steps = planSteps(units, { cutFirst: (request.timeOffsetSeconds ?? 0) === 0, engine: plan.engine })
     const start = (i: number, urgent: boolean) => {
       const step = steps[i] as Extract<Step, { kind: 'speech' }>
       request.progress?.started(step.unit)
-      const stream = deps.runner.start(jobFor(step.text, step.markup), signal, { urgent })
+      const stream = deps.runner.start(plan.job(step.text, step.markup), signal, { urgent })
       started.push(stream)
       return stream
     }

@@ -24,7 +24,7 @@ export async function probeSentence(runner: SentenceRunner, request: ProbeReques
     deps,
     { ...request, outputFormat: { container: 'raw', encoding: 'pcm_s16le', sample_rate: request.sampleRate } },
     request.sampleRate,
-  )(request.text)
+  ).job(request.text)
   const parts: Int16Array[] = []
   for await (const event of runner.start(job)) {
     if (event.type === 'done') return { pcm: concatPcm(parts), sampleRate: request.sampleRate, done: event }
