@@ -13,7 +13,8 @@ import { sign } from 'node:crypto'
 import path from 'node:path'
 import type { TestServer } from '../packages/server/test/helpers/server.ts'
 import { median } from './auth.ts'
-import { load, type LoadSpec } from './http-load.ts'
+import type { LoadSpec } from './http-load.ts'
+import { tlsLoad as load } from './tls-load.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 
 const beforeTree = process.env.BEFORE_TREE

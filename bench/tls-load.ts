@@ -57,7 +57,7 @@ function connection(target: URL, request: Buffer, more: () => boolean, counts: C
       ...(isName && { servername: target.hostname }),
     })
     socket.setNoDelay(true)
-    let pending = Buffer.alloc(0)
+    let pending: Buffer = Buffer.alloc(0)
     let waiting = false
     const next = () => {
       waiting = more()
