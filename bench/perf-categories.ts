@@ -25,7 +25,8 @@ const ANYWHERE: Category[] = [
 const INNERMOST: Category[] = [
   [
     'Ed25519 signature: its job (set-up, hand-off, completion)',
-    /signOneShot|DeriveBitsJob<node::crypto::SignTraits>|CryptoJob<node::crypto::SignTraits>/,
+    // The thread pool's job (before 2026-12-07 round four), or the signing thread's batches and messages.
+    /signOneShot|DeriveBitsJob<node::crypto::SignTraits>|CryptoJob<node::crypto::SignTraits>|auth\/signing-thread\.ts|MessagePort|node:internal\/worker/,
   ],
   ['TLS decryption (SSL_read)', /SSL_read/],
   ['SQLite (the change counter, a key row)', /sqlite3|better_sqlite3|store\/sqlite/],
