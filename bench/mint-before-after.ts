@@ -15,6 +15,7 @@ import type { TestServer } from '../packages/server/test/helpers/server.ts'
 import { median } from './auth.ts'
 import type { LoadSpec } from './http-load.ts'
 import { tlsLoad as load } from './tls-load.ts'
+import { cpuOfLastingThreads, threadCpuSnapshot } from './process-cpu.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 
 const beforeTree = process.env.BEFORE_TREE
@@ -28,7 +29,7 @@ type Route = 'get' | 'mint'
 interface Measured {
   perSecond: number
   cpuUs: number
-  /** Every thread of the process but the load generator's (the event loop, signatures, GC helpers), µs a request. */
+  /** Every thread of the process that outlived the phase (so not the load generator's): the event loop, signatures, GC helpers; µs a request. */
   processCpuUs: number
   errors: number
 }
@@ -63,14 +64,14 @@ function spec(t: TestServer, route: Route, durationMs = ROUND_MS): LoadSpec {
 }
 
 async function timed(s: LoadSpec): Promise<Measured> {
-  const [cpu0, process0] = [threadCpuMs(), process.cpuUsage()]
+  const [cpu0, threads0] = [threadCpuMs(), threadCpuSnapshot()]
   const r = await load(s)
-  const { user, system } = process.cpuUsage(process0)
+  const threadsMs = cpuOfLastingThreads(threads0, threadCpuSnapshot())
   const n = Math.max(1, r.requests)
   return {
     perSecond: r.perSecond,
     cpuUs: ((threadCpuMs() - cpu0) * 1000) / n,
-    processCpuUs: (user + system) / n - r.clientCpuUs,
+    processCpuUs: (threadsMs * 1000) / n,
     errors: r.errors,
   }
 }
@@ -126,7 +127,7 @@ try {
     }
     console.log(
       `${name}: server thread CPU a request: GET ${f((r) => r.get.cpuUs)} µs, mint ${f((r) => r.mint.cpuUs)} µs ` +
-        `(the process but the load generator: GET ${f((r) => r.get.processCpuUs)}, mint ${f((r) => r.mint.processCpuUs)}), ` +
+        `(the process's lasting threads: GET ${f((r) => r.get.processCpuUs)}, mint ${f((r) => r.mint.processCpuUs)}), ` +
         `sign ${f((r) => r.signCpuUs)} µs; minting of its ceiling: CPU ${f((r) => r.ofCeilingCpu)}, wall ${f((r) => r.ofCeilingWall)}`,
     )
   }
