@@ -2,19 +2,15 @@ import type { KeyObject } from 'node:crypto'
 import type { Worker } from 'node:worker_threads'
 import { startWorker } from '../workers.ts'
 
-/** What the signing thread is sent: keys new to it, then `[key number, signing input]` pairs. */
+/** What the signing thread is sent: the batch's keys, then `[index into keys, signing input]` pairs. */
 export interface SignBatch {
-  /** The thread drops every key it holds before taking `newKeys` (the numbering starts again). */
-  forgetKeys: boolean
-  newKeys: [number, KeyObject][]
+  keys: KeyObject[]
   items: [number, string][]
 }
 
 /** A base64url signature, or why there is none. */
 export type SignResult = string | { error: string; code?: string }
 
-/** Keys numbered at once before the numbering starts again; a ring holds a handful. */
-const KEYS_MAX = 64
 /** A batch is sent at the end of the event loop's turn, or sooner once it holds this many. */
 const BATCH_MAX = 256
 
@@ -31,8 +27,9 @@ interface Pending {
  * `GET /` once the signature had left the thread); a batch pays one message each way for them all.
  *
  * The thread is started on the first signature and holds the process open only while a signature is
- * owed. If it dies, what it owed is refused and the next signature starts another. The private key is
- * cloned into the thread (the same process: no new place holds it) once per key object, by number.
+ * owed. If it dies, what it owed is refused and the next signature starts another. Each batch carries
+ * its keys (a KeyObject crosses threads as a handle on the same key; the same process, so no new place
+ * holds it), and the thread keeps none between batches: a key the ring has dropped lives nowhere else.
  */
 export class SigningThread {
   #worker: Worker | undefined
@@ -41,9 +38,6 @@ export class SigningThread {
   #flushScheduled = false
   /** Sent batches not answered yet, oldest first (the thread answers in order). */
   readonly #sent: Pending[][] = []
-  /** The number the running thread knows each key by. */
-  readonly #keyNumbers = new Map<KeyObject, number>()
-  #nextKeyNumber = 0
 
   /** The base64url Ed25519 signature of `input`; a key that cannot sign rejects. */
   sign(key: KeyObject, input: string): Promise<string> {
@@ -61,19 +55,12 @@ export class SigningThread {
     this.#flushScheduled = false
     if (this.#batch.length === 0) return
     const worker = this.#thread()
-    const message: SignBatch = { forgetKeys: false, newKeys: [], items: [] }
-    if (this.#keyNumbers.size >= KEYS_MAX) {
-      this.#keyNumbers.clear()
-      message.forgetKeys = true
-    }
+    const message: SignBatch = { keys: [], items: [] }
     for (const { key, input } of this.#batch) {
-      let n = this.#keyNumbers.get(key)
-      if (n === undefined) {
-        n = this.#nextKeyNumber++
-        this.#keyNumbers.set(key, n)
-        message.newKeys.push([n, key])
-      }
-      message.items.push([n, input])
+      // A batch names a key or two (a rotation in the middle of one): a scan beats a map.
+      let i = message.keys.indexOf(key)
+      if (i < 0) i = message.keys.push(key) - 1
+      message.items.push([i, input])
     }
     if (this.#sent.length === 0) worker.ref()
     this.#sent.push(this.#batch.map((b) => b.pending))
@@ -105,11 +92,10 @@ export class SigningThread {
     }
   }
 
-  /** The thread is gone: what it owed is refused; the next batch starts another and sends it every key. */
+  /** The thread is gone: what it owed is refused, and the next batch starts another. */
   #lost(worker: Worker): void {
     if (this.#worker !== worker) return
     this.#worker = undefined
-    this.#keyNumbers.clear()
     for (const p of this.#sent.splice(0).flat()) p.reject(new Error('the signing thread stopped before it signed'))
   }
 }

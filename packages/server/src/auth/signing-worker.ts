@@ -1,17 +1,14 @@
 /**
- * The token signer's thread (signing-thread.ts): signs each batch it is sent, in order, and answers
- * the batch with one message. Keys arrive once, by number, with the first batch that uses them.
+ * The token signer's thread (signing-thread.ts): signs each batch it is sent, in order, with the keys
+ * the batch carries, and answers the batch with one message. It keeps nothing between batches.
  */
 import { sign, type KeyObject } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 import type { SignBatch, SignResult } from './signing-thread.ts'
 
-const keys = new Map<number, KeyObject>()
-
-function signOne(keyNumber: number, input: string): SignResult {
+function signOne(key: KeyObject | undefined, input: string): SignResult {
   try {
-    const key = keys.get(keyNumber)
-    if (key === undefined) throw new Error(`signing key ${keyNumber} was never sent to the signing thread`)
+    if (key === undefined) throw new Error('a signature named a key its batch did not carry')
     return sign(null, Buffer.from(input), key).toString('base64url')
   } catch (err) {
     const { message, code } = err as { message?: unknown; code?: unknown }
@@ -19,8 +16,6 @@ function signOne(keyNumber: number, input: string): SignResult {
   }
 }
 
-parentPort?.on('message', (batch: SignBatch) => {
-  if (batch.forgetKeys) keys.clear()
-  for (const [keyNumber, key] of batch.newKeys) keys.set(keyNumber, key)
-  parentPort?.postMessage(batch.items.map(([keyNumber, input]) => signOne(keyNumber, input)))
+parentPort?.on('message', ({ keys, items }: SignBatch) => {
+  parentPort?.postMessage(items.map(([i, input]) => signOne(keys[i], input)))
 })
