@@ -25,8 +25,7 @@ const ANYWHERE: Category[] = [
 const INNERMOST: Category[] = [
   [
     'Ed25519 signature: its job (set-up, hand-off, completion)',
-    // The thread pool's job (before 2026-12-07 round four), or the signing thread's batches and messages.
-    /signOneShot|DeriveBitsJob<node::crypto::SignTraits>|CryptoJob<node::crypto::SignTraits>|auth\/signing-thread\.ts|MessagePort|node:internal\/worker/,
+    /signOneShot|DeriveBitsJob<node::crypto::SignTraits>|CryptoJob<node::crypto::SignTraits>/,
   ],
   ['TLS decryption (SSL_read)', /SSL_read/],
   ['SQLite (the change counter, a key row)', /sqlite3|better_sqlite3|store\/sqlite/],

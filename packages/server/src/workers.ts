@@ -9,12 +9,12 @@ export function sibling(base: string, name: string): URL {
 }
 
 /**
- * Starts the `name` module (`worker` unless named) next to `base`. Compiled code starts it directly;
- * from source, worker threads do not inherit tsx's loader, so tts/worker-boot.mjs registers it first
- * and then imports `workerData.entry`. The speech pools and the token signer start their threads here.
+ * Starts the `worker` module next to `base`. Compiled code starts it directly; from source, worker
+ * threads do not inherit tsx's loader, so tts/worker-boot.mjs registers it first and then imports
+ * `workerData.entry`. Both speech pools start their threads through here.
  */
-export function startWorker(base: string, workerData: Record<string, unknown>, name = 'worker'): Worker {
-  const entry = sibling(base, name)
+export function startWorker(base: string, workerData: Record<string, unknown>): Worker {
+  const entry = sibling(base, 'worker')
   const fromSource = base.endsWith('.ts')
   return new Worker(fromSource ? new URL('./tts/worker-boot.mjs', import.meta.url) : entry, {
     workerData: { ...workerData, entry: entry.href },

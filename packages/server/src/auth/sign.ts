@@ -1,5 +1,4 @@
-import type { KeyObject } from 'node:crypto'
-import { SigningThread } from './signing-thread.ts'
+import { sign, type KeyObject } from 'node:crypto'
 
 const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -9,18 +8,20 @@ const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value))
  * verification stays with jose (`jwtVerify`, algorithms pinned), and tests verify every minted token
  * with it, so the two can never disagree on the format.
  *
- * The signature runs on a thread of its own (signing-thread.ts), not on the event loop: it is the one
- * CPU-bound step of a mint (a third of its time on the server's thread, and more in context than in a
- * loop, its tables evicted by the request's other work), and off the loop the server parses, checks
- * and answers other requests while it runs, on another core where there is one. One thread for the
- * process: the signatures of every server in it go in the same batches.
+ * The signature runs on libuv's thread pool (`sign`'s callback form), not on the event loop: it is
+ * the one CPU-bound step of a mint (a third of its time on the server's thread, and more in context
+ * than in a loop, its tables evicted by the request's other work), and off the loop the server
+ * parses, checks and answers other requests while it runs, on another core where there is one.
  */
-export async function signJwt(kid: string, privateKey: KeyObject, claims: Record<string, unknown>): Promise<string> {
+export function signJwt(kid: string, privateKey: KeyObject, claims: Record<string, unknown>): Promise<string> {
   const input = `${encodedHeader(kid)}.${base64url(claims)}`
-  return `${input}.${await signer.sign(privateKey, input)}`
+  return new Promise((resolve, reject) => {
+    sign(null, Buffer.from(input), privateKey, (err, signature) => {
+      if (err) reject(err)
+      else resolve(`${input}.${signature.toString('base64url')}`)
+    })
+  })
 }
-
-const signer = new SigningThread()
 
 /** The header is the same for every token of a signing key: encoded once per key (there are a handful). */
 const headers = new Map<string, string>()

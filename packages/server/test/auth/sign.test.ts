@@ -4,7 +4,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { jwtVerify } from 'jose'
 import { signJwt } from '../../src/auth/sign.ts'
 
-// signJwt signs on a thread of its own (sign.ts says why): these hold what that must not change.
+// signJwt signs on libuv's thread pool (sign.ts says why): these hold what that must not change.
 
 const { privateKey } = generateKeyPairSync('ed25519')
 const publicKey = createPublicKey(privateKey)
