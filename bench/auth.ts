@@ -7,7 +7,8 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import { jwtVerify } from 'jose'
 import type { TestServer } from '../packages/server/test/helpers/server.ts'
-import { load, type LoadSpec } from './http-load.ts'
+import type { LoadSpec } from './http-load.ts'
+import { tlsLoad } from './tls-load.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 
 const per = (n: number, ms: number) => (ms * 1000) / n
@@ -38,6 +39,9 @@ export interface MintFigures {
   /** Server-thread CPU per request (steal time included on a VM, so read it as a ratio too). */
   statusCpuUs: number
   mintCpuUs: number
+  /** The load generator's thread CPU per request, for each route. */
+  statusClientCpuUs: number
+  mintClientCpuUs: number
   errors: number
 }
 
@@ -56,10 +60,10 @@ export async function benchMintThroughput(t: TestServer, roundMs: number, rounds
     body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
   }
   const { privateKey } = t.server.ctx.keyRing.signer()
-  await load({ ...mint, durationMs: 500 }) // warm-up: JIT, connections, the key's first check
+  await tlsLoad({ ...mint, durationMs: 500 }) // warm-up: JIT, connections, the key's first check
   const timed = async (spec: LoadSpec) => {
     const cpu0 = threadCpuMs()
-    const r = await load(spec)
+    const r = await tlsLoad(spec)
     return { ...r, cpuUs: ((threadCpuMs() - cpu0) * 1000) / Math.max(1, r.requests) }
   }
   const runs: { status: Awaited<ReturnType<typeof timed>>; mint: Awaited<ReturnType<typeof timed>>; signUs: number }[] =
@@ -86,6 +90,8 @@ export async function benchMintThroughput(t: TestServer, roundMs: number, rounds
     ofCeilingSpread: spread(ofCeiling),
     statusCpuUs: median(runs.map((r) => r.status.cpuUs)),
     mintCpuUs: median(runs.map((r) => r.mint.cpuUs)),
+    statusClientCpuUs: median(runs.map((r) => r.status.clientCpuUs)),
+    mintClientCpuUs: median(runs.map((r) => r.mint.clientCpuUs)),
     errors: runs.reduce((n, r) => n + r.status.errors + r.mint.errors, 0),
   }
 }

@@ -5,6 +5,7 @@
  */
 import { inWorker, serveInWorker } from './in-worker.ts'
 import https from 'node:https'
+import { threadCpuMs } from './thread-cpu.ts'
 
 export interface LoadSpec {
   url: string
@@ -26,6 +27,8 @@ export interface LoadResult {
   requests: number
   perSecond: number
   errors: number
+  /** CPU the load generator's own thread spent a request, µs: a client near one core's worth is the bottleneck. */
+  clientCpuUs: number
 }
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
@@ -37,6 +40,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const start = performance.now()
   const end = start + spec.durationMs
   const cap = spec.requests ?? Number.POSITIVE_INFINITY
+  const cpu0 = threadCpuMs()
   let started = 0
   let sent = spec.counterFrom ?? 0
   const one = () =>
@@ -74,8 +78,9 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     }),
   )
   const seconds = (performance.now() - start) / 1000
+  const clientCpuUs = ((threadCpuMs() - cpu0) * 1000) / Math.max(1, requests)
   agent.destroy()
-  return { requests, perSecond: requests / seconds, errors }
+  return { requests, perSecond: requests / seconds, errors, clientCpuUs }
 }
 
 serveInWorker('load', run)

@@ -26,10 +26,10 @@ async function auth(): Promise<void> {
     console.log(`\n## auth (load average at start: ${loadAverage()})`)
     const tp = await benchMintThroughput(t, 2000, 5)
     console.log(
-      `GET /               ${fmt(tp.statusPerSecond, 0)} req/s (baseline), server thread ${fmt(tp.statusCpuUs)} µs CPU a request`,
+      `GET /               ${fmt(tp.statusPerSecond, 0)} req/s (baseline), server thread ${fmt(tp.statusCpuUs)} µs CPU a request, load generator ${fmt(tp.statusClientCpuUs)} µs`,
     )
     console.log(
-      `POST /access-token  ${fmt(tp.mintPerSecond, 0)} req/s  ratio ${fmt(tp.ratio, 2)}, server thread ${fmt(tp.mintCpuUs)} µs CPU a request, errors ${tp.errors}`,
+      `POST /access-token  ${fmt(tp.mintPerSecond, 0)} req/s  ratio ${fmt(tp.ratio, 2)}, server thread ${fmt(tp.mintCpuUs)} µs CPU a request, load generator ${fmt(tp.mintClientCpuUs)} µs, errors ${tp.errors}`,
     )
     console.log(
       `raw Ed25519 sign    ${fmt(tp.rawSignUs)} µs; ceiling 1 / (GET / + sign) = ${fmt(tp.ceilingPerSecond, 0)} req/s`,
