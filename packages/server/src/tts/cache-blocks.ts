@@ -25,8 +25,8 @@ export interface BlockArenaOptions {
  *
  * Why not a Buffer per answer: tens of thousands of separately allocated answers (a relayed answer
  * arrives as several body chunks, each its own allocation) are promoted through the young generation,
- * spread the malloc heap over the whole cache (every eviction frees into it, every fill takes from it)
- * and cost the gateway about 20 % more CPU a request at 64 MB than at 1 MB (docs/performance.md,
+ * spread the malloc heap over the whole cache (every eviction frees into it, every fill takes from it):
+ * the gateway's main thread spent 20–25 % more CPU a request at 64 MB than at 1 MB (docs/performance.md,
  * "Gateway mode"). Here the cache is a handful of objects whatever it holds, and a fill or an eviction
  * is a few numbers written in an Int32Array.
  *
@@ -49,6 +49,8 @@ export class BlockArena {
     if (!Number.isSafeInteger(totalBytes) || totalBytes < 0) throw new TypeError('totalBytes: a whole number ≥ 0')
     this.blockBytes = blockBytes
     this.blocks = Math.floor(totalBytes / blockBytes)
+    // Block numbers are int32 (the chains are Int32Arrays).
+    if (this.blocks > 2 ** 31 - 1) throw new TypeError('totalBytes / blockBytes: at most 2^31 - 1 blocks')
     this.#unmade = this.blocks
   }
 

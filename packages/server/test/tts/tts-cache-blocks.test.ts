@@ -47,4 +47,10 @@ test('segments are made only as the arena grows into them', () => {
 test('nonsense sizes are TypeErrors', () => {
   assert.throws(() => new BlockArena({ totalBytes: 100, blockBytes: 0 }), TypeError)
   assert.throws(() => new BlockArena({ totalBytes: -1, blockBytes: 4 }), TypeError)
+  assert.throws(() => new BlockArena({ totalBytes: 2 ** 31, blockBytes: 1 }), TypeError, 'block numbers are int32')
+  assert.equal(
+    new BlockArena({ totalBytes: 2 ** 31 - 1, blockBytes: 1 }).blocks,
+    2 ** 31 - 1,
+    'made lazily: nothing allocated',
+  )
 })
