@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256Hex } from '../sha256.ts'
 import type { RedisConnection } from '../shared/redis.ts'
 
 /** The largest answer the TTS cache keeps: longer audio is streamed as ever and not kept. */
@@ -72,7 +72,7 @@ export class TtsCache {
     // canonicalJson({ route, scope, version, body: the body less NOT_AUDIO }), written out: its keys
     // in sorted order, without building the filtered copy (a key is computed on every request).
     const canonical = `{"body":${canonicalObject(input.body, NOT_AUDIO)},"route":${JSON.stringify(input.route)},"scope":${JSON.stringify(scope)},"version":${JSON.stringify(input.version ?? null)}}`
-    return createHash('sha256').update(canonical).digest('hex')
+    return sha256Hex(canonical)
   }
 
   get(key: string): Promise<CachedAudio | undefined> {
