@@ -23,11 +23,13 @@ export interface Layer {
 export const LAYERS: readonly Layer[] = [
   {
     name: 'base',
-    holds: 'process-wide facilities that know nothing of speech or keys: clock, config, ids, logging, TLS files',
+    holds:
+      'process-wide facilities that know nothing of speech or keys: clock, config, ids, hashing, logging, TLS files',
     units: [
       'clock.ts',
       'config.ts',
       'ids.ts',
+      'sha256.ts',
       'logger.ts',
       'version.ts',
       'fault-log.ts',

@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto'
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { randomId } from '../ids.ts'
+import { sha256Hex } from '../sha256.ts'
 
 /** Every voxgate API key starts with this, so a leaked key is recognisable (and scannable). */
 export const API_KEY_PREFIX = 'sk_vx_'
@@ -16,11 +16,7 @@ export interface NewApiKey {
   prefix: string
 }
 
-// One-shot `crypto.hash` costs a quarter of a Hash object on every API key use; it came in Node 20.12
-// and the engines field still allows 20.11.
-const oneShot: typeof crypto.hash | undefined = crypto.hash
-export const hashApiKey = (key: string): string =>
-  oneShot ? oneShot('sha256', key, 'hex') : createHash('sha256').update(key).digest('hex')
+export const hashApiKey = (key: string): string => sha256Hex(key)
 
 export function generateApiKey(): NewApiKey {
   const key = API_KEY_PREFIX + randomBytes(32).toString('base64url')

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256Hex } from '../sha256.ts'
 import type { RedisConnection } from '../shared/redis.ts'
 
 /** The largest answer the TTS cache keeps: longer audio is streamed as ever and not kept. */
@@ -13,8 +13,8 @@ export interface CachedAudio {
 }
 
 /**
- * An answer as a fill hands it to a store: its chunks as they were sent (one, or a relayed answer's
- * own body chunks: see CacheFill) and their total size, which is what the cache counts.
+ * An answer as a fill hands it to a store: its chunks as they were sent (a relayed answer's own body
+ * chunks, or copies: see CacheFill) and their total size. The store copies them; it keeps no chunk.
  */
 export interface FilledAudio {
   contentType: string
@@ -72,7 +72,7 @@ export class TtsCache {
     // canonicalJson({ route, scope, version, body: the body less NOT_AUDIO }), written out: its keys
     // in sorted order, without building the filtered copy (a key is computed on every request).
     const canonical = `{"body":${canonicalObject(input.body, NOT_AUDIO)},"route":${JSON.stringify(input.route)},"scope":${JSON.stringify(scope)},"version":${JSON.stringify(input.version ?? null)}}`
-    return createHash('sha256').update(canonical).digest('hex')
+    return sha256Hex(canonical)
   }
 
   get(key: string): Promise<CachedAudio | undefined> {
@@ -87,7 +87,8 @@ export class TtsCache {
 
 /**
  * An answer being collected for the cache while it streams; dropped past the entry limit or when cut.
- * Chunks are held as they come and copied once, into the entry, when the answer is complete.
+ * Chunks are held until `complete`, then handed to the store, which copies them into its own memory
+ * (the memory store's blocks, or one string for Redis): nothing of them is kept past that.
  */
 export class CacheFill {
   #chunks: Buffer[] = []
@@ -95,39 +96,25 @@ export class CacheFill {
   #audioMs = 0
   #tooLarge = false
 
-  /** Every chunk so far was handed over whole (`addOwned`, its own memory exactly): the list may be kept as it is. */
-  #owned = true
-
   constructor(private readonly keep: (entry: FilledAudio) => void) {}
 
   /** A chunk whose memory its sender may write again (an engine's or an encoder's buffer): copied now. */
   add(chunk: Buffer, audioMs = 0): void {
-    if (!this.#fits(chunk, audioMs)) return
-    this.#owned = false
-    this.#chunks.push(Buffer.from(chunk))
+    if (this.#fits(chunk, audioMs)) this.#chunks.push(Buffer.from(chunk))
   }
 
   /**
    * A chunk nobody writes to again, held as it is until `complete`: an upstream answer's body chunk
-   * (Node's HTTP parser gives each its own copy), so a relayed answer is copied once, not twice.
+   * (Node's HTTP parser gives each its own copy), so a relayed answer is copied once, into the store.
    */
   addOwned(chunk: Buffer, audioMs = 0): void {
-    // A view into a larger buffer would keep all of it alive, uncounted: that one is copied, at the end.
-    if (chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength) return this.add(chunk, audioMs)
     if (this.#fits(chunk, audioMs)) this.#chunks.push(chunk)
   }
 
-  /**
-   * The answer went out whole: it is kept. A relayed answer's own chunks are kept as they are (no copy
-   * on a miss; the memory store joins them on the first hit), unless they average under
-   * MIN_KEPT_CHUNK_BYTES, where each chunk's own object would cost more than its bytes say; any other
-   * answer is joined into one buffer now (a copied small chunk shares Node's buffer pool).
-   */
+  /** The answer went out whole: it is handed to the store. */
   complete(contentType: string, audioMs = this.#audioMs): void {
     if (this.#tooLarge) return
-    const asSent = this.#owned && this.#size >= this.#chunks.length * MIN_KEPT_CHUNK_BYTES
-    const chunks = asSent ? this.#chunks : [Buffer.concat(this.#chunks, this.#size)]
-    this.keep({ contentType, chunks, bytes: this.#size, audioMs: Math.round(audioMs) })
+    this.keep({ contentType, chunks: this.#chunks, bytes: this.#size, audioMs: Math.round(audioMs) })
     this.#chunks = []
   }
 
@@ -165,12 +152,6 @@ function canonicalObject(value: Record<string, unknown>, skip?: ReadonlySet<stri
   }
   return `${out}}`
 }
-
-/**
- * Chunks a relayed answer is kept in must average at least this many bytes; smaller ones are joined
- * first (an upstream that sends tiny chunks would otherwise hold an object per few bytes, uncounted).
- */
-const MIN_KEPT_CHUNK_BYTES = 1024
 
 /**
  * set: KEYS entry, use order (sorted set), total bytes; ARGV content type, audio ms, body (base64),

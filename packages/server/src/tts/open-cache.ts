@@ -8,6 +8,8 @@ import { MemoryTtsCache } from './cache-memory.ts'
 export function openTtsCache(config: ServerConfig, clock: Clock, redis: RedisConnection | undefined): TtsCache {
   const maxBytes = config.ttsCacheMb * 1024 * 1024
   const store =
-    config.ttsCacheRedis && redis ? new RedisTtsCache(redis, maxBytes, () => clock.now()) : new MemoryTtsCache(maxBytes)
+    config.ttsCacheRedis && redis
+      ? new RedisTtsCache(redis, maxBytes, () => clock.now())
+      : new MemoryTtsCache({ maxBytes })
   return new TtsCache({ store, scope: config.ttsCacheScope, free: config.ttsCacheFree })
 }

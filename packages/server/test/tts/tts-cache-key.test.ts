@@ -2,7 +2,7 @@
  * The TTS cache's key and its entries, unit by unit: the key is pinned (a faster canonical form must
  * give the same text, or every entry in a shared Redis cache would be missed after an upgrade); an
  * answer collected from chunks is kept byte for byte, only once it was sent whole, and never past the
- * entry cap; the memory store evicts the least recently used.
+ * entry cap (the memory store itself: tts-cache-memory.test.ts).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -36,7 +36,7 @@ const body = {
   '9': 5,
 }
 
-const cacheOf = (scope: 'key' | 'global', store = new MemoryTtsCache(1024 * 1024)) =>
+const cacheOf = (scope: 'key' | 'global', store = new MemoryTtsCache({ maxBytes: 1024 * 1024 })) =>
   new TtsCache({ store, scope, free: false })
 
 test('canonical JSON: keys sorted by code unit at every depth, undefined left out, arrays in order', () => {
@@ -67,7 +67,7 @@ test('the key is pinned: per API key or global, per route and version, context_i
 const stored = (store: MemoryTtsCache, key: string) => store.get(key)
 
 test('a fill keeps the answer byte for byte once complete, from chunks it was handed or that it copied', async () => {
-  const store = new MemoryTtsCache(1024 * 1024)
+  const store = new MemoryTtsCache({ maxBytes: 1024 * 1024 })
   const cache = cacheOf('key', store)
   const copied = cache.fill('a')
   const handed = cache.fill('b')
@@ -95,7 +95,7 @@ test('a fill keeps the answer byte for byte once complete, from chunks it was ha
 })
 
 test('a fill past the entry cap keeps nothing; one at the cap is kept', async () => {
-  const store = new MemoryTtsCache(16 * 1024 * 1024)
+  const store = new MemoryTtsCache({ maxBytes: 16 * 1024 * 1024 })
   const cache = cacheOf('key', store)
   const over = cache.fill('over')
   const at = cache.fill('at')
@@ -111,27 +111,6 @@ test('a fill past the entry cap keeps nothing; one at the cap is kept', async ()
   assert.equal((await stored(store, 'at'))?.body.length, TTS_CACHE_MAX_ENTRY_BYTES)
 })
 
-test('the memory store: least recently used out first, within its bytes', async () => {
-  const store = new MemoryTtsCache(10)
-  const entry = (n: number): FilledAudio => ({
-    contentType: 'audio/wav',
-    chunks: [Buffer.alloc(n)],
-    bytes: n,
-    audioMs: 0,
-  })
-  await store.set('a', entry(4))
-  await store.set('b', entry(4))
-  await store.get('a')
-  await store.set('c', entry(4))
-  assert.equal(await store.get('b'), undefined, 'b was the least recently used')
-  assert.ok(await store.get('a'))
-  assert.ok(await store.get('c'))
-  assert.equal(store.bytes, 8)
-  await store.set('big', entry(11))
-  assert.equal(await store.get('big'), undefined, 'an entry larger than the whole cache is not kept')
-  assert.equal(store.bytes, 8)
-})
-
 /** What a fill hands its store once complete. */
 function filled(feed: (fill: CacheFill) => void): FilledAudio {
   const kept: FilledAudio[] = []
@@ -142,69 +121,17 @@ function filled(feed: (fill: CacheFill) => void): FilledAudio {
   return kept[0]!
 }
 
-test("a relayed answer's own chunks are kept as they came; tiny, borrowed or copied ones are joined into one", () => {
-  const own = [Buffer.alloc(2000, 1), Buffer.alloc(1500, 2), Buffer.alloc(600, 3)]
-  const asSent = filled((f) => {
+test("a fill hands its store a relayed answer's own chunks as they came, and copies of the others", () => {
+  const own = [Buffer.alloc(2000, 1), Buffer.alloc(10, 2)]
+  const lent = Buffer.alloc(600, 3)
+  const entry = filled((f) => {
     for (const c of own) f.addOwned(c)
+    f.add(lent)
   })
-  assert.equal(asSent.bytes, 4100)
-  assert.equal(asSent.chunks.length, 3)
-  own.forEach((c, i) => assert.equal(asSent.chunks[i], c, 'the same buffer, not a copy'))
-
-  const tiny = filled((f) => {
-    for (let i = 0; i < 10; i++) f.addOwned(Buffer.alloc(100, i))
-  })
-  assert.equal(tiny.chunks.length, 1, 'chunks averaging under 1 KiB are joined')
-  assert.deepEqual(tiny.chunks[0], Buffer.concat(Array.from({ length: 10 }, (_, i) => Buffer.alloc(100, i))))
-
-  const big = Buffer.alloc(8000, 9)
-  const borrowed = filled((f) => f.addOwned(big.subarray(1000, 4000)))
-  assert.equal(borrowed.chunks.length, 1)
-  assert.notEqual(borrowed.chunks[0]!.buffer, big.buffer, 'a view into a larger buffer is copied, not kept')
-  assert.deepEqual(borrowed.chunks[0], Buffer.alloc(3000, 9))
-
-  const copied = filled((f) => {
-    f.addOwned(Buffer.alloc(2000, 1))
-    f.add(Buffer.alloc(2000, 2))
-  })
-  assert.equal(copied.chunks.length, 1)
-  assert.deepEqual(copied.chunks[0], Buffer.concat([Buffer.alloc(2000, 1), Buffer.alloc(2000, 2)]))
-})
-
-test('the memory store counts a kept answer by its bytes and joins its chunks once, on the first hit', async () => {
-  const store = new MemoryTtsCache(10_000)
-  const chunks = [Buffer.alloc(3000, 1), Buffer.alloc(3000, 2)]
-  await store.set('k', { contentType: 'audio/wav', chunks, bytes: 6000, audioMs: 5 })
-  assert.equal(store.bytes, 6000)
-  const first = await store.get('k')
-  assert.deepEqual(first, { contentType: 'audio/wav', body: Buffer.concat(chunks), audioMs: 5 } satisfies CachedAudio)
-  assert.equal((await store.get('k'))!.body, first!.body, 'joined once: the same buffer on every later hit')
-  await store.set('other', { contentType: 'audio/wav', chunks: [Buffer.alloc(5000)], bytes: 5000, audioMs: 0 })
-  assert.equal(await store.get('k'), undefined, 'evicted by its bytes: 6000 + 5000 > 10000')
-  assert.equal(store.bytes, 5000)
-})
-
-test('the memory store: a key set again is replaced and most recent; one large entry evicts several, oldest first', async () => {
-  const store = new MemoryTtsCache(12)
-  const entry = (n: number, fill = 0): FilledAudio => ({
-    contentType: 'audio/wav',
-    chunks: [Buffer.alloc(n, fill)],
-    bytes: n,
-    audioMs: 0,
-  })
-  for (const k of ['a', 'b', 'c', 'd']) await store.set(k, entry(3))
-  await store.set('a', entry(2, 1))
-  assert.equal(store.bytes, 11)
-  assert.deepEqual((await store.get('a'))?.body, Buffer.alloc(2, 1))
-  await store.get('b')
-  // Use order now c, d, a, b: 8 more bytes push out c and d (3 + 3), not a or b.
-  await store.set('e', entry(7))
-  assert.deepEqual(await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (k) => (await store.get(k)) !== undefined)), [
-    true,
-    true,
-    false,
-    false,
-    true,
-  ])
-  assert.equal(store.bytes, 12)
+  assert.equal(entry.bytes, 2610)
+  assert.equal(entry.chunks.length, 3)
+  own.forEach((c, i) => assert.equal(entry.chunks[i], c, 'the same buffer, not a copy'))
+  assert.notEqual(entry.chunks[2]!.buffer, lent.buffer, 'a lent chunk is copied: its sender may write it again')
+  lent.fill(0)
+  assert.deepEqual(entry.chunks[2], Buffer.alloc(600, 3))
 })
