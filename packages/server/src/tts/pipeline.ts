@@ -140,7 +140,7 @@ export async function* synthesize(
       header = EMPTY
       return out
     }
-    // Jobs hand audio on in pieces of this length already, but several at once (flite gives a whole sentence).
+    // Speech workers hand audio on in pieces this long, but several at once (flite gives a whole sentence).
     const maxChunk = Math.max(1, Math.round(rate * CHUNK_SECONDS))
     let emitted = 0
     const first = nextSpeech(0)
