@@ -49,16 +49,23 @@ export interface MintFigures {
  * `rounds` interleaved rounds (GET /, mint, a burst of raw signatures; the order alternates) of
  * `roundMs` each; every round gives its own ceiling ratio, and the median is the figure.
  */
-export async function benchMintThroughput(t: TestServer, roundMs: number, rounds = 5): Promise<MintFigures> {
-  const common = { url: t.url, connections: 16, durationMs: roundMs }
-  const status: LoadSpec = { ...common, path: '/', method: 'GET' }
-  const mint: LoadSpec = {
-    ...common,
-    path: '/access-token',
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+/** The two routes the minting figure compares: `GET /` and a mint with the server's API key, 16 connections. */
+export function mintSpecs(t: TestServer, durationMs: number): { status: LoadSpec; mint: LoadSpec } {
+  const common = { url: t.url, connections: 16, durationMs }
+  return {
+    status: { ...common, path: '/', method: 'GET' },
+    mint: {
+      ...common,
+      path: '/access-token',
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
+    },
   }
+}
+
+export async function benchMintThroughput(t: TestServer, roundMs: number, rounds = 5): Promise<MintFigures> {
+  const { status, mint } = mintSpecs(t, roundMs)
   const { privateKey } = t.server.ctx.keyRing.signer()
   await tlsLoad({ ...mint, durationMs: 500 }) // warm-up: JIT, connections, the key's first check
   const timed = async (spec: LoadSpec) => {

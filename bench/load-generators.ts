@@ -6,20 +6,13 @@
  *   node --import tsx -e "import {runWithTestCa} from './scripts/test-ca.ts'; await runWithTestCa(['bench/load-generators.ts'])"
  */
 import { startTestServer } from '../packages/server/test/helpers/server.ts'
-import { load, type LoadSpec } from './http-load.ts'
+import { mintSpecs } from './auth.ts'
+import { load } from './http-load.ts'
 import { tlsLoad } from './tls-load.ts'
 import { threadCpuMs } from './thread-cpu.ts'
 import { loadAverage } from './verdict.ts'
 const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 })
-const common = { url: t.url, connections: 16, durationMs: 2000 }
-const status: LoadSpec = { ...common, path: '/', method: 'GET' }
-const mint: LoadSpec = {
-  ...common,
-  path: '/access-token',
-  method: 'POST',
-  headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
-}
+const { status, mint } = mintSpecs(t, 2000)
 console.log('load', loadAverage())
 await tlsLoad({ ...mint, durationMs: 500 })
 await load({ ...mint, durationMs: 500 })
