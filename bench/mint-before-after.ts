@@ -12,7 +12,7 @@
 import { sign } from 'node:crypto'
 import path from 'node:path'
 import type { TestServer } from '../packages/server/test/helpers/server.ts'
-import { median } from './auth.ts'
+import { median, mintSpecs } from './auth.ts'
 import type { LoadSpec } from './http-load.ts'
 import { tlsLoad as load } from './tls-load.ts'
 import { cpuOfLastingThreads, threadCpuSnapshot } from './process-cpu.ts'
@@ -52,15 +52,8 @@ for (const name of Object.keys(TREES) as Name[]) {
 }
 
 function spec(t: TestServer, route: Route, durationMs = ROUND_MS): LoadSpec {
-  const common = { url: t.url, connections: 16, durationMs }
-  if (route === 'get') return { ...common, path: '/', method: 'GET' }
-  return {
-    ...common,
-    path: '/access-token',
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
-  }
+  const { status, mint } = mintSpecs(t, durationMs)
+  return route === 'get' ? status : mint
 }
 
 async function timed(s: LoadSpec): Promise<Measured> {

@@ -18,6 +18,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { TestServer } from '../packages/server/test/helpers/server.ts'
+import { mintSpecs } from './auth.ts'
 import { load, type LoadSpec } from './http-load.ts'
 import { breakdown, table, type Breakdown } from './perf-categories.ts'
 import { threadCpuMs } from './thread-cpu.ts'
@@ -44,16 +45,8 @@ function specOf(name: string): LoadSpec {
   if (method === 'POST') headers['content-type'] = 'application/json'
   return { ...common, method, path: routePath, headers, ...(method === 'POST' && { body: specs.mint!.body! }) }
 }
-const specs: Record<string, LoadSpec> = {
-  get: { ...common, path: '/', method: 'GET' },
-  mint: {
-    ...common,
-    path: '/access-token',
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ grants: { tts: true }, expires_in: 60 }),
-  },
-}
+const { status, mint } = mintSpecs(t, PHASE_MS)
+const specs: Record<string, LoadSpec> = { get: status, mint }
 
 /** perf on this thread only, until `stop` resolves; returns when perf has written its file. */
 async function recorded<T>(file: string, run: () => Promise<T>): Promise<T> {
