@@ -5,6 +5,7 @@
  * short head (its first clause, or its first few words) and the rest, which follows as the next job,
  * as urgent as the head (pipeline.ts). Later sentences are whole, as an engine says them best.
  */
+import type { CutEnds } from './cut-silence.ts'
 import type { EngineId } from './engine.ts'
 import type { SpeechUnit, Unit } from './plan.ts'
 
@@ -63,6 +64,8 @@ export type Step =
       markup: Pick<SpeechUnit, 'speed' | 'volume'>
       /** The unit's last job: its sentence's timestamps go out after it. */
       last: boolean
+      /** Where the text is a cut inside its sentence (a head's end, a rest's start). */
+      cut?: CutEnds
     }
 
 export interface StepOptions {
@@ -92,7 +95,9 @@ export function planSteps(units: Unit[], options: StepOptions): Step[] {
       first && unit.text === unit.source ? splitFirstSegment(unit.text, HEAD_WORDS[options.engine]) : [unit.text]
     first = false
     parts.forEach((text, k) => {
-      steps.push({ kind: 'speech', unit: i, text, markup: unit, last: k === parts.length - 1 })
+      const last = k === parts.length - 1
+      const cut = parts.length > 1 ? { cut: { start: k > 0, end: !last } } : {}
+      steps.push({ kind: 'speech', unit: i, text, markup: unit, last, ...cut })
     })
   })
   return steps

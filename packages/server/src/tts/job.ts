@@ -1,3 +1,4 @@
+import { CutSilence, type CutEnds } from './cut-silence.ts'
 import type { Engine, EngineId, EnginePhoneme, EngineWord } from './engine.ts'
 import { applyGain } from './gain.ts'
 import { estimatePhonemes } from './phonemes.ts'
@@ -21,6 +22,8 @@ export interface SentenceJob {
   pitch?: number
   /** Output rate: the worker resamples, so only audio at the requested rate crosses threads. */
   sampleRate: number
+  /** Which ends of `text` are a cut inside its sentence, where the engine's pause is trimmed (cut-silence.ts). */
+  cut?: CutEnds
 }
 
 export interface JobDone {
@@ -65,6 +68,7 @@ export function runJob(
   const phonemes: EnginePhoneme[] = []
   const gain = job.volume ?? 1
   const resampler = createResampler(speex, engine.sampleRate, job.sampleRate)
+  const cut = job.cut && (job.cut.start || job.cut.end) ? new CutSilence(job.cut, engine.sampleRate) : undefined
   const send = (pcm: Int16Array) => {
     if (pcm.length === 0) return
     samples += pcm.length
@@ -80,20 +84,27 @@ export function runJob(
         if (p) phonemes.push(...p)
         cancelled = isCancelled()
         if (cancelled) return true
-        nativeSamples += pcm.length
-        send(resampler.push(pcm))
+        const audio = cut ? cut.push(pcm) : pcm
+        nativeSamples += audio.length
+        send(resampler.push(audio))
         return false
       },
     )
     // Every catalogued voice speaks at its engine's usual rate (flite's 8 kHz `kal` is not offered).
     if (sampleRate !== engine.sampleRate)
       throw new Error(`engine ${job.engine} produced ${sampleRate} Hz, expected ${engine.sampleRate}`)
+    if (!cancelled && cut) {
+      const tail = cut.flush()
+      nativeSamples += tail.length
+      send(resampler.push(tail))
+    }
     if (!cancelled) send(resampler.flush())
     if (phonemes.length === 0) phonemes.push(...estimatePhonemes(words))
+    const timed = cut ? retime(cut.droppedStart, nativeSamples, sampleRate) : <T>(x: T) => x
     emit({
       type: 'done',
-      words,
-      phonemes,
+      words: words.map(timed),
+      phonemes: phonemes.map(timed),
       cancelled,
       nativeRate: sampleRate,
       nativeSamples,
@@ -104,4 +115,19 @@ export function runJob(
   } finally {
     resampler.destroy()
   }
+}
+
+/**
+ * Timings of a job whose leading pause lost `dropped` samples: moved back as far, and kept within the
+ * `length` samples the job's audio has after its trims.
+ */
+function retime(dropped: number, length: number, rate: number) {
+  const shift = (dropped * 1000) / rate
+  const end = (length * 1000) / rate
+  const at = (ms: number) => Math.min(end, Math.max(0, ms - shift))
+  return <T extends { startMs: number; endMs: number }>(x: T): T => ({
+    ...x,
+    startMs: at(x.startMs),
+    endMs: at(x.endMs),
+  })
 }

@@ -5,6 +5,7 @@ import {
   type PhonemeTimestamps,
   type WordTimestamps,
 } from '@voxgate/protocol'
+import type { CutEnds } from './cut-silence.ts'
 import type { EngineId, EnginePhoneme, EngineWord } from './engine.ts'
 import { openEncoder } from './encode.ts'
 import { CHUNK_SECONDS, type SentenceJob } from './job.ts'
@@ -28,7 +29,7 @@ export type SentenceMarkup = Pick<SpeechUnit, 'speed' | 'volume'>
 /** How a request's sentences become engine jobs: its engine, and the job for each sentence. */
 export interface JobPlan {
   engine: EngineId
-  job(text: string, markup?: SentenceMarkup): SentenceJob
+  job(text: string, markup?: SentenceMarkup, cut?: CutEnds): SentenceJob
 }
 
 /** The engine job for each sentence of a request, or a coded error for what the transport missed. */
@@ -45,7 +46,7 @@ export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRa
   // Cartesia's ranges; the transports already map their speed fields into them, markup multiplies.
   const speed = clampSpeed(request.speed ?? 1)
   const volume = clampGain(request.volume ?? 1)
-  const job = (text: string, markup?: SentenceMarkup): SentenceJob => {
+  const job = (text: string, markup?: SentenceMarkup, cut?: CutEnds): SentenceJob => {
     const gain = clampGain(volume * (markup?.volume ?? 1))
     return {
       engine,
@@ -54,6 +55,7 @@ export function planJobs(deps: PipelineDeps, request: SynthesisRequest, sampleRa
       speed: clampSpeed(speed * (markup?.speed ?? 1)),
       ...(gain !== 1 && { volume: gain }),
       sampleRate,
+      ...(cut && { cut }),
     }
   }
   return { engine, job }
@@ -126,7 +128,7 @@ export async function* synthesize(
     const start = (i: number, urgent: boolean) => {
       const step = steps[i] as Extract<Step, { kind: 'speech' }>
       request.progress?.started(step.unit)
-      const stream = deps.runner.start(plan.job(step.text, step.markup), signal, { urgent })
+      const stream = deps.runner.start(plan.job(step.text, step.markup, step.cut), signal, { urgent })
       started.push(stream)
       return stream
     }
