@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 
 /**
  * CPU time each thread of this process has run, in ms, by thread id (Linux: /proc/self/task/<tid>/schedstat).
- * Two snapshots give the CPU of the threads that lived through both: a load generator's worker started
- * and ended in between is left out, while the event loop, the thread pool, a signing thread and V8's
- * helpers are in.
+ * Two snapshots give the CPU of the threads that lived through both: the event loop, the thread pool,
+ * V8's helpers, and a load generator's thread kept from an earlier run (in-worker.ts), whose own
+ * CPU a caller takes out.
  */
 export function threadCpuSnapshot(): Map<string, number> {
   const cpu = new Map<string, number>()
