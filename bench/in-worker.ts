@@ -19,7 +19,8 @@ export function serveInWorker<S, R>(key: string, run: (spec: S) => Promise<R>): 
   port.on('message', ({ id, spec }: { id: number; spec: S }) => {
     run(spec).then(
       (result) => port.postMessage({ id, result } satisfies Reply<R>),
-      (err: unknown) => port.postMessage({ id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      (err: unknown) =>
+        port.postMessage({ id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     )
   })
 }
