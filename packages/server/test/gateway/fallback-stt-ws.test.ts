@@ -113,7 +113,7 @@ describe('the upstream refuses or ignores the handshake', () => {
       assert.ok(heard.text.length > 0)
       assert.equal(await metric(), before + 1)
       const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
-      assert.equal(self.json.usage.audio_seconds, speechPcm.length / (FRAME * 10))
+      assert.equal(self.json.usage.audio_seconds, Math.round((speechPcm.length * 1000) / (FRAME * 10)) / 1000)
     })
   }
 
@@ -191,7 +191,7 @@ describe('a socket in flight', () => {
     assert.equal(await fallbacks(), before + 1)
     // Charged once: the frame relayed before the loss, and the audio heard locally after it.
     const self = await call(gw.url, '/access-token/self', { headers: bearer(token) })
-    assert.equal(self.json.usage.audio_seconds, (FRAME + speechPcm.length) / (FRAME * 10))
+    assert.equal(self.json.usage.audio_seconds, Math.round(((FRAME + speechPcm.length) * 1000) / (FRAME * 10)) / 1000)
     assert.equal(fake.connections.at(-1)?.messages.length, 1, 'the upstream had one frame')
   })
 
