@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { CUT_PAUSE_MS, CutSilence, PAUSE_LEVEL } from '../../src/tts/cut-silence.ts'
+import { HEAD_WORDS } from '../../src/tts/first-segment.ts'
 import { createSpeechService, DEFAULT_VOICE_ID, VOICE_ENTRIES, type SpeechService } from '../../src/tts/index.ts'
 import { WorkerPool } from '../../src/tts/pool.ts'
 import { collect, concatBytes } from './audio.ts'
@@ -102,12 +103,15 @@ async function speak(voiceId: string, cut: boolean) {
   return { pcm, at }
 }
 
-/** The longest run of pause between the first and the last sample of speech, in ms. */
-function longestInnerPause(pcm: Int16Array): { ms: number; endsAtMs: number } {
-  const loud = (x: number) => Math.abs(x) >= PAUSE_LEVEL
-  const first = pcm.findIndex(loud)
-  let last = pcm.length - 1
-  while (last > first && !loud(pcm[last]!)) last--
+const loud = (x: number) => Math.abs(x) >= PAUSE_LEVEL
+
+/** The longest run of pause from `fromMs` to `toMs` (default: from the first sample of speech to the last), in ms. */
+function longestPause(pcm: Int16Array, fromMs?: number, toMs?: number): { ms: number; endsAtMs: number } {
+  let first = fromMs === undefined ? pcm.findIndex(loud) : Math.round((fromMs * RATE) / 1000)
+  let last = toMs === undefined ? pcm.length - 1 : Math.round((toMs * RATE) / 1000)
+  while (toMs === undefined && last > first && !loud(pcm[last]!)) last--
+  first = Math.max(0, first)
+  last = Math.min(pcm.length - 1, last)
   let run = 0
   let best = { ms: 0, endsAtMs: 0 }
   for (let i = first; i <= last; i++) {
@@ -120,18 +124,24 @@ function longestInnerPause(pcm: Int16Array): { ms: number; endsAtMs: number } {
 test("Flite: the cut in a stream's first sentence is heard as a word gap, not the two pauses Flite pads each part with", async () => {
   const cut = await speak(DEFAULT_VOICE_ID, true)
   const whole = await speak(DEFAULT_VOICE_ID, false)
-  // The head is "Access tokens let a browser" (5 words); untrimmed, ~350 ms of pause lay between
-  // "browser" and "speak".
-  const gap = longestInnerPause(cut.pcm)
-  assert.ok(gap.ms <= 2 * CUT_PAUSE_MS, `longest pause inside the sentence: ${gap.ms} ms`)
-  assert.ok(longestInnerPause(whole.pcm).ms <= 2 * CUT_PAUSE_MS)
-  // The words after the cut move back with the trimmed pause: "speak" starts where its speech does.
-  const speakMs = cut.at('start', 'speak') * 1000
+  // The head is "Access tokens let a browser" (5 words). Untrimmed, ~350 ms of pause lay between its
+  // last word and the rest's first.
+  const words = LONG.split(' ')
+  const [last, next] = [words[HEAD_WORDS.flite - 1]!, words[HEAD_WORDS.flite]!]
+  const cutMs = [cut.at('end', last) * 1000, cut.at('start', next) * 1000] as const
   assert.ok(
-    Math.abs(speakMs - gap.endsAtMs) <= 20,
-    `"speak" at ${speakMs} ms, speech after the cut at ${gap.endsAtMs} ms`,
+    cutMs[1] - cutMs[0] <= 2 * CUT_PAUSE_MS + 50,
+    `"${last}" ends at ${cutMs[0]} ms, "${next}" starts at ${cutMs[1]}`,
   )
-  assert.ok(cut.at('start', 'speak') - cut.at('end', 'browser') <= (2 * CUT_PAUSE_MS + 50) / 1000)
+  const gap = longestPause(cut.pcm, cutMs[0] - 50, cutMs[1] + 50)
+  assert.ok(gap.ms <= 2 * CUT_PAUSE_MS, `the pause at the cut: ${gap.ms} ms`)
+  // The words after the cut move back with the trimmed pause: the rest's first starts where its speech does.
+  assert.ok(
+    Math.abs(cutMs[1] - gap.endsAtMs) <= 20,
+    `"${next}" at ${cutMs[1]} ms, speech after the cut at ${gap.endsAtMs} ms`,
+  )
+  // Nowhere in the sentence is a pause longer than the whole sentence's longest.
+  assert.ok(longestPause(cut.pcm).ms <= Math.max(2 * CUT_PAUSE_MS, longestPause(whole.pcm).ms))
   // The cut sentence is no more than a word gap longer than the whole one.
   const ms = (pcm: Int16Array) => (pcm.length * 1000) / RATE
   assert.ok(ms(cut.pcm) - ms(whole.pcm) <= 2 * CUT_PAUSE_MS + 50, `${ms(cut.pcm)} against ${ms(whole.pcm)} ms`)
@@ -141,6 +151,6 @@ test("Flite: the cut in a stream's first sentence is heard as a word gap, not th
 
 test('eSpeak: the cut leaves no pause longer than a word gap either', async () => {
   const cut = await speak(ESPEAK, true)
-  assert.ok(longestInnerPause(cut.pcm).ms <= 2 * CUT_PAUSE_MS)
+  assert.ok(longestPause(cut.pcm).ms <= 2 * CUT_PAUSE_MS)
   assert.ok(cut.at('end', 'key.') * 1000 <= (cut.pcm.length * 1000) / RATE)
 })
