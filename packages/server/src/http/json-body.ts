@@ -9,9 +9,10 @@ type Done = (err: Error | null, body?: unknown) => void
  * its reader's rules (the route's body limit, a Content-Length that must match), with one shortcut. A
  * small body usually comes in the read that brought its headers, so by the time the body is parsed
  * it is all in the request's buffer, unread: it is taken from there at once, instead of through the
- * stream's `resume`, `data` and `end` and the ticks between them, which cost a mint a third of what it
- * spends beyond `GET /` in instructions. Any other body (still arriving, or read through the
- * body-rate guard's stream) is read as Fastify reads it (content-type-parser.js, `rawBody`).
+ * stream's `resume`, `data` and `end` and the ticks between them, which were about half of what a
+ * mint added to `GET /` in instructions (docs/performance.md, round five). Any other body (still
+ * arriving, or read through the body-rate guard's stream) is read as Fastify reads it
+ * (content-type-parser.js, `rawBody`).
  */
 export function jsonBodyReader(json: JsonParser) {
   return (request: FastifyRequest, payload: Readable, done: Done): void => {
