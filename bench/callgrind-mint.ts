@@ -4,8 +4,17 @@
  * only the measured phases:
  *
  *   valgrind --tool=callgrind --separate-threads=yes --instr-atstart=no --smc-check=all-non-file \
+ *     --collect-atstart=no --toggle-collect=uv__io_poll \
  *     --callgrind-out-file=/tmp/cg.%p node --import tsx bench/callgrind-mint.ts
  *
+ * (`--toggle-collect=uv__io_poll` counts only the event loop's I/O callbacks: the requests, their
+ * answers and the signatures' completions, with the microtasks they run; not the timers (the store's
+ * poll, the webhook outbox, housekeeping), whose share grows with a phase's wall-clock length under
+ * valgrind, which the machine's load sets. With it, `GET /` phases of three runs at the same point of
+ * each run agreed within 3 %; the level still falls from phase to phase as V8 keeps optimising (its
+ * compiler threads get little time under valgrind), so compare phases at the same place of two runs.
+ * The `sign` phase runs inside the callback that switched instrumentation on, which callgrind did not
+ * see entered: it counts nothing with the toggle; count it without.)
  * with NODE_EXTRA_CA_CERTS and VOXGATE_TEST_TLS_DIR set as `npm run bench` sets them (scripts/test-ca.ts).
  * Each phase is one dump; the server's thread is the `-01` file of each: `get` and `mint` (N requests,
  * then 2N: the difference cancels what a phase costs whatever its length, such as the load worker's

@@ -11,6 +11,7 @@ import { accessTable, routeAccess } from '../http/scopes.ts'
 import { registerCors } from '../http/cors.ts'
 import { errorHandler, sendError } from './errors.ts'
 import { registerBodyRate } from '../http/slow-body.ts'
+import { jsonBodyReader } from '../http/json-body.ts'
 import { clientErrorHandler } from '../http/client-error.ts'
 import { VoxgateError } from '@voxgate/protocol'
 
@@ -67,6 +68,9 @@ export function buildApp(
       return done(new VoxgateError('unsupported_media_type', 'Send the request body as application/json.'), undefined)
     json(request, body as string, done)
   })
+  // Fastify's JSON parser and rules, with a shortcut for a body that came whole with its headers (json-body.ts).
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', jsonBodyReader(json))
   registerBodyRate(app, { minBytesPerSecond: ctx.config.bodyMinBytesPerSecond, graceMs: ctx.config.bodyGraceMs })
   app.decorateRequest('principal', undefined)
   app.decorateRequest('apiVersion', '')

@@ -35,13 +35,20 @@ export class Authenticator {
   /** When this instance last wrote `api_key.expired_used` per key: the store is asked at most once an hour per key. */
   readonly #expiredAudited = new Map<string, number>()
   readonly #onKeyUsed: ((keyId: string) => void)[] = []
+  /**
+   * The store's change counter, read on every API key's check: the method is looked up once, not
+   * through the store's proxies (deadline, fault log, metrics) on every call; their wrappers still run.
+   */
+  readonly #versionNow: (() => number) | undefined
 
   constructor(
     private readonly store: Store,
     private readonly tokens: TokenService,
     private readonly revocations: RevocationList,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#versionNow = store.versionNow?.bind(store)
+  }
 
   /** Calls `listener` with a key's id when it is used: the first time, then at most once a minute. */
   onKeyUsed(listener: (keyId: string) => void): void {
@@ -115,7 +122,7 @@ export class Authenticator {
   /** The store's change counter where reading it costs no round trip; undefined (read the row) otherwise. */
   #storeVersion(): number | undefined {
     try {
-      return this.store.versionNow?.()
+      return this.#versionNow?.()
     } catch {
       return undefined
     }

@@ -4,7 +4,7 @@ import { VoxgateError, type Grants, type TokenLimits } from '@voxgate/protocol'
 import type { Clock } from '../clock.ts'
 import { randomId } from '../ids.ts'
 import { TokenClaims } from './claims.ts'
-import { signJwt } from './sign.ts'
+import { signJwtJson } from './sign.ts'
 import { verifyJwt } from './verify-jwt.ts'
 import type { KeyRing } from './key-ring.ts'
 import type { TokenPrincipal } from './principal.ts'
@@ -38,6 +38,8 @@ const invalid = (): VoxgateError => new VoxgateError('invalid_credentials', 'The
  */
 export class TokenService {
   readonly #cache: TokenCache
+  /** `"iss"` and `"aud"` as every token's claims carry them: the service's own, so written once. */
+  readonly #issuerAndAudience: string
 
   constructor(
     private readonly options: TokenServiceOptions,
@@ -46,23 +48,30 @@ export class TokenService {
     private readonly clock: Clock,
   ) {
     this.#cache = new TokenCache(options.cacheSize)
+    this.#issuerAndAudience = `,"iss":${JSON.stringify(options.issuer)},"aud":${JSON.stringify(options.audience)}`
   }
 
   async mint(input: MintInput): Promise<{ token: string; expiresAt: number; jti: string }> {
     const { kid, privateKey } = this.keyRing.signer()
     const iat = Math.floor(this.clock.now() / 1000)
+    const exp = iat + input.ttlSeconds
     const jti = randomId('tok', 12)
-    const claims: Record<string, unknown> = { grants: input.grants, key_id: input.keyId }
-    if (input.limits) claims.limits = input.limits
-    Object.assign(claims, {
-      iss: this.options.issuer,
-      aud: this.options.audience,
-      iat,
-      exp: iat + input.ttlSeconds,
-      jti,
-    })
-    if (input.sub !== undefined) claims.sub = input.sub
-    return { token: await signJwt(kid, privateKey, claims), expiresAt: iat + input.ttlSeconds, jti }
+    return { token: await signJwtJson(kid, privateKey, this.#claimsJson(input, iat, exp, jti)), expiresAt: exp, jti }
+  }
+
+  /**
+   * The claims as JSON: the bytes `JSON.stringify` gives for `{grants, key_id, limits, iss, aud, iat,
+   * exp, jti, sub}` (limits and sub only when given), written member by member so that only the
+   * caller's values are stringified on every mint: the issuer and audience are written once, iat and
+   * exp are whole numbers, and jti is base64url (randomId), which needs no escaping. Stringifying the
+   * whole object cost two to three times as much (1.0 against 0.4 µs in a loop).
+   */
+  #claimsJson(input: MintInput, iat: number, exp: number, jti: string): string {
+    let json = `{"grants":${JSON.stringify(input.grants)},"key_id":${JSON.stringify(input.keyId)}`
+    if (input.limits) json += `,"limits":${JSON.stringify(input.limits)}`
+    json += `${this.#issuerAndAudience},"iat":${iat},"exp":${exp},"jti":"${jti}"`
+    if (input.sub !== undefined) json += `,"sub":${JSON.stringify(input.sub)}`
+    return `${json}}`
   }
 
   /** Throws a coded VoxgateError; never includes the token in a message. */

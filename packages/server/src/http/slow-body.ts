@@ -28,8 +28,15 @@ export function watchBodyRate(req: IncomingMessage, rate: BodyRate, onSlow: () =
     if (wait <= 0) onSlow()
     else timer = setTimeout(check, Math.ceil(wait)).unref()
   }
-  timer = setTimeout(check, rate.graceMs).unref()
-  req.once('close', () => clearTimeout(timer))
+  // This runs while Node parses the read that brought the headers; a small body usually comes in that
+  // same read, and is in the request once the parse returns. A microtask later a body that has all
+  // arrived is left untimed (nothing is left to arrive slowly), and a mint, say, costs no timer and no
+  // listener; only a body still arriving is watched.
+  queueMicrotask(() => {
+    if (arrived(req)) return
+    timer = setTimeout(check, rate.graceMs).unref()
+    req.once('close', () => clearTimeout(timer))
+  })
 }
 
 /**
@@ -79,8 +86,8 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * The whole body is already buffered in the request, unread, so no deadline of the guard's can
  * matter any more: nothing is left to arrive slowly. Usually so for a small body, whose bytes come in
- * the read that brought the headers: Node pushes them before this runs but marks the request complete
- * only after (so `complete` alone says no).
+ * the read that brought the headers: Node pushes them before the preParsing hook runs but marks the
+ * request complete only after it (so `complete` alone says no).
  */
 function arrived(req: IncomingMessage): boolean {
   if (req.complete) return true

@@ -85,3 +85,36 @@ describe('access token verification', () => {
     }
   })
 })
+
+describe('minting', () => {
+  test("a token's payload is the bytes JSON.stringify gives for its claims object, limits and sub or not", async () => {
+    const { issuer, audience } = t.server.ctx.config
+    const grants = { tts: true, voices: true }
+    const limits = { characters: 500, voices: ['a"b\\c', 'é'], origins: ['https://app.example.com'] }
+    // Quotes, a backslash, a control character, non-ASCII, an astral character and a lone surrogate.
+    const sub = 'user "1" \\ \n é \u{1F600} \ud800'
+    for (const extra of [{}, { sub }, { limits }, { sub, limits }] as { sub?: string; limits?: typeof limits }[]) {
+      const { token, jti, expiresAt } = await t.server.ctx.tokens.mint({
+        keyId: t.apiKeyId,
+        grants,
+        ttlSeconds: 60,
+        ...extra,
+      })
+      const iat = Math.floor(clock.now() / 1000)
+      const claims = {
+        grants,
+        key_id: t.apiKeyId,
+        ...(extra.limits && { limits: extra.limits }),
+        iss: issuer,
+        aud: audience,
+        iat,
+        exp: expiresAt,
+        jti,
+        ...(extra.sub !== undefined && { sub: extra.sub }),
+      }
+      assert.equal(expiresAt, iat + 60)
+      assert.equal(Buffer.from(token.split('.')[1]!, 'base64url').toString(), JSON.stringify(claims))
+      assert.equal((await t.server.ctx.tokens.inspect(token)).jti, jti)
+    }
+  })
+})

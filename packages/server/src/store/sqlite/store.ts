@@ -86,7 +86,8 @@ export function openSqliteStore(file: string): Store {
   const ctx = sqliteContext(db, log, outbox)
   const { flush, ...usage } = sqliteUsage(ctx)
   const stmt = {
-    version: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'version'"),
+    // The value alone (`pluck`): no row object to build, on every API key's check (versionNow).
+    version: db.prepare<[], number>("SELECT value FROM meta WHERE name = 'version'").pluck(),
     revokedKeyIds: db.prepare<[], { id: string }>('SELECT id FROM api_keys WHERE revoked_at IS NOT NULL'),
     signing: db.prepare<[], SigningRow>(ALL_SIGNING_KEYS),
     revocations: db.prepare<[], RevocationRow>(ALL_REVOCATIONS),
@@ -105,16 +106,16 @@ export function openSqliteStore(file: string): Store {
     ...sqliteConsoleSessions(ctx),
 
     async version() {
-      return stmt.version.get()?.value ?? 0
+      return stmt.version.get() ?? 0
     },
 
     versionNow() {
-      return stmt.version.get()?.value ?? 0
+      return stmt.version.get() ?? 0
     },
 
     async snapshot() {
       return db.transaction(() => ({
-        version: stmt.version.get()?.value ?? 0,
+        version: stmt.version.get() ?? 0,
         revokedKeyIds: stmt.revokedKeyIds.all().map((r) => r.id),
         signingKeys: stmt.signing.all().map(toSigning),
         revocations: stmt.revocations.all().map(toRevocation),
