@@ -29,19 +29,24 @@ export function serveInWorker<S, R>(key: string, run: (spec: S) => Promise<R>): 
 const idle = new Map<string, Worker[]>()
 let nextId = 1
 
+/** The idle list a client thread belongs to. */
+const threadName = (entry: string, key: string) => `${entry}#${key}`
+
 function take(entry: string, key: string): Worker {
-  const kept = idle.get(`${entry}#${key}`)?.pop()
+  const name = threadName(entry, key)
+  const kept = idle.get(name)?.pop()
   if (kept) return kept
   // worker-boot.mjs registers tsx in the thread, then imports `entry`.
   const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry, key } })
   worker.on('exit', () => {
-    const list = idle.get(`${entry}#${key}`)
+    const list = idle.get(name)
     if (list?.includes(worker)) list.splice(list.indexOf(worker), 1)
   })
   return worker
 }
 
 export function inWorker<S, R>(entry: string, key: string, spec: S): Promise<R> {
+  const name = threadName(entry, key)
   const worker = take(entry, key)
   worker.ref()
   const id = nextId++
@@ -54,9 +59,7 @@ export function inWorker<S, R>(entry: string, key: string, spec: S): Promise<R> 
       if (reply.id !== id) return
       settle()
       worker.unref()
-      const list = idle.get(`${entry}#${key}`) ?? []
-      list.push(worker)
-      idle.set(`${entry}#${key}`, list)
+      idle.set(name, [...(idle.get(name) ?? []), worker])
       if ('error' in reply) reject(new Error(reply.error))
       else resolve(reply.result)
     }

@@ -68,7 +68,7 @@ export function runJob(
   const phonemes: EnginePhoneme[] = []
   const gain = job.volume ?? 1
   const resampler = createResampler(speex, engine.sampleRate, job.sampleRate)
-  const cut = job.cut && (job.cut.start || job.cut.end) ? new CutSilence(job.cut, engine.sampleRate) : undefined
+  const cut = job.cut ? new CutSilence(job.cut, engine.sampleRate) : undefined
   const send = (pcm: Int16Array) => {
     if (pcm.length === 0) return
     samples += pcm.length
@@ -100,11 +100,11 @@ export function runJob(
     }
     if (!cancelled) send(resampler.flush())
     if (phonemes.length === 0) phonemes.push(...estimatePhonemes(words))
-    const timed = cut ? retime(cut.droppedStart, nativeSamples, sampleRate) : <T>(x: T) => x
+    const timed = cut && retime(cut.droppedStart, nativeSamples, sampleRate)
     emit({
       type: 'done',
-      words: words.map(timed),
-      phonemes: phonemes.map(timed),
+      words: timed ? words.map(timed) : words,
+      phonemes: timed ? phonemes.map(timed) : phonemes,
       cancelled,
       nativeRate: sampleRate,
       nativeSamples,
