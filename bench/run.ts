@@ -18,7 +18,10 @@ const fmt = (n: number, d = 1) => n.toFixed(d)
 const BENCH_VOICES = ['034399ac-0952-54d4-942a-4a9c952092de', DEFAULT_VOICE_ID]
 const only = process.argv.slice(2)
 const want = (section: string) => only.length === 0 || only.includes(section)
-// `npm run bench -- speech ttfb-only` (or `streams-only`) runs half of the speech section.
+// `npm run bench -- ttfb-only` (or `streams-only`) runs half of the speech section; a run that names
+// neither runs both halves, so these two are read from the names given, never through `want`.
+const skipStreams = only.includes('ttfb-only') && !only.includes('streams-only')
+const skipTtfb = only.includes('streams-only') && !only.includes('ttfb-only')
 
 async function auth(): Promise<void> {
   const t = await startTestServer({ logLevel: 'silent', mintPerMinute: 0, ttsStreamsPerMinute: 0 })
@@ -70,7 +73,7 @@ async function speech(): Promise<void> {
   try {
     // Workers warm every catalogue voice in the background after start; let that finish first.
     await new Promise((resolve) => setTimeout(resolve, 3000))
-    for (const voiceId of want('streams-only') ? [] : BENCH_VOICES) {
+    for (const voiceId of skipTtfb ? [] : BENCH_VOICES) {
       const voice = t.server.ctx.speech.voices.get(voiceId)
       console.log(`\n## speech: time to first audio, voice "${voice?.name}", 24 kHz pcm_s16le, 30 runs`)
       const { engine, rows } = await benchTtfb(t, pool, voiceId, 30)
@@ -89,7 +92,7 @@ async function speech(): Promise<void> {
         )
       }
     }
-    for (const voiceId of want('ttfb-only') ? [] : BENCH_VOICES) await realtimeSection(t, pool, voiceId)
+    for (const voiceId of skipStreams ? [] : BENCH_VOICES) await realtimeSection(t, pool, voiceId)
   } finally {
     await t.close()
     await pool.close()

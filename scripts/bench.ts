@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do.
+ * `npm run bench`: bench/run.ts under the test CA, so its clients verify TLS like the tests do, then the
+ * ledger and metrics on/off (scripts/bench-operators.ts); `npm run bench -- <section>` runs one section.
  * `npm run bench -- operators` (the ledger and metrics on vs off; `operators-aa`: its A/A check) runs
  * scripts/bench-operators.ts, then any other section named with it. `npm run bench -- profile-mint` prints
  * where a mint's server time goes against `GET /`'s and writes both profiles to bench-profiles/ (bench/profile-mint.ts);
@@ -23,5 +24,12 @@ if (args[0] === 'profile-mint' || args[0] === 'profile-gateway') {
 }
 if (args[0] === 'profile-ledger') {
   await runWithTestCa([new URL('../bench/profile-ledger.ts', import.meta.url).pathname])
+}
+if (args.length === 0) {
+  // The whole run: every section of bench/run.ts, then the ledger and metrics on/off (issue 26, item 5),
+  // so one `npm run bench` prints every target's verdict.
+  const code = await spawnWithTestCa([new URL('../bench/run.ts', import.meta.url).pathname])
+  if (code !== 0) process.exit(code)
+  await runWithTestCa([new URL('./bench-operators.ts', import.meta.url).pathname, 'operators'])
 }
 await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])
