@@ -8,7 +8,7 @@
  * `PROFILE_SIDE=on|off npm run bench -- profile-ledger`, where a short stream's does (bench/profile-ledger.ts);
  * `profile-gateway` does the same for the gateway of `gateway-overhead`, "on" against "off" (bench/profile-gateway.ts).
  */
-import { runWithTestCa, spawnWithTestCa } from './test-ca.ts'
+import { prepareTestCa, runWithTestCa, spawnWithTestCa } from './test-ca.ts'
 
 const args = process.argv.slice(2)
 const entry = args.some((a) => a === 'operators' || a === 'operators-aa' || a === 'operators-real')
@@ -28,8 +28,9 @@ if (args[0] === 'profile-ledger') {
 if (args.length === 0) {
   // The whole run: every section of bench/run.ts, then the ledger and metrics on/off (issue 26, item 5),
   // so one `npm run bench` prints every target's verdict.
-  const code = await spawnWithTestCa([new URL('../bench/run.ts', import.meta.url).pathname])
+  const ca = prepareTestCa()
+  const code = await spawnWithTestCa([new URL('../bench/run.ts', import.meta.url).pathname], { ca })
   if (code !== 0) process.exit(code)
-  await runWithTestCa([new URL('./bench-operators.ts', import.meta.url).pathname, 'operators'])
+  process.exit(await spawnWithTestCa([new URL('./bench-operators.ts', import.meta.url).pathname, 'operators'], { ca }))
 }
 await runWithTestCa([new URL(entry, import.meta.url).pathname, ...args])
