@@ -48,8 +48,7 @@ const me = async (cookie: string): Promise<number> =>
 function sessionRows(file: string, email?: string): number {
   const db = new Database(file, { readonly: true })
   try {
-    const sql =
-      'SELECT COUNT(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id' + (email ? ' WHERE u.email = ?' : '')
+    const sql = `SELECT COUNT(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id${email ? ' WHERE u.email = ?' : ''}`
     return (db.prepare(sql).get(...(email ? [email] : [])) as { n: number }).n
   } finally {
     db.close()

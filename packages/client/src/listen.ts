@@ -1,5 +1,12 @@
 import type { SttWord } from '@voxgate/protocol'
-import { apiErrorFrom, AudioInputError, ConnectionError, StreamError, type VoxgateClientError } from './errors.ts'
+import {
+  apiErrorFrom,
+  AudioInputError,
+  ConnectionError,
+  type ServerErrorBody,
+  StreamError,
+  type VoxgateClientError,
+} from './errors.ts'
 import { PcmChunker, type PcmFrame } from './lib/pcm-chunker.ts'
 import type { WebSocketLike } from './types.ts'
 
@@ -40,6 +47,16 @@ export type ListenEvent =
   | { type: 'done'; transcript: string }
 
 export type ListenEventType = ListenEvent['type']
+/** A message from the STT socket as parsed: each field is checked where it is read. */
+type SttMessage = ServerErrorBody & {
+  type?: unknown
+  text?: unknown
+  is_final?: unknown
+  words?: unknown
+  duration?: unknown
+  status_code?: unknown
+}
+
 type Listener<T extends ListenEventType> = (event: Extract<ListenEvent, { type: T }>) => void
 
 /** Opens the socket for a session (with the freshest token). */
@@ -62,6 +79,7 @@ export class ListenSession {
   readonly #source: PcmSource
   readonly #chunker: PcmChunker
   readonly #socket: Promise<WebSocketLike>
+  // biome-ignore lint/suspicious/noExplicitAny: a Map cannot tie each key to its listener's event type; on() and #emit() do
   readonly #listeners = new Map<ListenEventType, Set<Listener<any>>>()
   readonly #flushes: { resolve: (text: string) => void; reject: (err: unknown) => void }[] = []
   #settle!: { resolve: (text: string) => void; reject: (err: unknown) => void }
@@ -205,15 +223,16 @@ export class ListenSession {
 
   #message(data: unknown): void {
     if (typeof data !== 'string') return
-    let e: Record<string, any>
+    let e: SttMessage
     try {
-      e = JSON.parse(data) as Record<string, any>
+      e = JSON.parse(data) as SttMessage
     } catch {
       return
     }
+    if (e === null || typeof e !== 'object') return
     if (e.type === 'transcript' && typeof e.text === 'string')
       return e.is_final
-        ? this.#final(e)
+        ? this.#final(e.text, e)
         : this.#emit({ type: 'partial', text: e.text, transcript: this.#transcript + e.text })
     if (e.type === 'flush_done') return this.#flushed()
     if (e.type === 'done') return this.#finished()
@@ -223,13 +242,13 @@ export class ListenSession {
     }
   }
 
-  #final(e: Record<string, any>): void {
-    this.#transcript += e.text
-    this.#sinceFlush += e.text
+  #final(text: string, e: SttMessage): void {
+    this.#transcript += text
+    this.#sinceFlush += text
     const words = Array.isArray(e.words) ? (e.words as SttWord[]) : []
     this.#emit({
       type: 'final',
-      text: e.text as string,
+      text,
       words,
       duration: typeof e.duration === 'number' ? e.duration : 0,
       transcript: this.#transcript,

@@ -14,9 +14,11 @@ export interface AudioContextLike {
   ): { getChannelData(channel: number): Float32Array; readonly duration: number }
   createBufferSource(): {
     buffer: unknown
+    // biome-ignore lint/suspicious/noExplicitAny: Web Audio's connect takes an AudioNode; `any` keeps a real node assignable
     connect(destination: any): unknown
     start(when?: number): void
     stop(when?: number): void
+    // biome-ignore lint/suspicious/noExplicitAny: a DOM handler takes an Event; `any` keeps a real node assignable
     onended: ((ev: any) => void) | null
   }
 }

@@ -68,9 +68,11 @@ export interface WebSocketLike {
   readonly readyState: number
   send(data: string | ArrayBufferView | ArrayBuffer): void
   close(code?: number, reason?: string): void
+  // biome-ignore lint/suspicious/noExplicitAny: a DOM handler takes an Event; `any` keeps a browser WebSocket assignable
   onopen: ((ev: any) => void) | null
   onmessage: ((ev: { data: unknown }) => void) | null
   onclose: ((ev: { code: number; reason?: string }) => void) | null
+  // biome-ignore lint/suspicious/noExplicitAny: a DOM handler takes an Event; `any` keeps a browser WebSocket assignable
   onerror: ((ev: any) => void) | null
 }
 

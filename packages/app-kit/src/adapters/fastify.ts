@@ -26,6 +26,7 @@ export interface FastifyLikeInstance {
   addContentTypeParser(
     type: string,
     opts: { parseAs: 'buffer' },
+    // biome-ignore lint/suspicious/noExplicitAny: Fastify's parser takes its own request type; `any` keeps a real instance assignable without importing Fastify
     parser: (req: any, body: Buffer, done: Done) => void,
   ): void
   all(path: string, handler: FastifyHandler): unknown

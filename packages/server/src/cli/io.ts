@@ -8,8 +8,8 @@ export interface Io {
 }
 
 export const processIo: Io = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
   errIsTerminal: process.stderr.isTTY === true,
 }

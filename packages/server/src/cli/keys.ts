@@ -1,7 +1,7 @@
 import { createKey } from '../keys/create-key.ts'
 import { revokeKey } from '../keys/revoke.ts'
 import { rotateSigningKey } from '../auth/key-ring.ts'
-import { DEFAULT_SCOPES, FULL_SCOPES, isScope, SCOPES, type KeyPolicy, type Scope } from '../scopes.ts'
+import { isScope, SCOPES, type Scope } from '../scopes.ts'
 import { cliOrigin } from '../audit/origin.ts'
 import { ROTATION_GRACE_DEFAULT_SECONDS, ROTATION_GRACE_MAX_SECONDS, rotateKey } from '../keys/rotate.ts'
 import { openStore } from '../store/open.ts'

@@ -111,7 +111,7 @@ export function optionsHelp(table: readonly CliOption[]): string {
 
 /** Words after the left column, wrapped at WIDTH; a word (the `[env …]` tag is one) never splits. */
 function wrap(left: string, words: string[]): string {
-  const lines = [left.trimEnd().length < LEFT ? left : left + '\n' + ' '.repeat(LEFT)]
+  const lines = [left.trimEnd().length < LEFT ? left : `${left}\n${' '.repeat(LEFT)}`]
   for (const word of words) {
     const line = lines[lines.length - 1]!
     const fresh = line.trim() === '' || line.endsWith(' ')

@@ -82,8 +82,8 @@ export async function ensureDevTls(dir: string, extraHosts: readonly string[] = 
       await x509.AuthorityKeyIdentifierExtension.create(ca),
     ],
   })
-  writeFileSync(files.caFile, ca.toString('pem') + '\n')
-  writeFileSync(files.certFile, leaf.toString('pem') + '\n' + ca.toString('pem') + '\n')
+  writeFileSync(files.caFile, `${ca.toString('pem')}\n`)
+  writeFileSync(files.certFile, `${leaf.toString('pem')}\n${ca.toString('pem')}\n`)
   writePrivateFile(files.keyFile, await pkcs8Pem(leafKeys.privateKey))
   return { ...files, created: true }
 }

@@ -88,7 +88,7 @@ describe('POST /access-token', () => {
     const missing = await call(t.url, '/access-token', { body: {} })
     assertError(missing, 401, 'missing_credentials')
     assert.equal(missing.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
-    const forged = 'sk_vx_' + 'A'.repeat(43)
+    const forged = `sk_vx_${'A'.repeat(43)}`
     const bad = await call(t.url, '/access-token', { headers: bearer(forged), body: {} })
     assertError(bad, 401, 'invalid_credentials')
     assert.ok(!bad.text.includes(forged))

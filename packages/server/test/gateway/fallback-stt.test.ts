@@ -9,7 +9,7 @@ import { after, afterEach, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bearer, call, mint } from '../helpers/http.ts'
 import { answerError, FakeHttpUpstream } from '../helpers/fake-http-upstream.ts'
-import { type TestServer } from '../helpers/server.ts'
+import type { TestServer } from '../helpers/server.ts'
 import { startFallbackGateway } from '../helpers/fallback-gateway.ts'
 import { mulawWav } from './upload-audio.ts'
 

@@ -285,7 +285,7 @@ describe('gateway HTTP relay: revocation and usage', () => {
         `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206, step_time: 1 })}\n\n`,
       )
     }
-    const res = await fetch(gw.url + '/tts/sse', {
+    const res = await fetch(`${gw.url}/tts/sse`, {
       method: 'POST',
       headers: { ...bearer(revocable), 'content-type': 'application/json' },
       body: JSON.stringify(BODY),

@@ -189,7 +189,7 @@ describe('gateway HTTP relay: uploads (voice changer, STT)', () => {
         `event: chunk\ndata: ${JSON.stringify({ type: 'chunk', data: audio.toString('base64'), done: false, status_code: 206 })}\n\n`,
       )
     }
-    const res = await fetch(gw.url + '/voice-changer/sse', { method: 'POST', headers: bearer(changer), body: form() })
+    const res = await fetch(`${gw.url}/voice-changer/sse`, { method: 'POST', headers: bearer(changer), body: form() })
     const text = await readAround(res, () =>
       call(gw.url, '/access-token/revoke', { headers: bearer(gw.apiKey), body: { token: changer } }),
     )

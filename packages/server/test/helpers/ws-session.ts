@@ -14,7 +14,11 @@ export class WsSession {
     ws.on('message', (data) => {
       const e = JSON.parse(data.toString())
       this.events.push(e)
-      this.#waiters = this.#waiters.filter((w) => (w.match(e) ? (w.resolve(e), false) : true))
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!w.match(e)) return true
+        w.resolve(e)
+        return false
+      })
     })
     this.#closed = new Promise((resolve) =>
       ws.once('close', (code) => {

@@ -67,7 +67,7 @@ describe('GET /metrics', () => {
     const transcript = 'Hello there, metrics. 😀 <break time="100ms"/> Two sentences.'
     const token = await mint(t.url, t.apiKey)
     const s0 = await scrape(metricsUrl)
-    const res = await fetch(t.url + '/tts/bytes', {
+    const res = await fetch(`${t.url}/tts/bytes`, {
       method: 'POST',
       headers: { ...bearer(token), 'content-type': 'application/json' },
       body: JSON.stringify(ttsBody(voice, transcript)),
@@ -96,7 +96,7 @@ describe('GET /metrics', () => {
   test('SSE and WebSocket streams are observed under their own transport', async () => {
     const token = await mint(t.url, t.apiKey)
     const s0 = await scrape(metricsUrl)
-    const sse = await fetch(t.url + '/tts/sse', {
+    const sse = await fetch(`${t.url}/tts/sse`, {
       method: 'POST',
       headers: { ...bearer(token), 'content-type': 'application/json' },
       body: JSON.stringify(ttsBody(voice, 'Over SSE.')),

@@ -262,7 +262,7 @@ const ATTACKS: Attack[] = [
   },
   { name: 'no credential', present: async () => ({}), expect: () => ({ status: 401, code: 'missing_credentials' }) },
   { name: 'garbage credential', present: async () => cred('not-a-key-at-all-garbage'), expect: () => invalid },
-  { name: 'garbage API key shape', present: async () => cred('sk_vx_' + 'A'.repeat(43)), expect: () => invalid },
+  { name: 'garbage API key shape', present: async () => cred(`sk_vx_${'A'.repeat(43)}`), expect: () => invalid },
   { name: '9000-char bearer', present: async () => cred('A'.repeat(9000)), expect: () => invalid },
   {
     name: 'headers over 16 KiB in all (Node answers 431)',
@@ -547,7 +547,7 @@ describe('after every attack', () => {
     assert.ok(logs.length > 0, 'the server logged something')
     const leaked = [...secrets].filter((s) => s.length >= 16 && logs.includes(s))
     assert.deepEqual(
-      leaked.map((s) => s.slice(0, 24) + '…'),
+      leaked.map((s) => `${s.slice(0, 24)}…`),
       [],
     )
   })

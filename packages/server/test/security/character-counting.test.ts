@@ -82,7 +82,7 @@ describe('the request limit counts the same characters', () => {
     assert.equal(at.length, 2 * TRANSCRIPT_MAX_CHARS)
     const ok = await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, at) })
     assert.equal(ok.status, 200, ok.text.slice(0, 200))
-    const over = await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, at + '👋') })
+    const over = await call(t.url, '/tts/bytes', { headers: bearer(t.apiKey), body: ttsBody(voice, `${at}👋`) })
     assert.equal(over.status, 400)
     assert.equal(over.json.error_code, 'transcript_too_long')
   })

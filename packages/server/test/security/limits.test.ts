@@ -324,7 +324,7 @@ describe('pipelined input to one new context', () => {
 
 describe('transcript length', () => {
   const at = 'word '.repeat(2000)
-  const over = at + 'x'
+  const over = `${at}x`
 
   test('10000 characters pass, 10001 are 400 transcript_too_long on bytes and SSE', async () => {
     assert.equal(at.length, 10_000)

@@ -55,7 +55,7 @@ describe('PostgreSQL unreachable', () => {
       assert.ok(!res.text.includes('127.0.0.1'), 'no connection detail reaches the client')
     }
     // An unknown key cannot be checked: refused, never let in.
-    const stranger = await call(t.url, '/voices?limit=1', { headers: bearer('sk_vx_' + 'A'.repeat(43)) })
+    const stranger = await call(t.url, '/voices?limit=1', { headers: bearer(`sk_vx_${'A'.repeat(43)}`) })
     assert.equal(stranger.status, 503)
 
     await proxy.restore()

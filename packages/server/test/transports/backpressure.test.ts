@@ -19,7 +19,7 @@ let inner: SpeechService
 let t: TestServer
 let voice: string
 /** ~1700 words: about 26 MB of base64 audio at 48 kHz f32, far more than socket buffers hold. */
-const LONG = 'word '.repeat(1666) + 'end.'
+const LONG = `${'word '.repeat(1666)}end.`
 const WORDS = 1667
 
 before(async () => {

@@ -25,7 +25,10 @@ function spy(runner: SentenceRunner): { runner: SentenceRunner; jobs: SentenceJo
   return {
     jobs,
     runner: {
-      start: (job, signal, options) => (jobs.push(job), runner.start(job, signal, options)),
+      start: (job, signal, options) => {
+        jobs.push(job)
+        return runner.start(job, signal, options)
+      },
       close: () => runner.close(),
     },
   }

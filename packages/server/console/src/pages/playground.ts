@@ -149,7 +149,7 @@ export function playground(section: HTMLElement, session: Session): () => void {
       h('dt', {}, 'Open streams'),
       h('dd', {}, count(info.usage.open_streams)),
       h('dt', {}, 'Expires'),
-      h('dd', {}, new Date(info.expires_at * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'),
+      h('dd', {}, `${new Date(info.expires_at * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC`),
     )
   }
 

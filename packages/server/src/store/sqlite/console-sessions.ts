@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3'
 import type { ConsoleSessionRecord, ConsoleSessionStore } from '../console-sessions.ts'
 import type { SqliteContext } from './context.ts'
 
