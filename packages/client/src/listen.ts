@@ -47,6 +47,7 @@ export type ListenEvent =
   | { type: 'done'; transcript: string }
 
 export type ListenEventType = ListenEvent['type']
+
 /** A message from the STT socket as parsed: each field is checked where it is read. */
 type SttMessage = ServerErrorBody & {
   type?: unknown
