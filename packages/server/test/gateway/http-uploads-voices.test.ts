@@ -2,7 +2,7 @@
  * Gateway mode's relayed uploads (voice changer, STT) and voices against a recording fake upstream:
  * relayed as checked, sized and charged, refused before relaying when they must be, cached (voices).
  * How uploads are metered: http-upload-metering.test.ts.
- * The scene is fake-gateway.ts, shared with http-fake-upstream.test.ts.
+ * The scene is fake-gateway.ts, shared with http-fake-upstream.test.ts and http-flow-control.test.ts.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
